@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG, parseConfig, type WatcherConfig } from '../lambda/domain/config';
+import { ValidationError } from '../lambda/domain/errors';
+
+export const CONFIG_FILE = 'heartbeat-watcher.config.json';
+
+/** Thrown for a config file that is missing, not JSON, or invalid; the message names file and field. */
+export class ConfigFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigFileError';
+  }
+}
+
+export interface LoadedConfig {
+  readonly config: WatcherConfig;
+  /** The file it came from, or `undefined` for the built-in defaults. */
+  readonly source?: string;
+}
+
+/**
+ * Loads the config: `explicitPath` must exist; without it, `heartbeat-watcher.config.json` in `cwd`
+ * is used when present, and the built-in defaults otherwise.
+ */
+export function loadConfigFile(explicitPath?: string, cwd = process.cwd()): LoadedConfig {
+  const path = resolve(cwd, explicitPath ?? CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicitPath === undefined) {
+      return { config: parseConfig(DEFAULT_CONFIG) };
+    }
+    throw new ConfigFileError(`${path}: cannot read the config file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigFileError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  try {
+    return { config: parseConfig(raw), source: path };
+  } catch (error) {
+    if (error instanceof ValidationError)
+      throw new ConfigFileError(`${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}

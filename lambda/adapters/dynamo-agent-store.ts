@@ -1,0 +1,248 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AgentRecord, Approval, Probe } from '../domain/agent';
+import type { AgentStore, HeartbeatWrite } from '../ports';
+import { call, compact, type Item, isConditionFailure, N, num, S, str } from './dynamo';
+
+const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
+
+/** An agent item that cannot be read as an agent (hand-edited, or written by a future version). */
+export class MalformedAgentItemError extends Error {
+  constructor(
+    readonly agentId: string | undefined,
+    message: string,
+  ) {
+    super(`agent item ${agentId ?? '(no agentId)'}: ${message}`);
+    this.name = 'MalformedAgentItemError';
+  }
+}
+
+export function agentFromItem(item: Item): AgentRecord {
+  const agentId = str(item, 'agentId');
+  const group = str(item, 'group');
+  const approval = str(item, 'approval') as Approval | undefined;
+  const createdAt = num(item, 'createdAt');
+  if (!agentId) throw new MalformedAgentItemError(agentId, 'agentId is missing');
+  if (!group) throw new MalformedAgentItemError(agentId, 'group is missing');
+  if (!approval || !APPROVALS.includes(approval))
+    throw new MalformedAgentItemError(agentId, 'approval is invalid');
+  if (createdAt === undefined || !Number.isFinite(createdAt)) {
+    throw new MalformedAgentItemError(agentId, 'createdAt is invalid');
+  }
+  const probeText = str(item, 'probe');
+  let probe: Probe | undefined;
+  if (probeText !== undefined) {
+    try {
+      probe = JSON.parse(probeText) as Probe;
+    } catch {
+      throw new MalformedAgentItemError(agentId, 'probe is not JSON');
+    }
+  }
+  return {
+    agentId,
+    group,
+    cluster: str(item, 'cluster'),
+    approval,
+    tokenHash: str(item, 'tokenHash'),
+    createdAt,
+    lastHeartbeatAt: num(item, 'lastHeartbeatAt'),
+    lastSentAt: num(item, 'lastSentAt'),
+    clockSkewSeconds: num(item, 'clockSkewSeconds'),
+    seq: num(item, 'seq'),
+    bootId: str(item, 'bootId'),
+    endpoint: str(item, 'endpoint'),
+    version: str(item, 'version'),
+    maintenanceUntil: num(item, 'maintenanceUntil'),
+    maintenanceReason: str(item, 'maintenanceReason'),
+    agentless: item.agentless?.BOOL === true ? true : undefined,
+    probe,
+  };
+}
+
+function agentToItem(agent: AgentRecord): Item {
+  return compact({
+    agentId: S(agent.agentId),
+    group: S(agent.group),
+    cluster: agent.cluster === undefined ? undefined : S(agent.cluster),
+    approval: S(agent.approval),
+    tokenHash: agent.tokenHash === undefined ? undefined : S(agent.tokenHash),
+    createdAt: N(agent.createdAt),
+    agentless: agent.agentless ? { BOOL: true } : undefined,
+    probe: agent.probe === undefined ? undefined : S(JSON.stringify(agent.probe)),
+  });
+}
+
+/**
+ * Builds an UpdateItem expression from attributes to set and to remove. Every attribute name goes
+ * through a placeholder, as several of ours (group, cluster, version) are DynamoDB reserved words.
+ */
+function update(set: Record<string, AttributeValue | undefined>, remove: readonly string[] = []) {
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
+  const sets: string[] = [];
+  for (const [name, value] of Object.entries(set)) {
+    if (value === undefined) continue;
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    sets.push(`#${name} = :${name}`);
+  }
+  for (const name of remove) names[`#${name}`] = name;
+  const expression =
+    (sets.length ? `SET ${sets.join(', ')}` : '') +
+    (remove.length ? ` REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '');
+  return {
+    UpdateExpression: expression.trim(),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+export class DynamoAgentStore implements AgentStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string, approval: 'approved' | 'pending') {
+    const expr = update(
+      {
+        lastHeartbeatAt: N(write.at),
+        lastSentAt: write.sentAt === undefined ? undefined : N(write.sentAt),
+        clockSkewSeconds: write.clockSkewSeconds === undefined ? undefined : N(write.clockSkewSeconds),
+        seq: write.seq === undefined ? undefined : N(write.seq),
+        bootId: write.bootId === undefined ? undefined : S(write.bootId),
+        cluster: write.cluster === undefined ? undefined : S(write.cluster),
+        endpoint: write.endpoint === undefined ? undefined : S(write.endpoint),
+        version: write.version === undefined ? undefined : S(write.version),
+      },
+      write.sentAt === undefined ? ['lastSentAt', 'clockSkewSeconds'] : [],
+    );
+    expr.ExpressionAttributeNames['#tokenHash'] = 'tokenHash';
+    expr.ExpressionAttributeNames['#approval'] = 'approval';
+    expr.ExpressionAttributeValues[':expectedToken'] = S(tokenHash);
+    expr.ExpressionAttributeValues[':expectedApproval'] = S(approval);
+    try {
+      const out = await call('record heartbeat', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { agentId: S(write.agentId) },
+            ...expr,
+            ConditionExpression: '#tokenHash = :expectedToken AND #approval = :expectedApproval',
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return out.Attributes ? agentFromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async get(agentId: string) {
+    const out = await call('get agent', () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { agentId: S(agentId) }, ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? agentFromItem(out.Item) : undefined;
+  }
+
+  async create(agent: AgentRecord) {
+    try {
+      await call('create agent', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: agentToItem(agent),
+            ConditionExpression: 'attribute_not_exists(agentId)',
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async *list() {
+    let start: Item | undefined;
+    do {
+      const page = await call('list agents', () =>
+        this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start })),
+      );
+      for (const item of page.Items ?? []) yield agentFromItem(item);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async remove(agentId: string) {
+    const out = await call('remove agent', () =>
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { agentId: S(agentId) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return out.Attributes !== undefined;
+  }
+
+  setApproval(agentId: string, approval: Approval) {
+    return this.updateExisting(agentId, update({ approval: S(approval) }));
+  }
+
+  async replaceTokenHash(agentId: string, tokenHash: string) {
+    const expr = update({ tokenHash: S(tokenHash) });
+    return (await this.updateExisting(agentId, expr, 'attribute_exists(#tokenHash)')) !== undefined;
+  }
+
+  setMaintenance(agentId: string, until?: number, reason?: string) {
+    const expr =
+      until === undefined
+        ? update({}, ['maintenanceUntil', 'maintenanceReason'])
+        : update(
+            { maintenanceUntil: N(until), maintenanceReason: reason === undefined ? undefined : S(reason) },
+            reason === undefined ? ['maintenanceReason'] : [],
+          );
+    return this.updateExisting(agentId, expr);
+  }
+
+  /** Applies `expr` to an agent that exists (never creates one); `undefined` when there is none. */
+  private async updateExisting(
+    agentId: string,
+    expr: ReturnType<typeof update>,
+    condition = 'attribute_exists(agentId)',
+  ): Promise<AgentRecord | undefined> {
+    try {
+      const out = await call('update agent', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { agentId: S(agentId) },
+            ...expr,
+            ExpressionAttributeValues: Object.keys(expr.ExpressionAttributeValues).length
+              ? expr.ExpressionAttributeValues
+              : undefined,
+            ConditionExpression: condition,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return out.Attributes ? agentFromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+}

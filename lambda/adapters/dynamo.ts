@@ -1,0 +1,54 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBServiceException,
+} from '@aws-sdk/client-dynamodb';
+import { StoreUnavailableError } from '../ports';
+
+export type Item = Record<string, AttributeValue>;
+
+export const S = (value: string): AttributeValue => ({ S: value });
+export const N = (value: number): AttributeValue => ({ N: String(value) });
+
+export function str(item: Item, name: string): string | undefined {
+  return item[name]?.S;
+}
+
+export function num(item: Item, name: string): number | undefined {
+  const raw = item[name]?.N;
+  return raw === undefined ? undefined : Number(raw);
+}
+
+/** Drops the entries whose value is undefined, so an item holds only what is set. */
+export function compact(entries: Record<string, AttributeValue | undefined>): Item {
+  const out: Item = {};
+  for (const [k, value] of Object.entries(entries)) if (value !== undefined) out[k] = value;
+  return out;
+}
+
+export const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+const RETRYABLE = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+
+/** Runs a DynamoDB call, turning failures a retry may cure into {@link StoreUnavailableError}. */
+export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    const retryable =
+      RETRYABLE.has(name) ||
+      (error instanceof DynamoDBServiceException && error.$retryable !== undefined) ||
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '');
+    if (retryable)
+      throw new StoreUnavailableError(`${what}: the table is unavailable (${name})`, { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,106 @@
+import type { GroupSettings } from './config';
+
+export type Approval = 'approved' | 'pending' | 'rejected';
+export type AgentState =
+  | 'new'
+  | 'healthy'
+  | 'late'
+  | 'failed'
+  | 'unreachable'
+  | 'maintenance'
+  | 'pending'
+  | 'rejected';
+
+export type Probe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
+
+/** An agent as stored. Times are epoch milliseconds of the watcher's clock. */
+export interface AgentRecord {
+  readonly agentId: string;
+  readonly group: string;
+  readonly cluster?: string;
+  readonly approval: Approval;
+  /** SHA-256 of the agent's token; absent for agentless entries. */
+  readonly tokenHash?: string;
+  readonly createdAt: number;
+  readonly lastHeartbeatAt?: number;
+  /** The agent's own `sentAt` of its last heartbeat, as it claimed it. */
+  readonly lastSentAt?: number;
+  readonly clockSkewSeconds?: number;
+  readonly seq?: number;
+  readonly bootId?: string;
+  readonly endpoint?: string;
+  readonly version?: string;
+  readonly maintenanceUntil?: number;
+  readonly maintenanceReason?: string;
+  readonly agentless?: boolean;
+  readonly probe?: Probe;
+}
+
+/** Agent and watcher clocks further apart than this are worth showing (the seeds' Kerberos limit). */
+export const SKEW_WARNING_SECONDS = 300;
+
+/** Seconds the agent's clock is ahead of the watcher's (negative: behind). */
+export function clockSkewSeconds(sentAt: number, serverNow: number): number {
+  return Math.round((sentAt - serverNow) / 1000);
+}
+
+export function hasSkewWarning(skewSeconds: number | undefined): boolean {
+  return skewSeconds !== undefined && Math.abs(skewSeconds) > SKEW_WARNING_SECONDS;
+}
+
+/** Scans since the last heartbeat: `floor((scanTime - lastHeartbeatAt) / scanIntervalSeconds)`, never negative. */
+export function missedScans(lastHeartbeatAt: number, scanTime: number, scanIntervalSeconds: number): number {
+  return Math.max(0, Math.floor((scanTime - lastHeartbeatAt) / (scanIntervalSeconds * 1000)));
+}
+
+export function inMaintenance(agent: Pick<AgentRecord, 'maintenanceUntil'>, now: number): boolean {
+  return agent.maintenanceUntil !== undefined && agent.maintenanceUntil > now;
+}
+
+/** What an operator sees for `agent` at `now` (DESIGN.md section 5, agent `state`). */
+export function agentState(
+  agent: AgentRecord,
+  settings: Pick<GroupSettings, 'scanIntervalSeconds' | 'missedScansBeforeAlert'>,
+  now: number,
+): { state: AgentState; missedScans: number } {
+  const missed =
+    agent.lastHeartbeatAt === undefined
+      ? 0
+      : missedScans(agent.lastHeartbeatAt, now, settings.scanIntervalSeconds);
+  if (agent.approval !== 'approved') return { state: agent.approval, missedScans: missed };
+  if (inMaintenance(agent, now)) return { state: 'maintenance', missedScans: missed };
+  if (agent.lastHeartbeatAt === undefined) return { state: 'new', missedScans: 0 };
+  if (missed === 0) return { state: 'healthy', missedScans: 0 };
+  return { state: missed < settings.missedScansBeforeAlert ? 'late' : 'failed', missedScans: missed };
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** The agent as the API shows it (DESIGN.md section 5): RFC 3339 times, no token hash. */
+export function agentView(agent: AgentRecord, settings: GroupSettings, now: number) {
+  const { state, missedScans } = agentState(agent, settings, now);
+  return {
+    agentId: agent.agentId,
+    group: agent.group,
+    cluster: agent.cluster,
+    approval: agent.approval,
+    state,
+    lastHeartbeatAt: iso(agent.lastHeartbeatAt),
+    missedScans,
+    clockSkewSeconds: agent.clockSkewSeconds,
+    clockSkewWarning: hasSkewWarning(agent.clockSkewSeconds),
+    endpoint: agent.endpoint,
+    maintenanceUntil: inMaintenance(agent, now) ? iso(agent.maintenanceUntil) : undefined,
+    maintenanceReason: inMaintenance(agent, now) ? agent.maintenanceReason : undefined,
+    createdAt: iso(agent.createdAt),
+    lastSentAt: iso(agent.lastSentAt),
+    seq: agent.seq,
+    bootId: agent.bootId,
+    version: agent.version,
+    agentless: agent.agentless === true ? true : undefined,
+    probe: agent.probe,
+    heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+  };
+}
+
+export type AgentView = ReturnType<typeof agentView>;

@@ -1,0 +1,41 @@
+/**
+ * Errors the use cases raise. Each carries a stable `code` that the HTTP layer turns into a status,
+ * and, where one field is at fault, the `field` (a dot path such as `heartbeats[2].agentId`).
+ */
+export abstract class WatcherError extends Error {
+  abstract readonly code: string;
+  readonly field?: string;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.name = new.target.name;
+    if (field !== undefined) this.field = field;
+  }
+}
+
+/** The request is malformed: a missing, mistyped or out-of-range field, or not JSON at all. */
+export class ValidationError extends WatcherError {
+  readonly code: string;
+  constructor(message: string, field?: string, code = 'invalid_request') {
+    super(message, field);
+    this.code = code;
+  }
+}
+
+/** No credential, a wrong one, or the credential of somebody else. */
+export class UnauthorizedError extends WatcherError {
+  readonly code = 'unauthorized';
+}
+
+/** The caller is known and refused (a rejected agent). */
+export class ForbiddenError extends WatcherError {
+  readonly code = 'forbidden';
+}
+
+export class NotFoundError extends WatcherError {
+  readonly code = 'not_found';
+}
+
+/** The thing exists already (an agentId taken). */
+export class ConflictError extends WatcherError {
+  readonly code = 'conflict';
+}

@@ -1,0 +1,115 @@
+import * as v from 'valibot';
+import type { Probe } from './agent';
+import { agentIdSchema, groupNameSchema, nameSchema, parseOrThrow } from './validation';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** An RFC 3339 timestamp, parsed to epoch milliseconds. */
+const timestamp = v.pipe(
+  v.string('must be an RFC 3339 time string'),
+  v.regex(RFC3339, 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z'),
+  v.transform((s) => Date.parse(s)),
+  v.check((ms) => Number.isFinite(ms), 'must be a real date and time'),
+);
+
+const printable = (max: number) =>
+  v.pipe(
+    v.string('must be a string'),
+    v.minLength(1, 'must not be empty'),
+    v.maxLength(max, `must be at most ${max} characters`),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    v.regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'),
+  );
+
+/** The fields of one heartbeat, shared by `POST /v1/heartbeat` and the items of `POST /v1/heartbeats`. */
+const heartbeatEntries = {
+  agentId: agentIdSchema,
+  sentAt: v.optional(timestamp),
+  seq: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.safeInteger('must be a whole number'),
+      v.minValue(0, 'must not be negative'),
+    ),
+  ),
+  bootId: v.optional(nameSchema(128)),
+  cluster: v.optional(nameSchema(64)),
+  endpoint: v.optional(printable(2048)),
+  version: v.optional(printable(64)),
+};
+
+export const heartbeatSchema = v.object(heartbeatEntries);
+export type HeartbeatInput = v.InferOutput<typeof heartbeatSchema>;
+
+export const MAX_BATCH = 100;
+
+const batchItemSchema = v.object({ ...heartbeatEntries, token: printable(512) });
+export type BatchItemInput = v.InferOutput<typeof batchItemSchema>;
+
+export const batchSchema = v.object({
+  heartbeats: v.pipe(
+    v.array(v.unknown(), 'must be a list of heartbeats'),
+    v.minLength(1, 'must hold at least one heartbeat'),
+    v.maxLength(MAX_BATCH, `must hold at most ${MAX_BATCH} heartbeats`),
+  ),
+});
+
+export function parseBatchItem(item: unknown, index: number): BatchItemInput {
+  return parseOrThrow(batchItemSchema, item, {
+    prefix: `heartbeats[${index}]`,
+    subject: `heartbeats[${index}]`,
+  });
+}
+
+const probeSchema = v.variant(
+  'type',
+  [
+    v.object({
+      type: v.literal('tcp'),
+      host: v.pipe(
+        v.string('must be a string'),
+        v.minLength(1, 'must not be empty'),
+        v.maxLength(253, 'must be at most 253 characters'),
+        v.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or an IP address'),
+      ),
+      port: v.pipe(
+        v.number('must be a number'),
+        v.integer('must be a whole number'),
+        v.minValue(1, 'must be a port from 1 to 65535'),
+        v.maxValue(65535, 'must be a port from 1 to 65535'),
+      ),
+    }),
+    v.object({
+      type: v.literal('http'),
+      url: v.pipe(
+        v.string('must be a string'),
+        v.maxLength(2048, 'must be at most 2048 characters'),
+        v.url('must be a URL'),
+        v.regex(/^https?:\/\//i, 'must be an http:// or https:// URL'),
+      ),
+    }),
+  ],
+  'must have "type" tcp or http',
+);
+
+export const registerSchema = v.object({
+  agentId: agentIdSchema,
+  group: groupNameSchema,
+  cluster: v.optional(nameSchema(64)),
+});
+export type RegisterInput = v.InferOutput<typeof registerSchema>;
+
+export const addAgentSchema = v.object({
+  agentId: agentIdSchema,
+  group: groupNameSchema,
+  cluster: v.optional(nameSchema(64)),
+  probe: v.optional(probeSchema),
+  agentless: v.optional(v.boolean('must be true or false')),
+});
+export type AddAgentInput = v.InferOutput<typeof addAgentSchema> & { probe?: Probe };
+
+export const maintenanceSchema = v.object({
+  until: timestamp,
+  reason: v.optional(printable(500)),
+});
+export type MaintenanceInput = v.InferOutput<typeof maintenanceSchema>;

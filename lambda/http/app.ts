@@ -1,0 +1,206 @@
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ValidationError, WatcherError } from '../domain/errors';
+import { hashSecret, sameHash } from '../domain/secrets';
+import { StoreUnavailableError } from '../ports';
+import { errorBody, type WatcherService } from '../service';
+
+/** Heartbeats and admin bodies are small; anything larger is refused before it is parsed. */
+export const MAX_BODY_BYTES = 8 * 1024;
+
+type Handler = (c: Context) => Response | Promise<Response>;
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface AdminAccess {
+  /** When set, admin routes require `Authorization: Bearer <token>`; when not, they are open. */
+  readonly token?: string;
+}
+
+function jsonError(c: Context, status: number, error: { code: string; message: string; field?: string }) {
+  return c.json({ error }, status as 400);
+}
+
+/** Registers `handlers` on `path` and answers 405, with `Allow`, for any other method. */
+function resource(app: Hono, path: string, handlers: Partial<Record<Method, Handler>>): void {
+  for (const [method, handler] of Object.entries(handlers)) app.on(method, path, handler);
+  const allow = Object.keys(handlers).join(', ');
+  app.all(path, (c) => {
+    c.header('Allow', allow);
+    return jsonError(c, 405, {
+      code: 'method_not_allowed',
+      message: `${c.req.method} is not allowed here; use ${allow}`,
+    });
+  });
+}
+
+const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json$/;
+/** curl -d and PowerShell's Invoke-RestMethod send this by default; the body is still read as JSON. */
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/** Reads a JSON body: 415 for a body that says it is something else, 400 for one that does not parse. */
+async function readJson(c: Context): Promise<unknown> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && type !== FORM_TYPE && !JSON_TYPES.test(type)) {
+    throw new ValidationError(
+      `Content-Type ${type} is not supported; send application/json`,
+      undefined,
+      'unsupported_media_type',
+    );
+  }
+  const text = await c.req.text();
+  if (text.trim() === '')
+    throw new ValidationError('the body is empty; send a JSON object', undefined, 'invalid_json');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('the body is not valid JSON', undefined, 'invalid_json');
+  }
+}
+
+function bearer(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+const limitBody: MiddlewareHandler = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) =>
+    jsonError(c, 413, { code: 'body_too_large', message: `the body is larger than ${MAX_BODY_BYTES} bytes` }),
+});
+
+const STATUS_OF: Record<string, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unknown_group: 400,
+  agentless: 400,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+};
+
+function onError(error: Error, c: Context): Response {
+  if (error instanceof WatcherError) {
+    if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
+    return jsonError(c, STATUS_OF[error.code] ?? 400, errorBody(error));
+  }
+  if (error instanceof StoreUnavailableError) {
+    c.header('Retry-After', '1');
+    return jsonError(c, 503, { code: 'unavailable', message: 'the store is busy; retry shortly' });
+  }
+  console.error(
+    JSON.stringify({ msg: 'unhandled error', route: c.req.path, error: String(error.stack ?? error) }),
+  );
+  return jsonError(c, 500, { code: 'internal', message: 'internal error; it has been logged' });
+}
+
+function withErrors(app: Hono): Hono {
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'POST' || c.req.method === 'PUT') return limitBody(c, next);
+    await next();
+  });
+  app.onError(onError);
+  app.notFound((c) =>
+    jsonError(c, 404, { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }),
+  );
+  return app;
+}
+
+/** Registers the agent routes (DESIGN.md section 5): the agent's own token is checked by the service. */
+function addAgentRoutes(app: Hono, service: WatcherService): void {
+  resource(app, '/v1/heartbeat', {
+    POST: async (c) => {
+      const body = await readJson(c);
+      const answer = await service.heartbeat(bearer(c), body);
+      return c.json(answer.body, answer.status);
+    },
+  });
+  resource(app, '/v1/heartbeats', {
+    POST: async (c) => c.json(await service.heartbeats(await readJson(c))),
+  });
+  resource(app, '/v1/register', {
+    POST: async (c) => {
+      const body = await readJson(c);
+      return c.json(await service.register(bearer(c), body), 201);
+    },
+  });
+}
+
+/** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
+function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess): void {
+  const expected = access.token === undefined ? undefined : hashSecret(access.token);
+  if (expected !== undefined) {
+    app.use('/v1/*', async (c, next) => {
+      if (isAgentRoute(c.req.path)) return next();
+      const given = bearer(c);
+      if (given === undefined || !sameHash(expected, hashSecret(given))) {
+        c.header('WWW-Authenticate', 'Bearer');
+        return jsonError(c, 401, {
+          code: 'unauthorized',
+          message: 'admin routes need the admin token (HBW_ADMIN_TOKEN)',
+        });
+      }
+      return next();
+    });
+  }
+  const id = (c: Context) => c.req.param('agentId') ?? '';
+  resource(app, '/v1/status', { GET: async (c) => c.json(await service.status()) });
+  resource(app, '/v1/agents', {
+    GET: async (c) =>
+      c.json({
+        agents: await service.listAgents({
+          group: c.req.query('group') || undefined,
+          state: c.req.query('state') || undefined,
+          cluster: c.req.query('cluster') || undefined,
+        }),
+      }),
+    POST: async (c) => c.json(await service.addAgent(await readJson(c)), 201),
+  });
+  resource(app, '/v1/agents/:agentId', {
+    GET: async (c) => c.json(await service.getAgent(id(c))),
+    DELETE: async (c) => {
+      await service.removeAgent(id(c));
+      return c.body(null, 204);
+    },
+  });
+  resource(app, '/v1/agents/:agentId/approve', { POST: async (c) => c.json(await service.approve(id(c))) });
+  resource(app, '/v1/agents/:agentId/reject', { POST: async (c) => c.json(await service.reject(id(c))) });
+  resource(app, '/v1/agents/:agentId/rotate-token', {
+    POST: async (c) => c.json(await service.rotateToken(id(c))),
+  });
+  resource(app, '/v1/agents/:agentId/maintenance', {
+    PUT: async (c) => c.json(await service.startMaintenance(id(c), await readJson(c))),
+    DELETE: async (c) => c.json(await service.endMaintenance(id(c))),
+  });
+  resource(app, '/v1/groups/:group/enrollment-key', {
+    POST: async (c) => c.json(await service.newEnrollmentKey(c.req.param('group') ?? ''), 201),
+  });
+}
+
+const AGENT_ROUTES = new Set(['/v1/heartbeat', '/v1/heartbeats', '/v1/register']);
+const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
+
+/** The agent routes alone: what the ingest Lambda serves. */
+export function createAgentApp(service: WatcherService): Hono {
+  const app = withErrors(new Hono());
+  addAgentRoutes(app, service);
+  return app;
+}
+
+/** The admin routes alone: what the admin Lambda serves, behind IAM. */
+export function createAdminApp(service: WatcherService, access: AdminAccess = {}): Hono {
+  const app = withErrors(new Hono());
+  addAdminRoutes(app, service, access);
+  return app;
+}
+
+/** Both, as the local server serves them; `extend` adds routes of the door (console, favicon). */
+export function createApp(service: WatcherService, access: AdminAccess, extend?: (app: Hono) => void): Hono {
+  const app = withErrors(new Hono());
+  addAgentRoutes(app, service);
+  addAdminRoutes(app, service, access);
+  extend?.(app);
+  return app;
+}

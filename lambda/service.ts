@@ -1,0 +1,343 @@
+import * as v from 'valibot';
+import type { AgentRecord, AgentState, AgentView } from './domain/agent';
+import { agentState, agentView, clockSkewSeconds } from './domain/agent';
+import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+  type WatcherError,
+} from './domain/errors';
+import {
+  addAgentSchema,
+  type BatchItemInput,
+  batchSchema,
+  type HeartbeatInput,
+  heartbeatSchema,
+  maintenanceSchema,
+  parseBatchItem,
+  registerSchema,
+} from './domain/requests';
+import { hashSecret, newSecret, sameHash } from './domain/secrets';
+import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
+import type { AgentStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
+
+export interface WatcherServiceDeps {
+  readonly agents: AgentStore;
+  readonly state: WatcherStateStore;
+  readonly clock: Clock;
+  readonly config: WatcherConfig;
+  /** The watcher's version, shown by `GET /v1/status`. */
+  readonly version: string;
+}
+
+export interface HeartbeatAnswer {
+  readonly status: 200 | 202;
+  readonly body: { agentId: string; state: AgentState; heartbeatIntervalSeconds: number; serverTime: string };
+}
+
+export type BatchItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
+
+export interface BatchItemResult {
+  readonly agentId: string | null;
+  readonly status: BatchItemStatus;
+  readonly state?: AgentState;
+  readonly error?: { code: string; message: string; field?: string };
+}
+
+const AGENT_STATES: readonly AgentState[] = [
+  'new',
+  'healthy',
+  'late',
+  'failed',
+  'unreachable',
+  'maintenance',
+  'pending',
+  'rejected',
+];
+
+/** How many items of a relay's batch are written at once. */
+const BATCH_CONCURRENCY = 16;
+
+/** The use cases, one method each, over the ports. Every door (Lambda, local server, CLI) calls these. */
+export class WatcherService {
+  constructor(private readonly deps: WatcherServiceDeps) {}
+
+  get config(): WatcherConfig {
+    return this.deps.config;
+  }
+
+  /** `POST /v1/heartbeat`: one conditional write when the agent is approved and the token matches. */
+  async heartbeat(token: string | undefined, body: unknown): Promise<HeartbeatAnswer> {
+    const input = parseOrThrow(heartbeatSchema, body);
+    if (!token) throw new UnauthorizedError('a bearer token is required (Authorization: Bearer <token>)');
+    return this.recordHeartbeat(input, token);
+  }
+
+  /** `POST /v1/heartbeats`: a relay's batch, answered per item and in order; a bad item fails alone. */
+  async heartbeats(body: unknown): Promise<{ results: BatchItemResult[] }> {
+    const { heartbeats } = parseOrThrow(batchSchema, body);
+    const results: BatchItemResult[] = new Array(heartbeats.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < heartbeats.length) {
+        const index = next++;
+        results[index] = await this.batchItem(heartbeats[index], index);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, heartbeats.length) }, worker));
+    return { results };
+  }
+
+  private async batchItem(raw: unknown, index: number): Promise<BatchItemResult> {
+    const claimedId =
+      typeof raw === 'object' && raw !== null && typeof (raw as { agentId?: unknown }).agentId === 'string'
+        ? (raw as { agentId: string }).agentId
+        : null;
+    let item: BatchItemInput;
+    try {
+      item = parseBatchItem(raw, index);
+    } catch (error) {
+      return { agentId: claimedId, status: 'invalid', error: errorBody(error as WatcherError) };
+    }
+    const { token, ...input } = item;
+    try {
+      const answer = await this.recordHeartbeat(input, token);
+      return {
+        agentId: item.agentId,
+        status: answer.status === 200 ? 'ok' : 'pending',
+        state: answer.body.state,
+      };
+    } catch (error) {
+      if (error instanceof UnauthorizedError) return { agentId: item.agentId, status: 'unauthorized' };
+      if (error instanceof ForbiddenError) return { agentId: item.agentId, status: 'rejected' };
+      console.error(
+        JSON.stringify({ msg: 'batch item failed', agentId: item.agentId, error: String(error) }),
+      );
+      return { agentId: item.agentId, status: 'unavailable' };
+    }
+  }
+
+  private async recordHeartbeat(input: HeartbeatInput, token: string): Promise<HeartbeatAnswer> {
+    const now = this.deps.clock.now();
+    const tokenHash = hashSecret(token);
+    const write: HeartbeatWrite = {
+      agentId: input.agentId,
+      at: now,
+      sentAt: input.sentAt,
+      clockSkewSeconds: input.sentAt === undefined ? undefined : clockSkewSeconds(input.sentAt, now),
+      seq: input.seq,
+      bootId: input.bootId,
+      cluster: input.cluster,
+      endpoint: input.endpoint,
+      version: input.version,
+    };
+    const written = await this.deps.agents.recordHeartbeat(write, tokenHash, 'approved');
+    if (written) return this.heartbeatAnswer(written, now, 200);
+
+    // The rare paths: tell an unknown agent, a wrong token, a pending and a rejected agent apart.
+    const current = await this.deps.agents.get(input.agentId);
+    if (!current || !sameHash(current.tokenHash, tokenHash)) {
+      throw new UnauthorizedError('the token is not valid for this agentId');
+    }
+    if (current.approval === 'rejected') {
+      throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
+    }
+    const retried = await this.deps.agents.recordHeartbeat(write, tokenHash, current.approval);
+    if (!retried) throw new UnauthorizedError('the token is not valid for this agentId');
+    return this.heartbeatAnswer(retried, now, retried.approval === 'approved' ? 200 : 202);
+  }
+
+  private heartbeatAnswer(agent: AgentRecord, now: number, status: 200 | 202): HeartbeatAnswer {
+    const settings = settingsFor(this.deps.config, agent.group);
+    return {
+      status,
+      body: {
+        agentId: agent.agentId,
+        state: agentState(agent, settings, now).state,
+        heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+        serverTime: new Date(now).toISOString(),
+      },
+    };
+  }
+
+  /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */
+  async register(enrollmentKey: string | undefined, body: unknown) {
+    const input = parseOrThrow(registerSchema, body);
+    const settings = groupSettings(this.deps.config, input.group);
+    if (!enrollmentKey) throw new UnauthorizedError('the group enrollment key is required as bearer token');
+    const stored = await this.deps.state.getEnrollmentKeyHash(input.group);
+    if (!sameHash(stored, hashSecret(enrollmentKey))) {
+      throw new UnauthorizedError(`the enrollment key is not valid for group ${input.group}`);
+    }
+    const approval = settings.autoApprove ? 'approved' : 'pending';
+    const token = newSecret('hbw_');
+    await this.createAgent({
+      agentId: input.agentId,
+      group: input.group,
+      cluster: input.cluster,
+      approval,
+      tokenHash: hashSecret(token),
+      createdAt: this.deps.clock.now(),
+    });
+    return { agentId: input.agentId, token, approval };
+  }
+
+  /** `POST /v1/agents`: an operator adds a pre-approved agent, or an agentless entry watched by its probe. */
+  async addAgent(body: unknown) {
+    const input = parseOrThrow(addAgentSchema, body);
+    groupSettings(this.deps.config, input.group);
+    if (input.agentless && !input.probe) {
+      throw new ValidationError(
+        'probe: an agentless entry is watched by its probe alone, so it needs one',
+        'probe',
+      );
+    }
+    const token = input.agentless ? undefined : newSecret('hbw_');
+    await this.createAgent({
+      agentId: input.agentId,
+      group: input.group,
+      cluster: input.cluster,
+      approval: 'approved',
+      tokenHash: token === undefined ? undefined : hashSecret(token),
+      createdAt: this.deps.clock.now(),
+      agentless: input.agentless ? true : undefined,
+      probe: input.probe,
+    });
+    return { agentId: input.agentId, token, approval: 'approved' as const };
+  }
+
+  private async createAgent(agent: AgentRecord): Promise<void> {
+    if (!(await this.deps.agents.create(agent))) {
+      throw new ConflictError(`agentId ${agent.agentId} is taken`, 'agentId');
+    }
+  }
+
+  async getAgent(agentId: string): Promise<AgentView> {
+    return this.view(await this.existing(agentId));
+  }
+
+  async listAgents(filter: { group?: string; state?: string; cluster?: string }): Promise<AgentView[]> {
+    const wanted = parseOrThrow(listFilterSchema, filter, { subject: 'query' });
+    const out: AgentView[] = [];
+    for await (const agent of this.deps.agents.list()) {
+      if (wanted.group !== undefined && agent.group !== wanted.group) continue;
+      if (wanted.cluster !== undefined && agent.cluster !== wanted.cluster) continue;
+      const view = this.view(agent);
+      if (wanted.state !== undefined && view.state !== wanted.state) continue;
+      out.push(view);
+    }
+    return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
+  }
+
+  async removeAgent(agentId: string): Promise<void> {
+    if (!(await this.deps.agents.remove(checkId(agentId)))) throw notFound(agentId);
+  }
+
+  async approve(agentId: string): Promise<AgentView> {
+    return this.setApproval(agentId, 'approved');
+  }
+
+  async reject(agentId: string): Promise<AgentView> {
+    return this.setApproval(agentId, 'rejected');
+  }
+
+  private async setApproval(agentId: string, approval: 'approved' | 'rejected'): Promise<AgentView> {
+    const agent = await this.deps.agents.setApproval(checkId(agentId), approval);
+    if (!agent) throw notFound(agentId);
+    return this.view(agent);
+  }
+
+  /** A new token for the agent; the old one stops working at once. */
+  async rotateToken(agentId: string) {
+    const agent = await this.existing(agentId);
+    if (agent.agentless) {
+      throw new ValidationError(`agent ${agentId} is agentless and has no token`, 'agentId', 'agentless');
+    }
+    const token = newSecret('hbw_');
+    if (!(await this.deps.agents.replaceTokenHash(agentId, hashSecret(token)))) throw notFound(agentId);
+    return { agentId, token };
+  }
+
+  async startMaintenance(agentId: string, body: unknown): Promise<AgentView> {
+    checkId(agentId);
+    const input = parseOrThrow(maintenanceSchema, body);
+    if (input.until <= this.deps.clock.now())
+      throw new ValidationError('until: must be in the future', 'until');
+    const agent = await this.deps.agents.setMaintenance(agentId, input.until, input.reason);
+    if (!agent) throw notFound(agentId);
+    return this.view(agent);
+  }
+
+  async endMaintenance(agentId: string): Promise<AgentView> {
+    const agent = await this.deps.agents.setMaintenance(checkId(agentId));
+    if (!agent) throw notFound(agentId);
+    return this.view(agent);
+  }
+
+  /** A new enrollment key for `group`; the old one stops working. */
+  async newEnrollmentKey(group: string) {
+    parseOrThrow(v.object({ group: groupNameSchema }), { group }, { subject: 'path' });
+    groupSettings(this.deps.config, group);
+    const key = newSecret('hbwk_');
+    await this.deps.state.putEnrollmentKeyHash(group, hashSecret(key), this.deps.clock.now());
+    return { group, key };
+  }
+
+  /** `GET /v1/status`: counts by group and state, the last scan, the version. */
+  async status() {
+    const now = this.deps.clock.now();
+    const groups: Record<string, Record<AgentState, number>> = {};
+    const emptyCounts = () =>
+      Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
+    for (const name of Object.keys(this.deps.config.groups)) groups[name] = emptyCounts();
+    let total = 0;
+    for await (const agent of this.deps.agents.list()) {
+      const { state } = agentState(agent, settingsFor(this.deps.config, agent.group), now);
+      groups[agent.group] ??= emptyCounts();
+      groups[agent.group]![state] += 1;
+      total += 1;
+    }
+    const lastScanAt = await this.deps.state.getLastScanAt();
+    return {
+      version: this.deps.version,
+      serverTime: new Date(now).toISOString(),
+      lastScanAt: lastScanAt === undefined ? null : new Date(lastScanAt).toISOString(),
+      agents: total,
+      groups,
+    };
+  }
+
+  private async existing(agentId: string): Promise<AgentRecord> {
+    const agent = await this.deps.agents.get(checkId(agentId));
+    if (!agent) throw notFound(agentId);
+    return agent;
+  }
+
+  private view(agent: AgentRecord): AgentView {
+    return agentView(agent, settingsFor(this.deps.config, agent.group), this.deps.clock.now());
+  }
+}
+
+const listFilterSchema = v.object({
+  group: v.optional(groupNameSchema),
+  cluster: v.optional(groupNameSchema),
+  state: v.optional(v.picklist(AGENT_STATES, `must be one of ${AGENT_STATES.join(', ')}`)),
+});
+
+function checkId(agentId: string): string {
+  return parseOrThrow(v.object({ agentId: agentIdSchema }), { agentId }, { subject: 'path' }).agentId;
+}
+
+function notFound(agentId: string): NotFoundError {
+  return new NotFoundError(`no agent ${agentId}`);
+}
+
+/** The `error` object of DESIGN.md section 5. */
+export function errorBody(error: WatcherError): { code: string; message: string; field?: string } {
+  return error.field === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, field: error.field };
+}

@@ -1,0 +1,102 @@
+import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
+import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
+import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
+import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
+import type { AgentRecord } from '../../lambda/domain/agent';
+import { parseConfig, type RawConfig } from '../../lambda/domain/config';
+
+export const TEST_CONFIG: RawConfig = {
+  heartbeatIntervalSeconds: 30,
+  scanIntervalSeconds: 30,
+  missedScansBeforeAlert: 3,
+  groups: {
+    production: { channels: ['sms', 'email'] },
+    test: { channels: ['console'] },
+    lab: { channels: ['console'], autoApprove: true, heartbeatIntervalSeconds: 10 },
+  },
+};
+
+/** A test clock: starts at a fixed instant and moves only when told. */
+export class ManualClock {
+  constructor(public time = Date.parse('2026-11-23T12:00:00.000Z')) {}
+  now = () => this.time;
+  advance(ms: number) {
+    this.time += ms;
+  }
+}
+
+export interface TestWatcher extends LocalWatcher {
+  readonly clock: ManualClock;
+  /** Calls the watcher over real HTTP; `body` objects are sent as JSON. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  /** Adds an approved agent through the admin API and answers its token. */
+  addAgent(agentId: string, group?: string): Promise<string>;
+  /** Every stored agent record, read straight from the table. */
+  storedAgents(): Promise<AgentRecord[]>;
+}
+
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+/** A whole local watcher with in-memory dynalite, on a free port, with a manual clock. */
+export async function startTestWatcher(
+  options: { config?: RawConfig; adminToken?: string; host?: string } = {},
+): Promise<TestWatcher> {
+  const clock = new ManualClock();
+  const watcher = await startLocalWatcher({
+    config: parseConfig(options.config ?? TEST_CONFIG),
+    port: 0,
+    host: options.host,
+    adminToken: options.adminToken,
+    clock,
+  });
+  const client = localDynamoClient(watcher.dynamoEndpoint);
+  const store = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);
+  const call: TestWatcher['call'] = async (method, path, body, headers = {}) => {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body =
+        typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
+      if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      }
+    }
+    const res = await fetch(watcher.url + path, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+  return {
+    ...watcher,
+    clock,
+    call,
+    async addAgent(agentId, group = 'production') {
+      const res = await call('POST', '/v1/agents', { agentId, group }, adminHeaders(options.adminToken));
+      if (res.status !== 201) throw new Error(`add ${agentId}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.token as string;
+    },
+    async storedAgents() {
+      const out: AgentRecord[] = [];
+      for await (const agent of store.list()) out.push(agent);
+      return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
+    },
+    async close() {
+      client.destroy();
+      await watcher.close();
+    },
+  };
+}
+
+export function adminHeaders(token?: string): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
