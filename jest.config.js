@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 30000,
   maxWorkers: 2,
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
 };

@@ -38,6 +38,7 @@ export interface TestWatcher extends LocalWatcher {
 export interface TestResponse {
   readonly status: number;
   readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the watcher answered
   readonly body: any;
 }
 

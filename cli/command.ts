@@ -1,0 +1,127 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ApiError, DEFAULT_ENDPOINT, UnreachableError, WatcherClient } from './client';
+
+/** Bad usage of the CLI: exit code 2, with the command's usage line. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export interface CommandContext {
+  readonly args: readonly string[];
+  readonly values: Values;
+  readonly json: boolean;
+  client(): WatcherClient;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface Command {
+  /** The words that select it: `['agents', 'add']`. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  /** Positional argument names, in order; a trailing `?` marks one optional. */
+  readonly args?: readonly string[];
+  readonly options?: Options;
+  /** One line per option, for --help. */
+  readonly optionHelp?: readonly string[];
+  readonly example: string;
+  /** Commands that talk to a watcher get --endpoint and --json. */
+  readonly remote?: boolean;
+  run(ctx: CommandContext): Promise<number | undefined>;
+}
+
+const REMOTE_OPTIONS: Options = {
+  endpoint: { type: 'string' },
+  json: { type: 'boolean', default: false },
+};
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function usageLine(cmd: Command): string {
+  const args = (cmd.args ?? []).map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : a)).join(' ');
+  return `hbw ${cmd.path.join(' ')}${args ? ` ${args}` : ''}${cmd.options || cmd.remote ? ' [options]' : ''}`;
+}
+
+export function commandHelp(cmd: Command): string {
+  const lines = [`${cmd.summary}`, '', `Usage: ${usageLine(cmd)}`];
+  const options = [...(cmd.optionHelp ?? [])];
+  if (cmd.remote) {
+    options.push(
+      `--endpoint URL      the watcher to talk to (env HBW_ENDPOINT; default ${DEFAULT_ENDPOINT})`,
+      '--json              machine-readable output',
+    );
+  }
+  options.push('--help              this text');
+  lines.push('', 'Options:', ...options.map((o) => `  ${o}`), '', 'Example:', `  ${cmd.example}`);
+  return lines.join('\n');
+}
+
+/** Parses `argv` for `cmd` and runs it; answers the exit code (0 ok, 1 failure, 2 bad usage). */
+export async function runCommand(cmd: Command, argv: readonly string[], io: Io): Promise<number> {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        ...(cmd.remote ? REMOTE_OPTIONS : {}),
+        ...cmd.options,
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }) as { values: Values; positionals: string[] };
+  } catch (error) {
+    io.err(
+      `hbw: ${(error as Error).message}\nUsage: ${usageLine(cmd)}\nSee: hbw ${cmd.path.join(' ')} --help`,
+    );
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.out(commandHelp(cmd));
+    return 0;
+  }
+  const names = cmd.args ?? [];
+  const required = names.filter((n) => !n.endsWith('?')).length;
+  if (parsed.positionals.length < required || parsed.positionals.length > names.length) {
+    io.err(`hbw: expected ${names.join(' ') || 'no arguments'}\nUsage: ${usageLine(cmd)}`);
+    return 2;
+  }
+  const endpoint = (parsed.values.endpoint as string | undefined) ?? io.env.HBW_ENDPOINT ?? DEFAULT_ENDPOINT;
+  const ctx: CommandContext = {
+    args: parsed.positionals,
+    values: parsed.values,
+    json: parsed.values.json === true,
+    client: () => new WatcherClient(endpoint, io.env.HBW_ADMIN_TOKEN),
+    out: io.out,
+    err: io.err,
+  };
+  try {
+    return (await cmd.run(ctx)) ?? 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`hbw: ${error.message}\nUsage: ${usageLine(cmd)}`);
+      return 2;
+    }
+    if (error instanceof ApiError) {
+      io.err(
+        `hbw: ${error.message}${error.status === 401 ? ' (admin routes off loopback need HBW_ADMIN_TOKEN)' : ''}`,
+      );
+      return 1;
+    }
+    if (error instanceof UnreachableError) {
+      io.err(`hbw: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,250 @@
+import type { AgentView } from '../../lambda/domain/agent';
+import { type Command, type CommandContext, UsageError } from '../command';
+import { age, table } from '../output';
+
+const enc = encodeURIComponent;
+
+function agentRows(agents: readonly AgentView[], now: number): string {
+  return table(
+    ['AGENT', 'GROUP', 'CLUSTER', 'STATE', 'LAST HEARTBEAT', 'MISSED', 'SKEW', 'ENDPOINT'],
+    agents.map((a) => [
+      a.agentId,
+      a.group,
+      a.cluster ?? '-',
+      a.state,
+      age(a.lastHeartbeatAt, now),
+      String(a.missedScans),
+      a.clockSkewSeconds === undefined ? '-' : `${a.clockSkewSeconds}s${a.clockSkewWarning ? ' (!)' : ''}`,
+      a.endpoint ?? '-',
+    ]),
+  );
+}
+
+function agentDetail(a: AgentView): string {
+  const rows: [string, string | number | boolean | undefined][] = [
+    ['agent', a.agentId],
+    ['group', a.group],
+    ['cluster', a.cluster],
+    ['approval', a.approval],
+    ['state', a.state],
+    ['last heartbeat', a.lastHeartbeatAt],
+    ['missed scans', a.missedScans],
+    [
+      'clock skew',
+      a.clockSkewSeconds === undefined
+        ? undefined
+        : `${a.clockSkewSeconds} s${a.clockSkewWarning ? ' (more than 5 minutes: check NTP on the agent)' : ''}`,
+    ],
+    ['endpoint', a.endpoint],
+    ['version', a.version],
+    ['seq', a.seq],
+    ['boot id', a.bootId],
+    [
+      'maintenance until',
+      a.maintenanceUntil ? `${a.maintenanceUntil} (${a.maintenanceReason ?? 'no reason'})` : undefined,
+    ],
+    ['agentless', a.agentless],
+    ['probe', a.probe ? JSON.stringify(a.probe) : undefined],
+    ['heartbeat interval', `${a.heartbeatIntervalSeconds} s`],
+    ['created', a.createdAt],
+  ];
+  return table(
+    ['FIELD', 'VALUE'],
+    rows.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+  );
+}
+
+function printAgent(ctx: CommandContext, agent: AgentView, line?: string) {
+  if (ctx.json) ctx.out(JSON.stringify(agent, null, 2));
+  else ctx.out(line ? `${line}\n\n${agentDetail(agent)}` : agentDetail(agent));
+}
+
+/** `tcp:host:port` or an http(s) URL, as typed after --probe. */
+export function parseProbe(text: string) {
+  if (/^https?:\/\//i.test(text)) return { type: 'http' as const, url: text };
+  const m = /^tcp:(.+):(\d{1,5})$/.exec(text);
+  if (!m) throw new UsageError(`--probe must be tcp:HOST:PORT or an http(s):// URL, not "${text}"`);
+  return { type: 'tcp' as const, host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--until` as RFC 3339, or `--for` as 30m / 2h / 1d from `now`. */
+export function maintenanceUntil(
+  until: string | undefined,
+  duration: string | undefined,
+  now: number,
+): string {
+  if (until && duration) throw new UsageError('give --until or --for, not both');
+  if (until) return until;
+  if (!duration) throw new UsageError('give --until TIME or --for DURATION (or --end to end the window)');
+  const m = /^(\d+)([mhd])$/.exec(duration);
+  if (!m) throw new UsageError(`--for must be a number and m, h or d (30m, 2h, 1d), not "${duration}"`);
+  return new Date(now + Number(m[1]) * UNITS[m[2]!]!).toISOString();
+}
+
+export const agentCommands: Command[] = [
+  {
+    path: ['agents', 'list'],
+    summary: 'List agents, with their state, last heartbeat, missed scans and clock skew.',
+    remote: true,
+    options: { group: { type: 'string' }, state: { type: 'string' }, cluster: { type: 'string' } },
+    optionHelp: [
+      '--group NAME        only this group',
+      '--state STATE       only this state (healthy, late, failed, unreachable, maintenance, pending, new, rejected)',
+      '--cluster NAME      only this cluster',
+    ],
+    example: 'hbw agents list --group production --state late',
+    async run(ctx) {
+      const q = new URLSearchParams();
+      for (const k of ['group', 'state', 'cluster']) if (ctx.values[k]) q.set(k, String(ctx.values[k]));
+      const { agents } = await ctx.client().request<{ agents: AgentView[] }>('GET', `/v1/agents?${q}`);
+      if (ctx.json) ctx.out(JSON.stringify({ agents }, null, 2));
+      else ctx.out(agents.length ? agentRows(agents, Date.now()) : 'no agents');
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'show'],
+    summary: 'Show one agent in full.',
+    args: ['AGENT_ID'],
+    remote: true,
+    example: 'hbw agents show web-01',
+    async run(ctx) {
+      printAgent(ctx, await ctx.client().request<AgentView>('GET', `/v1/agents/${enc(ctx.args[0]!)}`));
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'add'],
+    summary:
+      'Add a pre-approved agent and print its token (shown once), or an agentless entry watched by a probe.',
+    args: ['AGENT_ID'],
+    remote: true,
+    options: {
+      group: { type: 'string' },
+      cluster: { type: 'string' },
+      probe: { type: 'string' },
+      agentless: { type: 'boolean', default: false },
+    },
+    optionHelp: [
+      '--group NAME        the server group (required), e.g. production or test',
+      '--cluster NAME      the cluster the agent belongs to',
+      '--probe SPEC        tcp:HOST:PORT or http(s)://URL, checked when the agent goes quiet',
+      '--agentless         no agent on the host: watch it by its probe alone (no token)',
+    ],
+    example: 'hbw agents add web-01 --group production',
+    async run(ctx) {
+      if (!ctx.values.group) throw new UsageError('--group is required');
+      const body = {
+        agentId: ctx.args[0],
+        group: ctx.values.group,
+        cluster: ctx.values.cluster,
+        probe: ctx.values.probe ? parseProbe(String(ctx.values.probe)) : undefined,
+        agentless: ctx.values.agentless ? true : undefined,
+      };
+      const added = await ctx
+        .client()
+        .request<{ agentId: string; token?: string; approval: string }>('POST', '/v1/agents', body);
+      if (ctx.json) ctx.out(JSON.stringify(added, null, 2));
+      else if (added.token) {
+        ctx.out(
+          `added ${added.agentId} to ${body.group} (approved)\n` +
+            `token (shown once; keep it in the agent's token file, e.g. /etc/hbw/token):\n${added.token}`,
+        );
+      } else ctx.out(`added agentless ${added.agentId} to ${body.group}, watched by its probe`);
+      return 0;
+    },
+  },
+  ...(['approve', 'reject'] as const).map(
+    (verb): Command => ({
+      path: ['agents', verb],
+      summary:
+        verb === 'approve'
+          ? 'Approve a pending (or rejected) agent: it is monitored from its next heartbeat.'
+          : 'Reject an agent: its heartbeats are refused (403) until it is approved again.',
+      args: ['AGENT_ID'],
+      remote: true,
+      example: `hbw agents ${verb} web-02`,
+      async run(ctx) {
+        const agent = await ctx
+          .client()
+          .request<AgentView>('POST', `/v1/agents/${enc(ctx.args[0]!)}/${verb}`);
+        printAgent(ctx, agent, `${agent.agentId}: ${agent.approval}`);
+        return 0;
+      },
+    }),
+  ),
+  {
+    path: ['agents', 'remove'],
+    summary: 'Remove an agent and its token.',
+    args: ['AGENT_ID'],
+    remote: true,
+    example: 'hbw agents remove web-01',
+    async run(ctx) {
+      await ctx.client().request('DELETE', `/v1/agents/${enc(ctx.args[0]!)}`);
+      ctx.out(ctx.json ? JSON.stringify({ agentId: ctx.args[0], removed: true }) : `removed ${ctx.args[0]}`);
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'rotate-token'],
+    summary: 'Give an agent a new token; the old one stops working at once.',
+    args: ['AGENT_ID'],
+    remote: true,
+    example: 'hbw agents rotate-token web-01',
+    async run(ctx) {
+      const out = await ctx
+        .client()
+        .request<{ agentId: string; token: string }>('POST', `/v1/agents/${enc(ctx.args[0]!)}/rotate-token`);
+      ctx.out(
+        ctx.json
+          ? JSON.stringify(out, null, 2)
+          : `new token for ${out.agentId} (shown once; the old one no longer works):\n${out.token}`,
+      );
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'maintenance'],
+    summary: 'Start or end a maintenance window: no alert opens while it lasts.',
+    args: ['AGENT_ID'],
+    remote: true,
+    options: {
+      until: { type: 'string' },
+      for: { type: 'string' },
+      reason: { type: 'string' },
+      end: { type: 'boolean', default: false },
+    },
+    optionHelp: [
+      '--until TIME        end of the window, RFC 3339 (2026-11-23T18:00:00Z)',
+      '--for DURATION      or its length from now: 30m, 2h, 1d',
+      '--reason TEXT       why, shown to other operators',
+      '--end               end the window now',
+    ],
+    example: 'hbw agents maintenance web-01 --for 2h --reason "kernel update"',
+    async run(ctx) {
+      const path = `/v1/agents/${enc(ctx.args[0]!)}/maintenance`;
+      let agent: AgentView;
+      if (ctx.values.end) {
+        if (ctx.values.until || ctx.values.for) throw new UsageError('--end takes no --until or --for');
+        agent = await ctx.client().request<AgentView>('DELETE', path);
+      } else {
+        const until = maintenanceUntil(
+          ctx.values.until as string | undefined,
+          ctx.values.for as string | undefined,
+          Date.now(),
+        );
+        agent = await ctx.client().request<AgentView>('PUT', path, { until, reason: ctx.values.reason });
+      }
+      printAgent(
+        ctx,
+        agent,
+        agent.maintenanceUntil
+          ? `${agent.agentId}: in maintenance until ${agent.maintenanceUntil}`
+          : `${agent.agentId}: maintenance ended`,
+      );
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,128 @@
+import { resolve } from 'node:path';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { configSchema } from '../../lambda/domain/config';
+import { type Command, UsageError } from '../command';
+import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
+import { LocalWatcherError, startLocalWatcher } from '../local-watcher';
+
+export const localCommand: Command = {
+  path: ['local'],
+  summary: 'Run the whole watcher on this machine: HTTP API, embedded DynamoDB (dynalite), console at /.',
+  options: {
+    port: { type: 'string', default: '8787' },
+    host: { type: 'string', default: '127.0.0.1' },
+    config: { type: 'string' },
+    'data-dir': { type: 'string', default: '.hbw' },
+  },
+  optionHelp: [
+    '--port N            port to listen on (default 8787)',
+    '--host ADDR         address to bind (default 127.0.0.1; any other needs HBW_ADMIN_TOKEN)',
+    `--config FILE       config file (default ./${CONFIG_FILE} if present, else built-in defaults)`,
+    '--data-dir DIR      where the data is kept across restarts (default .hbw)',
+  ],
+  example: 'hbw local --port 8787 --data-dir .hbw',
+  async run(ctx) {
+    const port = Number(ctx.values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError('--port must be 0 to 65535');
+    let loaded: ReturnType<typeof loadConfigFile>;
+    try {
+      loaded = loadConfigFile(ctx.values.config as string | undefined);
+    } catch (error) {
+      if (error instanceof ConfigFileError) {
+        ctx.err(`hbw: ${error.message}`);
+        return 1;
+      }
+      throw error;
+    }
+    const dataDir = resolve(String(ctx.values['data-dir']));
+    let watcher: Awaited<ReturnType<typeof startLocalWatcher>>;
+    try {
+      watcher = await startLocalWatcher({
+        config: loaded.config,
+        host: String(ctx.values.host),
+        port,
+        dataDir,
+        adminToken: process.env.HBW_ADMIN_TOKEN || undefined,
+      });
+    } catch (error) {
+      if (error instanceof LocalWatcherError) {
+        ctx.err(`hbw: ${error.message}`);
+        return 1;
+      }
+      throw error;
+    }
+    const groups = Object.values(loaded.config.groups)
+      .map((g) => `${g.name} (${g.channels.join('+')})`)
+      .join(', ');
+    ctx.out(
+      [
+        `heartbeat-watcher listening on ${watcher.url}`,
+        `  console   ${watcher.url}/`,
+        `  data      ${dataDir}`,
+        `  config    ${loaded.source ?? 'built-in defaults'}; groups: ${groups}`,
+        'Stop with Ctrl-C.',
+      ].join('\n'),
+    );
+    await new Promise<void>((done) => {
+      const stop = (signal: string) => {
+        ctx.out(`${signal}: stopping`);
+        watcher.close().then(done, done);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    return 0;
+  },
+};
+
+export const configCommands: Command[] = [
+  {
+    path: ['config', 'check'],
+    summary: 'Validate a config file and print the settings each group runs with.',
+    options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+    optionHelp: [
+      `--config FILE       the file (default ./${CONFIG_FILE} if present, else built-in defaults)`,
+      '--json              machine-readable output',
+    ],
+    example: 'hbw config check --config heartbeat-watcher.config.json',
+    async run(ctx) {
+      try {
+        const { config, source } = loadConfigFile(ctx.values.config as string | undefined);
+        if (ctx.json) ctx.out(JSON.stringify(config, null, 2));
+        else {
+          ctx.out(`${source ?? 'built-in defaults'}: valid`);
+          for (const g of Object.values(config.groups)) {
+            ctx.out(
+              `  ${g.name}: ${g.channels.join('+')}, heartbeat ${g.heartbeatIntervalSeconds}s, scan ${g.scanIntervalSeconds}s, alert after ${g.missedScansBeforeAlert} missed scans${g.autoApprove ? ', auto-approve' : ''}`,
+            );
+          }
+        }
+        return 0;
+      } catch (error) {
+        if (!(error instanceof ConfigFileError)) throw error;
+        ctx.err(`hbw: ${error.message}`);
+        return 1;
+      }
+    },
+  },
+  {
+    path: ['config', 'schema'],
+    summary:
+      'Print the JSON Schema of the config file (for editors; committed as heartbeat-watcher.schema.json).',
+    example: 'hbw config schema > heartbeat-watcher.schema.json',
+    async run(ctx) {
+      ctx.out(JSON.stringify(configJsonSchema(), null, 2));
+      return 0;
+    },
+  },
+];
+
+/** The JSON Schema of the config, generated from the same definition that validates it. */
+export function configJsonSchema() {
+  return {
+    ...toJsonSchema(configSchema, { errorMode: 'ignore' }),
+    title: 'heartbeat-watcher config',
+    description: 'heartbeat-watcher.config.json: thresholds, groups and their notification channels.',
+  };
+}

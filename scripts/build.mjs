@@ -1,0 +1,19 @@
+// Bundles the CLI (and the benchmark runner) into dist/. Dependencies stay in node_modules.
+import { existsSync, readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: { hbw: 'bin/hbw.ts', ...(existsSync('bench/run.ts') ? { bench: 'bench/run.ts' } : {}) },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: true,
+  define: { __HBW_VERSION__: JSON.stringify(version) },
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
