@@ -4,10 +4,23 @@ import { agentIdSchema, groupNameSchema, nameSchema, parseOrThrow } from './vali
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether the date and hour of an RFC 3339 string exist (`Date.parse` rolls 02-30 and 24:00 over). */
+function isCalendarTime(s: string): boolean {
+  const year = Number(s.slice(0, 4));
+  const month = Number(s.slice(5, 7));
+  const day = Number(s.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return days !== undefined && day >= 1 && day <= days && Number(s.slice(11, 13)) <= 23;
+}
+
 /** An RFC 3339 timestamp, parsed to epoch milliseconds. */
 const timestamp = v.pipe(
   v.string('must be an RFC 3339 time string'),
   v.regex(RFC3339, 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z'),
+  v.check(isCalendarTime, 'must be a real date and time'),
   v.transform((s) => Date.parse(s)),
   v.check((ms) => Number.isFinite(ms), 'must be a real date and time'),
 );
@@ -113,3 +126,8 @@ export const maintenanceSchema = v.object({
   reason: v.optional(printable(500)),
 });
 export type MaintenanceInput = v.InferOutput<typeof maintenanceSchema>;
+
+export const ackSchema = v.object({
+  by: v.optional(printable(128)),
+  note: v.optional(printable(1000)),
+});

@@ -30,7 +30,8 @@ export function fieldPath(issue: v.BaseIssue<unknown>): string | undefined {
 }
 
 function issueMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.received === 'undefined' && issue.type === 'object') return 'is required';
+  if (issue.received === 'undefined' && (issue.type === 'object' || issue.type === 'strict_object'))
+    return 'is required';
   if (issue.message.startsWith('Invalid key:')) return 'is not allowed here';
   return issue.message;
 }

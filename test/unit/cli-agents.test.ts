@@ -1,0 +1,60 @@
+import { UsageError } from '../../cli/command';
+import { maintenanceUntil, parseProbe } from '../../cli/commands/agents';
+
+const NOW = Date.parse('2026-11-23T12:00:00.000Z');
+
+describe('parseProbe (hbw agents add --probe)', () => {
+  it.each([
+    ['tcp:db.internal:5432', { type: 'tcp', host: 'db.internal', port: 5432 }],
+    ['tcp:10.0.0.7:22', { type: 'tcp', host: '10.0.0.7', port: 22 }],
+    ['tcp:[::1]:8080', { type: 'tcp', host: '::1', port: 8080 }],
+    ['tcp:fe80::1:443', { type: 'tcp', host: 'fe80::1', port: 443 }],
+    ['http://db.internal:8080/health', { type: 'http', url: 'http://db.internal:8080/health' }],
+    ['https://db.example.com/', { type: 'http', url: 'https://db.example.com/' }],
+    ['HTTPS://DB.EXAMPLE.COM/', { type: 'http', url: 'HTTPS://DB.EXAMPLE.COM/' }],
+  ])('reads %s', (text, probe) => {
+    expect(parseProbe(text)).toEqual(probe);
+  });
+
+  it.each([
+    ['a host and port without tcp:', 'db.internal:5432'],
+    ['tcp: without a port', 'tcp:db.internal'],
+    ['an empty port', 'tcp:db.internal:'],
+    ['a port of six digits', 'tcp:db.internal:123456'],
+    ['a named port', 'tcp:db.internal:ssh'],
+    ['an ftp URL', 'ftp://db.internal/'],
+    ['an empty text', ''],
+  ])('refuses %s as bad usage, quoting it', (_case, text) => {
+    expect(() => parseProbe(text)).toThrow(UsageError);
+    expect(() => parseProbe(text)).toThrow(`not "${text}"`);
+  });
+});
+
+describe('maintenanceUntil (hbw agents maintenance)', () => {
+  it('passes --until through as typed', () => {
+    expect(maintenanceUntil('2026-11-23T18:00:00Z', undefined, NOW)).toBe('2026-11-23T18:00:00Z');
+  });
+
+  it.each([
+    ['30m', '2026-11-23T12:30:00.000Z'],
+    ['2h', '2026-11-23T14:00:00.000Z'],
+    ['1d', '2026-11-24T12:00:00.000Z'],
+    ['90m', '2026-11-23T13:30:00.000Z'],
+  ])('turns --for %s into an RFC 3339 time counted from now', (duration, until) => {
+    expect(maintenanceUntil(undefined, duration, NOW)).toBe(until);
+  });
+
+  it('refuses --until and --for together', () => {
+    expect(() => maintenanceUntil('2026-11-23T18:00:00Z', '2h', NOW)).toThrow(
+      new UsageError('give --until or --for, not both'),
+    );
+  });
+
+  it('refuses neither --until nor --for, pointing at --end', () => {
+    expect(() => maintenanceUntil(undefined, undefined, NOW)).toThrow(/--end/);
+  });
+
+  it.each(['90s', '2 h', '1w', 'h', '-1h', '1.5h'])('refuses --for %s', (duration) => {
+    expect(() => maintenanceUntil(undefined, duration, NOW)).toThrow(UsageError);
+  });
+});

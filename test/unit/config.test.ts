@@ -1,0 +1,336 @@
+import {
+  DEFAULT_CONFIG,
+  groupSettings,
+  parseConfig,
+  type RawConfig,
+  settingsFor,
+} from '../../lambda/domain/config';
+import { ValidationError } from '../../lambda/domain/errors';
+
+/** Runs `parseConfig` and answers the ValidationError it threw (fails the test when it threw none). */
+function configError(raw: unknown): ValidationError {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return error as ValidationError;
+  }
+  throw new Error(`parseConfig accepted ${JSON.stringify(raw)}`);
+}
+
+const consoleOnly = { channels: ['console'] as const };
+
+function withGroups(groups: Record<string, unknown>, top: Record<string, unknown> = {}): unknown {
+  return { ...top, groups };
+}
+
+describe('parseConfig with the built-in defaults', () => {
+  it('runs every group at 30 s heartbeats, 30 s scans and an alert after 3 missed scans', () => {
+    const config = parseConfig(DEFAULT_CONFIG);
+
+    expect(config.heartbeatIntervalSeconds).toBe(30);
+    expect(config.scanIntervalSeconds).toBe(30);
+    expect(config.missedScansBeforeAlert).toBe(3);
+    expect(Object.keys(config.groups)).toEqual(['production', 'test']);
+    for (const group of Object.values(config.groups)) {
+      expect(group.heartbeatIntervalSeconds).toBe(30);
+      expect(group.scanIntervalSeconds).toBe(30);
+      expect(group.missedScansBeforeAlert).toBe(3);
+    }
+  });
+
+  it('pages production by sms and email and keeps test on the console, neither auto-approving', () => {
+    const { groups } = parseConfig(DEFAULT_CONFIG);
+
+    expect(groups.production).toMatchObject({
+      name: 'production',
+      channels: ['sms', 'email'],
+      subscriptions: { sms: [], email: [] },
+      autoApprove: false,
+      heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
+      missedScansBeforeAlert: 3,
+    });
+    expect(groups.test?.channels).toEqual(['console']);
+    expect(groups.test?.autoApprove).toBe(false);
+  });
+
+  it('fills in the default thresholds when the file names only groups', () => {
+    const config = parseConfig(withGroups({ lab: consoleOnly }));
+
+    expect(config).toMatchObject({
+      heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
+      missedScansBeforeAlert: 3,
+    });
+    expect(config.groups.lab).toMatchObject({
+      heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
+      missedScansBeforeAlert: 3,
+    });
+  });
+});
+
+describe('parseConfig per-group overrides', () => {
+  const raw: RawConfig = {
+    heartbeatIntervalSeconds: 60,
+    scanIntervalSeconds: 120,
+    missedScansBeforeAlert: 5,
+    groups: {
+      production: {
+        channels: ['sms', 'email'],
+        subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
+        missedScansBeforeAlert: 2,
+      },
+      lab: { channels: ['console'], heartbeatIntervalSeconds: 5, scanIntervalSeconds: 10, autoApprove: true },
+      test: { channels: ['console'] },
+    },
+  };
+
+  it('gives a group its own threshold and the top-level value for the rest', () => {
+    const { groups } = parseConfig(raw);
+
+    expect(groups.production).toMatchObject({
+      heartbeatIntervalSeconds: 60,
+      scanIntervalSeconds: 120,
+      missedScansBeforeAlert: 2,
+    });
+  });
+
+  it('lets a group override both intervals and auto-approve while keeping the top-level alert count', () => {
+    const { groups } = parseConfig(raw);
+
+    expect(groups.lab).toMatchObject({
+      heartbeatIntervalSeconds: 5,
+      scanIntervalSeconds: 10,
+      missedScansBeforeAlert: 5,
+      autoApprove: true,
+    });
+  });
+
+  it('gives a group without overrides the top-level thresholds, not the built-in ones', () => {
+    const { groups } = parseConfig(raw);
+
+    expect(groups.test).toMatchObject({
+      heartbeatIntervalSeconds: 60,
+      scanIntervalSeconds: 120,
+      missedScansBeforeAlert: 5,
+    });
+  });
+
+  it('keeps the subscriptions of a group and gives an absent list as empty', () => {
+    const { groups } = parseConfig(raw);
+
+    expect(groups.production?.subscriptions).toEqual({
+      sms: ['+15555550100'],
+      email: ['oncall@example.com'],
+    });
+    expect(groups.lab?.subscriptions).toEqual({ sms: [], email: [] });
+  });
+
+  it('names each channel once even when the file repeats it', () => {
+    const { groups } = parseConfig(withGroups({ ops: { channels: ['email', 'email', 'console'] } }));
+
+    expect(groups.ops?.channels).toEqual(['email', 'console']);
+  });
+
+  it('accepts a $schema key so editors can find the JSON Schema', () => {
+    const config = parseConfig({ $schema: './heartbeat-watcher.schema.json', groups: { test: consoleOnly } });
+
+    expect(Object.keys(config.groups)).toEqual(['test']);
+  });
+});
+
+describe('groupSettings and settingsFor', () => {
+  const config = parseConfig(
+    withGroups(
+      { production: { channels: ['sms'], scanIntervalSeconds: 10 }, test: consoleOnly },
+      {
+        scanIntervalSeconds: 60,
+      },
+    ),
+  );
+
+  it('answers the settings of a configured group', () => {
+    expect(groupSettings(config, 'production').scanIntervalSeconds).toBe(10);
+  });
+
+  it('refuses an unknown group with code unknown_group, naming the field and the configured groups', () => {
+    let thrown: unknown;
+    try {
+      groupSettings(config, 'staging');
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect(thrown).toMatchObject({ code: 'unknown_group', field: 'group' });
+    expect((thrown as Error).message).toBe('group: unknown group "staging" (configured: production, test)');
+  });
+
+  it('does not take an Object.prototype member for a group', () => {
+    expect(() => groupSettings(config, 'constructor')).toThrow(ValidationError);
+    expect(() => groupSettings(config, 'toString')).toThrow(ValidationError);
+  });
+
+  it('watches an agent of a removed group console-only with the top-level thresholds', () => {
+    expect(settingsFor(config, 'gone')).toMatchObject({
+      name: 'gone',
+      channels: ['console'],
+      subscriptions: { sms: [], email: [] },
+      autoApprove: false,
+      heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 60,
+      missedScansBeforeAlert: 3,
+    });
+  });
+});
+
+describe('parseConfig errors name the field at fault', () => {
+  it.each([
+    [
+      'a channel that does not exist',
+      withGroups({ production: { channels: ['pager'] } }),
+      'groups.production.channels[0]',
+    ],
+    [
+      'the second of two channels',
+      withGroups({ production: { channels: ['sms', 'fax'] } }),
+      'groups.production.channels[1]',
+    ],
+    ['an empty channel list', withGroups({ production: { channels: [] } }), 'groups.production.channels'],
+    ['a group without channels', withGroups({ production: {} }), 'groups.production.channels'],
+    [
+      'a phone number that is not E.164',
+      withGroups({ production: { channels: ['sms'], subscriptions: { sms: ['555-0100'] } } }),
+      'groups.production.subscriptions.sms[0]',
+    ],
+    [
+      'an email address without a domain',
+      withGroups({ production: { channels: ['email'], subscriptions: { email: ['oncall'] } } }),
+      'groups.production.subscriptions.email[0]',
+    ],
+    [
+      'a group threshold of 0',
+      withGroups({ production: { channels: ['sms'], missedScansBeforeAlert: 0 } }),
+      'groups.production.missedScansBeforeAlert',
+    ],
+    [
+      'a fractional interval',
+      withGroups({ test: consoleOnly }, { scanIntervalSeconds: 1.5 }),
+      'scanIntervalSeconds',
+    ],
+    [
+      'an interval written as a string',
+      withGroups({ test: consoleOnly }, { heartbeatIntervalSeconds: '30' }),
+      'heartbeatIntervalSeconds',
+    ],
+    [
+      'an interval over a day',
+      withGroups({ test: consoleOnly }, { scanIntervalSeconds: 86_401 }),
+      'scanIntervalSeconds',
+    ],
+    [
+      'autoApprove written as a string',
+      withGroups({ test: { channels: ['console'], autoApprove: 'yes' } }),
+      'groups.test.autoApprove',
+    ],
+    ['groups given as a list', { groups: [{ channels: ['console'] }] }, 'groups'],
+  ])('names the field for %s', (_case, raw, field) => {
+    const error = configError(raw);
+
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('says a group without channels is missing them, not that they are not allowed', () => {
+    const error = configError(withGroups({ production: {} }));
+
+    expect(error.message).toBe('groups.production.channels: is required');
+  });
+
+  it.each(['constructor', 'prototype', '__proto__'])(
+    'refuses a group named %s instead of dropping it silently',
+    (name) => {
+      const raw = JSON.parse(
+        `{"groups": {"test": {"channels": ["console"]}, "${name}": {"channels": ["console"]}}}`,
+      );
+
+      const error = configError(raw);
+
+      expect(error.field).toBe(`groups.${name}`);
+    },
+  );
+
+  it('refuses an unknown top-level key, naming it', () => {
+    const error = configError(withGroups({ test: consoleOnly }, { scanInterval: 30 }));
+
+    expect(error.field).toBe('scanInterval');
+    expect(error.message).toBe('scanInterval: is not allowed here');
+  });
+
+  it('refuses an unknown key inside a group, naming its path', () => {
+    const error = configError(withGroups({ production: { channels: ['sms'], chanels: ['email'] } }));
+
+    expect(error.field).toBe('groups.production.chanels');
+  });
+
+  it('refuses subscriptions for a channel the group does not have', () => {
+    const error = configError(
+      withGroups({ production: { channels: ['email'], subscriptions: { sms: ['+15555550100'] } } }),
+    );
+
+    expect(error.field).toBe('groups.production.subscriptions.sms');
+    expect(error.message).toMatch(/^groups\.production\.subscriptions\.sms: the group has no sms channel/);
+  });
+
+  it('accepts an empty subscription list for a channel the group does not have', () => {
+    const config = parseConfig(
+      withGroups({ production: { channels: ['email'], subscriptions: { sms: [] } } }),
+    );
+
+    expect(config.groups.production?.channels).toEqual(['email']);
+  });
+
+  it.each([
+    ['a space', 'prod uction'],
+    ['a slash', 'prod/eu'],
+    ['a non-ASCII letter', 'prodüction'],
+    ['65 characters', 'g'.repeat(65)],
+  ])('refuses a group name with %s, naming the groups field', (_case, name) => {
+    const error = configError(withGroups({ [name]: consoleOnly }));
+
+    expect(error.field).toBe(`groups.${name}`);
+  });
+
+  it('accepts a group name of 64 characters drawn from A-Z a-z 0-9 . _ : -', () => {
+    const name = `Ab0._:-${'g'.repeat(57)}`;
+
+    expect(Object.keys(parseConfig(withGroups({ [name]: consoleOnly })).groups)).toEqual([name]);
+  });
+
+  it('refuses a config without groups', () => {
+    const error = configError(withGroups({}));
+
+    expect(error.field).toBe('groups');
+    expect(error.message).toBe('groups: must define at least one group');
+  });
+
+  it('refuses a config that does not name groups at all', () => {
+    const error = configError({ scanIntervalSeconds: 30 });
+
+    expect(error.field).toBe('groups');
+    expect(error.message).toBe('groups: is required');
+  });
+
+  it.each([
+    ['a list', []],
+    ['null', null],
+    ['a string', 'production'],
+  ])('refuses a config document that is %s', (_case, raw) => {
+    const error = configError(raw);
+
+    expect(error.field).toBeUndefined();
+    expect(error.message).toBe('config must be a JSON object');
+  });
+});
