@@ -16,6 +16,8 @@ export interface CommandContext {
   readonly args: readonly string[];
   readonly values: Values;
   readonly json: boolean;
+  /** The environment the CLI was started with (`io.env`), read instead of `process.env`. */
+  readonly env: NodeJS.ProcessEnv;
   client(): WatcherClient;
   out(text: string): void;
   err(text: string): void;
@@ -66,6 +68,15 @@ export function commandHelp(cmd: Command): string {
   return lines.join('\n');
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 /** Parses `argv` for `cmd` and runs it; answers the exit code (0 ok, 1 failure, 2 bad usage). */
 export async function runCommand(cmd: Command, argv: readonly string[], io: Io): Promise<number> {
   let parsed: { values: Values; positionals: string[] };
@@ -96,11 +107,20 @@ export async function runCommand(cmd: Command, argv: readonly string[], io: Io):
     io.err(`hbw: expected ${names.join(' ') || 'no arguments'}\nUsage: ${usageLine(cmd)}`);
     return 2;
   }
-  const endpoint = (parsed.values.endpoint as string | undefined) ?? io.env.HBW_ENDPOINT ?? DEFAULT_ENDPOINT;
+  const endpointFlag = parsed.values.endpoint as string | undefined;
+  // An empty HBW_ENDPOINT counts as unset, as `HBW_ENDPOINT= hbw status` means to.
+  const endpoint = endpointFlag ?? (io.env.HBW_ENDPOINT || DEFAULT_ENDPOINT);
+  if (cmd.remote && !isHttpUrl(endpoint)) {
+    io.err(
+      `hbw: ${endpointFlag === undefined ? 'HBW_ENDPOINT' : '--endpoint'} must be an http:// or https:// URL, not "${endpoint}"\nUsage: ${usageLine(cmd)}`,
+    );
+    return 2;
+  }
   const ctx: CommandContext = {
     args: parsed.positionals,
     values: parsed.values,
     json: parsed.values.json === true,
+    env: io.env,
     client: () => new WatcherClient(endpoint, io.env.HBW_ADMIN_TOKEN),
     out: io.out,
     err: io.err,

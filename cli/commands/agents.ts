@@ -136,6 +136,11 @@ export const agentCommands: Command[] = [
     example: 'hbw agents add web-01 --group production',
     async run(ctx) {
       if (!ctx.values.group) throw new UsageError('--group is required');
+      if (ctx.values.agentless && !ctx.values.probe) {
+        throw new UsageError(
+          '--agentless needs --probe tcp:HOST:PORT or an http(s):// URL: with no agent, the probe alone watches the host',
+        );
+      }
       const body = {
         agentId: ctx.args[0],
         group: ctx.values.group,

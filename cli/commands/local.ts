@@ -43,7 +43,7 @@ export const localCommand: Command = {
         host: String(ctx.values.host),
         port,
         dataDir,
-        adminToken: process.env.HBW_ADMIN_TOKEN || undefined,
+        adminToken: ctx.env.HBW_ADMIN_TOKEN || undefined,
       });
     } catch (error) {
       if (error instanceof LocalWatcherError) {
