@@ -1,17 +1,21 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { DynamoAgentStore } from '../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../lambda/adapters/dynamo-client';
-import { DynamoWatcherStateStore } from '../lambda/adapters/dynamo-state-store';
+import { dynamoStores } from '../lambda/adapters/dynamo-stores';
+import { NetProber } from '../lambda/adapters/net-prober';
+import { OutboxNotifier } from '../lambda/adapters/outbox-notifier';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import type { WatcherConfig } from '../lambda/domain/config';
 import { createApp } from '../lambda/http/app';
-import type { Clock } from '../lambda/ports';
+import type { Clock, Notifier, Prober } from '../lambda/ports';
+import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { CONSOLE_PAGE, FAVICON_SVG } from './console-page';
 import { startEmbeddedDynamo } from './embedded-dynamo';
+import { type ScanLoop, startScanLoop } from './scan-loop';
 
 export interface LocalWatcherOptions {
   readonly config: WatcherConfig;
@@ -25,11 +29,20 @@ export interface LocalWatcherOptions {
   readonly adminToken?: string;
   /** @default the system clock */
   readonly clock?: Clock;
+  /** Run the scanner on a timer at the scan interval. @default true */
+  readonly scanning?: boolean;
+  /** Where notices are appended. @default `<dataDir>/outbox.jsonl`, or none (printed only) without a dataDir */
+  readonly outboxPath?: string;
+  /** Where the outbox's one-line summaries and the scanner's log lines go. @default stdout */
+  readonly print?: (line: string) => void;
+  /** The prober for late hosts. @default TCP and HTTP from this machine */
+  readonly prober?: Prober;
 }
 
 export interface LocalWatcher {
   readonly url: string;
   readonly service: WatcherService;
+  readonly scanner: Scanner;
   readonly app: Hono;
   /** The embedded DynamoDB's endpoint, for tests that inspect the tables. */
   readonly dynamoEndpoint: string;
@@ -66,12 +79,22 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   }
   const client = localDynamoClient(dynamo.endpoint);
   await ensureTables(client, LOCAL_TABLE_NAMES);
-  const service = new WatcherService({
-    agents: new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents),
-    state: new DynamoWatcherStateStore(client, LOCAL_TABLE_NAMES.state),
-    clock: options.clock ?? { now: () => Date.now() },
+  const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
+  const clock = options.clock ?? { now: () => Date.now() };
+  const print = options.print ?? ((line: string) => console.log(line));
+  const service = new WatcherService({ ...stores, clock, config: options.config, version: WATCHER_VERSION });
+  const outboxPath =
+    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
+  const notifier: Notifier = outboxPath
+    ? new OutboxNotifier(outboxPath, print)
+    : { publish: async (n) => print(`[outbox] ${n.group} ${n.channels.join('+')}: ${n.subject}`) };
+  const scanner = new Scanner({
+    ...stores,
+    notifier,
+    prober: options.prober ?? new NetProber(),
+    clock,
     config: options.config,
-    version: WATCHER_VERSION,
+    log: (entry) => print(JSON.stringify(entry)),
   });
   const app = createApp(service, { token: options.adminToken }, (routes) => {
     routes.get('/', (c) => c.html(CONSOLE_PAGE));
@@ -99,13 +122,17 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     );
   }
   const { port } = server.address() as AddressInfo;
+  const loop: ScanLoop | undefined =
+    options.scanning === false ? undefined : startScanLoop(scanner, options.config, print);
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}`,
     service,
+    scanner,
     app,
     dynamoEndpoint: dynamo.endpoint,
     async close() {
+      await loop?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();

@@ -1,6 +1,7 @@
 import { WATCHER_VERSION } from '../lambda/version';
 import { type Command, type Io, runCommand } from './command';
 import { agentCommands } from './commands/agents';
+import { alertCommands } from './commands/alerts';
 import { configCommands, localCommand } from './commands/local';
 import { enrollKeyCommand, statusCommand } from './commands/status';
 
@@ -8,6 +9,7 @@ export const COMMANDS: readonly Command[] = [
   localCommand,
   statusCommand,
   ...agentCommands,
+  ...alertCommands,
   enrollKeyCommand,
   ...configCommands,
 ];
@@ -43,14 +45,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (!cmd) {
     const group = COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
     if (group.length > 0) {
+      const width = Math.max(...group.map((c) => c.path.join(' ').length));
       const text = [
-        `hbw ${argv[0]}: one of`,
-        ...group.map((c) => `  hbw ${c.path.join(' ')}  ${c.summary.split('. ')[0]}`),
+        `Usage: hbw ${argv[0]} COMMAND [options]`,
+        '',
+        ...group.map((c) => `  hbw ${c.path.join(' ').padEnd(width)}  ${c.summary.split('. ')[0]}`),
       ].join('\n');
       const asked = argv[1] === '--help' || argv[1] === '-h';
-      (asked ? io.out : io.err)(
-        asked ? text : `hbw: unknown command "${argv.slice(0, 2).join(' ')}"\n${text}`,
-      );
+      if (asked) io.out(text);
+      else
+        io.err(
+          argv[1] === undefined ? text : `hbw: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${text}`,
+        );
       return asked ? 0 : 2;
     }
     io.err(`hbw: unknown command "${argv[0]}"\n\n${overview()}`);

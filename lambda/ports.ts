@@ -1,4 +1,8 @@
-import type { AgentRecord, Approval } from './domain/agent';
+import type { AgentRecord, Approval, Probe } from './domain/agent';
+import type { AlertRecord, NoticeState, Resolution } from './domain/alert';
+import type { ProbeSettings } from './domain/config';
+import type { Notification } from './domain/messages';
+import type { ScannerState } from './domain/scan';
 
 /** What one heartbeat changes on its agent. Times are epoch milliseconds. */
 export interface HeartbeatWrite {
@@ -37,6 +41,83 @@ export interface AgentStore {
   replaceTokenHash(agentId: string, tokenHash: string): Promise<boolean>;
   /** Sets (`until` given) or ends the maintenance window of an existing agent. */
   setMaintenance(agentId: string, until?: number, reason?: string): Promise<AgentRecord | undefined>;
+  /**
+   * Streams every agent for a scan, reading `segments` parallel segments of the table with only the
+   * attributes the scanner needs. An item that cannot be read is yielded as the error, not thrown.
+   */
+  scanAll(segments: number): AsyncIterable<AgentRecord | MalformedItemError>;
+  /** Notes that the agent's host answered again without a heartbeat: a later failure is a new incident. */
+  markRecovered(agentId: string, at: number): Promise<void>;
+}
+
+/** A stored item that cannot be read (hand-edited, or written by another version). */
+export class MalformedItemError extends Error {
+  constructor(
+    readonly key: string | undefined,
+    message: string,
+  ) {
+    super(`item ${key ?? '(no key)'}: ${message}`);
+    this.name = 'MalformedItemError';
+  }
+}
+
+export type NoticeOutcome = { sentAt: number } | { error: string; retryable: boolean };
+
+/** Which notice of an alert: the opening page or the recovery. */
+export type NoticePhase = 'opening' | 'recovery';
+
+export interface AlertStore {
+  /** Creates the alert unless one with its id exists; answers whether this call created it. */
+  create(alert: AlertRecord): Promise<boolean>;
+  get(alertId: string): Promise<AlertRecord | undefined>;
+  /** Open alerts, or resolved ones whose recovery notice is still to be sent. Small sets. */
+  listQueue(queue: 'open' | 'recovery'): Promise<AlertRecord[]>;
+  /** Every stored alert (resolved ones expire after the retention period). */
+  listAll(): AsyncIterable<AlertRecord>;
+  /**
+   * Resolves an open alert whose opening notice is in state `seenOpening`; answers the alert as
+   * resolved, or `undefined` when it was not open or its notice moved meanwhile.
+   */
+  resolve(
+    alert: AlertRecord,
+    change: { at: number; resolution: Resolution; expiresAt: number },
+  ): Promise<AlertRecord | undefined>;
+  /** Claims a pending notice (or one whose claim lease ran out) for `leaseMs`; false when another has it. */
+  claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number): Promise<boolean>;
+  /** Records the outcome of a claimed notice: sent; back to pending with the error; or failed for good. */
+  finishNotice(alertId: string, phase: NoticePhase, outcome: NoticeOutcome): Promise<void>;
+  /** Moves the opening notice from `from` to `to` (holding and releasing pages); false when it was not `from`. */
+  moveOpeningNotice(alertId: string, from: NoticeState, to: NoticeState): Promise<boolean>;
+  /** Claims a reminder: moves `notifiedAt` from `previous` to `now`; false when another scanner did. */
+  claimReminder(alertId: string, previous: number, now: number): Promise<boolean>;
+  acknowledge(alertId: string, at: number, by?: string, note?: string): Promise<AlertRecord | undefined>;
+}
+
+export interface Notifier {
+  /** Sends one notice to its group's channels; throws {@link NotifierError} when it could not. */
+  publish(notification: Notification): Promise<void>;
+}
+
+/** A notice that did not go out; `retryable` says whether the next scan should try again. */
+export class NotifierError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'NotifierError';
+  }
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** What happened, in a few words: "tcp db-07:1433 refused (ECONNREFUSED) x3". */
+  readonly detail: string;
+}
+
+export interface Prober {
+  probe(target: Probe, settings: ProbeSettings): Promise<ProbeResult>;
 }
 
 export interface WatcherStateStore {
@@ -45,6 +126,16 @@ export interface WatcherStateStore {
   getEnrollmentKeyHash(group: string): Promise<string | undefined>;
   /** Time of the last completed scan, if any. */
   getLastScanAt(): Promise<number | undefined>;
+  getScannerState(): Promise<ScannerState>;
+  /**
+   * Records a completed scan, unless a later one was recorded already (answers false then). Leaves
+   * the storm mark alone.
+   */
+  completeScan(
+    state: Omit<ScannerState, 'stormSince'> & { lastScanAt: number; lastCompletedAt: number },
+  ): Promise<boolean>;
+  /** Starts (`since`) or clears (`undefined`) the storm mark; `expected` is the mark seen before. */
+  setStorm(expected: number | undefined, since: number | undefined): Promise<boolean>;
 }
 
 export interface Clock {

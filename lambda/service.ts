@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { AgentRecord, AgentState, AgentView } from './domain/agent';
 import { agentState, agentView, clockSkewSeconds } from './domain/agent';
+import { type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import {
   ConflictError,
@@ -11,6 +12,7 @@ import {
   type WatcherError,
 } from './domain/errors';
 import {
+  ackSchema,
   addAgentSchema,
   type BatchItemInput,
   batchSchema,
@@ -22,10 +24,11 @@ import {
 } from './domain/requests';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
-import type { AgentStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
+import type { AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
 
 export interface WatcherServiceDeps {
   readonly agents: AgentStore;
+  readonly alerts: AlertStore;
   readonly state: WatcherStateStore;
   readonly clock: Clock;
   readonly config: WatcherConfig;
@@ -216,16 +219,18 @@ export class WatcherService {
   }
 
   async getAgent(agentId: string): Promise<AgentView> {
-    return this.view(await this.existing(agentId));
+    const agent = await this.existing(agentId);
+    return this.view(agent, await this.openAlertKinds());
   }
 
   async listAgents(filter: { group?: string; state?: string; cluster?: string }): Promise<AgentView[]> {
     const wanted = parseOrThrow(listFilterSchema, filter, { subject: 'query' });
+    const open = await this.openAlertKinds();
     const out: AgentView[] = [];
     for await (const agent of this.deps.agents.list()) {
       if (wanted.group !== undefined && agent.group !== wanted.group) continue;
       if (wanted.cluster !== undefined && agent.cluster !== wanted.cluster) continue;
-      const view = this.view(agent);
+      const view = this.view(agent, open);
       if (wanted.state !== undefined && view.state !== wanted.state) continue;
       out.push(view);
     }
@@ -294,8 +299,14 @@ export class WatcherService {
       Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
     for (const name of Object.keys(this.deps.config.groups)) groups[name] = emptyCounts();
     let total = 0;
+    const open = await this.openAlertKinds();
     for await (const agent of this.deps.agents.list()) {
-      const { state } = agentState(agent, settingsFor(this.deps.config, agent.group), now);
+      const { state } = agentState(
+        agent,
+        settingsFor(this.deps.config, agent.group),
+        now,
+        open.get(agent.agentId),
+      );
       groups[agent.group] ??= emptyCounts();
       groups[agent.group]![state] += 1;
       total += 1;
@@ -306,8 +317,47 @@ export class WatcherService {
       serverTime: new Date(now).toISOString(),
       lastScanAt: lastScanAt === undefined ? null : new Date(lastScanAt).toISOString(),
       agents: total,
+      openAlerts: [...open.values()].reduce((n, kinds) => n + kinds.size, 0),
       groups,
     };
+  }
+
+  /** `GET /v1/alerts`: newest first, open ones from the open queue, others from the whole table. */
+  async listAlerts(filter: { status?: string; group?: string; agentId?: string }): Promise<AlertView[]> {
+    const wanted = parseOrThrow(alertFilterSchema, filter, { subject: 'query' });
+    const status = wanted.status ?? 'open';
+    const alerts = [];
+    if (status === 'open') alerts.push(...(await this.deps.alerts.listQueue('open')));
+    else
+      for await (const alert of this.deps.alerts.listAll())
+        if (status === 'all' || alert.status === status) alerts.push(alert);
+    return alerts
+      .filter(
+        (a) =>
+          (wanted.group === undefined || a.group === wanted.group) &&
+          (wanted.agentId === undefined || a.agentId === wanted.agentId),
+      )
+      .sort((a, b) => b.openedAt - a.openedAt || a.alertId.localeCompare(b.alertId))
+      .map(alertView);
+  }
+
+  /** `POST /v1/alerts/{alertId}/ack`: the first acknowledgement stands; reminders stop. */
+  async acknowledgeAlert(alertId: string, body: unknown): Promise<AlertView> {
+    parseOrThrow(v.object({ alertId: alertIdSchema }), { alertId }, { subject: 'path' });
+    const input = parseOrThrow(ackSchema, body);
+    const alert = await this.deps.alerts.acknowledge(alertId, this.deps.clock.now(), input.by, input.note);
+    if (!alert) throw new NotFoundError(`no alert ${alertId}`);
+    return alertView(alert);
+  }
+
+  /** The kinds of open alerts per agent: the scanner's verdicts that the live count cannot see. */
+  private async openAlertKinds(): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for (const alert of await this.deps.alerts.listQueue('open')) {
+      if (!out.has(alert.agentId)) out.set(alert.agentId, new Set());
+      out.get(alert.agentId)!.add(alert.kind);
+    }
+    return out;
   }
 
   private async existing(agentId: string): Promise<AgentRecord> {
@@ -316,8 +366,13 @@ export class WatcherService {
     return agent;
   }
 
-  private view(agent: AgentRecord): AgentView {
-    return agentView(agent, settingsFor(this.deps.config, agent.group), this.deps.clock.now());
+  private view(agent: AgentRecord, open?: Map<string, Set<string>>): AgentView {
+    return agentView(
+      agent,
+      settingsFor(this.deps.config, agent.group),
+      this.deps.clock.now(),
+      open?.get(agent.agentId),
+    );
   }
 }
 
@@ -326,6 +381,19 @@ const listFilterSchema = v.object({
   cluster: v.optional(groupNameSchema),
   state: v.optional(v.picklist(AGENT_STATES, `must be one of ${AGENT_STATES.join(', ')}`)),
 });
+
+const alertFilterSchema = v.object({
+  status: v.optional(v.picklist(['open', 'resolved', 'all'], 'must be one of open, resolved, all')),
+  group: v.optional(groupNameSchema),
+  agentId: v.optional(agentIdSchema),
+});
+
+const alertIdSchema = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(256, 'must be at most 256 characters'),
+  v.regex(/^[A-Za-z0-9._:*-]+$/, 'is not an alert id'),
+);
 
 function checkId(agentId: string): string {
   return parseOrThrow(v.object({ agentId: agentIdSchema }), { agentId }, { subject: 'path' }).agentId;

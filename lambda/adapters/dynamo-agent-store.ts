@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -8,33 +7,47 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
-import type { AgentStore, HeartbeatWrite } from '../ports';
-import { call, compact, type Item, isConditionFailure, N, num, S, str } from './dynamo';
+import { type AgentStore, type HeartbeatWrite, MalformedItemError } from '../ports';
+import {
+  call,
+  compact,
+  type Item,
+  isConditionFailure,
+  N,
+  num,
+  S,
+  str,
+  type UpdateParts,
+  update,
+} from './dynamo';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
 
-/** An agent item that cannot be read as an agent (hand-edited, or written by a future version). */
-export class MalformedAgentItemError extends Error {
-  constructor(
-    readonly agentId: string | undefined,
-    message: string,
-  ) {
-    super(`agent item ${agentId ?? '(no agentId)'}: ${message}`);
-    this.name = 'MalformedAgentItemError';
-  }
-}
+/** What a scan reads of an agent: everything but the token hash and the reported details. */
+const SCAN_ATTRIBUTES = [
+  'agentId',
+  'group',
+  'cluster',
+  'approval',
+  'createdAt',
+  'lastHeartbeatAt',
+  'maintenanceUntil',
+  'agentless',
+  'probe',
+  'lastRecoveredAt',
+];
 
 export function agentFromItem(item: Item): AgentRecord {
   const agentId = str(item, 'agentId');
   const group = str(item, 'group');
   const approval = str(item, 'approval') as Approval | undefined;
   const createdAt = num(item, 'createdAt');
-  if (!agentId) throw new MalformedAgentItemError(agentId, 'agentId is missing');
-  if (!group) throw new MalformedAgentItemError(agentId, 'group is missing');
+  if (!agentId) throw new MalformedItemError(agentId, 'agentId is missing');
+  if (!group) throw new MalformedItemError(agentId, 'group is missing');
   if (!approval || !APPROVALS.includes(approval))
-    throw new MalformedAgentItemError(agentId, 'approval is invalid');
+    throw new MalformedItemError(agentId, 'approval is invalid');
   if (createdAt === undefined || !Number.isFinite(createdAt)) {
-    throw new MalformedAgentItemError(agentId, 'createdAt is invalid');
+    throw new MalformedItemError(agentId, 'createdAt is invalid');
   }
   const probeText = str(item, 'probe');
   let probe: Probe | undefined;
@@ -42,7 +55,7 @@ export function agentFromItem(item: Item): AgentRecord {
     try {
       probe = JSON.parse(probeText) as Probe;
     } catch {
-      throw new MalformedAgentItemError(agentId, 'probe is not JSON');
+      throw new MalformedItemError(agentId, 'probe is not JSON');
     }
   }
   return {
@@ -63,6 +76,7 @@ export function agentFromItem(item: Item): AgentRecord {
     maintenanceReason: str(item, 'maintenanceReason'),
     agentless: item.agentless?.BOOL === true ? true : undefined,
     probe,
+    lastRecoveredAt: num(item, 'lastRecoveredAt'),
   };
 }
 
@@ -77,31 +91,6 @@ function agentToItem(agent: AgentRecord): Item {
     agentless: agent.agentless ? { BOOL: true } : undefined,
     probe: agent.probe === undefined ? undefined : S(JSON.stringify(agent.probe)),
   });
-}
-
-/**
- * Builds an UpdateItem expression from attributes to set and to remove. Every attribute name goes
- * through a placeholder, as several of ours (group, cluster, version) are DynamoDB reserved words.
- */
-function update(set: Record<string, AttributeValue | undefined>, remove: readonly string[] = []) {
-  const names: Record<string, string> = {};
-  const values: Record<string, AttributeValue> = {};
-  const sets: string[] = [];
-  for (const [name, value] of Object.entries(set)) {
-    if (value === undefined) continue;
-    names[`#${name}`] = name;
-    values[`:${name}`] = value;
-    sets.push(`#${name} = :${name}`);
-  }
-  for (const name of remove) names[`#${name}`] = name;
-  const expression =
-    (sets.length ? `SET ${sets.join(', ')}` : '') +
-    (remove.length ? ` REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '');
-  return {
-    UpdateExpression: expression.trim(),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
 }
 
 export class DynamoAgentStore implements AgentStore {
@@ -180,9 +169,86 @@ export class DynamoAgentStore implements AgentStore {
       const page = await call('list agents', () =>
         this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start })),
       );
-      for (const item of page.Items ?? []) yield agentFromItem(item);
+      for (const item of page.Items ?? []) {
+        try {
+          yield agentFromItem(item);
+        } catch (error) {
+          if (!(error instanceof MalformedItemError)) throw error;
+          // One bad item must not hide the fleet from an operator; the scanner counts it too.
+          console.error(
+            JSON.stringify({ msg: 'malformed agent item skipped', key: error.key, error: error.message }),
+          );
+        }
+      }
       start = page.LastEvaluatedKey;
     } while (start);
+  }
+
+  async *scanAll(segments: number) {
+    const names = Object.fromEntries(SCAN_ATTRIBUTES.map((a) => [`#${a}`, a]));
+    const projection = SCAN_ATTRIBUTES.map((a) => `#${a}`).join(', ');
+    // Each segment is read page by page; pages are handed on as they come, so the fleet is never held.
+    const queue: (AgentRecord | MalformedItemError)[][] = [];
+    let wake: (() => void) | undefined;
+    let failure: unknown;
+    let running = segments;
+    const readSegment = async (segment: number) => {
+      let start: Item | undefined;
+      do {
+        const page = await call('scan agents', () =>
+          this.client.send(
+            new ScanCommand({
+              TableName: this.tableName,
+              Segment: segment,
+              TotalSegments: segments,
+              ProjectionExpression: projection,
+              ExpressionAttributeNames: names,
+              ExclusiveStartKey: start,
+            }),
+          ),
+        );
+        queue.push(
+          (page.Items ?? []).map((item) => {
+            try {
+              return agentFromItem(item);
+            } catch (error) {
+              if (error instanceof MalformedItemError) return error;
+              throw error;
+            }
+          }),
+        );
+        wake?.();
+        start = page.LastEvaluatedKey;
+        while (queue.length > 4) await new Promise<void>((r) => setTimeout(r, 1));
+      } while (start);
+    };
+    for (let segment = 0; segment < segments; segment++) {
+      readSegment(segment)
+        .catch((error) => {
+          failure ??= error;
+        })
+        .finally(() => {
+          running -= 1;
+          wake?.();
+        });
+    }
+    for (;;) {
+      const page = queue.shift();
+      if (page) {
+        yield* page;
+        continue;
+      }
+      if (failure) throw failure;
+      if (running === 0) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  }
+
+  async markRecovered(agentId: string, at: number) {
+    await this.updateExisting(agentId, update({ lastRecoveredAt: N(at) }));
   }
 
   async remove(agentId: string) {
@@ -221,7 +287,7 @@ export class DynamoAgentStore implements AgentStore {
   /** Applies `expr` to an agent that exists (never creates one); `undefined` when there is none. */
   private async updateExisting(
     agentId: string,
-    expr: ReturnType<typeof update>,
+    expr: UpdateParts,
     condition = 'attribute_exists(agentId)',
   ): Promise<AgentRecord | undefined> {
     try {

@@ -52,3 +52,30 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     throw error;
   }
 }
+
+/**
+ * Builds an UpdateItem expression from attributes to set and to remove. Every attribute name goes
+ * through a placeholder, as several of ours (group, cluster, version) are DynamoDB reserved words.
+ */
+export function update(set: Record<string, AttributeValue | undefined>, remove: readonly string[] = []) {
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
+  const sets: string[] = [];
+  for (const [name, value] of Object.entries(set)) {
+    if (value === undefined) continue;
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    sets.push(`#${name} = :${name}`);
+  }
+  for (const name of remove) names[`#${name}`] = name;
+  const expression =
+    (sets.length ? `SET ${sets.join(', ')}` : '') +
+    (remove.length ? ` REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '');
+  return {
+    UpdateExpression: expression.trim(),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+export type UpdateParts = ReturnType<typeof update>;

@@ -34,6 +34,8 @@ export interface AgentRecord {
   readonly maintenanceReason?: string;
   readonly agentless?: boolean;
   readonly probe?: Probe;
+  /** When the scanner last saw the host answer again without a heartbeat (a probe recovery). */
+  readonly lastRecoveredAt?: number;
 }
 
 /** Agent and watcher clocks further apart than this are worth showing (the seeds' Kerberos limit). */
@@ -57,11 +59,14 @@ export function inMaintenance(agent: Pick<AgentRecord, 'maintenanceUntil'>, now:
   return agent.maintenanceUntil !== undefined && agent.maintenanceUntil > now;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** What an operator sees for `agent` at `now` (DESIGN.md section 5, agent `state`). */
 export function agentState(
   agent: AgentRecord,
   settings: Pick<GroupSettings, 'scanIntervalSeconds' | 'missedScansBeforeAlert'>,
   now: number,
+  openAlertKinds: ReadonlySet<string> = NONE,
 ): { state: AgentState; missedScans: number } {
   const missed =
     agent.lastHeartbeatAt === undefined
@@ -69,6 +74,10 @@ export function agentState(
       : missedScans(agent.lastHeartbeatAt, now, settings.scanIntervalSeconds);
   if (agent.approval !== 'approved') return { state: agent.approval, missedScans: missed };
   if (inMaintenance(agent, now)) return { state: 'maintenance', missedScans: missed };
+  // The scanner's verdict (an open alert) stands until it resolves; between scans the count is live.
+  if (openAlertKinds.has('host_unreachable')) return { state: 'unreachable', missedScans: missed };
+  if (openAlertKinds.has('heartbeat_failure')) return { state: 'failed', missedScans: missed };
+  if (agent.agentless) return { state: 'healthy', missedScans: 0 };
   if (agent.lastHeartbeatAt === undefined) return { state: 'new', missedScans: 0 };
   if (missed === 0) return { state: 'healthy', missedScans: 0 };
   return { state: missed < settings.missedScansBeforeAlert ? 'late' : 'failed', missedScans: missed };
@@ -77,8 +86,13 @@ export function agentState(
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The agent as the API shows it (DESIGN.md section 5): RFC 3339 times, no token hash. */
-export function agentView(agent: AgentRecord, settings: GroupSettings, now: number) {
-  const { state, missedScans } = agentState(agent, settings, now);
+export function agentView(
+  agent: AgentRecord,
+  settings: GroupSettings,
+  now: number,
+  openAlertKinds: ReadonlySet<string> = NONE,
+) {
+  const { state, missedScans } = agentState(agent, settings, now, openAlertKinds);
   return {
     agentId: agent.agentId,
     group: agent.group,

@@ -13,11 +13,23 @@ const wholeNumber = (min: number, max: number, unit: string) =>
     v.maxValue(max, `must be at most ${max}${unit}`),
   );
 
+const probeSettingsSchema = v.strictObject({
+  attempts: v.optional(wholeNumber(1, 10, '')),
+  timeoutMs: v.optional(wholeNumber(50, 30_000, ' ms')),
+  intervalMs: v.optional(wholeNumber(0, 30_000, ' ms')),
+});
+
 /** Thresholds that the top level sets and every group may override. */
 const thresholdEntries = {
   heartbeatIntervalSeconds: v.optional(wholeNumber(1, 86_400, ' s')),
   scanIntervalSeconds: v.optional(wholeNumber(1, 86_400, ' s')),
   missedScansBeforeAlert: v.optional(wholeNumber(1, 1_000, '')),
+  /** How a late agent's host is probed (the seeds' ping): attempts, each with a timeout, spaced by an interval. */
+  probe: v.optional(probeSettingsSchema),
+  /** Agentless entries are probed every this many scans (the seeds' default: 3). */
+  agentlessEveryNScans: v.optional(wholeNumber(1, 1_000, '')),
+  /** Repeat an unacknowledged open page after this many minutes; 0 never repeats. */
+  renotifyMinutes: v.optional(wholeNumber(0, 10_080, ' min')),
 };
 
 const phoneNumber = v.pipe(
@@ -48,6 +60,18 @@ const groupSchema = v.strictObject(
 export const configSchema = v.strictObject({
   $schema: v.optional(v.string('must be a string')),
   ...thresholdEntries,
+  /** More than this fraction of monitored agents going silent in one scan looks like the watcher's own fault. */
+  stormFraction: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.minValue(0, 'must be at least 0'),
+      v.maxValue(1, 'must be at most 1'),
+    ),
+  ),
+  /** ...and at least this many agents. */
+  stormMinAgents: v.optional(wholeNumber(1, 1_000_000, '')),
+  /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
+  resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
   groups: v.pipe(
     v.record(groupNameSchema, groupSchema, 'must be an object of groups'),
     v.check((groups) => Object.keys(groups).length > 0, 'must define at least one group'),
@@ -67,7 +91,23 @@ export const DEFAULT_CONFIG: RawConfig = {
   },
 };
 
-const TOP_DEFAULTS = { heartbeatIntervalSeconds: 30, scanIntervalSeconds: 30, missedScansBeforeAlert: 3 };
+const TOP_DEFAULTS = {
+  heartbeatIntervalSeconds: 30,
+  scanIntervalSeconds: 30,
+  missedScansBeforeAlert: 3,
+  agentlessEveryNScans: 3,
+  renotifyMinutes: 0,
+  stormFraction: 0.5,
+  stormMinAgents: 10,
+  resolvedAlertRetentionDays: 30,
+};
+const PROBE_DEFAULTS: ProbeSettings = { attempts: 3, timeoutMs: 1000, intervalMs: 500 };
+
+export interface ProbeSettings {
+  readonly attempts: number;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+}
 
 /** Everything one group runs with, its overrides applied over the top-level values. */
 export interface GroupSettings {
@@ -78,13 +118,57 @@ export interface GroupSettings {
   readonly heartbeatIntervalSeconds: number;
   readonly scanIntervalSeconds: number;
   readonly missedScansBeforeAlert: number;
+  readonly probe: ProbeSettings;
+  readonly agentlessEveryNScans: number;
+  readonly renotifyMinutes: number;
 }
 
-export interface WatcherConfig {
-  readonly heartbeatIntervalSeconds: number;
-  readonly scanIntervalSeconds: number;
-  readonly missedScansBeforeAlert: number;
+type Thresholds = Pick<
+  GroupSettings,
+  | 'heartbeatIntervalSeconds'
+  | 'scanIntervalSeconds'
+  | 'missedScansBeforeAlert'
+  | 'probe'
+  | 'agentlessEveryNScans'
+  | 'renotifyMinutes'
+>;
+
+export interface WatcherConfig extends Thresholds {
+  readonly stormFraction: number;
+  readonly stormMinAgents: number;
+  readonly resolvedAlertRetentionDays: number;
   readonly groups: Readonly<Record<string, GroupSettings>>;
+}
+
+type ThresholdInput = {
+  [K in keyof Thresholds]?: K extends 'probe' ? Partial<ProbeSettings> : Thresholds[K];
+};
+
+/** `own` over `base`, field by field (the probe settings too). */
+function resolveThresholds(own: ThresholdInput, base: Thresholds): Thresholds {
+  return {
+    heartbeatIntervalSeconds: own.heartbeatIntervalSeconds ?? base.heartbeatIntervalSeconds,
+    scanIntervalSeconds: own.scanIntervalSeconds ?? base.scanIntervalSeconds,
+    missedScansBeforeAlert: own.missedScansBeforeAlert ?? base.missedScansBeforeAlert,
+    probe: { ...base.probe, ...own.probe },
+    agentlessEveryNScans: own.agentlessEveryNScans ?? base.agentlessEveryNScans,
+    renotifyMinutes: own.renotifyMinutes ?? base.renotifyMinutes,
+  };
+}
+
+/** Keys valibot's `record` drops without a word, so a group of that name would vanish. */
+const HIDDEN_KEYS = ['__proto__', 'prototype', 'constructor'];
+
+/** valibot's `record` also takes a list for an object (its items become groups "0", "1"...): refuse both. */
+function refuseWhatRecordHides(raw: unknown): void {
+  const groups = typeof raw === 'object' && raw !== null ? (raw as { groups?: unknown }).groups : undefined;
+  if (Array.isArray(groups)) throw new ValidationError('groups: must be an object of groups', 'groups');
+  if (typeof groups !== 'object' || groups === null) return;
+  for (const name of HIDDEN_KEYS) {
+    if (Object.hasOwn(groups, name)) {
+      throw new ValidationError(`groups.${name}: is a reserved name; pick another`, `groups.${name}`);
+    }
+  }
 }
 
 /**
@@ -92,12 +176,9 @@ export interface WatcherConfig {
  * Throws a {@link ValidationError} whose message starts with the field at fault.
  */
 export function parseConfig(raw: unknown): WatcherConfig {
+  refuseWhatRecordHides(raw);
   const doc = parseOrThrow(configSchema, raw, { subject: 'config' });
-  const top = {
-    heartbeatIntervalSeconds: doc.heartbeatIntervalSeconds ?? TOP_DEFAULTS.heartbeatIntervalSeconds,
-    scanIntervalSeconds: doc.scanIntervalSeconds ?? TOP_DEFAULTS.scanIntervalSeconds,
-    missedScansBeforeAlert: doc.missedScansBeforeAlert ?? TOP_DEFAULTS.missedScansBeforeAlert,
-  };
+  const top = resolveThresholds(doc, { ...TOP_DEFAULTS, probe: PROBE_DEFAULTS });
   const groups: Record<string, GroupSettings> = {};
   for (const [name, g] of Object.entries(doc.groups)) {
     for (const channel of ['sms', 'email'] as const) {
@@ -113,12 +194,16 @@ export function parseConfig(raw: unknown): WatcherConfig {
       channels: [...new Set(g.channels)],
       subscriptions: { sms: g.subscriptions?.sms ?? [], email: g.subscriptions?.email ?? [] },
       autoApprove: g.autoApprove ?? false,
-      heartbeatIntervalSeconds: g.heartbeatIntervalSeconds ?? top.heartbeatIntervalSeconds,
-      scanIntervalSeconds: g.scanIntervalSeconds ?? top.scanIntervalSeconds,
-      missedScansBeforeAlert: g.missedScansBeforeAlert ?? top.missedScansBeforeAlert,
+      ...resolveThresholds(g, top),
     };
   }
-  return { ...top, groups };
+  return {
+    ...top,
+    stormFraction: doc.stormFraction ?? TOP_DEFAULTS.stormFraction,
+    stormMinAgents: doc.stormMinAgents ?? TOP_DEFAULTS.stormMinAgents,
+    resolvedAlertRetentionDays: doc.resolvedAlertRetentionDays ?? TOP_DEFAULTS.resolvedAlertRetentionDays,
+    groups,
+  };
 }
 
 /** The settings of `group`, or a {@link ValidationError} naming `field` when no such group is configured. */
@@ -148,6 +233,9 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
       scanIntervalSeconds: config.scanIntervalSeconds,
       missedScansBeforeAlert: config.missedScansBeforeAlert,
+      probe: config.probe,
+      agentlessEveryNScans: config.agentlessEveryNScans,
+      renotifyMinutes: config.renotifyMinutes,
     }
   );
 }

@@ -38,7 +38,7 @@ const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json$/;
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /** Reads a JSON body: 415 for a body that says it is something else, 400 for one that does not parse. */
-async function readJson(c: Context): Promise<unknown> {
+async function readJson(c: Context, options: { emptyAs?: unknown } = {}): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== '' && type !== FORM_TYPE && !JSON_TYPES.test(type)) {
     throw new ValidationError(
@@ -48,6 +48,7 @@ async function readJson(c: Context): Promise<unknown> {
     );
   }
   const text = await c.req.text();
+  if (text.trim() === '' && options.emptyAs !== undefined) return options.emptyAs;
   if (text.trim() === '')
     throw new ValidationError('the body is empty; send a JSON object', undefined, 'invalid_json');
   try {
@@ -173,6 +174,22 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   resource(app, '/v1/agents/:agentId/maintenance', {
     PUT: async (c) => c.json(await service.startMaintenance(id(c), await readJson(c))),
     DELETE: async (c) => c.json(await service.endMaintenance(id(c))),
+  });
+  resource(app, '/v1/alerts', {
+    GET: async (c) =>
+      c.json({
+        alerts: await service.listAlerts({
+          status: c.req.query('status') || undefined,
+          group: c.req.query('group') || undefined,
+          agentId: c.req.query('agentId') || undefined,
+        }),
+      }),
+  });
+  resource(app, '/v1/alerts/:alertId/ack', {
+    POST: async (c) => {
+      const body = await readJson(c, { emptyAs: {} });
+      return c.json(await service.acknowledgeAlert(c.req.param('alertId') ?? '', body));
+    },
   });
   resource(app, '/v1/groups/:group/enrollment-key', {
     POST: async (c) => c.json(await service.newEnrollmentKey(c.req.param('group') ?? ''), 201),

@@ -53,6 +53,9 @@ export async function startTestWatcher(
     host: options.host,
     adminToken: options.adminToken,
     clock,
+    // Scans run when a test calls watcher.scanner.scan(), on the manual clock, never on a timer.
+    scanning: false,
+    print: () => {},
   });
   const client = localDynamoClient(watcher.dynamoEndpoint);
   const store = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);

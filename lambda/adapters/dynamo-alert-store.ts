@@ -1,0 +1,321 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type AlertKind,
+  type AlertRecord,
+  type AlertStatus,
+  type NoticeState,
+  pagingChannels,
+  type Resolution,
+  type Severity,
+} from '../domain/alert';
+import type { Channel } from '../domain/config';
+import { type AlertStore, MalformedItemError, type NoticeOutcome, type NoticePhase } from '../ports';
+import {
+  call,
+  compact,
+  type Item,
+  isConditionFailure,
+  N,
+  num,
+  S,
+  str,
+  type UpdateParts,
+  update,
+} from './dynamo';
+import { TABLES } from './tables';
+
+const KINDS: readonly AlertKind[] = ['heartbeat_failure', 'host_unreachable', 'network_event'];
+const NOTICES: readonly NoticeState[] = [
+  'none',
+  'pending',
+  'sending',
+  'sent',
+  'failed',
+  'held',
+  'suppressed',
+];
+
+const list = (item: Item, name: string): string[] | undefined => {
+  const text = str(item, name);
+  return text === undefined ? undefined : (JSON.parse(text) as string[]);
+};
+
+export function alertFromItem(item: Item): AlertRecord {
+  const alertId = str(item, 'alertId');
+  const kind = str(item, 'kind') as AlertKind | undefined;
+  const openNotice = str(item, 'openNotice') as NoticeState | undefined;
+  const recoveryNotice = str(item, 'recoveryNotice') as NoticeState | undefined;
+  const openedAt = num(item, 'openedAt');
+  const incidentStart = num(item, 'incidentStart');
+  const agentId = str(item, 'agentId');
+  const group = str(item, 'group');
+  if (!alertId || !agentId || !group)
+    throw new MalformedItemError(alertId, 'alertId, agentId or group is missing');
+  if (!kind || !KINDS.includes(kind)) throw new MalformedItemError(alertId, 'kind is invalid');
+  if (!openNotice || !NOTICES.includes(openNotice) || !recoveryNotice || !NOTICES.includes(recoveryNotice)) {
+    throw new MalformedItemError(alertId, 'notice state is invalid');
+  }
+  if (openedAt === undefined || incidentStart === undefined)
+    throw new MalformedItemError(alertId, 'times are missing');
+  let channels: string[];
+  try {
+    channels = list(item, 'channels') ?? [];
+  } catch {
+    throw new MalformedItemError(alertId, 'channels is not JSON');
+  }
+  return {
+    alertId,
+    agentId,
+    group,
+    cluster: str(item, 'cluster'),
+    kind,
+    severity: (str(item, 'severity') as Severity | undefined) ?? 'critical',
+    status: (str(item, 'status') as AlertStatus | undefined) ?? 'open',
+    openedAt,
+    incidentStart,
+    missedScans: num(item, 'missedScans'),
+    detail: str(item, 'detail') ?? '',
+    channels: channels as Channel[],
+    agentIds: list(item, 'agentIds'),
+    openNotice,
+    notifiedAt: num(item, 'notifiedAt'),
+    recoveryNotice,
+    recoveryNotifiedAt: num(item, 'recoveryNotifiedAt'),
+    noticeLeaseUntil: num(item, 'noticeLeaseUntil'),
+    noticeAttempts: num(item, 'noticeAttempts'),
+    lastNoticeError: str(item, 'lastNoticeError'),
+    resolvedAt: num(item, 'resolvedAt'),
+    resolution: str(item, 'resolution') as Resolution | undefined,
+    acknowledgedAt: num(item, 'acknowledgedAt'),
+    acknowledgedBy: str(item, 'acknowledgedBy'),
+    ackNote: str(item, 'ackNote'),
+  };
+}
+
+function alertToItem(alert: AlertRecord): Item {
+  const opt = (value: string | undefined) => (value === undefined ? undefined : S(value));
+  return compact({
+    alertId: S(alert.alertId),
+    agentId: S(alert.agentId),
+    group: S(alert.group),
+    cluster: opt(alert.cluster),
+    kind: S(alert.kind),
+    severity: S(alert.severity),
+    status: S(alert.status),
+    queue: S('open'),
+    openedAt: N(alert.openedAt),
+    incidentStart: N(alert.incidentStart),
+    missedScans: alert.missedScans === undefined ? undefined : N(alert.missedScans),
+    detail: S(alert.detail),
+    channels: S(JSON.stringify(alert.channels)),
+    agentIds: alert.agentIds === undefined ? undefined : S(JSON.stringify(alert.agentIds)),
+    openNotice: S(alert.openNotice),
+    recoveryNotice: S(alert.recoveryNotice),
+  });
+}
+
+const NOTICE_ATTRIBUTE: Record<NoticePhase, { state: string; sentAt: string }> = {
+  opening: { state: 'openNotice', sentAt: 'notifiedAt' },
+  recovery: { state: 'recoveryNotice', sentAt: 'recoveryNotifiedAt' },
+};
+
+export class DynamoAlertStore implements AlertStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(alert: AlertRecord) {
+    try {
+      await call('create alert', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: alertToItem(alert),
+            ConditionExpression: 'attribute_not_exists(alertId)',
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(alertId: string) {
+    const out = await call('get alert', () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { alertId: S(alertId) }, ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? alertFromItem(out.Item) : undefined;
+  }
+
+  async listQueue(queue: 'open' | 'recovery') {
+    const out: AlertRecord[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await call('list alert queue', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: TABLES.alerts.index.name,
+            KeyConditionExpression: '#queue = :queue',
+            ExpressionAttributeNames: { '#queue': 'queue' },
+            ExpressionAttributeValues: { ':queue': S(queue) },
+            ScanIndexForward: false,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) out.push(alertFromItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async *listAll() {
+    let start: Item | undefined;
+    do {
+      const page = await call('list alerts', () =>
+        this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start })),
+      );
+      for (const item of page.Items ?? []) yield alertFromItem(item);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async resolve(alert: AlertRecord, change: { at: number; resolution: Resolution; expiresAt: number }) {
+    const paging = pagingChannels(alert.channels).length > 0;
+    const held = alert.openNotice === 'held';
+    const recovery: NoticeState = paging && !held && alert.openNotice !== 'failed' ? 'pending' : 'none';
+    const expr = update(
+      {
+        status: S('resolved'),
+        resolvedAt: N(change.at),
+        resolution: S(change.resolution),
+        expiresAt: N(Math.floor(change.expiresAt / 1000)),
+        recoveryNotice: S(recovery),
+        openNotice: held ? S('suppressed') : undefined,
+        queue: recovery === 'pending' ? S('recovery') : undefined,
+      },
+      recovery === 'pending' ? [] : ['queue'],
+    );
+    return this.updateIf(alert.alertId, expr, '#status = :open AND #openNotice = :seenOpening', {
+      ':open': S('open'),
+      ':seenOpening': S(alert.openNotice),
+    });
+  }
+
+  async claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number) {
+    const attr = NOTICE_ATTRIBUTE[phase].state;
+    const expr = update({ [attr]: S('sending'), noticeLeaseUntil: N(now + leaseMs) });
+    const due = `(#${attr} = :pending OR (#${attr} = :sending AND #noticeLeaseUntil < :now))`;
+    const condition = phase === 'recovery' ? `${due} AND #openNotice = :sent` : due;
+    const values: Record<string, AttributeValue> = {
+      ':pending': S('pending'),
+      ':sending': S('sending'),
+      ':now': N(now),
+    };
+    if (phase === 'recovery') values[':sent'] = S('sent');
+    return (await this.updateIf(alertId, expr, condition, values)) !== undefined;
+  }
+
+  async finishNotice(alertId: string, phase: NoticePhase, outcome: NoticeOutcome) {
+    const { state, sentAt } = NOTICE_ATTRIBUTE[phase];
+    // A recovery that went out, or that can never go out, leaves the recovery queue.
+    const leavesQueue = phase === 'recovery' && !('error' in outcome && outcome.retryable);
+    const remove = ['noticeLeaseUntil', ...(leavesQueue ? ['queue'] : [])];
+    const expr =
+      'sentAt' in outcome
+        ? update({ [state]: S('sent'), [sentAt]: N(outcome.sentAt) }, [...remove, 'lastNoticeError'])
+        : update(
+            {
+              [state]: S(outcome.retryable ? 'pending' : 'failed'),
+              lastNoticeError: S(outcome.error.slice(0, 500)),
+            },
+            remove,
+          );
+    expr.UpdateExpression += ' ADD #noticeAttempts :one';
+    expr.ExpressionAttributeNames['#noticeAttempts'] = 'noticeAttempts';
+    const after = await this.updateIf(alertId, expr, `#${state} = :sending`, {
+      ':sending': S('sending'),
+      ':one': N(1),
+    });
+    if (after?.openNotice === 'failed' && after.status === 'resolved' && after.recoveryNotice === 'pending') {
+      // No opening will ever go out, so no recovery either.
+      await this.updateIf(alertId, update({ recoveryNotice: S('none') }, ['queue']), '#status = :resolved', {
+        ':resolved': S('resolved'),
+      });
+    }
+  }
+
+  async moveOpeningNotice(alertId: string, from: NoticeState, to: NoticeState) {
+    const expr = update({ openNotice: S(to) });
+    return (await this.updateIf(alertId, expr, '#openNotice = :from', { ':from': S(from) })) !== undefined;
+  }
+
+  async claimReminder(alertId: string, previous: number, now: number) {
+    const expr = update({ notifiedAt: N(now) });
+    const condition = '#notifiedAt = :previous AND #status = :open';
+    return (
+      (await this.updateIf(alertId, expr, condition, { ':previous': N(previous), ':open': S('open') })) !==
+      undefined
+    );
+  }
+
+  async acknowledge(alertId: string, at: number, by?: string, note?: string) {
+    const expr = update({
+      acknowledgedAt: N(at),
+      acknowledgedBy: by === undefined ? undefined : S(by),
+      ackNote: note === undefined ? undefined : S(note),
+    });
+    const acked = await this.updateIf(
+      alertId,
+      expr,
+      'attribute_exists(alertId) AND attribute_not_exists(acknowledgedAt)',
+      {},
+    );
+    return acked ?? this.get(alertId);
+  }
+
+  /** Applies `expr` when `condition` holds; answers the alert as written, or `undefined` when it did not hold. */
+  private async updateIf(
+    alertId: string,
+    expr: UpdateParts,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<AlertRecord | undefined> {
+    const names = { ...expr.ExpressionAttributeNames };
+    for (const match of condition.matchAll(/#(\w+)/g)) names[`#${match[1]}`] = match[1]!;
+    const allValues = { ...expr.ExpressionAttributeValues, ...values };
+    try {
+      const out = await call('update alert', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { alertId: S(alertId) },
+            UpdateExpression: expr.UpdateExpression,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: Object.keys(allValues).length ? allValues : undefined,
+            ConditionExpression: condition,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return out.Attributes ? alertFromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+}

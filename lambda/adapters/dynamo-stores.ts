@@ -1,0 +1,14 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoAgentStore } from './dynamo-agent-store';
+import { DynamoAlertStore } from './dynamo-alert-store';
+import { DynamoWatcherStateStore } from './dynamo-state-store';
+import type { TableNames } from './tables';
+
+/** The three stores over one client: what every door wires into the service and the scanner. */
+export function dynamoStores(client: DynamoDBClient, names: TableNames) {
+  return {
+    agents: new DynamoAgentStore(client, names.agents),
+    alerts: new DynamoAlertStore(client, names.alerts),
+    state: new DynamoWatcherStateStore(client, names.state),
+  };
+}

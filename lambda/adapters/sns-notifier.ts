@@ -1,0 +1,57 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Notification } from '../domain/messages';
+import { type Notifier, NotifierError } from '../ports';
+
+/** SNS errors that a later attempt cannot cure: a wrong topic, no permission, a bad parameter. */
+const PERMANENT = new Set([
+  'AuthorizationErrorException',
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+  'NotFoundException',
+  'InvalidSecurityException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+]);
+
+/**
+ * Publishes each notice to its group's topic with `MessageStructure: "json"`: a one-segment text for
+ * SMS subscribers, the full text for email, and attributes (group, kind, severity) for filter policies.
+ */
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly client: SNSClient,
+    /** Topic ARN per paging group. */
+    private readonly topics: Readonly<Record<string, string>>,
+  ) {}
+
+  async publish(notification: Notification): Promise<void> {
+    const topicArn = this.topics[notification.group];
+    if (!topicArn) throw new NotifierError(`no SNS topic for group ${notification.group}`, false);
+    try {
+      await this.client.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          MessageStructure: 'json',
+          Subject: notification.subject,
+          Message: JSON.stringify(notification.messages),
+          MessageAttributes: {
+            group: { DataType: 'String', StringValue: notification.group },
+            kind: { DataType: 'String', StringValue: notification.kind },
+            severity: { DataType: 'String', StringValue: notification.severity },
+          },
+        }),
+      );
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      // Only errors known to be permanent give up: an expired credential or a skewed clock heals.
+      const permanent = PERMANENT.has(name);
+      throw new NotifierError(
+        `SNS publish to ${notification.group} failed: ${name || String(error)}`,
+        !permanent,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}

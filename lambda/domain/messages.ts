@@ -1,0 +1,184 @@
+import type { AlertKind, AlertRecord, Resolution, Severity } from './alert';
+import type { Channel } from './config';
+
+/** What a notifier sends: one message per group and delivery, with a text for each medium. */
+export interface Notification {
+  readonly time: string;
+  readonly group: string;
+  readonly channels: readonly Channel[];
+  readonly kind: AlertKind | 'recovery' | 'reminder' | 'summary';
+  readonly severity: Severity;
+  readonly subject: string;
+  readonly messages: { readonly default: string; readonly sms: string; readonly email: string };
+  readonly agentIds: readonly string[];
+}
+
+/** One SMS segment: 160 characters of the GSM 03.38 default alphabet. */
+export const SMS_LIMIT = 160;
+const GSM7 =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM7_SET = new Set(GSM7);
+
+/** Fits `text` into one SMS segment: characters outside GSM-7 become `?`, overflow is cut with `..`. */
+export function smsText(text: string): string {
+  const clean = [...text].map((c) => (GSM7_SET.has(c) ? c : '?')).join('');
+  return clean.length <= SMS_LIMIT ? clean : `${clean.slice(0, SMS_LIMIT - 2)}..`;
+}
+
+/** SNS refuses email subjects over 100 characters. */
+export const SUBJECT_LIMIT = 100;
+const MAX_NAMES = 5;
+
+function names(ids: readonly string[], maxChars: number): string {
+  // Room for " +N more" is kept first, so the count of the agents not named is never cut off.
+  const budget = maxChars - ` +${ids.length} more`.length;
+  const shown: string[] = [];
+  let used = 0;
+  for (const id of ids.slice(0, MAX_NAMES)) {
+    const name = id.length > 24 ? `${id.slice(0, 22)}..` : id;
+    if (used + name.length + 2 > budget) break;
+    shown.push(name);
+    used += name.length + 2;
+  }
+  const more = ids.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` +${more} more` : '');
+}
+
+const KIND_WORDS: Record<AlertKind, string> = {
+  heartbeat_failure: 'heartbeat failure',
+  host_unreachable: 'host unreachable',
+  network_event: 'watcher-side or network event',
+};
+
+/** The seeds' troubleshooting list: what to check when an agent stops reaching the watcher. */
+const CHECKLIST = [
+  'What to check, in order:',
+  '1. Is the host up? Log in or check its console; a probe result is given above when the agent has one.',
+  '2. Network and firewall: can the host reach the watcher endpoint on port 443 (HTTPS)? Try: hbw agent doctor',
+  '3. DNS: does the endpoint name resolve on the host (nslookup/dig)? A stale or missing record stops every heartbeat.',
+  '4. Clock: is the host clock within 5 minutes of the watcher? Check NTP (timedatectl / w32tm /query /status).',
+  '5. Approval and token: is the agent still approved (hbw agents show ID) and does its token file hold the current token?',
+  '6. The agent process itself: is the service running, and what does its log say?',
+].join('\n');
+
+/** What to check when many agents went silent at once: the watcher's side first. */
+const WATCHER_CHECKLIST = [
+  'What to check, in order:',
+  '1. The watcher: is it scanning (hbw status shows the last scan) and receiving heartbeats at all?',
+  '2. Its network path: DNS for the endpoint, the load balancer or API in front of it, a firewall change.',
+  '3. A shared dependency of the agents: a proxy, a VPN, a network segment, a certificate that expired.',
+  'Agents still silent when the event clears are paged then, one summary per group.',
+].join('\n');
+
+const clock = (time: string) => time.slice(11, 16);
+
+/** One agent's alerts (one, or two kinds of one incident) in a headline and a body. */
+function agentLines(alerts: readonly AlertRecord[]): { headline: string; body: string; kinds: string } {
+  const first = alerts[0]!;
+  const kinds = alerts.map((a) => KIND_WORDS[a.kind]).join(' + ');
+  const severity = alerts.some((a) => a.severity === 'critical') ? 'CRITICAL' : 'WARNING';
+  return {
+    headline: `${severity} ${kinds}: ${first.agentId} (${first.group})`,
+    body: alerts.map((a) => a.detail).join('\n'),
+    kinds,
+  };
+}
+
+const CLOSED_BECAUSE: Partial<Record<Resolution, string>> = {
+  removed: 'the agent was removed',
+  unmonitored: 'the agent is no longer monitored (pending or rejected)',
+};
+
+/** The opening notice for `alerts`, all of one group: one alert alone, or a summary of several. */
+export function openingNotice(alerts: readonly AlertRecord[], time: string): Notification {
+  return composeNotice(alerts, time, 'opening');
+}
+
+/** A reminder of alerts still open and unacknowledged. */
+export function reminderNotice(alerts: readonly AlertRecord[], time: string): Notification {
+  return composeNotice(alerts, time, 'reminder');
+}
+
+/** The recovery notice for resolved `alerts`, all of one group. */
+export function recoveryNotice(alerts: readonly AlertRecord[], time: string): Notification {
+  return composeNotice(alerts, time, 'recovery');
+}
+
+function composeNotice(
+  alerts: readonly AlertRecord[],
+  time: string,
+  phase: 'opening' | 'reminder' | 'recovery',
+): Notification {
+  const first = alerts[0];
+  if (!first) throw new Error('a notice needs at least one alert');
+  const group = first.group;
+  const agentIds = [...new Set(alerts.flatMap((a) => a.agentIds ?? [a.agentId]))];
+  const severity: Severity = alerts.some((a) => a.severity === 'critical') ? 'critical' : 'warning';
+  const kinds = new Set(alerts.map((a) => a.kind));
+  const onlyKind = kinds.size === 1 ? first.kind : undefined;
+  const kind: Notification['kind'] =
+    phase === 'recovery' ? 'recovery' : phase === 'reminder' ? 'reminder' : (onlyKind ?? 'summary');
+  const when = clock(time);
+  const kindWords = onlyKind ? KIND_WORDS[onlyKind] : 'alerts';
+  let subject: string;
+  let sms: string;
+  let lead: string;
+  if (agentIds.length === 1 && !kinds.has('network_event')) {
+    const { headline, body, kinds: kindText } = agentLines(alerts);
+    if (phase === 'opening') {
+      subject = headline;
+      sms = `${headline} ${when}Z. ${body}`;
+      lead = `${headline}\n\n${body}`;
+    } else if (phase === 'reminder') {
+      subject = `STILL OPEN ${kindText}: ${first.agentId} (${group})`;
+      sms = `${subject} since ${clock(new Date(first.openedAt).toISOString())}Z, not acknowledged.`;
+      lead = `${subject}\nOpen since ${new Date(first.openedAt).toISOString()} and not acknowledged.\n\n${body}`;
+    } else {
+      const closed = first.resolution ? CLOSED_BECAUSE[first.resolution] : undefined;
+      subject = closed
+        ? `CLOSED ${first.agentId} (${group}): ${kindText}, ${closed}`
+        : `RECOVERED ${first.agentId} (${group}): ${kindText} resolved`;
+      sms = `${subject} ${when}Z.`;
+      lead = `${subject} at ${time}.\nResolved by: ${first.resolution ?? 'unknown'}.`;
+    }
+  } else if (first.kind === 'network_event' && alerts.length === 1) {
+    const count = first.agentIds?.length ?? 0;
+    if (phase === 'recovery') {
+      subject = `CLEARED watcher-side or network event (${group})`;
+      sms = `${subject} ${when}Z. Held pages follow for agents still silent.`;
+      lead = `${subject} at ${time}.\nAgents that are still silent are now paged one summary per group.`;
+    } else {
+      subject = `CRITICAL watcher-side or network event: ${count} agents of ${group} silent at once`;
+      sms = `${subject} ${when}Z. Per-agent pages held. Check the watcher and its network.`;
+      lead = `${subject}.\n\n${first.detail}\n\nPer-agent pages are held until the picture clears; every alert is still recorded (hbw alerts list).`;
+    }
+  } else {
+    const verb =
+      phase === 'recovery' ? 'RECOVERED' : phase === 'reminder' ? 'STILL OPEN' : severity.toUpperCase();
+    subject = `${verb} ${agentIds.length} agents of ${group}: ${kindWords}`;
+    const prefix = `${subject} ${when}Z: `;
+    sms = prefix + names(agentIds, SMS_LIMIT - prefix.length);
+    lead = `${subject}\n\n${alerts
+      .map(
+        (a) =>
+          `- ${a.agentId}: ${KIND_WORDS[a.kind]}${phase === 'recovery' ? ` resolved (${a.resolution})` : ` - ${a.detail}`}`,
+      )
+      .join('\n')}`;
+  }
+  const ids = `Alert ids: ${alerts.map((a) => a.alertId).join(', ')}`;
+  const checklist = kinds.has('network_event') ? WATCHER_CHECKLIST : CHECKLIST;
+  const email =
+    phase === 'recovery'
+      ? `${lead}\n\n${ids}`
+      : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
+  return {
+    time,
+    group,
+    channels: first.channels.filter((c) => c !== 'console'),
+    kind,
+    severity,
+    subject: subject.length <= SUBJECT_LIMIT ? subject : `${subject.slice(0, SUBJECT_LIMIT - 2)}..`,
+    messages: { default: lead, sms: smsText(sms), email },
+    agentIds,
+  };
+}

@@ -1,0 +1,605 @@
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { DynamoAlertStore } from '../../lambda/adapters/dynamo-alert-store';
+import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
+import { DynamoWatcherStateStore } from '../../lambda/adapters/dynamo-state-store';
+import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
+import { type AlertKind, type AlertRecord, alertId } from '../../lambda/domain/alert';
+
+const T0 = Date.parse('2026-11-23T12:00:00.000Z');
+const DAY = 86_400_000;
+const LEASE = 60_000;
+
+let dynamo: EmbeddedDynamo;
+let client: DynamoDBClient;
+let store: DynamoAlertStore;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  client = localDynamoClient(dynamo.endpoint);
+  await ensureTables(client, LOCAL_TABLE_NAMES);
+  store = new DynamoAlertStore(client, LOCAL_TABLE_NAMES.alerts);
+});
+afterAll(async () => {
+  client.destroy();
+  await dynamo.close();
+});
+
+let serial = 0;
+/** A fresh alert of its own agent, so tests sharing the table never touch each other's items. */
+function newAlert(overrides: Partial<AlertRecord> = {}, kind: AlertKind = 'heartbeat_failure'): AlertRecord {
+  const agentId = `agent-${++serial}`;
+  return {
+    alertId: alertId(kind, agentId, T0),
+    agentId,
+    group: 'production',
+    kind,
+    severity: 'critical',
+    status: 'open',
+    openedAt: T0 + 90_000,
+    incidentStart: T0,
+    missedScans: 3,
+    detail: 'No heartbeat for 3 scans.',
+    channels: ['sms', 'email'],
+    openNotice: 'pending',
+    recoveryNotice: 'none',
+    ...overrides,
+  };
+}
+
+const consoleOnly = (overrides: Partial<AlertRecord> = {}) =>
+  newAlert({ group: 'test', channels: ['console'], openNotice: 'none', ...overrides });
+
+const change = (at = T0 + 300_000) => ({ at, resolution: 'heartbeat' as const, expiresAt: at + 30 * DAY });
+
+async function created(alert: AlertRecord): Promise<AlertRecord> {
+  expect(await store.create(alert)).toBe(true);
+  return alert;
+}
+
+async function queueIds(queue: 'open' | 'recovery'): Promise<string[]> {
+  return (await store.listQueue(queue)).map((a) => a.alertId);
+}
+
+/** An open paging alert whose opening notice went out at `sentAt`. */
+async function sentAlert(sentAt = T0 + 100_000): Promise<AlertRecord> {
+  const alert = await created(newAlert());
+  expect(await store.claimNotice(alert.alertId, 'opening', sentAt, LEASE)).toBe(true);
+  await store.finishNotice(alert.alertId, 'opening', { sentAt });
+  return (await store.get(alert.alertId))!;
+}
+
+describe('DynamoAlertStore.create', () => {
+  it('creates an alert that reads back field for field', async () => {
+    const alert = newAlert({ cluster: 'eu-1', agentIds: ['a', 'b'], severity: 'warning' });
+
+    expect(await store.create(alert)).toBe(true);
+
+    expect(await store.get(alert.alertId)).toEqual({
+      ...alert,
+      notifiedAt: undefined,
+      recoveryNotifiedAt: undefined,
+      noticeLeaseUntil: undefined,
+      noticeAttempts: undefined,
+      lastNoticeError: undefined,
+      resolvedAt: undefined,
+      resolution: undefined,
+      acknowledgedAt: undefined,
+      acknowledgedBy: undefined,
+      ackNote: undefined,
+    });
+  });
+
+  it('answers false for a second create of the same id and keeps the first', async () => {
+    const alert = await created(newAlert());
+
+    const again = await store.create({
+      ...alert,
+      detail: 'a second scanner saw it too',
+      openedAt: T0 + 120_000,
+    });
+
+    expect(again).toBe(false);
+    expect((await store.get(alert.alertId))?.detail).toBe(alert.detail);
+    expect((await store.get(alert.alertId))?.openedAt).toBe(alert.openedAt);
+  });
+
+  it('lets exactly one of 10 concurrent creates of the same id win', async () => {
+    const alert = newAlert();
+
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.create({ ...alert, detail: `scanner ${i}` })),
+    );
+
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    const winner = answers.indexOf(true);
+    expect((await store.get(alert.alertId))?.detail).toBe(`scanner ${winner}`);
+  });
+
+  it('answers undefined for an alert that does not exist', async () => {
+    expect(await store.get('heartbeat_failure.1.nobody')).toBeUndefined();
+  });
+});
+
+describe('DynamoAlertStore.listQueue', () => {
+  it('lists open alerts newest first', async () => {
+    const base = T0 + 50 * DAY;
+    const [older, newest, middle] = await Promise.all(
+      [1, 3, 2].map((k) => created(newAlert({ openedAt: base + k * 1000 }))),
+    );
+
+    const ids = await queueIds('open');
+
+    const ours = ids.filter((id) => [older, newest, middle].some((a) => a?.alertId === id));
+    expect(ours).toEqual([newest?.alertId, middle?.alertId, older?.alertId]);
+    expect(ids.indexOf(newest!.alertId)).toBeLessThan(ids.indexOf(middle!.alertId));
+  });
+
+  it('leaves resolved alerts out of the open queue', async () => {
+    const alert = await created(newAlert());
+
+    await store.resolve(alert, change());
+
+    expect(await queueIds('open')).not.toContain(alert.alertId);
+  });
+});
+
+describe('DynamoAlertStore.resolve', () => {
+  it('moves a paging alert whose opening was sent to the recovery queue', async () => {
+    const alert = await sentAlert();
+
+    const resolved = await store.resolve(alert, change(T0 + 300_000));
+
+    expect(resolved).toMatchObject({
+      status: 'resolved',
+      resolvedAt: T0 + 300_000,
+      resolution: 'heartbeat',
+      openNotice: 'sent',
+      recoveryNotice: 'pending',
+    });
+    expect(await queueIds('recovery')).toContain(alert.alertId);
+    expect(await queueIds('open')).not.toContain(alert.alertId);
+  });
+
+  it('moves a paging alert whose opening is still pending to the recovery queue', async () => {
+    const alert = await created(newAlert({ openNotice: 'pending' }));
+
+    const resolved = await store.resolve(alert, change());
+
+    expect(resolved).toMatchObject({ status: 'resolved', openNotice: 'pending', recoveryNotice: 'pending' });
+    expect(await queueIds('recovery')).toContain(alert.alertId);
+  });
+
+  it('puts a console-only alert in no queue, with no recovery notice', async () => {
+    const alert = await created(consoleOnly());
+
+    const resolved = await store.resolve(alert, change());
+
+    expect(resolved).toMatchObject({ status: 'resolved', openNotice: 'none', recoveryNotice: 'none' });
+    expect(await queueIds('recovery')).not.toContain(alert.alertId);
+    expect(await queueIds('open')).not.toContain(alert.alertId);
+  });
+
+  it('suppresses a held opening and puts the alert in no queue', async () => {
+    const alert = await created(newAlert());
+    expect(await store.moveOpeningNotice(alert.alertId, 'pending', 'held')).toBe(true);
+
+    const resolved = await store.resolve({ ...alert, openNotice: 'held' }, change());
+
+    expect(resolved).toMatchObject({ status: 'resolved', openNotice: 'suppressed', recoveryNotice: 'none' });
+    expect(await queueIds('recovery')).not.toContain(alert.alertId);
+    expect(await queueIds('open')).not.toContain(alert.alertId);
+  });
+
+  it('sends no recovery for an alert whose opening failed for good', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+    await store.finishNotice(alert.alertId, 'opening', { error: 'no topic', retryable: false });
+
+    const resolved = await store.resolve({ ...alert, openNotice: 'failed' }, change());
+
+    expect(resolved).toMatchObject({ status: 'resolved', openNotice: 'failed', recoveryNotice: 'none' });
+    expect(await queueIds('recovery')).not.toContain(alert.alertId);
+  });
+
+  it('fails, leaving the alert open, when its opening notice moved since it was read', async () => {
+    const seen = await created(newAlert({ openNotice: 'pending' }));
+    expect(await store.claimNotice(seen.alertId, 'opening', T0, LEASE)).toBe(true);
+
+    const resolved = await store.resolve(seen, change());
+
+    expect(resolved).toBeUndefined();
+    expect(await store.get(seen.alertId)).toMatchObject({ status: 'open', openNotice: 'sending' });
+  });
+
+  it('fails for an alert that is already resolved', async () => {
+    const alert = await created(newAlert());
+    expect(await store.resolve(alert, change(T0 + 1000))).toBeDefined();
+
+    expect(await store.resolve(alert, change(T0 + 2000))).toBeUndefined();
+    expect((await store.get(alert.alertId))?.resolvedAt).toBe(T0 + 1000);
+  });
+
+  it('stamps the expiry in epoch seconds for DynamoDB TTL', async () => {
+    const alert = await created(newAlert());
+    const expiresAt = T0 + 30 * DAY + 999;
+
+    await store.resolve(alert, { at: T0, resolution: 'heartbeat', expiresAt });
+
+    const raw = await client.send(
+      new GetItemCommand({ TableName: LOCAL_TABLE_NAMES.alerts, Key: { alertId: { S: alert.alertId } } }),
+    );
+    expect(raw.Item?.expiresAt).toEqual({ N: String(Math.floor(expiresAt / 1000)) });
+  });
+});
+
+describe('DynamoAlertStore.claimNotice', () => {
+  it('lets exactly one of two concurrent claims of a pending opening win', async () => {
+    const alert = await created(newAlert());
+
+    const answers = await Promise.all([
+      store.claimNotice(alert.alertId, 'opening', T0, LEASE),
+      store.claimNotice(alert.alertId, 'opening', T0, LEASE),
+    ]);
+
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    expect(await store.get(alert.alertId)).toMatchObject({
+      openNotice: 'sending',
+      noticeLeaseUntil: T0 + LEASE,
+    });
+  });
+
+  it('refuses a claim while the lease runs, up to its last millisecond', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+
+    expect(await store.claimNotice(alert.alertId, 'opening', T0 + LEASE - 1, LEASE)).toBe(false);
+    expect(await store.claimNotice(alert.alertId, 'opening', T0 + LEASE, LEASE)).toBe(false);
+  });
+
+  it('lets another scanner take a claim whose lease ran out, with a new lease', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+
+    const taken = await store.claimNotice(alert.alertId, 'opening', T0 + LEASE + 1, LEASE);
+
+    expect(taken).toBe(true);
+    expect((await store.get(alert.alertId))?.noticeLeaseUntil).toBe(T0 + 2 * LEASE + 1);
+  });
+
+  it.each(['none', 'held'] as const)('refuses an opening notice in state %s', async (openNotice) => {
+    const alert = await created(newAlert({ openNotice }));
+
+    expect(await store.claimNotice(alert.alertId, 'opening', T0, LEASE)).toBe(false);
+  });
+
+  it('refuses an opening notice that was sent', async () => {
+    const alert = await sentAlert();
+
+    expect(await store.claimNotice(alert.alertId, 'opening', T0 + DAY, LEASE)).toBe(false);
+  });
+
+  it('refuses a claim of an alert that does not exist', async () => {
+    expect(await store.claimNotice('heartbeat_failure.1.nobody', 'opening', T0, LEASE)).toBe(false);
+  });
+
+  it('refuses a recovery claim until the opening was sent', async () => {
+    const alert = await created(newAlert());
+    await store.resolve(alert, change());
+
+    const early = await store.claimNotice(alert.alertId, 'recovery', T0 + 400_000, LEASE);
+    await store.claimNotice(alert.alertId, 'opening', T0 + 400_000, LEASE);
+    await store.finishNotice(alert.alertId, 'opening', { sentAt: T0 + 400_000 });
+    const late = await store.claimNotice(alert.alertId, 'recovery', T0 + 400_001, LEASE);
+
+    expect(early).toBe(false);
+    expect(late).toBe(true);
+    expect(await store.get(alert.alertId)).toMatchObject({ openNotice: 'sent', recoveryNotice: 'sending' });
+  });
+
+  it('lets exactly one of two concurrent recovery claims win', async () => {
+    const alert = await sentAlert();
+    await store.resolve(alert, change());
+
+    const answers = await Promise.all([
+      store.claimNotice(alert.alertId, 'recovery', T0 + DAY, LEASE),
+      store.claimNotice(alert.alertId, 'recovery', T0 + DAY, LEASE),
+    ]);
+
+    expect(answers.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('DynamoAlertStore.finishNotice', () => {
+  it('records a sent opening: sent, when, one attempt, no lease left', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+
+    await store.finishNotice(alert.alertId, 'opening', { sentAt: T0 + 5 });
+
+    expect(await store.get(alert.alertId)).toMatchObject({
+      openNotice: 'sent',
+      notifiedAt: T0 + 5,
+      noticeAttempts: 1,
+      noticeLeaseUntil: undefined,
+      lastNoticeError: undefined,
+      status: 'open',
+    });
+    expect(await queueIds('open')).toContain(alert.alertId);
+  });
+
+  it('puts a notice that may succeed later back to pending with the error, counting attempts', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+    await store.finishNotice(alert.alertId, 'opening', { error: 'Throttling', retryable: true });
+    await store.claimNotice(alert.alertId, 'opening', T0 + 1, LEASE);
+    await store.finishNotice(alert.alertId, 'opening', { error: 'Throttling again', retryable: true });
+
+    expect(await store.get(alert.alertId)).toMatchObject({
+      openNotice: 'pending',
+      lastNoticeError: 'Throttling again',
+      noticeAttempts: 2,
+      noticeLeaseUntil: undefined,
+    });
+    expect(await store.claimNotice(alert.alertId, 'opening', T0 + 2, LEASE)).toBe(true);
+  });
+
+  it('clears the last error once the notice is sent', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+    await store.finishNotice(alert.alertId, 'opening', { error: 'Throttling', retryable: true });
+    await store.claimNotice(alert.alertId, 'opening', T0 + 1, LEASE);
+
+    await store.finishNotice(alert.alertId, 'opening', { sentAt: T0 + 1 });
+
+    expect(await store.get(alert.alertId)).toMatchObject({ openNotice: 'sent', lastNoticeError: undefined });
+  });
+
+  it('marks a notice that cannot succeed failed for good', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+
+    await store.finishNotice(alert.alertId, 'opening', {
+      error: 'AuthorizationErrorException',
+      retryable: false,
+    });
+
+    expect(await store.get(alert.alertId)).toMatchObject({
+      openNotice: 'failed',
+      lastNoticeError: 'AuthorizationErrorException',
+    });
+    expect(await store.claimNotice(alert.alertId, 'opening', T0 + DAY, LEASE)).toBe(false);
+  });
+
+  it('keeps at most 500 characters of an error', async () => {
+    const alert = await created(newAlert());
+    await store.claimNotice(alert.alertId, 'opening', T0, LEASE);
+
+    await store.finishNotice(alert.alertId, 'opening', { error: 'e'.repeat(2000), retryable: true });
+
+    expect((await store.get(alert.alertId))?.lastNoticeError).toHaveLength(500);
+  });
+
+  it('changes nothing for a notice that is no longer being sent', async () => {
+    const alert = await sentAlert(T0 + 10);
+
+    await store.finishNotice(alert.alertId, 'opening', { error: 'late loser', retryable: true });
+
+    expect(await store.get(alert.alertId)).toMatchObject({ openNotice: 'sent', notifiedAt: T0 + 10 });
+  });
+
+  it('records a sent recovery and takes the alert off the recovery queue', async () => {
+    const alert = await sentAlert();
+    await store.resolve(alert, change());
+    await store.claimNotice(alert.alertId, 'recovery', T0 + DAY, LEASE);
+
+    await store.finishNotice(alert.alertId, 'recovery', { sentAt: T0 + DAY });
+
+    expect(await store.get(alert.alertId)).toMatchObject({
+      recoveryNotice: 'sent',
+      recoveryNotifiedAt: T0 + DAY,
+      noticeLeaseUntil: undefined,
+    });
+    expect(await queueIds('recovery')).not.toContain(alert.alertId);
+  });
+
+  it('puts a recovery that may succeed later back to pending, still on the recovery queue', async () => {
+    const alert = await sentAlert();
+    await store.resolve(alert, change());
+    await store.claimNotice(alert.alertId, 'recovery', T0 + DAY, LEASE);
+
+    await store.finishNotice(alert.alertId, 'recovery', { error: 'Throttling', retryable: true });
+
+    expect((await store.get(alert.alertId))?.recoveryNotice).toBe('pending');
+    expect(await queueIds('recovery')).toContain(alert.alertId);
+  });
+
+  it('takes a recovery that failed for good off the recovery queue', async () => {
+    const alert = await sentAlert();
+    await store.resolve(alert, change());
+    await store.claimNotice(alert.alertId, 'recovery', T0 + DAY, LEASE);
+
+    await store.finishNotice(alert.alertId, 'recovery', { error: 'NotFoundException', retryable: false });
+
+    expect((await store.get(alert.alertId))?.recoveryNotice).toBe('failed');
+    expect(await queueIds('recovery')).not.toContain(alert.alertId);
+  });
+
+  it('takes an alert off the recovery queue when its opening fails for good after it resolved', async () => {
+    const alert = await created(newAlert());
+    await store.resolve(alert, change());
+    await store.claimNotice(alert.alertId, 'opening', T0 + DAY, LEASE);
+
+    await store.finishNotice(alert.alertId, 'opening', { error: 'NotFoundException', retryable: false });
+
+    // The recovery can never be claimed now (it needs the opening sent), so nothing is left to send.
+    expect(await store.claimNotice(alert.alertId, 'recovery', T0 + 2 * DAY, LEASE)).toBe(false);
+    expect(await queueIds('recovery')).not.toContain(alert.alertId);
+  });
+});
+
+describe('DynamoAlertStore.moveOpeningNotice', () => {
+  it('holds a pending page and releases it, each only from the state it expects', async () => {
+    const alert = await created(newAlert());
+
+    expect(await store.moveOpeningNotice(alert.alertId, 'pending', 'held')).toBe(true);
+    expect(await store.moveOpeningNotice(alert.alertId, 'pending', 'held')).toBe(false);
+    expect(await store.moveOpeningNotice(alert.alertId, 'held', 'pending')).toBe(true);
+    expect((await store.get(alert.alertId))?.openNotice).toBe('pending');
+  });
+});
+
+describe('DynamoAlertStore.claimReminder', () => {
+  it('lets exactly one of two concurrent reminder claims win and moves notifiedAt', async () => {
+    const alert = await sentAlert(T0 + 100);
+
+    const answers = await Promise.all([
+      store.claimReminder(alert.alertId, T0 + 100, T0 + DAY),
+      store.claimReminder(alert.alertId, T0 + 100, T0 + DAY),
+    ]);
+
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    expect((await store.get(alert.alertId))?.notifiedAt).toBe(T0 + DAY);
+  });
+
+  it('refuses a claim from a notifiedAt that has moved on', async () => {
+    const alert = await sentAlert(T0 + 100);
+    await store.claimReminder(alert.alertId, T0 + 100, T0 + DAY);
+
+    expect(await store.claimReminder(alert.alertId, T0 + 100, T0 + 2 * DAY)).toBe(false);
+  });
+
+  it('refuses a reminder of a resolved alert', async () => {
+    const alert = await sentAlert(T0 + 100);
+    await store.resolve(alert, change());
+
+    expect(await store.claimReminder(alert.alertId, T0 + 100, T0 + DAY)).toBe(false);
+  });
+});
+
+describe('DynamoAlertStore.acknowledge', () => {
+  it('records who acknowledged, when, and the note', async () => {
+    const alert = await created(newAlert());
+
+    const acked = await store.acknowledge(alert.alertId, T0 + 1000, 'alice', 'on it');
+
+    expect(acked).toMatchObject({ acknowledgedAt: T0 + 1000, acknowledgedBy: 'alice', ackNote: 'on it' });
+  });
+
+  it('keeps the first acknowledgement and answers it to a second one', async () => {
+    const alert = await created(newAlert());
+    await store.acknowledge(alert.alertId, T0 + 1000, 'alice', 'on it');
+
+    const second = await store.acknowledge(alert.alertId, T0 + 2000, 'bob', 'me too');
+
+    expect(second).toMatchObject({ acknowledgedAt: T0 + 1000, acknowledgedBy: 'alice', ackNote: 'on it' });
+    expect(await store.get(alert.alertId)).toMatchObject({
+      acknowledgedAt: T0 + 1000,
+      acknowledgedBy: 'alice',
+    });
+  });
+
+  it('answers undefined for an alert that does not exist, creating nothing', async () => {
+    const id = 'heartbeat_failure.1.nobody-to-ack';
+
+    expect(await store.acknowledge(id, T0, 'alice')).toBeUndefined();
+    expect(await store.get(id)).toBeUndefined();
+  });
+});
+
+describe('DynamoWatcherStateStore', () => {
+  let tables = 0;
+  /** A state store on a table of its own: the scanner state is one item. */
+  async function freshStateStore(): Promise<DynamoWatcherStateStore> {
+    const names = { ...LOCAL_TABLE_NAMES, state: `hbw-state-test-${++tables}` };
+    await ensureTables(client, names);
+    return new DynamoWatcherStateStore(client, names.state);
+  }
+
+  const scan = (lastScanAt: number, scanCount: number) => ({
+    lastScanAt,
+    lastCompletedAt: lastScanAt + 2000,
+    scanCount,
+    blindWindows: [{ start: lastScanAt - 600_000, end: lastScanAt }],
+  });
+
+  it('starts with no scan, a count of zero and no blind windows', async () => {
+    const state = await freshStateStore();
+
+    expect(await state.getScannerState()).toEqual({
+      lastScanAt: undefined,
+      lastCompletedAt: undefined,
+      scanCount: 0,
+      blindWindows: [],
+      stormSince: undefined,
+    });
+    expect(await state.getLastScanAt()).toBeUndefined();
+  });
+
+  it('records a completed scan with its blind windows', async () => {
+    const state = await freshStateStore();
+
+    expect(await state.completeScan(scan(T0, 1))).toBe(true);
+
+    expect(await state.getScannerState()).toEqual({ ...scan(T0, 1), stormSince: undefined });
+    expect(await state.getLastScanAt()).toBe(T0);
+  });
+
+  it('records a later scan over an earlier one', async () => {
+    const state = await freshStateStore();
+    await state.completeScan(scan(T0, 1));
+
+    expect(await state.completeScan(scan(T0 + 30_000, 2))).toBe(true);
+
+    expect((await state.getScannerState()).scanCount).toBe(2);
+  });
+
+  it.each([
+    ['earlier', -1],
+    ['the same', 0],
+  ])('refuses a scan with %s lastScanAt and keeps what was recorded', async (_, deltaMs) => {
+    const state = await freshStateStore();
+    await state.completeScan(scan(T0, 5));
+
+    const recorded = await state.completeScan(scan(T0 + deltaMs, 6));
+
+    expect(recorded).toBe(false);
+    expect(await state.getScannerState()).toMatchObject({ lastScanAt: T0, scanCount: 5 });
+  });
+
+  it('leaves the storm mark alone when recording a scan', async () => {
+    const state = await freshStateStore();
+    await state.setStorm(undefined, T0);
+
+    await state.completeScan(scan(T0 + 1000, 1));
+
+    expect((await state.getScannerState()).stormSince).toBe(T0);
+  });
+
+  it('starts a storm only when none is marked', async () => {
+    const state = await freshStateStore();
+
+    expect(await state.setStorm(undefined, T0)).toBe(true);
+    expect(await state.setStorm(undefined, T0 + 1000)).toBe(false);
+    expect((await state.getScannerState()).stormSince).toBe(T0);
+  });
+
+  it('lets exactly one of two concurrent storm starts win', async () => {
+    const state = await freshStateStore();
+
+    const answers = await Promise.all([state.setStorm(undefined, T0), state.setStorm(undefined, T0 + 1)]);
+
+    expect(answers.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('clears a storm only from the mark it expects, once', async () => {
+    const state = await freshStateStore();
+    await state.setStorm(undefined, T0);
+
+    expect(await state.setStorm(T0 + 1, undefined)).toBe(false);
+    expect((await state.getScannerState()).stormSince).toBe(T0);
+    expect(await state.setStorm(T0, undefined)).toBe(true);
+    expect((await state.getScannerState()).stormSince).toBeUndefined();
+    expect(await state.setStorm(T0, undefined)).toBe(false);
+  });
+});

@@ -1,0 +1,158 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
+import type { AlertRecord } from '../../lambda/domain/alert';
+import { type Notification, openingNotice } from '../../lambda/domain/messages';
+import { NotifierError } from '../../lambda/ports';
+
+const opening: Notification = {
+  time: '2026-11-23T12:03:00.000Z',
+  group: 'production',
+  channels: ['sms', 'email'],
+  kind: 'heartbeat_failure',
+  severity: 'critical',
+  subject: 'CRITICAL heartbeat failure: web-01 (production)',
+  messages: {
+    default: 'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.',
+    sms: 'CRITICAL heartbeat failure: web-01 (production) 12:03Z. No heartbeat for 3 scans.',
+    email:
+      'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.\n\nWhat to check, in order: ...',
+  },
+  agentIds: ['web-01'],
+};
+
+const recovery: Notification = {
+  ...opening,
+  time: '2026-11-23T12:09:00.000Z',
+  kind: 'recovery',
+  severity: 'warning',
+  subject: 'RECOVERED 2 agents of production: heartbeat failure',
+  messages: {
+    default: 'RECOVERED',
+    sms: 'RECOVERED 2 agents of production',
+    email: 'RECOVERED\n\nAlert ids: a, b',
+  },
+  agentIds: ['web-01', 'web-02'],
+};
+
+function alert(agentId: string): AlertRecord {
+  return {
+    alertId: `heartbeat_failure.1795435200000.${agentId}`,
+    agentId,
+    group: 'production',
+    kind: 'heartbeat_failure',
+    severity: 'critical',
+    status: 'open',
+    openedAt: 1795435290000,
+    incidentStart: 1795435200000,
+    detail: 'No heartbeat for 3 scans.',
+    channels: ['sms', 'email', 'console'],
+    openNotice: 'pending',
+    recoveryNotice: 'none',
+  };
+}
+
+/** The DESIGN.md section 7 fields of an outbox line, in that order. */
+const OUTBOX_FIELDS = ['time', 'group', 'channels', 'kind', 'severity', 'subject', 'messages', 'agentIds'];
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hbw-outbox-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function lines(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text.slice(0, -1).split('\n');
+}
+
+describe('OutboxNotifier.publish', () => {
+  it('appends one JSON line per notice, each parsing back to the notice', async () => {
+    const path = join(dir, 'outbox.jsonl');
+    const notifier = new OutboxNotifier(path, () => {});
+
+    await notifier.publish(opening);
+    await notifier.publish(recovery);
+
+    const written = await lines(path);
+    expect(written).toHaveLength(2);
+    expect(written.map((line) => JSON.parse(line))).toEqual([opening, recovery]);
+  });
+
+  it('writes a composed notice with exactly the DESIGN.md section 7 fields', async () => {
+    const path = join(dir, 'outbox.jsonl');
+    const notice = openingNotice([alert('web-01'), alert('web-02')], '2026-11-23T12:03:00.000Z');
+
+    await new OutboxNotifier(path, () => {}).publish(notice);
+
+    const [line] = await lines(path);
+    const parsed = JSON.parse(line ?? '{}');
+    expect(Object.keys(parsed)).toEqual(OUTBOX_FIELDS);
+    expect(parsed).toMatchObject({
+      time: '2026-11-23T12:03:00.000Z',
+      group: 'production',
+      channels: ['sms', 'email'],
+      kind: 'heartbeat_failure',
+      severity: 'critical',
+      agentIds: ['web-01', 'web-02'],
+    });
+    expect(typeof parsed.subject).toBe('string');
+    expect(Object.keys(parsed.messages)).toEqual(['default', 'sms', 'email']);
+  });
+
+  it('keeps what the file already held', async () => {
+    const path = join(dir, 'outbox.jsonl');
+    const earlier = `${JSON.stringify({ ...opening, time: '2026-11-22T08:00:00.000Z' })}\n`;
+    await writeFile(path, earlier, 'utf8');
+
+    await new OutboxNotifier(path, () => {}).publish(recovery);
+
+    const written = await lines(path);
+    expect(written).toHaveLength(2);
+    expect(`${written[0]}\n`).toBe(earlier);
+    expect(JSON.parse(written[1] ?? '{}')).toEqual(recovery);
+  });
+
+  it('prints a one-line summary naming the group, the channels and the subject', async () => {
+    const printed: string[] = [];
+    const notifier = new OutboxNotifier(join(dir, 'outbox.jsonl'), (line) => printed.push(line));
+
+    await notifier.publish(opening);
+
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).not.toContain('\n');
+    expect(printed[0]).toContain('production');
+    expect(printed[0]).toContain('sms+email');
+    expect(printed[0]).toContain(opening.subject);
+  });
+
+  it('gives a retryable NotifierError, and prints nothing, when the file cannot be written', async () => {
+    const printed: string[] = [];
+    const path = join(dir, 'no-such-dir', 'outbox.jsonl');
+    const notifier = new OutboxNotifier(path, (line) => printed.push(line));
+
+    const error = await notifier.publish(opening).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(NotifierError);
+    expect((error as NotifierError).retryable).toBe(true);
+    expect((error as NotifierError).message).toContain(path);
+    expect(printed).toEqual([]);
+  });
+
+  it('gives a retryable NotifierError when the path is a directory', async () => {
+    const error = await new OutboxNotifier(dir, () => {}).publish(opening).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(NotifierError);
+    expect((error as NotifierError).retryable).toBe(true);
+  });
+});

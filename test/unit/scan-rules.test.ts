@@ -1,0 +1,575 @@
+import type { AgentRecord } from '../../lambda/domain/agent';
+import { type AlertKind, type AlertRecord, alertId } from '../../lambda/domain/alert';
+import { type GroupSettings, parseConfig, type RawConfig } from '../../lambda/domain/config';
+import {
+  type Assessment,
+  alertDetail,
+  assess,
+  type BlindWindow,
+  blindWindowsAfter,
+  decide,
+  incidentStart,
+  missedScansWatched,
+  type ScannerState,
+  scanTickSeconds,
+  stormStep,
+} from '../../lambda/domain/scan';
+
+const T0 = Date.parse('2026-11-23T12:00:00.000Z');
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 86_400_000;
+const INTERVAL = 30;
+const INTERVAL_MS = INTERVAL * SECOND;
+
+const RAW: RawConfig = {
+  scanIntervalSeconds: INTERVAL,
+  missedScansBeforeAlert: 3,
+  groups: {
+    production: { channels: ['sms', 'email'] },
+    lab: {
+      channels: ['console'],
+      scanIntervalSeconds: 10,
+      missedScansBeforeAlert: 2,
+      agentlessEveryNScans: 2,
+    },
+  },
+};
+const config = parseConfig(RAW);
+const production = config.groups.production as GroupSettings;
+const lab = config.groups.lab as GroupSettings;
+
+const TCP_PROBE = { type: 'tcp', host: 'web-01.internal', port: 22 } as const;
+
+function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    agentId: 'web-01',
+    group: 'production',
+    approval: 'approved',
+    createdAt: T0 - 3_600 * SECOND,
+    lastHeartbeatAt: T0,
+    ...overrides,
+  };
+}
+
+function agentless(overrides: Partial<AgentRecord> = {}): AgentRecord {
+  return agent({
+    agentId: 'switch-01',
+    agentless: true,
+    probe: TCP_PROBE,
+    lastHeartbeatAt: undefined,
+    ...overrides,
+  });
+}
+
+function openAlert(kind: AlertKind, start: number, overrides: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    alertId: alertId(kind, 'web-01', start),
+    agentId: 'web-01',
+    group: 'production',
+    kind,
+    severity: 'critical',
+    status: 'open',
+    openedAt: start + 3 * INTERVAL_MS,
+    incidentStart: start,
+    detail: 'no heartbeat',
+    channels: ['sms', 'email'],
+    openNotice: 'sent',
+    recoveryNotice: 'none',
+    ...overrides,
+  };
+}
+
+const NO_WINDOWS = { scanCount: 0, blindWindows: [] as BlindWindow[] };
+
+/** `k` scan intervals after T0, plus `extraMs`. */
+const atScan = (k: number, extraMs = 0) => T0 + k * INTERVAL_MS + extraMs;
+
+const watched = (missedScans: number, probe: boolean, heartbeatFailed: boolean): Assessment => ({
+  kind: 'watched',
+  missedScans,
+  probe,
+  heartbeatFailed,
+});
+
+describe('missedScansWatched at the interval boundaries', () => {
+  it.each([1, 2, 3, 10])('counts %i missed scans exactly at that many intervals after the heartbeat', (k) => {
+    expect(missedScansWatched(T0, atScan(k), INTERVAL, [])).toBe(k);
+  });
+
+  it.each([1, 2, 3, 10])('counts one fewer than %i a millisecond before that many intervals', (k) => {
+    expect(missedScansWatched(T0, atScan(k, -1), INTERVAL, [])).toBe(k - 1);
+  });
+
+  it('counts no missed scan for a heartbeat later than the scan', () => {
+    expect(missedScansWatched(atScan(1), T0, INTERVAL, [])).toBe(0);
+  });
+});
+
+describe('blindWindowsAfter', () => {
+  const scanner = (lastCompletedAt: number | undefined, blindWindows: BlindWindow[] = []): ScannerState => ({
+    lastScanAt: lastCompletedAt,
+    lastCompletedAt,
+    scanCount: 10,
+    blindWindows,
+  });
+
+  it('adds no window on the very first scan', () => {
+    expect(blindWindowsAfter(scanner(undefined), T0, INTERVAL)).toEqual([]);
+  });
+
+  it('adds no window after a gap of exactly two scan intervals', () => {
+    expect(blindWindowsAfter(scanner(T0), T0 + 2 * INTERVAL_MS, INTERVAL)).toEqual([]);
+  });
+
+  it('adds a window, starting one interval after the last completed scan, after a gap of more than two intervals', () => {
+    const scanTime = T0 + 2 * INTERVAL_MS + 1;
+
+    const windows = blindWindowsAfter(scanner(T0), scanTime, INTERVAL);
+
+    expect(windows).toEqual([{ start: T0 + INTERVAL_MS, end: scanTime }]);
+  });
+
+  it('measures the gap from when the last scan completed, so a slow scan does not look like blindness', () => {
+    const state: ScannerState = {
+      lastScanAt: T0,
+      lastCompletedAt: T0 + 50 * SECOND,
+      scanCount: 3,
+      blindWindows: [],
+    };
+
+    expect(blindWindowsAfter(state, T0 + 100 * SECOND, INTERVAL)).toEqual([]);
+  });
+
+  it('falls back to the last scan time when no completion time was recorded', () => {
+    const state: ScannerState = { lastScanAt: T0, scanCount: 3, blindWindows: [] };
+
+    expect(blindWindowsAfter(state, T0 + 61 * SECOND, INTERVAL)).toEqual([
+      { start: T0 + INTERVAL_MS, end: T0 + 61 * SECOND },
+    ]);
+  });
+
+  it('keeps the earlier windows after adding a new one', () => {
+    const earlier = { start: T0 - 2 * DAY, end: T0 - 2 * DAY + 10 * MINUTE };
+
+    const windows = blindWindowsAfter(scanner(T0, [earlier]), T0 + 5 * MINUTE, INTERVAL);
+
+    expect(windows).toEqual([earlier, { start: T0 + INTERVAL_MS, end: T0 + 5 * MINUTE }]);
+  });
+
+  it('forgets windows that ended more than seven days before the scan and keeps younger ones', () => {
+    const scanTime = T0 + INTERVAL_MS;
+    const old = { start: scanTime - 8 * DAY, end: scanTime - 7 * DAY - 1 };
+    const young = { start: scanTime - 8 * DAY, end: scanTime - 7 * DAY + 1 };
+
+    expect(blindWindowsAfter(scanner(T0, [old, young]), scanTime, INTERVAL)).toEqual([young]);
+  });
+
+  it('keeps only the 20 newest windows', () => {
+    const many = Array.from({ length: 25 }, (_, i) => ({
+      start: T0 - (50 - i) * MINUTE,
+      end: T0 - (50 - i) * MINUTE + 1,
+    }));
+
+    const windows = blindWindowsAfter(scanner(T0, many), T0 + 10 * MINUTE, INTERVAL);
+
+    expect(windows).toHaveLength(20);
+    expect(windows.at(-1)).toEqual({ start: T0 + INTERVAL_MS, end: T0 + 10 * MINUTE });
+    expect(windows[0]).toEqual(many[6]);
+  });
+
+  it('does not count the blind window: an agent silent since before it is late, not failed, right after it', () => {
+    // The last scan saw the agent 10 s after its heartbeat; then the watcher was blind for 10 minutes.
+    const lastCompleted = T0 + 10 * SECOND;
+    const firstScanAfter = lastCompleted + 10 * MINUTE;
+    const windows = blindWindowsAfter(scanner(lastCompleted), firstScanAfter, INTERVAL);
+
+    const assessment = assess(agent(), production, firstScanAfter, { scanCount: 11, blindWindows: windows });
+
+    expect(assessment).toEqual(watched(1, false, false));
+    expect(missedScansWatched(T0, firstScanAfter, INTERVAL, [])).toBe(20);
+  });
+
+  it('counts again from the end of the blind window, failing the silent agent at the threshold', () => {
+    const lastCompleted = T0 + 10 * SECOND;
+    const firstScanAfter = lastCompleted + 10 * MINUTE;
+    const windows = blindWindowsAfter(scanner(lastCompleted), firstScanAfter, INTERVAL);
+    const context = { scanCount: 12, blindWindows: windows };
+
+    const second = assess(agent(), production, firstScanAfter + INTERVAL_MS, context);
+    const third = assess(agent(), production, firstScanAfter + 2 * INTERVAL_MS, context);
+
+    expect(second).toEqual(watched(2, false, false));
+    expect(third).toEqual(watched(3, false, true));
+  });
+
+  it('does not count a blind window during which the agent sent its last heartbeat', () => {
+    const lastCompleted = T0 - 5 * MINUTE;
+    const windows = blindWindowsAfter(scanner(lastCompleted), T0 + 5 * MINUTE, INTERVAL);
+
+    expect(assess(agent(), production, T0 + 5 * MINUTE, { scanCount: 1, blindWindows: windows })).toEqual(
+      watched(0, false, false),
+    );
+  });
+});
+
+describe('assess', () => {
+  it.each(['pending', 'rejected'] as const)(
+    'leaves a %s agent unmonitored however long it is silent',
+    (approval) => {
+      expect(assess(agent({ approval }), production, atScan(100), NO_WINDOWS)).toEqual({
+        kind: 'unmonitored',
+      });
+    },
+  );
+
+  it('leaves an approved agent never heard from unmonitored (state new)', () => {
+    expect(assess(agent({ lastHeartbeatAt: undefined }), production, atScan(100), NO_WINDOWS)).toEqual({
+      kind: 'unmonitored',
+    });
+  });
+
+  it('puts a silent agent inside its maintenance window in maintenance', () => {
+    const a = agent({ maintenanceUntil: atScan(101), probe: TCP_PROBE });
+
+    expect(assess(a, production, atScan(100), NO_WINDOWS)).toEqual({ kind: 'maintenance' });
+  });
+
+  it('watches the agent again from the instant its maintenance window ends', () => {
+    const a = agent({ maintenanceUntil: atScan(100) });
+
+    expect(assess(a, production, atScan(100), NO_WINDOWS)).toEqual(watched(100, false, true));
+  });
+
+  it('answers healthy (watched, nothing missed, no probe) right after a heartbeat', () => {
+    expect(assess(agent({ probe: TCP_PROBE }), production, atScan(1, -1), NO_WINDOWS)).toEqual(
+      watched(0, false, false),
+    );
+  });
+
+  it('marks a late agent without a probe late, with no probe to run', () => {
+    expect(assess(agent(), production, atScan(1), NO_WINDOWS)).toEqual(watched(1, false, false));
+  });
+
+  it('asks for a probe of a late agent that has one, from the first missed scan', () => {
+    expect(assess(agent({ probe: TCP_PROBE }), production, atScan(1), NO_WINDOWS)).toEqual(
+      watched(1, true, false),
+    );
+  });
+
+  it('fails the agent exactly at the threshold and not a millisecond before', () => {
+    expect(assess(agent(), production, atScan(3, -1), NO_WINDOWS)).toEqual(watched(2, false, false));
+    expect(assess(agent(), production, atScan(3), NO_WINDOWS)).toEqual(watched(3, false, true));
+  });
+
+  it('counts in the scan interval and threshold of the agent’s own group', () => {
+    const a = agent({ group: 'lab' });
+
+    expect(assess(a, lab, T0 + 20 * SECOND - 1, NO_WINDOWS)).toEqual(watched(1, false, false));
+    expect(assess(a, lab, T0 + 20 * SECOND, NO_WINDOWS)).toEqual(watched(2, false, true));
+  });
+
+  it.each([0, 3, 6, 30])(
+    'probes an agentless entry on its turn (scan count %i, every 3 scans)',
+    (scanCount) => {
+      expect(assess(agentless(), production, atScan(1), { scanCount, blindWindows: [] })).toEqual(
+        watched(0, true, false),
+      );
+    },
+  );
+
+  it.each([1, 2, 4, 5])(
+    'leaves an agentless entry idle off its turn (scan count %i, every 3 scans)',
+    (scanCount) => {
+      expect(assess(agentless(), production, atScan(1), { scanCount, blindWindows: [] })).toEqual({
+        kind: 'idle',
+      });
+    },
+  );
+
+  it('follows the group’s own agentlessEveryNScans', () => {
+    const entry = agentless({ group: 'lab' });
+
+    expect(assess(entry, lab, atScan(1), { scanCount: 2, blindWindows: [] })).toEqual(
+      watched(0, true, false),
+    );
+    expect(assess(entry, lab, atScan(1), { scanCount: 3, blindWindows: [] })).toEqual({ kind: 'idle' });
+  });
+
+  it('leaves an agentless entry without a probe unmonitored', () => {
+    expect(assess(agentless({ probe: undefined }), production, atScan(1), NO_WINDOWS)).toEqual({
+      kind: 'unmonitored',
+    });
+  });
+
+  it('puts an agentless entry in maintenance even on its turn', () => {
+    expect(assess(agentless({ maintenanceUntil: atScan(5) }), production, atScan(1), NO_WINDOWS)).toEqual({
+      kind: 'maintenance',
+    });
+  });
+});
+
+describe('decide', () => {
+  const start = T0;
+  const failure = openAlert('heartbeat_failure', start);
+  const unreachable = openAlert('host_unreachable', start);
+
+  it('resolves every open alert of the agent by heartbeat when it beat after the incident started', () => {
+    const a = agent({ lastHeartbeatAt: start + 1 });
+
+    const decision = decide(a, watched(0, false, false), undefined, [failure, unreachable]);
+
+    expect(decision).toEqual({
+      open: [],
+      resolve: [
+        { alert: failure, resolution: 'heartbeat' },
+        { alert: unreachable, resolution: 'heartbeat' },
+      ],
+    });
+  });
+
+  it('does not resolve on the heartbeat the incident started from', () => {
+    const decision = decide(agent({ lastHeartbeatAt: start }), watched(4, false, true), undefined, [failure]);
+
+    expect(decision).toEqual({ open: [], resolve: [] });
+  });
+
+  it('resolves only host_unreachable when the probe answers and keeps the heartbeat failure open', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(4, true, true), true, [
+      failure,
+      unreachable,
+    ]);
+
+    expect(decision).toEqual({ open: [], resolve: [{ alert: unreachable, resolution: 'probe' }] });
+  });
+
+  it('opens host_unreachable at once, on the first missed scan, when the probe fails', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(1, true, false), false, []);
+
+    expect(decision).toEqual({ open: ['host_unreachable'], resolve: [] });
+  });
+
+  it('opens nothing for a late agent whose probe answers', () => {
+    expect(decide(agent({ probe: TCP_PROBE }), watched(2, true, false), true, [])).toEqual({
+      open: [],
+      resolve: [],
+    });
+  });
+
+  it('opens heartbeat_failure at the threshold', () => {
+    expect(decide(agent(), watched(3, false, true), undefined, [])).toEqual({
+      open: ['heartbeat_failure'],
+      resolve: [],
+    });
+  });
+
+  it('opens both kinds at the threshold when the probe fails too', () => {
+    expect(decide(agent({ probe: TCP_PROBE }), watched(3, true, true), false, [])).toEqual({
+      open: ['host_unreachable', 'heartbeat_failure'],
+      resolve: [],
+    });
+  });
+
+  it('reopens neither kind while an alert of that kind is open', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(5, true, true), false, [
+      failure,
+      unreachable,
+    ]);
+
+    expect(decision).toEqual({ open: [], resolve: [] });
+  });
+
+  it('opens only the kind not already open', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(5, true, true), false, [unreachable]);
+
+    expect(decision).toEqual({ open: ['heartbeat_failure'], resolve: [] });
+  });
+
+  it('changes nothing in maintenance, even with open alerts and a newer heartbeat', () => {
+    const decision = decide(agent({ lastHeartbeatAt: start + 5 }), { kind: 'maintenance' }, undefined, [
+      failure,
+      unreachable,
+    ]);
+
+    expect(decision).toEqual({ open: [], resolve: [] });
+  });
+
+  it('changes nothing for an agentless entry off its turn', () => {
+    expect(decide(agentless(), { kind: 'idle' }, undefined, [unreachable])).toEqual({
+      open: [],
+      resolve: [],
+    });
+  });
+
+  it('resolves every open alert as unmonitored when the agent is no longer monitored', () => {
+    const decision = decide(agent({ approval: 'pending' }), { kind: 'unmonitored' }, undefined, [
+      failure,
+      unreachable,
+    ]);
+
+    expect(decision).toEqual({
+      open: [],
+      resolve: [
+        { alert: failure, resolution: 'unmonitored' },
+        { alert: unreachable, resolution: 'unmonitored' },
+      ],
+    });
+  });
+
+  it('opens host_unreachable for an agentless entry whose probe fails on its turn', () => {
+    expect(decide(agentless(), watched(0, true, false), false, [])).toEqual({
+      open: ['host_unreachable'],
+      resolve: [],
+    });
+  });
+
+  it('resolves an agentless entry’s host_unreachable by probe when the host answers again', () => {
+    const alert = openAlert('host_unreachable', agentless().createdAt, { agentId: 'switch-01' });
+
+    expect(decide(agentless(), watched(0, true, false), true, [alert])).toEqual({
+      open: [],
+      resolve: [{ alert, resolution: 'probe' }],
+    });
+  });
+});
+
+describe('incidentStart', () => {
+  const created = T0 - DAY;
+
+  it('is the last heartbeat when the host never recovered without one', () => {
+    expect(incidentStart({ createdAt: created, lastHeartbeatAt: T0 })).toBe(T0);
+  });
+
+  it('is the creation time for an agent never heard from', () => {
+    expect(incidentStart({ createdAt: created })).toBe(created);
+  });
+
+  it('is the last probe recovery when that came after the last heartbeat', () => {
+    expect(incidentStart({ createdAt: created, lastHeartbeatAt: T0, lastRecoveredAt: T0 + MINUTE })).toBe(
+      T0 + MINUTE,
+    );
+  });
+
+  it('is the last heartbeat when that came after the last probe recovery', () => {
+    expect(incidentStart({ createdAt: created, lastHeartbeatAt: T0 + MINUTE, lastRecoveredAt: T0 })).toBe(
+      T0 + MINUTE,
+    );
+  });
+
+  it('gives a new incident, and so a new alert id, after a probe recovery', () => {
+    const before = incidentStart({ createdAt: created, lastHeartbeatAt: T0 });
+    const after = incidentStart({
+      createdAt: created,
+      lastHeartbeatAt: T0,
+      lastRecoveredAt: T0 + 5 * MINUTE,
+    });
+
+    expect(alertId('host_unreachable', 'web-01', after)).not.toBe(
+      alertId('host_unreachable', 'web-01', before),
+    );
+  });
+});
+
+describe('alertDetail', () => {
+  it('says the machine is up but the agent is silent when the probe answers', () => {
+    const text = alertDetail('heartbeat_failure', agent(), 3, production, {
+      ok: true,
+      detail: 'tcp web-01:22 answered',
+    });
+
+    expect(text).toContain('No heartbeat for 3 scans');
+    expect(text).toContain('3 x 30 s');
+    expect(text).toContain('tcp web-01:22 answered');
+    expect(text).toContain('check the agent service');
+  });
+
+  it('names the probe failure and the last heartbeat for an unreachable agent', () => {
+    const text = alertDetail('host_unreachable', agent(), 1, production, {
+      ok: false,
+      detail: 'tcp web-01:22 failed 3x: ECONNREFUSED',
+    });
+
+    expect(text).toContain('ECONNREFUSED');
+    expect(text).toContain(new Date(T0).toISOString());
+    expect(text).toContain('may be down');
+  });
+
+  it('speaks of the probe alone for an agentless host', () => {
+    const text = alertDetail('host_unreachable', agentless(), 0, production, {
+      ok: false,
+      detail: 'timeout',
+    });
+
+    expect(text).toBe('Agentless host does not answer its probe (timeout).');
+  });
+});
+
+describe('stormStep', () => {
+  const storm = { stormFraction: 0.5, stormMinAgents: 10 };
+
+  it('starts nothing when exactly the fraction went silent', () => {
+    expect(stormStep(storm, { monitored: 40, newlySilent: 20, failing: 20 }, false)).toBe('none');
+  });
+
+  it('starts when strictly more than the fraction went silent', () => {
+    expect(stormStep(storm, { monitored: 40, newlySilent: 21, failing: 21 }, false)).toBe('start');
+  });
+
+  it('starts nothing when fewer than stormMinAgents went silent, however large the fraction', () => {
+    expect(stormStep(storm, { monitored: 10, newlySilent: 9, failing: 9 }, false)).toBe('none');
+  });
+
+  it('starts when exactly stormMinAgents went silent and that is more than the fraction', () => {
+    expect(stormStep(storm, { monitored: 10, newlySilent: 10, failing: 10 }, false)).toBe('start');
+  });
+
+  it('counts the newly silent agents, not those already failing, to start', () => {
+    expect(stormStep(storm, { monitored: 40, newlySilent: 0, failing: 40 }, false)).toBe('none');
+  });
+
+  it('stays on while strictly more than the fraction are still failing', () => {
+    expect(stormStep(storm, { monitored: 40, newlySilent: 0, failing: 21 }, true)).toBe('none');
+  });
+
+  it('clears when the failing agents are exactly the fraction', () => {
+    expect(stormStep(storm, { monitored: 40, newlySilent: 0, failing: 20 }, true)).toBe('clear');
+  });
+
+  it('clears when fewer than stormMinAgents are still failing', () => {
+    expect(stormStep(storm, { monitored: 10, newlySilent: 0, failing: 9 }, true)).toBe('clear');
+  });
+
+  it('counts the failing agents, not the newly silent ones, to clear', () => {
+    expect(stormStep(storm, { monitored: 40, newlySilent: 40, failing: 0 }, true)).toBe('clear');
+  });
+});
+
+describe('scanTickSeconds', () => {
+  it('is the smallest scan interval of any group', () => {
+    const c = parseConfig({
+      scanIntervalSeconds: 30,
+      groups: {
+        slow: { channels: ['console'], scanIntervalSeconds: 60 },
+        fast: { channels: ['console'], scanIntervalSeconds: 10 },
+        plain: { channels: ['console'] },
+      },
+    });
+
+    expect(scanTickSeconds(c)).toBe(10);
+  });
+
+  it('is the common interval when no group overrides it', () => {
+    expect(
+      scanTickSeconds(parseConfig({ scanIntervalSeconds: 45, groups: { a: { channels: ['console'] } } })),
+    ).toBe(45);
+  });
+
+  it('also counts the top-level interval, which agents of a removed group are watched with', () => {
+    const c = parseConfig({
+      scanIntervalSeconds: 30,
+      groups: { slow: { channels: ['console'], scanIntervalSeconds: 60 } },
+    });
+
+    expect(scanTickSeconds(c)).toBe(30);
+  });
+});
