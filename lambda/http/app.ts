@@ -7,6 +7,9 @@ import { errorBody, type WatcherService } from '../service';
 
 /** Heartbeats and admin bodies are small; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 8 * 1024;
+/** A relay's batch carries up to 100 heartbeats, each with its own token: 8 KiB would not hold 30. */
+export const MAX_BATCH_BODY_BYTES = 256 * 1024;
+const BATCH_PATH = '/v1/heartbeats';
 
 type Handler = (c: Context) => Response | Promise<Response>;
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -64,11 +67,14 @@ function bearer(c: Context): string | undefined {
   return match?.[1];
 }
 
-const limitBody: MiddlewareHandler = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: (c) =>
-    jsonError(c, 413, { code: 'body_too_large', message: `the body is larger than ${MAX_BODY_BYTES} bytes` }),
-});
+const limitTo = (maxSize: number): MiddlewareHandler =>
+  bodyLimit({
+    maxSize,
+    onError: (c) =>
+      jsonError(c, 413, { code: 'body_too_large', message: `the body is larger than ${maxSize} bytes` }),
+  });
+const limitBody = limitTo(MAX_BODY_BYTES);
+const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES);
 
 const STATUS_OF: Record<string, number> = {
   invalid_request: 400,
@@ -99,7 +105,9 @@ function onError(error: Error, c: Context): Response {
 
 function withErrors(app: Hono): Hono {
   app.use('*', async (c, next) => {
-    if (c.req.method === 'POST' || c.req.method === 'PUT') return limitBody(c, next);
+    if (c.req.method === 'POST' || c.req.method === 'PUT') {
+      return (c.req.path === BATCH_PATH ? limitBatchBody : limitBody)(c, next);
+    }
     await next();
   });
   app.onError(onError);
