@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG, parseConfig, type WatcherConfig } from '../lambda/domain/config';
+import { DEFAULT_CONFIG, parseConfig, type RawConfig, type WatcherConfig } from '../lambda/domain/config';
 import { ValidationError } from '../lambda/domain/errors';
 
 export const CONFIG_FILE = 'heartbeat-watcher.config.json';
@@ -15,6 +15,8 @@ export class ConfigFileError extends Error {
 
 export interface LoadedConfig {
   readonly config: WatcherConfig;
+  /** The document as written (the defaults when there was no file), for passing on unchanged. */
+  readonly raw: RawConfig;
   /** The file it came from, or `undefined` for the built-in defaults. */
   readonly source?: string;
 }
@@ -30,7 +32,7 @@ export function loadConfigFile(explicitPath?: string, cwd = process.cwd()): Load
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicitPath === undefined) {
-      return { config: parseConfig(DEFAULT_CONFIG) };
+      return { config: parseConfig(DEFAULT_CONFIG), raw: DEFAULT_CONFIG };
     }
     throw new ConfigFileError(`${path}: cannot read the config file (${(error as Error).message})`, {
       cause: error,
@@ -43,7 +45,7 @@ export function loadConfigFile(explicitPath?: string, cwd = process.cwd()): Load
     throw new ConfigFileError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   try {
-    return { config: parseConfig(raw), source: path };
+    return { config: parseConfig(raw), raw: raw as RawConfig, source: path };
   } catch (error) {
     if (error instanceof ValidationError)
       throw new ConfigFileError(`${path}: ${error.message}`, { cause: error });

@@ -1,4 +1,4 @@
-import type { AgentRecord } from './domain/agent';
+import { type AgentRecord, type AgentState, agentState } from './domain/agent';
 import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
 import { settingsFor, type WatcherConfig } from './domain/config';
 import { type Notification, openingNotice, recoveryNotice, reminderNotice } from './domain/messages';
@@ -54,6 +54,8 @@ export interface ScanReport {
   readonly noticesSent: number;
   readonly noticesFailed: number;
   readonly storm: StormStep | 'active';
+  /** Agents by the state an operator sees, as of this scan (for the dashboard). */
+  readonly states: Readonly<Record<AgentState, number>>;
   readonly blindWindowAdded: boolean;
   /** False when a later scan had already recorded itself (a racing scanner). */
   readonly recorded: boolean;
@@ -116,6 +118,16 @@ export class Scanner {
     }
 
     const tally = { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 };
+    const states: Record<AgentState, number> = {
+      new: 0,
+      healthy: 0,
+      late: 0,
+      failed: 0,
+      unreachable: 0,
+      maintenance: 0,
+      pending: 0,
+      rejected: 0,
+    };
     const opened: AlertRecord[] = [];
     const resolved: string[] = [];
     const seen = new Set<string>();
@@ -137,6 +149,7 @@ export class Scanner {
           if (outcome.monitored) tally.monitored += 1;
           if (outcome.maintenance) inMaintenance.add(item.agentId);
           if (outcome.probed) tally.probed += 1;
+          states[outcome.state] += 1;
           opened.push(...outcome.opened);
           resolved.push(...outcome.resolved);
         } catch (error) {
@@ -176,6 +189,7 @@ export class Scanner {
       noticesSent: delivery.sent,
       noticesFailed: delivery.failed,
       storm: storm.step === 'none' && storm.active ? 'active' : storm.step,
+      states,
       blindWindowAdded,
       recorded,
       durationMs: clock.now() - startedAt,
@@ -218,7 +232,10 @@ export class Scanner {
       const alert = await this.openAlert(agent, kind, scanTime, missed, probe);
       if (alert) opened.push(alert);
     }
+    const stillOpen = open.filter((a) => !resolved.includes(a.alertId)).map((a) => a.kind);
+    const openKinds = new Set<string>([...stillOpen, ...opened.map((a) => a.kind)]);
     return {
+      state: agentState(agent, settings, scanTime, openKinds).state,
       monitored: assessment.kind === 'watched' || assessment.kind === 'idle',
       maintenance: assessment.kind === 'maintenance',
       probed: probe !== undefined,

@@ -5,7 +5,11 @@ import { build } from 'esbuild';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
-  entryPoints: { hbw: 'bin/hbw.ts', ...(existsSync('bench/run.ts') ? { bench: 'bench/run.ts' } : {}) },
+  entryPoints: {
+    hbw: 'bin/hbw.ts',
+    'heartbeat-watcher': 'bin/heartbeat-watcher.ts',
+    ...(existsSync('bench/run.ts') ? { bench: 'bench/run.ts' } : {}),
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -23,8 +23,8 @@ import {
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
 
-/** What a scan reads of an agent: everything but the token hash and the reported details. */
-const SCAN_ATTRIBUTES = [
+/** What a scan reads of an agent: everything but the token hash and the reported details (also what the scan benchmark reads). */
+export const SCAN_ATTRIBUTES = [
   'agentId',
   'group',
   'cluster',

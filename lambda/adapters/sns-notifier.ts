@@ -38,6 +38,8 @@ export class SnsNotifier implements Notifier {
             group: { DataType: 'String', StringValue: notification.group },
             kind: { DataType: 'String', StringValue: notification.kind },
             severity: { DataType: 'String', StringValue: notification.severity },
+            // Pages are time-critical: SNS delivers Transactional SMS with the higher priority.
+            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
           },
         }),
       );

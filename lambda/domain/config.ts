@@ -70,6 +70,13 @@ export const configSchema = v.strictObject({
   ),
   /** ...and at least this many agents. */
   stormMinAgents: v.optional(wholeNumber(1, 1_000_000, '')),
+  /** The cloud API's stage throttling: steady requests per second and burst, for the whole fleet. */
+  apiThrottle: v.optional(
+    v.strictObject({
+      rateLimit: v.optional(wholeNumber(1, 100_000, ' requests/s')),
+      burstLimit: v.optional(wholeNumber(1, 100_000, ' requests')),
+    }),
+  ),
   /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
   resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
   groups: v.pipe(
@@ -137,6 +144,7 @@ export interface WatcherConfig extends Thresholds {
   readonly stormFraction: number;
   readonly stormMinAgents: number;
   readonly resolvedAlertRetentionDays: number;
+  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly groups: Readonly<Record<string, GroupSettings>>;
 }
 
@@ -202,6 +210,11 @@ export function parseConfig(raw: unknown): WatcherConfig {
     stormFraction: doc.stormFraction ?? TOP_DEFAULTS.stormFraction,
     stormMinAgents: doc.stormMinAgents ?? TOP_DEFAULTS.stormMinAgents,
     resolvedAlertRetentionDays: doc.resolvedAlertRetentionDays ?? TOP_DEFAULTS.resolvedAlertRetentionDays,
+    // 1,000/s holds 30,000 agents at a 30 s heartbeat; relays divide that by up to 100.
+    apiThrottle: {
+      rateLimit: doc.apiThrottle?.rateLimit ?? 1000,
+      burstLimit: doc.apiThrottle?.burstLimit ?? 2000,
+    },
     groups,
   };
 }

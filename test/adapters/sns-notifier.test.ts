@@ -90,7 +90,7 @@ describe('SnsNotifier.publish', () => {
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject).toBe(notice.subject);
   });
 
-  it('sets group, kind and severity as String message attributes for filter policies', async () => {
+  it('sets group, kind and severity as String message attributes for filter policies, and SMS as Transactional', async () => {
     const { sns, notifier } = setup();
 
     await notifier.publish({ ...notice, kind: 'recovery', severity: 'warning' });
@@ -99,6 +99,7 @@ describe('SnsNotifier.publish', () => {
       group: { DataType: 'String', StringValue: 'production' },
       kind: { DataType: 'String', StringValue: 'recovery' },
       severity: { DataType: 'String', StringValue: 'warning' },
+      'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
     });
   });
 

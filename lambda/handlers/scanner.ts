@@ -1,0 +1,46 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { NetProber } from '../adapters/net-prober';
+import { SnsNotifier } from '../adapters/sns-notifier';
+import { scanTickSeconds } from '../domain/scan';
+import { runScanMinute } from '../scan-minute';
+import { Scanner } from '../scanner';
+import { configFromEnv, EnvironmentError, requireEnv } from './env';
+import { scanMetricsLine } from './metrics';
+import { storesFromEnv } from './wiring';
+
+const env = process.env;
+const config = configFromEnv(env);
+const stack = requireEnv(env, 'STACK_NAME');
+let topics: Record<string, string>;
+try {
+  topics = JSON.parse(requireEnv(env, 'TOPIC_ARNS')) as Record<string, string>;
+} catch (error) {
+  throw new EnvironmentError(
+    `TOPIC_ARNS: not a JSON object of group to topic ARN (${(error as Error).message})`,
+  );
+}
+for (const name of ['AGENTS_TABLE', 'STATE_TABLE', 'ALERTS_TABLE']) requireEnv(env, name);
+const scanner = new Scanner({
+  ...storesFromEnv(env, new DynamoDBClient({})),
+  notifier: new SnsNotifier(new SNSClient({}), topics),
+  prober: new NetProber(),
+  clock: { now: () => Date.now() },
+  config,
+});
+
+/** The scanner Lambda: invoked each minute by EventBridge; runs that minute's scans at their offsets. */
+export async function handler(event: { time?: string }): Promise<{ scans: number }> {
+  const invokedAt = event.time ? Date.parse(event.time) : Date.now();
+  const reports = await runScanMinute(
+    {
+      scanner,
+      tickSeconds: scanTickSeconds(config),
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      completed: (report) => console.log(scanMetricsLine(report, stack)),
+    },
+    Number.isFinite(invokedAt) ? invokedAt : Date.now(),
+  );
+  return { scans: reports.length };
+}

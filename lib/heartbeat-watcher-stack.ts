@@ -1,0 +1,197 @@
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { pagingChannels } from '../lambda/domain/alert';
+import type { RawConfig } from '../lambda/domain/config';
+import { cloudConfig } from './cloud-config';
+import { WatcherAlarms } from './watcher-alarms';
+import { WatcherFunction } from './watcher-function';
+import { WatcherTables } from './watcher-tables';
+
+export interface HeartbeatWatcherStackProps extends StackProps {
+  /** The config document (heartbeat-watcher.config.json), validated here for the cloud. */
+  readonly config: RawConfig;
+}
+
+/** The agent routes: no authorizer, the handler checks the agent's token in the same write. */
+export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats'] as const;
+export const REGISTER_ROUTE = '/v1/register';
+/** Everything else under /v1 is an admin route, behind IAM. */
+export const ADMIN_ROUTE = '/v1/{proxy+}';
+
+/**
+ * The whole watcher: the HTTP API, the ingest, register, admin and scanner functions, the tables, a
+ * topic per paging group, and the alarms that watch the watcher.
+ */
+export class HeartbeatWatcherStack extends Stack {
+  constructor(scope: Construct, id: string, props: HeartbeatWatcherStackProps) {
+    super(scope, id, props);
+    const { config, forFunctions } = cloudConfig(props.config);
+    const configJson = JSON.stringify(forFunctions);
+    const tables = new WatcherTables(this, 'Tables');
+
+    // One topic per group that pages, named after it, with the subscriptions the config lists.
+    const topics: Record<string, sns.Topic> = {};
+    for (const group of Object.values(config.groups)) {
+      if (pagingChannels(group.channels).length === 0) continue;
+      const topic = new sns.Topic(this, `Topic-${group.name}`, {
+        topicName: `${this.stackName}-${group.name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 256),
+        displayName: `hbw ${group.name}`.slice(0, 100),
+        enforceSSL: true,
+      });
+      if (group.channels.includes('sms'))
+        for (const phone of group.subscriptions.sms) topic.addSubscription(new subs.SmsSubscription(phone));
+      if (group.channels.includes('email'))
+        for (const email of group.subscriptions.email)
+          topic.addSubscription(new subs.EmailSubscription(email));
+      topics[group.name] = topic;
+      new CfnOutput(this, `TopicArn-${group.name}`, {
+        value: topic.topicArn,
+        description: `SNS topic of group ${group.name}`,
+      });
+    }
+
+    // Each function gets the variables of what it may touch, and the grants that go with them.
+    const ingest = new WatcherFunction(this, 'Ingest', {
+      handler: 'ingest',
+      environment: { HBW_CONFIG: configJson, AGENTS_TABLE: tables.agents.tableName },
+    });
+    tables.agents.grant(ingest.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+
+    const register = new WatcherFunction(this, 'Register', {
+      handler: 'ingest',
+      environment: {
+        HBW_CONFIG: configJson,
+        AGENTS_TABLE: tables.agents.tableName,
+        STATE_TABLE: tables.state.tableName,
+      },
+    });
+    tables.agents.grant(register.fn, 'dynamodb:PutItem');
+    tables.state.grant(register.fn, 'dynamodb:GetItem');
+
+    const admin = new WatcherFunction(this, 'Admin', {
+      handler: 'admin',
+      timeout: Duration.seconds(29),
+      environment: {
+        HBW_CONFIG: configJson,
+        AGENTS_TABLE: tables.agents.tableName,
+        STATE_TABLE: tables.state.tableName,
+        ALERTS_TABLE: tables.alerts.tableName,
+      },
+    });
+    tables.agents.grantReadWriteData(admin.fn);
+    tables.state.grantReadWriteData(admin.fn);
+    tables.alerts.grantReadWriteData(admin.fn);
+
+    const scanner = new WatcherFunction(this, 'Scanner', {
+      handler: 'scanner',
+      memorySize: 512,
+      // One invocation runs the scans of its minute; the last may start at second 50 and probe.
+      timeout: Duration.seconds(90),
+      reservedConcurrentExecutions: 1,
+      environment: {
+        HBW_CONFIG: configJson,
+        STACK_NAME: this.stackName,
+        AGENTS_TABLE: tables.agents.tableName,
+        STATE_TABLE: tables.state.tableName,
+        ALERTS_TABLE: tables.alerts.tableName,
+        TOPIC_ARNS: JSON.stringify(
+          Object.fromEntries(Object.entries(topics).map(([g, t]) => [g, t.topicArn])),
+        ),
+      },
+    });
+    tables.agents.grantReadData(scanner.fn);
+    tables.agents.grant(scanner.fn, 'dynamodb:UpdateItem');
+    tables.state.grantReadWriteData(scanner.fn);
+    tables.alerts.grantReadWriteData(scanner.fn);
+    for (const topic of Object.values(topics)) topic.grantPublish(scanner.fn);
+    scanner.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+    new events.Rule(this, 'ScanSchedule', {
+      description: 'Runs the scanner every minute; it loops the scans of that minute inside',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(scanner.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) }),
+      ],
+    });
+
+    // The HTTP API: agent routes open (token checked by the handler), admin routes behind IAM.
+    const api = new apigw.HttpApi(this, 'Api', {
+      description: 'heartbeat-watcher: agent heartbeats and the admin API',
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    const stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.apiThrottle.rateLimit, burstLimit: config.apiThrottle.burstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+            route: '$context.routeKey',
+            status: '$context.status',
+            bytes: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', ingest.fn);
+    for (const path of AGENT_ROUTES)
+      api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: ingestIntegration });
+    api.addRoutes({
+      path: REGISTER_ROUTE,
+      methods: [apigw.HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('RegisterIntegration', register.fn),
+    });
+    api.addRoutes({
+      path: ADMIN_ROUTE,
+      methods: [apigw.HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('AdminIntegration', admin.fn),
+      authorizer: new HttpIamAuthorizer(),
+    });
+
+    for (const route of api.node.children) {
+      if (!(route instanceof apigw.HttpRoute) || route.node.id.includes('proxy')) continue;
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Agent routes authenticate each agent by its own bearer token, checked by the handler in the same conditional DynamoDB write (register by the group enrollment key); IAM here would put AWS credentials on every monitored server.',
+      });
+    }
+    for (const fn of [admin.fn, scanner.fn]) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::<AlertsTable.Arn>/index/*]',
+        reason:
+          "The alerts table's one index (byQueue) is what the scanner and the alert routes query; the grant covers that index only.",
+      });
+    }
+
+    new WatcherAlarms(this, 'Alarms', {
+      stackName: this.stackName,
+      api,
+      ingest: ingest.fn,
+      scanner: scanner.fn,
+      tables: [tables.agents, tables.state, tables.alerts],
+      alarmTopic: topics.production ?? Object.values(topics)[0],
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
+    new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
+    new CfnOutput(this, 'AlertsTableName', { value: tables.alerts.tableName });
+    new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
+  }
+}

@@ -1,0 +1,129 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { METRIC_NAMESPACE, STATE_METRICS } from '../lambda/handlers/metrics';
+
+export interface WatcherAlarmsProps {
+  readonly stackName: string;
+  readonly api: apigw.HttpApi;
+  readonly ingest: lambda.IFunction;
+  readonly scanner: lambda.IFunction;
+  readonly tables: readonly dynamodb.Table[];
+  /** Where the alarms page (the production topic); none when no group pages. */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+const DYNAMO_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.DELETE_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.SCAN,
+];
+
+/**
+ * Watching the watcher: alarms that page when the scanner errors, when scans stop, when ingest
+ * answers 5xx, and when DynamoDB or the ingest function throttle; and a dashboard.
+ */
+export class WatcherAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: WatcherAlarmsProps) {
+    super(scope, id);
+    const watcherMetric = (name: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { Stack: props.stackName },
+        statistic,
+        period: Duration.minutes(1),
+      });
+
+    this.alarm('ScannerErrors', 'The scanner Lambda failed: scans may be missing', {
+      metric: props.scanner.metricErrors({ period: Duration.minutes(1) }),
+      threshold: 1,
+    });
+    this.alarm('ScansStopped', 'No scan completed for 3 minutes: the watcher is blind', {
+      metric: watcherMetric('ScansCompleted').with({ period: Duration.minutes(3) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.alarm('Ingest5xx', 'The heartbeat API answered 5xx: agents may be refused', {
+      metric: props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+    });
+    this.alarm('IngestThrottles', 'The ingest function was throttled: heartbeats were refused', {
+      metric: props.ingest.metricThrottles({ period: Duration.minutes(5) }),
+      threshold: 1,
+    });
+    props.tables.forEach((table, i) => {
+      this.alarm(`DynamoThrottles${i}`, `DynamoDB throttled requests on ${table.node.id}`, {
+        metric: table.metricThrottledRequestsForOperations({
+          operations: DYNAMO_OPERATIONS,
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+      });
+    });
+    if (props.alarmTopic) {
+      const action = new SnsAction(props.alarmTopic);
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${props.stackName}-watcher`.replace(/[^A-Za-z0-9_-]/g, '-'),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Heartbeat requests per minute',
+            left: [props.ingest.metricInvocations({ period: Duration.minutes(1) })],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Agents by state',
+            left: STATE_METRICS.map(([, name]) => watcherMetric(name, 'Maximum')),
+            stacked: true,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Scan duration (ms)',
+            left: [watcherMetric('ScanDuration', 'Maximum'), watcherMetric('ScanDuration', 'Average')],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Alerts opened and notices sent',
+            left: [
+              watcherMetric('AlertsOpened'),
+              watcherMetric('NoticesSent'),
+              watcherMetric('NoticesFailed'),
+            ],
+          }),
+        ],
+      ],
+    });
+  }
+
+  private alarm(
+    id: string,
+    description: string,
+    props: Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'comparisonOperator' | 'treatMissingData'>,
+  ) {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...props,
+    });
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,350 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DEFAULT_CONFIG, type RawConfig } from '../../lambda/domain/config';
+import { CloudConfigError, cloudConfig } from '../../lib/cloud-config';
+import { HeartbeatWatcherStack } from '../../lib/heartbeat-watcher-stack';
+
+const THREE_GROUPS: RawConfig = {
+  heartbeatIntervalSeconds: 15,
+  scanIntervalSeconds: 20,
+  missedScansBeforeAlert: 4,
+  apiThrottle: { rateLimit: 250, burstLimit: 500 },
+  groups: {
+    production: {
+      channels: ['sms', 'email'],
+      subscriptions: { sms: ['+15555550100', '+15555550101'], email: ['oncall@example.com'] },
+    },
+    staging: {
+      channels: ['email'],
+      subscriptions: { email: ['staging@example.com'] },
+      scanIntervalSeconds: 60,
+    },
+    test: { channels: ['console'] },
+  },
+};
+
+function synth(config: RawConfig) {
+  const app = new App();
+  const stack = new HeartbeatWatcherStack(app, 'Watcher', { config });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The logical ID of the one resource of `type` whose properties match `props`. */
+function logicalId(template: Template, type: string, props: Record<string, unknown>): string {
+  const found = Object.keys(template.findResources(type, { Properties: props }));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+function functionByHandler(template: Template, envVar: string, value?: string) {
+  const fns = template.findResources('AWS::Lambda::Function');
+  return Object.entries(fns).filter(([, r]) => {
+    const env = r.Properties.Environment?.Variables ?? {};
+    return value === undefined ? envVar in env : env[envVar] === value;
+  });
+}
+
+describe('the stack with the default config', () => {
+  const { template } = synth(DEFAULT_CONFIG);
+
+  it('keeps the stateful tables under fixed logical IDs, on demand, with PITR, retained on deletion', () => {
+    for (const [id, key] of [
+      ['AgentsTable', 'agentId'],
+      ['WatcherStateTable', 'key'],
+      ['AlertsTable', 'alertId'],
+    ] as const) {
+      const table = template.toJSON().Resources[id];
+      expect(table?.Type).toBe('AWS::DynamoDB::Table');
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+  });
+
+  it('expires resolved alerts by TTL and indexes the alert queue', () => {
+    expect(template.toJSON().Resources.AlertsTable.Properties).toMatchObject({
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byQueue',
+          KeySchema: [
+            { AttributeName: 'queue', KeyType: 'HASH' },
+            { AttributeName: 'openedAt', KeyType: 'RANGE' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('runs every function on Node.js 24 on arm64, with its own log group kept a month', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fns).toHaveLength(4);
+    for (const fn of fns) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+  });
+
+  it('gives ingest only the agents table, and lets it update and read agent items and nothing else', () => {
+    const [[id, ingest]] = functionByHandler(template, 'AGENTS_TABLE').filter(
+      ([, r]) => !('STATE_TABLE' in r.Properties.Environment.Variables),
+    ) as [[string, { Properties: { Role: { 'Fn::GetAtt': [string] } } }]];
+    expect(id).toMatch(/^Ingest/);
+    const role = ingest.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role),
+    );
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      {
+        Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        Effect: 'Allow',
+        Resource: [{ 'Fn::GetAtt': ['AgentsTable', 'Arn'] }],
+      },
+    ]);
+  });
+
+  it('lets register create agents and read enrollment keys, and nothing more', () => {
+    const statements = policyStatementsOf(template, 'Register');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'dynamodb:PutItem',
+          Resource: expect.arrayContaining([{ 'Fn::GetAtt': ['AgentsTable', 'Arn'] }]),
+        }),
+        expect.objectContaining({
+          Action: 'dynamodb:GetItem',
+          Resource: expect.arrayContaining([{ 'Fn::GetAtt': ['WatcherStateTable', 'Arn'] }]),
+        }),
+      ]),
+    );
+    expect(statements).toHaveLength(2);
+  });
+
+  it('lets the scanner read agents, write alert and scanner state, and publish to its topics', () => {
+    const statements = policyStatementsOf(template, 'Scanner');
+    const actions = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'sns:Publish']),
+    );
+    const onAgents = statements
+      .filter((st: { Resource: unknown }) => JSON.stringify(st.Resource).includes('"AgentsTable"'))
+      .flatMap((st: { Action: string | string[] }) => [st.Action].flat());
+    expect(onAgents).toContain('dynamodb:UpdateItem');
+    expect(onAgents).not.toContain('dynamodb:PutItem');
+    expect(onAgents).not.toContain('dynamodb:DeleteItem');
+    const publish = statements.find((s: { Action: string }) => s.Action === 'sns:Publish');
+    expect(publish.Resource).toEqual({ Ref: expect.stringMatching(/^Topicproduction/) });
+  });
+
+  it('runs the scanner every minute, one at a time, without retries or stale events', () => {
+    const [scannerId] = functionByHandler(template, 'TOPIC_ARNS')[0]!;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [scannerId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Timeout: 90,
+      Environment: { Variables: Match.objectLike({ TOPIC_ARNS: Match.anyValue() }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: scannerId },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  it('opens the agent routes to tokens checked by the handler and puts every admin route behind IAM', () => {
+    for (const route of ['ANY /v1/heartbeat', 'ANY /v1/heartbeats', 'ANY /v1/register']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: route,
+        AuthorizationType: 'NONE',
+      });
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'ANY /v1/{proxy+}',
+      AuthorizationType: 'AWS_IAM',
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
+  });
+
+  it('throttles the stage as configured and writes access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('makes one topic, for production, and none for the console-only test group', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-production' });
+  });
+
+  it('pages production when scans stop, treating missing data as breaching', () => {
+    const topic = logicalId(template, 'AWS::SNS::Topic', { TopicName: 'Watcher-production' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'HeartbeatWatcher',
+      MetricName: 'ScansCompleted',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: topic }],
+    });
+  });
+
+  it('pages on scanner errors, ingest 5xx, ingest throttles and DynamoDB throttles on every table', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5xx',
+      Namespace: 'AWS/ApiGateway',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Throttles',
+      Namespace: 'AWS/Lambda',
+    });
+    const dynamoAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes('ThrottledRequests'),
+    );
+    expect(dynamoAlarms).toHaveLength(3);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    }
+  });
+
+  it('has a dashboard of heartbeats, agents by state, scan duration and alerts sent', () => {
+    const body = JSON.stringify(
+      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody,
+    );
+    for (const words of [
+      'Heartbeat requests per minute',
+      'Agents by state',
+      'Scan duration',
+      'AgentsHealthy',
+      'NoticesSent',
+    ]) {
+      expect(body).toContain(words);
+    }
+  });
+
+  it('outputs the API URL, the table names and the topic ARNs', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining(['ApiUrl', 'AgentsTableName', 'AlertsTableName', 'StateTableName']),
+    );
+    expect(outputs.some((o) => o.startsWith('TopicArnproduction'))).toBe(true);
+  });
+
+  it('keeps phone numbers and email addresses out of the functions environment', () => {
+    const synthAgain = synth(THREE_GROUPS).template;
+    const env = JSON.stringify(
+      Object.values(synthAgain.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment),
+    );
+    expect(env).not.toContain('+15555550100');
+    expect(env).not.toContain('oncall@example.com');
+  });
+});
+
+function policyStatementsOf(template: Template, prefix: string) {
+  const fns = template.findResources('AWS::Lambda::Function');
+  const [, fn] = Object.entries(fns).find(([id]) => id.startsWith(prefix))!;
+  const role = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('the stack with three groups and custom intervals', () => {
+  const { template } = synth(THREE_GROUPS);
+
+  it('makes a topic per paging group, named after it, and none for console-only groups', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-production' });
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-staging' });
+  });
+
+  it('subscribes the configured phones and emails to their group topic', () => {
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sms' }, 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sms', Endpoint: '+15555550100' });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'staging@example.com',
+    });
+  });
+
+  it('lets the scanner publish to both topics', () => {
+    const publish = policyStatementsOf(template, 'Scanner').filter(
+      (s: { Action: string }) => s.Action === 'sns:Publish',
+    );
+    expect(publish).toHaveLength(2);
+  });
+
+  it('passes the intervals to the functions and throttles the stage as configured', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 },
+    });
+    const [, scanner] = functionByHandler(template, 'TOPIC_ARNS')[0]!;
+    const config = JSON.parse(scanner.Properties.Environment.Variables.HBW_CONFIG);
+    expect(config).toMatchObject({ scanIntervalSeconds: 20, missedScansBeforeAlert: 4 });
+    expect(config.groups.staging.scanIntervalSeconds).toBe(60);
+  });
+});
+
+describe('scan intervals the cloud cannot keep', () => {
+  it.each([5, 7, 45, 90])('refuses %i s with a message that names the field and says why', (seconds) => {
+    const config: RawConfig = {
+      ...DEFAULT_CONFIG,
+      groups: { production: { channels: ['sms'], scanIntervalSeconds: seconds } },
+    };
+    expect(() => cloudConfig(config)).toThrow(CloudConfigError);
+    expect(() => cloudConfig(config)).toThrow(
+      /groups\.production\.scanIntervalSeconds: .*(below 10 s|neither divides a minute)/,
+    );
+  });
+
+  it('accepts 10, 15, 30, 60 and 300 s', () => {
+    for (const seconds of [10, 15, 30, 60, 300])
+      expect(() => cloudConfig({ ...DEFAULT_CONFIG, scanIntervalSeconds: seconds })).not.toThrow();
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the stack', () => {
+    const app = new App();
+    new HeartbeatWatcherStack(app, 'Watcher', { config: THREE_GROUPS });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('does find an unauthenticated route added without a reason', () => {
+    const app = new App();
+    const stack = new HeartbeatWatcherStack(app, 'Watcher', { config: DEFAULT_CONFIG });
+    const api = stack.node.findChild('Api') as apigw.HttpApi;
+    const fn = stack.node.findChild('Admin').node.findChild('Function') as never;
+    api.addRoutes({ path: '/v1/open-door', integration: new HttpLambdaIntegration('Door', fn) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/APIG4/);
+  });
+});
