@@ -1,0 +1,79 @@
+/**
+ * The monthly cost of watching one agent, from counted requests and public list prices (us-east-1,
+ * as in DESIGN.md section 9 and the AWS pricing pages for Lambda, CloudWatch and Route 53).
+ */
+export const PRICES = {
+  httpApiPerMillion: 1.0,
+  lambdaRequestsPerMillion: 0.2,
+  /** Lambda on arm64, per GB-second. */
+  lambdaArmGbSecond: 0.0000133334,
+  dynamoWritePerMillionWru: 0.625,
+  dynamoReadPerMillionRru: 0.125,
+  cloudWatchCustomMetricMonth: 0.3,
+  cloudWatchAlarmMonth: 0.1,
+  cloudWatchPutMetricDataPerThousand: 0.01,
+  route53HealthCheckAwsMonth: 0.5,
+  route53HealthCheckOtherMonth: 0.75,
+} as const;
+
+const MONTH_SECONDS = 30 * 86_400;
+
+export interface CostInputs {
+  readonly heartbeatSeconds: number;
+  readonly scanSeconds: number;
+  /** Write units per accepted heartbeat (counted: 1). */
+  readonly writesPerHeartbeat: number;
+  /** Read units the scanner spends per agent per scan (counted by the scan benchmark). */
+  readonly readUnitsPerAgentScan: number;
+  /** Billed duration of one ingest invocation and its memory. */
+  readonly ingestMs: number;
+  readonly ingestMemoryMb: number;
+  /** Heartbeats per request: 1 direct, up to 100 through a relay. */
+  readonly batch: number;
+}
+
+export interface CostRow {
+  readonly heartbeatSeconds: number;
+  readonly batch: number;
+  readonly heartbeatsPerMonth: number;
+  readonly api: number;
+  readonly lambda: number;
+  readonly dynamoWrites: number;
+  readonly dynamoReads: number;
+  readonly total: number;
+}
+
+export function agentMonth(inputs: CostInputs): CostRow {
+  const heartbeats = MONTH_SECONDS / inputs.heartbeatSeconds;
+  const requests = heartbeats / inputs.batch;
+  const api = (requests / 1e6) * PRICES.httpApiPerMillion;
+  // A batch writes its items 16 at a time (lambda/service.ts), so it lasts about ceil(batch / 16) writes.
+  const invocationSeconds = (inputs.ingestMs / 1000) * Math.ceil(inputs.batch / 16);
+  const lambda =
+    (requests / 1e6) * PRICES.lambdaRequestsPerMillion +
+    requests * invocationSeconds * (inputs.ingestMemoryMb / 1024) * PRICES.lambdaArmGbSecond;
+  const dynamoWrites = ((heartbeats * inputs.writesPerHeartbeat) / 1e6) * PRICES.dynamoWritePerMillionWru;
+  const scans = MONTH_SECONDS / inputs.scanSeconds;
+  const dynamoReads = ((scans * inputs.readUnitsPerAgentScan) / 1e6) * PRICES.dynamoReadPerMillionRru;
+  return {
+    heartbeatSeconds: inputs.heartbeatSeconds,
+    batch: inputs.batch,
+    heartbeatsPerMonth: heartbeats,
+    api,
+    lambda,
+    dynamoWrites,
+    dynamoReads,
+    total: api + lambda + dynamoWrites + dynamoReads,
+  };
+}
+
+/** Watching a host with a CloudWatch custom metric (put once a minute) and an alarm on it. */
+// Route 53 is priced per check: PRICES.route53HealthCheckAwsMonth or ...OtherMonth, nothing per request.
+export function cloudWatchPerHost(): number {
+  const puts = MONTH_SECONDS / 60;
+  return (
+    PRICES.cloudWatchCustomMetricMonth +
+    PRICES.cloudWatchAlarmMonth +
+    (puts / 1000) * PRICES.cloudWatchPutMetricDataPerThousand
+  );
+}
