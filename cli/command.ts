@@ -1,5 +1,13 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ApiError, DEFAULT_ENDPOINT, UnreachableError, WatcherClient } from './client';
+import {
+  ApiError,
+  CredentialsError,
+  createWatcherClient,
+  DEFAULT_ENDPOINT,
+  SigningSetupError,
+  UnreachableError,
+  type WatcherClient,
+} from './client';
 
 /** Bad usage of the CLI: exit code 2, with the command's usage line. */
 export class UsageError extends Error {
@@ -33,13 +41,15 @@ export interface Command {
   /** One line per option, for --help. */
   readonly optionHelp?: readonly string[];
   readonly example: string;
-  /** Commands that talk to a watcher get --endpoint and --json. */
+  /** Commands that talk to a watcher get --endpoint, --sign, --region and --json. */
   readonly remote?: boolean;
   run(ctx: CommandContext): Promise<number | undefined>;
 }
 
 const REMOTE_OPTIONS: Options = {
   endpoint: { type: 'string' },
+  sign: { type: 'boolean' },
+  region: { type: 'string' },
   json: { type: 'boolean', default: false },
 };
 
@@ -60,6 +70,11 @@ export function commandHelp(cmd: Command): string {
   if (cmd.remote) {
     options.push(
       `--endpoint URL      the watcher to talk to (env HBW_ENDPOINT; default ${DEFAULT_ENDPOINT})`,
+      '--sign              sign requests with AWS SigV4 even to a plain http:// or loopback endpoint (env HBW_SIGN=1;',
+      '                    https:// endpoints off this machine are signed unless HBW_SIGN=0). Credentials come from',
+      '                    the standard AWS chain: AWS_PROFILE, "aws configure", SSO, AWS_ACCESS_KEY_ID...',
+      '--region REGION     the AWS region to sign for; default: the one in an endpoint like',
+      '                    https://<id>.execute-api.<region>.amazonaws.com, else env AWS_REGION (custom domains)',
       '--json              machine-readable output',
     );
   }
@@ -116,29 +131,38 @@ export async function runCommand(cmd: Command, argv: readonly string[], io: Io):
     );
     return 2;
   }
+  let client: WatcherClient | undefined;
   const ctx: CommandContext = {
     args: parsed.positionals,
     values: parsed.values,
     json: parsed.values.json === true,
     env: io.env,
-    client: () => new WatcherClient(endpoint, io.env.HBW_ADMIN_TOKEN),
+    client: () => {
+      client ??= createWatcherClient({
+        endpoint,
+        env: io.env,
+        sign: parsed.values.sign === true,
+        region: parsed.values.region as string | undefined,
+      });
+      return client;
+    },
     out: io.out,
     err: io.err,
   };
   try {
     return (await cmd.run(ctx)) ?? 0;
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof SigningSetupError) {
       io.err(`hbw: ${error.message}\nUsage: ${usageLine(cmd)}`);
       return 2;
     }
     if (error instanceof ApiError) {
-      io.err(
-        `hbw: ${error.message}${error.status === 401 ? ' (admin routes off loopback need HBW_ADMIN_TOKEN)' : ''}`,
-      );
+      const hint =
+        error.status === 401 && !client?.signed ? ' (admin routes off loopback need HBW_ADMIN_TOKEN)' : '';
+      io.err(`hbw: ${error.message}${hint}`);
       return 1;
     }
-    if (error instanceof UnreachableError) {
+    if (error instanceof UnreachableError || error instanceof CredentialsError) {
       io.err(`hbw: ${error.message}`);
       return 1;
     }

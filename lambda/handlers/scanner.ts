@@ -32,6 +32,7 @@ const scanner = new Scanner({
 /** The scanner Lambda: invoked each minute by EventBridge; runs that minute's scans at their offsets. */
 export async function handler(event: { time?: string }): Promise<{ scans: number }> {
   const invokedAt = event.time ? Date.parse(event.time) : Date.now();
+  let failures = 0;
   const reports = await runScanMinute(
     {
       scanner,
@@ -39,8 +40,18 @@ export async function handler(event: { time?: string }): Promise<{ scans: number
       now: () => Date.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       completed: (report) => console.log(scanMetricsLine(report, stack)),
+      failed: (error) => {
+        failures += 1;
+        console.error(
+          JSON.stringify({ msg: 'scan failed; the next one runs as usual', error: String(error) }),
+        );
+      },
     },
     Number.isFinite(invokedAt) ? invokedAt : Date.now(),
   );
+  // Every scan of the minute failed: fail the invocation, so the scanner-errors alarm sees it.
+  if (failures > 0 && reports.length === 0) {
+    throw new Error('every scan of this minute failed; see the log lines above');
+  }
   return { scans: reports.length };
 }

@@ -1,0 +1,368 @@
+import type { APIGatewayProxyResult, LambdaEvent } from 'hono/aws-lambda';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
+import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
+import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
+import { TEST_CONFIG } from '../support/watcher';
+
+// The Lambda door: API Gateway HTTP API events (payload format 2.0) through the ingest and admin
+// handlers, as deployed (hono/aws-lambda `handle`, the service built at import from process.env,
+// `new DynamoDBClient({})`), against dynalite. The SDK finds dynalite by AWS_ENDPOINT_URL_DYNAMODB,
+// its service-specific endpoint variable.
+
+type LambdaHandler = (event: LambdaEvent) => Promise<APIGatewayProxyResult>;
+
+const TABLES: TableNames = { agents: 'door-agents', state: 'door-state', alerts: 'door-alerts' };
+const TABLE_VARIABLES = {
+  AGENTS_TABLE: TABLES.agents,
+  STATE_TABLE: TABLES.state,
+  ALERTS_TABLE: TABLES.alerts,
+  HBW_CONFIG: JSON.stringify(TEST_CONFIG),
+};
+const API_ID = 'a1b2c3d4e5';
+const DOMAIN = `${API_ID}.execute-api.eu-west-1.amazonaws.com`;
+
+type Vars = Record<string, string | undefined>;
+
+function applyEnv(vars: Vars): void {
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
+/** Runs `fn` with `vars` set in process.env, and puts back what was there. */
+function withEnv<T>(vars: Vars, fn: () => T): T {
+  const before = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  applyEnv(vars);
+  try {
+    return fn();
+  } finally {
+    applyEnv(before);
+  }
+}
+
+/** Imports a handler module afresh (a cold start) with `vars` in the environment. */
+function coldStart(file: 'ingest' | 'admin', vars: Vars): LambdaHandler {
+  return withEnv(vars, () => {
+    let handler: LambdaHandler | undefined;
+    jest.isolateModules(() => {
+      handler = require(`../../lambda/handlers/${file}`).handler;
+    });
+    return handler!;
+  });
+}
+
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected it to throw');
+}
+
+interface EventInput {
+  readonly query?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  /** Send the body base64-encoded with isBase64Encoded, as API Gateway does for some content. */
+  readonly base64?: boolean;
+  /** The route that matched, as the stack declares it. @default `ANY <path>` */
+  readonly routeKey?: string;
+  readonly iam?: boolean;
+}
+
+let requestCount = 0;
+
+/** An API Gateway HTTP API event, payload format 2.0, as the documentation shows it. */
+function httpEvent(method: string, rawPath: string, input: EventInput = {}): LambdaEvent {
+  requestCount += 1;
+  const now = new Date();
+  const userAgent = 'hbw-agent/0.1.0 (node)';
+  const routeKey = input.routeKey ?? `ANY ${rawPath}`;
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    host: DOMAIN,
+    'user-agent': userAgent,
+    'x-amzn-trace-id': `Root=1-6740a1b2-${String(requestCount).padStart(24, '0')}`,
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+    ...(input.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(input.body)) }),
+    ...input.headers,
+  };
+  const query = new URLSearchParams(input.query ?? '');
+  const event = {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString: input.query ?? '',
+    headers,
+    ...(input.query ? { queryStringParameters: Object.fromEntries(query) } : {}),
+    ...(routeKey.includes('{proxy+}') ? { pathParameters: { proxy: rawPath.replace(/^\/v1\//, '') } } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: API_ID,
+      ...(input.iam
+        ? {
+            authorizer: {
+              iam: {
+                accessKey: 'AKIDDOOREXAMPLE',
+                accountId: '123456789012',
+                callerId: 'AIDADOOREXAMPLE',
+                cognitoIdentity: null,
+                principalOrgId: null,
+                userArn: 'arn:aws:iam::123456789012:user/ops',
+                userId: 'AIDADOOREXAMPLE',
+              },
+            },
+          }
+        : {}),
+      domainName: DOMAIN,
+      domainPrefix: API_ID,
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent },
+      requestId: `door-${requestCount}`,
+      routeKey,
+      stage: '$default',
+      time: '23/Nov/2026:12:00:00 +0000',
+      timeEpoch: now.getTime(),
+    },
+    ...(input.body === undefined
+      ? {}
+      : {
+          body: input.base64 ? Buffer.from(input.body).toString('base64') : input.body,
+          isBase64Encoded: input.base64 === true,
+        }),
+    ...(input.body === undefined ? { isBase64Encoded: false } : {}),
+  };
+  return event as unknown as LambdaEvent;
+}
+
+/** What API Gateway passes on for an IAM-authorized admin call: the SigV4 headers and the caller. */
+function adminEvent(method: string, rawPath: string, input: EventInput = {}): LambdaEvent {
+  return httpEvent(method, rawPath, {
+    routeKey: 'ANY /v1/{proxy+}',
+    iam: true,
+    ...input,
+    headers: {
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIDDOOREXAMPLE/20261123/eu-west-1/execute-api/aws4_request, SignedHeaders=accept;host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000',
+      'x-amz-date': '20261123T120000Z',
+      ...input.headers,
+    },
+  });
+}
+
+const json = { 'content-type': 'application/json' };
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the handler answered
+const bodyOf = (result: APIGatewayProxyResult): any => JSON.parse(result.body);
+
+describe('the Lambda door: API Gateway v2 events through the ingest and admin handlers', () => {
+  let dynamo: EmbeddedDynamo;
+  let ingest: LambdaHandler;
+  let admin: LambdaHandler;
+  let agents: DynamoAgentStore;
+  let destroyClient: () => void;
+  const sdkEnv: Vars = {};
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+    const client = localDynamoClient(dynamo.endpoint);
+    destroyClient = () => client.destroy();
+    await ensureTables(client, TABLES);
+    agents = new DynamoAgentStore(client, TABLES.agents);
+    // What the handlers' `new DynamoDBClient({})` reads, at its first request as much as at import.
+    const vars: Vars = {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'door-test',
+      AWS_SECRET_ACCESS_KEY: 'door-test',
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_ENDPOINT_URL: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    for (const name of Object.keys(vars)) sdkEnv[name] = process.env[name];
+    applyEnv(vars);
+    ingest = coldStart('ingest', TABLE_VARIABLES);
+    admin = coldStart('admin', TABLE_VARIABLES);
+  });
+  afterAll(async () => {
+    applyEnv(sdkEnv);
+    destroyClient();
+    await dynamo.close();
+  });
+
+  async function addAgent(agentId: string, group = 'production'): Promise<string> {
+    const res = await admin(
+      adminEvent('POST', '/v1/agents', {
+        headers: json,
+        body: JSON.stringify({ agentId, group }),
+        base64: true,
+      }),
+    );
+    if (res.statusCode !== 201) throw new Error(`add ${agentId}: ${res.statusCode} ${res.body}`);
+    return bodyOf(res).token;
+  }
+
+  it('admin POST /v1/agents with a base64-encoded body answers 201 with a token, stored in DynamoDB', async () => {
+    const res = await admin(
+      adminEvent('POST', '/v1/agents', {
+        headers: json,
+        body: JSON.stringify({ agentId: 'door-01', group: 'production' }),
+        base64: true,
+      }),
+    );
+
+    expect(res.statusCode).toBe(201);
+    expect(res.isBase64Encoded).toBe(false);
+    expect(res.headers).toMatchObject({ 'content-type': expect.stringMatching(/^application\/json/) });
+    expect(bodyOf(res)).toEqual({
+      agentId: 'door-01',
+      token: expect.stringMatching(/^hbw_[A-Za-z0-9_-]{43}$/),
+      approval: 'approved',
+    });
+    expect(await agents.get('door-01')).toMatchObject({ agentId: 'door-01', group: 'production' });
+  });
+
+  it('ingest POST /v1/heartbeat with a plain-text body and the agent token answers 200 healthy', async () => {
+    const token = await addAgent('door-02');
+    const before = Date.now();
+
+    const res = await ingest(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ agentId: 'door-02', seq: 1 }),
+      }),
+    );
+
+    expect(res.statusCode).toBe(200);
+    const body = bodyOf(res);
+    expect(body).toEqual({
+      agentId: 'door-02',
+      state: 'healthy',
+      heartbeatIntervalSeconds: 30,
+      serverTime: expect.any(String),
+    });
+    expect(Date.parse(body.serverTime)).toBeGreaterThanOrEqual(before - 1000);
+    expect((await agents.get('door-02'))?.lastHeartbeatAt).toBeDefined();
+  });
+
+  it('the same heartbeat base64-encoded is read the same way', async () => {
+    const token = await addAgent('door-03', 'test');
+
+    const res = await ingest(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ agentId: 'door-03' }),
+        base64: true,
+      }),
+    );
+
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toMatchObject({ agentId: 'door-03', state: 'healthy' });
+  });
+
+  it('a bad heartbeat body answers 400 with the error envelope naming the field', async () => {
+    const invalid = await ingest(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: 'Bearer hbw_whatever' },
+        body: JSON.stringify({ agentId: 'not a valid id!' }),
+      }),
+    );
+    const notJson = await ingest(
+      httpEvent('POST', '/v1/heartbeat', { headers: json, body: '{"agentId": "door-01",', base64: true }),
+    );
+
+    expect(invalid.statusCode).toBe(400);
+    expect(bodyOf(invalid)).toEqual({
+      error: { code: 'invalid_request', message: expect.any(String), field: 'agentId' },
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(bodyOf(notJson)).toEqual({
+      error: { code: 'invalid_json', message: 'the body is not valid JSON' },
+    });
+  });
+
+  it('a body over 8 KiB answers 413 before it is read', async () => {
+    const token = await addAgent('door-04');
+    const body = JSON.stringify({ agentId: 'door-04', version: 'x'.repeat(9000) });
+
+    const res = await ingest(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: `Bearer ${token}` },
+        body,
+        base64: true,
+      }),
+    );
+
+    expect(res.statusCode).toBe(413);
+    expect(bodyOf(res)).toEqual({
+      error: { code: 'body_too_large', message: expect.stringContaining('8192') },
+    });
+    expect((await agents.get('door-04'))?.lastHeartbeatAt).toBeUndefined();
+  });
+
+  it('admin GET /v1/agents?group= shows the agent, with its heartbeat', async () => {
+    const token = await addAgent('door-05', 'lab');
+    await ingest(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ agentId: 'door-05' }),
+      }),
+    );
+
+    const res = await admin(adminEvent('GET', '/v1/agents', { query: 'group=lab' }));
+
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res).agents).toEqual([
+      expect.objectContaining({ agentId: 'door-05', group: 'lab', approval: 'approved', state: 'healthy' }),
+    ]);
+  });
+
+  it('an unknown route answers 404 with the error envelope; ingest does not serve admin routes', async () => {
+    const unknown = await admin(adminEvent('GET', '/v1/nothing-here'));
+    const adminOnIngest = await ingest(httpEvent('GET', '/v1/agents', { routeKey: '$default' }));
+    const wrongMethod = await ingest(httpEvent('GET', '/v1/heartbeat'));
+
+    expect(unknown.statusCode).toBe(404);
+    expect(bodyOf(unknown)).toEqual({
+      error: { code: 'not_found', message: 'no route GET /v1/nothing-here' },
+    });
+    expect(adminOnIngest.statusCode).toBe(404);
+    expect(bodyOf(adminOnIngest).error.code).toBe('not_found');
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers).toMatchObject({ allow: 'POST' });
+  });
+
+  it('ingest answers heartbeats with only the variables the stack gives it (HBW_CONFIG, AGENTS_TABLE)', async () => {
+    const token = await addAgent('door-06');
+    const lean = coldStart('ingest', {
+      ...TABLE_VARIABLES,
+      STATE_TABLE: undefined,
+      ALERTS_TABLE: undefined,
+    });
+
+    const res = await lean(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ agentId: 'door-06' }),
+      }),
+    );
+
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toMatchObject({ agentId: 'door-06', state: 'healthy' });
+  });
+
+  it.each([
+    ['ingest', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
+    ['admin', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
+    ['ingest', 'HBW_CONFIG', { HBW_CONFIG: undefined }],
+    ['admin', 'HBW_CONFIG', { HBW_CONFIG: '{"groups": ' }],
+  ] as const)('%s fails at import, naming %s, when it is missing or bad', (file, variable, change) => {
+    const error = thrownBy(() => coldStart(file, { ...TABLE_VARIABLES, ...change }));
+
+    expect(error).toMatchObject({ name: 'EnvironmentError', message: expect.stringContaining(variable) });
+  });
+});
