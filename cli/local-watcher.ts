@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { localDynamoClient } from '../lambda/adapters/dynamo-client';
@@ -46,6 +47,8 @@ export interface LocalWatcher {
   readonly app: Hono;
   /** The embedded DynamoDB's endpoint, for tests that inspect the tables. */
   readonly dynamoEndpoint: string;
+  /** The client the watcher's stores use, for tests that inject faults into it. */
+  readonly dynamoClient: DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -131,6 +134,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     scanner,
     app,
     dynamoEndpoint: dynamo.endpoint,
+    dynamoClient: client,
     async close() {
       await loop?.stop();
       await new Promise<void>((resolve) => {

@@ -1,0 +1,214 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { startLocalWatcher } from '../../cli/local-watcher';
+import { parseConfig } from '../../lambda/domain/config';
+import { runScanMinute } from '../../lambda/scan-minute';
+import type { ScanReport } from '../../lambda/scanner';
+import { createScannerHarness, type ScannerHarness } from '../support/scanner-harness';
+import { bearer, ManualClock, startTestWatcher, type TestWatcher } from '../support/watcher';
+
+/** Makes the next `times` requests of `operation` fail with an error of `name`, before the SDK retries. */
+function injectFailure(client: DynamoDBClient, operation: string, name: string, times: number) {
+  let left = times;
+  const id = `fault-${operation}-${name}-${Math.random()}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (left > 0 && context.commandName === `${operation}Command`) {
+        left -= 1;
+        throw Object.assign(new Error(`injected ${name}`), { name, $metadata: {} });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: id },
+  );
+  return { remaining: () => left };
+}
+
+describe('DynamoDB throttling and timeouts on the heartbeat route', () => {
+  let w: TestWatcher;
+  beforeAll(async () => {
+    w = await startTestWatcher();
+  });
+  afterAll(() => w.close());
+
+  it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'TimeoutError'])(
+    'answers 503 with Retry-After on %s and stores nothing',
+    async (name) => {
+      const token = await w.addAgent(`t-${name}`);
+      const before = await w.storedAgents();
+      const client = (w.service as unknown as { deps: { agents: { client: DynamoDBClient } } }).deps.agents
+        .client;
+      const fault = injectFailure(client, 'UpdateItem', name, 1);
+
+      const res = await w.call('POST', '/v1/heartbeat', { agentId: `t-${name}` }, bearer(token));
+
+      expect(fault.remaining()).toBe(0);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.body.error.code).toBe('unavailable');
+      expect(await w.storedAgents()).toEqual(before);
+      const retried = await w.call('POST', '/v1/heartbeat', { agentId: `t-${name}` }, bearer(token));
+      expect(retried.status).toBe(200);
+    },
+  );
+});
+
+describe('faults around the scanner', () => {
+  let dynamo: EmbeddedDynamo;
+  let h: ScannerHarness;
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+  });
+  afterAll(() => dynamo.close());
+  beforeEach(async () => {
+    h = await createScannerHarness(dynamo);
+  });
+  afterEach(() => h.close());
+
+  it('reports a scan whose table throttles and completes it on the next scan, alert opened once', async () => {
+    await h.addAgent('a-1');
+    await h.beat('a-1');
+    for (let i = 0; i < 2; i++) await h.step();
+    const fault = injectFailure(h.client, 'Scan', 'ProvisionedThroughputExceededException', 1);
+    h.clock.advance(h.intervalMs);
+
+    await expect(h.scan()).rejects.toThrow(/unavailable|ProvisionedThroughput/);
+    expect(fault.remaining()).toBe(0);
+    const report = await h.scan();
+
+    expect(report.opened).toHaveLength(1);
+    expect(h.notifier.sent).toHaveLength(1);
+    expect((await h.alerts({ status: 'all' })).length).toBe(1);
+  });
+
+  it('runs the scanner Lambda twice for the same minute without a second alert or page', async () => {
+    await h.addAgent('a-1');
+    await h.beat('a-1');
+    for (let i = 0; i < 2; i++) await h.step();
+    h.clock.advance(h.intervalMs);
+    const minute = (scanner: { scan(): Promise<ScanReport> }) =>
+      runScanMinute(
+        {
+          scanner,
+          tickSeconds: 60,
+          now: h.clock.now,
+          sleep: async () => {},
+          completed: () => {},
+          failed: (error) => {
+            throw error;
+          },
+        },
+        h.clock.now(),
+      );
+
+    const [first, second] = await Promise.all([minute(h.scanner), minute(h.otherScanner())]);
+
+    expect([...first, ...second].flatMap((r) => r.opened)).toHaveLength(1);
+    expect(h.notifier.sent).toHaveLength(1);
+  });
+
+  it('after a 5-minute gap with no scan, raises no alert for agents that beat right before it', async () => {
+    await h.addAgent('a-1');
+    await h.addAgent('a-2');
+    await h.beat('a-1', 'a-2');
+    await h.scan();
+    h.clock.advance(5 * 60_000);
+
+    const report = await h.scan();
+
+    expect(report.blindWindowAdded).toBe(true);
+    expect(report.opened).toEqual([]);
+    expect(h.notifier.sent).toEqual([]);
+  });
+
+  it('takes the watcher clock going back 30 s between scans quietly: no alert, no error, nothing recorded backwards', async () => {
+    await h.addAgent('a-1');
+    await h.beat('a-1');
+    await h.scan();
+    h.clock.advance(20_000);
+    await h.beat('a-1');
+    await h.scan();
+    h.clock.advance(-30_000);
+
+    const report = await h.scan();
+
+    expect(report.opened).toEqual([]);
+    expect(report.errors).toBe(0);
+    expect(report.recorded).toBe(false);
+    const [agent] = ((await h.http('GET', '/v1/agents')).body as { agents: unknown[] }).agents as {
+      missedScans: number;
+      state: string;
+    }[];
+    expect(agent).toMatchObject({ state: 'healthy', missedScans: 0 });
+  });
+
+  it('counts a heartbeat whose agent clock is hours off, and shows the skew', async () => {
+    const answer = await h.http('POST', '/v1/agents', { agentId: 'skewed', group: 'production' });
+    const sentAt = new Date(h.clock.now() - 5 * 3_600_000).toISOString();
+
+    const hb = await h.service.heartbeat((answer.body as { token: string }).token, {
+      agentId: 'skewed',
+      sentAt,
+    });
+
+    expect(hb.status).toBe(200);
+    const view = (await h.http('GET', '/v1/agents/skewed')).body as {
+      clockSkewSeconds: number;
+      clockSkewWarning: boolean;
+      lastHeartbeatAt: string;
+    };
+    expect(view.clockSkewSeconds).toBe(-18_000);
+    expect(view.clockSkewWarning).toBe(true);
+    expect(view.lastHeartbeatAt).toBe(new Date(h.clock.now()).toISOString());
+  });
+});
+
+describe('a restart of the local watcher in the middle of an incident', () => {
+  it('loses no alert, duplicates none, and still sends the recovery', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hbw-restart-'));
+    const clock = new ManualClock();
+    const config = parseConfig({
+      heartbeatIntervalSeconds: 10,
+      scanIntervalSeconds: 10,
+      missedScansBeforeAlert: 3,
+      groups: { production: { channels: ['sms', 'email'] } },
+    });
+    const start = () =>
+      startLocalWatcher({ config, port: 0, dataDir, clock, scanning: false, print: () => {} });
+    try {
+      let watcher = await start();
+      const { token } = await watcher.service.addAgent({ agentId: 'web-01', group: 'production' });
+      await watcher.service.heartbeat(token, { agentId: 'web-01' });
+      for (let i = 0; i < 3; i++) {
+        clock.advance(10_000);
+        await watcher.scanner.scan();
+      }
+      await watcher.close();
+
+      watcher = await start();
+      clock.advance(10_000);
+      await watcher.scanner.scan();
+      await watcher.service.heartbeat(token, { agentId: 'web-01' });
+      await watcher.close();
+
+      watcher = await start();
+      clock.advance(10_000);
+      await watcher.scanner.scan();
+      const alerts = await watcher.service.listAlerts({ status: 'all' });
+      await watcher.close();
+
+      const outbox = readFileSync(join(dataDir, 'outbox.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(outbox.map((n) => n.kind)).toEqual(['heartbeat_failure', 'recovery']);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ status: 'resolved', resolution: 'heartbeat' });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
