@@ -14,7 +14,7 @@ import type { Clock, Notifier, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
-import { CONSOLE_PAGE, FAVICON_SVG } from './console-page';
+import { addConsoleRoutes } from './console/routes';
 import { startEmbeddedDynamo } from './embedded-dynamo';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
@@ -99,14 +99,8 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     config: options.config,
     log: (entry) => print(JSON.stringify(entry)),
   });
-  const app = createApp(service, { token: options.adminToken }, (routes) => {
-    routes.get('/', (c) => c.html(CONSOLE_PAGE));
-    for (const path of ['/favicon.ico', '/favicon.svg']) {
-      routes.get(path, (c) =>
-        c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' }),
-      );
-    }
-  });
+  const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopback(host) } };
+  const app = createApp(service, access, addConsoleRoutes);
   const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -22,6 +22,7 @@ import {
   parseBatchItem,
   registerSchema,
 } from './domain/requests';
+import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
 import type { AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
@@ -319,6 +320,7 @@ export class WatcherService {
       agents: total,
       openAlerts: [...open.values()].reduce((n, kinds) => n + kinds.size, 0),
       groups,
+      config: configInEffect(this.deps.config),
     };
   }
 
@@ -381,6 +383,30 @@ const listFilterSchema = v.object({
   cluster: v.optional(groupNameSchema),
   state: v.optional(v.picklist(AGENT_STATES, `must be one of ${AGENT_STATES.join(', ')}`)),
 });
+
+/** The settings the watcher runs with, as `GET /v1/status` shows them: no subscriber addresses. */
+function configInEffect(config: WatcherConfig) {
+  return {
+    scanTickSeconds: scanTickSeconds(config),
+    stormFraction: config.stormFraction,
+    stormMinAgents: config.stormMinAgents,
+    resolvedAlertRetentionDays: config.resolvedAlertRetentionDays,
+    groups: Object.fromEntries(
+      Object.values(config.groups).map((g) => [
+        g.name,
+        {
+          channels: g.channels,
+          autoApprove: g.autoApprove,
+          heartbeatIntervalSeconds: g.heartbeatIntervalSeconds,
+          scanIntervalSeconds: g.scanIntervalSeconds,
+          missedScansBeforeAlert: g.missedScansBeforeAlert,
+          renotifyMinutes: g.renotifyMinutes,
+          agentlessEveryNScans: g.agentlessEveryNScans,
+        },
+      ]),
+    ),
+  };
+}
 
 const alertFilterSchema = v.object({
   status: v.optional(v.picklist(['open', 'resolved', 'all'], 'must be one of open, resolved, all')),

@@ -1,34 +1,131 @@
-import type { Command } from '../command';
-import { table } from '../output';
+import type { Command, CommandContext } from '../command';
+import { age, paint, STATE_COLOURS, table, useColour } from '../output';
 
-interface StatusAnswer {
+export interface StatusAnswer {
   version: string;
   serverTime: string;
   lastScanAt: string | null;
   agents: number;
+  openAlerts?: number;
   groups: Record<string, Record<string, number>>;
+  config?: { scanTickSeconds: number };
 }
 
 const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new', 'rejected'];
+/** How often `hbw status --watch` asks again. */
+export const WATCH_INTERVAL_MS = 2000;
+
+/** `hbw status` for people: a summary line and a row per group, coloured when `colour`. */
+export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean): string {
+  const now = Date.parse(s.serverTime);
+  const scan = s.lastScanAt === null ? 'none yet' : `${s.lastScanAt} (${age(s.lastScanAt, now)})`;
+  const open =
+    s.openAlerts === undefined ? '' : `, ${s.openAlerts} open alert${s.openAlerts === 1 ? '' : 's'}`;
+  const alerts = s.openAlerts ? paint(open, 'red', colour) : open;
+  const tick = s.config?.scanTickSeconds;
+  const late =
+    tick !== undefined && s.lastScanAt !== null && now - Date.parse(s.lastScanAt) > 2 * tick * 1000;
+  const behind = late
+    ? `\n${paint(`WARNING: the watcher is behind: no scan in the last ${2 * tick} s (2 scan intervals), so no alert can open`, 'red', colour)}`
+    : '';
+  return (
+    `watcher ${s.version} at ${endpoint}: ${s.agents} agents, last scan ${scan}${alerts}${behind}\n\n` +
+    table(
+      ['GROUP', ...STATES.map((x) => x.toUpperCase())],
+      Object.entries(s.groups).map(([g, counts]) => [g, ...STATES.map((x) => String(counts[x] ?? 0))]),
+      (text, _row, column) => {
+        if (column === 0) return paint(text, 'bold', colour);
+        const state = STATES[column - 1] ?? '';
+        return text === '0'
+          ? paint(text, 'dim', colour)
+          : paint(text, STATE_COLOURS[state] ?? 'bold', colour);
+      },
+    )
+  );
+}
+
+/** Clears a terminal screen and puts the cursor home, so each --watch frame replaces the last. */
+const CLEAR = '\u001b[H\u001b[2J';
+
+export interface WatchOptions {
+  readonly intervalMs: number;
+  /** Resolves when watching should stop (Ctrl-C). */
+  readonly stopped: Promise<void>;
+  readonly colour: boolean;
+  /** Clear the screen before each frame (a terminal); otherwise frames follow each other. */
+  readonly clear: boolean;
+}
+
+/** Renders the status every `intervalMs` until `stopped`; a watcher that does not answer is said, and asked again. */
+export async function watchStatus(ctx: CommandContext, options: WatchOptions): Promise<number> {
+  let stop = false;
+  void options.stopped.then(() => {
+    stop = true;
+  });
+  const client = ctx.client();
+  while (!stop) {
+    let frame: string;
+    try {
+      const s = await client.request<StatusAnswer>('GET', '/v1/status');
+      frame = ctx.json ? JSON.stringify(s) : renderStatus(s, client.endpoint, options.colour);
+    } catch (error) {
+      frame = `hbw: ${(error as Error).message} (asking again every ${options.intervalMs / 1000} s)`;
+    }
+    if (stop) break;
+    if (ctx.json) ctx.out(frame);
+    else
+      ctx.out(
+        options.clear
+          ? `${CLEAR}${frame}\n\n${paint(`every ${options.intervalMs / 1000} s; Ctrl-C stops`, 'dim', options.colour)}`
+          : `${frame}\n`,
+      );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      options.stopped,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.intervalMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  return 0;
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
 
 export const statusCommand: Command = {
   path: ['status'],
   summary: 'Counts of agents by group and state, the time of the last scan, the watcher version.',
   remote: true,
-  example: 'hbw status',
+  options: { watch: { type: 'boolean', default: false } },
+  optionHelp: ['--watch             ask again every 2 s until Ctrl-C (with --json: one JSON object a line)'],
+  example: 'hbw status --watch',
   async run(ctx) {
+    if (ctx.values.watch === true) {
+      const tty = process.stdout.isTTY === true;
+      return watchStatus(ctx, {
+        intervalMs: WATCH_INTERVAL_MS,
+        stopped: untilInterrupted(),
+        colour: useColour(ctx.env),
+        clear: tty && !ctx.json,
+      });
+    }
     const s = await ctx.client().request<StatusAnswer>('GET', '/v1/status');
     if (ctx.json) {
       ctx.out(JSON.stringify(s, null, 2));
       return 0;
     }
-    ctx.out(
-      `watcher ${s.version} at ${ctx.client().endpoint}: ${s.agents} agents, last scan ${s.lastScanAt ?? 'none yet'}\n\n` +
-        table(
-          ['GROUP', ...STATES.map((x) => x.toUpperCase())],
-          Object.entries(s.groups).map(([g, counts]) => [g, ...STATES.map((x) => String(counts[x] ?? 0))]),
-        ),
-    );
+    ctx.out(renderStatus(s, ctx.client().endpoint, useColour(ctx.env)));
     return 0;
   },
 };

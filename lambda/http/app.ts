@@ -17,6 +17,40 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export interface AdminAccess {
   /** When set, admin routes require `Authorization: Bearer <token>`; when not, they are open. */
   readonly token?: string;
+  /**
+   * Local mode: refuse admin calls that a web page of another site makes through the operator's
+   * browser (cross-site requests, and DNS rebinding, where the Host is not a loopback name).
+   * Off in the cloud, where admin calls are signed and a browser cannot sign them.
+   */
+  readonly browserGuard?: { readonly loopbackOnly: boolean };
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
+
+/** Why a browser-made admin call is refused, or `undefined` when it may pass. */
+export function browserRefusal(
+  headers: { host?: string; origin?: string; fetchSite?: string },
+  loopbackOnly: boolean,
+): string | undefined {
+  if (headers.fetchSite === 'cross-site' || headers.fetchSite === 'same-site') {
+    return 'admin calls from another site are refused';
+  }
+  if (headers.origin !== undefined && headers.origin !== 'null') {
+    let originHost: string;
+    try {
+      originHost = new URL(headers.origin).host;
+    } catch {
+      return 'the Origin header is not a URL';
+    }
+    if (originHost.toLowerCase() !== (headers.host ?? '').toLowerCase())
+      return 'admin calls from another origin are refused';
+  } else if (headers.origin === 'null') {
+    return 'admin calls from an opaque origin are refused';
+  }
+  if (loopbackOnly && !LOOPBACK_HOST.test(headers.host ?? '')) {
+    return 'the local watcher answers admin calls only under a loopback name (127.0.0.1, localhost, [::1])';
+  }
+  return undefined;
 }
 
 function jsonError(c: Context, status: number, error: { code: string; message: string; field?: string }) {
@@ -139,6 +173,22 @@ function addAgentRoutes(app: Hono, service: WatcherService): void {
 
 /** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
 function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess): void {
+  const guard = access.browserGuard;
+  if (guard) {
+    app.use('/v1/*', async (c, next) => {
+      if (isAgentRoute(c.req.path)) return next();
+      const refusal = browserRefusal(
+        {
+          host: c.req.header('host'),
+          origin: c.req.header('origin'),
+          fetchSite: c.req.header('sec-fetch-site'),
+        },
+        guard.loopbackOnly,
+      );
+      if (refusal) return jsonError(c, 403, { code: 'forbidden', message: refusal });
+      return next();
+    });
+  }
   const expected = access.token === undefined ? undefined : hashSecret(access.token);
   if (expected !== undefined) {
     app.use('/v1/*', async (c, next) => {
