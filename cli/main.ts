@@ -4,6 +4,7 @@ import { agentCommands } from './commands/agents';
 import { alertCommands } from './commands/alerts';
 import { configCommands, localCommand } from './commands/local';
 import { enrollKeyCommand, statusCommand } from './commands/status';
+import { consoleCommand } from './console/command';
 
 export const COMMANDS: readonly Command[] = [
   localCommand,
@@ -11,6 +12,7 @@ export const COMMANDS: readonly Command[] = [
   ...agentCommands,
   ...alertCommands,
   enrollKeyCommand,
+  consoleCommand,
   ...configCommands,
 ];
 

@@ -1,0 +1,412 @@
+import type { Browser, Locator, Page } from 'playwright-core';
+import { WATCHER_VERSION } from '../../lambda/version';
+import {
+  DESKTOP,
+  goTo,
+  launchChromium,
+  openWatchedPage,
+  PHONE,
+  refreshNow,
+  screenshot,
+  type WatchedPage,
+  waitForText,
+} from '../support/console-browser';
+import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
+
+/**
+ * The operator console in a real browser (headless Chromium) against a local watcher with real
+ * agents: what an operator sees, and what each button does to the watcher.
+ */
+describe('operator console in a browser', () => {
+  let w: TestWatcher;
+  let browser: Browser;
+  let watched: WatchedPage;
+  let page: Page;
+  const tokens = new Map<string, string>();
+
+  const iso = (ms: number) => new Date(ms).toISOString();
+  /** db-01's clock runs 10 minutes ahead: a skew worth a warning. */
+  const aheadMs: Record<string, number> = { 'db-01': 600_000 };
+  const beat = async (agentId: string, extra: Record<string, unknown> = {}) => {
+    const res = await w.call(
+      'POST',
+      '/v1/heartbeat',
+      { agentId, sentAt: iso(w.clock.now() + (aheadMs[agentId] ?? 0)), version: '1.4.2', ...extra },
+      bearer(tokens.get(agentId)!),
+    );
+    expect(res.status).toBeLessThan(300);
+  };
+  const add = async (agentId: string, group: string, cluster?: string) => {
+    const res = await w.call('POST', '/v1/agents', { agentId, group, cluster });
+    expect(res.status).toBe(201);
+    tokens.set(agentId, res.body.token);
+  };
+  const register = async (agentId: string, group: string) => {
+    const key = await w.call('POST', `/v1/groups/${group}/enrollment-key`);
+    const res = await w.call('POST', '/v1/register', { agentId, group }, bearer(key.body.key));
+    expect(res.body).toMatchObject({ approval: 'pending' });
+    tokens.set(agentId, res.body.token);
+  };
+  const stored = async (agentId: string) => (await w.storedAgents()).find((a) => a.agentId === agentId);
+  const go = (hash: string) => goTo(page, hash);
+  /** `n` scan intervals pass; the agents in `beating` beat in each, then the scanner scans. */
+  const passScans = async (n: number, beating: readonly string[]) => {
+    for (let i = 0; i < n; i++) {
+      w.clock.advance(30_000);
+      for (const id of beating) await beat(id);
+      await w.scanner.scan();
+    }
+  };
+  const count = (group: string, state: string) =>
+    page.locator(`#o-groups [data-key="${group}"] li[data-state="${state}"] b`).textContent();
+  const row = (tbody: string, key: string) => page.locator(`#${tbody} tr[data-key="${key}"]`);
+
+  beforeAll(async () => {
+    [w, browser] = await Promise.all([startTestWatcher(), launchChromium()]);
+    await add('web-01', 'production', 'web');
+    await add('web-02', 'production', 'web');
+    await add('db-01', 'production', 'db');
+    await add('app-01', 'test');
+    await add('app-02', 'test');
+    await beat('web-01', { endpoint: 'https://hbw-primary.example.net' });
+    await beat('web-02', { endpoint: 'https://hbw-failover.example.net' });
+    await beat('db-01');
+    await beat('app-01');
+    watched = await openWatchedPage(browser);
+    page = watched.page;
+  });
+
+  afterEach(() => watched.assertNoErrors());
+
+  afterAll(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  it('shows each group with counts by state, the version, and warns that no scan has run', async () => {
+    await page.goto(`${w.url}/`);
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'overview');
+
+    expect(await page.locator('#o-version').textContent()).toBe(WATCHER_VERSION);
+    expect(await page.locator('#meta-version').textContent()).toBe(WATCHER_VERSION);
+    expect(
+      await page.locator('#o-groups article').evaluateAll((cards) => cards.map((c) => c.dataset.key)),
+    ).toEqual(['production', 'test', 'lab']);
+    expect(await count('production', 'healthy')).toBe('3');
+    expect(await count('test', 'healthy')).toBe('1');
+    expect(await count('test', 'new')).toBe('1');
+    expect(await page.locator('#o-agents').textContent()).toBe('5');
+    expect(await page.locator('#behind-text').textContent()).toContain('has not scanned yet');
+    expect(await page.locator('#meta-scan').textContent()).toBe('never');
+    // No config in GET /v1/status yet: said so, and the scan interval is marked as assumed.
+    expect(await page.locator('#o-config-missing').isVisible()).toBe(true);
+    expect(await page.locator('#o-interval').textContent()).toContain('assumed');
+  });
+
+  it('warns when the watcher is behind: the last scan older than two scan intervals', async () => {
+    await w.scanner.scan();
+    await refreshNow(page);
+    expect(await page.locator('#behind').isVisible()).toBe(false);
+    expect(await page.locator('#meta-scan').textContent()).toMatch(/^\ds ago$/);
+
+    w.clock.advance(61_000);
+    await beat('web-01');
+    await beat('web-02');
+    await beat('db-01');
+    await beat('app-01');
+    await refreshNow(page);
+    const text = await waitForText(page, '#behind-text', 'The watcher is behind');
+    expect(text).toContain('last scan was 1m 0');
+    expect(text).toContain('more than two scan intervals (60s');
+
+    await w.scanner.scan();
+    await refreshNow(page);
+    expect(await page.locator('#behind').isVisible()).toBe(false);
+  });
+
+  it('approves a pending agent and rejects another from the Pending view', async () => {
+    await register('lab-07', 'test');
+    await register('lab-08', 'test');
+    await beat('lab-07', { endpoint: 'https://hbw-primary.example.net' });
+    await refreshNow(page);
+    expect(await page.locator('#nav-pending-count').textContent()).toBe('2');
+    expect(await count('test', 'pending')).toBe('2');
+
+    await go('#pending');
+    await row('t-pending-body', 'lab-07').waitFor();
+    expect(await row('t-pending-body', 'lab-07').textContent()).toContain('https://hbw-primary.example.net');
+    await row('t-pending-body', 'lab-07').getByRole('button', { name: 'Approve lab-07' }).click();
+    await row('t-pending-body', 'lab-07').waitFor({ state: 'detached' });
+    expect(await page.locator('#toast').textContent()).toContain('lab-07 approved');
+    expect(await stored('lab-07')).toMatchObject({ approval: 'approved' });
+
+    await row('t-pending-body', 'lab-08').getByRole('button', { name: 'Reject lab-08' }).click();
+    await row('t-rejected-body', 'lab-08').waitFor();
+    expect(await page.locator('#pending-empty').isVisible()).toBe(true);
+    expect(await stored('lab-08')).toMatchObject({ approval: 'rejected' });
+    await waitForText(page, '#o-groups [data-key="test"] li[data-state="pending"] b', '0');
+    expect(await page.locator('#nav-pending-count').isVisible()).toBe(false);
+  });
+
+  it('lists agents with filters, search, sort, a ticking heartbeat age, skew warning and endpoint', async () => {
+    await go('#agents');
+    await waitForText(page, '#agents-count', '7 agents');
+    const ids = () => page.locator('#t-agents-body tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+    expect(await ids()).toEqual(['app-01', 'app-02', 'db-01', 'lab-07', 'lab-08', 'web-01', 'web-02']);
+
+    const web02 = row('t-agents-body', 'web-02');
+    expect(await web02.locator('td[data-label="endpoint"]').textContent()).toBe(
+      'https://hbw-failover.example.net',
+    );
+    expect(await web02.locator('td[data-label="cluster"]').textContent()).toBe('web');
+    const skew = row('t-agents-body', 'db-01').locator('td[data-label="clock skew"]');
+    expect(await skew.textContent()).toBe('+600s ⚠ skew');
+    expect(await skew.getAttribute('class')).toContain('warn');
+
+    // The age ticks in the browser between refreshes.
+    const age = row('t-agents-body', 'web-01').locator('.age');
+    const first = await age.textContent();
+    expect(first).toMatch(/^\ds ago$/);
+    await page.waitForFunction(
+      (before) => document.querySelector('[data-key="web-01"] .age')?.textContent !== before,
+      first,
+    );
+
+    await page.selectOption('#f-group', 'production');
+    expect(await ids()).toEqual(['db-01', 'web-01', 'web-02']);
+    expect(await page.evaluate(() => location.hash)).toBe('#agents?group=production');
+    await page.selectOption('#f-cluster', 'web');
+    expect(await ids()).toEqual(['web-01', 'web-02']);
+    await page.fill('#f-q', 'WEB-02');
+    expect(await ids()).toEqual(['web-02']);
+    await page.fill('#f-q', '');
+    await page.selectOption('#f-group', '');
+    await page.selectOption('#f-cluster', '');
+    await page.selectOption('#f-state', 'new');
+    expect(await ids()).toEqual(['app-02']);
+    await page.selectOption('#f-state', '');
+
+    // Sorting by a column: a header button, twice for descending.
+    await page.locator('th[data-sort="clockSkewSeconds"] button').click();
+    expect((await ids())[6]).toBe('db-01');
+    await page.locator('th[data-sort="clockSkewSeconds"] button').click();
+    expect((await ids())[0]).toBe('db-01');
+    expect(await page.locator('th[data-sort="clockSkewSeconds"]').getAttribute('aria-sort')).toBe(
+      'descending',
+    );
+    await page.selectOption('#f-sort', 'agentId:1');
+    expect((await ids())[0]).toBe('app-01');
+
+    // A state link on the overview lands on the agents view, filtered.
+    await go('#overview');
+    await page.locator('#o-groups [data-key="production"] li[data-state="healthy"] a').click();
+    await page.waitForFunction(() => !document.getElementById('v-agents')!.hidden);
+    await waitForText(page, '#agents-count', '3 of 7 agents');
+    expect(await page.locator('#f-state').inputValue()).toBe('healthy');
+  });
+
+  it('acknowledges a console-only alert with a note, and shows which channels were paged and when', async () => {
+    // app-01 (test: console only), web-02 and db-01 (production: sms + email) fall silent.
+    await passScans(4, ['web-01', 'lab-07']);
+    await go('#alerts');
+    const console1 = page.locator('#t-alerts-body tr[data-key$=".app-01"]');
+    const paged = page.locator('#t-alerts-body tr', { hasText: 'web-02' });
+    await console1.waitFor();
+    expect(await page.locator('#nav-alerts-count').textContent()).toBe('3');
+    const lines = (cell: Locator) => cell.locator('.lines > div').allTextContents();
+    expect(await lines(console1.locator('td[data-label="paging"]'))).toEqual([
+      'console only',
+      'recorded here, never sent',
+    ]);
+    const paging = await lines(paged.locator('td[data-label="paging"]'));
+    expect(paging[0]).toBe('sms + email');
+    expect(paging[1]).toMatch(/^opening: sent 2026-11-23 12:0\d:\d\d UTC$/);
+    expect(await paged.locator('td[data-label="severity"]').textContent()).toBe('critical');
+    expect(await paged.locator('.kind').textContent()).toBe('heartbeat failure');
+
+    await console1.getByRole('button', { name: /Acknowledge/ }).click();
+    const dialog = page.locator('#dlg-ack');
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await page.locator('#ack-what').textContent()).toContain('app-01 (test)');
+    await page.fill('#ack-by', 'alice');
+    await page.fill('#ack-note', 'test box, rebooting');
+    await dialog.getByRole('button', { name: 'Acknowledge' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await waitForText(page, '#t-alerts-body [data-key$=".app-01"] .ack-text', 'by alice');
+    expect(await console1.locator('.ack-text > div').allTextContents()).toEqual([
+      expect.stringMatching(/^by alice 2026-11-23 \S+ UTC$/),
+      '“test box, rebooting”',
+    ]);
+    expect(await console1.getByRole('button', { name: /Acknowledge/ }).isVisible()).toBe(false);
+    const alerts = (await w.call('GET', '/v1/alerts?agentId=app-01')).body.alerts;
+    expect(alerts[0]).toMatchObject({ acknowledgedBy: 'alice', note: 'test box, rebooting' });
+
+    // Recovery: web-02 beats again; the resolved alert says when its recovery went out.
+    await passScans(1, ['web-01', 'web-02', 'lab-07']);
+    await page.selectOption('#a-status', 'resolved');
+    const resolved = page.locator('#t-alerts-body tr', { hasText: 'web-02' });
+    await resolved.waitFor();
+    expect(await resolved.locator('td[data-label="status"]').textContent()).toMatch(
+      /^resolved 2026-11-23 .* \(heartbeat\)$/,
+    );
+    expect(await lines(resolved.locator('td[data-label="paging"]'))).toEqual([
+      'sms + email',
+      expect.stringMatching(/^opening: sent 2026-11-23 /),
+      expect.stringMatching(/^recovery: sent 2026-11-23 /),
+    ]);
+    await page.selectOption('#a-status', 'open');
+  });
+
+  it('puts an agent into maintenance and ends it from its detail view, which shows its record, probe and alerts', async () => {
+    await page.locator('#t-alerts-body a', { hasText: 'app-01' }).click();
+    await waitForText(page, '#d-title', 'app-01');
+    await page.locator('#d-body').waitFor();
+    expect(await page.locator('#d-record [data-key="group"] dd').textContent()).toBe('test');
+    expect(await page.locator('#d-probe').textContent()).toContain('No probe');
+    await waitForText(page, '#t-d-alerts-body', 'heartbeat failure');
+
+    await go('#agent/web-01');
+    await waitForText(page, '#d-record', 'https://hbw-primary.example.net');
+    expect(await page.locator('#d-state').textContent()).toBe('healthy');
+    await page.click('#d-maint');
+    await page.locator('#dlg-maint').waitFor();
+    expect(await page.locator('#maint-what').textContent()).toContain('Agent web-01');
+    await page.selectOption('#maint-for', '120');
+    const until = await page.inputValue('#maint-until');
+    expect(Date.parse(`${until}:00Z`) - w.clock.now()).toBeGreaterThan(119 * 60_000);
+    await page.fill('#maint-reason', 'kernel update');
+    await page.locator('#dlg-maint').getByRole('button', { name: 'Start maintenance' }).click();
+    await page.locator('#dlg-maint').waitFor({ state: 'hidden' });
+    await waitForText(page, '#d-state', 'maintenance');
+    expect(await page.locator('#d-record [data-key="maintenance"] dd').textContent()).toBe(
+      `until ${until.replace('T', ' ')}:00 UTC: kernel update`,
+    );
+    expect(await stored('web-01')).toMatchObject({ maintenanceReason: 'kernel update' });
+    // Focus went back to the button that opened the dialog.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('d-maint');
+
+    await page.click('#d-maint-end');
+    await waitForText(page, '#d-state', 'healthy');
+    expect((await stored('web-01'))?.maintenanceUntil).toBeUndefined();
+    expect(await page.locator('#d-maint-end').isVisible()).toBe(false);
+  });
+
+  it('refuses a maintenance window in the past and says why in the dialog', async () => {
+    await page.click('#d-maint');
+    await page.fill('#maint-until', '2020-01-01T00:00');
+    await page.fill('#maint-reason', 'oops');
+    await page.locator('#dlg-maint').getByRole('button', { name: 'Start maintenance' }).click();
+    await waitForText(page, '#dlg-maint .err', 'must be in the future');
+    await page.keyboard.press('Escape');
+    await page.locator('#dlg-maint').waitFor({ state: 'hidden' });
+    expect((await stored('web-01'))?.maintenanceUntil).toBeUndefined();
+  });
+
+  it('puts a whole group into maintenance, agent by agent, and ends it', async () => {
+    await go('#overview');
+    const card = page.locator('#o-groups [data-key="production"]');
+    await card.getByRole('button', { name: 'Maintenance…' }).click();
+    expect(await page.locator('#maint-what').textContent()).toContain('group production (3)');
+    await page.fill('#maint-reason', 'datacenter move');
+    await page.locator('#dlg-maint').getByRole('button', { name: 'Start maintenance' }).click();
+    await page.locator('#dlg-maint').waitFor({ state: 'hidden' });
+    await waitForText(page, '#toast', '3 agents of production in maintenance');
+    const production = (await w.storedAgents()).filter((a) => a.group === 'production');
+    expect(production.map((a) => a.maintenanceReason)).toEqual([
+      'datacenter move',
+      'datacenter move',
+      'datacenter move',
+    ]);
+    await waitForText(page, '#o-groups [data-key="production"] li[data-state="maintenance"] b', '3');
+
+    await card.getByRole('button', { name: 'End maintenance' }).click();
+    await waitForText(page, '#toast', 'maintenance ended for 3 agents of production');
+    await waitForText(page, '#o-groups [data-key="production"] li[data-state="maintenance"] b', '0');
+    expect((await w.storedAgents()).filter((a) => a.maintenanceUntil !== undefined)).toEqual([]);
+    expect(await card.getByRole('button', { name: 'End maintenance' }).isVisible()).toBe(false);
+  });
+
+  it('keeps focus, typed text, row elements and an open dialog across refreshes', async () => {
+    await go('#agents');
+    await waitForText(page, '#agents-count', 'agents');
+    await page.focus('#f-q');
+    await page.keyboard.type('ap');
+    await page.evaluate(() => {
+      (
+        document.querySelector('#t-agents-body [data-key="app-01"]') as HTMLElement & { marked?: boolean }
+      ).marked = true;
+    });
+    await refreshNow(page);
+    await refreshNow(page);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-q');
+    expect(await page.inputValue('#f-q')).toBe('ap');
+    expect(
+      await page.evaluate(
+        () =>
+          (document.querySelector('#t-agents-body [data-key="app-01"]') as HTMLElement & { marked?: boolean })
+            .marked,
+      ),
+    ).toBe(true);
+
+    await go('#alerts');
+    const ack = page.locator('#t-alerts-body button:visible', { hasText: 'Acknowledge' }).first();
+    await ack.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#dlg-ack').waitFor();
+    // The operator's name is remembered from the last acknowledgement, so the note has the focus.
+    expect(await page.inputValue('#ack-by')).toBe('alice');
+    await page.keyboard.type('looking');
+    await refreshNow(page);
+    expect(await page.locator('#dlg-ack').isVisible()).toBe(true);
+    expect(await page.inputValue('#ack-note')).toBe('looking');
+    await page.keyboard.press('Escape');
+    await page.locator('#dlg-ack').waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-act'))).toBe('ack');
+  });
+
+  it('works from the keyboard: a skip link, then the views in order, with a visible focus ring', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${w.url}/#overview`);
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'overview');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    const order: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => document.activeElement?.textContent?.replace(/\d+$/, '') ?? ''));
+    }
+    expect(order).toEqual(['heartbeat-watcher', 'Overview', 'Agents', 'Pending', 'Alerts']);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.getElementById('v-alerts')!.hidden);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('h-alerts');
+  });
+
+  it('reads on a phone without sideways scrolling; screenshots of each view at both widths', async () => {
+    await register('lab-09', 'test');
+    for (const [name, hash] of [
+      ['overview', '#overview'],
+      ['agents', '#agents'],
+      ['alerts', '#alerts?status=all'],
+    ] as const) {
+      for (const [size, viewport] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ] as const) {
+        await page.setViewportSize(viewport);
+        await go(hash);
+        // Nothing sticks out: not the page, not a table inside its scroll box.
+        const wider = await page.evaluate((max) => {
+          const boxes = [document.scrollingElement!, ...Array.from(document.querySelectorAll('.wrap'))];
+          return boxes
+            .filter((b) => b.scrollWidth > Math.min(max, b.clientWidth || max) + 1)
+            .map((b) => b.id || b.className || b.tagName);
+        }, viewport.width);
+        expect({ view: name, size, wider }).toEqual({ view: name, size, wider: [] });
+        await screenshot(page, `${name}-${size}`);
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+  });
+});
