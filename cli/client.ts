@@ -1,6 +1,5 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { SignatureV4 } from '@smithy/signature-v4';
+// The signing packages load only when a request is signed: commands that never sign (the agent,
+// local mode) stay light.
 
 /** An error answer of the watcher's API (or of API Gateway in front of it), with what it said. */
 export class ApiError extends Error {
@@ -106,6 +105,10 @@ export class SigV4Signer implements RequestSigner {
         { cause: error },
       );
     }
+    const [{ SignatureV4 }, { Sha256 }] = await Promise.all([
+      import('@smithy/signature-v4'),
+      import('@aws-crypto/sha256-js'),
+    ]);
     const signer = new SignatureV4({
       service: this.props.service ?? SIGNING_SERVICE,
       region: this.props.region,
@@ -414,7 +417,14 @@ export function credentialChain(env: NodeJS.ProcessEnv): CredentialsProvider {
     };
     return async () => credentials;
   }
-  return fromNodeProviderChain(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {});
+  let chain: CredentialsProvider | undefined;
+  return async () => {
+    if (!chain) {
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+      chain = fromNodeProviderChain(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {});
+    }
+    return chain();
+  };
 }
 
 export interface ClientSetup {

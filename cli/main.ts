@@ -1,5 +1,6 @@
 import { WATCHER_VERSION } from '../lambda/version';
 import { type Command, type Io, runCommand } from './command';
+import { agentSideCommands } from './commands/agent';
 import { agentCommands } from './commands/agents';
 import { alertCommands } from './commands/alerts';
 import { configCommands, localCommand } from './commands/local';
@@ -10,6 +11,7 @@ export const COMMANDS: readonly Command[] = [
   localCommand,
   statusCommand,
   ...agentCommands,
+  ...agentSideCommands,
   ...alertCommands,
   enrollKeyCommand,
   consoleCommand,

@@ -48,6 +48,8 @@ export interface BatchItemResult {
   readonly agentId: string | null;
   readonly status: BatchItemStatus;
   readonly state?: AgentState;
+  /** The interval this agent should keep, for a relay to pass on. */
+  readonly heartbeatIntervalSeconds?: number;
   readonly error?: { code: string; message: string; field?: string };
 }
 
@@ -113,6 +115,7 @@ export class WatcherService {
         agentId: item.agentId,
         status: answer.status === 200 ? 'ok' : 'pending',
         state: answer.body.state,
+        heartbeatIntervalSeconds: answer.body.heartbeatIntervalSeconds,
       };
     } catch (error) {
       if (error instanceof UnauthorizedError) return { agentId: item.agentId, status: 'unauthorized' };

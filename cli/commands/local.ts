@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
-import { toJsonSchema } from '@valibot/to-json-schema';
 import { configSchema } from '../../lambda/domain/config';
 import { type Command, UsageError } from '../command';
 import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
-import { LocalWatcherError, startLocalWatcher } from '../local-watcher';
 
 export const localCommand: Command = {
   path: ['local'],
@@ -36,6 +34,8 @@ export const localCommand: Command = {
       throw error;
     }
     const dataDir = resolve(String(ctx.values['data-dir']));
+    // Loaded here, not at the top: the agent and the admin commands never need the whole watcher.
+    const { LocalWatcherError, startLocalWatcher } = await import('../local-watcher');
     let watcher: Awaited<ReturnType<typeof startLocalWatcher>>;
     try {
       watcher = await startLocalWatcher({
@@ -112,14 +112,15 @@ export const configCommands: Command[] = [
       'Print the JSON Schema of the config file (for editors; committed as heartbeat-watcher.schema.json).',
     example: 'hbw config schema > heartbeat-watcher.schema.json',
     async run(ctx) {
-      ctx.out(JSON.stringify(configJsonSchema(), null, 2));
+      ctx.out(JSON.stringify(await configJsonSchema(), null, 2));
       return 0;
     },
   },
 ];
 
 /** The JSON Schema of the config, generated from the same definition that validates it. */
-export function configJsonSchema() {
+export async function configJsonSchema() {
+  const { toJsonSchema } = await import('@valibot/to-json-schema');
   return {
     ...toJsonSchema(configSchema, { errorMode: 'ignore' }),
     title: 'heartbeat-watcher config',

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { WatcherClient } from '../client';
 import { type Command, UsageError } from '../command';
-import { ConsoleProxyError, DEFAULT_CONSOLE_PORT, type Forward, startConsoleProxy } from './proxy';
+import type { Forward, startConsoleProxy } from './proxy';
+
+/** Where `hbw console` listens unless told otherwise. */
+export const DEFAULT_CONSOLE_PORT = 8789;
 
 export interface ConsoleCommandDeps {
   /**
@@ -85,9 +88,11 @@ export function makeConsoleCommand(deps: ConsoleCommandDeps = DEFAULT_CONSOLE_DE
       const client = ctx.client();
       const endpoint = client.endpoint;
       const forward = deps.forwardVia(client);
+      // The proxy (Hono, the node server) loads only for this command.
+      const { ConsoleProxyError, startConsoleProxy: start } = await import('./proxy');
       let proxy: Awaited<ReturnType<typeof startConsoleProxy>>;
       try {
-        proxy = await startConsoleProxy({ forward, port });
+        proxy = await start({ forward, port });
       } catch (e) {
         if (e instanceof ConsoleProxyError) {
           ctx.err(`hbw: ${e.message}`);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import { DEFAULT_CONSOLE_PORT } from './command';
 import { addConsoleRoutes } from './routes';
 
 /** What the watcher answered to one forwarded call. */
@@ -126,8 +127,6 @@ export interface ConsoleProxy {
   readonly url: string;
   close(): Promise<void>;
 }
-
-export const DEFAULT_CONSOLE_PORT = 8789;
 
 /** Serves the console on 127.0.0.1 (never beyond: it acts with the operator's credentials). */
 export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<ConsoleProxy> {

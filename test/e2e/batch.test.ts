@@ -27,6 +27,7 @@ describe('POST /v1/heartbeats, a relay batch', () => {
     expect(res.status).toBe(200);
     expect(res.body.results.map((r: { agentId: string }) => r.agentId)).toEqual([...tokens.keys()]);
     expect(res.body.results.every((r: { status: string }) => r.status === 'ok')).toBe(true);
+    expect(res.body.results[0]).toMatchObject({ state: 'healthy', heartbeatIntervalSeconds: 30 });
     const stored = await w.storedAgents();
     expect(stored.every((a) => a.lastHeartbeatAt === w.clock.now())).toBe(true);
   });

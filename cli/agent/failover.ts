@@ -1,0 +1,403 @@
+import { EventThrottle, type LogEvent } from './events';
+import type { HeartbeatSender, SendResult } from './heartbeat-sender';
+
+/**
+ * The reference agent's heartbeat and failover logic, with no clock, timer or network of its own:
+ * each `beat(now)` sends what is due through the sender, logs what changed, and answers how long to
+ * wait before the next beat. Modelled on the seeds' agent failover (002_...): after
+ * `failuresBeforeFailover` failed heartbeats the agent moves to the next endpoint; on a failover it
+ * tries the primary every `failbackMs` and returns as soon as it answers; with no endpoint left it
+ * says so (21016) and keeps trying them all until one answers.
+ */
+
+export interface HeartbeatAgentOptions {
+  readonly agentId: string;
+  /** The primary first, then the failovers in the order to try them. */
+  readonly endpoints: readonly string[];
+  readonly failuresBeforeFailover: number;
+  readonly failbackMs: number;
+  /** A random id of this start of the agent. */
+  readonly bootId: string;
+  readonly version: string;
+  readonly cluster?: string;
+  /** The interval until the watcher tells one (it does in every answer). */
+  readonly intervalSeconds: number;
+  /** Where the token comes from, for the 401 message: `the token file /etc/hbw/token`. */
+  readonly tokenSource: string;
+  readonly send: HeartbeatSender;
+  readonly log: (event: LogEvent, now: number) => void;
+  /** A number in [0, 1) for the jitter. @default Math.random */
+  readonly random?: () => number;
+  /** The spread of the interval, as a fraction: 0.1 waits 90% to 110% of it. @default 0.1 */
+  readonly jitter?: number;
+  /** A problem that lasts is logged again at most this often. @default 10 minutes */
+  readonly repeatMs?: number;
+}
+
+export interface AgentStatus {
+  /** The endpoint heartbeats go to now. */
+  readonly endpoint: string;
+  /** Failed heartbeats in a row on it. */
+  readonly failures: number;
+  /** No endpoint left: every beat tries them all, primary first. */
+  readonly exhausted: boolean;
+  readonly intervalSeconds: number;
+  /** The seq of the last heartbeat sent. */
+  readonly seq: number;
+}
+
+type Failed = Extract<SendResult, { kind: 'failed' }>;
+type Refused = Extract<SendResult, { kind: 'refused' }>;
+
+function hostPort(endpoint: string): { host: string; port: string } {
+  const url = new URL(endpoint);
+  return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export class HeartbeatAgent {
+  private active = 0;
+  private failures = 0;
+  private exhausted = false;
+  private lastFailbackAt = 0;
+  private seq = 0;
+  private interval: number;
+  private intervalKnown = false;
+  /** `endpoint index:ok|pending` of the last accepted heartbeat; undefined after any problem. */
+  private acceptedAs: string | undefined;
+  private readonly throttle: EventThrottle;
+  private readonly random: () => number;
+  private readonly jitter: number;
+
+  constructor(private readonly options: HeartbeatAgentOptions) {
+    if (options.endpoints.length === 0) throw new Error('HeartbeatAgent needs at least one endpoint');
+    this.interval = options.intervalSeconds;
+    this.throttle = new EventThrottle(options.repeatMs);
+    this.random = options.random ?? Math.random;
+    this.jitter = options.jitter ?? 0.1;
+  }
+
+  get status(): AgentStatus {
+    return {
+      endpoint: this.endpoint(this.active),
+      failures: this.failures,
+      exhausted: this.exhausted,
+      intervalSeconds: this.interval,
+      seq: this.seq,
+    };
+  }
+
+  /** The line that says the agent started. */
+  startedEvent(): LogEvent {
+    const [primary, ...failovers] = this.options.endpoints;
+    return {
+      code: 'HBW2000',
+      level: 'info',
+      msg:
+        `agent ${this.options.agentId} started (version ${this.options.version}, boot ${this.options.bootId}): ` +
+        `heartbeats go to ${primary}` +
+        (failovers.length > 0
+          ? `, failing over to ${failovers.join(', ')} after ${plural(this.options.failuresBeforeFailover, 'failed heartbeat')}`
+          : ' (no failover endpoint)'),
+      fields: this.fields({ endpoint: primary, failovers: failovers.join(',') || undefined }),
+    };
+  }
+
+  /** Sends the heartbeat(s) due at `now`; answers the milliseconds to wait before the next beat. */
+  async beat(now: number, signal?: AbortSignal): Promise<number> {
+    if (this.exhausted) {
+      await this.tryEveryEndpoint(now, signal);
+      return signal?.aborted ? 0 : this.nextDelay();
+    }
+    if (this.active !== 0 && now - this.lastFailbackAt >= this.options.failbackMs) {
+      this.lastFailbackAt = now;
+      const result = await this.send(0, now, signal);
+      if (result === undefined) return 0;
+      if (result.kind === 'accepted') {
+        const from = this.endpoint(this.active);
+        this.emit(now, {
+          code: 'HBW2019',
+          level: 'info',
+          msg: `resumed communication with the primary ${this.endpoint(0)} (was on ${from})`,
+          fields: this.fields({ endpoint: this.endpoint(0), from }),
+        });
+        this.active = 0;
+        this.failures = 0;
+        this.onAccepted(0, result, now, true);
+        return this.nextDelay();
+      }
+      this.noteFailbackMiss(result, now);
+    }
+    let current = this.active;
+    for (;;) {
+      const result = await this.send(current, now, signal);
+      if (result === undefined) return 0;
+      if (result.kind === 'accepted') {
+        this.failures = 0;
+        this.onAccepted(current, result, now, false);
+        return this.nextDelay();
+      }
+      if (result.kind === 'refused') {
+        this.failures = 0;
+        this.onRefused(current, result, now);
+        return this.nextDelay();
+      }
+      this.failures += 1;
+      this.onFailure(current, result, now);
+      if (this.failures < this.options.failuresBeforeFailover) return this.nextDelay();
+      const next = current + 1;
+      if (next < this.options.endpoints.length) {
+        this.emit(now, {
+          code: 'HBW2015',
+          level: 'warn',
+          msg:
+            `failed over from ${this.endpoint(current)} to ${this.endpoint(next)} after ${plural(this.failures, 'failed heartbeat')}; ` +
+            `the primary ${this.endpoint(0)} is tried again every ${this.options.failbackMs / 1000} s`,
+          fields: this.fields({ endpoint: this.endpoint(next), from: this.endpoint(current) }),
+        });
+        this.active = next;
+        this.failures = 0;
+        this.lastFailbackAt = now;
+        current = next;
+        continue;
+      }
+      this.emit(now, this.noFailoverLeftEvent());
+      this.exhausted = true;
+      this.active = 0;
+      this.failures = 0;
+      return this.nextDelay();
+    }
+  }
+
+  /** With no endpoint left: the primary first, then each failover, until one answers. */
+  private async tryEveryEndpoint(now: number, signal?: AbortSignal): Promise<void> {
+    for (let index = 0; index < this.options.endpoints.length; index++) {
+      const result = await this.send(index, now, signal);
+      if (result === undefined) return;
+      if (result.kind === 'failed') {
+        this.onFailure(index, result, now);
+        continue;
+      }
+      this.exhausted = false;
+      this.active = index;
+      this.failures = 0;
+      this.lastFailbackAt = now;
+      if (result.kind === 'accepted') this.onAccepted(index, result, now, false);
+      else this.onRefused(index, result, now);
+      return;
+    }
+  }
+
+  /** One heartbeat to the endpoint at `index`; `undefined` when `signal` stopped it. */
+  private async send(index: number, now: number, signal?: AbortSignal): Promise<SendResult | undefined> {
+    if (signal?.aborted) return undefined;
+    this.seq += 1;
+    const endpoint = this.endpoint(index);
+    const sent = this.options.send(
+      endpoint,
+      {
+        agentId: this.options.agentId,
+        sentAt: new Date(now).toISOString(),
+        seq: this.seq,
+        bootId: this.options.bootId,
+        endpoint,
+        version: this.options.version,
+        ...(this.options.cluster === undefined ? {} : { cluster: this.options.cluster }),
+      },
+      signal,
+    );
+    try {
+      const result = await sent;
+      return signal?.aborted ? undefined : result;
+    } catch (error) {
+      if (signal?.aborted) return undefined;
+      throw error;
+    }
+  }
+
+  private onAccepted(
+    index: number,
+    result: Extract<SendResult, { kind: 'accepted' }>,
+    now: number,
+    announced: boolean,
+  ): void {
+    const endpoint = this.endpoint(index);
+    this.throttle.clear(`problem|${endpoint}|`);
+    const told = result.answer.heartbeatIntervalSeconds;
+    if (told !== undefined && Number.isInteger(told) && told >= 1 && told <= 86_400) {
+      if (this.intervalKnown && told !== this.interval) {
+        this.emit(now, {
+          code: 'HBW2002',
+          level: 'info',
+          msg: `the watcher set the heartbeat interval to ${told} s (was ${this.interval} s)`,
+          fields: this.fields({ endpoint, intervalSeconds: told }),
+        });
+      }
+      this.interval = told;
+      this.intervalKnown = true;
+    }
+    const pending = result.answer.state === 'pending';
+    const as = `${index}:${pending ? 'pending' : 'ok'}`;
+    if (pending) {
+      const reminder = this.throttle.admit('pending', now).log;
+      if (this.acceptedAs !== as || reminder) {
+        const id = this.options.agentId;
+        this.emit(now, {
+          code: 'HBW2070',
+          level: 'warn',
+          msg:
+            `connected to ${endpoint}, but agent ${id} is not approved yet (pending): its heartbeats are recorded ` +
+            `and it is not monitored until an operator runs: hbw agents approve ${id}`,
+          fields: this.fields({ endpoint, state: 'pending' }),
+        });
+      }
+    } else {
+      this.throttle.clear('pending');
+      if (this.acceptedAs !== as && !announced) {
+        this.emit(now, {
+          code: 'HBW2001',
+          level: 'info',
+          msg: `connected to ${endpoint}: heartbeats accepted (state ${result.answer.state}), one every ${this.interval} s`,
+          fields: this.fields({ endpoint, state: result.answer.state, intervalSeconds: this.interval }),
+        });
+      }
+    }
+    this.acceptedAs = as;
+  }
+
+  private onRefused(index: number, result: Refused, now: number): void {
+    this.acceptedAs = undefined;
+    const endpoint = this.endpoint(index);
+    const { log, held } = this.throttle.admit(`problem|${endpoint}|${result.status}`, now);
+    if (!log) return;
+    const id = this.options.agentId;
+    this.emit(
+      now,
+      result.status === 401
+        ? {
+            code: 'HBW2071',
+            level: 'error',
+            msg:
+              `connected to ${endpoint}, but the watcher refused the token of agent ${id} (401): an operator runs ` +
+              `"hbw agents rotate-token ${id}" and puts the new token in ${this.options.tokenSource}; the agent keeps trying`,
+            fields: this.fields({ endpoint, status: 401, held: held || undefined }),
+          }
+        : {
+            code: 'HBW2073',
+            level: 'error',
+            msg:
+              `connected to ${endpoint}, but agent ${id} was rejected by an operator (403): ` +
+              `"hbw agents approve ${id}" readmits it; the agent keeps trying`,
+            fields: this.fields({ endpoint, status: 403, held: held || undefined }),
+          },
+    );
+  }
+
+  private onFailure(index: number, result: Failed, now: number): void {
+    this.acceptedAs = undefined;
+    const endpoint = this.endpoint(index);
+    const event = this.failureEvent(index, result);
+    const { log, held } = this.throttle.admit(`problem|${endpoint}|${event.code}`, now);
+    if (!log) return;
+    this.emit(now, { ...event, fields: { ...event.fields, held: held || undefined } });
+  }
+
+  private failureEvent(index: number, result: Failed): LogEvent {
+    const endpoint = this.endpoint(index);
+    const { host, port } = hostPort(endpoint);
+    const next = index + 1 < this.options.endpoints.length ? this.endpoint(index + 1) : undefined;
+    const count =
+      !this.exhausted && next !== undefined
+        ? ` (failure ${this.failures} of ${this.options.failuresBeforeFailover} before failing over to ${next})`
+        : '';
+    const fields = this.fields({
+      endpoint,
+      reason: result.reason,
+      error: result.code,
+      status: result.status,
+      failures: this.exhausted ? undefined : this.failures,
+    });
+    switch (result.reason) {
+      case 'dns':
+        return {
+          code: 'HBW2005',
+          level: 'error',
+          msg: `could not resolve the name ${host} of ${endpoint} (${result.code})${count}: check the name in the endpoint URL and that DNS works on this host`,
+          fields,
+        };
+      case 'connect':
+        return {
+          code: 'HBW2006',
+          level: 'error',
+          msg: `could not connect to ${host}:${port} (${result.code})${count}: check that the watcher is running there and that no firewall blocks TCP port ${port} between this host and it`,
+          fields,
+        };
+      case 'timeout':
+        return {
+          code: 'HBW2006',
+          level: 'error',
+          msg: `${endpoint} did not answer (${result.detail})${count}: check the network path to ${host}:${port} and that the watcher is not overloaded`,
+          fields,
+        };
+      case 'tls':
+        return {
+          code: 'HBW2072',
+          level: 'error',
+          msg: `the certificate of ${host} was not accepted (${result.code})${count}: renew or reissue it for ${host}, or trust its CA with --ca-file (hbw agent doctor shows why)`,
+          fields,
+        };
+      case 'http':
+        return {
+          code: 'HBW2074',
+          level: 'error',
+          msg: `connected to ${endpoint}, but it ${result.detail}${count}: check the endpoint URL and the watcher's logs`,
+          fields,
+        };
+    }
+  }
+
+  private noteFailbackMiss(result: Exclude<SendResult, { kind: 'accepted' }>, now: number): void {
+    const primary = this.endpoint(0);
+    const reason =
+      result.kind === 'refused' ? `it answers ${result.status}` : `${result.code}: ${result.detail}`;
+    const { log, held } = this.throttle.admit(`problem|${primary}|HBW2017`, now);
+    if (!log) return;
+    this.emit(now, {
+      code: 'HBW2017',
+      level: 'info',
+      msg: `the primary ${primary} still does not take heartbeats (${reason}); staying on ${this.endpoint(this.active)}, next try in ${this.options.failbackMs / 1000} s`,
+      fields: this.fields({ endpoint: this.endpoint(this.active), primary, held: held || undefined }),
+    });
+  }
+
+  private noFailoverLeftEvent(): LogEvent {
+    const all = this.options.endpoints;
+    return {
+      code: 'HBW2016',
+      level: 'error',
+      msg:
+        all.length === 1
+          ? `could not set up communication with ${all[0]} and there is no failover endpoint; communication will resume when it answers`
+          : `could not set up communication with ${all.join(', ')} and there is no failover endpoint left; communication will resume when one of them answers`,
+      fields: this.fields({ endpoint: all.join(',') }),
+    };
+  }
+
+  private nextDelay(): number {
+    const spread = 1 + this.jitter * (2 * this.random() - 1);
+    return Math.max(1, Math.round(this.interval * 1000 * spread));
+  }
+
+  private endpoint(index: number): string {
+    return this.options.endpoints[index]!;
+  }
+
+  private fields(extra: Record<string, string | number | boolean | undefined>) {
+    return { agentId: this.options.agentId, ...extra };
+  }
+
+  private emit(now: number, event: LogEvent): void {
+    this.options.log(event, now);
+  }
+}

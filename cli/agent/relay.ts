@@ -1,0 +1,605 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { ValidationError } from '../../lambda/domain/errors';
+import { heartbeatSchema } from '../../lambda/domain/requests';
+import { hashSecret } from '../../lambda/domain/secrets';
+import { parseOrThrow } from '../../lambda/domain/validation';
+import { EventThrottle, type LogEvent } from './events';
+import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './http-post';
+
+/**
+ * `hbw agent relay`: takes heartbeats from agents behind it in the very format of
+ * `POST /v1/heartbeat`, answers each agent at once, and forwards them to the watcher's
+ * `POST /v1/heartbeats` in batches of up to 100, each item with its agent's own token, so every
+ * agent stays individually authenticated and the watcher still writes once per heartbeat.
+ */
+
+/** What the watcher takes in one heartbeat body (lambda/http/app.ts MAX_BODY_BYTES). */
+export const RELAY_MAX_BODY_BYTES = 8 * 1024;
+/** What the watcher takes in one batch body (lambda/http/app.ts MAX_BATCH_BODY_BYTES), less room for the wrapper. */
+export const RELAY_MAX_BATCH_BYTES = 256 * 1024 - 1024;
+/** The watcher's limit of heartbeats per batch (lambda/domain/requests.ts MAX_BATCH). */
+export const RELAY_MAX_BATCH = 100;
+
+export interface RelayOptions {
+  /** Address to listen on. @default 127.0.0.1 */
+  readonly host?: string;
+  /** @default 8788; 0 picks a free port */
+  readonly port?: number;
+  /** The watcher's base URL. */
+  readonly endpoint: string;
+  /** Heartbeats per request to the watcher, at most 100. @default 100 */
+  readonly batchSize?: number;
+  /** The longest a heartbeat waits for a full batch. @default 1000 */
+  readonly flushMs?: number;
+  /** Heartbeats kept while the watcher cannot be reached; beyond, the oldest are dropped. @default 10000 */
+  readonly queueLimit?: number;
+  /** Batches in flight at once. @default 2 */
+  readonly concurrency?: number;
+  /** Told to agents until the watcher's answers carry one. @default 30 */
+  readonly intervalSeconds?: number;
+  /** @default 10000 */
+  readonly timeoutMs?: number;
+  /** PEM certificates to trust besides the system's. */
+  readonly ca?: string;
+  readonly log: (event: LogEvent, now: number) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface RelayStats {
+  /** Heartbeats taken from agents. */
+  readonly received: number;
+  /** Requests sent to the watcher (each attempt of a batch). */
+  readonly requests: number;
+  /** Items the watcher took (ok or pending). */
+  readonly accepted: number;
+  /** Items the watcher refused (unauthorized, rejected, invalid): not retried. */
+  readonly refused: number;
+  /** Heartbeats dropped because the queue was full. */
+  readonly dropped: number;
+  /** Heartbeats waiting now. */
+  readonly queued: number;
+}
+
+export interface Relay {
+  readonly url: string;
+  readonly stats: RelayStats;
+  /** Stops taking heartbeats, forwards what is queued (for up to `flushMs`), and closes. */
+  close(options?: { flushMs?: number }): Promise<void>;
+}
+
+interface BatchItem {
+  readonly agentId: string;
+  readonly token: string;
+  readonly [field: string]: unknown;
+}
+
+interface Queued {
+  readonly item: BatchItem;
+  readonly bytes: number;
+  readonly at: number;
+}
+
+type ItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
+
+interface Known {
+  readonly tokenHash: string;
+  readonly status: ItemStatus;
+  readonly state?: string;
+  readonly intervalSeconds?: number;
+}
+
+const FORWARDED_FIELDS = ['agentId', 'sentAt', 'seq', 'bootId', 'cluster', 'endpoint', 'version'] as const;
+const MAX_KNOWN_AGENTS = 100_000;
+const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json$/;
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > RELAY_MAX_BODY_BYTES) {
+      req.resume();
+      reject(new BodyError(413, 'body_too_large', `the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= RELAY_MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > RELAY_MAX_BODY_BYTES) {
+        reject(new BodyError(413, 'body_too_large', `the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`));
+      } else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function parseHeartbeat(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && type !== FORM_TYPE && !JSON_TYPES.test(type)) {
+    req.resume();
+    throw new BodyError(
+      415,
+      'unsupported_media_type',
+      `Content-Type ${type} is not supported; send application/json`,
+    );
+  }
+  const text = await readBody(req);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BodyError(400, 'invalid_json', 'the body is not valid JSON');
+  }
+  try {
+    parseOrThrow(heartbeatSchema, parsed);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new BodyError(400, error.code, error.message, error.field);
+    throw error;
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function bearer(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
+/** Starts a relay; answers once it listens. */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const now = options.now ?? Date.now;
+  const batchSize = Math.min(options.batchSize ?? RELAY_MAX_BATCH, RELAY_MAX_BATCH);
+  const flushMs = options.flushMs ?? 1000;
+  const queueLimit = options.queueLimit ?? 10_000;
+  const concurrency = options.concurrency ?? 2;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const target = endpointUrl(options.endpoint, 'v1/heartbeats');
+  const secure = target.startsWith('https:');
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: concurrency })
+    : new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const log = options.log;
+  const throttle = new EventThrottle();
+
+  const queue: Queued[] = [];
+  const known = new Map<string, Known>();
+  const stats = { received: 0, requests: 0, accepted: 0, refused: 0, dropped: 0 };
+  let inFlight = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let retryAt = 0;
+  let backoffMs = 0;
+  let closing = false;
+  /** Closed: nothing more is sent. */
+  let stopped = false;
+  let forwarding: 'unknown' | 'ok' | 'failing' = 'unknown';
+  let lastDropLog = Number.NEGATIVE_INFINITY;
+  let watcherInterval: number | undefined;
+  const idle: (() => void)[] = [];
+
+  const trim = () => {
+    let dropped = 0;
+    while (queue.length > queueLimit) {
+      queue.shift();
+      dropped += 1;
+    }
+    if (dropped === 0) return;
+    stats.dropped += dropped;
+    const at = now();
+    if (at - lastDropLog >= 10_000) {
+      lastDropLog = at;
+      log(
+        {
+          code: 'HBW3020',
+          level: 'error',
+          msg: `the queue is full (${queueLimit} heartbeats) while the watcher cannot take them: dropped the oldest (${stats.dropped} dropped so far)`,
+          fields: { dropped: stats.dropped, queueLimit },
+        },
+        at,
+      );
+    }
+  };
+
+  const schedule = (ms: number) => {
+    if (timer) return;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        pump();
+      },
+      Math.max(0, ms),
+    );
+  };
+
+  const take = (): Queued[] => {
+    const batch: Queued[] = [];
+    let bytes = 20;
+    while (batch.length < batchSize && queue.length > 0) {
+      const next = queue[0]!;
+      if (batch.length > 0 && bytes + next.bytes > RELAY_MAX_BATCH_BYTES) break;
+      batch.push(queue.shift()!);
+      bytes += next.bytes;
+    }
+    return batch;
+  };
+
+  function pump(): void {
+    while (!stopped && inFlight < concurrency && queue.length > 0) {
+      const at = now();
+      if (at < retryAt) {
+        schedule(retryAt - at);
+        return;
+      }
+      const due = closing || queue.length >= batchSize || at - queue[0]!.at >= flushMs;
+      if (!due) {
+        schedule(queue[0]!.at + flushMs - at);
+        return;
+      }
+      const batch = take();
+      inFlight += 1;
+      void forward(batch).finally(() => {
+        inFlight -= 1;
+        pump();
+        if (inFlight === 0 && queue.length === 0) for (const done of idle.splice(0)) done();
+      });
+    }
+  }
+
+  const requeue = (batch: readonly Queued[]) => {
+    queue.unshift(...batch);
+    trim();
+  };
+
+  const failed = (batch: readonly Queued[], event: LogEvent, retry: boolean) => {
+    const at = now();
+    forwarding = 'failing';
+    if (retry) {
+      backoffMs = Math.min(30_000, backoffMs === 0 ? 1000 : backoffMs * 2);
+      retryAt = at + backoffMs;
+      requeue(batch);
+    }
+    const { log: due, held } = throttle.admit(`forward|${event.code}`, at);
+    if (due) log({ ...event, fields: { ...event.fields, held: held || undefined } }, at);
+  };
+
+  async function post(batch: readonly Queued[]) {
+    const body = { heartbeats: batch.map((q) => q.item) };
+    for (let attempt = 1; ; attempt++) {
+      stats.requests += 1;
+      try {
+        return await postJson(target, body, { timeoutMs, agent, ca: options.ca });
+      } catch (error) {
+        const failure = classifyNetworkError(error);
+        // A kept-alive connection the watcher closed as it was reused: one more try on a fresh one.
+        if (attempt === 1 && (failure.code === 'ECONNRESET' || failure.code === 'EPIPE')) continue;
+        throw failure;
+      }
+    }
+  }
+
+  async function forward(batch: readonly Queued[]): Promise<void> {
+    const count = batch.length;
+    let answer: Awaited<ReturnType<typeof post>>;
+    try {
+      answer = await post(batch);
+    } catch (error) {
+      const failure = error instanceof NetworkError ? error : classifyNetworkError(error);
+      const { hostname, port } = new URL(target);
+      const code = failure.reason === 'dns' ? 'HBW3005' : failure.reason === 'tls' ? 'HBW3072' : 'HBW3006';
+      const what =
+        failure.reason === 'dns'
+          ? `cannot resolve the name ${hostname} of the watcher`
+          : failure.reason === 'tls'
+            ? `the certificate of the watcher ${hostname} was not accepted`
+            : `cannot connect to the watcher at ${hostname}:${port || (secure ? 443 : 80)}`;
+      failed(
+        batch,
+        {
+          code,
+          level: 'error',
+          msg: `${what} (${failure.code}): ${count} heartbeats kept for a retry (after 1 s, doubling up to 30 s); ${queue.length + count} waiting`,
+          fields: { endpoint: options.endpoint, error: failure.code, heartbeats: count },
+        },
+        true,
+      );
+      return;
+    }
+    let parsed: { results?: unknown } | undefined;
+    try {
+      parsed = JSON.parse(answer.text);
+    } catch {
+      parsed = undefined;
+    }
+    const results = Array.isArray(parsed?.results)
+      ? (parsed.results as Record<string, unknown>[])
+      : undefined;
+    if (answer.status !== 200 || results === undefined || results.length !== count) {
+      const retry =
+        answer.status >= 500 || answer.status === 429 || answer.status === 408 || answer.status === 200;
+      const message = (parsed as { error?: { message?: string } } | undefined)?.error?.message;
+      failed(
+        batch,
+        {
+          code: 'HBW3074',
+          level: 'error',
+          msg: `the watcher answered ${answer.status}${message ? ` (${message})` : ''} to a batch of ${count}: ${retry ? 'kept and retried' : 'dropped (a retry cannot help)'}`,
+          fields: { endpoint: options.endpoint, status: answer.status, heartbeats: count },
+        },
+        retry,
+      );
+      if (!retry) stats.refused += count;
+      return;
+    }
+    const at = now();
+    backoffMs = 0;
+    retryAt = 0;
+    throttle.clear('forward|');
+    if (forwarding !== 'ok') {
+      forwarding = 'ok';
+      log(
+        {
+          code: 'HBW3001',
+          level: 'info',
+          msg: `forwarding to ${options.endpoint}: the watcher took a batch of ${count} heartbeats in one request`,
+          fields: { endpoint: options.endpoint, heartbeats: count },
+        },
+        at,
+      );
+    }
+    const again: Queued[] = [];
+    results.forEach((result, index) => {
+      const queued = batch[index]!;
+      const status = String(result.status) as ItemStatus;
+      if (status === 'unavailable') {
+        again.push(queued);
+        return;
+      }
+      if (status === 'ok' || status === 'pending') stats.accepted += 1;
+      else stats.refused += 1;
+      note(queued.item, status, result, at);
+    });
+    if (again.length > 0) requeue(again);
+  }
+
+  /** Remembers what the watcher said of an agent, and logs a change to a problem, without the token. */
+  function note(item: BatchItem, status: ItemStatus, result: Record<string, unknown>, at: number) {
+    const agentId = item.agentId;
+    const tokenHash = hashSecret(item.token);
+    const before = known.get(agentId);
+    const interval =
+      typeof result.heartbeatIntervalSeconds === 'number' ? result.heartbeatIntervalSeconds : undefined;
+    if (interval !== undefined) watcherInterval = interval;
+    if (!before && known.size >= MAX_KNOWN_AGENTS) known.delete(known.keys().next().value as string);
+    known.set(agentId, {
+      tokenHash,
+      status,
+      state: typeof result.state === 'string' ? result.state : undefined,
+      intervalSeconds: interval,
+    });
+    if (before?.status === status && before.tokenHash === tokenHash) return;
+    const error = result.error as { message?: string; field?: string } | undefined;
+    const event: LogEvent | undefined =
+      status === 'pending'
+        ? {
+            code: 'HBW3070',
+            level: 'warn',
+            msg: `agent ${agentId} is not approved yet (pending): an operator must run: hbw agents approve ${agentId}`,
+          }
+        : status === 'unauthorized'
+          ? {
+              code: 'HBW3071',
+              level: 'error',
+              msg: `the watcher refused the token of agent ${agentId} (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token ${agentId}" and the agent gets the new token`,
+            }
+          : status === 'rejected'
+            ? {
+                code: 'HBW3073',
+                level: 'error',
+                msg: `agent ${agentId} was rejected by an operator: "hbw agents approve ${agentId}" readmits it`,
+              }
+            : status === 'invalid'
+              ? {
+                  code: 'HBW3075',
+                  level: 'error',
+                  msg: `the watcher found the heartbeat of agent ${agentId} invalid${error?.message ? ` (${error.message})` : ''}: dropped`,
+                }
+              : undefined;
+    if (event) log({ ...event, fields: { agentId, status, field: error?.field } }, at);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const path = new URL(req.url ?? '/', 'http://relay').pathname;
+    if (path !== '/v1/heartbeat') {
+      req.resume();
+      send(res, 404, {
+        error: {
+          code: 'not_found',
+          message: `no route ${req.method} ${path}: a relay takes POST /v1/heartbeat`,
+        },
+      });
+      return;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      send(
+        res,
+        405,
+        { error: { code: 'method_not_allowed', message: `${req.method} is not allowed here; use POST` } },
+        { allow: 'POST' },
+      );
+      return;
+    }
+    if (closing) {
+      req.resume();
+      send(
+        res,
+        503,
+        { error: { code: 'unavailable', message: 'the relay is stopping' } },
+        { 'retry-after': '5' },
+      );
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = await parseHeartbeat(req);
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      send(res, error.status, {
+        error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
+      });
+      return;
+    }
+    const token = bearer(req);
+    if (token === undefined) {
+      send(
+        res,
+        401,
+        {
+          error: {
+            code: 'unauthorized',
+            message: 'a bearer token is required (Authorization: Bearer <token>)',
+          },
+        },
+        { 'www-authenticate': 'Bearer' },
+      );
+      return;
+    }
+    const item: Record<string, unknown> = { token };
+    for (const field of FORWARDED_FIELDS) if (body[field] !== undefined) item[field] = body[field];
+    const at = now();
+    const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
+    queue.push({ item: item as BatchItem, bytes, at });
+    stats.received += 1;
+    trim();
+    pump();
+
+    const agentId = String(body.agentId);
+    const last = known.get(agentId);
+    const same = last !== undefined && last.tokenHash === hashSecret(token);
+    const answer = {
+      agentId,
+      heartbeatIntervalSeconds:
+        (same ? last.intervalSeconds : undefined) ?? watcherInterval ?? options.intervalSeconds ?? 30,
+      serverTime: new Date(at).toISOString(),
+    };
+    if (same && last.status === 'unauthorized') {
+      send(
+        res,
+        401,
+        {
+          error: {
+            code: 'unauthorized',
+            message: 'the watcher refused this token for this agentId (relayed)',
+          },
+        },
+        { 'www-authenticate': 'Bearer' },
+      );
+    } else if (same && last.status === 'rejected') {
+      send(res, 403, {
+        error: { code: 'forbidden', message: `agent ${agentId} was rejected by an operator (relayed)` },
+      });
+    } else if (same && last.status === 'pending') {
+      send(res, 202, { ...answer, state: 'pending' });
+    } else if (same && last.status === 'ok' && last.state) {
+      send(res, 200, { ...answer, state: last.state });
+    } else {
+      send(res, 202, { ...answer, state: 'relayed' });
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'relay error' } });
+      log(
+        {
+          code: 'HBW3074',
+          level: 'error',
+          msg: `relay error: ${(error as Error)?.message ?? String(error)}`,
+        },
+        now(),
+      );
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8788, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log(
+    {
+      code: 'HBW3000',
+      level: 'info',
+      msg: `relay listening on ${url}: heartbeats are forwarded to ${options.endpoint} in batches of up to ${batchSize}, at least every ${flushMs / 1000} s`,
+      fields: { listen: url, endpoint: options.endpoint, batchSize, flushMs },
+    },
+    now(),
+  );
+
+  return {
+    url,
+    get stats(): RelayStats {
+      return { ...stats, queued: queue.length };
+    },
+    async close(closeOptions = {}) {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      pump();
+      if (queue.length > 0 || inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const limit = setTimeout(resolve, closeOptions.flushMs ?? 5000);
+          idle.push(() => {
+            clearTimeout(limit);
+            resolve();
+          });
+        });
+      }
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      server.closeAllConnections();
+      await closed;
+      agent.destroy();
+      log(
+        {
+          code: 'HBW3090',
+          level: 'info',
+          msg: `relay stopped: ${stats.received} heartbeats taken, ${stats.accepted} accepted by the watcher, ${queue.length} left unsent`,
+          fields: { ...stats, queued: queue.length },
+        },
+        now(),
+      );
+    },
+  };
+}

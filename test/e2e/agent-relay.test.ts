@@ -1,0 +1,300 @@
+import { rmSync } from 'node:fs';
+import type { LogEvent } from '../../cli/agent/events';
+import { type Relay, startRelay } from '../../cli/agent/relay';
+import { runAgent } from '../../cli/agent/run-agent';
+import { startLocalWatcher } from '../../cli/local-watcher';
+import { parseConfig } from '../../lambda/domain/config';
+import { buildCli, freePort, removeBuiltCli, spawnHbw, tempDir, waitFor } from '../support/agent-helpers';
+import { bearer, startTestWatcher, TEST_CONFIG, type TestWatcher } from '../support/watcher';
+
+type Answer = { status: number; body: Record<string, unknown> };
+
+async function post(url: string, body: unknown, token?: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(`${url}/v1/heartbeat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...init,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Log lines of a relay, as events, with the text each would print. */
+function recorder() {
+  const events: LogEvent[] = [];
+  return {
+    events,
+    log: (event: LogEvent) => events.push(event),
+    codes: () => events.map((e) => e.code),
+    text: () => JSON.stringify(events),
+  };
+}
+
+describe('hbw agent relay: many agents, few requests', () => {
+  let w: TestWatcher;
+  let relay: Relay | undefined;
+  const tokens = new Map<string, string>();
+  beforeAll(async () => {
+    w = await startTestWatcher();
+    for (let i = 0; i < 300; i++) {
+      const agentId = `edge-${String(i).padStart(3, '0')}`;
+      tokens.set(agentId, (await w.service.addAgent({ agentId, group: 'production' })).token!);
+    }
+  });
+  afterEach(async () => {
+    await relay?.close({ flushMs: 1000 });
+    relay = undefined;
+    jest.restoreAllMocks();
+  });
+  afterAll(() => w.close());
+
+  it('forwards 300 agents in at most 4 batch requests, each agent with its own token, and answers each at once', async () => {
+    const batches = jest.spyOn(w.service, 'heartbeats');
+    const singles = jest.spyOn(w.service, 'heartbeat');
+    const log = recorder();
+    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log });
+    const sentAt = new Date(w.clock.now()).toISOString();
+
+    const answers = await Promise.all(
+      [...tokens].map(([agentId, token], i) =>
+        post(
+          relay!.url,
+          { agentId, sentAt, seq: 7, bootId: `boot-${i}`, endpoint: relay!.url, version: '1.0.0' },
+          token,
+        ),
+      ),
+    );
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    expect(answers[0]!.body).toEqual({
+      agentId: 'edge-000',
+      state: 'relayed',
+      heartbeatIntervalSeconds: 30,
+      serverTime: expect.any(String),
+    });
+
+    await waitFor(
+      async () => (await w.storedAgents()).every((a) => a.lastHeartbeatAt !== undefined),
+      'all 300 recorded',
+    );
+    const stored = await w.storedAgents();
+    expect(stored).toHaveLength(300);
+    expect(stored.every((a) => a.seq === 7 && a.endpoint === relay!.url && a.version === '1.0.0')).toBe(true);
+    expect(stored.find((a) => a.agentId === 'edge-042')?.bootId).toBe('boot-42');
+    expect(singles).not.toHaveBeenCalled();
+    const sizes = batches.mock.calls.map(([body]) => (body as { heartbeats: unknown[] }).heartbeats.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
+    expect(sizes.length).toBeLessThanOrEqual(Math.ceil(300 / 100) + 1);
+    expect(relay.stats).toMatchObject({ received: 300, accepted: 300, refused: 0, dropped: 0, queued: 0 });
+    expect(log.codes()).toEqual(['HBW3000', 'HBW3001']);
+
+    // The next heartbeat is answered with what the watcher said of the agent last time.
+    const again = await post(relay.url, { agentId: 'edge-001' }, tokens.get('edge-001'));
+    expect(again).toMatchObject({ status: 200, body: { agentId: 'edge-001', state: 'healthy' } });
+  });
+
+  it('logs the items the watcher refuses, without tokens, and answers those agents as the watcher would', async () => {
+    const log = recorder();
+    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 20 });
+    const key = (await w.call('POST', '/v1/groups/test/enrollment-key')).body.key as string;
+    const pendingToken = (
+      await w.call('POST', '/v1/register', { agentId: 'lab-07', group: 'test' }, bearer(key))
+    ).body.token as string;
+    await w.call('POST', '/v1/agents/edge-002/reject');
+    const wrongToken = 'hbw_this-is-not-the-token-of-edge-003';
+
+    const first = await Promise.all([
+      post(relay.url, { agentId: 'edge-003' }, wrongToken),
+      post(relay.url, { agentId: 'lab-07' }, pendingToken),
+      post(relay.url, { agentId: 'edge-002' }, tokens.get('edge-002')),
+      post(relay.url, { agentId: 'nobody' }, 'hbw_nobody'),
+    ]);
+    expect(first.map((a) => a.status)).toEqual([202, 202, 202, 202]);
+    await waitFor(() => log.codes().filter((c) => /HBW307[013]/.test(c)).length === 4, 'the per-item lines');
+    const lines = log.events.filter((e) => /HBW307[013]/.test(e.code)).map((e) => [e.code, e.msg]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        [
+          'HBW3071',
+          'the watcher refused the token of agent edge-003 (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token edge-003" and the agent gets the new token',
+        ],
+        [
+          'HBW3070',
+          'agent lab-07 is not approved yet (pending): an operator must run: hbw agents approve lab-07',
+        ],
+        ['HBW3073', 'agent edge-002 was rejected by an operator: "hbw agents approve edge-002" readmits it'],
+        [
+          'HBW3071',
+          'the watcher refused the token of agent nobody (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token nobody" and the agent gets the new token',
+        ],
+      ]),
+    );
+    for (const token of [wrongToken, pendingToken, tokens.get('edge-002')!, 'hbw_nobody']) {
+      expect(log.text()).not.toContain(token);
+    }
+
+    const second = await Promise.all([
+      post(relay.url, { agentId: 'edge-003' }, wrongToken),
+      post(relay.url, { agentId: 'lab-07' }, pendingToken),
+      post(relay.url, { agentId: 'edge-002' }, tokens.get('edge-002')),
+      post(relay.url, { agentId: 'edge-003' }, tokens.get('edge-003')),
+    ]);
+    expect(second.map((a) => [a.status, a.body.state ?? (a.body.error as { code: string }).code])).toEqual([
+      [401, 'unauthorized'],
+      [202, 'pending'],
+      [403, 'forbidden'],
+      [202, 'relayed'],
+    ]);
+    // A problem is logged when it starts, not again for every heartbeat.
+    await waitFor(() => relay!.stats.queued === 0 && relay!.stats.received === 8, 'the second batch');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(log.codes().filter((c) => /HBW307[013]/.test(c))).toHaveLength(4);
+  });
+
+  it('answers bad requests as the watcher does: 400 naming the field, 401, 413, 415, 404, 405', async () => {
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {} });
+    const bad = await post(relay.url, { agentId: 'bad id' }, 'hbw_x');
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', field: 'agentId' } },
+    });
+    expect((await post(relay.url, '{not json', 'hbw_x')).status).toBe(400);
+    const noToken = await post(relay.url, { agentId: 'edge-001' });
+    expect(noToken).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect((await post(relay.url, { agentId: 'edge-001', version: 'x'.repeat(9000) }, 'hbw_x')).status).toBe(
+      413,
+    );
+    const xml = await post(relay.url, '<x/>', 'hbw_x', { headers: { 'content-type': 'application/xml' } });
+    expect(xml.status).toBe(415);
+    expect((await fetch(`${relay.url}/v1/status`)).status).toBe(404);
+    const get = await fetch(`${relay.url}/v1/heartbeat`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(relay.stats.received).toBe(0);
+  });
+
+  it('lets the reference agent beat through it', async () => {
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
+    const lines: string[] = [];
+    const controller = new AbortController();
+    const running = runAgent(
+      {
+        agentId: 'edge-100',
+        endpoints: [relay.url],
+        failuresBeforeFailover: 3,
+        failbackSeconds: 60,
+        intervalSeconds: 30,
+        timeoutSeconds: 5,
+        logFormat: 'text',
+        token: { from: 'env' },
+      },
+      {
+        env: { HBW_AGENT_TOKEN: tokens.get('edge-100') },
+        write: (l) => lines.push(l),
+        signal: controller.signal,
+      },
+    );
+    await waitFor(
+      async () => (await w.storedAgents()).find((a) => a.agentId === 'edge-100')?.endpoint === relay!.url,
+      'the heartbeat through the relay',
+    );
+    controller.abort('SIGTERM');
+    expect(await running).toBe(0);
+    expect(lines[1]).toContain(
+      `HBW2001 connected to ${relay.url}: heartbeats accepted (state relayed), one every 30 s`,
+    );
+  });
+});
+
+describe('hbw agent relay when the watcher is away', () => {
+  const config = parseConfig(TEST_CONFIG);
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('keeps a bounded queue, drops the oldest with a log line, and retries until the watcher answers', async () => {
+    const dataDir = tempDir('hbw-relay-watcher-');
+    dirs.push(dataDir);
+    // Agents known to a watcher that is then stopped; it comes back on the port the relay points at.
+    const before = await startLocalWatcher({ config, port: 0, dataDir, scanning: false, print: () => {} });
+    const tokens: string[] = [];
+    for (let i = 0; i < 8; i++)
+      tokens.push((await before.service.addAgent({ agentId: `q-${i}`, group: 'test' })).token!);
+    await before.close();
+    const port = await freePort();
+    const log = recorder();
+    const relay = await startRelay({
+      port: 0,
+      endpoint: `http://127.0.0.1:${port}`,
+      log: log.log,
+      queueLimit: 5,
+      flushMs: 20,
+    });
+    let watcher: Awaited<ReturnType<typeof startLocalWatcher>> | undefined;
+    try {
+      for (let i = 0; i < 8; i++) {
+        expect((await post(relay.url, { agentId: `q-${i}`, seq: i }, tokens[i])).status).toBe(202);
+      }
+      await waitFor(() => log.codes().includes('HBW3006'), 'the cannot-connect line');
+      expect(relay.stats).toMatchObject({ received: 8, dropped: 3, queued: 5 });
+      const dropped = log.events.find((e) => e.code === 'HBW3020')!;
+      expect(dropped.msg).toMatch(
+        /^the queue is full \(5 heartbeats\) while the watcher cannot take them: dropped the oldest/,
+      );
+      expect(log.events.find((e) => e.code === 'HBW3006')!.msg).toContain(
+        `cannot connect to the watcher at 127.0.0.1:${port} (ECONNREFUSED)`,
+      );
+
+      watcher = await startLocalWatcher({ config, port, dataDir, scanning: false, print: () => {} });
+      await waitFor(() => relay.stats.accepted === 5, 'the retried batch', 12_000);
+      const seen = new Map((await watcher.service.listAgents({})).map((a) => [a.agentId, a.lastHeartbeatAt]));
+      expect(
+        [...seen.entries()]
+          .filter(([, at]) => at !== undefined)
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual(['q-3', 'q-4', 'q-5', 'q-6', 'q-7']);
+      expect(log.codes().at(-1)).toBe('HBW3001');
+      for (const token of tokens) expect(log.text()).not.toContain(token);
+    } finally {
+      await relay.close({ flushMs: 100 });
+      await watcher?.close();
+    }
+  }, 20_000);
+});
+
+describe('hbw agent relay as a process', () => {
+  it('forwards what is queued when stopped with SIGTERM, and exits 0', async () => {
+    const [w, script] = await Promise.all([startTestWatcher(), buildCli()]);
+    try {
+      const token = await w.addAgent('edge-01');
+      const p = spawnHbw(
+        script,
+        ['agent', 'relay', '--listen', '127.0.0.1:0', '--flush-ms', '60000', '--log-format', 'json'],
+        {
+          HBW_ENDPOINT: w.url,
+        },
+      );
+      const listening = await waitFor(
+        () =>
+          p
+            .stdout()
+            .split('\n')
+            .find((l) => l.includes('"HBW3000"')),
+        'the relay to listen',
+      );
+      const url = JSON.parse(listening).listen as string;
+      expect((await post(url, { agentId: 'edge-01', seq: 1 }, token)).status).toBe(202);
+      expect((await w.storedAgents())[0]!.lastHeartbeatAt).toBeUndefined();
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      expect((await w.storedAgents())[0]).toMatchObject({ lastHeartbeatAt: w.clock.now(), seq: 1 });
+      expect(p.stdout()).toContain('"code":"HBW3090"');
+      expect(p.stdout()).not.toContain(token);
+    } finally {
+      await w.close();
+      await removeBuiltCli();
+    }
+  });
+});

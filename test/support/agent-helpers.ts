@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/** Polls `check` every 25 ms until it answers something truthy; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A port that nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A temporary directory for token and config files. */
+export function tempDir(prefix = 'hbw-agent-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes `token` to a file of its own (mode 600), as an operator would; answers the path. */
+export function writeTokenFile(dir: string, token: string, name = 'token'): string {
+  const path = join(dir, name);
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** The `code` of each JSON log line in `lines`. */
+export function codesOf(lines: readonly string[]): string[] {
+  return lines.map((line) => JSON.parse(line).code as string);
+}
+
+export const ROOT = resolve(__dirname, '../..');
+
+let built: Promise<string> | undefined;
+
+/**
+ * The CLI bundled as `npm run build` bundles it, into a temporary directory (so a test never runs a
+ * stale dist/): answers the path of hbw.js. Run it with {@link spawnHbw}.
+ */
+export function buildCli(): Promise<string> {
+  built ??= (async () => {
+    const { build } = await import('esbuild');
+    const outfile = join(tempDir('hbw-cli-'), 'hbw.js');
+    await build({
+      entryPoints: [join(ROOT, 'bin/hbw.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      define: { __HBW_VERSION__: JSON.stringify('0.0.0-test') },
+      logLevel: 'warning',
+    });
+    return outfile;
+  })();
+  return built;
+}
+
+/** Removes what {@link buildCli} built (call it in afterAll). */
+export async function removeBuiltCli(): Promise<void> {
+  if (!built) return;
+  const script = await built;
+  built = undefined;
+  rmSync(dirname(script), { recursive: true, force: true });
+}
+
+export interface HbwProcess {
+  readonly child: ChildProcess;
+  /** Everything printed so far. */
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts `node hbw.js args` with exactly `env` (plus PATH and where node_modules are). */
+export function spawnHbw(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): HbwProcess {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
