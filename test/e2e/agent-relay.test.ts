@@ -52,7 +52,8 @@ describe('hbw agent relay: many agents, few requests', () => {
     const batches = jest.spyOn(w.service, 'heartbeats');
     const singles = jest.spyOn(w.service, 'heartbeat');
     const log = recorder();
-    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log });
+    // A flush window long enough for 300 posts even on a loaded machine: batches fill to 100.
+    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 5000 });
     const sentAt = new Date(w.clock.now()).toISOString();
 
     const answers = await Promise.all(

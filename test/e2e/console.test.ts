@@ -98,9 +98,11 @@ describe('operator console in a browser', () => {
     expect(await page.locator('#o-agents').textContent()).toBe('5');
     expect(await page.locator('#behind-text').textContent()).toContain('has not scanned yet');
     expect(await page.locator('#meta-scan').textContent()).toBe('never');
-    // No config in GET /v1/status yet: said so, and the scan interval is marked as assumed.
-    expect(await page.locator('#o-config-missing').isVisible()).toBe(true);
-    expect(await page.locator('#o-interval').textContent()).toContain('assumed');
+    // The config in effect comes with GET /v1/status: shown per group, the interval not assumed.
+    expect(await page.locator('#o-config-missing').isVisible()).toBe(false);
+    expect(await page.locator('#o-config').isVisible()).toBe(true);
+    expect(await page.locator('#o-config-groups').textContent()).toContain('production');
+    expect(await page.locator('#o-interval').textContent()).not.toContain('assumed');
   });
 
   it('warns when the watcher is behind: the last scan older than two scan intervals', async () => {
