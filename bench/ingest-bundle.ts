@@ -1,0 +1,225 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { DEFAULT_CONFIG } from '../lambda/domain/config';
+import { waitForQuiet } from './machine';
+
+export interface BundleOptions {
+  /** Fresh `node` processes per bundle; the median is reported. */
+  readonly imports: number;
+}
+
+export const DEFAULT_BUNDLE: BundleOptions = { imports: 20 };
+
+export interface BundleStats {
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  /** Median time of `require(bundle)` inside a fresh process. */
+  readonly importMs: number;
+  /** The fastest of them: what the import costs when nothing else gets in the way. */
+  readonly importMinMs: number;
+  /** Median wall time of the whole `node -e "require(bundle)"` process, start to exit. */
+  readonly processMs: number;
+  /** Bytes in the output by package (`@aws-sdk/client-dynamodb`, `hono`, `(project)`...). */
+  readonly byPackage: Record<string, number>;
+}
+
+export interface BundleVariant {
+  readonly name: string;
+  readonly description: string;
+  readonly ingest: BundleStats;
+  readonly floor: BundleStats;
+  readonly sizeRatio: number;
+  readonly gzipRatio: number;
+  readonly importRatio: number;
+  /** Median of ingest/floor over the pairs of imports run back to back (steadier when the machine is busy). */
+  readonly importPairRatio: number;
+  readonly importMinRatio: number;
+  readonly processRatio: number;
+}
+
+export interface BundleResult {
+  readonly options: BundleOptions;
+  /** The environment variables the imports ran with. */
+  readonly env: string[];
+  readonly variants: BundleVariant[];
+}
+
+/** The least a heartbeat Lambda could be: the DynamoDB client and one UpdateItem. */
+export const FLOOR_SOURCE = `
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+const client = new DynamoDBClient({});
+export const handler = async (event) => {
+  const body = JSON.parse(event.body);
+  await client.send(new UpdateItemCommand({
+    TableName: process.env.AGENTS_TABLE,
+    Key: { agentId: { S: body.agentId } },
+    UpdateExpression: 'SET #at = :at',
+    ExpressionAttributeNames: { '#at': 'lastHeartbeatAt' },
+    ExpressionAttributeValues: { ':at': { N: String(Date.now()) } },
+  }));
+  return { statusCode: 200, body: '{}' };
+};
+`;
+
+/** What the ingest Lambda's cold start needs in its environment (values only, nothing is called). */
+export const LAMBDA_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'hbw-bench-ingest',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  AGENTS_TABLE: 'hbw-agents',
+  ALERTS_TABLE: 'hbw-alerts',
+  STATE_TABLE: 'hbw-state',
+  HBW_CONFIG: JSON.stringify(DEFAULT_CONFIG),
+  STACK_NAME: 'hbw-bench',
+  TOPIC_ARNS: JSON.stringify({ production: 'arn:aws:sns:us-east-1:123456789012:hbw-bench-production' }),
+};
+
+/** How Lambda's Node runtime would be fed: one minified file, everything bundled, the SDK too. */
+export const LAMBDA_BUILD: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  minify: true,
+  format: 'cjs',
+  metafile: true,
+  write: true,
+  logLevel: 'warning',
+  define: { __HBW_VERSION__: JSON.stringify('bench') },
+};
+
+const VARIANTS: { name: string; description: string; options: BuildOptions }[] = [
+  {
+    name: 'cjs, esbuild defaults',
+    description:
+      'format cjs, main fields `main,module` (esbuild defaults for platform node, and what CDK NodejsFunction uses unless told otherwise)',
+    options: {},
+  },
+  {
+    name: 'cjs, ESM-first',
+    description:
+      'format cjs, main fields `module,main` (what the AWS SDK v3 docs recommend for bundling: the SDK ES modules tree-shake)',
+    options: { mainFields: ['module', 'main'] },
+  },
+];
+
+/**
+ * Bundles lambda/handlers/ingest.ts and the floor the same way, then measures size and the cold
+ * `require` of each in fresh processes, alternating the two so both see the same machine noise.
+ */
+export async function benchIngestBundle(
+  options: BundleOptions,
+  log: (line: string) => void = () => {},
+): Promise<BundleResult> {
+  const root = resolve('.');
+  const dir = mkdtempSync(join(tmpdir(), 'hbw-bundle-'));
+  try {
+    const variants: BundleVariant[] = [];
+    for (const [index, variant] of VARIANTS.entries()) {
+      log(`  ${variant.name}: bundling, then ${options.imports} cold imports of each`);
+      const out = join(dir, String(index));
+      mkdirSync(out);
+      const ingestFile = join(out, 'ingest.js');
+      const floorFile = join(out, 'floor.js');
+      const ingestBuild = await build({
+        ...LAMBDA_BUILD,
+        ...variant.options,
+        entryPoints: [join(root, 'lambda/handlers/ingest.ts')],
+        outfile: ingestFile,
+      });
+      const floorBuild = await build({
+        ...LAMBDA_BUILD,
+        ...variant.options,
+        stdin: { contents: FLOOR_SOURCE, resolveDir: root, sourcefile: 'floor-handler.mjs', loader: 'js' },
+        outfile: floorFile,
+      });
+      await waitForQuiet();
+      const times = timeImports([ingestFile, floorFile], options.imports);
+      const ingest = stats(ingestFile, ingestBuild.metafile!, times[0]!);
+      const floor = stats(floorFile, floorBuild.metafile!, times[1]!);
+      variants.push({
+        name: variant.name,
+        description: variant.description,
+        ingest,
+        floor,
+        sizeRatio: ingest.bytes / floor.bytes,
+        gzipRatio: ingest.gzipBytes / floor.gzipBytes,
+        importRatio: ingest.importMs / floor.importMs,
+        importPairRatio: median(times[0]!.importMs.map((ms, i) => ms / times[1]!.importMs[i]!)),
+        importMinRatio: ingest.importMinMs / floor.importMinMs,
+        processRatio: ingest.processMs / floor.processMs,
+      });
+    }
+    return { options, env: Object.keys(LAMBDA_ENV), variants };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function stats(
+  file: string,
+  metafile: Metafile,
+  times: { importMs: number[]; processMs: number[] },
+): BundleStats {
+  const content = readFileSync(file);
+  return {
+    bytes: statSync(file).size,
+    gzipBytes: gzipSync(content, { level: 9 }).length,
+    importMs: median(times.importMs),
+    importMinMs: Math.min(...times.importMs),
+    processMs: median(times.processMs),
+    byPackage: bytesByPackage(metafile),
+  };
+}
+
+/** Requires each file `n` times, each in a fresh node, round-robin; one discarded round first. */
+export function timeImports(files: string[], n: number): { importMs: number[]; processMs: number[] }[] {
+  const out = files.map(() => ({ importMs: [] as number[], processMs: [] as number[] }));
+  for (let round = -1; round < n; round++) {
+    for (const [i, file] of files.entries()) {
+      const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+      const t0 = process.hrtime.bigint();
+      const run = spawnSync(process.execPath, ['-e', script], {
+        env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      const processMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (run.status !== 0) {
+        throw new Error(`require(${file}) failed (${run.status ?? run.signal}): ${run.stderr}`);
+      }
+      if (round < 0) continue;
+      out[i]!.importMs.push(Number(run.stdout));
+      out[i]!.processMs.push(processMs);
+    }
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Sums each input's bytes in the output by the package it comes from. */
+export function bytesByPackage(metafile: Metafile): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const key = packageOf(path);
+      totals[key] = (totals[key] ?? 0) + bytesInOutput;
+    }
+  }
+  return totals;
+}
+
+function packageOf(path: string): string {
+  const packages = [...path.replaceAll('\\', '/').matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
+  const innermost = packages.at(-1)?.[1];
+  if (innermost !== undefined) return innermost;
+  return path.startsWith('<stdin>') || path.includes('floor-handler') ? '(floor handler)' : '(project)';
+}

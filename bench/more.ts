@@ -1,0 +1,289 @@
+// The benchmarks of the scanner, the stack, the agent and the console, and the cost model: run by
+// bench/run.ts after the ingest ones, summarised and written to docs/BENCHMARKS.md by bench/report.ts.
+import {
+  type AgentResourceResult,
+  agentSummaryRows,
+  benchAgentResources,
+  benchRelayRequests,
+  DEFAULT_AGENT_RESOURCES,
+  type RelayRequestResult,
+} from './agent';
+import { benchConsole, type ConsoleBenchResult } from './console';
+import { agentMonth, type CostRow, cloudWatchPerHost, PRICES } from './cost';
+import { benchDetection, type DetectionResult } from './detection';
+import { benchFunctionBundles } from './function-bundles';
+import { benchScan, type ScanRow } from './scan';
+
+export interface MoreOptions {
+  readonly scanSizes: readonly number[];
+  readonly detectionAgents: number;
+  readonly agentSeconds: number;
+  readonly imports: number;
+  readonly consoleAgents: number;
+}
+
+export const DEFAULT_MORE: MoreOptions = {
+  scanSizes: [10_000, 100_000],
+  detectionAgents: 40,
+  agentSeconds: 60,
+  imports: 10,
+  consoleAgents: 5_000,
+};
+
+export interface MoreResults {
+  readonly scan: ScanRow[];
+  readonly detection: DetectionResult;
+  readonly functions: Awaited<ReturnType<typeof benchFunctionBundles>>;
+  readonly cost: CostRow[];
+  readonly readUnitsPerAgentScan: number;
+  readonly agent: AgentResourceResult;
+  readonly relay: RelayRequestResult;
+  readonly console: ConsoleBenchResult;
+}
+
+/** Assumed billed duration of one ingest invocation in Lambda (one UpdateItem round trip in-region). */
+export const INGEST_MS = 15;
+
+export async function runMore(options: MoreOptions, log: (line: string) => void): Promise<MoreResults> {
+  log('4/9 scanner: scan of a healthy fleet beside a bare parallel Scan');
+  const scan = await benchScan(options.scanSizes, log);
+  log('5/9 detection latency in local mode');
+  const detection = await benchDetection(options.detectionAgents, log);
+  log('6/9 every Lambda bundle beside the SDK-only floor');
+  const functions = await benchFunctionBundles(options.imports, log);
+  const largest = scan.at(-1)!;
+  const readUnitsPerAgentScan = largest.scannerReadUnits / largest.agents;
+  const cost = [10, 30, 60].flatMap((heartbeatSeconds) =>
+    [1, 100].map((batch) =>
+      agentMonth({
+        heartbeatSeconds,
+        scanSeconds: 30,
+        writesPerHeartbeat: 1,
+        readUnitsPerAgentScan,
+        ingestMs: INGEST_MS,
+        ingestMemoryMb: 256,
+        batch,
+      }),
+    ),
+  );
+  log(`7/9 agent memory and CPU (${options.agentSeconds} s at a 1 s interval)`);
+  const agent = await benchAgentResources({ ...DEFAULT_AGENT_RESOURCES, seconds: options.agentSeconds });
+  log('8/9 relay: requests per 1,000 heartbeats');
+  const relay = await benchRelayRequests();
+  log(`9/9 console: page weight and first render with ${options.consoleAgents} agents`);
+  const consoleResult = await benchConsole({ agents: options.consoleAgents });
+  return { scan, detection, functions, cost, readUnitsPerAgentScan, agent, relay, console: consoleResult };
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const usd = (n: number) => `$${n < 0.01 ? n.toFixed(5) : n.toFixed(n < 1 ? 4 : 2)}`;
+
+export function moreSummaryRows(m: MoreResults) {
+  const rows: { measurement: string; result: string; goal: string; met: boolean }[] = [];
+  for (const s of m.scan) {
+    rows.push(
+      {
+        measurement: `Scan of ${fmt(s.agents)} healthy agents: time beside a bare parallel Scan`,
+        result: `${fmt(s.scannerMs)} ms vs ${fmt(s.bareMs)} ms = ${fmt(s.ratio, 2)}x`,
+        goal: 'at most 1.3x',
+        met: s.ratio <= 1.3,
+      },
+      {
+        measurement: `Scan of ${fmt(s.agents)}: read units, writes, peak memory`,
+        result: `${fmt(s.scannerReadUnits, 1)} RRU vs bare ${fmt(s.bareReadUnits, 1)}; ${s.writes} write (the scan's own progress record); heap ${fmt(s.peakHeapMb)} MB`,
+        goal: 'RRU equal to the bare Scan; no write for agents; under 256 MB at 100,000',
+        met: s.scannerReadUnits === s.bareReadUnits && s.writes <= 1 && s.peakHeapMb < 256,
+      },
+    );
+  }
+  const d = m.detection;
+  rows.push({
+    measurement: `Detection latency / threshold, local mode, ${d.samples} agents stopping at random (${d.missedScansBeforeAlert} x ${d.scanIntervalSeconds} s)`,
+    result: `min ${fmt(d.minRatio, 3)}, median ${fmt(d.medianRatio, 3)}, max ${fmt(d.maxRatio, 3)}; ${d.missed} not alerted`,
+    goal: `never below 1.0, never above ${fmt(d.bound, 3)} (1 + 1/missedScans; no probes here)`,
+    met: d.missed === 0 && d.minRatio >= 1 && d.maxRatio <= d.bound,
+  });
+  for (const f of m.functions.rows) {
+    rows.push({
+      measurement: `${f.handler} Lambda bundle: size and cold import beside the floor`,
+      result: `${fmt(f.bytes / 1024, 1)} KiB = ${fmt(f.sizeRatio, 3)}x; ${fmt(f.importMs, 1)} ms = ${fmt(f.importRatio, 3)}x`,
+      goal: 'at most 1.15x on both',
+      met: f.sizeRatio <= 1.15 && f.importRatio <= 1.15,
+    });
+  }
+  rows.push(...agentSummaryRows(m.agent, m.relay));
+  const c = m.console;
+  rows.push(
+    {
+      measurement: 'Console page weight (every asset, gzip)',
+      result: `${fmt(c.pageGzipBytes / 1024, 1)} KiB (${fmt(c.pageBytes / 1024, 1)} KiB raw)`,
+      goal: 'under 150 KB',
+      met: c.pageGzipBytes < 150_000,
+    },
+    {
+      measurement: `Console first render of the overview, ${fmt(c.agents)} agents, local mode`,
+      result: `median ${fmt(c.firstRenderMs)} ms, slowest ${fmt(c.firstRenderMaxMs)} ms (GET /v1/status alone ${fmt(c.statusApiMs)} ms)`,
+      goal: 'under 1 s',
+      met: c.firstRenderMs < 1000,
+    },
+  );
+  return rows;
+}
+
+export function moreMarkdown(
+  m: MoreResults,
+  table: (header: string[], rows: (string | number)[][]) => string,
+): string[] {
+  const cw = cloudWatchPerHost();
+  return [
+    '## 4. Scanner: a scan beside a bare Scan',
+    '',
+    'A fleet of healthy agents in in-memory dynalite (the items carry the reported fields a real agent',
+    'writes), one warm-up scan, then the best of two rounds of: a bare 4-segment parallel Scan with the',
+    "scanner's projection, and a full `Scanner.scan()` (nothing changes, so it writes only its progress",
+    'record). Read units come from `ReturnConsumedCapacity` on every Scan of the agents table; the heap',
+    'is the scanning thread (dynalite runs in a thread of its own).',
+    '',
+    table(
+      [
+        'agents',
+        'scanner ms',
+        'bare Scan ms',
+        'ratio',
+        'scanner RRU',
+        'bare RRU',
+        'writes',
+        'peak heap MB',
+        'peak RSS MB',
+      ],
+      m.scan.map((s) => [
+        fmt(s.agents),
+        fmt(s.scannerMs),
+        fmt(s.bareMs),
+        `${fmt(s.ratio, 2)}x`,
+        fmt(s.scannerReadUnits, 1),
+        fmt(s.bareReadUnits, 1),
+        s.writes,
+        fmt(s.peakHeapMb),
+        fmt(s.peakRssMb),
+      ]),
+    ),
+    '',
+    '## 5. Detection latency',
+    '',
+    `Local mode, ${m.detection.scanIntervalSeconds} s scans, ${m.detection.missedScansBeforeAlert} missed scans, agents beating every 250 ms and stopping`,
+    "at random moments; the latency is the time from an agent's last heartbeat (server time) to the scan",
+    'time of its alert in the outbox, divided by missedScans x interval.',
+    '',
+    table(
+      ['samples', 'not alerted', 'min', 'median', 'max', 'bound'],
+      [
+        [
+          m.detection.samples,
+          m.detection.missed,
+          fmt(m.detection.minRatio, 3),
+          fmt(m.detection.medianRatio, 3),
+          fmt(m.detection.maxRatio, 3),
+          fmt(m.detection.bound, 3),
+        ],
+      ],
+    ),
+    '',
+    '## 6. Every Lambda bundle',
+    '',
+    `Each handler bundled as one minified CommonJS file with the SDK inside; cold import is the median of ${'`require`'} in`,
+    `fresh processes. The floor: a DynamoDB client and one UpdateItem, ${fmt(m.functions.floor.bytes / 1024, 1)} KiB, ${fmt(m.functions.floor.importMs, 1)} ms.`,
+    '',
+    table(
+      ['handler', 'KiB', 'gzip KiB', 'size / floor', 'import ms', 'import / floor'],
+      m.functions.rows.map((f) => [
+        f.handler,
+        fmt(f.bytes / 1024, 1),
+        fmt(f.gzipBytes / 1024, 1),
+        `${fmt(f.sizeRatio, 3)}x`,
+        fmt(f.importMs, 1),
+        `${fmt(f.importRatio, 3)}x`,
+      ]),
+    ),
+    '',
+    'The admin and scanner functions carry the SNS client, the router and the whole service: they are',
+    'called once a minute or by an operator, so their cold start costs nothing per heartbeat.',
+    '',
+    '## 7. Cost per agent-month',
+    '',
+    'Thirty days, us-east-1 list prices: HTTP API $1.00 per million requests, Lambda $0.20 per million',
+    `requests and $${PRICES.lambdaArmGbSecond} per GB-second on arm64, DynamoDB $0.625 per million write units and`,
+    '$0.125 per million read units (DESIGN.md section 9 and the AWS pricing pages). Counted: one write',
+    `unit per heartbeat and no read (section 1), ${m.readUnitsPerAgentScan.toFixed(4)} read units per agent per scan (section 4, 30 s`,
+    `scans). Assumed: ${INGEST_MS} ms billed per ingest invocation at 256 MB; a relay batch of 100 lasts ceil(100/16) writes.`,
+    '',
+    table(
+      [
+        'heartbeat',
+        'per request',
+        'heartbeats/month',
+        'API',
+        'Lambda',
+        'DynamoDB writes',
+        'DynamoDB reads',
+        'total',
+      ],
+      m.cost.map((c) => [
+        `${c.heartbeatSeconds} s`,
+        c.batch,
+        fmt(c.heartbeatsPerMonth),
+        usd(c.api),
+        usd(c.lambda),
+        usd(c.dynamoWrites),
+        usd(c.dynamoReads),
+        usd(c.total),
+      ]),
+    ),
+    '',
+    `Beside it: a CloudWatch custom metric put once a minute plus an alarm, $${PRICES.cloudWatchCustomMetricMonth} + $${PRICES.cloudWatchAlarmMonth} +`,
+    `43,200 PutMetricData calls at $0.01 per 1,000 = ${usd(cw)} per host-month; a Route 53 health check $${PRICES.route53HealthCheckAwsMonth}`,
+    `(AWS endpoint) or $${PRICES.route53HealthCheckOtherMonth} (other) per host-month before options (HTTPS, fast interval).`,
+    '',
+    '## 8. The agent and the relay',
+    '',
+    table(
+      ['measurement', 'result'],
+      [
+        [
+          'run length',
+          `${m.agent.seconds} s at a ${m.agent.intervalSeconds} s interval (the goal is stated for 10 minutes: \`npm run bench -- --agent-seconds 600\`)`,
+        ],
+        [
+          'agent RSS',
+          `start ${m.agent.rssMiB.start} MiB, median ${m.agent.rssMiB.median} MiB, max ${m.agent.rssMiB.max} MiB`,
+        ],
+        ['an idle node process', `${m.agent.nodeFloorRssMiB} MiB`],
+        ['agent CPU', `${m.agent.cpuPercentOfCore}% of one core`],
+        [
+          'relay',
+          `${m.relay.requestsPer1000} requests per 1,000 heartbeats (${m.relay.arrivalsPerSecond}/s arriving, flush ${m.relay.flushMs} ms)`,
+        ],
+      ],
+    ),
+    '',
+    '## 9. The console',
+    '',
+    table(
+      ['measurement', 'result'],
+      [
+        [
+          'assets',
+          `${fmt(m.console.pageBytes / 1024, 1)} KiB, ${fmt(m.console.pageGzipBytes / 1024, 1)} KiB gzip`,
+        ],
+        [
+          'first render of the overview',
+          `median ${fmt(m.console.firstRenderMs)} ms, slowest ${fmt(m.console.firstRenderMaxMs)} ms`,
+        ],
+        ['GET /v1/status alone', `${fmt(m.console.statusApiMs)} ms`],
+        ['agents view, first rows', `${fmt(m.console.agentsViewMs)} ms`],
+      ],
+    ),
+    '',
+  ];
+}

@@ -1,0 +1,330 @@
+import type { IngestResult, PhaseStats } from './http-ingest';
+import type { BundleResult, BundleStats, BundleVariant } from './ingest-bundle';
+import type { Machine } from './machine';
+import { type MoreResults, moreMarkdown, moreSummaryRows } from './more';
+import type { RequestsResult } from './requests-per-heartbeat';
+
+export interface BenchResults {
+  readonly command: string;
+  readonly machine: Machine;
+  readonly elapsedSeconds: number;
+  readonly requests: RequestsResult;
+  readonly http: IngestResult;
+  readonly bundle: BundleResult;
+  readonly more: MoreResults;
+}
+
+/** The goals (DESIGN.md section 9 and the benchmark brief), in one place. */
+export const GOALS = {
+  ingestShareOfRaw: 0.6,
+  bundleOverFloor: 1.15,
+} as const;
+
+/** Everything below this line in docs/BENCHMARKS.md is written by hand and kept across runs. */
+export const NOTES_MARKER =
+  '<!-- Hand-written notes below this line are kept when `npm run bench` rewrites this file. -->';
+
+interface SummaryRow {
+  readonly measurement: string;
+  readonly result: string;
+  readonly goal: string;
+  readonly met: boolean;
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
+const pct = (x: number) => `${fmt(x * 100)}%`;
+const ratio = (x: number) => `${fmt(x, 3)}x`;
+const yes = (met: boolean) => (met ? 'yes' : '**no**');
+
+function summary(r: BenchResults): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const row of r.requests.rows) {
+    if (row.met === undefined) continue;
+    rows.push({
+      measurement: `DynamoDB requests per ${row.path}`,
+      result: `${operations(row.perHeartbeat)}; ${fmt(row.readsPerHeartbeat)} reads (${row.heartbeats} heartbeats, ${row.deviations} off)`,
+      goal: 'exactly 1 write (UpdateItem), 0 reads',
+      met: row.met,
+    });
+  }
+  const { ours, raw, options } = r.http;
+  rows.push({
+    measurement: `Local ingest, POST /v1/heartbeat over HTTP, ${options.concurrency} loops, ${fmt(options.agents)} agents`,
+    result: `${fmt(ours.perSecond)} heartbeats/s (p50 ${fmt(ours.p50Ms, 1)} ms, p99 ${fmt(ours.p99Ms, 1)} ms) = ${pct(r.http.ratio)} of raw dynalite ${fmt(raw.perSecond)} UpdateItem/s${busyNote(ours, raw)}`,
+    goal: `at least ${pct(GOALS.ingestShareOfRaw)} of raw`,
+    met: r.http.ratio >= GOALS.ingestShareOfRaw && ours.errors === 0,
+  });
+  const primary = r.bundle.variants[0]!;
+  rows.push(
+    {
+      measurement: `Ingest bundle size (${primary.name})`,
+      result: `${kib(primary.ingest.bytes)} vs floor ${kib(primary.floor.bytes)} = ${ratio(primary.sizeRatio)}; gzip ${kib(primary.ingest.gzipBytes)} vs ${kib(primary.floor.gzipBytes)} = ${ratio(primary.gzipRatio)}`,
+      goal: `at most ${ratio(GOALS.bundleOverFloor)} the floor`,
+      met: primary.sizeRatio <= GOALS.bundleOverFloor && primary.gzipRatio <= GOALS.bundleOverFloor,
+    },
+    {
+      measurement: `Ingest bundle cold import (${primary.name}, median of ${r.bundle.options.imports})`,
+      result: `${fmt(primary.ingest.importMs, 1)} ms vs floor ${fmt(primary.floor.importMs, 1)} ms = ${ratio(primary.importRatio)}`,
+      goal: `at most ${ratio(GOALS.bundleOverFloor)} the floor`,
+      met: primary.importRatio <= GOALS.bundleOverFloor,
+    },
+  );
+  rows.push(...moreSummaryRows(r.more));
+  return rows;
+}
+
+/** Says so when other jobs took a noticeable share of the machine while a phase was measured. */
+function busyNote(...phases: PhaseStats[]): string {
+  const other = Math.max(...phases.map((p) => p.otherCores ?? 0));
+  return other >= BUSY_CORES ? ` (busy machine: other jobs used up to ${fmt(other, 2)} cores meanwhile)` : '';
+}
+
+/** Other load above this many cores is worth a warning beside the numbers. */
+const BUSY_CORES = 0.25;
+
+function operations(perHeartbeat: Record<string, number>): string {
+  const entries = Object.entries(perHeartbeat);
+  if (entries.length === 0) return 'no requests';
+  return entries.map(([op, n]) => `${fmt(n, n % 1 === 0 ? 0 : 2)} ${op}`).join(' + ');
+}
+
+/** The plain-text table printed at the end of a run. */
+export function renderTable(r: BenchResults): string {
+  const rows = summary(r);
+  const lines = [
+    '',
+    `${r.machine.date}  ${r.machine.nproc} cores ${r.machine.cpuModel}  ${r.machine.memoryGiB} GiB  node ${r.machine.node}  (${fmt(r.elapsedSeconds)} s)`,
+    '',
+  ];
+  for (const row of rows) {
+    lines.push(`${row.met ? 'MET ' : 'MISS'}  ${row.measurement}`);
+    lines.push(`      ${row.result}`);
+    lines.push(`      goal: ${row.goal}`);
+  }
+  for (const v of r.bundle.variants.slice(1)) {
+    lines.push(
+      `      (${v.name}: size ${ratio(v.sizeRatio)}, gzip ${ratio(v.gzipRatio)}, import ${ratio(v.importRatio)})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A Markdown table, padded the way the formatter (biome) lays tables out. */
+function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows].map((row) => row.map(String));
+  const widths = header.map((_, i) => Math.max(3, ...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(cells[0]!), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+}
+
+function phaseRow(name: string, s: PhaseStats): (string | number)[] {
+  return [
+    name,
+    fmt(s.perSecond),
+    fmt(s.p50Ms, 1),
+    fmt(s.p99Ms, 1),
+    `${fmt(s.ok)} / ${fmt(s.errors)}`,
+    pct(s.mainElu),
+    pct(s.loadElu),
+    fmt(s.processCores, 2),
+    fmt(s.cpuMsPerRequest, 2),
+    s.otherCores === undefined ? '-' : fmt(s.otherCores, 2),
+    s.rounds.map((n) => fmt(n)).join(', '),
+  ];
+}
+
+function bundleRows(v: BundleVariant): (string | number)[][] {
+  const row = (name: string, s: BundleStats) => [
+    name,
+    fmt(s.bytes),
+    fmt(s.gzipBytes),
+    fmt(s.importMs, 1),
+    fmt(s.importMinMs, 1),
+    fmt(s.processMs, 1),
+  ];
+  return [
+    row('ingest (lambda/handlers/ingest.ts)', v.ingest),
+    row('floor (DynamoDBClient + one UpdateItemCommand)', v.floor),
+    [
+      '**ratio** (goal at most 1.15x)',
+      `**${ratio(v.sizeRatio)}**`,
+      `**${ratio(v.gzipRatio)}**`,
+      `**${ratio(v.importRatio)}** (pairs: ${ratio(v.importPairRatio)})`,
+      ratio(v.importMinRatio),
+      ratio(v.processRatio),
+    ],
+  ];
+}
+
+/** Bytes by package, largest first, with what the ingest bundle adds over the floor. */
+function packageRows(v: BundleVariant, limit = 12): (string | number)[][] {
+  const names = new Set([...Object.keys(v.ingest.byPackage), ...Object.keys(v.floor.byPackage)]);
+  const rows = [...names].map((name) => {
+    const ingest = v.ingest.byPackage[name] ?? 0;
+    const floor = v.floor.byPackage[name] ?? 0;
+    return { name, ingest, floor, delta: ingest - floor };
+  });
+  rows.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || b.ingest - a.ingest);
+  const shown = rows.slice(0, limit);
+  const rest = rows.slice(limit);
+  const out = shown.map((p) => [`\`${p.name}\``, fmt(p.ingest), fmt(p.floor), signed(p.delta)]);
+  if (rest.length) {
+    const sum = (f: (p: (typeof rows)[number]) => number) => rest.reduce((s, p) => s + f(p), 0);
+    out.push([
+      `${rest.length} other packages`,
+      fmt(sum((p) => p.ingest)),
+      fmt(sum((p) => p.floor)),
+      signed(sum((p) => p.delta)),
+    ]);
+  }
+  const total = (s: BundleStats) => Object.values(s.byPackage).reduce((a, b) => a + b, 0);
+  out.push([
+    '**all inputs**',
+    fmt(total(v.ingest)),
+    fmt(total(v.floor)),
+    signed(total(v.ingest) - total(v.floor)),
+  ]);
+  return out;
+}
+
+const signed = (n: number) => (n > 0 ? `+${fmt(n)}` : fmt(n));
+
+/** docs/BENCHMARKS.md: the results of this run, then the hand-written notes of `previous`, if any. */
+export function renderMarkdown(r: BenchResults, previous?: string): string {
+  const m = r.machine;
+  const { http } = r;
+  const notesAt = previous?.indexOf(NOTES_MARKER) ?? -1;
+  const notes =
+    previous !== undefined && notesAt >= 0
+      ? previous.slice(notesAt + NOTES_MARKER.length).replace(/^\n+/, '')
+      : '## Notes\n\n(none yet)\n';
+  const parts = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (`bench/run.ts`); the notes at the end are kept across runs.',
+    'DESIGN.md section 9 says why these matter: the heartbeat path is one DynamoDB write and no read,',
+    'and anything more multiplies the bill.',
+    '',
+    `- Command: \`${r.command}\` (whole run ${fmt(r.elapsedSeconds)} s)`,
+    `- Date: ${m.date}`,
+    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}${m.cpuMhz ? ` (${fmt(m.cpuMhz)} MHz)` : ''}; memory ${m.memoryGiB} GiB; ${m.platform}`,
+    `- Node: ${m.node}`,
+    '',
+    '## Summary',
+    '',
+    table(
+      ['measurement', 'result', 'goal', 'met'],
+      summary(r).map((s) => [s.measurement, s.result, s.goal, yes(s.met)]),
+    ),
+    '',
+    '## 1. DynamoDB requests per heartbeat',
+    '',
+    'Counted by an SDK middleware (`test/support/dynamo-request-counter.ts`, also used by',
+    '`test/adapters/heartbeat-requests.test.ts`) that records the operation of every request the client',
+    'sends, each retry included. Heartbeats go through the agent router (`app.request`, no network) to',
+    'the real `DynamoAgentStore` over in-memory dynalite; the accepted path is checked heartbeat by',
+    'heartbeat.',
+    '',
+    table(
+      ['path', 'heartbeats', 'requests per heartbeat', 'writes', 'reads', 'goal', 'met'],
+      r.requests.rows.map((row) => [
+        row.path,
+        row.heartbeats,
+        operations(row.perHeartbeat),
+        fmt(row.writesPerHeartbeat, 2),
+        fmt(row.readsPerHeartbeat, 2),
+        row.goal,
+        row.met === undefined ? '-' : yes(row.met),
+      ]),
+    ),
+    '',
+    `A relay's batch of ${r.requests.fullBatch.items} heartbeats with the fields the bench sends (agentId, token, sentAt,`,
+    `seq, bootId) is ${fmt(r.requests.fullBatch.bytes)} bytes and is answered **${r.requests.fullBatch.status}**${r.requests.fullBatch.status === 413 ? ' (over the 8 KiB body limit), so the counted batch holds only as many as fit' : ''}.`,
+    '',
+    '## 2. Local ingest over HTTP',
+    '',
+    `\`startLocalWatcher\` with ${http.storage}; ${fmt(http.options.agents)} agents added through the`,
+    `service; the scanner off. A worker thread runs ${http.options.concurrency} loops, each on its own slice of`,
+    'the agents. The phases:',
+    '',
+    '- raw: the UpdateItem the store sends for a heartbeat (captured from the store as the SDK put it on the',
+    "  wire, then replayed per agent key and token hash with `node:http`) straight to the watcher's dynalite;",
+    "- ours: `POST /v1/heartbeat` with each agent's token over keep-alive HTTP (`node:http`);",
+    '- for comparison only: the same UpdateItem sent with the SDK client from the load thread.',
+    '',
+    `Each phase is measured for ${http.options.seconds} s in all, in ${http.options.rounds} rounds of`,
+    `${fmt(http.options.seconds / http.options.rounds, 1)} s (each after ${http.options.warmupSeconds} s of warm-up) that take turns, the order`,
+    'turning each round, so that a job elsewhere on the machine hits every phase alike. Each round waits',
+    '(up to 8 s) for the rest of the machine to be quiet first.',
+    '',
+    'Latency is per request, measured in the load thread. ELU is the event-loop utilisation of a thread',
+    'over the measured window: "main" is the watcher\'s thread (HTTP server, service, SDK client; dynalite',
+    'runs in a thread of its own, see `cli/embedded-dynamo.ts`), "load" the load loops. "Cores" is the CPU',
+    'time of the whole process (every thread, libuv pool included) per second of wall time; "CPU ms/req"',
+    'the same per request (all threads, the load loops included), which other load does not skew; "other"',
+    'the CPU of everything else on the machine (from /proc/stat): above a few tenths, another job competed.',
+    '',
+    table(
+      [
+        'phase',
+        'per second',
+        'p50 ms',
+        'p99 ms',
+        'ok / errors',
+        'main ELU',
+        'load ELU',
+        'cores',
+        'CPU ms/req',
+        'other',
+        'per second, by round',
+      ],
+      [
+        phaseRow('raw: UpdateItem straight to dynalite', http.raw),
+        phaseRow('**ours: POST /v1/heartbeat**', http.ours),
+        phaseRow('(UpdateItem with the SDK client in the load thread)', http.rawSdk),
+      ],
+    ),
+    '',
+    `Ours / raw by round: ${http.roundRatios.map(pct).join(', ')}.`,
+    '',
+    `Ours / raw: **${pct(http.ratio)}** (goal at least ${pct(GOALS.ingestShareOfRaw)}: ${yes(http.ratio >= GOALS.ingestShareOfRaw)}).`,
+    ...(http.ours.firstError ? ['', `First error of ours: \`${http.ours.firstError}\`.`] : []),
+    ...(http.raw.firstError ? ['', `First error of raw: \`${http.raw.firstError}\`.`] : []),
+    '',
+    '## 3. Ingest Lambda bundle',
+    '',
+    '`lambda/handlers/ingest.ts` bundled with esbuild as a Lambda would get it: platform node, target',
+    'node22, minified, everything bundled (the AWS SDK too), one file. Beside it the floor: a handler',
+    'holding only `DynamoDBClient` and one `UpdateItemCommand` send, built and measured the same way in',
+    `the same run. Cold import: \`node -e "require(bundle)"\` in a fresh process, ${r.bundle.options.imports}`,
+    'times each, alternating the two, median; "import" is the `require` alone, timed inside the process,',
+    '"process" the whole spawn to exit. Beside the ratio of the medians (the goal), the median of the',
+    'ratios of imports run back to back ("pairs") and the ratio of the fastest imports, which a busy',
+    'machine skews less. The environment holds what the handler reads at import',
+    `(${r.bundle.env.map((name) => `\`${name}\``).join(', ')}); nothing is called. gzip is level 9.`,
+    '',
+    ...r.bundle.variants.flatMap((v, i) => [
+      `### ${i === 0 ? 'Goal build' : 'Also measured'}: ${v.name}`,
+      '',
+      `${v.description}.`,
+      '',
+      table(
+        ['bundle', 'bytes', 'gzip bytes', 'import ms (median)', 'import ms (fastest)', 'process ms (median)'],
+        bundleRows(v),
+      ),
+      '',
+      'Bytes in the minified output by package (esbuild metafile), largest difference first:',
+      '',
+      table(['package', 'ingest', 'floor', 'difference'], packageRows(v, 8)),
+      '',
+    ]),
+    ...moreMarkdown(r.more, table),
+    NOTES_MARKER,
+    '',
+    notes.trimEnd(),
+    '',
+  ];
+  return parts.join('\n');
+}

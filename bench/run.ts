@@ -1,0 +1,94 @@
+// The benchmark runner: `npm run bench` (build, then `node --expose-gc dist/bench.js`).
+// Runs each benchmark, prints a table and rewrites docs/BENCHMARKS.md. Not part of `npm test`.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
+import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
+import { describeMachine } from './machine';
+import { DEFAULT_MORE, runMore } from './more';
+import { type BenchResults, renderMarkdown, renderTable } from './report';
+import { benchRequestsPerHeartbeat } from './requests-per-heartbeat';
+
+export const REPORT_FILE = 'docs/BENCHMARKS.md';
+const COMMAND = 'npm run bench';
+
+async function main(argv: string[]): Promise<number> {
+  const seconds = numberFlag(argv, '--seconds');
+  const imports = numberFlag(argv, '--imports');
+  const dryRun = argv.includes('--no-write');
+  const ingest: IngestOptions = { ...DEFAULT_INGEST, ...(seconds === undefined ? {} : { seconds }) };
+  const bundle = { ...DEFAULT_BUNDLE, ...(imports === undefined ? {} : { imports }) };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const started = Date.now();
+  const machine = describeMachine();
+
+  const agentSeconds = numberFlag(argv, '--agent-seconds');
+  const scanAgents = numberFlag(argv, '--scan-agents');
+  log('1/9 DynamoDB requests per heartbeat');
+  const requests = await benchRequestsPerHeartbeat();
+  gc();
+  log('2/9 local ingest over HTTP');
+  const http = await benchHttpIngest(ingest, log);
+  gc();
+  log('3/9 ingest Lambda bundle');
+  const bundleResult = await benchIngestBundle(bundle, log);
+  gc();
+  const more = await runMore(
+    {
+      ...DEFAULT_MORE,
+      ...(agentSeconds === undefined ? {} : { agentSeconds }),
+      ...(scanAgents === undefined ? {} : { scanSizes: [scanAgents] }),
+    },
+    log,
+  );
+
+  const results: BenchResults = {
+    command: [COMMAND, ...argv].join(' '),
+    machine,
+    elapsedSeconds: (Date.now() - started) / 1000,
+    requests,
+    http,
+    bundle: bundleResult,
+    more,
+  };
+  process.stdout.write(`${renderTable(results)}\n`);
+  if (dryRun) {
+    log(`--no-write: ${REPORT_FILE} left as it was`);
+  } else {
+    const previous = existsSync(REPORT_FILE) ? readFileSync(REPORT_FILE, 'utf8') : undefined;
+    mkdirSync('docs', { recursive: true });
+    writeFileSync(REPORT_FILE, renderMarkdown(results, previous));
+    log(`wrote ${REPORT_FILE}`);
+  }
+  return 0;
+}
+
+function numberFlag(argv: string[], name: string): number | undefined {
+  const index = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (index < 0) return undefined;
+  const text = argv[index]!.includes('=') ? argv[index]!.split('=')[1] : argv[index + 1];
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
+  return value;
+}
+
+/** Collects garbage between benchmarks when node runs with --expose-gc, so one does not pay for another. */
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+if (isMainThread) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`bench: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+} else if (isLoadJob(workerData)) {
+  void runLoadJob(workerData, (message) => parentPort!.postMessage(message));
+}

@@ -1,0 +1,133 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
+import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
+import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
+import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
+import { parseConfig } from '../../lambda/domain/config';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../../lambda/domain/errors';
+import { WatcherService } from '../../lambda/service';
+import { countDynamoRequests, type DynamoRequestLog } from '../support/dynamo-request-counter';
+import { ManualClock, TEST_CONFIG } from '../support/watcher';
+
+// DESIGN.md section 9: the heartbeat path is one DynamoDB write and no read.
+describe('DynamoDB requests of a heartbeat', () => {
+  let dynamo: EmbeddedDynamo;
+  let client: DynamoDBClient;
+  let requests: DynamoRequestLog;
+  let service: WatcherService;
+  let clock: ManualClock;
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+    client = localDynamoClient(dynamo.endpoint);
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+    requests = countDynamoRequests(client);
+    clock = new ManualClock();
+    service = new WatcherService({
+      ...dynamoStores(client, LOCAL_TABLE_NAMES),
+      clock,
+      config: parseConfig(TEST_CONFIG),
+      version: 'test',
+    });
+  });
+  afterAll(async () => {
+    requests.detach();
+    client.destroy();
+    await dynamo.close();
+  });
+
+  let serial = 0;
+  async function approvedAgent(): Promise<{ agentId: string; token: string }> {
+    const agentId = `req-${++serial}`;
+    const { token } = await service.addAgent({ agentId, group: 'production' });
+    requests.reset();
+    return { agentId, token: token! };
+  }
+
+  async function pendingAgent(): Promise<{ agentId: string; token: string }> {
+    const agentId = `req-${++serial}`;
+    const { key } = await service.newEnrollmentKey('production');
+    const { token, approval } = await service.register(key, { agentId, group: 'production' });
+    expect(approval).toBe('pending');
+    requests.reset();
+    return { agentId, token };
+  }
+
+  it.each([
+    ['only an agentId', {}],
+    [
+      'every optional field',
+      { seq: 7, bootId: 'boot-1', cluster: 'eu-1', endpoint: '10.0.0.7', version: '1.2.3' },
+    ],
+  ])('issues exactly one UpdateItem and nothing else for an accepted heartbeat with %s', async (_, extra) => {
+    const { agentId, token } = await approvedAgent();
+    const answer = await service.heartbeat(token, {
+      agentId,
+      sentAt: new Date(clock.now()).toISOString(),
+      ...extra,
+    });
+    expect(answer.status).toBe(200);
+    expect(requests.take()).toEqual(['UpdateItem']);
+  });
+
+  it('issues one UpdateItem per accepted item of a relay batch', async () => {
+    const agents = [await approvedAgent(), await approvedAgent(), await approvedAgent()];
+    const { results } = await service.heartbeats({
+      heartbeats: agents.map(({ agentId, token }) => ({ agentId, token })),
+    });
+    expect(results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem', 'UpdateItem']);
+  });
+
+  it('issues no request at all for a malformed body', async () => {
+    const { token } = await approvedAgent();
+    await expect(service.heartbeat(token, { agentId: 'bad id!' })).rejects.toBeInstanceOf(ValidationError);
+    expect(requests.take()).toEqual([]);
+  });
+
+  it('reads once and writes again for a pending agent (the rare path)', async () => {
+    const { agentId, token } = await pendingAgent();
+    const answer = await service.heartbeat(token, { agentId });
+    expect(answer.status).toBe(202);
+    expect(requests.take()).toEqual(['UpdateItem', 'GetItem', 'UpdateItem']);
+  });
+
+  it('stops after one failed write and one read for a wrong token', async () => {
+    const { agentId } = await approvedAgent();
+    const { token: otherAgentsToken } = await approvedAgent();
+    await expect(service.heartbeat(otherAgentsToken, { agentId })).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(requests.take()).toEqual(['UpdateItem', 'GetItem']);
+  });
+
+  it('stops after one failed write and one read for an unknown agent', async () => {
+    const { token } = await approvedAgent();
+    await expect(service.heartbeat(token, { agentId: 'nobody' })).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(requests.take()).toEqual(['UpdateItem', 'GetItem']);
+  });
+
+  it('stops after one failed write and one read for a rejected agent', async () => {
+    const { agentId, token } = await approvedAgent();
+    await service.reject(agentId);
+    requests.reset();
+    await expect(service.heartbeat(token, { agentId })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(requests.take()).toEqual(['UpdateItem', 'GetItem']);
+  });
+});
+
+describe('countDynamoRequests', () => {
+  it('counts every attempt of a retried request, as each is billed', async () => {
+    const closed = await startEmbeddedDynamo();
+    await closed.close();
+    const client = localDynamoClient(closed.endpoint);
+    const requests = countDynamoRequests(client);
+    try {
+      await expect(
+        new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents).get('anyone'),
+      ).rejects.toBeDefined();
+      expect(requests.take()).toEqual(['GetItem', 'GetItem', 'GetItem']);
+    } finally {
+      client.destroy();
+    }
+  });
+});
