@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { configSchema } from '../../lambda/domain/config';
 import { type Command, UsageError } from '../command';
 import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
+import { untilSignal } from '../signals';
 
 export const localCommand: Command = {
   path: ['local'],
@@ -64,14 +65,9 @@ export const localCommand: Command = {
         'Stop with Ctrl-C.',
       ].join('\n'),
     );
-    await new Promise<void>((done) => {
-      const stop = (signal: string) => {
-        ctx.out(`${signal}: stopping`);
-        watcher.close().then(done, done);
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    const signal = await untilSignal();
+    ctx.out(`${signal}: stopping`);
+    await watcher.close();
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 import type { Command, CommandContext } from '../command';
 import { age, paint, STATE_COLOURS, table, useColour } from '../output';
+import { untilSignal } from '../signals';
 
 export interface StatusAnswer {
   version: string;
@@ -91,18 +92,6 @@ export async function watchStatus(ctx: CommandContext, options: WatchOptions): P
   return 0;
 }
 
-function untilInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
-}
-
 export const statusCommand: Command = {
   path: ['status'],
   summary: 'Counts of agents by group and state, the time of the last scan, the watcher version.',
@@ -115,7 +104,7 @@ export const statusCommand: Command = {
       const tty = process.stdout.isTTY === true;
       return watchStatus(ctx, {
         intervalMs: WATCH_INTERVAL_MS,
-        stopped: untilInterrupted(),
+        stopped: untilSignal().then(() => undefined),
         colour: useColour(ctx.env),
         clear: tty && !ctx.json,
       });

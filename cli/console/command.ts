@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { WatcherClient } from '../client';
 import { type Command, UsageError } from '../command';
+import { untilSignal } from '../signals';
 import type { Forward, startConsoleProxy } from './proxy';
 
 /** Where `hbw console` listens unless told otherwise. */
@@ -34,18 +35,6 @@ function openBrowser(url: string): void {
   }
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
-}
-
 export const DEFAULT_CONSOLE_DEPS: ConsoleCommandDeps = {
   forwardVia: (client) => (method, pathAndQuery, body) =>
     client.forward(
@@ -57,7 +46,7 @@ export const DEFAULT_CONSOLE_DEPS: ConsoleCommandDeps = {
         : { accept: 'application/json', 'content-type': 'application/json' },
     ),
   openBrowser,
-  stopped: untilSignal,
+  stopped: () => untilSignal().then(() => undefined),
 };
 
 function parsePort(text: string): number {

@@ -1,25 +1,7 @@
-import {
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  ScanCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
 import { type AgentStore, type HeartbeatWrite, MalformedItemError } from '../ports';
-import {
-  call,
-  compact,
-  type Item,
-  isConditionFailure,
-  N,
-  num,
-  S,
-  str,
-  type UpdateParts,
-  update,
-} from './dynamo';
+import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
 
@@ -94,10 +76,14 @@ function agentToItem(agent: AgentRecord): Item {
 }
 
 export class DynamoAgentStore implements AgentStore {
+  private readonly table: KeyedTable;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.table = new KeyedTable(client, tableName, 'agentId');
+  }
 
   async recordHeartbeat(write: HeartbeatWrite, tokenHash: string, approval: 'approved' | 'pending') {
     const expr = update(
@@ -113,54 +99,23 @@ export class DynamoAgentStore implements AgentStore {
       },
       write.sentAt === undefined ? ['lastSentAt', 'clockSkewSeconds'] : [],
     );
-    expr.ExpressionAttributeNames['#tokenHash'] = 'tokenHash';
-    expr.ExpressionAttributeNames['#approval'] = 'approval';
-    expr.ExpressionAttributeValues[':expectedToken'] = S(tokenHash);
-    expr.ExpressionAttributeValues[':expectedApproval'] = S(approval);
-    try {
-      const out = await call('record heartbeat', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { agentId: S(write.agentId) },
-            ...expr,
-            ConditionExpression: '#tokenHash = :expectedToken AND #approval = :expectedApproval',
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return out.Attributes ? agentFromItem(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    const item = await this.table.updateIf(
+      'record heartbeat',
+      write.agentId,
+      expr,
+      '#tokenHash = :expectedToken AND #approval = :expectedApproval',
+      { ':expectedToken': S(tokenHash), ':expectedApproval': S(approval) },
+    );
+    return item ? agentFromItem(item) : undefined;
   }
 
   async get(agentId: string) {
-    const out = await call('get agent', () =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { agentId: S(agentId) }, ConsistentRead: true }),
-      ),
-    );
-    return out.Item ? agentFromItem(out.Item) : undefined;
+    const item = await this.table.get('get agent', agentId);
+    return item ? agentFromItem(item) : undefined;
   }
 
-  async create(agent: AgentRecord) {
-    try {
-      await call('create agent', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: agentToItem(agent),
-            ConditionExpression: 'attribute_not_exists(agentId)',
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  create(agent: AgentRecord) {
+    return this.table.putIfAbsent('create agent', agentToItem(agent));
   }
 
   async *list() {
@@ -288,27 +243,9 @@ export class DynamoAgentStore implements AgentStore {
   private async updateExisting(
     agentId: string,
     expr: UpdateParts,
-    condition = 'attribute_exists(agentId)',
+    condition = 'attribute_exists(#agentId)',
   ): Promise<AgentRecord | undefined> {
-    try {
-      const out = await call('update agent', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { agentId: S(agentId) },
-            ...expr,
-            ExpressionAttributeValues: Object.keys(expr.ExpressionAttributeValues).length
-              ? expr.ExpressionAttributeValues
-              : undefined,
-            ConditionExpression: condition,
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return out.Attributes ? agentFromItem(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    const item = await this.table.updateIf('update agent', agentId, expr, condition);
+    return item ? agentFromItem(item) : undefined;
   }
 }

@@ -1,11 +1,8 @@
 import {
   type AttributeValue,
   type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
   QueryCommand,
   ScanCommand,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   type AlertKind,
@@ -18,18 +15,7 @@ import {
 } from '../domain/alert';
 import type { Channel } from '../domain/config';
 import { type AlertStore, MalformedItemError, type NoticeOutcome, type NoticePhase } from '../ports';
-import {
-  call,
-  compact,
-  type Item,
-  isConditionFailure,
-  N,
-  num,
-  S,
-  str,
-  type UpdateParts,
-  update,
-} from './dynamo';
+import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
 import { TABLES } from './tables';
 
 const KINDS: readonly AlertKind[] = ['heartbeat_failure', 'host_unreachable', 'network_event'];
@@ -128,36 +114,22 @@ const NOTICE_ATTRIBUTE: Record<NoticePhase, { state: string; sentAt: string }> =
 };
 
 export class DynamoAlertStore implements AlertStore {
+  private readonly table: KeyedTable;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.table = new KeyedTable(client, tableName, 'alertId');
+  }
 
-  async create(alert: AlertRecord) {
-    try {
-      await call('create alert', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: alertToItem(alert),
-            ConditionExpression: 'attribute_not_exists(alertId)',
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  create(alert: AlertRecord) {
+    return this.table.putIfAbsent('create alert', alertToItem(alert));
   }
 
   async get(alertId: string) {
-    const out = await call('get alert', () =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { alertId: S(alertId) }, ConsistentRead: true }),
-      ),
-    );
-    return out.Item ? alertFromItem(out.Item) : undefined;
+    const item = await this.table.get('get alert', alertId);
+    return item ? alertFromItem(item) : undefined;
   }
 
   async listQueue(queue: 'open' | 'recovery') {
@@ -282,7 +254,7 @@ export class DynamoAlertStore implements AlertStore {
     const acked = await this.updateIf(
       alertId,
       expr,
-      'attribute_exists(alertId) AND attribute_not_exists(acknowledgedAt)',
+      'attribute_exists(#alertId) AND attribute_not_exists(#acknowledgedAt)',
       {},
     );
     return acked ?? this.get(alertId);
@@ -295,27 +267,7 @@ export class DynamoAlertStore implements AlertStore {
     condition: string,
     values: Record<string, AttributeValue>,
   ): Promise<AlertRecord | undefined> {
-    const names = { ...expr.ExpressionAttributeNames };
-    for (const match of condition.matchAll(/#(\w+)/g)) names[`#${match[1]}`] = match[1]!;
-    const allValues = { ...expr.ExpressionAttributeValues, ...values };
-    try {
-      const out = await call('update alert', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { alertId: S(alertId) },
-            UpdateExpression: expr.UpdateExpression,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: Object.keys(allValues).length ? allValues : undefined,
-            ConditionExpression: condition,
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return out.Attributes ? alertFromItem(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    const item = await this.table.updateIf('update alert', alertId, expr, condition, values);
+    return item ? alertFromItem(item) : undefined;
   }
 }

@@ -1,23 +1,21 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { BlindWindow, ScannerState } from '../domain/scan';
 import type { WatcherStateStore } from '../ports';
-import { call, isConditionFailure, N, num, S, str } from './dynamo';
+import { call, KeyedTable, N, num, S, str, update } from './dynamo';
 
 const enrollKey = (group: string) => `enroll#${group}`;
 const SCANNER_KEY = 'scanner';
 
 /** Enrollment key hashes and scanner progress, one item each, in the state table. */
 export class DynamoWatcherStateStore implements WatcherStateStore {
+  private readonly table: KeyedTable;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.table = new KeyedTable(client, tableName, 'key');
+  }
 
   async putEnrollmentKeyHash(group: string, keyHash: string, at: number) {
     await call('put enrollment key', () =>
@@ -31,32 +29,16 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   }
 
   async getEnrollmentKeyHash(group: string) {
-    const out = await call('get enrollment key', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { key: S(enrollKey(group)) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item ? str(out.Item, 'keyHash') : undefined;
+    const item = await this.table.get('get enrollment key', enrollKey(group));
+    return item ? str(item, 'keyHash') : undefined;
   }
 
   async getLastScanAt() {
-    const out = await call('get scanner state', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { key: S(SCANNER_KEY) } })),
-    );
-    return out.Item ? num(out.Item, 'lastScanAt') : undefined;
+    return (await this.getScannerState()).lastScanAt;
   }
 
   async getScannerState(): Promise<ScannerState> {
-    const out = await call('get scanner state', () =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { key: S(SCANNER_KEY) }, ConsistentRead: true }),
-      ),
-    );
-    const item = out.Item ?? {};
+    const item = (await this.table.get('get scanner state', SCANNER_KEY)) ?? {};
     let blindWindows: BlindWindow[] = [];
     try {
       blindWindows = JSON.parse(str(item, 'blindWindows') ?? '[]') as BlindWindow[];
@@ -75,47 +57,31 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   async completeScan(
     state: Omit<ScannerState, 'stormSince'> & { lastScanAt: number; lastCompletedAt: number },
   ) {
-    return this.conditionalUpdate(
-      'SET lastScanAt = :at, lastCompletedAt = :done, scanCount = :count, blindWindows = :windows',
-      'attribute_not_exists(lastScanAt) OR lastScanAt < :at',
-      {
-        ':at': N(state.lastScanAt),
-        ':done': N(state.lastCompletedAt),
-        ':count': N(state.scanCount),
-        ':windows': S(JSON.stringify(state.blindWindows)),
-      },
-    );
+    const expr = update({
+      lastScanAt: N(state.lastScanAt),
+      lastCompletedAt: N(state.lastCompletedAt),
+      scanCount: N(state.scanCount),
+      blindWindows: S(JSON.stringify(state.blindWindows)),
+    });
+    // A slower scanner that started earlier must not move the record backwards.
+    return this.updateIf(expr, 'attribute_not_exists(#lastScanAt) OR #lastScanAt < :lastScanAt');
   }
 
   async setStorm(expected: number | undefined, since: number | undefined) {
-    const condition = expected === undefined ? 'attribute_not_exists(stormSince)' : 'stormSince = :expected';
+    const condition =
+      expected === undefined ? 'attribute_not_exists(#stormSince)' : '#stormSince = :expected';
     const values: Record<string, AttributeValue> = expected === undefined ? {} : { ':expected': N(expected) };
-    return since === undefined
-      ? this.conditionalUpdate('REMOVE stormSince', condition, values)
-      : this.conditionalUpdate('SET stormSince = :since', condition, { ...values, ':since': N(since) });
+    const expr = since === undefined ? update({}, ['stormSince']) : update({ stormSince: N(since) });
+    return this.updateIf(expr, condition, values);
   }
 
-  private async conditionalUpdate(
-    expression: string,
+  private async updateIf(
+    expr: ReturnType<typeof update>,
     condition: string,
-    values: Record<string, AttributeValue>,
+    values: Record<string, AttributeValue> = {},
   ): Promise<boolean> {
-    try {
-      await call('update scanner state', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { key: S(SCANNER_KEY) },
-            UpdateExpression: expression,
-            ConditionExpression: condition,
-            ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return (
+      (await this.table.updateIf('update scanner state', SCANNER_KEY, expr, condition, values)) !== undefined
+    );
   }
 }

@@ -1,7 +1,11 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  type DynamoDBClient,
   DynamoDBServiceException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { StoreUnavailableError } from '../ports';
 
@@ -79,3 +83,80 @@ export function update(set: Record<string, AttributeValue | undefined>, remove: 
 }
 
 export type UpdateParts = ReturnType<typeof update>;
+
+/**
+ * A table keyed by one string attribute, with the conditional single-item operations every store is
+ * made of. Conditions name attributes as `#name`; their placeholders are filled in here.
+ */
+export class KeyedTable {
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly tableName: string,
+    private readonly keyName: string,
+  ) {}
+
+  private key(id: string): Item {
+    return { [this.keyName]: S(id) };
+  }
+
+  async get(what: string, id: string): Promise<Item | undefined> {
+    const out = await call(what, () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: this.key(id), ConsistentRead: true }),
+      ),
+    );
+    return out.Item;
+  }
+
+  /** Writes `item` unless one with its key exists; answers whether this call wrote it. */
+  async putIfAbsent(what: string, item: Item): Promise<boolean> {
+    try {
+      await call(what, () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: `attribute_not_exists(#${this.keyName})`,
+            ExpressionAttributeNames: { [`#${this.keyName}`]: this.keyName },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Applies `expr` when `condition` holds: the item as written, or `undefined` when it did not hold. */
+  async updateIf(
+    what: string,
+    id: string,
+    expr: UpdateParts,
+    condition: string,
+    values: Record<string, AttributeValue> = {},
+  ): Promise<Item | undefined> {
+    const names = { ...expr.ExpressionAttributeNames };
+    for (const match of condition.matchAll(/#(\w+)/g)) names[`#${match[1]}`] = match[1]!;
+    const allValues = { ...expr.ExpressionAttributeValues, ...values };
+    try {
+      const out = await call(what, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(id),
+            UpdateExpression: expr.UpdateExpression,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: Object.keys(allValues).length ? allValues : undefined,
+            ConditionExpression: condition,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+}
