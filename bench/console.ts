@@ -1,10 +1,12 @@
 // The operator console's cost: what the browser downloads, and how soon the overview shows with
 // thousands of agents in local mode. Returns plain numbers; bench/run.ts decides where they go.
+
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { CONSOLE_ASSETS } from '../cli/console/routes';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { parseConfig } from '../lambda/domain/config';
+import { CHROMIUM_ARGS } from '../test/support/console-browser';
 
 export interface ConsoleBenchOptions {
   /** Agents in the watcher. @default 5000 */
@@ -78,16 +80,7 @@ export async function benchConsole(options: ConsoleBenchOptions = {}): Promise<C
   });
   const browser = await chromium.launch({
     executablePath: options.chromiumPath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   try {
     await seed(watcher, agents);
