@@ -1,4 +1,4 @@
-// Bundles the CLI (and the benchmark runner) into dist/. Dependencies stay in node_modules.
+// Bundles the CLI (and the benchmark, soak and load runners) into dist/. Dependencies stay in node_modules.
 import { existsSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -9,6 +9,8 @@ await build({
     hbw: 'bin/hbw.ts',
     'heartbeat-watcher': 'bin/heartbeat-watcher.ts',
     ...(existsSync('bench/run.ts') ? { bench: 'bench/run.ts' } : {}),
+    ...(existsSync('bench/soak.ts') ? { soak: 'bench/soak.ts' } : {}),
+    ...(existsSync('bench/load.ts') ? { load: 'bench/load.ts' } : {}),
   },
   outdir: 'dist',
   bundle: true,

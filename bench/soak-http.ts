@@ -1,0 +1,101 @@
+// Small helpers the soak and load runners share: loopback HTTP with keep-alive, a free port,
+// and the markdown section a runner rewrites in its docs file.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+
+export interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** One request to 127.0.0.1; rejects on a network error or after `timeoutMs`. */
+export function request(
+  agent: http.Agent,
+  port: number,
+  method: string,
+  path: string,
+  options: { body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(options.body));
+    }
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.setTimeout(options.timeoutMs ?? 10_000, () =>
+      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** A port nobody listens on right now (the kernel's pick), for a child that needs a fixed `--port`. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Puts `body` into `file` between `<!-- key -->` and `<!-- /key -->`, replacing what was there, or
+ * appends it; the rest of the file (notes written by hand) is kept. A missing file starts with `title`.
+ */
+export function writeSection(file: string, key: string, body: string, title: string): void {
+  const open = `<!-- ${key} -->`;
+  const close = `<!-- /${key} -->`;
+  const block = `${open}\n${body.trim()}\n${close}`;
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : `${title.trim()}\n`;
+  const from = previous.indexOf(open);
+  const to = previous.indexOf(close);
+  const next =
+    from >= 0 && to > from
+      ? previous.slice(0, from) + block + previous.slice(to + close.length)
+      : `${previous.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`);
+}
+
+/** A markdown table with padded columns. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (row: readonly string[]) =>
+    `| ${header.map((_, c) => (row[c] ?? '').padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+export function numberFlag(argv: readonly string[], name: string, fallback: number): number {
+  const index = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (index < 0) return fallback;
+  const text = argv[index]!.includes('=') ? argv[index]!.split('=')[1] : argv[index + 1];
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} needs a positive number`);
+  return value;
+}
+
+export function stringFlag(argv: readonly string[], name: string): string | undefined {
+  const index = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (index < 0) return undefined;
+  const text = argv[index]!.includes('=') ? argv[index]!.split('=').slice(1).join('=') : argv[index + 1];
+  if (text === undefined || text.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  return text;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

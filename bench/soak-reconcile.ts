@@ -1,0 +1,677 @@
+// The soak's verdict: what the chaos schedule caused, set against the alert records and the outbox.
+// Pure: every time is epoch milliseconds given by the caller; nothing here reads a clock, a file or the
+// network, so test/unit/soak-reconcile.test.ts can check it on hand-made schedules.
+
+/** A heartbeat the watcher accepted, as the soak saw it: the request went out at `send`, the answer came at `resp`. */
+export interface Beat {
+  readonly send: number;
+  readonly resp: number;
+}
+
+/**
+ * What the schedule did to one agent: `silent` stops its heartbeats (its probe port, if any, stays
+ * open); `short` stops them for less than the threshold; `host-down` stops them and closes its probe port.
+ */
+export type OutageKind = 'silent' | 'short' | 'host-down';
+
+export interface Outage {
+  readonly id: number;
+  readonly agentId: string;
+  readonly group: string;
+  readonly kind: OutageKind;
+  /** When the agent stopped beating (its first skipped heartbeat). */
+  readonly killAt: number;
+  /** When it beat again (its first heartbeat sent after the outage); undefined if it never did. */
+  readonly reviveAt?: number;
+  /** Its last accepted heartbeat before the outage. */
+  readonly lastBefore?: Beat;
+  /** Its first accepted heartbeat after the outage. */
+  readonly firstAfter?: Beat;
+}
+
+/** A probe port closed and reopened while its agent kept beating: nothing may alert. */
+export interface PortFlap {
+  readonly agentId: string;
+  readonly group: string;
+  readonly closedAt: number;
+  readonly reopenedAt: number;
+}
+
+/** Chaos done to the watcher itself. */
+export interface ChaosWindow {
+  readonly kind: 'pause' | 'restart' | 'notifier';
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A stretch the watcher said it was blind (an upper bound of the window it does not count). */
+export interface BlindWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** An alert as `GET /v1/alerts?status=all` answers it, times in ms. */
+export interface AlertRow {
+  readonly alertId: string;
+  readonly agentId: string;
+  readonly group: string;
+  readonly kind: string;
+  readonly status: string;
+  readonly openedAt: number;
+  readonly resolvedAt?: number;
+  /** Delivery state of the opening notice (paging groups only). */
+  readonly opening?: string;
+  /** Delivery state of the recovery notice (paging groups only). */
+  readonly recovery?: string;
+  readonly agentIds?: readonly string[];
+}
+
+/** One line of the outbox, with the alert ids its email lists. */
+export interface Notice {
+  /** The notice's own `time` (the scan that sent it). */
+  readonly time: number;
+  readonly group: string;
+  readonly kind: string;
+  readonly agentIds: readonly string[];
+  readonly alertIds: readonly string[];
+  /** When the soak first saw the line in the file. */
+  readonly observedAt?: number;
+}
+
+export interface ReconcileSettings {
+  readonly scanIntervalMs: number;
+  readonly missedScans: number;
+  /** The longest one probe can take: attempts x timeout + (attempts - 1) x interval. */
+  readonly probeMaxMs: number;
+  /** Room for a scan's own duration and timer jitter when deciding that an outage must alert. */
+  readonly slackMs: number;
+  /** Groups whose alerts are paged (appear in the outbox); the others are console-only. */
+  readonly pagingGroups: readonly string[];
+  /** When the run ended (the last moment anything could have happened). */
+  readonly end: number;
+}
+
+export interface ReconcileInput {
+  readonly outages: readonly Outage[];
+  readonly flaps: readonly PortFlap[];
+  readonly chaos: readonly ChaosWindow[];
+  readonly blind: readonly BlindWindow[];
+  readonly alerts: readonly AlertRow[];
+  readonly notices: readonly Notice[];
+  /** Alert ids seen before a restart and not found after it. */
+  readonly missingAfterRestart: readonly string[];
+  readonly settings: ReconcileSettings;
+}
+
+export type AlertKindName = 'heartbeat_failure' | 'host_unreachable';
+export const AGENT_ALERT_KINDS: readonly AlertKindName[] = ['heartbeat_failure', 'host_unreachable'];
+
+/** For one kind of alert of one outage: it must open, it must not, or either is right. */
+export type Expectation = 'must' | 'either' | 'forbidden';
+
+/** How one alert of an outage went. */
+export type AlertOutcome =
+  /** Recorded once and paged once (or recorded once in a console-only group). */
+  | 'once'
+  /** Recorded once; its page was held by the storm guard (still recorded). */
+  | 'held'
+  /** Recorded more than once, or paged more than once. */
+  | 'twice'
+  /** Recorded, but its page was never sent. */
+  | 'unsent';
+
+export interface KindVerdict {
+  readonly kind: AlertKindName;
+  readonly expect: Expectation;
+  readonly records: number;
+  readonly pages: number;
+  readonly outcome?: AlertOutcome;
+}
+
+export type OutageVerdict =
+  /** Every alert it had to cause opened exactly once, and nothing it must not cause. */
+  | 'alerted-once'
+  | 'alerted-twice'
+  | 'missed'
+  /** Its page was owed across a restart and never went out, or its alert vanished in a restart. */
+  | 'lost'
+  /** It opened an alert it must not have. */
+  | 'false-alert'
+  /** Nothing had to open and nothing did. */
+  | 'quiet'
+  /** Something was allowed either way and all is in order. */
+  | 'ok-either'
+  /** The schedule could not be judged (no heartbeat before it). */
+  | 'unjudged';
+
+export interface OutageResult {
+  readonly outage: Outage;
+  readonly verdict: OutageVerdict;
+  readonly kinds: readonly KindVerdict[];
+  /** Some `either` came from a blind window or a pause/restart overlapping the outage. */
+  readonly overlapsWatcherChaos: boolean;
+  /** The agent's own silence (ms between the heartbeats it sent before and after). */
+  readonly sentGap: number;
+  /** The silence the watcher surely saw, and the part of it outside every blind window (ms). */
+  readonly silenceLo: number;
+  readonly watchedLo: number;
+  readonly recoveries: number;
+  readonly recoveriesExpected: number;
+}
+
+export interface FalseAlert {
+  readonly alertId: string;
+  readonly agentId: string;
+  readonly kind: string;
+  readonly openedAt: number;
+  readonly reason: string;
+}
+
+export interface LatencySample {
+  readonly outageId: number;
+  readonly agentId: string;
+  readonly kind: AlertKindName;
+  /** (openedAt - last heartbeat) / (scans it takes x interval). */
+  readonly ratio: number;
+  readonly ms: number;
+  /** From the last heartbeat to the page seen in the outbox, when it was. */
+  readonly deliveredMs?: number;
+  /** The outage overlapped a pause, a restart or a blind window: not held to the bound. */
+  readonly excluded: boolean;
+}
+
+export interface Distribution {
+  readonly n: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface SoakTotals {
+  /** Outages that had to alert. */
+  readonly mustAlert: number;
+  readonly mustAlertByKind: Readonly<Record<OutageKind, number>>;
+  readonly alertedOnce: number;
+  /** Of those, how many only because a held (storm) alert counts as alerted. */
+  readonly alertedHeld: number;
+  readonly alertedTwice: number;
+  readonly missed: number;
+  readonly lost: number;
+  /** Outages that must not alert (short ones) and port flaps. */
+  readonly mustNotAlert: number;
+  readonly flaps: number;
+  readonly falseAlerts: number;
+  /** Outbox lines for alerts that are false, unknown, or of a console-only group. */
+  readonly falsePages: number;
+  /** Alerts (any, false ones too) whose opening went out in more than one outbox line. */
+  readonly duplicatePages: number;
+  /** Alerts whose recovery went out in more than one outbox line. */
+  readonly duplicateRecoveries: number;
+  /** Outages allowed either way (a blind window ate part of them). */
+  readonly ambiguous: number;
+  readonly ambiguousAlerted: number;
+  readonly recoveriesExpected: number;
+  readonly recoveriesSent: number;
+  readonly recoveriesDuplicated: number;
+  /** Alerts still open at the end, though every agent beats again. */
+  readonly stillOpen: number;
+  /** Paging alerts whose opening or recovery notice is still owed at the end. */
+  readonly owed: number;
+  readonly stormEvents: number;
+  readonly heartbeatMismatches: number;
+  readonly latencyHeartbeat: Distribution;
+  readonly latencyHeartbeatExcluded: Distribution;
+  readonly latencyUnreachable: Distribution;
+  readonly deliveredMs: Distribution;
+  /** ratio bound for heartbeat_failure: 1 + 1/missedScans + probeMax / (missedScans x interval). */
+  readonly boundHeartbeat: number;
+  /** ratio bound for host_unreachable (one scan): 2 + probeMax / interval. */
+  readonly boundUnreachable: number;
+}
+
+export interface SoakVerdict {
+  readonly outages: readonly OutageResult[];
+  readonly falseAlerts: readonly FalseAlert[];
+  readonly latencies: readonly LatencySample[];
+  readonly totals: SoakTotals;
+}
+
+/** `heartbeat_failure.1795422524408.web-01` -> its kind, incident start and subject (agent or group). */
+export function parseAlertId(alertId: string): { kind: string; incidentStart: number; subject: string } {
+  const first = alertId.indexOf('.');
+  const second = alertId.indexOf('.', first + 1);
+  if (first < 0 || second < 0) return { kind: alertId, incidentStart: Number.NaN, subject: '' };
+  return {
+    kind: alertId.slice(0, first),
+    incidentStart: Number(alertId.slice(first + 1, second)),
+    subject: alertId.slice(second + 1),
+  };
+}
+
+/** The alert ids a notice's email lists on its `Alert ids:` line. */
+export function noticeAlertIds(email: string): string[] {
+  const line = /^Alert ids: (.*)$/m.exec(email)?.[1];
+  return line ? line.split(', ').filter((s) => s !== '') : [];
+}
+
+/** Milliseconds of [from, to] covered by `windows` (which may overlap one another). */
+export function overlapMs(
+  from: number,
+  to: number,
+  windows: readonly { start: number; end: number }[],
+): number {
+  const clipped = windows
+    .map((w) => ({ start: Math.max(from, w.start), end: Math.min(to, w.end) }))
+    .filter((w) => w.end > w.start)
+    .sort((a, b) => a.start - b.start);
+  let total = 0;
+  let reach = from;
+  for (const w of clipped) {
+    const start = Math.max(reach, w.start);
+    if (w.end > start) total += w.end - start;
+    reach = Math.max(reach, w.end);
+  }
+  return total;
+}
+
+export function distribution(values: readonly number[]): Distribution {
+  if (values.length === 0) return { n: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]! };
+}
+
+/**
+ * What `outage` must, may or must not open. The agent's own silence (first heartbeat sent after, less
+ * the last one sent before) under `scans` intervals forbids an alert: the agent did its part, so an
+ * alert would come from the watcher's side (a slow ingest, a pause it did not discount). The silence
+ * the watcher surely saw (first heartbeat after sent, less the last before answered), less every blind
+ * window that may overlap it, of at least `scans` + 1 intervals and the slack demands one. Between the
+ * two, either is right.
+ */
+export function expectations(
+  outage: Outage,
+  blind: readonly BlindWindow[],
+  settings: ReconcileSettings,
+): {
+  sentGap: number;
+  silenceLo: number;
+  watchedLo: number;
+  expect: Record<AlertKindName, Expectation>;
+} {
+  const i = settings.scanIntervalMs;
+  const m = settings.missedScans;
+  const last = outage.lastBefore!;
+  const backAt = outage.firstAfter?.send ?? outage.reviveAt ?? settings.end;
+  const sentGap = backAt - last.send;
+  const silenceLo = backAt - last.resp;
+  const watchedLo = silenceLo - overlapMs(last.send, outage.firstAfter?.resp ?? settings.end, blind);
+  const judge = (scans: number): Expectation => {
+    if (sentGap < scans * i) return 'forbidden';
+    // A scan must fall after `scans` intervals of watched silence: one more interval, and slack.
+    if (watchedLo >= (scans + 1) * i + settings.slackMs) return 'must';
+    return 'either';
+  };
+  return {
+    sentGap,
+    silenceLo,
+    watchedLo,
+    expect: {
+      heartbeat_failure: judge(m),
+      host_unreachable: outage.kind === 'host-down' ? judge(1) : 'forbidden',
+    },
+  };
+}
+
+const isOpening = (n: Notice) => n.kind !== 'recovery' && n.kind !== 'reminder';
+
+export function reconcile(input: ReconcileInput): SoakVerdict {
+  const { settings } = input;
+  const i = settings.scanIntervalMs;
+  const m = settings.missedScans;
+  const paging = new Set(settings.pagingGroups);
+
+  const openings = new Map<string, Notice[]>();
+  const recoveries = new Map<string, number>();
+  for (const notice of input.notices) {
+    for (const id of notice.alertIds) {
+      if (isOpening(notice)) openings.set(id, [...(openings.get(id) ?? []), notice]);
+      else if (notice.kind === 'recovery') recoveries.set(id, (recoveries.get(id) ?? 0) + 1);
+    }
+  }
+  const networkNotices = input.notices.filter((n) => n.kind === 'network_event' && isOpening(n));
+  const agentAlerts = input.alerts.filter((a) => a.kind !== 'network_event');
+  const restarts = input.chaos.filter((w) => w.kind === 'restart');
+  const watcherDown = input.chaos.filter((w) => w.kind === 'pause' || w.kind === 'restart');
+  const missingAfterRestart = new Set(input.missingAfterRestart);
+
+  const byAgent = new Map<string, AlertRow[]>();
+  for (const alert of agentAlerts) byAgent.set(alert.agentId, [...(byAgent.get(alert.agentId) ?? []), alert]);
+  const matched = new Set<string>();
+  const results: OutageResult[] = [];
+  const falseAlerts: FalseAlert[] = [];
+  const latencies: LatencySample[] = [];
+  let heartbeatMismatches = 0;
+
+  for (const outage of input.outages) {
+    const blank = {
+      outage,
+      kinds: [],
+      overlapsWatcherChaos: false,
+      sentGap: 0,
+      silenceLo: 0,
+      watchedLo: 0,
+      recoveries: 0,
+      recoveriesExpected: 0,
+    };
+    if (!outage.lastBefore) {
+      results.push({ ...blank, verdict: 'unjudged' });
+      continue;
+    }
+    const { sentGap, silenceLo, watchedLo, expect } = expectations(outage, input.blind, settings);
+    const from = outage.lastBefore.send;
+    // A scan that started after the first heartbeat back had landed cannot open this incident.
+    const to = (outage.firstAfter?.resp ?? settings.end) + 100;
+    const mine = (byAgent.get(outage.agentId) ?? []).filter((a) => a.openedAt >= from && a.openedAt <= to);
+    for (const a of mine) matched.add(a.alertId);
+    const overlapsWatcherChaos =
+      overlapMs(from, to, input.blind) > 0 ||
+      overlapMs(
+        from,
+        to,
+        watcherDown.map((w) => ({ start: w.start, end: w.end + 2 * i })),
+      ) > 0;
+
+    const kinds: KindVerdict[] = [];
+    let recoveriesSeen = 0;
+    let recoveriesExpected = 0;
+    let lost = false;
+    for (const kind of AGENT_ALERT_KINDS) {
+      const records = mine.filter((a) => a.kind === kind);
+      const pages = records.reduce((n, a) => n + (openings.get(a.alertId)?.length ?? 0), 0);
+      let outcome: AlertOutcome | undefined;
+      if (records.length > 1 || pages > 1) outcome = 'twice';
+      else if (records.length === 1) {
+        const alert = records[0]!;
+        if (!paging.has(outage.group) || pages === 1) outcome = 'once';
+        else if (
+          alert.opening === 'held' ||
+          alert.opening === 'suppressed' ||
+          networkNotices.some(
+            (n) => n.group === alert.group && n.agentIds.includes(alert.agentId) && n.time >= alert.openedAt,
+          )
+        )
+          outcome = 'held';
+        else {
+          outcome = 'unsent';
+          if (restarts.some((r) => r.start > alert.openedAt)) lost = true;
+        }
+      }
+      for (const alert of records) {
+        if (missingAfterRestart.has(alert.alertId)) lost = true;
+        if (!paging.has(outage.group) || (openings.get(alert.alertId)?.length ?? 0) === 0) continue;
+        recoveriesExpected += 1;
+        recoveriesSeen += recoveries.get(alert.alertId) ?? 0;
+      }
+      if (expect[kind] === 'forbidden') {
+        for (const a of records) {
+          falseAlerts.push({
+            alertId: a.alertId,
+            agentId: a.agentId,
+            kind: a.kind,
+            openedAt: a.openedAt,
+            reason: `${outage.kind} outage #${outage.id}: the agent was silent only ${(sentGap / 1000).toFixed(1)} s`,
+          });
+        }
+      }
+      kinds.push({ kind, expect: expect[kind], records: records.length, pages, outcome });
+
+      const first = records[0];
+      if (first) {
+        const recorded = parseAlertId(first.alertId).incidentStart;
+        const consistent =
+          Number.isFinite(recorded) &&
+          recorded >= outage.lastBefore.send - 50 &&
+          recorded <= outage.lastBefore.resp + 50;
+        if (!consistent) heartbeatMismatches += 1;
+        const lastBeat = consistent ? recorded : outage.lastBefore.send;
+        const scans = kind === 'heartbeat_failure' ? m : 1;
+        const page = openings.get(first.alertId)?.[0];
+        latencies.push({
+          outageId: outage.id,
+          agentId: outage.agentId,
+          kind,
+          ms: first.openedAt - lastBeat,
+          ratio: (first.openedAt - lastBeat) / (scans * i),
+          deliveredMs: page?.observedAt === undefined ? undefined : page.observedAt - lastBeat,
+          excluded: overlapsWatcherChaos,
+        });
+      }
+    }
+
+    const must = kinds.filter((k) => k.expect === 'must');
+    let verdict: OutageVerdict;
+    if (lost) verdict = 'lost';
+    else if (kinds.some((k) => k.outcome === 'twice')) verdict = 'alerted-twice';
+    else if (kinds.some((k) => k.expect === 'forbidden' && k.records > 0)) verdict = 'false-alert';
+    else if (must.some((k) => k.records === 0 || k.outcome === 'unsent')) verdict = 'missed';
+    else if (must.length > 0) verdict = 'alerted-once';
+    else if (kinds.some((k) => k.expect === 'either')) verdict = 'ok-either';
+    else verdict = 'quiet';
+    results.push({
+      outage,
+      verdict,
+      kinds,
+      overlapsWatcherChaos,
+      sentGap,
+      silenceLo,
+      watchedLo,
+      recoveries: recoveriesSeen,
+      recoveriesExpected,
+    });
+  }
+
+  // Every alert no outage explains is false: say what was going on for that agent.
+  for (const alert of agentAlerts) {
+    if (matched.has(alert.alertId)) continue;
+    const flap = input.flaps.find(
+      (f) =>
+        f.agentId === alert.agentId && alert.openedAt >= f.closedAt && alert.openedAt <= f.reopenedAt + i,
+    );
+    const down = watcherDown.find((w) => alert.openedAt >= w.start && alert.openedAt <= w.end + 4 * i);
+    falseAlerts.push({
+      alertId: alert.alertId,
+      agentId: alert.agentId,
+      kind: alert.kind,
+      openedAt: alert.openedAt,
+      reason: flap
+        ? 'during a probe-port flap of a beating agent'
+        : down
+          ? `no outage of this agent; within ${((alert.openedAt - down.end) / 1000).toFixed(1)} s after a watcher ${down.kind}`
+          : 'no outage of this agent',
+    });
+  }
+
+  // Pages that speak of false alerts, of alerts nobody recorded, or of a console-only group.
+  const known = new Map(input.alerts.map((a) => [a.alertId, a]));
+  const falseIds = new Set(falseAlerts.map((f) => f.alertId));
+  let falsePages = 0;
+  for (const notice of input.notices) {
+    if (!paging.has(notice.group)) {
+      falsePages += 1;
+      continue;
+    }
+    if (!isOpening(notice) || notice.kind === 'network_event') continue;
+    if (notice.alertIds.some((id) => falseIds.has(id) || !known.has(id))) falsePages += 1;
+  }
+
+  const count = (v: OutageVerdict) => results.filter((r) => r.verdict === v).length;
+  const mustResults = results.filter((r) => r.kinds.some((k) => k.expect === 'must'));
+  const mustNot = results.filter(
+    (r) => r.kinds.length > 0 && r.kinds.every((k) => k.expect === 'forbidden'),
+  ).length;
+  const ambiguous = results.filter(
+    (r) => r.kinds.some((k) => k.expect === 'either') && !r.kinds.some((k) => k.expect === 'must'),
+  );
+  const pagingAlerts = input.alerts.filter((a) => paging.has(a.group));
+  const bound = (scans: number) => 1 + 1 / scans + settings.probeMaxMs / (scans * i);
+  const ratios = (kind: AlertKindName, excluded: boolean) =>
+    latencies.filter((l) => l.kind === kind && l.excluded === excluded).map((l) => l.ratio);
+
+  const totals: SoakTotals = {
+    mustAlert: mustResults.length,
+    mustAlertByKind: {
+      silent: mustResults.filter((r) => r.outage.kind === 'silent').length,
+      short: mustResults.filter((r) => r.outage.kind === 'short').length,
+      'host-down': mustResults.filter((r) => r.outage.kind === 'host-down').length,
+    },
+    alertedOnce: mustResults.filter((r) => r.verdict === 'alerted-once').length,
+    alertedHeld: mustResults.filter(
+      (r) => r.verdict === 'alerted-once' && r.kinds.some((k) => k.outcome === 'held'),
+    ).length,
+    alertedTwice: count('alerted-twice'),
+    missed: count('missed'),
+    lost: count('lost') + input.missingAfterRestart.length,
+    mustNotAlert: mustNot,
+    flaps: input.flaps.length,
+    falseAlerts: falseAlerts.length,
+    falsePages,
+    duplicatePages: [...openings.values()].filter((list) => list.length > 1).length,
+    duplicateRecoveries: [...recoveries.values()].filter((n) => n > 1).length,
+    ambiguous: ambiguous.length,
+    ambiguousAlerted: ambiguous.filter((r) => r.kinds.some((k) => k.records > 0)).length,
+    recoveriesExpected: results.reduce((n, r) => n + r.recoveriesExpected, 0),
+    recoveriesSent: results.reduce((n, r) => n + Math.min(r.recoveries, r.recoveriesExpected), 0),
+    recoveriesDuplicated: results.reduce((n, r) => n + Math.max(0, r.recoveries - r.recoveriesExpected), 0),
+    stillOpen: input.alerts.filter((a) => a.status === 'open').length,
+    owed: pagingAlerts.filter(
+      (a) =>
+        a.opening === 'pending' ||
+        a.opening === 'sending' ||
+        a.recovery === 'pending' ||
+        a.recovery === 'sending',
+    ).length,
+    stormEvents: input.alerts.filter((a) => a.kind === 'network_event').length,
+    heartbeatMismatches,
+    latencyHeartbeat: distribution(ratios('heartbeat_failure', false)),
+    latencyHeartbeatExcluded: distribution(ratios('heartbeat_failure', true)),
+    latencyUnreachable: distribution(ratios('host_unreachable', false)),
+    deliveredMs: distribution(
+      latencies.filter((l) => !l.excluded && l.deliveredMs !== undefined).map((l) => l.deliveredMs!),
+    ),
+    boundHeartbeat: bound(m),
+    boundUnreachable: bound(1),
+  };
+  return { outages: results, falseAlerts, latencies, totals };
+}
+
+/** One row of the result table: the figure, the goal beside it, and whether it is met. */
+export interface GoalRow {
+  readonly measure: string;
+  readonly result: string;
+  readonly goal: string;
+  /** undefined: information, no goal. */
+  readonly met?: boolean;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+export function goalRows(totals: SoakTotals): GoalRow[] {
+  const t = totals;
+  const kinds = `silent ${t.mustAlertByKind.silent}, host down ${t.mustAlertByKind['host-down']}`;
+  const held = t.alertedHeld > 0 ? ` (${t.alertedHeld} held by the storm guard, recorded)` : '';
+  const lat = t.latencyHeartbeat;
+  const latU = t.latencyUnreachable;
+  const latX = t.latencyHeartbeatExcluded;
+  return [
+    { measure: 'outages caused that must alert', result: `${t.mustAlert} (${kinds})`, goal: '-' },
+    {
+      measure: 'alerted exactly once',
+      result: `${t.alertedOnce} of ${t.mustAlert}${held}`,
+      goal: 'all',
+      met: t.alertedOnce === t.mustAlert,
+    },
+    { measure: 'alerted twice', result: String(t.alertedTwice), goal: '0', met: t.alertedTwice === 0 },
+    { measure: 'missed', result: String(t.missed), goal: '0', met: t.missed === 0 },
+    {
+      measure: 'false alerts (alert records no outage explains)',
+      result: `${t.falseAlerts} (short outages ${t.mustNotAlert} and port flaps ${t.flaps} must not alert)`,
+      goal: '0',
+      met: t.falseAlerts === 0,
+    },
+    {
+      measure: 'false pages (outbox lines of false or unknown alerts, or of the console group)',
+      result: String(t.falsePages),
+      goal: '0',
+      met: t.falsePages === 0,
+    },
+    {
+      measure: 'alerts paged more than once (any alert, false ones too) / recoveries sent more than once',
+      result: `${t.duplicatePages} / ${t.duplicateRecoveries}`,
+      goal: '0 / 0',
+      met: t.duplicatePages === 0 && t.duplicateRecoveries === 0,
+    },
+    {
+      measure: 'recoveries sent',
+      result: `${t.recoveriesSent} of ${t.recoveriesExpected}; ${t.recoveriesDuplicated} duplicated`,
+      goal: 'all, none twice',
+      met: t.recoveriesSent === t.recoveriesExpected && t.recoveriesDuplicated === 0,
+    },
+    { measure: 'alerts lost across restarts', result: String(t.lost), goal: '0', met: t.lost === 0 },
+    {
+      measure: 'notices still owed at the end / alerts still open',
+      result: `${t.owed} / ${t.stillOpen}`,
+      goal: '0 / 0',
+      met: t.owed === 0 && t.stillOpen === 0,
+    },
+    {
+      measure: 'outages a blind window made ambiguous (alert allowed either way)',
+      result: `${t.ambiguous}, of which alerted ${t.ambiguousAlerted}`,
+      goal: '-',
+    },
+    {
+      measure:
+        'detection latency ratio, heartbeat failure: (opened - last heartbeat) / (missedScans x interval)',
+      result: `max ${fmt(lat.max)}, p99 ${fmt(lat.p99)}, p50 ${fmt(lat.p50)} (n ${lat.n})`,
+      goal: `<= ${fmt(t.boundHeartbeat)}`,
+      met: lat.n === 0 || lat.max <= t.boundHeartbeat,
+    },
+    {
+      measure: 'detection latency ratio, host unreachable (over 1 scan)',
+      result: `max ${fmt(latU.max)}, p50 ${fmt(latU.p50)} (n ${latU.n})`,
+      goal: `<= ${fmt(t.boundUnreachable)}`,
+      met: latU.n === 0 || latU.max <= t.boundUnreachable,
+    },
+    {
+      measure:
+        'detection latency ratio of outages overlapping a pause, restart or blind window (reported apart)',
+      result: `max ${fmt(latX.max)}, p50 ${fmt(latX.p50)} (n ${latX.n})`,
+      goal: '-',
+    },
+    {
+      measure: 'last heartbeat to page in the outbox (ms, outages clear of watcher chaos)',
+      result: `max ${fmt(t.deliveredMs.max, 0)}, p50 ${fmt(t.deliveredMs.p50, 0)} (n ${t.deliveredMs.n})`,
+      goal: '-',
+    },
+    {
+      measure: 'alerts whose incident start is not the last heartbeat the soak had accepted',
+      result: String(t.heartbeatMismatches),
+      goal: '0',
+      met: t.heartbeatMismatches === 0,
+    },
+    { measure: 'storm events (network_event alerts)', result: String(t.stormEvents), goal: '-' },
+  ];
+}
+
+export function renderRows(rows: readonly GoalRow[]): string {
+  const cells = rows.map((r) => [
+    r.measure,
+    r.result,
+    r.goal,
+    r.met === undefined ? '-' : r.met ? 'yes' : '**no**',
+  ]);
+  const header = ['measure', 'result', 'goal', 'met'];
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const line = (row: readonly string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,136 @@
+// The soak's chaos schedule: when which agent goes silent (and for how long), which probe ports close,
+// when the watcher is paused, restarted, and its notifier made to fail. Pure and seeded, so a run can
+// be repeated with the same --seed.
+
+export interface PlannedAgent {
+  readonly agentId: string;
+  readonly group: string;
+  /** Has a TCP probe against a port the soak opens. */
+  readonly probed: boolean;
+}
+
+export type ChaosEvent =
+  /** Stops the agent's heartbeats for `seconds`; a `host-down` also closes its probe port for as long. */
+  | {
+      readonly at: number;
+      readonly type: 'outage';
+      readonly agentId: string;
+      readonly kind: 'silent' | 'host-down';
+      readonly seconds: number;
+    }
+  /** Leaves out the agent's next heartbeat only: a silence under the threshold. */
+  | {
+      readonly at: number;
+      readonly type: 'outage';
+      readonly agentId: string;
+      readonly kind: 'short';
+      readonly seconds: 0;
+    }
+  /** Closes the probe port of an agent that keeps beating, for `seconds`. */
+  | { readonly at: number; readonly type: 'flap'; readonly agentId: string; readonly seconds: number }
+  /** SIGSTOP, then SIGCONT after `seconds`. */
+  | { readonly at: number; readonly type: 'pause'; readonly seconds: number }
+  /** SIGTERM, wait for the exit, start again on the same data dir and port. */
+  | { readonly at: number; readonly type: 'restart' }
+  /** A directory where the outbox file was, for `seconds`: every append fails with EISDIR. */
+  | { readonly at: number; readonly type: 'notifier-fail'; readonly seconds: number };
+
+export interface ScheduleOptions {
+  /** The whole heartbeat run, in seconds: warm-up, chaos, cool-down. */
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly cooldownSeconds: number;
+  readonly agents: readonly PlannedAgent[];
+  readonly seed: number;
+  /** Agent events started per second of chaos. @default 1.2 */
+  readonly eventsPerSecond?: number;
+}
+
+/** mulberry32: a small, good-enough PRNG, so that a seed gives the same schedule everywhere. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An agent is left alone this long after its event ends, so that no two of its events blur together. */
+const REST_SECONDS = 6;
+
+/**
+ * The schedule, sorted by time (seconds from the start of the heartbeat run). The watcher's own chaos
+ * comes in cycles of about three minutes (at least one), after a first 30% left to the agents alone (so
+ * that some outages are clear of it): a pause of 5-8 s at 30%, a notifier failure of 8-15 s at 50%, a
+ * restart at 80%. Agent events are spread evenly (about `eventsPerSecond`), so that no scan sees
+ * many agents go silent at once (the storm guard would hold their pages): 40% silent for 6-12 s,
+ * 40% short (one heartbeat left out), 10% host down (probed agents, 6-10 s), 10% probe-port flaps.
+ * Every event ends before the cool-down starts.
+ */
+export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
+  const random = prng(options.seed);
+  const between = (lo: number, hi: number) => lo + random() * (hi - lo);
+  const start = options.warmupSeconds;
+  const end = options.seconds - options.cooldownSeconds;
+  const span = end - start;
+  if (span <= 10) throw new Error(`no room for chaos: ${options.seconds} s less warm-up and cool-down`);
+  const events: ChaosEvent[] = [];
+
+  const cycles = Math.max(1, Math.round(span / 180));
+  const length = span / cycles;
+  for (let c = 0; c < cycles; c++) {
+    const c0 = start + c * length;
+    events.push({ at: c0 + 0.3 * length, type: 'pause', seconds: Math.round(between(5, 8) * 10) / 10 });
+    events.push({
+      at: c0 + 0.5 * length,
+      type: 'notifier-fail',
+      seconds: Math.round(between(8, Math.min(15, 0.25 * length)) * 10) / 10,
+    });
+    events.push({ at: c0 + 0.8 * length, type: 'restart' });
+  }
+
+  const busyUntil = new Map<string, number>();
+  const free = (agentId: string, at: number) => (busyUntil.get(agentId) ?? 0) <= at;
+  const pick = (candidates: readonly PlannedAgent[], at: number): PlannedAgent | undefined => {
+    for (let tries = 0; tries < 20 && candidates.length > 0; tries++) {
+      const agent = candidates[Math.floor(random() * candidates.length)]!;
+      if (free(agent.agentId, at)) return agent;
+    }
+    return undefined;
+  };
+  const probed = options.agents.filter((a) => a.probed);
+  const rate = options.eventsPerSecond ?? 1.2;
+  const count = Math.floor(span * rate);
+  for (let n = 0; n < count; n++) {
+    const at = start + ((n + random()) / count) * span;
+    const roll = random();
+    if (roll < 0.4) {
+      const seconds = Math.round(between(6, 12));
+      const agent = pick(options.agents, at);
+      if (!agent || at + seconds + 2 > end) continue;
+      events.push({ at, type: 'outage', agentId: agent.agentId, kind: 'silent', seconds });
+      busyUntil.set(agent.agentId, at + seconds + REST_SECONDS);
+    } else if (roll < 0.8) {
+      const agent = pick(options.agents, at);
+      if (!agent || at + 4 > end) continue;
+      events.push({ at, type: 'outage', agentId: agent.agentId, kind: 'short', seconds: 0 });
+      busyUntil.set(agent.agentId, at + 2 + REST_SECONDS);
+    } else if (roll < 0.9) {
+      const seconds = Math.round(between(6, 10));
+      const agent = pick(probed, at);
+      if (!agent || at + seconds + 2 > end) continue;
+      events.push({ at, type: 'outage', agentId: agent.agentId, kind: 'host-down', seconds });
+      busyUntil.set(agent.agentId, at + seconds + REST_SECONDS);
+    } else {
+      const seconds = Math.round(between(3, 8));
+      const agent = pick(probed, at);
+      if (!agent || at + seconds + 2 > end) continue;
+      events.push({ at, type: 'flap', agentId: agent.agentId, seconds });
+      busyUntil.set(agent.agentId, at + seconds + REST_SECONDS);
+    }
+  }
+  return events.sort((a, b) => a.at - b.at);
+}

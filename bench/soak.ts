@@ -1,0 +1,984 @@
+// The soak: `npm run soak [-- --minutes 10 --agents 1000 --seed 1 --no-write]`.
+//
+// Runs `hbw local` (dist/hbw.js) as a child process with fast intervals (1 s heartbeat, 1 s scan,
+// 3 missed scans), registers the agents, beats for them over keep-alive HTTP through the relay batch
+// route (POST /v1/heartbeats, 100 agents a request, each item with its agent's own token), and plays a
+// seeded chaos schedule (bench/soak-schedule.ts): agents go silent long enough to alert or too briefly
+// to, probe ports close and reopen, the watcher is SIGSTOPped and SIGCONTed, SIGTERMed and restarted on
+// the same data dir and port, and its outbox is made unwritable for a while. At the end it sets the
+// outbox and GET /v1/alerts?status=all against the schedule (bench/soak-reconcile.ts), prints the table,
+// writes it into docs/SOAK.md, and exits 1 when a goal is missed. Everything talks to 127.0.0.1 only.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { describeMachine } from './machine';
+import {
+  freePort,
+  markdownTable,
+  numberFlag,
+  request,
+  sleep,
+  stringFlag,
+  UsageError,
+  writeSection,
+} from './soak-http';
+import {
+  type AlertRow,
+  type Beat,
+  type BlindWindow,
+  type ChaosWindow,
+  distribution,
+  goalRows,
+  type Notice,
+  noticeAlertIds,
+  type Outage,
+  type PortFlap,
+  reconcile,
+  renderRows,
+  type SoakVerdict,
+} from './soak-reconcile';
+import { type ChaosEvent, chaosSchedule, type PlannedAgent } from './soak-schedule';
+
+const REPORT_FILE = 'docs/SOAK.md';
+const BATCH = 100;
+const SCAN_SECONDS = 1;
+const MISSED_SCANS = 3;
+const PROBE = { attempts: 2, timeoutMs: 500, intervalMs: 200 };
+const PROBE_MAX_MS = PROBE.attempts * PROBE.timeoutMs + (PROBE.attempts - 1) * PROBE.intervalMs;
+const GROUPS = {
+  production: { channels: ['sms', 'email'], paging: true },
+  staging: { channels: ['email'], paging: true },
+  test: { channels: ['console'], paging: false },
+} as const;
+/** How long a heartbeat batch may wait for an answer: longer than any pause. */
+const BATCH_TIMEOUT_MS = 20_000;
+/** A relay retries a batch the watcher did not answer after this long. */
+const RETRY_MS = 200;
+const READY_TIMEOUT_MS = 30_000;
+const EXIT_TIMEOUT_MS = 20_000;
+const DRAIN_TIMEOUT_MS = 45_000;
+
+interface Options {
+  readonly minutes: number;
+  readonly agents: number;
+  readonly seed: number;
+  readonly write: boolean;
+  readonly keep: boolean;
+  readonly hbw: string;
+}
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
+
+/** The watcher as a child process that can be paused, resumed and restarted. */
+class WatcherProcess {
+  child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  readonly starts: number[] = [];
+  cpuMs = 0;
+
+  constructor(
+    private readonly hbw: string,
+    private readonly args: readonly string[],
+    private readonly logFile: string,
+    readonly port: number,
+    private readonly http: http.Agent,
+  ) {}
+
+  async start(): Promise<number> {
+    const out = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, [this.hbw, 'local', ...this.args], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    closeSync(out);
+    this.child = child;
+    this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null)
+        throw new Error(`hbw local exited with ${child.exitCode}; see ${this.logFile}`);
+      try {
+        const res = await request(this.http, this.port, 'GET', '/v1/status', { timeoutMs: 2_000 });
+        if (res.status === 200) {
+          this.starts.push(Date.now());
+          return Date.now();
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(50);
+    }
+    throw new Error(`hbw local did not answer within ${READY_TIMEOUT_MS} ms; see ${this.logFile}`);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, name);
+  }
+
+  /** SIGTERM and wait for the exit; SIGKILL after EXIT_TIMEOUT_MS. Answers the exit code (null: killed). */
+  async stop(): Promise<{ code: number | null; killed: boolean }> {
+    if (!this.child || this.child.exitCode !== null)
+      return { code: this.child?.exitCode ?? null, killed: false };
+    this.cpuMs += processCpuMs(this.child.pid);
+    this.signal('SIGTERM');
+    const timer = sleep(EXIT_TIMEOUT_MS).then(() => 'timeout' as const);
+    const outcome = await Promise.race([this.exited!, timer]);
+    if (outcome === 'timeout') {
+      this.signal('SIGKILL');
+      return { code: await this.exited!, killed: true };
+    }
+    return { code: outcome, killed: false };
+  }
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (0 where there is none). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** A TCP port standing in for an agent's host: open, it accepts (the probe passes); closed, it refuses. */
+class ProbePort {
+  private server?: net.Server;
+  port = 0;
+
+  async open(): Promise<void> {
+    if (this.server) return;
+    for (let attempt = 1; ; attempt++) {
+      const server = net.createServer((socket) => socket.destroy());
+      try {
+        await new Promise<void>((done, fail) => {
+          server.once('error', fail);
+          server.listen(this.port, '127.0.0.1', () => done());
+        });
+        this.port = (server.address() as net.AddressInfo).port;
+        this.server = server;
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await sleep(100);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((done) => server.close(() => done()));
+  }
+}
+
+interface SimAgent {
+  readonly agentId: string;
+  readonly group: string;
+  readonly probe?: ProbePort;
+  token: string;
+  seq: number;
+  lastOk?: Beat;
+  /** Sends left out from now on (short outages). */
+  skipSends: number;
+  /** Silent until then (long outages). */
+  downUntil: number;
+  /** The outage under way, until its first heartbeat back is accepted. */
+  outage?: { record: MutableOutage; reviveSeq?: number };
+}
+
+type MutableOutage = { -readonly [K in keyof Outage]: Outage[K] } & { portReopened?: boolean };
+
+interface LaneStats {
+  requests: number;
+  failedRequests: number;
+  itemsSent: number;
+  itemsOk: number;
+  itemsRefused: Record<string, number>;
+  latencies: number[];
+  /** When each answered batch was sent, beside its latency. */
+  sentAt: number[];
+  firstError?: string;
+}
+
+/**
+ * One relay's worth of agents (up to 100): a batch every second, one in flight at a time; a tick that
+ * finds one in flight sends as soon as it is answered, and a batch the watcher did not answer is
+ * retried after RETRY_MS with the heartbeats due then, as `hbw agent relay` does.
+ */
+class Lane {
+  private inFlight = false;
+  private owed = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly agents: readonly SimAgent[],
+    private readonly offsetMs: number,
+    private readonly t0: number,
+    private readonly port: () => number,
+    private readonly http: http.Agent,
+    private readonly stats: LaneStats,
+    private readonly outages: MutableOutage[],
+  ) {}
+
+  start(): void {
+    this.tick();
+  }
+
+  private tick = () => {
+    if (this.stopped) return;
+    if (this.inFlight) this.owed = true;
+    else this.idle = this.send();
+    const now = Date.now();
+    const next = this.t0 + Math.ceil((now - this.t0 - this.offsetMs + 1) / 1000) * 1000 + this.offsetMs;
+    this.timer = setTimeout(this.tick, next - now);
+  };
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.retry);
+    await this.idle;
+  }
+
+  private async send(): Promise<void> {
+    this.inFlight = true;
+    const now = Date.now();
+    const sent: { agent: SimAgent; seq: number }[] = [];
+    const items: unknown[] = [];
+    for (const agent of this.agents) {
+      if (agent.skipSends > 0 || now < agent.downUntil) {
+        agent.skipSends = Math.max(0, agent.skipSends - 1);
+        if (agent.outage && agent.outage.record.killAt === 0) agent.outage.record.killAt = now;
+        continue;
+      }
+      agent.seq += 1;
+      if (agent.outage && agent.outage.reviveSeq === undefined) {
+        agent.outage.reviveSeq = agent.seq;
+        agent.outage.record.reviveAt = now;
+        if (agent.outage.record.kind === 'host-down' && agent.probe && !agent.outage.record.portReopened) {
+          agent.outage.record.portReopened = true;
+          await agent.probe.open();
+        }
+      }
+      sent.push({ agent, seq: agent.seq });
+      items.push({
+        agentId: agent.agentId,
+        token: agent.token,
+        seq: agent.seq,
+        sentAt: new Date(now).toISOString(),
+      });
+    }
+    let failed = false;
+    if (items.length > 0) {
+      this.stats.requests += 1;
+      this.stats.itemsSent += items.length;
+      try {
+        const res = await request(this.http, this.port(), 'POST', '/v1/heartbeats', {
+          body: JSON.stringify({ heartbeats: items }),
+          timeoutMs: BATCH_TIMEOUT_MS,
+        });
+        const resp = Date.now();
+        this.stats.latencies.push(resp - now);
+        this.stats.sentAt.push(now);
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
+        const results = (JSON.parse(res.text) as { results: { agentId: string; status: string }[] }).results;
+        results.forEach((result, index) => {
+          const { agent, seq } = sent[index]!;
+          if (result.status !== 'ok') {
+            this.stats.itemsRefused[result.status] = (this.stats.itemsRefused[result.status] ?? 0) + 1;
+            return;
+          }
+          this.stats.itemsOk += 1;
+          const beat = { send: now, resp };
+          const outage = agent.outage;
+          if (outage?.reviveSeq !== undefined && seq >= outage.reviveSeq) {
+            outage.record.lastBefore = agent.lastOk;
+            outage.record.firstAfter = beat;
+            this.outages.push(outage.record);
+            agent.outage = undefined;
+          }
+          agent.lastOk = beat;
+        });
+      } catch (error) {
+        failed = true;
+        this.stats.failedRequests += 1;
+        this.stats.firstError ??= String((error as Error).message ?? error);
+      }
+    }
+    this.inFlight = false;
+    if (this.stopped) return;
+    if (failed) {
+      this.owed = true;
+      this.retry = setTimeout(() => {
+        if (!this.inFlight && this.owed && !this.stopped) {
+          this.owed = false;
+          this.idle = this.send();
+        }
+      }, RETRY_MS);
+    } else if (this.owed) {
+      this.owed = false;
+      this.idle = this.send();
+    }
+  }
+}
+
+/** Reads the outbox as it grows; the file may be a directory for a while (the notifier failure). */
+class OutboxTail {
+  private offset = 0;
+  private partial = '';
+  readonly lines: { line: string; observedAt: number }[] = [];
+
+  constructor(private readonly path: string) {}
+
+  poll(): void {
+    let fd: number;
+    try {
+      if (!statSync(this.path).isFile()) return;
+      fd = openSync(this.path, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const now = Date.now();
+      const buffer = Buffer.alloc(64 * 1024);
+      for (let reads = 0; reads < 10_000; reads++) {
+        const n = readSync(fd, buffer, 0, buffer.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const text = this.partial + buffer.subarray(0, n).toString('utf8');
+        const parts = text.split('\n');
+        this.partial = parts.pop() ?? '';
+        for (const line of parts) if (line.trim()) this.lines.push({ line, observedAt: now });
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const minutes = numberFlag(argv, '--minutes', 10);
+  const agents = Math.round(numberFlag(argv, '--agents', 1000));
+  if (minutes < 1) throw new UsageError('--minutes must be at least 1');
+  if (agents < 20) throw new UsageError('--agents must be at least 20');
+  return {
+    minutes,
+    agents,
+    seed: Math.round(numberFlag(argv, '--seed', 1)),
+    write: !argv.includes('--no-write'),
+    keep: argv.includes('--keep'),
+    hbw: resolve(stringFlag(argv, '--hbw') ?? 'dist/hbw.js'),
+  };
+}
+
+function planAgents(count: number): (PlannedAgent & { paging: boolean })[] {
+  return Array.from({ length: count }, (_, i) => {
+    const slot = i % 10;
+    const group = slot < 4 ? 'production' : slot < 7 ? 'staging' : 'test';
+    const agentId = `${group === 'production' ? 'prod' : group === 'staging' ? 'stg' : 'lab'}-${String(i).padStart(4, '0')}`;
+    // Every tenth agent (production) and every twentieth at slot 5 (staging) has a probe.
+    const probed = slot === 0 || i % 20 === 5;
+    return { agentId, group, probed, paging: GROUPS[group as keyof typeof GROUPS].paging };
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (!existsSync(options.hbw)) throw new Error(`${options.hbw} is missing: run npm run build first`);
+  const seconds = Math.round(options.minutes * 60);
+  const warmupSeconds = 10;
+  const cooldownSeconds = 15;
+  const started = Date.now();
+  const machine = describeMachine();
+  const dir = mkdtempSync(join(tmpdir(), 'hbw-soak-'));
+  const dataDir = join(dir, 'data');
+  const outboxPath = join(dataDir, 'outbox.jsonl');
+  const logFile = join(dir, 'watcher.log');
+  const configFile = join(dir, 'heartbeat-watcher.config.json');
+  mkdirSync(dataDir);
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      {
+        heartbeatIntervalSeconds: 1,
+        scanIntervalSeconds: SCAN_SECONDS,
+        missedScansBeforeAlert: MISSED_SCANS,
+        probe: PROBE,
+        groups: {
+          production: {
+            channels: GROUPS.production.channels,
+            subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
+          },
+          staging: { channels: GROUPS.staging.channels, subscriptions: { email: ['staging@example.com'] } },
+          test: { channels: GROUPS.test.channels },
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  log(`soak: ${options.agents} agents, ${seconds} s, seed ${options.seed}; working in ${dir}`);
+
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const port = await freePort();
+  const watcher = new WatcherProcess(
+    options.hbw,
+    ['--port', String(port), '--host', '127.0.0.1', '--config', configFile, '--data-dir', dataDir],
+    logFile,
+    port,
+    keepAlive,
+  );
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  let lanes: Lane[] = [];
+  const ports: ProbePort[] = [];
+  let exitCode = 1;
+  try {
+    await watcher.start();
+    log(`watcher up on 127.0.0.1:${port} (pid ${watcher.child?.pid})`);
+
+    // Agents, each with its own token; probed ones get a port of their own.
+    const planned = planAgents(options.agents);
+    const agents: SimAgent[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < planned.length) {
+          const plan = planned[next++]!;
+          let probe: ProbePort | undefined;
+          if (plan.probed) {
+            probe = new ProbePort();
+            await probe.open();
+            ports.push(probe);
+          }
+          const body = {
+            agentId: plan.agentId,
+            group: plan.group,
+            ...(probe ? { probe: { type: 'tcp', host: '127.0.0.1', port: probe.port } } : {}),
+          };
+          const res = await request(keepAlive, port, 'POST', '/v1/agents', { body: JSON.stringify(body) });
+          if (res.status !== 201) throw new Error(`adding ${plan.agentId}: ${res.status} ${res.text}`);
+          const token = (JSON.parse(res.text) as { token: string }).token;
+          agents.push({
+            agentId: plan.agentId,
+            group: plan.group,
+            probe,
+            token,
+            seq: 0,
+            skipSends: 0,
+            downUntil: 0,
+          });
+        }
+      }),
+    );
+    agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+    const byId = new Map(agents.map((a) => [a.agentId, a]));
+    log(`added ${agents.length} agents (${ports.length} with a TCP probe)`);
+
+    const schedule = chaosSchedule({
+      seconds,
+      warmupSeconds,
+      cooldownSeconds,
+      agents: planned,
+      seed: options.seed,
+    });
+    const stats: LaneStats = {
+      requests: 0,
+      failedRequests: 0,
+      itemsSent: 0,
+      itemsOk: 0,
+      itemsRefused: {},
+      latencies: [],
+      sentAt: [],
+    };
+    const outages: MutableOutage[] = [];
+    const flaps: PortFlap[] = [];
+    const chaos: ChaosWindow[] = [];
+    const snapshots: { at: number; missing: string[] }[] = [];
+    const restarts: { downMs: number; exit: number | null; killed: boolean }[] = [];
+    const tail = new OutboxTail(outboxPath);
+    let outageId = 0;
+
+    const t0 = Date.now();
+    delay.enable();
+    const laneCount = Math.ceil(agents.length / BATCH);
+    lanes = Array.from(
+      { length: laneCount },
+      (_, j) =>
+        new Lane(
+          agents.slice(j * BATCH, (j + 1) * BATCH),
+          Math.floor((j * 1000) / laneCount),
+          t0,
+          () => port,
+          keepAlive,
+          stats,
+          outages,
+        ),
+    );
+    for (const lane of lanes) lane.start();
+    const tailTimer = setInterval(() => tail.poll(), 250);
+
+    const alertIds = async (): Promise<Set<string>> => {
+      const res = await request(keepAlive, port, 'GET', '/v1/alerts?status=all', { timeoutMs: 30_000 });
+      if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status} ${res.text.slice(0, 200)}`);
+      return new Set(
+        (JSON.parse(res.text) as { alerts: { alertId: string }[] }).alerts.map((a) => a.alertId),
+      );
+    };
+
+    const background: Promise<void>[] = [];
+    const run = async (event: ChaosEvent): Promise<void> => {
+      const at = Date.now();
+      switch (event.type) {
+        case 'outage': {
+          const agent = byId.get(event.agentId)!;
+          // A pause can stretch an outage past the rest the schedule left: never stack two on one agent.
+          if (agent.outage || agent.downUntil > at) return;
+          const record: MutableOutage = {
+            id: ++outageId,
+            agentId: agent.agentId,
+            group: agent.group,
+            kind: event.kind,
+            killAt: 0,
+          };
+          agent.outage = { record };
+          if (event.kind === 'short') agent.skipSends = 1;
+          else agent.downUntil = at + event.seconds * 1000;
+          if (event.kind === 'host-down') await agent.probe?.close();
+          return;
+        }
+        case 'flap': {
+          const agent = byId.get(event.agentId)!;
+          await agent.probe?.close();
+          await sleep(event.seconds * 1000);
+          await agent.probe?.open();
+          flaps.push({ agentId: agent.agentId, group: agent.group, closedAt: at, reopenedAt: Date.now() });
+          return;
+        }
+        case 'pause': {
+          log(`chaos: SIGSTOP the watcher for ${event.seconds} s`);
+          watcher.signal('SIGSTOP');
+          await sleep(event.seconds * 1000);
+          watcher.signal('SIGCONT');
+          chaos.push({ kind: 'pause', start: at, end: Date.now() });
+          return;
+        }
+        case 'restart': {
+          const before = await alertIds();
+          log(`chaos: SIGTERM the watcher (${before.size} alerts recorded), then start it again`);
+          const stopAt = Date.now();
+          const exit = await watcher.stop();
+          const readyAt = await watcher.start();
+          chaos.push({ kind: 'restart', start: stopAt, end: readyAt });
+          const after = await alertIds();
+          const missing = [...before].filter((id) => !after.has(id));
+          snapshots.push({ at: readyAt, missing });
+          restarts.push({ downMs: readyAt - stopAt, exit: exit.code, killed: exit.killed });
+          log(
+            `chaos: watcher back after ${readyAt - stopAt} ms (exit ${exit.code}); ${missing.length} alerts missing`,
+          );
+          return;
+        }
+        case 'notifier-fail': {
+          log(`chaos: the outbox is a directory for ${event.seconds} s`);
+          const saved = `${outboxPath}.soak-saved`;
+          const had = existsSync(outboxPath);
+          if (had) renameSync(outboxPath, saved);
+          mkdirSync(outboxPath);
+          await sleep(event.seconds * 1000);
+          rmdirSync(outboxPath);
+          if (had) renameSync(saved, outboxPath);
+          chaos.push({ kind: 'notifier', start: at, end: Date.now() });
+          return;
+        }
+      }
+    };
+
+    // The timeline: each event at its time; agent events run alongside the watcher's.
+    const end = t0 + seconds * 1000;
+    let last = 0;
+    for (const event of schedule) {
+      const due = t0 + event.at * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const watcherEvent =
+        event.type === 'pause' || event.type === 'restart' || event.type === 'notifier-fail';
+      const p = run(event).catch((error: unknown) => {
+        log(`chaos event failed: ${String(error)}`);
+      });
+      if (watcherEvent) await p;
+      else background.push(p);
+      if (Date.now() - last > 15_000) {
+        last = Date.now();
+        log(
+          `t+${Math.round((Date.now() - t0) / 1000)} s: ${stats.itemsOk} heartbeats accepted, ${outages.length} outages closed, ${tail.lines.length} outbox lines`,
+        );
+      }
+    }
+    await Promise.all(background);
+    if (end > Date.now()) await sleep(end - Date.now());
+
+    // Drain: every agent beats, so every alert must resolve and every notice go out.
+    log('cool-down over; waiting for every alert to resolve and every notice to go out');
+    const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
+    let alerts: AlertRow[] = [];
+    for (;;) {
+      alerts = await fetchAlerts(keepAlive, port);
+      const owed = alerts.filter(
+        (a) =>
+          a.status === 'open' ||
+          ['pending', 'sending'].includes(a.opening ?? '') ||
+          ['pending', 'sending'].includes(a.recovery ?? ''),
+      );
+      const waiting = [...byId.values()].filter((a) => a.outage).length;
+      if ((owed.length === 0 && waiting === 0) || Date.now() > drainDeadline) break;
+      await sleep(1000);
+    }
+    const heartbeatEnd = Date.now();
+    for (const lane of lanes) await lane.stop();
+    delay.disable();
+    await sleep(300);
+    tail.poll();
+    clearInterval(tailTimer);
+    const watcherCpuMs = watcher.cpuMs + processCpuMs(watcher.child?.pid);
+    const runWallMs = heartbeatEnd - t0;
+    const finalExit = await watcher.stop();
+    tail.poll();
+
+    // Outages still open at the end (an agent whose first heartbeat back never landed).
+    for (const agent of byId.values())
+      if (agent.outage) outages.push({ ...agent.outage.record, lastBefore: agent.lastOk });
+
+    const blind = blindWindows(logFile, SCAN_SECONDS * 1000);
+    const notices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
+    const verdict = reconcile({
+      outages,
+      flaps,
+      chaos,
+      blind,
+      alerts,
+      notices,
+      missingAfterRestart: snapshots.flatMap((s) => s.missing),
+      settings: {
+        scanIntervalMs: SCAN_SECONDS * 1000,
+        missedScans: MISSED_SCANS,
+        probeMaxMs: PROBE_MAX_MS,
+        slackMs: 1500,
+        pagingGroups: Object.entries(GROUPS)
+          .filter(([, g]) => g.paging)
+          .map(([name]) => name),
+        end: heartbeatEnd,
+      },
+    });
+    const watcherLog = readFileSync(logFile, 'utf8');
+    const noticeFailures = (watcherLog.match(/"msg":"notice not sent"/g) ?? []).length;
+    const unhandled = (
+      watcherLog.match(/"msg":"(unhandled error|agent scan failed[^"]*|scan failed[^"]*)"/g) ?? []
+    ).length;
+    // Items whose write failed: under overload (a store timeout), or cut off by a SIGTERM mid-batch.
+    const batchItemFailures = (watcherLog.match(/"msg":"batch item failed"/g) ?? []).length;
+    const lat = distribution(stats.latencies);
+    const runner = {
+      requests: stats.requests,
+      failedRequests: stats.failedRequests,
+      itemsSent: stats.itemsSent,
+      itemsOk: stats.itemsOk,
+      refused: stats.itemsRefused,
+      batchP50: lat.p50,
+      batchP99: lat.p99,
+      batchMax: lat.max,
+      firstError: stats.firstError,
+      watcherCores: watcherCpuMs / runWallMs,
+      runnerDelayMaxMs: delay.max / 1e6,
+      runnerDelayP99Ms: delay.percentile(99) / 1e6,
+      blindWindows: blind.length,
+      noticeFailures,
+      watcherErrors: unhandled,
+      batchItemFailures,
+      restarts,
+      pauses: chaos.filter((c) => c.kind === 'pause').map((c) => c.end - c.start),
+      notifierFailures: chaos.filter((c) => c.kind === 'notifier').map((c) => c.end - c.start),
+      finalExit: finalExit.code,
+      noticeLines: notices.length,
+      scheduled: {
+        silent: schedule.filter((e) => e.type === 'outage' && e.kind === 'silent').length,
+        short: schedule.filter((e) => e.type === 'outage' && e.kind === 'short').length,
+        hostDown: schedule.filter((e) => e.type === 'outage' && e.kind === 'host-down').length,
+        flaps: schedule.filter((e) => e.type === 'flap').length,
+      },
+    };
+    const cleanExit = restarts.every((r) => r.exit === 0 && !r.killed) && finalExit.code === 0;
+    // Batches clear of the watcher's own chaos: answered within one heartbeat interval means ingest keeps up.
+    const down = chaos
+      .filter((c) => c.kind !== 'notifier')
+      .map((c) => ({ start: c.start - BATCH_TIMEOUT_MS, end: c.end + 2000 }));
+    const clear = stats.sentAt
+      .map((at, k) => ({ at, ms: stats.latencies[k]! }))
+      .filter((b) => !down.some((w) => b.at >= w.start && b.at <= w.end));
+    const inTime = clear.filter((b) => b.ms <= 1000).length;
+    const refusedItems = Object.values(stats.itemsRefused).reduce((n, v) => n + v, 0);
+    const rows = [
+      ...goalRows(verdict.totals),
+      {
+        measure: 'heartbeat batches answered within the 1 s interval (clear of pauses and restarts)',
+        result: `${clear.length === 0 ? '-' : ((100 * inTime) / clear.length).toFixed(1)}% of ${clear.length}; p99 ${Math.round(distribution(clear.map((b) => b.ms)).p99)} ms`,
+        goal: '>= 99%',
+        met: clear.length > 0 && inTime >= 0.99 * clear.length,
+      },
+      {
+        measure: 'heartbeat items the watcher refused (unavailable, unauthorized...)',
+        result: String(refusedItems),
+        goal: '0',
+        met: refusedItems === 0,
+      },
+      {
+        measure: 'failed scans and unhandled errors in the watcher log',
+        result: String(unhandled),
+        goal: '0',
+        met: unhandled === 0,
+      },
+      {
+        measure: `every SIGTERM ends the watcher with exit 0 within ${EXIT_TIMEOUT_MS / 1000} s`,
+        result: cleanExit ? 'yes' : 'no',
+        goal: 'yes',
+        met: cleanExit,
+      },
+    ];
+    const allMet = rows.every((r) => r.met !== false);
+    const command = ['npm run soak --', ...argv].join(' ').replace(/ --$/, '');
+    const section = renderSection({
+      command,
+      machine,
+      options,
+      seconds,
+      wallSeconds: (Date.now() - started) / 1000,
+      rows,
+      runner,
+      verdict,
+      allMet,
+    });
+    process.stdout.write(`${section}\n`);
+    writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ runner, verdict, chaos, blind }, null, 2));
+    if (options.write) {
+      mkdirSync('docs', { recursive: true });
+      writeSection(
+        REPORT_FILE,
+        `soak minutes=${options.minutes} agents=${options.agents}`,
+        section,
+        '# Soak\n\nWritten by `npm run soak` (`bench/soak.ts`); each profile keeps its own section.',
+      );
+      log(`wrote ${REPORT_FILE}`);
+    }
+    log(allMet ? 'soak: every goal met' : 'soak: a goal was missed (see the table)');
+    exitCode = allMet ? 0 : 1;
+    return exitCode;
+  } finally {
+    for (const lane of lanes) await lane.stop();
+    await watcher.stop();
+    for (const p of ports) await p.close();
+    keepAlive.destroy();
+    if (options.keep || exitCode !== 0) log(`kept ${dir} (watcher.log, data/outbox.jsonl, verdict.json)`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]> {
+  const res = await request(agent, port, 'GET', '/v1/alerts?status=all', { timeoutMs: 30_000 });
+  if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status} ${res.text.slice(0, 200)}`);
+  type View = {
+    alertId: string;
+    agentId: string;
+    group: string;
+    kind: string;
+    status: string;
+    openedAt: string;
+    resolvedAt?: string;
+    delivery?: { opening: string; recovery: string };
+    agentIds?: string[];
+  };
+  return (JSON.parse(res.text) as { alerts: View[] }).alerts.map((a) => ({
+    alertId: a.alertId,
+    agentId: a.agentId,
+    group: a.group,
+    kind: a.kind,
+    status: a.status,
+    openedAt: Date.parse(a.openedAt),
+    resolvedAt: a.resolvedAt === undefined ? undefined : Date.parse(a.resolvedAt),
+    opening: a.delivery?.opening,
+    recovery: a.delivery?.recovery,
+    agentIds: a.agentIds,
+  }));
+}
+
+function toNotice(line: string, observedAt: number): Notice {
+  const n = JSON.parse(line) as {
+    time: string;
+    group: string;
+    kind: string;
+    agentIds: string[];
+    messages: { email: string };
+  };
+  return {
+    time: Date.parse(n.time),
+    group: n.group,
+    kind: n.kind,
+    agentIds: n.agentIds,
+    alertIds: noticeAlertIds(n.messages.email),
+    observedAt,
+  };
+}
+
+/**
+ * The blind windows the watcher logged. It logs the start of the last scan before the gap (`from`)
+ * and the scan that ended it (`to`); the window it discounts starts one interval after the last scan
+ * *completed*, so [from + interval, to] holds it: an upper bound, as the reconciliation wants.
+ */
+function blindWindows(logFile: string, intervalMs: number): BlindWindow[] {
+  const out: BlindWindow[] = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('watcher was blind')) continue;
+    try {
+      const entry = JSON.parse(line) as { from?: number; to?: number };
+      if (typeof entry.from === 'number' && typeof entry.to === 'number')
+        out.push({ start: entry.from + intervalMs, end: entry.to });
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
+
+interface SectionInput {
+  readonly command: string;
+  readonly machine: ReturnType<typeof describeMachine>;
+  readonly options: Options;
+  readonly seconds: number;
+  readonly wallSeconds: number;
+  readonly rows: ReturnType<typeof goalRows>;
+  // biome-ignore lint/suspicious/noExplicitAny: the runner's own figures, printed as they are
+  readonly runner: Record<string, any>;
+  readonly verdict: SoakVerdict;
+  readonly allMet: boolean;
+}
+
+function renderSection(s: SectionInput): string {
+  const r = s.runner;
+  const m = s.machine;
+  const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '-');
+  const refused = Object.entries(r.refused as Record<string, number>)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const falseGroups = new Map<string, { n: number; first: string }>();
+  for (const f of s.verdict.falseAlerts) {
+    const key = `${new Date(f.openedAt).toISOString()} ${f.kind}: ${f.reason}`;
+    const group = falseGroups.get(key) ?? { n: 0, first: f.alertId };
+    group.n += 1;
+    falseGroups.set(key, group);
+  }
+  const falseList = [...falseGroups.entries()]
+    .slice(0, 15)
+    .map(([key, g]) => `- ${g.n} opened at ${key} (e.g. ${g.first})`)
+    .join('\n');
+  const bad = s.verdict.outages
+    .filter((o) => ['missed', 'alerted-twice', 'lost'].includes(o.verdict))
+    .slice(0, 15)
+    .map(
+      (o) =>
+        `- #${o.outage.id} ${o.outage.agentId} (${o.outage.kind}, silent ${(o.sentGap / 1000).toFixed(1)} s, watched at least ${(o.watchedLo / 1000).toFixed(1)} s): ${o.verdict}; ${o.kinds
+          .filter((k) => k.expect !== 'forbidden' || k.records > 0)
+          .map(
+            (k) =>
+              `${k.kind} ${k.expect}: ${k.records} recorded, ${k.pages} paged${k.outcome ? ` (${k.outcome})` : ''}`,
+          )
+          .join('; ')}`,
+    )
+    .join('\n');
+  const goalsTable = renderRows(s.rows);
+  const runTable = markdownTable(
+    ['run', 'figure'],
+    [
+      [
+        'scheduled agent events',
+        `silent ${r.scheduled.silent}, short ${r.scheduled.short}, host down ${r.scheduled.hostDown}, port flaps ${r.scheduled.flaps}`,
+      ],
+      ['watcher pauses (SIGSTOP/SIGCONT), ms', (r.pauses as number[]).map(ms).join(', ') || '-'],
+      [
+        'watcher restarts (SIGTERM, start again): down ms / exit code',
+        (r.restarts as { downMs: number; exit: number | null; killed: boolean }[])
+          .map((x) => `${x.downMs} / ${x.exit}${x.killed ? ' (SIGKILLed)' : ''}`)
+          .join(', ') || '-',
+      ],
+      [
+        'notifier failures (outbox a directory), ms',
+        (r.notifierFailures as number[]).map(ms).join(', ') || '-',
+      ],
+      ['blind windows the watcher logged', String(r.blindWindows)],
+      ['publishes that failed and were retried (watcher log)', String(r.noticeFailures)],
+      [
+        'batch items whose write failed (watcher log: store timeouts, or cut off by a SIGTERM)',
+        String(r.batchItemFailures),
+      ],
+      ['heartbeats: sent / accepted / refused', `${r.itemsSent} / ${r.itemsOk} / ${refused || '0'}`],
+      [
+        'batch requests (100 agents each): sent / no answer',
+        `${r.requests} / ${r.failedRequests}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
+      ],
+      ['batch latency ms: p50 / p99 / max', `${ms(r.batchP50)} / ${ms(r.batchP99)} / ${ms(r.batchMax)}`],
+      ['watcher CPU (both threads), cores', (r.watcherCores as number).toFixed(2)],
+      [
+        "soak runner's event-loop delay ms: p99 / max",
+        `${ms(r.runnerDelayP99Ms)} / ${ms(r.runnerDelayMaxMs)}`,
+      ],
+      ['outbox lines', String(r.noticeLines)],
+    ],
+  );
+  return [
+    `## ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}`,
+    '',
+    `- Command: \`${s.command}\` (seed ${s.options.seed}; whole run ${Math.round(s.wallSeconds)} s)`,
+    `- Date: ${m.date}`,
+    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}; memory ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
+    `- Watcher: \`node dist/hbw.js local\` as a child process; heartbeat 1 s, scan 1 s, alert after ${MISSED_SCANS} missed scans; probe ${PROBE.attempts} x ${PROBE.timeoutMs} ms, ${PROBE.intervalMs} ms apart`,
+    `- Agents: production (sms+email) 40%, staging (email) 30%, test (console) 30%; beating through \`POST /v1/heartbeats\` in batches of ${BATCH}`,
+    `- Verdict: ${s.allMet ? '**every goal met**' : '**a goal was missed**'}`,
+    '',
+    goalsTable,
+    '',
+    runTable,
+    ...(falseList ? ['', 'False alerts, by the scan that opened them (first 15 scans):', '', falseList] : []),
+    ...(bad ? ['', 'Outages not alerted exactly once (first 15):', '', bad] : []),
+  ].join('\n');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`soak: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);
