@@ -478,17 +478,18 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
       (f) =>
         f.agentId === alert.agentId && alert.openedAt >= f.closedAt && alert.openedAt <= f.reopenedAt + i,
     );
-    const down = watcherDown.find((w) => alert.openedAt >= w.start && alert.openedAt <= w.end + 4 * i);
+    const down = watcherDown.find((w) => alert.openedAt >= w.start - i && alert.openedAt <= w.end + 4 * i);
     falseAlerts.push({
       alertId: alert.alertId,
       agentId: alert.agentId,
       kind: alert.kind,
       openedAt: alert.openedAt,
-      reason: flap
-        ? 'during a probe-port flap of a beating agent'
-        : down
-          ? `no outage of this agent; within ${((alert.openedAt - down.end) / 1000).toFixed(1)} s after a watcher ${down.kind}`
-          : 'no outage of this agent',
+      reason: [
+        flap ? 'during a probe-port flap of a beating agent' : 'no outage of this agent',
+        ...(down
+          ? [`${((alert.openedAt - down.end) / 1000).toFixed(1)} s after the end of a watcher ${down.kind}`]
+          : []),
+      ].join('; '),
     });
   }
 

@@ -618,19 +618,26 @@ async function main(argv: string[]): Promise<number> {
       }
     };
 
-    // The timeline: each event at its time; agent events run alongside the watcher's.
+    // The timeline: each event at its time. The watcher's own events run one after another (a restart
+    // never overlaps a pause); agent events keep their times whatever the watcher is going through.
     const end = t0 + seconds * 1000;
-    let last = 0;
-    for (const event of schedule) {
+    const isWatcherEvent = (e: ChaosEvent) =>
+      e.type === 'pause' || e.type === 'restart' || e.type === 'notifier-fail';
+    const failed = (error: unknown) => {
+      log(`chaos event failed: ${String(error)}`);
+    };
+    const watcherChain = (async () => {
+      for (const event of schedule.filter(isWatcherEvent)) {
+        const due = t0 + event.at * 1000;
+        if (due > Date.now()) await sleep(due - Date.now());
+        await run(event).catch(failed);
+      }
+    })();
+    let last = Date.now();
+    for (const event of schedule.filter((e) => !isWatcherEvent(e))) {
       const due = t0 + event.at * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
-      const watcherEvent =
-        event.type === 'pause' || event.type === 'restart' || event.type === 'notifier-fail';
-      const p = run(event).catch((error: unknown) => {
-        log(`chaos event failed: ${String(error)}`);
-      });
-      if (watcherEvent) await p;
-      else background.push(p);
+      background.push(run(event).catch(failed));
       if (Date.now() - last > 15_000) {
         last = Date.now();
         log(
@@ -638,6 +645,7 @@ async function main(argv: string[]): Promise<number> {
         );
       }
     }
+    background.push(watcherChain);
     await Promise.all(background);
     if (end > Date.now()) await sleep(end - Date.now());
 

@@ -104,6 +104,9 @@ export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDyn
   // After start, a dynalite failure takes the process down, as it did when dynalite ran on this thread:
   // a watcher whose store is gone should stop, not answer 503 for ever.
   worker.on('error', (error) => {
+    // While closing, a request still in flight may hit the database dynalite just closed ("Database
+    // is closed") and end the thread: that is the close we asked for, not a failure.
+    if (closing) return;
     throw new EmbeddedDynamoError(`the embedded DynamoDB stopped: ${error.message}`, { cause: error });
   });
   worker.on('exit', (code) => {

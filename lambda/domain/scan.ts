@@ -95,6 +95,9 @@ export function assess(
     return { kind: 'watched', missedScans: 0, probe: true, heartbeatFailed: false };
   }
   if (agent.lastHeartbeatAt === undefined) return { kind: 'unmonitored' };
+  // The scan that finds a blind window judges nobody: heartbeats sent while the watcher was blind
+  // (paused, restarting, not invoked) may still be on their way in. The next scan judges.
+  const waking = state.blindWindows.some((w) => w.end === scanTime);
   const missed = missedScansWatched(
     agent.lastHeartbeatAt,
     scanTime,
@@ -104,8 +107,8 @@ export function assess(
   return {
     kind: 'watched',
     missedScans: missed,
-    probe: missed >= 1 && agent.probe !== undefined,
-    heartbeatFailed: missed >= settings.missedScansBeforeAlert,
+    probe: !waking && missed >= 1 && agent.probe !== undefined,
+    heartbeatFailed: !waking && missed >= settings.missedScansBeforeAlert,
   };
 }
 

@@ -203,6 +203,22 @@ describe('blindWindowsAfter', () => {
     expect(third).toEqual(watched(3, false, true));
   });
 
+  it('neither probes nor fails anyone on the scan that finds the window, as heartbeats sent meanwhile may still be queued', () => {
+    const lastCompleted = T0 + 10 * SECOND;
+    const firstScanAfter = lastCompleted + 10 * MINUTE;
+    const windows = blindWindowsAfter(scanner(lastCompleted), firstScanAfter, INTERVAL);
+    const probed = agent({ probe: TCP_PROBE });
+    const longSilent = agent({ probe: TCP_PROBE, lastHeartbeatAt: T0 - 10 * MINUTE });
+
+    const waking = { scanCount: 11, blindWindows: windows };
+    const next = { scanCount: 12, blindWindows: windows };
+
+    expect(assess(probed, production, firstScanAfter, waking)).toEqual(watched(1, false, false));
+    expect(assess(longSilent, production, firstScanAfter, waking)).toEqual(watched(21, false, false));
+    expect(assess(probed, production, firstScanAfter + INTERVAL_MS, next)).toEqual(watched(2, true, false));
+    expect(assess(longSilent, production, firstScanAfter + INTERVAL_MS, next)).toEqual(watched(22, true, true));
+  });
+
   it('does not count a blind window during which the agent sent its last heartbeat', () => {
     const lastCompleted = T0 - 5 * MINUTE;
     const windows = blindWindowsAfter(scanner(lastCompleted), T0 + 5 * MINUTE, INTERVAL);

@@ -215,7 +215,7 @@ describe('soak reconciliation', () => {
     );
 
     expect(verdict.falseAlerts).toEqual([expect.objectContaining({ agentId: 'prod-2' })]);
-    expect(verdict.falseAlerts[0]!.reason).toMatch(/after a watcher pause/);
+    expect(verdict.falseAlerts[0]!.reason).toMatch(/after the end of a watcher pause/);
     expect(verdict.totals).toMatchObject({ falseAlerts: 1, falsePages: 1, missed: 1 });
   });
 
