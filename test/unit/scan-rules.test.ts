@@ -216,7 +216,9 @@ describe('blindWindowsAfter', () => {
     expect(assess(probed, production, firstScanAfter, waking)).toEqual(watched(1, false, false));
     expect(assess(longSilent, production, firstScanAfter, waking)).toEqual(watched(21, false, false));
     expect(assess(probed, production, firstScanAfter + INTERVAL_MS, next)).toEqual(watched(2, true, false));
-    expect(assess(longSilent, production, firstScanAfter + INTERVAL_MS, next)).toEqual(watched(22, true, true));
+    expect(assess(longSilent, production, firstScanAfter + INTERVAL_MS, next)).toEqual(
+      watched(22, true, true),
+    );
   });
 
   it('does not count a blind window during which the agent sent its last heartbeat', () => {
