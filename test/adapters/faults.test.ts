@@ -2,8 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { startLocalWatcher } from '../../cli/local-watcher';
+import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
 import { parseConfig } from '../../lambda/domain/config';
 import { runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
@@ -82,6 +85,44 @@ describe('faults around the scanner', () => {
     expect(report.opened).toHaveLength(1);
     expect(h.notifier.sent).toHaveLength(1);
     expect((await h.alerts({ status: 'all' })).length).toBe(1);
+  });
+
+  it('retries pages SNS throttled on the later scans and sends each exactly once', async () => {
+    const client = new SNSClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const sns = mockClient(client);
+    const throttled = () =>
+      new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+    sns.on(PublishCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ MessageId: 'm-1' });
+    const scanner = h.otherScanner({
+      notifier: new SnsNotifier(client, { production: 'arn:aws:sns:us-east-1:123456789012:hbw-production' }),
+    });
+    await h.addAgent('a-1');
+    await h.addAgent('a-2');
+    await h.beat('a-1', 'a-2');
+    await scanner.scan();
+    const reports: ScanReport[] = [];
+    for (let i = 0; i < 6; i++) {
+      h.clock.advance(h.intervalMs);
+      reports.push(await scanner.scan());
+    }
+
+    expect(reports.map((r) => [r.noticesSent, r.noticesFailed])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 1],
+      [0, 1],
+      [1, 0],
+      [0, 0],
+    ]);
+    const published = sns.commandCalls(PublishCommand);
+    expect(published).toHaveLength(3);
+    const sent = JSON.parse(published[2]!.args[0].input.Message!) as { default: string };
+    expect(sent.default).toMatch(/a-1/);
+    expect(sent.default).toMatch(/a-2/);
+    expect((await h.alerts()).map((a) => a.delivery?.opening)).toEqual(['sent', 'sent']);
   });
 
   it('runs the scanner Lambda twice for the same minute without a second alert or page', async () => {
