@@ -21,20 +21,20 @@ import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { parseConfig } from '../lambda/domain/config';
 import { hashSecret } from '../lambda/domain/secrets';
-import { describeMachine } from './machine';
 import {
   freePort,
   markdownTable,
+  NUMBERS_PAGE,
   numberFlag,
   request,
   sleep,
   stringFlag,
   UsageError,
-  writeSection,
-} from './soak-http';
+  writeNumbers,
+} from './common';
+import { describeMachine } from './machine';
 import { distribution } from './soak-reconcile';
 
-const REPORT_FILE = 'docs/LOAD.md';
 const PATH = '/v1/heartbeat';
 /** Bad requests in a mixed run: one in this many. */
 const BAD_EVERY = 10;
@@ -455,14 +455,8 @@ async function main(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${section.text}\n`);
     if (options.write) {
-      mkdirSync('docs', { recursive: true });
-      writeSection(
-        REPORT_FILE,
-        'load',
-        section.text,
-        '# Load\n\nWritten by `npm run load` (`bench/load.ts`); notes outside the generated section are kept.',
-      );
-      log(`wrote ${REPORT_FILE}`);
+      writeNumbers('load', section.text);
+      log(`wrote its section of ${NUMBERS_PAGE}`);
     }
     log(section.allMet ? 'load: every goal met' : 'load: a goal was missed (see the table)');
     exitCode = section.allMet ? 0 : 1;
@@ -620,7 +614,7 @@ function render(r: RenderInput): { text: string; allMet: boolean } {
   );
   const allMet = goals.every((g) => g.met !== false);
   const text = [
-    '## POST /v1/heartbeat under autocannon',
+    '## npm run load: POST /v1/heartbeat under autocannon',
     '',
     `- Command: \`${r.command}\` (whole run ${Math.round(r.wallSeconds)} s, agents created first)`,
     `- Date: ${m.date}`,

@@ -137,7 +137,7 @@ export function moreMarkdown(
 ): string[] {
   const cw = cloudWatchPerHost();
   return [
-    '## 4. Scanner: a scan beside a bare Scan',
+    '### 4. Scanner: a scan beside a bare Scan',
     '',
     'A fleet of healthy agents in in-memory dynalite (the items carry the reported fields a real agent',
     'writes), one warm-up scan, then the best of two rounds of: a bare 4-segment parallel Scan with the',
@@ -170,7 +170,7 @@ export function moreMarkdown(
       ]),
     ),
     '',
-    '## 5. Detection latency',
+    '### 5. Detection latency',
     '',
     `Local mode, ${m.detection.scanIntervalSeconds} s scans, ${m.detection.missedScansBeforeAlert} missed scans, agents beating every 250 ms and stopping`,
     "at random moments; the latency is the time from an agent's last heartbeat (server time) to the scan",
@@ -190,7 +190,7 @@ export function moreMarkdown(
       ],
     ),
     '',
-    '## 6. Every Lambda bundle',
+    '### 6. Every Lambda bundle',
     '',
     `Each handler bundled as one minified CommonJS file with the SDK inside; cold import is the median of ${'`require`'} in`,
     `fresh processes. The floor: a DynamoDB client and one UpdateItem, ${fmt(m.functions.floor.bytes / 1024, 1)} KiB, ${fmt(m.functions.floor.importMs, 1)} ms.`,
@@ -210,7 +210,7 @@ export function moreMarkdown(
     'The admin and scanner functions carry the SNS client, the router and the whole service: they are',
     'called once a minute or by an operator, so their cold start costs nothing per heartbeat.',
     '',
-    '## 7. Cost per agent-month',
+    '### 7. Cost per agent-month',
     '',
     'Thirty days, us-east-1 list prices: HTTP API $1.00 per million requests, Lambda $0.20 per million',
     `requests and $${PRICES.lambdaArmGbSecond} per GB-second on arm64, DynamoDB $0.625 per million write units and`,
@@ -245,7 +245,7 @@ export function moreMarkdown(
     `43,200 PutMetricData calls at $0.01 per 1,000 = ${usd(cw)} per host-month; a Route 53 health check $${PRICES.route53HealthCheckAwsMonth}`,
     `(AWS endpoint) or $${PRICES.route53HealthCheckOtherMonth} (other) per host-month before options (HTTPS, fast interval).`,
     '',
-    '## 8. The agent and the relay',
+    '### 8. The agent and the relay',
     '',
     table(
       ['measurement', 'result'],
@@ -267,7 +267,7 @@ export function moreMarkdown(
       ],
     ),
     '',
-    '## 9. The console',
+    '### 9. The console',
     '',
     table(
       ['measurement', 'result'],

@@ -20,10 +20,6 @@ export const GOALS = {
   bundleOverFloor: 1.15,
 } as const;
 
-/** Everything below this line in docs/BENCHMARKS.md is written by hand and kept across runs. */
-export const NOTES_MARKER =
-  '<!-- Hand-written notes below this line are kept when `npm run bench` rewrites this file. -->';
-
 interface SummaryRow {
   readonly measurement: string;
   readonly result: string;
@@ -191,35 +187,29 @@ function packageRows(v: BundleVariant, limit = 12): (string | number)[][] {
 
 const signed = (n: number) => (n > 0 ? `+${fmt(n)}` : fmt(n));
 
-/** docs/BENCHMARKS.md: the results of this run, then the hand-written notes of `previous`, if any. */
-export function renderMarkdown(r: BenchResults, previous?: string): string {
+/** The section of docs/BENCHMARKS.md that `npm run bench` writes. */
+export function renderMarkdown(r: BenchResults): string {
   const m = r.machine;
   const { http } = r;
-  const notesAt = previous?.indexOf(NOTES_MARKER) ?? -1;
-  const notes =
-    previous !== undefined && notesAt >= 0
-      ? previous.slice(notesAt + NOTES_MARKER.length).replace(/^\n+/, '')
-      : '## Notes\n\n(none yet)\n';
   const parts = [
-    '# Benchmarks',
+    '## npm run bench',
     '',
-    'Written by `npm run bench` (`bench/run.ts`); the notes at the end are kept across runs.',
-    'DESIGN.md section 9 says why these matter: the heartbeat path is one DynamoDB write and no read,',
-    'and anything more multiplies the bill.',
+    'Written by `bench/run.ts`. DESIGN.md section 9 says why these matter: the heartbeat path is one',
+    'DynamoDB write and no read, and anything more multiplies the bill.',
     '',
     `- Command: \`${r.command}\` (whole run ${fmt(r.elapsedSeconds)} s)`,
     `- Date: ${m.date}`,
     `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}${m.cpuMhz ? ` (${fmt(m.cpuMhz)} MHz)` : ''}; memory ${m.memoryGiB} GiB; ${m.platform}`,
     `- Node: ${m.node}`,
     '',
-    '## Summary',
+    '### Summary',
     '',
     table(
       ['measurement', 'result', 'goal', 'met'],
       summary(r).map((s) => [s.measurement, s.result, s.goal, yes(s.met)]),
     ),
     '',
-    '## 1. DynamoDB requests per heartbeat',
+    '### 1. DynamoDB requests per heartbeat',
     '',
     'Counted by an SDK middleware (`test/support/dynamo-request-counter.ts`, also used by',
     '`test/adapters/heartbeat-requests.test.ts`) that records the operation of every request the client',
@@ -243,7 +233,7 @@ export function renderMarkdown(r: BenchResults, previous?: string): string {
     `A relay's batch of ${r.requests.fullBatch.items} heartbeats with the fields the bench sends (agentId, token, sentAt,`,
     `seq, bootId) is ${fmt(r.requests.fullBatch.bytes)} bytes and is answered **${r.requests.fullBatch.status}**${r.requests.fullBatch.status === 413 ? ' (over the 8 KiB body limit), so the counted batch holds only as many as fit' : ''}.`,
     '',
-    '## 2. Local ingest over HTTP',
+    '### 2. Local ingest over HTTP',
     '',
     `\`startLocalWatcher\` with ${http.storage}; ${fmt(http.options.agents)} agents added through the`,
     `service; the scanner off. A worker thread runs ${http.options.concurrency} loops, each on its own slice of`,
@@ -293,7 +283,7 @@ export function renderMarkdown(r: BenchResults, previous?: string): string {
     ...(http.ours.firstError ? ['', `First error of ours: \`${http.ours.firstError}\`.`] : []),
     ...(http.raw.firstError ? ['', `First error of raw: \`${http.raw.firstError}\`.`] : []),
     '',
-    '## 3. Ingest Lambda bundle',
+    '### 3. Ingest Lambda bundle',
     '',
     '`lambda/handlers/ingest.ts` bundled with esbuild as a Lambda would get it: platform node, target',
     'node22, minified, everything bundled (the AWS SDK too), one file. Beside it the floor: a handler',
@@ -306,7 +296,7 @@ export function renderMarkdown(r: BenchResults, previous?: string): string {
     `(${r.bundle.env.map((name) => `\`${name}\``).join(', ')}); nothing is called. gzip is level 9.`,
     '',
     ...r.bundle.variants.flatMap((v, i) => [
-      `### ${i === 0 ? 'Goal build' : 'Also measured'}: ${v.name}`,
+      `#### ${i === 0 ? 'Goal build' : 'Also measured'}: ${v.name}`,
       '',
       `${v.description}.`,
       '',
@@ -321,10 +311,6 @@ export function renderMarkdown(r: BenchResults, previous?: string): string {
       '',
     ]),
     ...moreMarkdown(r.more, table),
-    NOTES_MARKER,
-    '',
-    notes.trimEnd(),
-    '',
   ];
   return parts.join('\n');
 }

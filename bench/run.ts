@@ -1,9 +1,10 @@
 // The benchmark runner: `npm run bench` (build, then `node --expose-gc dist/bench.js`).
-// Runs each benchmark, prints a table and rewrites docs/BENCHMARKS.md. Not part of `npm test`.
+// Runs each benchmark, prints a table and rewrites its section of docs/BENCHMARKS.md. Not part of
+// `npm test`.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { NUMBERS_PAGE, writeNumbers } from './common';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
 import { describeMachine } from './machine';
@@ -11,7 +12,6 @@ import { DEFAULT_MORE, runMore } from './more';
 import { type BenchResults, renderMarkdown, renderTable } from './report';
 import { benchRequestsPerHeartbeat } from './requests-per-heartbeat';
 
-export const REPORT_FILE = 'docs/BENCHMARKS.md';
 const COMMAND = 'npm run bench';
 
 async function main(argv: string[]): Promise<number> {
@@ -55,12 +55,10 @@ async function main(argv: string[]): Promise<number> {
   };
   process.stdout.write(`${renderTable(results)}\n`);
   if (dryRun) {
-    log(`--no-write: ${REPORT_FILE} left as it was`);
+    log(`--no-write: ${NUMBERS_PAGE} left as it was`);
   } else {
-    const previous = existsSync(REPORT_FILE) ? readFileSync(REPORT_FILE, 'utf8') : undefined;
-    mkdirSync('docs', { recursive: true });
-    writeFileSync(REPORT_FILE, renderMarkdown(results, previous));
-    log(`wrote ${REPORT_FILE}`);
+    writeNumbers('bench', renderMarkdown(results));
+    log(`wrote its section of ${NUMBERS_PAGE}`);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // The soak's verdict: what the chaos schedule caused, set against the alert records and the outbox.
 // Pure: every time is epoch milliseconds given by the caller; nothing here reads a clock, a file or the
 // network, so test/unit/soak-reconcile.test.ts can check it on hand-made schedules.
+import { hashSecret } from '../lambda/domain/secrets';
 
 /** A heartbeat the watcher accepted, as the soak saw it: the request went out at `send`, the answer came at `resp`. */
 export interface Beat {
@@ -675,4 +676,9 @@ export function renderRows(rows: readonly GoalRow[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
   const line = (row: readonly string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
   return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n');
+}
+
+/** How many of `secrets` appear in `text`, as themselves or as the SHA-256 hash the watcher stores. */
+export function secretsIn(text: string, secrets: readonly string[]): number {
+  return secrets.filter((secret) => text.includes(secret) || text.includes(hashSecret(secret))).length;
 }

@@ -30,17 +30,18 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { describeMachine } from './machine';
 import {
   freePort,
   markdownTable,
+  NUMBERS_PAGE,
   numberFlag,
   request,
   sleep,
   stringFlag,
   UsageError,
-  writeSection,
-} from './soak-http';
+  writeNumbers,
+} from './common';
+import { describeMachine } from './machine';
 import {
   type AlertRow,
   type Beat,
@@ -55,10 +56,10 @@ import {
   reconcile,
   renderRows,
   type SoakVerdict,
+  secretsIn,
 } from './soak-reconcile';
 import { type ChaosEvent, chaosSchedule, type PlannedAgent } from './soak-schedule';
 
-const REPORT_FILE = 'docs/SOAK.md';
 const BATCH = 100;
 const SCAN_SECONDS = 1;
 const MISSED_SCANS = 3;
@@ -708,6 +709,11 @@ async function main(argv: string[]): Promise<number> {
     ).length;
     // Items whose write failed: under overload (a store timeout), or cut off by a SIGTERM mid-batch.
     const batchItemFailures = (watcherLog.match(/"msg":"batch item failed"/g) ?? []).length;
+    // Tokens never reach a log or a page: every agent's token, and its hash, looked for in both.
+    const leakedTokens = secretsIn(
+      `${watcherLog}\n${tail.lines.map((l) => l.line).join('\n')}`,
+      agents.map((a) => a.token),
+    );
     const lat = distribution(stats.latencies);
     const runner = {
       requests: stats.requests,
@@ -769,6 +775,12 @@ async function main(argv: string[]): Promise<number> {
         met: unhandled === 0,
       },
       {
+        measure: `agent tokens, or their hashes, in the watcher log or the outbox (of ${agents.length})`,
+        result: String(leakedTokens),
+        goal: '0',
+        met: leakedTokens === 0,
+      },
+      {
         measure: `every SIGTERM ends the watcher with exit 0 within ${EXIT_TIMEOUT_MS / 1000} s`,
         result: cleanExit ? 'yes' : 'no',
         goal: 'yes',
@@ -791,14 +803,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${section}\n`);
     writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ runner, verdict, chaos, blind }, null, 2));
     if (options.write) {
-      mkdirSync('docs', { recursive: true });
-      writeSection(
-        REPORT_FILE,
-        `soak minutes=${options.minutes} agents=${options.agents}`,
-        section,
-        '# Soak\n\nWritten by `npm run soak` (`bench/soak.ts`); each profile keeps its own section.',
-      );
-      log(`wrote ${REPORT_FILE}`);
+      writeNumbers(`soak minutes=${options.minutes} agents=${options.agents}`, section);
+      log(`wrote its section of ${NUMBERS_PAGE}`);
     }
     log(allMet ? 'soak: every goal met' : 'soak: a goal was missed (see the table)');
     exitCode = allMet ? 0 : 1;
@@ -964,7 +970,7 @@ function renderSection(s: SectionInput): string {
     ],
   );
   return [
-    `## ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}`,
+    `## npm run soak: ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}`,
     '',
     `- Command: \`${s.command}\` (seed ${s.options.seed}; whole run ${Math.round(s.wallSeconds)} s)`,
     `- Date: ${m.date}`,

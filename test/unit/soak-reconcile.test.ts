@@ -9,7 +9,9 @@ import {
   type ReconcileInput,
   type ReconcileSettings,
   reconcile,
+  secretsIn,
 } from '../../bench/soak-reconcile';
+import { hashSecret } from '../../lambda/domain/secrets';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const S = 1000;
@@ -406,5 +408,20 @@ describe('soak reconciliation helpers', () => {
     ];
     expect(overlapMs(0, 45, windows)).toBe(20 + 5);
     expect(overlapMs(31, 39, windows)).toBe(0);
+  });
+});
+
+describe('secretsIn', () => {
+  const token = `hbw_${'a'.repeat(43)}`;
+  const other = `hbw_${'b'.repeat(43)}`;
+
+  it('finds a token written as itself or as its stored hash, and counts each token once', () => {
+    const log = `{"msg":"x","token":"${token}"}\n{"tokenHash":"${hashSecret(other)}","again":"${token}"}`;
+
+    expect(secretsIn(log, [token, other])).toBe(2);
+  });
+
+  it('finds nothing in a log that names only agent ids', () => {
+    expect(secretsIn('{"msg":"scan","agentId":"prod-0001"}', [token, other])).toBe(0);
   });
 });

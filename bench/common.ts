@@ -1,8 +1,9 @@
-// Small helpers the soak and load runners share: loopback HTTP with keep-alive, a free port,
-// and the markdown section a runner rewrites in its docs file.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Small helpers the benchmark, soak and load runners share: loopback HTTP with keep-alive, a free
+// port, and the section each runner rewrites in the one page of numbers, docs/BENCHMARKS.md.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { dirname } from 'node:path';
 
 export interface Answer {
   readonly status: number;
@@ -53,11 +54,27 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The one page of numbers: every runner writes its own section of it and keeps the rest. */
+export const NUMBERS_PAGE = 'docs/BENCHMARKS.md';
+
+const NUMBERS_TITLE = [
+  '# Benchmarks',
+  '',
+  'Every number of the project, each with its command, machine, date and goal. `npm run bench`,',
+  '`npm run load` and `npm run soak` each rewrite their own section; text outside them is kept.',
+].join('\n');
+
+/** Rewrites the section `key` of the one page of numbers (see `writeSection`). */
+export function writeNumbers(key: string, body: string): void {
+  mkdirSync(dirname(NUMBERS_PAGE), { recursive: true });
+  writeSection(NUMBERS_PAGE, key, body, NUMBERS_TITLE);
+}
+
 /**
  * Puts `body` into `file` between `<!-- key -->` and `<!-- /key -->`, replacing what was there, or
  * appends it; the rest of the file (notes written by hand) is kept. A missing file starts with `title`.
  */
-export function writeSection(file: string, key: string, body: string, title: string): void {
+function writeSection(file: string, key: string, body: string, title: string): void {
   const open = `<!-- ${key} -->`;
   const close = `<!-- /${key} -->`;
   const block = `${open}\n${body.trim()}\n${close}`;
