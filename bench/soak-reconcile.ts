@@ -286,13 +286,13 @@ export function distribution(values: readonly number[]): Distribution {
  * What `outage` must, may or must not open. The agent's own silence (first heartbeat sent after, less
  * the last one sent before) under `scans` intervals forbids an alert: the agent did its part, so an
  * alert would come from the watcher's side (a slow ingest, a pause it did not discount). The silence
- * the watcher surely saw (first heartbeat after sent, less the last before answered), less every blind
- * window that may overlap it, of at least `scans` + 1 intervals and the slack demands one. Between the
- * two, either is right.
+ * the watcher surely saw (first heartbeat after sent, less the last before answered), less every
+ * window it did not watch (a blind window it logged, a pause, a restart) that may overlap it, of at
+ * least `scans` + 1 intervals and the slack demands one. Between the two, either is right.
  */
 export function expectations(
   outage: Outage,
-  blind: readonly BlindWindow[],
+  unwatched: readonly { start: number; end: number }[],
   settings: ReconcileSettings,
 ): {
   sentGap: number;
@@ -306,7 +306,7 @@ export function expectations(
   const backAt = outage.firstAfter?.send ?? outage.reviveAt ?? settings.end;
   const sentGap = backAt - last.send;
   const silenceLo = backAt - last.resp;
-  const watchedLo = silenceLo - overlapMs(last.send, outage.firstAfter?.resp ?? settings.end, blind);
+  const watchedLo = silenceLo - overlapMs(last.send, outage.firstAfter?.resp ?? settings.end, unwatched);
   const judge = (scans: number): Expectation => {
     if (sentGap < scans * i) return 'forbidden';
     // A scan must fall after `scans` intervals of watched silence: one more interval, and slack.
@@ -369,7 +369,9 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
       results.push({ ...blank, verdict: 'unjudged' });
       continue;
     }
-    const { sentGap, silenceLo, watchedLo, expect } = expectations(outage, input.blind, settings);
+    // A paused or restarting watcher watches nothing, whether or not it logged a blind window after.
+    const unwatched = [...input.blind, ...watcherDown];
+    const { sentGap, silenceLo, watchedLo, expect } = expectations(outage, unwatched, settings);
     const from = outage.lastBefore.send;
     // A scan that started after the first heartbeat back had landed cannot open this incident.
     const to = (outage.firstAfter?.resp ?? settings.end) + 100;

@@ -109,7 +109,7 @@ export class Scanner {
         to: scanTime,
       });
     }
-    const context = { scanCount: previous.scanCount, blindWindows };
+    const context = { lastScanAt: previous.lastScanAt, blindWindows };
 
     const openByAgent = new Map<string, AlertRecord[]>();
     for (const alert of await this.deps.alerts.listQueue('open')) {
@@ -178,7 +178,6 @@ export class Scanner {
     const recorded = await this.deps.state.completeScan({
       lastScanAt: scanTime,
       lastCompletedAt: clock.now(),
-      scanCount: previous.scanCount + 1,
       blindWindows,
     });
     const report: ScanReport = {
@@ -209,7 +208,7 @@ export class Scanner {
   private async scanAgent(
     agent: AgentRecord,
     scanTime: number,
-    context: Pick<ScannerState, 'scanCount' | 'blindWindows'>,
+    context: Pick<ScannerState, 'lastScanAt' | 'blindWindows'>,
     open: readonly AlertRecord[],
   ) {
     const settings = settingsFor(this.deps.config, agent.group);

@@ -48,7 +48,6 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     return {
       lastScanAt: num(item, 'lastScanAt'),
       lastCompletedAt: num(item, 'lastCompletedAt'),
-      scanCount: num(item, 'scanCount') ?? 0,
       blindWindows,
       stormSince: num(item, 'stormSince'),
     };
@@ -60,7 +59,6 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     const expr = update({
       lastScanAt: N(state.lastScanAt),
       lastCompletedAt: N(state.lastCompletedAt),
-      scanCount: N(state.scanCount),
       blindWindows: S(JSON.stringify(state.blindWindows)),
     });
     // A slower scanner that started earlier must not move the record backwards.

@@ -15,7 +15,6 @@ export interface ScannerState {
   readonly lastScanAt?: number;
   /** When it finished: a slow scan is not a blind watcher, so blindness is measured from here. */
   readonly lastCompletedAt?: number;
-  readonly scanCount: number;
   readonly blindWindows: readonly BlindWindow[];
   /** Set while a suspected watcher-side or network event holds per-agent pages. */
   readonly stormSince?: number;
@@ -81,17 +80,31 @@ export type Assessment =
       readonly heartbeatFailed: boolean;
     };
 
+/**
+ * Whether an agentless entry is probed at `scanTime`: on the first scan of each stretch of
+ * `agentlessEveryNScans` of its group's own scan intervals, however often the scanner ticks for other
+ * groups. The previous scan at `lastScanAt` tells whether this scan is the first of its stretch.
+ */
+export function agentlessTurn(
+  settings: Pick<GroupSettings, 'agentlessEveryNScans' | 'scanIntervalSeconds'>,
+  scanTime: number,
+  lastScanAt: number | undefined,
+): boolean {
+  const stretch = settings.agentlessEveryNScans * settings.scanIntervalSeconds * 1000;
+  return lastScanAt === undefined || Math.floor(scanTime / stretch) !== Math.floor(lastScanAt / stretch);
+}
+
 export function assess(
   agent: AgentRecord,
   settings: GroupSettings,
   scanTime: number,
-  state: Pick<ScannerState, 'scanCount' | 'blindWindows'>,
+  state: Pick<ScannerState, 'lastScanAt' | 'blindWindows'>,
 ): Assessment {
   if (agent.approval !== 'approved') return { kind: 'unmonitored' };
   if (inMaintenance(agent, scanTime)) return { kind: 'maintenance' };
   if (agent.agentless) {
     if (!agent.probe) return { kind: 'unmonitored' };
-    if (state.scanCount % settings.agentlessEveryNScans !== 0) return { kind: 'idle' };
+    if (!agentlessTurn(settings, scanTime, state.lastScanAt)) return { kind: 'idle' };
     return { kind: 'watched', missedScans: 0, probe: true, heartbeatFailed: false };
   }
   if (agent.lastHeartbeatAt === undefined) return { kind: 'unmonitored' };

@@ -516,20 +516,18 @@ describe('DynamoWatcherStateStore', () => {
     return new DynamoWatcherStateStore(client, names.state);
   }
 
-  const scan = (lastScanAt: number, scanCount: number) => ({
+  const scan = (lastScanAt: number) => ({
     lastScanAt,
     lastCompletedAt: lastScanAt + 2000,
-    scanCount,
     blindWindows: [{ start: lastScanAt - 600_000, end: lastScanAt }],
   });
 
-  it('starts with no scan, a count of zero and no blind windows', async () => {
+  it('starts with no scan and no blind windows', async () => {
     const state = await freshStateStore();
 
     expect(await state.getScannerState()).toEqual({
       lastScanAt: undefined,
       lastCompletedAt: undefined,
-      scanCount: 0,
       blindWindows: [],
       stormSince: undefined,
     });
@@ -539,19 +537,19 @@ describe('DynamoWatcherStateStore', () => {
   it('records a completed scan with its blind windows', async () => {
     const state = await freshStateStore();
 
-    expect(await state.completeScan(scan(T0, 1))).toBe(true);
+    expect(await state.completeScan(scan(T0))).toBe(true);
 
-    expect(await state.getScannerState()).toEqual({ ...scan(T0, 1), stormSince: undefined });
+    expect(await state.getScannerState()).toEqual({ ...scan(T0), stormSince: undefined });
     expect(await state.getLastScanAt()).toBe(T0);
   });
 
   it('records a later scan over an earlier one', async () => {
     const state = await freshStateStore();
-    await state.completeScan(scan(T0, 1));
+    await state.completeScan(scan(T0));
 
-    expect(await state.completeScan(scan(T0 + 30_000, 2))).toBe(true);
+    expect(await state.completeScan(scan(T0 + 30_000))).toBe(true);
 
-    expect((await state.getScannerState()).scanCount).toBe(2);
+    expect((await state.getScannerState()).lastScanAt).toBe(T0 + 30_000);
   });
 
   it.each([
@@ -559,19 +557,19 @@ describe('DynamoWatcherStateStore', () => {
     ['the same', 0],
   ])('refuses a scan with %s lastScanAt and keeps what was recorded', async (_, deltaMs) => {
     const state = await freshStateStore();
-    await state.completeScan(scan(T0, 5));
+    await state.completeScan(scan(T0));
 
-    const recorded = await state.completeScan(scan(T0 + deltaMs, 6));
+    const recorded = await state.completeScan({ ...scan(T0 + deltaMs), lastCompletedAt: T0 + 9000 });
 
     expect(recorded).toBe(false);
-    expect(await state.getScannerState()).toMatchObject({ lastScanAt: T0, scanCount: 5 });
+    expect(await state.getScannerState()).toMatchObject({ lastScanAt: T0, lastCompletedAt: T0 + 2000 });
   });
 
   it('leaves the storm mark alone when recording a scan', async () => {
     const state = await freshStateStore();
     await state.setStorm(undefined, T0);
 
-    await state.completeScan(scan(T0 + 1000, 1));
+    await state.completeScan(scan(T0 + 1000));
 
     expect((await state.getScannerState()).stormSince).toBe(T0);
   });

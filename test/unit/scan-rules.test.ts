@@ -80,7 +80,7 @@ function openAlert(kind: AlertKind, start: number, overrides: Partial<AlertRecor
   };
 }
 
-const NO_WINDOWS = { scanCount: 0, blindWindows: [] as BlindWindow[] };
+const NO_WINDOWS = { blindWindows: [] as BlindWindow[] };
 
 /** `k` scan intervals after T0, plus `extraMs`. */
 const atScan = (k: number, extraMs = 0) => T0 + k * INTERVAL_MS + extraMs;
@@ -110,7 +110,6 @@ describe('blindWindowsAfter', () => {
   const scanner = (lastCompletedAt: number | undefined, blindWindows: BlindWindow[] = []): ScannerState => ({
     lastScanAt: lastCompletedAt,
     lastCompletedAt,
-    scanCount: 10,
     blindWindows,
   });
 
@@ -134,7 +133,6 @@ describe('blindWindowsAfter', () => {
     const state: ScannerState = {
       lastScanAt: T0,
       lastCompletedAt: T0 + 50 * SECOND,
-      scanCount: 3,
       blindWindows: [],
     };
 
@@ -142,7 +140,7 @@ describe('blindWindowsAfter', () => {
   });
 
   it('falls back to the last scan time when no completion time was recorded', () => {
-    const state: ScannerState = { lastScanAt: T0, scanCount: 3, blindWindows: [] };
+    const state: ScannerState = { lastScanAt: T0, blindWindows: [] };
 
     expect(blindWindowsAfter(state, T0 + 61 * SECOND, INTERVAL)).toEqual([
       { start: T0 + INTERVAL_MS, end: T0 + 61 * SECOND },
@@ -184,7 +182,7 @@ describe('blindWindowsAfter', () => {
     const firstScanAfter = lastCompleted + 10 * MINUTE;
     const windows = blindWindowsAfter(scanner(lastCompleted), firstScanAfter, INTERVAL);
 
-    const assessment = assess(agent(), production, firstScanAfter, { scanCount: 11, blindWindows: windows });
+    const assessment = assess(agent(), production, firstScanAfter, { blindWindows: windows });
 
     expect(assessment).toEqual(watched(1, false, false));
     expect(missedScansWatched(T0, firstScanAfter, INTERVAL, [])).toBe(20);
@@ -194,7 +192,7 @@ describe('blindWindowsAfter', () => {
     const lastCompleted = T0 + 10 * SECOND;
     const firstScanAfter = lastCompleted + 10 * MINUTE;
     const windows = blindWindowsAfter(scanner(lastCompleted), firstScanAfter, INTERVAL);
-    const context = { scanCount: 12, blindWindows: windows };
+    const context = { blindWindows: windows };
 
     const second = assess(agent(), production, firstScanAfter + INTERVAL_MS, context);
     const third = assess(agent(), production, firstScanAfter + 2 * INTERVAL_MS, context);
@@ -210,8 +208,8 @@ describe('blindWindowsAfter', () => {
     const probed = agent({ probe: TCP_PROBE });
     const longSilent = agent({ probe: TCP_PROBE, lastHeartbeatAt: T0 - 10 * MINUTE });
 
-    const waking = { scanCount: 11, blindWindows: windows };
-    const next = { scanCount: 12, blindWindows: windows };
+    const waking = { blindWindows: windows };
+    const next = { blindWindows: windows };
 
     expect(assess(probed, production, firstScanAfter, waking)).toEqual(watched(1, false, false));
     expect(assess(longSilent, production, firstScanAfter, waking)).toEqual(watched(21, false, false));
@@ -225,7 +223,7 @@ describe('blindWindowsAfter', () => {
     const lastCompleted = T0 - 5 * MINUTE;
     const windows = blindWindowsAfter(scanner(lastCompleted), T0 + 5 * MINUTE, INTERVAL);
 
-    expect(assess(agent(), production, T0 + 5 * MINUTE, { scanCount: 1, blindWindows: windows })).toEqual(
+    expect(assess(agent(), production, T0 + 5 * MINUTE, { blindWindows: windows })).toEqual(
       watched(0, false, false),
     );
   });
@@ -287,31 +285,48 @@ describe('assess', () => {
     expect(assess(a, lab, T0 + 20 * SECOND, NO_WINDOWS)).toEqual(watched(2, false, true));
   });
 
-  it.each([0, 3, 6, 30])(
-    'probes an agentless entry on its turn (scan count %i, every 3 scans)',
-    (scanCount) => {
-      expect(assess(agentless(), production, atScan(1), { scanCount, blindWindows: [] })).toEqual(
-        watched(0, true, false),
-      );
-    },
-  );
+  it('probes an agentless entry on the very first scan', () => {
+    expect(assess(agentless(), production, atScan(1), NO_WINDOWS)).toEqual(watched(0, true, false));
+  });
 
-  it.each([1, 2, 4, 5])(
-    'leaves an agentless entry idle off its turn (scan count %i, every 3 scans)',
-    (scanCount) => {
-      expect(assess(agentless(), production, atScan(1), { scanCount, blindWindows: [] })).toEqual({
-        kind: 'idle',
-      });
-    },
-  );
-
-  it('follows the group’s own agentlessEveryNScans', () => {
-    const entry = agentless({ group: 'lab' });
-
-    expect(assess(entry, lab, atScan(1), { scanCount: 2, blindWindows: [] })).toEqual(
-      watched(0, true, false),
+  it('probes an agentless entry on the first scan of every 3 of its group’s scan intervals, and only then', () => {
+    const turns = [0, 1, 2, 3, 4, 5, 6].map(
+      (k) => assess(agentless(), production, atScan(k), { lastScanAt: atScan(k - 1), blindWindows: [] }).kind,
     );
-    expect(assess(entry, lab, atScan(1), { scanCount: 3, blindWindows: [] })).toEqual({ kind: 'idle' });
+
+    expect(turns).toEqual(['watched', 'idle', 'idle', 'watched', 'idle', 'idle', 'watched']);
+  });
+
+  it('probes an agentless entry after a gap that passed the start of its stretch', () => {
+    const context = { lastScanAt: atScan(0, 10 * SECOND), blindWindows: [] };
+
+    expect(assess(agentless(), production, atScan(3, 10 * SECOND), context)).toEqual(watched(0, true, false));
+  });
+
+  it('counts the group’s own scans, not the scanner’s ticks for a faster group', () => {
+    // production scans every 30 s, but lab makes the scanner tick every 10 s: over 9 minutes the
+    // agentless production entry is probed 6 times (every 90 s), not every third tick (18 times).
+    let probes = 0;
+    for (let tick = 1; tick <= 54; tick++) {
+      const context = { lastScanAt: T0 + (tick - 1) * 10 * SECOND, blindWindows: [] };
+      if (assess(agentless(), production, T0 + tick * 10 * SECOND, context).kind === 'watched') probes += 1;
+    }
+
+    expect(probes).toBe(6);
+  });
+
+  it('follows the group’s own agentlessEveryNScans and interval', () => {
+    const entry = agentless({ group: 'lab' });
+    const at = (ms: number) =>
+      assess(entry, lab, T0 + ms, { lastScanAt: T0 + ms - 10 * SECOND, blindWindows: [] });
+
+    expect([0, 10, 20, 30, 40].map((sec) => at(sec * SECOND).kind)).toEqual([
+      'watched',
+      'idle',
+      'watched',
+      'idle',
+      'watched',
+    ]);
   });
 
   it('leaves an agentless entry without a probe unmonitored', () => {

@@ -308,6 +308,17 @@ describe('soak reconciliation', () => {
     expect(paged.totals.falsePages).toBe(1);
   });
 
+  it('allows either verdict when a pause with no blind window logged (it fell inside a scan) ate most of the silence', () => {
+    const silent = outage(1, 'prod-1', 10, 20);
+    const chaos = [{ kind: 'pause' as const, start: T0 + 11 * S, end: T0 + 19 * S }];
+
+    const verdict = reconcile(input({ outages: [silent], chaos }));
+
+    expect(verdict.outages[0]!.verdict).toBe('ok-either');
+    expect(verdict.totals).toMatchObject({ missed: 0, ambiguous: 1 });
+    expect(reconcile(input({ outages: [silent] })).totals.missed).toBe(1);
+  });
+
   it('allows either verdict when a blind window ate most of the silence, and never counts it missed', () => {
     const blind = [{ start: T0 + 11 * S, end: T0 + 19 * S }];
     const silent = outage(1, 'prod-1', 10, 20);
