@@ -98,6 +98,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     clock,
     config: options.config,
     log: (entry) => print(JSON.stringify(entry)),
+    sharesProcessWithIngest: true,
   });
   const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopback(host) } };
   const app = createApp(service, access, addConsoleRoutes);

@@ -40,6 +40,11 @@ export interface ScannerDeps {
   readonly segments?: number;
   /** Agents evaluated (and probed) at once. @default 64 */
   readonly concurrency?: number;
+  /**
+   * The heartbeat route runs in this process (local mode): the first scan after a start counts the
+   * time since the last completed scan as blind, since no heartbeat could arrive while it was down.
+   */
+  readonly sharesProcessWithIngest?: boolean;
 }
 
 export interface ScanReport {
@@ -89,6 +94,8 @@ const byGroup = <T extends { group: string }>(items: readonly T[]) => {
  */
 export class Scanner {
   private readonly log: (entry: Record<string, unknown>) => void;
+  /** A scan of this process has completed (see `sharesProcessWithIngest`). */
+  private started = false;
 
   constructor(private readonly deps: ScannerDeps) {
     this.log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
@@ -100,7 +107,8 @@ export class Scanner {
     const scanTime = startedAt;
     const tick = scanTickSeconds(config);
     const previous = await this.deps.state.getScannerState();
-    const blindWindows = blindWindowsAfter(previous, scanTime, tick);
+    const restarted = this.deps.sharesProcessWithIngest === true && !this.started;
+    const blindWindows = blindWindowsAfter(previous, scanTime, tick, restarted);
     const blindWindowAdded = blindWindows.at(-1)?.end === scanTime;
     if (blindWindowAdded) {
       this.log({
@@ -180,6 +188,7 @@ export class Scanner {
       lastCompletedAt: clock.now(),
       blindWindows,
     });
+    this.started = true;
     const report: ScanReport = {
       scanTime: new Date(scanTime).toISOString(),
       ...tally,

@@ -26,12 +26,21 @@ const MAX_BLIND_WINDOWS = 20;
 
 /**
  * The blind windows after a scan at `scanTime`: a gap of more than two scan intervals since the last
- * completed scan is a window of its own (DESIGN.md section 3).
+ * completed scan is a window of its own (DESIGN.md section 3). When the heartbeat route was down with
+ * the scanner (`restarted`: the first scan of a local watcher), the whole gap is one, however short:
+ * agents could not reach the watcher in it.
  */
-export function blindWindowsAfter(state: ScannerState, scanTime: number, tickSeconds: number): BlindWindow[] {
+export function blindWindowsAfter(
+  state: ScannerState,
+  scanTime: number,
+  tickSeconds: number,
+  restarted = false,
+): BlindWindow[] {
   const kept = state.blindWindows.filter((w) => w.end > scanTime - BLIND_MEMORY_MS);
   const lastSeen = state.lastCompletedAt ?? state.lastScanAt;
-  if (lastSeen !== undefined && scanTime - lastSeen > 2 * tickSeconds * 1000) {
+  if (lastSeen !== undefined && restarted && scanTime > lastSeen) {
+    kept.push({ start: lastSeen, end: scanTime });
+  } else if (lastSeen !== undefined && scanTime - lastSeen > 2 * tickSeconds * 1000) {
     // The interval just after the last scan is one a timely scan would still have looked at, so
     // the window starts one interval later.
     kept.push({ start: lastSeen + tickSeconds * 1000, end: scanTime });

@@ -125,6 +125,24 @@ describe('faults around the scanner', () => {
     expect((await h.alerts()).map((a) => a.delivery?.opening)).toEqual(['sent', 'sent']);
   });
 
+  it('after a restart of a local watcher, probes no agent whose heartbeat could not reach it meanwhile', async () => {
+    await h.addAgent('a-1', 'production', { probe: { type: 'tcp', host: '127.0.0.1', port: 9 } });
+    await h.beat('a-1');
+    await h.scan();
+    h.prober.set('127.0.0.1', false);
+    // Down for a second and a half: less than two intervals, so no blind window of the usual kind.
+    h.clock.advance(h.intervalMs * 1.5);
+    const restarted = h.otherScanner({ deps: { sharesProcessWithIngest: true } });
+
+    const first = await restarted.scan();
+    h.clock.advance(h.intervalMs);
+    const second = await restarted.scan();
+
+    expect(first).toMatchObject({ blindWindowAdded: true, probed: 0, opened: [] });
+    expect(second).toMatchObject({ blindWindowAdded: false, probed: 1 });
+    expect(second.opened).toEqual([expect.stringMatching(/^host_unreachable\./)]);
+  });
+
   it('runs the scanner Lambda twice for the same minute without a second alert or page', async () => {
     await h.addAgent('a-1');
     await h.beat('a-1');

@@ -129,6 +129,13 @@ describe('blindWindowsAfter', () => {
     expect(windows).toEqual([{ start: T0 + INTERVAL_MS, end: scanTime }]);
   });
 
+  it('makes the whole gap a window after a restart of a watcher whose heartbeat route was down with it, however short', () => {
+    expect(blindWindowsAfter(scanner(T0), T0 + 1500, INTERVAL, true)).toEqual([
+      { start: T0, end: T0 + 1500 },
+    ]);
+    expect(blindWindowsAfter(scanner(undefined), T0, INTERVAL, true)).toEqual([]);
+  });
+
   it('measures the gap from when the last scan completed, so a slow scan does not look like blindness', () => {
     const state: ScannerState = {
       lastScanAt: T0,
