@@ -5,8 +5,31 @@ import { build, type Metafile } from 'esbuild';
 import { FLOOR_SOURCE, LAMBDA_BUILD, stats, timeImports } from './ingest-bundle';
 import { waitForQuiet } from './machine';
 
+/** The scanner's floor: the two clients it must hold (DynamoDB and SNS), one call each, nothing else. */
+const SCANNER_FLOOR_SOURCE = `${FLOOR_SOURCE}
+import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
+const sns = new SNSClient({});
+export const publish = () => sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Message: '{}' }));
+`;
+
+/** Each handler and the floor it is held to: the SDK clients it cannot do without. */
+const HANDLERS = [
+  { handler: 'ingest', floor: 'dynamodb' },
+  { handler: 'admin', floor: 'dynamodb' },
+  { handler: 'scanner', floor: 'dynamodb+sns' },
+] as const;
+const FLOORS = { dynamodb: FLOOR_SOURCE, 'dynamodb+sns': SCANNER_FLOOR_SOURCE } as const;
+type FloorName = keyof typeof FLOORS;
+
+export interface FloorStats {
+  readonly name: FloorName;
+  readonly bytes: number;
+  readonly importMs: number;
+}
+
 export interface FunctionBundleRow {
   readonly handler: string;
+  readonly floor: FloorName;
   readonly bytes: number;
   readonly gzipBytes: number;
   readonly importMs: number;
@@ -16,19 +39,18 @@ export interface FunctionBundleRow {
 
 /**
  * Every Lambda handler bundled as the stack bundles it (one minified file, the SDK inside), its size
- * and cold import beside the SDK-only floor of the same run.
+ * and cold import beside its SDK-only floor (`HANDLERS`), built and timed in the same run.
  */
 export async function benchFunctionBundles(
   imports: number,
   log: (line: string) => void,
-): Promise<{ floor: { bytes: number; importMs: number }; rows: FunctionBundleRow[] }> {
+): Promise<{ floors: FloorStats[]; rows: FunctionBundleRow[] }> {
   const root = resolve('.');
   const dir = mkdtempSync(join(tmpdir(), 'hbw-functions-'));
   try {
-    const handlers = ['ingest', 'admin', 'scanner'];
     const files: string[] = [];
     const metas: Metafile[] = [];
-    for (const handler of handlers) {
+    for (const { handler } of HANDLERS) {
       const outfile = join(dir, `${handler}.js`);
       const out = await build({
         ...LAMBDA_BUILD,
@@ -38,20 +60,31 @@ export async function benchFunctionBundles(
       files.push(outfile);
       metas.push(out.metafile!);
     }
-    const floorFile = join(dir, 'floor.js');
-    const floorBuild = await build({
-      ...LAMBDA_BUILD,
-      stdin: { contents: FLOOR_SOURCE, resolveDir: root, sourcefile: 'floor-handler.mjs', loader: 'js' },
-      outfile: floorFile,
-    });
-    log(`  ${imports} cold imports of each of ${handlers.length} handlers and the floor`);
+    const floorNames = Object.keys(FLOORS) as FloorName[];
+    for (const name of floorNames) {
+      const outfile = join(dir, `floor-${name}.js`);
+      const out = await build({
+        ...LAMBDA_BUILD,
+        stdin: { contents: FLOORS[name], resolveDir: root, sourcefile: `floor-${name}.mjs`, loader: 'js' },
+        outfile,
+      });
+      files.push(outfile);
+      metas.push(out.metafile!);
+    }
+    log(`  ${imports} cold imports of each of ${HANDLERS.length} handlers and ${floorNames.length} floors`);
     await waitForQuiet();
-    const times = timeImports([...files, floorFile], imports);
-    const floor = stats(floorFile, floorBuild.metafile!, times.at(-1)!);
-    const rows = handlers.map((handler, i) => {
-      const s = stats(files[i]!, metas[i]!, times[i]!);
+    const times = timeImports(files, imports);
+    const all = files.map((file, i) => stats(file, metas[i]!, times[i]!));
+    const floors = floorNames.map((name, k) => {
+      const f = all[HANDLERS.length + k]!;
+      return { name, bytes: f.bytes, importMs: f.importMs };
+    });
+    const rows = HANDLERS.map(({ handler, floor: floorName }, i) => {
+      const s = all[i]!;
+      const floor = floors.find((f) => f.name === floorName)!;
       return {
         handler,
+        floor: floorName,
         bytes: s.bytes,
         gzipBytes: s.gzipBytes,
         importMs: s.importMs,
@@ -59,7 +92,7 @@ export async function benchFunctionBundles(
         importRatio: s.importMs / floor.importMs,
       };
     });
-    return { floor: { bytes: floor.bytes, importMs: floor.importMs }, rows };
+    return { floors, rows };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
