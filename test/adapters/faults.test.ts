@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { startLocalWatcher } from '../../cli/local-watcher';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
 import { parseConfig } from '../../lambda/domain/config';
 import { runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
-import { createScannerHarness, type ScannerHarness } from '../support/scanner-harness';
+import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 import { bearer, ManualClock, startTestWatcher, type TestWatcher } from '../support/watcher';
 
 /** Makes the next `times` requests of `operation` fail with an error of `name`, before the SDK retries. */
@@ -60,16 +59,11 @@ describe('DynamoDB throttling and timeouts on the heartbeat route', () => {
 });
 
 describe('faults around the scanner', () => {
-  let dynamo: EmbeddedDynamo;
+  const harness = scannerHarnesses();
   let h: ScannerHarness;
-  beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo();
-  });
-  afterAll(() => dynamo.close());
   beforeEach(async () => {
-    h = await createScannerHarness(dynamo);
+    h = await harness();
   });
-  afterEach(() => h.close());
 
   it('reports a scan whose table throttles and completes it on the next scan, alert opened once', async () => {
     await h.addAgent('a-1');

@@ -1,37 +1,15 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { EmbeddedDynamo } from '../../cli/embedded-dynamo';
 import type { AgentRecord } from '../../lambda/domain/agent';
 import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import type { AgentStore, MalformedItemError } from '../../lambda/ports';
-import {
-  alertIdsOf,
-  createScannerHarness,
-  SCANNER_CONFIG,
-  type ScannerHarness,
-  startHarnessDynamo,
-} from '../support/scanner-harness';
+import { alertIdsOf, type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 
 // DESIGN.md section 3: one alert per incident even with two scanners, every notice sent exactly once
 // (a failed publish retried, never lost, never doubled), and STYLE.md habit 5: one bad agent never
 // stops a scan, nor does a scan that died half way leave a state the next one cannot finish.
 describe('Scanner reliability', () => {
-  let dynamo: EmbeddedDynamo;
-  const open: ScannerHarness[] = [];
-
-  beforeAll(async () => {
-    dynamo = await startHarnessDynamo();
-  });
-  afterAll(async () => {
-    for (const h of open) h.close();
-    await dynamo.close();
-  });
-
-  async function harness(config: Partial<RawConfig> = {}): Promise<ScannerHarness> {
-    const h = await createScannerHarness(dynamo, { config: { ...SCANNER_CONFIG, ...config } });
-    open.push(h);
-    return h;
-  }
+  const harness = scannerHarnesses();
 
   /** How many sent notices of `phase` name each alert id. */
   function noticesPerAlert(

@@ -1,33 +1,10 @@
-import type { EmbeddedDynamo } from '../../cli/embedded-dynamo';
-import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
-import {
-  alertIdsOf,
-  createScannerHarness,
-  SCANNER_CONFIG,
-  type ScannerHarness,
-  startHarnessDynamo,
-} from '../support/scanner-harness';
+import { alertIdsOf, scannerHarnesses } from '../support/scanner-harness';
 
 // DESIGN.md sections 2 and 3 and seed 003, over the real DynamoDB stores (dynalite) with the clock
 // moved by hand: scans every 30 s, a heartbeat failure after 3 missed scans.
 describe('Scanner', () => {
-  let dynamo: EmbeddedDynamo;
-  const open: ScannerHarness[] = [];
-
-  beforeAll(async () => {
-    dynamo = await startHarnessDynamo();
-  });
-  afterAll(async () => {
-    for (const h of open) h.close();
-    await dynamo.close();
-  });
-
-  async function harness(config: Partial<RawConfig> = {}): Promise<ScannerHarness> {
-    const h = await createScannerHarness(dynamo, { config: { ...SCANNER_CONFIG, ...config } });
-    open.push(h);
-    return h;
-  }
+  const harness = scannerHarnesses();
 
   const kinds = (notices: readonly Notification[]) => notices.map((n) => n.kind);
 

@@ -100,9 +100,26 @@ export function alertIdsOf(notification: Notification): string[] {
   return line ? line.slice('Alert ids: '.length).split(', ') : [];
 }
 
-/** One dynalite for a whole test file; each harness gets tables of its own in it. */
-export function startHarnessDynamo(): Promise<EmbeddedDynamo> {
-  return startEmbeddedDynamo();
+/**
+ * For the `describe` block it is called in: one dynalite, started before its tests and closed after
+ * them, and a maker of harnesses (each with tables of its own in it, `SCANNER_CONFIG` under
+ * `config`), every one closed after the tests too.
+ */
+export function scannerHarnesses(): (config?: Partial<RawConfig>) => Promise<ScannerHarness> {
+  let dynamo: EmbeddedDynamo;
+  const made: ScannerHarness[] = [];
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+  });
+  afterAll(async () => {
+    for (const h of made) h.close();
+    await dynamo.close();
+  });
+  return async (config = {}) => {
+    const h = await createScannerHarness(dynamo, { config: { ...SCANNER_CONFIG, ...config } });
+    made.push(h);
+    return h;
+  };
 }
 
 let tableSerial = 0;
