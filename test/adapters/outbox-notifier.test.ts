@@ -5,22 +5,9 @@ import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
 import type { AlertRecord } from '../../lambda/domain/alert';
 import { type Notification, openingNotice } from '../../lambda/domain/messages';
 import { NotifierError } from '../../lambda/ports';
+import { OPENING_NOTICE } from '../support/notices';
 
-const opening: Notification = {
-  time: '2026-11-23T12:03:00.000Z',
-  group: 'production',
-  channels: ['sms', 'email'],
-  kind: 'heartbeat_failure',
-  severity: 'critical',
-  subject: 'CRITICAL heartbeat failure: web-01 (production)',
-  messages: {
-    default: 'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.',
-    sms: 'CRITICAL heartbeat failure: web-01 (production) 12:03Z. No heartbeat for 3 scans.',
-    email:
-      'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.\n\nWhat to check, in order: ...',
-  },
-  agentIds: ['web-01'],
-};
+const opening = OPENING_NOTICE;
 
 const recovery: Notification = {
   ...opening,

@@ -12,24 +12,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
 import type { Notification } from '../../lambda/domain/messages';
 import { NotifierError } from '../../lambda/ports';
+import { OPENING_NOTICE } from '../support/notices';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:hbw-production';
 
-const notice: Notification = {
-  time: '2026-11-23T12:03:00.000Z',
-  group: 'production',
-  channels: ['sms', 'email'],
-  kind: 'heartbeat_failure',
-  severity: 'critical',
-  subject: 'CRITICAL heartbeat failure: web-01 (production)',
-  messages: {
-    default: 'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.',
-    sms: 'CRITICAL heartbeat failure: web-01 (production) 12:03Z. No heartbeat for 3 scans.',
-    email:
-      'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.\n\nWhat to check, in order: ...',
-  },
-  agentIds: ['web-01'],
-};
+const notice = OPENING_NOTICE;
 
 /** A real client with dummy credentials; the mock answers every command, so nothing reaches AWS. */
 function setup(topics: Record<string, string> = { production: TOPIC }) {

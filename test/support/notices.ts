@@ -1,0 +1,18 @@
+import type { Notification } from '../../lambda/domain/messages';
+
+/** An opening page of one production agent, as the scanner hands it to a notifier. */
+export const OPENING_NOTICE: Notification = {
+  time: '2026-11-23T12:03:00.000Z',
+  group: 'production',
+  channels: ['sms', 'email'],
+  kind: 'heartbeat_failure',
+  severity: 'critical',
+  subject: 'CRITICAL heartbeat failure: web-01 (production)',
+  messages: {
+    default: 'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.',
+    sms: 'CRITICAL heartbeat failure: web-01 (production) 12:03Z. No heartbeat for 3 scans.',
+    email:
+      'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.\n\nWhat to check, in order: ...',
+  },
+  agentIds: ['web-01'],
+};
