@@ -252,7 +252,8 @@ describe('what an opening email tells the on-call person to check', () => {
 });
 
 describe('group summaries', () => {
-  it.each([
+  /** A notice of each phase about the same 50 alerts. */
+  const FIFTY_NOTICES = [
     ['opening', () => openingNotice(fiftyAlerts, NOW)],
     ['reminder', () => reminderNotice(fiftyAlerts, NOW)],
     [
@@ -263,7 +264,9 @@ describe('group summaries', () => {
           NOW,
         ),
     ],
-  ])('%s of 50: lists all 50 agent ids in agentIds', (_, notice) => {
+  ] as const;
+
+  it.each(FIFTY_NOTICES)('%s of 50: lists all 50 agent ids in agentIds', (_, notice) => {
     expect(notice().agentIds).toEqual(fiftyIds);
   });
 
@@ -275,25 +278,17 @@ describe('group summaries', () => {
     expect(openingNotice([networkEvent], NOW).agentIds).toEqual(fiftyIds);
   });
 
-  it.each([
-    ['opening', () => openingNotice(fiftyAlerts, NOW)],
-    ['reminder', () => reminderNotice(fiftyAlerts, NOW)],
-    [
-      'recovery',
-      () =>
-        recoveryNotice(
-          fiftyAlerts.map((a) => resolved(a)),
-          NOW,
-        ),
-    ],
-  ])('%s of 50 long ids: the SMS says "+N more" for the agents it does not name', (_, notice) => {
-    const { sms } = notice().messages;
+  it.each(FIFTY_NOTICES)(
+    '%s of 50 long ids: the SMS says "+N more" for the agents it does not name',
+    (_, notice) => {
+      const { sms } = notice().messages;
 
-    const more = /\+(\d+) more/.exec(sms);
-    const named = sms.match(/node-\d{3}/g) ?? [];
-    expect(more).not.toBeNull();
-    expect(named.length + Number(more?.[1])).toBe(50);
-  });
+      const more = /\+(\d+) more/.exec(sms);
+      const named = sms.match(/node-\d{3}/g) ?? [];
+      expect(more).not.toBeNull();
+      expect(named.length + Number(more?.[1])).toBe(50);
+    },
+  );
 
   it('names at most five short ids in the SMS and counts the rest', () => {
     const shortAlerts = Array.from({ length: 50 }, (_, i) =>
