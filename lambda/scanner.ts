@@ -1,4 +1,4 @@
-import { type AgentRecord, type AgentState, agentState } from './domain/agent';
+import { type AgentRecord, type AgentState, agentState, zeroStateCounts } from './domain/agent';
 import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
 import { settingsFor, type WatcherConfig } from './domain/config';
 import { type Notification, openingNotice, recoveryNotice, reminderNotice } from './domain/messages';
@@ -126,16 +126,7 @@ export class Scanner {
     }
 
     const tally = { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 };
-    const states: Record<AgentState, number> = {
-      new: 0,
-      healthy: 0,
-      late: 0,
-      failed: 0,
-      unreachable: 0,
-      maintenance: 0,
-      pending: 0,
-      rejected: 0,
-    };
+    const states = zeroStateCounts();
     const opened: AlertRecord[] = [];
     const resolved: string[] = [];
     const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { AgentRecord, AgentState, AgentView } from './domain/agent';
-import { agentState, agentView, clockSkewSeconds } from './domain/agent';
+import { AGENT_STATES, agentState, agentView, clockSkewSeconds, zeroStateCounts } from './domain/agent';
 import { type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import {
@@ -52,17 +52,6 @@ export interface BatchItemResult {
   readonly heartbeatIntervalSeconds?: number;
   readonly error?: { code: string; message: string; field?: string };
 }
-
-const AGENT_STATES: readonly AgentState[] = [
-  'new',
-  'healthy',
-  'late',
-  'failed',
-  'unreachable',
-  'maintenance',
-  'pending',
-  'rejected',
-];
 
 /** How many items of a relay's batch are written at once. */
 const BATCH_CONCURRENCY = 16;
@@ -299,9 +288,7 @@ export class WatcherService {
   async status() {
     const now = this.deps.clock.now();
     const groups: Record<string, Record<AgentState, number>> = {};
-    const emptyCounts = () =>
-      Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
-    for (const name of Object.keys(this.deps.config.groups)) groups[name] = emptyCounts();
+    for (const name of Object.keys(this.deps.config.groups)) groups[name] = zeroStateCounts();
     let total = 0;
     const open = await this.openAlertKinds();
     for await (const agent of this.deps.agents.list()) {
@@ -311,7 +298,7 @@ export class WatcherService {
         now,
         open.get(agent.agentId),
       );
-      groups[agent.group] ??= emptyCounts();
+      groups[agent.group] ??= zeroStateCounts();
       groups[agent.group]![state] += 1;
       total += 1;
     }

@@ -1,15 +1,23 @@
 import type { GroupSettings } from './config';
 
 export type Approval = 'approved' | 'pending' | 'rejected';
-export type AgentState =
-  | 'new'
-  | 'healthy'
-  | 'late'
-  | 'failed'
-  | 'unreachable'
-  | 'maintenance'
-  | 'pending'
-  | 'rejected';
+export const AGENT_STATES = [
+  'new',
+  'healthy',
+  'late',
+  'failed',
+  'unreachable',
+  'maintenance',
+  'pending',
+  'rejected',
+] as const;
+
+export type AgentState = (typeof AGENT_STATES)[number];
+
+/** A count of agents by state, every state at zero. */
+export function zeroStateCounts(): Record<AgentState, number> {
+  return Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
+}
 
 export type Probe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
 

@@ -1,3 +1,4 @@
+import { zeroStateCounts } from '../../lambda/domain/agent';
 import { cloudScanIntervalProblem, scanOffsetsInMinute } from '../../lambda/domain/schedule';
 import { METRIC_NAMESPACE, STATE_METRICS, scanMetricsLine } from '../../lambda/handlers/metrics';
 import { type MinuteDeps, runScanMinute } from '../../lambda/scan-minute';
@@ -24,16 +25,7 @@ function report(scanTime: number, overrides: Partial<ScanReport> = {}): ScanRepo
     noticesSent: 0,
     noticesFailed: 0,
     storm: 'none',
-    states: {
-      new: 0,
-      healthy: 0,
-      late: 0,
-      failed: 0,
-      unreachable: 0,
-      maintenance: 0,
-      pending: 0,
-      rejected: 0,
-    },
+    states: zeroStateCounts(),
     blindWindowAdded: false,
     recorded: true,
     durationMs: 0,
