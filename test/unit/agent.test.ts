@@ -1,5 +1,4 @@
 import {
-  type AgentRecord,
   agentState,
   agentView,
   clockSkewSeconds,
@@ -9,22 +8,11 @@ import {
   SKEW_WARNING_SECONDS,
 } from '../../lambda/domain/agent';
 import { DEFAULT_CONFIG, parseConfig } from '../../lambda/domain/config';
+import { agent, T0 } from '../support/records';
 
-const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const SECOND = 1000;
 const INTERVAL = 30;
 const settings = { scanIntervalSeconds: INTERVAL, missedScansBeforeAlert: 3 };
-
-function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
-  return {
-    agentId: 'web-01',
-    group: 'production',
-    approval: 'approved',
-    createdAt: T0 - 3_600 * SECOND,
-    lastHeartbeatAt: T0,
-    ...overrides,
-  };
-}
 
 /** The time `k` scan intervals after the last heartbeat, plus `extraMs`. */
 const atScan = (k: number, extraMs = 0) => T0 + k * INTERVAL * SECOND + extraMs;

@@ -14,8 +14,8 @@ import {
   scanTickSeconds,
   stormStep,
 } from '../../lambda/domain/scan';
+import { agent, T0 } from '../support/records';
 
-const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DAY = 86_400_000;
@@ -40,17 +40,6 @@ const production = config.groups.production as GroupSettings;
 const lab = config.groups.lab as GroupSettings;
 
 const TCP_PROBE = { type: 'tcp', host: 'web-01.internal', port: 22 } as const;
-
-function agent(overrides: Partial<AgentRecord> = {}): AgentRecord {
-  return {
-    agentId: 'web-01',
-    group: 'production',
-    approval: 'approved',
-    createdAt: T0 - 3_600 * SECOND,
-    lastHeartbeatAt: T0,
-    ...overrides,
-  };
-}
 
 function agentless(overrides: Partial<AgentRecord> = {}): AgentRecord {
   return agent({
