@@ -205,15 +205,17 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
     });
   }
   const id = (c: Context) => c.req.param('agentId') ?? '';
+  /** The named query parameters; an empty one is taken as absent. */
+  const query = <K extends string>(c: Context, ...names: K[]) =>
+    Object.fromEntries(names.map((name) => [name, c.req.query(name) || undefined])) as Record<
+      K,
+      string | undefined
+    >;
   resource(app, '/v1/status', { GET: async (c) => c.json(await service.status()) });
   resource(app, '/v1/agents', {
     GET: async (c) =>
       c.json({
-        agents: await service.listAgents({
-          group: c.req.query('group') || undefined,
-          state: c.req.query('state') || undefined,
-          cluster: c.req.query('cluster') || undefined,
-        }),
+        agents: await service.listAgents(query(c, 'group', 'state', 'cluster')),
       }),
     POST: async (c) => c.json(await service.addAgent(await readJson(c)), 201),
   });
@@ -236,11 +238,7 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   resource(app, '/v1/alerts', {
     GET: async (c) =>
       c.json({
-        alerts: await service.listAlerts({
-          status: c.req.query('status') || undefined,
-          group: c.req.query('group') || undefined,
-          agentId: c.req.query('agentId') || undefined,
-        }),
+        alerts: await service.listAlerts(query(c, 'status', 'group', 'agentId')),
       }),
   });
   resource(app, '/v1/alerts/:alertId/ack', {
