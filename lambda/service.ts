@@ -5,6 +5,7 @@ import { type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import {
   ConflictError,
+  errorBody,
   ForbiddenError,
   NotFoundError,
   UnauthorizedError,
@@ -417,11 +418,4 @@ function checkId(agentId: string): string {
 
 function notFound(agentId: string): NotFoundError {
   return new NotFoundError(`no agent ${agentId}`);
-}
-
-/** The `error` object of DESIGN.md section 5. */
-export function errorBody(error: WatcherError): { code: string; message: string; field?: string } {
-  return error.field === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, field: error.field };
 }

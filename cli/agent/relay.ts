@@ -1,10 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ValidationError } from '../../lambda/domain/errors';
+import { errorBody, ValidationError } from '../../lambda/domain/errors';
 import { heartbeatSchema } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { parseOrThrow } from '../../lambda/domain/validation';
+import { bearerToken, checkJsonType, parseJsonBody, statusOf } from '../../lambda/http/wire';
 import { EventThrottle, type LogEvent } from './events';
 import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './http-post';
 
@@ -93,19 +94,8 @@ interface Known {
 
 const FORWARDED_FIELDS = ['agentId', 'sentAt', 'seq', 'bootId', 'cluster', 'endpoint', 'version'] as const;
 const MAX_KNOWN_AGENTS = 100_000;
-const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json$/;
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-
-class BodyError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+const tooLarge = () =>
+  new ValidationError(`the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`, undefined, 'body_too_large');
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
@@ -122,7 +112,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > RELAY_MAX_BODY_BYTES) {
       req.resume();
-      reject(new BodyError(413, 'body_too_large', `the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`));
+      reject(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
@@ -133,7 +123,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     });
     req.on('end', () => {
       if (size > RELAY_MAX_BODY_BYTES) {
-        reject(new BodyError(413, 'body_too_large', `the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`));
+        reject(tooLarge());
       } else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);
@@ -141,35 +131,18 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 async function parseHeartbeat(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== '' && type !== FORM_TYPE && !JSON_TYPES.test(type)) {
-    req.resume();
-    throw new BodyError(
-      415,
-      'unsupported_media_type',
-      `Content-Type ${type} is not supported; send application/json`,
-    );
-  }
-  const text = await readBody(req);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BodyError(400, 'invalid_json', 'the body is not valid JSON');
-  }
-  try {
-    parseOrThrow(heartbeatSchema, parsed);
+    checkJsonType(req.headers['content-type']);
   } catch (error) {
-    if (error instanceof ValidationError) throw new BodyError(400, error.code, error.message, error.field);
+    req.resume();
     throw error;
   }
+  const parsed = parseJsonBody(await readBody(req));
+  parseOrThrow(heartbeatSchema, parsed);
   return parsed as Record<string, unknown>;
 }
 
-function bearer(req: http.IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  return header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
-}
+const bearer = (req: http.IncomingMessage) => bearerToken(req.headers.authorization);
 
 /** Starts a relay; answers once it listens. */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
@@ -468,10 +441,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     try {
       body = await parseHeartbeat(req);
     } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
-      send(res, error.status, {
-        error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
-      });
+      if (!(error instanceof ValidationError)) throw error;
+      send(res, statusOf(error), { error: errorBody(error) });
       return;
     }
     const token = bearer(req);

@@ -12,6 +12,13 @@ export abstract class WatcherError extends Error {
   }
 }
 
+/** The `error` object of an answer (DESIGN.md section 5): its code, message and, where one field is at fault, the field. */
+export function errorBody(error: WatcherError): { code: string; message: string; field?: string } {
+  return error.field === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, field: error.field };
+}
+
 /** The request is malformed: a missing, mistyped or out-of-range field, or not JSON at all. */
 export class ValidationError extends WatcherError {
   readonly code: string;

@@ -1,9 +1,10 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ValidationError, WatcherError } from '../domain/errors';
+import { errorBody, WatcherError } from '../domain/errors';
 import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
-import { errorBody, type WatcherService } from '../service';
+import type { WatcherService } from '../service';
+import { bearerToken, checkJsonType, parseJsonBody, statusOf } from './wire';
 
 /** Heartbeats and admin bodies are small; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -70,36 +71,13 @@ function resource(app: Hono, path: string, handlers: Partial<Record<Method, Hand
   });
 }
 
-const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json$/;
-/** curl -d and PowerShell's Invoke-RestMethod send this by default; the body is still read as JSON. */
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-
 /** Reads a JSON body: 415 for a body that says it is something else, 400 for one that does not parse. */
 async function readJson(c: Context, options: { emptyAs?: unknown } = {}): Promise<unknown> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== '' && type !== FORM_TYPE && !JSON_TYPES.test(type)) {
-    throw new ValidationError(
-      `Content-Type ${type} is not supported; send application/json`,
-      undefined,
-      'unsupported_media_type',
-    );
-  }
-  const text = await c.req.text();
-  if (text.trim() === '' && options.emptyAs !== undefined) return options.emptyAs;
-  if (text.trim() === '')
-    throw new ValidationError('the body is empty; send a JSON object', undefined, 'invalid_json');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('the body is not valid JSON', undefined, 'invalid_json');
-  }
+  checkJsonType(c.req.header('content-type'));
+  return parseJsonBody(await c.req.text(), options.emptyAs);
 }
 
-function bearer(c: Context): string | undefined {
-  const header = c.req.header('authorization');
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1];
-}
+const bearer = (c: Context) => bearerToken(c.req.header('authorization'));
 
 const limitTo = (maxSize: number): MiddlewareHandler =>
   bodyLimit({
@@ -110,22 +88,10 @@ const limitTo = (maxSize: number): MiddlewareHandler =>
 const limitBody = limitTo(MAX_BODY_BYTES);
 const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES);
 
-const STATUS_OF: Record<string, number> = {
-  invalid_request: 400,
-  invalid_json: 400,
-  unknown_group: 400,
-  agentless: 400,
-  unsupported_media_type: 415,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-};
-
 function onError(error: Error, c: Context): Response {
   if (error instanceof WatcherError) {
     if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
-    return jsonError(c, STATUS_OF[error.code] ?? 400, errorBody(error));
+    return jsonError(c, statusOf(error), errorBody(error));
   }
   if (error instanceof StoreUnavailableError) {
     c.header('Retry-After', '1');
