@@ -7,6 +7,7 @@ import {
   assess,
   blindWindowsAfter,
   decide,
+  findsBlindWindow,
   incidentStart,
   type ScannerState,
   type StormStep,
@@ -109,7 +110,7 @@ export class Scanner {
     const previous = await this.deps.state.getScannerState();
     const restarted = this.deps.sharesProcessWithIngest === true && !this.started;
     const blindWindows = blindWindowsAfter(previous, scanTime, tick, restarted);
-    const blindWindowAdded = blindWindows.at(-1)?.end === scanTime;
+    const blindWindowAdded = findsBlindWindow(blindWindows, scanTime);
     if (blindWindowAdded) {
       this.log({
         msg: 'watcher was blind; the gap is not counted as missed scans',

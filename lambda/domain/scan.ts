@@ -48,6 +48,11 @@ export function blindWindowsAfter(
   return kept.slice(-MAX_BLIND_WINDOWS);
 }
 
+/** Whether the scan at `scanTime` found a blind window: the newest window ends at it. */
+export function findsBlindWindow(windows: readonly BlindWindow[], scanTime: number): boolean {
+  return windows.at(-1)?.end === scanTime;
+}
+
 /** Milliseconds of `[from, to]` that fall outside every blind window. */
 export function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
   let total = Math.max(0, to - from);
@@ -119,7 +124,7 @@ export function assess(
   if (agent.lastHeartbeatAt === undefined) return { kind: 'unmonitored' };
   // The scan that finds a blind window judges nobody: heartbeats sent while the watcher was blind
   // (paused, restarting, not invoked) may still be on their way in. The next scan judges.
-  const waking = state.blindWindows.some((w) => w.end === scanTime);
+  const waking = findsBlindWindow(state.blindWindows, scanTime);
   const missed = missedScansWatched(
     agent.lastHeartbeatAt,
     scanTime,
