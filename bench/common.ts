@@ -1,6 +1,7 @@
 // Small helpers the benchmark, soak and load runners share: loopback HTTP with keep-alive, a free
 // port, and the section each runner rewrites in the one page of numbers, docs/BENCHMARKS.md.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { dirname } from 'node:path';
@@ -115,4 +116,87 @@ export function stringFlag(argv: readonly string[], name: string): string | unde
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** A runner's progress line on stderr, with the time of day. */
+export const log = (line: string) =>
+  process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
+
+/** How long `hbw local` may take to answer /v1/status after it is started. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long it may take to exit after SIGTERM before it is killed. */
+export const EXIT_TIMEOUT_MS = 20_000;
+
+/** The watcher as a child process that can be paused, resumed and restarted. */
+export class WatcherProcess {
+  child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  readonly starts: number[] = [];
+  cpuMs = 0;
+
+  constructor(
+    private readonly hbw: string,
+    private readonly args: readonly string[],
+    private readonly logFile: string,
+    readonly port: number,
+    private readonly http: http.Agent,
+  ) {}
+
+  async start(): Promise<number> {
+    const out = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, [this.hbw, 'local', ...this.args], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    closeSync(out);
+    this.child = child;
+    this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null)
+        throw new Error(`hbw local exited with ${child.exitCode}; see ${this.logFile}`);
+      try {
+        const res = await request(this.http, this.port, 'GET', '/v1/status', { timeoutMs: 2_000 });
+        if (res.status === 200) {
+          this.starts.push(Date.now());
+          return Date.now();
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(50);
+    }
+    throw new Error(`hbw local did not answer within ${READY_TIMEOUT_MS} ms; see ${this.logFile}`);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, name);
+  }
+
+  /** SIGTERM and wait for the exit; SIGKILL after EXIT_TIMEOUT_MS. Answers the exit code (null: killed). */
+  async stop(): Promise<{ code: number | null; killed: boolean }> {
+    if (!this.child || this.child.exitCode !== null)
+      return { code: this.child?.exitCode ?? null, killed: false };
+    this.cpuMs += processCpuMs(this.child.pid);
+    this.signal('SIGTERM');
+    const timer = sleep(EXIT_TIMEOUT_MS).then(() => 'timeout' as const);
+    const outcome = await Promise.race([this.exited!, timer]);
+    if (outcome === 'timeout') {
+      this.signal('SIGKILL');
+      return { code: await this.exited!, killed: true };
+    }
+    return { code: outcome, killed: false };
+  }
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (0 where there is none). */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -9,9 +9,8 @@
 // slowing the rest; writes docs/LOAD.md. Everything talks to 127.0.0.1 only.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,13 +22,14 @@ import { parseConfig } from '../lambda/domain/config';
 import { hashSecret } from '../lambda/domain/secrets';
 import {
   freePort,
+  log,
   markdownTable,
   NUMBERS_PAGE,
   numberFlag,
   request,
-  sleep,
   stringFlag,
   UsageError,
+  WatcherProcess,
   writeNumbers,
 } from './common';
 import { describeMachine } from './machine';
@@ -59,8 +59,6 @@ interface Options {
   readonly keep: boolean;
   readonly hbw: string;
 }
-
-const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
 
 /** What one autocannon run saw, by the kind of request. */
 interface RunStats {
@@ -295,39 +293,6 @@ async function seedAgents(dataDir: string, config: ReturnType<typeof parseConfig
   }
 }
 
-async function startChild(
-  hbw: string,
-  args: readonly string[],
-  logFile: string,
-  port: number,
-  agent: http.Agent,
-): Promise<ChildProcess> {
-  const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [hbw, 'local', ...args], { stdio: ['ignore', out, out] });
-  closeSync(out);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`hbw local exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      if ((await request(agent, port, 'GET', '/v1/status', { timeoutMs: 2000 })).status === 200) return child;
-    } catch {
-      // not yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`hbw local did not answer in 30 s; see ${logFile}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  child.kill('SIGTERM');
-  const outcome = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
-  if (outcome !== 'timeout') return outcome;
-  child.kill('SIGKILL');
-  return exited;
-}
-
 /** The last level before the knee (see KNEE_RATE_GAIN), and the level where it showed. */
 function findKnee(levels: readonly { connections: number; rate: number; p99: number }[]) {
   for (let k = 1; k < levels.length; k++) {
@@ -360,21 +325,22 @@ async function main(argv: string[]): Promise<number> {
   };
   writeFileSync(configFile, JSON.stringify(raw, null, 2));
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  let child: ChildProcess | undefined;
+  let watcher: WatcherProcess | undefined;
   let exitCode = 1;
   try {
     log(`load: creating ${options.agents} agents in ${dataDir}`);
     const ledger = await seedAgents(dataDir, parseConfig(raw), options.agents);
     log(`created ${options.agents} agents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const port = await freePort();
-    child = await startChild(
+    watcher = new WatcherProcess(
       options.hbw,
       ['--port', String(port), '--host', '127.0.0.1', '--config', configFile, '--data-dir', dataDir],
       logFile,
       port,
       keepAlive,
     );
-    log(`watcher up on 127.0.0.1:${port} (pid ${child.pid}); warming up ${WARMUP_SECONDS} s`);
+    await watcher.start();
+    log(`watcher up on 127.0.0.1:${port} (pid ${watcher.child?.pid}); warming up ${WARMUP_SECONDS} s`);
     const warmup = await runLevel(port, ledger, 'clean', WARMUP_CONNECTIONS, WARMUP_SECONDS);
     const runSeconds = options.seconds / (4 * options.levels.length);
     const levels: Level[] = [];
@@ -402,8 +368,7 @@ async function main(argv: string[]): Promise<number> {
         JSON.parse(res.text) as { agents: { agentId: string; seq?: number; lastHeartbeatAt?: string }[] }
       ).agents.map((a) => [a.agentId, a]),
     );
-    const exit = await stopChild(child);
-    child = undefined;
+    const exit = (await watcher.stop()).code;
     let acceptedCount = 0;
     let reflected = 0;
     const notReflected: string[] = [];
@@ -462,7 +427,7 @@ async function main(argv: string[]): Promise<number> {
     exitCode = section.allMet ? 0 : 1;
     return exitCode;
   } finally {
-    if (child) await stopChild(child);
+    await watcher?.stop();
     keepAlive.destroy();
     if (options.keep || exitCode !== 0) log(`kept ${dir} (watcher.log, data)`);
     else rmSync(dir, { recursive: true, force: true });

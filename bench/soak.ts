@@ -10,7 +10,6 @@
 // writes it into docs/SOAK.md, and exits 1 when a goal is missed. Everything talks to 127.0.0.1 only.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -31,14 +30,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
+  EXIT_TIMEOUT_MS,
   freePort,
+  log,
   markdownTable,
   NUMBERS_PAGE,
   numberFlag,
+  processCpuMs,
   request,
   sleep,
   stringFlag,
   UsageError,
+  WatcherProcess,
   writeNumbers,
 } from './common';
 import { describeMachine } from './machine';
@@ -74,8 +77,6 @@ const GROUPS = {
 const BATCH_TIMEOUT_MS = 20_000;
 /** A relay retries a batch the watcher did not answer after this long. */
 const RETRY_MS = 200;
-const READY_TIMEOUT_MS = 30_000;
-const EXIT_TIMEOUT_MS = 20_000;
 const DRAIN_TIMEOUT_MS = 45_000;
 
 interface Options {
@@ -85,82 +86,6 @@ interface Options {
   readonly write: boolean;
   readonly keep: boolean;
   readonly hbw: string;
-}
-
-const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
-
-/** The watcher as a child process that can be paused, resumed and restarted. */
-class WatcherProcess {
-  child?: ChildProcess;
-  private exited?: Promise<number | null>;
-  readonly starts: number[] = [];
-  cpuMs = 0;
-
-  constructor(
-    private readonly hbw: string,
-    private readonly args: readonly string[],
-    private readonly logFile: string,
-    readonly port: number,
-    private readonly http: http.Agent,
-  ) {}
-
-  async start(): Promise<number> {
-    const out = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [this.hbw, 'local', ...this.args], {
-      stdio: ['ignore', out, out],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
-    closeSync(out);
-    this.child = child;
-    this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null)
-        throw new Error(`hbw local exited with ${child.exitCode}; see ${this.logFile}`);
-      try {
-        const res = await request(this.http, this.port, 'GET', '/v1/status', { timeoutMs: 2_000 });
-        if (res.status === 200) {
-          this.starts.push(Date.now());
-          return Date.now();
-        }
-      } catch {
-        // not listening yet
-      }
-      await sleep(50);
-    }
-    throw new Error(`hbw local did not answer within ${READY_TIMEOUT_MS} ms; see ${this.logFile}`);
-  }
-
-  signal(name: NodeJS.Signals): void {
-    if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, name);
-  }
-
-  /** SIGTERM and wait for the exit; SIGKILL after EXIT_TIMEOUT_MS. Answers the exit code (null: killed). */
-  async stop(): Promise<{ code: number | null; killed: boolean }> {
-    if (!this.child || this.child.exitCode !== null)
-      return { code: this.child?.exitCode ?? null, killed: false };
-    this.cpuMs += processCpuMs(this.child.pid);
-    this.signal('SIGTERM');
-    const timer = sleep(EXIT_TIMEOUT_MS).then(() => 'timeout' as const);
-    const outcome = await Promise.race([this.exited!, timer]);
-    if (outcome === 'timeout') {
-      this.signal('SIGKILL');
-      return { code: await this.exited!, killed: true };
-    }
-    return { code: outcome, killed: false };
-  }
-}
-
-/** CPU time (user + system) a process has used so far, from /proc (0 where there is none). */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 /** A TCP port standing in for an agent's host: open, it accepts (the probe passes); closed, it refuses. */
