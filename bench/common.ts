@@ -97,7 +97,10 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
-export function numberFlag(argv: readonly string[], name: string, fallback: number): number {
+/** The positive number given as `--name N` or `--name=N`; `fallback` (or undefined) when absent. */
+export function numberFlag(argv: readonly string[], name: string, fallback: number): number;
+export function numberFlag(argv: readonly string[], name: string): number | undefined;
+export function numberFlag(argv: readonly string[], name: string, fallback?: number): number | undefined {
   const index = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (index < 0) return fallback;
   const text = argv[index]!.includes('=') ? argv[index]!.split('=')[1] : argv[index + 1];

@@ -4,7 +4,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { NUMBERS_PAGE, writeNumbers } from './common';
+import { NUMBERS_PAGE, numberFlag, writeNumbers } from './common';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
 import { describeMachine } from './machine';
@@ -61,15 +61,6 @@ async function main(argv: string[]): Promise<number> {
     log(`wrote its section of ${NUMBERS_PAGE}`);
   }
   return 0;
-}
-
-function numberFlag(argv: string[], name: string): number | undefined {
-  const index = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (index < 0) return undefined;
-  const text = argv[index]!.includes('=') ? argv[index]!.split('=')[1] : argv[index + 1];
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`);
-  return value;
 }
 
 /** Collects garbage between benchmarks when node runs with --expose-gc, so one does not pay for another. */
