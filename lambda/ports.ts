@@ -20,14 +20,11 @@ export interface HeartbeatWrite {
 export interface AgentStore {
   /**
    * Records a heartbeat in one conditional write: it lands only when the agent exists, holds
-   * `tokenHash` and has `approval`. Answers the record as written, or `undefined` when the condition
-   * failed (unknown agent, other token, other approval). Never reads.
+   * `tokenHash` and is approved or pending (a pending agent's heartbeats are recorded, not watched).
+   * Answers the record as written, or `undefined` when the condition failed (unknown agent, other
+   * token, rejected). Never reads.
    */
-  recordHeartbeat(
-    write: HeartbeatWrite,
-    tokenHash: string,
-    approval: 'approved' | 'pending',
-  ): Promise<AgentRecord | undefined>;
+  recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentRecord | undefined>;
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** Creates the agent unless its id is taken; answers false when it is. */
   create(agent: AgentRecord): Promise<boolean>;

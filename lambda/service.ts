@@ -131,20 +131,16 @@ export class WatcherService {
       endpoint: input.endpoint,
       version: input.version,
     };
-    const written = await this.deps.agents.recordHeartbeat(write, tokenHash, 'approved');
-    if (written) return this.heartbeatAnswer(written, now, 200);
+    // One write for an approved agent (200) and a pending one (202, recorded but not watched).
+    const written = await this.deps.agents.recordHeartbeat(write, tokenHash);
+    if (written) return this.heartbeatAnswer(written, now, written.approval === 'approved' ? 200 : 202);
 
-    // The rare paths: tell an unknown agent, a wrong token, a pending and a rejected agent apart.
+    // The rare paths: one read tells an unknown agent, a wrong token and a rejected agent apart.
     const current = await this.deps.agents.get(input.agentId);
-    if (!current || !sameHash(current.tokenHash, tokenHash)) {
-      throw new UnauthorizedError('the token is not valid for this agentId');
-    }
-    if (current.approval === 'rejected') {
+    if (current && sameHash(current.tokenHash, tokenHash) && current.approval === 'rejected') {
       throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
     }
-    const retried = await this.deps.agents.recordHeartbeat(write, tokenHash, current.approval);
-    if (!retried) throw new UnauthorizedError('the token is not valid for this agentId');
-    return this.heartbeatAnswer(retried, now, retried.approval === 'approved' ? 200 : 202);
+    throw new UnauthorizedError('the token is not valid for this agentId');
   }
 
   private heartbeatAnswer(agent: AgentRecord, now: number, status: 200 | 202): HeartbeatAnswer {

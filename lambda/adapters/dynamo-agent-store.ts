@@ -85,7 +85,7 @@ export class DynamoAgentStore implements AgentStore {
     this.table = new KeyedTable(client, tableName, 'agentId');
   }
 
-  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string, approval: 'approved' | 'pending') {
+  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string) {
     const expr = update(
       {
         lastHeartbeatAt: N(write.at),
@@ -103,8 +103,8 @@ export class DynamoAgentStore implements AgentStore {
       'record heartbeat',
       write.agentId,
       expr,
-      '#tokenHash = :expectedToken AND #approval = :expectedApproval',
-      { ':expectedToken': S(tokenHash), ':expectedApproval': S(approval) },
+      '#tokenHash = :expectedToken AND #approval IN (:approved, :pending)',
+      { ':expectedToken': S(tokenHash), ':approved': S('approved'), ':pending': S('pending') },
     );
     return item ? agentFromItem(item) : undefined;
   }
