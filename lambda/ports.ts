@@ -121,8 +121,6 @@ export interface WatcherStateStore {
   /** Replaces the enrollment key hash of `group` (the old key stops working). */
   putEnrollmentKeyHash(group: string, keyHash: string, at: number): Promise<void>;
   getEnrollmentKeyHash(group: string): Promise<string | undefined>;
-  /** Time of the last completed scan, if any. */
-  getLastScanAt(): Promise<number | undefined>;
   getScannerState(): Promise<ScannerState>;
   /**
    * Records a completed scan, unless a later one was recorded already (answers false then). Leaves

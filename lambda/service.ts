@@ -299,7 +299,7 @@ export class WatcherService {
       groups[agent.group]![state] += 1;
       total += 1;
     }
-    const lastScanAt = await this.deps.state.getLastScanAt();
+    const { lastScanAt } = await this.deps.state.getScannerState();
     return {
       version: this.deps.version,
       serverTime: new Date(now).toISOString(),

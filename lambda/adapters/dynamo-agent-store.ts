@@ -19,7 +19,7 @@ export const SCAN_ATTRIBUTES = [
   'lastRecoveredAt',
 ];
 
-export function agentFromItem(item: Item): AgentRecord {
+function agentFromItem(item: Item): AgentRecord {
   const agentId = str(item, 'agentId');
   const group = str(item, 'group');
   const approval = str(item, 'approval') as Approval | undefined;

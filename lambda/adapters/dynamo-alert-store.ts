@@ -34,7 +34,7 @@ const list = (item: Item, name: string): string[] | undefined => {
   return text === undefined ? undefined : (JSON.parse(text) as string[]);
 };
 
-export function alertFromItem(item: Item): AlertRecord {
+function alertFromItem(item: Item): AlertRecord {
   const alertId = str(item, 'alertId');
   const kind = str(item, 'kind') as AlertKind | undefined;
   const openNotice = str(item, 'openNotice') as NoticeState | undefined;

@@ -33,10 +33,6 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     return item ? str(item, 'keyHash') : undefined;
   }
 
-  async getLastScanAt() {
-    return (await this.getScannerState()).lastScanAt;
-  }
-
   async getScannerState(): Promise<ScannerState> {
     const item = (await this.table.get('get scanner state', SCANNER_KEY)) ?? {};
     let blindWindows: BlindWindow[] = [];

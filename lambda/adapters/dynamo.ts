@@ -30,7 +30,7 @@ export function compact(entries: Record<string, AttributeValue | undefined>): It
   return out;
 }
 
-export const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
 const RETRYABLE = new Set([
   'ProvisionedThroughputExceededException',

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { ValidationError } from './errors';
 import { groupNameSchema, parseOrThrow } from './validation';
 
-export const CHANNELS = ['sms', 'email', 'console'] as const;
+const CHANNELS = ['sms', 'email', 'console'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 const wholeNumber = (min: number, max: number, unit: string) =>

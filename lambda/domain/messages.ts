@@ -1,4 +1,4 @@
-import type { AlertKind, AlertRecord, Resolution, Severity } from './alert';
+import { type AlertKind, type AlertRecord, pagingChannels, type Resolution, type Severity } from './alert';
 import type { Channel } from './config';
 
 /** What a notifier sends: one message per group and delivery, with a text for each medium. */
@@ -174,7 +174,7 @@ function composeNotice(
   return {
     time,
     group,
-    channels: first.channels.filter((c) => c !== 'console'),
+    channels: pagingChannels(first.channels),
     kind,
     severity,
     subject: subject.length <= SUBJECT_LIMIT ? subject : `${subject.slice(0, SUBJECT_LIMIT - 2)}..`,

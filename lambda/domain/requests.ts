@@ -1,5 +1,4 @@
 import * as v from 'valibot';
-import type { Probe } from './agent';
 import { agentIdSchema, groupNameSchema, nameSchema, parseOrThrow } from './validation';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
@@ -110,7 +109,6 @@ export const registerSchema = v.object({
   group: groupNameSchema,
   cluster: v.optional(nameSchema(64)),
 });
-export type RegisterInput = v.InferOutput<typeof registerSchema>;
 
 export const addAgentSchema = v.object({
   agentId: agentIdSchema,
@@ -119,13 +117,11 @@ export const addAgentSchema = v.object({
   probe: v.optional(probeSchema),
   agentless: v.optional(v.boolean('must be true or false')),
 });
-export type AddAgentInput = v.InferOutput<typeof addAgentSchema> & { probe?: Probe };
 
 export const maintenanceSchema = v.object({
   until: timestamp,
   reason: v.optional(printable(500)),
 });
-export type MaintenanceInput = v.InferOutput<typeof maintenanceSchema>;
 
 export const ackSchema = v.object({
   by: v.optional(printable(128)),

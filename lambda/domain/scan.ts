@@ -54,7 +54,7 @@ export function findsBlindWindow(windows: readonly BlindWindow[], scanTime: numb
 }
 
 /** Milliseconds of `[from, to]` that fall outside every blind window. */
-export function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
+function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
   let total = Math.max(0, to - from);
   for (const w of windows) total -= Math.max(0, Math.min(to, w.end) - Math.max(from, w.start));
   return Math.max(0, total);
@@ -99,7 +99,7 @@ export type Assessment =
  * `agentlessEveryNScans` of its group's own scan intervals, however often the scanner ticks for other
  * groups. The previous scan at `lastScanAt` tells whether this scan is the first of its stretch.
  */
-export function agentlessTurn(
+function agentlessTurn(
   settings: Pick<GroupSettings, 'agentlessEveryNScans' | 'scanIntervalSeconds'>,
   scanTime: number,
   lastScanAt: number | undefined,

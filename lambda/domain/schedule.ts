@@ -4,7 +4,7 @@
  * several scans a minute; whole minutes run one scan every N minutes. Anything else, or anything below
  * 10 s (one invocation would be too busy to keep time), cannot be kept.
  */
-export const MIN_CLOUD_SCAN_SECONDS = 10;
+const MIN_CLOUD_SCAN_SECONDS = 10;
 
 /** Why `seconds` cannot be kept in the cloud, or `undefined` when it can. */
 export function cloudScanIntervalProblem(seconds: number): string | undefined {

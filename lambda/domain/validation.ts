@@ -18,7 +18,7 @@ export const agentIdSchema = nameSchema(128);
 export const groupNameSchema = nameSchema(64);
 
 /** Writes a valibot issue path the way a user would type it: `groups.production.channels[0]`. */
-export function fieldPath(issue: v.BaseIssue<unknown>): string | undefined {
+function fieldPath(issue: v.BaseIssue<unknown>): string | undefined {
   if (!issue.path || issue.path.length === 0) return undefined;
   let out = '';
   for (const item of issue.path) {

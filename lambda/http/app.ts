@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { errorBody, WatcherError } from '../domain/errors';
+import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
@@ -83,7 +83,10 @@ const limitTo = (maxSize: number): MiddlewareHandler =>
   bodyLimit({
     maxSize,
     onError: (c) =>
-      jsonError(c, 413, { code: 'body_too_large', message: `the body is larger than ${maxSize} bytes` }),
+      onError(
+        new ValidationError(`the body is larger than ${maxSize} bytes`, undefined, 'body_too_large'),
+        c,
+      ),
   });
 const limitBody = limitTo(MAX_BODY_BYTES);
 const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES);
