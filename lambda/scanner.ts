@@ -1,3 +1,4 @@
+import { groupBy, limiter } from './collections';
 import { type AgentRecord, type AgentState, agentState, zeroStateCounts } from './domain/agent';
 import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
 import { settingsFor, type WatcherConfig } from './domain/config';
@@ -68,26 +69,7 @@ export interface ScanReport {
   readonly durationMs: number;
 }
 
-/** Runs `fn` over items with at most `limit` in flight. */
-function limiter(limit: number) {
-  const running = new Set<Promise<void>>();
-  return {
-    async run(fn: () => Promise<void>) {
-      while (running.size >= limit) await Promise.race(running);
-      const p = fn().finally(() => running.delete(p));
-      running.add(p);
-    },
-    async drain() {
-      await Promise.all(running);
-    },
-  };
-}
-
-const byGroup = <T extends { group: string }>(items: readonly T[]) => {
-  const out = new Map<string, T[]>();
-  for (const item of items) out.set(item.group, [...(out.get(item.group) ?? []), item]);
-  return out;
-};
+const byGroup = <T extends { group: string }>(items: readonly T[]) => groupBy(items, (item) => item.group);
 
 /**
  * One scan over every agent: counts missed scans, probes late hosts, opens and resolves alerts with
@@ -120,11 +102,10 @@ export class Scanner {
     }
     const context = { lastScanAt: previous.lastScanAt, blindWindows };
 
-    const openByAgent = new Map<string, AlertRecord[]>();
-    for (const alert of await this.deps.alerts.listQueue('open')) {
-      if (alert.kind === 'network_event') continue;
-      openByAgent.set(alert.agentId, [...(openByAgent.get(alert.agentId) ?? []), alert]);
-    }
+    const openByAgent = groupBy(
+      (await this.deps.alerts.listQueue('open')).filter((alert) => alert.kind !== 'network_event'),
+      (alert) => alert.agentId,
+    );
 
     const tally = { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 };
     const states = zeroStateCounts();

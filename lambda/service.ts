@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { limiter } from './collections';
 import type { AgentRecord, AgentState, AgentView } from './domain/agent';
 import { AGENT_STATES, agentState, agentView, clockSkewSeconds, zeroStateCounts } from './domain/agent';
 import { type AlertView, alertView } from './domain/alert';
@@ -76,14 +77,13 @@ export class WatcherService {
   async heartbeats(body: unknown): Promise<{ results: BatchItemResult[] }> {
     const { heartbeats } = parseOrThrow(batchSchema, body);
     const results: BatchItemResult[] = new Array(heartbeats.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < heartbeats.length) {
-        const index = next++;
-        results[index] = await this.batchItem(heartbeats[index], index);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, heartbeats.length) }, worker));
+    const pool = limiter(BATCH_CONCURRENCY);
+    for (const [index, raw] of heartbeats.entries()) {
+      await pool.run(async () => {
+        results[index] = await this.batchItem(raw, index);
+      });
+    }
+    await pool.drain();
     return { results };
   }
 

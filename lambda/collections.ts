@@ -1,0 +1,41 @@
+// Two small tools the service and the scanner share.
+
+/**
+ * Runs the functions given to `run` with at most `limit` in flight; `drain` waits for the rest. The
+ * first failure is thrown by the next `run` or by `drain`.
+ */
+export function limiter(limit: number) {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const check = () => {
+    if (failure) throw failure.error;
+  };
+  return {
+    async run(fn: () => Promise<void>) {
+      while (running.size >= limit) await Promise.race(running);
+      check();
+      const p: Promise<void> = fn()
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    },
+    async drain() {
+      await Promise.all(running);
+      check();
+    },
+  };
+}
+
+/** `items` by `key`, each list in the order of `items`. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
