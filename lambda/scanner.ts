@@ -347,15 +347,16 @@ export class Scanner {
       state === 'pending' || (state === 'sending' && (lease ?? 0) < now);
 
     const openings: AlertRecord[] = [];
+    // An open alert of an agent in maintenance stays open silently: its opening waits for the end.
+    const silenced = (alert: AlertRecord) => alert.status === 'open' && inMaintenance.has(alert.agentId);
     for (const alert of all) {
       // With no storm on, nothing stays held, whoever held it (a scanner that lost the race to clear).
       if (!storm.active && alert.openNotice === 'held' && alert.status === 'open') {
-        if (await this.deps.alerts.moveOpeningNotice(alert.alertId, 'held', 'pending')) {
-          openings.push({ ...alert, openNotice: 'pending' });
-        }
+        const released = await this.deps.alerts.moveOpeningNotice(alert.alertId, 'held', 'pending');
+        if (released && !silenced(alert)) openings.push({ ...alert, openNotice: 'pending' });
         continue;
       }
-      if (!due(alert.openNotice, alert.noticeLeaseUntil)) continue;
+      if (!due(alert.openNotice, alert.noticeLeaseUntil) || silenced(alert)) continue;
       if (storm.active && alert.kind !== 'network_event' && alert.status === 'open') {
         await this.deps.alerts.moveOpeningNotice(alert.alertId, 'pending', 'held');
         continue;

@@ -280,6 +280,29 @@ describe('Scanner', () => {
         'm-quiet',
       ]);
     });
+
+    it('holds back an opening still owed (its publish failed) while the agent is in maintenance, and sends it after', async () => {
+      const h = await harness();
+      await h.addAgent('m-owed');
+      await h.beat('m-owed');
+      await h.scan();
+      await h.step();
+      await h.step();
+      h.notifier.failNext(1, { retryable: true, message: 'SNS throttled' });
+      await h.step();
+      expect(h.notifier.take()).toEqual([]);
+      expect((await h.alerts())[0]).toMatchObject({ status: 'open', delivery: { opening: 'pending' } });
+
+      const until = new Date(h.clock.now() + 60 * 60_000).toISOString();
+      await h.service.startMaintenance('m-owed', { until, reason: 'patching' });
+      for (let i = 0; i < 4; i++) await h.step();
+      expect(h.notifier.take()).toEqual([]);
+      expect((await h.alerts())[0]).toMatchObject({ status: 'open', delivery: { opening: 'pending' } });
+
+      await h.service.endMaintenance('m-owed');
+      await h.step();
+      expect(kinds(h.notifier.take())).toEqual(['heartbeat_failure']);
+    });
   });
 
   describe('reminders', () => {
