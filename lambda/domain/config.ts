@@ -221,7 +221,7 @@ export function parseConfig(raw: unknown): WatcherConfig {
 
 /** The settings of `group`, or a {@link ValidationError} naming `field` when no such group is configured. */
 export function groupSettings(config: WatcherConfig, group: string, field = 'group'): GroupSettings {
-  const settings = Object.hasOwn(config.groups, group) ? config.groups[group] : undefined;
+  const settings = configuredGroup(config, group);
   if (!settings) {
     throw new ValidationError(
       `${field}: unknown group "${group}" (configured: ${Object.keys(config.groups).join(', ')})`,
@@ -238,17 +238,17 @@ export function groupSettings(config: WatcherConfig, group: string, field = 'gro
  */
 export function settingsFor(config: WatcherConfig, group: string): GroupSettings {
   return (
-    (Object.hasOwn(config.groups, group) ? config.groups[group] : undefined) ?? {
+    configuredGroup(config, group) ?? {
       name: group,
       channels: ['console'],
       subscriptions: { sms: [], email: [] },
       autoApprove: false,
-      heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-      scanIntervalSeconds: config.scanIntervalSeconds,
-      missedScansBeforeAlert: config.missedScansBeforeAlert,
-      probe: config.probe,
-      agentlessEveryNScans: config.agentlessEveryNScans,
-      renotifyMinutes: config.renotifyMinutes,
+      ...resolveThresholds({}, config),
     }
   );
+}
+
+/** The configured group of that name; not one of an object's own built-in keys. */
+function configuredGroup(config: WatcherConfig, group: string): GroupSettings | undefined {
+  return Object.hasOwn(config.groups, group) ? config.groups[group] : undefined;
 }

@@ -7,7 +7,7 @@ import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
 import { configFromEnv, EnvironmentError, requireEnv } from './env';
 import { scanMetricsLine } from './metrics';
-import { storesFromEnv } from './wiring';
+import { storesFromEnv, TABLE_VARIABLES } from './wiring';
 
 const env = process.env;
 const config = configFromEnv(env);
@@ -20,7 +20,8 @@ try {
     `TOPIC_ARNS: not a JSON object of group to topic ARN (${(error as Error).message})`,
   );
 }
-for (const name of ['AGENTS_TABLE', 'STATE_TABLE', 'ALERTS_TABLE']) requireEnv(env, name);
+// The scanner uses every table: a missing one stops it at start, not at its first scan.
+for (const name of Object.values(TABLE_VARIABLES)) requireEnv(env, name);
 const scanner = new Scanner({
   ...storesFromEnv(env, new DynamoDBClient({})),
   notifier: new SnsNotifier(new SNSClient({}), topics),

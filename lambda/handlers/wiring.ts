@@ -5,7 +5,12 @@ import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
 import { configFromEnv, EnvironmentError } from './env';
 
-const TABLE_VARIABLES = { agents: 'AGENTS_TABLE', state: 'STATE_TABLE', alerts: 'ALERTS_TABLE' } as const;
+/** The environment variable that names each table. */
+export const TABLE_VARIABLES = {
+  agents: 'AGENTS_TABLE',
+  state: 'STATE_TABLE',
+  alerts: 'ALERTS_TABLE',
+} as const;
 
 /** A store whose table this function was not given: any use says which variable is missing. */
 function unwired<T extends object>(variable: string): T {
@@ -26,11 +31,9 @@ export function storesFromEnv(env: NodeJS.ProcessEnv, client: DynamoDBClient) {
     state: env.STATE_TABLE ?? '',
     alerts: env.ALERTS_TABLE ?? '',
   });
-  return {
-    agents: env.AGENTS_TABLE ? stores.agents : unwired<typeof stores.agents>(TABLE_VARIABLES.agents),
-    state: env.STATE_TABLE ? stores.state : unwired<typeof stores.state>(TABLE_VARIABLES.state),
-    alerts: env.ALERTS_TABLE ? stores.alerts : unwired<typeof stores.alerts>(TABLE_VARIABLES.alerts),
-  };
+  const wired = <K extends keyof typeof stores>(key: K): (typeof stores)[K] =>
+    env[TABLE_VARIABLES[key]] ? stores[key] : unwired<(typeof stores)[K]>(TABLE_VARIABLES[key]);
+  return { agents: wired('agents'), state: wired('state'), alerts: wired('alerts') };
 }
 
 /** Builds the service from the environment, once per container. */
