@@ -145,6 +145,9 @@ export class DynamoAgentStore implements AgentStore {
     // Each segment is read page by page; pages are handed on as they come, so the fleet is never held.
     const queue: (AgentRecord | MalformedItemError)[][] = [];
     let wake: (() => void) | undefined;
+    /** Segments waiting for the consumer to take a page (at most 4 are kept ahead of it). */
+    const waitingForRoom: (() => void)[] = [];
+    let stopped = false;
     let failure: unknown;
     let running = segments;
     const readSegment = async (segment: number) => {
@@ -174,8 +177,8 @@ export class DynamoAgentStore implements AgentStore {
         );
         wake?.();
         start = page.LastEvaluatedKey;
-        while (queue.length > 4) await new Promise<void>((r) => setTimeout(r, 1));
-      } while (start);
+        while (queue.length > 4 && !stopped) await new Promise<void>((r) => waitingForRoom.push(r));
+      } while (start && !stopped);
     };
     for (let segment = 0; segment < segments; segment++) {
       readSegment(segment)
@@ -187,18 +190,25 @@ export class DynamoAgentStore implements AgentStore {
           wake?.();
         });
     }
-    for (;;) {
-      const page = queue.shift();
-      if (page) {
-        yield* page;
-        continue;
+    try {
+      for (;;) {
+        const page = queue.shift();
+        if (page) {
+          waitingForRoom.shift()?.();
+          yield* page;
+          continue;
+        }
+        if (failure) throw failure;
+        if (running === 0) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
       }
-      if (failure) throw failure;
-      if (running === 0) return;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = undefined;
+    } finally {
+      // The consumer is done (or stopped early): no segment waits for room that will not come.
+      stopped = true;
+      for (const release of waitingForRoom.splice(0)) release();
     }
   }
 
