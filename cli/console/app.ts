@@ -155,6 +155,25 @@ export function consoleApp(): void {
 
   /** The watcher's clock minus this browser's, from the last status answer. */
   let offset = 0;
+  /** Shows `rows` as the term and value pairs of the `<dl>` `list`; `warn` marks a row by its term. */
+  function syncTerms(
+    list: HTMLElement,
+    rows: readonly (readonly [string, string])[],
+    warn: (term: string) => boolean = () => false,
+  ): void {
+    sync(
+      list,
+      rows,
+      (r) => r[0],
+      () => h('div', {}, h('dt'), h('dd')),
+      (node, [term, value]) => {
+        setText(node.querySelector('dt')!, term);
+        setText(node.querySelector('dd')!, value);
+        node.classList.toggle('warn', warn(term));
+      },
+    );
+  }
+
   const serverNow = () => Date.now() + offset;
 
   function fmtTime(iso: string | undefined | null): string {
@@ -482,16 +501,7 @@ export function consoleApp(): void {
       ]);
     if (cfg.resolvedAlertRetentionDays !== undefined)
       rows.push(['resolved alerts kept', `${cfg.resolvedAlertRetentionDays} days`]);
-    sync(
-      byId('o-config-top'),
-      rows,
-      (r) => r[0],
-      () => h('div', {}, h('dt'), h('dd')),
-      (node, [k, v]) => {
-        setText(node.querySelector('dt')!, k);
-        setText(node.querySelector('dd')!, v);
-      },
-    );
+    syncTerms(byId('o-config-top'), rows);
     const cell = (v: unknown, unit = '') => (v === undefined ? '-' : `${String(v)}${unit}`);
     sync(
       byId('o-config-groups'),
@@ -915,17 +925,7 @@ export function consoleApp(): void {
       ['agentless', a.agentless ? 'yes (watched by its probe alone)' : 'no'],
       ['registered', fmtTime(a.createdAt)],
     ];
-    sync(
-      byId('d-record'),
-      fields,
-      (f) => f[0],
-      () => h('div', {}, h('dt'), h('dd')),
-      (node, [k, v]) => {
-        setText(node.querySelector('dt')!, k);
-        setText(node.querySelector('dd')!, v);
-        node.classList.toggle('warn', k === 'clock skew' && a.clockSkewWarning === true);
-      },
-    );
+    syncTerms(byId('d-record'), fields, (k) => k === 'clock skew' && a.clockSkewWarning === true);
     const p = a.probe;
     setText(
       byId('d-probe'),
