@@ -4,7 +4,8 @@ import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { MAX_BATCH } from '../lambda/domain/requests';
-import { createAgentApp, MAX_BODY_BYTES } from '../lambda/http/app';
+import { createAgentApp } from '../lambda/http/app';
+import { MAX_BODY_BYTES } from '../lambda/http/wire';
 import { WatcherService } from '../lambda/service';
 import { countDynamoRequests, tally } from '../test/support/dynamo-request-counter';
 

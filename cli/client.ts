@@ -41,7 +41,7 @@ export class SigningSetupError extends Error {
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
 
 /** The SigV4 service name of API Gateway's invoke endpoints (IAM-authorized routes). */
-export const SIGNING_SERVICE = 'execute-api';
+const SIGNING_SERVICE = 'execute-api';
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -86,7 +86,7 @@ const firstLine = (text: string) => (text.split('\n')[0] ?? '').trim().slice(0, 
  * Signs requests with AWS Signature Version 4 (`SignatureV4` of @smithy/signature-v4, the SDK's own
  * signer), for API Gateway's IAM authorization. The body's SHA-256 is part of the signature.
  */
-export class SigV4Signer implements RequestSigner {
+class SigV4Signer implements RequestSigner {
   constructor(private readonly props: SigV4SignerProps) {}
 
   async sign(request: OutgoingRequest): Promise<Record<string, string>> {
@@ -377,14 +377,14 @@ const EXECUTE_API_HOST = /^[a-z0-9-]+\.execute-api\.([a-z0-9-]+)\.(?:vpce\.)?ama
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The region in an API Gateway host name (`<id>.execute-api.<region>.amazonaws.com`), if it is one. */
-export function regionOfEndpoint(endpoint: string): string | undefined {
+function regionOfEndpoint(endpoint: string): string | undefined {
   return EXECUTE_API_HOST.exec(new URL(endpoint).hostname)?.[1]?.toLowerCase();
 }
 
 /** `always` for --sign or HBW_SIGN=1, `never` for HBW_SIGN=0, else `auto`. */
 export type SignMode = 'auto' | 'always' | 'never';
 
-export function signModeOf(flag: boolean | undefined, env: NodeJS.ProcessEnv): SignMode {
+function signModeOf(flag: boolean | undefined, env: NodeJS.ProcessEnv): SignMode {
   if (flag) return 'always';
   const text = (env.HBW_SIGN ?? '').trim().toLowerCase();
   if (text === '' || text === 'auto') return 'auto';
@@ -397,7 +397,7 @@ export function signModeOf(flag: boolean | undefined, env: NodeJS.ProcessEnv): S
  * Whether requests to `endpoint` are signed: in `auto`, an https:// endpoint off this machine is (a
  * deployed watcher); a plain http:// one or one on loopback is not (a local watcher).
  */
-export function signsEndpoint(endpoint: string, mode: SignMode): boolean {
+function signsEndpoint(endpoint: string, mode: SignMode): boolean {
   if (mode !== 'auto') return mode === 'always';
   const url = new URL(endpoint);
   return url.protocol === 'https:' && !LOOPBACK_HOSTS.has(url.hostname.toLowerCase());
@@ -408,7 +408,7 @@ export function signsEndpoint(endpoint: string, mode: SignMode): boolean {
  * link, read from the environment given rather than the process's); otherwise `fromNodeProviderChain`
  * (profile AWS_PROFILE, SSO, process, web identity, container, instance).
  */
-export function credentialChain(env: NodeJS.ProcessEnv): CredentialsProvider {
+function credentialChain(env: NodeJS.ProcessEnv): CredentialsProvider {
   if (!env.AWS_PROFILE && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
     const credentials: AwsCredentials = {
       accessKeyId: env.AWS_ACCESS_KEY_ID,

@@ -59,12 +59,12 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export function usageLine(cmd: Command): string {
+function usageLine(cmd: Command): string {
   const args = (cmd.args ?? []).map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : a)).join(' ');
   return `hbw ${cmd.path.join(' ')}${args ? ` ${args}` : ''}${cmd.options || cmd.remote ? ' [options]' : ''}`;
 }
 
-export function commandHelp(cmd: Command): string {
+function commandHelp(cmd: Command): string {
   const lines = [`${cmd.summary}`, '', `Usage: ${usageLine(cmd)}`];
   const options = [...(cmd.optionHelp ?? [])];
   if (cmd.remote) {

@@ -7,7 +7,7 @@ export interface EmbeddedDynamo {
   close(): Promise<void>;
 }
 
-export class EmbeddedDynamoError extends Error {
+class EmbeddedDynamoError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EmbeddedDynamoError';

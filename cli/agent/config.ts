@@ -40,7 +40,7 @@ export class AgentConfigError extends Error {
   }
 }
 
-export const AGENT_DEFAULTS = {
+const AGENT_DEFAULTS = {
   failuresBeforeFailover: 3,
   failbackSeconds: 60,
   intervalSeconds: 30,

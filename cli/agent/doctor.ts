@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, connect as netConnect } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, rootCertificates, connect as tlsConnect } from 'node:tls';
+import { clockSkewSeconds, hasSkewWarning, SKEW_WARNING_SECONDS } from '../../lambda/domain/agent';
 import { endpointUrl, NetworkError, type PostAnswer, postJson } from './http-post';
 
 /**
@@ -12,7 +13,7 @@ import { endpointUrl, NetworkError, type PostAnswer, postJson } from './http-pos
 export type Verdict = 'pass' | 'fail' | 'skip';
 export type StepName = 'dns' | 'tcp' | 'tls' | 'http' | 'clock' | 'token' | 'approval';
 
-export const STEP_TITLES: Readonly<Record<StepName, string>> = {
+const STEP_TITLES: Readonly<Record<StepName, string>> = {
   dns: 'name resolution',
   tcp: 'TCP connect',
   tls: 'TLS certificate',
@@ -65,9 +66,6 @@ export interface DoctorDeps {
   /** @default dns.promises.lookup with all addresses */
   readonly lookup?: (host: string) => Promise<readonly string[]>;
 }
-
-/** More than this far apart is a failure: the seeds' Kerberos rule, as the watcher flags skew. */
-export const MAX_SKEW_SECONDS = 300;
 
 const defaultLookup = async (host: string) =>
   (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -301,16 +299,17 @@ function clockStep(
       : [Number.NaN, ''];
   if (!Number.isFinite(watcherTime))
     return skip('clock', 'the answer carries neither serverTime nor a Date header');
-  const skew = Math.round((agentNow - watcherTime) / 1000);
+  const skew = clockSkewSeconds(agentNow, watcherTime);
   const apart = `${Math.abs(skew)} s ${skew >= 0 ? 'ahead of' : 'behind'} the watcher (${source})`;
-  if (Math.abs(skew) > MAX_SKEW_SECONDS) {
+  // More than the watcher's own skew warning is a failure: the seeds' Kerberos rule.
+  if (hasSkewWarning(skew)) {
     return fail(
       'clock',
-      `this host's clock is ${apart}: more than ${MAX_SKEW_SECONDS / 60} minutes`,
+      `this host's clock is ${apart}: more than ${SKEW_WARNING_SECONDS / 60} minutes`,
       'Synchronise this host with the time source the watcher uses (chrony, systemd-timesyncd or w32time).',
     );
   }
-  return pass('clock', `this host's clock is ${apart}: within ${MAX_SKEW_SECONDS / 60} minutes`);
+  return pass('clock', `this host's clock is ${apart}: within ${SKEW_WARNING_SECONDS / 60} minutes`);
 }
 
 function tcpFix(code: string, host: string, port: number): string {

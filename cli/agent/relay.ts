@@ -2,10 +2,17 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorBody, ValidationError } from '../../lambda/domain/errors';
-import { heartbeatSchema } from '../../lambda/domain/requests';
+import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { parseOrThrow } from '../../lambda/domain/validation';
-import { bearerToken, checkJsonType, parseJsonBody, statusOf } from '../../lambda/http/wire';
+import {
+  bearerToken,
+  checkJsonType,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BODY_BYTES,
+  parseJsonBody,
+  statusOf,
+} from '../../lambda/http/wire';
 import { EventThrottle, type LogEvent } from './events';
 import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './http-post';
 
@@ -16,12 +23,10 @@ import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './htt
  * agent stays individually authenticated and the watcher still writes once per heartbeat.
  */
 
-/** What the watcher takes in one heartbeat body (lambda/http/app.ts MAX_BODY_BYTES). */
-export const RELAY_MAX_BODY_BYTES = 8 * 1024;
-/** What the watcher takes in one batch body (lambda/http/app.ts MAX_BATCH_BODY_BYTES), less room for the wrapper. */
-export const RELAY_MAX_BATCH_BYTES = 256 * 1024 - 1024;
-/** The watcher's limit of heartbeats per batch (lambda/domain/requests.ts MAX_BATCH). */
-export const RELAY_MAX_BATCH = 100;
+/** What the relay takes in one heartbeat body: what the watcher takes. */
+const RELAY_MAX_BODY_BYTES = MAX_BODY_BYTES;
+/** What the relay puts in one batch body: what the watcher takes, less room for the wrapper. */
+const RELAY_MAX_BATCH_BYTES = MAX_BATCH_BODY_BYTES - 1024;
 
 export interface RelayOptions {
   /** Address to listen on. @default 127.0.0.1 */
@@ -79,6 +84,8 @@ interface BatchItem {
 
 interface Queued {
   readonly item: BatchItem;
+  /** The hash of the item's token, worked out once: what `known` compares, never the token. */
+  readonly tokenHash: string;
   readonly bytes: number;
   readonly at: number;
 }
@@ -92,7 +99,8 @@ interface Known {
   readonly intervalSeconds?: number;
 }
 
-const FORWARDED_FIELDS = ['agentId', 'sentAt', 'seq', 'bootId', 'cluster', 'endpoint', 'version'] as const;
+/** Every field of a heartbeat but the token, which travels inside each batch item. */
+const FORWARDED_FIELDS = Object.keys(heartbeatSchema.entries) as (keyof typeof heartbeatSchema.entries)[];
 const MAX_KNOWN_AGENTS = 100_000;
 const tooLarge = () =>
   new ValidationError(`the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`, undefined, 'body_too_large');
@@ -147,7 +155,7 @@ const bearer = (req: http.IncomingMessage) => bearerToken(req.headers.authorizat
 /** Starts a relay; answers once it listens. */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const now = options.now ?? Date.now;
-  const batchSize = Math.min(options.batchSize ?? RELAY_MAX_BATCH, RELAY_MAX_BATCH);
+  const batchSize = Math.min(options.batchSize ?? MAX_BATCH, MAX_BATCH);
   const flushMs = options.flushMs ?? 1000;
   const queueLimit = options.queueLimit ?? 10_000;
   const concurrency = options.concurrency ?? 2;
@@ -354,15 +362,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       }
       if (status === 'ok' || status === 'pending') stats.accepted += 1;
       else stats.refused += 1;
-      note(queued.item, status, result, at);
+      note(queued, status, result, at);
     });
     if (again.length > 0) requeue(again);
   }
 
   /** Remembers what the watcher said of an agent, and logs a change to a problem, without the token. */
-  function note(item: BatchItem, status: ItemStatus, result: Record<string, unknown>, at: number) {
+  function note(queued: Queued, status: ItemStatus, result: Record<string, unknown>, at: number) {
+    const { item, tokenHash } = queued;
     const agentId = item.agentId;
-    const tokenHash = hashSecret(item.token);
     const before = known.get(agentId);
     const interval =
       typeof result.heartbeatIntervalSeconds === 'number' ? result.heartbeatIntervalSeconds : undefined;
@@ -464,14 +472,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     for (const field of FORWARDED_FIELDS) if (body[field] !== undefined) item[field] = body[field];
     const at = now();
     const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-    queue.push({ item: item as BatchItem, bytes, at });
+    const tokenHash = hashSecret(token);
+    queue.push({ item: item as BatchItem, tokenHash, bytes, at });
     stats.received += 1;
     trim();
     pump();
 
     const agentId = String(body.agentId);
     const last = known.get(agentId);
-    const same = last !== undefined && last.tokenHash === hashSecret(token);
+    const same = last !== undefined && last.tokenHash === tokenHash;
     const answer = {
       agentId,
       heartbeatIntervalSeconds:

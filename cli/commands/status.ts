@@ -14,7 +14,7 @@ export interface StatusAnswer {
 
 const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new', 'rejected'];
 /** How often `hbw status --watch` asks again. */
-export const WATCH_INTERVAL_MS = 2000;
+const WATCH_INTERVAL_MS = 2000;
 
 /** `hbw status` for people: a summary line and a row per group, coloured when `colour`. */
 export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean): string {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import { MAX_BODY_BYTES } from '../../lambda/http/wire';
 import { DEFAULT_CONSOLE_PORT } from './command';
 import { addConsoleRoutes } from './routes';
 
@@ -19,7 +20,7 @@ export interface ForwardAnswer {
 export type Forward = (method: string, pathAndQuery: string, body?: string) => Promise<ForwardAnswer>;
 
 /** The admin calls the console makes, and nothing else: no delete, no token rotation, no enrollment keys. */
-export const CONSOLE_API_ROUTES: readonly { readonly methods: readonly string[]; readonly path: RegExp }[] = [
+const CONSOLE_API_ROUTES: readonly { readonly methods: readonly string[]; readonly path: RegExp }[] = [
   { methods: ['GET'], path: /^\/v1\/status$/ },
   { methods: ['GET'], path: /^\/v1\/agents$/ },
   { methods: ['GET'], path: /^\/v1\/agents\/[^/]+$/ },
@@ -30,8 +31,7 @@ export const CONSOLE_API_ROUTES: readonly { readonly methods: readonly string[];
 ];
 
 /** The header the console page sends with every call; a page of another origin cannot send it without a CORS preflight, which is never granted. */
-export const CONSOLE_HEADER = 'x-hbw-console';
-const MAX_BODY_BYTES = 8 * 1024;
+const CONSOLE_HEADER = 'x-hbw-console';
 /** Headers of the watcher's answer that mean something to the page. */
 const PASSED_HEADERS = ['content-type', 'retry-after', 'allow'];
 
@@ -98,7 +98,7 @@ async function forwardCall(c: Context, forward: Forward): Promise<Response> {
  * The console server's routes: the page, and the console's API calls forwarded through `forward`.
  * `hostAllowed` refuses requests for any other host name (a DNS-rebinding page would send its own).
  */
-export function createConsoleProxyApp(forward: Forward, hostAllowed: (host: string) => boolean): Hono {
+function createConsoleProxyApp(forward: Forward, hostAllowed: (host: string) => boolean): Hono {
   const app = new Hono();
   app.use('*', async (c, next) => {
     if (!hostAllowed(c.req.header('host') ?? '')) {

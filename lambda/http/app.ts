@@ -4,12 +4,15 @@ import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
-import { bearerToken, checkJsonType, parseJsonBody, statusOf } from './wire';
+import {
+  bearerToken,
+  checkJsonType,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BODY_BYTES,
+  parseJsonBody,
+  statusOf,
+} from './wire';
 
-/** Heartbeats and admin bodies are small; anything larger is refused before it is parsed. */
-export const MAX_BODY_BYTES = 8 * 1024;
-/** A relay's batch carries up to 100 heartbeats, each with its own token: 8 KiB would not hold 30. */
-export const MAX_BATCH_BODY_BYTES = 256 * 1024;
 const BATCH_PATH = '/v1/heartbeats';
 
 type Handler = (c: Context) => Response | Promise<Response>;

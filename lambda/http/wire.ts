@@ -2,6 +2,11 @@
 // the agent's relay (cli/agent/relay.ts), which takes the same heartbeats without the router.
 import { ValidationError, type WatcherError } from '../domain/errors';
 
+/** Heartbeats and admin bodies are small; anything larger is refused before it is parsed. */
+export const MAX_BODY_BYTES = 8 * 1024;
+/** A relay's batch carries up to 100 heartbeats, each with its own token: 8 KiB would not hold 30. */
+export const MAX_BATCH_BODY_BYTES = 256 * 1024;
+
 const JSON_TYPES = /^application\/([a-z0-9.+-]*\+)?json$/;
 /** curl -d and PowerShell's Invoke-RestMethod send this by default; the body is still read as JSON. */
 const FORM_TYPE = 'application/x-www-form-urlencoded';

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
-import { MAX_BODY_BYTES } from '../../lambda/http/app';
+import { MAX_BODY_BYTES } from '../../lambda/http/wire';
 import {
   adminHeaders,
   bearer,

@@ -4,10 +4,7 @@ import { AgentConfigError, readToken, resolveAgentSettings, tokenSourceText } fr
 import { EVENT_CODES, EventThrottle, formatEvent } from '../../cli/agent/events';
 import { sortAnswer } from '../../cli/agent/heartbeat-sender';
 import { classifyNetworkError, endpointUrl } from '../../cli/agent/http-post';
-import { RELAY_MAX_BATCH, RELAY_MAX_BATCH_BYTES, RELAY_MAX_BODY_BYTES } from '../../cli/agent/relay';
 import { parseListen } from '../../cli/commands/agent';
-import { MAX_BATCH } from '../../lambda/domain/requests';
-import { MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES } from '../../lambda/http/app';
 import { tempDir, writeTokenFile } from '../support/agent-helpers';
 import { hbw } from '../support/run-cli';
 
@@ -284,11 +281,5 @@ describe('the heartbeat answer, the network errors, the log line', () => {
     expect(t.admit('a', 1000)).toEqual({ log: true, held: 2 });
     t.clear('a');
     expect(t.admit('a', 1001)).toEqual({ log: true, held: 0 });
-  });
-
-  it("the relay's limits are the watcher's", () => {
-    expect(RELAY_MAX_BODY_BYTES).toBe(MAX_BODY_BYTES);
-    expect(RELAY_MAX_BATCH).toBe(MAX_BATCH);
-    expect(RELAY_MAX_BATCH_BYTES).toBeLessThan(MAX_BATCH_BODY_BYTES);
   });
 });
