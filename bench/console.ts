@@ -130,13 +130,3 @@ export async function benchConsole(options: ConsoleBenchOptions = {}): Promise<C
     await watcher.close();
   }
 }
-
-if (require.main === module) {
-  benchConsole().then(
-    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
