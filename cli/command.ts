@@ -158,7 +158,9 @@ export async function runCommand(cmd: Command, argv: readonly string[], io: Io):
     }
     if (error instanceof ApiError) {
       const hint =
-        error.status === 401 && !client?.signed ? ' (admin routes off loopback need HBW_ADMIN_TOKEN)' : '';
+        error.status === 401 && !client?.signed && !error.message.includes('HBW_ADMIN_TOKEN')
+          ? ' (admin routes off loopback need HBW_ADMIN_TOKEN)'
+          : '';
       io.err(`hbw: ${error.message}${hint}`);
       return 1;
     }

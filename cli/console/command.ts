@@ -90,10 +90,15 @@ export function makeConsoleCommand(deps: ConsoleCommandDeps = DEFAULT_CONSOLE_DE
         throw e;
       }
       const watcher = await forward('GET', '/v1/status').then(
-        (answer) =>
-          answer.status === 200
-            ? `watcher ${(JSON.parse(answer.body) as { version?: string }).version ?? '?'}`
-            : `the watcher answered ${answer.status} to GET /v1/status (the page will show why)`,
+        (answer) => {
+          if (answer.status !== 200)
+            return `the watcher answered ${answer.status} to GET /v1/status (the page will show why)`;
+          try {
+            return `watcher ${(JSON.parse(answer.body) as { version?: string }).version ?? '?'}`;
+          } catch {
+            return 'GET /v1/status answered 200 but not with JSON: is this the watcher? (the page will show why)';
+          }
+        },
         (e: unknown) => `cannot reach the watcher yet: ${(e as Error).message}`,
       );
       if (ctx.json) ctx.out(JSON.stringify({ url: proxy.url, endpoint }));

@@ -115,6 +115,19 @@ describe('hbw console: the console in front of a watcher', () => {
       await expect(fetch(url!)).rejects.toThrow();
     });
 
+    it('starts and says so when GET /v1/status answers 200 with something that is not JSON', async () => {
+      const out: string[] = [];
+      const io = { out: (t: string) => out.push(t), err: () => undefined, env: {} };
+      const command = makeConsoleCommand({
+        ...DEFAULT_CONSOLE_DEPS,
+        forwardVia: () => async () => ({ status: 200, headers: {}, body: '<html>a login page</html>' }),
+        stopped: async () => undefined,
+      });
+
+      expect(await runCommand(command, ['--endpoint', w.url, '--port', '0'], io)).toBe(0);
+      expect(out.join('\n')).toMatch(/answered 200 but not with JSON: is this the watcher\?/);
+    });
+
     it('says when the port is taken (exit 1) and refuses a port that is not one (exit 2)', async () => {
       const proxy = await startConsoleProxy({ forward: async () => json(200, {}), port: 0 });
       const port = new URL(proxy.url).port;
