@@ -9,6 +9,7 @@ import { postJson } from '../cli/agent/http-post';
 import { startRelay } from '../cli/agent/relay';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
+import { sleep } from './common';
 
 export interface AgentResourceOptions {
   /**
@@ -75,7 +76,6 @@ function sample(pid: number): ProcSample {
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat. 100 on every Linux build in use. */
 const CLOCK_TICKS = 100;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 const median = (xs: readonly number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;

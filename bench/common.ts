@@ -53,6 +53,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A number in en-US digits with exactly `digits` decimals. */
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** The goals the benchmark summary holds figures to (DESIGN.md section 9 and the benchmark brief). */
+export const GOALS = {
+  ingestShareOfRaw: 0.6,
+  bundleOverFloor: 1.15,
+} as const;
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The one page of numbers: every runner writes its own section of it and keeps the rest. */
@@ -134,7 +144,6 @@ export const EXIT_TIMEOUT_MS = 20_000;
 export class WatcherProcess {
   child?: ChildProcess;
   private exited?: Promise<number | null>;
-  readonly starts: number[] = [];
   cpuMs = 0;
 
   constructor(
@@ -161,7 +170,6 @@ export class WatcherProcess {
       try {
         const res = await request(this.http, this.port, 'GET', '/v1/status', { timeoutMs: 2_000 });
         if (res.status === 200) {
-          this.starts.push(Date.now());
           return Date.now();
         }
       } catch {

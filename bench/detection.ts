@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { parseConfig } from '../lambda/domain/config';
+import { sleep } from './common';
 
 export interface DetectionResult {
   readonly samples: number;
@@ -14,8 +15,6 @@ export interface DetectionResult {
   readonly missedScansBeforeAlert: number;
   readonly scanIntervalSeconds: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Local mode with 1 s intervals and 3 missed scans: agents beat every 250 ms and stop at random

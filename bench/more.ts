@@ -8,6 +8,7 @@ import {
   DEFAULT_AGENT_RESOURCES,
   type RelayRequestResult,
 } from './agent';
+import { fmt, GOALS } from './common';
 import { benchConsole, type ConsoleBenchResult } from './console';
 import { agentMonth, type CostRow, cloudWatchPerHost, PRICES } from './cost';
 import { benchDetection, type DetectionResult } from './detection';
@@ -75,8 +76,6 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
   return { scan, detection, functions, cost, readUnitsPerAgentScan, agent, relay, console: consoleResult };
 }
 
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const usd = (n: number) => `$${n < 0.01 ? n.toFixed(5) : n.toFixed(n < 1 ? 4 : 2)}`;
 
 export function moreSummaryRows(m: MoreResults) {
@@ -108,8 +107,8 @@ export function moreSummaryRows(m: MoreResults) {
     rows.push({
       measurement: `${f.handler} Lambda bundle: size and cold import beside its floor (${f.floor})`,
       result: `${fmt(f.bytes / 1024, 1)} KiB = ${fmt(f.sizeRatio, 3)}x; ${fmt(f.importMs, 1)} ms = ${fmt(f.importRatio, 3)}x`,
-      goal: 'at most 1.15x on both',
-      met: f.sizeRatio <= 1.15 && f.importRatio <= 1.15,
+      goal: `at most ${GOALS.bundleOverFloor}x on both`,
+      met: f.sizeRatio <= GOALS.bundleOverFloor && f.importRatio <= GOALS.bundleOverFloor,
     });
   }
   rows.push(...agentSummaryRows(m.agent, m.relay));
