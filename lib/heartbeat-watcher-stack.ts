@@ -11,6 +11,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { pagingChannels } from '../lambda/domain/alert';
 import type { RawConfig } from '../lambda/domain/config';
+import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { cloudConfig } from './cloud-config';
 import { WatcherAlarms } from './watcher-alarms';
 import { WatcherFunction } from './watcher-function';
@@ -60,9 +61,11 @@ export class HeartbeatWatcherStack extends Stack {
     }
 
     // Each function gets the variables of what it may touch, and the grants that go with them.
+    const tableEnv = (...keys: TableKey[]) =>
+      Object.fromEntries(keys.map((key) => [TABLE_VARIABLES[key], tables[key].tableName]));
     const ingest = new WatcherFunction(this, 'Ingest', {
       handler: 'ingest',
-      environment: { HBW_CONFIG: configJson, AGENTS_TABLE: tables.agents.tableName },
+      environment: { HBW_CONFIG: configJson, ...tableEnv('agents') },
     });
     tables.agents.grant(ingest.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
 
@@ -70,8 +73,7 @@ export class HeartbeatWatcherStack extends Stack {
       handler: 'ingest',
       environment: {
         HBW_CONFIG: configJson,
-        AGENTS_TABLE: tables.agents.tableName,
-        STATE_TABLE: tables.state.tableName,
+        ...tableEnv('agents', 'state'),
       },
     });
     tables.agents.grant(register.fn, 'dynamodb:PutItem');
@@ -82,9 +84,7 @@ export class HeartbeatWatcherStack extends Stack {
       timeout: Duration.seconds(29),
       environment: {
         HBW_CONFIG: configJson,
-        AGENTS_TABLE: tables.agents.tableName,
-        STATE_TABLE: tables.state.tableName,
-        ALERTS_TABLE: tables.alerts.tableName,
+        ...tableEnv('agents', 'state', 'alerts'),
       },
     });
     tables.agents.grantReadWriteData(admin.fn);
@@ -100,9 +100,7 @@ export class HeartbeatWatcherStack extends Stack {
       environment: {
         HBW_CONFIG: configJson,
         STACK_NAME: this.stackName,
-        AGENTS_TABLE: tables.agents.tableName,
-        STATE_TABLE: tables.state.tableName,
-        ALERTS_TABLE: tables.alerts.tableName,
+        ...tableEnv('agents', 'state', 'alerts'),
         TOPIC_ARNS: JSON.stringify(
           Object.fromEntries(Object.entries(topics).map(([g, t]) => [g, t.topicArn])),
         ),

@@ -7,7 +7,8 @@ import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
 import { configFromEnv, EnvironmentError, requireEnv } from './env';
 import { scanMetricsLine } from './metrics';
-import { storesFromEnv, TABLE_VARIABLES } from './wiring';
+import { TABLE_VARIABLES } from './table-variables';
+import { storesFromEnv } from './wiring';
 
 const env = process.env;
 const config = configFromEnv(env);

@@ -4,13 +4,7 @@ import type { WatcherConfig } from '../domain/config';
 import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
 import { configFromEnv, EnvironmentError } from './env';
-
-/** The environment variable that names each table. */
-export const TABLE_VARIABLES = {
-  agents: 'AGENTS_TABLE',
-  state: 'STATE_TABLE',
-  alerts: 'ALERTS_TABLE',
-} as const;
+import { TABLE_VARIABLES } from './table-variables';
 
 /** A store whose table this function was not given: any use says which variable is missing. */
 function unwired<T extends object>(variable: string): T {
@@ -26,10 +20,11 @@ function unwired<T extends object>(variable: string): T {
  * (and so the grants) its routes need; a store without its variable refuses to be used.
  */
 export function storesFromEnv(env: NodeJS.ProcessEnv, client: DynamoDBClient) {
+  const name = (key: keyof typeof TABLE_VARIABLES) => env[TABLE_VARIABLES[key]] ?? '';
   const stores = dynamoStores(client, {
-    agents: env.AGENTS_TABLE ?? '',
-    state: env.STATE_TABLE ?? '',
-    alerts: env.ALERTS_TABLE ?? '',
+    agents: name('agents'),
+    state: name('state'),
+    alerts: name('alerts'),
   });
   const wired = <K extends keyof typeof stores>(key: K): (typeof stores)[K] =>
     env[TABLE_VARIABLES[key]] ? stores[key] : unwired<(typeof stores)[K]>(TABLE_VARIABLES[key]);
@@ -42,7 +37,8 @@ export function serviceFromEnv(
   client = new DynamoDBClient({}),
   config: WatcherConfig = configFromEnv(env),
 ): WatcherService {
-  if (!env.AGENTS_TABLE) throw new EnvironmentError('environment variable AGENTS_TABLE is not set');
+  if (!env[TABLE_VARIABLES.agents])
+    throw new EnvironmentError(`environment variable ${TABLE_VARIABLES.agents} is not set`);
   return new WatcherService({
     ...storesFromEnv(env, client),
     clock: { now: () => Date.now() },
