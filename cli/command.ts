@@ -17,6 +17,14 @@ export class UsageError extends Error {
   }
 }
 
+/** `value` of the option `--name` when it is one of `allowed`; a UsageError (exit 2) naming them when not. */
+export function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(allowed as readonly unknown[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not "${String(value)}"`);
+  return value as T;
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | string[] | undefined>;
 

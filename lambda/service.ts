@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { limiter } from './collections';
 import type { AgentRecord, AgentState, AgentView } from './domain/agent';
 import { AGENT_STATES, agentState, agentView, clockSkewSeconds, zeroStateCounts } from './domain/agent';
-import { type AlertView, alertView } from './domain/alert';
+import { ALERT_STATUS_FILTERS, type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import {
   ConflictError,
@@ -396,7 +396,7 @@ function configInEffect(config: WatcherConfig) {
 }
 
 const alertFilterSchema = v.object({
-  status: v.optional(v.picklist(['open', 'resolved', 'all'], 'must be one of open, resolved, all')),
+  status: v.optional(v.picklist(ALERT_STATUS_FILTERS, `must be one of ${ALERT_STATUS_FILTERS.join(', ')}`)),
   group: v.optional(groupNameSchema),
   agentId: v.optional(agentIdSchema),
 });

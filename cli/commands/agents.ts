@@ -1,5 +1,5 @@
-import type { AgentView } from '../../lambda/domain/agent';
-import { type Command, type CommandContext, UsageError } from '../command';
+import { AGENT_STATES, type AgentView } from '../../lambda/domain/agent';
+import { type Command, type CommandContext, oneOf, UsageError } from '../command';
 import { age, table } from '../output';
 
 const enc = encodeURIComponent;
@@ -96,6 +96,7 @@ export const agentCommands: Command[] = [
     ],
     example: 'hbw agents list --group production --state late',
     async run(ctx) {
+      oneOf(ctx.values.state, 'state', AGENT_STATES);
       const q = new URLSearchParams();
       for (const k of ['group', 'state', 'cluster']) if (ctx.values[k]) q.set(k, String(ctx.values[k]));
       const { agents } = await ctx.client().request<{ agents: AgentView[] }>('GET', `/v1/agents?${q}`);

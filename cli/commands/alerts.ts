@@ -1,5 +1,5 @@
-import type { AlertView } from '../../lambda/domain/alert';
-import type { Command } from '../command';
+import { ALERT_STATUS_FILTERS, type AlertView } from '../../lambda/domain/alert';
+import { type Command, oneOf } from '../command';
 import { age, table } from '../output';
 
 export const alertCommands: Command[] = [
@@ -19,7 +19,9 @@ export const alertCommands: Command[] = [
     ],
     example: 'hbw alerts list --status all --group production',
     async run(ctx) {
-      const q = new URLSearchParams({ status: String(ctx.values.status) });
+      const q = new URLSearchParams({
+        status: oneOf(ctx.values.status, 'status', ALERT_STATUS_FILTERS) ?? 'open',
+      });
       if (ctx.values.group) q.set('group', String(ctx.values.group));
       if (ctx.values.agent) q.set('agentId', String(ctx.values.agent));
       const { alerts } = await ctx.client().request<{ alerts: AlertView[] }>('GET', `/v1/alerts?${q}`);

@@ -46,6 +46,9 @@ export interface AlertRecord {
   readonly ackNote?: string;
 }
 
+/** What `GET /v1/alerts?status=` takes. */
+export const ALERT_STATUS_FILTERS = ['open', 'resolved', 'all'] as const;
+
 export const pagingChannels = (channels: readonly Channel[]) => channels.filter((c) => c !== 'console');
 
 /**

@@ -142,10 +142,10 @@ describe('hbw agents and hbw status against a running watcher', () => {
     expect(none).toMatchObject({ code: 0, out: 'no agents' });
   });
 
-  it('agents list refuses an unknown state, naming the ones it knows', async () => {
+  it('agents list refuses an unknown state as bad usage (exit 2), naming the ones it knows', async () => {
     const run = await cli('agents', 'list', '--state', 'sleeping');
-    expect(run.code).toBe(1);
-    expect(run.err).toMatch(/state: must be one of .*healthy, late, failed/);
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/--state must be one of .*healthy, late, failed.*, not "sleeping"/);
   });
 
   it('agents show prints one agent as a table, and in full with --json', async () => {
@@ -251,6 +251,12 @@ describe('hbw agents and hbw status against a running watcher', () => {
     const past = await cli('agents', 'maintenance', 'mnt-02', '--until', '2020-01-01T00:00:00Z');
     expect(past.code).toBe(1);
     expect(past.err).toContain('until: must be in the future');
+  });
+
+  it('alerts list refuses an unknown --status as bad usage (exit 2), naming the ones it knows', async () => {
+    const alerts = await cli('alerts', 'list', '--status', 'opne');
+    expect(alerts.code).toBe(2);
+    expect(alerts.err).toContain('--status must be one of open, resolved, all, not "opne"');
   });
 
   it('agents remove removes the agent and its token', async () => {
