@@ -1156,12 +1156,10 @@ export function consoleApp(): void {
     if (view === 'agents') {
       agents = (await api<{ agents: AgentView[] }>('GET', '/v1/agents')).agents;
     } else if (view === 'pending') {
-      const [p, r] = await Promise.all([
-        api<{ agents: AgentView[] }>('GET', '/v1/agents?state=pending'),
-        api<{ agents: AgentView[] }>('GET', '/v1/agents?state=rejected'),
-      ]);
-      pendingAgents = p.agents;
-      rejectedAgents = r.agents;
+      // One read of the fleet serves both lists: each filter would read the whole table again.
+      const all = (await api<{ agents: AgentView[] }>('GET', '/v1/agents')).agents;
+      pendingAgents = all.filter((a) => a.state === 'pending');
+      rejectedAgents = all.filter((a) => a.state === 'rejected');
     } else if (view === 'alerts') {
       if (byId<HTMLSelectElement>('a-status').value !== 'open') {
         const query = alertQuery();
