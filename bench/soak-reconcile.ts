@@ -56,7 +56,10 @@ export interface AlertRow {
   readonly alertId: string;
   readonly agentId: string;
   readonly group: string;
+  /** The verdict at the end. */
   readonly kind: string;
+  /** Every verdict the incident had, from when (the alert view's `kindHistory`); absent: `kind` from `openedAt`. */
+  readonly kindHistory?: readonly { kind: string; at: number }[];
   readonly status: string;
   readonly openedAt: number;
   readonly resolvedAt?: number;
@@ -116,7 +119,7 @@ export type AlertOutcome =
   | 'once'
   /** Recorded once; its page was held by the storm guard (still recorded). */
   | 'held'
-  /** Recorded more than once, or paged more than once. */
+  /** More than one alert for the outage, whatever their kinds, or more than one opening page. */
   | 'twice'
   /** Recorded, but its page was never sent. */
   | 'unsent';
@@ -124,8 +127,11 @@ export type AlertOutcome =
 export interface KindVerdict {
   readonly kind: AlertKindName;
   readonly expect: Expectation;
+  /** Alerts of the outage that were found to be of this kind at some point. */
   readonly records: number;
+  /** Opening pages of the outage (all kinds: one incident, one page). */
   readonly pages: number;
+  /** How the outage's alerting went, when an alert of this kind was recorded. */
   readonly outcome?: AlertOutcome;
 }
 
@@ -237,7 +243,7 @@ export interface SoakVerdict {
   readonly totals: SoakTotals;
 }
 
-/** `heartbeat_failure.1795422524408.web-01` -> its kind, incident start and subject (agent or group). */
+/** `agent.1795422524408.web-01` -> its subject kind, incident start and subject (agent or group). */
 export function parseAlertId(alertId: string): { kind: string; incidentStart: number; subject: string } {
   const first = alertId.indexOf('.');
   const second = alertId.indexOf('.', first + 1);
@@ -247,6 +253,11 @@ export function parseAlertId(alertId: string): { kind: string; incidentStart: nu
     incidentStart: Number(alertId.slice(first + 1, second)),
     subject: alertId.slice(second + 1),
   };
+}
+
+/** The verdicts of an alert row, oldest first. */
+function historyOf(alert: AlertRow): readonly { kind: string; at: number }[] {
+  return alert.kindHistory ?? [{ kind: alert.kind, at: alert.openedAt }];
 }
 
 /** The alert ids a notice's email lists on its `Alert ids:` line. */
@@ -318,7 +329,10 @@ export function expectations(
     silenceLo,
     watchedLo,
     expect: {
-      heartbeat_failure: judge(m),
+      // A dead host is one incident: its alert says host_unreachable, and may or may not also have
+      // been a heartbeat failure first (a probe answering once more), so only a short silence forbids it.
+      heartbeat_failure:
+        outage.kind === 'host-down' ? (judge(m) === 'forbidden' ? 'forbidden' : 'either') : judge(m),
       host_unreachable: outage.kind === 'host-down' ? judge(1) : 'forbidden',
     },
   };
@@ -389,63 +403,77 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
     let recoveriesSeen = 0;
     let recoveriesExpected = 0;
     let lost = false;
-    for (const kind of AGENT_ALERT_KINDS) {
-      const records = mine.filter((a) => a.kind === kind);
-      const pages = records.reduce((n, a) => n + (openings.get(a.alertId)?.length ?? 0), 0);
-      let outcome: AlertOutcome | undefined;
-      if (records.length > 1 || pages > 1) outcome = 'twice';
-      else if (records.length === 1) {
-        const alert = records[0]!;
-        if (!paging.has(outage.group) || pages === 1) outcome = 'once';
-        else if (
-          alert.opening === 'held' ||
-          alert.opening === 'suppressed' ||
-          networkNotices.some(
-            (n) => n.group === alert.group && n.agentIds.includes(alert.agentId) && n.time >= alert.openedAt,
-          )
+    // One outage, one incident: a second alert or a second opening page is twice, whatever the kinds.
+    const pages = mine.reduce((n, a) => n + (openings.get(a.alertId)?.length ?? 0), 0);
+    let outcome: AlertOutcome | undefined;
+    if (mine.length > 1 || pages > 1) outcome = 'twice';
+    else if (mine.length === 1) {
+      const alert = mine[0]!;
+      if (!paging.has(outage.group) || pages === 1) outcome = 'once';
+      else if (
+        alert.opening === 'held' ||
+        alert.opening === 'suppressed' ||
+        networkNotices.some(
+          (n) => n.group === alert.group && n.agentIds.includes(alert.agentId) && n.time >= alert.openedAt,
         )
-          outcome = 'held';
-        else {
-          outcome = 'unsent';
-          if (restarts.some((r) => r.start > alert.openedAt)) lost = true;
-        }
+      )
+        outcome = 'held';
+      else {
+        outcome = 'unsent';
+        if (restarts.some((r) => r.start > alert.openedAt)) lost = true;
       }
-      for (const alert of records) {
-        if (missingAfterRestart.has(alert.alertId)) lost = true;
-        if (!paging.has(outage.group) || (openings.get(alert.alertId)?.length ?? 0) === 0) continue;
-        recoveriesExpected += 1;
-        recoveriesSeen += recoveries.get(alert.alertId) ?? 0;
-      }
+    }
+    for (const alert of mine) {
+      if (missingAfterRestart.has(alert.alertId)) lost = true;
+      if (!paging.has(outage.group) || (openings.get(alert.alertId)?.length ?? 0) === 0) continue;
+      recoveriesExpected += 1;
+      recoveriesSeen += recoveries.get(alert.alertId) ?? 0;
+    }
+    // The incident start the alert recorded should be the last heartbeat the soak had accepted.
+    let lastBeat = outage.lastBefore.send;
+    if (mine[0]) {
+      const recorded = parseAlertId(mine[0].alertId).incidentStart;
+      const consistent =
+        Number.isFinite(recorded) &&
+        recorded >= outage.lastBefore.send - 50 &&
+        recorded <= outage.lastBefore.resp + 50;
+      if (consistent) lastBeat = recorded;
+      else heartbeatMismatches += 1;
+    }
+    for (const kind of AGENT_ALERT_KINDS) {
+      const seen = mine.flatMap((a) => {
+        const at = historyOf(a).find((k) => k.kind === kind)?.at;
+        return at === undefined ? [] : [{ alert: a, at }];
+      });
       if (expect[kind] === 'forbidden') {
-        for (const a of records) {
+        for (const { alert: a } of seen) {
           falseAlerts.push({
             alertId: a.alertId,
             agentId: a.agentId,
-            kind: a.kind,
+            kind,
             openedAt: a.openedAt,
             reason: `${outage.kind} outage #${outage.id}: the agent was silent only ${(sentGap / 1000).toFixed(1)} s`,
           });
         }
       }
-      kinds.push({ kind, expect: expect[kind], records: records.length, pages, outcome });
+      kinds.push({
+        kind,
+        expect: expect[kind],
+        records: seen.length,
+        pages,
+        outcome: seen.length > 0 ? outcome : undefined,
+      });
 
-      const first = records[0];
+      const first = seen[0];
       if (first) {
-        const recorded = parseAlertId(first.alertId).incidentStart;
-        const consistent =
-          Number.isFinite(recorded) &&
-          recorded >= outage.lastBefore.send - 50 &&
-          recorded <= outage.lastBefore.resp + 50;
-        if (!consistent) heartbeatMismatches += 1;
-        const lastBeat = consistent ? recorded : outage.lastBefore.send;
         const scans = kind === 'heartbeat_failure' ? m : 1;
-        const page = openings.get(first.alertId)?.[0];
+        const page = openings.get(first.alert.alertId)?.[0];
         latencies.push({
           outageId: outage.id,
           agentId: outage.agentId,
           kind,
-          ms: first.openedAt - lastBeat,
-          ratio: (first.openedAt - lastBeat) / (scans * i),
+          ms: first.at - lastBeat,
+          ratio: (first.at - lastBeat) / (scans * i),
           deliveredMs: page?.observedAt === undefined ? undefined : page.observedAt - lastBeat,
           excluded: overlapsWatcherChaos,
         });

@@ -752,6 +752,7 @@ async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]>
     agentId: string;
     group: string;
     kind: string;
+    kindHistory?: { kind: string; at: string }[];
     status: string;
     openedAt: string;
     resolvedAt?: string;
@@ -763,6 +764,7 @@ async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]>
     agentId: a.agentId,
     group: a.group,
     kind: a.kind,
+    kindHistory: a.kindHistory?.map((k) => ({ kind: k.kind, at: Date.parse(k.at) })),
     status: a.status,
     openedAt: Date.parse(a.openedAt),
     resolvedAt: a.resolvedAt === undefined ? undefined : Date.parse(a.resolvedAt),

@@ -1,8 +1,8 @@
 import type { AgentRecord, Approval, Probe } from './domain/agent';
-import type { AlertRecord, NoticeState, Resolution } from './domain/alert';
+import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from './domain/alert';
+import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { Notification } from './domain/messages';
-import type { ScannerState } from './domain/scan';
 
 /** What one heartbeat changes on its agent. Times are epoch milliseconds. */
 export interface HeartbeatWrite {
@@ -63,6 +63,15 @@ export type NoticeOutcome = { sentAt: number } | { error: string; retryable: boo
 /** Which notice of an alert: the opening page or the recovery. */
 export type NoticePhase = 'opening' | 'recovery';
 
+/** A new verdict for an open incident: what `changeKind` writes. */
+export interface KindShift {
+  readonly kind: AlertKind;
+  readonly severity: Severity;
+  readonly detail: string;
+  readonly missedScans: number;
+  readonly at: number;
+}
+
 export interface AlertStore {
   /** Creates the alert unless one with its id exists; answers whether this call created it. */
   create(alert: AlertRecord): Promise<boolean>;
@@ -79,6 +88,12 @@ export interface AlertStore {
     alert: AlertRecord,
     change: { at: number; resolution: Resolution; expiresAt: number },
   ): Promise<AlertRecord | undefined>;
+  /**
+   * Gives an open alert a new verdict (kind, severity, detail), appended to its kind history, when it
+   * is still open with the kind seen in `alert`; answers the alert as changed, or `undefined` when it
+   * was not (resolved, or changed by another scanner meanwhile). Its notices are left as they are.
+   */
+  changeKind(alert: AlertRecord, change: KindShift): Promise<AlertRecord | undefined>;
   /** Claims a pending notice (or one whose claim lease ran out) for `leaseMs`; false when another has it. */
   claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number): Promise<boolean>;
   /** Records the outcome of a claimed notice: sent; back to pending with the error; or failed for good. */

@@ -1,18 +1,17 @@
 import { groupBy, limiter } from './collections';
 import { type AgentRecord, type AgentState, agentState, zeroStateCounts } from './domain/agent';
 import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
+import { blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
 import { settingsFor, type WatcherConfig } from './domain/config';
 import { type Notification, openingNotice, recoveryNotice, reminderNotice } from './domain/messages';
 import {
   alertDetail,
   assess,
-  blindWindowsAfter,
   decide,
-  findsBlindWindow,
   incidentStart,
-  type ScannerState,
   type StormStep,
   scanTickSeconds,
+  severityOf,
   stormStep,
 } from './domain/scan';
 import {
@@ -207,16 +206,29 @@ export class Scanner {
         if (resolution === 'probe') await this.deps.agents.markRecovered(agent.agentId, scanTime);
       }
     }
-    const opened: AlertRecord[] = [];
     const missed = assessment.kind === 'watched' ? assessment.missedScans : 0;
-    for (const kind of decision.open) {
-      const alert = await this.openAlert(agent, kind, scanTime, missed, probe);
+    const changed = new Map<string, AlertRecord>();
+    for (const { alert, kind } of decision.change) {
+      const after = await this.deps.alerts.changeKind(alert, {
+        kind,
+        severity: severityOf(kind, probe?.ok),
+        detail: alertDetail(kind, agent, missed, settings, probe),
+        missedScans: missed,
+        at: scanTime,
+      });
+      if (after) changed.set(alert.alertId, after);
+    }
+    const opened: AlertRecord[] = [];
+    if (decision.open) {
+      const alert = await this.openAlert(agent, decision.open, scanTime, missed, probe);
       if (alert) opened.push(alert);
     }
-    const stillOpen = open.filter((a) => !resolved.includes(a.alertId)).map((a) => a.kind);
-    const openKinds = new Set<string>([...stillOpen, ...opened.map((a) => a.kind)]);
+    const standing = open
+      .filter((a) => !resolved.includes(a.alertId))
+      .map((a) => changed.get(a.alertId) ?? a);
+    const findings = { blindWindows: context.blindWindows, openAlerts: [...standing, ...opened] };
     return {
-      state: agentState(agent, settings, scanTime, openKinds).state,
+      state: agentState(agent, settings, scanTime, findings).state,
       monitored: assessment.kind === 'watched' || assessment.kind === 'idle',
       maintenance: assessment.kind === 'maintenance',
       probed: probe !== undefined,
@@ -236,14 +248,15 @@ export class Scanner {
     const settings = settingsFor(this.deps.config, agent.group);
     const start = incidentStart(agent);
     const alert: AlertRecord = {
-      alertId: alertId(kind, agent.agentId, start),
+      alertId: alertId('agent', agent.agentId, start),
       agentId: agent.agentId,
       group: agent.group,
       cluster: agent.cluster,
       kind,
-      severity: kind === 'heartbeat_failure' && probe?.ok ? 'warning' : 'critical',
+      severity: severityOf(kind, probe?.ok),
       status: 'open',
       openedAt: scanTime,
+      kindHistory: [{ kind, at: scanTime }],
       incidentStart: start,
       missedScans,
       detail: alertDetail(kind, agent, missedScans, settings, probe),

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { limiter } from './collections';
-import type { AgentRecord, AgentState, AgentView } from './domain/agent';
+import { groupBy, limiter } from './collections';
+import type { AgentRecord, AgentState, AgentView, Findings } from './domain/agent';
 import { AGENT_STATES, agentState, agentView, clockSkewSeconds, zeroStateCounts } from './domain/agent';
 import { ALERT_STATUS_FILTERS, type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
@@ -210,17 +210,17 @@ export class WatcherService {
 
   async getAgent(agentId: string): Promise<AgentView> {
     const agent = await this.existing(agentId);
-    return this.view(agent, await this.openAlertKinds());
+    return this.view(agent, await this.findings());
   }
 
   async listAgents(filter: { group?: string; state?: string; cluster?: string }): Promise<AgentView[]> {
     const wanted = parseOrThrow(listFilterSchema, filter, { subject: 'query' });
-    const open = await this.openAlertKinds();
+    const findings = await this.findings();
     const out: AgentView[] = [];
     for await (const agent of this.deps.agents.list()) {
       if (wanted.group !== undefined && agent.group !== wanted.group) continue;
       if (wanted.cluster !== undefined && agent.cluster !== wanted.cluster) continue;
-      const view = this.view(agent, open);
+      const view = this.view(agent, findings);
       if (wanted.state !== undefined && view.state !== wanted.state) continue;
       out.push(view);
     }
@@ -242,7 +242,7 @@ export class WatcherService {
   private async setApproval(agentId: string, approval: 'approved' | 'rejected'): Promise<AgentView> {
     const agent = await this.deps.agents.setApproval(checkId(agentId), approval);
     if (!agent) throw notFound(agentId);
-    return this.view(agent);
+    return this.view(agent, await this.findings());
   }
 
   /** A new token for the agent; the old one stops working at once. */
@@ -263,13 +263,13 @@ export class WatcherService {
       throw new ValidationError('until: must be in the future', 'until');
     const agent = await this.deps.agents.setMaintenance(agentId, input.until, input.reason);
     if (!agent) throw notFound(agentId);
-    return this.view(agent);
+    return this.view(agent, await this.findings());
   }
 
   async endMaintenance(agentId: string): Promise<AgentView> {
     const agent = await this.deps.agents.setMaintenance(checkId(agentId));
     if (!agent) throw notFound(agentId);
-    return this.view(agent);
+    return this.view(agent, await this.findings());
   }
 
   /** A new enrollment key for `group`; the old one stops working. */
@@ -287,25 +287,25 @@ export class WatcherService {
     const groups: Record<string, Record<AgentState, number>> = {};
     for (const name of Object.keys(this.deps.config.groups)) groups[name] = zeroStateCounts();
     let total = 0;
-    const open = await this.openAlertKinds();
+    const findings = await this.findings();
     for await (const agent of this.deps.agents.list()) {
       const { state } = agentState(
         agent,
         settingsFor(this.deps.config, agent.group),
         now,
-        open.get(agent.agentId),
+        findings.of(agent.agentId),
       );
       groups[agent.group] ??= zeroStateCounts();
       groups[agent.group]![state] += 1;
       total += 1;
     }
-    const { lastScanAt } = await this.deps.state.getScannerState();
+    const { lastScanAt } = findings;
     return {
       version: this.deps.version,
       serverTime: new Date(now).toISOString(),
       lastScanAt: lastScanAt === undefined ? null : new Date(lastScanAt).toISOString(),
       agents: total,
-      openAlerts: [...open.values()].reduce((n, kinds) => n + kinds.size, 0),
+      openAlerts: findings.openAlerts,
       groups,
       config: configInEffect(this.deps.config),
     };
@@ -339,14 +339,24 @@ export class WatcherService {
     return alertView(alert);
   }
 
-  /** The kinds of open alerts per agent: the scanner's verdicts that the live count cannot see. */
-  private async openAlertKinds(): Promise<Map<string, Set<string>>> {
-    const out = new Map<string, Set<string>>();
-    for (const alert of await this.deps.alerts.listQueue('open')) {
-      if (!out.has(alert.agentId)) out.set(alert.agentId, new Set());
-      out.get(alert.agentId)!.add(alert.kind);
-    }
-    return out;
+  /**
+   * What the scanner knows besides the agent records (its blind windows, the open alerts), read once
+   * per call, so that every view judges an agent by the same rule as the scanner.
+   */
+  private async findings() {
+    const [scanner, open] = await Promise.all([
+      this.deps.state.getScannerState(),
+      this.deps.alerts.listQueue('open'),
+    ]);
+    const byAgent = groupBy(open, (alert) => alert.agentId);
+    return {
+      lastScanAt: scanner.lastScanAt,
+      openAlerts: open.length,
+      of: (agentId: string): Findings => ({
+        blindWindows: scanner.blindWindows,
+        openAlerts: byAgent.get(agentId) ?? [],
+      }),
+    };
   }
 
   private async existing(agentId: string): Promise<AgentRecord> {
@@ -355,12 +365,12 @@ export class WatcherService {
     return agent;
   }
 
-  private view(agent: AgentRecord, open?: Map<string, Set<string>>): AgentView {
+  private view(agent: AgentRecord, findings: { of(agentId: string): Findings }): AgentView {
     return agentView(
       agent,
       settingsFor(this.deps.config, agent.group),
       this.deps.clock.now(),
-      open?.get(agent.agentId),
+      findings.of(agent.agentId),
     );
   }
 }

@@ -63,7 +63,7 @@ export const alertCommands: Command[] = [
       '--by NAME           who acknowledges (default: $USER)',
       '--note TEXT         what is being done',
     ],
-    example: 'hbw alerts ack heartbeat_failure.1795422524408.web-01 --note "rebooting"',
+    example: 'hbw alerts ack agent.1795422524408.web-01 --note "rebooting"',
     async run(ctx) {
       const by = (ctx.values.by as string | undefined) ?? ctx.env.USER;
       const alert = await ctx

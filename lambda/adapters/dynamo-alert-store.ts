@@ -8,13 +8,21 @@ import {
   type AlertKind,
   type AlertRecord,
   type AlertStatus,
+  type KindChange,
+  kindHistory,
   type NoticeState,
   pagingChannels,
   type Resolution,
   type Severity,
 } from '../domain/alert';
 import type { Channel } from '../domain/config';
-import { type AlertStore, MalformedItemError, type NoticeOutcome, type NoticePhase } from '../ports';
+import {
+  type AlertStore,
+  type KindShift,
+  MalformedItemError,
+  type NoticeOutcome,
+  type NoticePhase,
+} from '../ports';
 import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
 import { TABLES } from './tables';
 
@@ -29,9 +37,9 @@ const NOTICES: readonly NoticeState[] = [
   'suppressed',
 ];
 
-const list = (item: Item, name: string): string[] | undefined => {
+const list = <T = string>(item: Item, name: string): T[] | undefined => {
   const text = str(item, name);
-  return text === undefined ? undefined : (JSON.parse(text) as string[]);
+  return text === undefined ? undefined : (JSON.parse(text) as T[]);
 };
 
 function alertFromItem(item: Item): AlertRecord {
@@ -52,10 +60,12 @@ function alertFromItem(item: Item): AlertRecord {
   if (openedAt === undefined || incidentStart === undefined)
     throw new MalformedItemError(alertId, 'times are missing');
   let channels: string[];
+  let history: KindChange[] | undefined;
   try {
     channels = list(item, 'channels') ?? [];
+    history = list<KindChange>(item, 'kindHistory');
   } catch {
-    throw new MalformedItemError(alertId, 'channels is not JSON');
+    throw new MalformedItemError(alertId, 'channels or kindHistory is not JSON');
   }
   return {
     alertId,
@@ -66,6 +76,7 @@ function alertFromItem(item: Item): AlertRecord {
     severity: (str(item, 'severity') as Severity | undefined) ?? 'critical',
     status: (str(item, 'status') as AlertStatus | undefined) ?? 'open',
     openedAt,
+    kindHistory: history,
     incidentStart,
     missedScans: num(item, 'missedScans'),
     detail: str(item, 'detail') ?? '',
@@ -98,6 +109,7 @@ function alertToItem(alert: AlertRecord): Item {
     status: S(alert.status),
     queue: S('open'),
     openedAt: N(alert.openedAt),
+    kindHistory: alert.kindHistory === undefined ? undefined : S(JSON.stringify(alert.kindHistory)),
     incidentStart: N(alert.incidentStart),
     missedScans: alert.missedScans === undefined ? undefined : N(alert.missedScans),
     detail: S(alert.detail),
@@ -185,6 +197,20 @@ export class DynamoAlertStore implements AlertStore {
     return this.updateIf(alert.alertId, expr, '#status = :open AND #openNotice = :seenOpening', {
       ':open': S('open'),
       ':seenOpening': S(alert.openNotice),
+    });
+  }
+
+  async changeKind(alert: AlertRecord, change: KindShift) {
+    const expr = update({
+      kind: S(change.kind),
+      severity: S(change.severity),
+      detail: S(change.detail),
+      missedScans: N(change.missedScans),
+      kindHistory: S(JSON.stringify([...kindHistory(alert), { kind: change.kind, at: change.at }])),
+    });
+    return this.updateIf(alert.alertId, expr, '#status = :open AND #kind = :seenKind', {
+      ':open': S('open'),
+      ':seenKind': S(alert.kind),
     });
   }
 

@@ -1,5 +1,5 @@
 import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { BlindWindow, ScannerState } from '../domain/scan';
+import type { BlindWindow, ScannerState } from '../domain/blind';
 import type { WatcherStateStore } from '../ports';
 import { call, KeyedTable, N, num, S, str, update } from './dynamo';
 

@@ -1,3 +1,5 @@
+import { type AlertRecord, endedByHeartbeat } from './alert';
+import { type BlindWindow, missedScansWatched } from './blind';
 import type { GroupSettings } from './config';
 
 export type Approval = 'approved' | 'pending' | 'rejected';
@@ -58,33 +60,39 @@ export function hasSkewWarning(skewSeconds: number | undefined): boolean {
   return skewSeconds !== undefined && Math.abs(skewSeconds) > SKEW_WARNING_SECONDS;
 }
 
-/** Scans since the last heartbeat: `floor((scanTime - lastHeartbeatAt) / scanIntervalSeconds)`, never negative. */
-export function missedScans(lastHeartbeatAt: number, scanTime: number, scanIntervalSeconds: number): number {
-  return Math.max(0, Math.floor((scanTime - lastHeartbeatAt) / (scanIntervalSeconds * 1000)));
-}
-
 export function inMaintenance(agent: Pick<AgentRecord, 'maintenanceUntil'>, now: number): boolean {
   return agent.maintenanceUntil !== undefined && agent.maintenanceUntil > now;
 }
 
-const NONE: ReadonlySet<string> = new Set();
+/** What the watcher knows of an agent besides its record: where it was blind, and the agent's open alerts. */
+export interface Findings {
+  readonly blindWindows: readonly BlindWindow[];
+  readonly openAlerts: readonly Pick<AlertRecord, 'kind' | 'incidentStart'>[];
+}
 
-/** What an operator sees for `agent` at `now` (DESIGN.md section 5, agent `state`). */
+export const NO_FINDINGS: Findings = { blindWindows: [], openAlerts: [] };
+
+/**
+ * The one rule for an agent's state at `now`, which the scanner counts and every view shows. Missed
+ * scans leave out the watcher's blind windows; an open alert stands until a heartbeat after its
+ * incident started, which the scanner resolves on its next pass and every view counts at once.
+ */
 export function agentState(
   agent: AgentRecord,
   settings: Pick<GroupSettings, 'scanIntervalSeconds' | 'missedScansBeforeAlert'>,
   now: number,
-  openAlertKinds: ReadonlySet<string> = NONE,
+  findings: Findings = NO_FINDINGS,
 ): { state: AgentState; missedScans: number } {
   const missed =
     agent.lastHeartbeatAt === undefined
       ? 0
-      : missedScans(agent.lastHeartbeatAt, now, settings.scanIntervalSeconds);
+      : missedScansWatched(agent.lastHeartbeatAt, now, settings.scanIntervalSeconds, findings.blindWindows);
   if (agent.approval !== 'approved') return { state: agent.approval, missedScans: missed };
   if (inMaintenance(agent, now)) return { state: 'maintenance', missedScans: missed };
-  // The scanner's verdict (an open alert) stands until it resolves; between scans the count is live.
-  if (openAlertKinds.has('host_unreachable')) return { state: 'unreachable', missedScans: missed };
-  if (openAlertKinds.has('heartbeat_failure')) return { state: 'failed', missedScans: missed };
+  const standing = findings.openAlerts.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt));
+  if (standing.some((a) => a.kind === 'host_unreachable'))
+    return { state: 'unreachable', missedScans: missed };
+  if (standing.some((a) => a.kind === 'heartbeat_failure')) return { state: 'failed', missedScans: missed };
   if (agent.agentless) return { state: 'healthy', missedScans: 0 };
   if (agent.lastHeartbeatAt === undefined) return { state: 'new', missedScans: 0 };
   if (missed === 0) return { state: 'healthy', missedScans: 0 };
@@ -98,9 +106,9 @@ export function agentView(
   agent: AgentRecord,
   settings: GroupSettings,
   now: number,
-  openAlertKinds: ReadonlySet<string> = NONE,
+  findings: Findings = NO_FINDINGS,
 ) {
-  const { state, missedScans } = agentState(agent, settings, now, openAlertKinds);
+  const { state, missedScans } = agentState(agent, settings, now, findings);
   return {
     agentId: agent.agentId,
     group: agent.group,

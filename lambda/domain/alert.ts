@@ -13,16 +13,25 @@ export type Resolution = 'heartbeat' | 'probe' | 'unmonitored' | 'removed' | 'cl
  */
 export type NoticeState = 'none' | 'pending' | 'sending' | 'sent' | 'failed' | 'held' | 'suppressed';
 
+/** One verdict in the life of an incident: the kind the scanner saw, from when. */
+export interface KindChange {
+  readonly kind: AlertKind;
+  readonly at: number;
+}
+
 /** An alert as stored. Times are epoch milliseconds. */
 export interface AlertRecord {
   readonly alertId: string;
   readonly agentId: string;
   readonly group: string;
   readonly cluster?: string;
+  /** The verdict now; an agent's incident keeps one alert as its verdict changes (see `kindHistory`). */
   readonly kind: AlertKind;
   readonly severity: Severity;
   readonly status: AlertStatus;
   readonly openedAt: number;
+  /** Every verdict of the incident, the first at `openedAt`; absent on alerts stored before it was kept. */
+  readonly kindHistory?: readonly KindChange[];
   /** The last sign of life before the incident; with agentId and kind it makes the alertId. */
   readonly incidentStart: number;
   readonly missedScans?: number;
@@ -53,10 +62,27 @@ export const pagingChannels = (channels: readonly Channel[]) => channels.filter(
 
 /**
  * The id of an incident's alert: the same for every scanner that sees the same incident, so the
- * conditional create lets exactly one of them open it.
+ * conditional create lets exactly one of them open it. An agent's incident has one id whatever its
+ * kind (`agent.<incident start>.<agentId>`), so a host that goes down and stays silent is one alert,
+ * not one per kind; a network event's subject is its group.
  */
-export function alertId(kind: AlertKind, agentId: string, incidentStart: number): string {
-  return `${kind}.${incidentStart}.${agentId}`;
+export function alertId(subject: 'agent' | 'network_event', name: string, incidentStart: number): string {
+  return `${subject}.${incidentStart}.${name}`;
+}
+
+/** A heartbeat after the incident started ends it: the scanner resolves the alert on its next pass. */
+export function endedByHeartbeat(
+  alert: Pick<AlertRecord, 'incidentStart'>,
+  lastHeartbeatAt: number | undefined,
+): boolean {
+  return lastHeartbeatAt !== undefined && lastHeartbeatAt > alert.incidentStart;
+}
+
+/** The verdicts of an alert, oldest first. */
+export function kindHistory(
+  alert: Pick<AlertRecord, 'kind' | 'openedAt' | 'kindHistory'>,
+): readonly KindChange[] {
+  return alert.kindHistory ?? [{ kind: alert.kind, at: alert.openedAt }];
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -70,6 +96,7 @@ export function alertView(alert: AlertRecord) {
     group: alert.group,
     cluster: alert.cluster,
     kind: alert.kind,
+    kindHistory: kindHistory(alert).map((k) => ({ kind: k.kind, at: iso(k.at) })),
     severity: alert.severity,
     status: alert.status,
     openedAt: iso(alert.openedAt),

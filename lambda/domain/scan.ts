@@ -1,74 +1,8 @@
 import type { AgentRecord } from './agent';
 import { inMaintenance } from './agent';
-import type { AlertKind, AlertRecord } from './alert';
+import { type AlertKind, type AlertRecord, endedByHeartbeat, type Severity } from './alert';
+import { findsBlindWindow, missedScansWatched, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
-
-/** A stretch of time in which the watcher did not scan; it does not count as missed scans. */
-export interface BlindWindow {
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The scanner's own progress, kept between scans. */
-export interface ScannerState {
-  /** When the last completed scan started (its scan time). */
-  readonly lastScanAt?: number;
-  /** When it finished: a slow scan is not a blind watcher, so blindness is measured from here. */
-  readonly lastCompletedAt?: number;
-  readonly blindWindows: readonly BlindWindow[];
-  /** Set while a suspected watcher-side or network event holds per-agent pages. */
-  readonly stormSince?: number;
-}
-
-/** Blind windows older than this no longer matter to any incident worth counting. */
-const BLIND_MEMORY_MS = 7 * 86_400_000;
-const MAX_BLIND_WINDOWS = 20;
-
-/**
- * The blind windows after a scan at `scanTime`: a gap of more than two scan intervals since the last
- * completed scan is a window of its own (DESIGN.md section 3). When the heartbeat route was down with
- * the scanner (`restarted`: the first scan of a local watcher), the whole gap is one, however short:
- * agents could not reach the watcher in it.
- */
-export function blindWindowsAfter(
-  state: ScannerState,
-  scanTime: number,
-  tickSeconds: number,
-  restarted = false,
-): BlindWindow[] {
-  const kept = state.blindWindows.filter((w) => w.end > scanTime - BLIND_MEMORY_MS);
-  const lastSeen = state.lastCompletedAt ?? state.lastScanAt;
-  if (lastSeen !== undefined && restarted && scanTime > lastSeen) {
-    kept.push({ start: lastSeen, end: scanTime });
-  } else if (lastSeen !== undefined && scanTime - lastSeen > 2 * tickSeconds * 1000) {
-    // The interval just after the last scan is one a timely scan would still have looked at, so
-    // the window starts one interval later.
-    kept.push({ start: lastSeen + tickSeconds * 1000, end: scanTime });
-  }
-  return kept.slice(-MAX_BLIND_WINDOWS);
-}
-
-/** Whether the scan at `scanTime` found a blind window: the newest window ends at it. */
-export function findsBlindWindow(windows: readonly BlindWindow[], scanTime: number): boolean {
-  return windows.at(-1)?.end === scanTime;
-}
-
-/** Milliseconds of `[from, to]` that fall outside every blind window. */
-function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
-  let total = Math.max(0, to - from);
-  for (const w of windows) total -= Math.max(0, Math.min(to, w.end) - Math.max(from, w.start));
-  return Math.max(0, total);
-}
-
-/** Missed scans since `last`, the blind windows not counted. */
-export function missedScansWatched(
-  last: number,
-  scanTime: number,
-  scanIntervalSeconds: number,
-  windows: readonly BlindWindow[],
-): number {
-  return Math.floor(watchedMs(last, scanTime, windows) / (scanIntervalSeconds * 1000));
-}
 
 /** The start of an agent's current incident: its last sign of life the scanner knows of. */
 export function incidentStart(
@@ -140,16 +74,34 @@ export function assess(
 }
 
 export interface AgentDecision {
-  /** Alert kinds to open now (none of that kind is open). */
-  readonly open: readonly AlertKind[];
+  /** The kind the incident's alert opens with, when none is open for it. */
+  readonly open?: AlertKind;
+  /**
+   * Open alerts whose verdict changes within the same incident: the host stopped answering, or it
+   * answers again while the agent stays silent. The alert changes; no second one opens.
+   */
+  readonly change: readonly { alert: AlertRecord; kind: AlertKind }[];
   /** Open alerts to resolve, and why. */
   readonly resolve: readonly { alert: AlertRecord; resolution: 'heartbeat' | 'probe' | 'unmonitored' }[];
 }
 
+const NOTHING: AgentDecision = { change: [], resolve: [] };
+
 /**
- * Which alerts of one agent open and which resolve, from the assessment, the probe's answer (when it
- * was probed) and the alerts open for it. A heartbeat after an incident started resolves its alerts;
- * a probe that answers resolves `host_unreachable`; a probe that fails opens it at once.
+ * The scanner's verdict on a watched agent now: a probe that fails says the host is down, whatever
+ * the count; enough missed scans say the agent failed; otherwise there is nothing to alert.
+ */
+function verdict(assessment: Assessment & { kind: 'watched' }, probeOk: boolean | undefined) {
+  if (probeOk === false) return 'host_unreachable' as const;
+  if (assessment.heartbeatFailed) return 'heartbeat_failure' as const;
+  return undefined;
+}
+
+/**
+ * What happens to one agent's incident, from the assessment, the probe's answer (when it was probed)
+ * and its open alerts. An incident is one alert whatever it is found to be: a heartbeat after it
+ * started resolves it; a new verdict changes it; a host that answers again resolves an unreachable
+ * alert unless the agent has meanwhile missed enough scans to have failed.
  */
 export function decide(
   agent: AgentRecord,
@@ -157,25 +109,33 @@ export function decide(
   probeOk: boolean | undefined,
   open: readonly AlertRecord[],
 ): AgentDecision {
-  if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return { open: [], resolve: [] };
+  if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return NOTHING;
   if (assessment.kind === 'unmonitored') {
-    return { open: [], resolve: open.map((alert) => ({ alert, resolution: 'unmonitored' as const })) };
+    return { change: [], resolve: open.map((alert) => ({ alert, resolution: 'unmonitored' as const })) };
   }
   const resolve: AgentDecision['resolve'][number][] = [];
-  const stillOpen = new Set<AlertKind>();
-  for (const alert of open) {
-    if (agent.lastHeartbeatAt !== undefined && agent.lastHeartbeatAt > alert.incidentStart) {
-      resolve.push({ alert, resolution: 'heartbeat' });
-    } else if (alert.kind === 'host_unreachable' && probeOk === true) {
+  const change: AgentDecision['change'][number][] = [];
+  const now = verdict(assessment, probeOk);
+  const standing = open.filter((alert) => {
+    if (!endedByHeartbeat(alert, agent.lastHeartbeatAt)) return true;
+    resolve.push({ alert, resolution: 'heartbeat' });
+    return false;
+  });
+  if (standing.length === 0) return { open: now, change, resolve };
+  // Alerts stored before an incident kept one alert (one per kind) are each judged alike.
+  for (const alert of standing) {
+    if (now === undefined && alert.kind === 'host_unreachable' && probeOk === true) {
       resolve.push({ alert, resolution: 'probe' });
-    } else {
-      stillOpen.add(alert.kind);
+    } else if (now !== undefined && now !== alert.kind) {
+      change.push({ alert, kind: now });
     }
   }
-  const wanted: AlertKind[] = [];
-  if (probeOk === false) wanted.push('host_unreachable');
-  if (assessment.heartbeatFailed) wanted.push('heartbeat_failure');
-  return { open: wanted.filter((k) => !stillOpen.has(k)), resolve };
+  return { change, resolve };
+}
+
+/** A silent agent whose host still answers is a warning: the machine is up. Anything else is critical. */
+export function severityOf(kind: AlertKind, probeOk: boolean | undefined): Severity {
+  return kind === 'heartbeat_failure' && probeOk === true ? 'warning' : 'critical';
 }
 
 /** The words an alert carries about what the scanner saw. */

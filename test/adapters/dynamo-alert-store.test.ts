@@ -30,7 +30,7 @@ let serial = 0;
 function newAlert(overrides: Partial<AlertRecord> = {}, kind: AlertKind = 'heartbeat_failure'): AlertRecord {
   const agentId = `agent-${++serial}`;
   return {
-    alertId: alertId(kind, agentId, T0),
+    alertId: alertId('agent', agentId, T0),
     agentId,
     group: 'production',
     kind,
@@ -435,6 +435,72 @@ describe('DynamoAlertStore.finishNotice', () => {
     // The recovery can never be claimed now (it needs the opening sent), so nothing is left to send.
     expect(await store.claimNotice(alert.alertId, 'recovery', T0 + 2 * DAY, LEASE)).toBe(false);
     expect(await queueIds('recovery')).not.toContain(alert.alertId);
+  });
+});
+
+describe('DynamoAlertStore.changeKind', () => {
+  const shift = (at: number) => ({
+    kind: 'host_unreachable' as const,
+    severity: 'critical' as const,
+    detail: 'No heartbeat and the host does not answer its probe.',
+    missedScans: 4,
+    at,
+  });
+
+  it('gives an open alert a new verdict, keeps its notices, and appends to its kind history', async () => {
+    const alert = newAlert({
+      openNotice: 'sent',
+      notifiedAt: T0 + 90_000,
+      kindHistory: [{ kind: 'heartbeat_failure', at: T0 + 90_000 }],
+    });
+    await store.create(alert);
+
+    const changed = await store.changeKind(alert, shift(T0 + 120_000));
+
+    expect(changed).toMatchObject({
+      kind: 'host_unreachable',
+      severity: 'critical',
+      missedScans: 4,
+      openNotice: 'sent',
+    });
+    expect((await store.get(alert.alertId))?.kindHistory).toEqual([
+      { kind: 'heartbeat_failure', at: T0 + 90_000 },
+      { kind: 'host_unreachable', at: T0 + 120_000 },
+    ]);
+  });
+
+  it('starts the history of an alert stored without one from its opening', async () => {
+    const alert = newAlert();
+    await store.create(alert);
+
+    await store.changeKind(alert, shift(T0 + 120_000));
+
+    expect((await store.get(alert.alertId))?.kindHistory?.map((k) => k.kind)).toEqual([
+      'heartbeat_failure',
+      'host_unreachable',
+    ]);
+  });
+
+  it('lets exactly one of two concurrent changes from the same verdict win', async () => {
+    const alert = newAlert();
+    await store.create(alert);
+
+    const results = await Promise.all([
+      store.changeKind(alert, shift(T0 + 1)),
+      store.changeKind(alert, shift(T0 + 2)),
+    ]);
+
+    expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+    expect((await store.get(alert.alertId))?.kindHistory).toHaveLength(2);
+  });
+
+  it('changes nothing on an alert that was resolved meanwhile', async () => {
+    const alert = newAlert();
+    await store.create(alert);
+    await store.resolve(alert, { at: T0 + 1, resolution: 'heartbeat', expiresAt: T0 + 86_400_000 });
+
+    expect(await store.changeKind(alert, shift(T0 + 2))).toBeUndefined();
+    expect((await store.get(alert.alertId))?.kind).toBe('heartbeat_failure');
   });
 });
 

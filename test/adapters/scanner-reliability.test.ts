@@ -3,7 +3,12 @@ import type { AgentRecord } from '../../lambda/domain/agent';
 import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import type { AgentStore, MalformedItemError } from '../../lambda/ports';
-import { alertIdsOf, type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
+import {
+  alertIdsOf,
+  type ScannerHarness,
+  ScriptedProber,
+  scannerHarnesses,
+} from '../support/scanner-harness';
 
 // DESIGN.md section 3: one alert per incident even with two scanners, every notice sent exactly once
 // (a failed publish retried, never lost, never doubled), and STYLE.md habit 5: one bad agent never
@@ -25,6 +30,27 @@ describe('Scanner reliability', () => {
   }
 
   describe('two scanners racing over the same tables', () => {
+    it('open one alert for a dead host when their probes disagree at the threshold', async () => {
+      const h = await harness();
+      await h.addAgent('flaky-01', 'production', { probe: { type: 'tcp', host: 'flaky-01', port: 22 } });
+      h.prober.set('flaky-01', true);
+      await h.beat('flaky-01');
+      await h.scan();
+      await h.step();
+      await h.step();
+      // One scanner finds the port closed, the other finds it open, in the same scan.
+      const refusing = new ScriptedProber();
+      refusing.set('flaky-01', false);
+      const other = h.otherScanner({ prober: refusing });
+
+      h.clock.advance(h.intervalMs);
+      await Promise.all([h.scanner.scan(), other.scan()]);
+
+      const alerts = await h.alerts();
+      expect(alerts).toHaveLength(1);
+      expect([...noticesPerAlert(h.notifier.sent, 'opening').values()]).toEqual([1]);
+    });
+
     it('open one alert per incident and page each alert once when they scan at the same moment', async () => {
       const h = await harness();
       const other = h.otherScanner();

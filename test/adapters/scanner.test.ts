@@ -9,6 +9,39 @@ describe('Scanner', () => {
   const kinds = (notices: readonly Notification[]) => notices.map((n) => n.kind);
 
   describe('heartbeat failure', () => {
+    it('shows the agent healthy in every view as soon as a heartbeat answers healthy, before the scan resolves its alert', async () => {
+      const h = await harness();
+      await h.addAgent('web-02');
+      await h.beat('web-02');
+      await h.scan();
+      for (let i = 0; i < 3; i++) await h.step();
+      expect((await h.service.getAgent('web-02')).state).toBe('failed');
+
+      h.clock.advance(1000);
+      await h.beat('web-02');
+
+      expect(await h.service.getAgent('web-02')).toMatchObject({ state: 'healthy', missedScans: 0 });
+      expect((await h.service.listAgents({})).map((a) => a.state)).toEqual(['healthy']);
+      expect((await h.service.status()).groups.production).toMatchObject({ healthy: 1, failed: 0 });
+      expect(await h.alerts({ status: 'open' })).toHaveLength(1);
+    });
+
+    it('counts missed scans in the agent view as the scanner does, leaving out a blind window', async () => {
+      const h = await harness();
+      await h.addAgent('web-03');
+      await h.beat('web-03');
+      await h.scan();
+      // The watcher is blind for 5 intervals, then scans again: the view counts what the scanner counts.
+      h.clock.advance(5 * h.intervalMs);
+      const report = await h.scan();
+      expect(report.blindWindowAdded).toBe(true);
+
+      const view = await h.service.getAgent('web-03');
+
+      expect(view).toMatchObject({ state: 'late', missedScans: 1 });
+      expect(report.states.late).toBe(1);
+    });
+
     it('opens exactly one heartbeat_failure alert and sends one notice after 3 silent intervals, not before', async () => {
       const h = await harness();
       await h.addAgent('web-01');
@@ -131,7 +164,7 @@ describe('Scanner', () => {
   });
 
   describe('probing late agents (the seeds\u2019 ping)', () => {
-    it('opens host_unreachable at the first missed scan when the probe fails, and heartbeat_failure at the threshold', async () => {
+    it('opens host_unreachable at the first missed scan when the probe fails, and no second alert or page at the threshold', async () => {
       const h = await harness();
       h.prober.set('db-07', false);
       await h.addAgent('db-07', 'production', { probe: { type: 'tcp', host: 'db-07', port: 5432 } });
@@ -153,19 +186,47 @@ describe('Scanner', () => {
       expect(kinds(h.notifier.take())).toEqual(['host_unreachable']);
       expect((await h.service.getAgent('db-07')).state).toBe('unreachable');
 
+      // The threshold passes while the host stays down: the same incident, the same one alert.
+      for (let i = 0; i < 4; i++) await h.step();
+      alerts = await h.alerts();
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ kind: 'host_unreachable', status: 'open' });
+      expect(h.notifier.take()).toEqual([]);
+      expect(h.prober.count('db-07')).toBe(5);
+    });
+
+    it('turns a heartbeat failure warning into host_unreachable when the host goes down, paging no second time', async () => {
+      const h = await harness();
+      h.prober.set('app-04', true);
+      await h.addAgent('app-04', 'production', { probe: { type: 'tcp', host: 'app-04', port: 22 } });
+      await h.beat('app-04');
+      await h.scan();
+      for (let i = 0; i < 3; i++) await h.step();
+      expect(h.notifier.take().map((n) => [n.kind, n.severity])).toEqual([['heartbeat_failure', 'warning']]);
+
+      h.prober.set('app-04', false);
       await h.step();
-      expect(await h.alerts()).toHaveLength(1);
+
+      const alerts = await h.alerts();
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ kind: 'host_unreachable', severity: 'critical', status: 'open' });
+      expect(alerts[0]!.kindHistory.map((k) => k.kind)).toEqual(['heartbeat_failure', 'host_unreachable']);
+      expect(alerts[0]!.detail).toContain('does not answer');
+      expect(h.notifier.take()).toEqual([]);
+      expect((await h.service.getAgent('app-04')).state).toBe('unreachable');
+
+      // The host answers again, the agent is still silent: still the one incident, now a warning.
+      h.prober.set('app-04', true);
+      await h.step();
+      const after = await h.alerts();
+      expect(after).toHaveLength(1);
+      expect(after[0]).toMatchObject({ kind: 'heartbeat_failure', severity: 'warning', status: 'open' });
       expect(h.notifier.take()).toEqual([]);
 
-      await h.step();
-      alerts = await h.alerts({ status: 'open' });
-      expect(alerts.map((a) => a.kind).sort()).toEqual(['heartbeat_failure', 'host_unreachable']);
-      expect(alerts.find((a) => a.kind === 'heartbeat_failure')).toMatchObject({
-        severity: 'critical',
-        missedScans: 3,
-      });
-      expect(kinds(h.notifier.take())).toEqual(['heartbeat_failure']);
-      expect(h.prober.count('db-07')).toBe(3);
+      // A heartbeat ends it: one recovery for the one page.
+      await h.step('app-04');
+      expect(kinds(h.notifier.take())).toEqual(['recovery']);
+      expect(await h.alerts({ status: 'open' })).toEqual([]);
     });
 
     it('opens only a heartbeat_failure warning, at the threshold, when the late host answers its probe', async () => {

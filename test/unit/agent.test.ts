@@ -2,9 +2,9 @@ import {
   agentState,
   agentView,
   clockSkewSeconds,
+  type Findings,
   hasSkewWarning,
   inMaintenance,
-  missedScans,
   SKEW_WARNING_SECONDS,
 } from '../../lambda/domain/agent';
 import { DEFAULT_CONFIG, parseConfig } from '../../lambda/domain/config';
@@ -16,29 +16,6 @@ const settings = { scanIntervalSeconds: INTERVAL, missedScansBeforeAlert: 3 };
 
 /** The time `k` scan intervals after the last heartbeat, plus `extraMs`. */
 const atScan = (k: number, extraMs = 0) => T0 + k * INTERVAL * SECOND + extraMs;
-
-describe('missedScans', () => {
-  it('counts no missed scan at the instant of the heartbeat', () => {
-    expect(missedScans(T0, T0, INTERVAL)).toBe(0);
-  });
-
-  it.each([1, 2, 3, 10])('counts %i missed scans exactly at that many intervals', (k) => {
-    expect(missedScans(T0, atScan(k), INTERVAL)).toBe(k);
-  });
-
-  it.each([1, 2, 3, 10])('counts one fewer a millisecond before %i intervals', (k) => {
-    expect(missedScans(T0, atScan(k, -1), INTERVAL)).toBe(k - 1);
-  });
-
-  it('never counts a negative number when the heartbeat is later than the scan', () => {
-    expect(missedScans(T0, T0 - 5 * INTERVAL * SECOND, INTERVAL)).toBe(0);
-  });
-
-  it('divides by the interval it is given, in seconds', () => {
-    expect(missedScans(T0, T0 + 59 * SECOND, 10)).toBe(5);
-    expect(missedScans(T0, T0 + 59 * SECOND, 60)).toBe(0);
-  });
-});
 
 describe('agentState', () => {
   it('is new for an approved agent never heard from, with no missed scans', () => {
@@ -104,6 +81,41 @@ describe('agentState', () => {
       agentState(agent({ approval: 'pending', lastHeartbeatAt: undefined }), settings, atScan(5)),
     ).toEqual({
       state: 'pending',
+      missedScans: 0,
+    });
+  });
+});
+
+describe('agentState against what the scanner found', () => {
+  const failure = { kind: 'heartbeat_failure' as const, incidentStart: T0 };
+  const unreachable = { kind: 'host_unreachable' as const, incidentStart: T0 };
+  const found = (openAlerts: Findings['openAlerts'], blindWindows: Findings['blindWindows'] = []) => ({
+    blindWindows,
+    openAlerts,
+  });
+
+  it('does not count a blind window of the watcher as missed scans', () => {
+    const blind = [{ start: atScan(1), end: atScan(3) }];
+
+    expect(agentState(agent(), settings, atScan(3), found([], blind))).toEqual({
+      state: 'late',
+      missedScans: 1,
+    });
+  });
+
+  it('is failed while a heartbeat failure is open and no heartbeat came since its incident started', () => {
+    expect(agentState(agent(), settings, atScan(1), found([failure])).state).toBe('failed');
+  });
+
+  it('is unreachable while a host_unreachable alert stands', () => {
+    expect(agentState(agent(), settings, atScan(1), found([unreachable])).state).toBe('unreachable');
+  });
+
+  it('is healthy at once after a heartbeat, though the scanner has not yet resolved the open alert', () => {
+    const beat = agent({ lastHeartbeatAt: T0 + 5 * INTERVAL * SECOND });
+
+    expect(agentState(beat, settings, beat.lastHeartbeatAt! + 1, found([failure, unreachable]))).toEqual({
+      state: 'healthy',
       missedScans: 0,
     });
   });

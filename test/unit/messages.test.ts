@@ -51,7 +51,7 @@ function alertFor(
 ): AlertRecord {
   const start = a.lastHeartbeatAt ?? a.createdAt;
   return {
-    alertId: alertId(kind, a.agentId, start),
+    alertId: alertId('agent', a.agentId, start),
     agentId: a.agentId,
     group: a.group,
     kind,

@@ -1,17 +1,20 @@
 import type { AgentRecord } from '../../lambda/domain/agent';
 import { type AlertKind, type AlertRecord, alertId } from '../../lambda/domain/alert';
+import {
+  type BlindWindow,
+  blindWindowsAfter,
+  missedScansWatched,
+  type ScannerState,
+} from '../../lambda/domain/blind';
 import { type GroupSettings, parseConfig, type RawConfig } from '../../lambda/domain/config';
 import {
   type Assessment,
   alertDetail,
   assess,
-  type BlindWindow,
-  blindWindowsAfter,
   decide,
   incidentStart,
-  missedScansWatched,
-  type ScannerState,
   scanTickSeconds,
+  severityOf,
   stormStep,
 } from '../../lambda/domain/scan';
 import { agent, T0 } from '../support/records';
@@ -53,7 +56,7 @@ function agentless(overrides: Partial<AgentRecord> = {}): AgentRecord {
 
 function openAlert(kind: AlertKind, start: number, overrides: Partial<AlertRecord> = {}): AlertRecord {
   return {
-    alertId: alertId(kind, 'web-01', start),
+    alertId: alertId('agent', 'web-01', start),
     agentId: 'web-01',
     group: 'production',
     kind,
@@ -342,92 +345,93 @@ describe('decide', () => {
   const start = T0;
   const failure = openAlert('heartbeat_failure', start);
   const unreachable = openAlert('host_unreachable', start);
+  const none = { change: [], resolve: [] };
 
-  it('resolves every open alert of the agent by heartbeat when it beat after the incident started', () => {
+  it('resolves the open alert by heartbeat when the agent beat after the incident started', () => {
     const a = agent({ lastHeartbeatAt: start + 1 });
 
-    const decision = decide(a, watched(0, false, false), undefined, [failure, unreachable]);
-
-    expect(decision).toEqual({
-      open: [],
-      resolve: [
-        { alert: failure, resolution: 'heartbeat' },
-        { alert: unreachable, resolution: 'heartbeat' },
-      ],
+    expect(decide(a, watched(0, false, false), undefined, [failure])).toEqual({
+      open: undefined,
+      change: [],
+      resolve: [{ alert: failure, resolution: 'heartbeat' }],
     });
   });
 
   it('does not resolve on the heartbeat the incident started from', () => {
     const decision = decide(agent({ lastHeartbeatAt: start }), watched(4, false, true), undefined, [failure]);
 
-    expect(decision).toEqual({ open: [], resolve: [] });
-  });
-
-  it('resolves only host_unreachable when the probe answers and keeps the heartbeat failure open', () => {
-    const decision = decide(agent({ probe: TCP_PROBE }), watched(4, true, true), true, [
-      failure,
-      unreachable,
-    ]);
-
-    expect(decision).toEqual({ open: [], resolve: [{ alert: unreachable, resolution: 'probe' }] });
+    expect(decision).toEqual(none);
   });
 
   it('opens host_unreachable at once, on the first missed scan, when the probe fails', () => {
     const decision = decide(agent({ probe: TCP_PROBE }), watched(1, true, false), false, []);
 
-    expect(decision).toEqual({ open: ['host_unreachable'], resolve: [] });
+    expect(decision).toEqual({ open: 'host_unreachable', change: [], resolve: [] });
   });
 
   it('opens nothing for a late agent whose probe answers', () => {
     expect(decide(agent({ probe: TCP_PROBE }), watched(2, true, false), true, [])).toEqual({
-      open: [],
-      resolve: [],
+      open: undefined,
+      ...none,
     });
   });
 
   it('opens heartbeat_failure at the threshold', () => {
     expect(decide(agent(), watched(3, false, true), undefined, [])).toEqual({
-      open: ['heartbeat_failure'],
+      open: 'heartbeat_failure',
+      change: [],
       resolve: [],
     });
   });
 
-  it('opens both kinds at the threshold when the probe fails too', () => {
+  it('opens one alert, host_unreachable, at the threshold when the probe fails too', () => {
     expect(decide(agent({ probe: TCP_PROBE }), watched(3, true, true), false, [])).toEqual({
-      open: ['host_unreachable', 'heartbeat_failure'],
+      open: 'host_unreachable',
+      change: [],
       resolve: [],
     });
   });
 
-  it('reopens neither kind while an alert of that kind is open', () => {
-    const decision = decide(agent({ probe: TCP_PROBE }), watched(5, true, true), false, [
-      failure,
-      unreachable,
-    ]);
-
-    expect(decision).toEqual({ open: [], resolve: [] });
-  });
-
-  it('opens only the kind not already open', () => {
+  it('opens no second alert when the unreachable host also reaches the threshold', () => {
     const decision = decide(agent({ probe: TCP_PROBE }), watched(5, true, true), false, [unreachable]);
 
-    expect(decision).toEqual({ open: ['heartbeat_failure'], resolve: [] });
+    expect(decision).toEqual(none);
+  });
+
+  it('changes a heartbeat failure to host_unreachable when the host stops answering, opening nothing', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(5, true, true), false, [failure]);
+
+    expect(decision).toEqual({ change: [{ alert: failure, kind: 'host_unreachable' }], resolve: [] });
+  });
+
+  it('changes host_unreachable to a heartbeat failure when the host answers again but the agent has failed', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(4, true, true), true, [unreachable]);
+
+    expect(decision).toEqual({ change: [{ alert: unreachable, kind: 'heartbeat_failure' }], resolve: [] });
+  });
+
+  it('resolves host_unreachable by probe when the host answers and the agent has not failed', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(2, true, false), true, [unreachable]);
+
+    expect(decision).toEqual({ change: [], resolve: [{ alert: unreachable, resolution: 'probe' }] });
+  });
+
+  it('keeps host_unreachable open in the scan that finds a blind window (no probe, no verdict)', () => {
+    const decision = decide(agent({ probe: TCP_PROBE }), watched(5, false, false), undefined, [unreachable]);
+
+    expect(decision).toEqual(none);
   });
 
   it('changes nothing in maintenance, even with open alerts and a newer heartbeat', () => {
     const decision = decide(agent({ lastHeartbeatAt: start + 5 }), { kind: 'maintenance' }, undefined, [
       failure,
-      unreachable,
     ]);
 
-    expect(decision).toEqual({ open: [], resolve: [] });
+    expect(decision).toEqual(none);
   });
 
   it('changes nothing for an agentless entry off its turn', () => {
-    expect(decide(agentless(), { kind: 'idle' }, undefined, [unreachable])).toEqual({
-      open: [],
-      resolve: [],
-    });
+    expect(decide(agentless(), { kind: 'idle' }, undefined, [unreachable])).toEqual(none);
   });
 
   it('resolves every open alert as unmonitored when the agent is no longer monitored', () => {
@@ -437,7 +441,7 @@ describe('decide', () => {
     ]);
 
     expect(decision).toEqual({
-      open: [],
+      change: [],
       resolve: [
         { alert: failure, resolution: 'unmonitored' },
         { alert: unreachable, resolution: 'unmonitored' },
@@ -447,7 +451,8 @@ describe('decide', () => {
 
   it('opens host_unreachable for an agentless entry whose probe fails on its turn', () => {
     expect(decide(agentless(), watched(0, true, false), false, [])).toEqual({
-      open: ['host_unreachable'],
+      open: 'host_unreachable',
+      change: [],
       resolve: [],
     });
   });
@@ -456,9 +461,23 @@ describe('decide', () => {
     const alert = openAlert('host_unreachable', agentless().createdAt, { agentId: 'switch-01' });
 
     expect(decide(agentless(), watched(0, true, false), true, [alert])).toEqual({
-      open: [],
+      change: [],
       resolve: [{ alert, resolution: 'probe' }],
     });
+  });
+});
+
+describe('severityOf', () => {
+  it('is a warning for a silent agent whose host answers its probe', () => {
+    expect(severityOf('heartbeat_failure', true)).toBe('warning');
+  });
+
+  it.each([
+    ['heartbeat_failure', undefined],
+    ['heartbeat_failure', false],
+    ['host_unreachable', false],
+  ] as const)('is critical for %s with probe answer %s', (kind, ok) => {
+    expect(severityOf(kind, ok)).toBe('critical');
   });
 });
 
@@ -493,9 +512,7 @@ describe('incidentStart', () => {
       lastRecoveredAt: T0 + 5 * MINUTE,
     });
 
-    expect(alertId('host_unreachable', 'web-01', after)).not.toBe(
-      alertId('host_unreachable', 'web-01', before),
-    );
+    expect(alertId('agent', 'web-01', after)).not.toBe(alertId('agent', 'web-01', before));
   });
 });
 

@@ -233,7 +233,25 @@ describe('soak reconciliation', () => {
     expect(verdict.falseAlerts[0]!.reason).toMatch(/flap/);
   });
 
-  it('expects host_unreachable and heartbeat_failure of a host-down outage, each paged once', () => {
+  it('counts a host-down outage alerted once when its one alert says host_unreachable and is paged once', () => {
+    const unreachable = alert('host_unreachable', 'prod-1', 10, 11.5);
+    const verdict = reconcile(
+      input({
+        outages: [outage(1, 'prod-1', 10, 20, { kind: 'host-down' })],
+        alerts: [unreachable],
+        notices: [page([unreachable], 11.5), recovery([unreachable], 21)],
+      }),
+    );
+
+    expect(verdict.outages[0]!.verdict).toBe('alerted-once');
+    expect(verdict.totals).toMatchObject({
+      mustAlertByKind: { silent: 0, short: 0, 'host-down': 1 },
+      recoveriesExpected: 1,
+      recoveriesSent: 1,
+    });
+  });
+
+  it('counts a host-down outage with a second alert of another kind as alerted twice', () => {
     const unreachable = alert('host_unreachable', 'prod-1', 10, 11.5);
     const failure = alert('heartbeat_failure', 'prod-1', 10, 13.5);
     const verdict = reconcile(
@@ -244,22 +262,56 @@ describe('soak reconciliation', () => {
       }),
     );
 
-    expect(verdict.outages[0]!.verdict).toBe('alerted-once');
-    expect(verdict.totals).toMatchObject({
-      mustAlertByKind: { silent: 0, short: 0, 'host-down': 1 },
-      recoveriesExpected: 2,
-      recoveriesSent: 2,
-    });
+    expect(verdict.outages[0]!.verdict).toBe('alerted-twice');
+    expect(verdict.totals).toMatchObject({ alertedOnce: 0, alertedTwice: 1 });
   });
 
-  it('counts host_unreachable on a silent agent whose port stayed open as a false alert', () => {
-    const failure = alert('heartbeat_failure', 'prod-1', 10, 13.5);
+  it('counts one alert paged twice under two kinds as alerted twice', () => {
     const unreachable = alert('host_unreachable', 'prod-1', 10, 11.5);
     const verdict = reconcile(
       input({
+        outages: [outage(1, 'prod-1', 10, 20, { kind: 'host-down' })],
+        alerts: [unreachable],
+        notices: [page([unreachable], 11.5), page([unreachable], 13.5, 'heartbeat_failure')],
+      }),
+    );
+
+    expect(verdict.outages[0]!.verdict).toBe('alerted-twice');
+  });
+
+  it('measures each kind an incident took from when its alert first showed it', () => {
+    const turned = alert('host_unreachable', 'prod-1', 10, 13.5, {
+      kindHistory: [
+        { kind: 'heartbeat_failure', at: T0 + 13.5 * S },
+        { kind: 'host_unreachable', at: T0 + 14.5 * S },
+      ],
+    });
+    const verdict = reconcile(
+      input({
+        outages: [outage(1, 'prod-1', 10, 20, { kind: 'host-down' })],
+        alerts: [turned],
+        notices: [page([turned], 13.5)],
+      }),
+    );
+
+    expect(verdict.latencies.map((l) => [l.kind, l.ms])).toEqual([
+      ['heartbeat_failure', 3.5 * S - 10],
+      ['host_unreachable', 4.5 * S - 10],
+    ]);
+  });
+
+  it('counts host_unreachable in the history of a silent agent whose port stayed open as a false alert', () => {
+    const failure = alert('heartbeat_failure', 'prod-1', 10, 11.5, {
+      kindHistory: [
+        { kind: 'host_unreachable', at: T0 + 11.5 * S },
+        { kind: 'heartbeat_failure', at: T0 + 13.5 * S },
+      ],
+    });
+    const verdict = reconcile(
+      input({
         outages: [outage(1, 'prod-1', 10, 20)],
-        alerts: [failure, unreachable],
-        notices: [page([failure], 13.5), page([unreachable], 11.5)],
+        alerts: [failure],
+        notices: [page([failure], 11.5)],
       }),
     );
 
