@@ -71,6 +71,18 @@ export interface ScanReport {
 const byGroup = <T extends { group: string }>(items: readonly T[]) => groupBy(items, (item) => item.group);
 
 /**
+ * Notices of one group, a retry apart from new ones: alerts whose claim ran out were sent (or tried)
+ * together under one lease, so they are tried again together, and the notice has the same id as the
+ * first attempt. A destination that keeps ids (the outbox) then refuses the repeat of a notice that
+ * went out before a crash.
+ */
+const byAttempt = (alerts: readonly AlertRecord[], phase: NoticePhase) =>
+  groupBy(alerts, (a) => {
+    const retried = (phase === 'opening' ? a.openNotice : a.recoveryNotice) === 'sending';
+    return `${a.group}\n${retried ? a.noticeLeaseUntil : 'new'}`;
+  }).values();
+
+/**
  * One scan over every agent: counts missed scans, probes late hosts, opens and resolves alerts with
  * conditional writes, guards against storms, and delivers the notices still owed.
  */
@@ -387,7 +399,7 @@ export class Scanner {
     for (const alert of openings.filter((a) => a.kind === 'network_event')) {
       count(await this.sendClaimed([alert], 'opening', now, (list) => openingNotice(list, iso(now))));
     }
-    for (const alerts of byGroup(agentOpenings).values()) {
+    for (const alerts of byAttempt(agentOpenings, 'opening')) {
       count(await this.sendClaimed(alerts, 'opening', now, (list) => openingNotice(list, iso(now))));
     }
 
@@ -400,7 +412,7 @@ export class Scanner {
         : alert;
       if (current?.openNotice === 'sent') recoveries.push(current);
     }
-    for (const alerts of byGroup(recoveries).values()) {
+    for (const alerts of byAttempt(recoveries, 'recovery')) {
       count(await this.sendClaimed(alerts, 'recovery', now, (list) => recoveryNotice(list, iso(now))));
     }
 

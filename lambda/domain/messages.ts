@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import { type AlertKind, type AlertRecord, pagingChannels, type Resolution, type Severity } from './alert';
+
 import type { Channel } from './config';
 
 /** What a notifier sends: one message per group and delivery, with a text for each medium. */
 export interface Notification {
+  /**
+   * The same for every attempt at this notice (its phase and its alerts; a reminder's time too), so a
+   * destination that keeps what it was sent can refuse a repeat: the outbox does, webhooks carry it.
+   */
+  readonly noticeId: string;
   readonly time: string;
   readonly group: string;
   readonly channels: readonly Channel[];
@@ -11,6 +18,8 @@ export interface Notification {
   readonly subject: string;
   readonly messages: { readonly default: string; readonly sms: string; readonly email: string };
   readonly agentIds: readonly string[];
+  /** The alerts this notice speaks of. */
+  readonly alertIds: readonly string[];
 }
 
 /** One SMS segment: 160 characters of the GSM 03.38 default alphabet. */
@@ -165,13 +174,15 @@ function composeNotice(
       )
       .join('\n')}`;
   }
-  const ids = `Alert ids: ${alerts.map((a) => a.alertId).join(', ')}`;
+  const alertIds = alerts.map((a) => a.alertId);
+  const ids = `Alert ids: ${alertIds.join(', ')}`;
   const checklist = kinds.has('network_event') ? WATCHER_CHECKLIST : CHECKLIST;
   const email =
     phase === 'recovery'
       ? `${lead}\n\n${ids}`
       : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
   return {
+    noticeId: noticeId(phase, alertIds, time),
     time,
     group,
     channels: pagingChannels(first.channels),
@@ -180,5 +191,19 @@ function composeNotice(
     subject: subject.length <= SUBJECT_LIMIT ? subject : `${subject.slice(0, SUBJECT_LIMIT - 2)}..`,
     messages: { default: lead, sms: smsText(sms), email },
     agentIds,
+    alertIds,
   };
+}
+
+/**
+ * A notice's id: its phase and a digest of its alert ids, in any order. An opening or a recovery is
+ * sent once per alert, so those name it; a reminder is one of many, so its time is part of it.
+ */
+function noticeId(
+  phase: 'opening' | 'reminder' | 'recovery',
+  alertIds: readonly string[],
+  time: string,
+): string {
+  const subject = [...alertIds].sort().join('\n') + (phase === 'reminder' ? `\n${time}` : '');
+  return `${phase}.${createHash('sha256').update(subject).digest('hex').slice(0, 24)}`;
 }

@@ -5,6 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalWatcher } from '../../cli/local-watcher';
+import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
 import { parseConfig } from '../../lambda/domain/config';
 import { runScanMinute } from '../../lambda/scan-minute';
@@ -217,6 +218,57 @@ describe('faults around the scanner', () => {
     expect(view.clockSkewSeconds).toBe(-18_000);
     expect(view.clockSkewWarning).toBe(true);
     expect(view.lastHeartbeatAt).toBe(new Date(h.clock.now()).toISOString());
+  });
+});
+
+describe('a watcher killed between writing a page and recording it', () => {
+  const harness = scannerHarnesses();
+
+  it('does not write the page again when the restarted scanner retries it, even beside a new page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hbw-crash-'));
+    const path = join(dir, 'outbox.jsonl');
+    try {
+      const h = await harness();
+      await h.addAgent('web-01');
+      await h.addAgent('web-02');
+      await h.beat('web-01', 'web-02');
+      await h.scan();
+      await h.step('web-02');
+      await h.step('web-02');
+      // The page goes into the outbox, then the process dies before it records the page as sent.
+      const dying = h.otherScanner({
+        notifier: new OutboxNotifier(path, () => {}),
+        wrap: (stores) => ({
+          ...stores,
+          alerts: Object.assign(Object.create(stores.alerts), {
+            finishNotice: async () => {
+              throw new Error('killed');
+            },
+          }),
+        }),
+      });
+      h.clock.advance(h.intervalMs);
+      await h.beat('web-02');
+      await expect(dying.scan()).rejects.toThrow('killed');
+      expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(1);
+
+      // Restarted after the claim ran out; meanwhile web-02 fails too, so a new page is owed beside it.
+      const restarted = h.otherScanner({ notifier: new OutboxNotifier(path, () => {}) });
+      for (let i = 0; i < 3; i++) {
+        h.clock.advance(h.intervalMs);
+        await restarted.scan();
+      }
+
+      const lines = readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.agentIds)).toEqual([['web-01'], ['web-02']]);
+      const alerts = await h.alerts({ status: 'open' });
+      expect(alerts.map((a) => a.delivery?.opening)).toEqual(['sent', 'sent']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
@@ -11,6 +11,7 @@ const opening = OPENING_NOTICE;
 
 const recovery: Notification = {
   ...opening,
+  noticeId: 'recovery.9a8b7c6d5e4f30211f2e3d4c',
   time: '2026-11-23T12:09:00.000Z',
   kind: 'recovery',
   severity: 'warning',
@@ -40,8 +41,19 @@ function alert(agentId: string): AlertRecord {
   };
 }
 
-/** The DESIGN.md section 7 fields of an outbox line, in that order. */
-const OUTBOX_FIELDS = ['time', 'group', 'channels', 'kind', 'severity', 'subject', 'messages', 'agentIds'];
+/** The fields of an outbox line, in that order (the README's local mode section). */
+const OUTBOX_FIELDS = [
+  'noticeId',
+  'time',
+  'group',
+  'channels',
+  'kind',
+  'severity',
+  'subject',
+  'messages',
+  'agentIds',
+  'alertIds',
+];
 
 let dir: string;
 beforeEach(async () => {
@@ -70,7 +82,7 @@ describe('OutboxNotifier.publish', () => {
     expect(written.map((line) => JSON.parse(line))).toEqual([opening, recovery]);
   });
 
-  it('writes a composed notice with exactly the DESIGN.md section 7 fields', async () => {
+  it('writes a composed notice with exactly the outbox fields', async () => {
     const path = join(dir, 'outbox.jsonl');
     const notice = openingNotice([alert('web-01'), alert('web-02')], '2026-11-23T12:03:00.000Z');
 
@@ -102,6 +114,59 @@ describe('OutboxNotifier.publish', () => {
     expect(written).toHaveLength(2);
     expect(`${written[0]}\n`).toBe(earlier);
     expect(JSON.parse(written[1] ?? '{}')).toEqual(recovery);
+  });
+
+  it('does not append a notice whose id is already in the file, after a restart too', async () => {
+    const path = join(dir, 'outbox.jsonl');
+    await new OutboxNotifier(path, () => {}).publish(opening);
+    const printed: string[] = [];
+
+    const restarted = new OutboxNotifier(path, (line) => printed.push(line));
+    await restarted.publish(opening);
+    await restarted.publish({ ...opening, time: '2026-11-23T12:04:00.000Z' });
+
+    expect(await lines(path)).toHaveLength(1);
+    expect(printed.join('\n')).toContain('already in the outbox');
+  });
+
+  it('appends one line for the same notice published twice at once', async () => {
+    const path = join(dir, 'outbox.jsonl');
+    const notifier = new OutboxNotifier(path, () => {});
+
+    await Promise.all([notifier.publish(opening), notifier.publish(opening), notifier.publish(recovery)]);
+
+    expect((await lines(path)).map((l) => JSON.parse(l).noticeId)).toEqual([
+      opening.noticeId,
+      recovery.noticeId,
+    ]);
+  });
+
+  it('starts the next notice on a line of its own after a torn last line, and writes the torn notice again', async () => {
+    const path = join(dir, 'outbox.jsonl');
+    const whole = JSON.stringify(recovery);
+    const torn = JSON.stringify(opening).slice(0, 60);
+    await writeFile(path, `${whole}\n${torn}`, 'utf8');
+    const notifier = new OutboxNotifier(path, () => {});
+
+    await notifier.publish({ ...recovery, noticeId: 'recovery.other' });
+    await notifier.publish(opening);
+    await notifier.publish(recovery);
+
+    const written = await lines(path);
+    expect(written).toEqual([
+      whole,
+      torn,
+      JSON.stringify({ ...recovery, noticeId: 'recovery.other' }),
+      JSON.stringify(opening),
+    ]);
+  });
+
+  it('creates the outbox readable by its owner only', async () => {
+    const path = join(dir, 'outbox.jsonl');
+
+    await new OutboxNotifier(path, () => {}).publish(opening);
+
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
   it('prints a one-line summary naming the group, the channels and the subject', async () => {

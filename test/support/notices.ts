@@ -2,6 +2,7 @@ import type { Notification } from '../../lambda/domain/messages';
 
 /** An opening page of one production agent, as the scanner hands it to a notifier. */
 export const OPENING_NOTICE: Notification = {
+  noticeId: 'opening.4f1c2b7a9d3e5f60a1b2c3d4',
   time: '2026-11-23T12:03:00.000Z',
   group: 'production',
   channels: ['sms', 'email'],
@@ -15,4 +16,5 @@ export const OPENING_NOTICE: Notification = {
       'CRITICAL heartbeat failure: web-01 (production)\n\nNo heartbeat for 3 scans.\n\nWhat to check, in order: ...',
   },
   agentIds: ['web-01'],
+  alertIds: ['agent.1795435200000.web-01'],
 };
