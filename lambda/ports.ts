@@ -17,14 +17,21 @@ export interface HeartbeatWrite {
   readonly version?: string;
 }
 
+/** What a heartbeat write did: it landed, or its condition failed and this is what is stored. */
+export type HeartbeatOutcome =
+  | { readonly written: AgentRecord }
+  /** `undefined`: there is no such agent. */
+  | { readonly current: AgentRecord | undefined };
+
 export interface AgentStore {
   /**
    * Records a heartbeat in one conditional write: it lands only when the agent exists, holds
-   * `tokenHash` and is approved or pending (a pending agent's heartbeats are recorded, not watched).
-   * Answers the record as written, or `undefined` when the condition failed (unknown agent, other
-   * token, rejected). Never reads.
+   * `tokenHash`, is approved or pending (a pending agent's heartbeats are recorded, not watched), and
+   * the heartbeat is not older than the stored one (a replay or a late duplicate within one boot).
+   * Answers the record as written, or, when the condition failed, the record as stored: no read on
+   * the normal path, and none on the others where the store returns it with the failed write.
    */
-  recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentRecord | undefined>;
+  recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<HeartbeatOutcome>;
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** Creates the agent unless its id is taken; answers false when it is. */
   create(agent: AgentRecord): Promise<boolean>;

@@ -41,7 +41,14 @@ export interface WatcherServiceDeps {
 
 export interface HeartbeatAnswer {
   readonly status: 200 | 202;
-  readonly body: { agentId: string; state: AgentState; heartbeatIntervalSeconds: number; serverTime: string };
+  readonly body: {
+    agentId: string;
+    state: AgentState;
+    heartbeatIntervalSeconds: number;
+    serverTime: string;
+    /** The heartbeat was older than the one stored (same boot, lower or equal `seq`): nothing changed. */
+    duplicate?: true;
+  };
 }
 
 export type BatchItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
@@ -52,6 +59,8 @@ export interface BatchItemResult {
   readonly state?: AgentState;
   /** The interval this agent should keep, for a relay to pass on. */
   readonly heartbeatIntervalSeconds?: number;
+  /** The item was older than what is stored: nothing changed. */
+  readonly duplicate?: true;
   readonly error?: { code: string; message: string; field?: string };
 }
 
@@ -106,6 +115,7 @@ export class WatcherService {
         status: answer.status === 200 ? 'ok' : 'pending',
         state: answer.body.state,
         heartbeatIntervalSeconds: answer.body.heartbeatIntervalSeconds,
+        duplicate: answer.body.duplicate,
       };
     } catch (error) {
       if (error instanceof UnauthorizedError) return { agentId: item.agentId, status: 'unauthorized' };
@@ -132,26 +142,32 @@ export class WatcherService {
       version: input.version,
     };
     // One write for an approved agent (200) and a pending one (202, recorded but not watched).
-    const written = await this.deps.agents.recordHeartbeat(write, tokenHash);
-    if (written) return this.heartbeatAnswer(written, now, written.approval === 'approved' ? 200 : 202);
+    const outcome = await this.deps.agents.recordHeartbeat(write, tokenHash);
+    if ('written' in outcome) return this.heartbeatAnswer(outcome.written, now);
 
-    // The rare paths: one read tells an unknown agent, a wrong token and a rejected agent apart.
-    const current = await this.deps.agents.get(input.agentId);
-    if (current && sameHash(current.tokenHash, tokenHash) && current.approval === 'rejected') {
+    // The rare paths: what is stored tells an unknown agent, a wrong token, a rejected agent and an
+    // old heartbeat (a replay, or one a relay delivered after a newer one) apart.
+    const { current } = outcome;
+    if (!current || !sameHash(current.tokenHash, tokenHash)) {
+      throw new UnauthorizedError('the token is not valid for this agentId');
+    }
+    if (current.approval === 'rejected') {
       throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
     }
-    throw new UnauthorizedError('the token is not valid for this agentId');
+    return this.heartbeatAnswer(current, now, true);
   }
 
-  private heartbeatAnswer(agent: AgentRecord, now: number, status: 200 | 202): HeartbeatAnswer {
+  /** The answer to a heartbeat; a `duplicate` changed nothing, as the record holds a newer one. */
+  private heartbeatAnswer(agent: AgentRecord, now: number, duplicate = false): HeartbeatAnswer {
     const settings = settingsFor(this.deps.config, agent.group);
     return {
-      status,
+      status: agent.approval === 'approved' ? 200 : 202,
       body: {
         agentId: agent.agentId,
         state: agentState(agent, settings, now).state,
         heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
         serverTime: new Date(now).toISOString(),
+        ...(duplicate ? { duplicate: true as const } : {}),
       },
     };
   }

@@ -1,6 +1,6 @@
 import { DeleteItemCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
-import { type AgentStore, type HeartbeatWrite, MalformedItemError } from '../ports';
+import { type AgentStore, type HeartbeatOutcome, type HeartbeatWrite, MalformedItemError } from '../ports';
 import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
@@ -75,6 +75,22 @@ function agentToItem(agent: AgentRecord): Item {
   });
 }
 
+/**
+ * The part of the heartbeat's condition that keeps the record from moving backwards: within one boot
+ * a heartbeat must carry a higher `seq` than the stored one (a replay, or an older heartbeat that a
+ * relay delivered late, is refused); across boots the agent's own `sentAt` orders them. A heartbeat
+ * without `seq` and `bootId` (curl, a script) cannot be ordered and is always taken. The values are
+ * the update's own placeholders.
+ */
+function notOlder(write: HeartbeatWrite): string {
+  if (write.seq === undefined || write.bootId === undefined) return '';
+  const otherBoot =
+    write.sentAt === undefined
+      ? '#bootId <> :bootId'
+      : '(#bootId <> :bootId AND (attribute_not_exists(#lastSentAt) OR #lastSentAt < :lastSentAt))';
+  return ` AND (attribute_not_exists(#seq) OR attribute_not_exists(#bootId) OR (#bootId = :bootId AND #seq < :seq) OR ${otherBoot})`;
+}
+
 export class DynamoAgentStore implements AgentStore {
   private readonly table: KeyedTable;
 
@@ -85,7 +101,7 @@ export class DynamoAgentStore implements AgentStore {
     this.table = new KeyedTable(client, tableName, 'agentId');
   }
 
-  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string) {
+  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<HeartbeatOutcome> {
     const expr = update(
       {
         lastHeartbeatAt: N(write.at),
@@ -99,14 +115,15 @@ export class DynamoAgentStore implements AgentStore {
       },
       write.sentAt === undefined ? ['lastSentAt', 'clockSkewSeconds'] : [],
     );
-    const item = await this.table.updateIf(
+    const outcome = await this.table.updateOrCurrent(
       'record heartbeat',
       write.agentId,
       expr,
-      '#tokenHash = :expectedToken AND #approval IN (:approved, :pending)',
+      `#tokenHash = :expectedToken AND #approval IN (:approved, :pending)${notOlder(write)}`,
       { ':expectedToken': S(tokenHash), ':approved': S('approved'), ':pending': S('pending') },
     );
-    return item ? agentFromItem(item) : undefined;
+    if ('written' in outcome) return { written: agentFromItem(outcome.written) };
+    return { current: outcome.current === undefined ? undefined : agentFromItem(outcome.current) };
   }
 
   async get(agentId: string) {

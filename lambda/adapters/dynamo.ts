@@ -136,6 +136,36 @@ export class KeyedTable {
     condition: string,
     values: Record<string, AttributeValue> = {},
   ): Promise<Item | undefined> {
+    const outcome = await this.conditionalUpdate(what, id, expr, condition, values, false);
+    return 'written' in outcome ? outcome.written : undefined;
+  }
+
+  /**
+   * Applies `expr` when `condition` holds; when it does not, answers the item as it is stored
+   * (`undefined`: there is none). DynamoDB returns it with the failed write itself
+   * (`ReturnValuesOnConditionCheckFailure`), so no read is made; dynalite ignores that parameter,
+   * and then one consistent read fetches it.
+   */
+  async updateOrCurrent(
+    what: string,
+    id: string,
+    expr: UpdateParts,
+    condition: string,
+    values: Record<string, AttributeValue> = {},
+  ): Promise<{ written: Item } | { current: Item | undefined }> {
+    const outcome = await this.conditionalUpdate(what, id, expr, condition, values, true);
+    if ('written' in outcome || outcome.current !== undefined) return outcome;
+    return { current: await this.get(what, id) };
+  }
+
+  private async conditionalUpdate(
+    what: string,
+    id: string,
+    expr: UpdateParts,
+    condition: string,
+    values: Record<string, AttributeValue>,
+    returnCurrent: boolean,
+  ): Promise<{ written: Item } | { current: Item | undefined }> {
     const names = { ...expr.ExpressionAttributeNames };
     for (const match of condition.matchAll(/#(\w+)/g)) names[`#${match[1]}`] = match[1]!;
     const allValues = { ...expr.ExpressionAttributeValues, ...values };
@@ -150,12 +180,13 @@ export class KeyedTable {
             ExpressionAttributeValues: Object.keys(allValues).length ? allValues : undefined,
             ConditionExpression: condition,
             ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: returnCurrent ? 'ALL_OLD' : undefined,
           }),
         ),
       );
-      return out.Attributes ?? {};
+      return { written: out.Attributes ?? {} };
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionFailure(error)) return { current: (error as ConditionalCheckFailedException).Item };
       throw error;
     }
   }

@@ -116,6 +116,143 @@ describe('DynamoDB requests of a heartbeat', () => {
   });
 });
 
+describe('a heartbeat never moves its agent backwards', () => {
+  let dynamo: EmbeddedDynamo;
+  let client: DynamoDBClient;
+  let requests: DynamoRequestLog;
+  let service: WatcherService;
+  let clock: ManualClock;
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+    client = localDynamoClient(dynamo.endpoint);
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+    requests = countDynamoRequests(client);
+    clock = new ManualClock();
+    service = new WatcherService({
+      ...dynamoStores(client, LOCAL_TABLE_NAMES),
+      clock,
+      config: parseConfig(TEST_CONFIG),
+      version: 'test',
+    });
+  });
+  afterAll(async () => {
+    requests.detach();
+    client.destroy();
+    await dynamo.close();
+  });
+
+  let serial = 0;
+  async function beating(first: Record<string, unknown>) {
+    const agentId = `order-${++serial}`;
+    const { token } = await service.addAgent({ agentId, group: 'production' });
+    const beat = (body: Record<string, unknown>) => service.heartbeat(token!, { agentId, ...body });
+    await beat(first);
+    const stored = await service.getAgent(agentId);
+    requests.reset();
+    return { agentId, beat, stored };
+  }
+  const sentAt = (ms: number) => new Date(ms).toISOString();
+
+  it('answers a replay of the same seq and boot 200 duplicate and changes nothing', async () => {
+    const { agentId, beat, stored } = await beating({
+      seq: 5,
+      bootId: 'boot-a',
+      sentAt: sentAt(clock.now()),
+    });
+    clock.advance(10_000);
+
+    const answer = await beat({ seq: 5, bootId: 'boot-a', sentAt: sentAt(clock.now()) });
+
+    expect(answer).toMatchObject({ status: 200, body: { duplicate: true, state: 'healthy' } });
+    // dynalite returns nothing with a failed write, so one read follows; DynamoDB returns the item.
+    expect(requests.take()).toEqual(['UpdateItem', 'GetItem']);
+    expect(await service.getAgent(agentId)).toEqual(stored);
+  });
+
+  it('keeps the newer heartbeat when an older one of the same boot arrives after it', async () => {
+    const { agentId, beat } = await beating({ seq: 1122, bootId: 'boot-a', sentAt: sentAt(clock.now()) });
+    const newer = await service.getAgent(agentId);
+    clock.advance(20_000);
+
+    const late = await beat({ seq: 1083, bootId: 'boot-a', sentAt: sentAt(clock.now() - 60_000) });
+
+    expect(late.body.duplicate).toBe(true);
+    expect(await service.getAgent(agentId)).toMatchObject({
+      seq: 1122,
+      lastHeartbeatAt: newer.lastHeartbeatAt,
+      lastSentAt: newer.lastSentAt,
+      clockSkewSeconds: newer.clockSkewSeconds,
+    });
+  });
+
+  it('takes a heartbeat of a new boot whose seq starts again from 1', async () => {
+    const { agentId, beat } = await beating({ seq: 900, bootId: 'boot-a', sentAt: sentAt(clock.now()) });
+    clock.advance(40_000);
+
+    const answer = await beat({ seq: 1, bootId: 'boot-b', sentAt: sentAt(clock.now()) });
+
+    expect(answer.body.duplicate).toBeUndefined();
+    expect(requests.take()).toEqual(['UpdateItem']);
+    expect(await service.getAgent(agentId)).toMatchObject({ seq: 1, bootId: 'boot-b' });
+  });
+
+  it('refuses a heartbeat of another boot that the agent sent before the stored one', async () => {
+    const { agentId, beat } = await beating({ seq: 2, bootId: 'boot-new', sentAt: sentAt(clock.now()) });
+    clock.advance(5_000);
+
+    const answer = await beat({ seq: 700, bootId: 'boot-old', sentAt: sentAt(clock.now() - 30_000) });
+
+    expect(answer.body.duplicate).toBe(true);
+    expect(await service.getAgent(agentId)).toMatchObject({ seq: 2, bootId: 'boot-new' });
+  });
+
+  it('keeps the highest seq when 20 heartbeats of one boot race in any order', async () => {
+    const { agentId, beat } = await beating({ seq: 0, bootId: 'boot-r' });
+    const order = [7, 19, 3, 20, 1, 12, 5, 16, 9, 2, 14, 18, 4, 11, 6, 17, 8, 13, 10, 15];
+
+    const answers = await Promise.all(order.map((seq) => beat({ seq, bootId: 'boot-r' })));
+
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect((await service.getAgent(agentId)).seq).toBe(20);
+  });
+
+  it('always takes heartbeats that carry no seq or no bootId, which cannot be ordered', async () => {
+    const { agentId, beat } = await beating({ seq: 50, bootId: 'boot-a' });
+    clock.advance(5_000);
+
+    expect((await beat({})).body.duplicate).toBeUndefined();
+    expect((await beat({ seq: 3 })).body.duplicate).toBeUndefined();
+    expect((await service.getAgent(agentId)).lastHeartbeatAt).toBe(new Date(clock.now()).toISOString());
+  });
+
+  it('answers a duplicate in a relay batch as ok, with duplicate, and a pending agent 202 alike', async () => {
+    const { agentId } = await beating({ seq: 9, bootId: 'boot-a' });
+    const { key } = await service.newEnrollmentKey('production');
+    const waiting = await service.register(key, { agentId: `order-${++serial}`, group: 'production' });
+    await service.heartbeat(waiting.token, { agentId: waiting.agentId, seq: 4, bootId: 'boot-p' });
+    const token = (await service.rotateToken(agentId)).token;
+
+    const { results } = await service.heartbeats({
+      heartbeats: [
+        { agentId, token, seq: 8, bootId: 'boot-a' },
+        { agentId: waiting.agentId, token: waiting.token, seq: 4, bootId: 'boot-p' },
+      ],
+    });
+    const single = await service.heartbeat(waiting.token, {
+      agentId: waiting.agentId,
+      seq: 3,
+      bootId: 'boot-p',
+    });
+
+    expect(results).toMatchObject([
+      { status: 'ok', duplicate: true },
+      { status: 'pending', duplicate: true },
+    ]);
+    expect(single).toMatchObject({ status: 202, body: { duplicate: true, state: 'pending' } });
+  });
+});
+
 describe('countDynamoRequests', () => {
   it('counts every attempt of a retried request, as each is billed', async () => {
     const closed = await startEmbeddedDynamo();

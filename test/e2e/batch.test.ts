@@ -9,11 +9,13 @@ describe('POST /v1/heartbeats, a relay batch', () => {
   });
   afterAll(() => w.close());
 
+  // Each heartbeat of a boot carries a higher seq, as an agent's do.
+  let seq = 0;
   const item = (agentId: string, extra: Record<string, unknown> = {}) => ({
     agentId,
     token: tokens.get(agentId),
     sentAt: new Date(w.clock.now()).toISOString(),
-    seq: 1,
+    seq: ++seq,
     bootId: '3f1c2b7e-1d2a-4c57-9b1e-7a4d2f0c9e11',
     ...extra,
   });
