@@ -3,6 +3,7 @@ import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from '
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { Notification } from './domain/messages';
+import type { Suppression } from './domain/mute';
 
 /** What one heartbeat changes on its agent. Times are epoch milliseconds. */
 export interface HeartbeatWrite {
@@ -50,8 +51,11 @@ export interface AgentStore {
    * attributes the scanner needs. An item that cannot be read is yielded as the error, not thrown.
    */
   scanAll(segments: number): AsyncIterable<AgentRecord | MalformedItemError>;
-  /** Notes that the agent's host answered again without a heartbeat: a later failure is a new incident. */
-  markRecovered(agentId: string, at: number): Promise<void>;
+  /**
+   * Notes that the agent's incident ended at `at` (those behind it are given time from then). With
+   * `byProbe`, its host answered again without a heartbeat: a later failure is a new incident.
+   */
+  endIncident(agentId: string, at: number, byProbe: boolean): Promise<void>;
 }
 
 /** A stored item that cannot be read (hand-edited, or written by another version). */
@@ -105,8 +109,13 @@ export interface AlertStore {
   claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number): Promise<boolean>;
   /** Records the outcome of a claimed notice: sent; back to pending with the error; or failed for good. */
   finishNotice(alertId: string, phase: NoticePhase, outcome: NoticeOutcome): Promise<void>;
-  /** Moves the opening notice from `from` to `to` (holding and releasing pages); false when it was not `from`. */
-  moveOpeningNotice(alertId: string, from: NoticeState, to: NoticeState): Promise<boolean>;
+  /**
+   * Holds the opening of an open alert, saying why: from `seen` (its state when read: pending, a
+   * claim that ran out, or held for another reason) to `held`. False when it moved meanwhile.
+   */
+  holdOpening(alertId: string, seen: NoticeState, suppressed: Suppression): Promise<boolean>;
+  /** Releases a held opening to `pending`, so the next delivery sends it; false when it was not held. */
+  releaseOpening(alertId: string): Promise<boolean>;
   /** Claims a reminder: moves `notifiedAt` from `previous` to `now`; false when another scanner did. */
   claimReminder(alertId: string, previous: number, now: number): Promise<boolean>;
   acknowledge(alertId: string, at: number, by?: string, note?: string): Promise<AlertRecord | undefined>;

@@ -1,10 +1,13 @@
 import { groupBy, limiter } from './collections';
+import { Delivery } from './delivery';
 import { type AgentRecord, type AgentState, agentState, zeroStateCounts } from './domain/agent';
 import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
 import { blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
+import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
 import { settingsFor, type WatcherConfig } from './domain/config';
-import { type Notification, openingNotice, recoveryNotice, reminderNotice } from './domain/messages';
+import { clusterMuter, type Muter, maintenanceMuter, mute, parentMuter, stormMuter } from './domain/mute';
 import {
+  type Assessment,
   alertDetail,
   assess,
   decide,
@@ -14,14 +17,13 @@ import {
   severityOf,
   stormStep,
 } from './domain/scan';
+import { healthOf, heldByAncestor, Topology, type TopologyNode } from './domain/topology';
 import {
   type AgentStore,
   type AlertStore,
   type Clock,
   MalformedItemError,
-  type NoticePhase,
   type Notifier,
-  NotifierError,
   type ProbeResult,
   type Prober,
   type WatcherStateStore,
@@ -70,39 +72,54 @@ export interface ScanReport {
 
 const byGroup = <T extends { group: string }>(items: readonly T[]) => groupBy(items, (item) => item.group);
 
-/**
- * Notices of one group, a retry apart from new ones: alerts whose claim ran out were sent (or tried)
- * together under one lease, so they are tried again together, and the notice has the same id as the
- * first attempt. A destination that keeps ids (the outbox) then refuses the repeat of a notice that
- * went out before a crash.
- */
-const byAttempt = (alerts: readonly AlertRecord[], phase: NoticePhase) =>
-  groupBy(alerts, (a) => {
-    const retried = (phase === 'opening' ? a.openNotice : a.recoveryNotice) === 'sending';
-    return `${a.group}\n${retried ? a.noticeLeaseUntil : 'new'}`;
-  }).values();
+/** What one scan found of one agent: its place in the topology, and what the scan made of it. */
+interface AgentFinding extends TopologyNode {
+  readonly group: string;
+  readonly cluster?: string;
+  readonly state: AgentState;
+  /** Its incident's alerts, as they stand after this scan's decisions. */
+  readonly standing: readonly AlertRecord[];
+  /** A probe ran for it in this scan. */
+  readonly probed: boolean;
+}
+
+/** What the pass over the agents hands to the stages after it. */
+interface Pass {
+  readonly scanTime: number;
+  readonly context: Pick<ScannerState, 'lastScanAt' | 'blindWindows'>;
+  readonly topology: Topology;
+  readonly findings: Map<string, AgentFinding>;
+  /** Agents with a probe that did not run in this scan, kept to be probed if one behind them fails. */
+  readonly unprobed: Map<string, { agent: AgentRecord; assessment: Assessment }>;
+  readonly inMaintenance: Set<string>;
+  readonly opened: AlertRecord[];
+  readonly resolved: string[];
+  readonly tally: { agents: number; monitored: number; malformed: number; errors: number; probed: number };
+}
 
 /**
- * One scan over every agent: counts missed scans, probes late hosts, opens and resolves alerts with
- * conditional writes, guards against storms, and delivers the notices still owed.
+ * One scan over every agent, in stages: assess each agent (count missed scans, probe late hosts,
+ * open, change and resolve its incident's alert with conditional writes); probe the parents of agents
+ * that failed, before blaming them; judge each cluster's quorum; guard against storms; then deliver
+ * the notices owed through the mute, group and send stages.
  */
 export class Scanner {
   private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly delivery: Delivery;
   /** A scan of this process has completed (see `sharesProcessWithIngest`). */
   private started = false;
 
   constructor(private readonly deps: ScannerDeps) {
     this.log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
+    this.delivery = new Delivery({ ...deps, log: this.log });
   }
 
   async scan(): Promise<ScanReport> {
     const { config, clock } = this.deps;
-    const startedAt = clock.now();
-    const scanTime = startedAt;
-    const tick = scanTickSeconds(config);
+    const scanTime = clock.now();
     const previous = await this.deps.state.getScannerState();
     const restarted = this.deps.sharesProcessWithIngest === true && !this.started;
-    const blindWindows = blindWindowsAfter(previous, scanTime, tick, restarted);
+    const blindWindows = blindWindowsAfter(previous, scanTime, scanTickSeconds(config), restarted);
     const blindWindowAdded = findsBlindWindow(blindWindows, scanTime);
     if (blindWindowAdded) {
       this.log({
@@ -111,25 +128,90 @@ export class Scanner {
         to: scanTime,
       });
     }
-    const context = { lastScanAt: previous.lastScanAt, blindWindows };
+    const open = await this.deps.alerts.listQueue('open');
+    const pass = await this.assessAll(scanTime, { lastScanAt: previous.lastScanAt, blindWindows }, open);
+    await this.probeParents(pass);
+    const clusters = await this.judgeClusters(pass, open);
+    const heldBy = (agentId: string) => {
+      const finding = pass.findings.get(agentId);
+      if (!finding) return undefined;
+      const settings = settingsFor(config, finding.group);
+      return heldByAncestor(finding, pass.topology, settings, blindWindows, scanTime);
+    };
+    const parents = parentMuter(heldBy, clusters);
+    const storm = await this.guardStorm(previous, pass, parents);
+    const muters: Muter[] = [
+      maintenanceMuter(pass.inMaintenance),
+      stormMuter(storm.active),
+      clusterMuter(clusters),
+      parents,
+    ];
+    const delivery = await this.delivery.run({
+      now: scanTime,
+      muters,
+      context: { silentBehind: (agentId) => pass.topology.silentBehind(agentId) },
+    });
 
+    const recorded = await this.deps.state.completeScan({
+      lastScanAt: scanTime,
+      lastCompletedAt: clock.now(),
+      blindWindows,
+    });
+    this.started = true;
+    const states = zeroStateCounts();
+    for (const finding of pass.findings.values()) states[finding.state] += 1;
+    const report: ScanReport = {
+      scanTime: new Date(scanTime).toISOString(),
+      ...pass.tally,
+      opened: pass.opened.map((a) => a.alertId),
+      resolved: pass.resolved,
+      noticesSent: delivery.sent,
+      noticesFailed: delivery.failed,
+      storm: storm.step === 'none' && storm.active ? 'active' : storm.step,
+      states,
+      blindWindowAdded,
+      recorded,
+      durationMs: clock.now() - scanTime,
+    };
+    if (
+      pass.opened.length ||
+      pass.resolved.length ||
+      pass.tally.malformed ||
+      pass.tally.errors ||
+      delivery.failed
+    ) {
+      this.log({ msg: 'scan', ...report });
+    }
+    return report;
+  }
+
+  /** The pass over every agent, a bounded number at once; one bad agent never stops it. */
+  private async assessAll(
+    scanTime: number,
+    context: Pass['context'],
+    open: readonly AlertRecord[],
+  ): Promise<Pass> {
     const openByAgent = groupBy(
-      (await this.deps.alerts.listQueue('open')).filter((alert) => alert.kind !== 'network_event'),
+      open.filter((alert) => alert.kind !== 'network_event' && alert.kind !== 'cluster_down'),
       (alert) => alert.agentId,
     );
-
-    const tally = { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 };
-    const states = zeroStateCounts();
-    const opened: AlertRecord[] = [];
-    const resolved: string[] = [];
+    const pass: Pass = {
+      scanTime,
+      context,
+      topology: new Topology(),
+      findings: new Map(),
+      unprobed: new Map(),
+      inMaintenance: new Set(),
+      opened: [],
+      resolved: [],
+      tally: { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 },
+    };
     const seen = new Set<string>();
-    const inMaintenance = new Set<string>();
     const pool = limiter(this.deps.concurrency ?? 64);
-
     for await (const item of this.deps.agents.scanAll(this.deps.segments ?? 4)) {
-      tally.agents += 1;
+      pass.tally.agents += 1;
       if (item instanceof MalformedItemError) {
-        tally.malformed += 1;
+        pass.tally.malformed += 1;
         if (item.key) seen.add(item.key);
         this.log({ msg: 'malformed agent item skipped', key: item.key, error: item.message });
         continue;
@@ -137,15 +219,13 @@ export class Scanner {
       seen.add(item.agentId);
       await pool.run(async () => {
         try {
-          const outcome = await this.scanAgent(item, scanTime, context, openByAgent.get(item.agentId) ?? []);
-          if (outcome.monitored) tally.monitored += 1;
-          if (outcome.maintenance) inMaintenance.add(item.agentId);
-          if (outcome.probed) tally.probed += 1;
-          states[outcome.state] += 1;
-          opened.push(...outcome.opened);
-          resolved.push(...outcome.resolved);
+          const settings = settingsFor(this.deps.config, item.group);
+          const assessment = assess(item, settings, scanTime, context);
+          if (assessment.kind === 'watched' || assessment.kind === 'idle') pass.tally.monitored += 1;
+          if (assessment.kind === 'maintenance') pass.inMaintenance.add(item.agentId);
+          await this.scanAgent(pass, item, assessment, openByAgent.get(item.agentId) ?? []);
         } catch (error) {
-          tally.errors += 1;
+          pass.tally.errors += 1;
           this.log({
             msg: 'agent scan failed; the next scan tries again',
             agentId: item.agentId,
@@ -160,62 +240,36 @@ export class Scanner {
     for (const [agentId, alerts] of openByAgent) {
       if (seen.has(agentId)) continue;
       for (const alert of alerts) {
-        if (await this.resolveAlert(alert, scanTime, 'removed')) resolved.push(alert.alertId);
+        if (await this.resolveAlert(alert, scanTime, 'removed')) pass.resolved.push(alert.alertId);
       }
     }
-
-    const storm = await this.guardStorm(previous, scanTime, tally.monitored, opened);
-    const delivery = await this.deliver(scanTime, storm, inMaintenance);
-
-    const recorded = await this.deps.state.completeScan({
-      lastScanAt: scanTime,
-      lastCompletedAt: clock.now(),
-      blindWindows,
-    });
-    this.started = true;
-    const report: ScanReport = {
-      scanTime: new Date(scanTime).toISOString(),
-      ...tally,
-      opened: opened.map((a) => a.alertId),
-      resolved,
-      noticesSent: delivery.sent,
-      noticesFailed: delivery.failed,
-      storm: storm.step === 'none' && storm.active ? 'active' : storm.step,
-      states,
-      blindWindowAdded,
-      recorded,
-      durationMs: clock.now() - startedAt,
-    };
-    if (
-      report.opened.length ||
-      report.resolved.length ||
-      report.malformed ||
-      report.errors ||
-      delivery.failed
-    ) {
-      this.log({ msg: 'scan', ...report });
-    }
-    return report;
+    return pass;
   }
 
+  /**
+   * Decides one agent's incident and records what the scan found of it. `forcedProbe` is a probe
+   * run for those behind it (see `probeParents`), in place of the assessment's own choice.
+   */
   private async scanAgent(
+    pass: Pass,
     agent: AgentRecord,
-    scanTime: number,
-    context: Pick<ScannerState, 'lastScanAt' | 'blindWindows'>,
+    assessment: Assessment,
     open: readonly AlertRecord[],
-  ) {
+    forcedProbe?: ProbeResult,
+  ): Promise<void> {
+    const { scanTime, context } = pass;
     const settings = settingsFor(this.deps.config, agent.group);
-    const assessment = assess(agent, settings, scanTime, context);
-    let probe: ProbeResult | undefined;
-    if (assessment.kind === 'watched' && assessment.probe && agent.probe) {
+    let probe = forcedProbe;
+    if (!probe && assessment.kind === 'watched' && assessment.probe && agent.probe) {
       probe = await this.deps.prober.probe(agent.probe, settings.probe);
     }
+    if (probe && !forcedProbe) pass.tally.probed += 1;
     const decision = decide(agent, assessment, probe?.ok, open);
     const resolved: string[] = [];
     for (const { alert, resolution } of decision.resolve) {
       if (await this.resolveAlert(alert, scanTime, resolution)) {
         resolved.push(alert.alertId);
-        if (resolution === 'probe') await this.deps.agents.markRecovered(agent.agentId, scanTime);
+        await this.deps.agents.endIncident(agent.agentId, scanTime, resolution === 'probe');
       }
     }
     const missed = assessment.kind === 'watched' ? assessment.missedScans : 0;
@@ -235,17 +289,138 @@ export class Scanner {
       const alert = await this.openAlert(agent, decision.open, scanTime, missed, probe);
       if (alert) opened.push(alert);
     }
-    const standing = open
-      .filter((a) => !resolved.includes(a.alertId))
-      .map((a) => changed.get(a.alertId) ?? a);
-    const findings = { blindWindows: context.blindWindows, openAlerts: [...standing, ...opened] };
-    return {
-      state: agentState(agent, settings, scanTime, findings).state,
-      monitored: assessment.kind === 'watched' || assessment.kind === 'idle',
-      maintenance: assessment.kind === 'maintenance',
+    const standing = [
+      ...open.filter((a) => !resolved.includes(a.alertId)).map((a) => changed.get(a.alertId) ?? a),
+      ...opened,
+    ];
+    const { state, missedScans } = agentState(agent, settings, scanTime, {
+      blindWindows: context.blindWindows,
+      openAlerts: standing,
+    });
+    const finding: AgentFinding = {
+      agentId: agent.agentId,
+      group: agent.group,
+      cluster: agent.cluster,
+      parent: agent.parent,
+      state,
+      standing,
       probed: probe !== undefined,
-      opened,
-      resolved,
+      silent: state === 'late' || state === 'failed' || state === 'unreachable',
+      lastHeartbeatAt: agent.lastHeartbeatAt,
+      outageEndedAt: agent.outageEndedAt,
+      health: healthOf({
+        watched: assessment.kind !== 'unmonitored',
+        agentless: agent.agentless === true,
+        heardFrom: agent.lastHeartbeatAt !== undefined,
+        missedScans,
+        probeOk: probe?.ok,
+        standing,
+      }),
+    };
+    pass.findings.set(agent.agentId, finding);
+    pass.topology.add(finding);
+    if (agent.probe && !probe) pass.unprobed.set(agent.agentId, { agent, assessment });
+    else pass.unprobed.delete(agent.agentId);
+    pass.opened.push(...opened);
+    pass.resolved.push(...resolved);
+  }
+
+  /**
+   * Ping before blaming: an agent that failed, whose page has not gone out, is judged against its
+   * ancestors in the same scan. An ancestor with a probe that did not run in this scan (an agentless
+   * switch off its turn, a host in maintenance) is probed first, once per scan; when it does not
+   * answer, its own incident is decided now, so the ancestor pages and those behind it are held,
+   * whichever of them was noticed first.
+   */
+  private async probeParents(pass: Pass): Promise<void> {
+    const asked = new Set<string>();
+    const failedBehind = [...pass.findings.values()].filter(
+      (f) =>
+        f.parent !== undefined &&
+        (f.state === 'failed' || f.state === 'unreachable') &&
+        f.standing.some((a) => a.openNotice !== 'sent' && a.openNotice !== 'none'),
+    );
+    for (const child of failedBehind) {
+      for (const ancestor of pass.topology.ancestors(child.agentId)) {
+        if (ancestor.health === 'down') break;
+        const kept = pass.unprobed.get(ancestor.agentId);
+        if (!kept || asked.has(ancestor.agentId)) continue;
+        asked.add(ancestor.agentId);
+        const settings = settingsFor(this.deps.config, kept.agent.group);
+        const probe = await this.deps.prober.probe(kept.agent.probe!, settings.probe);
+        pass.tally.probed += 1;
+        const standing = pass.findings.get(ancestor.agentId)?.standing ?? [];
+        await this.scanAgent(pass, kept.agent, probedNow(kept.assessment), standing, probe);
+        if (!probe.ok) break;
+      }
+    }
+  }
+
+  /**
+   * Each configured cluster against its quorum: one `cluster_down` alert while fewer than
+   * `minHealthy` members are up, created with a conditional write under an id every scanner derives
+   * alike; it resolves (with a recovery) when the quorum is back. Answers the findings by cluster.
+   */
+  private async judgeClusters(
+    pass: Pass,
+    open: readonly AlertRecord[],
+  ): Promise<Map<string, ClusterFinding>> {
+    const { config } = this.deps;
+    const members = new Map<string, ClusterMember[]>();
+    for (const f of pass.findings.values()) {
+      if (f.cluster === undefined || !Object.hasOwn(config.clusters, f.cluster)) continue;
+      const list = members.get(f.cluster) ?? [];
+      list.push({ agentId: f.agentId, state: f.state, incidentStart: f.standing[0]?.incidentStart });
+      members.set(f.cluster, list);
+    }
+    const findings = new Map<string, ClusterFinding>();
+    const openByCluster = groupBy(
+      open.filter((a) => a.kind === 'cluster_down'),
+      (a) => a.cluster ?? '',
+    );
+    for (const cluster of Object.values(config.clusters)) {
+      const finding = clusterFinding(cluster, members.get(cluster.name) ?? []);
+      findings.set(cluster.name, finding);
+      const current = openByCluster.get(cluster.name) ?? [];
+      if (finding.quorumLost && current.length === 0) {
+        const alert = this.clusterAlert(finding, pass.scanTime);
+        if (await this.deps.alerts.create(alert)) pass.opened.push(alert);
+      } else if (!finding.quorumLost) {
+        for (const alert of current) {
+          if (await this.resolveAlert(alert, pass.scanTime, 'quorum')) pass.resolved.push(alert.alertId);
+        }
+      }
+    }
+    // The alert of a cluster no longer in the config closes: nothing watches its quorum now.
+    for (const [name, alerts] of openByCluster) {
+      if (Object.hasOwn(config.clusters, name)) continue;
+      for (const alert of alerts) {
+        if (await this.resolveAlert(alert, pass.scanTime, 'unmonitored')) pass.resolved.push(alert.alertId);
+      }
+    }
+    return findings;
+  }
+
+  private clusterAlert(finding: ClusterFinding, scanTime: number): AlertRecord {
+    const { cluster } = finding;
+    const channels = settingsFor(this.deps.config, cluster.group).channels;
+    const start = finding.since ?? scanTime;
+    return {
+      alertId: alertId('cluster_down', cluster.name, start),
+      agentId: '*',
+      group: cluster.group,
+      cluster: cluster.name,
+      kind: 'cluster_down',
+      severity: 'critical',
+      status: 'open',
+      openedAt: scanTime,
+      kindHistory: [{ kind: 'cluster_down', at: scanTime }],
+      incidentStart: start,
+      detail: `${finding.up} of ${finding.total} members of cluster ${cluster.name} are up; at least ${cluster.minHealthy} must be. Down: ${finding.down.join(', ')}.`,
+      channels,
+      agentIds: finding.down,
+      openNotice: pagingChannels(channels).length > 0 ? 'pending' : 'none',
+      recoveryNotice: 'none',
     };
   }
 
@@ -282,7 +457,7 @@ export class Scanner {
     // next scan opens the new incident under a new id.
     const existing = await this.deps.alerts.get(alert.alertId);
     if (existing?.status === 'resolved' && existing.resolvedAt !== undefined) {
-      await this.deps.agents.markRecovered(agent.agentId, existing.resolvedAt);
+      await this.deps.agents.endIncident(agent.agentId, existing.resolvedAt, true);
     }
     return undefined;
   }
@@ -300,19 +475,19 @@ export class Scanner {
 
   /**
    * Starts or clears a suspected watcher-side or network event. While one lasts, per-agent pages are
-   * held (still recorded); one `network_event` alert per paging group says so instead.
+   * held (still recorded); one `network_event` alert per paging group says so instead. Agents whose
+   * silence a down parent explains are not counted: a dead switch is not the watcher's network.
    */
-  private async guardStorm(
-    previous: ScannerState,
-    scanTime: number,
-    monitored: number,
-    opened: readonly AlertRecord[],
-  ) {
+  private async guardStorm(previous: ScannerState, pass: Pass, parents: Muter) {
+    const { scanTime } = pass;
+    const unexplained = (alert: AlertRecord) => alert.kind !== 'cluster_down' && !mute(alert, [parents]);
     const wasActive = previous.stormSince !== undefined;
     const failingAgents = new Set<string>();
     for (const alert of await this.deps.alerts.listQueue('open')) {
-      if (alert.kind !== 'network_event') failingAgents.add(alert.agentId);
+      if (alert.kind !== 'network_event' && unexplained(alert)) failingAgents.add(alert.agentId);
     }
+    const opened = pass.opened.filter(unexplained);
+    const monitored = pass.tally.monitored;
     const newlySilent = new Set(opened.map((a) => a.agentId)).size;
     const step = stormStep(
       this.deps.config,
@@ -350,8 +525,6 @@ export class Scanner {
     ) {
       for (const alert of await this.deps.alerts.listQueue('open')) {
         if (alert.kind === 'network_event') await this.resolveAlert(alert, scanTime, 'cleared');
-        else if (alert.openNotice === 'held')
-          await this.deps.alerts.moveOpeningNotice(alert.alertId, 'held', 'pending');
       }
       this.log({ msg: 'storm cleared: held pages released', failing: failingAgents.size, monitored });
       return { step, active: false };
@@ -360,133 +533,12 @@ export class Scanner {
     const active = (await this.deps.state.getScannerState()).stormSince !== undefined;
     return { step: 'none' as const, active };
   }
-
-  /** Sends every notice owed: openings (held during a storm), recoveries, reminders; one per group each. */
-  private async deliver(now: number, storm: { active: boolean }, inMaintenance: ReadonlySet<string>) {
-    const [open, recovering] = await Promise.all([
-      this.deps.alerts.listQueue('open'),
-      this.deps.alerts.listQueue('recovery'),
-    ]);
-    const all = [...open, ...recovering];
-    const due = (state: AlertRecord['openNotice'], lease: number | undefined) =>
-      state === 'pending' || (state === 'sending' && (lease ?? 0) < now);
-
-    const openings: AlertRecord[] = [];
-    // An open alert of an agent in maintenance stays open silently: its opening waits for the end.
-    const silenced = (alert: AlertRecord) => alert.status === 'open' && inMaintenance.has(alert.agentId);
-    for (const alert of all) {
-      // With no storm on, nothing stays held, whoever held it (a scanner that lost the race to clear).
-      if (!storm.active && alert.openNotice === 'held' && alert.status === 'open') {
-        const released = await this.deps.alerts.moveOpeningNotice(alert.alertId, 'held', 'pending');
-        if (released && !silenced(alert)) openings.push({ ...alert, openNotice: 'pending' });
-        continue;
-      }
-      if (!due(alert.openNotice, alert.noticeLeaseUntil) || silenced(alert)) continue;
-      if (storm.active && alert.kind !== 'network_event' && alert.status === 'open') {
-        await this.deps.alerts.moveOpeningNotice(alert.alertId, 'pending', 'held');
-        continue;
-      }
-      openings.push(alert);
-    }
-    let sent = 0;
-    let failed = 0;
-    const count = (ok: boolean) => {
-      if (ok) sent += 1;
-      else failed += 1;
-    };
-    // A storm notice travels alone; agent alerts of one group travel together.
-    const agentOpenings = openings.filter((a) => a.kind !== 'network_event');
-    for (const alert of openings.filter((a) => a.kind === 'network_event')) {
-      count(await this.sendClaimed([alert], 'opening', now, (list) => openingNotice(list, iso(now))));
-    }
-    for (const alerts of byAttempt(agentOpenings, 'opening')) {
-      count(await this.sendClaimed(alerts, 'opening', now, (list) => openingNotice(list, iso(now))));
-    }
-
-    // Recoveries follow openings that went out (possibly just now).
-    const recoveries: AlertRecord[] = [];
-    for (const alert of recovering) {
-      if (!due(alert.recoveryNotice, alert.noticeLeaseUntil)) continue;
-      const current = openings.some((o) => o.alertId === alert.alertId)
-        ? await this.deps.alerts.get(alert.alertId)
-        : alert;
-      if (current?.openNotice === 'sent') recoveries.push(current);
-    }
-    for (const alerts of byAttempt(recoveries, 'recovery')) {
-      count(await this.sendClaimed(alerts, 'recovery', now, (list) => recoveryNotice(list, iso(now))));
-    }
-
-    // Reminders of unacknowledged open pages, per group's renotifyMinutes; none during maintenance.
-    const reminders: { alert: AlertRecord; previous: number }[] = [];
-    for (const alert of open) {
-      const minutes = settingsFor(this.deps.config, alert.group).renotifyMinutes;
-      const previous = alert.notifiedAt;
-      if (
-        minutes === 0 ||
-        previous === undefined ||
-        alert.openNotice !== 'sent' ||
-        alert.acknowledgedAt !== undefined
-      )
-        continue;
-      if (inMaintenance.has(alert.agentId) || now - previous < minutes * 60_000) continue;
-      if (await this.deps.alerts.claimReminder(alert.alertId, previous, now))
-        reminders.push({ alert, previous });
-    }
-    for (const list of byGroup(reminders.map((r) => ({ ...r, group: r.alert.group }))).values()) {
-      const notice = reminderNotice(
-        list.map((r) => r.alert),
-        iso(now),
-      );
-      const error = await this.publish(notice);
-      count(error === undefined);
-      if (error) for (const r of list) await this.deps.alerts.claimReminder(r.alert.alertId, now, r.previous);
-    }
-    return { sent, failed };
-  }
-
-  /** Claims each alert's notice, sends one notice for the claimed ones, and records the outcome. */
-  private async sendClaimed(
-    alerts: readonly AlertRecord[],
-    phase: NoticePhase,
-    now: number,
-    compose: (alerts: readonly AlertRecord[]) => Notification,
-  ): Promise<boolean> {
-    const leaseMs = Math.max(10_000, 2 * scanTickSeconds(this.deps.config) * 1000);
-    const claimed: AlertRecord[] = [];
-    for (const alert of alerts) {
-      if (await this.deps.alerts.claimNotice(alert.alertId, phase, now, leaseMs)) claimed.push(alert);
-    }
-    if (claimed.length === 0) return true;
-    const error = await this.publish(compose(claimed));
-    for (const alert of claimed) {
-      await this.deps.alerts.finishNotice(
-        alert.alertId,
-        phase,
-        error === undefined ? { sentAt: now } : { error: error.message, retryable: error.retryable },
-      );
-    }
-    return error === undefined;
-  }
-
-  private async publish(notice: Notification): Promise<NotifierError | undefined> {
-    try {
-      await this.deps.notifier.publish(notice);
-      return undefined;
-    } catch (error) {
-      const failure =
-        error instanceof NotifierError
-          ? error
-          : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
-      this.log({
-        msg: 'notice not sent',
-        group: notice.group,
-        kind: notice.kind,
-        retryable: failure.retryable,
-        error: failure.message,
-      });
-      return failure;
-    }
-  }
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** The assessment of an agent probed for those behind it: an agentless one off its turn is judged now. */
+function probedNow(assessment: Assessment): Assessment {
+  if (assessment.kind === 'idle')
+    return { kind: 'watched', missedScans: 0, probe: true, heartbeatFailed: false };
+  if (assessment.kind === 'watched') return { ...assessment, probe: true };
+  return assessment;
+}

@@ -16,7 +16,9 @@ export const SCAN_ATTRIBUTES = [
   'maintenanceUntil',
   'agentless',
   'probe',
+  'parent',
   'lastRecoveredAt',
+  'outageEndedAt',
 ];
 
 function agentFromItem(item: Item): AgentRecord {
@@ -58,7 +60,9 @@ function agentFromItem(item: Item): AgentRecord {
     maintenanceReason: str(item, 'maintenanceReason'),
     agentless: item.agentless?.BOOL === true ? true : undefined,
     probe,
+    parent: str(item, 'parent'),
     lastRecoveredAt: num(item, 'lastRecoveredAt'),
+    outageEndedAt: num(item, 'outageEndedAt'),
   };
 }
 
@@ -72,6 +76,7 @@ function agentToItem(agent: AgentRecord): Item {
     createdAt: N(agent.createdAt),
     agentless: agent.agentless ? { BOOL: true } : undefined,
     probe: agent.probe === undefined ? undefined : S(JSON.stringify(agent.probe)),
+    parent: agent.parent === undefined ? undefined : S(agent.parent),
   });
 }
 
@@ -229,8 +234,9 @@ export class DynamoAgentStore implements AgentStore {
     }
   }
 
-  async markRecovered(agentId: string, at: number) {
-    await this.updateExisting(agentId, update({ lastRecoveredAt: N(at) }));
+  async endIncident(agentId: string, at: number, byProbe: boolean) {
+    const set = byProbe ? { outageEndedAt: N(at), lastRecoveredAt: N(at) } : { outageEndedAt: N(at) };
+    await this.updateExisting(agentId, update(set));
   }
 
   async remove(agentId: string) {

@@ -16,6 +16,7 @@ import {
   type Severity,
 } from '../domain/alert';
 import type { Channel } from '../domain/config';
+import type { Suppression } from '../domain/mute';
 import {
   type AlertStore,
   type KindShift,
@@ -26,7 +27,12 @@ import {
 import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
 import { TABLES } from './tables';
 
-const KINDS: readonly AlertKind[] = ['heartbeat_failure', 'host_unreachable', 'network_event'];
+const KINDS: readonly AlertKind[] = [
+  'heartbeat_failure',
+  'host_unreachable',
+  'network_event',
+  'cluster_down',
+];
 const NOTICES: readonly NoticeState[] = [
   'none',
   'pending',
@@ -61,11 +67,14 @@ function alertFromItem(item: Item): AlertRecord {
     throw new MalformedItemError(alertId, 'times are missing');
   let channels: string[];
   let history: KindChange[] | undefined;
+  let suppressed: Suppression | undefined;
   try {
     channels = list(item, 'channels') ?? [];
     history = list<KindChange>(item, 'kindHistory');
+    const held = str(item, 'suppressed');
+    suppressed = held === undefined ? undefined : (JSON.parse(held) as Suppression);
   } catch {
-    throw new MalformedItemError(alertId, 'channels or kindHistory is not JSON');
+    throw new MalformedItemError(alertId, 'channels, kindHistory or suppressed is not JSON');
   }
   return {
     alertId,
@@ -83,6 +92,7 @@ function alertFromItem(item: Item): AlertRecord {
     channels: channels as Channel[],
     agentIds: list(item, 'agentIds'),
     openNotice,
+    suppressed,
     notifiedAt: num(item, 'notifiedAt'),
     recoveryNotice,
     recoveryNotifiedAt: num(item, 'recoveryNotifiedAt'),
@@ -257,9 +267,17 @@ export class DynamoAlertStore implements AlertStore {
     }
   }
 
-  async moveOpeningNotice(alertId: string, from: NoticeState, to: NoticeState) {
-    const expr = update({ openNotice: S(to) });
-    return (await this.updateIf(alertId, expr, '#openNotice = :from', { ':from': S(from) })) !== undefined;
+  async holdOpening(alertId: string, seen: NoticeState, suppressed: Suppression) {
+    const expr = update({ openNotice: S('held'), suppressed: S(JSON.stringify(suppressed)) });
+    const condition = '#openNotice = :seen AND #status = :open';
+    return (
+      (await this.updateIf(alertId, expr, condition, { ':seen': S(seen), ':open': S('open') })) !== undefined
+    );
+  }
+
+  async releaseOpening(alertId: string) {
+    const expr = update({ openNotice: S('pending') }, ['suppressed']);
+    return (await this.updateIf(alertId, expr, '#openNotice = :held', { ':held': S('held') })) !== undefined;
   }
 
   async claimReminder(alertId: string, previous: number, now: number) {

@@ -44,8 +44,12 @@ export interface AgentRecord {
   readonly maintenanceReason?: string;
   readonly agentless?: boolean;
   readonly probe?: Probe;
+  /** The agent this one sits behind (a switch, a hypervisor): while it is down, this one is not paged. */
+  readonly parent?: string;
   /** When the scanner last saw the host answer again without a heartbeat (a probe recovery). */
   readonly lastRecoveredAt?: number;
+  /** When the agent's last incident ended (its alert resolved). */
+  readonly outageEndedAt?: number;
 }
 
 /** Agent and watcher clocks further apart than this are worth showing (the seeds' Kerberos limit). */
@@ -129,6 +133,7 @@ export function agentView(
     version: agent.version,
     agentless: agent.agentless === true ? true : undefined,
     probe: agent.probe,
+    parent: agent.parent,
     heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
   };
 }

@@ -1,15 +1,17 @@
 import type { Channel } from './config';
+import type { Suppression } from './mute';
 
-export type AlertKind = 'heartbeat_failure' | 'host_unreachable' | 'network_event';
+export type AlertKind = 'heartbeat_failure' | 'host_unreachable' | 'network_event' | 'cluster_down';
 export type Severity = 'critical' | 'warning';
 export type AlertStatus = 'open' | 'resolved';
-/** Why an alert was resolved. */
-export type Resolution = 'heartbeat' | 'probe' | 'unmonitored' | 'removed' | 'cleared';
+/** Why an alert was resolved; `quorum`: its cluster has enough members up again. */
+export type Resolution = 'heartbeat' | 'probe' | 'unmonitored' | 'removed' | 'cleared' | 'quorum';
 
 /**
  * Where a notice stands: `pending` waits for the next delivery, `sending` is claimed by one scanner
- * until its lease runs out, `held` waits out a suspected watcher-side event, `suppressed` was held
- * and resolved before it was sent, `none` means there is nothing to send (console-only groups).
+ * until its lease runs out, `held` is held by a muter (maintenance, a storm, its cluster, its parent:
+ * see `suppressed`), `suppressed` was held and resolved before it was sent, `none` means there is
+ * nothing to send (console-only groups).
  */
 export type NoticeState = 'none' | 'pending' | 'sending' | 'sent' | 'failed' | 'held' | 'suppressed';
 
@@ -39,9 +41,11 @@ export interface AlertRecord {
   readonly detail: string;
   /** The channels of the group when it opened (`console` only: recorded, never sent). */
   readonly channels: readonly Channel[];
-  /** Agents a `network_event` speaks of. */
+  /** Agents a `network_event` or a `cluster_down` speaks of. */
   readonly agentIds?: readonly string[];
   readonly openNotice: NoticeState;
+  /** Why the opening is held, while it is (`openNotice` is `held`). */
+  readonly suppressed?: Suppression;
   readonly notifiedAt?: number;
   readonly recoveryNotice: NoticeState;
   readonly recoveryNotifiedAt?: number;
@@ -64,9 +68,13 @@ export const pagingChannels = (channels: readonly Channel[]) => channels.filter(
  * The id of an incident's alert: the same for every scanner that sees the same incident, so the
  * conditional create lets exactly one of them open it. An agent's incident has one id whatever its
  * kind (`agent.<incident start>.<agentId>`), so a host that goes down and stays silent is one alert,
- * not one per kind; a network event's subject is its group.
+ * not one per kind; a network event's subject is its group, a cluster's alert its cluster.
  */
-export function alertId(subject: 'agent' | 'network_event', name: string, incidentStart: number): string {
+export function alertId(
+  subject: 'agent' | 'network_event' | 'cluster_down',
+  name: string,
+  incidentStart: number,
+): string {
   return `${subject}.${incidentStart}.${name}`;
 }
 
@@ -109,6 +117,11 @@ export function alertView(alert: AlertRecord) {
     notifiedAt: iso(alert.notifiedAt),
     recoveryNotifiedAt: iso(alert.recoveryNotifiedAt),
     delivery: paging ? { opening: alert.openNotice, recovery: alert.recoveryNotice } : undefined,
+    // While the page is held, and after: a page held until the alert resolved never went out.
+    suppressed:
+      alert.suppressed && (alert.openNotice === 'held' || alert.openNotice === 'suppressed')
+        ? { reason: alert.suppressed.reason, by: alert.suppressed.by, since: iso(alert.suppressed.since) }
+        : undefined,
     lastDeliveryError: alert.lastNoticeError,
     detail: alert.detail,
     missedScans: alert.missedScans,

@@ -49,7 +49,7 @@ export function findsBlindWindow(windows: readonly BlindWindow[], scanTime: numb
 }
 
 /** Milliseconds of `[from, to]` that fall outside every blind window. */
-function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
+export function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
   let total = Math.max(0, to - from);
   for (const w of windows) total -= Math.max(0, Math.min(to, w.end) - Math.max(from, w.start));
   return Math.max(0, total);

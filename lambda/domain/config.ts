@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import type { ClusterSettings } from './cluster';
 import { ValidationError } from './errors';
 import { groupNameSchema, parseOrThrow } from './validation';
 
@@ -79,6 +80,21 @@ export const configSchema = v.strictObject({
   ),
   /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
   resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
+  /** Clusters with a quorum: fewer than `minHealthy` members up pages one `cluster_down` to `group`. */
+  clusters: v.optional(
+    v.record(
+      groupNameSchema,
+      v.strictObject(
+        {
+          group: v.string('must be the name of a configured group'),
+          minHealthy: wholeNumber(1, 10_000, ''),
+          memberPages: v.optional(v.boolean('must be true or false')),
+        },
+        'must be an object',
+      ),
+      'must be an object of clusters',
+    ),
+  ),
   groups: v.pipe(
     v.record(groupNameSchema, groupSchema, 'must be an object of groups'),
     v.check((groups) => Object.keys(groups).length > 0, 'must define at least one group'),
@@ -146,6 +162,7 @@ export interface WatcherConfig extends Thresholds {
   readonly resolvedAlertRetentionDays: number;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly groups: Readonly<Record<string, GroupSettings>>;
+  readonly clusters: Readonly<Record<string, ClusterSettings>>;
 }
 
 type ThresholdInput = {
@@ -205,6 +222,16 @@ export function parseConfig(raw: unknown): WatcherConfig {
       ...resolveThresholds(g, top),
     };
   }
+  const clusters: Record<string, ClusterSettings> = {};
+  for (const [name, c] of Object.entries(doc.clusters ?? {})) {
+    if (!Object.hasOwn(groups, c.group)) {
+      throw new ValidationError(
+        `clusters.${name}.group: unknown group "${c.group}" (configured: ${Object.keys(groups).join(', ')})`,
+        `clusters.${name}.group`,
+      );
+    }
+    clusters[name] = { name, group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages ?? true };
+  }
   return {
     ...top,
     stormFraction: doc.stormFraction ?? TOP_DEFAULTS.stormFraction,
@@ -216,6 +243,7 @@ export function parseConfig(raw: unknown): WatcherConfig {
       burstLimit: doc.apiThrottle?.burstLimit ?? 2000,
     },
     groups,
+    clusters,
   };
 }
 

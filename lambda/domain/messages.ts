@@ -57,6 +57,18 @@ const KIND_WORDS: Record<AlertKind, string> = {
   heartbeat_failure: 'heartbeat failure',
   host_unreachable: 'host unreachable',
   network_event: 'watcher-side or network event',
+  cluster_down: 'cluster below quorum',
+};
+
+/** What a notice may say beyond its alerts, from the scan that sends it. */
+export interface NoticeContext {
+  /** How many agents behind this one (its children, at any depth) are silent, their pages held. */
+  readonly silentBehind?: (agentId: string) => number;
+}
+
+const behindWords = (alert: AlertRecord, context: NoticeContext): string | undefined => {
+  const n = context.silentBehind?.(alert.agentId) ?? 0;
+  return n === 0 ? undefined : `${n} agent${n === 1 ? '' : 's'} behind it silent too`;
 };
 
 /** The seeds' troubleshooting list: what to check when an agent stops reaching the watcher. */
@@ -79,16 +91,63 @@ const WATCHER_CHECKLIST = [
   'Agents still silent when the event clears are paged then, one summary per group.',
 ].join('\n');
 
+/** What to check when a cluster lost its quorum. */
+const CLUSTER_CHECKLIST = [
+  'What to check, in order:',
+  '1. The members down (listed above): hbw agents list --cluster NAME shows each one and its alert.',
+  '2. What they share: a switch, a rack, a hypervisor, a storage volume, a network partition.',
+  '3. The cluster software: can the members that are up still serve, or has it stopped to protect the data?',
+  'Members still down when the quorum is back are paged then.',
+].join('\n');
+
 const clock = (time: string) => time.slice(11, 16);
 
-/** One agent's alerts (one, or two kinds of one incident) in a headline and a body. */
-function agentLines(alerts: readonly AlertRecord[]): { headline: string; body: string; kinds: string } {
+/** A cluster's own alert: the quorum it lost, and the members down. */
+function clusterLines(
+  alert: AlertRecord,
+  time: string,
+  phase: 'opening' | 'reminder' | 'recovery',
+): { subject: string; sms: string; lead: string } {
+  const name = alert.cluster ?? alert.agentId;
+  const down = alert.agentIds ?? [];
+  if (phase === 'recovery') {
+    const subject = `RECOVERED cluster ${name} (${alert.group}): quorum back`;
+    return {
+      subject,
+      sms: `${subject} ${clock(time)}Z. Members still down are paged now.`,
+      lead: `${subject} at ${time}.\nMembers that are still down are now paged one summary per group.`,
+    };
+  }
+  const verb = phase === 'reminder' ? 'STILL OPEN' : 'CRITICAL';
+  const subject = `${verb} cluster ${name} (${alert.group}) below quorum: ${down.length} members down`;
+  const prefix = `${subject} ${clock(time)}Z: `;
+  return {
+    subject,
+    sms: prefix + names(down, SMS_LIMIT - prefix.length),
+    lead: `${subject}.\n\n${alert.detail}\n\nThe members' own pages are held while the quorum is lost; every alert is still recorded (hbw alerts list).`,
+  };
+}
+
+/**
+ * One agent's alerts (one; two kinds of one incident only for alerts stored before an incident kept
+ * one alert) in a headline and a body; the agents silent behind it are counted in both.
+ */
+function agentLines(
+  alerts: readonly AlertRecord[],
+  context: NoticeContext,
+): { headline: string; body: string; kinds: string } {
   const first = alerts[0]!;
   const kinds = alerts.map((a) => KIND_WORDS[a.kind]).join(' + ');
   const severity = alerts.some((a) => a.severity === 'critical') ? 'CRITICAL' : 'WARNING';
+  const behind = behindWords(first, context);
   return {
-    headline: `${severity} ${kinds}: ${first.agentId} (${first.group})`,
-    body: alerts.map((a) => a.detail).join('\n'),
+    headline: `${severity} ${kinds}: ${first.agentId} (${first.group})${behind ? `, ${behind}` : ''}`,
+    body: [
+      ...alerts.map((a) => a.detail),
+      ...(behind
+        ? [`${behind}: their alerts are recorded and held while ${first.agentId} is down (hbw alerts list).`]
+        : []),
+    ].join('\n'),
     kinds,
   };
 }
@@ -99,8 +158,12 @@ const CLOSED_BECAUSE: Partial<Record<Resolution, string>> = {
 };
 
 /** The opening notice for `alerts`, all of one group: one alert alone, or a summary of several. */
-export function openingNotice(alerts: readonly AlertRecord[], time: string): Notification {
-  return composeNotice(alerts, time, 'opening');
+export function openingNotice(
+  alerts: readonly AlertRecord[],
+  time: string,
+  context: NoticeContext = {},
+): Notification {
+  return composeNotice(alerts, time, 'opening', context);
 }
 
 /** A reminder of alerts still open and unacknowledged. */
@@ -117,6 +180,7 @@ function composeNotice(
   alerts: readonly AlertRecord[],
   time: string,
   phase: 'opening' | 'reminder' | 'recovery',
+  context: NoticeContext = {},
 ): Notification {
   const first = alerts[0];
   if (!first) throw new Error('a notice needs at least one alert');
@@ -132,8 +196,10 @@ function composeNotice(
   let subject: string;
   let sms: string;
   let lead: string;
-  if (agentIds.length === 1 && !kinds.has('network_event')) {
-    const { headline, body, kinds: kindText } = agentLines(alerts);
+  if (first.kind === 'cluster_down' && alerts.length === 1) {
+    ({ subject, sms, lead } = clusterLines(first, time, phase));
+  } else if (agentIds.length === 1 && !kinds.has('network_event')) {
+    const { headline, body, kinds: kindText } = agentLines(alerts, context);
     if (phase === 'opening') {
       subject = headline;
       sms = `${headline} ${when}Z. ${body}`;
@@ -170,13 +236,17 @@ function composeNotice(
     lead = `${subject}\n\n${alerts
       .map(
         (a) =>
-          `- ${a.agentId}: ${KIND_WORDS[a.kind]}${phase === 'recovery' ? ` resolved (${a.resolution})` : ` - ${a.detail}`}`,
+          `- ${a.agentId}: ${KIND_WORDS[a.kind]}${phase === 'recovery' ? ` resolved (${a.resolution})` : ` - ${a.detail}`}${phase === 'opening' && behindWords(a, context) ? ` (${behindWords(a, context)})` : ''}`,
       )
       .join('\n')}`;
   }
   const alertIds = alerts.map((a) => a.alertId);
   const ids = `Alert ids: ${alertIds.join(', ')}`;
-  const checklist = kinds.has('network_event') ? WATCHER_CHECKLIST : CHECKLIST;
+  const checklist = kinds.has('network_event')
+    ? WATCHER_CHECKLIST
+    : kinds.has('cluster_down')
+      ? CLUSTER_CHECKLIST
+      : CHECKLIST;
   const email =
     phase === 'recovery'
       ? `${lead}\n\n${ids}`

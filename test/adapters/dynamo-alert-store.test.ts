@@ -25,6 +25,9 @@ afterAll(async () => {
   await dynamo.close();
 });
 
+/** A page held by its parent. */
+const HELD = { reason: 'parent' as const, by: 'sw-01', since: T0 + 1 };
+
 let serial = 0;
 /** A fresh alert of its own agent, so tests sharing the table never touch each other's items. */
 function newAlert(overrides: Partial<AlertRecord> = {}, kind: AlertKind = 'heartbeat_failure'): AlertRecord {
@@ -182,7 +185,7 @@ describe('DynamoAlertStore.resolve', () => {
 
   it('suppresses a held opening and puts the alert in no queue', async () => {
     const alert = await created(newAlert());
-    expect(await store.moveOpeningNotice(alert.alertId, 'pending', 'held')).toBe(true);
+    expect(await store.holdOpening(alert.alertId, 'pending', HELD)).toBe(true);
 
     const resolved = await store.resolve({ ...alert, openNotice: 'held' }, change());
 
@@ -504,14 +507,45 @@ describe('DynamoAlertStore.changeKind', () => {
   });
 });
 
-describe('DynamoAlertStore.moveOpeningNotice', () => {
-  it('holds a pending page and releases it, each only from the state it expects', async () => {
+describe('DynamoAlertStore.holdOpening and releaseOpening', () => {
+  it('holds a pending page saying why, and releases it, each only from the state it expects', async () => {
     const alert = await created(newAlert());
 
-    expect(await store.moveOpeningNotice(alert.alertId, 'pending', 'held')).toBe(true);
-    expect(await store.moveOpeningNotice(alert.alertId, 'pending', 'held')).toBe(false);
-    expect(await store.moveOpeningNotice(alert.alertId, 'held', 'pending')).toBe(true);
-    expect((await store.get(alert.alertId))?.openNotice).toBe('pending');
+    expect(await store.holdOpening(alert.alertId, 'pending', HELD)).toBe(true);
+    expect(await store.holdOpening(alert.alertId, 'pending', HELD)).toBe(false);
+    expect(await store.get(alert.alertId)).toMatchObject({ openNotice: 'held', suppressed: HELD });
+    expect(await store.releaseOpening(alert.alertId)).toBe(true);
+    expect(await store.releaseOpening(alert.alertId)).toBe(false);
+    const released = await store.get(alert.alertId);
+    expect(released?.openNotice).toBe('pending');
+    expect(released?.suppressed).toBeUndefined();
+  });
+
+  it('gives a held page a new reason only from held', async () => {
+    const alert = await created(newAlert());
+    await store.holdOpening(alert.alertId, 'pending', HELD);
+    const byCluster = { reason: 'cluster' as const, by: 'db', since: T0 + 5 };
+
+    expect(await store.holdOpening(alert.alertId, 'held', byCluster)).toBe(true);
+    expect((await store.get(alert.alertId))?.suppressed).toEqual(byCluster);
+  });
+
+  it('lets exactly one of two concurrent holds of a pending page win', async () => {
+    const alert = await created(newAlert());
+
+    const results = await Promise.all([
+      store.holdOpening(alert.alertId, 'pending', HELD),
+      store.holdOpening(alert.alertId, 'pending', { ...HELD, reason: 'storm', by: 'production' }),
+    ]);
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('does not hold the page of an alert that resolved meanwhile', async () => {
+    const alert = await created(newAlert());
+    await store.resolve(alert, change());
+
+    expect(await store.holdOpening(alert.alertId, 'pending', HELD)).toBe(false);
   });
 });
 

@@ -358,7 +358,11 @@ describe('Scanner', () => {
       await h.service.startMaintenance('m-owed', { until, reason: 'patching' });
       for (let i = 0; i < 4; i++) await h.step();
       expect(h.notifier.take()).toEqual([]);
-      expect((await h.alerts())[0]).toMatchObject({ status: 'open', delivery: { opening: 'pending' } });
+      expect((await h.alerts())[0]).toMatchObject({
+        status: 'open',
+        delivery: { opening: 'held' },
+        suppressed: { reason: 'maintenance', by: 'm-owed' },
+      });
 
       await h.service.endMaintenance('m-owed');
       await h.step();

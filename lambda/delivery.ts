@@ -1,0 +1,211 @@
+import { groupBy } from './collections';
+import type { AlertRecord, NoticeState } from './domain/alert';
+import { settingsFor, type WatcherConfig } from './domain/config';
+import {
+  type NoticeContext,
+  type Notification,
+  openingNotice,
+  recoveryNotice,
+  reminderNotice,
+} from './domain/messages';
+import { type Muter, mute } from './domain/mute';
+import { scanTickSeconds } from './domain/scan';
+import { type AlertStore, type NoticePhase, type Notifier, NotifierError } from './ports';
+
+export interface DeliveryDeps {
+  readonly alerts: AlertStore;
+  readonly notifier: Notifier;
+  readonly config: WatcherConfig;
+  readonly log: (entry: Record<string, unknown>) => void;
+}
+
+/** What one delivery is told by the scan it follows. */
+export interface DeliveryInput {
+  readonly now: number;
+  /** The muters, in the order they are asked: the first that holds an alert names the reason. */
+  readonly muters: readonly Muter[];
+  /** What the notices may say beyond the alerts (the agents silent behind a paged one). */
+  readonly context: NoticeContext;
+}
+
+/**
+ * Notices of one group, a retry apart from new ones: alerts whose claim ran out were sent (or tried)
+ * together under one lease, so they are tried again together, and the notice has the same id as the
+ * first attempt. A destination that keeps ids (the outbox) then refuses the repeat of a notice that
+ * went out before a crash.
+ */
+const byAttempt = (alerts: readonly AlertRecord[], phase: NoticePhase) =>
+  groupBy(alerts, (a) => {
+    const retried = (phase === 'opening' ? a.openNotice : a.recoveryNotice) === 'sending';
+    return `${a.group}\n${retried ? a.noticeLeaseUntil : 'new'}`;
+  }).values();
+
+/** A notice that travels alone rather than in its group's summary: it speaks for many agents. */
+const travelsAlone = (alert: AlertRecord) => alert.kind === 'network_event' || alert.kind === 'cluster_down';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The stages after a scan's findings, as Alertmanager orders them: mute (each held page says why),
+ * group (one notice per group and attempt), send (claimed with a conditional write, exactly once).
+ * Then the recoveries of pages that went out, and the reminders of pages nobody acknowledged.
+ */
+export class Delivery {
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  async run(input: DeliveryInput): Promise<{ sent: number; failed: number }> {
+    const { now } = input;
+    const [open, recovering] = await Promise.all([
+      this.deps.alerts.listQueue('open'),
+      this.deps.alerts.listQueue('recovery'),
+    ]);
+    const openings = await this.muteStage([...open, ...recovering], input);
+    let sent = 0;
+    let failed = 0;
+    const count = (ok: boolean) => {
+      if (ok) sent += 1;
+      else failed += 1;
+    };
+    const compose = (list: readonly AlertRecord[]) => openingNotice(list, iso(now), input.context);
+    for (const alert of openings.filter(travelsAlone)) {
+      count(await this.sendClaimed([alert], 'opening', now, compose));
+    }
+    for (const alerts of byAttempt(
+      openings.filter((a) => !travelsAlone(a)),
+      'opening',
+    )) {
+      count(await this.sendClaimed(alerts, 'opening', now, compose));
+    }
+
+    // Recoveries follow openings that went out (possibly just now).
+    const recoveries: AlertRecord[] = [];
+    for (const alert of recovering) {
+      if (!due(alert.recoveryNotice, alert.noticeLeaseUntil, now)) continue;
+      const current = openings.some((o) => o.alertId === alert.alertId)
+        ? await this.deps.alerts.get(alert.alertId)
+        : alert;
+      if (current?.openNotice === 'sent') recoveries.push(current);
+    }
+    for (const alerts of byAttempt(recoveries, 'recovery')) {
+      count(await this.sendClaimed(alerts, 'recovery', now, (list) => recoveryNotice(list, iso(now))));
+    }
+
+    for (const ok of await this.remind(open, input)) count(ok);
+    return { sent, failed };
+  }
+
+  /**
+   * Holds every open alert a muter holds (saying why), releases every held one no muter holds any
+   * more, and answers the openings to send now. A resolved alert whose opening is still owed is sent
+   * (its recovery follows); one that was held is never sent (the store marks it `suppressed`).
+   */
+  private async muteStage(alerts: readonly AlertRecord[], input: DeliveryInput): Promise<AlertRecord[]> {
+    const { now } = input;
+    const openings: AlertRecord[] = [];
+    for (const alert of alerts) {
+      const held = alert.openNotice === 'held';
+      const isDue = due(alert.openNotice, alert.noticeLeaseUntil, now);
+      if (alert.status !== 'open') {
+        if (isDue) openings.push(alert);
+        continue;
+      }
+      if (!held && !isDue) continue;
+      const verdict = mute(alert, input.muters);
+      if (verdict) {
+        const same =
+          held && alert.suppressed?.reason === verdict.reason && alert.suppressed.by === verdict.by;
+        if (!same)
+          await this.deps.alerts.holdOpening(alert.alertId, alert.openNotice, { ...verdict, since: now });
+        continue;
+      }
+      if (held) {
+        if (await this.deps.alerts.releaseOpening(alert.alertId)) {
+          openings.push({ ...alert, openNotice: 'pending', suppressed: undefined });
+        }
+        continue;
+      }
+      openings.push(alert);
+    }
+    return openings;
+  }
+
+  /** Reminders of unacknowledged open pages, per group's renotifyMinutes; none while a muter holds it. */
+  private async remind(open: readonly AlertRecord[], input: DeliveryInput): Promise<boolean[]> {
+    const { now } = input;
+    const reminders: { alert: AlertRecord; previous: number }[] = [];
+    for (const alert of open) {
+      const minutes = settingsFor(this.deps.config, alert.group).renotifyMinutes;
+      const previous = alert.notifiedAt;
+      if (
+        minutes === 0 ||
+        previous === undefined ||
+        alert.openNotice !== 'sent' ||
+        alert.acknowledgedAt !== undefined
+      )
+        continue;
+      if (now - previous < minutes * 60_000 || mute(alert, input.muters)) continue;
+      if (await this.deps.alerts.claimReminder(alert.alertId, previous, now))
+        reminders.push({ alert, previous });
+    }
+    const outcomes: boolean[] = [];
+    for (const list of groupBy(reminders, (r) => r.alert.group).values()) {
+      const notice = reminderNotice(
+        list.map((r) => r.alert),
+        iso(now),
+      );
+      const error = await this.publish(notice);
+      outcomes.push(error === undefined);
+      if (error) for (const r of list) await this.deps.alerts.claimReminder(r.alert.alertId, now, r.previous);
+    }
+    return outcomes;
+  }
+
+  /** Claims each alert's notice, sends one notice for the claimed ones, and records the outcome. */
+  private async sendClaimed(
+    alerts: readonly AlertRecord[],
+    phase: NoticePhase,
+    now: number,
+    compose: (alerts: readonly AlertRecord[]) => Notification,
+  ): Promise<boolean> {
+    const leaseMs = Math.max(10_000, 2 * scanTickSeconds(this.deps.config) * 1000);
+    const claimed: AlertRecord[] = [];
+    for (const alert of alerts) {
+      if (await this.deps.alerts.claimNotice(alert.alertId, phase, now, leaseMs)) claimed.push(alert);
+    }
+    if (claimed.length === 0) return true;
+    const error = await this.publish(compose(claimed));
+    for (const alert of claimed) {
+      await this.deps.alerts.finishNotice(
+        alert.alertId,
+        phase,
+        error === undefined ? { sentAt: now } : { error: error.message, retryable: error.retryable },
+      );
+    }
+    return error === undefined;
+  }
+
+  private async publish(notice: Notification): Promise<NotifierError | undefined> {
+    try {
+      await this.deps.notifier.publish(notice);
+      return undefined;
+    } catch (error) {
+      const failure =
+        error instanceof NotifierError
+          ? error
+          : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
+      this.deps.log({
+        msg: 'notice not sent',
+        group: notice.group,
+        kind: notice.kind,
+        retryable: failure.retryable,
+        error: failure.message,
+      });
+      return failure;
+    }
+  }
+}
+
+/** A notice to send now: waiting, or claimed by a scanner whose lease ran out. */
+function due(state: NoticeState, lease: number | undefined, now: number): boolean {
+  return state === 'pending' || (state === 'sending' && (lease ?? 0) < now);
+}

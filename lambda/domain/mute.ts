@@ -1,0 +1,90 @@
+import type { AlertRecord } from './alert';
+import type { ClusterFinding } from './cluster';
+
+/** Why an alert's page is held. */
+export const SUPPRESSION_REASONS = ['maintenance', 'storm', 'cluster', 'parent'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/** A held page: why, by which agent, cluster or group, and since when. */
+export interface Suppression {
+  readonly reason: SuppressionReason;
+  readonly by: string;
+  readonly since: number;
+}
+
+/**
+ * One rule that may hold an alert's page, as Alertmanager's muters do: it answers who holds it (an
+ * agent, a cluster or a group), or `undefined` to let it go on. Every alert is still recorded; a
+ * muter only decides whether its page waits.
+ */
+export interface Muter {
+  readonly reason: SuppressionReason;
+  holds(alert: AlertRecord): string | undefined;
+}
+
+const isAgentAlert = (alert: AlertRecord) => alert.kind !== 'network_event' && alert.kind !== 'cluster_down';
+
+/** An agent inside a maintenance window: no page until it ends. */
+export function maintenanceMuter(inMaintenance: ReadonlySet<string>): Muter {
+  return {
+    reason: 'maintenance',
+    holds: (alert) => (isAgentAlert(alert) && inMaintenance.has(alert.agentId) ? alert.agentId : undefined),
+  };
+}
+
+/** While a suspected watcher-side or network event lasts, only its own `network_event` page goes out. */
+export function stormMuter(active: boolean): Muter {
+  return {
+    reason: 'storm',
+    holds: (alert) => (active && alert.kind !== 'network_event' ? alert.group : undefined),
+  };
+}
+
+/**
+ * A member of a configured cluster: held while its cluster has lost its quorum (the cluster's own
+ * alert speaks for it), and always when the cluster does not page its members' own failures.
+ */
+export function clusterMuter(findings: ReadonlyMap<string, ClusterFinding>): Muter {
+  return {
+    reason: 'cluster',
+    holds(alert) {
+      if (!isAgentAlert(alert) || alert.cluster === undefined) return undefined;
+      const finding = findings.get(alert.cluster);
+      if (!finding) return undefined;
+      return finding.quorumLost || !finding.cluster.memberPages ? alert.cluster : undefined;
+    },
+  };
+}
+
+/**
+ * An agent behind an ancestor that is down: the ancestor's page speaks for it. A cluster's alert is
+ * held likewise when every member down is behind a down ancestor: one outage, one page.
+ * `heldBy` answers the ancestor that explains an agent's silence (see `heldByAncestor`).
+ */
+export function parentMuter(
+  heldBy: (agentId: string) => string | undefined,
+  findings: ReadonlyMap<string, ClusterFinding>,
+): Muter {
+  return {
+    reason: 'parent',
+    holds(alert) {
+      if (isAgentAlert(alert)) return heldBy(alert.agentId);
+      if (alert.kind !== 'cluster_down' || alert.cluster === undefined) return undefined;
+      const down = findings.get(alert.cluster)?.down ?? alert.agentIds ?? [];
+      const by = down.map(heldBy);
+      return by.length > 0 && by.every((b) => b !== undefined) ? by[0] : undefined;
+    },
+  };
+}
+
+/** The first muter, in the order given, that holds `alert`; `undefined` when none does. */
+export function mute(
+  alert: AlertRecord,
+  muters: readonly Muter[],
+): { reason: SuppressionReason; by: string } | undefined {
+  for (const muter of muters) {
+    const by = muter.holds(alert);
+    if (by !== undefined) return { reason: muter.reason, by };
+  }
+  return undefined;
+}
