@@ -28,6 +28,7 @@ export const EVENT_CODES: Readonly<Record<string, string>> = {
   HBW2015: 'failed over to the next endpoint (seeds: 21015)',
   HBW2016: 'no failover endpoint left; communication resumes when one answers (seeds: 21016)',
   HBW2017: 'the primary still does not answer; staying on the failover',
+  HBW2018: "a failover refused the token or the agent (401, 403): not this agent's watcher; moving on",
   HBW2019: 'resumed communication with the primary (seeds: 21019)',
   HBW2070: 'connected, but the agent is not approved yet (pending; seeds: 20070)',
   HBW2071: 'connected, but the token was refused (401; seeds: 20071)',
