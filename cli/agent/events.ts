@@ -43,7 +43,7 @@ export const EVENT_CODES: Readonly<Record<string, string>> = {
   HBW3006: 'relay: cannot connect to the watcher; the batch is kept and retried',
   HBW3020: 'relay: the queue is full; the oldest heartbeats were dropped',
   HBW3070: 'relay: an agent behind it is pending approval',
-  HBW3071: "relay: the watcher refused an agent's token",
+  HBW3071: 'relay: the watcher refused an agent id and token (at most one line per 10 minutes, with a count)',
   HBW3072: 'relay: the certificate of the watcher was not accepted; the batch is kept and retried',
   HBW3073: 'relay: an agent behind it was rejected by an operator',
   HBW3074: 'relay: the watcher answered an error to a batch (retried when a retry can help)',
