@@ -250,7 +250,9 @@ export async function benchRelayRequests(
     return heartbeat(token, body);
   };
   const relay = await startRelay({ port: 0, endpoint: watcher.url, flushMs: o.flushMs, log: () => {} });
-  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // No socket limit: every real agent has its own connection, and the answer to a first heartbeat
+  // waits for the watcher's (about --flush-ms), so a shared pool would hold the arrivals back.
+  const keepAlive = new http.Agent({ keepAlive: true });
   try {
     const tokens: string[] = [];
     for (let i = 0; i < o.agents; i++) {

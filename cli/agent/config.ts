@@ -92,7 +92,7 @@ export const AGENT_OPTION_HELP = [
   '--id ID                     the agent id (env HBW_AGENT_ID)',
   '--endpoint URL              the primary watcher (env HBW_ENDPOINT)',
   '--failover URL              a failover endpoint; repeat for more, tried in order (env HBW_FAILOVER, comma-separated)',
-  '--failures-before-failover N  failed heartbeats in a row before failing over (default 3)',
+  '--failures-before-failover N  timeouts or error answers in a row before failing over (default 3; a connection that fails moves on at once)',
   '--failback-seconds N        on a failover, try the primary again this often (default 60)',
   '--token-file FILE           the file holding the token (env HBW_AGENT_TOKEN_FILE); or set HBW_AGENT_TOKEN. Never a flag',
   '--cluster NAME              the cluster, sent with each heartbeat (env HBW_CLUSTER)',

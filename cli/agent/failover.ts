@@ -5,7 +5,10 @@ import type { HeartbeatSender, SendResult } from './heartbeat-sender';
  * The reference agent's heartbeat and failover logic, with no clock, timer or network of its own:
  * each `beat(now)` sends what is due through the sender, logs what changed, and answers how long to
  * wait before the next beat. Modelled on the seeds' agent failover (002_...): after
- * `failuresBeforeFailover` failed heartbeats the agent moves to the next endpoint; on a failover it
+ * `failuresBeforeFailover` failed heartbeats in a row (timeouts, error answers) the agent moves to the
+ * next endpoint; it moves on at once when it cannot connect at all (refused, reset, a name that does
+ * not resolve, a certificate it does not trust), and when a failover refuses the token or the agent
+ * (401, 403: the primary issued the token, so that endpoint is not its watcher). On a failover it
  * tries the primary every `failbackMs` and returns as soon as it answers; with no endpoint left it
  * says so (21016) and keeps trying them all until one answers.
  */
@@ -48,6 +51,12 @@ export interface AgentStatus {
 
 type Failed = Extract<SendResult, { kind: 'failed' }>;
 type Refused = Extract<SendResult, { kind: 'refused' }>;
+
+/**
+ * Failures that say no conversation with the endpoint is possible now: waiting to count more of them
+ * only keeps the agent silent. A timeout or a 5xx may be a slow or busy watcher, and is counted.
+ */
+const CONNECTION_FAILURES: ReadonlySet<Failed['reason']> = new Set(['dns', 'connect', 'tls']);
 
 function hostPort(endpoint: string): { host: string; port: string } {
   const url = new URL(endpoint);
@@ -138,21 +147,31 @@ export class HeartbeatAgent {
         this.onAccepted(current, result, now, false);
         return this.nextDelay();
       }
-      if (result.kind === 'refused') {
-        this.failures = 0;
-        this.onRefused(current, result, now);
-        return this.nextDelay();
-      }
-      this.failures += 1;
-      this.onFailure(current, result, now);
-      if (this.failures < this.options.failuresBeforeFailover) return this.nextDelay();
       const next = current + 1;
+      let why: string;
+      if (result.kind === 'refused') {
+        if (current === 0) {
+          this.failures = 0;
+          this.onRefused(current, result, now);
+          return this.nextDelay();
+        }
+        this.onFailoverRefused(current, result, now);
+        why = `at once: it refused the agent (${result.status})`;
+      } else {
+        this.failures += 1;
+        const atOnce = CONNECTION_FAILURES.has(result.reason) && next < this.options.endpoints.length;
+        this.onFailure(current, result, now, atOnce);
+        if (!atOnce && this.failures < this.options.failuresBeforeFailover) return this.nextDelay();
+        why = atOnce
+          ? `at once: the connection failed (${result.code})`
+          : `after ${plural(this.failures, 'failed heartbeat')}`;
+      }
       if (next < this.options.endpoints.length) {
         this.emit(now, {
           code: 'HBW2015',
           level: 'warn',
           msg:
-            `failed over from ${this.endpoint(current)} to ${this.endpoint(next)} after ${plural(this.failures, 'failed heartbeat')}; ` +
+            `failed over from ${this.endpoint(current)} to ${this.endpoint(next)} ${why}; ` +
             `the primary ${this.endpoint(0)} is tried again every ${this.options.failbackMs / 1000} s`,
           fields: this.fields({ endpoint: this.endpoint(next), from: this.endpoint(current) }),
         });
@@ -170,13 +189,17 @@ export class HeartbeatAgent {
     }
   }
 
-  /** With no endpoint left: the primary first, then each failover, until one answers. */
+  /** With no endpoint left: the primary first, then each failover, until one takes the agent. */
   private async tryEveryEndpoint(now: number, signal?: AbortSignal): Promise<void> {
     for (let index = 0; index < this.options.endpoints.length; index++) {
       const result = await this.send(index, now, signal);
       if (result === undefined) return;
       if (result.kind === 'failed') {
-        this.onFailure(index, result, now);
+        this.onFailure(index, result, now, false);
+        continue;
+      }
+      if (result.kind === 'refused' && index !== 0) {
+        this.onFailoverRefused(index, result, now);
         continue;
       }
       this.exhausted = false;
@@ -294,23 +317,47 @@ export class HeartbeatAgent {
     );
   }
 
-  private onFailure(index: number, result: Failed, now: number): void {
+  /**
+   * A failover answered 401 or 403: the token comes from the primary, so this endpoint is another
+   * watcher (or another deployment), not a reason to stop looking.
+   */
+  private onFailoverRefused(index: number, result: Refused, now: number): void {
     this.acceptedAs = undefined;
     const endpoint = this.endpoint(index);
-    const event = this.failureEvent(index, result);
+    const { log, held } = this.throttle.admit(`problem|${endpoint}|HBW2018`, now);
+    if (!log) return;
+    const id = this.options.agentId;
+    const next = index + 1 < this.options.endpoints.length ? this.endpoint(index + 1) : undefined;
+    const what = result.status === 401 ? `the token of agent ${id}` : `agent ${id}`;
+    this.emit(now, {
+      code: 'HBW2018',
+      level: 'warn',
+      msg:
+        `connected to ${endpoint}, but it refused ${what} (${result.status}): it is not the watcher that issued ` +
+        `the token (the primary ${this.endpoint(0)}); ${next && !this.exhausted ? `moving on to ${next}` : 'passing it over'}`,
+      fields: this.fields({ endpoint, status: result.status, held: held || undefined }),
+    });
+  }
+
+  private onFailure(index: number, result: Failed, now: number, atOnce: boolean): void {
+    this.acceptedAs = undefined;
+    const endpoint = this.endpoint(index);
+    const event = this.failureEvent(index, result, atOnce);
     const { log, held } = this.throttle.admit(`problem|${endpoint}|${event.code}`, now);
     if (!log) return;
     this.emit(now, { ...event, fields: { ...event.fields, held: held || undefined } });
   }
 
-  private failureEvent(index: number, result: Failed): LogEvent {
+  private failureEvent(index: number, result: Failed, atOnce: boolean): LogEvent {
     const endpoint = this.endpoint(index);
     const { host, port } = hostPort(endpoint);
     const next = index + 1 < this.options.endpoints.length ? this.endpoint(index + 1) : undefined;
     const count =
-      !this.exhausted && next !== undefined
-        ? ` (failure ${this.failures} of ${this.options.failuresBeforeFailover} before failing over to ${next})`
-        : '';
+      this.exhausted || next === undefined
+        ? ''
+        : atOnce
+          ? ` (failing over to ${next} at once)`
+          : ` (failure ${this.failures} of ${this.options.failuresBeforeFailover} before failing over to ${next})`;
     const fields = this.fields({
       endpoint,
       reason: result.reason,

@@ -18,9 +18,18 @@ import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './htt
 
 /**
  * `hbw agent relay`: takes heartbeats from agents behind it in the very format of
- * `POST /v1/heartbeat`, answers each agent at once, and forwards them to the watcher's
- * `POST /v1/heartbeats` in batches of up to 100, each item with its agent's own token, so every
- * agent stays individually authenticated and the watcher still writes once per heartbeat.
+ * `POST /v1/heartbeat` and forwards them to the watcher's `POST /v1/heartbeats` in batches of up to
+ * 100, each item with its agent's own token, so every agent stays individually authenticated and the
+ * watcher still writes once per heartbeat.
+ *
+ * An agent's heartbeats stay in order: each agent (id and token) has one place in the queue, which a
+ * newer heartbeat takes over while it waits (only the newest is worth sending), and it never has two
+ * heartbeats in flight, so a retried batch cannot land after a newer one.
+ *
+ * An agent is answered with what the watcher last said of it, its interval above all: an interval
+ * longer than the watcher's makes a live agent look silent and pages it. So the answer to a heartbeat
+ * of an agent the relay knows no interval for waits for the watcher's answer to that very heartbeat
+ * (up to `holdMs`); when it cannot, it tells {@link SAFE_INTERVAL_SECONDS}.
  */
 
 /** What the relay takes in one heartbeat body: what the watcher takes. */
@@ -41,10 +50,17 @@ export interface RelayOptions {
   readonly flushMs?: number;
   /** Heartbeats kept while the watcher cannot be reached; beyond, the oldest are dropped. @default 10000 */
   readonly queueLimit?: number;
-  /** Batches in flight at once. @default 2 */
+  /** Batches in flight at once (never two heartbeats of one agent). @default 2 */
   readonly concurrency?: number;
-  /** Told to agents until the watcher's answers carry one. @default 30 */
+  /** The longest interval told to an agent: the watcher's own when shorter. @default no limit */
   readonly intervalSeconds?: number;
+  /**
+   * How long the answer to such an agent waits for the watcher's word on its heartbeat; it does not
+   * wait when batches wait this long or longer (`flushMs`). Below the agent's 10 s timeout. @default 5000
+   */
+  readonly holdMs?: number;
+  /** After the watcher refuses an agent id and token, the relay answers them 401 itself this long. @default 300 */
+  readonly refuseSeconds?: number;
   /** @default 10000 */
   readonly timeoutMs?: number;
   /** PEM certificates to trust besides the system's. */
@@ -65,6 +81,10 @@ export interface RelayStats {
   readonly refused: number;
   /** Heartbeats dropped because the queue was full. */
   readonly dropped: number;
+  /** Heartbeats replaced, before they were sent, by a newer one of the same agent. */
+  readonly superseded: number;
+  /** Heartbeats answered 401 at once: an agent id and token the watcher refused shortly before. */
+  readonly turnedAway: number;
   /** Heartbeats waiting now. */
   readonly queued: number;
 }
@@ -82,26 +102,49 @@ interface BatchItem {
   readonly [field: string]: unknown;
 }
 
-interface Queued {
-  readonly item: BatchItem;
-  /** The hash of the item's token, worked out once: what `known` compares, never the token. */
-  readonly tokenHash: string;
-  readonly bytes: number;
+/** An agent's place in the queue: its newest heartbeat not yet sent. */
+interface Slot {
+  /** The agent id and the hash of its token (never the token): one slot, one `known` entry each. */
+  readonly key: string;
+  /** When the slot was queued: how long the agent's heartbeat has waited. */
   readonly at: number;
+  item: BatchItem;
+  bytes: number;
+  /** The agent's answer, while it waits for what the watcher says of this heartbeat. */
+  held?: { readonly res: http.ServerResponse; readonly timer: NodeJS.Timeout };
 }
 
 type ItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
 
+/** What the watcher last said of an agent id and token, and when (the relay's clock). */
 interface Known {
-  readonly tokenHash: string;
   readonly status: ItemStatus;
   readonly state?: string;
   readonly intervalSeconds?: number;
+  readonly at: number;
 }
 
 /** Every field of a heartbeat but the token, which travels inside each batch item. */
 const FORWARDED_FIELDS = Object.keys(heartbeatSchema.entries) as (keyof typeof heartbeatSchema.entries)[];
 const MAX_KNOWN_AGENTS = 100_000;
+
+/**
+ * Told to an agent the watcher has not given an interval for, when its answer cannot wait for the
+ * watcher's (the watcher is away or slow, or batches wait longer than an answer may). 1 s is the
+ * shortest interval a watcher takes, so it is never longer than the watcher's, whatever the group;
+ * the shortest interval the watcher told for other agents is not, as a group with a shorter one may
+ * have no agent heard yet. It costs those agents a heartbeat a second until the watcher's answer comes;
+ * each takes over its agent's one place in the queue, so they cost the relay requests, not memory,
+ * and the watcher nothing.
+ */
+const SAFE_INTERVAL_SECONDS = 1;
+
+/** Sets `key` in a map kept to {@link MAX_KNOWN_AGENTS} entries: the one set longest ago goes first. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_KNOWN_AGENTS) map.delete(map.keys().next().value as string);
+}
 const tooLarge = () =>
   new ValidationError(`the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`, undefined, 'body_too_large');
 
@@ -160,6 +203,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const queueLimit = options.queueLimit ?? 10_000;
   const concurrency = options.concurrency ?? 2;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const holdMs = options.holdMs ?? 5000;
+  const refuseMs = (options.refuseSeconds ?? 300) * 1000;
+  const longestInterval = options.intervalSeconds ?? Number.POSITIVE_INFINITY;
   const target = endpointUrl(options.endpoint, 'v1/heartbeats');
   const secure = target.startsWith('https:');
   const agent = secure
@@ -168,9 +214,26 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const log = options.log;
   const throttle = new EventThrottle();
 
-  const queue: Queued[] = [];
+  /** Slots waiting to be sent, oldest first, and the same by key. */
+  const queue: Slot[] = [];
+  const queued = new Map<string, Slot>();
+  /** Keys with a heartbeat in a batch in flight: the agent's next one waits until that batch ends. */
+  const sending = new Set<string>();
+  /** Slots whose agent waits for its answer. */
+  const holding = new Set<Slot>();
+  /** By agent id and token hash. */
   const known = new Map<string, Known>();
-  const stats = { received: 0, requests: 0, accepted: 0, refused: 0, dropped: 0 };
+  /** Agent ids the watcher took a heartbeat of: ids that exist, for the rotate-token hint. */
+  const acceptedIds = new Map<string, true>();
+  const stats = {
+    received: 0,
+    requests: 0,
+    accepted: 0,
+    refused: 0,
+    dropped: 0,
+    superseded: 0,
+    turnedAway: 0,
+  };
   let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
   let retryAt = 0;
@@ -180,13 +243,64 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let stopped = false;
   let forwarding: 'unknown' | 'ok' | 'failing' = 'unknown';
   let lastDropLog = Number.NEGATIVE_INFINITY;
-  let watcherInterval: number | undefined;
   const idle: (() => void)[] = [];
+
+  /** Answers an agent as the watcher would, from what it last said of this agent id and token. */
+  function respond(res: http.ServerResponse, agentId: string, last: Known | undefined, at: number) {
+    const answer = {
+      agentId,
+      heartbeatIntervalSeconds: Math.min(last?.intervalSeconds ?? SAFE_INTERVAL_SECONDS, longestInterval),
+      serverTime: new Date(at).toISOString(),
+    };
+    if (last?.status === 'unauthorized') {
+      send(
+        res,
+        401,
+        {
+          error: {
+            code: 'unauthorized',
+            message: 'the watcher refused this token for this agentId (relayed)',
+          },
+        },
+        { 'www-authenticate': 'Bearer' },
+      );
+    } else if (last?.status === 'rejected') {
+      send(res, 403, {
+        error: { code: 'forbidden', message: `agent ${agentId} was rejected by an operator (relayed)` },
+      });
+    } else if (last?.status === 'pending') {
+      send(res, 202, { ...answer, state: 'pending' });
+    } else if (last?.status === 'ok' && last.state) {
+      send(res, 200, { ...answer, state: last.state });
+    } else {
+      send(res, 202, { ...answer, state: 'relayed' });
+    }
+  }
+
+  /** Keeps the agent's answer until the watcher has spoken of this heartbeat, or `holdMs` passed. */
+  const hold = (slot: Slot, res: http.ServerResponse) => {
+    const timer = setTimeout(() => release(slot), holdMs);
+    timer.unref();
+    slot.held = { res, timer };
+    holding.add(slot);
+  };
+
+  /** Gives the agent waiting on `slot` its answer, with what is known now. */
+  const release = (slot: Slot) => {
+    if (!slot.held) return;
+    clearTimeout(slot.held.timer);
+    const { res } = slot.held;
+    slot.held = undefined;
+    holding.delete(slot);
+    respond(res, slot.item.agentId, known.get(slot.key), now());
+  };
 
   const trim = () => {
     let dropped = 0;
     while (queue.length > queueLimit) {
-      queue.shift();
+      const slot = queue.shift()!;
+      queued.delete(slot.key);
+      release(slot);
       dropped += 1;
     }
     if (dropped === 0) return;
@@ -217,14 +331,43 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     );
   };
 
-  const take = (): Queued[] => {
-    const batch: Queued[] = [];
+  /** Puts a heartbeat in its agent's slot: a newer one takes the place of the one not sent yet. */
+  const enqueue = (key: string, item: BatchItem, bytes: number, at: number): Slot => {
+    const waiting = queued.get(key);
+    if (waiting) {
+      release(waiting);
+      waiting.item = item;
+      waiting.bytes = bytes;
+      stats.superseded += 1;
+      return waiting;
+    }
+    const slot: Slot = { key, at, item, bytes };
+    queue.push(slot);
+    queued.set(key, slot);
+    trim();
+    return slot;
+  };
+
+  /** The next batch, oldest first, passing over the agents that have a heartbeat in flight. */
+  const take = (): Slot[] => {
+    const batch: Slot[] = [];
+    const passed: Slot[] = [];
     let bytes = 20;
-    while (batch.length < batchSize && queue.length > 0) {
-      const next = queue[0]!;
-      if (batch.length > 0 && bytes + next.bytes > RELAY_MAX_BATCH_BYTES) break;
-      batch.push(queue.shift()!);
-      bytes += next.bytes;
+    let index = 0;
+    for (; index < queue.length && batch.length < batchSize; index++) {
+      const slot = queue[index]!;
+      if (sending.has(slot.key)) {
+        passed.push(slot);
+        continue;
+      }
+      if (batch.length > 0 && bytes + slot.bytes > RELAY_MAX_BATCH_BYTES) break;
+      batch.push(slot);
+      bytes += slot.bytes;
+    }
+    queue.splice(0, index, ...passed);
+    for (const slot of batch) {
+      queued.delete(slot.key);
+      sending.add(slot.key);
     }
     return batch;
   };
@@ -242,21 +385,28 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         return;
       }
       const batch = take();
+      // Every agent queued has a heartbeat in flight: the batch that ends calls pump again.
+      if (batch.length === 0) return;
       inFlight += 1;
       void forward(batch).finally(() => {
         inFlight -= 1;
+        for (const slot of batch) sending.delete(slot.key);
         pump();
         if (inFlight === 0 && queue.length === 0) for (const done of idle.splice(0)) done();
       });
     }
   }
 
-  const requeue = (batch: readonly Queued[]) => {
-    queue.unshift(...batch);
+  /** Puts slots back at the front for a retry, but not one whose agent has sent a newer heartbeat since. */
+  const requeue = (batch: readonly Slot[]) => {
+    const back = batch.filter((slot) => !queued.has(slot.key));
+    stats.superseded += batch.length - back.length;
+    for (const slot of back) queued.set(slot.key, slot);
+    queue.unshift(...back);
     trim();
   };
 
-  const failed = (batch: readonly Queued[], event: LogEvent, retry: boolean) => {
+  const failed = (batch: readonly Slot[], event: LogEvent, retry: boolean) => {
     const at = now();
     forwarding = 'failing';
     if (retry) {
@@ -268,8 +418,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (due) log({ ...event, fields: { ...event.fields, held: held || undefined } }, at);
   };
 
-  async function post(batch: readonly Queued[]) {
-    const body = { heartbeats: batch.map((q) => q.item) };
+  async function post(batch: readonly Slot[]) {
+    const body = { heartbeats: batch.map((slot) => slot.item) };
     for (let attempt = 1; ; attempt++) {
       stats.requests += 1;
       try {
@@ -283,7 +433,16 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   }
 
-  async function forward(batch: readonly Queued[]): Promise<void> {
+  /** Sends one batch, then answers the agents that wait on it, with the watcher's word or without. */
+  async function forward(batch: readonly Slot[]): Promise<void> {
+    try {
+      await deliver(batch);
+    } finally {
+      for (const slot of batch) release(slot);
+    }
+  }
+
+  async function deliver(batch: readonly Slot[]): Promise<void> {
     const count = batch.length;
     let answer: Awaited<ReturnType<typeof post>>;
     try {
@@ -352,37 +511,35 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         at,
       );
     }
-    const again: Queued[] = [];
+    const again: Slot[] = [];
     results.forEach((result, index) => {
-      const queued = batch[index]!;
+      const slot = batch[index]!;
       const status = String(result.status) as ItemStatus;
       if (status === 'unavailable') {
-        again.push(queued);
+        again.push(slot);
         return;
       }
       if (status === 'ok' || status === 'pending') stats.accepted += 1;
       else stats.refused += 1;
-      note(queued, status, result, at);
+      note(slot, status, result, at);
     });
     if (again.length > 0) requeue(again);
   }
 
   /** Remembers what the watcher said of an agent, and logs a change to a problem, without the token. */
-  function note(queued: Queued, status: ItemStatus, result: Record<string, unknown>, at: number) {
-    const { item, tokenHash } = queued;
-    const agentId = item.agentId;
-    const before = known.get(agentId);
+  function note(slot: Slot, status: ItemStatus, result: Record<string, unknown>, at: number) {
+    const agentId = slot.item.agentId;
+    const before = known.get(slot.key);
     const interval =
       typeof result.heartbeatIntervalSeconds === 'number' ? result.heartbeatIntervalSeconds : undefined;
-    if (interval !== undefined) watcherInterval = interval;
-    if (!before && known.size >= MAX_KNOWN_AGENTS) known.delete(known.keys().next().value as string);
-    known.set(agentId, {
-      tokenHash,
+    if (status === 'ok' || status === 'pending') remember(acceptedIds, agentId, true);
+    remember(known, slot.key, {
       status,
       state: typeof result.state === 'string' ? result.state : undefined,
       intervalSeconds: interval,
+      at,
     });
-    if (before?.status === status && before.tokenHash === tokenHash) return;
+    if (before?.status === status) return;
     const error = result.error as { message?: string; field?: string } | undefined;
     const event: LogEvent | undefined =
       status === 'pending'
@@ -392,11 +549,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
             msg: `agent ${agentId} is not approved yet (pending): an operator must run: hbw agents approve ${agentId}`,
           }
         : status === 'unauthorized'
-          ? {
-              code: 'HBW3071',
-              level: 'error',
-              msg: `the watcher refused the token of agent ${agentId} (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token ${agentId}" and the agent gets the new token`,
-            }
+          ? refusal(agentId, at)
           : status === 'rejected'
             ? {
                 code: 'HBW3073',
@@ -410,7 +563,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
                   msg: `the watcher found the heartbeat of agent ${agentId} invalid${error?.message ? ` (${error.message})` : ''}: dropped`,
                 }
               : undefined;
-    if (event) log({ ...event, fields: { agentId, status, field: error?.field } }, at);
+    if (event) log({ ...event, fields: { agentId, status, field: error?.field, ...event.fields } }, at);
+  }
+
+  /**
+   * The line for a refused agent id and token, or none: anyone who reaches the relay can send made-up
+   * ids, so refusals are logged once per throttle period with the count held back. The rotate-token
+   * hint is only for an id the watcher took heartbeats of: an id that exists.
+   */
+  function refusal(agentId: string, at: number): LogEvent | undefined {
+    const { log: due, held } = throttle.admit('refused', at);
+    if (!due) return undefined;
+    const door = `the relay answers that id and token 401 itself for ${refuseMs / 1000} s`;
+    const more = held > 0 ? ` (${held} more refusal${held === 1 ? '' : 's'} since the last such line)` : '';
+    return {
+      code: 'HBW3071',
+      level: 'error',
+      msg: acceptedIds.has(agentId)
+        ? `the watcher refused the token of agent ${agentId} (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token ${agentId}" and the agent gets the new token; ${door}${more}`
+        : `the watcher refused a heartbeat for agent id ${agentId} (unknown agent or wrong token): not recorded; ${door}${more}`,
+      fields: { held: held || undefined },
+    };
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -468,48 +641,25 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       );
       return;
     }
+    const agentId = String(body.agentId);
+    const at = now();
+    const key = `${agentId} ${hashSecret(token)}`;
+    const last = known.get(key);
+    if (last?.status === 'unauthorized' && at - last.at < refuseMs) {
+      // Refused a moment ago: an id and token sent over and over costs no queue room and no request.
+      stats.turnedAway += 1;
+      respond(res, agentId, last, at);
+      return;
+    }
     const item: Record<string, unknown> = { token };
     for (const field of FORWARDED_FIELDS) if (body[field] !== undefined) item[field] = body[field];
-    const at = now();
     const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-    const tokenHash = hashSecret(token);
-    queue.push({ item: item as BatchItem, tokenHash, bytes, at });
+    const slot = enqueue(key, item as BatchItem, bytes, at);
     stats.received += 1;
-    trim();
+    // With no interval for this agent yet, its answer waits for the watcher's, when that can come in time.
+    if (last?.intervalSeconds === undefined && forwarding !== 'failing' && flushMs < holdMs) hold(slot, res);
+    else respond(res, agentId, last, at);
     pump();
-
-    const agentId = String(body.agentId);
-    const last = known.get(agentId);
-    const same = last !== undefined && last.tokenHash === tokenHash;
-    const answer = {
-      agentId,
-      heartbeatIntervalSeconds:
-        (same ? last.intervalSeconds : undefined) ?? watcherInterval ?? options.intervalSeconds ?? 30,
-      serverTime: new Date(at).toISOString(),
-    };
-    if (same && last.status === 'unauthorized') {
-      send(
-        res,
-        401,
-        {
-          error: {
-            code: 'unauthorized',
-            message: 'the watcher refused this token for this agentId (relayed)',
-          },
-        },
-        { 'www-authenticate': 'Bearer' },
-      );
-    } else if (same && last.status === 'rejected') {
-      send(res, 403, {
-        error: { code: 'forbidden', message: `agent ${agentId} was rejected by an operator (relayed)` },
-      });
-    } else if (same && last.status === 'pending') {
-      send(res, 202, { ...answer, state: 'pending' });
-    } else if (same && last.status === 'ok' && last.state) {
-      send(res, 200, { ...answer, state: last.state });
-    } else {
-      send(res, 202, { ...answer, state: 'relayed' });
-    }
   }
 
   const server = http.createServer((req, res) => {
@@ -568,6 +718,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      for (const slot of holding) release(slot);
       server.closeAllConnections();
       await closed;
       agent.destroy();
@@ -575,7 +726,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         {
           code: 'HBW3090',
           level: 'info',
-          msg: `relay stopped: ${stats.received} heartbeats taken, ${stats.accepted} accepted by the watcher, ${queue.length} left unsent`,
+          msg: `relay stopped: ${stats.received} heartbeats taken, ${stats.accepted} accepted by the watcher, ${stats.superseded} replaced by a newer one of the same agent, ${stats.turnedAway} turned away, ${queue.length} left unsent`,
           fields: { ...stats, queued: queue.length },
         },
         now(),

@@ -151,7 +151,7 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
       path: ['agent', 'relay'],
       summary:
         "Relay the heartbeats of agents behind it to the watcher in batches of up to 100. Each item keeps its agent's own token; " +
-        `agents POST /v1/heartbeat to it as to the watcher and are answered at once. ${EXIT_CODES}`,
+        `agents POST /v1/heartbeat to it as to the watcher and are answered with what the watcher said of them, in its own interval. ${EXIT_CODES}`,
       options: {
         listen: { type: 'string', default: '127.0.0.1:8788' },
         endpoint: { type: 'string' },
@@ -159,6 +159,7 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
         'flush-ms': { type: 'string' },
         'queue-limit': { type: 'string' },
         'interval-seconds': { type: 'string' },
+        'refuse-seconds': { type: 'string' },
         'timeout-seconds': { type: 'string' },
         'ca-file': { type: 'string' },
         'log-format': { type: 'string' },
@@ -169,7 +170,8 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
         '--batch-size N              heartbeats per request to the watcher, 1 to 100 (default 100)',
         '--flush-ms N                the longest a heartbeat waits for a full batch (default 1000)',
         '--queue-limit N             heartbeats kept while the watcher is unreachable; then the oldest go (default 10000)',
-        '--interval-seconds N        told to agents until the watcher tells one (default 30)',
+        "--interval-seconds N        the longest interval told to agents; the watcher's own when shorter (default: no limit)",
+        '--refuse-seconds N          an agent id and token the watcher refused get 401 from the relay itself this long (default 300)',
         '--timeout-seconds N         how long one batch request may take (default 10)',
         '--ca-file FILE              PEM certificates to trust besides the system ones',
         '--log-format F              text (default) or json (HBW3xxx codes)',
@@ -203,7 +205,11 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
             batchSize: wholeFlag(ctx.values['batch-size'], 'batch-size', 100, 1, 100),
             flushMs: wholeFlag(ctx.values['flush-ms'], 'flush-ms', 1000, 1, 60_000),
             queueLimit: wholeFlag(ctx.values['queue-limit'], 'queue-limit', 10_000, 1, 10_000_000),
-            intervalSeconds: wholeFlag(ctx.values['interval-seconds'], 'interval-seconds', 30, 1, 86_400),
+            intervalSeconds:
+              ctx.values['interval-seconds'] === undefined
+                ? undefined
+                : wholeFlag(ctx.values['interval-seconds'], 'interval-seconds', 0, 1, 86_400),
+            refuseSeconds: wholeFlag(ctx.values['refuse-seconds'], 'refuse-seconds', 300, 0, 86_400),
             timeoutMs: wholeFlag(ctx.values['timeout-seconds'], 'timeout-seconds', 10, 1, 300) * 1000,
             ca,
             log: (event, at) => ctx.out(formatEvent(event, format, at)),

@@ -30,6 +30,26 @@ function recorder() {
   };
 }
 
+/** The reference agent (its own defaults: a 30 s interval until told) beating through `relayUrl`. */
+function runAgentThrough(relayUrl: string, agentId: string, token: string) {
+  const lines: string[] = [];
+  const controller = new AbortController();
+  const running = runAgent(
+    {
+      agentId,
+      endpoints: [relayUrl],
+      failuresBeforeFailover: 3,
+      failbackSeconds: 60,
+      intervalSeconds: 30,
+      timeoutSeconds: 10,
+      logFormat: 'text',
+      token: { from: 'env' },
+    },
+    { env: { HBW_AGENT_TOKEN: token }, write: (l) => lines.push(l), signal: controller.signal },
+  );
+  return { lines, stop: () => controller.abort('SIGTERM'), running };
+}
+
 describe('hbw agent relay: many agents, few requests', () => {
   let w: TestWatcher;
   let relay: Relay | undefined;
@@ -66,10 +86,12 @@ describe('hbw agent relay: many agents, few requests', () => {
       ),
     );
     expect(answers.every((a) => a.status === 202)).toBe(true);
+    // Batches that wait as long as a held answer may: the answers do not wait for the watcher's, and
+    // tell the one interval that cannot be longer than the watcher's while it has said nothing.
     expect(answers[0]!.body).toEqual({
       agentId: 'edge-000',
       state: 'relayed',
-      heartbeatIntervalSeconds: 30,
+      heartbeatIntervalSeconds: 1,
       serverTime: expect.any(String),
     });
 
@@ -91,7 +113,10 @@ describe('hbw agent relay: many agents, few requests', () => {
 
     // The next heartbeat is answered with what the watcher said of the agent last time.
     const again = await post(relay.url, { agentId: 'edge-001' }, tokens.get('edge-001'));
-    expect(again).toMatchObject({ status: 200, body: { agentId: 'edge-001', state: 'healthy' } });
+    expect(again).toMatchObject({
+      status: 200,
+      body: { agentId: 'edge-001', state: 'healthy', heartbeatIntervalSeconds: 30 },
+    });
   });
 
   it('logs the items the watcher refuses, without tokens, and answers those agents as the watcher would', async () => {
@@ -104,29 +129,34 @@ describe('hbw agent relay: many agents, few requests', () => {
     await w.call('POST', '/v1/agents/edge-002/reject');
     const wrongToken = 'hbw_this-is-not-the-token-of-edge-003';
 
+    // First heartbeats: the answers wait for the watcher's word on them.
     const first = await Promise.all([
       post(relay.url, { agentId: 'edge-003' }, wrongToken),
       post(relay.url, { agentId: 'lab-07' }, pendingToken),
       post(relay.url, { agentId: 'edge-002' }, tokens.get('edge-002')),
       post(relay.url, { agentId: 'nobody' }, 'hbw_nobody'),
     ]);
-    expect(first.map((a) => a.status)).toEqual([202, 202, 202, 202]);
-    await waitFor(() => log.codes().filter((c) => /HBW307[013]/.test(c)).length === 4, 'the per-item lines');
+    expect(first.map((a) => [a.status, a.body.state ?? (a.body.error as { code: string }).code])).toEqual([
+      [401, 'unauthorized'],
+      [202, 'pending'],
+      [403, 'forbidden'],
+      [401, 'unauthorized'],
+    ]);
+    await waitFor(() => log.codes().filter((c) => /HBW307[013]/.test(c)).length === 3, 'the per-item lines');
     const lines = log.events.filter((e) => /HBW307[013]/.test(e.code)).map((e) => [e.code, e.msg]);
     expect(lines).toEqual(
       expect.arrayContaining([
-        [
-          'HBW3071',
-          'the watcher refused the token of agent edge-003 (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token edge-003" and the agent gets the new token',
-        ],
         [
           'HBW3070',
           'agent lab-07 is not approved yet (pending): an operator must run: hbw agents approve lab-07',
         ],
         ['HBW3073', 'agent edge-002 was rejected by an operator: "hbw agents approve edge-002" readmits it'],
+        // One line for both refusals, and no rotate-token hint: this relay never saw either id accepted.
         [
           'HBW3071',
-          'the watcher refused the token of agent nobody (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token nobody" and the agent gets the new token',
+          expect.stringMatching(
+            /^the watcher refused a heartbeat for agent id (edge-003|nobody) \(unknown agent or wrong token\)/,
+          ),
         ],
       ]),
     );
@@ -144,12 +174,13 @@ describe('hbw agent relay: many agents, few requests', () => {
       [401, 'unauthorized'],
       [202, 'pending'],
       [403, 'forbidden'],
-      [202, 'relayed'],
+      [200, 'healthy'],
     ]);
-    // A problem is logged when it starts, not again for every heartbeat.
-    await waitFor(() => relay!.stats.queued === 0 && relay!.stats.received === 8, 'the second batch');
+    // A problem is logged when it starts, not again for every heartbeat; the refused token is not sent again.
+    await waitFor(() => relay!.stats.queued === 0 && relay!.stats.received === 7, 'the second batch');
     await new Promise((r) => setTimeout(r, 100));
-    expect(log.codes().filter((c) => /HBW307[013]/.test(c))).toHaveLength(4);
+    expect(relay.stats.turnedAway).toBe(1);
+    expect(log.codes().filter((c) => /HBW307[013]/.test(c))).toHaveLength(3);
   });
 
   it('answers bad requests as the watcher does: 400 naming the field, 401, 413, 415, 404, 405', async () => {
@@ -176,33 +207,15 @@ describe('hbw agent relay: many agents, few requests', () => {
 
   it('lets the reference agent beat through it', async () => {
     relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
-    const lines: string[] = [];
-    const controller = new AbortController();
-    const running = runAgent(
-      {
-        agentId: 'edge-100',
-        endpoints: [relay.url],
-        failuresBeforeFailover: 3,
-        failbackSeconds: 60,
-        intervalSeconds: 30,
-        timeoutSeconds: 5,
-        logFormat: 'text',
-        token: { from: 'env' },
-      },
-      {
-        env: { HBW_AGENT_TOKEN: tokens.get('edge-100') },
-        write: (l) => lines.push(l),
-        signal: controller.signal,
-      },
-    );
+    const agent = runAgentThrough(relay.url, 'edge-100', tokens.get('edge-100')!);
     await waitFor(
       async () => (await w.storedAgents()).find((a) => a.agentId === 'edge-100')?.endpoint === relay!.url,
       'the heartbeat through the relay',
     );
-    controller.abort('SIGTERM');
-    expect(await running).toBe(0);
-    expect(lines[1]).toContain(
-      `HBW2001 connected to ${relay.url}: heartbeats accepted (state relayed), one every 30 s`,
+    agent.stop();
+    expect(await agent.running).toBe(0);
+    expect(agent.lines[1]).toContain(
+      `HBW2001 connected to ${relay.url}: heartbeats accepted (state healthy), one every 30 s`,
     );
   });
 });
@@ -297,5 +310,245 @@ describe('hbw agent relay as a process', () => {
       await w.close();
       await removeBuiltCli();
     }
+  });
+});
+
+/** Holds the watcher's batch answers until `open()`; records which seqs of `agentId` were in flight. */
+function gateBatches(w: TestWatcher, agentId: string) {
+  const original = w.service.heartbeats.bind(w.service);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const seqs: number[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const spy = jest.spyOn(w.service, 'heartbeats').mockImplementation(async (body) => {
+    const mine = (body as { heartbeats: { agentId: string; seq?: number }[] }).heartbeats.filter(
+      (h) => h.agentId === agentId,
+    );
+    seqs.push(...mine.map((h) => h.seq ?? 0));
+    inFlight += mine.length;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await gate;
+    try {
+      return await original(body);
+    } finally {
+      inFlight -= mine.length;
+    }
+  });
+  return { open, seqs, spy, mostInFlight: () => mostInFlight };
+}
+
+describe('hbw agent relay: the interval it tells agents', () => {
+  // The trial's reproduction: a watcher with a 1 s heartbeat, a relay told 7 s.
+  let w: TestWatcher;
+  let relay: Relay | undefined;
+  beforeAll(async () => {
+    w = await startTestWatcher({ config: { ...TEST_CONFIG, heartbeatIntervalSeconds: 1 } });
+  });
+  afterEach(async () => {
+    await relay?.close({ flushMs: 1000 });
+    relay = undefined;
+    jest.restoreAllMocks();
+  });
+  afterAll(() => w.close());
+
+  it("answers an agent's first heartbeat with the watcher's own interval for that agent", async () => {
+    const fast = await w.addAgent('fast-01');
+    const slow = await w.addAgent('lab-01', 'lab');
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
+
+    const [first, lab] = await Promise.all([
+      post(relay.url, { agentId: 'fast-01', seq: 1 }, fast),
+      post(relay.url, { agentId: 'lab-01', seq: 1 }, slow),
+    ]);
+
+    expect(first).toMatchObject({ status: 200, body: { state: 'healthy', heartbeatIntervalSeconds: 1 } });
+    expect(lab).toMatchObject({ status: 200, body: { state: 'healthy', heartbeatIntervalSeconds: 10 } });
+  });
+
+  it("lets --interval-seconds shorten the watcher's interval, never lengthen it", async () => {
+    const fast = await w.addAgent('fast-05');
+    const slow = await w.addAgent('lab-05', 'lab');
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, intervalSeconds: 7 });
+
+    const [first, lab] = await Promise.all([
+      post(relay.url, { agentId: 'fast-05' }, fast),
+      post(relay.url, { agentId: 'lab-05' }, slow),
+    ]);
+
+    expect(first.body.heartbeatIntervalSeconds).toBe(1);
+    expect(lab.body.heartbeatIntervalSeconds).toBe(7);
+  });
+
+  it('keeps a reference agent behind a relay told 7 s at the watcher’s 1 s from its first heartbeat', async () => {
+    const token = await w.addAgent('fast-02');
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, intervalSeconds: 7 });
+    const agent = runAgentThrough(relay.url, 'fast-02', token);
+    try {
+      // Three heartbeats before one 7 s wait could have passed: the agent never waited 7 s.
+      await waitFor(
+        async () => ((await w.storedAgents()).find((a) => a.agentId === 'fast-02')?.seq ?? 0) >= 3,
+        'three heartbeats recorded',
+        6000,
+      );
+    } finally {
+      agent.stop();
+    }
+    expect(await agent.running).toBe(0);
+    expect(agent.lines[1]).toContain('HBW2001');
+    expect(agent.lines[1]).toContain('one every 1 s');
+    expect(agent.lines.join('\n')).not.toContain('7 s');
+  });
+
+  it('answers 1 s to an agent whose first answer cannot wait for the watcher, not the interval of other agents', async () => {
+    const known = await w.addAgent('lab-02', 'lab');
+    const fresh = await w.addAgent('fast-03');
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, holdMs: 200 });
+    expect((await post(relay.url, { agentId: 'lab-02' }, known)).body.heartbeatIntervalSeconds).toBe(10);
+    const gate = gateBatches(w, 'fast-03');
+
+    const answer = await post(relay.url, { agentId: 'fast-03' }, fresh);
+
+    expect(answer).toMatchObject({ status: 202, body: { state: 'relayed', heartbeatIntervalSeconds: 1 } });
+    gate.open();
+  });
+
+  it('with no word from the watcher at all, answers 1 s, whatever its --interval-seconds', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    relay = await startRelay({ port: 0, endpoint: dead, log: () => {}, flushMs: 20, intervalSeconds: 7 });
+
+    const told = await post(relay.url, { agentId: 'fast-04' }, 'hbw_x');
+
+    expect(told).toMatchObject({ status: 202, body: { state: 'relayed', heartbeatIntervalSeconds: 1 } });
+  });
+});
+
+describe('hbw agent relay: one agent, one heartbeat in flight', () => {
+  let w: TestWatcher;
+  let relay: Relay | undefined;
+  let now = Date.now;
+  beforeAll(async () => {
+    w = await startTestWatcher();
+  });
+  afterEach(async () => {
+    await relay?.close({ flushMs: 1000 });
+    relay = undefined;
+    jest.restoreAllMocks();
+    now = Date.now;
+  });
+  afterAll(() => w.close());
+
+  it('never has two heartbeats of one agent in flight, and sends only the newest one queued behind it', async () => {
+    const token = await w.addAgent('order-01');
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10, concurrency: 2 });
+    const gate = gateBatches(w, 'order-01');
+
+    const answers = [post(relay.url, { agentId: 'order-01', seq: 1 }, token)];
+    await waitFor(() => gate.seqs.length === 1, 'the first batch in flight');
+    for (const seq of [2, 3, 4]) answers.push(post(relay.url, { agentId: 'order-01', seq }, token));
+    await waitFor(() => relay!.stats.received === 4, 'the three heartbeats behind it');
+    await new Promise((r) => setTimeout(r, 100)); // room for a second batch to leave, if it would
+    gate.open();
+    await Promise.all(answers);
+    const settled = () => relay!.stats.accepted + (relay!.stats.superseded ?? 0) === 4;
+    await waitFor(() => relay!.stats.queued === 0 && settled(), 'every heartbeat sent or replaced');
+
+    expect(gate.seqs).toEqual([1, 4]);
+    expect(gate.mostInFlight()).toBe(1);
+    expect(relay.stats).toMatchObject({ received: 4, superseded: 2, accepted: 2 });
+    expect((await w.storedAgents()).find((a) => a.agentId === 'order-01')?.seq).toBe(4);
+  });
+
+  it('does not send a failed batch again for an agent that has sent a newer heartbeat since', async () => {
+    const token = await w.addAgent('order-02');
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10 });
+    const original = w.service.heartbeats.bind(w.service);
+    let fail!: () => void;
+    const failing = new Promise<void>((resolve) => {
+      fail = resolve;
+    });
+    const seqs: number[] = [];
+    jest.spyOn(w.service, 'heartbeats').mockImplementation(async (body) => {
+      const items = (body as { heartbeats: { seq: number }[] }).heartbeats;
+      seqs.push(...items.map((h) => h.seq));
+      if (seqs.length === 1) {
+        await failing;
+        throw new Error('the watcher is paused'); // answered 500: the relay keeps the batch for a retry
+      }
+      return original(body);
+    });
+
+    const answers = [post(relay.url, { agentId: 'order-02', seq: 1 }, token)];
+    await waitFor(() => seqs.length === 1, 'the first batch in flight');
+    answers.push(post(relay.url, { agentId: 'order-02', seq: 2 }, token));
+    answers.push(post(relay.url, { agentId: 'order-02', seq: 3 }, token));
+    await waitFor(() => relay!.stats.received === 3, 'the newer heartbeats');
+    fail();
+    await Promise.all(answers);
+    await waitFor(() => relay!.stats.accepted === 1, 'the retry', 5000);
+
+    expect(seqs).toEqual([1, 3]);
+    expect(relay.stats).toMatchObject({ superseded: 2, queued: 0 });
+    expect((await w.storedAgents()).find((a) => a.agentId === 'order-02')?.seq).toBe(3);
+  });
+
+  it('turns away an agent id and token the watcher refused, for --refuse-seconds, without queueing', async () => {
+    let offset = 0;
+    now = () => Date.now() + offset;
+    const token = await w.addAgent('door-01');
+    relay = await startRelay({
+      port: 0,
+      endpoint: w.url,
+      log: () => {},
+      flushMs: 10,
+      refuseSeconds: 60,
+      now: () => now(),
+    });
+    const batches = jest.spyOn(w.service, 'heartbeats');
+
+    const first = await post(relay.url, { agentId: 'door-01' }, 'hbw_not-its-token');
+    const again = await Promise.all(
+      Array.from({ length: 20 }, () => post(relay!.url, { agentId: 'door-01' }, 'hbw_not-its-token')),
+    );
+    const real = await post(relay.url, { agentId: 'door-01' }, token);
+
+    expect(first).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect(again.every((a) => a.status === 401)).toBe(true);
+    expect(real.status).toBe(200);
+    expect(relay.stats).toMatchObject({ received: 2, turnedAway: 20 });
+    expect(batches).toHaveBeenCalledTimes(2);
+
+    offset = 61_000; // the period is over: the watcher is asked again
+    expect((await post(relay.url, { agentId: 'door-01' }, 'hbw_not-its-token')).status).toBe(401);
+    expect(relay.stats).toMatchObject({ received: 3, turnedAway: 20 });
+  });
+
+  it('logs refusals once per 10 minutes with a count, and gives the rotate-token hint only for ids it saw accepted', async () => {
+    let offset = 0;
+    now = () => Date.now() + offset;
+    const token = await w.addAgent('hint-01');
+    const log = recorder();
+    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 10, now: () => now() });
+    const refusals = () => log.events.filter((e) => e.code === 'HBW3071');
+
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => post(relay!.url, { agentId: `bogus-${i}` }, `hbw_bogus-${i}`)),
+    );
+    expect(refusals()).toHaveLength(1);
+    expect(refusals()[0]!.msg).toMatch(
+      /^the watcher refused a heartbeat for agent id bogus-\d+ \(unknown agent or wrong token\): not recorded; the relay answers that id and token 401 itself for 300 s$/,
+    );
+    expect(log.text()).not.toContain('rotate-token');
+
+    expect((await post(relay.url, { agentId: 'hint-01' }, token)).status).toBe(200);
+    offset = 10 * 60_000;
+    expect((await post(relay.url, { agentId: 'hint-01' }, 'hbw_an-old-token')).status).toBe(401);
+    expect(refusals()).toHaveLength(2);
+    expect(refusals()[1]!.msg).toBe(
+      'the watcher refused the token of agent hint-01 (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token hint-01" and the agent gets the new token; the relay answers that id and token 401 itself for 300 s (49 more refusals since the last such line)',
+    );
+    expect(refusals()[1]!.fields).toMatchObject({ agentId: 'hint-01', held: 49 });
   });
 });

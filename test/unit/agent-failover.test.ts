@@ -12,14 +12,32 @@ const ok = (state = 'healthy', heartbeatIntervalSeconds = 30): SendResult => ({
   status: state === 'pending' ? 202 : 200,
   answer: { state, heartbeatIntervalSeconds, serverTime: new Date(T0).toISOString() },
 });
+/** A connection that failed: nothing listens there, or it was reset. */
 const down = (code = 'ECONNREFUSED'): SendResult => ({
   kind: 'failed',
   reason: 'connect',
   code,
   detail: `connect ${code}`,
 });
+/** No answer in time: the endpoint may be alive but slow. */
+const silent = (): SendResult => ({
+  kind: 'failed',
+  reason: 'timeout',
+  code: 'ETIMEDOUT',
+  detail: 'no answer within 10 s',
+});
+const serverError = (): SendResult => ({
+  kind: 'failed',
+  reason: 'http',
+  code: 'internal',
+  status: 503,
+  detail: 'answered 503 (busy)',
+});
 
-/** A scripted network: each endpoint answers with its current script; every heartbeat is recorded. */
+/**
+ * A scripted network: each endpoint answers with its current script (by default it does not answer
+ * in time); every heartbeat is recorded.
+ */
 function harness(options: Partial<HeartbeatAgentOptions> = {}) {
   const answers = new Map<string, SendResult>();
   const sent: { endpoint: string; body: HeartbeatBody }[] = [];
@@ -37,7 +55,7 @@ function harness(options: Partial<HeartbeatAgentOptions> = {}) {
     random: () => 0.5,
     send: async (endpoint, body) => {
       sent.push({ endpoint, body });
-      return answers.get(endpoint) ?? down();
+      return answers.get(endpoint) ?? silent();
     },
     log: (event) => events.push(event),
     ...options,
@@ -140,11 +158,11 @@ describe('HeartbeatAgent: the heartbeat', () => {
 });
 
 describe('HeartbeatAgent: failover and fail-back', () => {
-  it('fails over after N consecutive failures, and sends that heartbeat to the failover at once', async () => {
+  it('fails over after N timeouts in a row, and sends that heartbeat to the failover at once', async () => {
     const h = harness();
     h.set(A, ok());
     await h.beat();
-    h.set(A, down());
+    h.set(A, silent());
     h.set(B, ok());
     await h.beat();
     await h.beat();
@@ -156,20 +174,84 @@ describe('HeartbeatAgent: failover and fail-back', () => {
     expect(h.codes()).toEqual(['HBW2001', 'HBW2006', 'HBW2015', 'HBW2001']);
     const failure = h.events[1]!;
     expect(failure.msg).toBe(
-      'could not connect to a.example.com:443 (ECONNREFUSED) (failure 1 of 3 before failing over to https://b.example.com): check that the watcher is running there and that no firewall blocks TCP port 443 between this host and it',
+      `${A} did not answer (no answer within 10 s) (failure 1 of 3 before failing over to ${B}): check the network path to a.example.com:443 and that the watcher is not overloaded`,
     );
     expect(h.events[2]!.msg).toBe(
       `failed over from ${A} to ${B} after 3 failed heartbeats; the primary ${A} is tried again every 60 s`,
     );
   });
 
+  it.each([
+    ['refused', down('ECONNREFUSED')],
+    ['reset', down('ECONNRESET')],
+    ['not resolved', { kind: 'failed', reason: 'dns', code: 'ENOTFOUND', detail: 'getaddrinfo ENOTFOUND' }],
+  ] as [string, SendResult][])(
+    'fails over at once when the connection is %s, without waiting for N failures',
+    async (_what, failure) => {
+      const h = harness();
+      h.set(A, failure);
+      h.set(B, ok());
+      await h.beat();
+      expect(h.agent.status).toMatchObject({ endpoint: B, failures: 0 });
+      expect(h.sent.map((s) => s.endpoint)).toEqual([A, B]);
+      expect(h.codes()).toEqual([
+        failure.kind === 'failed' && failure.reason === 'dns' ? 'HBW2005' : 'HBW2006',
+        'HBW2015',
+        'HBW2001',
+      ]);
+      expect(h.events[0]!.msg).toContain(`(failing over to ${B} at once)`);
+      expect(h.events[1]!.msg).toBe(
+        `failed over from ${A} to ${B} at once: the connection failed (${(failure as { code: string }).code}); the primary ${A} is tried again every 60 s`,
+      );
+    },
+  );
+
+  it('keeps the failures-in-a-row rule for timeouts and 5xx answers', async () => {
+    const h = harness();
+    h.set(B, ok());
+    h.set(A, silent());
+    await h.beat();
+    h.set(A, serverError());
+    await h.beat();
+    expect(h.agent.status).toMatchObject({ endpoint: A, failures: 2 });
+    await h.beat();
+    expect(h.agent.status).toMatchObject({ endpoint: B, failures: 0 });
+    expect(h.sent.map((s) => s.endpoint)).toEqual([A, A, A, B]);
+  });
+
+  it('counts connection failures on the last endpoint, as there is none to move on to', async () => {
+    const h = harness({ endpoints: [A] });
+    h.set(A, down());
+    await h.beat();
+    await h.beat();
+    expect(h.agent.status).toMatchObject({ endpoint: A, failures: 2, exhausted: false });
+    expect(h.events[0]!.msg).toContain('(ECONNREFUSED): check that the watcher is running there');
+  });
+
+  it('with a dead primary at start, beats on the failover at once and still fails back', async () => {
+    const h = harness({ failbackMs: 60_000 });
+    h.set(A, down());
+    h.set(B, ok());
+    await h.beat();
+    expect(h.agent.status.endpoint).toBe(B);
+    await h.beat(); // 30 s
+    await h.beat(); // 60 s: the primary is tried again, still down
+    expect(h.agent.status.endpoint).toBe(B);
+    h.set(A, ok());
+    await h.beat(); // 90 s
+    await h.beat(); // 120 s: the primary answers
+    expect(h.agent.status.endpoint).toBe(A);
+    expect(h.sent.map((s) => s.endpoint)).toEqual([A, B, B, A, B, B, A]);
+    expect(h.codes()).toEqual(['HBW2006', 'HBW2015', 'HBW2001', 'HBW2017', 'HBW2019']);
+  });
+
   it('counts only consecutive failures: a success in between starts the count again', async () => {
     const h = harness({ failuresBeforeFailover: 2 });
-    h.set(A, down());
+    h.set(A, silent());
     await h.beat();
     h.set(A, ok());
     await h.beat();
-    h.set(A, down());
+    h.set(A, serverError());
     await h.beat();
     expect(h.agent.status).toMatchObject({ endpoint: A, failures: 1 });
   });
@@ -313,7 +395,7 @@ describe('HeartbeatAgent: an endpoint that answers but refuses', () => {
     expect(h.codes()).toEqual(['HBW2070', 'HBW2070', 'HBW2001']);
   });
 
-  it('logs a refused token (HBW2071) and a rejected agent (HBW2073), and does not fail over for them', async () => {
+  it('logs a refused token (HBW2071) and a rejected agent (HBW2073) from the primary, and does not fail over for them', async () => {
     const h = harness({ failuresBeforeFailover: 1 });
     h.set(A, { kind: 'refused', status: 401 });
     await h.beat();
@@ -332,6 +414,56 @@ describe('HeartbeatAgent: an endpoint that answers but refuses', () => {
         `connected to ${A}, but agent web-01 was rejected by an operator (403): "hbw agents approve web-01" readmits it; the agent keeps trying`,
       ],
     ]);
+  });
+
+  it.each([401, 403] as const)(
+    'moves on from a failover that answers %i: it is not the watcher that issued the token (HBW2018)',
+    async (status) => {
+      const h = harness({ endpoints: [A, B, C] });
+      h.set(A, down());
+      h.set(B, { kind: 'refused', status });
+      h.set(C, ok());
+      await h.beat();
+      expect(h.agent.status).toMatchObject({ endpoint: C, failures: 0 });
+      expect(h.sent.map((s) => s.endpoint)).toEqual([A, B, C]);
+      expect(h.codes()).toEqual(['HBW2006', 'HBW2015', 'HBW2018', 'HBW2015', 'HBW2001']);
+      expect(h.events[2]!.msg).toBe(
+        `connected to ${B}, but it refused ${status === 401 ? 'the token of agent web-01' : 'agent web-01'} (${status}): it is not the watcher that issued the token (the primary ${A}); moving on to ${C}`,
+      );
+      expect(h.events[3]!.msg).toBe(
+        `failed over from ${B} to ${C} at once: it refused the agent (${status}); the primary ${A} is tried again every 60 s`,
+      );
+    },
+  );
+
+  it('keeps failing back to the primary while past a refusing failover', async () => {
+    const h = harness({ endpoints: [A, B, C], failbackMs: 60_000 });
+    h.set(A, down());
+    h.set(B, { kind: 'refused', status: 401 });
+    h.set(C, ok());
+    await h.beat();
+    await h.beat(); // 30 s
+    h.set(A, ok());
+    await h.beat(); // 60 s: back on the primary
+    expect(h.agent.status.endpoint).toBe(A);
+    expect(h.sent.map((s) => s.endpoint)).toEqual([A, B, C, C, A]);
+    expect(h.codes().at(-1)).toBe('HBW2019');
+  });
+
+  it('passes over a refusing failover when no endpoint is left, and stays with the primary that refuses', async () => {
+    const h = harness({ failuresBeforeFailover: 1 });
+    h.set(B, { kind: 'refused', status: 401 });
+    await h.beat(); // A times out: B at once, which refuses: none left
+    expect(h.agent.status).toMatchObject({ exhausted: true });
+    expect(h.codes()).toEqual(['HBW2006', 'HBW2015', 'HBW2018', 'HBW2016']);
+    h.sent.length = 0;
+    await h.beat();
+    expect(h.sent.map((s) => s.endpoint)).toEqual([A, B]);
+    expect(h.agent.status).toMatchObject({ exhausted: true });
+    h.set(A, { kind: 'refused', status: 401 });
+    await h.beat();
+    expect(h.agent.status).toMatchObject({ exhausted: false, endpoint: A });
+    expect(h.codes().at(-1)).toBe('HBW2071');
   });
 
   it('answers at once, logging nothing, when stopped during a heartbeat', async () => {
