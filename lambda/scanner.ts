@@ -77,6 +77,8 @@ interface AgentFinding extends TopologyNode {
   readonly group: string;
   readonly cluster?: string;
   readonly state: AgentState;
+  /** The start of its current incident: its alert's, or the one its alert will have. */
+  readonly incidentStart: number;
   /** Its incident's alerts, as they stand after this scan's decisions. */
   readonly standing: readonly AlertRecord[];
   /** A probe ran for it in this scan. */
@@ -303,11 +305,12 @@ export class Scanner {
       cluster: agent.cluster,
       parent: agent.parent,
       state,
+      incidentStart: standing[0]?.incidentStart ?? incidentStart(agent),
       standing,
       probed: probe !== undefined,
       silent: state === 'late' || state === 'failed' || state === 'unreachable',
       lastHeartbeatAt: agent.lastHeartbeatAt,
-      outageEndedAt: agent.outageEndedAt,
+      outageEndedAt: resolved.length > 0 ? scanTime : agent.outageEndedAt,
       health: healthOf({
         watched: assessment.kind !== 'unmonitored',
         agentless: agent.agentless === true,
@@ -370,7 +373,7 @@ export class Scanner {
     for (const f of pass.findings.values()) {
       if (f.cluster === undefined || !Object.hasOwn(config.clusters, f.cluster)) continue;
       const list = members.get(f.cluster) ?? [];
-      list.push({ agentId: f.agentId, state: f.state, incidentStart: f.standing[0]?.incidentStart });
+      list.push({ agentId: f.agentId, state: f.state, incidentStart: f.incidentStart });
       members.set(f.cluster, list);
     }
     const findings = new Map<string, ClusterFinding>();

@@ -1,17 +1,32 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startLocalWatcher } from '../../cli/local-watcher';
+import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
 import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
+import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
+import type { Probe } from '../../lambda/domain/agent';
 import { parseConfig } from '../../lambda/domain/config';
 import { runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 import { bearer, ManualClock, startTestWatcher, type TestWatcher } from '../support/watcher';
+
+/** Puts `agentId` behind `parent`, as the operator's API would. */
+async function setParent(client: DynamoDBClient, agentId: string, parent: string) {
+  await client.send(
+    new UpdateItemCommand({
+      TableName: LOCAL_TABLE_NAMES.agents,
+      Key: { agentId: { S: agentId } },
+      UpdateExpression: 'SET #parent = :parent',
+      ExpressionAttributeNames: { '#parent': 'parent' },
+      ExpressionAttributeValues: { ':parent': { S: parent } },
+    }),
+  );
+}
 
 /** Makes the next `times` requests of `operation` fail with an error of `name`, before the SDK retries. */
 function injectFailure(client: DynamoDBClient, operation: string, name: string, times: number) {
@@ -268,6 +283,80 @@ describe('a watcher killed between writing a page and recording it', () => {
       expect(alerts.map((a) => a.delivery?.opening)).toEqual(['sent', 'sent']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a restart of the local watcher while pages are held by a parent', () => {
+  it('keeps the hold across the restart, and pages the agent still silent once, when its switch is back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hbw-hold-'));
+    const clock = new ManualClock();
+    const config = parseConfig({
+      heartbeatIntervalSeconds: 10,
+      scanIntervalSeconds: 10,
+      missedScansBeforeAlert: 3,
+      agentlessEveryNScans: 1,
+      probe: { attempts: 1, timeoutMs: 100, intervalMs: 0 },
+      groups: { production: { channels: ['sms', 'email'] } },
+    });
+    const answering = new Set(['sw-01']);
+    const prober = {
+      probe: async (target: Probe) => {
+        const host = target.type === 'tcp' ? target.host : target.url;
+        return { ok: answering.has(host), detail: `tcp ${host}` };
+      },
+    };
+    const start = () =>
+      startLocalWatcher({ config, port: 0, dataDir, clock, scanning: false, print: () => {}, prober });
+    const scans = async (watcher: LocalWatcher, n: number, ...beating: [string, string][]) => {
+      for (let i = 0; i < n; i++) {
+        clock.advance(10_000);
+        for (const [agentId, token] of beating) await watcher.service.heartbeat(token, { agentId });
+        await watcher.scanner.scan();
+      }
+    };
+    try {
+      let watcher = await start();
+      await watcher.service.addAgent({
+        agentId: 'sw-01',
+        group: 'production',
+        agentless: true,
+        probe: { type: 'tcp', host: 'sw-01', port: 22 },
+      });
+      const tokens: [string, string][] = [];
+      for (const agentId of ['web-01', 'web-02']) {
+        const { token } = await watcher.service.addAgent({ agentId, group: 'production' });
+        await setParent(watcher.dynamoClient, agentId, 'sw-01');
+        await watcher.service.heartbeat(token!, { agentId });
+        tokens.push([agentId, token!]);
+      }
+      await watcher.scanner.scan();
+      answering.delete('sw-01');
+      await scans(watcher, 4);
+      await watcher.close();
+
+      watcher = await start();
+      await scans(watcher, 2);
+      answering.add('sw-01');
+      await scans(watcher, 4, tokens[0]!);
+      const alerts = await watcher.service.listAlerts({ status: 'all' });
+      await watcher.close();
+
+      const outbox = readFileSync(join(dataDir, 'outbox.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(outbox.map((n) => `${n.kind} ${n.agentIds.join(',')}`).sort()).toEqual([
+        'heartbeat_failure web-02',
+        'host_unreachable sw-01',
+        'recovery sw-01',
+      ]);
+      expect(alerts.find((a) => a.agentId === 'web-01')).toMatchObject({
+        status: 'resolved',
+        delivery: { opening: 'suppressed', recovery: 'none' },
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -245,7 +245,9 @@ describe('POST /v1/heartbeat under random bodies and headers', () => {
           expect(Object.keys(answer.error).every((k) => ['code', 'message', 'field'].includes(k))).toBe(true);
         } else {
           const fields = ['agentId', 'heartbeatIntervalSeconds', 'serverTime', 'state'];
-          expect(Object.keys(answer).sort()).toEqual(answer.duplicate ? [...fields, 'duplicate'].sort() : fields);
+          expect(Object.keys(answer).sort()).toEqual(
+            answer.duplicate ? [...fields, 'duplicate'].sort() : fields,
+          );
           expect(answer.state === 'pending').toBe(res.status === 202);
           expect(mayChange(req, answer.agentId)).toBe(true);
           // A duplicate (a seq at or below the stored one of the same boot) changes nothing at all.

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
@@ -151,7 +151,11 @@ export interface ScannerHarness {
   /** Milliseconds of one scan interval. */
   readonly intervalMs: number;
   /** Adds an approved agent (or agentless entry) through the service and keeps its token for `beat`. */
-  addAgent(agentId: string, group?: string, extra?: { probe?: Probe; agentless?: boolean }): Promise<void>;
+  addAgent(
+    agentId: string,
+    group?: string,
+    extra?: { probe?: Probe; agentless?: boolean; cluster?: string; parent?: string },
+  ): Promise<void>;
   /** A heartbeat of each agent at the clock's time, through the service. */
   beat(...agentIds: string[]): Promise<void>;
   scan(): Promise<ScanReport>;
@@ -221,9 +225,20 @@ export async function createScannerHarness(
     prober,
     logs,
     intervalMs,
-    async addAgent(agentId, group = 'production', extra = {}) {
+    async addAgent(agentId, group = 'production', { parent, ...extra } = {}) {
       const { token } = await service.addAgent({ agentId, group, ...extra });
       if (token !== undefined) tokens.set(agentId, token);
+      if (parent !== undefined) {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: names.agents,
+            Key: { agentId: { S: agentId } },
+            UpdateExpression: 'SET #parent = :parent',
+            ExpressionAttributeNames: { '#parent': 'parent' },
+            ExpressionAttributeValues: { ':parent': { S: parent } },
+          }),
+        );
+      }
     },
     beat,
     scan: () => scanner.scan(),
