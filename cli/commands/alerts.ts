@@ -2,6 +2,26 @@ import { ALERT_STATUS_FILTERS, type AlertView } from '../../lambda/domain/alert'
 import { type Command, oneOf } from '../command';
 import { age, table } from '../output';
 
+/** One row of `hbw alerts list`: a held page says why and by whom (`held: parent sw-01`). */
+export function alertRow(a: AlertView, now: number): string[] {
+  const paging = a.channels.filter((c) => c !== 'console').join('+');
+  let paged = 'console only';
+  if (a.delivery?.opening === 'held' && a.suppressed)
+    paged = `held: ${a.suppressed.reason} ${a.suppressed.by}`;
+  else if (a.delivery) paged = `${paging} ${a.delivery.opening}`;
+  return [
+    a.alertId,
+    a.kind === 'cluster_down' ? `cluster ${a.cluster}` : a.agentId,
+    a.group,
+    a.kind,
+    a.severity,
+    a.status,
+    age(a.openedAt, now),
+    a.acknowledgedAt ? `by ${a.acknowledgedBy ?? '?'}` : '-',
+    paged,
+  ];
+}
+
 export const alertCommands: Command[] = [
   {
     path: ['alerts', 'list'],
@@ -35,19 +55,7 @@ export const alertCommands: Command[] = [
           ? `no ${ctx.values.status === 'all' ? '' : `${ctx.values.status} `}alerts`
           : table(
               ['ALERT', 'AGENT', 'GROUP', 'KIND', 'SEVERITY', 'STATUS', 'OPENED', 'ACK', 'PAGED'],
-              alerts.map((a) => [
-                a.alertId,
-                a.agentId,
-                a.group,
-                a.kind,
-                a.severity,
-                a.status,
-                age(a.openedAt, now),
-                a.acknowledgedAt ? `by ${a.acknowledgedBy ?? '?'}` : '-',
-                a.delivery
-                  ? `${a.channels.filter((c) => c !== 'console').join('+')} ${a.delivery.opening}`
-                  : 'console only',
-              ]),
+              alerts.map((a) => alertRow(a, now)),
             ),
       );
       return 0;
