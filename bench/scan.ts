@@ -10,6 +10,8 @@ import { countDynamoRequests, WRITE_OPERATIONS } from '../test/support/dynamo-re
 
 export interface ScanRow {
   readonly agents: number;
+  /** 10% of the agents have a parent and 1,000 clusters are configured. */
+  readonly topology: boolean;
   readonly scannerMs: number;
   readonly bareMs: number;
   readonly ratio: number;
@@ -47,11 +49,16 @@ function countReadUnits(client: DynamoDBClient) {
   };
 }
 
-async function fill(client: DynamoDBClient, count: number, now: number) {
+const agentName = (i: number) => `agent-${String(i).padStart(6, '0')}.fleet.example.net`;
+const CLUSTERS = 1_000;
+
+async function fill(client: DynamoDBClient, count: number, now: number, topology: boolean) {
   const item = (i: number) => ({
-    agentId: { S: `agent-${String(i).padStart(6, '0')}.fleet.example.net` },
+    agentId: { S: agentName(i) },
     group: { S: i % 2 ? 'production' : 'test' },
-    cluster: { S: `cluster-${i % 50}` },
+    cluster: { S: `cluster-${i % (topology ? CLUSTERS : 50)}` },
+    // One agent in ten sits behind the one before it (which has no parent).
+    ...(topology && i % 10 === 1 ? { parent: { S: agentName(i - 1) } } : {}),
     approval: { S: 'approved' },
     tokenHash: { S: 'f'.repeat(64) },
     createdAt: { N: String(now - 86_400_000) },
@@ -128,7 +135,11 @@ async function withPeakMemory<T>(fn: () => Promise<T>): Promise<{ value: T; heap
  * A scan of a healthy fleet (nothing changes) beside a bare parallel Scan of the same table with the
  * same projection, in the same run: time, read units, writes, peak memory.
  */
-export async function benchScan(sizes: readonly number[], log: (line: string) => void): Promise<ScanRow[]> {
+export async function benchScan(
+  sizes: readonly number[],
+  log: (line: string) => void,
+  topology = false,
+): Promise<ScanRow[]> {
   const rows: ScanRow[] = [];
   for (const agents of sizes) {
     const dynamo = await startEmbeddedDynamo();
@@ -137,11 +148,15 @@ export async function benchScan(sizes: readonly number[], log: (line: string) =>
       await ensureTables(client, LOCAL_TABLE_NAMES);
       const now = Date.now();
       log(`  filling ${agents} agents`);
-      await fill(client, agents, now);
+      await fill(client, agents, now, topology);
       const units = countReadUnits(client);
       const requests = countDynamoRequests(client);
+      const clusters = Object.fromEntries(
+        Array.from({ length: CLUSTERS }, (_, c) => [`cluster-${c}`, { group: 'production', minHealthy: 1 }]),
+      );
       const config = parseConfig({
         groups: { production: { channels: ['sms', 'email'] }, test: { channels: ['console'] } },
+        ...(topology ? { clusters } : {}),
       });
       const scanner = new Scanner({
         ...dynamoStores(client, LOCAL_TABLE_NAMES),
@@ -182,6 +197,7 @@ export async function benchScan(sizes: readonly number[], log: (line: string) =>
       }
       rows.push({
         agents,
+        topology,
         scannerMs,
         bareMs,
         ratio: scannerMs / bareMs,
@@ -191,7 +207,9 @@ export async function benchScan(sizes: readonly number[], log: (line: string) =>
         peakHeapMb,
         peakRssMb,
       });
-      log(`  ${agents}: scanner ${scannerMs.toFixed(0)} ms, bare ${bareMs.toFixed(0)} ms`);
+      log(
+        `  ${agents}${topology ? ' with topology' : ''}: scanner ${scannerMs.toFixed(0)} ms, bare ${bareMs.toFixed(0)} ms`,
+      );
     } finally {
       client.destroy();
       await dynamo.close();
