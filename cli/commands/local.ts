@@ -76,15 +76,17 @@ export const configCommands: Command[] = [
   {
     path: ['config', 'check'],
     summary: 'Validate a config file and print the settings each group runs with.',
+    args: ['FILE?'],
     options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
     optionHelp: [
-      `--config FILE       the file (default ./${CONFIG_FILE} if present, else built-in defaults)`,
+      `--config FILE       the file, also given as FILE (default ./${CONFIG_FILE} if present, else built-in defaults)`,
       '--json              machine-readable output',
     ],
-    example: 'hbw config check --config heartbeat-watcher.config.json',
+    example: 'hbw config check heartbeat-watcher.config.json',
     async run(ctx) {
+      const file = checkedFile(ctx.args[0], ctx.values.config as string | undefined);
       try {
-        const { config, source } = loadConfigFile(ctx.values.config as string | undefined);
+        const { config, source } = loadConfigFile(file);
         if (ctx.json) ctx.out(JSON.stringify(config, null, 2));
         else {
           ctx.out(`${source ?? 'built-in defaults'}: valid`);
@@ -113,6 +115,16 @@ export const configCommands: Command[] = [
     },
   },
 ];
+
+/** The file `hbw config check` reads: given as FILE or as --config, or both ways when they name the same file. */
+function checkedFile(positional: string | undefined, flag: string | undefined): string | undefined {
+  if (positional !== undefined && flag !== undefined && resolve(positional) !== resolve(flag)) {
+    throw new UsageError(
+      `give the file once: FILE (${positional}) or --config (${flag}), not two different files`,
+    );
+  }
+  return positional ?? flag;
+}
 
 /** The JSON Schema of the config, generated from the same definition that validates it. */
 export async function configJsonSchema() {

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hbw } from '../support/run-cli';
+
+describe('hbw config check', () => {
+  let dir: string;
+  let valid: string;
+  let other: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hbw-config-'));
+    valid = join(dir, 'valid.json');
+    other = join(dir, 'other.json');
+    writeFileSync(valid, JSON.stringify({ groups: { test: { channels: ['console'] } } }));
+    writeFileSync(other, JSON.stringify({ groups: { lab: { channels: ['console'] } } }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes the file as a positional argument', async () => {
+    const run = await hbw(['config', 'check', valid]);
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`${valid}: valid`);
+  });
+
+  it('takes the file with --config', async () => {
+    const run = await hbw(['config', 'check', '--config', valid]);
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`${valid}: valid`);
+  });
+
+  it('accepts the file both ways when they name the same file', async () => {
+    const run = await hbw(['config', 'check', valid, '--config', join(dir, '.', 'valid.json')]);
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`${valid}: valid`);
+  });
+
+  it('refuses two different files as bad usage (exit 2), naming both', async () => {
+    const run = await hbw(['config', 'check', valid, '--config', other]);
+
+    expect(run.code).toBe(2);
+    expect(run.err).toContain(valid);
+    expect(run.err).toContain(other);
+  });
+
+  it('refuses a second positional file as bad usage (exit 2)', async () => {
+    const run = await hbw(['config', 'check', valid, other]);
+
+    expect(run.code).toBe(2);
+  });
+});
