@@ -2,14 +2,19 @@ import { appendFile } from 'node:fs/promises';
 import type { Notification } from '../domain/messages';
 import { type Notifier, NotifierError } from '../ports';
 
+/** The one-line summary of a notice that local mode prints: its group, channels and subject. */
+export function outboxSummary(notification: Notification): string {
+  return `[outbox] ${notification.group} ${notification.channels.join('+')}: ${notification.subject}`;
+}
+
 /**
  * Local mode's stand-in for SNS: each notice is appended, one JSON object a line, to the outbox file
- * (DESIGN.md section 7), and a one-line summary goes to `print`.
+ * (DESIGN.md section 7), then handed to `appended` (which prints its summary by default).
  */
 export class OutboxNotifier implements Notifier {
   constructor(
     private readonly path: string,
-    private readonly print: (line: string) => void = (line) => console.log(line),
+    private readonly appended: (notification: Notification) => void = (n) => console.log(outboxSummary(n)),
   ) {}
 
   async publish(notification: Notification): Promise<void> {
@@ -20,6 +25,6 @@ export class OutboxNotifier implements Notifier {
         cause: error,
       });
     }
-    this.print(`[outbox] ${notification.group} ${notification.channels.join('+')}: ${notification.subject}`);
+    this.appended(notification);
   }
 }

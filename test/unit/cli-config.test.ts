@@ -52,3 +52,14 @@ describe('hbw config check', () => {
     expect(run.code).toBe(2);
   });
 });
+
+describe('hbw config schema', () => {
+  it('prints the JSON Schema with --json as without it', async () => {
+    const plain = await hbw(['config', 'schema']);
+    const json = await hbw(['config', 'schema', '--json']);
+
+    expect(json.code).toBe(0);
+    expect(json.out).toBe(plain.out);
+    expect(json.json()).toMatchObject({ title: 'heartbeat-watcher config' });
+  });
+});
