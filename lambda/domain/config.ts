@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { ValidationError } from './errors';
-import { groupNameSchema, parseOrThrow } from './validation';
+import { type FieldProblem, ValidationError } from './errors';
+import { checkInput, groupNameSchema } from './validation';
 
 const CHANNELS = ['sms', 'email', 'console'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -167,36 +167,65 @@ function resolveThresholds(own: ThresholdInput, base: Thresholds): Thresholds {
 /** Keys valibot's `record` drops without a word, so a group of that name would vanish. */
 const HIDDEN_KEYS = ['__proto__', 'prototype', 'constructor'];
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
 /** valibot's `record` also takes a list for an object (its items become groups "0", "1"...): refuse both. */
-function refuseWhatRecordHides(raw: unknown): void {
-  const groups = typeof raw === 'object' && raw !== null ? (raw as { groups?: unknown }).groups : undefined;
-  if (Array.isArray(groups)) throw new ValidationError('groups: must be an object of groups', 'groups');
-  if (typeof groups !== 'object' || groups === null) return;
-  for (const name of HIDDEN_KEYS) {
-    if (Object.hasOwn(groups, name)) {
-      throw new ValidationError(`groups.${name}: is a reserved name; pick another`, `groups.${name}`);
+function whatRecordHides(groups: unknown): FieldProblem[] {
+  if (Array.isArray(groups)) return [{ field: 'groups', message: 'groups: must be an object of groups' }];
+  if (!isObject(groups)) return [];
+  return HIDDEN_KEYS.filter((name) => Object.hasOwn(groups, name)).map((name) => ({
+    field: `groups.${name}`,
+    message: `groups.${name}: is a reserved name; pick another`,
+  }));
+}
+
+/** Subscribers of a channel the group does not page on would never hear from it. */
+function unpagedSubscribers(groups: unknown): FieldProblem[] {
+  if (!isObject(groups) || Array.isArray(groups)) return [];
+  const problems: FieldProblem[] = [];
+  for (const [name, g] of Object.entries(groups)) {
+    if (!isObject(g) || !Array.isArray(g.channels) || !isObject(g.subscriptions)) continue;
+    for (const channel of ['sms', 'email'] as const) {
+      const listed = g.subscriptions[channel];
+      if (Array.isArray(listed) && listed.length > 0 && !g.channels.includes(channel)) {
+        const field = `groups.${name}.subscriptions.${channel}`;
+        problems.push({
+          field,
+          message: `${field}: the group has no ${channel} channel, so these subscribers would never be paged`,
+        });
+      }
     }
   }
+  return problems;
 }
 
 /**
- * Validates a parsed config document and resolves every group's settings.
- * Throws a {@link ValidationError} whose message starts with the field at fault.
+ * Validates a parsed config document and resolves every group's settings. Throws a
+ * {@link ValidationError} that lists every problem of the document, each message starting with the
+ * field at fault; `more` adds the problems of a stricter reader (the cloud's), listed with them.
  */
-export function parseConfig(raw: unknown): WatcherConfig {
-  refuseWhatRecordHides(raw);
-  const doc = parseOrThrow(configSchema, raw, { subject: 'config' });
+export function parseConfig(
+  raw: unknown,
+  more: (raw: unknown) => readonly FieldProblem[] = () => [],
+): WatcherConfig {
+  const rawGroups = isObject(raw) ? raw.groups : undefined;
+  const hidden = whatRecordHides(rawGroups);
+  const checked = checkInput(configSchema, raw, { subject: 'config' });
+  const problems = [
+    ...hidden,
+    // A list of groups is said once, not item by item as the record read it.
+    ...(checked.ok ? [] : checked.problems).filter(
+      (p) => !Array.isArray(rawGroups) || !/^groups(?:$|[.[])/.test(p.field ?? ''),
+    ),
+    ...unpagedSubscribers(rawGroups),
+    ...more(raw),
+  ];
+  if (!checked.ok || problems.length > 0)
+    throw ValidationError.of(problems as [FieldProblem, ...FieldProblem[]]);
+  const doc = checked.output;
   const top = resolveThresholds(doc, { ...TOP_DEFAULTS, probe: PROBE_DEFAULTS });
   const groups: Record<string, GroupSettings> = {};
   for (const [name, g] of Object.entries(doc.groups)) {
-    for (const channel of ['sms', 'email'] as const) {
-      if ((g.subscriptions?.[channel]?.length ?? 0) > 0 && !g.channels.includes(channel)) {
-        throw new ValidationError(
-          `groups.${name}.subscriptions.${channel}: the group has no ${channel} channel, so these subscribers would never be paged`,
-          `groups.${name}.subscriptions.${channel}`,
-        );
-      }
-    }
     groups[name] = {
       name,
       channels: [...new Set(g.channels)],

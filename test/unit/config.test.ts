@@ -262,17 +262,60 @@ describe('parseConfig errors name the field at fault', () => {
     },
   );
 
-  it('refuses an unknown top-level key, naming it', () => {
+  it('refuses an unknown top-level key as an unknown field, suggesting the known name it begins', () => {
     const error = configError(withGroups({ test: consoleOnly }, { scanInterval: 30 }));
 
     expect(error.field).toBe('scanInterval');
-    expect(error.message).toBe('scanInterval: is not allowed here');
+    expect(error.message).toBe('scanInterval: unknown field (did you mean scanIntervalSeconds?)');
   });
 
-  it('refuses an unknown key inside a group, naming its path', () => {
-    const error = configError(withGroups({ production: { channels: ['sms'], chanels: ['email'] } }));
+  it('refuses an unknown key inside a group as an unknown field, suggesting the closest known name', () => {
+    const error = configError(
+      withGroups({ production: { channels: ['sms'], renotifyMinute: 30 } }, { stormMinAgents: 5 }),
+    );
 
-    expect(error.field).toBe('groups.production.chanels');
+    expect(error.field).toBe('groups.production.renotifyMinute');
+    expect(error.message).toBe(
+      'groups.production.renotifyMinute: unknown field (did you mean renotifyMinutes?)',
+    );
+  });
+
+  it('suggests no name when none is close to the unknown key', () => {
+    const error = configError(withGroups({ production: { channels: ['sms'], colour: 'red' } }));
+
+    expect(error.message).toBe('groups.production.colour: unknown field');
+  });
+
+  it('lists every problem of the document, each with its field path, in one error', () => {
+    const error = configError({
+      scanIntervalSeconds: 0,
+      stormFractoin: 0.5,
+      groups: {
+        production: { channels: ['sms', 'pager'], chanels: ['email'], renotifyMinute: 30 },
+        test: { channels: ['email'], subscriptions: { sms: ['+15555550100'] } },
+        lab: { channels: ['console'], autoApprove: 'yes' },
+      },
+    });
+
+    expect(error.problems.map((p) => p.field).sort()).toEqual(
+      [
+        'scanIntervalSeconds',
+        'stormFractoin',
+        'groups.production.channels[1]',
+        'groups.production.chanels',
+        'groups.production.renotifyMinute',
+        'groups.test.subscriptions.sms',
+        'groups.lab.autoApprove',
+      ].sort(),
+    );
+    for (const problem of error.problems) expect(problem.message.startsWith(`${problem.field}: `)).toBe(true);
+    expect(error.problems.map((p) => p.message)).toEqual(
+      expect.arrayContaining([
+        'stormFractoin: unknown field (did you mean stormFraction?)',
+        'groups.production.chanels: unknown field (did you mean channels?)',
+      ]),
+    );
+    expect(error.field).toBe(error.problems[0]?.field);
   });
 
   it('refuses subscriptions for a channel the group does not have', () => {
