@@ -40,8 +40,8 @@ export function cloudConfigProblems(raw: unknown): FieldProblem[] {
 /**
  * Validates a config for the cloud: what local mode accepts, and scan intervals a once-a-minute
  * schedule can keep; a {@link CloudConfigError} lists every problem. Answers the parsed config and
- * the document the functions get (subscriptions left out: phone numbers and addresses belong to
- * SNS, not to every function's environment).
+ * the document the functions get (subscriptions and the watcher's alarms left out: phone numbers and
+ * addresses belong to SNS, not to every function's environment).
  */
 export function cloudConfig(raw: RawConfig): { config: WatcherConfig; forFunctions: RawConfig } {
   let config: WatcherConfig;
@@ -51,8 +51,9 @@ export function cloudConfig(raw: RawConfig): { config: WatcherConfig; forFunctio
     if (error instanceof ValidationError) throw new CloudConfigError(describeProblems(error.problems));
     throw error;
   }
+  const { watcherAlarms: _, ...rest } = raw;
   const groups = Object.fromEntries(
-    Object.entries(raw.groups).map(([name, { subscriptions: _, ...rest }]) => [name, rest]),
+    Object.entries(raw.groups).map(([name, { subscriptions: _, ...settings }]) => [name, settings]),
   );
-  return { config, forFunctions: { ...raw, groups } };
+  return { config, forFunctions: { ...rest, groups } };
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { configSchema } from '../../lambda/domain/config';
+import { configSchema, watcherAlarmsReach } from '../../lambda/domain/config';
 import { type Command, UsageError } from '../command';
 import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
 import { untilSignal } from '../signals';
@@ -105,6 +105,7 @@ export const configCommands: Command[] = [
               `  ${g.name}: ${g.channels.join('+')}, heartbeat ${g.heartbeatIntervalSeconds}s, scan ${g.scanIntervalSeconds}s, alert after ${g.missedScansBeforeAlert} missed scans${g.autoApprove ? ', auto-approve' : ''}`,
             );
           }
+          ctx.out(`  the watcher's own alarms (cloud): ${watcherAlarmsReach(config.watcherAlarms)}`);
         }
         return 0;
       } catch (error) {

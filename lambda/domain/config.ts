@@ -38,18 +38,19 @@ const phoneNumber = v.pipe(
 );
 const emailAddress = v.pipe(v.string('must be a string'), v.email('must be an email address'));
 
+/** Phone numbers and email addresses to subscribe to a topic. */
+const subscriptionsSchema = v.strictObject({
+  sms: v.optional(v.array(phoneNumber, 'must be a list of phone numbers')),
+  email: v.optional(v.array(emailAddress, 'must be a list of email addresses')),
+});
+
 const groupSchema = v.strictObject(
   {
     channels: v.pipe(
       v.array(v.picklist(CHANNELS, 'must be one of sms, email, console'), 'must be a list of channels'),
       v.minLength(1, 'must name at least one channel'),
     ),
-    subscriptions: v.optional(
-      v.strictObject({
-        sms: v.optional(v.array(phoneNumber, 'must be a list of phone numbers')),
-        email: v.optional(v.array(emailAddress, 'must be a list of email addresses')),
-      }),
-    ),
+    subscriptions: v.optional(subscriptionsSchema),
     autoApprove: v.optional(v.boolean('must be true or false')),
     ...thresholdEntries,
   },
@@ -79,6 +80,8 @@ export const configSchema = v.strictObject({
   ),
   /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
   resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
+  /** Who the watcher's own CloudWatch alarms page, on a topic of their own (cloud only). */
+  watcherAlarms: v.optional(v.strictObject({ subscriptions: v.optional(subscriptionsSchema) })),
   groups: v.pipe(
     v.record(groupNameSchema, groupSchema, 'must be an object of groups'),
     v.check((groups) => Object.keys(groups).length > 0, 'must define at least one group'),
@@ -116,11 +119,16 @@ export interface ProbeSettings {
   readonly intervalMs: number;
 }
 
+export interface Subscriptions {
+  readonly sms: readonly string[];
+  readonly email: readonly string[];
+}
+
 /** Everything one group runs with, its overrides applied over the top-level values. */
 export interface GroupSettings {
   readonly name: string;
   readonly channels: readonly Channel[];
-  readonly subscriptions: { readonly sms: readonly string[]; readonly email: readonly string[] };
+  readonly subscriptions: Subscriptions;
   readonly autoApprove: boolean;
   readonly heartbeatIntervalSeconds: number;
   readonly scanIntervalSeconds: number;
@@ -140,12 +148,54 @@ type Thresholds = Pick<
   | 'renotifyMinutes'
 >;
 
+/**
+ * Who the watcher's own alarms page (scanner errors, scans stopped, 5xx, throttles), on a topic apart
+ * from every group's: `watcherAlarms.subscriptions` when the config lists them; else the production
+ * group's emails; without a production group, the emails of every group that pages by email. Never
+ * a fallback's phones: SMS share the account's spend limit, one of the things these alarms are for.
+ */
+export interface WatcherAlarmSettings {
+  readonly subscriptions: Subscriptions;
+  readonly source: 'watcherAlarms' | 'production' | 'paging groups';
+}
+
 export interface WatcherConfig extends Thresholds {
   readonly stormFraction: number;
   readonly stormMinAgents: number;
   readonly resolvedAlertRetentionDays: number;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly groups: Readonly<Record<string, GroupSettings>>;
+  readonly watcherAlarms: WatcherAlarmSettings;
+}
+
+const ALARM_SOURCES: Record<WatcherAlarmSettings['source'], string> = {
+  watcherAlarms: 'watcherAlarms.subscriptions',
+  production: "the production group's emails",
+  'paging groups': 'the emails of the groups that page by email',
+};
+
+/** Whom the watcher's alarms reach, in words (`hbw config check`, the warning of `cdk synth`). */
+export function watcherAlarmsReach({ subscriptions: { sms, email }, source }: WatcherAlarmSettings): string {
+  const counted = (n: number, one: string, many: string) => (n === 0 ? [] : [`${n} ${n === 1 ? one : many}`]);
+  const who = [
+    ...counted(sms.length, 'phone', 'phones'),
+    ...counted(email.length, 'email address', 'email addresses'),
+  ];
+  return who.length > 0
+    ? `${who.join(' and ')}, from ${ALARM_SOURCES[source]}`
+    : `nobody (${ALARM_SOURCES[source]}: none)`;
+}
+
+function watcherAlarmSettings(
+  own: { sms?: readonly string[]; email?: readonly string[] } | undefined,
+  groups: Readonly<Record<string, GroupSettings>>,
+): WatcherAlarmSettings {
+  if (own) return { subscriptions: { sms: own.sms ?? [], email: own.email ?? [] }, source: 'watcherAlarms' };
+  const production = configuredGroup({ groups }, 'production');
+  if (production)
+    return { subscriptions: { sms: [], email: production.subscriptions.email }, source: 'production' };
+  const email = [...new Set(Object.values(groups).flatMap((g) => g.subscriptions.email))];
+  return { subscriptions: { sms: [], email }, source: 'paging groups' };
 }
 
 type ThresholdInput = {
@@ -245,6 +295,7 @@ export function parseConfig(
       burstLimit: doc.apiThrottle?.burstLimit ?? 2000,
     },
     groups,
+    watcherAlarms: watcherAlarmSettings(doc.watcherAlarms?.subscriptions, groups),
   };
 }
 
@@ -278,6 +329,6 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
 }
 
 /** The configured group of that name; not one of an object's own built-in keys. */
-function configuredGroup(config: WatcherConfig, group: string): GroupSettings | undefined {
+function configuredGroup(config: Pick<WatcherConfig, 'groups'>, group: string): GroupSettings | undefined {
   return Object.hasOwn(config.groups, group) ? config.groups[group] : undefined;
 }

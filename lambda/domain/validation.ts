@@ -44,13 +44,14 @@ function issueMessage(issue: v.BaseIssue<unknown>): string {
 
 /**
  * The name of `known` that `key` most likely meant: the closest by edit distance (ignoring case)
- * when it is within a third of the key's length, else one that begins with the key (`scanInterval`
- * for `scanIntervalSeconds`); none when nothing is close.
+ * when it is within a third of the key's length (at least two edits, one for a key of three letters
+ * or fewer), else one that begins with the key (`scanInterval` for `scanIntervalSeconds`); none when
+ * nothing is close.
  */
 export function closestName(key: string, known: readonly string[]): string | undefined {
   const typed = key.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
+  let bestDistance = (key.length <= 3 ? 1 : Math.max(2, Math.floor(key.length / 3))) + 1;
   for (const name of known) {
     const d = distance(typed, name.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [name, d];

@@ -14,12 +14,25 @@ describe('hbw config check', () => {
   let valid: string;
   let other: string;
   let typos: string;
+  let withProduction: string;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'hbw-config-'));
     valid = join(dir, 'valid.json');
     other = join(dir, 'other.json');
     typos = join(dir, 'typos.json');
+    withProduction = join(dir, 'production.json');
+    writeFileSync(
+      withProduction,
+      JSON.stringify({
+        groups: {
+          production: {
+            channels: ['sms', 'email'],
+            subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
+          },
+        },
+      }),
+    );
     writeFileSync(valid, JSON.stringify({ groups: { test: { channels: ['console'] } } }));
     writeFileSync(other, JSON.stringify({ groups: { lab: { channels: ['console'] } } }));
     writeFileSync(typos, JSON.stringify(TYPOS));
@@ -31,6 +44,18 @@ describe('hbw config check', () => {
 
     expect(run.code).toBe(0);
     expect(run.out).toContain(`${valid}: valid`);
+  });
+
+  it("says whom the watcher's own alarms reach, and where that comes from", async () => {
+    const fallback = await hbw(['config', 'check', withProduction]);
+    const none = await hbw(['config', 'check', valid]);
+
+    expect(fallback.out).toContain(
+      "the watcher's own alarms (cloud): 1 email address, from the production group's emails",
+    );
+    expect(none.out).toContain(
+      "the watcher's own alarms (cloud): nobody (the emails of the groups that page by email: none)",
+    );
   });
 
   it('takes the file with --config', async () => {

@@ -377,3 +377,68 @@ describe('parseConfig errors name the field at fault', () => {
     expect(error.message).toBe('config must be a JSON object');
   });
 });
+
+describe("the watcher's own alarm subscribers", () => {
+  const production = {
+    channels: ['sms', 'email'],
+    subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
+  };
+
+  it('are watcherAlarms.subscriptions when the config lists them', () => {
+    const config = parseConfig(
+      withGroups(
+        { production },
+        { watcherAlarms: { subscriptions: { sms: ['+15555550199'], email: ['watcher@example.com'] } } },
+      ),
+    );
+
+    expect(config.watcherAlarms).toEqual({
+      subscriptions: { sms: ['+15555550199'], email: ['watcher@example.com'] },
+      source: 'watcherAlarms',
+    });
+  });
+
+  it('are nobody when watcherAlarms.subscriptions lists nobody', () => {
+    const config = parseConfig(withGroups({ production }, { watcherAlarms: { subscriptions: {} } }));
+
+    expect(config.watcherAlarms).toEqual({ subscriptions: { sms: [], email: [] }, source: 'watcherAlarms' });
+  });
+
+  it("fall back to the production group's emails, not its phones", () => {
+    const config = parseConfig(withGroups({ production, test: consoleOnly }));
+
+    expect(config.watcherAlarms).toEqual({
+      subscriptions: { sms: [], email: ['oncall@example.com'] },
+      source: 'production',
+    });
+  });
+
+  it('fall back to the emails of every group that pages by email without a production group, each once', () => {
+    const config = parseConfig(
+      withGroups({
+        eu: { channels: ['email'], subscriptions: { email: ['eu@example.com', 'ops@example.com'] } },
+        us: { channels: ['sms', 'email'], subscriptions: { email: ['ops@example.com'] } },
+        lab: consoleOnly,
+      }),
+    );
+
+    expect(config.watcherAlarms).toEqual({
+      subscriptions: { sms: [], email: ['eu@example.com', 'ops@example.com'] },
+      source: 'paging groups',
+    });
+  });
+
+  it("are validated like a group's, every problem named with its path", () => {
+    const error = configError(
+      withGroups(
+        { production },
+        { watcherAlarms: { subscriptions: { sms: ['555-0100'], emial: ['watcher@example.com'] } } },
+      ),
+    );
+
+    expect(error.problems.map((p) => p.message)).toEqual([
+      'watcherAlarms.subscriptions.sms[0]: must be an E.164 phone number such as +15555550100',
+      'watcherAlarms.subscriptions.emial: unknown field (did you mean email?)',
+    ]);
+  });
+});
