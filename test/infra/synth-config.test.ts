@@ -2,9 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-
-const ROOT = join(__dirname, '..', '..');
+import { bundleEntry, ROOT } from '../support/agent-helpers';
 
 /** `cdk synth` runs the CDK app (cdk.json "app"); this runs the same entry, bundled, with the context the CLI passes. */
 describe('the CDK app with an invalid config', () => {
@@ -14,17 +12,7 @@ describe('the CDK app with an invalid config', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hbw-synth-'));
     app = join(dir, 'heartbeat-watcher.js');
-    await build({
-      entryPoints: [join(ROOT, 'bin/heartbeat-watcher.ts')],
-      outfile: app,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      define: { __HBW_VERSION__: JSON.stringify('0.0.0-test') },
-      logLevel: 'warning',
-    });
+    await bundleEntry('bin/heartbeat-watcher.ts', app);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
