@@ -1,13 +1,15 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigFileError, loadConfigFile } from '../cli/config-file';
-import { CloudConfigError } from '../lib/cloud-config';
+import { CloudConfigError, cloudConfigProblems } from '../lib/cloud-config';
 import { HeartbeatWatcherStack } from '../lib/heartbeat-watcher-stack';
 
 // The CDK app (cdk.json "app"): reads heartbeat-watcher.config.json and builds the one stack.
 const app = new App();
 try {
-  const { raw } = loadConfigFile(app.node.tryGetContext('config') as string | undefined);
+  const { raw } = loadConfigFile(app.node.tryGetContext('config') as string | undefined, {
+    more: cloudConfigProblems,
+  });
   new HeartbeatWatcherStack(
     app,
     (app.node.tryGetContext('stackName') as string | undefined) ?? 'HeartbeatWatcher',

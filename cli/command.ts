@@ -49,7 +49,9 @@ export interface Command {
   /** One line per option, for --help. */
   readonly optionHelp?: readonly string[];
   readonly example: string;
-  /** Commands that talk to a watcher get --endpoint, --sign, --region and --json. */
+  /** What --json does for this command (every command takes it). @default machine-readable output */
+  readonly jsonHelp?: string;
+  /** Commands that talk to a watcher get --endpoint, --sign and --region. */
   readonly remote?: boolean;
   run(ctx: CommandContext): Promise<number | undefined>;
 }
@@ -58,7 +60,12 @@ const REMOTE_OPTIONS: Options = {
   endpoint: { type: 'string' },
   sign: { type: 'boolean' },
   region: { type: 'string' },
+};
+
+/** What every command takes. */
+const COMMON_OPTIONS: Options = {
   json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
 };
 
 export interface Io {
@@ -69,7 +76,7 @@ export interface Io {
 
 function usageLine(cmd: Command): string {
   const args = (cmd.args ?? []).map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : a)).join(' ');
-  return `hbw ${cmd.path.join(' ')}${args ? ` ${args}` : ''}${cmd.options || cmd.remote ? ' [options]' : ''}`;
+  return `hbw ${cmd.path.join(' ')}${args ? ` ${args}` : ''} [options]`;
 }
 
 function commandHelp(cmd: Command): string {
@@ -83,10 +90,12 @@ function commandHelp(cmd: Command): string {
       '                    the standard AWS chain: AWS_PROFILE, "aws configure", SSO, AWS_ACCESS_KEY_ID...',
       '--region REGION     the AWS region to sign for; default: the one in an endpoint like',
       '                    https://<id>.execute-api.<region>.amazonaws.com, else env AWS_REGION (custom domains)',
-      '--json              machine-readable output',
     );
   }
-  options.push('--help              this text');
+  options.push(
+    `--json              ${cmd.jsonHelp ?? 'machine-readable output'}`,
+    '--help              this text',
+  );
   lines.push('', 'Options:', ...options.map((o) => `  ${o}`), '', 'Example:', `  ${cmd.example}`);
   return lines.join('\n');
 }
@@ -109,7 +118,7 @@ export async function runCommand(cmd: Command, argv: readonly string[], io: Io):
       options: {
         ...(cmd.remote ? REMOTE_OPTIONS : {}),
         ...cmd.options,
-        help: { type: 'boolean', short: 'h' },
+        ...COMMON_OPTIONS,
       },
       allowPositionals: true,
       strict: true,

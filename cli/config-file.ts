@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG, parseConfig, type RawConfig, type WatcherConfig } from '../lambda/domain/config';
-import { ValidationError } from '../lambda/domain/errors';
+import { type FieldProblem, ValidationError } from '../lambda/domain/errors';
+import { describeProblems } from '../lambda/domain/validation';
 
 export const CONFIG_FILE = 'heartbeat-watcher.config.json';
 
@@ -21,18 +22,27 @@ export interface LoadedConfig {
   readonly source?: string;
 }
 
+export interface LoadOptions {
+  /** @default the working directory */
+  readonly cwd?: string;
+  /** The problems of a stricter reader (the cloud's), listed with the file's own. */
+  readonly more?: (raw: unknown) => readonly FieldProblem[];
+}
+
 /**
  * Loads the config: `explicitPath` must exist; without it, `heartbeat-watcher.config.json` in `cwd`
- * is used when present, and the built-in defaults otherwise.
+ * is used when present, and the built-in defaults otherwise. An invalid file is a
+ * {@link ConfigFileError} that lists every problem, each with its field.
  */
-export function loadConfigFile(explicitPath?: string, cwd = process.cwd()): LoadedConfig {
+export function loadConfigFile(explicitPath?: string, options: LoadOptions = {}): LoadedConfig {
+  const { cwd = process.cwd(), more } = options;
   const path = resolve(cwd, explicitPath ?? CONFIG_FILE);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicitPath === undefined) {
-      return { config: parseConfig(DEFAULT_CONFIG), raw: DEFAULT_CONFIG };
+      return { config: parseConfig(DEFAULT_CONFIG, more), raw: DEFAULT_CONFIG };
     }
     throw new ConfigFileError(`${path}: cannot read the config file (${(error as Error).message})`, {
       cause: error,
@@ -45,10 +55,10 @@ export function loadConfigFile(explicitPath?: string, cwd = process.cwd()): Load
     throw new ConfigFileError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   try {
-    return { config: parseConfig(raw), raw: raw as RawConfig, source: path };
+    return { config: parseConfig(raw, more), raw: raw as RawConfig, source: path };
   } catch (error) {
     if (error instanceof ValidationError)
-      throw new ConfigFileError(`${path}: ${error.message}`, { cause: error });
+      throw new ConfigFileError(`${path}: ${describeProblems(error.problems)}`, { cause: error });
     throw error;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { scanLag } from '../lambda/domain/scan';
 import { consoleApp } from './console/app';
 
 /**
@@ -223,8 +224,8 @@ const BODY = `
 </form></dialog>
 `;
 
-/** The console's script: `consoleApp`'s own source, called at once. */
-export const CONSOLE_SCRIPT = `(${consoleApp.toString()})();`;
+/** The console's script: `consoleApp`'s own source, called at once with the rules it shares with the watcher. */
+export const CONSOLE_SCRIPT = `(${consoleApp.toString()})({ scanLag: ${scanLag.toString()} });`;
 
 export const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">

@@ -6,9 +6,10 @@ import type { Hono } from 'hono';
 import { localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { NetProber } from '../lambda/adapters/net-prober';
-import { OutboxNotifier } from '../lambda/adapters/outbox-notifier';
+import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifier';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import type { WatcherConfig } from '../lambda/domain/config';
+import type { Notification } from '../lambda/domain/messages';
 import { createApp } from '../lambda/http/app';
 import type { Clock, Notifier, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
@@ -36,6 +37,8 @@ export interface LocalWatcherOptions {
   readonly outboxPath?: string;
   /** Where the outbox's one-line summaries and the scanner's log lines go. @default stdout */
   readonly print?: (line: string) => void;
+  /** Print each line as one JSON object with its time (`hbw local --json`). @default false */
+  readonly json?: boolean;
   /** The prober for late hosts. @default TCP and HTTP from this machine */
   readonly prober?: Prober;
 }
@@ -63,6 +66,20 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/**
+ * One line of local mode's log: `text` for people (the entry as JSON when there is none), or with
+ * `--json` the entry as one JSON object with its time.
+ */
+export type LocalLog = (entry: Readonly<Record<string, unknown>>, text?: string) => void;
+
+/** The {@link LocalLog} that prints to `print`, as text or as JSON lines. */
+export function localLog(print: (line: string) => void, json: boolean): LocalLog {
+  return (entry, text) =>
+    print(
+      json ? JSON.stringify({ time: new Date().toISOString(), ...entry }) : (text ?? JSON.stringify(entry)),
+    );
+}
+
 /** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
@@ -85,19 +102,25 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
   const clock = options.clock ?? { now: () => Date.now() };
   const print = options.print ?? ((line: string) => console.log(line));
+  const log = localLog(print, options.json === true);
   const service = new WatcherService({ ...stores, clock, config: options.config, version: WATCHER_VERSION });
   const outboxPath =
     options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
+  const appended = (n: Notification) =>
+    log(
+      { msg: 'outbox', group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
+      outboxSummary(n),
+    );
   const notifier: Notifier = outboxPath
-    ? new OutboxNotifier(outboxPath, print)
-    : { publish: async (n) => print(`[outbox] ${n.group} ${n.channels.join('+')}: ${n.subject}`) };
+    ? new OutboxNotifier(outboxPath, appended)
+    : { publish: async (n) => appended(n) };
   const scanner = new Scanner({
     ...stores,
     notifier,
     prober: options.prober ?? new NetProber(),
     clock,
     config: options.config,
-    log: (entry) => print(JSON.stringify(entry)),
+    log,
     sharesProcessWithIngest: true,
   });
   const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopback(host) } };
@@ -121,7 +144,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   }
   const { port } = server.address() as AddressInfo;
   const loop: ScanLoop | undefined =
-    options.scanning === false ? undefined : startScanLoop(scanner, options.config, print);
+    options.scanning === false ? undefined : startScanLoop(scanner, options.config, log);
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return {
     url: `http://${urlHost}:${port}`,

@@ -13,7 +13,7 @@ export interface ScanLoop {
 export function startScanLoop(
   scanner: Scanner,
   config: Parameters<typeof scanTickSeconds>[0],
-  log: (line: string) => void = (line) => console.error(line),
+  log: (entry: Readonly<Record<string, unknown>>) => void = (entry) => console.error(JSON.stringify(entry)),
 ): ScanLoop {
   const tickMs = scanTickSeconds(config) * 1000;
   let stopped = false;
@@ -29,8 +29,7 @@ export function startScanLoop(
       .scan()
       .then(
         () => undefined,
-        (error: unknown) =>
-          log(JSON.stringify({ msg: 'scan failed; the next one runs as usual', error: String(error) })),
+        (error: unknown) => log({ msg: 'scan failed; the next one runs as usual', error: String(error) }),
       )
       .finally(schedule);
   };

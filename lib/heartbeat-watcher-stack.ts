@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { pagingChannels } from '../lambda/domain/alert';
-import type { RawConfig } from '../lambda/domain/config';
+import { type RawConfig, type Subscriptions, watcherAlarmsReach } from '../lambda/domain/config';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { cloudConfig } from './cloud-config';
 import { WatcherAlarms } from './watcher-alarms';
@@ -30,7 +30,7 @@ export const ADMIN_ROUTE = '/v1/{proxy+}';
 
 /**
  * The whole watcher: the HTTP API, the ingest, register, admin and scanner functions, the tables, a
- * topic per paging group, and the alarms that watch the watcher.
+ * topic per paging group, and the alarms that watch the watcher, with a topic of their own.
  */
 export class HeartbeatWatcherStack extends Stack {
   constructor(scope: Construct, id: string, props: HeartbeatWatcherStackProps) {
@@ -43,16 +43,10 @@ export class HeartbeatWatcherStack extends Stack {
     const topics: Record<string, sns.Topic> = {};
     for (const group of Object.values(config.groups)) {
       if (pagingChannels(group.channels).length === 0) continue;
-      const topic = new sns.Topic(this, `Topic-${group.name}`, {
-        topicName: `${this.stackName}-${group.name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 256),
-        displayName: `hbw ${group.name}`.slice(0, 100),
-        enforceSSL: true,
+      const topic = this.topic(`Topic-${group.name}`, group.name, {
+        sms: group.channels.includes('sms') ? group.subscriptions.sms : [],
+        email: group.channels.includes('email') ? group.subscriptions.email : [],
       });
-      if (group.channels.includes('sms'))
-        for (const phone of group.subscriptions.sms) topic.addSubscription(new subs.SmsSubscription(phone));
-      if (group.channels.includes('email'))
-        for (const email of group.subscriptions.email)
-          topic.addSubscription(new subs.EmailSubscription(email));
       topics[group.name] = topic;
       new CfnOutput(this, `TopicArn-${group.name}`, {
         value: topic.topicArn,
@@ -178,18 +172,44 @@ export class HeartbeatWatcherStack extends Stack {
       });
     }
 
+    // The watcher's own alarms page through a topic of their own: when a group's topic, its
+    // subscriptions or the account's SMS spend limit are the trouble, they must still be heard.
+    const alarmTopic = this.topic('WatcherAlarmsTopic', 'watcher-alarms', config.watcherAlarms.subscriptions);
     new WatcherAlarms(this, 'Alarms', {
       stackName: this.stackName,
       api,
       ingest: ingest.fn,
       scanner: scanner.fn,
       tables: [tables.agents, tables.state, tables.alerts],
-      alarmTopic: topics.production ?? Object.values(topics)[0],
+      alarmTopic,
     });
+    new CfnOutput(this, 'WatcherAlarmsTopicArn', {
+      value: alarmTopic.topicArn,
+      description: "SNS topic of the watcher's own alarms",
+    });
+    const { sms, email } = config.watcherAlarms.subscriptions;
+    if (sms.length === 0 && email.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'hbw:watcher-alarms-unheard',
+        `the watcher's own alarms reach ${watcherAlarmsReach(config.watcherAlarms)}: list people under watcherAlarms.subscriptions in the config, or subscribe them to the topic of the output WatcherAlarmsTopicArn`,
+      );
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
     new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
     new CfnOutput(this, 'AlertsTableName', { value: tables.alerts.tableName });
     new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
+  }
+
+  /** A topic named `<stack>-<name>`, TLS only, with `subscribers` subscribed. */
+  private topic(id: string, name: string, subscribers: Subscriptions): sns.Topic {
+    const topic = new sns.Topic(this, id, {
+      topicName: `${this.stackName}-${name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 256),
+      displayName: `hbw ${name}`.slice(0, 100),
+      enforceSSL: true,
+    });
+    for (const phone of subscribers.sms) topic.addSubscription(new subs.SmsSubscription(phone));
+    for (const email of subscribers.email) topic.addSubscription(new subs.EmailSubscription(email));
+    return topic;
   }
 }

@@ -14,8 +14,8 @@ export interface WatcherAlarmsProps {
   readonly ingest: lambda.IFunction;
   readonly scanner: lambda.IFunction;
   readonly tables: readonly dynamodb.Table[];
-  /** Where the alarms page (the production topic); none when no group pages. */
-  readonly alarmTopic?: sns.ITopic;
+  /** Where the alarms page, and say OK again: a topic of their own, apart from every group's. */
+  readonly alarmTopic: sns.ITopic;
 }
 
 const DYNAMO_OPERATIONS = [
@@ -72,12 +72,10 @@ export class WatcherAlarms extends Construct {
         threshold: 1,
       });
     });
-    if (props.alarmTopic) {
-      const action = new SnsAction(props.alarmTopic);
-      for (const alarm of this.alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
+    const action = new SnsAction(props.alarmTopic);
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
     }
 
     new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -21,9 +21,13 @@ export interface AgentCommandDeps {
 }
 
 /** Reads the settings, or says what is wrong: exit 2 for bad usage, 1 for a file that cannot be read. */
-function settingsOf(ctx: CommandContext, requireIdentity: boolean): AgentSettings | number {
+function settingsOf(
+  ctx: CommandContext,
+  requireIdentity: boolean,
+  values: CommandContext['values'] = ctx.values,
+): AgentSettings | number {
   try {
-    return resolveAgentSettings(ctx.values, ctx.env, { requireIdentity });
+    return resolveAgentSettings(values, ctx.env, { requireIdentity });
   } catch (error) {
     if (!(error instanceof AgentConfigError)) throw error;
     if (error.usage) throw new UsageError(error.message);
@@ -46,6 +50,16 @@ function stopOnSignals(): { signal: AbortSignal; release(): void } {
       process.off('SIGINT', onInt);
     },
   };
+}
+
+/** `--log-format` as given, `json` with `--json` (its alias); both given, they must agree. */
+function logFormatFlag(ctx: CommandContext): string | undefined {
+  const flag = ctx.values['log-format'] as string | undefined;
+  if (!ctx.json) return flag;
+  if (flag !== undefined && flag !== 'json') {
+    throw new UsageError(`--json means --log-format json: give one, not --json with --log-format ${flag}`);
+  }
+  return 'json';
 }
 
 function logFormatOf(value: unknown, env: NodeJS.ProcessEnv): LogFormat {
@@ -91,10 +105,11 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
         ...AGENT_OPTION_HELP,
         '--log-format F              text (default) or json: one line per event, each with a stable code (HBW2xxx) (env HBW_LOG_FORMAT)',
       ],
+      jsonHelp: 'the same as --log-format json',
       example:
         'hbw agent run --endpoint https://hbw.example.com --failover https://hbw-b.example.com --id web-01 --token-file /etc/hbw/token',
       async run(ctx) {
-        const settings = settingsOf(ctx, true);
+        const settings = settingsOf(ctx, true, { ...ctx.values, 'log-format': logFormatFlag(ctx) });
         if (typeof settings === 'number') return settings;
         const stop = stopOnSignals();
         try {
@@ -113,8 +128,8 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
       summary:
         "Check the agent's way to each endpoint: name resolution, TCP, TLS, HTTP, clock skew, token and approval, each with a verdict and the fix. " +
         'It sends one real heartbeat to each endpoint. Exit codes: 0 every step that applies passed, 1 a step failed, 2 bad usage.',
-      options: { ...AGENT_OPTIONS, json: { type: 'boolean', default: false } },
-      optionHelp: [...AGENT_OPTION_HELP, '--json                      machine-readable output'],
+      options: AGENT_OPTIONS,
+      optionHelp: AGENT_OPTION_HELP,
       example: 'hbw agent doctor --endpoint https://hbw.example.com --id web-01 --token-file /etc/hbw/token',
       async run(ctx) {
         const settings = settingsOf(ctx, false);
@@ -176,6 +191,7 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
         '--ca-file FILE              PEM certificates to trust besides the system ones',
         '--log-format F              text (default) or json (HBW3xxx codes)',
       ],
+      jsonHelp: 'the same as --log-format json',
       example: 'hbw agent relay --listen 0.0.0.0:8788 --endpoint https://hbw.example.com',
       async run(ctx) {
         const endpoint = (ctx.values.endpoint as string | undefined) ?? (ctx.env.HBW_ENDPOINT || undefined);
@@ -185,7 +201,7 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
           throw new UsageError(`--endpoint must be an http:// or https:// URL, not "${endpoint}"`);
         }
         const { host, port } = parseListen(String(ctx.values.listen));
-        const format = logFormatOf(ctx.values['log-format'], ctx.env);
+        const format = logFormatOf(logFormatFlag(ctx), ctx.env);
         let ca: string | undefined;
         if (ctx.values['ca-file'] !== undefined) {
           try {

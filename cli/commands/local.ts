@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { configSchema } from '../../lambda/domain/config';
+import { configSchema, watcherAlarmsReach } from '../../lambda/domain/config';
 import { type Command, UsageError } from '../command';
 import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
 import { untilSignal } from '../signals';
@@ -19,6 +19,7 @@ export const localCommand: Command = {
     `--config FILE       config file (default ./${CONFIG_FILE} if present, else built-in defaults)`,
     '--data-dir DIR      where the data is kept across restarts (default .hbw)',
   ],
+  jsonHelp: 'the start banner as one JSON object, and every log line as JSON with its time',
   example: 'hbw local --port 8787 --data-dir .hbw',
   async run(ctx) {
     const port = Number(ctx.values.port);
@@ -36,7 +37,7 @@ export const localCommand: Command = {
     }
     const dataDir = resolve(String(ctx.values['data-dir']));
     // Loaded here, not at the top: the agent and the admin commands never need the whole watcher.
-    const { LocalWatcherError, startLocalWatcher } = await import('../local-watcher');
+    const { LocalWatcherError, localLog, startLocalWatcher } = await import('../local-watcher');
     let watcher: Awaited<ReturnType<typeof startLocalWatcher>>;
     try {
       watcher = await startLocalWatcher({
@@ -45,6 +46,8 @@ export const localCommand: Command = {
         port,
         dataDir,
         adminToken: ctx.env.HBW_ADMIN_TOKEN || undefined,
+        print: ctx.out,
+        json: ctx.json,
       });
     } catch (error) {
       if (error instanceof LocalWatcherError) {
@@ -53,20 +56,27 @@ export const localCommand: Command = {
       }
       throw error;
     }
-    const groups = Object.values(loaded.config.groups)
-      .map((g) => `${g.name} (${g.channels.join('+')})`)
-      .join(', ');
-    ctx.out(
+    const log = localLog(ctx.out, ctx.json);
+    const groups = Object.values(loaded.config.groups).map((g) => ({ name: g.name, channels: g.channels }));
+    log(
+      {
+        msg: 'listening',
+        url: watcher.url,
+        console: `${watcher.url}/`,
+        dataDir,
+        config: loaded.source ?? null,
+        groups,
+      },
       [
         `heartbeat-watcher listening on ${watcher.url}`,
         `  console   ${watcher.url}/`,
         `  data      ${dataDir}`,
-        `  config    ${loaded.source ?? 'built-in defaults'}; groups: ${groups}`,
+        `  config    ${loaded.source ?? 'built-in defaults'}; groups: ${groups.map((g) => `${g.name} (${g.channels.join('+')})`).join(', ')}`,
         'Stop with Ctrl-C.',
       ].join('\n'),
     );
     const signal = await untilSignal();
-    ctx.out(`${signal}: stopping`);
+    log({ msg: 'stopping', signal }, `${signal}: stopping`);
     await watcher.close();
     return 0;
   },
@@ -76,15 +86,17 @@ export const configCommands: Command[] = [
   {
     path: ['config', 'check'],
     summary: 'Validate a config file and print the settings each group runs with.',
-    options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+    args: ['FILE?'],
+    options: { config: { type: 'string' } },
     optionHelp: [
-      `--config FILE       the file (default ./${CONFIG_FILE} if present, else built-in defaults)`,
-      '--json              machine-readable output',
+      `--config FILE       the file, also given as FILE (default ./${CONFIG_FILE} if present, else built-in defaults)`,
     ],
-    example: 'hbw config check --config heartbeat-watcher.config.json',
+    jsonHelp: 'the settings each group runs with, as JSON',
+    example: 'hbw config check heartbeat-watcher.config.json',
     async run(ctx) {
+      const file = checkedFile(ctx.args[0], ctx.values.config as string | undefined);
       try {
-        const { config, source } = loadConfigFile(ctx.values.config as string | undefined);
+        const { config, source } = loadConfigFile(file);
         if (ctx.json) ctx.out(JSON.stringify(config, null, 2));
         else {
           ctx.out(`${source ?? 'built-in defaults'}: valid`);
@@ -93,6 +105,7 @@ export const configCommands: Command[] = [
               `  ${g.name}: ${g.channels.join('+')}, heartbeat ${g.heartbeatIntervalSeconds}s, scan ${g.scanIntervalSeconds}s, alert after ${g.missedScansBeforeAlert} missed scans${g.autoApprove ? ', auto-approve' : ''}`,
             );
           }
+          ctx.out(`  the watcher's own alarms (cloud): ${watcherAlarmsReach(config.watcherAlarms)}`);
         }
         return 0;
       } catch (error) {
@@ -106,6 +119,7 @@ export const configCommands: Command[] = [
     path: ['config', 'schema'],
     summary:
       'Print the JSON Schema of the config file (for editors; committed as heartbeat-watcher.schema.json).',
+    jsonHelp: 'accepted: the schema is JSON either way',
     example: 'hbw config schema > heartbeat-watcher.schema.json',
     async run(ctx) {
       ctx.out(JSON.stringify(await configJsonSchema(), null, 2));
@@ -113,6 +127,16 @@ export const configCommands: Command[] = [
     },
   },
 ];
+
+/** The file `hbw config check` reads: given as FILE or as --config, or both ways when they name the same file. */
+function checkedFile(positional: string | undefined, flag: string | undefined): string | undefined {
+  if (positional !== undefined && flag !== undefined && resolve(positional) !== resolve(flag)) {
+    throw new UsageError(
+      `give the file once: FILE (${positional}) or --config (${flag}), not two different files`,
+    );
+  }
+  return positional ?? flag;
+}
 
 /** The JSON Schema of the config, generated from the same definition that validates it. */
 export async function configJsonSchema() {

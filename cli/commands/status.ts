@@ -1,3 +1,4 @@
+import { scanLag } from '../../lambda/domain/scan';
 import type { Command, CommandContext } from '../command';
 import { age, paint, STATE_COLOURS, table, useColour } from '../output';
 import { untilSignal } from '../signals';
@@ -24,10 +25,10 @@ export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean)
     s.openAlerts === undefined ? '' : `, ${s.openAlerts} open alert${s.openAlerts === 1 ? '' : 's'}`;
   const alerts = s.openAlerts ? paint(open, 'red', colour) : open;
   const tick = s.config?.scanTickSeconds;
-  const late =
-    tick !== undefined && s.lastScanAt !== null && now - Date.parse(s.lastScanAt) > 2 * tick * 1000;
-  const behind = late
-    ? `\n${paint(`WARNING: the watcher is behind: no scan in the last ${2 * tick} s (2 scan intervals), so no alert can open`, 'red', colour)}`
+  const lag =
+    tick === undefined || s.lastScanAt === null ? undefined : scanLag(Date.parse(s.lastScanAt), now, tick);
+  const behind = lag?.behind
+    ? `\n${paint(`WARNING: the watcher is behind: its last scan was ${lag.ageMs / 1000} s ago, more than three scan intervals (${lag.limitMs / 1000} s), so no alert can open`, 'red', colour)}`
     : '';
   return (
     `watcher ${s.version} at ${endpoint}: ${s.agents} agents, last scan ${scan}${alerts}${behind}\n\n` +

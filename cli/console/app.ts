@@ -1,5 +1,6 @@
 import type { AgentView } from '../../lambda/domain/agent';
 import type { AlertView } from '../../lambda/domain/alert';
+import type { scanLag } from '../../lambda/domain/scan';
 
 /** One group's settings as the console reads them from `GET /v1/status` `config.groups`, when reported. */
 export interface ReportedGroupConfig {
@@ -33,15 +34,20 @@ export interface ConsoleStatus {
   readonly config?: ReportedConfig;
 }
 
+/** The watcher's own rules the page applies, inlined from lambda/domain beside it (each self-contained). */
+export interface ConsoleRules {
+  readonly scanLag: typeof scanLag;
+}
+
 /**
  * The operator console, run in the browser. The page inlines this function's source
  * (`consoleApp.toString()`), so it must stay self-contained: no reference to anything outside it
- * but the browser's globals (type imports are erased and fine).
+ * but the browser's globals and `rules` (type imports are erased and fine).
  *
  * Every refresh updates the DOM in place (rows keyed by id, text set only when it changed), so
  * scroll position, focus and open dialogs survive it.
  */
-export function consoleApp(): void {
+export function consoleApp(rules: ConsoleRules): void {
   const REFRESH_MS = 5000;
   const PAGE_ROWS = 100;
   const GROUP_CONCURRENCY = 8;
@@ -303,11 +309,15 @@ export function consoleApp(): void {
     if (status.lastScanAt === null) {
       text = 'The watcher has not scanned yet: no agent is being judged. Is the scanner running?';
     } else {
-      const ageMs = serverNow() - Date.parse(status.lastScanAt);
-      if (ageMs > 2 * tick.seconds * 1000) {
+      const lastScan = Date.parse(status.lastScanAt);
+      // Judged as of the answer: until the next refresh the page cannot know of a newer scan.
+      const judged = rules.scanLag(lastScan, Date.parse(status.serverTime), tick.seconds);
+      if (judged.behind) {
+        const { ageMs } = rules.scanLag(lastScan, serverNow(), tick.seconds);
+        const age = ageMs < 10_000 ? `${(ageMs / 1000).toFixed(1)}s` : fmtDuration(ageMs);
         text =
-          `The watcher is behind: its last scan was ${fmtDuration(ageMs)} ago, more than two scan ` +
-          `intervals (${2 * tick.seconds}s${tick.source === 'reported' ? '' : `, ${tick.source}`}). ` +
+          `The watcher is behind: its last scan was ${age} ago, more than three scan ` +
+          `intervals (${judged.limitMs / 1000}s${tick.source === 'reported' ? '' : `, ${tick.source}`}). ` +
           'Agents are not being judged and no alert can open until it scans again.';
       }
     }

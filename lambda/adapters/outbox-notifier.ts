@@ -7,9 +7,14 @@ const REMEMBERED_IDS = 10_000;
 /** How much of an existing outbox is read at start for the ids it already holds. */
 const TAIL_BYTES = 4 * 1024 * 1024;
 
+/** The one-line summary of a notice that local mode prints: its group, channels and subject. */
+export function outboxSummary(notification: Notification): string {
+  return `[outbox] ${notification.group} ${notification.channels.join('+')}: ${notification.subject}`;
+}
+
 /**
  * Local mode's stand-in for SNS: each notice is appended, one JSON object a line, to the outbox file,
- * and a one-line summary goes to `print`.
+ * then handed to `appended` (which prints its summary by default).
  *
  * Idempotent: a notice whose id is already in the file is not appended again, so a watcher killed
  * between writing a page and recording it as sent does not page twice when it retries. The ids of
@@ -27,7 +32,7 @@ export class OutboxNotifier implements Notifier {
 
   constructor(
     private readonly path: string,
-    private readonly print: (line: string) => void = (line) => console.log(line),
+    private readonly appended: (notification: Notification) => void = (n) => console.log(outboxSummary(n)),
   ) {}
 
   publish(notification: Notification): Promise<void> {
@@ -40,10 +45,8 @@ export class OutboxNotifier implements Notifier {
     try {
       if (this.written === undefined || this.endsClean === undefined) await this.readTail();
       const written = this.written!;
-      if (written.has(notification.noticeId)) {
-        this.print(`[outbox] ${notification.noticeId} is already in the outbox; not written again`);
-        return;
-      }
+      // Written before (a retry after a crash): it is not written, nor announced, again.
+      if (written.has(notification.noticeId)) return;
       const line = `${JSON.stringify(notification)}\n`;
       const text = this.endsClean ? line : `\n${line}`;
       // Until the append is known to be whole, the file's end is not known either.
@@ -57,7 +60,7 @@ export class OutboxNotifier implements Notifier {
         cause: error,
       });
     }
-    this.print(`[outbox] ${notification.group} ${notification.channels.join('+')}: ${notification.subject}`);
+    this.appended(notification);
   }
 
   /** Reads the end of the file: the ids of the whole lines in it, and whether its last line is whole. */

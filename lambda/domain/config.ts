@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { ClusterSettings } from './cluster';
-import { ValidationError } from './errors';
-import { groupNameSchema, parseOrThrow } from './validation';
+import { type FieldProblem, ValidationError } from './errors';
+import { checkInput, groupNameSchema } from './validation';
 
 const CHANNELS = ['sms', 'email', 'console'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -39,18 +39,19 @@ const phoneNumber = v.pipe(
 );
 const emailAddress = v.pipe(v.string('must be a string'), v.email('must be an email address'));
 
+/** Phone numbers and email addresses to subscribe to a topic. */
+const subscriptionsSchema = v.strictObject({
+  sms: v.optional(v.array(phoneNumber, 'must be a list of phone numbers')),
+  email: v.optional(v.array(emailAddress, 'must be a list of email addresses')),
+});
+
 const groupSchema = v.strictObject(
   {
     channels: v.pipe(
       v.array(v.picklist(CHANNELS, 'must be one of sms, email, console'), 'must be a list of channels'),
       v.minLength(1, 'must name at least one channel'),
     ),
-    subscriptions: v.optional(
-      v.strictObject({
-        sms: v.optional(v.array(phoneNumber, 'must be a list of phone numbers')),
-        email: v.optional(v.array(emailAddress, 'must be a list of email addresses')),
-      }),
-    ),
+    subscriptions: v.optional(subscriptionsSchema),
     autoApprove: v.optional(v.boolean('must be true or false')),
     ...thresholdEntries,
   },
@@ -95,6 +96,8 @@ export const configSchema = v.strictObject({
       'must be an object of clusters',
     ),
   ),
+  /** Who the watcher's own CloudWatch alarms page, on a topic of their own (cloud only). */
+  watcherAlarms: v.optional(v.strictObject({ subscriptions: v.optional(subscriptionsSchema) })),
   groups: v.pipe(
     v.record(groupNameSchema, groupSchema, 'must be an object of groups'),
     v.check((groups) => Object.keys(groups).length > 0, 'must define at least one group'),
@@ -132,11 +135,16 @@ export interface ProbeSettings {
   readonly intervalMs: number;
 }
 
+export interface Subscriptions {
+  readonly sms: readonly string[];
+  readonly email: readonly string[];
+}
+
 /** Everything one group runs with, its overrides applied over the top-level values. */
 export interface GroupSettings {
   readonly name: string;
   readonly channels: readonly Channel[];
-  readonly subscriptions: { readonly sms: readonly string[]; readonly email: readonly string[] };
+  readonly subscriptions: Subscriptions;
   readonly autoApprove: boolean;
   readonly heartbeatIntervalSeconds: number;
   readonly scanIntervalSeconds: number;
@@ -156,6 +164,17 @@ type Thresholds = Pick<
   | 'renotifyMinutes'
 >;
 
+/**
+ * Who the watcher's own alarms page (scanner errors, scans stopped, 5xx, throttles), on a topic apart
+ * from every group's: `watcherAlarms.subscriptions` when the config lists them; else the production
+ * group's emails; without a production group, the emails of every group that pages by email. Never
+ * a fallback's phones: SMS share the account's spend limit, one of the things these alarms are for.
+ */
+export interface WatcherAlarmSettings {
+  readonly subscriptions: Subscriptions;
+  readonly source: 'watcherAlarms' | 'production' | 'paging groups';
+}
+
 export interface WatcherConfig extends Thresholds {
   readonly stormFraction: number;
   readonly stormMinAgents: number;
@@ -163,6 +182,37 @@ export interface WatcherConfig extends Thresholds {
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly groups: Readonly<Record<string, GroupSettings>>;
   readonly clusters: Readonly<Record<string, ClusterSettings>>;
+  readonly watcherAlarms: WatcherAlarmSettings;
+}
+
+const ALARM_SOURCES: Record<WatcherAlarmSettings['source'], string> = {
+  watcherAlarms: 'watcherAlarms.subscriptions',
+  production: "the production group's emails",
+  'paging groups': 'the emails of the groups that page by email',
+};
+
+/** Whom the watcher's alarms reach, in words (`hbw config check`, the warning of `cdk synth`). */
+export function watcherAlarmsReach({ subscriptions: { sms, email }, source }: WatcherAlarmSettings): string {
+  const counted = (n: number, one: string, many: string) => (n === 0 ? [] : [`${n} ${n === 1 ? one : many}`]);
+  const who = [
+    ...counted(sms.length, 'phone', 'phones'),
+    ...counted(email.length, 'email address', 'email addresses'),
+  ];
+  return who.length > 0
+    ? `${who.join(' and ')}, from ${ALARM_SOURCES[source]}`
+    : `nobody (${ALARM_SOURCES[source]}: none)`;
+}
+
+function watcherAlarmSettings(
+  own: { sms?: readonly string[]; email?: readonly string[] } | undefined,
+  groups: Readonly<Record<string, GroupSettings>>,
+): WatcherAlarmSettings {
+  if (own) return { subscriptions: { sms: own.sms ?? [], email: own.email ?? [] }, source: 'watcherAlarms' };
+  const production = configuredGroup({ groups }, 'production');
+  if (production)
+    return { subscriptions: { sms: [], email: production.subscriptions.email }, source: 'production' };
+  const email = [...new Set(Object.values(groups).flatMap((g) => g.subscriptions.email))];
+  return { subscriptions: { sms: [], email }, source: 'paging groups' };
 }
 
 type ThresholdInput = {
@@ -184,36 +234,85 @@ function resolveThresholds(own: ThresholdInput, base: Thresholds): Thresholds {
 /** Keys valibot's `record` drops without a word, so a group of that name would vanish. */
 const HIDDEN_KEYS = ['__proto__', 'prototype', 'constructor'];
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
 /** valibot's `record` also takes a list for an object (its items become groups "0", "1"...): refuse both. */
-function refuseWhatRecordHides(raw: unknown): void {
-  const groups = typeof raw === 'object' && raw !== null ? (raw as { groups?: unknown }).groups : undefined;
-  if (Array.isArray(groups)) throw new ValidationError('groups: must be an object of groups', 'groups');
-  if (typeof groups !== 'object' || groups === null) return;
-  for (const name of HIDDEN_KEYS) {
-    if (Object.hasOwn(groups, name)) {
-      throw new ValidationError(`groups.${name}: is a reserved name; pick another`, `groups.${name}`);
+function whatRecordHides(records: unknown, key: 'groups' | 'clusters'): FieldProblem[] {
+  if (Array.isArray(records)) return [{ field: key, message: `${key}: must be an object of ${key}` }];
+  if (!isObject(records)) return [];
+  return HIDDEN_KEYS.filter((name) => Object.hasOwn(records, name)).map((name) => ({
+    field: `${key}.${name}`,
+    message: `${key}.${name}: is a reserved name; pick another`,
+  }));
+}
+
+/** A cluster pages through a group of the config. */
+function unknownClusterGroups(clusters: unknown, groups: unknown): FieldProblem[] {
+  if (!isObject(clusters) || Array.isArray(clusters)) return [];
+  const known = isObject(groups) && !Array.isArray(groups) ? Object.keys(groups) : [];
+  const problems: FieldProblem[] = [];
+  for (const [name, c] of Object.entries(clusters)) {
+    if (!isObject(c) || typeof c.group !== 'string' || known.includes(c.group)) continue;
+    const field = `clusters.${name}.group`;
+    problems.push({
+      field,
+      message: `${field}: unknown group "${c.group}" (configured: ${known.join(', ')})`,
+    });
+  }
+  return problems;
+}
+
+/** Subscribers of a channel the group does not page on would never hear from it. */
+function unpagedSubscribers(groups: unknown): FieldProblem[] {
+  if (!isObject(groups) || Array.isArray(groups)) return [];
+  const problems: FieldProblem[] = [];
+  for (const [name, g] of Object.entries(groups)) {
+    if (!isObject(g) || !Array.isArray(g.channels) || !isObject(g.subscriptions)) continue;
+    for (const channel of ['sms', 'email'] as const) {
+      const listed = g.subscriptions[channel];
+      if (Array.isArray(listed) && listed.length > 0 && !g.channels.includes(channel)) {
+        const field = `groups.${name}.subscriptions.${channel}`;
+        problems.push({
+          field,
+          message: `${field}: the group has no ${channel} channel, so these subscribers would never be paged`,
+        });
+      }
     }
   }
+  return problems;
 }
 
 /**
- * Validates a parsed config document and resolves every group's settings.
- * Throws a {@link ValidationError} whose message starts with the field at fault.
+ * Validates a parsed config document and resolves every group's settings. Throws a
+ * {@link ValidationError} that lists every problem of the document, each message starting with the
+ * field at fault; `more` adds the problems of a stricter reader (the cloud's), listed with them.
  */
-export function parseConfig(raw: unknown): WatcherConfig {
-  refuseWhatRecordHides(raw);
-  const doc = parseOrThrow(configSchema, raw, { subject: 'config' });
+export function parseConfig(
+  raw: unknown,
+  more: (raw: unknown) => readonly FieldProblem[] = () => [],
+): WatcherConfig {
+  const rawGroups = isObject(raw) ? raw.groups : undefined;
+  const rawClusters = isObject(raw) ? raw.clusters : undefined;
+  const hidden = [...whatRecordHides(rawGroups, 'groups'), ...whatRecordHides(rawClusters, 'clusters')];
+  const checked = checkInput(configSchema, raw, { subject: 'config' });
+  const problems = [
+    ...hidden,
+    // A list of groups (or clusters) is said once, not item by item as the record read it.
+    ...(checked.ok ? [] : checked.problems).filter(
+      (p) =>
+        !(Array.isArray(rawGroups) && /^groups(?:$|[.[])/.test(p.field ?? '')) &&
+        !(Array.isArray(rawClusters) && /^clusters(?:$|[.[])/.test(p.field ?? '')),
+    ),
+    ...unpagedSubscribers(rawGroups),
+    ...unknownClusterGroups(rawClusters, rawGroups),
+    ...more(raw),
+  ];
+  if (!checked.ok || problems.length > 0)
+    throw ValidationError.of(problems as [FieldProblem, ...FieldProblem[]]);
+  const doc = checked.output;
   const top = resolveThresholds(doc, { ...TOP_DEFAULTS, probe: PROBE_DEFAULTS });
   const groups: Record<string, GroupSettings> = {};
   for (const [name, g] of Object.entries(doc.groups)) {
-    for (const channel of ['sms', 'email'] as const) {
-      if ((g.subscriptions?.[channel]?.length ?? 0) > 0 && !g.channels.includes(channel)) {
-        throw new ValidationError(
-          `groups.${name}.subscriptions.${channel}: the group has no ${channel} channel, so these subscribers would never be paged`,
-          `groups.${name}.subscriptions.${channel}`,
-        );
-      }
-    }
     groups[name] = {
       name,
       channels: [...new Set(g.channels)],
@@ -221,16 +320,6 @@ export function parseConfig(raw: unknown): WatcherConfig {
       autoApprove: g.autoApprove ?? false,
       ...resolveThresholds(g, top),
     };
-  }
-  const clusters: Record<string, ClusterSettings> = {};
-  for (const [name, c] of Object.entries(doc.clusters ?? {})) {
-    if (!Object.hasOwn(groups, c.group)) {
-      throw new ValidationError(
-        `clusters.${name}.group: unknown group "${c.group}" (configured: ${Object.keys(groups).join(', ')})`,
-        `clusters.${name}.group`,
-      );
-    }
-    clusters[name] = { name, group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages ?? true };
   }
   return {
     ...top,
@@ -243,7 +332,13 @@ export function parseConfig(raw: unknown): WatcherConfig {
       burstLimit: doc.apiThrottle?.burstLimit ?? 2000,
     },
     groups,
-    clusters,
+    clusters: Object.fromEntries(
+      Object.entries(doc.clusters ?? {}).map(([name, c]) => [
+        name,
+        { name, group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages ?? true },
+      ]),
+    ),
+    watcherAlarms: watcherAlarmSettings(doc.watcherAlarms?.subscriptions, groups),
   };
 }
 
@@ -277,6 +372,6 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
 }
 
 /** The configured group of that name; not one of an object's own built-in keys. */
-function configuredGroup(config: WatcherConfig, group: string): GroupSettings | undefined {
+function configuredGroup(config: Pick<WatcherConfig, 'groups'>, group: string): GroupSettings | undefined {
   return Object.hasOwn(config.groups, group) ? config.groups[group] : undefined;
 }

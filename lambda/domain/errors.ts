@@ -19,12 +19,34 @@ export function errorBody(error: WatcherError): { code: string; message: string;
     : { code: error.code, message: error.message, field: error.field };
 }
 
-/** The request is malformed: a missing, mistyped or out-of-range field, or not JSON at all. */
+/** One thing wrong with an input: the field at fault, where one is, and a message that starts with it. */
+export interface FieldProblem {
+  readonly field?: string;
+  readonly message: string;
+}
+
+/**
+ * The request (or config) is malformed: a missing, mistyped, unknown or out-of-range field, or not
+ * JSON at all. `problems` lists everything found, in order; `message` and `field` are those of the
+ * whole, `field` the first problem's (an HTTP answer names one field).
+ */
 export class ValidationError extends WatcherError {
   readonly code: string;
-  constructor(message: string, field?: string, code = 'invalid_request') {
+  readonly problems: readonly FieldProblem[];
+  constructor(message: string, field?: string, code = 'invalid_request', problems?: readonly FieldProblem[]) {
     super(message, field);
     this.code = code;
+    this.problems = problems ?? [field === undefined ? { message } : { field, message }];
+  }
+
+  /** One error for all of `problems`: their messages joined, the first one's field. */
+  static of(problems: readonly [FieldProblem, ...FieldProblem[]]): ValidationError {
+    return new ValidationError(
+      problems.map((p) => p.message).join('; '),
+      problems[0].field,
+      undefined,
+      problems,
+    );
   }
 }
 

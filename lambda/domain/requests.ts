@@ -50,6 +50,12 @@ const heartbeatEntries = {
   version: v.optional(printable(64)),
 };
 
+/**
+ * Heartbeat bodies are open: a field the watcher does not know is ignored (and named only when the
+ * body is refused anyway and it looks like the typo of a missing field), so that an agent newer than
+ * its watcher is never refused, and paged as silent, for a field it added. The bodies people type
+ * for the admin routes and for registration are strict: an unknown field is refused, by name.
+ */
 export const heartbeatSchema = v.object(heartbeatEntries);
 export type HeartbeatInput = v.InferOutput<typeof heartbeatSchema>;
 
@@ -76,7 +82,7 @@ export function parseBatchItem(item: unknown, index: number): BatchItemInput {
 const probeSchema = v.variant(
   'type',
   [
-    v.object({
+    v.strictObject({
       type: v.literal('tcp'),
       host: v.pipe(
         v.string('must be a string'),
@@ -91,7 +97,7 @@ const probeSchema = v.variant(
         v.maxValue(65535, 'must be a port from 1 to 65535'),
       ),
     }),
-    v.object({
+    v.strictObject({
       type: v.literal('http'),
       url: v.pipe(
         v.string('must be a string'),
@@ -104,13 +110,13 @@ const probeSchema = v.variant(
   'must have "type" tcp or http',
 );
 
-export const registerSchema = v.object({
+export const registerSchema = v.strictObject({
   agentId: agentIdSchema,
   group: groupNameSchema,
   cluster: v.optional(nameSchema(64)),
 });
 
-export const addAgentSchema = v.object({
+export const addAgentSchema = v.strictObject({
   agentId: agentIdSchema,
   group: groupNameSchema,
   cluster: v.optional(nameSchema(64)),
@@ -118,12 +124,12 @@ export const addAgentSchema = v.object({
   agentless: v.optional(v.boolean('must be true or false')),
 });
 
-export const maintenanceSchema = v.object({
+export const maintenanceSchema = v.strictObject({
   until: timestamp,
   reason: v.optional(printable(500)),
 });
 
-export const ackSchema = v.object({
+export const ackSchema = v.strictObject({
   by: v.optional(printable(128)),
   note: v.optional(printable(1000)),
 });

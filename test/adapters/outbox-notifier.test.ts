@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
+import { OutboxNotifier, outboxSummary } from '../../lambda/adapters/outbox-notifier';
 import type { AlertRecord } from '../../lambda/domain/alert';
 import { type Notification, openingNotice } from '../../lambda/domain/messages';
 import { NotifierError } from '../../lambda/ports';
@@ -119,14 +119,14 @@ describe('OutboxNotifier.publish', () => {
   it('does not append a notice whose id is already in the file, after a restart too', async () => {
     const path = join(dir, 'outbox.jsonl');
     await new OutboxNotifier(path, () => {}).publish(opening);
-    const printed: string[] = [];
+    const announced: Notification[] = [];
 
-    const restarted = new OutboxNotifier(path, (line) => printed.push(line));
+    const restarted = new OutboxNotifier(path, (n) => announced.push(n));
     await restarted.publish(opening);
     await restarted.publish({ ...opening, time: '2026-11-23T12:04:00.000Z' });
 
     expect(await lines(path)).toHaveLength(1);
-    expect(printed.join('\n')).toContain('already in the outbox');
+    expect(announced).toEqual([]);
   });
 
   it('appends one line for the same notice published twice at once', async () => {
@@ -169,23 +169,24 @@ describe('OutboxNotifier.publish', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
-  it('prints a one-line summary naming the group, the channels and the subject', async () => {
-    const printed: string[] = [];
-    const notifier = new OutboxNotifier(join(dir, 'outbox.jsonl'), (line) => printed.push(line));
+  it('hands each notice on once it is written, and sums it up in one line naming the group, the channels and the subject', async () => {
+    const appended: Notification[] = [];
+    const notifier = new OutboxNotifier(join(dir, 'outbox.jsonl'), (n) => appended.push(n));
 
     await notifier.publish(opening);
 
-    expect(printed).toHaveLength(1);
-    expect(printed[0]).not.toContain('\n');
-    expect(printed[0]).toContain('production');
-    expect(printed[0]).toContain('sms+email');
-    expect(printed[0]).toContain(opening.subject);
+    expect(appended).toEqual([opening]);
+    const summary = outboxSummary(opening);
+    expect(summary).not.toContain('\n');
+    expect(summary).toContain('production');
+    expect(summary).toContain('sms+email');
+    expect(summary).toContain(opening.subject);
   });
 
   it('gives a retryable NotifierError, and prints nothing, when the file cannot be written', async () => {
-    const printed: string[] = [];
+    const printed: Notification[] = [];
     const path = join(dir, 'no-such-dir', 'outbox.jsonl');
-    const notifier = new OutboxNotifier(path, (line) => printed.push(line));
+    const notifier = new OutboxNotifier(path, (n) => printed.push(n));
 
     const error = await notifier.publish(opening).then(
       () => undefined,

@@ -156,6 +156,27 @@ describe('hbw agent run as a process', () => {
     expect(p.stdout()).not.toContain('hbw_wrong-token-value');
   });
 
+  it('logs one JSON object a line with --json, as with --log-format json', async () => {
+    const token = await w.addAgent('proc-04');
+    const tokenFile = writeTokenFile(dir, token, 'proc-04.token');
+    const p = run(['--id', 'proc-04', '--endpoint', w.url, '--token-file', tokenFile, '--json']);
+    await waitFor(logged(p, 'HBW2001'), 'the first accepted heartbeat');
+
+    p.child.kill('SIGTERM');
+
+    expect(await p.exited).toBe(0);
+    expect(codesOf(p.stdout().trimEnd().split('\n'))).toEqual(['HBW2000', 'HBW2001', 'HBW2090']);
+  });
+
+  it('refuses --json beside --log-format text as bad usage', async () => {
+    const p = run(['--id', 'x', '--endpoint', w.url, '--json', '--log-format', 'text'], {
+      HBW_AGENT_TOKEN: 'hbw_x',
+    });
+
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toContain('--json');
+  });
+
   it('exits 1 with the reason when it cannot start, and 2 on bad usage', async () => {
     const unreadable = run(['--id', 'x', '--endpoint', w.url, '--token-file', `${dir}/missing`]);
     expect(await unreadable.exited).toBe(1);

@@ -279,6 +279,26 @@ describe('hbw agent relay when the watcher is away', () => {
 });
 
 describe('hbw agent relay as a process', () => {
+  it('logs one JSON object a line with --json, and refuses it beside --log-format text', async () => {
+    const script = await buildCli();
+    const env = { HBW_ENDPOINT: 'http://127.0.0.1:9' };
+    const p = spawnHbw(script, ['agent', 'relay', '--listen', '127.0.0.1:0', '--json'], env);
+    await waitFor(() => p.stdout().includes('"HBW3000"'), 'the relay to listen');
+
+    p.child.kill('SIGTERM');
+
+    expect(await p.exited).toBe(0);
+    const codes = p
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).code);
+    expect(codes).toEqual(['HBW3000', 'HBW3090']);
+    const both = spawnHbw(script, ['agent', 'relay', '--json', '--log-format', 'text'], env);
+    expect(await both.exited).toBe(2);
+    expect(both.stderr()).toContain('--json');
+  });
+
   it('forwards what is queued when stopped with SIGTERM, and exits 0', async () => {
     const [w, script] = await Promise.all([startTestWatcher(), buildCli()]);
     try {

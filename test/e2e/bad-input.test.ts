@@ -339,6 +339,67 @@ describe('bad input to the local watcher over HTTP', () => {
     });
   });
 
+  describe('unknown fields', () => {
+    it.each([
+      [
+        'POST',
+        '/v1/agents',
+        { agentId: 'new-02', group: 'production', agentles: true },
+        'agentles',
+        'agentless',
+      ],
+      [
+        'PUT',
+        '/v1/agents/web-01/maintenance',
+        { until: '2026-11-23T18:00:00Z', reasn: 'x' },
+        'reasn',
+        'reason',
+      ],
+      ['POST', '/v1/alerts/heartbeat_failure.1795422524408.web-01/ack', { nte: 'rebooting' }, 'nte', 'note'],
+    ])(
+      'refuses %s %s with an unknown field: 400 naming it and the closest known name',
+      async (method, path, body, field, known) => {
+        const res = await withoutChange(() => w.call(method, path, body));
+
+        expectError(res, 400, 'invalid_request', field);
+        expect(res.body.error.message).toBe(`${field}: unknown field (did you mean ${known}?)`);
+      },
+    );
+
+    it('refuses a registration with an unknown field before it looks at the key', async () => {
+      const res = await withoutChange(() =>
+        w.call('POST', '/v1/register', { agentId: 'new-02', group: 'production', clustr: 'web' }),
+      );
+
+      expectError(res, 400, 'invalid_request', 'clustr');
+      expect(res.body.error.message).toBe('clustr: unknown field (did you mean cluster?)');
+    });
+
+    it('accepts a heartbeat with a field it does not know (a newer agent is not refused)', async () => {
+      const res = await beatAsWeb01({ agentId: 'web-01', uptimeSeconds: 86_400 });
+
+      expect(res.status).toBe(200);
+    });
+
+    it('names the typo of a heartbeat that lacks agentId, keeping agentId as the one field', async () => {
+      const res = await withoutChange(() => beatAsWeb01({ agentID: 'web-01' }));
+
+      expectError(res, 400, 'invalid_request', 'agentId');
+      expect(res.body.error.message).toBe(
+        'agentId: is required; agentID: unknown field (did you mean agentId?)',
+      );
+    });
+
+    it('lists every problem of a body in the message and names the first field', async () => {
+      const res = await withoutChange(() => beatAsWeb01({ agentId: 'web 01', seq: -1 }));
+
+      expectError(res, 400, 'invalid_request', 'agentId');
+      expect(res.body.error.message).toBe(
+        'agentId: may contain only A-Z a-z 0-9 . _ : -; seq: must not be negative',
+      );
+    });
+  });
+
   describe('POST /v1/register enrollment keys', () => {
     const body = { agentId: 'new-01', group: 'production' };
 

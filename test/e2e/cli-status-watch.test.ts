@@ -117,4 +117,24 @@ describe('hbw status --watch and colour', () => {
     );
     expect(table(['A', 'B'], [['x', 'y']], (t) => `<${t}>`)).toBe('A  B\n<x>  <y>');
   });
+
+  const withScanAged = (ms: number): StatusAnswer => ({
+    version: '1.0.0',
+    serverTime: new Date(Date.parse('2026-11-23T12:00:00.000Z') + ms).toISOString(),
+    lastScanAt: '2026-11-23T12:00:00.000Z',
+    agents: 1,
+    groups: { production: { healthy: 1 } },
+    config: { scanTickSeconds: 1 },
+  });
+
+  it('does not call a 1 s scanner behind for a scan 2.9 s old: one may still be running', () => {
+    expect(renderStatus(withScanAged(2900), 'http://x', false)).not.toContain('WARNING');
+  });
+
+  it('warns past three scan intervals, with an age to the tenth that exceeds the limit it names', () => {
+    expect(renderStatus(withScanAged(3040), 'http://x', false)).not.toContain('WARNING');
+    expect(renderStatus(withScanAged(3170), 'http://x', false)).toContain(
+      'WARNING: the watcher is behind: its last scan was 3.1 s ago, more than three scan intervals (3 s), so no alert can open',
+    );
+  });
 });

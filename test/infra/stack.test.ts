@@ -1,5 +1,5 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -25,6 +25,8 @@ const THREE_GROUPS: RawConfig = {
     test: { channels: ['console'] },
   },
 };
+
+const ALARMS_TOPIC = 'Watcher-watcher-alarms';
 
 function synth(config: RawConfig) {
   const app = new App();
@@ -191,13 +193,14 @@ describe('the stack with the default config', () => {
     });
   });
 
-  it('makes one topic, for production, and none for the console-only test group', () => {
-    template.resourceCountIs('AWS::SNS::Topic', 1);
+  it("makes one group topic, for production, none for the console-only test group, and the alarms' own", () => {
+    template.resourceCountIs('AWS::SNS::Topic', 2);
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-production' });
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: ALARMS_TOPIC });
   });
 
-  it('pages production when scans stop, treating missing data as breaching', () => {
-    const topic = logicalId(template, 'AWS::SNS::Topic', { TopicName: 'Watcher-production' });
+  it('pages the watcher alarms topic when scans stop, treating missing data as breaching', () => {
+    const topic = logicalId(template, 'AWS::SNS::Topic', { TopicName: ALARMS_TOPIC });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'HeartbeatWatcher',
       MetricName: 'ScansCompleted',
@@ -276,7 +279,7 @@ describe('the stack with three groups and custom intervals', () => {
   const { template } = synth(THREE_GROUPS);
 
   it('makes a topic per paging group, named after it, and none for console-only groups', () => {
-    template.resourceCountIs('AWS::SNS::Topic', 2);
+    template.resourceCountIs('AWS::SNS::Topic', 3);
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-production' });
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-staging' });
   });
@@ -309,6 +312,115 @@ describe('the stack with three groups and custom intervals', () => {
     const config = JSON.parse(scanner.Properties.Environment.Variables.HBW_CONFIG);
     expect(config).toMatchObject({ scanIntervalSeconds: 20, missedScansBeforeAlert: 4 });
     expect(config.groups.staging.scanIntervalSeconds).toBe(60);
+  });
+});
+
+describe("the watcher's own alarms", () => {
+  /** `protocol:endpoint` of every subscription to the topic `topic` (a logical ID). */
+  const subscribersOf = (template: Template, topic: string) =>
+    Object.values(template.findResources('AWS::SNS::Subscription'))
+      .filter((sub) => sub.Properties.TopicArn.Ref === topic)
+      .map((sub) => `${sub.Properties.Protocol}:${sub.Properties.Endpoint}`)
+      .sort();
+  const alarmsTopicOf = (template: Template) =>
+    logicalId(template, 'AWS::SNS::Topic', { TopicName: ALARMS_TOPIC });
+  const WITH_ALARM_SUBSCRIBERS: RawConfig = {
+    ...THREE_GROUPS,
+    watcherAlarms: { subscriptions: { sms: ['+15555550199'], email: ['watcher@example.com'] } },
+  };
+
+  it.each([
+    ['the default config', DEFAULT_CONFIG],
+    ['three groups', THREE_GROUPS],
+    ['their own subscribers', WITH_ALARM_SUBSCRIBERS],
+  ])('all page, and say OK, through a topic of their own and no group topic, with %s', (_case, config) => {
+    const { template } = synth(config);
+    const topic = alarmsTopicOf(template);
+
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+
+    expect(alarms).toHaveLength(7);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
+    }
+  });
+
+  it('subscribes watcherAlarms.subscriptions to their topic, and to no group topic', () => {
+    const { template } = synth(WITH_ALARM_SUBSCRIBERS);
+
+    expect(subscribersOf(template, alarmsTopicOf(template))).toEqual([
+      'email:watcher@example.com',
+      'sms:+15555550199',
+    ]);
+    const production = logicalId(template, 'AWS::SNS::Topic', { TopicName: 'Watcher-production' });
+    expect(subscribersOf(template, production)).toEqual([
+      'email:oncall@example.com',
+      'sms:+15555550100',
+      'sms:+15555550101',
+    ]);
+  });
+
+  it("falls back to the production group's emails, not its phones, without watcherAlarms", () => {
+    const { template } = synth(THREE_GROUPS);
+
+    expect(subscribersOf(template, alarmsTopicOf(template))).toEqual(['email:oncall@example.com']);
+  });
+
+  it('falls back to the emails of every group that pages by email when there is no production group', () => {
+    const { template } = synth({
+      groups: {
+        eu: {
+          channels: ['sms', 'email'],
+          subscriptions: { sms: ['+15555550100'], email: ['eu@example.com'] },
+        },
+        us: { channels: ['email'], subscriptions: { email: ['us@example.com', 'eu@example.com'] } },
+        test: { channels: ['console'] },
+      },
+    });
+
+    expect(subscribersOf(template, alarmsTopicOf(template))).toEqual([
+      'email:eu@example.com',
+      'email:us@example.com',
+    ]);
+  });
+
+  it('warns at synth when nobody would hear them, naming the config field and the output', () => {
+    const { stack } = synth(DEFAULT_CONFIG);
+
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('watcherAlarms\\.subscriptions.*WatcherAlarmsTopicArn'),
+    );
+    Annotations.fromStack(synth(THREE_GROUPS).stack).hasNoWarning(
+      '*',
+      Match.stringLikeRegexp('watcherAlarms'),
+    );
+  });
+
+  it('outputs their topic as WatcherAlarmsTopicArn', () => {
+    const { template } = synth(DEFAULT_CONFIG);
+
+    template.hasOutput('WatcherAlarmsTopicArn', { Value: { Ref: alarmsTopicOf(template) } });
+  });
+
+  it('keeps their subscribers out of the functions environment', () => {
+    const env = JSON.stringify(
+      Object.values(synth(WITH_ALARM_SUBSCRIBERS).template.findResources('AWS::Lambda::Function')).map(
+        (f) => f.Properties.Environment,
+      ),
+    );
+
+    expect(env).not.toContain('watcher@example.com');
+    expect(env).not.toContain('+15555550199');
+  });
+
+  it('keeps cdk-nag clean with their own subscribers', () => {
+    const app = new App();
+    new HeartbeatWatcherStack(app, 'Watcher', { config: WITH_ALARM_SUBSCRIBERS });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).not.toThrow();
   });
 });
 

@@ -55,22 +55,27 @@ let built: Promise<string> | undefined;
  */
 export function buildCli(): Promise<string> {
   built ??= (async () => {
-    const { build } = await import('esbuild');
     const outfile = join(tempDir('hbw-cli-'), 'hbw.js');
-    await build({
-      entryPoints: [join(ROOT, 'bin/hbw.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      define: { __HBW_VERSION__: JSON.stringify('0.0.0-test') },
-      logLevel: 'warning',
-    });
+    await bundleEntry('bin/hbw.ts', outfile);
     return outfile;
   })();
   return built;
+}
+
+/** Bundles `entry` (a path in the repository) to `outfile` as `npm run build` bundles it. */
+export async function bundleEntry(entry: string, outfile: string): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    define: { __HBW_VERSION__: JSON.stringify('0.0.0-test') },
+    logLevel: 'warning',
+  });
 }
 
 /** Removes what {@link buildCli} built (call it in afterAll). */

@@ -262,17 +262,60 @@ describe('parseConfig errors name the field at fault', () => {
     },
   );
 
-  it('refuses an unknown top-level key, naming it', () => {
+  it('refuses an unknown top-level key as an unknown field, suggesting the known name it begins', () => {
     const error = configError(withGroups({ test: consoleOnly }, { scanInterval: 30 }));
 
     expect(error.field).toBe('scanInterval');
-    expect(error.message).toBe('scanInterval: is not allowed here');
+    expect(error.message).toBe('scanInterval: unknown field (did you mean scanIntervalSeconds?)');
   });
 
-  it('refuses an unknown key inside a group, naming its path', () => {
-    const error = configError(withGroups({ production: { channels: ['sms'], chanels: ['email'] } }));
+  it('refuses an unknown key inside a group as an unknown field, suggesting the closest known name', () => {
+    const error = configError(
+      withGroups({ production: { channels: ['sms'], renotifyMinute: 30 } }, { stormMinAgents: 5 }),
+    );
 
-    expect(error.field).toBe('groups.production.chanels');
+    expect(error.field).toBe('groups.production.renotifyMinute');
+    expect(error.message).toBe(
+      'groups.production.renotifyMinute: unknown field (did you mean renotifyMinutes?)',
+    );
+  });
+
+  it('suggests no name when none is close to the unknown key', () => {
+    const error = configError(withGroups({ production: { channels: ['sms'], colour: 'red' } }));
+
+    expect(error.message).toBe('groups.production.colour: unknown field');
+  });
+
+  it('lists every problem of the document, each with its field path, in one error', () => {
+    const error = configError({
+      scanIntervalSeconds: 0,
+      stormFractoin: 0.5,
+      groups: {
+        production: { channels: ['sms', 'pager'], chanels: ['email'], renotifyMinute: 30 },
+        test: { channels: ['email'], subscriptions: { sms: ['+15555550100'] } },
+        lab: { channels: ['console'], autoApprove: 'yes' },
+      },
+    });
+
+    expect(error.problems.map((p) => p.field).sort()).toEqual(
+      [
+        'scanIntervalSeconds',
+        'stormFractoin',
+        'groups.production.channels[1]',
+        'groups.production.chanels',
+        'groups.production.renotifyMinute',
+        'groups.test.subscriptions.sms',
+        'groups.lab.autoApprove',
+      ].sort(),
+    );
+    for (const problem of error.problems) expect(problem.message.startsWith(`${problem.field}: `)).toBe(true);
+    expect(error.problems.map((p) => p.message)).toEqual(
+      expect.arrayContaining([
+        'stormFractoin: unknown field (did you mean stormFraction?)',
+        'groups.production.chanels: unknown field (did you mean channels?)',
+      ]),
+    );
+    expect(error.field).toBe(error.problems[0]?.field);
   });
 
   it('refuses subscriptions for a channel the group does not have', () => {
@@ -332,5 +375,136 @@ describe('parseConfig errors name the field at fault', () => {
 
     expect(error.field).toBeUndefined();
     expect(error.message).toBe('config must be a JSON object');
+  });
+});
+
+describe("the watcher's own alarm subscribers", () => {
+  const production = {
+    channels: ['sms', 'email'],
+    subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
+  };
+
+  it('are watcherAlarms.subscriptions when the config lists them', () => {
+    const config = parseConfig(
+      withGroups(
+        { production },
+        { watcherAlarms: { subscriptions: { sms: ['+15555550199'], email: ['watcher@example.com'] } } },
+      ),
+    );
+
+    expect(config.watcherAlarms).toEqual({
+      subscriptions: { sms: ['+15555550199'], email: ['watcher@example.com'] },
+      source: 'watcherAlarms',
+    });
+  });
+
+  it('are nobody when watcherAlarms.subscriptions lists nobody', () => {
+    const config = parseConfig(withGroups({ production }, { watcherAlarms: { subscriptions: {} } }));
+
+    expect(config.watcherAlarms).toEqual({ subscriptions: { sms: [], email: [] }, source: 'watcherAlarms' });
+  });
+
+  it("fall back to the production group's emails, not its phones", () => {
+    const config = parseConfig(withGroups({ production, test: consoleOnly }));
+
+    expect(config.watcherAlarms).toEqual({
+      subscriptions: { sms: [], email: ['oncall@example.com'] },
+      source: 'production',
+    });
+  });
+
+  it('fall back to the emails of every group that pages by email without a production group, each once', () => {
+    const config = parseConfig(
+      withGroups({
+        eu: { channels: ['email'], subscriptions: { email: ['eu@example.com', 'ops@example.com'] } },
+        us: { channels: ['sms', 'email'], subscriptions: { email: ['ops@example.com'] } },
+        lab: consoleOnly,
+      }),
+    );
+
+    expect(config.watcherAlarms).toEqual({
+      subscriptions: { sms: [], email: ['eu@example.com', 'ops@example.com'] },
+      source: 'paging groups',
+    });
+  });
+
+  it("are validated like a group's, every problem named with its path", () => {
+    const error = configError(
+      withGroups(
+        { production },
+        { watcherAlarms: { subscriptions: { sms: ['555-0100'], emial: ['watcher@example.com'] } } },
+      ),
+    );
+
+    expect(error.problems.map((p) => p.message)).toEqual([
+      'watcherAlarms.subscriptions.sms[0]: must be an E.164 phone number such as +15555550100',
+      'watcherAlarms.subscriptions.emial: unknown field (did you mean email?)',
+    ]);
+  });
+});
+
+describe('clusters', () => {
+  const production = { channels: ['sms', 'email'] };
+
+  it('gives each cluster its group, its quorum and paging of its members by default', () => {
+    const config = parseConfig(
+      withGroups({ production }, { clusters: { db: { group: 'production', minHealthy: 2 } } }),
+    );
+
+    expect(config.clusters).toEqual({
+      db: { name: 'db', group: 'production', minHealthy: 2, memberPages: true },
+    });
+  });
+
+  it('keeps memberPages false when the cluster pages only its quorum', () => {
+    const config = parseConfig(
+      withGroups(
+        { production },
+        { clusters: { web: { group: 'production', minHealthy: 3, memberPages: false } } },
+      ),
+    );
+
+    expect(config.clusters.web?.memberPages).toBe(false);
+  });
+
+  it.each([
+    ['a minHealthy below 1', { group: 'production', minHealthy: 0 }, 'clusters.db.minHealthy'],
+    ['a fractional minHealthy', { group: 'production', minHealthy: 1.5 }, 'clusters.db.minHealthy'],
+    ['no minHealthy', { group: 'production' }, 'clusters.db.minHealthy'],
+    ['an unknown group', { group: 'prod', minHealthy: 2 }, 'clusters.db.group'],
+    [
+      'memberPages written as a string',
+      { group: 'production', minHealthy: 2, memberPages: 'no' },
+      'clusters.db.memberPages',
+    ],
+  ])('names the field for %s', (_case, cluster, field) => {
+    const error = configError(withGroups({ production }, { clusters: { db: cluster } }));
+
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('says which groups there are when a cluster names an unknown one', () => {
+    const error = configError(
+      withGroups({ production }, { clusters: { db: { group: 'prod', minHealthy: 2 } } }),
+    );
+
+    expect(error.message).toBe('clusters.db.group: unknown group "prod" (configured: production)');
+  });
+
+  it('refuses an unknown key in a cluster as an unknown field, with a suggestion', () => {
+    const error = configError(
+      withGroups({ production }, { clusters: { db: { group: 'production', minHealty: 2, minHealthy: 2 } } }),
+    );
+
+    expect(error.message).toBe('clusters.db.minHealty: unknown field (did you mean minHealthy?)');
+  });
+
+  it('refuses a cluster named __proto__ instead of dropping it silently', () => {
+    const raw = JSON.parse(
+      '{"groups": {"production": {"channels": ["sms"]}}, "clusters": {"__proto__": {"group": "production", "minHealthy": 1}}}',
+    );
+
+    expect(configError(raw).field).toBe('clusters.__proto__');
   });
 });

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../lambda/domain/errors';
 import {
+  ackSchema,
   addAgentSchema,
   batchSchema,
   heartbeatSchema,
@@ -254,5 +255,44 @@ describe('register and maintenance bodies', () => {
       Date.parse('2026-11-23T18:00:00Z'),
     );
     expect(validationError(() => parseOrThrow(maintenanceSchema, { until: 'tomorrow' })).field).toBe('until');
+  });
+});
+
+describe('unknown fields in request bodies', () => {
+  const addAgent = { agentId: 'web-09', group: 'production' };
+
+  it.each([
+    ['POST /v1/agents', addAgentSchema, { ...addAgent, agentles: true }, 'agentles', 'agentless'],
+    ['POST /v1/agents', addAgentSchema, { ...addAgent, clustr: 'web' }, 'clustr', 'cluster'],
+    ['POST /v1/register', registerSchema, { ...addAgent, Cluster: 'web' }, 'Cluster', 'cluster'],
+    ['PUT maintenance', maintenanceSchema, { until: '2026-11-23T18:00:00Z', reasn: 'x' }, 'reasn', 'reason'],
+    ['POST ack', ackSchema, { by: 'ops', nte: 'rebooting' }, 'nte', 'note'],
+  ])(
+    'refuses an unknown field of %s, naming it and the closest known name',
+    (_route, schema, body, field, known) => {
+      const error = validationError(() => parseOrThrow(schema, body));
+
+      expect(error.field).toBe(field);
+      expect(error.message).toBe(`${field}: unknown field (did you mean ${known}?)`);
+    },
+  );
+
+  it('accepts a heartbeat with a field it does not know, so that a newer agent is not refused (and paged) by an older watcher', () => {
+    expect(heartbeat({ uptimeSeconds: 86_400 })).toEqual({ agentId: 'web-01' });
+  });
+
+  it('names a heartbeat field that looks like a typo of the one missing', () => {
+    const error = validationError(() => parseOrThrow(heartbeatSchema, { agentID: 'web-01' }));
+
+    expect(error.field).toBe('agentId');
+    expect(error.message).toBe('agentId: is required; agentID: unknown field (did you mean agentId?)');
+  });
+
+  it('lists every problem of a body in its message, and names the first field', () => {
+    const error = heartbeatError({ agentId: 'web 01', seq: -1 });
+
+    expect(error.field).toBe('agentId');
+    expect(error.problems.map((p) => p.field)).toEqual(['agentId', 'seq']);
+    expect(error.message).toBe('agentId: may contain only A-Z a-z 0-9 . _ : -; seq: must not be negative');
   });
 });

@@ -13,6 +13,7 @@ import {
   assess,
   decide,
   incidentStart,
+  scanLag,
   scanTickSeconds,
   severityOf,
   stormStep,
@@ -617,5 +618,40 @@ describe('scanTickSeconds', () => {
     });
 
     expect(scanTickSeconds(c)).toBe(30);
+  });
+});
+
+describe('scanLag', () => {
+  const last = T0;
+
+  it('is not behind at three scan intervals: two, and one for a scan under way', () => {
+    expect(scanLag(last, last + 90 * SECOND, 30)).toEqual({
+      ageMs: 90 * SECOND,
+      limitMs: 90 * SECOND,
+      behind: false,
+    });
+  });
+
+  it('is behind once the age as shown exceeds three intervals', () => {
+    expect(scanLag(last, last + 91 * SECOND, 30)).toMatchObject({ ageMs: 91 * SECOND, behind: true });
+  });
+
+  it('shows tenths of a second below 10 s, and judges the age as shown', () => {
+    expect(scanLag(last, last + 3040, 1)).toEqual({ ageMs: 3000, limitMs: 3000, behind: false });
+    expect(scanLag(last, last + 3170, 1)).toEqual({ ageMs: 3100, limitMs: 3000, behind: true });
+  });
+
+  it('shows whole seconds from 10 s on', () => {
+    expect(scanLag(last, last + 10_999, 1).ageMs).toBe(10_000);
+  });
+
+  it('reads an age below zero (a clock a little behind the scan) as zero', () => {
+    expect(scanLag(last, last - 500, 1)).toEqual({ ageMs: 0, limitMs: 3000, behind: false });
+  });
+
+  it('needs nothing outside itself, as the console page inlines its source', () => {
+    const inlined = new Function(`return (${scanLag.toString()})`)() as typeof scanLag;
+
+    expect(inlined(last, last + 3170, 1)).toEqual(scanLag(last, last + 3170, 1));
   });
 });
