@@ -18,8 +18,19 @@ export interface HeartbeatWrite {
   readonly version?: string;
 }
 
-/** What a heartbeat write did: it landed, or its condition failed and this is what is stored. */
-export type HeartbeatOutcome =
+/** What an operator changes of an agent in place: each field given is set, or removed when `null`. */
+export interface AgentChange {
+  readonly group?: string;
+  readonly cluster?: string | null;
+  readonly parent?: string | null;
+  readonly probe?: Probe | null;
+}
+
+/**
+ * What a conditional write of an agent did: it landed, or its condition failed and this is what is
+ * stored.
+ */
+export type AgentWriteOutcome =
   | { readonly written: AgentRecord }
   /** `undefined`: there is no such agent. */
   | { readonly current: AgentRecord | undefined };
@@ -32,12 +43,23 @@ export interface AgentStore {
    * Answers the record as written, or, when the condition failed, the record as stored: no read on
    * the normal path, and none on the others where the store returns it with the failed write.
    */
-  recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<HeartbeatOutcome>;
+  recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentWriteOutcome>;
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** Creates the agent unless its id is taken; answers false when it is. */
   create(agent: AgentRecord): Promise<boolean>;
   /** Every agent, page by page. */
   list(): AsyncIterable<AgentRecord>;
+  /**
+   * Changes the named fields of an existing agent in one conditional write, leaving every other field
+   * (its heartbeat, its token) as it is; `null` removes a field. A change that clears the probe lands
+   * only on an agent that is not agentless. Answers the agent as written, or as stored when the
+   * condition failed (`undefined`: no such agent).
+   */
+  change(agentId: string, change: AgentChange): Promise<AgentWriteOutcome>;
+  /** The ids of the agents whose `parent` is `agentId`. Reads the whole table: for an operator's call only. */
+  childrenOf(agentId: string): Promise<string[]>;
+  /** Clears the parent of `agentId` if it is still `parent`; false when it is not (or there is no such agent). */
+  clearParent(agentId: string, parent: string): Promise<boolean>;
   /** Removes the agent and with it its token hash; answers false when there was none. */
   remove(agentId: string): Promise<boolean>;
   /** Sets the approval of an existing agent; `undefined` when there is no such agent. */

@@ -8,6 +8,7 @@ import {
   ConflictError,
   errorBody,
   ForbiddenError,
+  HasChildrenError,
   NotFoundError,
   UnauthorizedError,
   ValidationError,
@@ -18,14 +19,17 @@ import {
   addAgentSchema,
   type BatchItemInput,
   batchSchema,
+  changeAgentSchema,
   type HeartbeatInput,
   heartbeatSchema,
   maintenanceSchema,
   parseBatchItem,
   registerSchema,
+  removeAgentQuerySchema,
 } from './domain/requests';
 import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
+import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
 import type { AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
 
@@ -198,12 +202,8 @@ export class WatcherService {
   async addAgent(body: unknown) {
     const input = parseOrThrow(addAgentSchema, body);
     groupSettings(this.deps.config, input.group);
-    if (input.agentless && !input.probe) {
-      throw new ValidationError(
-        'probe: an agentless entry is watched by its probe alone, so it needs one',
-        'probe',
-      );
-    }
+    if (input.agentless && !input.probe) throw agentlessNeedsProbe();
+    if (input.parent !== undefined) await this.checkParent(input.agentId, input.parent);
     const token = input.agentless ? undefined : newSecret('hbw_');
     await this.createAgent({
       agentId: input.agentId,
@@ -214,6 +214,7 @@ export class WatcherService {
       createdAt: this.deps.clock.now(),
       agentless: input.agentless ? true : undefined,
       probe: input.probe,
+      parent: input.parent,
     });
     return { agentId: input.agentId, token, approval: 'approved' as const };
   }
@@ -243,8 +244,60 @@ export class WatcherService {
     return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
-  async removeAgent(agentId: string): Promise<void> {
-    if (!(await this.deps.agents.remove(checkId(agentId)))) throw notFound(agentId);
+  /**
+   * `PATCH /v1/agents/{agentId}`: changes its group, cluster, parent or probe in place, in one
+   * conditional write of those fields alone; its token, heartbeat and alerts stay as they are.
+   */
+  async changeAgent(agentId: string, body: unknown): Promise<AgentView> {
+    checkId(agentId);
+    const change = parseOrThrow(changeAgentSchema, body);
+    const agent = await this.existing(agentId);
+    if (change.group !== undefined) groupSettings(this.deps.config, change.group);
+    if (change.probe === null && agent.agentless) throw agentlessNeedsProbe();
+    if (typeof change.parent === 'string') await this.checkParent(agentId, change.parent);
+    const outcome = await this.deps.agents.change(agentId, change);
+    if ('current' in outcome) {
+      // The agent was removed meanwhile, or removed and added again as an agentless entry.
+      if (outcome.current === undefined) throw notFound(agentId);
+      throw agentlessNeedsProbe();
+    }
+    return this.view(outcome.written, await this.findings());
+  }
+
+  /**
+   * Refuses a parent that is not an agent, or that would close a loop. Each ancestor is read on its
+   * own (a GetItem per step), which is fine for an operator's call. Two changes racing can still make
+   * a loop: A.parent = B and B.parent = A at once, each checked against the other's old value, as
+   * DynamoDB has no condition across items outside a transaction (and dynalite has no
+   * TransactWriteItems). The scanner's topology walk stops at a loop (`Topology.ancestors`), so such
+   * a loop holds no page for it; clearing either parent (`hbw agents set A --no-parent`) undoes it.
+   */
+  private async checkParent(agentId: string, parent: string): Promise<void> {
+    const first = parent === agentId ? undefined : await this.deps.agents.get(parent);
+    if (parent !== agentId && !first) {
+      throw new ValidationError(`parent: no agent ${parent}`, 'parent');
+    }
+    const loop = await parentLoop(agentId, parent, async (id) =>
+      id === parent ? first?.parent : (await this.deps.agents.get(id))?.parent,
+    );
+    if (loop) {
+      throw new ValidationError(`parent: ${parent} would make a loop: ${loop.join(' -> ')}`, 'parent');
+    }
+  }
+
+  /**
+   * `DELETE /v1/agents/{agentId}`: refused (409 has_children) while other agents name it as their
+   * parent, unless `force`, which first clears their parent, each with a conditional write (a child
+   * given another parent meanwhile keeps it). An agent that takes this one as parent between the
+   * check and the removal is left with a parent that is not an agent, which the scanner ignores.
+   */
+  async removeAgent(agentId: string, query: { force?: string } = {}): Promise<void> {
+    const { force } = parseOrThrow(removeAgentQuerySchema, query, { subject: 'query' });
+    await this.existing(agentId);
+    const children = await this.deps.agents.childrenOf(agentId);
+    if (children.length > 0 && force !== 'true') throw new HasChildrenError(agentId, children);
+    for (const child of children) await this.deps.agents.clearParent(child, agentId);
+    if (!(await this.deps.agents.remove(agentId))) throw notFound(agentId);
   }
 
   async approve(agentId: string): Promise<AgentView> {
@@ -436,6 +489,13 @@ const alertIdSchema = v.pipe(
 
 function checkId(agentId: string): string {
   return parseOrThrow(v.object({ agentId: agentIdSchema }), { agentId }, { subject: 'path' }).agentId;
+}
+
+function agentlessNeedsProbe(): ValidationError {
+  return new ValidationError(
+    'probe: an agentless entry is watched by its probe alone, so it needs one',
+    'probe',
+  );
 }
 
 function notFound(agentId: string): NotFoundError {

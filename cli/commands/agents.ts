@@ -1,4 +1,6 @@
 import { AGENT_STATES, type AgentView } from '../../lambda/domain/agent';
+import type { AgentChangeInput } from '../../lambda/domain/requests';
+import { ApiError } from '../client';
 import { type Command, type CommandContext, oneOf, UsageError } from '../command';
 import { age, table } from '../output';
 
@@ -45,6 +47,7 @@ function agentDetail(a: AgentView): string {
     ],
     ['agentless', a.agentless],
     ['probe', a.probe ? JSON.stringify(a.probe) : undefined],
+    ['parent', a.parent],
     ['heartbeat interval', `${a.heartbeatIntervalSeconds} s`],
     ['created', a.createdAt],
   ];
@@ -65,6 +68,36 @@ export function parseProbe(text: string) {
   const m = /^tcp:(.+):(\d{1,5})$/.exec(text);
   if (!m) throw new UsageError(`--probe must be tcp:HOST:PORT or an http(s):// URL, not "${text}"`);
   return { type: 'tcp' as const, host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+}
+
+/**
+ * The body of `PATCH /v1/agents/{agentId}` from the options of `hbw agents set`: `--NAME VALUE` sets a
+ * field, `--no-NAME` clears it (`null`); both at once, or no option at all, is bad usage.
+ */
+export function agentChange(values: Readonly<Record<string, unknown>>): AgentChangeInput {
+  /** The option's value, `null` for its --no- form, `undefined` when neither was given. */
+  const given = (name: 'cluster' | 'parent' | 'probe') => {
+    const value = values[name];
+    const cleared = values[`no-${name}`] === true;
+    if (value !== undefined && cleared) throw new UsageError(`give --${name} or --no-${name}, not both`);
+    return cleared ? null : typeof value === 'string' ? value : undefined;
+  };
+  const probe = given('probe');
+  const fields = {
+    group: typeof values.group === 'string' ? values.group : undefined,
+    cluster: given('cluster'),
+    parent: given('parent'),
+    probe: typeof probe === 'string' ? parseProbe(probe) : probe,
+  };
+  const change: AgentChangeInput = Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  );
+  if (Object.keys(change).length === 0) {
+    throw new UsageError(
+      'give what to change: --group, --cluster or --no-cluster, --parent or --no-parent, --probe or --no-probe',
+    );
+  }
+  return change;
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -127,14 +160,17 @@ export const agentCommands: Command[] = [
       cluster: { type: 'string' },
       probe: { type: 'string' },
       agentless: { type: 'boolean', default: false },
+      parent: { type: 'string' },
     },
     optionHelp: [
       '--group NAME        the server group (required), e.g. production or test',
       '--cluster NAME      the cluster the agent belongs to',
       '--probe SPEC        tcp:HOST:PORT or http(s)://URL, checked when the agent goes quiet',
       '--agentless         no agent on the host: watch it by its probe alone (no token)',
+      '--parent AGENT_ID   the agent it sits behind (a switch, a hypervisor): while that one is down,',
+      '                    this one is held, not paged',
     ],
-    example: 'hbw agents add web-01 --group production',
+    example: 'hbw agents add web-01 --group production --parent sw-01',
     async run(ctx) {
       if (!ctx.values.group) throw new UsageError('--group is required');
       if (ctx.values.agentless && !ctx.values.probe) {
@@ -148,6 +184,7 @@ export const agentCommands: Command[] = [
         cluster: ctx.values.cluster,
         probe: ctx.values.probe ? parseProbe(String(ctx.values.probe)) : undefined,
         agentless: ctx.values.agentless ? true : undefined,
+        parent: ctx.values.parent,
       };
       const added = await ctx
         .client()
@@ -182,13 +219,55 @@ export const agentCommands: Command[] = [
     }),
   ),
   {
-    path: ['agents', 'remove'],
-    summary: 'Remove an agent and its token.',
+    path: ['agents', 'set'],
+    summary: 'Change an agent in place: its group, cluster, parent or probe. Its token stays valid.',
     args: ['AGENT_ID'],
     remote: true,
+    options: {
+      group: { type: 'string' },
+      cluster: { type: 'string' },
+      'no-cluster': { type: 'boolean', default: false },
+      parent: { type: 'string' },
+      'no-parent': { type: 'boolean', default: false },
+      probe: { type: 'string' },
+      'no-probe': { type: 'boolean', default: false },
+    },
+    optionHelp: [
+      '--group NAME        move it to this group',
+      '--cluster NAME      put it in this cluster (an agent that sends --cluster sets it again)',
+      '--no-cluster        take it out of its cluster',
+      '--parent AGENT_ID   the agent it sits behind: while that one is down, this one is held, not paged',
+      '--no-parent         it sits behind no other agent',
+      '--probe SPEC        tcp:HOST:PORT or http(s)://URL, checked when the agent goes quiet',
+      '--no-probe          no probe (an agentless entry must keep its probe)',
+    ],
+    example: 'hbw agents set web-01 --group staging --parent sw-02',
+    async run(ctx) {
+      const body = agentChange(ctx.values);
+      const agent = await ctx.client().request<AgentView>('PATCH', `/v1/agents/${enc(ctx.args[0]!)}`, body);
+      printAgent(ctx, agent, `${agent.agentId}: changed ${Object.keys(body).join(', ')}`);
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'remove'],
+    summary: 'Remove an agent and its token (the parent of other agents only with --force).',
+    args: ['AGENT_ID'],
+    remote: true,
+    options: { force: { type: 'boolean', default: false } },
+    optionHelp: [
+      '--force             remove it even when it is the parent of other agents: their parent is cleared',
+    ],
     example: 'hbw agents remove web-01',
     async run(ctx) {
-      await ctx.client().request('DELETE', `/v1/agents/${enc(ctx.args[0]!)}`);
+      const force = ctx.values.force ? '?force=true' : '';
+      try {
+        await ctx.client().request('DELETE', `/v1/agents/${enc(ctx.args[0]!)}${force}`);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === 'has_children')) throw error;
+        ctx.err(`hbw: ${error.message} (hbw agents remove ${ctx.args[0]} --force)`);
+        return 1;
+      }
       ctx.out(ctx.json ? JSON.stringify({ agentId: ctx.args[0], removed: true }) : `removed ${ctx.args[0]}`);
       return 0;
     },

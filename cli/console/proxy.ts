@@ -19,7 +19,7 @@ export interface ForwardAnswer {
  */
 export type Forward = (method: string, pathAndQuery: string, body?: string) => Promise<ForwardAnswer>;
 
-/** The admin calls the console makes, and nothing else: no delete, no token rotation, no enrollment keys. */
+/** The admin calls the console makes, and nothing else: no delete, no change in place (PATCH), no token rotation, no enrollment keys. */
 const CONSOLE_API_ROUTES: readonly { readonly methods: readonly string[]; readonly path: RegExp }[] = [
   { methods: ['GET'], path: /^\/v1\/status$/ },
   { methods: ['GET'], path: /^\/v1\/agents$/ },

@@ -1,6 +1,18 @@
-import { DeleteItemCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  paginateScan,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
-import { type AgentStore, type HeartbeatOutcome, type HeartbeatWrite, MalformedItemError } from '../ports';
+import {
+  type AgentChange,
+  type AgentStore,
+  type AgentWriteOutcome,
+  type HeartbeatWrite,
+  MalformedItemError,
+} from '../ports';
 import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
@@ -66,6 +78,11 @@ function agentFromItem(item: Item): AgentRecord {
   };
 }
 
+function agentOutcome(outcome: { written: Item } | { current: Item | undefined }): AgentWriteOutcome {
+  if ('written' in outcome) return { written: agentFromItem(outcome.written) };
+  return { current: outcome.current === undefined ? undefined : agentFromItem(outcome.current) };
+}
+
 function agentToItem(agent: AgentRecord): Item {
   return compact({
     agentId: S(agent.agentId),
@@ -106,7 +123,7 @@ export class DynamoAgentStore implements AgentStore {
     this.table = new KeyedTable(client, tableName, 'agentId');
   }
 
-  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<HeartbeatOutcome> {
+  async recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentWriteOutcome> {
     const expr = update(
       {
         lastHeartbeatAt: N(write.at),
@@ -127,8 +144,74 @@ export class DynamoAgentStore implements AgentStore {
       `#tokenHash = :expectedToken AND #approval IN (:approved, :pending)${notOlder(write)}`,
       { ':expectedToken': S(tokenHash), ':approved': S('approved'), ':pending': S('pending') },
     );
-    if ('written' in outcome) return { written: agentFromItem(outcome.written) };
-    return { current: outcome.current === undefined ? undefined : agentFromItem(outcome.current) };
+    return agentOutcome(outcome);
+  }
+
+  async change(agentId: string, change: AgentChange): Promise<AgentWriteOutcome> {
+    const set: Record<string, AttributeValue | undefined> = {};
+    const remove: string[] = [];
+    const given = {
+      group: change.group,
+      cluster: change.cluster,
+      parent: change.parent,
+      probe:
+        change.probe === undefined || change.probe === null ? change.probe : JSON.stringify(change.probe),
+    };
+    for (const [name, value] of Object.entries(given)) {
+      if (value === null) remove.push(name);
+      else if (value !== undefined) set[name] = S(value);
+    }
+    // Only the named attributes are written: a heartbeat landing meanwhile keeps its own, and this
+    // change keeps its own whatever the heartbeat writes (but `cluster`, which a heartbeat may carry).
+    const outcome = await this.table.updateOrCurrent(
+      'change agent',
+      agentId,
+      update(set, remove),
+      change.probe === null
+        ? 'attribute_exists(#agentId) AND attribute_not_exists(#agentless)'
+        : 'attribute_exists(#agentId)',
+    );
+    return agentOutcome(outcome);
+  }
+
+  /**
+   * A Scan of the whole table, filtered on `parent` and projected to the key: it reads (and bills)
+   * every item, which is fine for an operator removing an agent and never for a hot path. The scanner
+   * finds children from its own Scan, in memory.
+   */
+  childrenOf(agentId: string) {
+    return call('find children', async () => {
+      const children: string[] = [];
+      const pages = paginateScan(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          ProjectionExpression: '#agentId',
+          FilterExpression: '#parent = :parent',
+          ExpressionAttributeNames: { '#agentId': 'agentId', '#parent': 'parent' },
+          ExpressionAttributeValues: { ':parent': S(agentId) },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const child = str(item, 'agentId');
+          if (child !== undefined) children.push(child);
+        }
+      }
+      return children.sort();
+    });
+  }
+
+  async clearParent(agentId: string, parent: string) {
+    const item = await this.table.updateIf(
+      'clear parent',
+      agentId,
+      update({}, ['parent']),
+      '#parent = :parent',
+      { ':parent': S(parent) },
+    );
+    return item !== undefined;
   }
 
   async get(agentId: string) {

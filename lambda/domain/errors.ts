@@ -12,11 +12,19 @@ export abstract class WatcherError extends Error {
   }
 }
 
-/** The `error` object of an answer (DESIGN.md section 5): its code, message and, where one field is at fault, the field. */
-export function errorBody(error: WatcherError): { code: string; message: string; field?: string } {
-  return error.field === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, field: error.field };
+/** The `error` object of an answer: its code, message, the field where one is at fault, and for `has_children` the children. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+  children?: string[];
+}
+
+export function errorBody(error: WatcherError): ErrorBody {
+  const body: ErrorBody = { code: error.code, message: error.message };
+  if (error.field !== undefined) body.field = error.field;
+  if (error instanceof HasChildrenError) body.children = [...error.children];
+  return body;
 }
 
 /** One thing wrong with an input: the field at fault, where one is, and a message that starts with it. */
@@ -67,4 +75,22 @@ export class NotFoundError extends WatcherError {
 /** The thing exists already (an agentId taken). */
 export class ConflictError extends WatcherError {
   readonly code = 'conflict';
+}
+
+/** How many children a `has_children` message names; the error's `children` list holds them all. */
+const NAMED_CHILDREN = 10;
+
+/** The agent is the parent of others: removing it would leave them pointing at nothing. */
+export class HasChildrenError extends WatcherError {
+  readonly code = 'has_children';
+  constructor(
+    agentId: string,
+    readonly children: readonly string[],
+  ) {
+    const named = children.slice(0, NAMED_CHILDREN).join(', ');
+    const more = children.length > NAMED_CHILDREN ? ` and ${children.length - NAMED_CHILDREN} more` : '';
+    super(
+      `agent ${agentId} is the parent of ${named}${more}: give them another parent first, or remove it with force=true, which clears their parent`,
+    );
+  }
 }

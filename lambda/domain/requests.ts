@@ -122,6 +122,34 @@ export const addAgentSchema = v.strictObject({
   cluster: v.optional(nameSchema(64)),
   probe: v.optional(probeSchema),
   agentless: v.optional(v.boolean('must be true or false')),
+  parent: v.optional(agentIdSchema),
+});
+
+/** The fields `PATCH /v1/agents/{agentId}` may change. */
+export const AGENT_CHANGE_FIELDS = ['group', 'cluster', 'parent', 'probe'] as const;
+
+/**
+ * `PATCH /v1/agents/{agentId}`: the fields to change, at least one; `null` clears `cluster`, `parent`
+ * or `probe` (a group cannot be cleared). Any other field is refused, naming it: a typo must not pass
+ * for a change that was made.
+ */
+export const changeAgentSchema = v.pipe(
+  v.strictObject({
+    group: v.optional(groupNameSchema),
+    cluster: v.optional(v.nullable(nameSchema(64))),
+    parent: v.optional(v.nullable(agentIdSchema)),
+    probe: v.optional(v.nullable(probeSchema)),
+  }),
+  v.check(
+    (change) => Object.keys(change).length > 0,
+    `names nothing to change; give at least one of ${AGENT_CHANGE_FIELDS.join(', ')}`,
+  ),
+);
+export type AgentChangeInput = v.InferOutput<typeof changeAgentSchema>;
+
+/** `DELETE /v1/agents/{agentId}?force=true`: remove a parent, clearing the parent of its children. */
+export const removeAgentQuerySchema = v.object({
+  force: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
 });
 
 export const maintenanceSchema = v.strictObject({

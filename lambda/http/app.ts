@@ -16,7 +16,7 @@ import {
 const BATCH_PATH = '/v1/heartbeats';
 
 type Handler = (c: Context) => Response | Promise<Response>;
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface AdminAccess {
   /** When set, admin routes require `Authorization: Bearer <token>`; when not, they are open. */
@@ -111,7 +111,7 @@ function onError(error: Error, c: Context): Response {
 
 function withErrors(app: Hono): Hono {
   app.use('*', async (c, next) => {
-    if (c.req.method === 'POST' || c.req.method === 'PUT') {
+    if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
       return (c.req.path === BATCH_PATH ? limitBatchBody : limitBody)(c, next);
     }
     await next();
@@ -193,8 +193,9 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   });
   resource(app, '/v1/agents/:agentId', {
     GET: async (c) => c.json(await service.getAgent(id(c))),
+    PATCH: async (c) => c.json(await service.changeAgent(id(c), await readJson(c))),
     DELETE: async (c) => {
-      await service.removeAgent(id(c));
+      await service.removeAgent(id(c), query(c, 'force'));
       return c.body(null, 204);
     },
   });

@@ -52,6 +52,7 @@ const STATUS_OF: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  has_children: 409,
 };
 
 export function statusOf(error: WatcherError): number {

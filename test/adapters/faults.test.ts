@@ -1,32 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
 import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
-import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { Probe } from '../../lambda/domain/agent';
 import { parseConfig } from '../../lambda/domain/config';
 import { runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 import { bearer, ManualClock, startTestWatcher, type TestWatcher } from '../support/watcher';
-
-/** Puts `agentId` behind `parent`, as the operator's API would. */
-async function setParent(client: DynamoDBClient, agentId: string, parent: string) {
-  await client.send(
-    new UpdateItemCommand({
-      TableName: LOCAL_TABLE_NAMES.agents,
-      Key: { agentId: { S: agentId } },
-      UpdateExpression: 'SET #parent = :parent',
-      ExpressionAttributeNames: { '#parent': 'parent' },
-      ExpressionAttributeValues: { ':parent': { S: parent } },
-    }),
-  );
-}
 
 /** Makes the next `times` requests of `operation` fail with an error of `name`, before the SDK retries. */
 function injectFailure(client: DynamoDBClient, operation: string, name: string, times: number) {
@@ -325,8 +311,7 @@ describe('a restart of the local watcher while pages are held by a parent', () =
       });
       const tokens: [string, string][] = [];
       for (const agentId of ['web-01', 'web-02']) {
-        const { token } = await watcher.service.addAgent({ agentId, group: 'production' });
-        await setParent(watcher.dynamoClient, agentId, 'sw-01');
+        const { token } = await watcher.service.addAgent({ agentId, group: 'production', parent: 'sw-01' });
         await watcher.service.heartbeat(token!, { agentId });
         tokens.push([agentId, token!]);
       }

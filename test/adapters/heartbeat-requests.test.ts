@@ -1,41 +1,25 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
-import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
-import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
-import { parseConfig } from '../../lambda/domain/config';
+import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../lambda/domain/errors';
-import { WatcherService } from '../../lambda/service';
+import type { WatcherService } from '../../lambda/service';
 import { countDynamoRequests, type DynamoRequestLog } from '../support/dynamo-request-counter';
-import { ManualClock, TEST_CONFIG } from '../support/watcher';
+import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
+import type { ManualClock } from '../support/watcher';
 
 // DESIGN.md section 9: the heartbeat path is one DynamoDB write and no read.
 describe('DynamoDB requests of a heartbeat', () => {
-  let dynamo: EmbeddedDynamo;
-  let client: DynamoDBClient;
+  let harness: ServiceHarness;
   let requests: DynamoRequestLog;
   let service: WatcherService;
   let clock: ManualClock;
 
   beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo();
-    client = localDynamoClient(dynamo.endpoint);
-    await ensureTables(client, LOCAL_TABLE_NAMES);
-    requests = countDynamoRequests(client);
-    clock = new ManualClock();
-    service = new WatcherService({
-      ...dynamoStores(client, LOCAL_TABLE_NAMES),
-      clock,
-      config: parseConfig(TEST_CONFIG),
-      version: 'test',
-    });
+    harness = await startServiceHarness();
+    ({ requests, service, clock } = harness);
   });
-  afterAll(async () => {
-    requests.detach();
-    client.destroy();
-    await dynamo.close();
-  });
+  afterAll(() => harness.close());
 
   let serial = 0;
   async function approvedAgent(): Promise<{ agentId: string; token: string }> {
@@ -117,30 +101,16 @@ describe('DynamoDB requests of a heartbeat', () => {
 });
 
 describe('a heartbeat never moves its agent backwards', () => {
-  let dynamo: EmbeddedDynamo;
-  let client: DynamoDBClient;
+  let harness: ServiceHarness;
   let requests: DynamoRequestLog;
   let service: WatcherService;
   let clock: ManualClock;
 
   beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo();
-    client = localDynamoClient(dynamo.endpoint);
-    await ensureTables(client, LOCAL_TABLE_NAMES);
-    requests = countDynamoRequests(client);
-    clock = new ManualClock();
-    service = new WatcherService({
-      ...dynamoStores(client, LOCAL_TABLE_NAMES),
-      clock,
-      config: parseConfig(TEST_CONFIG),
-      version: 'test',
-    });
+    harness = await startServiceHarness();
+    ({ requests, service, clock } = harness);
   });
-  afterAll(async () => {
-    requests.detach();
-    client.destroy();
-    await dynamo.close();
-  });
+  afterAll(() => harness.close());
 
   let serial = 0;
   async function beating(first: Record<string, unknown>) {

@@ -400,6 +400,130 @@ describe('bad input to the local watcher over HTTP', () => {
     });
   });
 
+  describe('topology: PATCH /v1/agents/{agentId}, parent on POST /v1/agents, removing a parent', () => {
+    beforeAll(async () => {
+      // sw-02 sits behind web-01, so web-01 behind sw-02 would be a loop; sw-03 is watched by its probe alone.
+      const probe = { type: 'tcp', host: '10.0.0.2', port: 22 };
+      for (const body of [
+        { agentId: 'sw-02', group: 'production', agentless: true, probe, parent: 'web-01' },
+        { agentId: 'sw-03', group: 'production', agentless: true, probe },
+      ]) {
+        expect((await w.call('POST', '/v1/agents', body)).status).toBe(201);
+      }
+    });
+
+    const patch = (agentId: string, body: unknown, headers: Record<string, string> = {}) =>
+      w.call('PATCH', `/v1/agents/${agentId}`, body, headers);
+
+    it('changes web-02 in place and answers its view (the control for the refusals below)', async () => {
+      const res = await patch('web-02', { cluster: 'eu-2' });
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ agentId: 'web-02', group: 'production', cluster: 'eu-2', seq: 1 });
+      expect((await patch('web-02', { cluster: null })).body.cluster).toBeUndefined();
+    });
+
+    it.each([
+      ['an unknown field', { grop: 'test' }, 'grop'],
+      ['a known field next to an unknown one', { group: 'test', token: 'hbw_x' }, 'token'],
+      ['a group of null', { group: null }, 'group'],
+      ['a cluster that is a number', { cluster: 5 }, 'cluster'],
+      ['a parent with a space', { parent: 'sw 02' }, 'parent'],
+      ['a probe of another type', { probe: { type: 'ftp', host: 'x' } }, 'probe.type'],
+      ['a tcp probe without a port', { probe: { type: 'tcp', host: 'x' } }, 'probe.port'],
+    ])('refuses a PATCH with %s with 400 naming it', async (_case, body, field) => {
+      const res = await withoutChange(() => patch('web-01', body));
+
+      expectError(res, 400, 'invalid_request', field);
+    });
+
+    it('refuses a PATCH naming nothing to change with 400, listing the fields it takes', async () => {
+      const res = await withoutChange(() => patch('web-01', {}));
+
+      expectError(res, 400, 'invalid_request');
+      expect(res.body.error.message).toContain('group, cluster, parent, probe');
+    });
+
+    it.each([
+      ['an empty body', 'invalid_json', ''],
+      ['malformed JSON', 'invalid_json', '{"group": '],
+      ['a JSON array', 'invalid_request', '[{"group": "test"}]'],
+    ])('refuses a PATCH with %s with 400 %s', async (_case, code, body) => {
+      const res = await withoutChange(() => patch('web-01', body, JSON_TYPE));
+
+      expectError(res, 400, code);
+    });
+
+    it('refuses a PATCH body over 8 KiB with 413', async () => {
+      const res = await withoutChange(() =>
+        patch('web-01', { group: 'test', pad: 'x'.repeat(MAX_BODY_BYTES) }),
+      );
+
+      expectError(res, 413, 'body_too_large');
+    });
+
+    it('refuses a PATCH into an unknown group with 400 unknown_group naming group, as POST /v1/agents does', async () => {
+      const res = await withoutChange(() => patch('web-01', { group: 'staging' }));
+
+      expectError(res, 400, 'unknown_group', 'group');
+      expect(res.body.error.message).toBe(
+        (await w.call('POST', '/v1/agents', { agentId: 'new-09', group: 'staging' })).body.error.message,
+      );
+    });
+
+    it('answers a PATCH of an unknown agent with 404, creating nothing', async () => {
+      const res = await withoutChange(() => patch('ghost-01', { group: 'test' }));
+
+      expectError(res, 404, 'not_found');
+    });
+
+    it.each([
+      ['an unknown agent', 'ghost-01', 'parent: no agent ghost-01'],
+      ['the agent itself', 'web-01', 'web-01 -> web-01'],
+      ['one that sits behind it', 'sw-02', 'web-01 -> sw-02 -> web-01'],
+    ])('refuses a parent that is %s with 400 naming parent', async (_case, parent, shown) => {
+      const res = await withoutChange(() => patch('web-01', { parent, group: 'test' }));
+
+      expectError(res, 400, 'invalid_request', 'parent');
+      expect(res.body.error.message).toContain(shown);
+    });
+
+    it.each([
+      ['an unknown agent', { agentId: 'new-03', parent: 'ghost-01' }, 'parent: no agent ghost-01'],
+      ['the agent itself', { agentId: 'new-03', parent: 'new-03' }, 'new-03 -> new-03'],
+      ['an id with a space', { agentId: 'new-03', parent: 'sw 02' }, 'parent:'],
+    ])(
+      'refuses POST /v1/agents with a parent that is %s with 400 naming parent',
+      async (_case, body, shown) => {
+        const res = await withoutChange(() => w.call('POST', '/v1/agents', { group: 'production', ...body }));
+
+        expectError(res, 400, 'invalid_request', 'parent');
+        expect(res.body.error.message).toContain(shown);
+      },
+    );
+
+    it('refuses to clear the probe of an agentless entry with 400 naming probe', async () => {
+      const res = await withoutChange(() => patch('sw-03', { probe: null }));
+
+      expectError(res, 400, 'invalid_request', 'probe');
+    });
+
+    it('refuses to remove a parent with 409 has_children, naming its children', async () => {
+      const res = await withoutChange(() => w.call('DELETE', '/v1/agents/web-01'));
+
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({
+        error: { code: 'has_children', message: expect.stringContaining('sw-02'), children: ['sw-02'] },
+      });
+    });
+
+    it.each(['yes', '1', 'TRUE'])('refuses DELETE with force=%s with 400 naming force', async (force) => {
+      const res = await withoutChange(() => w.call('DELETE', `/v1/agents/web-01?force=${force}`));
+
+      expectError(res, 400, 'invalid_request', 'force');
+    });
+  });
+
   describe('POST /v1/register enrollment keys', () => {
     const body = { agentId: 'new-01', group: 'production' };
 
@@ -460,7 +584,7 @@ describe('bad input to the local watcher over HTTP', () => {
       ['DELETE', '/v1/register', 'POST'],
       ['POST', '/v1/status', 'GET'],
       ['PATCH', '/v1/agents', 'GET, POST'],
-      ['PUT', '/v1/agents/web-01', 'GET, DELETE'],
+      ['PUT', '/v1/agents/web-01', 'GET, PATCH, DELETE'],
       ['GET', '/v1/agents/web-01/approve', 'POST'],
       ['POST', '/v1/agents/web-01/maintenance', 'PUT, DELETE'],
       ['GET', '/v1/groups/production/enrollment-key', 'POST'],

@@ -341,6 +341,129 @@ describe('hbw agents and hbw status against a running watcher', () => {
     expect(res.body.error.field).toBe('probe');
   });
 
+  it('agents add --parent puts the agent behind its parent, shown by agents show', async () => {
+    await cli('agents', 'add', 'sw-01', '--group', 'production', '--agentless', '--probe', 'tcp:10.0.0.2:22');
+
+    const run = await cli('agents', 'add', 'top-01', '--group', 'production', '--parent', 'sw-01');
+
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(row((await cli('agents', 'show', 'top-01')).out, 'parent')).toEqual(['parent', 'sw-01']);
+    expect((await cli('agents', 'show', 'top-01', '--json')).json().parent).toBe('sw-01');
+  });
+
+  it('agents set changes group, cluster, parent and probe in place; the token stays valid', async () => {
+    const token = await addAgent('set-01');
+    await cli('agents', 'add', 'sw-02', '--group', 'test', '--agentless', '--probe', 'tcp:10.0.0.3:22');
+    expect((await heartbeat('set-01', token)).status).toBe(200);
+
+    const run = await cli(
+      'agents',
+      'set',
+      'set-01',
+      '--group',
+      'test',
+      '--cluster',
+      'db',
+      '--parent',
+      'sw-02',
+      '--probe',
+      'tcp:set-01.internal:22',
+    );
+
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(run.out.split('\n')[0]).toBe('set-01: changed group, cluster, parent, probe');
+    expect(row(run.out, 'group')).toEqual(['group', 'test']);
+    expect(row(run.out, 'cluster')).toEqual(['cluster', 'db']);
+    expect(row(run.out, 'parent')).toEqual(['parent', 'sw-02']);
+    expect(row(run.out, 'probe')).toEqual(['probe', '{"type":"tcp","host":"set-01.internal","port":22}']);
+    const beat = await heartbeat('set-01', token);
+    expect(beat.status).toBe(200);
+    expect(beat.body.state).toBe('healthy');
+  });
+
+  it('agents set --no-parent --no-probe --no-cluster clears them, and --json prints the agent view', async () => {
+    await cli('agents', 'add', 'sw-03', '--group', 'production', '--agentless', '--probe', 'tcp:10.0.0.4:22');
+    await cli('agents', 'add', 'set-02', '--group', 'production', '--cluster', 'db', '--parent', 'sw-03');
+    await cli('agents', 'set', 'set-02', '--probe', 'https://set-02.internal/health');
+
+    const run = await cli('agents', 'set', 'set-02', '--no-parent', '--no-probe', '--no-cluster', '--json');
+
+    expect(run).toMatchObject({ code: 0, err: '' });
+    const view = run.json();
+    expect(view).toEqual((await cli('agents', 'show', 'set-02', '--json')).json());
+    expect(view).toMatchObject({ agentId: 'set-02', group: 'production', approval: 'approved' });
+    expect(view.parent).toBeUndefined();
+    expect(view.probe).toBeUndefined();
+    expect(view.cluster).toBeUndefined();
+  });
+
+  it('agents set refuses a loop and a probeless agentless entry (exit 1), naming the field', async () => {
+    await cli('agents', 'add', 'sw-04', '--group', 'production', '--agentless', '--probe', 'tcp:10.0.0.5:22');
+    await cli('agents', 'add', 'set-03', '--group', 'production', '--parent', 'sw-04');
+
+    const loop = await cli('agents', 'set', 'sw-04', '--parent', 'set-03');
+    expect(loop).toMatchObject({ code: 1, out: '' });
+    expect(loop.err).toBe('hbw: parent: set-03 would make a loop: sw-04 -> set-03 -> sw-04');
+
+    const probeless = await cli('agents', 'set', 'sw-04', '--no-probe');
+    expect(probeless.code).toBe(1);
+    expect(probeless.err).toContain('probe: an agentless entry is watched by its probe alone');
+
+    const group = await cli('agents', 'set', 'set-03', '--group', 'staging');
+    expect(group.code).toBe(1);
+    expect(group.err).toContain('group: unknown group "staging"');
+
+    const shown = (await cli('agents', 'show', 'sw-04', '--json')).json();
+    expect(shown.parent).toBeUndefined();
+    expect(shown.probe).toEqual({ type: 'tcp', host: '10.0.0.5', port: 22 });
+  });
+
+  it('agents set without a change, or with --parent and --no-parent, is bad usage (exit 2)', async () => {
+    await addAgent('set-04');
+    for (const [argv, said] of [
+      [['agents', 'set', 'set-04'], 'give what to change'],
+      [
+        ['agents', 'set', 'set-04', '--parent', 'sw-01', '--no-parent'],
+        'give --parent or --no-parent, not both',
+      ],
+      [
+        ['agents', 'set', 'set-04', '--probe', 'tcp:x:1', '--no-probe'],
+        'give --probe or --no-probe, not both',
+      ],
+      [
+        ['agents', 'set', 'set-04', '--cluster', 'db', '--no-cluster'],
+        'give --cluster or --no-cluster, not both',
+      ],
+      [['agents', 'set', 'set-04', '--probe', 'db:5432'], '--probe must be tcp:HOST:PORT'],
+    ] as const) {
+      const run = await cli(...argv);
+      expect({ argv, code: run.code }).toEqual({ argv, code: 2 });
+      expect(run.err).toContain(said);
+      expect(run.err).toContain('Usage: hbw agents set AGENT_ID [options]');
+    }
+  });
+
+  it('agents remove of a parent exits 1 naming its children and --force; --force clears their parent', async () => {
+    await cli('agents', 'add', 'sw-05', '--group', 'production', '--agentless', '--probe', 'tcp:10.0.0.6:22');
+    await cli('agents', 'add', 'kid-01', '--group', 'production', '--parent', 'sw-05');
+    await cli('agents', 'add', 'kid-02', '--group', 'test', '--parent', 'sw-05');
+
+    const refused = await cli('agents', 'remove', 'sw-05');
+    expect(refused).toMatchObject({ code: 1, out: '' });
+    expect(refused.err).toContain('agent sw-05 is the parent of kid-01, kid-02');
+    expect(refused.err).toContain('(hbw agents remove sw-05 --force)');
+    expect((await cli('agents', 'show', 'sw-05')).code).toBe(0);
+
+    const forced = await cli('agents', 'remove', 'sw-05', '--force');
+    expect(forced).toMatchObject({ code: 0, out: 'removed sw-05', err: '' });
+    expect((await cli('agents', 'show', 'sw-05')).code).toBe(1);
+    for (const kid of ['kid-01', 'kid-02']) {
+      const shown = (await cli('agents', 'show', kid, '--json')).json();
+      expect(shown.agentId).toBe(kid);
+      expect(shown.parent).toBeUndefined();
+    }
+  });
+
   it('exit code 1 for a failure it explains: unknown agent, unknown group, taken id', async () => {
     for (const argv of [
       ['agents', 'show', 'ghost-01'],
@@ -349,6 +472,7 @@ describe('hbw agents and hbw status against a running watcher', () => {
       ['agents', 'remove', 'ghost-01'],
       ['agents', 'rotate-token', 'ghost-01'],
       ['agents', 'maintenance', 'ghost-01', '--for', '1h'],
+      ['agents', 'set', 'ghost-01', '--group', 'test'],
     ]) {
       const run = await cli(...argv);
       expect({ argv, code: run.code, err: run.err }).toEqual({

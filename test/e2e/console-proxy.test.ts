@@ -191,10 +191,15 @@ describe('hbw console: the console in front of a watcher', () => {
         fetch(`${proxy.url}v1/groups/test/enrollment-key`, { method: 'POST', headers: console1 }),
         fetch(`${proxy.url}v1/agents/web-01/rotate-token`, { method: 'POST', headers: console1 }),
         fetch(`${proxy.url}v1/agents/web-01`, { method: 'DELETE', headers: console1 }),
+        fetch(`${proxy.url}v1/agents/web-01`, {
+          method: 'PATCH',
+          headers: console1,
+          body: '{"parent":null}',
+        }),
         fetch(`${proxy.url}v1/alerts/x/ack`, { method: 'POST', headers: console1, body: 'x'.repeat(9000) }),
       ];
       const statuses = await Promise.all(tries.map(async (t) => (await t).status));
-      expect(statuses).toEqual([403, 404, 404, 405, 413]);
+      expect(statuses).toEqual([403, 404, 404, 405, 405, 413]);
       const port = new URL(proxy.url).port;
       const rebound = await raw(`${proxy.url}v1/status`, {
         headers: { ...console1, host: `evil.example:${port}` },

@@ -1,4 +1,4 @@
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
@@ -225,20 +225,9 @@ export async function createScannerHarness(
     prober,
     logs,
     intervalMs,
-    async addAgent(agentId, group = 'production', { parent, ...extra } = {}) {
+    async addAgent(agentId, group = 'production', extra = {}) {
       const { token } = await service.addAgent({ agentId, group, ...extra });
       if (token !== undefined) tokens.set(agentId, token);
-      if (parent !== undefined) {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: names.agents,
-            Key: { agentId: { S: agentId } },
-            UpdateExpression: 'SET #parent = :parent',
-            ExpressionAttributeNames: { '#parent': 'parent' },
-            ExpressionAttributeValues: { ':parent': { S: parent } },
-          }),
-        );
-      }
     },
     beat,
     scan: () => scanner.scan(),

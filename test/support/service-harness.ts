@@ -1,0 +1,43 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
+import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
+import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
+import { parseConfig } from '../../lambda/domain/config';
+import { WatcherService } from '../../lambda/service';
+import { countDynamoRequests, type DynamoRequestLog } from './dynamo-request-counter';
+import { ManualClock, TEST_CONFIG } from './watcher';
+
+/** The service over the real stores on an in-memory dynalite, every request it sends counted. */
+export interface ServiceHarness {
+  readonly client: DynamoDBClient;
+  readonly requests: DynamoRequestLog;
+  readonly service: WatcherService;
+  readonly clock: ManualClock;
+  close(): Promise<void>;
+}
+
+export async function startServiceHarness(): Promise<ServiceHarness> {
+  const dynamo = await startEmbeddedDynamo();
+  const client = localDynamoClient(dynamo.endpoint);
+  await ensureTables(client, LOCAL_TABLE_NAMES);
+  const requests = countDynamoRequests(client);
+  const clock = new ManualClock();
+  const service = new WatcherService({
+    ...dynamoStores(client, LOCAL_TABLE_NAMES),
+    clock,
+    config: parseConfig(TEST_CONFIG),
+    version: 'test',
+  });
+  return {
+    client,
+    requests,
+    service,
+    clock,
+    async close() {
+      requests.detach();
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}
