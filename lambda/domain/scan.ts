@@ -1,7 +1,6 @@
-import type { AgentRecord } from './agent';
-import { inMaintenance } from './agent';
+import { type AgentRecord, agentState } from './agent';
 import { type AlertKind, type AlertRecord, endedByHeartbeat, type Severity } from './alert';
-import { findsBlindWindow, missedScansWatched, type ScannerState } from './blind';
+import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
 
 /** The start of an agent's current incident: its last sign of life the scanner knows of. */
@@ -42,34 +41,33 @@ function agentlessTurn(
   return lastScanAt === undefined || Math.floor(scanTime / stretch) !== Math.floor(lastScanAt / stretch);
 }
 
+/**
+ * What the scanner makes of one agent before any probe: the agent's state by the one rule every view
+ * uses (`agentState`, with no alert counted: the scan decides those), and what to do about it.
+ */
 export function assess(
   agent: AgentRecord,
   settings: GroupSettings,
   scanTime: number,
   state: Pick<ScannerState, 'lastScanAt' | 'blindWindows'>,
 ): Assessment {
-  if (agent.approval !== 'approved') return { kind: 'unmonitored' };
-  if (inMaintenance(agent, scanTime)) return { kind: 'maintenance' };
+  const seen = agentState(agent, settings, scanTime, { blindWindows: state.blindWindows, openAlerts: [] });
+  if (seen.state === 'pending' || seen.state === 'rejected' || seen.state === 'new')
+    return { kind: 'unmonitored' };
+  if (seen.state === 'maintenance') return { kind: 'maintenance' };
   if (agent.agentless) {
     if (!agent.probe) return { kind: 'unmonitored' };
     if (!agentlessTurn(settings, scanTime, state.lastScanAt)) return { kind: 'idle' };
     return { kind: 'watched', missedScans: 0, probe: true, heartbeatFailed: false };
   }
-  if (agent.lastHeartbeatAt === undefined) return { kind: 'unmonitored' };
   // The scan that finds a blind window judges nobody: heartbeats sent while the watcher was blind
   // (paused, restarting, not invoked) may still be on their way in. The next scan judges.
   const waking = findsBlindWindow(state.blindWindows, scanTime);
-  const missed = missedScansWatched(
-    agent.lastHeartbeatAt,
-    scanTime,
-    settings.scanIntervalSeconds,
-    state.blindWindows,
-  );
   return {
     kind: 'watched',
-    missedScans: missed,
-    probe: !waking && missed >= 1 && agent.probe !== undefined,
-    heartbeatFailed: !waking && missed >= settings.missedScansBeforeAlert,
+    missedScans: seen.missedScans,
+    probe: !waking && seen.missedScans >= 1 && agent.probe !== undefined,
+    heartbeatFailed: !waking && seen.state === 'failed',
   };
 }
 
