@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { clusterFinding } from '../lambda/domain/cluster';
 import { scanLag } from '../lambda/domain/scan';
 import { consoleApp } from './console/app';
 
@@ -66,6 +67,9 @@ td.num{font-variant-numeric:tabular-nums}.age{white-space:nowrap}
 ul.plain{list-style:none;margin:0;padding:0}ul.plain li{padding:.15rem 0}
 td.url{overflow-wrap:anywhere;font-size:13px}td.warn{font-weight:600}
 .detail{font-size:13px}.kind{font-weight:600}
+ul.members{list-style:none;padding:0;margin:.6rem 0 0;display:flex;flex-wrap:wrap;gap:.3rem .9rem}
+ul.members li{display:flex;gap:.35rem;align-items:center}
+.card h3 .st{margin-left:.4rem;vertical-align:middle}
 #toast{position:fixed;bottom:1rem;left:50%;transform:translateX(-50%);max-width:calc(100vw - 2rem);z-index:5}
 #toast:not(:empty){background:var(--fg);color:var(--bg);padding:.5rem 1rem;border-radius:8px}
 #toast.bad:not(:empty){background:var(--bad);color:#fff}
@@ -93,6 +97,7 @@ const BODY = `
 <nav aria-label="Views">
 <a href="#overview" data-view="overview">Overview</a>
 <a href="#agents" data-view="agents">Agents</a>
+<a href="#clusters" data-view="clusters" hidden>Clusters<span class="n" id="nav-clusters-count" hidden></span></a>
 <a href="#pending" data-view="pending">Pending<span class="n" id="nav-pending-count" hidden></span></a>
 <a href="#alerts" data-view="alerts">Alerts<span class="n" id="nav-alerts-count" hidden></span></a>
 </nav>
@@ -113,6 +118,7 @@ const BODY = `
 <div><dt>scan interval</dt><dd id="o-interval">-</dd></div>
 <div><dt>agents</dt><dd id="o-agents">-</dd></div>
 <div><dt>open alerts</dt><dd><a href="#alerts" id="o-alerts">-</a></dd></div>
+<div id="o-clusters-row" hidden><dt>clusters</dt><dd><a href="#clusters" id="o-clusters">-</a></dd></div>
 </dl></div>
 <div class="card"><h3>Needs attention</h3><ul class="plain" id="o-attention"></ul>
 <p class="muted" id="o-calm" hidden>Nothing: no open alert, no agent late or waiting for approval.</p></div>
@@ -132,21 +138,22 @@ const BODY = `
 <label>Search<input type="search" id="f-q" placeholder="agent name" autocomplete="off"></label>
 <label>Group<select id="f-group"><option value="">all groups</option></select></label>
 <label>Cluster<select id="f-cluster"><option value="">all clusters</option></select></label>
+<label>Parent<select id="f-parent"><option value="">any parent</option></select></label>
 <label>State<select id="f-state"><option value="">all states</option></select></label>
 <label>Sort<select id="f-sort">
 <option value="agentId:1">agent</option><option value="state:1">state, worst first</option>
 <option value="lastHeartbeatAt:-1">last heartbeat, oldest first</option><option value="lastHeartbeatAt:1">last heartbeat, newest first</option>
 <option value="missedScans:-1">missed scans, most first</option><option value="clockSkewSeconds:-1">clock skew, largest first</option>
-<option value="group:1">group</option><option value="cluster:1">cluster</option><option value="endpoint:1">endpoint</option><option value="version:1">version</option>
+<option value="group:1">group</option><option value="cluster:1">cluster</option><option value="parent:1">parent</option><option value="endpoint:1">endpoint</option><option value="version:1">version</option>
 <option value="agentId:-1">agent, Z to A</option><option value="state:-1">state, best first</option><option value="missedScans:1">missed scans, fewest first</option>
-<option value="clockSkewSeconds:1">clock skew, smallest first</option><option value="group:-1">group, Z to A</option><option value="cluster:-1">cluster, Z to A</option>
+<option value="clockSkewSeconds:1">clock skew, smallest first</option><option value="group:-1">group, Z to A</option><option value="cluster:-1">cluster, Z to A</option><option value="parent:-1">parent, Z to A</option>
 <option value="endpoint:-1">endpoint, Z to A</option><option value="version:-1">version, Z to A</option>
 </select></label>
 </form>
 <p class="muted" id="agents-count" aria-live="polite"></p>
 <div class="wrap"><table class="data" id="t-agents"><thead><tr>
 <th data-sort="agentId"><button type="button">agent</button></th><th data-sort="group"><button type="button">group</button></th>
-<th data-sort="cluster"><button type="button">cluster</button></th><th data-sort="state"><button type="button">state</button></th>
+<th data-sort="cluster"><button type="button">cluster</button></th><th data-sort="parent"><button type="button">parent</button></th><th data-sort="state"><button type="button">state</button></th>
 <th data-sort="lastHeartbeatAt"><button type="button">last heartbeat</button></th><th data-sort="missedScans"><button type="button">missed</button></th>
 <th data-sort="clockSkewSeconds"><button type="button">clock skew</button></th><th data-sort="endpoint"><button type="button">endpoint in use</button></th>
 <th data-sort="version"><button type="button">version</button></th>
@@ -171,11 +178,20 @@ const BODY = `
 <form class="filters" id="a-filters">
 <label>Status<select id="a-status"><option value="open">open</option><option value="resolved">resolved</option><option value="all">all</option></select></label>
 <label>Group<select id="a-group"><option value="">all groups</option></select></label>
+<label id="a-cluster-label">Cluster<select id="a-cluster"><option value="">all clusters</option></select></label>
 </form>
 <p class="muted" id="alerts-count" aria-live="polite"></p>
 <div class="wrap"><table class="data"><thead><tr><th>severity</th><th>alert</th><th>group</th><th>opened</th><th>status</th><th>acknowledged</th><th>paging</th></tr></thead>
 <tbody id="t-alerts-body"></tbody></table></div>
 <p class="muted" id="alerts-empty" hidden>No alert here.</p>
+</section>
+
+<section id="v-clusters" hidden aria-labelledby="h-clusters">
+<h2 id="h-clusters" tabindex="-1">Clusters</h2>
+<p class="muted">A cluster is up while at least its quorum of members is healthy or late. Below it, one <code>cluster_down</code> alert pages the cluster's group, and the members' own pages are held.</p>
+<p id="clusters-none" hidden></p>
+<p class="muted" id="clusters-count" aria-live="polite"></p>
+<div class="cards" id="c-clusters"></div>
 </section>
 
 <section id="v-agent" hidden aria-labelledby="d-title">
@@ -189,6 +205,10 @@ const BODY = `
 </div>
 <h3>Record</h3><dl class="kv" id="d-record"></dl>
 <h3>Probe</h3><p id="d-probe"></p>
+<h3>Parent and children</h3>
+<p id="d-parent-none">It sits behind no other agent.</p>
+<p id="d-parent" hidden>Behind <a id="d-parent-link"></a> <span id="d-parent-state"></span>: while that one is down, this agent's pages are held.</p>
+<p id="d-children-text"></p><ul class="members" id="d-children" aria-label="agents behind it"></ul>
 <h3>Alert history</h3><p class="muted" id="d-alerts-empty">No alert, ever.</p>
 <div class="wrap" id="d-alerts-wrap" hidden><table class="data"><thead><tr><th>severity</th><th>alert</th><th>group</th><th>opened</th><th>status</th><th>acknowledged</th><th>paging</th></tr></thead>
 <tbody id="t-d-alerts-body"></tbody></table></div>
@@ -225,7 +245,7 @@ const BODY = `
 `;
 
 /** The console's script: `consoleApp`'s own source, called at once with the rules it shares with the watcher. */
-export const CONSOLE_SCRIPT = `(${consoleApp.toString()})({ scanLag: ${scanLag.toString()} });`;
+export const CONSOLE_SCRIPT = `(${consoleApp.toString()})({ scanLag: ${scanLag.toString()}, clusterFinding: ${clusterFinding.toString()} });`;
 
 export const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">

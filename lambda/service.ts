@@ -230,13 +230,19 @@ export class WatcherService {
     return this.view(agent, await this.findings());
   }
 
-  async listAgents(filter: { group?: string; state?: string; cluster?: string }): Promise<AgentView[]> {
+  async listAgents(filter: {
+    group?: string;
+    state?: string;
+    cluster?: string;
+    parent?: string;
+  }): Promise<AgentView[]> {
     const wanted = parseOrThrow(listFilterSchema, filter, { subject: 'query' });
     const findings = await this.findings();
     const out: AgentView[] = [];
     for await (const agent of this.deps.agents.list()) {
       if (wanted.group !== undefined && agent.group !== wanted.group) continue;
       if (wanted.cluster !== undefined && agent.cluster !== wanted.cluster) continue;
+      if (wanted.parent !== undefined && agent.parent !== wanted.parent) continue;
       const view = this.view(agent, findings);
       if (wanted.state !== undefined && view.state !== wanted.state) continue;
       out.push(view);
@@ -447,6 +453,7 @@ export class WatcherService {
 const listFilterSchema = v.object({
   group: v.optional(groupNameSchema),
   cluster: v.optional(groupNameSchema),
+  parent: v.optional(agentIdSchema),
   state: v.optional(v.picklist(AGENT_STATES, `must be one of ${AGENT_STATES.join(', ')}`)),
 });
 
@@ -469,6 +476,12 @@ function configInEffect(config: WatcherConfig) {
           renotifyMinutes: g.renotifyMinutes,
           agentlessEveryNScans: g.agentlessEveryNScans,
         },
+      ]),
+    ),
+    clusters: Object.fromEntries(
+      Object.values(config.clusters).map((c) => [
+        c.name,
+        { group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages },
       ]),
     ),
   };

@@ -1,5 +1,6 @@
 import type { AgentView } from '../../lambda/domain/agent';
 import type { AlertView } from '../../lambda/domain/alert';
+import type { clusterFinding } from '../../lambda/domain/cluster';
 import type { scanLag } from '../../lambda/domain/scan';
 
 /** One group's settings as the console reads them from `GET /v1/status` `config.groups`, when reported. */
@@ -13,6 +14,13 @@ export interface ReportedGroupConfig {
   readonly agentlessEveryNScans?: number;
 }
 
+/** One cluster as the console reads it from `GET /v1/status` `config.clusters`, when reported. */
+export interface ReportedCluster {
+  readonly group: string;
+  readonly minHealthy: number;
+  readonly memberPages?: boolean;
+}
+
 /** The config in effect, as the console reads it from `GET /v1/status` `config`, when reported. */
 export interface ReportedConfig {
   /** How often the scanner runs: the smallest scan interval of the top level and the groups. */
@@ -21,6 +29,7 @@ export interface ReportedConfig {
   readonly stormMinAgents?: number;
   readonly resolvedAlertRetentionDays?: number;
   readonly groups?: Readonly<Record<string, ReportedGroupConfig>>;
+  readonly clusters?: Readonly<Record<string, ReportedCluster>>;
 }
 
 /** `GET /v1/status`. */
@@ -37,6 +46,7 @@ export interface ConsoleStatus {
 /** The watcher's own rules the page applies, inlined from lambda/domain beside it (each self-contained). */
 export interface ConsoleRules {
   readonly scanLag: typeof scanLag;
+  readonly clusterFinding: typeof clusterFinding;
 }
 
 /**
@@ -51,6 +61,8 @@ export function consoleApp(rules: ConsoleRules): void {
   const REFRESH_MS = 5000;
   const PAGE_ROWS = 100;
   const GROUP_CONCURRENCY = 8;
+  /** Members a cluster's card names; the agents view, filtered by the cluster, lists them all. */
+  const MEMBER_ROWS = 50;
   /** DESIGN.md's default scan interval, used when the watcher neither reports its own nor has been seen to scan twice. */
   const DEFAULT_SCAN_SECONDS = 30;
   const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new'];
@@ -67,10 +79,11 @@ export function consoleApp(rules: ConsoleRules): void {
   };
   const TOKEN_KEY = 'hbw.adminToken';
   const BY_KEY = 'hbw.operator';
-  const VIEWS = ['overview', 'agents', 'pending', 'alerts', 'agent'];
+  const VIEWS = ['overview', 'agents', 'clusters', 'pending', 'alerts', 'agent'];
   const TITLES: Record<string, string> = {
     overview: 'Overview',
     agents: 'Agents',
+    clusters: 'Clusters',
     pending: 'Pending',
     alerts: 'Alerts',
     agent: 'Agent',
@@ -256,7 +269,16 @@ export function consoleApp(rules: ConsoleRules): void {
   let pendingAgents: AgentView[] | undefined;
   let rejectedAgents: AgentView[] = [];
   let alertList: { query: string; alerts: AlertView[] } | undefined;
-  let detail: { agentId: string; agent: AgentView | null; alerts: AlertView[] } | undefined;
+  let detail:
+    | {
+        agentId: string;
+        agent: AgentView | null;
+        alerts: AlertView[];
+        /** Its parent's view; `null` when the parent it names is no agent. */
+        parent?: AgentView | null;
+        children: AgentView[];
+      }
+    | undefined;
   let view = 'overview';
   let detailId = '';
   let sortKey = 'agentId';
@@ -334,10 +356,53 @@ export function consoleApp(rules: ConsoleRules): void {
     const alertsBadge = byId('nav-alerts-count');
     setText(alertsBadge, String(openAlerts.length));
     show(alertsBadge, openAlerts.length > 0);
+    show(document.querySelector<HTMLElement>('nav a[data-view=clusters]')!, configuredClusters().length > 0);
+    const below = clustersBelowQuorum().length;
+    const clustersBadge = byId('nav-clusters-count');
+    setText(clustersBadge, String(below));
+    show(clustersBadge, below > 0);
     setText(byId('meta-version'), status.version);
     setAge(byId('meta-scan'), status.lastScanAt, 'never');
     show(byId('token-open'), needToken || sessionStorage.getItem(TOKEN_KEY) !== null);
     renderBehind();
+  }
+
+  // ---- topology: clusters and what an alert speaks of ---------------------------------------
+
+  /** The clusters the watcher reports in its config, as the cluster rule takes them, by name. */
+  function configuredClusters(): Parameters<ConsoleRules['clusterFinding']>[0][] {
+    return Object.entries(status?.config?.clusters ?? {})
+      .map(([name, c]) => ({
+        name,
+        group: c.group,
+        minHealthy: c.minHealthy,
+        memberPages: c.memberPages !== false,
+      }))
+      .sort((a, b) => cmp(a.name, b.name));
+  }
+
+  /** The clusters below quorum by the watcher's own verdict: those with an open `cluster_down`. */
+  function clustersBelowQuorum(): string[] {
+    const names = openAlerts.filter((a) => a.kind === 'cluster_down').map((a) => a.cluster ?? a.agentId);
+    return [...new Set(names)];
+  }
+
+  const kindWords = (a: AlertView) => a.kind.replace(/_/g, ' ');
+
+  /** What an alert is about, in words and as a link: its agent, its cluster, or the agents of a network event. */
+  function subjectOf(a: AlertView): { text: string; href: string } {
+    if (a.kind === 'cluster_down') return { text: `cluster ${a.cluster ?? '?'}`, href: '#clusters' };
+    if (a.agentIds && a.agentIds.length > 0) {
+      return { text: `${a.agentIds.length} agents`, href: `#alerts?group=${enc(a.group)}` };
+    }
+    return { text: a.agentId, href: `#agent/${enc(a.agentId)}` };
+  }
+
+  /** Where the one holding a page is shown: an agent's page, the clusters, or its group's alerts (a storm). */
+  function holderHref(reason: string, by: string): string {
+    if (reason === 'cluster') return '#clusters';
+    if (reason === 'storm') return `#alerts?group=${enc(by)}`;
+    return `#agent/${enc(by)}`;
   }
 
   // ---- overview --------------------------------------------------------------------------------
@@ -355,6 +420,11 @@ export function consoleApp(rules: ConsoleRules): void {
     );
     setText(byId('o-agents'), String(s.agents));
     setText(byId('o-alerts'), String(openAlerts.length));
+    const clusters = configuredClusters().length;
+    const below = clustersBelowQuorum().length;
+    show(byId('o-clusters-row'), clusters > 0);
+    setText(byId('o-clusters'), `${clusters} configured${below > 0 ? `, ${below} below quorum` : ''}`);
+    byId('o-clusters').classList.toggle('bad', below > 0);
     const openByGroup = new Map<string, number>();
     for (const a of openAlerts) openByGroup.set(a.group, (openByGroup.get(a.group) ?? 0) + 1);
     sync(
@@ -442,11 +512,19 @@ export function consoleApp(rules: ConsoleRules): void {
     type Item = { key: string; href: string; text: string; bad?: boolean };
     const items: Item[] = unacked.slice(0, 5).map((a) => ({
       key: `alert:${a.alertId}`,
-      href:
-        a.agentIds && a.agentIds.length > 0 ? `#alerts?group=${enc(a.group)}` : `#agent/${enc(a.agentId)}`,
-      text: `${a.severity} ${a.kind.replace(/_/g, ' ')}: ${a.agentId} (${a.group}), ${fmtAge(a.openedAt)}`,
+      href: subjectOf(a).href,
+      text: `${a.severity} ${kindWords(a)}: ${subjectOf(a).text} (${a.group}), ${fmtAge(a.openedAt)}`,
       bad: true,
     }));
+    const below = clustersBelowQuorum().length;
+    if (below > 0) {
+      items.unshift({
+        key: 'clusters',
+        href: '#clusters',
+        text: `${below} cluster${below === 1 ? '' : 's'} below quorum`,
+        bad: true,
+      });
+    }
     if (unacked.length > 5)
       items.push({ key: 'more', href: '#alerts', text: `${unacked.length - 5} more open alerts` });
     const acked = openAlerts.length - unacked.length;
@@ -492,9 +570,10 @@ export function consoleApp(rules: ConsoleRules): void {
     return openAlerts.find((a) => a.group === group)?.channels;
   }
 
-  function channelsText(channels: readonly string[]): string {
+  /** Whom `channels` page (`pages sms + email`, or `sms + email` with another `lead`), or that none does. */
+  function channelsText(channels: readonly string[], lead = 'pages '): string {
     const paged = channels.filter((c) => c !== 'console');
-    return paged.length === 0 ? 'console only (recorded, never sent)' : `pages ${paged.join(' + ')}`;
+    return paged.length === 0 ? 'console only (recorded, never sent)' : `${lead}${paged.join(' + ')}`;
   }
 
   function renderConfig(): void {
@@ -548,11 +627,13 @@ export function consoleApp(rules: ConsoleRules): void {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const ageOf = (a: AgentView) =>
     a.lastHeartbeatAt ? -Date.parse(a.lastHeartbeatAt) : Number.POSITIVE_INFINITY;
+  const byState = (a: AgentView, b: AgentView) => (RANK[a.state] ?? 9) - (RANK[b.state] ?? 9);
   const SORTS: Record<string, (a: AgentView, b: AgentView) => number> = {
     agentId: (a, b) => cmp(a.agentId, b.agentId),
     group: (a, b) => cmp(a.group, b.group),
     cluster: (a, b) => cmp(a.cluster ?? '', b.cluster ?? ''),
-    state: (a, b) => (RANK[a.state] ?? 9) - (RANK[b.state] ?? 9),
+    parent: (a, b) => cmp(a.parent ?? '', b.parent ?? ''),
+    state: byState,
     lastHeartbeatAt: (a, b) => ageOf(a) - ageOf(b) || 0,
     missedScans: (a, b) => a.missedScans - b.missedScans,
     clockSkewSeconds: (a, b) => Math.abs(a.clockSkewSeconds ?? 0) - Math.abs(b.clockSkewSeconds ?? 0),
@@ -560,10 +641,26 @@ export function consoleApp(rules: ConsoleRules): void {
     version: (a, b) => cmp(a.version ?? '', b.version ?? ''),
   };
 
-  function stateBadge(node: HTMLElement, state: string): void {
-    setText(node, state);
+  /** A badge in the colour of `state`, saying `text` (the state itself unless told). */
+  function stateBadge(node: HTMLElement, state: string, text = state): void {
+    setText(node, text);
     const cls = `st st-${state}`;
     if (node.className !== cls) node.className = cls;
+  }
+
+  /** Makes `cell` a link to the agent `agentId`'s page, or a dash when there is none. */
+  function agentLink(cell: HTMLElement, agentId: string | undefined): void {
+    let link = cell.querySelector('a');
+    if (agentId === undefined) {
+      if (link || cell.textContent !== '-') cell.replaceChildren('-');
+      return;
+    }
+    if (!link) {
+      link = h('a', {});
+      cell.replaceChildren(link);
+    }
+    setText(link, agentId);
+    setAttr(link, 'href', `#agent/${enc(agentId)}`);
   }
 
   function skewText(a: AgentView): string {
@@ -576,6 +673,7 @@ export function consoleApp(rules: ConsoleRules): void {
     const q = byId<HTMLInputElement>('f-q').value.trim().toLowerCase();
     const group = byId<HTMLSelectElement>('f-group').value;
     const cluster = byId<HTMLSelectElement>('f-cluster').value;
+    const parent = byId<HTMLSelectElement>('f-parent').value;
     const state = byId<HTMLSelectElement>('f-state').value;
     const compare = SORTS[sortKey] ?? SORTS.agentId!;
     return (agents ?? [])
@@ -584,6 +682,7 @@ export function consoleApp(rules: ConsoleRules): void {
           (!q || a.agentId.toLowerCase().includes(q)) &&
           (!group || a.group === group) &&
           (!cluster || (cluster === '-' ? !a.cluster : a.cluster === cluster)) &&
+          (!parent || (parent === '-' ? !a.parent : a.parent === parent)) &&
           (!state || a.state === state),
       )
       .sort((a, b) => sortDir * compare(a, b) || cmp(a.agentId, b.agentId));
@@ -606,6 +705,8 @@ export function consoleApp(rules: ConsoleRules): void {
     syncOptions(byId('f-group'), groups.sort(), 'all groups');
     const clusters = [...new Set((agents ?? []).map((a) => a.cluster ?? '-'))].sort();
     syncOptions(byId('f-cluster'), clusters, 'all clusters');
+    const parents = [...new Set((agents ?? []).map((a) => a.parent ?? '-'))].sort();
+    syncOptions(byId('f-parent'), parents, 'any parent');
     for (const th of Array.from(document.querySelectorAll<HTMLElement>('#t-agents th[data-sort]'))) {
       const key = th.dataset.sort ?? '';
       setAttr(th, 'aria-sort', key === sortKey ? (sortDir > 0 ? 'ascending' : 'descending') : undefined);
@@ -635,6 +736,7 @@ export function consoleApp(rules: ConsoleRules): void {
           'agent',
           'group',
           'cluster',
+          'parent',
           'state',
           'last heartbeat',
           'missed scans',
@@ -643,13 +745,13 @@ export function consoleApp(rules: ConsoleRules): void {
           'version',
         ]);
         tr.children[0]!.append(h('a', {}));
-        tr.children[3]!.append(h('span', {}));
         tr.children[4]!.append(h('span', {}));
-        tr.children[5]!.classList.add('num');
+        tr.children[5]!.append(h('span', {}));
+        tr.children[6]!.classList.add('num');
         return tr;
       },
       (tr, a) => {
-        const [name, group, cluster, state, beat, missed, skew, endpoint, version] = Array.from(
+        const [name, group, cluster, parent, state, beat, missed, skew, endpoint, version] = Array.from(
           tr.children,
         ) as HTMLElement[];
         const link = name!.firstElementChild as HTMLAnchorElement;
@@ -657,6 +759,7 @@ export function consoleApp(rules: ConsoleRules): void {
         setAttr(link, 'href', `#agent/${enc(a.agentId)}`);
         setText(group!, a.group);
         setText(cluster!, a.cluster ?? '-');
+        agentLink(parent!, a.parent);
         stateBadge(state!.firstElementChild as HTMLElement, a.state);
         setAge(beat!.firstElementChild as HTMLElement, a.lastHeartbeatAt, 'never');
         setText(missed!, String(a.missedScans));
@@ -680,6 +783,7 @@ export function consoleApp(rules: ConsoleRules): void {
       ['q', 'f-q'],
       ['group', 'f-group'],
       ['cluster', 'f-cluster'],
+      ['parent', 'f-parent'],
       ['state', 'f-state'],
     ] as const) {
       const value = byId<HTMLInputElement>(id).value;
@@ -687,6 +791,122 @@ export function consoleApp(rules: ConsoleRules): void {
     }
     const text = q.toString();
     history.replaceState(null, '', `#agents${text ? `?${text}` : ''}`);
+  }
+
+  /** The worst state first, then by name. */
+  const worstFirst = (a: AgentView, b: AgentView) => byState(a, b) || cmp(a.agentId, b.agentId);
+
+  /** Shows agents as links to their pages, each with its state. */
+  function syncMembers(list: HTMLElement, members: readonly AgentView[]): void {
+    sync(
+      list,
+      members,
+      (a) => a.agentId,
+      (a) => h('li', {}, h('a', { href: `#agent/${enc(a.agentId)}` }, a.agentId), h('span', {})),
+      (li, a) => stateBadge(li.lastElementChild as HTMLElement, a.state),
+    );
+  }
+
+  // ---- clusters --------------------------------------------------------------------------------
+
+  function renderClusters(): void {
+    const clusters = configuredClusters();
+    const none = byId('clusters-none');
+    setText(
+      none,
+      !status
+        ? ''
+        : !status.config
+          ? 'This watcher does not report its config in GET /v1/status, so the console cannot know its clusters.'
+          : clusters.length === 0
+            ? 'No cluster is configured. A cluster with a quorum is declared under "clusters" in the config; an agent joins it by its cluster.'
+            : '',
+    );
+    show(none, none.textContent !== '');
+    const members = new Map<string, AgentView[]>();
+    for (const a of agents ?? []) {
+      if (a.cluster === undefined) continue;
+      const list = members.get(a.cluster);
+      if (list) list.push(a);
+      else members.set(a.cluster, [a]);
+    }
+    const cards = (agents ? clusters : []).map((cluster) => {
+      const of = (members.get(cluster.name) ?? []).sort(worstFirst);
+      return { cluster, members: of, finding: rules.clusterFinding(cluster, of) };
+    });
+    // The clusters below quorum first: a cluster_down alert links here.
+    cards.sort(
+      (x, y) =>
+        Number(y.finding.quorumLost) - Number(x.finding.quorumLost) || cmp(x.cluster.name, y.cluster.name),
+    );
+    const below = cards.filter((c) => c.finding.quorumLost).length;
+    setText(
+      byId('clusters-count'),
+      clusters.length === 0
+        ? ''
+        : !agents
+          ? 'loading members…'
+          : `${clusters.length} cluster${clusters.length === 1 ? '' : 's'}${below > 0 ? `, ${below} below quorum` : ''}`,
+    );
+    const term = (label: string, cls: string, ...children: Child[]) =>
+      h('div', {}, h('dt', {}, label), h('dd', { class: cls }, ...children));
+    sync(
+      byId('c-clusters'),
+      cards,
+      (c) => c.cluster.name,
+      (c) =>
+        h(
+          'article',
+          { class: 'card cluster', 'aria-label': `cluster ${c.cluster.name}` },
+          h('h3', {}, c.cluster.name, h('span', {})),
+          h(
+            'dl',
+            { class: 'kv' },
+            term('members up', 'c-up'),
+            term('quorum', 'c-quorum'),
+            term('cluster_down pages', 'c-group'),
+            term('member pages', 'c-member-pages'),
+            term('open alert', 'c-alert', h('a', {}), h('span', {})),
+          ),
+          h('ul', { class: 'members', 'aria-label': `members of ${c.cluster.name}` }),
+          h('p', { class: 'c-more' }, h('a', { href: `#agents?cluster=${enc(c.cluster.name)}` })),
+        ),
+      (card, { cluster, members: of, finding }) => {
+        const badge = card.querySelector<HTMLElement>('h3 span')!;
+        if (finding.quorumLost) stateBadge(badge, 'failed', 'below quorum');
+        else if (finding.total === 0) stateBadge(badge, 'new', 'no members');
+        else stateBadge(badge, 'healthy', 'quorum held');
+        const up = card.querySelector<HTMLElement>('.c-up')!;
+        setText(up, `${finding.up} of ${finding.total}`);
+        up.classList.toggle('bad', finding.quorumLost);
+        setText(card.querySelector('.c-quorum')!, `at least ${cluster.minHealthy} up`);
+        const channels = status?.config?.groups?.[cluster.group]?.channels;
+        setText(
+          card.querySelector('.c-group')!,
+          `${cluster.group}${channels ? `: ${channelsText(channels, '')}` : ''}`,
+        );
+        setText(
+          card.querySelector('.c-member-pages')!,
+          cluster.memberPages
+            ? 'sent while the quorum holds'
+            : 'recorded, never sent: only the quorum loss pages',
+        );
+        const alert = openAlerts.find((a) => a.kind === 'cluster_down' && a.cluster === cluster.name);
+        const link = card.querySelector<HTMLElement>('.c-alert a')!;
+        show(link, alert !== undefined);
+        setText(card.querySelector('.c-alert span')!, alert ? '' : 'none');
+        if (alert) {
+          setText(link, `${alert.severity} cluster down, opened ${fmtTime(alert.openedAt)}`);
+          setAttr(link, 'href', `#alerts?cluster=${enc(cluster.name)}`);
+        }
+        syncMembers(card.querySelector('ul')!, of.slice(0, MEMBER_ROWS));
+        const more = card.querySelector<HTMLElement>('.c-more')!;
+        show(more, of.length > MEMBER_ROWS);
+        if (of.length > MEMBER_ROWS) {
+          setText(more.firstElementChild!, `${of.length - MEMBER_ROWS} more: all ${of.length} members`);
+        }
+      },
+    );
   }
 
   // ---- pending ---------------------------------------------------------------------------------
@@ -784,7 +1004,7 @@ export function consoleApp(rules: ConsoleRules): void {
     pending: 'pending (the next scan sends it)',
     sending: 'sending',
     failed: 'failed (retried on the next scan)',
-    held: 'held (suspected network event)',
+    held: 'held (not sent while the hold lasts)',
     suppressed: 'suppressed (resolved while held)',
   };
 
@@ -801,6 +1021,18 @@ export function consoleApp(rules: ConsoleRules): void {
     return lines;
   }
 
+  /** Why the page is held, and by whom, as `hbw alerts list` says it (`held: parent sw-01`), linked. */
+  function renderHeld(node: HTMLElement, a: AlertView): void {
+    const held = a.suppressed;
+    show(node, held !== undefined);
+    if (!held) return;
+    setText(node.firstElementChild!, `held: ${held.reason} `);
+    const link = node.querySelector('a')!;
+    setText(link, held.by);
+    setAttr(link, 'href', holderHref(held.reason, held.by));
+    setAttr(node, 'title', `held since ${fmtTime(held.since)}`);
+  }
+
   function renderAlertRows(body: HTMLElement, alerts: readonly AlertView[]): void {
     sync(
       body,
@@ -813,12 +1045,19 @@ export function consoleApp(rules: ConsoleRules): void {
         tr.children[3]!.append(h('span', {}));
         const ack = h(
           'button',
-          { type: 'button', 'data-act': 'ack', 'aria-label': `Acknowledge ${a.kind} of ${a.agentId}` },
+          {
+            type: 'button',
+            'data-act': 'ack',
+            'aria-label': `Acknowledge ${a.kind} of ${subjectOf(a).text}`,
+          },
           'Acknowledge…',
         );
         ack.addEventListener('click', () => openAck(a.alertId, ack));
         tr.children[5]!.append(h('div', { class: 'ack-text' }), ack);
-        tr.children[6]!.append(h('div', { class: 'lines' }));
+        tr.children[6]!.append(
+          h('div', { class: 'lines' }),
+          h('div', { class: 'held' }, h('span', {}), h('a', {})),
+        );
         return tr;
       },
       (tr, a) => {
@@ -827,14 +1066,11 @@ export function consoleApp(rules: ConsoleRules): void {
         setText(badge, a.severity);
         const cls = `sev sev-${a.severity}`;
         if (badge.className !== cls) badge.className = cls;
-        setText(what!.querySelector('.kind')!, a.kind.replace(/_/g, ' '));
+        setText(what!.querySelector('.kind')!, kindWords(a));
         const link = what!.querySelector('a')!;
-        setText(link, a.agentIds && a.agentIds.length > 0 ? `${a.agentIds.length} agents` : a.agentId);
-        setAttr(
-          link,
-          'href',
-          a.agentIds && a.agentIds.length > 0 ? `#alerts?group=${enc(a.group)}` : `#agent/${enc(a.agentId)}`,
-        );
+        const subject = subjectOf(a);
+        setText(link, subject.text);
+        setAttr(link, 'href', subject.href);
         setText(what!.querySelector('.detail')!, a.detail);
         setText(group!, a.group);
         setAge(opened!.firstElementChild as HTMLElement, a.openedAt);
@@ -859,6 +1095,7 @@ export function consoleApp(rules: ConsoleRules): void {
         );
         show(acked!.querySelector<HTMLElement>('[data-act=ack]')!, a.status === 'open' && !a.acknowledgedAt);
         setLines(paging!.firstElementChild as HTMLElement, pagingLines(a));
+        renderHeld(paging!.querySelector<HTMLElement>('.held')!, a);
       },
     );
   }
@@ -870,17 +1107,33 @@ export function consoleApp(rules: ConsoleRules): void {
     return q.toString();
   }
 
+  /** The alerts view's address: the API's query, and the cluster, which the page filters by itself. */
+  function alertHash(): string {
+    const q = new URLSearchParams(alertQuery());
+    const cluster = byId<HTMLSelectElement>('a-cluster').value;
+    if (cluster) q.set('cluster', cluster);
+    return `#alerts?${q}`;
+  }
+
   function currentAlerts(): AlertView[] | undefined {
     const query = alertQuery();
     const group = byId<HTMLSelectElement>('a-group').value;
-    if (byId<HTMLSelectElement>('a-status').value === 'open') {
-      return openAlerts.filter((a) => !group || a.group === group);
-    }
-    return alertList?.query === query ? alertList.alerts : undefined;
+    const cluster = byId<HTMLSelectElement>('a-cluster').value;
+    const listed =
+      byId<HTMLSelectElement>('a-status').value === 'open'
+        ? openAlerts.filter((a) => !group || a.group === group)
+        : alertList?.query === query
+          ? alertList.alerts
+          : undefined;
+    return listed?.filter((a) => !cluster || a.cluster === cluster);
   }
 
   function renderAlerts(): void {
     syncOptions(byId('a-group'), Object.keys(status?.groups ?? {}).sort(), 'all groups');
+    const clusters = new Set(configuredClusters().map((c) => c.name));
+    for (const a of [...openAlerts, ...(alertList?.alerts ?? [])]) if (a.cluster) clusters.add(a.cluster);
+    syncOptions(byId('a-cluster'), [...clusters].sort(), 'all clusters');
+    show(byId('a-cluster-label'), byId<HTMLSelectElement>('a-cluster').options.length > 1);
     const alerts = currentAlerts();
     setText(
       byId('alerts-count'),
@@ -945,6 +1198,23 @@ export function consoleApp(rules: ConsoleRules): void {
           ? `TCP connect to ${p.host}:${p.port} when the agent is late`
           : `HTTP GET ${p.url} when the agent is late (any answer below 500 passes)`,
     );
+    show(byId('d-parent-none'), !a.parent);
+    show(byId('d-parent'), a.parent !== undefined);
+    if (a.parent) {
+      const link = byId('d-parent-link');
+      setText(link, a.parent);
+      setAttr(link, 'href', `#agent/${enc(a.parent)}`);
+      const parent = d?.parent;
+      stateBadge(byId('d-parent-state'), parent?.state ?? 'new', parent ? parent.state : 'no such agent');
+    }
+    const children = d?.children ?? [];
+    setText(
+      byId('d-children-text'),
+      children.length === 0
+        ? 'No agent sits behind it.'
+        : `${children.length} agent${children.length === 1 ? ' sits' : 's sit'} behind it; while it is down, their pages are held:`,
+    );
+    syncMembers(byId('d-children'), [...children].sort(worstFirst));
     const alerts = d?.alerts ?? [];
     show(byId('d-alerts-empty'), alerts.length === 0);
     show(byId('d-alerts-wrap'), alerts.length > 0);
@@ -973,7 +1243,7 @@ export function consoleApp(rules: ConsoleRules): void {
     setText(
       byId('ack-what'),
       alert
-        ? `${alert.severity} ${alert.kind.replace(/_/g, ' ')} of ${alert.agentId} (${alert.group}), opened ${fmtTime(alert.openedAt)}`
+        ? `${alert.severity} ${kindWords(alert)} of ${subjectOf(alert).text} (${alert.group}), opened ${fmtTime(alert.openedAt)}`
         : alertId,
     );
     byId<HTMLInputElement>('ack-by').value = localStorage.getItem(BY_KEY) ?? '';
@@ -1157,13 +1427,14 @@ export function consoleApp(rules: ConsoleRules): void {
 
   function renderView(): void {
     if (view === 'agents') renderAgents();
+    else if (view === 'clusters') renderClusters();
     else if (view === 'pending') renderPending();
     else if (view === 'alerts') renderAlerts();
     else if (view === 'agent') renderDetail();
   }
 
   async function loadView(): Promise<void> {
-    if (view === 'agents') {
+    if (view === 'agents' || view === 'clusters') {
       agents = (await api<{ agents: AgentView[] }>('GET', '/v1/agents')).agents;
     } else if (view === 'pending') {
       // One read of the fleet serves both lists: each filter would read the whole table again.
@@ -1180,14 +1451,20 @@ export function consoleApp(rules: ConsoleRules): void {
       }
     } else if (view === 'agent') {
       const agentId = detailId;
-      const [agent, history] = await Promise.all([
-        api<AgentView>('GET', `/v1/agents/${enc(agentId)}`).catch((e: ApiFailure) => {
+      const agentOrNull = (id: string) =>
+        api<AgentView>('GET', `/v1/agents/${enc(id)}`).catch((e: ApiFailure) => {
           if (e.status === 404) return null;
           throw e;
-        }),
+        });
+      const [agent, history, behind] = await Promise.all([
+        agentOrNull(agentId),
         api<{ alerts: AlertView[] }>('GET', `/v1/alerts?status=all&agentId=${enc(agentId)}`),
+        api<{ agents: AgentView[] }>('GET', `/v1/agents?parent=${enc(agentId)}`),
       ]);
-      if (agentId === detailId) detail = { agentId, agent, alerts: history.alerts };
+      const parent = agent?.parent === undefined ? undefined : await agentOrNull(agent.parent);
+      // A watcher older than the parent filter answers every agent: keep those behind this one.
+      const children = behind.agents.filter((a) => a.parent === agentId);
+      if (agentId === detailId) detail = { agentId, agent, alerts: history.alerts, parent, children };
     }
   }
 
@@ -1252,6 +1529,14 @@ export function consoleApp(rules: ConsoleRules): void {
     }
   }
 
+  /** Sets a filter as the address says, adding the option when the list does not have it (yet). */
+  function choose(select: HTMLSelectElement, value: string): void {
+    if (value && !Array.from(select.options).some((o) => o.value === value)) {
+      select.append(h('option', { value }, value));
+    }
+    select.value = value;
+  }
+
   function route(initial = false): void {
     const hash = location.hash.replace(/^#\/?/, '');
     const cut = hash.indexOf('?');
@@ -1263,24 +1548,14 @@ export function consoleApp(rules: ConsoleRules): void {
     } else view = VIEWS.includes(path) && path !== 'agent' ? path : 'overview';
     if (view === 'agents') {
       byId<HTMLInputElement>('f-q').value = params.get('q') ?? '';
-      for (const key of ['group', 'cluster', 'state']) {
-        const select = byId<HTMLSelectElement>(`f-${key}`);
-        const value = params.get(key) ?? '';
-        if (value && !Array.from(select.options).some((o) => o.value === value)) {
-          select.append(h('option', { value }, value));
-        }
-        select.value = value;
+      for (const key of ['group', 'cluster', 'parent', 'state']) {
+        choose(byId(`f-${key}`), params.get(key) ?? '');
       }
       limit = PAGE_ROWS;
     }
     if (view === 'alerts') {
       byId<HTMLSelectElement>('a-status').value = params.get('status') ?? 'open';
-      const group = byId<HTMLSelectElement>('a-group');
-      const value = params.get('group') ?? '';
-      if (value && !Array.from(group.options).some((o) => o.value === value)) {
-        group.append(h('option', { value }, value));
-      }
-      group.value = value;
+      for (const key of ['group', 'cluster']) choose(byId(`a-${key}`), params.get(key) ?? '');
     }
     for (const name of VIEWS) show(byId(`v-${name}`), name === view);
     for (const link of Array.from(document.querySelectorAll<HTMLElement>('nav a[data-view]'))) {
@@ -1307,7 +1582,7 @@ export function consoleApp(rules: ConsoleRules): void {
     filtersToHash();
     renderAgents();
   });
-  for (const id of ['f-group', 'f-cluster', 'f-state']) {
+  for (const id of ['f-group', 'f-cluster', 'f-parent', 'f-state']) {
     byId(id).addEventListener('change', () => {
       limit = PAGE_ROWS;
       filtersToHash();
@@ -1334,10 +1609,9 @@ export function consoleApp(rules: ConsoleRules): void {
     limit += PAGE_ROWS;
     renderAgents();
   });
-  for (const id of ['a-status', 'a-group']) {
+  for (const id of ['a-status', 'a-group', 'a-cluster']) {
     byId(id).addEventListener('change', () => {
-      const q = alertQuery();
-      history.replaceState(null, '', `#alerts?${q}`);
+      history.replaceState(null, '', alertHash());
       renderAlerts();
       void refresh();
     });

@@ -36,19 +36,18 @@ export interface ClusterFinding {
   readonly since?: number;
 }
 
-const UP: ReadonlySet<AgentState> = new Set(['healthy', 'late']);
-const DOWN: ReadonlySet<AgentState> = new Set(['failed', 'unreachable']);
-const NOT_MEMBERS: ReadonlySet<AgentState> = new Set(['pending', 'rejected']);
-
 /**
  * Whether a cluster has its quorum: at least `minHealthy` members up. A member in maintenance or never
  * heard from is a member that is not up; a pending or rejected agent is not a member. A cluster whose
  * members are not up but none has failed (all in maintenance, or none heard from yet) has not lost it.
+ *
+ * The console page inlines this function's source (its Clusters view counts by it): it must stay
+ * self-contained.
  */
 export function clusterFinding(cluster: ClusterSettings, members: readonly ClusterMember[]): ClusterFinding {
-  const counted = members.filter((m) => !NOT_MEMBERS.has(m.state));
-  const up = counted.filter((m) => UP.has(m.state)).length;
-  const down = counted.filter((m) => DOWN.has(m.state));
+  const counted = members.filter((m) => m.state !== 'pending' && m.state !== 'rejected');
+  const up = counted.filter((m) => m.state === 'healthy' || m.state === 'late').length;
+  const down = counted.filter((m) => m.state === 'failed' || m.state === 'unreachable');
   const quorumLost = up < cluster.minHealthy && down.length > 0;
   let since: number | undefined;
   if (quorumLost) {

@@ -187,7 +187,7 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   resource(app, '/v1/agents', {
     GET: async (c) =>
       c.json({
-        agents: await service.listAgents(query(c, 'group', 'state', 'cluster')),
+        agents: await service.listAgents(query(c, 'group', 'state', 'cluster', 'parent')),
       }),
     POST: async (c) => c.json(await service.addAgent(await readJson(c)), 201),
   });

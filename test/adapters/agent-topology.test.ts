@@ -5,7 +5,7 @@ import { HasChildrenError, NotFoundError, ValidationError } from '../../lambda/d
 import type { WatcherService } from '../../lambda/service';
 import type { DynamoRequestLog } from '../support/dynamo-request-counter';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
-import type { ManualClock } from '../support/watcher';
+import { type ManualClock, TEST_CONFIG } from '../support/watcher';
 
 const PROBE = { type: 'tcp' as const, host: '10.0.0.2', port: 22 };
 
@@ -306,5 +306,50 @@ describe('changing an agent in place, and removing a parent', () => {
         message: expect.stringContaining('and 2 more'),
       });
     });
+  });
+});
+
+describe('the topology as the admin API reads it', () => {
+  let harness: ServiceHarness;
+  let service: WatcherService;
+
+  beforeAll(async () => {
+    harness = await startServiceHarness({
+      ...TEST_CONFIG,
+      clusters: {
+        db: { group: 'production', minHealthy: 2, memberPages: false },
+        web: { group: 'test', minHealthy: 1 },
+      },
+    });
+    ({ service } = harness);
+    await service.addAgent({ agentId: 'sw-01', group: 'production', agentless: true, probe: PROBE });
+    for (const agentId of ['web-01', 'web-02']) {
+      await service.addAgent({ agentId, group: 'production', parent: 'sw-01' });
+    }
+    await service.addAgent({ agentId: 'web-03', group: 'production', parent: 'web-01' });
+  });
+  afterAll(() => harness.close());
+
+  it('GET /v1/status shows the clusters in effect: the group each pages, its quorum, whether members page', async () => {
+    const { config } = await service.status();
+
+    expect(config.clusters).toEqual({
+      db: { group: 'production', minHealthy: 2, memberPages: false },
+      web: { group: 'test', minHealthy: 1, memberPages: true },
+    });
+  });
+
+  it('GET /v1/agents?parent= lists the agents right behind a parent, not those further down', async () => {
+    const behind = await service.listAgents({ parent: 'sw-01' });
+
+    expect(behind.map((a) => a.agentId)).toEqual(['web-01', 'web-02']);
+    expect(await service.listAgents({ parent: 'web-02' })).toEqual([]);
+  });
+
+  it('refuses a parent filter that is not an agent id, naming it', async () => {
+    const refused = service.listAgents({ parent: 'sw 01' });
+
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toMatchObject({ field: 'parent' });
   });
 });

@@ -115,6 +115,38 @@ describe('hbw console: the console in front of a watcher', () => {
       await expect(fetch(url!)).rejects.toThrow();
     });
 
+    it("forwards the reads of an agent's page: the agent, its parent and the agents behind it", async () => {
+      const probe = { type: 'tcp', host: '127.0.0.1', port: 9 };
+      await w.call('POST', '/v1/agents', { agentId: 'sw-09', group: 'production', agentless: true, probe });
+      await w.call('POST', '/v1/agents', { agentId: 'web-91', group: 'production', parent: 'sw-09' });
+      const asked: string[] = [];
+      const proxy = await startConsoleProxy({
+        port: 0,
+        forward: async (method, path, body) => {
+          asked.push(`${method} ${path}`);
+          const res = await w.call(method, path, body);
+          return {
+            status: res.status,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(res.body),
+          };
+        },
+      });
+      try {
+        await page.goto(`${proxy.url}#agent/sw-09`);
+        await waitForText(page, '#d-children-text', '1 agent sits behind it');
+        expect(await page.locator('#d-children li a').allTextContents()).toEqual(['web-91']);
+        expect(asked).toContain('GET /v1/agents?parent=sw-09');
+
+        await page.goto(`${proxy.url}#agent/web-91`);
+        await waitForText(page, '#d-parent', 'Behind sw-09');
+        expect(asked).toContain('GET /v1/agents/sw-09');
+      } finally {
+        await page.goto('about:blank');
+        await proxy.close();
+      }
+    });
+
     it('starts and says so when GET /v1/status answers 200 with something that is not JSON', async () => {
       const out: string[] = [];
       const io = { out: (t: string) => out.push(t), err: () => undefined, env: {} };

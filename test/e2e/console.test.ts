@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { WATCHER_VERSION } from '../../lambda/version';
 import {
@@ -408,6 +409,212 @@ describe('operator console in a browser', () => {
         expect({ view: name, size, wider }).toEqual({ view: name, size, wider: [] });
         await screenshot(page, `${name}-${size}`);
       }
+    }
+    await page.setViewportSize(DESKTOP);
+  });
+});
+
+/**
+ * The topology in the console: a probed switch with agents behind it, and clusters with a quorum,
+ * on a local watcher whose scans the test runs on its manual clock.
+ */
+describe('operator console: parents, children and clusters', () => {
+  let w: TestWatcher;
+  let browser: Browser;
+  let watched: WatchedPage;
+  let page: Page;
+  /** What sw-01's probe connects to: closing it takes the switch down. */
+  let target: Server;
+  const tokens = new Map<string, string>();
+  const beating = new Set<string>();
+
+  const add = async (agentId: string, extra: Record<string, unknown> = {}) => {
+    const res = await w.call('POST', '/v1/agents', { agentId, group: 'production', ...extra });
+    expect(res.status).toBe(201);
+    if (res.body.token) tokens.set(agentId, res.body.token);
+  };
+  /** `n` scan intervals pass; the agents still beating beat in each, then the scanner scans. */
+  const passScans = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      w.clock.advance(10_000);
+      for (const agentId of beating) {
+        const sentAt = new Date(w.clock.now()).toISOString();
+        const res = await w.call('POST', '/v1/heartbeat', { agentId, sentAt }, bearer(tokens.get(agentId)!));
+        expect(res.status).toBe(200);
+      }
+      await w.scanner.scan();
+    }
+  };
+  const go = (hash: string) => goTo(page, hash);
+  const keys = (selector: string) =>
+    page.locator(selector).evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.key));
+  /** The alerts view's row of the alert about `subject` (an agent, or a cluster's `cluster_down`). */
+  const alertRow = (subject: string) => page.locator(`#t-alerts-body tr[data-key$=".${subject}"]`);
+
+  beforeAll(async () => {
+    target = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const port = (target.address() as { port: number }).port;
+    [w, browser] = await Promise.all([
+      startTestWatcher({
+        config: {
+          heartbeatIntervalSeconds: 10,
+          scanIntervalSeconds: 10,
+          missedScansBeforeAlert: 3,
+          agentlessEveryNScans: 1,
+          probe: { attempts: 1, timeoutMs: 1000, intervalMs: 0 },
+          groups: { production: { channels: ['sms', 'email'] }, test: { channels: ['console'] } },
+          clusters: {
+            db: { group: 'production', minHealthy: 2 },
+            cache: { group: 'test', minHealthy: 1, memberPages: false },
+          },
+        },
+      }),
+      launchChromium(),
+    ]);
+    await add('sw-01', { agentless: true, probe: { type: 'tcp', host: '127.0.0.1', port } });
+    for (const id of ['web-01', 'web-02', 'web-03']) await add(id, { parent: 'sw-01' });
+    for (const id of ['db-01', 'db-02', 'db-03']) await add(id, { cluster: 'db' });
+    for (const id of ['cache-01', 'cache-02']) await add(id, { group: 'test', cluster: 'cache' });
+    for (const id of tokens.keys()) beating.add(id);
+    await passScans(1);
+    watched = await openWatchedPage(browser);
+    page = watched.page;
+    await page.goto(`${w.url}/#overview`);
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'overview');
+  });
+
+  afterEach(() => watched.assertNoErrors());
+
+  afterAll(async () => {
+    await browser?.close();
+    await w?.close();
+    if (target.listening) await new Promise((resolve) => target.close(resolve));
+  });
+
+  it('shows the pages held behind a dead switch as held: parent sw-01, linking to the switch', async () => {
+    await new Promise((resolve) => target.close(resolve));
+    for (const id of ['web-01', 'web-02', 'web-03']) beating.delete(id);
+    await passScans(3);
+
+    await go('#alerts');
+    const web = alertRow('web-02');
+    await web.waitFor();
+    const held = web.locator('td[data-label="paging"] .held');
+    expect(await held.textContent()).toBe('held: parent sw-01');
+    expect(await held.locator('a').getAttribute('href')).toBe('#agent/sw-01');
+    expect(await web.locator('td[data-label="paging"] .lines > div').allTextContents()).toEqual([
+      'sms + email',
+      'opening: held (not sent while the hold lasts)',
+    ]);
+    const sw = alertRow('sw-01');
+    expect(await sw.locator('.kind').textContent()).toBe('host unreachable');
+    expect(await sw.locator('td[data-label="paging"] .held').isVisible()).toBe(false);
+    expect(await sw.locator('td[data-label="paging"] .lines > div').nth(1).textContent()).toMatch(
+      /^opening: sent /,
+    );
+
+    await held.locator('a').click();
+    await waitForText(page, '#d-title', 'sw-01');
+    await waitForText(page, '#d-probe', 'TCP connect to 127.0.0.1');
+  });
+
+  it('shows a cluster below quorum with its cluster_down alert and its members, and the overview counts it', async () => {
+    beating.delete('db-02');
+    beating.delete('db-03');
+    await passScans(3);
+
+    await go('#clusters');
+    const db = page.locator('#c-clusters article[data-key="db"]');
+    await waitForText(page, '#clusters-count', '2 clusters, 1 below quorum');
+    expect(await keys('#c-clusters article')).toEqual(['db', 'cache']);
+    expect(await db.locator('h3 .st').textContent()).toBe('below quorum');
+    expect(await db.locator('.c-up').textContent()).toBe('1 of 3');
+    expect(await db.locator('.c-quorum').textContent()).toBe('at least 2 up');
+    expect(await db.locator('.c-group').textContent()).toBe('production: sms + email');
+    expect(await db.locator('.c-member-pages').textContent()).toBe('sent while the quorum holds');
+    expect(await keys('#c-clusters [data-key="db"] ul.members li')).toEqual(['db-02', 'db-03', 'db-01']);
+    expect(await db.locator('ul.members li').allTextContents()).toEqual([
+      'db-02failed',
+      'db-03failed',
+      'db-01healthy',
+    ]);
+    expect(await db.locator('ul.members a').first().getAttribute('href')).toBe('#agent/db-02');
+    const cache = page.locator('#c-clusters article[data-key="cache"]');
+    expect(await cache.locator('h3 .st').textContent()).toBe('quorum held');
+    expect(await cache.locator('.c-up').textContent()).toBe('2 of 2');
+    expect(await cache.locator('.c-member-pages').textContent()).toBe(
+      'recorded, never sent: only the quorum loss pages',
+    );
+    expect(await cache.locator('.c-alert').textContent()).toBe('none');
+    expect(await page.locator('#nav-clusters-count').textContent()).toBe('1');
+
+    // Refreshed in place: the same card element, updated.
+    await db.evaluate((card) => {
+      (card as HTMLElement & { marked?: boolean }).marked = true;
+    });
+    await refreshNow(page);
+    expect(await db.evaluate((card) => (card as HTMLElement & { marked?: boolean }).marked)).toBe(true);
+
+    await db.locator('.c-alert a').click();
+    await page.waitForFunction(() => location.hash === '#alerts?cluster=db');
+    const down = alertRow('db');
+    await down.waitFor();
+    expect(await keys('#t-alerts-body tr')).toHaveLength(3);
+    expect(await down.locator('.kind').textContent()).toBe('cluster down');
+    expect(await down.locator('td[data-label="alert"] a').getAttribute('href')).toBe('#clusters');
+    expect(await down.locator('td[data-label="alert"]').textContent()).not.toContain('*');
+    expect(await alertRow('db-03').locator('.held').textContent()).toBe('held: cluster db');
+    expect(await alertRow('db-03').locator('.held a').getAttribute('href')).toBe('#clusters');
+
+    await go('#overview');
+    const attention = page.locator('#o-attention a', { hasText: 'below quorum' });
+    expect(await attention.textContent()).toBe('1 cluster below quorum');
+    expect(await attention.getAttribute('href')).toBe('#clusters');
+    expect(await page.locator('#o-clusters').textContent()).toBe('2 configured, 1 below quorum');
+    expect(await page.locator('#o-attention').textContent()).toContain('critical cluster down: cluster db');
+  });
+
+  it("shows an agent's parent on its page, and on the parent's page the agents behind it with their states", async () => {
+    await go('#agent/web-02');
+    await waitForText(page, '#d-parent', 'Behind sw-01');
+    expect(await page.locator('#d-parent-link').getAttribute('href')).toBe('#agent/sw-01');
+    expect(await page.locator('#d-parent-state').textContent()).toBe('unreachable');
+    expect(await page.locator('#d-children-text').textContent()).toBe('No agent sits behind it.');
+
+    await page.locator('#d-parent-link').click();
+    await waitForText(page, '#d-children-text', '3 agents sit behind it');
+    expect(await page.locator('#d-parent-none').isVisible()).toBe(true);
+    expect(await keys('#d-children li')).toEqual(['web-01', 'web-02', 'web-03']);
+    expect(await page.locator('#d-children li').allTextContents()).toEqual([
+      'web-01failed',
+      'web-02failed',
+      'web-03failed',
+    ]);
+
+    await go('#agents?parent=sw-01');
+    await waitForText(page, '#agents-count', '3 of 9 agents');
+    expect(await keys('#t-agents-body tr')).toEqual(['web-01', 'web-02', 'web-03']);
+    const parent = page.locator('#t-agents-body [data-key="web-01"] td[data-label="parent"] a');
+    expect(await parent.textContent()).toBe('sw-01');
+    expect(await parent.getAttribute('href')).toBe('#agent/sw-01');
+  });
+
+  it('reads the Clusters view on a phone without sideways scrolling; screenshots at both widths', async () => {
+    for (const [size, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      await page.setViewportSize(viewport);
+      await go('#clusters');
+      await page.locator('#c-clusters article').first().waitFor();
+      const wider = await page.evaluate(
+        (max) =>
+          document.scrollingElement!.scrollWidth > Math.min(max, document.scrollingElement!.clientWidth) + 1,
+        viewport.width,
+      );
+      expect({ size, wider }).toEqual({ size, wider: false });
+      await screenshot(page, `clusters-${size}`);
     }
     await page.setViewportSize(DESKTOP);
   });

@@ -3,7 +3,7 @@ import { startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
-import { parseConfig } from '../../lambda/domain/config';
+import { parseConfig, type RawConfig } from '../../lambda/domain/config';
 import { WatcherService } from '../../lambda/service';
 import { countDynamoRequests, type DynamoRequestLog } from './dynamo-request-counter';
 import { ManualClock, TEST_CONFIG } from './watcher';
@@ -17,7 +17,7 @@ export interface ServiceHarness {
   close(): Promise<void>;
 }
 
-export async function startServiceHarness(): Promise<ServiceHarness> {
+export async function startServiceHarness(config: RawConfig = TEST_CONFIG): Promise<ServiceHarness> {
   const dynamo = await startEmbeddedDynamo();
   const client = localDynamoClient(dynamo.endpoint);
   await ensureTables(client, LOCAL_TABLE_NAMES);
@@ -26,7 +26,7 @@ export async function startServiceHarness(): Promise<ServiceHarness> {
   const service = new WatcherService({
     ...dynamoStores(client, LOCAL_TABLE_NAMES),
     clock,
-    config: parseConfig(TEST_CONFIG),
+    config: parseConfig(config),
     version: 'test',
   });
   return {
