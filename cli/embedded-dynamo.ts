@@ -1,9 +1,14 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { LocalDynamoConnection } from '../lambda/adapters/dynamo-client';
+import { STORE_GUARD } from './store-guard';
 
 export interface EmbeddedDynamo {
-  readonly endpoint: string;
+  /** The one way in: for `localDynamoClient`. */
+  readonly connection: LocalDynamoConnection;
   close(): Promise<void>;
 }
 
@@ -16,7 +21,7 @@ class EmbeddedDynamoError extends Error {
 
 /** What the dynalite thread tells the thread that started it. */
 type DynamoMessage =
-  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'listening' }
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'closed' };
 
@@ -46,8 +51,9 @@ async function checkOpens(path) {
 checkOpens(workerData.path).then(
   () => {
     const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    guardStore(server, workerData.guard);
     server.once('error', (error) => parentPort.postMessage({ type: 'error', message: error.message }));
-    server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
+    server.listen(workerData.socketPath, () => parentPort.postMessage({ type: 'listening' }));
     parentPort.on('message', (message) => {
       if (message !== 'close') return;
       server.close(() => {
@@ -68,8 +74,39 @@ checkOpens(workerData.path).then(
 const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
- * Starts dynalite on a free loopback port, in a worker thread of its own: kept in `<dataDir>/dynamodb`
- * (LevelDB) so a restart loses nothing, or in memory when `dataDir` is undefined (tests).
+ * Where dynalite listens: a Unix socket in a directory of its own that only this user may open
+ * (mkdtemp makes it 0700), in the temp dir rather than the data dir, whose path may be too long for
+ * a socket (about 100 bytes) or on a file system without sockets. Nothing on TCP, so no web page
+ * and no other user of the machine can reach it; and the thread refuses any request not signed with
+ * this process's key (cli/store-guard.ts), for a user who could open the directory.
+ *
+ * Windows has no such directory: dynalite listens on a named pipe with a random name. Its default
+ * ACL gives full access to its creator, SYSTEM and the administrators, and only read access to
+ * everyone else, so another user can open it but not send a request on it; and the key is checked
+ * there as everywhere, so a request that does get through is refused unless this process signed it.
+ */
+function privateSocket(): { socketPath: string; remove(): void } {
+  if (process.platform === 'win32') {
+    return { socketPath: `\\\\.\\pipe\\hbw-dynamo-${randomBytes(16).toString('hex')}`, remove: () => {} };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hbw-dynamo-'));
+  const socketPath = join(dir, 'dynamodb.sock');
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new EmbeddedDynamoError(
+      `the temp directory path ${tmpdir()} is too long for a socket; set TMPDIR to a shorter one`,
+    );
+  }
+  return { socketPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL. */
+const MAX_SOCKET_PATH_BYTES = 100;
+
+/**
+ * Starts dynalite in a worker thread of its own, on a private socket, behind the store guard: kept
+ * in `<dataDir>/dynamodb` (LevelDB) so a restart loses nothing, or in memory when `dataDir` is
+ * undefined (tests).
  *
  * Its own thread because dynalite does real work for every request (validation, expressions,
  * LevelDB), as much as the HTTP server and the SDK client together: on one event loop with them it
@@ -81,20 +118,37 @@ export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDyn
     path = join(dataDir, 'dynamodb');
     mkdirSync(path, { recursive: true });
   }
-  const worker = new Worker(DYNALITE_THREAD, {
+  const socket = privateSocket();
+  const connection: LocalDynamoConnection = {
+    socketPath: socket.socketPath,
+    credentials: {
+      accessKeyId: `HBW${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(32).toString('base64url'),
+    },
+  };
+  const worker = new Worker(STORE_GUARD + DYNALITE_THREAD, {
     eval: true,
-    workerData: { dynalite: require.resolve('dynalite'), path },
+    workerData: {
+      dynalite: require.resolve('dynalite'),
+      path,
+      socketPath: connection.socketPath,
+      guard: {
+        signatureV4: require.resolve('@smithy/signature-v4'),
+        credentials: connection.credentials,
+      },
+    },
   });
+  worker.once('exit', () => socket.remove());
   let closing = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the dynalite thread exited with code ${code}`));
     worker.once('error', reject);
     worker.once('exit', onExit);
     worker.once('message', (message: DynamoMessage) => {
       worker.off('error', reject);
       worker.off('exit', onExit);
-      if (message.type === 'listening') resolve(message.port);
+      if (message.type === 'listening') resolve();
       else {
         void worker.terminate();
         reject(new Error(message.type === 'error' ? message.message : 'dynalite closed before it listened'));
@@ -113,7 +167,7 @@ export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDyn
     if (!closing) throw new EmbeddedDynamoError(`the embedded DynamoDB thread exited with code ${code}`);
   });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    connection,
     close: async () => {
       if (closing) return;
       closing = true;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { localDynamoClient } from '../lambda/adapters/dynamo-client';
+import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { NetProber } from '../lambda/adapters/net-prober';
 import { OutboxNotifier } from '../lambda/adapters/outbox-notifier';
@@ -45,8 +45,8 @@ export interface LocalWatcher {
   readonly service: WatcherService;
   readonly scanner: Scanner;
   readonly app: Hono;
-  /** The embedded DynamoDB's endpoint, for tests that inspect the tables. */
-  readonly dynamoEndpoint: string;
+  /** The way into the embedded DynamoDB (its socket and this process's key), for tests that inspect the tables. */
+  readonly dynamoConnection: LocalDynamoConnection;
   /** The client the watcher's stores use, for tests that inject faults into it. */
   readonly dynamoClient: DynamoDBClient;
   close(): Promise<void>;
@@ -80,7 +80,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       { cause: error },
     );
   }
-  const client = localDynamoClient(dynamo.endpoint);
+  const client = localDynamoClient(dynamo.connection);
   await ensureTables(client, LOCAL_TABLE_NAMES);
   const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
   const clock = options.clock ?? { now: () => Date.now() };
@@ -128,7 +128,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     service,
     scanner,
     app,
-    dynamoEndpoint: dynamo.endpoint,
+    dynamoConnection: dynamo.connection,
     dynamoClient: client,
     async close() {
       await loop?.stop();

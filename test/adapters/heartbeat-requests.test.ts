@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
@@ -20,7 +24,7 @@ describe('DynamoDB requests of a heartbeat', () => {
 
   beforeAll(async () => {
     dynamo = await startEmbeddedDynamo();
-    client = localDynamoClient(dynamo.endpoint);
+    client = localDynamoClient(dynamo.connection);
     await ensureTables(client, LOCAL_TABLE_NAMES);
     requests = countDynamoRequests(client);
     clock = new ManualClock();
@@ -118,9 +122,12 @@ describe('DynamoDB requests of a heartbeat', () => {
 
 describe('countDynamoRequests', () => {
   it('counts every attempt of a retried request, as each is billed', async () => {
-    const closed = await startEmbeddedDynamo();
-    await closed.close();
-    const client = localDynamoClient(closed.endpoint);
+    // A store that drops every connection at once: each attempt fails with ECONNRESET and is retried.
+    const dir = mkdtempSync(join(tmpdir(), 'hbw-reset-'));
+    const socketPath = join(dir, 'reset.sock');
+    const resetting = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => resetting.listen(socketPath, resolve));
+    const client = localDynamoClient({ socketPath, credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
     const requests = countDynamoRequests(client);
     try {
       await expect(
@@ -129,6 +136,8 @@ describe('countDynamoRequests', () => {
       expect(requests.take()).toEqual(['GetItem', 'GetItem', 'GetItem']);
     } finally {
       client.destroy();
+      await new Promise<void>((resolve) => resetting.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -25,7 +25,7 @@ describe('hbw agent run: failover to the second watcher and fail-back to the pri
     return w;
   };
   const agentOf = async (w: LocalWatcher) => {
-    const client = localDynamoClient(w.dynamoEndpoint);
+    const client = localDynamoClient(w.dynamoConnection);
     try {
       return await new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents).get('web-01');
     } finally {
@@ -47,7 +47,7 @@ describe('hbw agent run: failover to the second watcher and fail-back to the pri
     // One agent, one token, known to both watchers (as two servers of one deployment would share it).
     const { token } = await primary.service.addAgent({ agentId: 'web-01', group: 'production' });
     await failover.service.addAgent({ agentId: 'web-01', group: 'production' });
-    const client = localDynamoClient(failover.dynamoEndpoint);
+    const client = localDynamoClient(failover.dynamoConnection);
     await new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents).replaceTokenHash(
       'web-01',
       hashSecret(token!),

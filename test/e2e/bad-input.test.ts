@@ -72,7 +72,7 @@ describe('bad input to the local watcher over HTTP', () => {
 
   beforeAll(async () => {
     w = await startTestWatcher();
-    dynamo = localDynamoClient(w.dynamoEndpoint);
+    dynamo = localDynamoClient(w.dynamoConnection);
     web01 = await w.addAgent('web-01', 'production');
     web02 = await w.addAgent('web-02', 'production');
     rejected = await w.addAgent('old-01', 'test');
