@@ -10,6 +10,7 @@ import { OutboxNotifier } from '../lambda/adapters/outbox-notifier';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import type { WatcherConfig } from '../lambda/domain/config';
 import { createApp } from '../lambda/http/app';
+import { isLoopbackHost } from '../lambda/http/hosts';
 import type { Clock, Notifier, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
@@ -59,14 +60,10 @@ export class LocalWatcherError extends Error {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
 /** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !options.adminToken) {
+  if (!isLoopbackHost(host) && !options.adminToken) {
     throw new LocalWatcherError(
       `binding to ${host} exposes the admin routes beyond this machine: set HBW_ADMIN_TOKEN to a long random secret first`,
     );
@@ -100,7 +97,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     log: (entry) => print(JSON.stringify(entry)),
     sharesProcessWithIngest: true,
   });
-  const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopback(host) } };
+  const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopbackHost(host) } };
   const app = createApp(service, access, addConsoleRoutes);
   const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
   try {
