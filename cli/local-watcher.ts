@@ -16,7 +16,7 @@ import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
-import { startEmbeddedDynamo } from './embedded-dynamo';
+import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
 export interface LocalWatcherOptions {
@@ -50,6 +50,11 @@ export interface LocalWatcher {
   readonly dynamoConnection: LocalDynamoConnection;
   /** The client the watcher's stores use, for tests that inject faults into it. */
   readonly dynamoClient: DynamoDBClient;
+  /**
+   * Settles when the watcher stopped on its own because its store failed (a full disk, a damaged
+   * file), with the reason; by then it answers no more requests. It never rejects.
+   */
+  readonly failed: Promise<LocalWatcherError>;
   close(): Promise<void>;
 }
 
@@ -68,17 +73,33 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       `binding to ${host} exposes the admin routes beyond this machine: set HBW_ADMIN_TOKEN to a long random secret first`,
     );
   }
+  const where =
+    options.dataDir === undefined
+      ? 'cannot start the embedded DynamoDB'
+      : `cannot open the data directory ${options.dataDir}`;
+  // Until the watcher is up, a failure of the store is kept for the message of the start that fails.
+  let storeFailure: EmbeddedDynamoError | undefined;
+  let onStoreFailure = (error: EmbeddedDynamoError) => {
+    storeFailure = error;
+  };
   let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
   try {
-    dynamo = await startEmbeddedDynamo(options.dataDir);
+    dynamo = await startEmbeddedDynamo(options.dataDir, { onFailure: (error) => onStoreFailure(error) });
   } catch (error) {
+    if (!(error instanceof EmbeddedDynamoError)) throw error;
     throw new LocalWatcherError(
-      `cannot open the data directory ${options.dataDir}: ${(error as Error).message} (is another hbw local using it?)`,
+      `${where}: ${error.message}${error.inUse ? ' (is another hbw local using it?)' : ''}`,
       { cause: error },
     );
   }
   const client = localDynamoClient(dynamo.connection);
-  await ensureTables(client, LOCAL_TABLE_NAMES);
+  try {
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+  } catch (error) {
+    client.destroy();
+    await dynamo.close();
+    throw new LocalWatcherError(`${where}: ${(storeFailure ?? (error as Error)).message}`, { cause: error });
+  }
   const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
   const clock = options.clock ?? { now: () => Date.now() };
   const print = options.print ?? ((line: string) => console.log(line));
@@ -120,14 +141,9 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const loop: ScanLoop | undefined =
     options.scanning === false ? undefined : startScanLoop(scanner, options.config, print);
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    service,
-    scanner,
-    app,
-    dynamoConnection: dynamo.connection,
-    dynamoClient: client,
-    async close() {
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
       await loop?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -135,6 +151,25 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       });
       client.destroy();
       await dynamo.close();
-    },
+    })();
+    return closed;
+  };
+  const failed = new Promise<LocalWatcherError>((resolve) => {
+    onStoreFailure = (error) => {
+      void close().then(() =>
+        resolve(new LocalWatcherError(`the embedded DynamoDB stopped: ${error.message}`, { cause: error })),
+      );
+    };
+    if (storeFailure) onStoreFailure(storeFailure);
+  });
+  return {
+    url: `http://${urlHost}:${port}`,
+    service,
+    scanner,
+    app,
+    dynamoConnection: dynamo.connection,
+    dynamoClient: client,
+    failed,
+    close,
   };
 }

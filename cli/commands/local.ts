@@ -65,8 +65,13 @@ export const localCommand: Command = {
         'Stop with Ctrl-C.',
       ].join('\n'),
     );
-    const signal = await untilSignal();
-    ctx.out(`${signal}: stopping`);
+    // A signal stops it; so does a store that fails (a full disk), with the reason and exit 1.
+    const ended = await Promise.race([untilSignal(), watcher.failed]);
+    if (ended instanceof LocalWatcherError) {
+      ctx.err(`hbw: ${ended.message}`);
+      return 1;
+    }
+    ctx.out(`${ended}: stopping`);
     await watcher.close();
     return 0;
   },

@@ -50,7 +50,8 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const retryable =
       RETRYABLE.has(name) ||
       (error instanceof DynamoDBServiceException && error.$retryable !== undefined) ||
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '');
+      // ENOENT: the socket of the local store is gone (its thread stopped; the watcher stops too).
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOENT'].includes((error as { code?: string }).code ?? '');
     if (retryable)
       throw new StoreUnavailableError(`${what}: the table is unavailable (${name})`, { cause: error });
     throw error;

@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import {
   buildCli,
   type HbwProcess,
@@ -65,5 +66,21 @@ describe('hbw local as a process', () => {
     expect(await p.exited).toBe(0);
     expect(p.stderr()).toBe('');
     expect(p.stdout()).not.toContain('error');
+  });
+
+  it('starts again on the data directory of one that was killed (SIGKILL), over the socket it left there', async () => {
+    const dir = dataDir();
+    const first = local(dir);
+    await listening(first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(existsSync(join(dir, 'dynamodb.sock'))).toBe(true);
+
+    const second = local(dir);
+    const url = await listening(second);
+    expect((await fetch(`${url}/v1/status`)).status).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.stderr()).toBe('');
   });
 });
