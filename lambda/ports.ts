@@ -26,6 +26,8 @@ export interface AgentStore {
    */
   recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentRecord | undefined>;
   get(agentId: string): Promise<AgentRecord | undefined>;
+  /** What a refused heartbeat is judged by: the agent's token hash and approval, read alone. */
+  credentials(agentId: string): Promise<AgentCredentials | undefined>;
   /** Creates the agent unless its id is taken; answers false when it is. */
   create(agent: AgentRecord): Promise<boolean>;
   /** Every agent, page by page. */
@@ -45,6 +47,12 @@ export interface AgentStore {
   scanAll(segments: number): AsyncIterable<AgentRecord | MalformedItemError>;
   /** Notes that the agent's host answered again without a heartbeat: a later failure is a new incident. */
   markRecovered(agentId: string, at: number): Promise<void>;
+}
+
+/** An agent's token hash (none for an agentless entry) and approval. */
+export interface AgentCredentials {
+  readonly tokenHash?: string;
+  readonly approval: Approval;
 }
 
 /** A stored item that cannot be read (hand-edited, or written by another version). */

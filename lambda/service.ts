@@ -55,6 +55,9 @@ export interface BatchItemResult {
   readonly error?: { code: string; message: string; field?: string };
 }
 
+/** What an unknown agent is compared with: a hash of the length of ours that no token has (not hex). */
+const NO_AGENT = { tokenHash: 'x'.repeat(64), approval: 'approved' } as const;
+
 /** How many items of a relay's batch are written at once. */
 const BATCH_CONCURRENCY = 16;
 
@@ -135,9 +138,13 @@ export class WatcherService {
     const written = await this.deps.agents.recordHeartbeat(write, tokenHash);
     if (written) return this.heartbeatAnswer(written, now, written.approval === 'approved' ? 200 : 202);
 
-    // The rare paths: one read tells an unknown agent, a wrong token and a rejected agent apart.
-    const current = await this.deps.agents.get(input.agentId);
-    if (current && sameHash(current.tokenHash, tokenHash) && current.approval === 'rejected') {
+    // The rare paths: one read tells an unknown agent, a wrong token and a rejected agent apart. It
+    // costs the same whoever the agent is (the same read; one comparison of two hashes, against a
+    // stand-in when there is no agent or no token), so the time of a 401 does not tell which agent
+    // ids exist.
+    const current = (await this.deps.agents.credentials(input.agentId)) ?? NO_AGENT;
+    const sameToken = sameHash(current.tokenHash ?? NO_AGENT.tokenHash, tokenHash);
+    if (sameToken && current.approval === 'rejected') {
       throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
     }
     throw new UnauthorizedError('the token is not valid for this agentId');
@@ -159,12 +166,13 @@ export class WatcherService {
   /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */
   async register(enrollmentKey: string | undefined, body: unknown) {
     const input = parseOrThrow(registerSchema, body);
-    const settings = groupSettings(this.deps.config, input.group);
     if (!enrollmentKey) throw new UnauthorizedError('the group enrollment key is required as bearer token');
+    // The key first: a caller without one learns nothing of the config (an unknown group has no key).
     const stored = await this.deps.state.getEnrollmentKeyHash(input.group);
     if (!sameHash(stored, hashSecret(enrollmentKey))) {
       throw new UnauthorizedError(`the enrollment key is not valid for group ${input.group}`);
     }
+    const settings = groupSettings(this.deps.config, input.group);
     const approval = settings.autoApprove ? 'approved' : 'pending';
     const token = newSecret('hbw_');
     await this.createAgent({

@@ -114,6 +114,15 @@ export class DynamoAgentStore implements AgentStore {
     return item ? agentFromItem(item) : undefined;
   }
 
+  async credentials(agentId: string) {
+    const item = await this.table.get('get agent credentials', agentId, ['tokenHash', 'approval']);
+    if (!item) return undefined;
+    const approval = str(item, 'approval') as Approval | undefined;
+    if (!approval || !APPROVALS.includes(approval))
+      throw new MalformedItemError(agentId, 'approval is invalid');
+    return { tokenHash: str(item, 'tokenHash'), approval };
+  }
+
   create(agent: AgentRecord) {
     return this.table.putIfAbsent('create agent', agentToItem(agent));
   }

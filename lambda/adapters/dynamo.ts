@@ -100,10 +100,23 @@ export class KeyedTable {
     return { [this.keyName]: S(id) };
   }
 
-  async get(what: string, id: string): Promise<Item | undefined> {
+  /** The item of `id` (only its `attributes` when given), or `undefined` when there is none. */
+  async get(what: string, id: string, attributes?: readonly string[]): Promise<Item | undefined> {
+    const projection =
+      attributes === undefined
+        ? {}
+        : {
+            ProjectionExpression: attributes.map((a) => `#${a}`).join(', '),
+            ExpressionAttributeNames: Object.fromEntries(attributes.map((a) => [`#${a}`, a])),
+          };
     const out = await call(what, () =>
       this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: this.key(id), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: this.key(id),
+          ConsistentRead: true,
+          ...projection,
+        }),
       ),
     );
     return out.Item;

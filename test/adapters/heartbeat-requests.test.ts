@@ -10,9 +10,16 @@ import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { parseConfig } from '../../lambda/domain/config';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../lambda/domain/errors';
+import { sameHash } from '../../lambda/domain/secrets';
 import { WatcherService } from '../../lambda/service';
 import { countDynamoRequests, type DynamoRequestLog } from '../support/dynamo-request-counter';
 import { ManualClock, TEST_CONFIG } from '../support/watcher';
+
+// The secrets module as it is, with its hash comparison counted.
+jest.mock('../../lambda/domain/secrets', () => {
+  const actual = jest.requireActual('../../lambda/domain/secrets');
+  return { ...actual, sameHash: jest.fn(actual.sameHash) };
+});
 
 // DESIGN.md section 9: the heartbeat path is one DynamoDB write and no read.
 describe('DynamoDB requests of a heartbeat', () => {
@@ -109,6 +116,45 @@ describe('DynamoDB requests of a heartbeat', () => {
     const { token } = await approvedAgent();
     await expect(service.heartbeat(token, { agentId: 'nobody' })).rejects.toBeInstanceOf(UnauthorizedError);
     expect(requests.take()).toEqual(['UpdateItem', 'GetItem']);
+  });
+
+  it('does the same work for an unknown agent as for a known one with a wrong token, or an agentless one: the same two requests, the same read, one comparison of two hashes', async () => {
+    const { agentId: known } = await approvedAgent();
+    const { token } = await approvedAgent();
+    await service.addAgent({
+      agentId: 'probe-only',
+      group: 'production',
+      agentless: true,
+      probe: { type: 'tcp', host: 'db', port: 1433 },
+    });
+    const reads: unknown[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetItemCommand') {
+          const { Key: _key, ...rest } = args.input as Record<string, unknown>;
+          reads.push(rest);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'hbwTestReads' },
+    );
+    const work = async (agentId: string) => {
+      requests.reset();
+      reads.length = 0;
+      jest.mocked(sameHash).mockClear();
+      await expect(service.heartbeat(token, { agentId })).rejects.toBeInstanceOf(UnauthorizedError);
+      const compared = jest.mocked(sameHash).mock.calls.map(([a, b]) => [a?.length, b.length]);
+      return { requests: requests.take(), reads: [...reads], compared };
+    };
+    try {
+      const wrongToken = await work(known);
+      expect(wrongToken.requests).toEqual(['UpdateItem', 'GetItem']);
+      expect(wrongToken.compared).toEqual([[64, 64]]);
+      expect(await work('nobody-here')).toEqual(wrongToken);
+      expect(await work('probe-only')).toEqual(wrongToken);
+    } finally {
+      client.middlewareStack.remove('hbwTestReads');
+    }
   });
 
   it('stops after one failed write and one read for a rejected agent', async () => {
