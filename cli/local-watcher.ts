@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -65,6 +66,32 @@ export class LocalWatcherError extends Error {
   }
 }
 
+/**
+ * Keeps `path` (the data directory, the outbox) to this user alone, as it holds token hashes, phone
+ * numbers and the store's socket: one made before with a looser mode is tightened, and `print` says
+ * so; when it cannot be (another user owns it), `print` warns. Windows has no such modes: there the
+ * ACL of the user's profile decides.
+ */
+function keepPrivate(path: string, mode: number, print: (line: string) => void): void {
+  if (process.platform === 'win32') return;
+  let current: number;
+  try {
+    current = statSync(path).mode & 0o777;
+  } catch {
+    return; // not made yet: it will be made with `mode`
+  }
+  if ((current & ~mode) === 0) return;
+  const octal = (m: number) => m.toString(8).padStart(3, '0');
+  try {
+    chmodSync(path, mode);
+    print(`made ${path} private to this user (mode ${octal(mode)}, it was ${octal(current)})`);
+  } catch (error) {
+    print(
+      `warning: other users may read ${path} (mode ${octal(current)}), which holds token hashes and phone numbers, and it cannot be made private: ${(error as Error).message}`,
+    );
+  }
+}
+
 /** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
@@ -73,6 +100,14 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       `binding to ${host} exposes the admin routes beyond this machine: set HBW_ADMIN_TOKEN to a long random secret first`,
     );
   }
+  const print = options.print ?? ((line: string) => console.log(line));
+  const outboxPath =
+    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    keepPrivate(options.dataDir, 0o700, print);
+  }
+  if (outboxPath !== undefined) keepPrivate(outboxPath, 0o600, print);
   const where =
     options.dataDir === undefined
       ? 'cannot start the embedded DynamoDB'
@@ -102,10 +137,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   }
   const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
   const clock = options.clock ?? { now: () => Date.now() };
-  const print = options.print ?? ((line: string) => console.log(line));
   const service = new WatcherService({ ...stores, clock, config: options.config, version: WATCHER_VERSION });
-  const outboxPath =
-    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
   const notifier: Notifier = outboxPath
     ? new OutboxNotifier(outboxPath, print)
     : { publish: async (n) => print(`[outbox] ${n.group} ${n.channels.join('+')}: ${n.subject}`) };

@@ -14,7 +14,8 @@ export class OutboxNotifier implements Notifier {
 
   async publish(notification: Notification): Promise<void> {
     try {
-      await appendFile(this.path, `${JSON.stringify(notification)}\n`, 'utf8');
+      // Readable by this user alone: notices carry phone numbers and addresses.
+      await appendFile(this.path, `${JSON.stringify(notification)}\n`, { encoding: 'utf8', mode: 0o600 });
     } catch (error) {
       throw new NotifierError(`cannot append to ${this.path}: ${(error as Error).message}`, true, {
         cause: error,
