@@ -241,7 +241,8 @@ export async function captureHeartbeatUpdate(
         const request = args.request as { path: string; headers: Record<string, string>; body: unknown };
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(request.headers)) {
-          if (!['host', 'content-length', 'authorization', 'x-amz-date'].includes(name.toLowerCase())) {
+          const signature = ['authorization', 'x-amz-date', 'x-amz-content-sha256'];
+          if (!['host', 'content-length', ...signature].includes(name.toLowerCase())) {
             headers[name] = value;
           }
         }

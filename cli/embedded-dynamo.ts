@@ -42,24 +42,25 @@ interface StoreFailure {
 /** What a failure of the store means to the operator, with what to do about it. */
 function storeError(path: string | undefined, failure: StoreFailure): EmbeddedDynamoError {
   const { message, code } = failure;
+  const where = path ?? 'the in-memory store';
   if (code === 'LEVEL_LOCKED') return new EmbeddedDynamoError(message, true, { cause: failure });
   if (/no space left|file too large|quota/i.test(message)) {
     return new EmbeddedDynamoError(
-      `cannot write to ${path} (${message}): the disk is full, or this process may write no more there (ulimit -f); make room, then start hbw local again`,
+      `cannot write to ${where} (${message}): the disk is full, or this process may write no more there (ulimit -f); make room, then start hbw local again`,
       false,
       { cause: failure },
     );
   }
   if (/permission denied|read-only/i.test(message)) {
     return new EmbeddedDynamoError(
-      `cannot write to ${path} (${message}): check that this user may read and write it`,
+      `cannot write to ${where} (${message}): check that this user may read and write it`,
       false,
       { cause: failure },
     );
   }
   if (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR') {
     return new EmbeddedDynamoError(
-      `cannot read ${path} (${message}): a file there is damaged or cut short; restore the directory from a copy, or move it aside to start afresh`,
+      `cannot read ${where} (${message}): a file there is damaged or cut short; restore the directory from a copy, or move it aside to start afresh`,
       false,
       { cause: failure },
     );
