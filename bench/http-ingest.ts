@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   type AttributeValue,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { startLocalWatcher } from '../cli/local-watcher';
-import { localDynamoClient } from '../lambda/adapters/dynamo-client';
+import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
@@ -98,10 +100,14 @@ interface Agent {
 /** What the load thread is told to do. */
 export type LoadJob =
   | ({ readonly kind: 'http'; readonly url: string } & LoadCommon)
-  | ({ readonly kind: 'wire'; readonly endpoint: string; readonly request: WireRequest } & LoadCommon)
+  | ({
+      readonly kind: 'wire';
+      readonly store: LocalDynamoConnection;
+      readonly request: WireRequest;
+    } & LoadCommon)
   | ({
       readonly kind: 'sdk';
-      readonly endpoint: string;
+      readonly store: LocalDynamoConnection;
       readonly template: UpdateItemCommandInput;
     } & LoadCommon);
 
@@ -154,7 +160,7 @@ export async function benchHttpIngest(
     scanning: false,
     print: () => {},
   });
-  const client = localDynamoClient(watcher.dynamoEndpoint);
+  const client = localDynamoClient(watcher.dynamoConnection);
   try {
     log(`  adding ${fmtCount(options.agents)} agents through the service`);
     const agents: Agent[] = new Array(options.agents);
@@ -178,9 +184,9 @@ export async function benchHttpIngest(
       durationMs: (options.seconds * 1000) / options.rounds,
     } as const;
     const jobs: Record<'raw' | 'ours' | 'rawSdk', LoadJob> = {
-      raw: { ...common, kind: 'wire', endpoint: watcher.dynamoEndpoint, request: wire },
+      raw: { ...common, kind: 'wire', store: watcher.dynamoConnection, request: wire },
       ours: { ...common, kind: 'http', url: watcher.url },
-      rawSdk: { ...common, kind: 'sdk', endpoint: watcher.dynamoEndpoint, template: input },
+      rawSdk: { ...common, kind: 'sdk', store: watcher.dynamoConnection, template: input },
     };
     const slices: Record<keyof typeof jobs, Slice[]> = { raw: [], ours: [], rawSdk: [] };
     const order = Object.keys(jobs) as (keyof typeof jobs)[];
@@ -219,7 +225,8 @@ const fmtCount = (n: number) => n.toLocaleString('en-US');
 
 /**
  * Records the UpdateItem the store sends for one accepted heartbeat: its input, and the request as
- * the SDK put it on the wire (signed; dynalite checks the form of the signature, not its value).
+ * the SDK put it on the wire (its signature left out: the embedded DynamoDB checks it, so a replay is
+ * signed again).
  */
 export async function captureHeartbeatUpdate(
   client: ReturnType<typeof localDynamoClient>,
@@ -234,7 +241,10 @@ export async function captureHeartbeatUpdate(
         const request = args.request as { path: string; headers: Record<string, string>; body: unknown };
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(request.headers)) {
-          if (!['host', 'content-length'].includes(name.toLowerCase())) headers[name] = value;
+          const signature = ['authorization', 'x-amz-date', 'x-amz-content-sha256'];
+          if (!['host', 'content-length', ...signature].includes(name.toLowerCase())) {
+            headers[name] = value;
+          }
         }
         const body = request.body;
         wire = {
@@ -370,7 +380,8 @@ function percentile(sorted: Float64Array, q: number): number {
 
 /** The load thread: `concurrency` loops, each on its own slice of agents, for warm-up plus duration. */
 export async function runLoadJob(job: LoadJob, post: (message: LoadMessage) => void): Promise<void> {
-  const send = job.kind === 'http' ? httpSender(job) : job.kind === 'wire' ? wireSender(job) : sdkSender(job);
+  const send =
+    job.kind === 'http' ? httpSender(job) : job.kind === 'wire' ? await wireSender(job) : sdkSender(job);
   const start = performance.now();
   const measureFrom = start + job.warmupMs;
   const end = measureFrom + job.durationMs;
@@ -426,17 +437,19 @@ export async function runLoadJob(job: LoadJob, post: (message: LoadMessage) => v
 
 type Sender = (agent: Agent, seq: number) => Promise<string | undefined>;
 
-/** POSTs `body` over a keep-alive connection; answers the response status and text. */
-function poster(endpoint: string, concurrency: number) {
-  const url = new URL(endpoint);
+/** POSTs `body` over a keep-alive connection (TCP or a Unix socket); answers the response status and text. */
+function poster(to: { readonly url: string } | { readonly socketPath: string }, concurrency: number) {
+  const target =
+    'url' in to
+      ? { host: new URL(to.url).hostname, port: new URL(to.url).port }
+      : { socketPath: to.socketPath };
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   return (path: string, headers: Record<string, string | number>, body: string) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(
         {
           agent: keepAlive,
-          host: url.hostname,
-          port: url.port,
+          ...target,
           method: 'POST',
           path,
           headers: { ...headers, 'content-length': Buffer.byteLength(body) },
@@ -458,7 +471,7 @@ function poster(endpoint: string, concurrency: number) {
 }
 
 function httpSender(job: Extract<LoadJob, { kind: 'http' }>): Sender {
-  const post = poster(job.url, job.concurrency);
+  const post = poster({ url: job.url }, job.concurrency);
   return async (agent, seq) => {
     const body = JSON.stringify(heartbeatBody(agent.agentId, seq, Date.now()));
     const { status, text } = await post(
@@ -480,23 +493,47 @@ function ownValues(values: Record<string, AttributeValue>, agent: Agent, seq: nu
   return own;
 }
 
-function wireSender(job: Extract<LoadJob, { kind: 'wire' }>): Sender {
-  const post = poster(job.endpoint, job.concurrency);
+/**
+ * The captured UpdateItem, one per agent, signed with the store's key before the clock starts (the
+ * embedded DynamoDB checks each signature, as DynamoDB does): the load thread then only sends, so
+ * that the phase measures the store, not the signing. The values are those of the slice's start.
+ */
+async function wireSender(job: Extract<LoadJob, { kind: 'wire' }>): Promise<Sender> {
+  const post = poster({ socketPath: job.store.socketPath }, job.concurrency);
   const template = JSON.parse(job.request.body) as UpdateItemCommandInput;
   const values = template.ExpressionAttributeValues ?? {};
-  return async (agent, seq) => {
+  const signer = new SignatureV4({
+    service: 'dynamodb',
+    region: 'local',
+    credentials: job.store.credentials,
+    sha256: Sha256,
+  });
+  const signed = new Map<string, { headers: Record<string, string>; body: string }>();
+  for (const agent of job.agents) {
     const body = JSON.stringify({
       ...template,
       Key: { agentId: { S: agent.agentId } },
-      ExpressionAttributeValues: ownValues(values, agent, seq),
+      ExpressionAttributeValues: ownValues(values, agent, 0),
     });
-    const { status, text } = await post(job.request.path, job.request.headers, body);
+    const request = await signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: 'localhost',
+      path: job.request.path,
+      headers: { ...job.request.headers, host: 'localhost' },
+      body,
+    });
+    signed.set(agent.agentId, { headers: request.headers, body });
+  }
+  return async (agent) => {
+    const request = signed.get(agent.agentId)!;
+    const { status, text } = await post(job.request.path, request.headers, request.body);
     return status === 200 ? undefined : `HTTP ${status} ${text.slice(0, 200)}`;
   };
 }
 
 function sdkSender(job: Extract<LoadJob, { kind: 'sdk' }>): Sender {
-  const client = localDynamoClient(job.endpoint);
+  const client = localDynamoClient(job.store);
   const values = job.template.ExpressionAttributeValues ?? {};
   return async (agent, seq) => {
     await client.send(

@@ -38,7 +38,7 @@ const PER_PATH = 200;
  */
 export async function benchRequestsPerHeartbeat(): Promise<RequestsResult> {
   const dynamo = await startEmbeddedDynamo();
-  const client = localDynamoClient(dynamo.endpoint);
+  const client = localDynamoClient(dynamo.connection);
   try {
     await ensureTables(client, LOCAL_TABLE_NAMES);
     const requests = countDynamoRequests(client);

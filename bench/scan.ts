@@ -143,7 +143,7 @@ export async function benchScan(
   const rows: ScanRow[] = [];
   for (const agents of sizes) {
     const dynamo = await startEmbeddedDynamo();
-    const client = localDynamoClient(dynamo.endpoint);
+    const client = localDynamoClient(dynamo.connection);
     try {
       await ensureTables(client, LOCAL_TABLE_NAMES);
       const now = Date.now();

@@ -1,5 +1,6 @@
 // The signing packages load only when a request is signed: commands that never sign (the agent,
 // local mode) stay light.
+import { isLoopbackHost } from '../lambda/http/hosts';
 
 /** An error answer of the watcher's API (or of API Gateway in front of it), with what it said. */
 export class ApiError extends Error {
@@ -374,7 +375,6 @@ export function gatewayError(status: number, message: string, signed: boolean): 
 }
 
 const EXECUTE_API_HOST = /^[a-z0-9-]+\.execute-api\.([a-z0-9-]+)\.(?:vpce\.)?amazonaws\.com(?:\.cn)?$/i;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The region in an API Gateway host name (`<id>.execute-api.<region>.amazonaws.com`), if it is one. */
 function regionOfEndpoint(endpoint: string): string | undefined {
@@ -400,7 +400,7 @@ function signModeOf(flag: boolean | undefined, env: NodeJS.ProcessEnv): SignMode
 function signsEndpoint(endpoint: string, mode: SignMode): boolean {
   if (mode !== 'auto') return mode === 'always';
   const url = new URL(endpoint);
-  return url.protocol === 'https:' && !LOOPBACK_HOSTS.has(url.hostname.toLowerCase());
+  return url.protocol === 'https:' && !isLoopbackHost(url.hostname);
 }
 
 /**

@@ -1,9 +1,10 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { localDynamoClient } from '../lambda/adapters/dynamo-client';
+import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { NetProber } from '../lambda/adapters/net-prober';
 import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifier';
@@ -11,12 +12,13 @@ import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import type { WatcherConfig } from '../lambda/domain/config';
 import type { Notification } from '../lambda/domain/messages';
 import { createApp } from '../lambda/http/app';
+import { isLoopbackHost } from '../lambda/http/hosts';
 import type { Clock, Notifier, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
-import { startEmbeddedDynamo } from './embedded-dynamo';
+import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
 export interface LocalWatcherOptions {
@@ -48,10 +50,15 @@ export interface LocalWatcher {
   readonly service: WatcherService;
   readonly scanner: Scanner;
   readonly app: Hono;
-  /** The embedded DynamoDB's endpoint, for tests that inspect the tables. */
-  readonly dynamoEndpoint: string;
+  /** The way into the embedded DynamoDB (its socket and this process's key), for tests that inspect the tables. */
+  readonly dynamoConnection: LocalDynamoConnection;
   /** The client the watcher's stores use, for tests that inject faults into it. */
   readonly dynamoClient: DynamoDBClient;
+  /**
+   * Settles when the watcher stopped on its own because its store failed (a full disk, a damaged
+   * file), with the reason; by then it answers no more requests. It never rejects.
+   */
+  readonly failed: Promise<LocalWatcherError>;
   close(): Promise<void>;
 }
 
@@ -62,8 +69,30 @@ export class LocalWatcherError extends Error {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+/**
+ * Keeps `path` (the data directory, the outbox) to this user alone, as it holds token hashes, phone
+ * numbers and the store's socket: one made before with a looser mode is tightened, and `print` says
+ * so; when it cannot be (another user owns it), `print` warns. Windows has no such modes: there the
+ * ACL of the user's profile decides.
+ */
+function keepPrivate(path: string, mode: number, print: (line: string) => void): void {
+  if (process.platform === 'win32') return;
+  let current: number;
+  try {
+    current = statSync(path).mode & 0o777;
+  } catch {
+    return; // not made yet: it will be made with `mode`
+  }
+  if ((current & ~mode) === 0) return;
+  const octal = (m: number) => m.toString(8).padStart(3, '0');
+  try {
+    chmodSync(path, mode);
+    print(`made ${path} private to this user (mode ${octal(mode)}, it was ${octal(current)})`);
+  } catch (error) {
+    print(
+      `warning: other users may read ${path} (mode ${octal(current)}), which holds token hashes and phone numbers, and it cannot be made private: ${(error as Error).message}`,
+    );
+  }
 }
 
 /**
@@ -83,29 +112,50 @@ export function localLog(print: (line: string) => void, json: boolean): LocalLog
 /** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !options.adminToken) {
+  if (!isLoopbackHost(host) && !options.adminToken) {
     throw new LocalWatcherError(
       `binding to ${host} exposes the admin routes beyond this machine: set HBW_ADMIN_TOKEN to a long random secret first`,
     );
   }
+  const print = options.print ?? ((line: string) => console.log(line));
+  const outboxPath =
+    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    keepPrivate(options.dataDir, 0o700, print);
+  }
+  if (outboxPath !== undefined) keepPrivate(outboxPath, 0o600, print);
+  const where =
+    options.dataDir === undefined
+      ? 'cannot start the embedded DynamoDB'
+      : `cannot open the data directory ${options.dataDir}`;
+  // Until the watcher is up, a failure of the store is kept for the message of the start that fails.
+  let storeFailure: EmbeddedDynamoError | undefined;
+  let onStoreFailure = (error: EmbeddedDynamoError) => {
+    storeFailure = error;
+  };
   let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
   try {
-    dynamo = await startEmbeddedDynamo(options.dataDir);
+    dynamo = await startEmbeddedDynamo(options.dataDir, { onFailure: (error) => onStoreFailure(error) });
   } catch (error) {
+    if (!(error instanceof EmbeddedDynamoError)) throw error;
     throw new LocalWatcherError(
-      `cannot open the data directory ${options.dataDir}: ${(error as Error).message} (is another hbw local using it?)`,
+      `${where}: ${error.message}${error.inUse ? ' (is another hbw local using it?)' : ''}`,
       { cause: error },
     );
   }
-  const client = localDynamoClient(dynamo.endpoint);
-  await ensureTables(client, LOCAL_TABLE_NAMES);
+  const client = localDynamoClient(dynamo.connection);
+  try {
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+  } catch (error) {
+    client.destroy();
+    await dynamo.close();
+    throw new LocalWatcherError(`${where}: ${(storeFailure ?? (error as Error)).message}`, { cause: error });
+  }
   const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
   const clock = options.clock ?? { now: () => Date.now() };
-  const print = options.print ?? ((line: string) => console.log(line));
   const log = localLog(print, options.json === true);
   const service = new WatcherService({ ...stores, clock, config: options.config, version: WATCHER_VERSION });
-  const outboxPath =
-    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
   const appended = (n: Notification) =>
     log(
       { msg: 'outbox', group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
@@ -123,7 +173,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     log,
     sharesProcessWithIngest: true,
   });
-  const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopback(host) } };
+  const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopbackHost(host) } };
   const app = createApp(service, access, addConsoleRoutes);
   const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
   try {
@@ -146,14 +196,9 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const loop: ScanLoop | undefined =
     options.scanning === false ? undefined : startScanLoop(scanner, options.config, log);
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    service,
-    scanner,
-    app,
-    dynamoEndpoint: dynamo.endpoint,
-    dynamoClient: client,
-    async close() {
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
       await loop?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -161,6 +206,25 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       });
       client.destroy();
       await dynamo.close();
-    },
+    })();
+    return closed;
+  };
+  const failed = new Promise<LocalWatcherError>((resolve) => {
+    onStoreFailure = (error) => {
+      void close().then(() =>
+        resolve(new LocalWatcherError(`the embedded DynamoDB stopped: ${error.message}`, { cause: error })),
+      );
+    };
+    if (storeFailure) onStoreFailure(storeFailure);
+  });
+  return {
+    url: `http://${urlHost}:${port}`,
+    service,
+    scanner,
+    app,
+    dynamoConnection: dynamo.connection,
+    dynamoClient: client,
+    failed,
+    close,
   };
 }

@@ -68,6 +68,9 @@ export interface BatchItemResult {
   readonly error?: { code: string; message: string; field?: string };
 }
 
+/** What an unknown agent is compared with: a hash of the length of ours that no token has (not hex). */
+const NO_AGENT = { tokenHash: 'x'.repeat(64), approval: 'approved' } as const;
+
 /** How many items of a relay's batch are written at once. */
 const BATCH_CONCURRENCY = 16;
 
@@ -150,11 +153,12 @@ export class WatcherService {
     if ('written' in outcome) return this.heartbeatAnswer(outcome.written, now);
 
     // The rare paths: what is stored tells an unknown agent, a wrong token, a rejected agent and an
-    // old heartbeat (a replay, or one a relay delivered after a newer one) apart.
+    // old heartbeat (a replay, or one a relay delivered after a newer one) apart. Each costs the same
+    // whoever the agent is (the same requests; one comparison of two hashes, against a stand-in when
+    // there is no agent or no token), so the time of a 401 does not tell which agent ids exist.
     const { current } = outcome;
-    if (!current || !sameHash(current.tokenHash, tokenHash)) {
-      throw new UnauthorizedError('the token is not valid for this agentId');
-    }
+    const sameToken = sameHash(current?.tokenHash ?? NO_AGENT.tokenHash, tokenHash);
+    if (!current || !sameToken) throw new UnauthorizedError('the token is not valid for this agentId');
     if (current.approval === 'rejected') {
       throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
     }
@@ -179,12 +183,13 @@ export class WatcherService {
   /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */
   async register(enrollmentKey: string | undefined, body: unknown) {
     const input = parseOrThrow(registerSchema, body);
-    const settings = groupSettings(this.deps.config, input.group);
     if (!enrollmentKey) throw new UnauthorizedError('the group enrollment key is required as bearer token');
+    // The key first: a caller without one learns nothing of the config (an unknown group has no key).
     const stored = await this.deps.state.getEnrollmentKeyHash(input.group);
     if (!sameHash(stored, hashSecret(enrollmentKey))) {
       throw new UnauthorizedError(`the enrollment key is not valid for group ${input.group}`);
     }
+    const settings = groupSettings(this.deps.config, input.group);
     const approval = settings.autoApprove ? 'approved' : 'pending';
     const token = newSecret('hbw_');
     await this.createAgent({

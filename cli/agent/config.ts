@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NAME_PATTERN } from '../../lambda/domain/validation';
-import { LOG_FORMATS, type LogFormat } from './events';
+import { LOG_FORMATS, type LogEvent, type LogFormat } from './events';
 
 /**
  * The reference agent's settings, from flags, then the environment, then a JSON file (`--config`),
@@ -321,6 +321,28 @@ export function readToken(setting: TokenSetting, env: NodeJS.ProcessEnv): string
     );
   }
   return token;
+}
+
+/**
+ * The warning (HBW2092) for a token file that other users of this host may read or change, or
+ * `undefined` when only its owner may: the agent logs it once, at start. Not for a token from the
+ * environment, nor on Windows, where the file's ACL decides, not its mode.
+ */
+export function tokenFileWarning(setting: TokenSetting, agentId: string): LogEvent | undefined {
+  if (setting.from !== 'file' || process.platform === 'win32') return undefined;
+  let mode: number;
+  try {
+    mode = statSync(setting.path).mode & 0o777;
+  } catch {
+    return undefined; // readToken says why it cannot be read
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return {
+    code: 'HBW2092',
+    level: 'warn',
+    msg: `other users of this host may read the token file ${setting.path} (mode ${mode.toString(8).padStart(3, '0')}): chmod 600 ${setting.path}`,
+    fields: { agentId },
+  };
 }
 
 /** Where the token comes from, in words for log lines (never the token itself). */

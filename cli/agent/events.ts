@@ -37,6 +37,7 @@ export const EVENT_CODES: Readonly<Record<string, string>> = {
   HBW2074: 'connected, but the endpoint answered an error (not the watcher, or the watcher failed)',
   HBW2090: 'stopped on a signal',
   HBW2091: 'cannot read the token file again; the token read before is used',
+  HBW2092: 'other users of this host may read the token file: chmod 600 it',
   HBW3000: 'relay listening',
   HBW3001: 'relay: batches are accepted by the watcher',
   HBW3005: 'relay: cannot resolve the name of the watcher; the batch is kept and retried',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WATCHER_VERSION } from '../../lambda/version';
-import { AgentConfigError, type AgentSettings, readToken, tokenSourceText } from './config';
+import { AgentConfigError, type AgentSettings, readToken, tokenFileWarning, tokenSourceText } from './config';
 import { EventThrottle, formatEvent, type LogEvent } from './events';
 import { HeartbeatAgent } from './failover';
 import { createHttpSender, type HeartbeatSender } from './heartbeat-sender';
@@ -74,6 +74,8 @@ export async function runAgent(settings: AgentSettings, deps: RunAgentDeps): Pro
     random: deps.random,
   });
   log(agent.startedEvent(), now());
+  const exposed = tokenFileWarning(settings.token, settings.agentId);
+  if (exposed) log(exposed, now());
   const { signal } = deps;
   while (!signal.aborted) {
     let delay: number;

@@ -75,8 +75,13 @@ export const localCommand: Command = {
         'Stop with Ctrl-C.',
       ].join('\n'),
     );
-    const signal = await untilSignal();
-    log({ msg: 'stopping', signal }, `${signal}: stopping`);
+    // A signal stops it; so does a store that fails (a full disk), with the reason and exit 1.
+    const ended = await Promise.race([untilSignal(), watcher.failed]);
+    if (ended instanceof LocalWatcherError) {
+      ctx.err(`hbw: ${ended.message}`);
+      return 1;
+    }
+    log({ msg: 'stopping', signal: ended }, `${ended}: stopping`);
     await watcher.close();
     return 0;
   },

@@ -14,6 +14,7 @@ import {
   MalformedItemError,
 } from '../ports';
 import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
+import { returnsItemOnConditionFailure } from './dynamo-client';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
 
@@ -143,6 +144,7 @@ export class DynamoAgentStore implements AgentStore {
       expr,
       `#tokenHash = :expectedToken AND #approval IN (:approved, :pending)${notOlder(write)}`,
       { ':expectedToken': S(tokenHash), ':approved': S('approved'), ':pending': S('pending') },
+      returnsItemOnConditionFailure(this.client),
     );
     return agentOutcome(outcome);
   }
@@ -170,6 +172,8 @@ export class DynamoAgentStore implements AgentStore {
       change.probe === null
         ? 'attribute_exists(#agentId) AND attribute_not_exists(#agentless)'
         : 'attribute_exists(#agentId)',
+      {},
+      returnsItemOnConditionFailure(this.client),
     );
     return agentOutcome(outcome);
   }

@@ -50,7 +50,8 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const retryable =
       RETRYABLE.has(name) ||
       (error instanceof DynamoDBServiceException && error.$retryable !== undefined) ||
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '');
+      // ENOENT: the socket of the local store is gone (its thread stopped; the watcher stops too).
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOENT'].includes((error as { code?: string }).code ?? '');
     if (retryable)
       throw new StoreUnavailableError(`${what}: the table is unavailable (${name})`, { cause: error });
     throw error;
@@ -99,10 +100,15 @@ export class KeyedTable {
     return { [this.keyName]: S(id) };
   }
 
+  /** The item of `id` (only its `attributes` when given), or `undefined` when there is none. */
   async get(what: string, id: string): Promise<Item | undefined> {
     const out = await call(what, () =>
       this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: this.key(id), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: this.key(id),
+          ConsistentRead: true,
+        }),
       ),
     );
     return out.Item;
@@ -143,18 +149,20 @@ export class KeyedTable {
   /**
    * Applies `expr` when `condition` holds; when it does not, answers the item as it is stored
    * (`undefined`: there is none). DynamoDB returns it with the failed write itself
-   * (`ReturnValuesOnConditionCheckFailure`), so no read is made; dynalite ignores that parameter,
-   * and then one consistent read fetches it.
+   * (`ReturnValuesOnConditionCheckFailure`), so no read is made: none returned means no item. A store
+   * that ignores the parameter (`returnsItemOnFailure` false: dynalite) is read once instead, whether
+   * or not the item exists, so that both cost the same.
    */
   async updateOrCurrent(
     what: string,
     id: string,
     expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue> = {},
+    values: Record<string, AttributeValue>,
+    returnsItemOnFailure: boolean,
   ): Promise<{ written: Item } | { current: Item | undefined }> {
     const outcome = await this.conditionalUpdate(what, id, expr, condition, values, true);
-    if ('written' in outcome || outcome.current !== undefined) return outcome;
+    if ('written' in outcome || returnsItemOnFailure) return outcome;
     return { current: await this.get(what, id) };
   }
 

@@ -51,6 +51,7 @@ export class OutboxNotifier implements Notifier {
       const text = this.endsClean ? line : `\n${line}`;
       // Until the append is known to be whole, the file's end is not known either.
       this.endsClean = undefined;
+      // Readable by this user alone: notices carry phone numbers and addresses.
       await appendFile(this.path, text, { encoding: 'utf8', mode: 0o600 });
       this.endsClean = true;
       written.add(notification.noticeId);

@@ -4,6 +4,7 @@ import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
+import { hostOfHeader, isLoopbackHost } from './hosts';
 import {
   bearerToken,
   checkJsonType,
@@ -29,8 +30,6 @@ export interface AdminAccess {
   readonly browserGuard?: { readonly loopbackOnly: boolean };
 }
 
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
-
 /** Why a browser-made admin call is refused, or `undefined` when it may pass. */
 export function browserRefusal(
   headers: { host?: string; origin?: string; fetchSite?: string },
@@ -51,7 +50,8 @@ export function browserRefusal(
   } else if (headers.origin === 'null') {
     return 'admin calls from an opaque origin are refused';
   }
-  if (loopbackOnly && !LOOPBACK_HOST.test(headers.host ?? '')) {
+  const host = hostOfHeader(headers.host ?? '');
+  if (loopbackOnly && (host === undefined || !isLoopbackHost(host))) {
     return 'the local watcher answers admin calls only under a loopback name (127.0.0.1, localhost, [::1])';
   }
   return undefined;
@@ -74,10 +74,21 @@ function resource(app: Hono, path: string, handlers: Partial<Record<Method, Hand
   });
 }
 
+/** The client hung up before its body was in: there is nothing to store and nobody to answer. */
+class ClientGoneError extends Error {}
+
 /** Reads a JSON body: 415 for a body that says it is something else, 400 for one that does not parse. */
 async function readJson(c: Context, options: { emptyAs?: unknown } = {}): Promise<unknown> {
   checkJsonType(c.req.header('content-type'));
-  return parseJsonBody(await c.req.text(), options.emptyAs);
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (error) {
+    // node's "aborted" (ECONNRESET) on a request whose connection closed mid-body.
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') throw new ClientGoneError();
+    throw error;
+  }
+  return parseJsonBody(text, options.emptyAs);
 }
 
 const bearer = (c: Context) => bearerToken(c.req.header('authorization'));
@@ -99,6 +110,8 @@ function onError(error: Error, c: Context): Response {
     if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
     return jsonError(c, statusOf(error), errorBody(error));
   }
+  // A client that drops mid-body is nothing to log: the watcher read nothing and changed nothing.
+  if (error instanceof ClientGoneError) return c.body(null, 400);
   if (error instanceof StoreUnavailableError) {
     c.header('Retry-After', '1');
     return jsonError(c, 503, { code: 'unavailable', message: 'the store is busy; retry shortly' });
@@ -111,6 +124,11 @@ function onError(error: Error, c: Context): Response {
 
 function withErrors(app: Hono): Hono {
   app.use('*', async (c, next) => {
+    // Before anything reads the URL it makes (node's Request refuses http://999.0.0.1/ with a TypeError).
+    const host = c.req.header('host');
+    if (host !== undefined && hostOfHeader(host) === undefined) {
+      return onError(new ValidationError('Host: is not a host name or address', 'Host'), c);
+    }
     if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
       return (c.req.path === BATCH_PATH ? limitBatchBody : limitBody)(c, next);
     }

@@ -16,7 +16,7 @@ let store: DynamoAlertStore;
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
-  client = localDynamoClient(dynamo.endpoint);
+  client = localDynamoClient(dynamo.connection);
   await ensureTables(client, LOCAL_TABLE_NAMES);
   store = new DynamoAlertStore(client, LOCAL_TABLE_NAMES.alerts);
 });

@@ -1,14 +1,24 @@
-import { startEmbeddedDynamo } from '../../cli/embedded-dynamo';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../lambda/domain/errors';
+import { sameHash } from '../../lambda/domain/secrets';
 import type { WatcherService } from '../../lambda/service';
 import { countDynamoRequests, type DynamoRequestLog } from '../support/dynamo-request-counter';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
 import type { ManualClock } from '../support/watcher';
 
-// DESIGN.md section 9: the heartbeat path is one DynamoDB write and no read.
+// The secrets module as it is, with its hash comparison counted.
+jest.mock('../../lambda/domain/secrets', () => {
+  const actual = jest.requireActual('../../lambda/domain/secrets');
+  return { ...actual, sameHash: jest.fn(actual.sameHash) };
+});
+
+// The heartbeat path is one DynamoDB write and no read.
 describe('DynamoDB requests of a heartbeat', () => {
   let harness: ServiceHarness;
   let requests: DynamoRequestLog;
@@ -89,6 +99,47 @@ describe('DynamoDB requests of a heartbeat', () => {
     const { token } = await approvedAgent();
     await expect(service.heartbeat(token, { agentId: 'nobody' })).rejects.toBeInstanceOf(UnauthorizedError);
     expect(requests.take()).toEqual(['UpdateItem', 'GetItem']);
+  });
+
+  it('does the same work for an unknown agent as for a known one with a wrong token, or an agentless one: the same two requests, the same read, one comparison of two hashes', async () => {
+    const { agentId: known } = await approvedAgent();
+    const { token } = await approvedAgent();
+    await service.addAgent({
+      agentId: 'probe-only',
+      group: 'production',
+      agentless: true,
+      probe: { type: 'tcp', host: 'db', port: 1433 },
+    });
+    const reads: unknown[] = [];
+    harness.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetItemCommand') {
+          const { Key: _key, ...rest } = args.input as Record<string, unknown>;
+          reads.push(rest);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'hbwTestReads' },
+    );
+    const work = async (agentId: string) => {
+      requests.reset();
+      reads.length = 0;
+      jest.mocked(sameHash).mockClear();
+      await expect(service.heartbeat(token, { agentId })).rejects.toBeInstanceOf(UnauthorizedError);
+      const compared = jest.mocked(sameHash).mock.calls.map(([a, b]) => [a?.length, b.length]);
+      return { requests: requests.take(), reads: [...reads], compared };
+    };
+    try {
+      const wrongToken = await work(known);
+      // dynalite returns no item with a failed write, so one read follows on every path; DynamoDB
+      // returns it (or says there is none) with the failed write, and none follows on any path.
+      expect(wrongToken.requests).toEqual(['UpdateItem', 'GetItem']);
+      expect(wrongToken.compared).toEqual([[64, 64]]);
+      expect(await work('nobody-here')).toEqual(wrongToken);
+      expect(await work('probe-only')).toEqual(wrongToken);
+    } finally {
+      harness.client.middlewareStack.remove('hbwTestReads');
+    }
   });
 
   it('stops after one failed write and one read for a rejected agent', async () => {
@@ -225,9 +276,12 @@ describe('a heartbeat never moves its agent backwards', () => {
 
 describe('countDynamoRequests', () => {
   it('counts every attempt of a retried request, as each is billed', async () => {
-    const closed = await startEmbeddedDynamo();
-    await closed.close();
-    const client = localDynamoClient(closed.endpoint);
+    // A store that drops every connection at once: each attempt fails with ECONNRESET and is retried.
+    const dir = mkdtempSync(join(tmpdir(), 'hbw-reset-'));
+    const socketPath = join(dir, 'reset.sock');
+    const resetting = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => resetting.listen(socketPath, resolve));
+    const client = localDynamoClient({ socketPath, credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
     const requests = countDynamoRequests(client);
     try {
       await expect(
@@ -236,6 +290,8 @@ describe('countDynamoRequests', () => {
       expect(requests.take()).toEqual(['GetItem', 'GetItem', 'GetItem']);
     } finally {
       client.destroy();
+      await new Promise<void>((resolve) => resetting.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,12 +3,14 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dyn
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
+import { startTcpDoor, type TcpDoor } from '../support/tcp-door';
 import { TEST_CONFIG } from '../support/watcher';
 
 // The Lambda door: API Gateway HTTP API events (payload format 2.0) through the ingest and admin
 // handlers, as deployed (hono/aws-lambda `handle`, the service built at import from process.env,
 // `new DynamoDBClient({})`), against dynalite. The SDK finds dynalite by AWS_ENDPOINT_URL_DYNAMODB,
-// its service-specific endpoint variable.
+// its service-specific endpoint variable: a TCP door to dynalite's private socket, and it signs with
+// the key of the embedded DynamoDB, given as the AWS credentials of the environment.
 
 type LambdaHandler = (event: LambdaEvent) => Promise<APIGatewayProxyResult>;
 
@@ -160,6 +162,7 @@ const bodyOf = (result: APIGatewayProxyResult): any => JSON.parse(result.body);
 
 describe('the Lambda door: API Gateway v2 events through the ingest and admin handlers', () => {
   let dynamo: EmbeddedDynamo;
+  let door: TcpDoor;
   let ingest: LambdaHandler;
   let admin: LambdaHandler;
   let agents: DynamoAgentStore;
@@ -168,16 +171,17 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
 
   beforeAll(async () => {
     dynamo = await startEmbeddedDynamo();
-    const client = localDynamoClient(dynamo.endpoint);
+    door = await startTcpDoor(dynamo.connection.socketPath);
+    const client = localDynamoClient(dynamo.connection);
     destroyClient = () => client.destroy();
     await ensureTables(client, TABLES);
     agents = new DynamoAgentStore(client, TABLES.agents);
     // What the handlers' `new DynamoDBClient({})` reads, at its first request as much as at import.
     const vars: Vars = {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: door.url,
       AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'door-test',
-      AWS_SECRET_ACCESS_KEY: 'door-test',
+      AWS_ACCESS_KEY_ID: dynamo.connection.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: dynamo.connection.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: undefined,
       AWS_PROFILE: undefined,
       AWS_ENDPOINT_URL: undefined,
@@ -191,6 +195,7 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
   afterAll(async () => {
     applyEnv(sdkEnv);
     destroyClient();
+    await door.close();
     await dynamo.close();
   });
 

@@ -25,7 +25,7 @@ describe('hbw agent run: failover to the second watcher and fail-back to the pri
     return w;
   };
   const agentOf = async (w: LocalWatcher) => {
-    const client = localDynamoClient(w.dynamoEndpoint);
+    const client = localDynamoClient(w.dynamoConnection);
     try {
       return await new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents).get('web-01');
     } finally {
@@ -35,7 +35,7 @@ describe('hbw agent run: failover to the second watcher and fail-back to the pri
   /** Makes `w` know web-01 with `token`, as a second server of one deployment would. */
   const share = async (w: LocalWatcher, token: string) => {
     await w.service.addAgent({ agentId: 'web-01', group: 'production' });
-    const client = localDynamoClient(w.dynamoEndpoint);
+    const client = localDynamoClient(w.dynamoConnection);
     try {
       await new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents).replaceTokenHash(
         'web-01',

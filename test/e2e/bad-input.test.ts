@@ -72,7 +72,7 @@ describe('bad input to the local watcher over HTTP', () => {
 
   beforeAll(async () => {
     w = await startTestWatcher();
-    dynamo = localDynamoClient(w.dynamoEndpoint);
+    dynamo = localDynamoClient(w.dynamoConnection);
     web01 = await w.addAgent('web-01', 'production');
     web02 = await w.addAgent('web-02', 'production');
     rejected = await w.addAgent('old-01', 'test');
@@ -311,12 +311,15 @@ describe('bad input to the local watcher over HTTP', () => {
       expectError(res, 400, 'unknown_group', 'group');
     });
 
-    it('refuses POST /v1/register into an unknown group with 400 unknown_group naming group', async () => {
-      const res = await withoutChange(() =>
-        w.call('POST', '/v1/register', { agentId: 'new-01', group: 'staging' }, bearer(productionKey)),
-      );
+    it('refuses POST /v1/register into an unknown group with 401, without a key or with another group’s, and names no configured group', async () => {
+      for (const headers of [{}, bearer(productionKey), bearer('hbwk_made-up')]) {
+        const res = await withoutChange(() =>
+          w.call('POST', '/v1/register', { agentId: 'new-01', group: 'staging' }, headers),
+        );
 
-      expectError(res, 400, 'unknown_group', 'group');
+        expectError(res, 401, 'unauthorized');
+        expect(JSON.stringify(res.body)).not.toMatch(/production|lab|configured/);
+      }
     });
 
     it('refuses to register an agentId that is taken with 409 conflict, leaving its item untouched', async () => {

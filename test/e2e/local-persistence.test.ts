@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalWatcherError, type LocalWatcherOptions, startLocalWatcher } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import { enrollmentKeysIn, hbw, hbwAt } from '../support/run-cli';
-import { bearer, TEST_CONFIG } from '../support/watcher';
+import { bearer, ManualClock, TEST_CONFIG } from '../support/watcher';
 
 const config = parseConfig(TEST_CONFIG);
 
@@ -88,6 +88,41 @@ describe('hbw local keeps its data in --data-dir', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('keeps the data directory (700), the outbox (600) and the store’s socket (600) to this user', async () => {
+    const dataDir = join(tempDir(), 'nested', '.hbw');
+    const clock = new ManualClock();
+    const w = await start({ dataDir, clock });
+    try {
+      const { token } = await w.service.addAgent({ agentId: 'web-01', group: 'production' });
+      await w.service.heartbeat(token, { agentId: 'web-01' });
+      clock.advance(5 * 60_000);
+      await w.scanner.scan();
+      const mode = (path: string) => statSync(path).mode & 0o777;
+      expect(mode(dataDir)).toBe(0o700);
+      expect(mode(join(dataDir, 'dynamodb'))).toBe(0o700);
+      expect(mode(join(dataDir, 'outbox.jsonl'))).toBe(0o600);
+      expect(mode(join(dataDir, 'dynamodb.sock'))).toBe(0o600);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('tightens a data directory and an outbox made before with looser modes, and says so', async () => {
+    const dataDir = tempDir();
+    chmodSync(dataDir, 0o755);
+    writeFileSync(join(dataDir, 'outbox.jsonl'), '', { mode: 0o644 });
+    chmodSync(join(dataDir, 'outbox.jsonl'), 0o644);
+    const printed: string[] = [];
+    const w = await start({ dataDir, print: (line) => printed.push(line) });
+    await w.close();
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dataDir, 'outbox.jsonl')).mode & 0o777).toBe(0o600);
+    expect(printed).toEqual([
+      `made ${dataDir} private to this user (mode 700, it was 755)`,
+      `made ${join(dataDir, 'outbox.jsonl')} private to this user (mode 600, it was 644)`,
+    ]);
   });
 
   it('a second watcher on a data directory in use fails with a clear LocalWatcherError, and the first runs on', async () => {

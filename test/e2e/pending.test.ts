@@ -147,8 +147,8 @@ describe('pending management: enroll-key, register, approve, reject', () => {
     expect(otherGroup.body.error.message).toContain('production');
 
     const unknownGroup = await register(testKey, { agentId: 'reg-01', group: 'staging' });
-    expect(unknownGroup.status).toBe(400);
-    expect(unknownGroup.body.error.field).toBe('group');
+    expect(unknownGroup.status).toBe(401);
+    expect(unknownGroup.body.error.message).toBe('the enrollment key is not valid for group staging');
     expect(await stored('reg-01')).toBeUndefined();
 
     const cliUnknown = await cli('enroll-key', 'staging');

@@ -95,9 +95,18 @@ export interface HbwProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** Starts `node hbw.js args` with exactly `env` (plus PATH and where node_modules are). */
-export function spawnHbw(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): HbwProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+/**
+ * Starts `node hbw.js args` with exactly `env` (plus PATH and where node_modules are); through
+ * `wrapper` when given (a command that runs node itself, such as `sh -c '...; exec "$0" "$@"'`).
+ */
+export function spawnHbw(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  wrapper: readonly string[] = [],
+): HbwProcess {
+  const [command, ...before] = [...wrapper, process.execPath];
+  const child = spawn(command!, [...before, script, ...args], {
     env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

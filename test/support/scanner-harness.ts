@@ -189,7 +189,7 @@ export async function createScannerHarness(
     alerts: `alerts-${serial}`,
     state: `state-${serial}`,
   };
-  const client = localDynamoClient(dynamo.endpoint);
+  const client = localDynamoClient(dynamo.connection);
   const clients = [client];
   await ensureTables(client, names);
   const stores = dynamoStores(client, names);
@@ -247,7 +247,7 @@ export async function createScannerHarness(
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     otherScanner(other = {}) {
-      const own = localDynamoClient(dynamo.endpoint);
+      const own = localDynamoClient(dynamo.connection);
       clients.push(own);
       const base = dynamoStores(own, names);
       const wrapped = other.wrap ? other.wrap(base) : base;

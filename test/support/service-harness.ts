@@ -19,7 +19,7 @@ export interface ServiceHarness {
 
 export async function startServiceHarness(config: RawConfig = TEST_CONFIG): Promise<ServiceHarness> {
   const dynamo = await startEmbeddedDynamo();
-  const client = localDynamoClient(dynamo.endpoint);
+  const client = localDynamoClient(dynamo.connection);
   await ensureTables(client, LOCAL_TABLE_NAMES);
   const requests = countDynamoRequests(client);
   const clock = new ManualClock();

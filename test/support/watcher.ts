@@ -57,7 +57,7 @@ export async function startTestWatcher(
     scanning: false,
     print: () => {},
   });
-  const client = localDynamoClient(watcher.dynamoEndpoint);
+  const client = localDynamoClient(watcher.dynamoConnection);
   const store = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);
   const call: TestWatcher['call'] = async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
