@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import crypto, { randomBytes } from 'node:crypto';
 import { hashSecret, sameHash } from '../../lambda/domain/secrets';
 import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
 
@@ -32,93 +32,41 @@ describe('token brute force', () => {
 
     expect(Object.fromEntries(statuses)).toEqual({ 401: 2_000 });
     expect(await w.storedAgents()).toEqual(before);
-  });
+    // Generous: 2,000 refused heartbeats are 4,000 store requests; the test is about their answers.
+  }, 120_000);
 });
 
 describe('the hash comparison of the rare paths', () => {
-  it('takes the same time whether the hashes differ in the first or only in the last character (10,000 tries)', () => {
+  it('compares hashes of equal length with the constant-time comparison, whatever characters differ', () => {
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
     const real = hashSecret('hbw_real-token');
     const farOff = `${real[0] === 'a' ? 'b' : 'a'}${real.slice(1)}`;
     const nearMiss = `${real.slice(0, -1)}${real.at(-1) === 'a' ? 'b' : 'a'}`;
-    const perBatch = 1000;
-    const time = (candidate: string) => {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < perBatch; i++) sameHash(real, candidate);
-      return Number(process.hrtime.bigint() - start);
-    };
-    for (let i = 0; i < 5; i++) {
-      time(farOff);
-      time(nearMiss);
-    }
-    const far: number[] = [];
-    const near: number[] = [];
-    for (let batch = 0; batch < 10; batch++) {
-      far.push(time(farOff));
-      near.push(time(nearMiss));
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-    const ratio = median(near) / median(far);
-
-    // A comparison that stops at the first difference would take ~64 times longer for the near miss.
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
-    expect(sameHash(real, nearMiss)).toBe(false);
-    expect(sameHash(real, real)).toBe(true);
-  });
-});
-
-describe('secrets in the logs', () => {
-  it('never writes a token or enrollment key to any log line of a full run', async () => {
-    const lines: string[] = [];
-    const capture = (...args: unknown[]) => {
-      lines.push(args.map(String).join(' '));
-    };
-    const spies = [
-      jest.spyOn(console, 'log').mockImplementation(capture),
-      jest.spyOn(console, 'error').mockImplementation(capture),
-      jest.spyOn(console, 'warn').mockImplementation(capture),
-    ];
-    const w = await startTestWatcher();
-    const secrets: string[] = [];
     try {
-      const token = await w.addAgent('web-01');
-      secrets.push(token);
-      await w.call('POST', '/v1/heartbeat', { agentId: 'web-01' }, bearer(token));
-      await w.call('POST', '/v1/heartbeat', { agentId: 'web-01' }, bearer(`${token}x`));
-      const key = (await w.call('POST', '/v1/groups/test/enrollment-key')).body.key as string;
-      secrets.push(key);
-      const registered = await w.call(
-        'POST',
-        '/v1/register',
-        { agentId: 'lab-01', group: 'test' },
-        bearer(key),
-      );
-      secrets.push(registered.body.token);
-      await w.call('POST', '/v1/heartbeat', { agentId: 'lab-01' }, bearer(registered.body.token));
-      const rotated = await w.call('POST', '/v1/agents/web-01/rotate-token');
-      secrets.push(rotated.body.token);
-      await w.call('POST', '/v1/heartbeats', {
-        heartbeats: [
-          { agentId: 'web-01', token: rotated.body.token },
-          { agentId: 'web-01', token },
-          { agentId: 'bad id', token: rotated.body.token },
-        ],
-      });
-      w.clock.advance(5 * 60_000);
-      await w.scanner.scan();
-      await w.call('GET', '/v1/agents');
-      await w.call('GET', '/v1/alerts?status=all');
+      expect([sameHash(real, farOff), sameHash(real, nearMiss), sameHash(real, real)]).toEqual([
+        false,
+        false,
+        true,
+      ]);
+      // Each comparison went through timingSafeEqual over all 64 characters: none stopped early.
+      expect(compare.mock.calls.map(([a, b]) => [a.byteLength, b.byteLength])).toEqual([
+        [64, 64],
+        [64, 64],
+        [64, 64],
+      ]);
     } finally {
-      await w.close();
-      for (const spy of spies) spy.mockRestore();
+      compare.mockRestore();
     }
+  });
 
-    expect(secrets.every((s) => typeof s === 'string' && s.length > 40)).toBe(true);
-    const log = lines.join('\n');
-    for (const secret of secrets) {
-      expect(log).not.toContain(secret);
-      expect(log).not.toContain(hashSecret(secret));
+  it('answers false for a missing hash or one of another length without comparing', () => {
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
+    try {
+      expect(sameHash(undefined, hashSecret('x'))).toBe(false);
+      expect(sameHash('abc', hashSecret('x'))).toBe(false);
+      expect(compare).not.toHaveBeenCalled();
+    } finally {
+      compare.mockRestore();
     }
   });
 });
