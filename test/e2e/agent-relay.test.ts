@@ -98,6 +98,7 @@ describe('hbw agent relay: many agents, few requests', () => {
     await waitFor(
       async () => (await w.storedAgents()).every((a) => a.lastHeartbeatAt !== undefined),
       'all 300 recorded',
+      30_000,
     );
     const stored = await w.storedAgents();
     expect(stored).toHaveLength(300);
@@ -117,7 +118,7 @@ describe('hbw agent relay: many agents, few requests', () => {
       status: 200,
       body: { agentId: 'edge-001', state: 'healthy', heartbeatIntervalSeconds: 30 },
     });
-  });
+  }, 60_000);
 
   it('logs the items the watcher refuses, without tokens, and answers those agents as the watcher would', async () => {
     const log = recorder();
@@ -212,6 +213,8 @@ describe('hbw agent relay: many agents, few requests', () => {
       async () => (await w.storedAgents()).find((a) => a.agentId === 'edge-100')?.endpoint === relay!.url,
       'the heartbeat through the relay',
     );
+    // The watcher's answer reaches the agent through the relay a moment after the watcher stored it.
+    await waitFor(() => agent.lines.some((l) => l.includes('HBW2001')), 'the agent to hear it was accepted');
     agent.stop();
     expect(await agent.running).toBe(0);
     expect(agent.lines[1]).toContain(
