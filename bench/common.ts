@@ -57,7 +57,7 @@ export function freePort(): Promise<number> {
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** The goals the benchmark summary holds figures to (DESIGN.md section 9 and the benchmark brief). */
+/** The goals the benchmark summary holds figures to (the project's cost and speed goals). */
 export const GOALS = {
   ingestShareOfRaw: 0.6,
   bundleOverFloor: 1.15,

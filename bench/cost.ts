@@ -1,6 +1,6 @@
 /**
  * The monthly cost of watching one agent, from counted requests and public list prices (us-east-1,
- * as in DESIGN.md section 9 and the AWS pricing pages for Lambda, CloudWatch and Route 53).
+ * from the AWS pricing pages for Lambda, DynamoDB, API Gateway, CloudWatch and Route 53).
  */
 export const PRICES = {
   httpApiPerMillion: 1.0,

@@ -267,7 +267,7 @@ export function moreMarkdown(
     '',
     'Thirty days, us-east-1 list prices: HTTP API $1.00 per million requests, Lambda $0.20 per million',
     `requests and $${PRICES.lambdaArmGbSecond} per GB-second on arm64, DynamoDB $0.625 per million write units and`,
-    '$0.125 per million read units (DESIGN.md section 9 and the AWS pricing pages). Counted: one write',
+    '$0.125 per million read units (the AWS pricing pages). Counted: one write',
     `unit per heartbeat and no read (section 1), ${m.readUnitsPerAgentScan.toFixed(4)} read units per agent per scan (section 4, 30 s`,
     `scans). Assumed: ${INGEST_MS} ms billed per ingest invocation at 256 MB; a relay batch of 100 lasts ceil(100/16) writes.`,
     '',

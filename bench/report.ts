@@ -187,7 +187,7 @@ export function renderMarkdown(r: BenchResults): string {
   const parts = [
     '## npm run bench',
     '',
-    'Written by `bench/run.ts`. DESIGN.md section 9 says why these matter: the heartbeat path is one',
+    'Written by `bench/run.ts`. These matter because the heartbeat path is one',
     'DynamoDB write and no read, and anything more multiplies the bill.',
     '',
     `- Command: \`${r.command}\` (whole run ${fmt(r.elapsedSeconds)} s)`,

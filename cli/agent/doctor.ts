@@ -5,7 +5,7 @@ import { clockSkewSeconds, hasSkewWarning, SKEW_WARNING_SECONDS } from '../../la
 import { endpointUrl, NetworkError, type PostAnswer, postJson } from './http-post';
 
 /**
- * `hbw agent doctor`: the seeds' troubleshooting list (000_, 001_: DNS, the port, certificates,
+ * `hbw agent doctor`: the checks an operator makes when an agent cannot connect (DNS, the port, certificates,
  * the Kerberos five-minute clock rule, approval) run for real against each endpoint, each step with
  * a verdict and the fix in one sentence.
  */
@@ -109,7 +109,7 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
     return steps;
   };
 
-  // 1. Name resolution (seeds: 21005; the DNS entry that still held the old address).
+  // 1. Name resolution (SCOM: 21005; the DNS entry that still held the old address).
   let addresses: readonly string[] = [host];
   if (isIP(host)) {
     steps.push(skip('dns', `${host} is an IP address: nothing to resolve`));
@@ -131,7 +131,7 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
     }
   }
 
-  // 2. TCP connect to the port (seeds: 21006, the firewall port).
+  // 2. TCP connect to the port (SCOM: 21006, the firewall port).
   // Each address in turn, as the agent's own connection does, until one answers.
   let address: string | undefined;
   const refusals: string[] = [];
@@ -152,7 +152,7 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
     return later('needs a TCP connection');
   }
 
-  // 3. TLS handshake and certificate (seeds: 20072 and the gateway certificate problems).
+  // 3. TLS handshake and certificate (SCOM: 20072 and the gateway certificate problems).
   if (!secure) {
     steps.push(skip('tls', 'plain http: no TLS to check (use https:// for anything beyond this network)'));
   } else {
@@ -222,7 +222,7 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
   }
   const httpOk = steps[steps.length - 1]!.verdict === 'pass';
 
-  // 5. Clock skew against the watcher's time (seeds: Kerberos, within five minutes).
+  // 5. Clock skew against the watcher's time (within five minutes, as Kerberos and so SCOM require).
   steps.push(clockStep(body, answer, agentNow));
 
   if (!httpOk) {
@@ -232,7 +232,7 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
     );
     return steps;
   }
-  // 6. Token accepted. 7. Approval (seeds: Pending Management, 20070).
+  // 6. Token accepted. 7. Approval (pending management; SCOM: 20070).
   const id = input.agentId;
   if (answer.status === 401) {
     steps.push(
@@ -301,7 +301,7 @@ function clockStep(
     return skip('clock', 'the answer carries neither serverTime nor a Date header');
   const skew = clockSkewSeconds(agentNow, watcherTime);
   const apart = `${Math.abs(skew)} s ${skew >= 0 ? 'ahead of' : 'behind'} the watcher (${source})`;
-  // More than the watcher's own skew warning is a failure: the seeds' Kerberos rule.
+  // More than the watcher's own skew warning is a failure: the five-minute rule SCOM has from Kerberos.
   if (hasSkewWarning(skew)) {
     return fail(
       'clock',

@@ -1,6 +1,6 @@
 /**
  * The events the reference agent and the relay log: one line each, with a stable code and a plain
- * sentence, modelled on the OpsMgr Connector events of the seeds (21005 cannot resolve, 21006 cannot
+ * sentence, modelled on the events a SCOM agent logs (21005 cannot resolve, 21006 cannot
  * connect, 20070 not approved, 20071 not authenticated, 20072 certificate not trusted, 21015/21016
  * failover and no failover host, 21019 back with the primary). The last digits echo those numbers.
  */
@@ -23,16 +23,16 @@ export const EVENT_CODES: Readonly<Record<string, string>> = {
   HBW2000: 'agent started',
   HBW2001: 'connected: heartbeats are accepted by this endpoint',
   HBW2002: 'the watcher changed the heartbeat interval',
-  HBW2005: 'cannot resolve the name of the endpoint (seeds: 21005)',
-  HBW2006: 'cannot connect to the endpoint, or it did not answer in time (seeds: 21006)',
-  HBW2015: 'failed over to the next endpoint (seeds: 21015)',
-  HBW2016: 'no failover endpoint left; communication resumes when one answers (seeds: 21016)',
+  HBW2005: 'cannot resolve the name of the endpoint (SCOM: 21005)',
+  HBW2006: 'cannot connect to the endpoint, or it did not answer in time (SCOM: 21006)',
+  HBW2015: 'failed over to the next endpoint (SCOM: 21015)',
+  HBW2016: 'no failover endpoint left; communication resumes when one answers (SCOM: 21016)',
   HBW2017: 'the primary still does not answer; staying on the failover',
   HBW2018: "a failover refused the token or the agent (401, 403): not this agent's watcher; moving on",
-  HBW2019: 'resumed communication with the primary (seeds: 21019)',
-  HBW2070: 'connected, but the agent is not approved yet (pending; seeds: 20070)',
-  HBW2071: 'connected, but the token was refused (401; seeds: 20071)',
-  HBW2072: 'the certificate of the endpoint was not accepted (seeds: 20072)',
+  HBW2019: 'resumed communication with the primary (SCOM: 21019)',
+  HBW2070: 'connected, but the agent is not approved yet (pending; SCOM: 20070)',
+  HBW2071: 'connected, but the token was refused (401; SCOM: 20071)',
+  HBW2072: 'the certificate of the endpoint was not accepted (SCOM: 20072)',
   HBW2073: 'connected, but an operator rejected the agent (403)',
   HBW2074: 'connected, but the endpoint answered an error (not the watcher, or the watcher failed)',
   HBW2090: 'stopped on a signal',

@@ -4,7 +4,7 @@ import type { HeartbeatSender, SendResult } from './heartbeat-sender';
 /**
  * The reference agent's heartbeat and failover logic, with no clock, timer or network of its own:
  * each `beat(now)` sends what is due through the sender, logs what changed, and answers how long to
- * wait before the next beat. Modelled on the seeds' agent failover (002_...): after
+ * wait before the next beat. Fails over as SCOM agents do: after
  * `failuresBeforeFailover` failed heartbeats in a row (timeouts, error answers) the agent moves to the
  * next endpoint; it moves on at once when it cannot connect at all (refused, reset, a name that does
  * not resolve, a certificate it does not trust), and when a failover refuses the token or the agent

@@ -1,6 +1,6 @@
 import { classifyNetworkError, endpointUrl, type NetworkReason, postJson } from './http-post';
 
-/** The body of `POST /v1/heartbeat` (DESIGN.md section 5) as the agent sends it. */
+/** The body of `POST /v1/heartbeat` as the agent sends it. */
 export interface HeartbeatBody {
   readonly agentId: string;
   readonly sentAt: string;

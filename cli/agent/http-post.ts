@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 
-/** Why a request got no HTTP answer, in the words of the seeds' troubleshooting list. */
+/** Why a request got no HTTP answer, in the words an operator troubleshooting an agent uses. */
 export type NetworkReason = 'dns' | 'connect' | 'timeout' | 'tls';
 
 /** A request that got no HTTP answer: the name did not resolve, the connection failed, TLS failed. */

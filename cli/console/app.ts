@@ -63,7 +63,7 @@ export function consoleApp(rules: ConsoleRules): void {
   const GROUP_CONCURRENCY = 8;
   /** Members a cluster's card names; the agents view, filtered by the cluster, lists them all. */
   const MEMBER_ROWS = 50;
-  /** DESIGN.md's default scan interval, used when the watcher neither reports its own nor has been seen to scan twice. */
+  /** The default scan interval, used when the watcher neither reports its own nor has been seen to scan twice. */
   const DEFAULT_SCAN_SECONDS = 30;
   const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new'];
   const ALL_STATES = [...STATES, 'rejected'];

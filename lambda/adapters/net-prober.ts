@@ -34,7 +34,7 @@ async function httpOnce(url: string, timeoutMs: number): Promise<string | undefi
 }
 
 /**
- * The seeds' ping, over TCP or HTTP: up to `attempts` tries, each with `timeoutMs`, spaced by
+ * The ping, as SCOM does it, over TCP or HTTP: up to `attempts` tries, each with `timeoutMs`, spaced by
  * `intervalMs`. The host answers when any try does; an `http` probe passes on any status below 500.
  */
 export class NetProber implements Prober {

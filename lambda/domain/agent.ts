@@ -52,7 +52,7 @@ export interface AgentRecord {
   readonly outageEndedAt?: number;
 }
 
-/** Agent and watcher clocks further apart than this are worth showing (the seeds' Kerberos limit). */
+/** Agent and watcher clocks further apart than this are worth showing (as SCOM requires for Kerberos: five minutes). */
 export const SKEW_WARNING_SECONDS = 300;
 
 /** Seconds the agent's clock is ahead of the watcher's (negative: behind). */
@@ -105,7 +105,7 @@ export function agentState(
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** The agent as the API shows it (DESIGN.md section 5): RFC 3339 times, no token hash. */
+/** The agent as the API shows it: RFC 3339 times, no token hash. */
 export function agentView(
   agent: AgentRecord,
   settings: GroupSettings,

@@ -95,7 +95,7 @@ export function kindHistory(
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** The alert as the API shows it (DESIGN.md section 5). */
+/** The alert as the API shows it. */
 export function alertView(alert: AlertRecord) {
   const paging = pagingChannels(alert.channels).length > 0;
   return {

@@ -25,9 +25,9 @@ const thresholdEntries = {
   heartbeatIntervalSeconds: v.optional(wholeNumber(1, 86_400, ' s')),
   scanIntervalSeconds: v.optional(wholeNumber(1, 86_400, ' s')),
   missedScansBeforeAlert: v.optional(wholeNumber(1, 1_000, '')),
-  /** How a late agent's host is probed (the seeds' ping): attempts, each with a timeout, spaced by an interval. */
+  /** How a late agent's host is probed (the ping, as SCOM does it): attempts, each with a timeout, spaced by an interval. */
   probe: v.optional(probeSettingsSchema),
-  /** Agentless entries are probed every this many scans (the seeds' default: 3). */
+  /** Agentless entries are probed every this many scans (3 by default, as in SCOM). */
   agentlessEveryNScans: v.optional(wholeNumber(1, 1_000, '')),
   /** Repeat an unacknowledged open page after this many minutes; 0 never repeats. */
   renotifyMinutes: v.optional(wholeNumber(0, 10_080, ' min')),
@@ -106,7 +106,7 @@ export const configSchema = v.strictObject({
 
 export type RawConfig = v.InferOutput<typeof configSchema>;
 
-/** Built-in defaults (DESIGN.md section 4): used when there is no config file. */
+/** Built-in defaults: used when there is no config file. */
 export const DEFAULT_CONFIG: RawConfig = {
   heartbeatIntervalSeconds: 30,
   scanIntervalSeconds: 30,

@@ -71,7 +71,7 @@ const behindWords = (alert: AlertRecord, context: NoticeContext): string | undef
   return n === 0 ? undefined : `${n} agent${n === 1 ? '' : 's'} behind it silent too`;
 };
 
-/** The seeds' troubleshooting list: what to check when an agent stops reaching the watcher. */
+/** What to check when an agent stops reaching the watcher, in the order an operator would. */
 const CHECKLIST = [
   'What to check, in order:',
   '1. Is the host up? Log in or check its console; a probe result is given above when the agent has one.',

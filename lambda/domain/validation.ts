@@ -2,7 +2,7 @@ import { distance } from 'fastest-levenshtein';
 import * as v from 'valibot';
 import { type FieldProblem, ValidationError } from './errors';
 
-/** `A-Z a-z 0-9 . _ : -`, the characters of agent, group and cluster names (DESIGN.md section 5). */
+/** `A-Z a-z 0-9 . _ : -`, the characters of agent, group and cluster names. */
 export const NAME_PATTERN = /^[A-Za-z0-9._:-]+$/;
 
 /** A name of 1 to `max` characters drawn from {@link NAME_PATTERN}. */

@@ -141,7 +141,7 @@ function withErrors(app: Hono): Hono {
   return app;
 }
 
-/** Registers the agent routes (DESIGN.md section 5): the agent's own token is checked by the service. */
+/** Registers the agent routes: the agent's own token is checked by the service. */
 function addAgentRoutes(app: Hono, service: WatcherService): void {
   resource(app, '/v1/heartbeat', {
     POST: async (c) => {

@@ -1,7 +1,7 @@
 import type { Notification } from '../../lambda/domain/messages';
 import { alertIdsOf, scannerHarnesses } from '../support/scanner-harness';
 
-// DESIGN.md sections 2 and 3 and seed 003, over the real DynamoDB stores (dynalite) with the clock
+// The heartbeat rules, over the real DynamoDB stores (dynalite) with the clock
 // moved by hand: scans every 30 s, a heartbeat failure after 3 missed scans.
 describe('Scanner', () => {
   const harness = scannerHarnesses();
@@ -163,7 +163,7 @@ describe('Scanner', () => {
     });
   });
 
-  describe('probing late agents (the seeds\u2019 ping)', () => {
+  describe('probing late agents (the ping)', () => {
     it('opens host_unreachable at the first missed scan when the probe fails, and no second alert or page at the threshold', async () => {
       const h = await harness();
       h.prober.set('db-07', false);

@@ -39,7 +39,7 @@ const verdicts = (steps: ReturnType<typeof stepsOf>) =>
   Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v!.verdict]));
 
 /**
- * The seeds' troubleshooting list, run for real against a local watcher with each fault injected:
+ * The troubleshooting checks, run for real against a local watcher with each fault injected:
  * a name that does not resolve, a closed port, a wrong token, a pending agent, a skewed clock, and
  * the certificate problems of an https endpoint.
  */

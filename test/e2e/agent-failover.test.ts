@@ -11,7 +11,7 @@ import { codesOf, freePort, tempDir, waitFor, writeTokenFile } from '../support/
 import { TEST_CONFIG } from '../support/watcher';
 
 /**
- * The seeds' agent failover (002_...): the primary management server goes down, the agent fails
+ * Agent failover, as SCOM agents do it: the primary management server goes down, the agent fails
  * over (21006, then 21015), the primary comes back and the agent returns to it (21019). Here with
  * two local watchers, a 1 s heartbeat interval and a 1 s failback.
  */

@@ -13,7 +13,7 @@ import {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-/** Asserts the error envelope of DESIGN.md section 5: exactly `code`, a message, and `field` when given. */
+/** Asserts the error envelope of the HTTP API: exactly `code`, a message, and `field` when given. */
 function expectError(res: TestResponse, status: number, code: string, field?: string): void {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);

@@ -10,7 +10,7 @@ import {
 } from '../support/signing-gateway';
 import { startTestWatcher, type TestWatcher } from '../support/watcher';
 
-// DESIGN.md sections 5, 6 and 8: against a deployed watcher the CLI signs admin calls with SigV4
+// Against a deployed watcher the CLI signs admin calls with SigV4
 // (service execute-api) from the standard AWS credential chain. API Gateway is played by a loopback
 // server that checks each signature with the same static test credentials and forwards what holds to
 // a local watcher.

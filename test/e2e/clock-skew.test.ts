@@ -2,7 +2,7 @@ import { hbwAt } from '../support/run-cli';
 import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
 
 /**
- * The seeds' Kerberos rule: agent and watcher clocks more than 5 minutes apart are worth showing.
+ * The clock rule SCOM has from Kerberos: agent and watcher clocks more than 5 minutes apart are worth showing.
  * The watcher's own clock stays the truth for lastHeartbeatAt; the agent's `sentAt` is only compared.
  */
 describe('clock skew between an agent and the watcher', () => {

@@ -2,7 +2,7 @@ import { enrollmentKeysIn, hbwAt } from '../support/run-cli';
 import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
 
 /**
- * The seeds' Pending Management: an agent that installs itself registers with its group's
+ * Pending management, as SCOM does it: an agent that installs itself registers with its group's
  * enrollment key and waits, heartbeating, until an operator approves (or rejects) it.
  */
 describe('pending management: enroll-key, register, approve, reject', () => {

@@ -6,7 +6,7 @@ import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 
-// DESIGN.md sections 3 and 7, end to end: the local watcher on a real clock with 1-second scans, its
+// End to end: the local watcher on a real clock with 1-second scans, its
 // scan loop, the real TCP prober and the outbox file; agents beat over HTTP from this test.
 const CONFIG = parseConfig({
   heartbeatIntervalSeconds: 1,

@@ -21,7 +21,7 @@ import { Scanner, type ScannerDeps, type ScanReport } from '../../lambda/scanner
 import { WatcherService } from '../../lambda/service';
 import { ManualClock } from './watcher';
 
-/** Production pages (SMS + email), test is console-only: the groups of DESIGN.md section 4. */
+/** Production pages (SMS + email), test is console-only: the built-in groups. */
 export const SCANNER_CONFIG: RawConfig = {
   heartbeatIntervalSeconds: 10,
   scanIntervalSeconds: 30,

@@ -232,7 +232,7 @@ describe('the heartbeat answer, the network errors, the log line', () => {
     });
   });
 
-  it('classifies network errors the way the seeds do: DNS, connect, TLS, timeout', () => {
+  it('classifies network errors as the agent event codes do: DNS, connect, TLS, timeout', () => {
     const err = (code: string) => Object.assign(new Error(code), { code });
     expect(classifyNetworkError(err('ENOTFOUND')).reason).toBe('dns');
     expect(classifyNetworkError(err('EAI_AGAIN')).reason).toBe('dns');

@@ -6,7 +6,7 @@ import { NAME_PATTERN } from '../../lambda/domain/validation';
 
 const SCHEMA_FILE = join(__dirname, '..', '..', 'heartbeat-watcher.schema.json');
 
-/** The example config of DESIGN.md section 4, verbatim. */
+/** The example config of the README, verbatim. */
 const DESIGN_EXAMPLE = `{
   "heartbeatIntervalSeconds": 30,
   "scanIntervalSeconds": 30,
@@ -46,7 +46,7 @@ describe('heartbeat-watcher.schema.json', () => {
   });
 });
 
-describe('the example config of DESIGN.md section 4', () => {
+describe('the example config of the README', () => {
   it('is valid and pages production by sms and email and keeps test on the console', () => {
     const config = parseConfig(JSON.parse(DESIGN_EXAMPLE));
 

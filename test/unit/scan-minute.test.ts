@@ -4,7 +4,7 @@ import { METRIC_NAMESPACE, STATE_METRICS, scanMetricsLine } from '../../lambda/h
 import { type MinuteDeps, runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
 
-// DESIGN.md section 8: EventBridge invokes the scanner once a minute; one invocation runs that
+// In the cloud, EventBridge invokes the scanner once a minute; one invocation runs that
 // minute's scans at their offsets. Time is a fake clock that only the fake sleep and the fake
 // scans move.
 
