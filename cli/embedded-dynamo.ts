@@ -28,6 +28,7 @@ const DYNALITE_THREAD = `
 const { dirname } = require('node:path');
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require(workerData.dynalite);
+require(workerData.dynaliteIterators).closeDynaliteIterators(workerData.dynalite);
 
 // dynalite opens LevelDB lazily and throws from a callback when it cannot (another process holds its
 // lock): open it once here first, so that such a data directory is refused at start, with the reason.
@@ -83,7 +84,13 @@ export async function startEmbeddedDynamo(dataDir?: string): Promise<EmbeddedDyn
   }
   const worker = new Worker(DYNALITE_THREAD, {
     eval: true,
-    workerData: { dynalite: require.resolve('dynalite'), path },
+    workerData: {
+      dynalite: require.resolve('dynalite'),
+      // A file of its own beside this module's code (build.mjs copies it into dist/), for the thread
+      // to require: the patch that makes dynalite close its LevelDB iterators.
+      dynaliteIterators: require.resolve('./dynalite-iterators.js'),
+      path,
+    },
   });
   let closing = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
