@@ -49,11 +49,13 @@ import {
 import { describeMachine } from './machine';
 import {
   CONSOLE_READS,
+  CONSOLE_STEP_CHAOS,
   type ConsolePoll,
   consolePollRows,
   GROWTH_BASELINE_SECONDS,
   GROWTH_GOAL_MIN_SECONDS,
   GROWTH_LIMIT,
+  GROWTH_WINDOW_SECONDS,
   startConsolePoll,
 } from './soak-console';
 import {
@@ -97,7 +99,7 @@ interface Options {
   readonly write: boolean;
   readonly keep: boolean;
   readonly hbw: string;
-  /** The console step (bench/soak-console.ts); the watcher is not restarted. */
+  /** The console step (bench/soak-console.ts), with its own chaos (CONSOLE_STEP_CHAOS). */
   readonly consolePoll: boolean;
 }
 
@@ -451,7 +453,7 @@ async function main(argv: string[]): Promise<number> {
       cooldownSeconds,
       agents: planned,
       seed: options.seed,
-      restarts: !options.consolePoll,
+      ...(options.consolePoll ? CONSOLE_STEP_CHAOS : {}),
     });
     const stats: LaneStats = {
       requests: 0,
@@ -932,7 +934,7 @@ function renderSection(s: SectionInput): string {
     `- Agents: production (sms+email) 40%, staging (email) 30%, test (console) 30%; beating through \`POST /v1/heartbeats\` in batches of ${BATCH}`,
     ...(s.options.consolePoll
       ? [
-          `- Console step (\`--console-poll\`): ${CONSOLE_READS.map((p) => `\`GET ${p}\``).join(', ')} once a second, the watcher's RSS and data dir sampled every 10 s; no restarts in the chaos, so one watcher process lives through the run`,
+          `- Console step (\`--console-poll\`): ${CONSOLE_READS.map((p) => `\`GET ${p}\``).join(', ')} once a second; the watcher's RSS and data dir sampled every 10 s, each figure taken as the median of ${GROWTH_WINDOW_SECONDS / 60} minutes; chaos without restarts (one watcher process lives through the run) and at ${CONSOLE_STEP_CHAOS.eventsPerSecond} agent events a second`,
         ]
       : []),
     `- Verdict: ${s.allMet ? '**every goal met**' : '**a goal was missed**'}`,
@@ -956,8 +958,9 @@ Options:
   --agents N        agents, at least 20 (default 1000)
   --seed N          seed of the chaos schedule (default 1)
   --console-poll    read what an open console reads, once a second, and hold the watcher's RSS and
-                    data dir to at most ${GROWTH_LIMIT}x their value at ${GROWTH_BASELINE_SECONDS / 60} minutes, in runs of
-                    ${GROWTH_GOAL_MIN_SECONDS / 60} minutes or more; the chaos leaves out the restarts
+                    its LevelDB store to at most ${GROWTH_LIMIT}x their value at ${GROWTH_BASELINE_SECONDS / 60} minutes, in runs of
+                    ${GROWTH_GOAL_MIN_SECONDS / 60} minutes or more; the chaos leaves out the restarts and
+                    runs at ${CONSOLE_STEP_CHAOS.eventsPerSecond} agent events a second (bench/soak-console.ts says why)
   --no-write        print the table only
   --keep            keep the working directory (watcher.log, data/, verdict.json)
   --hbw FILE        the CLI to run (default dist/hbw.js)
