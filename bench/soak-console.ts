@@ -49,6 +49,8 @@ export interface ConsolePollResult {
   readonly reads: number;
   /** Reads that failed or were not answered 200 within READ_TIMEOUT_MS. */
   readonly failedReads: number;
+  /** Why the first of them failed: the route and its status or error. */
+  readonly firstFailure?: string;
   readonly samples: readonly GrowthSample[];
 }
 
@@ -63,6 +65,7 @@ export function startConsolePoll(watcher: WatcherProcess, agent: http.Agent, dat
   let stopped = false;
   let reads = 0;
   let failedReads = 0;
+  let firstFailure: string | undefined;
   const samples: GrowthSample[] = [];
   const sample = () => {
     const rssBytes = processRssBytes(watcher.child?.pid);
@@ -78,10 +81,13 @@ export function startConsolePoll(watcher: WatcherProcess, agent: http.Agent, dat
     for (let next = started; !stopped; ) {
       for (const path of CONSOLE_READS) {
         reads += 1;
-        const answer = await request(agent, watcher.port, 'GET', path, {
-          timeoutMs: READ_TIMEOUT_MS,
-        }).catch(() => undefined);
-        if (answer?.status !== 200) failedReads += 1;
+        const failure = await request(agent, watcher.port, 'GET', path, { timeoutMs: READ_TIMEOUT_MS }).then(
+          (answer) => (answer.status === 200 ? undefined : `HTTP ${answer.status}`),
+          (error: Error) => error.message,
+        );
+        if (failure === undefined) continue;
+        failedReads += 1;
+        firstFailure ??= `${path}: ${failure}`;
       }
       next += POLL_MS;
       if (next > Date.now()) await sleep(next - Date.now());
@@ -96,7 +102,7 @@ export function startConsolePoll(watcher: WatcherProcess, agent: http.Agent, dat
       clearInterval(sampler);
       await polling;
       sample();
-      return { reads, failedReads, samples };
+      return { reads, failedReads, firstFailure, samples };
     },
   };
 }
@@ -185,7 +191,7 @@ export function consolePollRows(result: ConsolePollResult, runSeconds: number): 
   return [
     {
       measure: `console reads (${CONSOLE_READS.join(', ')}, once a second): made / failed`,
-      result: `${result.reads} / ${result.failedReads}`,
+      result: `${result.reads} / ${result.failedReads}${result.firstFailure ? ` (first: ${result.firstFailure})` : ''}`,
       goal: '0 failed',
       met: result.failedReads === 0,
     },

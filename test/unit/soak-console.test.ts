@@ -85,15 +85,20 @@ describe('the soak console step: growth of the watcher RSS and LevelDB store', (
   });
 
   it('counts a console read that failed as a missed goal', () => {
-    const rows = consolePollRows(
-      poll(
+    const polled = {
+      ...poll(
         samples(HOUR, () => ({ rss: 150, store: 10 })),
         1,
       ),
-      HOUR,
-    );
+      firstFailure: '/v1/agents: HTTP 503',
+    };
 
-    expect(row(rows, 'console reads')).toMatchObject({ result: '10800 / 1', met: false });
+    const rows = consolePollRows(polled, HOUR);
+
+    expect(row(rows, 'console reads')).toMatchObject({
+      result: '10800 / 1 (first: /v1/agents: HTTP 503)',
+      met: false,
+    });
   });
 });
 
