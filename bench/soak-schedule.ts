@@ -44,6 +44,11 @@ export interface ScheduleOptions {
   readonly seed: number;
   /** Agent events started per second of chaos. @default 1.2 */
   readonly eventsPerSecond?: number;
+  /**
+   * Whether each cycle ends in a restart of the watcher. Without, one watcher process lives through the
+   * whole run, so that its growth shows (a restart frees what it holds). @default true
+   */
+  readonly restarts?: boolean;
 }
 
 /** mulberry32: a small, good-enough PRNG, so that a seed gives the same schedule everywhere. */
@@ -65,9 +70,10 @@ const REST_SECONDS = 6;
  * The schedule, sorted by time (seconds from the start of the heartbeat run). The watcher's own chaos
  * comes in cycles of about three minutes (at least one), after a first 30% left to the agents alone (so
  * that some outages are clear of it): a pause of 5-8 s at 30%, a notifier failure of 8-15 s at 50%, a
- * restart at 80%. Agent events are spread evenly (about `eventsPerSecond`), so that no scan sees
- * many agents go silent at once (the storm guard would hold their pages): 40% silent for 6-12 s,
- * 40% short (one heartbeat left out), 10% host down (probed agents, 6-10 s), 10% probe-port flaps.
+ * restart at 80% (unless `restarts` is false). Agent events are spread evenly (about
+ * `eventsPerSecond`), so that no scan sees many agents go silent at once (the storm guard would hold
+ * their pages): 40% silent for 6-12 s, 40% short (one heartbeat left out), 10% host down (probed
+ * agents, 6-10 s), 10% probe-port flaps.
  * Every event ends before the cool-down starts.
  */
 export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
@@ -89,7 +95,7 @@ export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
       type: 'notifier-fail',
       seconds: Math.round(between(8, Math.min(15, 0.25 * length)) * 10) / 10,
     });
-    events.push({ at: c0 + 0.8 * length, type: 'restart' });
+    if (options.restarts ?? true) events.push({ at: c0 + 0.8 * length, type: 'restart' });
   }
 
   const busyUntil = new Map<string, number>();

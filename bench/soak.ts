@@ -1,4 +1,4 @@
-// The soak: `npm run soak [-- --minutes 10 --agents 1000 --seed 1 --no-write]`.
+// The soak: `npm run soak [-- --minutes 10 --agents 1000 --seed 1 --console-poll --no-write]` (--help).
 //
 // Runs `hbw local` (dist/hbw.js) as a child process with fast intervals (1 s heartbeat, 1 s scan,
 // 3 missed scans), registers the agents, beats for them over keep-alive HTTP through the relay batch
@@ -7,7 +7,9 @@
 // to, probe ports close and reopen, the watcher is SIGSTOPped and SIGCONTed, SIGTERMed and restarted on
 // the same data dir and port, and its outbox is made unwritable for a while. At the end it sets the
 // outbox and GET /v1/alerts?status=all against the schedule (bench/soak-reconcile.ts), prints the table,
-// writes it into docs/SOAK.md, and exits 1 when a goal is missed. Everything talks to 127.0.0.1 only.
+// writes it into docs/BENCHMARKS.md, and exits 1 when a goal is missed. With --console-poll it also reads
+// what an open console reads and holds the watcher's memory and data dir to a growth goal
+// (bench/soak-console.ts). Everything talks to 127.0.0.1 only.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import {
@@ -45,6 +47,17 @@ import {
   writeNumbers,
 } from './common';
 import { describeMachine } from './machine';
+import {
+  CONSOLE_READS,
+  CONSOLE_STEP_CHAOS,
+  type ConsolePoll,
+  consolePollRows,
+  GROWTH_BASELINE_SECONDS,
+  GROWTH_GOAL_MIN_SECONDS,
+  GROWTH_LIMIT,
+  GROWTH_WINDOW_SECONDS,
+  startConsolePoll,
+} from './soak-console';
 import {
   type AlertRow,
   type Beat,
@@ -86,6 +99,8 @@ interface Options {
   readonly write: boolean;
   readonly keep: boolean;
   readonly hbw: string;
+  /** The console step (bench/soak-console.ts), with its own chaos (CONSOLE_STEP_CHAOS). */
+  readonly consolePoll: boolean;
 }
 
 /** A TCP port standing in for an agent's host: open, it accepts (the probe passes); closed, it refuses. */
@@ -319,7 +334,13 @@ function parseOptions(argv: readonly string[]): Options {
     write: !argv.includes('--no-write'),
     keep: argv.includes('--keep'),
     hbw: resolve(stringFlag(argv, '--hbw') ?? 'dist/hbw.js'),
+    consolePoll: argv.includes('--console-poll'),
   };
+}
+
+/** The profile's key in docs/BENCHMARKS.md: each profile keeps a section of its own. */
+function profileName(options: Options): string {
+  return `minutes=${options.minutes} agents=${options.agents}${options.consolePoll ? ' console-poll' : ''}`;
 }
 
 function planAgents(count: number): (PlannedAgent & { paging: boolean })[] {
@@ -381,6 +402,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const delay = monitorEventLoopDelay({ resolution: 20 });
   let lanes: Lane[] = [];
+  let poll: ConsolePoll | undefined;
   const ports: ProbePort[] = [];
   let exitCode = 1;
   try {
@@ -431,6 +453,7 @@ async function main(argv: string[]): Promise<number> {
       cooldownSeconds,
       agents: planned,
       seed: options.seed,
+      ...(options.consolePoll ? CONSOLE_STEP_CHAOS : {}),
     });
     const stats: LaneStats = {
       requests: 0,
@@ -466,6 +489,7 @@ async function main(argv: string[]): Promise<number> {
         ),
     );
     for (const lane of lanes) lane.start();
+    if (options.consolePoll) poll = startConsolePoll(watcher, keepAlive, dataDir);
     const tailTimer = setInterval(() => tail.poll(), 250);
 
     const alertIds = async (): Promise<Set<string>> => {
@@ -592,6 +616,7 @@ async function main(argv: string[]): Promise<number> {
       await sleep(1000);
     }
     const heartbeatEnd = Date.now();
+    const polled = await poll?.stop();
     for (const lane of lanes) await lane.stop();
     delay.disable();
     await sleep(300);
@@ -681,6 +706,7 @@ async function main(argv: string[]): Promise<number> {
     const refusedItems = Object.values(stats.itemsRefused).reduce((n, v) => n + v, 0);
     const rows = [
       ...goalRows(verdict.totals),
+      ...(polled ? consolePollRows(polled, seconds) : []),
       {
         measure: 'heartbeat batches answered within the 1 s interval (clear of pauses and restarts)',
         result: `${clear.length === 0 ? '-' : ((100 * inTime) / clear.length).toFixed(1)}% of ${clear.length}; p99 ${Math.round(distribution(clear.map((b) => b.ms)).p99)} ms`,
@@ -726,15 +752,19 @@ async function main(argv: string[]): Promise<number> {
       allMet,
     });
     process.stdout.write(`${section}\n`);
-    writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ runner, verdict, chaos, blind }, null, 2));
+    writeFileSync(
+      join(dir, 'verdict.json'),
+      JSON.stringify({ runner, verdict, chaos, blind, polled }, null, 2),
+    );
     if (options.write) {
-      writeNumbers(`soak minutes=${options.minutes} agents=${options.agents}`, section);
+      writeNumbers(`soak ${profileName(options)}`, section);
       log(`wrote its section of ${NUMBERS_PAGE}`);
     }
     log(allMet ? 'soak: every goal met' : 'soak: a goal was missed (see the table)');
     exitCode = allMet ? 0 : 1;
     return exitCode;
   } finally {
+    await poll?.stop();
     for (const lane of lanes) await lane.stop();
     await watcher.stop();
     for (const p of ports) await p.close();
@@ -897,13 +927,18 @@ function renderSection(s: SectionInput): string {
     ],
   );
   return [
-    `## npm run soak: ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}`,
+    `## npm run soak: ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}${s.options.consolePoll ? ', console polling' : ''}`,
     '',
     `- Command: \`${s.command}\` (seed ${s.options.seed}; whole run ${Math.round(s.wallSeconds)} s)`,
     `- Date: ${m.date}`,
     `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}; memory ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
     `- Watcher: \`node dist/hbw.js local\` as a child process; heartbeat 1 s, scan 1 s, alert after ${MISSED_SCANS} missed scans; probe ${PROBE.attempts} x ${PROBE.timeoutMs} ms, ${PROBE.intervalMs} ms apart`,
     `- Agents: production (sms+email) 40%, staging (email) 30%, test (console) 30%; beating through \`POST /v1/heartbeats\` in batches of ${BATCH}`,
+    ...(s.options.consolePoll
+      ? [
+          `- Console step (\`--console-poll\`): ${CONSOLE_READS.map((p) => `\`GET ${p}\``).join(', ')} once a second; the watcher's RSS and data dir sampled every 10 s, each figure taken as the median of ${GROWTH_WINDOW_SECONDS / 60} minutes; chaos without restarts (one watcher process lives through the run) and at ${CONSOLE_STEP_CHAOS.eventsPerSecond} agent events a second`,
+        ]
+      : []),
     `- Verdict: ${s.allMet ? '**every goal met**' : '**a goal was missed**'}`,
     '',
     goalsTable,
@@ -914,12 +949,35 @@ function renderSection(s: SectionInput): string {
   ].join('\n');
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`soak: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
-  },
-);
+const USAGE = `Usage: npm run soak -- [options]
+
+Runs hbw local (dist/hbw.js) under agents that beat every second and a seeded chaos schedule, sets what
+it recorded and paged against the schedule, prints the table and writes it into ${NUMBERS_PAGE}.
+Exits 1 when a goal is missed.
+
+Options:
+  --minutes N       length of the heartbeat run (default 10)
+  --agents N        agents, at least 20 (default 1000)
+  --seed N          seed of the chaos schedule (default 1)
+  --console-poll    read what an open console reads, once a second, and hold the watcher's RSS and
+                    its LevelDB store to at most ${GROWTH_LIMIT}x their value at ${GROWTH_BASELINE_SECONDS / 60} minutes, in runs of
+                    ${GROWTH_GOAL_MIN_SECONDS / 60} minutes or more; the chaos leaves out the restarts and
+                    runs at ${CONSOLE_STEP_CHAOS.eventsPerSecond} agent events a second (bench/soak-console.ts says why)
+  --no-write        print the table only
+  --keep            keep the working directory (watcher.log, data/, verdict.json)
+  --hbw FILE        the CLI to run (default dist/hbw.js)
+  --help            this text
+`;
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help')) process.stdout.write(USAGE);
+else
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`soak: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
+    },
+  );

@@ -98,6 +98,7 @@ level.Level = class extends DynaliteLevel {
   }
 };
 const dynalite = require(workerData.dynalite);
+require(workerData.dynaliteIterators).closeDynaliteIterators(workerData.dynalite);
 
 async function openStore(db) {
   if (db === undefined) return;
@@ -207,6 +208,9 @@ export async function startEmbeddedDynamo(
     eval: true,
     workerData: {
       dynalite: require.resolve('dynalite'),
+      // A file of its own beside this module's code (build.mjs copies it into dist/), for the thread
+      // to require: the patch that makes dynalite close its LevelDB iterators.
+      dynaliteIterators: require.resolve('./dynalite-iterators.js'),
       path,
       socketPath: connection.socketPath,
       // One left by a watcher that was killed: the thread removes it once it holds the data directory.

@@ -1,5 +1,5 @@
 // Bundles the CLI (and the benchmark, soak and load runners) into dist/. Dependencies stay in node_modules.
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -18,8 +18,11 @@ await build({
   target: 'node20',
   format: 'cjs',
   packages: 'external',
+  // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the bundles.
+  external: ['./dynalite-iterators.js'],
   sourcemap: true,
   define: { __HBW_VERSION__: JSON.stringify(version) },
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });
+copyFileSync('cli/dynalite-iterators.js', 'dist/dynalite-iterators.js');
