@@ -465,7 +465,13 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
       });
 
       const first = seen[0];
-      if (first) {
+      // A heartbeat failure after host_unreachable is the host answering again (a probe can straddle
+      // its port opening) while the agent is still silent: no detection to time.
+      const answeredAgain =
+        kind === 'heartbeat_failure' &&
+        first !== undefined &&
+        historyOf(first.alert).some((h) => h.kind === 'host_unreachable' && h.at < first.at);
+      if (first && !answeredAgain) {
         const scans = kind === 'heartbeat_failure' ? m : 1;
         const page = openings.get(first.alert.alertId)?.[0];
         latencies.push({

@@ -300,6 +300,26 @@ describe('soak reconciliation', () => {
     ]);
   });
 
+  it('does not time a heartbeat failure that came after host_unreachable (the host answering again) as a detection', () => {
+    const turned = alert('heartbeat_failure', 'prod-1', 10, 11.5, {
+      kindHistory: [
+        { kind: 'host_unreachable', at: T0 + 11.5 * S },
+        { kind: 'heartbeat_failure', at: T0 + 20.8 * S },
+      ],
+    });
+    const verdict = reconcile(
+      input({
+        outages: [outage(1, 'prod-1', 10, 21, { kind: 'host-down' })],
+        alerts: [turned],
+        notices: [page([turned], 11.5)],
+      }),
+    );
+
+    expect(verdict.outages[0]!.verdict).toBe('alerted-once');
+    expect(verdict.latencies.map((l) => l.kind)).toEqual(['host_unreachable']);
+    expect(verdict.totals.latencyHeartbeat.n).toBe(0);
+  });
+
   it('counts host_unreachable in the history of a silent agent whose port stayed open as a false alert', () => {
     const failure = alert('heartbeat_failure', 'prod-1', 10, 11.5, {
       kindHistory: [
