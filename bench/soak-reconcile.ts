@@ -581,10 +581,13 @@ function reconcileTopology(
 
   for (const outage of input.topology) {
     if (outage.kind === 'parent') {
-      // The switch: probed once every few scans, and when an agent behind it fails.
+      // The switch: probed once every few scans, and when an agent behind it fails. An alert carries
+      // the time its scan started: one that started before the port closed may have probed after.
       const closedUntil = outage.reopenedAt ?? settings.end;
       const head = (look.byAgent.get(outage.parent) ?? []).filter(
-        (a) => a.openedAt >= outage.closedAt && a.openedAt <= closedUntil + settings.probeMaxMs + i,
+        (a) =>
+          a.openedAt >= outage.closedAt - i - settings.slackMs &&
+          a.openedAt <= closedUntil + settings.probeMaxMs + i,
       );
       claim(head);
       const expect: Expectation =

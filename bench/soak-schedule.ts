@@ -118,10 +118,11 @@ const REST_SECONDS = 6;
 
 /**
  * The topology's timings, as short as the short profile needs and long enough to judge (1 s scans,
- * 3 missed scans): a silence of 6 s surely alerts; the straggler's 7 s after its switch's port opens
- * cover the switch's next probe (every 3 scans), one heartbeat interval of grace, and a scan to page.
+ * 3 missed scans): a silence of 7 s surely alerts, with room for slow answers on a busy machine; the
+ * straggler's 7 s after its switch's port opens cover the switch's next probe (every 3 scans), one
+ * heartbeat interval of grace, and a scan to page.
  */
-const TOPOLOGY = { spreadSeconds: 1.5, silentSeconds: 6, straggleSeconds: 7 };
+const TOPOLOGY = { spreadSeconds: 1.5, silentSeconds: 7, straggleSeconds: 7 };
 /** A block of topology events, from the first to the last heartbeat back, with room for the recoveries. */
 export const TOPOLOGY_BLOCK_SECONDS =
   1 + TOPOLOGY.spreadSeconds + TOPOLOGY.silentSeconds + 2 + TOPOLOGY.straggleSeconds + 2;

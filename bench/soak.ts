@@ -892,13 +892,15 @@ class TopologyChaos {
         this.silence(agentId, stays ? Number.POSITIVE_INFINITY : Date.now() + event.seconds * 1000),
       );
     }
+    // The listener stops at once; the close resolves when the last connection has gone.
+    const closedAt = Date.now();
     await port.close();
     const record: { -readonly [K in keyof ParentOutage]: ParentOutage[K] } = {
       kind: 'parent',
       id: this.played.length + 1,
       parent: event.parent,
       group: this.topology.plan.group,
-      closedAt: Date.now(),
+      closedAt,
       children: [],
       straggler: event.straggler?.agentId,
     };

@@ -613,6 +613,21 @@ describe('soak reconciliation of the topology', () => {
     expect(verdict.totals).toMatchObject({ falseAlerts: 0, falsePages: 0, mustAlert: 0 });
   });
 
+  it('counts the alert of a scan that started just before the port closed, its probe after, as the switch page', () => {
+    const down = switchDown('switch-1', rack(1));
+    const early = { ...down.switchAlert, openedAt: down.outage.closedAt - 0.2 * S };
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [early, ...down.held],
+        notices: [page([early], 11.3), recovery([early], 18.5)],
+      }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('paged-once');
+    expect(verdict.totals).toMatchObject({ falseAlerts: 0, falsePages: 0 });
+  });
+
   it('counts a switch paged in two outbox lines as paged twice, and a missing recovery as not sent', () => {
     const down = switchDown('switch-1', rack(1));
     const verdict = reconcile(
