@@ -1,6 +1,7 @@
 // The soak's verdict: what the chaos schedule caused, set against the alert records and the outbox.
 // Pure: every time is epoch milliseconds given by the caller; nothing here reads a clock, a file or the
 // network, so test/unit/soak-reconcile.test.ts can check it on hand-made schedules.
+import { groupBy } from '../lambda/collections';
 import { hashSecret } from '../lambda/domain/secrets';
 
 /** A heartbeat the watcher accepted, as the soak saw it: the request went out at `send`, the answer came at `resp`. */
@@ -68,6 +69,10 @@ export interface AlertRow {
   /** Delivery state of the recovery notice (paging groups only). */
   readonly recovery?: string;
   readonly agentIds?: readonly string[];
+  /** The cluster of a member's alert, or of a `cluster_down`. */
+  readonly cluster?: string;
+  /** Why its page is held, or was until it resolved unpaged (the view shows it for `held` and `suppressed`). */
+  readonly suppressed?: { readonly reason: string; readonly by: string };
 }
 
 /** One line of the outbox, with the alert ids its email lists. */
@@ -80,6 +85,8 @@ export interface Notice {
   readonly alertIds: readonly string[];
   /** When the soak first saw the line in the file. */
   readonly observedAt?: number;
+  /** How many agents silent behind it the notice gave for each agent it pages (see `behindCounts`). */
+  readonly behind?: Readonly<Record<string, number>>;
 }
 
 export interface ReconcileSettings {
@@ -91,6 +98,10 @@ export interface ReconcileSettings {
   readonly slackMs: number;
   /** Groups whose alerts are paged (appear in the outbox); the others are console-only. */
   readonly pagingGroups: readonly string[];
+  /** An agent behind a parent that came back is given this long to be heard before it is paged. */
+  readonly heartbeatIntervalMs: number;
+  /** An agentless entry (a switch) is probed once every this many scans. */
+  readonly agentlessEveryNScans: number;
   /** When the run ended (the last moment anything could have happened). */
   readonly end: number;
 }
@@ -104,8 +115,42 @@ export interface ReconcileInput {
   readonly notices: readonly Notice[];
   /** Alert ids seen before a restart and not found after it. */
   readonly missingAfterRestart: readonly string[];
+  /** Switches taken down and clusters taken below their quorum; their agents are in no `outages`. */
+  readonly topology: readonly TopologyOutage[];
   readonly settings: ReconcileSettings;
 }
+
+/**
+ * A switch's outage as the soak caused it: the agents behind it fell silent, then its probe port
+ * closed; the port opened again once they were heard (the straggler aside).
+ */
+export interface ParentOutage {
+  readonly kind: 'parent';
+  readonly id: number;
+  /** The switch: an agentless entry whose probe port the soak closed. */
+  readonly parent: string;
+  readonly group: string;
+  readonly closedAt: number;
+  /** When its port opened again; undefined if it never did. */
+  readonly reopenedAt?: number;
+  /** The silences of the agents behind it, the straggler's among them. */
+  readonly children: readonly Outage[];
+  /** The agent behind it left silent after it came back: an outage of its own, owed its own page. */
+  readonly straggler?: string;
+}
+
+/** Members of a cluster silenced together, `size - minHealthy + 1` or more: its quorum is lost. */
+export interface QuorumLoss {
+  readonly kind: 'quorum';
+  readonly id: number;
+  readonly cluster: string;
+  readonly group: string;
+  readonly size: number;
+  readonly minHealthy: number;
+  readonly members: readonly Outage[];
+}
+
+export type TopologyOutage = ParentOutage | QuorumLoss;
 
 export type AlertKindName = 'heartbeat_failure' | 'host_unreachable';
 export const AGENT_ALERT_KINDS: readonly AlertKindName[] = ['heartbeat_failure', 'host_unreachable'];
@@ -225,6 +270,8 @@ export interface SoakTotals {
   /** Paging alerts whose opening or recovery notice is still owed at the end. */
   readonly owed: number;
   readonly stormEvents: number;
+  /** The most agent alerts one scan opened, and how many of them a down parent held (not counted by the storm guard). */
+  readonly busiestScan: { readonly opened: number; readonly behindParent: number };
   readonly heartbeatMismatches: number;
   readonly latencyHeartbeat: Distribution;
   readonly latencyHeartbeatExcluded: Distribution;
@@ -234,10 +281,89 @@ export interface SoakTotals {
   readonly boundHeartbeat: number;
   /** ratio bound for host_unreachable (one scan): 2 + probeMax / interval. */
   readonly boundUnreachable: number;
+  readonly topology: TopologyTotals;
+}
+
+/** How the one page a topology outage owes went. */
+export type TopologyVerdict =
+  | 'paged-once'
+  /** More than one alert of its own, or more than one opening page (its own, or one of those it holds). */
+  | 'paged-twice'
+  /** It had to page and did not, or something else paged in its place. */
+  | 'missed'
+  /** The straggler was paged before its switch was back and its grace had passed. */
+  | 'early'
+  /** The `cluster_down` named other members than the ones silenced. */
+  | 'wrong-members'
+  /** A `cluster_down` though the members left up kept the quorum. */
+  | 'false-alert'
+  | 'ok-either';
+
+/** One page a topology outage owes: the switch's, the cluster's `cluster_down`, or the straggler's own. */
+export interface TopologyPageResult {
+  readonly outage: TopologyOutage;
+  readonly role: 'parent' | 'quorum' | 'straggler';
+  /** The switch, the cluster, or the straggler. */
+  readonly subject: string;
+  readonly expect: Expectation;
+  /** Its own alerts: the switch's, the `cluster_down`, the straggler's. */
+  readonly records: number;
+  /** Opening notices that list its own alert, or one of the alerts it holds. */
+  readonly pages: number;
+  readonly recoveries: number;
+  readonly recoveriesExpected: number;
+  readonly verdict: TopologyVerdict;
+  /** The count the switch's page gave of the agents silent behind it. */
+  readonly silentBehind?: number;
+}
+
+/** An alert a topology outage must hold: of an agent behind a down switch, or a member of a cluster below quorum. */
+export interface HeldResult {
+  readonly outage: Outage;
+  readonly reason: 'parent' | 'cluster';
+  /** The switch or the cluster that holds it. */
+  readonly by: string;
+  /** Whether its alert must be recorded (its silence was long enough to alert). */
+  readonly expect: Expectation;
+  readonly records: number;
+  readonly pages: number;
+  /** Recorded once, its opening `held` (or `suppressed` once resolved) for `reason` by `by`, never paged. */
+  readonly held: boolean;
+}
+
+export interface TopologyVerdictSet {
+  readonly pages: readonly TopologyPageResult[];
+  readonly held: readonly HeldResult[];
+}
+
+export interface TopologyTotals {
+  readonly parentOutages: number;
+  readonly quorumLosses: number;
+  readonly stragglers: number;
+  /** Pages owed for certain (the outage was long enough, clear of the watcher's own chaos). */
+  readonly mustPage: number;
+  readonly pagedOnce: number;
+  readonly missed: number;
+  readonly pagedTwice: number;
+  /** Early, naming the wrong members, or a `cluster_down` with no cause. */
+  readonly pagedWrong: number;
+  readonly mustHold: number;
+  /** Of those, recorded exactly once. */
+  readonly recorded: number;
+  /** Of those, held and never paged. */
+  readonly held: number;
+  /** Alerts that had to be held and were paged (any, not only the ones that had to be recorded). */
+  readonly heldPaged: number;
+  readonly recoveriesExpected: number;
+  readonly recoveriesSent: number;
+  readonly recoveriesDuplicated: number;
+  /** The counts the switches' pages gave of the agents silent behind them, in order. */
+  readonly silentBehind: readonly number[];
 }
 
 export interface SoakVerdict {
   readonly outages: readonly OutageResult[];
+  readonly topology: TopologyVerdictSet;
   readonly falseAlerts: readonly FalseAlert[];
   readonly latencies: readonly LatencySample[];
   readonly totals: SoakTotals;
@@ -340,6 +466,264 @@ export function expectations(
 
 const isOpening = (n: Notice) => n.kind !== 'recovery' && n.kind !== 'reminder';
 
+/** The alerts of `outage`'s agent opened between its last heartbeat before and its first one back. */
+function alertsOf(
+  outage: Outage,
+  byAgent: ReadonlyMap<string, readonly AlertRow[]>,
+  end: number,
+): AlertRow[] {
+  const from = outage.lastBefore?.send ?? outage.killAt;
+  // A scan that started after the first heartbeat back had landed cannot open this incident.
+  const to = (outage.firstAfter?.resp ?? end) + 100;
+  return (byAgent.get(outage.agentId) ?? []).filter((a) => a.openedAt >= from && a.openedAt <= to);
+}
+
+/**
+ * How many agents silent behind each agent a notice pages, as its email gives them: on the headline
+ * of a notice for one agent, on the agent's line of a summary.
+ */
+export function behindCounts(email: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of email.split('\n')) {
+    const count = /(\d+) agents? behind it silent too/.exec(line)?.[1];
+    const agentId = /^(?:- (\S+?):|[A-Z]+ [^:]*: (\S+) \()/.exec(line);
+    const id = agentId?.[1] ?? agentId?.[2];
+    if (count !== undefined && id !== undefined) out[id] ??= Number(count);
+  }
+  return out;
+}
+
+/** What the topology reconciliation is given, beside the input: the alerts and notices, indexed. */
+interface TopologyLookup {
+  readonly byAgent: ReadonlyMap<string, readonly AlertRow[]>;
+  readonly clusterAlerts: readonly AlertRow[];
+  readonly openings: ReadonlyMap<string, readonly Notice[]>;
+  readonly recoveries: ReadonlyMap<string, number>;
+  readonly unwatched: readonly { start: number; end: number }[];
+}
+
+/** One outage, one page: `pages` counts its own notices and those of the alerts it holds. */
+function pageVerdict(
+  expect: Expectation,
+  records: number,
+  ownPages: number,
+  pages: number,
+  wrong?: TopologyVerdict,
+): TopologyVerdict {
+  if (records > 1 || pages > 1) return 'paged-twice';
+  if (expect === 'forbidden' && records > 0) return 'false-alert';
+  if (records === 1 && ownPages === 1 && pages === 1) return wrong ?? 'paged-once';
+  return expect === 'must' ? 'missed' : 'ok-either';
+}
+
+/**
+ * The topology's outages against the records: each owes one page (the switch's, the cluster's
+ * `cluster_down`, the straggler's own once its switch is back and its grace of one heartbeat
+ * interval has passed), and recovers once what it paged; every alert it holds (an agent behind the
+ * down switch, a member of the cluster below quorum) is recorded once, held for the right reason and
+ * never paged. Answers the verdicts, the alerts it explains, and the false ones among them.
+ */
+function reconcileTopology(
+  input: ReconcileInput,
+  look: TopologyLookup,
+): { verdicts: TopologyVerdictSet; claimed: Set<string>; falseAlerts: FalseAlert[] } {
+  const { settings } = input;
+  const i = settings.scanIntervalMs;
+  const pages: TopologyPageResult[] = [];
+  const held: HeldResult[] = [];
+  const claimed = new Set<string>();
+  const falseAlerts: FalseAlert[] = [];
+  const claim = (alerts: readonly AlertRow[]) => {
+    for (const a of alerts) claimed.add(a.alertId);
+  };
+  const noticesOf = (alerts: readonly AlertRow[]) =>
+    new Set(alerts.flatMap((a) => look.openings.get(a.alertId) ?? []));
+  const recoveriesOf = (alerts: readonly AlertRow[]) =>
+    alerts.reduce((n, a) => n + (look.recoveries.get(a.alertId) ?? 0), 0);
+  const watched = (from: number, to: number) => to - from - overlapMs(from, to, look.unwatched);
+
+  /** An agent's own alerts in the outage, and whether its silence had to open one. */
+  const recorded = (outage: Outage, context: string) => {
+    const mine = alertsOf(outage, look.byAgent, settings.end);
+    claim(mine);
+    const expect = expectations(outage, look.unwatched, settings).expect.heartbeat_failure;
+    if (expect === 'forbidden') {
+      for (const a of mine) {
+        falseAlerts.push({
+          alertId: a.alertId,
+          agentId: a.agentId,
+          kind: a.kind,
+          openedAt: a.openedAt,
+          reason: `${context} #${outage.id}: the agent was silent too briefly to alert`,
+        });
+      }
+    }
+    return { mine, expect };
+  };
+  const hold = (outage: Outage, reason: HeldResult['reason'], by: string): AlertRow[] => {
+    if (!outage.lastBefore) return [];
+    const { mine, expect } = recorded(outage, `${reason === 'parent' ? 'behind' : 'in'} ${by}`);
+    const paged = noticesOf(mine).size + recoveriesOf(mine);
+    const alert = mine[0];
+    const isHeld =
+      mine.length === 1 &&
+      paged === 0 &&
+      (alert?.opening === 'held' || alert?.opening === 'suppressed') &&
+      alert.suppressed?.reason === reason &&
+      alert.suppressed.by === by;
+    held.push({ outage, reason, by, expect, records: mine.length, pages: paged, held: isHeld });
+    return mine;
+  };
+  const recoveryCounts = (own: readonly AlertRow[]) => ({
+    recoveries: recoveriesOf(own),
+    recoveriesExpected: own.filter((a) => (look.openings.get(a.alertId)?.length ?? 0) > 0).length,
+  });
+
+  for (const outage of input.topology) {
+    if (outage.kind === 'parent') {
+      // The switch: probed once every few scans, and when an agent behind it fails. An alert carries
+      // the time its scan started: one that started before the port closed may have probed after.
+      const closedUntil = outage.reopenedAt ?? settings.end;
+      const head = (look.byAgent.get(outage.parent) ?? []).filter(
+        (a) =>
+          a.openedAt >= outage.closedAt - i - settings.slackMs &&
+          a.openedAt <= closedUntil + settings.probeMaxMs + i,
+      );
+      claim(head);
+      const expect: Expectation =
+        watched(outage.closedAt, closedUntil) >=
+        settings.agentlessEveryNScans * i + settings.probeMaxMs + settings.slackMs
+          ? 'must'
+          : 'either';
+      const behind = outage.children
+        .filter((c) => c.agentId !== outage.straggler)
+        .flatMap((c) => hold(c, 'parent', outage.parent));
+      const own = [...noticesOf(head)];
+      const all = noticesOf([...head, ...behind]);
+      pages.push({
+        outage,
+        role: 'parent',
+        subject: outage.parent,
+        expect,
+        records: head.length,
+        pages: all.size,
+        ...recoveryCounts(head),
+        verdict: pageVerdict(expect, head.length, own.length, all.size),
+        silentBehind: own[0]?.behind?.[outage.parent],
+      });
+
+      const straggler = outage.children.find((c) => c.agentId === outage.straggler);
+      if (!straggler?.lastBefore) continue;
+      const { mine, expect: record } = recorded(straggler, `straggler behind ${outage.parent}`);
+      // Once the switch's alert resolved, the straggler is given one heartbeat interval, then paged.
+      const back = head.find((a) => a.resolvedAt !== undefined)?.resolvedAt;
+      const revive = straggler.firstAfter?.send ?? straggler.reviveAt ?? settings.end;
+      const given = back === undefined ? 0 : watched(back, revive);
+      const owed: Expectation =
+        record === 'must' && given >= settings.heartbeatIntervalMs + i + settings.slackMs ? 'must' : 'either';
+      const notices = [...noticesOf(mine)];
+      const early = notices.some((n) => back === undefined || n.time < back + settings.heartbeatIntervalMs);
+      pages.push({
+        outage,
+        role: 'straggler',
+        subject: straggler.agentId,
+        expect: owed,
+        records: mine.length,
+        pages: notices.length,
+        ...recoveryCounts(mine),
+        verdict: pageVerdict(owed, mine.length, notices.length, notices.length, early ? 'early' : undefined),
+      });
+    } else {
+      const members = outage.members.filter((m) => m.lastBefore);
+      if (members.length === 0) continue;
+      const behind = members.flatMap((m) => hold(m, 'cluster', outage.cluster));
+      const from = Math.min(...members.map((m) => m.lastBefore!.send));
+      const to = Math.max(...members.map((m) => m.firstAfter?.resp ?? settings.end)) + i;
+      const head = look.clusterAlerts.filter(
+        (a) => a.cluster === outage.cluster && a.openedAt >= from && a.openedAt <= to,
+      );
+      claim(head);
+      // The quorum is lost once enough of the members have failed; short silences fail no one.
+      const expects = members.map((m) => expectations(m, look.unwatched, settings).expect.heartbeat_failure);
+      const failing = (e: Expectation[]) => outage.size - e.length < outage.minHealthy;
+      const expect: Expectation = !failing(expects.filter((e) => e !== 'forbidden'))
+        ? 'forbidden'
+        : failing(expects.filter((e) => e === 'must'))
+          ? 'must'
+          : 'either';
+      if (expect === 'forbidden') {
+        for (const a of head) {
+          falseAlerts.push({
+            alertId: a.alertId,
+            agentId: a.agentId,
+            kind: a.kind,
+            openedAt: a.openedAt,
+            reason: `quorum loss #${outage.id}: the members left up kept the quorum of ${outage.cluster}`,
+          });
+        }
+      }
+      const down = members.map((m) => m.agentId).sort();
+      const named = [...(head[0]?.agentIds ?? [])].sort();
+      const own = noticesOf(head);
+      const all = noticesOf([...head, ...behind]);
+      pages.push({
+        outage,
+        role: 'quorum',
+        subject: outage.cluster,
+        expect,
+        records: head.length,
+        pages: all.size,
+        ...recoveryCounts(head),
+        verdict: pageVerdict(
+          expect,
+          head.length,
+          own.size,
+          all.size,
+          named.join() === down.join() ? undefined : 'wrong-members',
+        ),
+      });
+    }
+  }
+  return { verdicts: { pages, held }, claimed, falseAlerts };
+}
+
+/** The scan that opened the most agent alerts (those of one scan share its time), and how many a parent held. */
+function busiestScan(alerts: readonly AlertRow[]): SoakTotals['busiestScan'] {
+  let busiest = { opened: 0, behindParent: 0 };
+  for (const list of groupBy(alerts, (a) => String(a.openedAt)).values()) {
+    if (list.length <= busiest.opened) continue;
+    busiest = {
+      opened: list.length,
+      behindParent: list.filter((a) => a.suppressed?.reason === 'parent').length,
+    };
+  }
+  return busiest;
+}
+
+function topologyTotals(input: ReconcileInput, v: TopologyVerdictSet): TopologyTotals {
+  const must = v.pages.filter((p) => p.expect === 'must');
+  const verdicts = (...names: TopologyVerdict[]) => v.pages.filter((p) => names.includes(p.verdict)).length;
+  const mustHold = v.held.filter((h) => h.expect === 'must');
+  return {
+    parentOutages: input.topology.filter((o) => o.kind === 'parent').length,
+    quorumLosses: input.topology.filter((o) => o.kind === 'quorum').length,
+    stragglers: v.pages.filter((p) => p.role === 'straggler').length,
+    mustPage: must.length,
+    pagedOnce: must.filter((p) => p.verdict === 'paged-once').length,
+    missed: verdicts('missed'),
+    pagedTwice: verdicts('paged-twice'),
+    pagedWrong: verdicts('early', 'wrong-members', 'false-alert'),
+    mustHold: mustHold.length,
+    recorded: mustHold.filter((h) => h.records === 1).length,
+    held: mustHold.filter((h) => h.held).length,
+    heldPaged: v.held.filter((h) => h.pages > 0).length,
+    recoveriesExpected: v.pages.reduce((n, p) => n + p.recoveriesExpected, 0),
+    recoveriesSent: v.pages.reduce((n, p) => n + Math.min(p.recoveries, p.recoveriesExpected), 0),
+    recoveriesDuplicated: v.pages.reduce((n, p) => n + Math.max(0, p.recoveries - p.recoveriesExpected), 0),
+    silentBehind: v.pages.flatMap((p) => (p.silentBehind === undefined ? [] : [p.silentBehind])),
+  };
+}
+
 export function reconcile(input: ReconcileInput): SoakVerdict {
   const { settings } = input;
   const i = settings.scanIntervalMs;
@@ -362,9 +746,18 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
 
   const byAgent = new Map<string, AlertRow[]>();
   for (const alert of agentAlerts) byAgent.set(alert.agentId, [...(byAgent.get(alert.agentId) ?? []), alert]);
-  const matched = new Set<string>();
+  // A paused or restarting watcher watches nothing, whether or not it logged a blind window after.
+  const unwatched = [...input.blind, ...watcherDown];
+  const topology = reconcileTopology(input, {
+    byAgent,
+    clusterAlerts: agentAlerts.filter((a) => a.kind === 'cluster_down'),
+    openings,
+    recoveries,
+    unwatched,
+  });
+  const matched = new Set(topology.claimed);
   const results: OutageResult[] = [];
-  const falseAlerts: FalseAlert[] = [];
+  const falseAlerts: FalseAlert[] = [...topology.falseAlerts];
   const latencies: LatencySample[] = [];
   let heartbeatMismatches = 0;
 
@@ -383,13 +776,10 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
       results.push({ ...blank, verdict: 'unjudged' });
       continue;
     }
-    // A paused or restarting watcher watches nothing, whether or not it logged a blind window after.
-    const unwatched = [...input.blind, ...watcherDown];
     const { sentGap, silenceLo, watchedLo, expect } = expectations(outage, unwatched, settings);
     const from = outage.lastBefore.send;
-    // A scan that started after the first heartbeat back had landed cannot open this incident.
     const to = (outage.firstAfter?.resp ?? settings.end) + 100;
-    const mine = (byAgent.get(outage.agentId) ?? []).filter((a) => a.openedAt >= from && a.openedAt <= to);
+    const mine = alertsOf(outage, byAgent, settings.end);
     for (const a of mine) matched.add(a.alertId);
     const overlapsWatcherChaos =
       overlapMs(from, to, input.blind) > 0 ||
@@ -465,7 +855,13 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
       });
 
       const first = seen[0];
-      if (first) {
+      // A heartbeat failure after host_unreachable is the host answering again (a probe can straddle
+      // its port opening) while the agent is still silent: no detection to time.
+      const answeredAgain =
+        kind === 'heartbeat_failure' &&
+        first !== undefined &&
+        historyOf(first.alert).some((h) => h.kind === 'host_unreachable' && h.at < first.at);
+      if (first && !answeredAgain) {
         const scans = kind === 'heartbeat_failure' ? m : 1;
         const page = openings.get(first.alert.alertId)?.[0];
         latencies.push({
@@ -584,6 +980,7 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
         a.recovery === 'sending',
     ).length,
     stormEvents: input.alerts.filter((a) => a.kind === 'network_event').length,
+    busiestScan: busiestScan(agentAlerts.filter((a) => a.kind !== 'cluster_down')),
     heartbeatMismatches,
     latencyHeartbeat: distribution(ratios('heartbeat_failure', false)),
     latencyHeartbeatExcluded: distribution(ratios('heartbeat_failure', true)),
@@ -593,8 +990,9 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
     ),
     boundHeartbeat: bound(m),
     boundUnreachable: bound(1),
+    topology: topologyTotals(input, topology.verdicts),
   };
-  return { outages: results, falseAlerts, latencies, totals };
+  return { outages: results, topology: topology.verdicts, falseAlerts, latencies, totals };
 }
 
 /** One row of the result table: the figure, the goal beside it, and whether it is met. */
@@ -691,7 +1089,58 @@ export function goalRows(totals: SoakTotals): GoalRow[] {
       goal: '0',
       met: t.heartbeatMismatches === 0,
     },
-    { measure: 'storm events (network_event alerts)', result: String(t.stormEvents), goal: '-' },
+    {
+      measure: 'storm events (network_event alerts); the most agent alerts one scan opened',
+      result: `${t.stormEvents}; ${t.busiestScan.opened}, ${t.busiestScan.behindParent} of them behind a down switch (the storm guard leaves those out)`,
+      goal: '0',
+      met: t.stormEvents === 0,
+    },
+    ...topologyRows(t.topology),
+  ];
+}
+
+function topologyRows(t: TopologyTotals): GoalRow[] {
+  const happened = t.parentOutages > 0 && t.quorumLosses > 0 && t.stragglers > 0;
+  return [
+    {
+      measure:
+        'topology outages caused: a switch down with 20 agents behind it / a cluster below quorum / an agent still silent after its switch is back',
+      result: `${t.parentOutages} / ${t.quorumLosses} / ${t.stragglers}`,
+      goal: 'each at least 1',
+      met: happened,
+    },
+    {
+      measure:
+        'topology outages paged exactly once (by the switch, the cluster_down, the agent still silent)',
+      result: `${t.pagedOnce} of ${t.mustPage}`,
+      goal: 'all',
+      met: t.pagedOnce === t.mustPage,
+    },
+    {
+      measure:
+        'topology outages missed / paged more than once / paged wrong (too early, or other members named)',
+      result: `${t.missed} / ${t.pagedTwice} / ${t.pagedWrong}`,
+      goal: '0 / 0 / 0',
+      met: t.missed === 0 && t.pagedTwice === 0 && t.pagedWrong === 0,
+    },
+    {
+      measure:
+        'alerts behind a down switch or of members of a cluster below quorum: recorded once / held and never paged',
+      result: `${t.recorded} of ${t.mustHold} / ${t.held} of ${t.mustHold}; ${t.heldPaged} paged`,
+      goal: 'all / all; 0 paged',
+      met: t.recorded === t.mustHold && t.held === t.mustHold && t.heldPaged === 0,
+    },
+    {
+      measure: 'topology recoveries sent (for what was paged)',
+      result: `${t.recoveriesSent} of ${t.recoveriesExpected}; ${t.recoveriesDuplicated} duplicated`,
+      goal: 'all, none twice',
+      met: t.recoveriesSent === t.recoveriesExpected && t.recoveriesDuplicated === 0,
+    },
+    {
+      measure: "agents silent behind a switch, as the switch's page counted them",
+      result: t.silentBehind.join(', ') || '-',
+      goal: '-',
+    },
   ];
 }
 

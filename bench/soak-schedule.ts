@@ -1,12 +1,43 @@
 // The soak's chaos schedule: when which agent goes silent (and for how long), which probe ports close,
-// when the watcher is paused, restarted, and its notifier made to fail. Pure and seeded, so a run can
-// be repeated with the same --seed.
+// when a switch goes down with the agents behind it and a cluster loses its quorum, when the watcher is
+// paused, restarted, and its notifier made to fail. Pure and seeded, so a run can be repeated with the
+// same --seed.
 
 export interface PlannedAgent {
   readonly agentId: string;
   readonly group: string;
   /** Has a TCP probe against a port the soak opens. */
   readonly probed: boolean;
+}
+
+/**
+ * The soak's topology, beside its fleet: switches (agentless entries probed on a port the soak opens)
+ * with agents behind them, and a cluster with a quorum. None of them is given a fleet event.
+ */
+export interface TopologyPlan {
+  /** The group of every topology agent, and the one the cluster pages. */
+  readonly group: string;
+  readonly switches: readonly { readonly agentId: string; readonly children: readonly string[] }[];
+  readonly cluster: {
+    readonly name: string;
+    readonly minHealthy: number;
+    readonly members: readonly string[];
+  };
+}
+
+/** Two switches with 20 agents behind each, and a cluster of 5 that needs 3 up. */
+export function planTopology(): TopologyPlan {
+  const rack = (n: number) => Array.from({ length: 20 }, (_, i) => `rack${n}-${String(i).padStart(2, '0')}`);
+  return {
+    group: 'production',
+    switches: [
+      { agentId: 'switch-1', children: rack(1) },
+      { agentId: 'switch-2', children: rack(2) },
+    ],
+    // db-* sorts before every other id: the members share the first heartbeat batch, so that the
+    // ones silenced together miss their scans together.
+    cluster: { name: 'db', minHealthy: 3, members: ['db-1', 'db-2', 'db-3', 'db-4', 'db-5'] },
+  };
 }
 
 export type ChaosEvent =
@@ -33,7 +64,29 @@ export type ChaosEvent =
   /** SIGTERM, wait for the exit, start again on the same data dir and port. */
   | { readonly at: number; readonly type: 'restart' }
   /** A directory where the outbox file was, for `seconds`: every append fails with EISDIR. */
-  | { readonly at: number; readonly type: 'notifier-fail'; readonly seconds: number };
+  | { readonly at: number; readonly type: 'notifier-fail'; readonly seconds: number }
+  /**
+   * A switch goes down: the agents behind it fall silent one after another over `spreadSeconds` (as
+   * its ports drop), then its probe port closes. Each beats again `seconds` after it stopped, and the
+   * port opens once they are heard; the `straggler`, if any, stays silent `seconds` longer after that.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'parent-outage';
+      readonly parent: string;
+      readonly children: readonly string[];
+      readonly spreadSeconds: number;
+      readonly seconds: number;
+      readonly straggler?: { readonly agentId: string; readonly seconds: number };
+    }
+  /** `agentIds`, members of `cluster`, fall silent together for `seconds`: enough to lose its quorum. */
+  | {
+      readonly at: number;
+      readonly type: 'quorum-loss';
+      readonly cluster: string;
+      readonly agentIds: readonly string[];
+      readonly seconds: number;
+    };
 
 export interface ScheduleOptions {
   /** The whole heartbeat run, in seconds: warm-up, chaos, cool-down. */
@@ -41,6 +94,8 @@ export interface ScheduleOptions {
   readonly warmupSeconds: number;
   readonly cooldownSeconds: number;
   readonly agents: readonly PlannedAgent[];
+  /** Switches and a cluster to take down in each cycle; none without it. */
+  readonly topology?: TopologyPlan;
   readonly seed: number;
   /** Agent events started per second of chaos. @default 1.2 */
   readonly eventsPerSecond?: number;
@@ -67,6 +122,59 @@ export function prng(seed: number): () => number {
 const REST_SECONDS = 6;
 
 /**
+ * The topology's timings, as short as the short profile needs and long enough to judge (1 s scans,
+ * 3 missed scans): a silence of 7 s surely alerts, with room for slow answers on a busy machine; the
+ * straggler's 7 s after its switch's port opens cover the switch's next probe (every 3 scans), one
+ * heartbeat interval of grace, and a scan to page.
+ */
+const TOPOLOGY = { spreadSeconds: 1.5, silentSeconds: 7, straggleSeconds: 7 };
+/** A block of topology events, from the first to the last heartbeat back, with room for the recoveries. */
+export const TOPOLOGY_BLOCK_SECONDS =
+  1 + TOPOLOGY.spreadSeconds + TOPOLOGY.silentSeconds + 2 + TOPOLOGY.straggleSeconds + 2;
+
+/**
+ * One block of topology events from `at`: a switch down with every agent behind it back, its cluster
+ * below quorum, and a switch down with one agent behind it still silent after it is back.
+ */
+function topologyBlock(plan: TopologyPlan, at: number, random: () => number): ChaosEvent[] {
+  const { spreadSeconds, silentSeconds: seconds } = TOPOLOGY;
+  const [first, second] = plan.switches;
+  const members = [...plan.cluster.members];
+  const lost: string[] = [];
+  // Enough members to take it below its quorum, picked at random.
+  while (members.length - lost.length >= plan.cluster.minHealthy) {
+    const left = members.filter((m) => !lost.includes(m));
+    lost.push(left[Math.floor(random() * left.length)]!);
+  }
+  const events: ChaosEvent[] = [
+    { at, type: 'quorum-loss', cluster: plan.cluster.name, agentIds: lost.sort(), seconds },
+  ];
+  if (first) {
+    events.push({
+      at,
+      type: 'parent-outage',
+      parent: first.agentId,
+      children: first.children,
+      spreadSeconds,
+      seconds,
+    });
+  }
+  if (second) {
+    const straggler = second.children[Math.floor(random() * second.children.length)]!;
+    events.push({
+      at: at + 1,
+      type: 'parent-outage',
+      parent: second.agentId,
+      children: second.children,
+      spreadSeconds,
+      seconds,
+      straggler: { agentId: straggler, seconds: TOPOLOGY.straggleSeconds },
+    });
+  }
+  return events;
+}
+
+/**
  * The schedule, sorted by time (seconds from the start of the heartbeat run). The watcher's own chaos
  * comes in cycles of about three minutes (at least one), after a first 30% left to the agents alone (so
  * that some outages are clear of it): a pause of 5-8 s at 30%, a notifier failure of 8-15 s at 50%, a
@@ -74,7 +182,10 @@ const REST_SECONDS = 6;
  * `eventsPerSecond`), so that no scan sees many agents go silent at once (the storm guard would hold
  * their pages): 40% silent for 6-12 s, 40% short (one heartbeat left out), 10% host down (probed
  * agents, 6-10 s), 10% probe-port flaps.
- * Every event ends before the cool-down starts.
+ * With a topology, each cycle opens with a block of its events (see `topologyBlock`), clear of the
+ * pause (which waits for the block's end in a short cycle) and of the restart; a cycle long enough
+ * has a second block at the notifier failure, whose pages are then retried. Every event ends before
+ * the cool-down starts.
  */
 export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
   const random = prng(options.seed);
@@ -87,9 +198,23 @@ export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
 
   const cycles = Math.max(1, Math.round(span / 180));
   const length = span / cycles;
+  const block = options.topology ? TOPOLOGY_BLOCK_SECONDS : 0;
+  // A stream of its own, so that a seed gives the fleet the same events with or without a topology.
+  const topologyRandom = prng(options.seed ^ 0x7090);
   for (let c = 0; c < cycles; c++) {
     const c0 = start + c * length;
-    events.push({ at: c0 + 0.3 * length, type: 'pause', seconds: Math.round(between(5, 8) * 10) / 10 });
+    if (options.topology) {
+      events.push(...topologyBlock(options.topology, c0, topologyRandom));
+      // At the notifier failure, when the block ends before the restart.
+      if (0.5 * length + block < 0.8 * length) {
+        events.push(...topologyBlock(options.topology, c0 + 0.5 * length, topologyRandom));
+      }
+    }
+    events.push({
+      at: c0 + Math.max(0.3 * length, block),
+      type: 'pause',
+      seconds: Math.round(between(5, 8) * 10) / 10,
+    });
     events.push({
       at: c0 + 0.5 * length,
       type: 'notifier-fail',

@@ -62,22 +62,34 @@ import {
   type AlertRow,
   type Beat,
   type BlindWindow,
+  behindCounts,
   type ChaosWindow,
   distribution,
   goalRows,
   type Notice,
   noticeAlertIds,
   type Outage,
+  type ParentOutage,
   type PortFlap,
   reconcile,
   renderRows,
   type SoakVerdict,
   secretsIn,
+  type TopologyOutage,
 } from './soak-reconcile';
-import { type ChaosEvent, chaosSchedule, type PlannedAgent } from './soak-schedule';
+import {
+  type ChaosEvent,
+  chaosSchedule,
+  type PlannedAgent,
+  planTopology,
+  type TopologyPlan,
+} from './soak-schedule';
 
 const BATCH = 100;
+const HEARTBEAT_SECONDS = 1;
 const SCAN_SECONDS = 1;
+/** The watcher's default: a switch is probed every third scan, and off its turn when one behind it fails. */
+const AGENTLESS_EVERY_N_SCANS = 3;
 const MISSED_SCANS = 3;
 const PROBE = { attempts: 2, timeoutMs: 500, intervalMs: 200 };
 const PROBE_MAX_MS = PROBE.attempts * PROBE.timeoutMs + (PROBE.attempts - 1) * PROBE.intervalMs;
@@ -86,6 +98,10 @@ const GROUPS = {
   staging: { channels: ['email'], paging: true },
   test: { channels: ['console'], paging: false },
 } as const;
+/** The storm guard's settings, written into the config: a topology block stays far below them. */
+const STORM = { fraction: 0.5, minAgents: 10 };
+/** A switch's port opens once the agents behind it are heard again, or after this long at most. */
+const HEARD_TIMEOUT_MS = 30_000;
 /** How long a heartbeat batch may wait for an answer: longer than any pause. */
 const BATCH_TIMEOUT_MS = 20_000;
 /** A relay retries a batch the watcher did not answer after this long. */
@@ -145,8 +161,24 @@ interface SimAgent {
   skipSends: number;
   /** Silent until then (long outages). */
   downUntil: number;
-  /** The outage under way, until its first heartbeat back is accepted. */
-  outage?: { record: MutableOutage; reviveSeq?: number };
+  /** The outage under way, until its first heartbeat back is accepted (or the run ends): then `done`. */
+  outage?: { record: MutableOutage; reviveSeq?: number; done: (record: MutableOutage) => void };
+}
+
+function simAgent(agentId: string, group: string, token: string, probe?: ProbePort): SimAgent {
+  return { agentId, group, probe, token, seq: 0, skipSends: 0, downUntil: 0 };
+}
+
+/** Starts an outage of `agent`: its record, given to `done` once its first heartbeat back is accepted. */
+function startOutage(
+  agent: SimAgent,
+  id: number,
+  kind: Outage['kind'],
+  done: (record: MutableOutage) => void,
+): MutableOutage {
+  const record: MutableOutage = { id, agentId: agent.agentId, group: agent.group, kind, killAt: 0 };
+  agent.outage = { record, done };
+  return record;
 }
 
 type MutableOutage = { -readonly [K in keyof Outage]: Outage[K] } & { portReopened?: boolean };
@@ -183,7 +215,6 @@ class Lane {
     private readonly port: () => number,
     private readonly http: http.Agent,
     private readonly stats: LaneStats,
-    private readonly outages: MutableOutage[],
   ) {}
 
   start(): void {
@@ -260,8 +291,8 @@ class Lane {
           if (outage?.reviveSeq !== undefined && seq >= outage.reviveSeq) {
             outage.record.lastBefore = agent.lastOk;
             outage.record.firstAfter = beat;
-            this.outages.push(outage.record);
             agent.outage = undefined;
+            outage.done(outage.record);
           }
           agent.lastOk = beat;
         });
@@ -372,10 +403,14 @@ async function main(argv: string[]): Promise<number> {
     configFile,
     JSON.stringify(
       {
-        heartbeatIntervalSeconds: 1,
+        heartbeatIntervalSeconds: HEARTBEAT_SECONDS,
         scanIntervalSeconds: SCAN_SECONDS,
+        agentlessEveryNScans: AGENTLESS_EVERY_N_SCANS,
         missedScansBeforeAlert: MISSED_SCANS,
         probe: PROBE,
+        stormFraction: STORM.fraction,
+        stormMinAgents: STORM.minAgents,
+        clusters: topologyClusters(planTopology()),
         groups: {
           production: {
             channels: GROUPS.production.channels,
@@ -431,18 +466,12 @@ async function main(argv: string[]): Promise<number> {
           const res = await request(keepAlive, port, 'POST', '/v1/agents', { body: JSON.stringify(body) });
           if (res.status !== 201) throw new Error(`adding ${plan.agentId}: ${res.status} ${res.text}`);
           const token = (JSON.parse(res.text) as { token: string }).token;
-          agents.push({
-            agentId: plan.agentId,
-            group: plan.group,
-            probe,
-            token,
-            seq: 0,
-            skipSends: 0,
-            downUntil: 0,
-          });
+          agents.push(simAgent(plan.agentId, plan.group, token, probe));
         }
       }),
     );
+    const topology = await addTopology(keepAlive, port, planTopology(), ports);
+    agents.push(...topology.agents);
     agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
     const byId = new Map(agents.map((a) => [a.agentId, a]));
     log(`added ${agents.length} agents (${ports.length} with a TCP probe)`);
@@ -452,6 +481,7 @@ async function main(argv: string[]): Promise<number> {
       warmupSeconds,
       cooldownSeconds,
       agents: planned,
+      topology: topology.plan,
       seed: options.seed,
       ...(options.consolePoll ? CONSOLE_STEP_CHAOS : {}),
     });
@@ -485,7 +515,6 @@ async function main(argv: string[]): Promise<number> {
           () => port,
           keepAlive,
           stats,
-          outages,
         ),
     );
     for (const lane of lanes) lane.start();
@@ -501,6 +530,7 @@ async function main(argv: string[]): Promise<number> {
     };
 
     const background: Promise<void>[] = [];
+    const topologyChaos = new TopologyChaos(topology, byId);
     const run = async (event: ChaosEvent): Promise<void> => {
       const at = Date.now();
       switch (event.type) {
@@ -508,14 +538,7 @@ async function main(argv: string[]): Promise<number> {
           const agent = byId.get(event.agentId)!;
           // A pause can stretch an outage past the rest the schedule left: never stack two on one agent.
           if (agent.outage || agent.downUntil > at) return;
-          const record: MutableOutage = {
-            id: ++outageId,
-            agentId: agent.agentId,
-            group: agent.group,
-            kind: event.kind,
-            killAt: 0,
-          };
-          agent.outage = { record };
+          startOutage(agent, ++outageId, event.kind, (record) => outages.push(record));
           if (event.kind === 'short') agent.skipSends = 1;
           else agent.downUntil = at + event.seconds * 1000;
           if (event.kind === 'host-down') await agent.probe?.close();
@@ -565,6 +588,9 @@ async function main(argv: string[]): Promise<number> {
           chaos.push({ kind: 'notifier', start: at, end: Date.now() });
           return;
         }
+        case 'parent-outage':
+        case 'quorum-loss':
+          return topologyChaos.run(event);
       }
     };
 
@@ -629,7 +655,7 @@ async function main(argv: string[]): Promise<number> {
 
     // Outages still open at the end (an agent whose first heartbeat back never landed).
     for (const agent of byId.values())
-      if (agent.outage) outages.push({ ...agent.outage.record, lastBefore: agent.lastOk });
+      if (agent.outage) agent.outage.done({ ...agent.outage.record, lastBefore: agent.lastOk });
 
     const blind = blindWindows(logFile, SCAN_SECONDS * 1000);
     const notices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
@@ -641,8 +667,11 @@ async function main(argv: string[]): Promise<number> {
       alerts,
       notices,
       missingAfterRestart: snapshots.flatMap((s) => s.missing),
+      topology: topologyChaos.outages(),
       settings: {
         scanIntervalMs: SCAN_SECONDS * 1000,
+        heartbeatIntervalMs: HEARTBEAT_SECONDS * 1000,
+        agentlessEveryNScans: AGENTLESS_EVERY_N_SCANS,
         missedScans: MISSED_SCANS,
         probeMaxMs: PROBE_MAX_MS,
         slackMs: 1500,
@@ -687,12 +716,8 @@ async function main(argv: string[]): Promise<number> {
       notifierFailures: chaos.filter((c) => c.kind === 'notifier').map((c) => c.end - c.start),
       finalExit: finalExit.code,
       noticeLines: notices.length,
-      scheduled: {
-        silent: schedule.filter((e) => e.type === 'outage' && e.kind === 'silent').length,
-        short: schedule.filter((e) => e.type === 'outage' && e.kind === 'short').length,
-        hostDown: schedule.filter((e) => e.type === 'outage' && e.kind === 'host-down').length,
-        flaps: schedule.filter((e) => e.type === 'flap').length,
-      },
+      scheduled: scheduledCounts(schedule),
+      storm: stormFigures(agents.length + topology.plan.switches.length, topology.plan),
     };
     const cleanExit = restarts.every((r) => r.exit === 0 && !r.killed) && finalExit.code === 0;
     // Batches clear of the watcher's own chaos: answered within one heartbeat interval means ingest keeps up.
@@ -774,6 +799,182 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The topology as registered: its plan, each switch's probe port, and the agents that beat. */
+interface Topology {
+  readonly plan: TopologyPlan;
+  readonly switchPorts: ReadonlyMap<string, ProbePort>;
+  readonly agents: readonly SimAgent[];
+}
+
+/** The config's `clusters` for the topology's cluster. */
+function topologyClusters(plan: TopologyPlan) {
+  return { [plan.cluster.name]: { group: plan.group, minHealthy: plan.cluster.minHealthy } };
+}
+
+/**
+ * Registers the topology (see `planTopology`): each switch as an agentless entry probed on a port of
+ * its own (kept in `ports`), the agents behind it with the switch as their `parent`, the cluster's
+ * members with their `cluster`.
+ */
+async function addTopology(
+  keepAlive: http.Agent,
+  port: number,
+  plan: TopologyPlan,
+  ports: ProbePort[],
+): Promise<Topology> {
+  const add = async (body: Record<string, unknown>): Promise<string | undefined> => {
+    const res = await request(keepAlive, port, 'POST', '/v1/agents', { body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`adding ${String(body.agentId)}: ${res.status} ${res.text}`);
+    return (JSON.parse(res.text) as { token?: string }).token;
+  };
+  const agents: SimAgent[] = [];
+  const beating = async (agentId: string, link: Record<string, string>) => {
+    const token = await add({ agentId, group: plan.group, ...link });
+    if (token === undefined) throw new Error(`adding ${agentId}: no token in the answer`);
+    agents.push(simAgent(agentId, plan.group, token));
+  };
+  const switchPorts = new Map<string, ProbePort>();
+  for (const sw of plan.switches) {
+    const probe = new ProbePort();
+    await probe.open();
+    ports.push(probe);
+    switchPorts.set(sw.agentId, probe);
+    const tcp = { type: 'tcp', host: '127.0.0.1', port: probe.port };
+    await add({ agentId: sw.agentId, group: plan.group, agentless: true, probe: tcp });
+    for (const child of sw.children) await beating(child, { parent: sw.agentId });
+  }
+  for (const member of plan.cluster.members) await beating(member, { cluster: plan.cluster.name });
+  log(
+    `added the topology: ${plan.switches.length} switches with ${agents.length - plan.cluster.members.length} agents behind them, cluster ${plan.cluster.name} of ${plan.cluster.members.length}`,
+  );
+  return { plan, switchPorts, agents };
+}
+
+/** Waits for `promise`, or `ms` at most. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((done) => (timer = setTimeout(done, ms)))]);
+  clearTimeout(timer);
+}
+
+type TopologyEvent = Extract<ChaosEvent, { type: 'parent-outage' | 'quorum-loss' }>;
+
+/** Plays the topology's events on its agents and keeps what each did, for the reconciliation. */
+class TopologyChaos {
+  private readonly played: (() => TopologyOutage)[] = [];
+  private silences = 0;
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly byId: ReadonlyMap<string, SimAgent>,
+  ) {}
+
+  /** What the events did, their agents' outages as they stand. */
+  outages(): TopologyOutage[] {
+    return this.played.map((outage) => outage());
+  }
+
+  async run(event: TopologyEvent): Promise<void> {
+    if (event.type === 'quorum-loss') this.quorumLoss(event);
+    else await this.parentOutage(event);
+  }
+
+  /** Silences `agentId` until `until`: its outage as it stands, and a promise kept once it is heard again. */
+  private silence(agentId: string, until: number) {
+    const agent = this.byId.get(agentId)!;
+    let heard!: () => void;
+    const back = new Promise<void>((done) => (heard = done));
+    let ended: Outage | undefined;
+    const live = startOutage(agent, ++this.silences, 'silent', (record) => {
+      ended = record;
+      heard();
+    });
+    agent.downUntil = until;
+    return { agent, back, outage: () => ended ?? live };
+  }
+
+  private quorumLoss(event: Extract<TopologyEvent, { type: 'quorum-loss' }>): void {
+    const { plan } = this.topology;
+    const until = Date.now() + event.seconds * 1000;
+    const members = event.agentIds.map((agentId) => this.silence(agentId, until));
+    const id = this.played.length + 1;
+    this.played.push(() => ({
+      kind: 'quorum',
+      id,
+      cluster: event.cluster,
+      group: plan.group,
+      size: plan.cluster.members.length,
+      minHealthy: plan.cluster.minHealthy,
+      members: members.map((m) => m.outage()),
+    }));
+  }
+
+  private async parentOutage(event: Extract<TopologyEvent, { type: 'parent-outage' }>): Promise<void> {
+    const port = this.topology.switchPorts.get(event.parent)!;
+    const start = Date.now();
+    const children: ReturnType<TopologyChaos['silence']>[] = [];
+    for (const [k, agentId] of event.children.entries()) {
+      // The switch's ports drop one after another.
+      const due = start + (k * event.spreadSeconds * 1000) / Math.max(1, event.children.length - 1);
+      if (due > Date.now()) await sleep(due - Date.now());
+      const stays = agentId === event.straggler?.agentId;
+      children.push(
+        this.silence(agentId, stays ? Number.POSITIVE_INFINITY : Date.now() + event.seconds * 1000),
+      );
+    }
+    // The listener stops at once; the close resolves when the last connection has gone.
+    const closedAt = Date.now();
+    await port.close();
+    const record: { -readonly [K in keyof ParentOutage]: ParentOutage[K] } = {
+      kind: 'parent',
+      id: this.played.length + 1,
+      parent: event.parent,
+      group: this.topology.plan.group,
+      closedAt,
+      children: [],
+      straggler: event.straggler?.agentId,
+    };
+    this.played.push(() => ({ ...record, children: children.map((c) => c.outage()) }));
+    // The port opens once the agents behind it are heard again, the straggler aside.
+    const returning = children.filter((c) => c.agent.agentId !== event.straggler?.agentId);
+    await within(Promise.all(returning.map((c) => c.back)), HEARD_TIMEOUT_MS);
+    await port.open();
+    record.reopenedAt = Date.now();
+    const straggler = children.find((c) => c.agent.agentId === event.straggler?.agentId);
+    if (straggler && event.straggler) straggler.agent.downUntil = Date.now() + event.straggler.seconds * 1000;
+  }
+}
+
+function describeTopology(plan: TopologyPlan): string {
+  const { cluster } = plan;
+  return `${plan.switches.map((s) => `${s.agentId} (agentless, a TCP probe) with ${s.children.length} agents behind it`).join(', ')}; cluster ${cluster.name} of ${cluster.members.length}, minHealthy ${cluster.minHealthy}; all in ${plan.group}`;
+}
+
+function scheduledCounts(schedule: readonly ChaosEvent[]) {
+  const count = (test: (e: ChaosEvent) => boolean) => schedule.filter(test).length;
+  return {
+    silent: count((e) => e.type === 'outage' && e.kind === 'silent'),
+    short: count((e) => e.type === 'outage' && e.kind === 'short'),
+    hostDown: count((e) => e.type === 'outage' && e.kind === 'host-down'),
+    flaps: count((e) => e.type === 'flap'),
+    parentOutages: count((e) => e.type === 'parent-outage'),
+    stragglers: count((e) => e.type === 'parent-outage' && e.straggler !== undefined),
+    quorumLosses: count((e) => e.type === 'quorum-loss'),
+  };
+}
+
+/**
+ * The storm guard against the fleet: it fires when at least `minAgents`, and more than `fraction` of
+ * the agents watched, fall silent in one scan. A topology block silences every agent behind its
+ * switches (the guard leaves them out: a down parent explains them), the switches and the members.
+ */
+function stormFigures(watched: number, plan: TopologyPlan) {
+  const threshold = Math.max(STORM.minAgents, Math.floor(STORM.fraction * watched) + 1);
+  const behind = plan.switches.reduce((n, s) => n + s.children.length, 0);
+  const counted = plan.switches.length + plan.cluster.members.length - plan.cluster.minHealthy + 1;
+  return { threshold, watched, behind, counted };
+}
+
 async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]> {
   const res = await request(agent, port, 'GET', '/v1/alerts?status=all', { timeoutMs: 30_000 });
   if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status} ${res.text.slice(0, 200)}`);
@@ -788,6 +989,8 @@ async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]>
     resolvedAt?: string;
     delivery?: { opening: string; recovery: string };
     agentIds?: string[];
+    cluster?: string;
+    suppressed?: { reason: string; by: string };
   };
   return (JSON.parse(res.text) as { alerts: View[] }).alerts.map((a) => ({
     alertId: a.alertId,
@@ -801,6 +1004,8 @@ async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]>
     opening: a.delivery?.opening,
     recovery: a.delivery?.recovery,
     agentIds: a.agentIds,
+    cluster: a.cluster,
+    suppressed: a.suppressed && { reason: a.suppressed.reason, by: a.suppressed.by },
   }));
 }
 
@@ -819,6 +1024,7 @@ function toNotice(line: string, observedAt: number): Notice {
     agentIds: n.agentIds,
     alertIds: noticeAlertIds(n.messages.email),
     observedAt,
+    behind: behindCounts(n.messages.email),
   };
 }
 
@@ -887,6 +1093,24 @@ function renderSection(s: SectionInput): string {
           .join('; ')}`,
     )
     .join('\n');
+  const topologyBad = s.verdict.topology.pages
+    .filter((p) => p.verdict !== 'paged-once' && p.verdict !== 'ok-either')
+    .slice(0, 15)
+    .map(
+      (p) =>
+        `- #${p.outage.id} ${p.role} ${p.subject} (${p.expect}): ${p.verdict}; ${p.records} recorded, ${p.pages} opening pages, ${p.recoveries} recoveries`,
+    );
+  const heldBad = s.verdict.topology.held
+    .filter((h) => (h.expect === 'must' && !h.held) || h.pages > 0)
+    .slice(0, 15)
+    .map((h) => {
+      const back = h.outage.firstAfter?.send ?? h.outage.reviveAt;
+      const silent =
+        back === undefined || !h.outage.lastBefore
+          ? 'not heard again'
+          : `silent ${((back - h.outage.lastBefore.send) / 1000).toFixed(1)} s`;
+      return `- ${h.outage.agentId} (${h.reason} ${h.by}, ${silent}, ${h.expect}): ${h.records} recorded, ${h.pages} pages, ${h.held ? 'held' : 'not held'}`;
+    });
   const goalsTable = renderRows(s.rows);
   const runTable = markdownTable(
     ['run', 'figure'],
@@ -894,6 +1118,14 @@ function renderSection(s: SectionInput): string {
       [
         'scheduled agent events',
         `silent ${r.scheduled.silent}, short ${r.scheduled.short}, host down ${r.scheduled.hostDown}, port flaps ${r.scheduled.flaps}`,
+      ],
+      [
+        'scheduled topology events',
+        `switch down ${r.scheduled.parentOutages} (${r.scheduled.stragglers} with an agent left silent after), cluster below quorum ${r.scheduled.quorumLosses}`,
+      ],
+      [
+        'storm guard: agents silent in one scan to fire / of agents watched; a topology block silences',
+        `${r.storm.threshold} / ${r.storm.watched}; ${r.storm.counted} it counts, and ${r.storm.behind} behind down switches it leaves out`,
       ],
       ['watcher pauses (SIGSTOP/SIGCONT), ms', (r.pauses as number[]).map(ms).join(', ') || '-'],
       [
@@ -939,6 +1171,7 @@ function renderSection(s: SectionInput): string {
           `- Console step (\`--console-poll\`): ${CONSOLE_READS.map((p) => `\`GET ${p}\``).join(', ')} once a second; the watcher's RSS and data dir sampled every 10 s, each figure taken as the median of ${GROWTH_WINDOW_SECONDS / 60} minutes; chaos without restarts (one watcher process lives through the run) and at ${CONSOLE_STEP_CHAOS.eventsPerSecond} agent events a second`,
         ]
       : []),
+    `- Topology: ${describeTopology(planTopology())}`,
     `- Verdict: ${s.allMet ? '**every goal met**' : '**a goal was missed**'}`,
     '',
     goalsTable,
@@ -946,6 +1179,10 @@ function renderSection(s: SectionInput): string {
     runTable,
     ...(falseList ? ['', 'False alerts, by the scan that opened them (first 15 scans):', '', falseList] : []),
     ...(bad ? ['', 'Outages not alerted exactly once (first 15):', '', bad] : []),
+    ...(topologyBad.length > 0
+      ? ['', 'Topology outages not paged exactly once (first 15):', '', ...topologyBad]
+      : []),
+    ...(heldBad.length > 0 ? ['', 'Alerts a topology outage did not hold (first 15):', '', ...heldBad] : []),
   ].join('\n');
 }
 

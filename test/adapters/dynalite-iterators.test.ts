@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -52,9 +51,11 @@ describe('dynalite under heartbeats and the console reads, as the dynalite threa
       level = store.db;
       return store;
     };
-    server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = localDynamoClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    server = dynalite({ path: join(dir, 'store'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    // On a socket, as the watcher's store listens (this one checks no signature: it is the test's own).
+    const socketPath = join(dir, 'dynamodb.sock');
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    client = localDynamoClient({ socketPath, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await ensureTables(client, LOCAL_TABLE_NAMES);
     service = new WatcherService({
       ...dynamoStores(client, LOCAL_TABLE_NAMES),

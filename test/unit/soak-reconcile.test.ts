@@ -1,16 +1,21 @@
 import {
   type AlertRow,
+  behindCounts,
   expectations,
   type Notice,
   noticeAlertIds,
   type Outage,
   overlapMs,
+  type ParentOutage,
   parseAlertId,
+  type QuorumLoss,
   type ReconcileInput,
   type ReconcileSettings,
   reconcile,
   secretsIn,
 } from '../../bench/soak-reconcile';
+import type { AlertRecord } from '../../lambda/domain/alert';
+import { openingNotice } from '../../lambda/domain/messages';
 import { hashSecret } from '../../lambda/domain/secrets';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
@@ -18,6 +23,8 @@ const S = 1000;
 
 const SETTINGS: ReconcileSettings = {
   scanIntervalMs: S,
+  heartbeatIntervalMs: S,
+  agentlessEveryNScans: 3,
   missedScans: 3,
   probeMaxMs: 1200,
   slackMs: 1500,
@@ -90,6 +97,7 @@ function input(overrides: Partial<ReconcileInput>): ReconcileInput {
     alerts: [],
     notices: [],
     missingAfterRestart: [],
+    topology: [],
     settings: SETTINGS,
     ...overrides,
   };
@@ -300,6 +308,26 @@ describe('soak reconciliation', () => {
     ]);
   });
 
+  it('does not time a heartbeat failure that came after host_unreachable (the host answering again) as a detection', () => {
+    const turned = alert('heartbeat_failure', 'prod-1', 10, 11.5, {
+      kindHistory: [
+        { kind: 'host_unreachable', at: T0 + 11.5 * S },
+        { kind: 'heartbeat_failure', at: T0 + 20.8 * S },
+      ],
+    });
+    const verdict = reconcile(
+      input({
+        outages: [outage(1, 'prod-1', 10, 21, { kind: 'host-down' })],
+        alerts: [turned],
+        notices: [page([turned], 11.5)],
+      }),
+    );
+
+    expect(verdict.outages[0]!.verdict).toBe('alerted-once');
+    expect(verdict.latencies.map((l) => l.kind)).toEqual(['host_unreachable']);
+    expect(verdict.totals.latencyHeartbeat.n).toBe(0);
+  });
+
   it('counts host_unreachable in the history of a silent agent whose port stayed open as a false alert', () => {
     const failure = alert('heartbeat_failure', 'prod-1', 10, 11.5, {
       kindHistory: [
@@ -486,5 +514,386 @@ describe('secretsIn', () => {
 
   it('finds nothing in a log that names only agent ids', () => {
     expect(secretsIn('{"msg":"scan","agentId":"prod-0001"}', [token, other])).toBe(0);
+  });
+});
+
+describe('soak reconciliation of the topology', () => {
+  const rack = (n: number) => Array.from({ length: 20 }, (_, i) => `rack${n}-${String(i).padStart(2, '0')}`);
+
+  /** Agents behind `parent` silent from 10 s to 17 s (the straggler to `stragglerBack`), the switch's port closed 11.5 s to 18 s. */
+  function switchDown(
+    parent: string,
+    children: readonly string[],
+    options: { straggler?: string; stragglerBack?: number; id?: number } = {},
+  ): { outage: ParentOutage; switchAlert: AlertRow; held: AlertRow[] } {
+    const behind = children.map((id, k) =>
+      outage(k + 1, id, 10, id === options.straggler ? (options.stragglerBack ?? 30) : 17),
+    );
+    return {
+      outage: {
+        kind: 'parent',
+        id: options.id ?? 1,
+        parent,
+        group: 'production',
+        closedAt: T0 + 11.5 * S,
+        reopenedAt: T0 + 18 * S,
+        children: behind,
+        straggler: options.straggler,
+      },
+      // Opened at 12.5 s, resolved at 17.5 + 1 s: the port answered at the switch's next probe.
+      switchAlert: alert('host_unreachable', parent, 11, 12.5, { resolvedAt: T0 + 18.5 * S }),
+      held: children
+        .filter((id) => id !== options.straggler)
+        .map((id) =>
+          alert('heartbeat_failure', id, 10, 13.5, {
+            opening: 'suppressed',
+            recovery: 'none',
+            suppressed: { reason: 'parent', by: parent },
+          }),
+        ),
+    };
+  }
+
+  /** db-1..db-3 of a cluster of 5 (3 must be up) silent from 10 s to 17 s. */
+  function quorumLost(): { outage: QuorumLoss; clusterAlert: AlertRow; held: AlertRow[] } {
+    const members = ['db-1', 'db-2', 'db-3'];
+    return {
+      outage: {
+        kind: 'quorum',
+        id: 2,
+        cluster: 'db',
+        group: 'production',
+        size: 5,
+        minHealthy: 3,
+        members: members.map((id, k) => outage(k + 1, id, 10, 17)),
+      },
+      clusterAlert: {
+        ...alert('cluster_down', '*', 10, 13.5),
+        alertId: `cluster_down.${T0 + 10 * S + 10}.db`,
+        cluster: 'db',
+        agentIds: members,
+      },
+      held: members.map((id) =>
+        alert('heartbeat_failure', id, 10, 13.5, {
+          cluster: 'db',
+          opening: 'suppressed',
+          recovery: 'none',
+          suppressed: { reason: 'cluster', by: 'db' },
+        }),
+      ),
+    };
+  }
+
+  it('counts a switch down with 20 agents behind it as paged once, by the switch, its 20 alerts held', () => {
+    const down = switchDown('switch-1', rack(1));
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [down.switchAlert, ...down.held],
+        notices: [page([down.switchAlert], 12.5), recovery([down.switchAlert], 18.5)],
+      }),
+    );
+
+    expect(verdict.topology.pages).toEqual([
+      expect.objectContaining({ role: 'parent', subject: 'switch-1', expect: 'must', verdict: 'paged-once' }),
+    ]);
+    expect(verdict.totals.topology).toMatchObject({
+      parentOutages: 1,
+      mustPage: 1,
+      pagedOnce: 1,
+      missed: 0,
+      pagedTwice: 0,
+      mustHold: 20,
+      recorded: 20,
+      held: 20,
+      heldPaged: 0,
+      recoveriesExpected: 1,
+      recoveriesSent: 1,
+    });
+    expect(verdict.totals).toMatchObject({ falseAlerts: 0, falsePages: 0, mustAlert: 0 });
+  });
+
+  it('counts the alert of a scan that started just before the port closed, its probe after, as the switch page', () => {
+    const down = switchDown('switch-1', rack(1));
+    const early = { ...down.switchAlert, openedAt: down.outage.closedAt - 0.2 * S };
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [early, ...down.held],
+        notices: [page([early], 11.3), recovery([early], 18.5)],
+      }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('paged-once');
+    expect(verdict.totals).toMatchObject({ falseAlerts: 0, falsePages: 0 });
+  });
+
+  it('counts a switch paged in two outbox lines as paged twice, and a missing recovery as not sent', () => {
+    const down = switchDown('switch-1', rack(1));
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [down.switchAlert, ...down.held],
+        notices: [page([down.switchAlert], 12.5), page([down.switchAlert], 14)],
+      }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('paged-twice');
+    expect(verdict.totals.topology).toMatchObject({
+      pagedOnce: 0,
+      pagedTwice: 1,
+      recoveriesExpected: 1,
+      recoveriesSent: 0,
+    });
+  });
+
+  it('counts an agent behind the down switch paged on its own as a second page of the outage', () => {
+    const down = switchDown('switch-1', rack(1));
+    const [first, ...others] = down.held;
+    const paged = { ...first!, opening: 'sent', recovery: 'sent', suppressed: undefined };
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [down.switchAlert, paged, ...others],
+        notices: [page([down.switchAlert], 12.5), page([paged], 13.5), recovery([down.switchAlert], 18.5)],
+      }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('paged-twice');
+    expect(verdict.totals.topology).toMatchObject({ held: 19, heldPaged: 1, pagedTwice: 1 });
+  });
+
+  it('counts a switch that never paged as missed, though the agents behind it are held', () => {
+    const down = switchDown('switch-1', rack(1));
+    const verdict = reconcile(
+      input({ topology: [down.outage], alerts: [{ ...down.switchAlert, opening: 'pending' }, ...down.held] }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('missed');
+    expect(verdict.totals.topology).toMatchObject({ pagedOnce: 0, missed: 1, held: 20 });
+  });
+
+  it('counts an agent behind the switch held for another reason or by another, or not recorded, as not held', () => {
+    const down = switchDown('switch-1', rack(1));
+    const [first, , third, ...others] = down.held;
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [
+          down.switchAlert,
+          { ...first!, suppressed: { reason: 'parent', by: 'switch-2' } },
+          { ...third!, suppressed: { reason: 'maintenance', by: 'switch-1' } },
+          ...others,
+        ],
+        notices: [page([down.switchAlert], 12.5), recovery([down.switchAlert], 18.5)],
+      }),
+    );
+
+    expect(verdict.totals.topology).toMatchObject({ mustHold: 20, recorded: 19, held: 17, heldPaged: 0 });
+  });
+
+  it('counts an agent behind the switch paged in place of the switch as missed', () => {
+    const down = switchDown('switch-1', rack(1));
+    const [first, ...others] = down.held;
+    const paged = { ...first!, opening: 'sent', recovery: 'sent', suppressed: undefined };
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [{ ...down.switchAlert, opening: 'held' }, paged, ...others],
+        notices: [page([paged], 13.5)],
+      }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('missed');
+    expect(verdict.totals.topology).toMatchObject({ pagedOnce: 0, missed: 1, heldPaged: 1 });
+  });
+
+  it('counts the agent still silent after its switch is back as its own outage, paged once after the grace', () => {
+    const down = switchDown('switch-2', rack(2), { straggler: 'rack2-07' });
+    const straggler = alert('heartbeat_failure', 'rack2-07', 10, 13.5, { resolvedAt: T0 + 30.5 * S });
+    const verdict = reconcile(
+      input({
+        topology: [down.outage],
+        alerts: [down.switchAlert, ...down.held, straggler],
+        notices: [
+          page([down.switchAlert], 12.5),
+          recovery([down.switchAlert], 18.5),
+          page([straggler], 20),
+          recovery([straggler], 30.5),
+        ],
+      }),
+    );
+
+    expect(verdict.topology.pages.map((p) => [p.role, p.subject, p.expect, p.verdict])).toEqual([
+      ['parent', 'switch-2', 'must', 'paged-once'],
+      ['straggler', 'rack2-07', 'must', 'paged-once'],
+    ]);
+    expect(verdict.totals.topology).toMatchObject({
+      stragglers: 1,
+      mustPage: 2,
+      pagedOnce: 2,
+      mustHold: 19,
+      held: 19,
+      recoveriesExpected: 2,
+      recoveriesSent: 2,
+    });
+    expect(verdict.totals.falseAlerts).toBe(0);
+  });
+
+  it('counts the straggler paged while its switch was down, or before its grace passed, as paged too early', () => {
+    const down = switchDown('switch-2', rack(2), { straggler: 'rack2-07' });
+    const straggler = alert('heartbeat_failure', 'rack2-07', 10, 13.5, { resolvedAt: T0 + 30.5 * S });
+    const judge = (pagedAt: number) =>
+      reconcile(
+        input({
+          topology: [down.outage],
+          alerts: [down.switchAlert, ...down.held, straggler],
+          notices: [page([down.switchAlert], 12.5), page([straggler], pagedAt)],
+        }),
+      ).topology.pages[1]!.verdict;
+
+    expect(judge(13.5)).toBe('early');
+    expect(judge(19)).toBe('early');
+    expect(judge(19.5)).toBe('paged-once');
+  });
+
+  it('counts the straggler never paged as missed, and paged twice as paged twice', () => {
+    const down = switchDown('switch-2', rack(2), { straggler: 'rack2-07' });
+    const straggler = alert('heartbeat_failure', 'rack2-07', 10, 13.5, { resolvedAt: T0 + 30.5 * S });
+    const judge = (notices: Notice[]) =>
+      reconcile(
+        input({
+          topology: [down.outage],
+          alerts: [down.switchAlert, ...down.held, straggler],
+          notices: [page([down.switchAlert], 12.5), ...notices],
+        }),
+      ).totals.topology;
+
+    expect(judge([])).toMatchObject({ missed: 1, pagedOnce: 1 });
+    expect(judge([page([straggler], 20), page([straggler], 21)])).toMatchObject({
+      pagedTwice: 1,
+      pagedOnce: 1,
+    });
+  });
+
+  it('allows the straggler either way when it came back before its grace and a scan could have passed', () => {
+    const down = switchDown('switch-2', rack(2), { straggler: 'rack2-07', stragglerBack: 20 });
+    const straggler = alert('heartbeat_failure', 'rack2-07', 10, 13.5, { opening: 'suppressed' });
+
+    const verdict = reconcile(
+      input({ topology: [down.outage], alerts: [down.switchAlert, ...down.held, straggler] }),
+    );
+
+    expect(verdict.topology.pages[1]).toMatchObject({ expect: 'either', verdict: 'ok-either' });
+    expect(verdict.totals.topology.missed).toBe(1); // the switch's own page, not the straggler's
+  });
+
+  it('counts a cluster below quorum as paged once by its cluster_down, its members held', () => {
+    const lost = quorumLost();
+    const verdict = reconcile(
+      input({
+        topology: [lost.outage],
+        alerts: [lost.clusterAlert, ...lost.held],
+        notices: [page([lost.clusterAlert], 13.5), recovery([lost.clusterAlert], 17.5)],
+      }),
+    );
+
+    expect(verdict.topology.pages).toEqual([
+      expect.objectContaining({ role: 'quorum', subject: 'db', expect: 'must', verdict: 'paged-once' }),
+    ]);
+    expect(verdict.totals.topology).toMatchObject({
+      quorumLosses: 1,
+      pagedOnce: 1,
+      mustHold: 3,
+      held: 3,
+      recoveriesSent: 1,
+    });
+    expect(verdict.totals.falseAlerts).toBe(0);
+  });
+
+  it('counts a cluster_down paged twice, a member paged beside it, or none at all', () => {
+    const lost = quorumLost();
+    const [first, ...others] = lost.held;
+    const member = { ...first!, opening: 'sent', suppressed: undefined };
+    const judge = (alerts: AlertRow[], notices: Notice[]) =>
+      reconcile(input({ topology: [lost.outage], alerts, notices })).totals.topology;
+
+    expect(
+      judge(
+        [lost.clusterAlert, ...lost.held],
+        [page([lost.clusterAlert], 13.5), page([lost.clusterAlert], 15)],
+      ),
+    ).toMatchObject({ pagedTwice: 1 });
+    expect(
+      judge([lost.clusterAlert, member, ...others], [page([member], 13.5), page([lost.clusterAlert], 14.5)]),
+    ).toMatchObject({ pagedTwice: 1, heldPaged: 1 });
+    expect(judge(lost.held, [])).toMatchObject({ missed: 1, pagedOnce: 0 });
+  });
+
+  it('counts a cluster_down naming other members than the ones down as paged wrong', () => {
+    const lost = quorumLost();
+    const wrong = { ...lost.clusterAlert, agentIds: ['db-1', 'db-2'] };
+    const verdict = reconcile(
+      input({ topology: [lost.outage], alerts: [wrong, ...lost.held], notices: [page([wrong], 13.5)] }),
+    );
+
+    expect(verdict.topology.pages[0]!.verdict).toBe('wrong-members');
+    expect(verdict.totals.topology).toMatchObject({ pagedOnce: 0, pagedWrong: 1 });
+  });
+
+  it('counts a cluster_down while the members left up keep the quorum as a false alert', () => {
+    const lost = quorumLost();
+    const kept: QuorumLoss = { ...lost.outage, members: lost.outage.members.slice(0, 2) };
+    const verdict = reconcile(
+      input({ topology: [kept], alerts: [lost.clusterAlert, ...lost.held.slice(0, 2)], notices: [] }),
+    );
+
+    expect(verdict.topology.pages[0]).toMatchObject({ expect: 'forbidden', verdict: 'false-alert' });
+    expect(verdict.totals.falseAlerts).toBe(1);
+  });
+
+  it('counts an alert of a topology agent no topology outage explains as false', () => {
+    const stray = alert('host_unreachable', 'switch-1', 40, 42);
+    const verdict = reconcile(input({ alerts: [stray], notices: [page([stray], 42)] }));
+
+    expect(verdict.totals).toMatchObject({ falseAlerts: 1, falsePages: 1 });
+  });
+
+  it('finds the scan that opened the most agent alerts and how many a down parent held', () => {
+    const down = switchDown('switch-1', rack(1));
+    const verdict = reconcile(input({ topology: [down.outage], alerts: [down.switchAlert, ...down.held] }));
+
+    expect(verdict.totals.busiestScan).toEqual({ opened: 20, behindParent: 20 });
+  });
+});
+
+describe('behindCounts', () => {
+  const switchAlert = (agentId: string): AlertRecord => ({
+    alertId: `agent.${T0}.${agentId}`,
+    agentId,
+    group: 'production',
+    kind: 'host_unreachable',
+    severity: 'critical',
+    status: 'open',
+    openedAt: T0,
+    incidentStart: T0,
+    detail: 'Agentless host does not answer its probe (tcp 127.0.0.1:9: ECONNREFUSED).',
+    channels: ['sms', 'email'],
+    openNotice: 'pending',
+    recoveryNotice: 'none',
+  });
+  const context = { silentBehind: (id: string) => (id === 'switch-1' ? 20 : id === 'switch-2' ? 1 : 0) };
+
+  it("reads the count of agents silent behind a switch off the headline of the switch's own page", () => {
+    const notice = openingNotice([switchAlert('switch-1')], new Date(T0).toISOString(), context);
+
+    expect(behindCounts(notice.messages.email)).toEqual({ 'switch-1': 20 });
+  });
+
+  it("reads each switch's count off its line of a summary", () => {
+    const alerts = ['switch-1', 'switch-2', 'prod-0001'].map(switchAlert);
+    const notice = openingNotice(alerts, new Date(T0).toISOString(), context);
+
+    expect(behindCounts(notice.messages.email)).toEqual({ 'switch-1': 20, 'switch-2': 1 });
   });
 });
