@@ -1,10 +1,10 @@
 // Bundles the CLI (and the benchmark, soak and load runners) into dist/. Dependencies stay in node_modules.
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+import bundler from './bundle.cjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-await build({
+await bundler.bundle({
   entryPoints: {
     hbw: 'bin/hbw.ts',
     'heartbeat-watcher': 'bin/heartbeat-watcher.ts',
@@ -13,16 +13,7 @@ await build({
     ...(existsSync('bench/load.ts') ? { load: 'bench/load.ts' } : {}),
   },
   outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  packages: 'external',
-  // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the bundles.
-  external: ['./dynalite-iterators.js'],
+  version,
   sourcemap: true,
-  define: { __HBW_VERSION__: JSON.stringify(version) },
-  banner: { js: '#!/usr/bin/env node' },
-  logLevel: 'warning',
+  banner: '#!/usr/bin/env node',
 });
-copyFileSync('cli/dynalite-iterators.js', 'dist/dynalite-iterators.js');

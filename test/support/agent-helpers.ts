@@ -64,18 +64,10 @@ export function buildCli(): Promise<string> {
 
 /** Bundles `entry` (a path in the repository) to `outfile` as `npm run build` bundles it. */
 export async function bundleEntry(entry: string, outfile: string): Promise<void> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(ROOT, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    define: { __HBW_VERSION__: JSON.stringify('0.0.0-test') },
-    logLevel: 'warning',
-  });
+  const { bundle } = require('../../scripts/bundle.cjs') as {
+    bundle(options: { entryPoints: string[]; outfile: string; version: string }): Promise<void>;
+  };
+  await bundle({ entryPoints: [entry], outfile, version: '0.0.0-test' });
 }
 
 /** Removes what {@link buildCli} built (call it in afterAll). */

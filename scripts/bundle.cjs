@@ -1,0 +1,35 @@
+// How the CLI is bundled, for `npm run build` (scripts/build.mjs) and for the tests that run the CLI as
+// a process: one set of esbuild options, and the file that has to ship beside the bundles.
+const { copyFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+
+const ROOT = join(__dirname, '..');
+
+/**
+ * Bundles `entryPoints` into `outdir` (or one entry into `outfile`) and copies beside them what the
+ * bundles require by path at run time.
+ * @param {{ entryPoints: string[] | Record<string, string>, outdir?: string, outfile?: string, version: string, banner?: string, sourcemap?: boolean }} options
+ */
+async function bundle(options) {
+  const { build } = require('esbuild');
+  const { version, outdir, outfile, banner, ...rest } = options;
+  await build({
+    ...rest,
+    ...(outdir ? { outdir } : { outfile }),
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the bundles.
+    external: ['./dynalite-iterators.js'],
+    define: { __HBW_VERSION__: JSON.stringify(version) },
+    ...(banner ? { banner: { js: banner } } : {}),
+    logLevel: 'warning',
+  });
+  const dir = outdir ? join(ROOT, outdir) : dirname(outfile);
+  copyFileSync(join(ROOT, 'cli/dynalite-iterators.js'), join(dir, 'dynalite-iterators.js'));
+}
+
+module.exports = { bundle };
