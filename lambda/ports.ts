@@ -52,10 +52,10 @@ export interface AgentStore {
   /**
    * Changes the named fields of an existing agent in one conditional write, leaving every other field
    * (its heartbeat, its token) as it is; `null` removes a field. A change that clears the probe lands
-   * only on an agent that is not agentless. Answers the agent as written, or as stored when the
-   * condition failed (`undefined`: no such agent).
+   * only on an agent that is not agentless; with `ifParent`, only on one whose parent is still that.
+   * Answers the agent as written, or as stored when the condition failed (`undefined`: no such agent).
    */
-  change(agentId: string, change: AgentChange): Promise<AgentWriteOutcome>;
+  change(agentId: string, change: AgentChange, ifParent?: string): Promise<AgentWriteOutcome>;
   /** The ids of the agents whose `parent` is `agentId`. Reads the whole table: for an operator's call only. */
   childrenOf(agentId: string): Promise<string[]>;
   /** Clears the parent of `agentId` if it is still `parent`; false when it is not (or there is no such agent). */

@@ -31,7 +31,7 @@ import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
 import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
-import type { AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
+import type { AgentChange, AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
 
 export interface WatcherServiceDeps {
   readonly agents: AgentStore;
@@ -272,16 +272,13 @@ export class WatcherService {
       if (outcome.current === undefined) throw notFound(agentId);
       throw agentlessNeedsProbe();
     }
+    if (typeof change.parent === 'string') await this.undoIfLoop(agent, change, change.parent);
     return this.view(outcome.written, await this.findings());
   }
 
   /**
    * Refuses a parent that is not an agent, or that would close a loop. Each ancestor is read on its
-   * own (a GetItem per step), which is fine for an operator's call. Two changes racing can still make
-   * a loop: A.parent = B and B.parent = A at once, each checked against the other's old value, as
-   * DynamoDB has no condition across items outside a transaction (and dynalite has no
-   * TransactWriteItems). The scanner's topology walk stops at a loop (`Topology.ancestors`), so such
-   * a loop holds no page for it; clearing either parent (`hbw agents set A --no-parent`) undoes it.
+   * own (a GetItem per step), which is fine for an operator's call.
    */
   private async checkParent(agentId: string, parent: string): Promise<void> {
     const first = parent === agentId ? undefined : await this.deps.agents.get(parent);
@@ -294,6 +291,34 @@ export class WatcherService {
     if (loop) {
       throw new ValidationError(`parent: ${parent} would make a loop: ${loop.join(' -> ')}`, 'parent');
     }
+  }
+
+  /**
+   * Two changes racing can pass {@link checkParent} and close a loop together: A.parent = B and
+   * B.parent = A at once, each checked against the other's old value. DynamoDB has no condition
+   * across items outside a transaction (and dynalite has no TransactWriteItems), so the chain is read
+   * again after the write. Of the changes that close a loop, the last to write reads every link of it
+   * (the reads are strongly consistent), so a loop never stays: that change is undone, field by field,
+   * by a write that lands only while the parent is still the one it set, and is answered 409. Until
+   * then the scanner's topology walk stops at the loop (`Topology.ancestors`), so it holds no page.
+   */
+  private async undoIfLoop(before: AgentRecord, change: AgentChange, parent: string): Promise<void> {
+    const loop = await parentLoop(
+      before.agentId,
+      parent,
+      async (id) => (await this.deps.agents.get(id))?.parent,
+    );
+    if (!loop) return;
+    const undo: { -readonly [K in keyof AgentChange]: AgentChange[K] } = {};
+    if (change.group !== undefined) undo.group = before.group;
+    if (change.cluster !== undefined) undo.cluster = before.cluster ?? null;
+    if (change.probe !== undefined) undo.probe = before.probe ?? null;
+    undo.parent = before.parent ?? null;
+    await this.deps.agents.change(before.agentId, undo, parent);
+    throw new ConflictError(
+      `parent: a change made at the same moment closes a loop with this one: ${loop.join(' -> ')}; nothing was changed, try again`,
+      'parent',
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
-import { HasChildrenError, NotFoundError, ValidationError } from '../../lambda/domain/errors';
+import { ConflictError, HasChildrenError, NotFoundError, ValidationError } from '../../lambda/domain/errors';
 import type { WatcherService } from '../../lambda/service';
 import type { DynamoRequestLog } from '../support/dynamo-request-counter';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
@@ -153,9 +153,19 @@ describe('changing an agent in place, and removing a parent', () => {
 
       await service.changeAgent(agentId, { parent: middle });
 
-      // The agent, then middle and top as the loop check walks up; the write; then what the view
-      // needs besides the record (the scanner's state and the open alerts).
-      expect(requests.take()).toEqual(['GetItem', 'GetItem', 'GetItem', 'UpdateItem', 'GetItem', 'Query']);
+      // The agent, then middle and top as the loop check walks up; the write; middle and top again, as
+      // the chain is read once more after the write (a change racing this one may have closed a loop);
+      // then what the view needs besides the record (the scanner's state and the open alerts).
+      expect(requests.take()).toEqual([
+        'GetItem',
+        'GetItem',
+        'GetItem',
+        'UpdateItem',
+        'GetItem',
+        'GetItem',
+        'GetItem',
+        'Query',
+      ]);
     });
 
     it('refuses a parent that would close a loop, showing the loop, and changes nothing', async () => {
@@ -172,6 +182,77 @@ describe('changing an agent in place, and removing a parent', () => {
       await expect(refused).rejects.toMatchObject({ field: 'parent' });
       expect(await rawItem(a)).toEqual(before);
     });
+
+    /** Runs `changes` at once, each held just before its write until all of them have done their checks. */
+    async function raceToWrite(changes: readonly [string, Record<string, unknown>][]) {
+      const waiting: (() => void)[] = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const update = (args.input as { UpdateExpression?: string }).UpdateExpression;
+          const change = context.commandName === 'UpdateItemCommand' && !update?.includes('#lastHeartbeatAt');
+          if (change && waiting.length < changes.length) {
+            await new Promise<void>((resolve) => {
+              waiting.push(resolve);
+              if (waiting.length === changes.length) for (const go of waiting) go();
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'raceToWrite' },
+      );
+      try {
+        return await Promise.allSettled(
+          changes.map(([agentId, change]) => service.changeAgent(agentId, change)),
+        );
+      } finally {
+        client.middlewareStack.remove('raceToWrite');
+      }
+    }
+
+    it.each([
+      ['two agents, each made the parent of the other', 2],
+      ['three agents, each made the parent of the next', 3],
+    ])(
+      'leaves no loop when changes race to close one: %s; each one undone answers 409 and changes nothing',
+      async (_, size) => {
+        const ids = await Promise.all(Array.from({ length: size }, () => switchEntry('ring')));
+        const before = await Promise.all(ids.map(rawItem));
+        // The first change also moves its agent to another group: undone, it goes back too.
+        const changes = ids.map((agentId, i): [string, Record<string, unknown>] => [
+          agentId,
+          { parent: ids[(i + 1) % size], ...(i === 0 ? { group: 'test' } : {}) },
+        ]);
+
+        const outcomes = await raceToWrite(changes);
+
+        const undone = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+        expect(undone.length).toBeGreaterThanOrEqual(1);
+        for (const i of undone) {
+          const { reason } = outcomes[i] as PromiseRejectedResult;
+          expect(reason).toBeInstanceOf(ConflictError);
+          expect(reason).toMatchObject({
+            field: 'parent',
+            message: expect.stringContaining('closes a loop'),
+          });
+          expect(await rawItem(ids[i]!)).toEqual(before[i]);
+        }
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome.status === 'fulfilled')
+            expect((await store.get(ids[i]!))?.parent).toBe(ids[(i + 1) % size]);
+        }
+        // Walking up from any agent reaches the top: no loop.
+        const parents = new Map(
+          await Promise.all(ids.map(async (id) => [id, (await store.get(id))?.parent] as const)),
+        );
+        for (const id of ids) {
+          const seen = new Set<string>();
+          for (let at: string | undefined = id; at !== undefined; at = parents.get(at)) {
+            expect(seen.has(at)).toBe(false);
+            seen.add(at);
+          }
+        }
+      },
+    );
 
     it('refuses a parent that is not an agent, and an agent as its own parent', async () => {
       const { agentId } = await beatingAgent('web');
