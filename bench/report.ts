@@ -224,7 +224,7 @@ export function renderMarkdown(r: BenchResults): string {
     ),
     '',
     `A relay's batch of ${r.requests.fullBatch.items} heartbeats with the fields the bench sends (agentId, token, sentAt,`,
-    `seq, bootId) is ${fmt(r.requests.fullBatch.bytes)} bytes and is answered **${r.requests.fullBatch.status}**${r.requests.fullBatch.status === 413 ? ' (over the 8 KiB body limit), so the counted batch holds only as many as fit' : ''}.`,
+    `seq, bootId) is ${fmt(r.requests.fullBatch.bytes)} bytes and is answered **${r.requests.fullBatch.status}**.`,
     '',
     '### 2. Local ingest over HTTP',
     '',
