@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { Hono } from 'hono/tiny';
 import { bodyLimit } from 'hono/body-limit';
+import { Hono } from 'hono/tiny';
 import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
