@@ -11,6 +11,7 @@ import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifie
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import type { WatcherConfig } from '../lambda/domain/config';
 import type { Notification } from '../lambda/domain/messages';
+import { scanTickSeconds } from '../lambda/domain/scan';
 import { createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
 import type { Clock, Notifier, Prober } from '../lambda/ports';
@@ -19,6 +20,7 @@ import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
 import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
+import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
 export interface LocalWatcherOptions {
@@ -164,6 +166,9 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const notifier: Notifier = outboxPath
     ? new OutboxNotifier(outboxPath, appended)
     : { publish: async (n) => appended(n) };
+  // Pauses are measured on the system clock, so a watcher on a clock of its own (a test's) has none.
+  // One shorter than two scan intervals is one the missed-scans rule already allows for.
+  const pauses = options.clock ? undefined : new PauseWatch(2 * scanTickSeconds(options.config) * 1000);
   const scanner = new Scanner({
     ...stores,
     notifier,
@@ -172,6 +177,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     config: options.config,
     log,
     sharesProcessWithIngest: true,
+    pauses,
   });
   const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopbackHost(host) } };
   const app = createApp(service, access, addConsoleRoutes);
@@ -200,6 +206,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const close = () => {
     closed ??= (async () => {
       await loop?.stop();
+      pauses?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeAllConnections' in server) server.closeAllConnections();

@@ -2,7 +2,7 @@ import { groupBy, limiter } from './collections';
 import { Delivery } from './delivery';
 import { type AgentRecord, type AgentState, agentState, zeroStateCounts } from './domain/agent';
 import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
-import { blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
+import { type BlindWindow, blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
 import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
 import { settingsFor, type WatcherConfig } from './domain/config';
 import { clusterMuter, type Muter, maintenanceMuter, mute, parentMuter, stormMuter } from './domain/mute';
@@ -48,6 +48,11 @@ export interface ScannerDeps {
    * time since the last completed scan as blind, since no heartbeat could arrive while it was down.
    */
   readonly sharesProcessWithIngest?: boolean;
+  /**
+   * Local mode: the stretches since `time` in which this process, and with it the heartbeat route,
+   * did not run (see `blindWindowsAfter`).
+   */
+  readonly pauses?: { since(time: number): readonly BlindWindow[] };
 }
 
 export interface ScanReport {
@@ -121,7 +126,9 @@ export class Scanner {
     const scanTime = clock.now();
     const previous = await this.deps.state.getScannerState();
     const restarted = this.deps.sharesProcessWithIngest === true && !this.started;
-    const blindWindows = blindWindowsAfter(previous, scanTime, scanTickSeconds(config), restarted);
+    const pauses =
+      previous.lastScanAt === undefined ? [] : (this.deps.pauses?.since(previous.lastScanAt) ?? []);
+    const blindWindows = blindWindowsAfter(previous, scanTime, scanTickSeconds(config), restarted, pauses);
     const blindWindowAdded = findsBlindWindow(blindWindows, scanTime);
     if (blindWindowAdded) {
       this.log({

@@ -23,23 +23,34 @@ const MAX_BLIND_WINDOWS = 20;
  * The blind windows after a scan at `scanTime`: a gap of more than two scan intervals since the last
  * completed scan is a window of its own. When the heartbeat route was down with the scanner
  * (`restarted`: the first scan of a local watcher), the whole gap is one, however short: agents could
- * not reach the watcher in it.
+ * not reach the watcher in it. `pauses` are the stretches in which the process that runs both did
+ * not run (stopped, or a machine asleep), as it measured them: one that ended since the last scan
+ * started makes a window from its start to this scan, even when a scan that straddled it completed
+ * just before this one, since the heartbeats held up meanwhile are only now being taken. One window
+ * covers them all, so no stretch is left out twice.
  */
 export function blindWindowsAfter(
   state: ScannerState,
   scanTime: number,
   tickSeconds: number,
   restarted = false,
+  pauses: readonly BlindWindow[] = [],
 ): BlindWindow[] {
   const kept = state.blindWindows.filter((w) => w.end > scanTime - BLIND_MEMORY_MS);
   const lastSeen = state.lastCompletedAt ?? state.lastScanAt;
+  const starts: number[] = [];
   if (lastSeen !== undefined && restarted && scanTime > lastSeen) {
-    kept.push({ start: lastSeen, end: scanTime });
+    starts.push(lastSeen);
   } else if (lastSeen !== undefined && scanTime - lastSeen > 2 * tickSeconds * 1000) {
     // The interval just after the last scan is one a timely scan would still have looked at, so
     // the window starts one interval later.
-    kept.push({ start: lastSeen + tickSeconds * 1000, end: scanTime });
+    starts.push(lastSeen + tickSeconds * 1000);
   }
+  if (state.lastScanAt !== undefined) {
+    for (const pause of pauses) if (pause.end > state.lastScanAt) starts.push(pause.start);
+  }
+  const start = Math.min(...starts);
+  if (start < scanTime) kept.push({ start, end: scanTime });
   return kept.slice(-MAX_BLIND_WINDOWS);
 }
 

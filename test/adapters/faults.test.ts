@@ -121,6 +121,47 @@ describe('faults around the scanner', () => {
     expect((await h.alerts()).map((a) => a.delivery?.opening)).toEqual(['sent', 'sent']);
   });
 
+  it('after a pause of a local watcher that a scan straddled, judges no one in the next scan and counts the pause as blind', async () => {
+    await h.addAgent('p-1');
+    await h.addAgent('p-2');
+    // The process stops near the end of a scan (SIGSTOP, a laptop closed) for seven intervals: that
+    // scan completes only after it, so the gap since the last completed scan is short, while no
+    // heartbeat could be taken in the pause.
+    let pause: { start: number; end: number } | undefined;
+    let scans = 0;
+    const scanner = h.otherScanner({
+      wrap: (stores) => ({
+        ...stores,
+        state: Object.assign(Object.create(stores.state), {
+          completeScan: (state: Parameters<typeof stores.state.completeScan>[0]) => {
+            if (++scans === 2) {
+              pause = { start: h.clock.now() + 1, end: h.clock.now() + 7 * h.intervalMs };
+              h.clock.advance(7 * h.intervalMs);
+              return stores.state.completeScan({ ...state, lastCompletedAt: h.clock.now() });
+            }
+            return stores.state.completeScan(state);
+          },
+        }),
+      }),
+      deps: { pauses: { since: (time) => (pause && pause.end > time ? [pause] : []) } },
+    });
+    await h.beat('p-1', 'p-2');
+    await scanner.scan();
+    h.clock.advance(h.intervalMs);
+    await h.beat('p-1', 'p-2');
+    await scanner.scan();
+
+    h.clock.advance(200);
+    const after = await scanner.scan();
+    await h.beat('p-1', 'p-2');
+    h.clock.advance(h.intervalMs);
+    const next = await scanner.scan();
+
+    expect(after).toMatchObject({ blindWindowAdded: true, opened: [], storm: 'none' });
+    expect(next).toMatchObject({ blindWindowAdded: false, opened: [] });
+    expect(h.notifier.sent).toHaveLength(0);
+  });
+
   it('after a restart of a local watcher, probes no agent whose heartbeat could not reach it meanwhile', async () => {
     await h.addAgent('a-1', 'production', { probe: { type: 'tcp', host: '127.0.0.1', port: 9 } });
     await h.beat('a-1');

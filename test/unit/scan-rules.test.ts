@@ -3,6 +3,7 @@ import { type AlertKind, type AlertRecord, alertId } from '../../lambda/domain/a
 import {
   type BlindWindow,
   blindWindowsAfter,
+  findsBlindWindow,
   missedScansWatched,
   type ScannerState,
 } from '../../lambda/domain/blind';
@@ -127,6 +128,31 @@ describe('blindWindowsAfter', () => {
       { start: T0, end: T0 + 1500 },
     ]);
     expect(blindWindowsAfter(scanner(undefined), T0, INTERVAL, true)).toEqual([]);
+  });
+
+  it('makes a pause of the process that ended since the last scan started a window up to this scan, though a scan completed after it', () => {
+    const state: ScannerState = { lastScanAt: T0, lastCompletedAt: T0 + 7 * SECOND, blindWindows: [] };
+    const pause = { start: T0 + 20, end: T0 + 6.9 * SECOND };
+
+    const windows = blindWindowsAfter(state, T0 + 7.2 * SECOND, INTERVAL, false, [pause]);
+
+    expect(windows).toEqual([{ start: T0 + 20, end: T0 + 7.2 * SECOND }]);
+    expect(findsBlindWindow(windows, T0 + 7.2 * SECOND)).toBe(true);
+  });
+
+  it('ignores a pause that ended before the last scan started, and makes one window of a pause and a gap', () => {
+    const state: ScannerState = { lastScanAt: T0, lastCompletedAt: T0, blindWindows: [] };
+    const before = { start: T0 - 9 * SECOND, end: T0 - SECOND };
+    const during = { start: T0 + 500, end: T0 + 4 * SECOND };
+
+    expect(blindWindowsAfter(state, T0 + SECOND, INTERVAL, false, [before])).toEqual([]);
+    expect(blindWindowsAfter(state, T0 + 5 * SECOND, INTERVAL, false, [before, during])).toEqual([
+      { start: T0 + 500, end: T0 + 5 * SECOND },
+    ]);
+    // More than two intervals since the last scan, and a pause within them: one window from the earlier start.
+    expect(blindWindowsAfter(state, T0 + 70 * SECOND, INTERVAL, false, [during])).toEqual([
+      { start: T0 + 500, end: T0 + 70 * SECOND },
+    ]);
   });
 
   it('measures the gap from when the last scan completed, so a slow scan does not look like blindness', () => {
