@@ -18,19 +18,20 @@ jest.mock('../../lambda/domain/secrets', () => {
   return { ...actual, sameHash: jest.fn(actual.sameHash) };
 });
 
+// One watcher over in-memory dynalite serves every test of this file; each test has agents of its own.
+let harness: ServiceHarness;
+let requests: DynamoRequestLog;
+let service: WatcherService;
+let clock: ManualClock;
+
+beforeAll(async () => {
+  harness = await startServiceHarness();
+  ({ requests, service, clock } = harness);
+});
+afterAll(() => harness.close());
+
 // The heartbeat path is one DynamoDB write and no read.
 describe('DynamoDB requests of a heartbeat', () => {
-  let harness: ServiceHarness;
-  let requests: DynamoRequestLog;
-  let service: WatcherService;
-  let clock: ManualClock;
-
-  beforeAll(async () => {
-    harness = await startServiceHarness();
-    ({ requests, service, clock } = harness);
-  });
-  afterAll(() => harness.close());
-
   let serial = 0;
   async function approvedAgent(): Promise<{ agentId: string; token: string }> {
     const agentId = `req-${++serial}`;
@@ -152,17 +153,6 @@ describe('DynamoDB requests of a heartbeat', () => {
 });
 
 describe('a heartbeat never moves its agent backwards', () => {
-  let harness: ServiceHarness;
-  let requests: DynamoRequestLog;
-  let service: WatcherService;
-  let clock: ManualClock;
-
-  beforeAll(async () => {
-    harness = await startServiceHarness();
-    ({ requests, service, clock } = harness);
-  });
-  afterAll(() => harness.close());
-
   let serial = 0;
   async function beating(first: Record<string, unknown>) {
     const agentId = `order-${++serial}`;

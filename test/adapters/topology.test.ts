@@ -28,6 +28,13 @@ async function switchWith(h: ScannerHarness, sw: string, children: readonly stri
   for (const id of children) await h.addAgent(id, 'production', { parent: sw });
 }
 
+/** {@link switchWith}, then one heartbeat of each child and a scan: the switch and its agents all heard once. */
+async function switchHeard(h: ScannerHarness, sw: string, children: readonly string[]) {
+  await switchWith(h, sw, children);
+  await h.beat(...children);
+  await h.scan();
+}
+
 describe('topology: parents and clusters', () => {
   const harness = scannerHarnesses();
 
@@ -35,9 +42,7 @@ describe('topology: parents and clusters', () => {
     it('pages once, for the switch, counting the 20 silent behind it, and holds their 20 alerts', async () => {
       const h = await harness(TOPOLOGY);
       const web = ids('web', 20);
-      await switchWith(h, 'sw-01', web);
-      await h.beat(...web);
-      await h.scan();
+      await switchHeard(h, 'sw-01', web);
 
       h.prober.set('sw-01', false);
       for (let i = 0; i < 5; i++) await h.step();
@@ -61,9 +66,7 @@ describe('topology: parents and clusters', () => {
     it('pages the one agent still silent once the switch is back, and resolves the others with no page', async () => {
       const h = await harness(TOPOLOGY);
       const web = ids('web', 20);
-      await switchWith(h, 'sw-01', web);
-      await h.beat(...web);
-      await h.scan();
+      await switchHeard(h, 'sw-01', web);
       h.prober.set('sw-01', false);
       for (let i = 0; i < 5; i++) await h.step();
       h.notifier.take();
@@ -87,9 +90,7 @@ describe('topology: parents and clusters', () => {
       // Ten probes a scan would be too many for a switch: it is probed every 10 of its scans.
       const h = await harness({ ...TOPOLOGY, agentlessEveryNScans: 10 });
       const web = ids('web', 5);
-      await switchWith(h, 'sw-09', web);
-      await h.beat(...web);
-      await h.scan();
+      await switchHeard(h, 'sw-09', web);
       h.prober.set('sw-09', false);
       await h.step();
       await h.step();
@@ -137,9 +138,7 @@ describe('topology: parents and clusters', () => {
   it('gives the agents behind a parent that comes back first one heartbeat interval to be heard', async () => {
     const h = await harness(TOPOLOGY);
     const web = ids('web', 3);
-    await switchWith(h, 'sw-03', web);
-    await h.beat(...web);
-    await h.scan();
+    await switchHeard(h, 'sw-03', web);
     h.prober.set('sw-03', false);
     for (let i = 0; i < 4; i++) await h.step();
     h.notifier.take();
@@ -275,9 +274,7 @@ describe('topology: parents and clusters', () => {
     const h = await harness(TOPOLOGY);
     const other = h.otherScanner();
     const web = ids('web', 10);
-    await switchWith(h, 'sw-r', web);
-    await h.beat(...web);
-    await h.scan();
+    await switchHeard(h, 'sw-r', web);
     h.prober.set('sw-r', false);
 
     for (let i = 0; i < 5; i++) {
