@@ -116,20 +116,24 @@ const ADMITTED = '#tokenHash = :expectedToken AND #approval IN (:approved, :pend
  */
 function heartbeatCondition(write: HeartbeatWrite): string {
   if (write.seq === undefined || write.bootId === undefined) return ADMITTED;
-  const otherBoot =
-    write.sentAt === undefined
-      ? ['#bootId <> :bootId']
-      : [
-          '#bootId <> :bootId AND attribute_not_exists(#lastSentAt)',
-          '#bootId <> :bootId AND #lastSentAt < :lastSentAt',
-        ];
-  const newer = [
-    'attribute_not_exists(#seq)',
-    'attribute_not_exists(#bootId)',
-    '#bootId = :bootId AND #seq < :seq',
-    ...otherBoot,
-  ];
-  return newer.map((clause) => `${ADMITTED} AND ${clause}`).join(' OR ');
+  return write.sentAt === undefined ? NEWER_ANY_OTHER_BOOT : NEWER_LATER_BOOT;
+}
+
+/** {@link heartbeatCondition}'s two ordered forms, built once: with `sentAt`, and without. */
+const NEWER_SAME_BOOT = [
+  'attribute_not_exists(#seq)',
+  'attribute_not_exists(#bootId)',
+  '#bootId = :bootId AND #seq < :seq',
+];
+const NEWER_LATER_BOOT = admittedAndEither([
+  ...NEWER_SAME_BOOT,
+  '#bootId <> :bootId AND attribute_not_exists(#lastSentAt)',
+  '#bootId <> :bootId AND #lastSentAt < :lastSentAt',
+]);
+const NEWER_ANY_OTHER_BOOT = admittedAndEither([...NEWER_SAME_BOOT, '#bootId <> :bootId']);
+
+function admittedAndEither(clauses: readonly string[]): string {
+  return clauses.map((clause) => `${ADMITTED} AND ${clause}`).join(' OR ');
 }
 
 export class DynamoAgentStore implements AgentStore {
