@@ -1,4 +1,5 @@
 import { AGENT_STATES, type AgentView } from '../../lambda/domain/agent';
+import { parseDuration } from '../../lambda/domain/duration';
 import type { AgentChangeInput } from '../../lambda/domain/requests';
 import { ApiError } from '../client';
 import { type Command, type CommandContext, oneOf, UsageError } from '../command';
@@ -100,9 +101,7 @@ export function agentChange(values: Readonly<Record<string, unknown>>): AgentCha
   return change;
 }
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `--until` as RFC 3339, or `--for` as 30m / 2h / 1d from `now`. */
+/** `--until` as RFC 3339, or `--for` as a duration (90s, 30m, 2h, 1h30m, 1d) from `now`. */
 export function maintenanceUntil(
   until: string | undefined,
   duration: string | undefined,
@@ -111,9 +110,9 @@ export function maintenanceUntil(
   if (until && duration) throw new UsageError('give --until or --for, not both');
   if (until) return until;
   if (!duration) throw new UsageError('give --until TIME or --for DURATION (or --end to end the window)');
-  const m = /^(\d+)([mhd])$/.exec(duration);
-  if (!m) throw new UsageError(`--for must be a number and m, h or d (30m, 2h, 1d), not "${duration}"`);
-  return new Date(now + Number(m[1]) * UNITS[m[2]!]!).toISOString();
+  const ms = parseDuration(duration);
+  if (!ms) throw new UsageError(`--for must be a duration such as 90s, 30m, 2h or 1d, not "${duration}"`);
+  return new Date(now + ms).toISOString();
 }
 
 export const agentCommands: Command[] = [

@@ -40,6 +40,8 @@ describe('maintenanceUntil (hbw agents maintenance)', () => {
     ['2h', '2026-11-23T14:00:00.000Z'],
     ['1d', '2026-11-24T12:00:00.000Z'],
     ['90m', '2026-11-23T13:30:00.000Z'],
+    ['90s', '2026-11-23T12:01:30.000Z'],
+    ['1h30m', '2026-11-23T13:30:00.000Z'],
   ])('turns --for %s into an RFC 3339 time counted from now', (duration, until) => {
     expect(maintenanceUntil(undefined, duration, NOW)).toBe(until);
   });
@@ -54,7 +56,7 @@ describe('maintenanceUntil (hbw agents maintenance)', () => {
     expect(() => maintenanceUntil(undefined, undefined, NOW)).toThrow(/--end/);
   });
 
-  it.each(['90s', '2 h', '1w', 'h', '-1h', '1.5h'])('refuses --for %s', (duration) => {
+  it.each(['0m', '2 h', '1w', 'h', '-1h', '1.5h', '30m2h'])('refuses --for %s', (duration) => {
     expect(() => maintenanceUntil(undefined, duration, NOW)).toThrow(UsageError);
   });
 });
