@@ -247,7 +247,7 @@ describe('hbw agents and hbw status against a running watcher', () => {
     expect(both.err).toContain('--end takes no --until or --for');
     const badDuration = await cli('agents', 'maintenance', 'mnt-02', '--for', '2 hours');
     expect(badDuration.code).toBe(2);
-    expect(badDuration.err).toContain('--for must be a number and m, h or d');
+    expect(badDuration.err).toContain('--for must be a duration such as 90s, 30m, 2h or 1d');
     const past = await cli('agents', 'maintenance', 'mnt-02', '--until', '2020-01-01T00:00:00Z');
     expect(past.code).toBe(1);
     expect(past.err).toContain('until: must be in the future');
