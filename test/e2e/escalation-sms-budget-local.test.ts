@@ -1,18 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
-import { parseConfig, type RawConfig } from '../../lambda/domain/config';
+import type { RawConfig } from '../../lambda/domain/config';
+import { readOutbox } from '../support/outbox';
 import { hbwAt } from '../support/run-cli';
-import { ManualClock } from '../support/watcher';
+import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
 
 // End to end through `hbw local` (its HTTP API, its scanner on a manual clock, its outbox file):
 // a production page nobody acknowledges escalates; a lab group past its SMS budget pages by email.
 describe('hbw local: escalation and the SMS budget in the outbox', () => {
   const MIN = 60_000;
-  let dataDir: string;
-  let watcher: LocalWatcher;
-  let clock: ManualClock;
+  let dir: string;
+  let w: TestWatcher;
 
   const CONFIG: RawConfig = {
     heartbeatIntervalSeconds: 10,
@@ -33,74 +32,40 @@ describe('hbw local: escalation and the SMS budget in the outbox', () => {
   };
 
   beforeEach(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hbw-policy-'));
-    clock = new ManualClock();
-    watcher = await startLocalWatcher({
-      config: parseConfig(CONFIG),
-      port: 0,
-      dataDir,
-      clock,
-      scanning: false,
-      print: () => {},
-    });
+    dir = mkdtempSync(join(tmpdir(), 'hbw-policy-'));
+    w = await startTestWatcher({ config: CONFIG, outboxPath: join(dir, 'outbox.jsonl') });
   });
   afterEach(async () => {
-    await watcher.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await w.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  async function api(method: string, path: string, body?: unknown, token?: string) {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(watcher.url + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the watcher answered
-    return { status: res.status, body: (await res.json()) as any };
-  }
-
-  /** Every outbox line, parsed. */
-  const outbox = (): Record<string, unknown>[] => {
-    let text = '';
-    try {
-      text = readFileSync(join(dataDir, 'outbox.jsonl'), 'utf8');
-    } catch {
-      return [];
-    }
-    return text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l));
-  };
+  const outbox = () => readOutbox(join(dir, 'outbox.jsonl'));
 
   /** Adds `agentId` to `group`, has it beat once, and lets it go silent until it is paged. */
   async function pagedAgent(agentId: string, group: string): Promise<void> {
-    const added = await api('POST', '/v1/agents', { agentId, group });
-    expect(added.status).toBe(201);
-    expect((await api('POST', '/v1/heartbeat', { agentId }, added.body.token)).status).toBe(200);
-    await watcher.scanner.scan();
+    const token = await w.addAgent(agentId, group);
+    expect((await w.call('POST', '/v1/heartbeat', { agentId }, bearer(token))).status).toBe(200);
+    await w.scanner.scan();
     for (let i = 0; i < 3; i++) {
-      clock.advance(30_000);
-      await watcher.scanner.scan();
+      w.clock.advance(30_000);
+      await w.scanner.scan();
     }
   }
 
   async function scanEveryMinute(minutes: number): Promise<void> {
     for (let i = 0; i < minutes; i++) {
-      clock.advance(MIN);
-      await watcher.scanner.scan();
+      w.clock.advance(MIN);
+      await w.scanner.scan();
     }
   }
 
   it("escalates an unacknowledged page to managers, with the step's group on the outbox line, and stops at the acknowledgement", async () => {
     await pagedAgent('web-01', 'production');
-    const [alert] = (await api('GET', '/v1/alerts')).body.alerts;
+    const [alert] = (await w.call('GET', '/v1/alerts')).body.alerts;
 
     await scanEveryMinute(6);
-    const acked = await api('POST', `/v1/alerts/${alert.alertId}/ack`, { by: 'oncall' });
+    const acked = await w.call('POST', `/v1/alerts/${alert.alertId}/ack`, { by: 'oncall' });
     await scanEveryMinute(30);
 
     expect(acked.status).toBe(200);
@@ -119,7 +84,7 @@ describe('hbw local: escalation and the SMS budget in the outbox', () => {
         escalation: { from: 'production', after: '5m' },
       },
     ]);
-    const [after] = (await api('GET', '/v1/alerts')).body.alerts;
+    const [after] = (await w.call('GET', '/v1/alerts')).body.alerts;
     expect(after.delivery.escalations).toEqual([
       { group: 'managers', after: '5m', state: 'sent', sentAt: expect.any(String) },
     ]);
@@ -130,9 +95,7 @@ describe('hbw local: escalation and the SMS budget in the outbox', () => {
 
     await scanEveryMinute(3);
 
-    const lines = outbox().map(
-      (l) => `${l.kind} ${(l.channels as string[]).join('+')} ${l.smsSkipped ?? '-'}`,
-    );
+    const lines = outbox().map((l) => `${l.kind} ${l.channels.join('+')} ${l.smsSkipped ?? '-'}`);
     expect(lines).toEqual([
       'heartbeat_failure sms+email -',
       'reminder sms+email -',
@@ -144,7 +107,7 @@ describe('hbw local: escalation and the SMS budget in the outbox', () => {
       group: 'lab',
       messages: { sms: 'SMS budget of 2/day reached for lab; more in email and the console' },
     });
-    const run = hbwAt(watcher.url);
+    const run = hbwAt(w.url);
     const status = await run('status');
     const json = await run('status', '--json');
     expect(status.code).toBe(0);

@@ -1,6 +1,5 @@
 import type { AlertRecord } from '../../lambda/domain/alert';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
-import type { ValidationError } from '../../lambda/domain/errors';
 import {
   claimSteps,
   dueEscalations,
@@ -9,6 +8,7 @@ import {
   finishSteps,
 } from '../../lambda/domain/escalation';
 import { escalationNotice } from '../../lambda/domain/messages';
+import { configProblems } from '../support/config-problems';
 import { T0 } from '../support/records';
 
 const MIN = 60_000;
@@ -197,14 +197,6 @@ describe('escalation in the config', () => {
         test: { channels: ['console'] },
       },
     }) as RawConfig;
-  const problems = (raw: unknown) => {
-    try {
-      parseConfig(raw);
-      return [];
-    } catch (error) {
-      return (error as ValidationError).problems.map((p) => p.message);
-    }
-  };
 
   it('gives a group its steps in order, each with its after in milliseconds', () => {
     const parsed = parseConfig(
@@ -284,14 +276,14 @@ describe('escalation in the config', () => {
       'groups.production.escalation[0].to',
     ],
   ])('refuses %s, naming the field', (_name, escalation, message) => {
-    expect(problems(config({ escalation }))).toEqual([expect.stringContaining(message)]);
+    expect(configProblems(config({ escalation }))).toEqual([expect.stringContaining(message)]);
   });
 
   it('refuses steps on a group that never pages', () => {
     const raw = config({});
     (raw.groups.test as Record<string, unknown>).escalation = [{ after: '15m', group: 'managers' }];
 
-    expect(problems(raw)).toEqual([
+    expect(configProblems(raw)).toEqual([
       expect.stringContaining('groups.test.escalation: the group pages on no channel'),
     ]);
   });

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../lambda/domain/config';
-import type { ValidationError } from '../../lambda/domain/errors';
 import { smsBudgetNotice, smsCounterExpiresAt, smsDay, withoutSms } from '../../lambda/domain/sms-budget';
+import { configProblems } from '../support/config-problems';
 import { OPENING_NOTICE } from '../support/notices';
 
 describe('smsDay', () => {
@@ -52,15 +52,6 @@ describe('smsBudgetNotice', () => {
 });
 
 describe('smsBudget in the config', () => {
-  const problems = (raw: unknown) => {
-    try {
-      parseConfig(raw);
-      return [];
-    } catch (error) {
-      return (error as ValidationError).problems.map((p) => p.message);
-    }
-  };
-
   it('gives a group its budget, and none to the others', () => {
     const config = parseConfig({
       groups: {
@@ -83,14 +74,14 @@ describe('smsBudget in the config', () => {
     ['a budget without perDay', {}, 'groups.production.smsBudget.perDay'],
     ['an unknown key', { perDay: 5, perMonth: 100 }, 'groups.production.smsBudget.perMonth'],
   ])('refuses %s, naming the field', (_name, smsBudget, message) => {
-    expect(problems({ groups: { production: { channels: ['sms'], smsBudget } } })).toEqual([
+    expect(configProblems({ groups: { production: { channels: ['sms'], smsBudget } } })).toEqual([
       expect.stringContaining(message),
     ]);
   });
 
   it('refuses a budget on a group without the sms channel', () => {
-    expect(problems({ groups: { production: { channels: ['email'], smsBudget: { perDay: 5 } } } })).toEqual([
-      'groups.production.smsBudget: the group has no sms channel, so there is nothing to count',
-    ]);
+    expect(
+      configProblems({ groups: { production: { channels: ['email'], smsBudget: { perDay: 5 } } } }),
+    ).toEqual(['groups.production.smsBudget: the group has no sms channel, so there is nothing to count']);
   });
 });
