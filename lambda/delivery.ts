@@ -1,7 +1,9 @@
 import { groupBy } from './collections';
 import type { AlertRecord, NoticeState } from './domain/alert';
 import { settingsFor, type WatcherConfig } from './domain/config';
+import { dueEscalations, type EscalationStep, type StepOutcome } from './domain/escalation';
 import {
+  escalationNotice,
   type NoticeContext,
   type Notification,
   openingNotice,
@@ -10,10 +12,19 @@ import {
 } from './domain/messages';
 import { type Muter, mute } from './domain/mute';
 import { scanTickSeconds } from './domain/scan';
-import { type AlertStore, type NoticePhase, type Notifier, NotifierError } from './ports';
+import { smsBudgetNotice, smsCounterExpiresAt, smsDay, withoutSms } from './domain/sms-budget';
+import {
+  type AlertStore,
+  type NoticePhase,
+  type Notifier,
+  NotifierError,
+  type SmsBudgetStore,
+} from './ports';
 
 export interface DeliveryDeps {
   readonly alerts: AlertStore;
+  /** The SMS counters (the state table). */
+  readonly state: SmsBudgetStore;
   readonly notifier: Notifier;
   readonly config: WatcherConfig;
   readonly log: (entry: Record<string, unknown>) => void;
@@ -48,7 +59,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * The stages after a scan's findings, as Alertmanager orders them: mute (each held page says why),
  * group (one notice per group and attempt), send (claimed with a conditional write, exactly once).
- * Then the recoveries of pages that went out, and the reminders of pages nobody acknowledged.
+ * Then the recoveries of pages that went out, the reminders of pages nobody acknowledged, and the
+ * escalation of those to the next groups. Every notice passes the SMS budget on its way out.
  */
 export class Delivery {
   constructor(private readonly deps: DeliveryDeps) {}
@@ -91,6 +103,7 @@ export class Delivery {
     }
 
     for (const ok of await this.remind(open, input)) count(ok);
+    for (const ok of await this.escalate(open, input)) count(ok);
     return { sent, failed };
   }
 
@@ -153,11 +166,59 @@ export class Delivery {
         list.map((r) => r.alert),
         iso(now),
       );
-      const error = await this.publish(notice);
+      const error = await this.publish(notice, now);
       outcomes.push(error === undefined);
       if (error) for (const r of list) await this.deps.alerts.claimReminder(r.alert.alertId, now, r.previous);
     }
     return outcomes;
+  }
+
+  /**
+   * The escalation stage: each step of a page still open and unacknowledged `after` it went out goes
+   * to the step's group, once (claimed on the alert with a conditional write). Like reminders, a step
+   * waits while a muter holds the alert (a storm, a maintenance window, a parent or cluster down that
+   * speaks for it): escalating what the watcher cannot judge, or what someone is working on, would
+   * wake the next group for nothing. It goes once nothing holds the alert any more, if still owed.
+   */
+  private async escalate(open: readonly AlertRecord[], input: DeliveryInput): Promise<boolean[]> {
+    const { now } = input;
+    const leaseUntil = now + this.leaseMs();
+    const claimed: { alert: AlertRecord; step: EscalationStep; attempt: string }[] = [];
+    for (const alert of open) {
+      const steps = dueEscalations(alert, settingsFor(this.deps.config, alert.group).escalation, now);
+      if (steps.length === 0 || mute(alert, input.muters)) continue;
+      const written = await this.deps.alerts.claimEscalations(alert, steps, leaseUntil);
+      if (!written) continue;
+      for (const step of steps) {
+        // A claim that ran out is tried again with the alerts it was claimed with: the same notice id.
+        const before = alert.escalations?.find((e) => e.group === step.group);
+        const attempt = before?.state === 'sending' ? String(before.leaseUntil) : 'new';
+        claimed.push({ alert: written, step, attempt });
+      }
+    }
+    const outcomes = new Map<string, Map<string, StepOutcome>>();
+    const notices: boolean[] = [];
+    for (const list of groupBy(claimed, (c) => `${c.alert.group}\n${c.step.group}\n${c.attempt}`).values()) {
+      const { step } = list[0]!;
+      const notice = escalationNotice(
+        list.map((c) => c.alert),
+        step,
+        settingsFor(this.deps.config, step.group).channels,
+        iso(now),
+      );
+      const error = await this.publish(notice, now);
+      notices.push(error === undefined);
+      const outcome: StepOutcome = error
+        ? { error: error.message, retryable: error.retryable }
+        : { sentAt: now };
+      for (const c of list) {
+        const of = outcomes.get(c.alert.alertId) ?? new Map<string, StepOutcome>();
+        outcomes.set(c.alert.alertId, of.set(step.group, outcome));
+      }
+    }
+    const done = new Map(claimed.map((c) => [c.alert.alertId, c.alert]));
+    for (const [alertId, of] of outcomes) await this.deps.alerts.finishEscalations(done.get(alertId)!, of);
+    return notices;
   }
 
   /** Claims each alert's notice, sends one notice for the claimed ones, and records the outcome. */
@@ -167,13 +228,12 @@ export class Delivery {
     now: number,
     compose: (alerts: readonly AlertRecord[]) => Notification,
   ): Promise<boolean> {
-    const leaseMs = Math.max(10_000, 2 * scanTickSeconds(this.deps.config) * 1000);
     const claimed: AlertRecord[] = [];
     for (const alert of alerts) {
-      if (await this.deps.alerts.claimNotice(alert.alertId, phase, now, leaseMs)) claimed.push(alert);
+      if (await this.deps.alerts.claimNotice(alert.alertId, phase, now, this.leaseMs())) claimed.push(alert);
     }
     if (claimed.length === 0) return true;
-    const error = await this.publish(compose(claimed));
+    const error = await this.publish(compose(claimed), now);
     for (const alert of claimed) {
       await this.deps.alerts.finishNotice(
         alert.alertId,
@@ -184,7 +244,36 @@ export class Delivery {
     return error === undefined;
   }
 
-  private async publish(notice: Notification): Promise<NotifierError | undefined> {
+  /** How long a claim holds: two scan ticks, so a scanner that died is taken over by the next scans. */
+  private leaseMs(): number {
+    return Math.max(10_000, 2 * scanTickSeconds(this.deps.config) * 1000);
+  }
+
+  /**
+   * The SMS budget stage, the last before the notifier: a notice of a group with a budget takes one
+   * SMS of the group's UTC day (a conditional write on the day's counter); once they are spent it
+   * goes without its `sms` channel, and the first notice past the budget is followed by the one SMS
+   * of the day that says so, one beyond the budget. A notice that did not go out gives its SMS back.
+   */
+  private async publish(notice: Notification, now: number): Promise<NotifierError | undefined> {
+    const budget = settingsFor(this.deps.config, notice.group).smsBudget;
+    if (!budget || !notice.channels.includes('sms')) return this.send(notice);
+    const { group } = notice;
+    const day = smsDay(now);
+    const expiresAt = smsCounterExpiresAt(now);
+    if (await this.deps.state.spendSms(group, day, budget.perDay, expiresAt)) {
+      const error = await this.send(notice);
+      if (error) await this.deps.state.refundSms(group, day);
+      return error;
+    }
+    const error = await this.send(withoutSms(notice));
+    if (error || !(await this.deps.state.claimSmsBudgetNotice(group, day, now, expiresAt))) return error;
+    const told = await this.send(smsBudgetNotice(group, budget.perDay, day, iso(now)));
+    if (told) await this.deps.state.releaseSmsBudgetNotice(group, day);
+    return undefined;
+  }
+
+  private async send(notice: Notification): Promise<NotifierError | undefined> {
     try {
       await this.deps.notifier.publish(notice);
       return undefined;

@@ -2,6 +2,7 @@ import type { AgentRecord, Approval, Probe } from './domain/agent';
 import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from './domain/alert';
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
+import type { EscalationStep, StepOutcome } from './domain/escalation';
 import type { Notification } from './domain/messages';
 import type { Suppression } from './domain/mute';
 
@@ -141,6 +142,18 @@ export interface AlertStore {
   /** Claims a reminder: moves `notifiedAt` from `previous` to `now`; false when another scanner did. */
   claimReminder(alertId: string, previous: number, now: number): Promise<boolean>;
   acknowledge(alertId: string, at: number, by?: string, note?: string): Promise<AlertRecord | undefined>;
+  /**
+   * Claims escalation `steps` of `alert` until `leaseUntil`, in one conditional write: only while
+   * its steps are as read in `alert`, it is open, its page went out and nobody acknowledged it.
+   * Answers the alert as written, or `undefined` when another scanner claimed first (or it moved on).
+   */
+  claimEscalations(
+    alert: AlertRecord,
+    steps: readonly EscalationStep[],
+    leaseUntil: number,
+  ): Promise<AlertRecord | undefined>;
+  /** Records how the steps `claimed` holds ended (by target group), unless its claim was taken over. */
+  finishEscalations(claimed: AlertRecord, outcomes: ReadonlyMap<string, StepOutcome>): Promise<void>;
 }
 
 export interface Notifier {
@@ -170,7 +183,24 @@ export interface Prober {
   probe(target: Probe, settings: ProbeSettings): Promise<ProbeResult>;
 }
 
-export interface WatcherStateStore {
+/**
+ * The SMS spent per group and UTC day: one counter item each, changed by conditional writes only,
+ * so racing scanners never spend past the budget.
+ */
+export interface SmsBudgetStore {
+  /** Takes one SMS of `group`'s `day` when fewer than `perDay` are spent; false when the budget is spent. */
+  spendSms(group: string, day: string, perDay: number, expiresAt: number): Promise<boolean>;
+  /** Gives back one SMS taken by a notice that did not go out. */
+  refundSms(group: string, day: string): Promise<void>;
+  /** Claims the one notice that says the budget is reached: true once per group and day, at `now`. */
+  claimSmsBudgetNotice(group: string, day: string, now: number, expiresAt: number): Promise<boolean>;
+  /** Gives that claim back (its notice did not go out), so the next notice past the budget tries again. */
+  releaseSmsBudgetNotice(group: string, day: string): Promise<void>;
+  /** What `group` spent on `day`, and when its budget was reached. */
+  smsSpent(group: string, day: string): Promise<{ spent: number; reachedAt?: number }>;
+}
+
+export interface WatcherStateStore extends SmsBudgetStore {
   /** Replaces the enrollment key hash of `group` (the old key stops working). */
   putEnrollmentKeyHash(group: string, keyHash: string, at: number): Promise<void>;
   getEnrollmentKeyHash(group: string): Promise<string | undefined>;

@@ -29,6 +29,7 @@ import {
 } from './domain/requests';
 import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
+import { smsDay } from './domain/sms-budget';
 import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
 import type { AgentChange, AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
@@ -405,6 +406,7 @@ export class WatcherService {
       total += 1;
     }
     const { lastScanAt } = findings;
+    const smsBudget = await this.smsBudgetToday(now);
     return {
       version: this.deps.version,
       serverTime: new Date(now).toISOString(),
@@ -412,8 +414,26 @@ export class WatcherService {
       agents: total,
       openAlerts: findings.openAlerts,
       groups,
+      ...(Object.keys(smsBudget).length > 0 ? { smsBudget } : {}),
       config: configInEffect(this.deps.config),
     };
+  }
+
+  /** The SMS each group with a budget spent in the current UTC day, one read per such group. */
+  private async smsBudgetToday(now: number) {
+    const day = smsDay(now);
+    const out: Record<string, { day: string; perDay: number; spentToday: number; reachedAt?: string }> = {};
+    for (const g of Object.values(this.deps.config.groups)) {
+      if (!g.smsBudget) continue;
+      const { spent, reachedAt } = await this.deps.state.smsSpent(g.name, day);
+      out[g.name] = {
+        day,
+        perDay: g.smsBudget.perDay,
+        spentToday: spent,
+        reachedAt: reachedAt === undefined ? undefined : new Date(reachedAt).toISOString(),
+      };
+    }
+    return out;
   }
 
   /** `GET /v1/alerts`: newest first, open ones from the open queue, others from the whole table. */
@@ -505,6 +525,11 @@ function configInEffect(config: WatcherConfig) {
           missedScansBeforeAlert: g.missedScansBeforeAlert,
           renotifyMinutes: g.renotifyMinutes,
           agentlessEveryNScans: g.agentlessEveryNScans,
+          escalation:
+            g.escalation.length > 0
+              ? g.escalation.map((e) => ({ after: e.after, group: e.group }))
+              : undefined,
+          smsBudget: g.smsBudget,
         },
       ]),
     ),

@@ -43,10 +43,15 @@ export class HeartbeatWatcherStack extends Stack {
     const topics: Record<string, sns.Topic> = {};
     for (const group of Object.values(config.groups)) {
       if (pagingChannels(group.channels).length === 0) continue;
-      const topic = this.topic(`Topic-${group.name}`, group.name, {
-        sms: group.channels.includes('sms') ? group.subscriptions.sms : [],
-        email: group.channels.includes('email') ? group.subscriptions.email : [],
-      });
+      const topic = this.topic(
+        `Topic-${group.name}`,
+        group.name,
+        {
+          sms: group.channels.includes('sms') ? group.subscriptions.sms : [],
+          email: group.channels.includes('email') ? group.subscriptions.email : [],
+        },
+        true,
+      );
       topics[group.name] = topic;
       new CfnOutput(this, `TopicArn-${group.name}`, {
         value: topic.topicArn,
@@ -201,15 +206,25 @@ export class HeartbeatWatcherStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
   }
 
-  /** A topic named `<stack>-<name>`, TLS only, with `subscribers` subscribed. */
-  private topic(id: string, name: string, subscribers: Subscriptions): sns.Topic {
+  /**
+   * A topic named `<stack>-<name>`, TLS only, with `subscribers` subscribed. `byChannel` (a group's
+   * topic): each subscription takes only the notices whose `channels` attribute lists its channel,
+   * so a notice past the group's SMS budget reaches no phone. The alarms' topic has no filter:
+   * CloudWatch publishes without attributes.
+   */
+  private topic(id: string, name: string, subscribers: Subscriptions, byChannel = false): sns.Topic {
     const topic = new sns.Topic(this, id, {
       topicName: `${this.stackName}-${name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 256),
       displayName: `hbw ${name}`.slice(0, 100),
       enforceSSL: true,
     });
-    for (const phone of subscribers.sms) topic.addSubscription(new subs.SmsSubscription(phone));
-    for (const email of subscribers.email) topic.addSubscription(new subs.EmailSubscription(email));
+    const only = (channel: string) =>
+      byChannel
+        ? { filterPolicy: { channels: sns.SubscriptionFilter.stringFilter({ allowlist: [channel] }) } }
+        : {};
+    for (const phone of subscribers.sms) topic.addSubscription(new subs.SmsSubscription(phone, only('sms')));
+    for (const email of subscribers.email)
+      topic.addSubscription(new subs.EmailSubscription(email, only('email')));
     return topic;
   }
 }

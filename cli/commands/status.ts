@@ -10,7 +10,20 @@ export interface StatusAnswer {
   agents: number;
   openAlerts?: number;
   groups: Record<string, Record<string, number>>;
+  /** Groups with an SMS budget: what they spent in the current UTC day. */
+  smsBudget?: Record<string, { perDay: number; spentToday: number; reachedAt?: string }>;
   config?: { scanTickSeconds: number };
+}
+
+/** One line per group with an SMS budget: spent today of the budget, and once reached, since when. */
+function budgetLines(s: StatusAnswer, colour: boolean): string {
+  const lines = Object.entries(s.smsBudget ?? {}).map(([group, b]) => {
+    const text = `SMS today ${group}: ${b.spentToday}/${b.perDay}`;
+    return b.reachedAt === undefined
+      ? text
+      : paint(`${text}, reached at ${b.reachedAt}: more in email and the console`, 'yellow', colour);
+  });
+  return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`;
 }
 
 const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new', 'rejected'];
@@ -42,7 +55,8 @@ export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean)
           ? paint(text, 'dim', colour)
           : paint(text, STATE_COLOURS[state] ?? 'bold', colour);
       },
-    )
+    ) +
+    budgetLines(s, colour)
   );
 }
 

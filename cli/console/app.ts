@@ -40,6 +40,10 @@ export interface ConsoleStatus {
   readonly agents: number;
   readonly openAlerts: number;
   readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Groups with an SMS budget: what they spent in the current UTC day. */
+  readonly smsBudget?: Readonly<
+    Record<string, { readonly perDay: number; readonly spentToday: number; readonly reachedAt?: string }>
+  >;
   readonly config?: ReportedConfig;
 }
 
@@ -469,6 +473,7 @@ export function consoleApp(rules: ConsoleRules): void {
             ' ',
             h('span', { class: 'muted cfg' }),
           ),
+          h('p', { class: 'sms-budget' }),
           h('div', { class: 'actions' }, maintain, end),
         );
       },
@@ -497,6 +502,16 @@ export function consoleApp(rules: ConsoleRules): void {
             : '',
         );
         show(card.querySelector<HTMLElement>('[data-act=group-maint-end]')!, (counts.maintenance ?? 0) > 0);
+        const budget = s.smsBudget?.[g];
+        const sms = card.querySelector<HTMLElement>('.sms-budget')!;
+        show(sms, budget !== undefined);
+        setText(
+          sms,
+          budget
+            ? `SMS today ${budget.spentToday}/${budget.perDay}${budget.reachedAt ? ': budget reached, more in email and the console' : ''}`
+            : '',
+        );
+        sms.classList.toggle('bad', budget?.reachedAt !== undefined);
       },
     );
     renderAttention();
@@ -1013,9 +1028,12 @@ export function consoleApp(rules: ConsoleRules): void {
     if (paged.length === 0) return ['console only', 'recorded here, never sent'];
     const notice = (state: string | undefined, at: string | undefined) =>
       state === 'sent' ? `sent ${at ? fmtTime(at) : ''}`.trim() : (NOTICE[state ?? 'none'] ?? state ?? '-');
-    const lines = [paged.join(' + '), `opening: ${notice(a.delivery?.opening, a.notifiedAt)}`];
+    const lines = [paged.join(' + '), `opening: ${notice(a.delivery?.opening, a.pagedAt ?? a.notifiedAt)}`];
     if (a.status === 'resolved' || (a.delivery?.recovery && a.delivery.recovery !== 'none')) {
       lines.push(`recovery: ${notice(a.delivery?.recovery, a.recoveryNotifiedAt)}`);
+    }
+    for (const e of a.delivery?.escalations ?? []) {
+      lines.push(`escalated to ${e.group} after ${e.after}: ${notice(e.state, e.sentAt)}`);
     }
     if (a.lastDeliveryError) lines.push(`last error: ${a.lastDeliveryError}`);
     return lines;

@@ -16,6 +16,13 @@ import {
   type Severity,
 } from '../domain/alert';
 import type { Channel } from '../domain/config';
+import {
+  claimSteps,
+  type EscalationRecord,
+  type EscalationStep,
+  finishSteps,
+  type StepOutcome,
+} from '../domain/escalation';
 import type { Suppression } from '../domain/mute';
 import {
   type AlertStore,
@@ -68,13 +75,15 @@ function alertFromItem(item: Item): AlertRecord {
   let channels: string[];
   let history: KindChange[] | undefined;
   let suppressed: Suppression | undefined;
+  let escalations: EscalationRecord[] | undefined;
   try {
     channels = list(item, 'channels') ?? [];
     history = list<KindChange>(item, 'kindHistory');
     const held = str(item, 'suppressed');
     suppressed = held === undefined ? undefined : (JSON.parse(held) as Suppression);
+    escalations = list<EscalationRecord>(item, 'escalations');
   } catch {
-    throw new MalformedItemError(alertId, 'channels, kindHistory or suppressed is not JSON');
+    throw new MalformedItemError(alertId, 'channels, kindHistory, suppressed or escalations is not JSON');
   }
   return {
     alertId,
@@ -94,6 +103,8 @@ function alertFromItem(item: Item): AlertRecord {
     openNotice,
     suppressed,
     notifiedAt: num(item, 'notifiedAt'),
+    pagedAt: num(item, 'pagedAt'),
+    escalations,
     recoveryNotice,
     recoveryNotifiedAt: num(item, 'recoveryNotifiedAt'),
     noticeLeaseUntil: num(item, 'noticeLeaseUntil'),
@@ -245,7 +256,15 @@ export class DynamoAlertStore implements AlertStore {
     const remove = ['noticeLeaseUntil', ...(leavesQueue ? ['queue'] : [])];
     const expr =
       'sentAt' in outcome
-        ? update({ [state]: S('sent'), [sentAt]: N(outcome.sentAt) }, [...remove, 'lastNoticeError'])
+        ? update(
+            {
+              [state]: S('sent'),
+              [sentAt]: N(outcome.sentAt),
+              // The first page: reminders move notifiedAt, escalation counts from this.
+              pagedAt: phase === 'opening' ? N(outcome.sentAt) : undefined,
+            },
+            [...remove, 'lastNoticeError'],
+          )
         : update(
             {
               [state]: S(outcome.retryable ? 'pending' : 'failed'),
@@ -302,6 +321,36 @@ export class DynamoAlertStore implements AlertStore {
       {},
     );
     return acked ?? this.get(alertId);
+  }
+
+  async claimEscalations(alert: AlertRecord, steps: readonly EscalationStep[], leaseUntil: number) {
+    const expr = update({ escalations: S(JSON.stringify(claimSteps(alert, steps, leaseUntil))) });
+    return this.updateIf(
+      alert.alertId,
+      expr,
+      `${this.stepsAsRead(alert)} AND #status = :open AND #openNotice = :sent AND attribute_not_exists(#acknowledgedAt)`,
+      { ...this.stepsValue(alert), ':open': S('open'), ':sent': S('sent') },
+    );
+  }
+
+  async finishEscalations(claimed: AlertRecord, outcomes: ReadonlyMap<string, StepOutcome>) {
+    const expr = update({ escalations: S(JSON.stringify(finishSteps(claimed.escalations ?? [], outcomes))) });
+    // The steps are still as this claim wrote them, or a scanner took over a claim that ran out.
+    await this.updateIf(claimed.alertId, expr, this.stepsAsRead(claimed), this.stepsValue(claimed));
+  }
+
+  /**
+   * The steps of an alert are one JSON attribute, changed by compare-and-set: a write lands only while
+   * the stored text is the one read (the alert's steps, written back as this store wrote them).
+   */
+  private stepsAsRead(alert: AlertRecord): string {
+    return alert.escalations === undefined
+      ? 'attribute_not_exists(#escalations)'
+      : '#escalations = :seenSteps';
+  }
+
+  private stepsValue(alert: AlertRecord): Record<string, AttributeValue> {
+    return alert.escalations === undefined ? {} : { ':seenSteps': S(JSON.stringify(alert.escalations)) };
   }
 
   /** Applies `expr` when `condition` holds; answers the alert as written, or `undefined` when it did not hold. */

@@ -4,9 +4,11 @@ import type { WatcherStateStore } from '../ports';
 import { call, KeyedTable, N, num, S, str, update } from './dynamo';
 
 const enrollKey = (group: string) => `enroll#${group}`;
+/** One counter item per group and UTC day. */
+const smsKey = (group: string, day: string) => `sms#${group}#${day}`;
 const SCANNER_KEY = 'scanner';
 
-/** Enrollment key hashes and scanner progress, one item each, in the state table. */
+/** Enrollment key hashes, scanner progress and the SMS spent per group and day, one item each, in the state table. */
 export class DynamoWatcherStateStore implements WatcherStateStore {
   private readonly table: KeyedTable;
 
@@ -67,6 +69,59 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     const values: Record<string, AttributeValue> = expected === undefined ? {} : { ':expected': N(expected) };
     const expr = since === undefined ? update({}, ['stormSince']) : update({ stormSince: N(since) });
     return this.updateIf(expr, condition, values);
+  }
+
+  // ---- the SMS budget ----------------------------------------------------------------------------
+  // Each counter item carries `expiresAt` for the table's TTL. dynalite has no TTL, so local mode keeps
+  // them (one small item per group and day); DynamoDB deletes them within days of that time.
+
+  async spendSms(group: string, day: string, perDay: number, expiresAt: number) {
+    const expr = update({ group: S(group), day: S(day), expiresAt: N(expiresAt) });
+    expr.UpdateExpression += ' ADD #spent :one';
+    expr.ExpressionAttributeValues[':one'] = N(1);
+    return this.updateSms(group, day, expr, 'attribute_not_exists(#spent) OR #spent < :perDay', {
+      ':perDay': N(perDay),
+    });
+  }
+
+  async refundSms(group: string, day: string) {
+    const expr = {
+      UpdateExpression: 'ADD #spent :minusOne',
+      ExpressionAttributeNames: {},
+      ExpressionAttributeValues: { ':minusOne': N(-1) },
+    };
+    await this.updateSms(group, day, expr, '#spent > :zero', { ':zero': N(0) });
+  }
+
+  async claimSmsBudgetNotice(group: string, day: string, now: number, expiresAt: number) {
+    const expr = update({ reachedAt: N(now), expiresAt: N(expiresAt) });
+    return this.updateSms(group, day, expr, 'attribute_not_exists(#reachedAt)');
+  }
+
+  async releaseSmsBudgetNotice(group: string, day: string) {
+    await this.updateSms(group, day, update({}, ['reachedAt']), 'attribute_exists(#reachedAt)');
+  }
+
+  async smsSpent(group: string, day: string) {
+    const item = await this.table.get('get sms budget', smsKey(group, day));
+    return { spent: (item && num(item, 'spent')) ?? 0, reachedAt: item && num(item, 'reachedAt') };
+  }
+
+  private async updateSms(
+    group: string,
+    day: string,
+    expr: ReturnType<typeof update>,
+    condition: string,
+    values: Record<string, AttributeValue> = {},
+  ): Promise<boolean> {
+    const written = await this.table.updateIf(
+      'update sms budget',
+      smsKey(group, day),
+      expr,
+      condition,
+      values,
+    );
+    return written !== undefined;
   }
 
   private async updateIf(

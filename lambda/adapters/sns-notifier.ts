@@ -16,6 +16,9 @@ const PERMANENT = new Set([
 /**
  * Publishes each notice to its group's topic with `MessageStructure: "json"`: a one-segment text for
  * SMS subscribers, the full text for email, and attributes (group, kind, severity) for filter policies.
+ * `channels` lists the channels the notice goes to: each subscription of a group's topic takes only
+ * notices that list its own channel (the stack gives it that filter policy), so a notice that lost
+ * its `sms` channel to the SMS budget reaches the email subscribers and no phone.
  */
 export class SnsNotifier implements Notifier {
   constructor(
@@ -27,6 +30,8 @@ export class SnsNotifier implements Notifier {
   async publish(notification: Notification): Promise<void> {
     const topicArn = this.topics[notification.group];
     if (!topicArn) throw new NotifierError(`no SNS topic for group ${notification.group}`, false);
+    // No channel left (an SMS-only group past its budget): no subscription would take it.
+    if (notification.channels.length === 0) return;
     try {
       await this.client.send(
         new PublishCommand({
@@ -38,6 +43,10 @@ export class SnsNotifier implements Notifier {
             group: { DataType: 'String', StringValue: notification.group },
             kind: { DataType: 'String', StringValue: notification.kind },
             severity: { DataType: 'String', StringValue: notification.severity },
+            channels: { DataType: 'String.Array', StringValue: JSON.stringify(notification.channels) },
+            ...(notification.smsSkipped
+              ? { smsSkipped: { DataType: 'String', StringValue: notification.smsSkipped } }
+              : {}),
             // Pages are time-critical: SNS delivers Transactional SMS with the higher priority.
             'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
           },

@@ -20,8 +20,11 @@ export interface TableDefinition {
 export const TABLES = {
   /** One item per agent, keyed by `agentId`. The heartbeat path writes here and nowhere else. */
   agents: { partitionKey: 'agentId' },
-  /** The watcher's own state: enrollment key hashes (`enroll#<group>`) and scanner progress. */
-  state: { partitionKey: 'key' },
+  /**
+   * The watcher's own state: enrollment key hashes (`enroll#<group>`), scanner progress, and the SMS
+   * spent per group and UTC day (`sms#<group>#<day>`, which expire).
+   */
+  state: { partitionKey: 'key', timeToLive: 'expiresAt' },
   /**
    * One item per alert. `queue` is `open` while it is open and `recovery` while its recovery notice
    * is still to be sent; the sparse index on it is what each scan reads. Resolved alerts expire.

@@ -1,4 +1,5 @@
 import type { Channel } from './config';
+import type { EscalationRecord } from './escalation';
 import type { Suppression } from './mute';
 
 export type AlertKind = 'heartbeat_failure' | 'host_unreachable' | 'network_event' | 'cluster_down';
@@ -47,6 +48,10 @@ export interface AlertRecord {
   /** Why the opening is held, while it is (`openNotice` is `held`). */
   readonly suppressed?: Suppression;
   readonly notifiedAt?: number;
+  /** When the opening page went out (reminders move `notifiedAt`, never this): escalation counts from it. */
+  readonly pagedAt?: number;
+  /** The escalation steps claimed or sent, one per target group. */
+  readonly escalations?: readonly EscalationRecord[];
   readonly recoveryNotice: NoticeState;
   readonly recoveryNotifiedAt?: number;
   readonly noticeLeaseUntil?: number;
@@ -115,8 +120,21 @@ export function alertView(alert: AlertRecord) {
     note: alert.ackNote,
     channels: alert.channels,
     notifiedAt: iso(alert.notifiedAt),
+    pagedAt: iso(alert.pagedAt),
     recoveryNotifiedAt: iso(alert.recoveryNotifiedAt),
-    delivery: paging ? { opening: alert.openNotice, recovery: alert.recoveryNotice } : undefined,
+    delivery: paging
+      ? {
+          opening: alert.openNotice,
+          recovery: alert.recoveryNotice,
+          escalations: alert.escalations?.map((e) => ({
+            group: e.group,
+            after: e.after,
+            state: e.state,
+            sentAt: iso(e.sentAt),
+            error: e.error,
+          })),
+        }
+      : undefined,
     // While the page is held, and after: a page held until the alert resolved never went out.
     suppressed:
       alert.suppressed && (alert.openNotice === 'held' || alert.openNotice === 'suppressed')

@@ -1,6 +1,9 @@
 import * as v from 'valibot';
 import type { ClusterSettings } from './cluster';
+import { durationSchema } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
+import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
+import { smsBudgetProblems } from './sms-budget';
 import { checkInput, groupNameSchema } from './validation';
 
 const CHANNELS = ['sms', 'email', 'console'] as const;
@@ -45,6 +48,22 @@ const subscriptionsSchema = v.strictObject({
   email: v.optional(v.array(emailAddress, 'must be a list of email addresses')),
 });
 
+/** Notification policy of a group: who hears of a page nobody acknowledges, and its daily SMS spend. */
+const policyEntries = {
+  /** Steps to other groups, each `after` the page went out unacknowledged; `after` grows step by step. */
+  escalation: v.optional(
+    v.array(
+      v.strictObject(
+        { after: durationSchema(7 * 86_400_000), group: v.string('must be the name of a configured group') },
+        'must be an object',
+      ),
+      'must be a list of steps',
+    ),
+  ),
+  /** Notices sent by SMS per UTC day; past it they go without SMS, and one SMS says so. */
+  smsBudget: v.optional(v.strictObject({ perDay: wholeNumber(1, 100_000, ' notices') }, 'must be an object')),
+};
+
 const groupSchema = v.strictObject(
   {
     channels: v.pipe(
@@ -54,6 +73,7 @@ const groupSchema = v.strictObject(
     subscriptions: v.optional(subscriptionsSchema),
     autoApprove: v.optional(v.boolean('must be true or false')),
     ...thresholdEntries,
+    ...policyEntries,
   },
   'must be an object',
 );
@@ -152,6 +172,10 @@ export interface GroupSettings {
   readonly probe: ProbeSettings;
   readonly agentlessEveryNScans: number;
   readonly renotifyMinutes: number;
+  /** Where an unacknowledged page goes next, in order (none when the group does not escalate). */
+  readonly escalation: readonly EscalationStep[];
+  /** Notices a day that may go by SMS; `undefined`: no budget. */
+  readonly smsBudget?: { readonly perDay: number };
 }
 
 type Thresholds = Pick<
@@ -305,6 +329,8 @@ export function parseConfig(
     ),
     ...unpagedSubscribers(rawGroups),
     ...unknownClusterGroups(rawClusters, rawGroups),
+    ...escalationProblems(rawGroups),
+    ...smsBudgetProblems(rawGroups),
     ...more(raw),
   ];
   if (!checked.ok || problems.length > 0)
@@ -319,6 +345,8 @@ export function parseConfig(
       subscriptions: { sms: g.subscriptions?.sms ?? [], email: g.subscriptions?.email ?? [] },
       autoApprove: g.autoApprove ?? false,
       ...resolveThresholds(g, top),
+      escalation: escalationSteps(g.escalation),
+      smsBudget: g.smsBudget,
     };
   }
   return {
@@ -367,6 +395,7 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       subscriptions: { sms: [], email: [] },
       autoApprove: false,
       ...resolveThresholds({}, config),
+      escalation: [],
     }
   );
 }

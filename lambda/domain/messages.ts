@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type AlertKind, type AlertRecord, pagingChannels, type Resolution, type Severity } from './alert';
 
 import type { Channel } from './config';
+import type { EscalationStep } from './escalation';
 
 /** What a notifier sends: one message per group and delivery, with a text for each medium. */
 export interface Notification {
@@ -13,13 +14,17 @@ export interface Notification {
   readonly time: string;
   readonly group: string;
   readonly channels: readonly Channel[];
-  readonly kind: AlertKind | 'recovery' | 'reminder' | 'summary';
+  readonly kind: AlertKind | 'recovery' | 'reminder' | 'summary' | 'escalation' | 'sms_budget';
   readonly severity: Severity;
   readonly subject: string;
   readonly messages: { readonly default: string; readonly sms: string; readonly email: string };
   readonly agentIds: readonly string[];
   /** The alerts this notice speaks of. */
   readonly alertIds: readonly string[];
+  /** An escalation: the group whose page nobody acknowledged, and the step's `after`. */
+  readonly escalation?: { readonly from: string; readonly after: string };
+  /** The notice lost its `sms` channel: the group's SMS budget of the day is spent. */
+  readonly smsSkipped?: 'budget';
 }
 
 /** One SMS segment: 160 characters of the GSM 03.38 default alphabet. */
@@ -171,6 +176,36 @@ export function reminderNotice(alerts: readonly AlertRecord[], time: string): No
   return composeNotice(alerts, time, 'reminder');
 }
 
+/**
+ * The escalation of `alerts` (all of one group, all still open and unacknowledged) to the next
+ * step's group: the reminder's text, said to that group on its own channels.
+ */
+export function escalationNotice(
+  alerts: readonly AlertRecord[],
+  step: EscalationStep,
+  channels: readonly Channel[],
+  time: string,
+): Notification {
+  const still = composeNotice(alerts, time, 'reminder');
+  const from = still.group;
+  const prefix = `ESCALATED from ${from} after ${step.after}: `;
+  const what = (text: string) => prefix + text.replace(/^STILL OPEN /, '');
+  return {
+    ...still,
+    noticeId: noticeId('escalation', still.alertIds, step.group),
+    group: step.group,
+    channels: pagingChannels(channels),
+    kind: 'escalation',
+    subject: clip(what(still.subject), SUBJECT_LIMIT),
+    messages: {
+      default: what(still.messages.default),
+      sms: smsText(what(still.messages.sms)),
+      email: `${prefix.trim()}\nNobody acknowledged the page of ${from} within ${step.after}: ${step.group} is the next step of its escalation.\n\n${still.messages.email}`,
+    },
+    escalation: { from, after: step.after },
+  };
+}
+
 /** The recovery notice for resolved `alerts`, all of one group. */
 export function recoveryNotice(alerts: readonly AlertRecord[], time: string): Notification {
   return composeNotice(alerts, time, 'recovery');
@@ -252,28 +287,31 @@ function composeNotice(
       ? `${lead}\n\n${ids}`
       : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
   return {
-    noticeId: noticeId(phase, alertIds, time),
+    noticeId: noticeId(phase, alertIds, phase === 'reminder' ? time : undefined),
     time,
     group,
     channels: pagingChannels(first.channels),
     kind,
     severity,
-    subject: subject.length <= SUBJECT_LIMIT ? subject : `${subject.slice(0, SUBJECT_LIMIT - 2)}..`,
+    subject: clip(subject, SUBJECT_LIMIT),
     messages: { default: lead, sms: smsText(sms), email },
     agentIds,
     alertIds,
   };
 }
 
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 2)}..`);
+
 /**
  * A notice's id: its phase and a digest of its alert ids, in any order. An opening or a recovery is
- * sent once per alert, so those name it; a reminder is one of many, so its time is part of it.
+ * sent once per alert, so those name it; a reminder is one of many, so its time is part of it; an
+ * escalation goes once per alert and target group, so the group is.
  */
 function noticeId(
-  phase: 'opening' | 'reminder' | 'recovery',
+  phase: 'opening' | 'reminder' | 'recovery' | 'escalation',
   alertIds: readonly string[],
-  time: string,
+  salt: string | undefined,
 ): string {
-  const subject = [...alertIds].sort().join('\n') + (phase === 'reminder' ? `\n${time}` : '');
+  const subject = [...alertIds].sort().join('\n') + (salt === undefined ? '' : `\n${salt}`);
   return `${phase}.${createHash('sha256').update(subject).digest('hex').slice(0, 24)}`;
 }

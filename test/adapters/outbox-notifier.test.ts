@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { OutboxNotifier, outboxSummary } from '../../lambda/adapters/outbox-notifier';
 import type { AlertRecord } from '../../lambda/domain/alert';
 import { type Notification, openingNotice } from '../../lambda/domain/messages';
+import { withoutSms } from '../../lambda/domain/sms-budget';
 import { NotifierError } from '../../lambda/ports';
 import { OPENING_NOTICE } from '../support/notices';
 
@@ -80,6 +81,15 @@ describe('OutboxNotifier.publish', () => {
     const written = await lines(path);
     expect(written).toHaveLength(2);
     expect(written.map((line) => JSON.parse(line))).toEqual([opening, recovery]);
+  });
+
+  it('writes a notice that lost its SMS to the budget without sms, saying smsSkipped budget', async () => {
+    const path = join(dir, 'outbox.jsonl');
+
+    await new OutboxNotifier(path, () => {}).publish(withoutSms(opening));
+
+    const [line] = await lines(path);
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ channels: ['email'], smsSkipped: 'budget' });
   });
 
   it('writes a composed notice with exactly the outbox fields', async () => {

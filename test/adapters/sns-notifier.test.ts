@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
 import type { Notification } from '../../lambda/domain/messages';
+import { withoutSms } from '../../lambda/domain/sms-budget';
 import { NotifierError } from '../../lambda/ports';
 import { OPENING_NOTICE } from '../support/notices';
 
@@ -77,7 +78,7 @@ describe('SnsNotifier.publish', () => {
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject).toBe(notice.subject);
   });
 
-  it('sets group, kind and severity as String message attributes for filter policies, and SMS as Transactional', async () => {
+  it('sets group, kind, severity and channels as message attributes for filter policies, and SMS as Transactional', async () => {
     const { sns, notifier } = setup();
 
     await notifier.publish({ ...notice, kind: 'recovery', severity: 'warning' });
@@ -86,7 +87,38 @@ describe('SnsNotifier.publish', () => {
       group: { DataType: 'String', StringValue: 'production' },
       kind: { DataType: 'String', StringValue: 'recovery' },
       severity: { DataType: 'String', StringValue: 'warning' },
+      channels: { DataType: 'String.Array', StringValue: '["sms","email"]' },
       'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+    });
+  });
+
+  it('lists no sms channel for a notice that lost its SMS to the budget, and says why', async () => {
+    const { sns, notifier } = setup();
+
+    await notifier.publish(withoutSms(notice));
+
+    const attributes = sns.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes;
+    // The phones' subscriptions take only notices whose channels list sms.
+    expect(attributes?.channels).toEqual({ DataType: 'String.Array', StringValue: '["email"]' });
+    expect(attributes?.smsSkipped).toEqual({ DataType: 'String', StringValue: 'budget' });
+  });
+
+  it('publishes nothing for a notice left without a channel (an SMS-only group past its budget)', async () => {
+    const { sns, notifier } = setup();
+
+    await notifier.publish(withoutSms({ ...notice, channels: ['sms'] }));
+
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it("publishes an escalation to the topic of the step's group", async () => {
+    const { sns, notifier } = setup({ production: TOPIC, managers: `${TOPIC}-managers` });
+
+    await notifier.publish({ ...notice, group: 'managers', kind: 'escalation', channels: ['email'] });
+
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input).toMatchObject({
+      TopicArn: `${TOPIC}-managers`,
+      MessageAttributes: { kind: { DataType: 'String', StringValue: 'escalation' } },
     });
   });
 

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
+import { readOutbox } from '../support/outbox';
 
 // End to end: the local watcher on a real clock with 1-second scans, its
 // scan loop, the real TCP prober and the outbox file; agents beat over HTTP from this test.
@@ -97,18 +98,7 @@ describe('the local watcher scanning on a real clock', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
-  const outbox = (): Notification[] => {
-    let text = '';
-    try {
-      text = readFileSync(join(dataDir, 'outbox.jsonl'), 'utf8');
-    } catch {
-      return [];
-    }
-    return text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as Notification);
-  };
+  const outbox = (): Notification[] => readOutbox(join(dataDir, 'outbox.jsonl'));
   const alerts = async (query: string) =>
     (await api('GET', `/v1/alerts?${query}`)).body.alerts as AlertJson[];
 

@@ -70,6 +70,12 @@ describe('the stack with the default config', () => {
     }
   });
 
+  it("expires the state table's SMS counters by TTL", () => {
+    expect(template.toJSON().Resources.WatcherStateTable.Properties).toMatchObject({
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
   it('expires resolved alerts by TTL and indexes the alert queue', () => {
     expect(template.toJSON().Resources.AlertsTable.Properties).toMatchObject({
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -282,6 +288,19 @@ describe('the stack with three groups and custom intervals', () => {
     template.resourceCountIs('AWS::SNS::Topic', 3);
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-production' });
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'Watcher-staging' });
+  });
+
+  it("gives each subscription of a group's topic only the notices that list its channel", () => {
+    const policies = Object.values(template.findResources('AWS::SNS::Subscription'))
+      .filter((sub) => sub.Properties.Endpoint !== undefined && sub.Properties.FilterPolicy !== undefined)
+      .map((sub) => `${sub.Properties.Protocol} ${JSON.stringify(sub.Properties.FilterPolicy)}`);
+
+    expect(policies.sort()).toEqual([
+      'email {"channels":["email"]}',
+      'email {"channels":["email"]}',
+      'sms {"channels":["sms"]}',
+      'sms {"channels":["sms"]}',
+    ]);
   });
 
   it('subscribes the configured phones and emails to their group topic', () => {
