@@ -1,6 +1,8 @@
 import * as v from 'valibot';
 import type { ClusterSettings } from './cluster';
+import { parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
+import { type RecurringWindow, recurringWindowSchema } from './maintenance';
 import { checkInput, groupNameSchema } from './validation';
 
 const CHANNELS = ['sms', 'email', 'console'] as const;
@@ -33,6 +35,23 @@ const thresholdEntries = {
   renotifyMinutes: v.optional(wholeNumber(0, 10_080, ' min')),
 };
 
+/** Recurring maintenance windows, which a group and a cluster each may set. */
+const maintenanceEntries = {
+  maintenance: v.optional(v.array(recurringWindowSchema, 'must be a list of maintenance windows')),
+};
+
+/** The config's windows, their durations read; a window without a time zone runs in UTC. */
+function recurringWindows(
+  raw: readonly v.InferOutput<typeof recurringWindowSchema>[] | undefined,
+): readonly RecurringWindow[] {
+  return (raw ?? []).map((w) => ({
+    cron: w.cron,
+    durationMs: parseDuration(w.duration)!,
+    timezone: w.timezone ?? 'UTC',
+    reason: w.reason,
+  }));
+}
+
 const phoneNumber = v.pipe(
   v.string('must be a string'),
   v.regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 phone number such as +15555550100'),
@@ -54,6 +73,7 @@ const groupSchema = v.strictObject(
     subscriptions: v.optional(subscriptionsSchema),
     autoApprove: v.optional(v.boolean('must be true or false')),
     ...thresholdEntries,
+    ...maintenanceEntries,
   },
   'must be an object',
 );
@@ -90,6 +110,7 @@ export const configSchema = v.strictObject({
           group: v.string('must be the name of a configured group'),
           minHealthy: wholeNumber(1, 10_000, ''),
           memberPages: v.optional(v.boolean('must be true or false')),
+          ...maintenanceEntries,
         },
         'must be an object',
       ),
@@ -152,6 +173,8 @@ export interface GroupSettings {
   readonly probe: ProbeSettings;
   readonly agentlessEveryNScans: number;
   readonly renotifyMinutes: number;
+  /** Its recurring maintenance windows. */
+  readonly maintenance: readonly RecurringWindow[];
 }
 
 type Thresholds = Pick<
@@ -319,6 +342,7 @@ export function parseConfig(
       subscriptions: { sms: g.subscriptions?.sms ?? [], email: g.subscriptions?.email ?? [] },
       autoApprove: g.autoApprove ?? false,
       ...resolveThresholds(g, top),
+      maintenance: recurringWindows(g.maintenance),
     };
   }
   return {
@@ -335,7 +359,13 @@ export function parseConfig(
     clusters: Object.fromEntries(
       Object.entries(doc.clusters ?? {}).map(([name, c]) => [
         name,
-        { name, group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages ?? true },
+        {
+          name,
+          group: c.group,
+          minHealthy: c.minHealthy,
+          memberPages: c.memberPages ?? true,
+          maintenance: recurringWindows(c.maintenance),
+        },
       ]),
     ),
     watcherAlarms: watcherAlarmSettings(doc.watcherAlarms?.subscriptions, groups),
@@ -367,6 +397,7 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       subscriptions: { sms: [], email: [] },
       autoApprove: false,
       ...resolveThresholds({}, config),
+      maintenance: [],
     }
   );
 }
