@@ -277,7 +277,7 @@ describe('mute', () => {
 
   it('asks the muters in order, so the first that holds names the reason', () => {
     const muters = [
-      maintenanceMuter(new Set(['web-01'])),
+      maintenanceMuter(new Map([['web-01', 'web-01']])),
       stormMuter(true),
       clusterMuter(lost),
       parentMuter(behindSwitch, lost),
