@@ -8,8 +8,9 @@ const DAY_MS = 86_400_000;
 /** The longest recurring window (`duration`), and how far ahead a one-off window may end (`until`). */
 export const MAX_WINDOW_MS = 7 * DAY_MS;
 export const MAX_ONE_OFF_MS = 30 * DAY_MS;
-/** A stretch of windows that touch is followed this far past `now`, and no further. */
+/** A stretch of windows that touch is followed this far past `now`, and over at most so many steps. */
 const STRETCH_HORIZON_MS = 31 * DAY_MS;
+const STRETCH_MAX_STEPS = 1000;
 /** How many windows ahead the console is shown for each group and cluster. */
 export const NEXT_WINDOWS = 3;
 
@@ -118,14 +119,15 @@ function fixedSource(window: MaintenanceWindow): WindowSource {
 /**
  * The stretch of maintenance in effect at `t`: the window that started first of those in effect, its
  * `until` carried to the end of every window that overlaps or touches it in turn (followed at most
- * {@link STRETCH_HORIZON_MS} ahead). `undefined` when no window is in effect.
+ * {@link STRETCH_HORIZON_MS} ahead, in at most {@link STRETCH_MAX_STEPS} steps: a cron of every
+ * second with windows of a second would take millions). `undefined` when no window is in effect.
  */
 function stretchAt(sources: readonly WindowSource[], t: number): MaintenanceWindow | undefined {
   const now = sources.flatMap((s) => s.covering(t));
   if (now.length === 0) return undefined;
   const first = now.reduce((a, b) => (b.start < a.start ? b : a));
   let until = Math.max(...now.map((w) => w.until));
-  while (until < t + STRETCH_HORIZON_MS) {
+  for (let step = 0; step < STRETCH_MAX_STEPS && until < t + STRETCH_HORIZON_MS; step++) {
     const further = Math.max(until, ...sources.flatMap((s) => s.covering(until)).map((w) => w.until));
     if (further === until) break;
     until = further;

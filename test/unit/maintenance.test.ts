@@ -101,6 +101,14 @@ describe('MaintenanceCalendar.agent: the window in effect, on a fixed clock', ()
     expect(found!.until - at('2026-03-01T02:30:00.000Z')).toBeGreaterThanOrEqual(31 * 24 * HOUR);
   });
 
+  it('stops following a chain of windows of a second each after a bounded number of steps', () => {
+    const found = calendar('2026-03-01T02:30:00.000Z', {
+      group: [{ ...weekly('* * * * * *', 0), durationMs: 1000 }],
+    }).agent(web01);
+
+    expect(found!.until - at('2026-03-01T02:30:00.000Z')).toBe(1001 * 1000);
+  });
+
   it("applies a cluster's window only to its members, and a group's only to its agents", () => {
     const c = calendar('2026-03-01T02:30:00.000Z', { cluster: [weekly('0 2 * * 0', 2)] });
 
