@@ -372,8 +372,7 @@ export class WatcherService {
   async startMaintenance(agentId: string, body: unknown): Promise<AgentView> {
     checkId(agentId);
     const input = parseOrThrow(maintenanceSchema, body);
-    if (input.until <= this.deps.clock.now())
-      throw new ValidationError('until: must be in the future', 'until');
+    checkUntil(input.until, this.deps.clock.now());
     const agent = await this.deps.agents.setMaintenance(agentId, input.until, input.reason);
     if (!agent) throw notFound(agentId);
     return this.view(agent, await this.findings());
@@ -394,9 +393,7 @@ export class WatcherService {
     this.checkScope(scope, name);
     const input = parseOrThrow(maintenanceSchema, body);
     const now = this.deps.clock.now();
-    if (input.until <= now) throw new ValidationError('until: must be in the future', 'until');
-    if (input.until > now + MAX_ONE_OFF_MS)
-      throw new ValidationError(`until: must be at most ${formatDuration(MAX_ONE_OFF_MS)} ahead`, 'until');
+    checkUntil(input.until, now, MAX_ONE_OFF_MS);
     await this.deps.state.putFleetWindow({
       scope,
       name,
@@ -594,6 +591,13 @@ const alertIdSchema = v.pipe(
   v.maxLength(256, 'must be at most 256 characters'),
   v.regex(/^[A-Za-z0-9._:*-]+$/, 'is not an alert id'),
 );
+
+/** The end of a maintenance window: in the future and, with `maxAheadMs`, at most that far ahead. */
+function checkUntil(until: number, now: number, maxAheadMs?: number): void {
+  if (until <= now) throw new ValidationError('until: must be in the future', 'until');
+  if (maxAheadMs !== undefined && until > now + maxAheadMs)
+    throw new ValidationError(`until: must be at most ${formatDuration(maxAheadMs)} ahead`, 'until');
+}
 
 function checkId(agentId: string): string {
   return parseOrThrow(v.object({ agentId: agentIdSchema }), { agentId }, { subject: 'path' }).agentId;
