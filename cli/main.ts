@@ -4,6 +4,7 @@ import { agentSideCommands } from './commands/agent';
 import { agentCommands } from './commands/agents';
 import { alertCommands } from './commands/alerts';
 import { configCommands, localCommand } from './commands/local';
+import { maintenanceCommands } from './commands/maintenance';
 import { enrollKeyCommand, statusCommand } from './commands/status';
 import { consoleCommand } from './console/command';
 
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   ...agentCommands,
   ...agentSideCommands,
   ...alertCommands,
+  ...maintenanceCommands,
   enrollKeyCommand,
   consoleCommand,
   ...configCommands,

@@ -3,6 +3,7 @@ import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from '
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { EscalationStep, StepOutcome } from './domain/escalation';
+import type { FleetWindow, MaintenanceScope } from './domain/maintenance';
 import type { Notification } from './domain/messages';
 import type { Suppression } from './domain/mute';
 
@@ -214,6 +215,15 @@ export interface WatcherStateStore extends SmsBudgetStore {
   ): Promise<boolean>;
   /** Starts (`since`) or clears (`undefined`) the storm mark; `expected` is the mark seen before. */
   setStorm(expected: number | undefined, since: number | undefined): Promise<boolean>;
+  /** Sets the one-off maintenance window of a group or a cluster, in place of the one it had. */
+  putFleetWindow(window: FleetWindow): Promise<void>;
+  /** Ends the one-off window of a group or a cluster; false when it had none. */
+  endFleetWindow(scope: MaintenanceScope, name: string): Promise<boolean>;
+  /** The one-off windows stored for these groups and clusters, ended ones included: one batch of reads. */
+  fleetWindows(names: {
+    readonly groups: readonly string[];
+    readonly clusters: readonly string[];
+  }): Promise<FleetWindow[]>;
 }
 
 export interface Clock {

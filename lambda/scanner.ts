@@ -5,6 +5,7 @@ import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolut
 import { type BlindWindow, blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
 import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
 import { settingsFor, type WatcherConfig } from './domain/config';
+import { MaintenanceCalendar } from './domain/maintenance';
 import { clusterMuter, type Muter, maintenanceMuter, mute, parentMuter, stormMuter } from './domain/mute';
 import {
   type Assessment,
@@ -98,7 +99,10 @@ interface Pass {
   readonly findings: Map<string, AgentFinding>;
   /** Agents with a probe that did not run in this scan, kept to be probed if one behind them fails. */
   readonly unprobed: Map<string, { agent: AgentRecord; assessment: Assessment }>;
-  readonly inMaintenance: Set<string>;
+  /** Every maintenance window of the fleet at this scan. */
+  readonly calendar: MaintenanceCalendar;
+  /** Agents inside a maintenance window, and whose window it is. */
+  readonly inMaintenance: Map<string, string>;
   readonly opened: AlertRecord[];
   readonly resolved: string[];
   readonly tally: { agents: number; monitored: number; malformed: number; errors: number; probed: number };
@@ -138,7 +142,18 @@ export class Scanner {
       });
     }
     const open = await this.deps.alerts.listQueue('open');
-    const pass = await this.assessAll(scanTime, { lastScanAt: previous.lastScanAt, blindWindows }, open);
+    // The one-off windows of the groups and clusters, read once per scan.
+    const windows = await this.deps.state.fleetWindows({
+      groups: Object.keys(config.groups),
+      clusters: Object.keys(config.clusters),
+    });
+    const calendar = new MaintenanceCalendar(config, windows, scanTime);
+    const pass = await this.assessAll(
+      scanTime,
+      { lastScanAt: previous.lastScanAt, blindWindows },
+      open,
+      calendar,
+    );
     await this.probeParents(pass);
     const clusters = await this.judgeClusters(pass, open);
     const heldBy = (agentId: string) => {
@@ -149,8 +164,13 @@ export class Scanner {
     };
     const parents = parentMuter(heldBy, clusters);
     const storm = await this.guardStorm(previous, pass, parents);
+    const clustersInMaintenance = new Map<string, string>();
+    for (const name of Object.keys(config.clusters)) {
+      const window = calendar.cluster(name);
+      if (window) clustersInMaintenance.set(name, window.by);
+    }
     const muters: Muter[] = [
-      maintenanceMuter(pass.inMaintenance),
+      maintenanceMuter(pass.inMaintenance, clustersInMaintenance),
       stormMuter(storm.active),
       clusterMuter(clusters),
       parents,
@@ -199,6 +219,7 @@ export class Scanner {
     scanTime: number,
     context: Pass['context'],
     open: readonly AlertRecord[],
+    calendar: MaintenanceCalendar,
   ): Promise<Pass> {
     const openByAgent = groupBy(
       open.filter((alert) => alert.kind !== 'network_event' && alert.kind !== 'cluster_down'),
@@ -210,7 +231,8 @@ export class Scanner {
       topology: new Topology(),
       findings: new Map(),
       unprobed: new Map(),
-      inMaintenance: new Set(),
+      calendar,
+      inMaintenance: new Map(),
       opened: [],
       resolved: [],
       tally: { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 },
@@ -229,9 +251,10 @@ export class Scanner {
       await pool.run(async () => {
         try {
           const settings = settingsFor(this.deps.config, item.group);
-          const assessment = assess(item, settings, scanTime, context);
+          const window = calendar.agent(item);
+          const assessment = assess(item, settings, scanTime, { ...context, maintenance: window });
           if (assessment.kind === 'watched' || assessment.kind === 'idle') pass.tally.monitored += 1;
-          if (assessment.kind === 'maintenance') pass.inMaintenance.add(item.agentId);
+          if (assessment.kind === 'maintenance' && window) pass.inMaintenance.set(item.agentId, window.by);
           await this.scanAgent(pass, item, assessment, openByAgent.get(item.agentId) ?? []);
         } catch (error) {
           pass.tally.errors += 1;
@@ -305,6 +328,7 @@ export class Scanner {
     const { state, missedScans } = agentState(agent, settings, scanTime, {
       blindWindows: context.blindWindows,
       openAlerts: standing,
+      maintenance: pass.calendar.agent(agent),
     });
     const finding: AgentFinding = {
       agentId: agent.agentId,
@@ -369,7 +393,8 @@ export class Scanner {
   /**
    * Each configured cluster against its quorum: one `cluster_down` alert while fewer than
    * `minHealthy` members are up, created with a conditional write under an id every scanner derives
-   * alike; it resolves (with a recovery) when the quorum is back. Answers the findings by cluster.
+   * alike; it resolves (with a recovery) when the quorum is back. A cluster inside its own maintenance
+   * window is left as it stands. Answers the findings by cluster.
    */
   private async judgeClusters(
     pass: Pass,
@@ -392,6 +417,8 @@ export class Scanner {
       const finding = clusterFinding(cluster, members.get(cluster.name) ?? []);
       findings.set(cluster.name, finding);
       const current = openByCluster.get(cluster.name) ?? [];
+      // Inside the cluster's own maintenance window, as for an agent: nothing opens, nothing resolves.
+      if (pass.calendar.cluster(cluster.name)) continue;
       if (finding.quorumLost && current.length === 0) {
         const alert = this.clusterAlert(finding, pass.scanTime);
         if (await this.deps.alerts.create(alert)) pass.opened.push(alert);

@@ -4,6 +4,7 @@ import type { AgentRecord, AgentState, AgentView, Findings } from './domain/agen
 import { AGENT_STATES, agentState, agentView, clockSkewSeconds, zeroStateCounts } from './domain/agent';
 import { ALERT_STATUS_FILTERS, type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
+import { formatDuration } from './domain/duration';
 import {
   ConflictError,
   errorBody,
@@ -14,6 +15,13 @@ import {
   ValidationError,
   type WatcherError,
 } from './domain/errors';
+import {
+  fleetMaintenance,
+  MAX_ONE_OFF_MS,
+  MaintenanceCalendar,
+  type MaintenanceScope,
+  maintenanceView,
+} from './domain/maintenance';
 import {
   ackSchema,
   addAgentSchema,
@@ -365,8 +373,7 @@ export class WatcherService {
   async startMaintenance(agentId: string, body: unknown): Promise<AgentView> {
     checkId(agentId);
     const input = parseOrThrow(maintenanceSchema, body);
-    if (input.until <= this.deps.clock.now())
-      throw new ValidationError('until: must be in the future', 'until');
+    checkUntil(input.until, this.deps.clock.now());
     const agent = await this.deps.agents.setMaintenance(agentId, input.until, input.reason);
     if (!agent) throw notFound(agentId);
     return this.view(agent, await this.findings());
@@ -376,6 +383,52 @@ export class WatcherService {
     const agent = await this.deps.agents.setMaintenance(checkId(agentId));
     if (!agent) throw notFound(agentId);
     return this.view(agent, await this.findings());
+  }
+
+  /**
+   * `PUT /v1/groups/{group}/maintenance` and `PUT /v1/clusters/{cluster}/maintenance`: a one-off
+   * window for the whole group or cluster, in place of the one it had, until `until` (within 30 days).
+   * Answers the windows of the group or cluster as they now stand.
+   */
+  async startFleetMaintenance(scope: MaintenanceScope, name: string, body: unknown) {
+    this.checkScope(scope, name);
+    const input = parseOrThrow(maintenanceSchema, body);
+    const now = this.deps.clock.now();
+    checkUntil(input.until, now, MAX_ONE_OFF_MS);
+    await this.deps.state.putFleetWindow({
+      scope,
+      name,
+      since: now,
+      until: input.until,
+      reason: input.reason,
+    });
+    return this.fleetView(scope, name);
+  }
+
+  /** `DELETE` of the same: ends the one-off window; the recurring ones of the config stay. */
+  async endFleetMaintenance(scope: MaintenanceScope, name: string) {
+    this.checkScope(scope, name);
+    await this.deps.state.endFleetWindow(scope, name);
+    return this.fleetView(scope, name);
+  }
+
+  /** A group or a cluster of the config; an unknown one is a 400 naming the path's field. */
+  private checkScope(scope: MaintenanceScope, name: string): void {
+    parseOrThrow(v.object({ [scope]: groupNameSchema }), { [scope]: name }, { subject: 'path' });
+    if (scope === 'group') groupSettings(this.deps.config, name);
+    else if (!Object.hasOwn(this.deps.config.clusters, name)) {
+      const known = Object.keys(this.deps.config.clusters);
+      throw new ValidationError(
+        `cluster: unknown cluster "${name}" (configured: ${known.length > 0 ? known.join(', ') : 'none'})`,
+        'cluster',
+        'unknown_cluster',
+      );
+    }
+  }
+
+  private async fleetView(scope: MaintenanceScope, name: string) {
+    const { calendar } = await this.findings();
+    return { [scope]: name, maintenance: maintenanceView(calendar.scope(scope, name)) };
   }
 
   /** A new enrollment key for `group`; the old one stops working. */
@@ -399,7 +452,7 @@ export class WatcherService {
         agent,
         settingsFor(this.deps.config, agent.group),
         now,
-        findings.of(agent.agentId),
+        findings.of(agent),
       );
       groups[agent.group] ??= zeroStateCounts();
       groups[agent.group]![state] += 1;
@@ -415,6 +468,7 @@ export class WatcherService {
       openAlerts: findings.openAlerts,
       groups,
       ...(Object.keys(smsBudget).length > 0 ? { smsBudget } : {}),
+      maintenance: fleetMaintenance(findings.calendar, this.deps.config),
       config: configInEffect(this.deps.config),
     };
   }
@@ -469,17 +523,25 @@ export class WatcherService {
    * per call, so that every view judges an agent by the same rule as the scanner.
    */
   private async findings() {
-    const [scanner, open] = await Promise.all([
+    const { config } = this.deps;
+    const [scanner, open, windows] = await Promise.all([
       this.deps.state.getScannerState(),
       this.deps.alerts.listQueue('open'),
+      this.deps.state.fleetWindows({
+        groups: Object.keys(config.groups),
+        clusters: Object.keys(config.clusters),
+      }),
     ]);
     const byAgent = groupBy(open, (alert) => alert.agentId);
+    const calendar = new MaintenanceCalendar(config, windows, this.deps.clock.now());
     return {
       lastScanAt: scanner.lastScanAt,
       openAlerts: open.length,
-      of: (agentId: string): Findings => ({
+      calendar,
+      of: (agent: AgentRecord): Findings => ({
         blindWindows: scanner.blindWindows,
-        openAlerts: byAgent.get(agentId) ?? [],
+        openAlerts: byAgent.get(agent.agentId) ?? [],
+        maintenance: calendar.agent(agent),
       }),
     };
   }
@@ -490,12 +552,12 @@ export class WatcherService {
     return agent;
   }
 
-  private view(agent: AgentRecord, findings: { of(agentId: string): Findings }): AgentView {
+  private view(agent: AgentRecord, findings: { of(agent: AgentRecord): Findings }): AgentView {
     return agentView(
       agent,
       settingsFor(this.deps.config, agent.group),
       this.deps.clock.now(),
-      findings.of(agent.agentId),
+      findings.of(agent),
     );
   }
 }
@@ -554,6 +616,13 @@ const alertIdSchema = v.pipe(
   v.maxLength(256, 'must be at most 256 characters'),
   v.regex(/^[A-Za-z0-9._:*-]+$/, 'is not an alert id'),
 );
+
+/** The end of a maintenance window: in the future and, with `maxAheadMs`, at most that far ahead. */
+function checkUntil(until: number, now: number, maxAheadMs?: number): void {
+  if (until <= now) throw new ValidationError('until: must be in the future', 'until');
+  if (maxAheadMs !== undefined && until > now + maxAheadMs)
+    throw new ValidationError(`until: must be at most ${formatDuration(maxAheadMs)} ahead`, 'until');
+}
 
 function checkId(agentId: string): string {
   return parseOrThrow(v.object({ agentId: agentIdSchema }), { agentId }, { subject: 'path' }).agentId;

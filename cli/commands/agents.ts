@@ -7,6 +7,13 @@ import { age, table } from '../output';
 
 const enc = encodeURIComponent;
 
+/** The state, and for an agent in maintenance when its window ends, to the minute: `maintenance to 2026-11-23T14:00Z`. */
+export function stateCell(a: Pick<AgentView, 'state' | 'maintenanceUntil'>): string {
+  return a.state === 'maintenance' && a.maintenanceUntil
+    ? `maintenance to ${a.maintenanceUntil.slice(0, 16)}Z`
+    : a.state;
+}
+
 function agentRows(agents: readonly AgentView[], now: number): string {
   return table(
     ['AGENT', 'GROUP', 'CLUSTER', 'STATE', 'LAST HEARTBEAT', 'MISSED', 'SKEW', 'ENDPOINT'],
@@ -14,7 +21,7 @@ function agentRows(agents: readonly AgentView[], now: number): string {
       a.agentId,
       a.group,
       a.cluster ?? '-',
-      a.state,
+      stateCell(a),
       age(a.lastHeartbeatAt, now),
       String(a.missedScans),
       a.clockSkewSeconds === undefined ? '-' : `${a.clockSkewSeconds}s${a.clockSkewWarning ? ' (!)' : ''}`,
@@ -99,6 +106,37 @@ export function agentChange(values: Readonly<Record<string, unknown>>): AgentCha
     );
   }
   return change;
+}
+
+/** The options every `maintenance` command takes, and their help. */
+export const MAINTENANCE_OPTIONS = {
+  until: { type: 'string' },
+  for: { type: 'string' },
+  reason: { type: 'string' },
+  end: { type: 'boolean', default: false },
+} as const;
+export const MAINTENANCE_OPTION_HELP = [
+  '--until TIME        end of the window, RFC 3339 (2026-11-23T18:00:00Z)',
+  '--for DURATION      or its length from now: 30m, 2h, 1d',
+  '--reason TEXT       why, shown to other operators',
+  '--end               end the window now',
+];
+
+/**
+ * The call a `maintenance` command makes to `path`: DELETE for `--end`, else PUT with the window's
+ * end (`--until`, or `--for` from now) and reason.
+ */
+export function maintenanceCall<T>(ctx: CommandContext, path: string): Promise<T> {
+  const { until, for: duration, reason, end } = ctx.values as Record<string, string | boolean | undefined>;
+  if (end) {
+    if (until || duration) throw new UsageError('--end takes no --until or --for');
+    return ctx.client().request<T>('DELETE', path);
+  }
+  const body = {
+    until: maintenanceUntil(until as string | undefined, duration as string | undefined, Date.now()),
+    reason,
+  };
+  return ctx.client().request<T>('PUT', path, body);
 }
 
 /** `--until` as RFC 3339, or `--for` as a duration (90s, 30m, 2h, 1h30m, 1d) from `now`. */
@@ -294,33 +332,11 @@ export const agentCommands: Command[] = [
     summary: 'Start or end a maintenance window: no alert opens while it lasts.',
     args: ['AGENT_ID'],
     remote: true,
-    options: {
-      until: { type: 'string' },
-      for: { type: 'string' },
-      reason: { type: 'string' },
-      end: { type: 'boolean', default: false },
-    },
-    optionHelp: [
-      '--until TIME        end of the window, RFC 3339 (2026-11-23T18:00:00Z)',
-      '--for DURATION      or its length from now: 30m, 2h, 1d',
-      '--reason TEXT       why, shown to other operators',
-      '--end               end the window now',
-    ],
+    options: MAINTENANCE_OPTIONS,
+    optionHelp: MAINTENANCE_OPTION_HELP,
     example: 'hbw agents maintenance web-01 --for 2h --reason "kernel update"',
     async run(ctx) {
-      const path = `/v1/agents/${enc(ctx.args[0]!)}/maintenance`;
-      let agent: AgentView;
-      if (ctx.values.end) {
-        if (ctx.values.until || ctx.values.for) throw new UsageError('--end takes no --until or --for');
-        agent = await ctx.client().request<AgentView>('DELETE', path);
-      } else {
-        const until = maintenanceUntil(
-          ctx.values.until as string | undefined,
-          ctx.values.for as string | undefined,
-          Date.now(),
-        );
-        agent = await ctx.client().request<AgentView>('PUT', path, { until, reason: ctx.values.reason });
-      }
+      const agent = await maintenanceCall<AgentView>(ctx, `/v1/agents/${enc(ctx.args[0]!)}/maintenance`);
       printAgent(
         ctx,
         agent,

@@ -32,6 +32,20 @@ export interface ReportedConfig {
   readonly clusters?: Readonly<Record<string, ReportedCluster>>;
 }
 
+/** A maintenance window as `GET /v1/status` reports it. */
+export interface ReportedWindow {
+  readonly start: string;
+  readonly until: string;
+  readonly reason?: string;
+  readonly by: string;
+}
+
+/** A group's or cluster's windows: the one in effect (null outside one) and the next ones. */
+export interface ReportedMaintenance {
+  readonly current: ReportedWindow | null;
+  readonly next: readonly ReportedWindow[];
+}
+
 /** `GET /v1/status`. */
 export interface ConsoleStatus {
   readonly version: string;
@@ -44,6 +58,11 @@ export interface ConsoleStatus {
   readonly smsBudget?: Readonly<
     Record<string, { readonly perDay: number; readonly spentToday: number; readonly reachedAt?: string }>
   >;
+  /** Each group's and cluster's maintenance windows, when the watcher reports them. */
+  readonly maintenance?: {
+    readonly groups: Readonly<Record<string, ReportedMaintenance>>;
+    readonly clusters: Readonly<Record<string, ReportedMaintenance>>;
+  };
   readonly config?: ReportedConfig;
 }
 
@@ -404,10 +423,46 @@ export function consoleApp(rules: ConsoleRules): void {
 
   /** Where the one holding a page is shown: an agent's page, the clusters, or its group's alerts (a storm). */
   function holderHref(reason: string, by: string): string {
-    if (reason === 'cluster') return '#clusters';
+    if (reason === 'cluster' || by.startsWith('cluster ')) return '#clusters';
     if (reason === 'storm') return `#alerts?group=${enc(by)}`;
+    // A group's maintenance window holds its pages as `group production`.
+    if (by.startsWith('group ')) return `#agents?group=${enc(by.slice('group '.length))}`;
     return `#agent/${enc(by)}`;
   }
+
+  /** How long a window lasts, as the config writes it: `2h`, `1h30m`. */
+  function windowSpan(w: ReportedWindow): string {
+    const minutes = Math.round((Date.parse(w.until) - Date.parse(w.start)) / 60_000);
+    const d = Math.floor(minutes / 1440);
+    const hrs = Math.floor((minutes % 1440) / 60);
+    const min = minutes % 60;
+    return `${d ? `${d}d` : ''}${hrs ? `${hrs}h` : ''}${min ? `${min}m` : ''}` || '0m';
+  }
+
+  /**
+   * The windows of a group or cluster in `node` (a `.maint` paragraph): the one in effect, then the
+   * next ones; hidden when it has none.
+   */
+  function renderWindows(node: HTMLElement, m: ReportedMaintenance | undefined): void {
+    const now = m?.current;
+    const next = m?.next ?? [];
+    show(node, Boolean(now) || next.length > 0);
+    const reason = (w: ReportedWindow) => (w.reason ? ` (${w.reason})` : '');
+    setText(
+      node.querySelector('.now')!,
+      now ? `In maintenance until ${fmtTime(now.until)}${reason(now)}.` : '',
+    );
+    node.querySelector('.now')!.classList.toggle('st-maintenance', Boolean(now));
+    setText(
+      node.querySelector('.next')!,
+      next.length > 0
+        ? `Next: ${next.map((w) => `${fmtTime(w.start)} for ${windowSpan(w)}${reason(w)}`).join('; ')}.`
+        : '',
+    );
+  }
+
+  const windowsParagraph = () =>
+    h('p', { class: 'maint' }, h('span', { class: 'now' }), ' ', h('span', { class: 'muted next' }));
 
   // ---- overview --------------------------------------------------------------------------------
 
@@ -474,6 +529,7 @@ export function consoleApp(rules: ConsoleRules): void {
             h('span', { class: 'muted cfg' }),
           ),
           h('p', { class: 'sms-budget' }),
+          windowsParagraph(),
           h('div', { class: 'actions' }, maintain, end),
         );
       },
@@ -512,6 +568,7 @@ export function consoleApp(rules: ConsoleRules): void {
             : '',
         );
         sms.classList.toggle('bad', budget?.reachedAt !== undefined);
+        renderWindows(card.querySelector<HTMLElement>('.maint')!, s.maintenance?.groups[g]);
       },
     );
     renderAttention();
@@ -883,6 +940,7 @@ export function consoleApp(rules: ConsoleRules): void {
             term('member pages', 'c-member-pages'),
             term('open alert', 'c-alert', h('a', {}), h('span', {})),
           ),
+          windowsParagraph(),
           h('ul', { class: 'members', 'aria-label': `members of ${c.cluster.name}` }),
           h('p', { class: 'c-more' }, h('a', { href: `#agents?cluster=${enc(c.cluster.name)}` })),
         ),
@@ -914,6 +972,10 @@ export function consoleApp(rules: ConsoleRules): void {
           setText(link, `${alert.severity} cluster down, opened ${fmtTime(alert.openedAt)}`);
           setAttr(link, 'href', `#alerts?cluster=${enc(cluster.name)}`);
         }
+        renderWindows(
+          card.querySelector<HTMLElement>('.maint')!,
+          status?.maintenance?.clusters[cluster.name],
+        );
         syncMembers(card.querySelector('ul')!, of.slice(0, MEMBER_ROWS));
         const more = card.querySelector<HTMLElement>('.c-more')!;
         show(more, of.length > MEMBER_ROWS);

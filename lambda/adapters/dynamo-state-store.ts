@@ -1,5 +1,13 @@
-import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BlindWindow, ScannerState } from '../domain/blind';
+import type { FleetWindow, MaintenanceScope } from '../domain/maintenance';
 import type { WatcherStateStore } from '../ports';
 import { call, KeyedTable, N, num, S, str, update } from './dynamo';
 
@@ -7,8 +15,15 @@ const enrollKey = (group: string) => `enroll#${group}`;
 /** One counter item per group and UTC day. */
 const smsKey = (group: string, day: string) => `sms#${group}#${day}`;
 const SCANNER_KEY = 'scanner';
+const windowKey = (scope: MaintenanceScope, name: string) => `maintenance#${scope}#${name}`;
+/** BatchGetItem reads at most this many keys a call. */
+const BATCH_GET_MAX = 100;
 
-/** Enrollment key hashes, scanner progress and the SMS spent per group and day, one item each, in the state table. */
+/**
+ * Enrollment key hashes, scanner progress, the SMS spent per group and day, and each group's and
+ * cluster's one-off maintenance window (`maintenance#group#production`), one item each, in the state
+ * table.
+ */
 export class DynamoWatcherStateStore implements WatcherStateStore {
   private readonly table: KeyedTable;
 
@@ -122,6 +137,61 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
       values,
     );
     return written !== undefined;
+  }
+
+  async putFleetWindow(window: FleetWindow) {
+    // The operator's latest window stands, whatever was there: a plain put.
+    await call('put maintenance window', () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { key: windowKey(window.scope, window.name), ...window },
+            { removeUndefinedValues: true },
+          ),
+        }),
+      ),
+    );
+  }
+
+  async endFleetWindow(scope: MaintenanceScope, name: string) {
+    const out = await call('end maintenance window', () =>
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { key: { S: windowKey(scope, name) } },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return out.Attributes !== undefined;
+  }
+
+  async fleetWindows(names: { readonly groups: readonly string[]; readonly clusters: readonly string[] }) {
+    let keys = [
+      ...names.groups.map((name) => windowKey('group', name)),
+      ...names.clusters.map((name) => windowKey('cluster', name)),
+    ].map((key) => ({ key: { S: key } }));
+    const windows: FleetWindow[] = [];
+    while (keys.length > 0) {
+      const batch = keys.slice(0, BATCH_GET_MAX);
+      const out = await call('get maintenance windows', () =>
+        this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: batch, ConsistentRead: true } },
+          }),
+        ),
+      );
+      for (const item of out.Responses?.[this.tableName] ?? []) {
+        const { key: _key, ...window } = unmarshall(item);
+        windows.push(window as FleetWindow);
+      }
+      // Keys DynamoDB left for later (throttling, the 16 MB cap) are asked again with the rest.
+      const left = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (left.length > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      keys = [...left, ...keys.slice(BATCH_GET_MAX)] as typeof keys;
+    }
+    return windows;
   }
 
   private async updateIf(

@@ -1,6 +1,7 @@
 import { type AlertRecord, endedByHeartbeat } from './alert';
 import { type BlindWindow, missedScansWatched } from './blind';
 import type { GroupSettings } from './config';
+import type { MaintenanceWindow } from './maintenance';
 
 export type Approval = 'approved' | 'pending' | 'rejected';
 export const AGENT_STATES = [
@@ -68,10 +69,23 @@ export function inMaintenance(agent: Pick<AgentRecord, 'maintenanceUntil'>, now:
   return agent.maintenanceUntil !== undefined && agent.maintenanceUntil > now;
 }
 
-/** What the watcher knows of an agent besides its record: where it was blind, and the agent's open alerts. */
+/**
+ * What the watcher knows of an agent besides its record: where it was blind, the agent's open alerts,
+ * and the maintenance window that applies to it now (its own, its group's or its cluster's, as
+ * `MaintenanceCalendar.agent` finds it). Without `maintenance`, only the agent's own window counts.
+ */
 export interface Findings {
   readonly blindWindows: readonly BlindWindow[];
   readonly openAlerts: readonly Pick<AlertRecord, 'kind' | 'incidentStart'>[];
+  readonly maintenance?: Pick<MaintenanceWindow, 'until' | 'reason'>;
+}
+
+/** The maintenance window an agent is inside at `now`, or `undefined`. */
+function windowOf(agent: AgentRecord, now: number, findings: Findings) {
+  if (findings.maintenance) return findings.maintenance;
+  return inMaintenance(agent, now)
+    ? { until: agent.maintenanceUntil!, reason: agent.maintenanceReason }
+    : undefined;
 }
 
 export const NO_FINDINGS: Findings = { blindWindows: [], openAlerts: [] };
@@ -92,7 +106,7 @@ export function agentState(
       ? 0
       : missedScansWatched(agent.lastHeartbeatAt, now, settings.scanIntervalSeconds, findings.blindWindows);
   if (agent.approval !== 'approved') return { state: agent.approval, missedScans: missed };
-  if (inMaintenance(agent, now)) return { state: 'maintenance', missedScans: missed };
+  if (windowOf(agent, now, findings)) return { state: 'maintenance', missedScans: missed };
   const standing = findings.openAlerts.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt));
   if (standing.some((a) => a.kind === 'host_unreachable'))
     return { state: 'unreachable', missedScans: missed };
@@ -113,6 +127,7 @@ export function agentView(
   findings: Findings = NO_FINDINGS,
 ) {
   const { state, missedScans } = agentState(agent, settings, now, findings);
+  const window = windowOf(agent, now, findings);
   return {
     agentId: agent.agentId,
     group: agent.group,
@@ -124,8 +139,8 @@ export function agentView(
     clockSkewSeconds: agent.clockSkewSeconds,
     clockSkewWarning: hasSkewWarning(agent.clockSkewSeconds),
     endpoint: agent.endpoint,
-    maintenanceUntil: inMaintenance(agent, now) ? iso(agent.maintenanceUntil) : undefined,
-    maintenanceReason: inMaintenance(agent, now) ? agent.maintenanceReason : undefined,
+    maintenanceUntil: iso(window?.until),
+    maintenanceReason: window?.reason,
     createdAt: iso(agent.createdAt),
     lastSentAt: iso(agent.lastSentAt),
     seq: agent.seq,

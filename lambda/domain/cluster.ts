@@ -1,7 +1,8 @@
 import type { AgentState } from './agent';
+import type { RecurringWindow } from './maintenance';
 
-/** A cluster as the config sets it: the group its alert pages, and its quorum. */
-export interface ClusterSettings {
+/** A cluster's quorum as the config sets it: the group its alert pages, and how many must be up. */
+export interface ClusterQuorum {
   readonly name: string;
   /** The group whose channels the cluster's own alert pages. */
   readonly group: string;
@@ -9,6 +10,12 @@ export interface ClusterSettings {
   readonly minHealthy: number;
   /** Page a member's own failure while the quorum holds. @default true */
   readonly memberPages: boolean;
+}
+
+/** A cluster as the config sets it: its quorum and its maintenance windows. */
+export interface ClusterSettings extends ClusterQuorum {
+  /** Its recurring maintenance windows: its `cluster_down` and its members' alerts wait inside them. */
+  readonly maintenance: readonly RecurringWindow[];
 }
 
 /** One member of a cluster as a scan found it. */
@@ -20,7 +27,7 @@ export interface ClusterMember {
 }
 
 export interface ClusterFinding {
-  readonly cluster: ClusterSettings;
+  readonly cluster: ClusterQuorum;
   /** Approved members: watched, or in maintenance, or never heard from yet. */
   readonly total: number;
   /** Members healthy or late (not yet failed): the ones serving. */
@@ -44,7 +51,7 @@ export interface ClusterFinding {
  * The console page inlines this function's source (its Clusters view counts by it): it must stay
  * self-contained.
  */
-export function clusterFinding(cluster: ClusterSettings, members: readonly ClusterMember[]): ClusterFinding {
+export function clusterFinding(cluster: ClusterQuorum, members: readonly ClusterMember[]): ClusterFinding {
   const counted = members.filter((m) => m.state !== 'pending' && m.state !== 'rejected');
   const up = counted.filter((m) => m.state === 'healthy' || m.state === 'late').length;
   const down = counted.filter((m) => m.state === 'failed' || m.state === 'unreachable');

@@ -1,8 +1,9 @@
 import * as v from 'valibot';
 import type { ClusterSettings } from './cluster';
-import { durationSchema } from './duration';
+import { durationSchema, parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
+import { type RecurringWindow, recurringWindowSchema } from './maintenance';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, groupNameSchema } from './validation';
 
@@ -35,6 +36,23 @@ const thresholdEntries = {
   /** Repeat an unacknowledged open page after this many minutes; 0 never repeats. */
   renotifyMinutes: v.optional(wholeNumber(0, 10_080, ' min')),
 };
+
+/** Recurring maintenance windows, which a group and a cluster each may set. */
+const maintenanceEntries = {
+  maintenance: v.optional(v.array(recurringWindowSchema, 'must be a list of maintenance windows')),
+};
+
+/** The config's windows, their durations read; a window without a time zone runs in UTC. */
+function recurringWindows(
+  raw: readonly v.InferOutput<typeof recurringWindowSchema>[] | undefined,
+): readonly RecurringWindow[] {
+  return (raw ?? []).map((w) => ({
+    cron: w.cron,
+    durationMs: parseDuration(w.duration)!,
+    timezone: w.timezone ?? 'UTC',
+    reason: w.reason,
+  }));
+}
 
 const phoneNumber = v.pipe(
   v.string('must be a string'),
@@ -74,6 +92,7 @@ const groupSchema = v.strictObject(
     autoApprove: v.optional(v.boolean('must be true or false')),
     ...thresholdEntries,
     ...policyEntries,
+    ...maintenanceEntries,
   },
   'must be an object',
 );
@@ -110,6 +129,7 @@ export const configSchema = v.strictObject({
           group: v.string('must be the name of a configured group'),
           minHealthy: wholeNumber(1, 10_000, ''),
           memberPages: v.optional(v.boolean('must be true or false')),
+          ...maintenanceEntries,
         },
         'must be an object',
       ),
@@ -176,6 +196,8 @@ export interface GroupSettings {
   readonly escalation: readonly EscalationStep[];
   /** Notices a day that may go by SMS; `undefined`: no budget. */
   readonly smsBudget?: { readonly perDay: number };
+  /** Its recurring maintenance windows. */
+  readonly maintenance: readonly RecurringWindow[];
 }
 
 type Thresholds = Pick<
@@ -347,6 +369,7 @@ export function parseConfig(
       ...resolveThresholds(g, top),
       escalation: escalationSteps(g.escalation),
       smsBudget: g.smsBudget,
+      maintenance: recurringWindows(g.maintenance),
     };
   }
   return {
@@ -363,7 +386,13 @@ export function parseConfig(
     clusters: Object.fromEntries(
       Object.entries(doc.clusters ?? {}).map(([name, c]) => [
         name,
-        { name, group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages ?? true },
+        {
+          name,
+          group: c.group,
+          minHealthy: c.minHealthy,
+          memberPages: c.memberPages ?? true,
+          maintenance: recurringWindows(c.maintenance),
+        },
       ]),
     ),
     watcherAlarms: watcherAlarmSettings(doc.watcherAlarms?.subscriptions, groups),
@@ -396,6 +425,7 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       autoApprove: false,
       ...resolveThresholds({}, config),
       escalation: [],
+      maintenance: [],
     }
   );
 }

@@ -24,11 +24,23 @@ export interface Muter {
 
 const isAgentAlert = (alert: AlertRecord) => alert.kind !== 'network_event' && alert.kind !== 'cluster_down';
 
-/** An agent inside a maintenance window: no page until it ends. */
-export function maintenanceMuter(inMaintenance: ReadonlySet<string>): Muter {
+/**
+ * An agent inside a maintenance window (its own, its group's or its cluster's), and a cluster's
+ * `cluster_down` inside its cluster's window: no page until it ends. Each map gives whose window
+ * holds it, by agent id and by cluster name: the agent (`web-01`), `group production`, `cluster db`.
+ */
+export function maintenanceMuter(
+  agents: ReadonlyMap<string, string>,
+  clusters: ReadonlyMap<string, string> = new Map(),
+): Muter {
   return {
     reason: 'maintenance',
-    holds: (alert) => (isAgentAlert(alert) && inMaintenance.has(alert.agentId) ? alert.agentId : undefined),
+    holds(alert) {
+      if (isAgentAlert(alert)) return agents.get(alert.agentId);
+      return alert.kind === 'cluster_down' && alert.cluster !== undefined
+        ? clusters.get(alert.cluster)
+        : undefined;
+    },
   };
 }
 

@@ -24,7 +24,7 @@ const timestamp = v.pipe(
   v.check((ms) => Number.isFinite(ms), 'must be a real date and time'),
 );
 
-const printable = (max: number) =>
+export const printable = (max: number) =>
   v.pipe(
     v.string('must be a string'),
     v.minLength(1, 'must not be empty'),

@@ -1,4 +1,4 @@
-import { type AgentRecord, agentState } from './agent';
+import { type AgentRecord, agentState, type Findings } from './agent';
 import { type AlertKind, type AlertRecord, endedByHeartbeat, type Severity } from './alert';
 import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
@@ -44,14 +44,19 @@ function agentlessTurn(
 /**
  * What the scanner makes of one agent before any probe: the agent's state by the one rule every view
  * uses (`agentState`, with no alert counted: the scan decides those), and what to do about it.
+ * `state.maintenance` is the window that applies to the agent now, when the scanner found one.
  */
 export function assess(
   agent: AgentRecord,
   settings: GroupSettings,
   scanTime: number,
-  state: Pick<ScannerState, 'lastScanAt' | 'blindWindows'>,
+  state: Pick<ScannerState, 'lastScanAt' | 'blindWindows'> & Pick<Findings, 'maintenance'>,
 ): Assessment {
-  const seen = agentState(agent, settings, scanTime, { blindWindows: state.blindWindows, openAlerts: [] });
+  const seen = agentState(agent, settings, scanTime, {
+    blindWindows: state.blindWindows,
+    openAlerts: [],
+    maintenance: state.maintenance,
+  });
   if (seen.state === 'pending' || seen.state === 'rejected' || seen.state === 'new')
     return { kind: 'unmonitored' };
   if (seen.state === 'maintenance') return { kind: 'maintenance' };

@@ -239,6 +239,16 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
       return c.json(await service.acknowledgeAlert(c.req.param('alertId') ?? '', body));
     },
   });
+  resource(app, '/v1/groups/:group/maintenance', {
+    PUT: async (c) =>
+      c.json(await service.startFleetMaintenance('group', c.req.param('group') ?? '', await readJson(c))),
+    DELETE: async (c) => c.json(await service.endFleetMaintenance('group', c.req.param('group') ?? '')),
+  });
+  resource(app, '/v1/clusters/:cluster/maintenance', {
+    PUT: async (c) =>
+      c.json(await service.startFleetMaintenance('cluster', c.req.param('cluster') ?? '', await readJson(c))),
+    DELETE: async (c) => c.json(await service.endFleetMaintenance('cluster', c.req.param('cluster') ?? '')),
+  });
   resource(app, '/v1/groups/:group/enrollment-key', {
     POST: async (c) => c.json(await service.newEnrollmentKey(c.req.param('group') ?? ''), 201),
   });

@@ -155,7 +155,8 @@ describe('changing an agent in place, and removing a parent', () => {
 
       // The agent, then middle and top as the loop check walks up; the write; middle and top again, as
       // the chain is read once more after the write (a change racing this one may have closed a loop);
-      // then what the view needs besides the record (the scanner's state and the open alerts).
+      // then what the view needs besides the record (the scanner's state, the open alerts, and the
+      // one-off maintenance windows of the groups and clusters, in one batch).
       expect(requests.take()).toEqual([
         'GetItem',
         'GetItem',
@@ -165,6 +166,7 @@ describe('changing an agent in place, and removing a parent', () => {
         'GetItem',
         'GetItem',
         'Query',
+        'BatchGetItem',
       ]);
     });
 

@@ -452,7 +452,7 @@ describe('clusters', () => {
     );
 
     expect(config.clusters).toEqual({
-      db: { name: 'db', group: 'production', minHealthy: 2, memberPages: true },
+      db: { name: 'db', group: 'production', minHealthy: 2, memberPages: true, maintenance: [] },
     });
   });
 

@@ -1,5 +1,5 @@
 import type { AlertRecord } from '../../lambda/domain/alert';
-import { type ClusterMember, type ClusterSettings, clusterFinding } from '../../lambda/domain/cluster';
+import { type ClusterMember, type ClusterQuorum, clusterFinding } from '../../lambda/domain/cluster';
 import { clusterMuter, maintenanceMuter, mute, parentMuter, stormMuter } from '../../lambda/domain/mute';
 import {
   type Health,
@@ -177,7 +177,7 @@ describe('parentLoop', () => {
 });
 
 describe('clusterFinding', () => {
-  const db: ClusterSettings = { name: 'db', group: 'production', minHealthy: 3, memberPages: true };
+  const db: ClusterQuorum = { name: 'db', group: 'production', minHealthy: 3, memberPages: true };
   const member = (agentId: string, state: ClusterMember['state'], incidentStart?: number): ClusterMember => ({
     agentId,
     state,
@@ -268,7 +268,7 @@ describe('mute', () => {
     recoveryNotice: 'none',
     ...overrides,
   });
-  const db: ClusterSettings = { name: 'db', group: 'production', minHealthy: 2, memberPages: true };
+  const db: ClusterQuorum = { name: 'db', group: 'production', minHealthy: 2, memberPages: true };
   const lost = new Map([
     ['db', { cluster: db, total: 3, up: 1, down: ['web-01', 'web-02'], quorumLost: true }],
   ]);
@@ -277,7 +277,7 @@ describe('mute', () => {
 
   it('asks the muters in order, so the first that holds names the reason', () => {
     const muters = [
-      maintenanceMuter(new Set(['web-01'])),
+      maintenanceMuter(new Map([['web-01', 'web-01']])),
       stormMuter(true),
       clusterMuter(lost),
       parentMuter(behindSwitch, lost),
