@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { ClusterSettings } from './cluster';
 import { type FieldProblem, ValidationError } from './errors';
+import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
 import { checkInput, groupNameSchema } from './validation';
 
 const CHANNELS = ['sms', 'email', 'console'] as const;
@@ -31,6 +32,8 @@ const thresholdEntries = {
   agentlessEveryNScans: v.optional(wholeNumber(1, 1_000, '')),
   /** Repeat an unacknowledged open page after this many minutes; 0 never repeats. */
   renotifyMinutes: v.optional(wholeNumber(0, 10_080, ' min')),
+  /** An open alert resolves only after this many consecutive scans saw a fresh heartbeat (1: the first). */
+  recoverAfterScans: v.optional(wholeNumber(1, 100, ' scans')),
 };
 
 const phoneNumber = v.pipe(
@@ -53,6 +56,8 @@ const groupSchema = v.strictObject(
     ),
     subscriptions: v.optional(subscriptionsSchema),
     autoApprove: v.optional(v.boolean('must be true or false')),
+    /** `changes` alert openings within `window` make one `flapping` alert; it resolves after `stableFor` healthy. */
+    flapping: v.optional(flappingSchema),
     ...thresholdEntries,
   },
   'must be an object',
@@ -123,6 +128,7 @@ const TOP_DEFAULTS = {
   missedScansBeforeAlert: 3,
   agentlessEveryNScans: 3,
   renotifyMinutes: 0,
+  recoverAfterScans: 1,
   stormFraction: 0.5,
   stormMinAgents: 10,
   resolvedAlertRetentionDays: 30,
@@ -152,6 +158,9 @@ export interface GroupSettings {
   readonly probe: ProbeSettings;
   readonly agentlessEveryNScans: number;
   readonly renotifyMinutes: number;
+  readonly recoverAfterScans: number;
+  /** Off when absent. */
+  readonly flapping?: FlappingSettings;
 }
 
 type Thresholds = Pick<
@@ -162,6 +171,7 @@ type Thresholds = Pick<
   | 'probe'
   | 'agentlessEveryNScans'
   | 'renotifyMinutes'
+  | 'recoverAfterScans'
 >;
 
 /**
@@ -228,6 +238,7 @@ function resolveThresholds(own: ThresholdInput, base: Thresholds): Thresholds {
     probe: { ...base.probe, ...own.probe },
     agentlessEveryNScans: own.agentlessEveryNScans ?? base.agentlessEveryNScans,
     renotifyMinutes: own.renotifyMinutes ?? base.renotifyMinutes,
+    recoverAfterScans: own.recoverAfterScans ?? base.recoverAfterScans,
   };
 }
 
@@ -319,6 +330,7 @@ export function parseConfig(
       subscriptions: { sms: g.subscriptions?.sms ?? [], email: g.subscriptions?.email ?? [] },
       autoApprove: g.autoApprove ?? false,
       ...resolveThresholds(g, top),
+      ...(g.flapping ? { flapping: flappingSettings(g.flapping) } : {}),
     };
   }
   return {

@@ -1,7 +1,8 @@
 import { type AgentRecord, agentState } from './agent';
-import { type AlertKind, type AlertRecord, endedByHeartbeat, type Severity } from './alert';
+import type { AlertKind, AlertRecord, Severity } from './alert';
 import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
+import { recoveryStep } from './flapping';
 
 /** The start of an agent's current incident: its last sign of life the scanner knows of. */
 export function incidentStart(
@@ -81,6 +82,8 @@ export interface AgentDecision {
   readonly change: readonly { alert: AlertRecord; kind: AlertKind }[];
   /** Open alerts to resolve, and why. */
   readonly resolve: readonly { alert: AlertRecord; resolution: 'heartbeat' | 'probe' | 'unmonitored' }[];
+  /** Open alerts whose count of consecutive fresh scans changes (`recoverAfterScans` above 1); absent: none. */
+  readonly freshScans?: readonly { alert: AlertRecord; count: number }[];
 }
 
 const NOTHING: AgentDecision = { change: [], resolve: [] };
@@ -99,13 +102,16 @@ function verdict(assessment: Assessment & { kind: 'watched' }, probeOk: boolean 
  * What happens to one agent's incident, from the assessment, the probe's answer (when it was probed)
  * and its open alerts. An incident is one alert whatever it is found to be: a heartbeat after it
  * started resolves it; a new verdict changes it; a host that answers again resolves an unreachable
- * alert unless the agent has meanwhile missed enough scans to have failed.
+ * alert unless the agent has meanwhile missed enough scans to have failed. With `recoverAfterScans`
+ * above 1, a heartbeat resolves it only after that many fresh scans (see `recoveryStep`); until then
+ * it stands, and a new failure is the same incident.
  */
 export function decide(
   agent: AgentRecord,
   assessment: Assessment,
   probeOk: boolean | undefined,
   open: readonly AlertRecord[],
+  recoverAfterScans = 1,
 ): AgentDecision {
   if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return NOTHING;
   if (assessment.kind === 'unmonitored') {
@@ -113,13 +119,17 @@ export function decide(
   }
   const resolve: AgentDecision['resolve'][number][] = [];
   const change: AgentDecision['change'][number][] = [];
+  const counts: { alert: AlertRecord; count: number }[] = [];
   const now = verdict(assessment, probeOk);
   const standing = open.filter((alert) => {
-    if (!endedByHeartbeat(alert, agent.lastHeartbeatAt)) return true;
+    const step = recoveryStep(alert, agent.lastHeartbeatAt, assessment.missedScans, recoverAfterScans);
+    if (step.freshScans !== undefined) counts.push({ alert, count: step.freshScans });
+    if (!step.resolve) return true;
     resolve.push({ alert, resolution: 'heartbeat' });
     return false;
   });
-  if (standing.length === 0) return { open: now, change, resolve };
+  const freshScans = counts.length > 0 ? counts : undefined;
+  if (standing.length === 0) return { open: now, change, resolve, freshScans };
   // Alerts stored before an incident kept one alert (one per kind) are each judged alike.
   for (const alert of standing) {
     if (now === undefined && alert.kind === 'host_unreachable' && probeOk === true) {
@@ -128,7 +138,7 @@ export function decide(
       change.push({ alert, kind: now });
     }
   }
-  return { change, resolve };
+  return { change, resolve, freshScans };
 }
 
 /** A silent agent whose host still answers is a warning: the machine is up. Anything else is critical. */
