@@ -44,7 +44,7 @@ export interface TestResponse {
 
 /** A whole local watcher with in-memory dynalite, on a free port, with a manual clock. */
 export async function startTestWatcher(
-  options: { config?: RawConfig; adminToken?: string; host?: string } = {},
+  options: { config?: RawConfig; adminToken?: string; host?: string; outboxPath?: string } = {},
 ): Promise<TestWatcher> {
   const clock = new ManualClock();
   const watcher = await startLocalWatcher({
@@ -52,6 +52,7 @@ export async function startTestWatcher(
     port: 0,
     host: options.host,
     adminToken: options.adminToken,
+    outboxPath: options.outboxPath,
     clock,
     // Scans run when a test calls watcher.scanner.scan(), on the manual clock, never on a timer.
     scanning: false,
