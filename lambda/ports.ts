@@ -153,13 +153,13 @@ export interface AlertStore {
    */
   suppressRecovery(alertId: string, seen: NoticeState, suppressed: Suppression): Promise<boolean>;
   /**
-   * Sets (or, `undefined`, removes) a hysteresis mark of an open alert: its count of fresh scans, or a
-   * flapping alert's `stableSince`; only when the mark is still as seen in `alert`. Answers the alert
+   * Sets (or, `undefined`, removes) a hysteresis mark of an open alert: since when its scans saw a
+   * fresh heartbeat (`freshSince`), or since when a flapping alert's agent is stable (`stableSince`); only when the mark is still as seen in `alert`. Answers the alert
    * as written, or `undefined` when it was not.
    */
   mark(
     alert: AlertRecord,
-    name: 'freshScans' | 'stableSince',
+    name: 'freshSince' | 'stableSince',
     value: number | undefined,
   ): Promise<AlertRecord | undefined>;
   /** Releases a held opening to `pending`, so the next delivery sends it; false when it was not held. */

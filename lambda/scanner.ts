@@ -297,7 +297,7 @@ export class Scanner {
     if (probe && !forcedProbe) pass.tally.probed += 1;
     const episode = open.find((a) => a.kind === 'flapping');
     const incidents = open.filter((a) => a.kind !== 'flapping');
-    const decision = decide(agent, assessment, probe?.ok, incidents, settings.recoverAfterScans);
+    const decision = decide(agent, assessment, probe?.ok, incidents, { rule: settings, now: scanTime });
     const resolved: string[] = [];
     for (const { alert, resolution } of decision.resolve) {
       if (await this.resolveAlert(alert, scanTime, resolution)) {
@@ -307,8 +307,8 @@ export class Scanner {
     }
     const missed = assessment.kind === 'watched' ? assessment.missedScans : 0;
     const changed = new Map<string, AlertRecord>();
-    for (const { alert, count } of decision.freshScans ?? []) {
-      const after = await this.deps.alerts.mark(alert, 'freshScans', count);
+    for (const { alert, since } of decision.freshSince ?? []) {
+      const after = await this.deps.alerts.mark(alert, 'freshSince', since ?? undefined);
       if (after) changed.set(alert.alertId, after);
     }
     for (const { alert, kind } of decision.change) {

@@ -105,7 +105,7 @@ function alertFromItem(item: Item): AlertRecord {
     acknowledgedAt: num(item, 'acknowledgedAt'),
     acknowledgedBy: str(item, 'acknowledgedBy'),
     ackNote: str(item, 'ackNote'),
-    freshScans: num(item, 'freshScans'),
+    freshSince: num(item, 'freshSince'),
     stableSince: num(item, 'stableSince'),
   };
 }
@@ -288,7 +288,7 @@ export class DynamoAlertStore implements AlertStore {
     return (await this.updateIf(alertId, expr, condition, values)) !== undefined;
   }
 
-  mark(alert: AlertRecord, name: 'freshScans' | 'stableSince', value: number | undefined) {
+  mark(alert: AlertRecord, name: 'freshSince' | 'stableSince', value: number | undefined) {
     const seen = alert[name];
     const expr = value === undefined ? update({}, [name]) : update({ [name]: N(value) });
     const condition =

@@ -67,8 +67,8 @@ export interface AlertRecord {
   readonly acknowledgedAt?: number;
   readonly acknowledgedBy?: string;
   readonly ackNote?: string;
-  /** Consecutive scans that saw a fresh heartbeat, while fewer than `recoverAfterScans` (see `recoveryStep`). */
-  readonly freshScans?: number;
+  /** When the scans that saw a fresh heartbeat began, while fewer than `recoverAfterScans` (see `recoveryStep`). */
+  readonly freshSince?: number;
   /** A `flapping` alert: since when its agent has been found healthy, scan after scan. */
   readonly stableSince?: number;
 }

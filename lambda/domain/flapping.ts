@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { type AlertRecord, endedByHeartbeat } from './alert';
+import type { GroupSettings } from './config';
 import { durationSchema, formatDuration, parseDuration } from './duration';
 
 const SEVEN_DAYS_MS = 7 * 86_400_000;
@@ -121,26 +122,34 @@ export function flappingDetail(settings: FlappingSettings, since: number): strin
 /** What one scan does about an open alert of an incident that a heartbeat may have ended. */
 export interface RecoveryStep {
   readonly resolve: boolean;
-  /** The count of consecutive scans with a fresh heartbeat to record on the alert, when it changes. */
-  readonly freshScans?: number;
+  /** The mark to record on the alert when it changes: when its fresh scans began (`null`: remove it). */
+  readonly freshSince?: number | null;
 }
+
+/** When an incident a heartbeat ended resolves: after `recoverAfterScans` scans of its group's interval. */
+export type RecoveryRule = Pick<GroupSettings, 'recoverAfterScans' | 'scanIntervalSeconds'>;
 
 /**
  * Recovery hysteresis: an open incident resolves only once `recoverAfterScans` consecutive scans
- * have seen a fresh heartbeat (one after the incident started, and no scan missed since); a scan that
- * finds the agent late again sets the count back to 0. With 1 (the default), the first scan after a
- * heartbeat resolves it, as it always has.
+ * have seen a fresh heartbeat (one after the incident started, and no scan missed); a scan that
+ * finds the agent late again starts over. With 1 (the default), the first scan after a heartbeat
+ * resolves it, as it always has. The alert keeps when its fresh scans began (`freshSince`), and the
+ * scans are counted in its group's scan intervals since then, rounded: two scanners racing in one
+ * tick are one scan, however they interleave, and a timer a little early still counts.
  */
 export function recoveryStep(
-  alert: Pick<AlertRecord, 'incidentStart' | 'freshScans'>,
+  alert: Pick<AlertRecord, 'incidentStart' | 'freshSince'>,
   lastHeartbeatAt: number | undefined,
   missedScans: number,
-  recoverAfterScans: number,
+  rule: RecoveryRule,
+  now: number,
 ): RecoveryStep {
-  const counted = alert.freshScans ?? 0;
   if (!endedByHeartbeat(alert, lastHeartbeatAt)) return { resolve: false };
-  if (recoverAfterScans <= 1) return { resolve: true };
-  if (missedScans > 0) return counted === 0 ? { resolve: false } : { resolve: false, freshScans: 0 };
-  const fresh = counted + 1;
-  return fresh >= recoverAfterScans ? { resolve: true } : { resolve: false, freshScans: fresh };
+  if (rule.recoverAfterScans <= 1) return { resolve: true };
+  if (missedScans > 0)
+    return alert.freshSince === undefined ? { resolve: false } : { resolve: false, freshSince: null };
+  const since = alert.freshSince ?? now;
+  const scans = 1 + Math.round((now - since) / (rule.scanIntervalSeconds * 1000));
+  if (scans >= rule.recoverAfterScans) return { resolve: true };
+  return alert.freshSince === undefined ? { resolve: false, freshSince: now } : { resolve: false };
 }

@@ -2,7 +2,7 @@ import { type AgentRecord, agentState } from './agent';
 import type { AlertKind, AlertRecord, Severity } from './alert';
 import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
-import { recoveryStep } from './flapping';
+import { type RecoveryRule, recoveryStep } from './flapping';
 
 /** The start of an agent's current incident: its last sign of life the scanner knows of. */
 export function incidentStart(
@@ -82,11 +82,14 @@ export interface AgentDecision {
   readonly change: readonly { alert: AlertRecord; kind: AlertKind }[];
   /** Open alerts to resolve, and why. */
   readonly resolve: readonly { alert: AlertRecord; resolution: 'heartbeat' | 'probe' | 'unmonitored' }[];
-  /** Open alerts whose count of consecutive fresh scans changes (`recoverAfterScans` above 1); absent: none. */
-  readonly freshScans?: readonly { alert: AlertRecord; count: number }[];
+  /** Open alerts whose fresh scans begin or start over (`recoverAfterScans` above 1); absent: none. */
+  readonly freshSince?: readonly { alert: AlertRecord; since: number | null }[];
 }
 
 const NOTHING: AgentDecision = { change: [], resolve: [] };
+
+/** Without a rule: the first scan after a heartbeat resolves (`recoverAfterScans` 1). */
+const AT_ONCE = { rule: { recoverAfterScans: 1, scanIntervalSeconds: 1 }, now: 0 };
 
 /**
  * The scanner's verdict on a watched agent now: a probe that fails says the host is down, whatever
@@ -111,7 +114,7 @@ export function decide(
   assessment: Assessment,
   probeOk: boolean | undefined,
   open: readonly AlertRecord[],
-  recoverAfterScans = 1,
+  recovery: { rule: RecoveryRule; now: number } = AT_ONCE,
 ): AgentDecision {
   if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return NOTHING;
   if (assessment.kind === 'unmonitored') {
@@ -119,17 +122,18 @@ export function decide(
   }
   const resolve: AgentDecision['resolve'][number][] = [];
   const change: AgentDecision['change'][number][] = [];
-  const counts: { alert: AlertRecord; count: number }[] = [];
+  const marks: { alert: AlertRecord; since: number | null }[] = [];
   const now = verdict(assessment, probeOk);
   const standing = open.filter((alert) => {
-    const step = recoveryStep(alert, agent.lastHeartbeatAt, assessment.missedScans, recoverAfterScans);
-    if (step.freshScans !== undefined) counts.push({ alert, count: step.freshScans });
+    const { rule, now: at } = recovery;
+    const step = recoveryStep(alert, agent.lastHeartbeatAt, assessment.missedScans, rule, at);
+    if (step.freshSince !== undefined) marks.push({ alert, since: step.freshSince });
     if (!step.resolve) return true;
     resolve.push({ alert, resolution: 'heartbeat' });
     return false;
   });
-  const freshScans = counts.length > 0 ? counts : undefined;
-  if (standing.length === 0) return { open: now, change, resolve, freshScans };
+  const freshSince = marks.length > 0 ? marks : undefined;
+  if (standing.length === 0) return { open: now, change, resolve, freshSince };
   // Alerts stored before an incident kept one alert (one per kind) are each judged alike.
   for (const alert of standing) {
     if (now === undefined && alert.kind === 'host_unreachable' && probeOk === true) {
@@ -138,7 +142,7 @@ export function decide(
       change.push({ alert, kind: now });
     }
   }
-  return { change, resolve, freshScans };
+  return { change, resolve, freshSince };
 }
 
 /** A silent agent whose host still answers is a warning: the machine is up. Anything else is critical. */

@@ -40,6 +40,27 @@ describe('Scanner: flapping', () => {
 
   const flappingAlerts = async (h: ScannerHarness) => (await h.alerts()).filter((a) => a.kind === 'flapping');
 
+  /**
+   * Another scanner whose store fails to create a flapping alert (a throttled write) while
+   * `failing.on`; `more` replaces other methods of its alert store.
+   */
+  function withoutFlappingCreates(h: ScannerHarness, more: object = {}) {
+    const failing = { on: true };
+    const scanner = h.otherScanner({
+      wrap: (stores) => ({
+        ...stores,
+        alerts: Object.assign(Object.create(stores.alerts), {
+          async create(alert: AlertRecord) {
+            if (alert.kind === 'flapping' && failing.on) throw new Error('throttled');
+            return stores.alerts.create(alert);
+          },
+          ...more,
+        }),
+      }),
+    });
+    return { scanner, failing };
+  }
+
   it('pages one flapping alert at the third opening within the window and holds the incident’s own page and recovery', async () => {
     const h = await flappingHarness();
     for (let i = 0; i < 2; i++) {
@@ -129,23 +150,12 @@ describe('Scanner: flapping', () => {
       await comeBack(h);
     }
     // The scanner that opens the third incident fails to open the flapping alert: the incident pages.
-    let failCreate = true;
-    const failing = h.otherScanner({
-      wrap: (stores) => ({
-        ...stores,
-        alerts: Object.assign(Object.create(stores.alerts), {
-          async create(alert: AlertRecord) {
-            if (alert.kind === 'flapping' && failCreate) throw new Error('throttled');
-            return stores.alerts.create(alert);
-          },
-        }),
-      }),
-    });
+    const { scanner: failing, failing: fails } = withoutFlappingCreates(h);
     await h.step();
     await h.step();
     h.clock.advance(h.intervalMs);
     await failing.scan();
-    failCreate = false;
+    fails.on = false;
     expect(kinds(h.notifier.take())).toEqual(['heartbeat_failure']);
 
     // The next scan opens it; the incident's recovery is then held for good.
@@ -197,21 +207,8 @@ describe('Scanner: flapping', () => {
       await comeBack(h);
     }
     // The third opening is recorded, but its scanner could not open the flapping alert.
-    const failing = h.otherScanner({
-      wrap: (stores) => ({
-        ...stores,
-        alerts: Object.assign(Object.create(stores.alerts), {
-          async create(alert: AlertRecord) {
-            if (alert.kind === 'flapping') throw new Error('throttled');
-            return stores.alerts.create(alert);
-          },
-          // Nor deliver: the race below sends the pages.
-          async claimNotice() {
-            return false;
-          },
-        }),
-      }),
-    });
+    // Nor does it deliver: the race below sends the pages.
+    const { scanner: failing } = withoutFlappingCreates(h, { claimNotice: async () => false });
     await h.step();
     await h.step();
     h.clock.advance(h.intervalMs);
@@ -239,18 +236,7 @@ describe('Scanner: flapping', () => {
     for (const id of ['f-1', 'f-2', 'h-1']) await h.addAgent(id);
     await h.beat('f-1', 'f-2', 'h-1');
     await h.scan();
-    let failCreate = true;
-    const scanner = h.otherScanner({
-      wrap: (stores) => ({
-        ...stores,
-        alerts: Object.assign(Object.create(stores.alerts), {
-          async create(alert: AlertRecord) {
-            if (alert.kind === 'flapping' && failCreate) throw new Error('throttled');
-            return stores.alerts.create(alert);
-          },
-        }),
-      }),
-    });
+    const { scanner, failing } = withoutFlappingCreates(h);
     // f-1 fails at scans 3, 7 and 11 and f-2 at 5, 9 and 13, never together; each beats the scan after.
     const beatsAt = (id: 'f-1' | 'f-2', n: number) => (id === 'f-1' ? n % 4 === 0 : n <= 2 || n % 4 === 2);
     for (let n = 1; n <= 13; n++) {
@@ -258,7 +244,7 @@ describe('Scanner: flapping', () => {
       await h.beat('h-1', ...(['f-1', 'f-2'] as const).filter((id) => beatsAt(id, n)));
       expect((await scanner.scan()).storm).toBe('none');
     }
-    failCreate = false;
+    failing.on = false;
 
     // Both flapping alerts open now, while both agents beat: no agent went silent in this scan.
     h.clock.advance(h.intervalMs);

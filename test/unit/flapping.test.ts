@@ -223,54 +223,52 @@ describe('a flapping agent over two windows, on the manual clock', () => {
 });
 
 describe('recoveryStep', () => {
+  const SCAN = 30_000;
   const incident = { incidentStart: at(0) };
+  const rule = (recoverAfterScans: number) => ({ recoverAfterScans, scanIntervalSeconds: 30 });
+  /** A scan `n` intervals after the heartbeat that ended the incident (at minute 1). */
+  const scan = (n: number) => at(1) + n * SCAN;
 
   it.each([
-    ['no heartbeat since the incident began', 1, undefined, at(0), 0, { resolve: false }],
+    ['no heartbeat since the incident began', 2, undefined, at(0), 0, scan(0), { resolve: false }],
+    ['1: the first scan after a heartbeat resolves', 1, undefined, at(1), 0, scan(0), { resolve: true }],
+    ['1: even a late one, as before', 1, undefined, at(1), 1, scan(1), { resolve: true }],
     [
-      'recoverAfterScans 1: the first scan after a heartbeat resolves',
-      1,
-      undefined,
-      at(1),
-      0,
-      { resolve: true },
-    ],
-    ['recoverAfterScans 1: even a late one, as before', 1, undefined, at(1), 1, { resolve: true }],
-    [
-      'recoverAfterScans 2: one fresh scan counts 1',
+      '2: the first fresh scan marks when they began',
       2,
       undefined,
       at(1),
       0,
-      { resolve: false, freshScans: 1 },
-    ],
-    ['recoverAfterScans 2: the second fresh scan resolves', 2, 1, at(2), 0, { resolve: true }],
-    [
-      'recoverAfterScans 2: a late scan sets the count back',
-      2,
-      1,
-      at(1),
-      1,
-      { resolve: false, freshScans: 0 },
+      scan(0),
+      { resolve: false, freshSince: scan(0) },
     ],
     [
-      'recoverAfterScans 2: a late scan with no count writes nothing',
+      '2: a racing scan of the same tick is the same scan',
       2,
-      undefined,
+      scan(0),
       at(1),
-      2,
+      0,
+      scan(0) + 200,
       { resolve: false },
     ],
+    ['2: the next scan resolves', 2, scan(0), scan(1), 0, scan(1), { resolve: true }],
     [
-      'recoverAfterScans 3: the second fresh scan counts 2',
-      3,
-      1,
-      at(2),
+      '2: the next scan resolves though its timer fired early',
+      2,
+      scan(0),
+      scan(1),
       0,
-      { resolve: false, freshScans: 2 },
+      scan(1) - 2000,
+      { resolve: true },
     ],
-  ])('%s', (_case, n, counted, lastHeartbeatAt, missed, step) => {
-    expect(recoveryStep({ ...incident, freshScans: counted }, lastHeartbeatAt, missed, n)).toEqual(step);
+    ['2: a late scan starts over', 2, scan(0), at(1), 1, scan(1), { resolve: false, freshSince: null }],
+    ['2: a late scan with no mark writes nothing', 2, undefined, at(1), 2, scan(2), { resolve: false }],
+    ['3: the second fresh scan does not resolve', 3, scan(0), scan(1), 0, scan(1), { resolve: false }],
+    ['3: the third does', 3, scan(0), scan(2), 0, scan(2), { resolve: true }],
+  ])('recoverAfterScans %s', (_case, n, since, lastHeartbeatAt, missed, now, step) => {
+    expect(recoveryStep({ ...incident, freshSince: since }, lastHeartbeatAt, missed, rule(n), now)).toEqual(
+      step,
+    );
   });
 });
 
