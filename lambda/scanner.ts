@@ -551,10 +551,17 @@ export class Scanner {
     const step = flappingStep(rule, agent, episode, healthy, scanTime);
     if (step.kind === 'none') return episode;
     if (step.kind === 'open' && rule) {
-      // Taken: another scanner opened it; it is open all the same.
       const alert = flappingAlert(agent, settings.channels, rule, step.since, scanTime);
-      if (await this.deps.alerts.create(alert)) pass.opened.push(alert);
-      return alert;
+      if (await this.deps.alerts.create(alert)) {
+        pass.opened.push(alert);
+        return alert;
+      }
+      // Taken: another scanner opened it (it is open all the same), or this episode resolved and the
+      // end was never written on the agent: write it now, and its openings count no more.
+      const existing = await this.deps.alerts.get(alert.alertId);
+      if (existing?.status !== 'resolved') return existing ?? alert;
+      await this.deps.agents.endFlapping(agent.agentId, existing.resolvedAt ?? scanTime);
+      return undefined;
     }
     if (!episode) return undefined;
     if (step.kind === 'stable')

@@ -130,6 +130,35 @@ describe('Scanner: flapping', () => {
     expect(kinds(await comeBack(h))).toEqual(['recovery']);
   });
 
+  it('pages the next incident as usual when the end of the episode was not written on the agent', async () => {
+    const h = await flappingHarness();
+    for (let i = 0; i < 3; i++) {
+      await goSilent(h);
+      await comeBack(h);
+    }
+    const scanner = h.otherScanner({
+      wrap: (stores) => ({
+        ...stores,
+        agents: Object.assign(Object.create(stores.agents), {
+          async endFlapping() {
+            throw new Error('throttled');
+          },
+        }),
+      }),
+    });
+    for (let i = 0; i < 10; i++) {
+      h.clock.advance(h.intervalMs);
+      await h.beat('web-01');
+      await scanner.scan();
+    }
+    expect(await flappingAlerts(h)).toMatchObject([{ status: 'resolved' }]);
+    h.notifier.take();
+
+    // The openings of the episode are still within the window: they must not make it flap again.
+    expect(kinds(await goSilent(h))).toEqual(['heartbeat_failure']);
+    expect(await flappingAlerts(h)).toHaveLength(1);
+  });
+
   it('starts the stable count again when the agent is late before stableFor has passed', async () => {
     const h = await flappingHarness();
     for (let i = 0; i < 3; i++) {
