@@ -542,8 +542,7 @@ export class Scanner {
     const { scanTime } = pass;
     if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return episode;
     if (assessment.kind === 'unmonitored') {
-      if (episode && (await this.resolveAlert(episode, scanTime, 'unmonitored')))
-        pass.resolved.push(episode.alertId);
+      if (episode) await this.endEpisode(pass, agent, episode, 'unmonitored');
       return undefined;
     }
     const healthy = standing.length === 0 && assessment.missedScans === 0;
@@ -566,11 +565,15 @@ export class Scanner {
     if (!episode) return undefined;
     if (step.kind === 'stable')
       return (await this.deps.alerts.mark(episode, 'stableSince', step.since)) ?? episode;
-    if (step.kind === 'resolve' && (await this.resolveAlert(episode, scanTime, step.resolution))) {
-      pass.resolved.push(episode.alertId);
-      await this.deps.agents.endFlapping(agent.agentId, scanTime);
-    }
+    if (step.kind === 'resolve') await this.endEpisode(pass, agent, episode, step.resolution);
     return undefined;
+  }
+
+  /** Resolves a flapping alert; the openings of its episode count no more. */
+  private async endEpisode(pass: Pass, agent: AgentRecord, episode: AlertRecord, resolution: Resolution) {
+    if (!(await this.resolveAlert(episode, pass.scanTime, resolution))) return;
+    pass.resolved.push(episode.alertId);
+    await this.deps.agents.endFlapping(agent.agentId, pass.scanTime);
   }
 
   private async resolveAlert(alert: AlertRecord, at: number, resolution: Resolution): Promise<boolean> {

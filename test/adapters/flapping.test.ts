@@ -159,6 +159,23 @@ describe('Scanner: flapping', () => {
     expect(await flappingAlerts(h)).toHaveLength(1);
   });
 
+  it('closes the flapping alert of an agent no longer monitored, and its episode with it', async () => {
+    const h = await flappingHarness();
+    for (let i = 0; i < 3; i++) {
+      await goSilent(h);
+      await comeBack(h);
+    }
+    expect((await h.http('POST', '/v1/agents/web-01/reject')).status).toBe(200);
+
+    await h.step();
+
+    expect(await flappingAlerts(h)).toMatchObject([{ status: 'resolved', resolution: 'unmonitored' }]);
+    expect((await h.http('POST', '/v1/agents/web-01/approve')).status).toBe(200);
+    await h.step('web-01');
+    h.notifier.take();
+    expect(kinds(await goSilent(h))).toEqual(['heartbeat_failure']);
+  });
+
   it('starts the stable count again when the agent is late before stableFor has passed', async () => {
     const h = await flappingHarness();
     for (let i = 0; i < 3; i++) {
@@ -254,7 +271,7 @@ describe('Scanner: flapping', () => {
     expect(kinds(h.notifier.take())).toEqual(['flapping']);
   });
 
-  it('does not take flapping alerts opened for agents that beat again for a storm of silent agents', async () => {
+  it('counts no flapping alert as an agent gone silent or still failing for the storm guard', async () => {
     const h = await harness({
       stormMinAgents: 2,
       groups: {
@@ -282,6 +299,20 @@ describe('Scanner: flapping', () => {
 
     expect(report.opened.filter((id) => id.startsWith('flapping.'))).toHaveLength(2);
     expect(report.storm).toBe('none');
+
+    // Both go silent together: a storm. Once they beat again, their flapping alerts, still open, do
+    // not keep it going as if they were still failing.
+    for (let n = 1; n <= 3; n++) {
+      h.clock.advance(h.intervalMs);
+      await h.beat('h-1');
+      expect((await scanner.scan()).storm).toBe(n === 3 ? 'start' : 'none');
+    }
+    h.clock.advance(h.intervalMs);
+    await h.beat('f-1', 'f-2', 'h-1');
+    const back = await scanner.scan();
+
+    expect(back.storm).toBe('clear');
+    expect(await flappingAlerts(h)).toMatchObject([{ status: 'open' }, { status: 'open' }]);
   });
 
   it('keeps the heartbeat one UpdateItem with no read for an agent whose openings are recorded', async () => {
