@@ -89,14 +89,22 @@ export class Delivery {
       count(await this.sendClaimed(alerts, 'opening', now, compose));
     }
 
-    // Recoveries follow openings that went out (possibly just now).
+    // Recoveries follow openings that went out (possibly just now), unless a muter holds them for good.
     const recoveries: AlertRecord[] = [];
+    const recoveryMuters = input.muters.filter((m) => m.holdsRecoveries);
     for (const alert of recovering) {
       if (!due(alert.recoveryNotice, alert.noticeLeaseUntil, now)) continue;
       const current = openings.some((o) => o.alertId === alert.alertId)
         ? await this.deps.alerts.get(alert.alertId)
         : alert;
-      if (current?.openNotice === 'sent') recoveries.push(current);
+      if (current?.openNotice !== 'sent') continue;
+      const verdict = mute(current, recoveryMuters);
+      if (verdict)
+        await this.deps.alerts.suppressRecovery(current.alertId, current.recoveryNotice, {
+          ...verdict,
+          since: now,
+        });
+      else recoveries.push(current);
     }
     for (const alerts of byAttempt(recoveries, 'recovery')) {
       count(await this.sendClaimed(alerts, 'recovery', now, (list) => recoveryNotice(list, iso(now))));

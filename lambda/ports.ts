@@ -80,6 +80,17 @@ export interface AgentStore {
    * `byProbe`, its host answered again without a heartbeat: a later failure is a new incident.
    */
   endIncident(agentId: string, at: number, byProbe: boolean): Promise<void>;
+  /**
+   * Replaces the agent's recent alert openings (flapping) with `next` in one conditional write, when
+   * they are still `seen`; answers the agent as written, or as stored when they were not.
+   */
+  recordOpenings(
+    agentId: string,
+    seen: readonly number[] | undefined,
+    next: readonly number[],
+  ): Promise<AgentWriteOutcome>;
+  /** Notes that the agent's flapping episode ended at `at`: openings before it no longer count. */
+  endFlapping(agentId: string, at: number): Promise<void>;
 }
 
 /** A stored item that cannot be read (hand-edited, or written by another version). */
@@ -138,6 +149,21 @@ export interface AlertStore {
    * claim that ran out, or held for another reason) to `held`. False when it moved meanwhile.
    */
   holdOpening(alertId: string, seen: NoticeState, suppressed: Suppression): Promise<boolean>;
+  /**
+   * Holds the recovery of a resolved alert for good (it is never sent), saying why: from `seen`
+   * (pending, or a claim that ran out) to `suppressed`. False when it moved meanwhile.
+   */
+  suppressRecovery(alertId: string, seen: NoticeState, suppressed: Suppression): Promise<boolean>;
+  /**
+   * Sets (or, `undefined`, removes) a hysteresis mark of an open alert: since when its scans saw a
+   * fresh heartbeat (`freshSince`), or since when a flapping alert's agent is stable (`stableSince`); only when the mark is still as seen in `alert`. Answers the alert
+   * as written, or `undefined` when it was not.
+   */
+  mark(
+    alert: AlertRecord,
+    name: 'freshSince' | 'stableSince',
+    value: number | undefined,
+  ): Promise<AlertRecord | undefined>;
   /** Releases a held opening to `pending`, so the next delivery sends it; false when it was not held. */
   releaseOpening(alertId: string): Promise<boolean>;
   /** Claims a reminder: moves `notifiedAt` from `previous` to `now`; false when another scanner did. */

@@ -1,12 +1,28 @@
 import { groupBy, limiter } from './collections';
 import { Delivery } from './delivery';
 import { type AgentRecord, type AgentState, agentState, zeroStateCounts } from './domain/agent';
-import { type AlertKind, type AlertRecord, alertId, pagingChannels, type Resolution } from './domain/alert';
+import {
+  type AlertKind,
+  type AlertRecord,
+  alertId,
+  endedByHeartbeat,
+  pagingChannels,
+  type Resolution,
+} from './domain/alert';
 import { type BlindWindow, blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
 import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
-import { settingsFor, type WatcherConfig } from './domain/config';
+import { type GroupSettings, settingsFor, type WatcherConfig } from './domain/config';
+import { type FlappingSettings, flappingDetail, flappingStep, withOpening } from './domain/flapping';
 import { MaintenanceCalendar } from './domain/maintenance';
-import { clusterMuter, type Muter, maintenanceMuter, mute, parentMuter, stormMuter } from './domain/mute';
+import {
+  clusterMuter,
+  flappingMuter,
+  type Muter,
+  maintenanceMuter,
+  mute,
+  parentMuter,
+  stormMuter,
+} from './domain/mute';
 import {
   type Assessment,
   alertDetail,
@@ -87,6 +103,8 @@ interface AgentFinding extends TopologyNode {
   readonly incidentStart: number;
   /** Its incident's alerts, as they stand after this scan's decisions. */
   readonly standing: readonly AlertRecord[];
+  /** Its open `flapping` alert, as it stands after this scan (the one another scanner opened too). */
+  readonly flapping?: AlertRecord;
   /** A probe ran for it in this scan. */
   readonly probed: boolean;
 }
@@ -103,6 +121,8 @@ interface Pass {
   readonly calendar: MaintenanceCalendar;
   /** Agents inside a maintenance window, and whose window it is. */
   readonly inMaintenance: Map<string, string>;
+  /** Agents with an open `flapping` alert after this scan. */
+  readonly flapping: Set<string>;
   readonly opened: AlertRecord[];
   readonly resolved: string[];
   readonly tally: { agents: number; monitored: number; malformed: number; errors: number; probed: number };
@@ -174,6 +194,7 @@ export class Scanner {
       stormMuter(storm.active),
       clusterMuter(clusters),
       parents,
+      flappingMuter(pass.flapping),
     ];
     const delivery = await this.delivery.run({
       now: scanTime,
@@ -233,6 +254,7 @@ export class Scanner {
       unprobed: new Map(),
       calendar,
       inMaintenance: new Map(),
+      flapping: new Set(),
       opened: [],
       resolved: [],
       tally: { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 },
@@ -296,7 +318,9 @@ export class Scanner {
       probe = await this.deps.prober.probe(agent.probe, settings.probe);
     }
     if (probe && !forcedProbe) pass.tally.probed += 1;
-    const decision = decide(agent, assessment, probe?.ok, open);
+    const episode = open.find((a) => a.kind === 'flapping');
+    const incidents = open.filter((a) => a.kind !== 'flapping');
+    const decision = decide(agent, assessment, probe?.ok, incidents, { rule: settings, now: scanTime });
     const resolved: string[] = [];
     for (const { alert, resolution } of decision.resolve) {
       if (await this.resolveAlert(alert, scanTime, resolution)) {
@@ -306,8 +330,12 @@ export class Scanner {
     }
     const missed = assessment.kind === 'watched' ? assessment.missedScans : 0;
     const changed = new Map<string, AlertRecord>();
+    for (const { alert, since } of decision.freshSince ?? []) {
+      const after = await this.deps.alerts.mark(alert, 'freshSince', since ?? undefined);
+      if (after) changed.set(alert.alertId, after);
+    }
     for (const { alert, kind } of decision.change) {
-      const after = await this.deps.alerts.changeKind(alert, {
+      const after = await this.deps.alerts.changeKind(changed.get(alert.alertId) ?? alert, {
         kind,
         severity: severityOf(kind, probe?.ok),
         detail: alertDetail(kind, agent, missed, settings, probe),
@@ -317,14 +345,18 @@ export class Scanner {
       if (after) changed.set(alert.alertId, after);
     }
     const opened: AlertRecord[] = [];
+    let history: AgentRecord = agent;
     if (decision.open) {
       const alert = await this.openAlert(agent, decision.open, scanTime, missed, probe);
       if (alert) opened.push(alert);
+      if (alert && settings.flapping) history = await this.recordOpening(agent, scanTime, settings.flapping);
     }
     const standing = [
-      ...open.filter((a) => !resolved.includes(a.alertId)).map((a) => changed.get(a.alertId) ?? a),
+      ...incidents.filter((a) => !resolved.includes(a.alertId)).map((a) => changed.get(a.alertId) ?? a),
       ...opened,
     ];
+    const flapping = await this.judgeFlapping(pass, history, assessment, settings, standing, episode);
+    if (flapping) pass.flapping.add(agent.agentId);
     const { state, missedScans } = agentState(agent, settings, scanTime, {
       blindWindows: context.blindWindows,
       openAlerts: standing,
@@ -338,6 +370,7 @@ export class Scanner {
       state,
       incidentStart: standing[0]?.incidentStart ?? incidentStart(agent),
       standing,
+      flapping,
       probed: probe !== undefined,
       silent: state === 'late' || state === 'failed' || state === 'unreachable',
       lastHeartbeatAt: agent.lastHeartbeatAt,
@@ -348,7 +381,8 @@ export class Scanner {
         heardFrom: agent.lastHeartbeatAt !== undefined,
         missedScans,
         probeOk: probe?.ok,
-        standing,
+        // An incident a heartbeat ended, still counting fresh scans (`recoverAfterScans`), is no outage.
+        standing: standing.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt)),
       }),
     };
     pass.findings.set(agent.agentId, finding);
@@ -383,8 +417,9 @@ export class Scanner {
         const settings = settingsFor(this.deps.config, kept.agent.group);
         const probe = await this.deps.prober.probe(kept.agent.probe!, settings.probe);
         pass.tally.probed += 1;
-        const standing = pass.findings.get(ancestor.agentId)?.standing ?? [];
-        await this.scanAgent(pass, kept.agent, probedNow(kept.assessment), standing, probe);
+        const found = pass.findings.get(ancestor.agentId);
+        const open = [...(found?.standing ?? []), ...(found?.flapping ? [found.flapping] : [])];
+        await this.scanAgent(pass, kept.agent, probedNow(kept.assessment), open, probe);
         if (!probe.ok) break;
       }
     }
@@ -499,6 +534,75 @@ export class Scanner {
     return undefined;
   }
 
+  /**
+   * Keeps the opening at `at` among the agent's recent openings: a conditional write on the agent
+   * item, tried once more from the list as stored when another scanner wrote it meanwhile. Only the
+   * scanner whose conditional create opened the alert records it, so each opening counts once.
+   * Answers the agent with the openings as they now stand.
+   */
+  private async recordOpening(agent: AgentRecord, at: number, settings: FlappingSettings) {
+    let seen: AgentRecord | undefined = agent;
+    for (let attempt = 0; attempt < 2 && seen; attempt++) {
+      const next = withOpening(seen, at, settings);
+      const outcome = await this.deps.agents.recordOpenings(agent.agentId, seen.recentOpenings, next);
+      if ('written' in outcome) return { ...agent, recentOpenings: next };
+      seen = outcome.current;
+    }
+    this.log({ msg: 'alert opening not recorded for flapping', agentId: agent.agentId, at });
+    return agent;
+  }
+
+  /**
+   * The flapping rule for one agent (see `flappingStep`): opens the episode's one alert under an id
+   * every scanner derives alike (a conditional create), records since when the agent is stable on it,
+   * and resolves it (its recovery the only one the episode sends) after `stableFor`. Answers the
+   * agent's open flapping alert after this scan, if any.
+   */
+  private async judgeFlapping(
+    pass: Pass,
+    agent: AgentRecord,
+    assessment: Assessment,
+    settings: GroupSettings,
+    standing: readonly AlertRecord[],
+    episode: AlertRecord | undefined,
+  ): Promise<AlertRecord | undefined> {
+    const { scanTime } = pass;
+    if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return episode;
+    if (assessment.kind === 'unmonitored') {
+      if (episode) await this.endEpisode(pass, agent, episode, 'unmonitored');
+      return undefined;
+    }
+    const healthy = standing.length === 0 && assessment.missedScans === 0;
+    const rule = settings.flapping;
+    const step = flappingStep(rule, agent, episode, healthy, scanTime);
+    if (step.kind === 'none') return episode;
+    if (step.kind === 'open' && rule) {
+      const alert = flappingAlert(agent, settings.channels, rule, step.since, scanTime);
+      if (await this.deps.alerts.create(alert)) {
+        pass.opened.push(alert);
+        return alert;
+      }
+      // Taken: another scanner opened it (it is open all the same), or this episode resolved and the
+      // end was never written on the agent: write it now, and its openings count no more.
+      const existing = await this.deps.alerts.get(alert.alertId);
+      if (existing?.status !== 'resolved') return existing ?? alert;
+      await this.deps.agents.endFlapping(agent.agentId, existing.resolvedAt ?? scanTime);
+      return undefined;
+    }
+    if (!episode) return undefined;
+    if (step.kind === 'stable')
+      return (await this.deps.alerts.mark(episode, 'stableSince', step.since)) ?? episode;
+    if (step.kind === 'resolve') await this.endEpisode(pass, agent, episode, step.resolution);
+    return undefined;
+  }
+
+  /** Resolves a flapping alert; the openings of its episode count no more. */
+  private async endEpisode(pass: Pass, agent: AgentRecord, episode: AlertRecord, resolution: Resolution) {
+    if (!(await this.resolveAlert(episode, pass.scanTime, resolution))) return;
+    pass.resolved.push(episode.alertId);
+    await this.deps.agents.endFlapping(agent.agentId, pass.scanTime);
+  }
+
   private async resolveAlert(alert: AlertRecord, at: number, resolution: Resolution): Promise<boolean> {
     const retentionMs = this.deps.config.resolvedAlertRetentionDays * 86_400_000;
     const change = { at, resolution, expiresAt: at + retentionMs };
@@ -521,9 +625,12 @@ export class Scanner {
     const wasActive = previous.stormSince !== undefined;
     const failingAgents = new Set<string>();
     for (const alert of await this.deps.alerts.listQueue('open')) {
-      if (alert.kind !== 'network_event' && unexplained(alert)) failingAgents.add(alert.agentId);
+      // A flapping alert stands while its agent is healthy again: only incidents count as failing.
+      if (alert.kind !== 'network_event' && alert.kind !== 'flapping' && unexplained(alert))
+        failingAgents.add(alert.agentId);
     }
-    const opened = pass.opened.filter(unexplained);
+    // A flapping alert may open for an agent that beats again (the scan after its opening): not silence.
+    const opened = pass.opened.filter((a) => a.kind !== 'flapping' && unexplained(a));
     const monitored = pass.tally.monitored;
     const newlySilent = new Set(opened.map((a) => a.agentId)).size;
     const step = stormStep(
@@ -570,6 +677,32 @@ export class Scanner {
     const active = (await this.deps.state.getScannerState()).stormSince !== undefined;
     return { step: 'none' as const, active };
   }
+}
+
+/** The one alert of a flapping episode that began at `since`. */
+function flappingAlert(
+  agent: AgentRecord,
+  channels: GroupSettings['channels'],
+  rule: FlappingSettings,
+  since: number,
+  scanTime: number,
+): AlertRecord {
+  return {
+    alertId: alertId('flapping', agent.agentId, since),
+    agentId: agent.agentId,
+    group: agent.group,
+    cluster: agent.cluster,
+    kind: 'flapping',
+    severity: 'warning',
+    status: 'open',
+    openedAt: scanTime,
+    kindHistory: [{ kind: 'flapping', at: scanTime }],
+    incidentStart: since,
+    detail: flappingDetail(rule, since),
+    channels,
+    openNotice: pagingChannels(channels).length > 0 ? 'pending' : 'none',
+    recoveryNotice: 'none',
+  };
 }
 
 /** The assessment of an agent probed for those behind it: an agentless one off its turn is judged now. */

@@ -1082,7 +1082,7 @@ export function consoleApp(rules: ConsoleRules): void {
     sending: 'sending',
     failed: 'failed (retried on the next scan)',
     held: 'held (not sent while the hold lasts)',
-    suppressed: 'suppressed (resolved while held)',
+    suppressed: 'suppressed (held, so never sent)',
   };
 
   function pagingLines(a: AlertView): string[] {

@@ -32,6 +32,8 @@ export const SCAN_ATTRIBUTES = [
   'parent',
   'lastRecoveredAt',
   'outageEndedAt',
+  'recentOpenings',
+  'flappingEndedAt',
 ];
 
 function agentFromItem(item: Item): AgentRecord {
@@ -55,6 +57,17 @@ function agentFromItem(item: Item): AgentRecord {
       throw new MalformedItemError(agentId, 'probe is not JSON');
     }
   }
+  const openingsText = str(item, 'recentOpenings');
+  let recentOpenings: number[] | undefined;
+  if (openingsText !== undefined) {
+    try {
+      recentOpenings = JSON.parse(openingsText) as number[];
+    } catch {
+      throw new MalformedItemError(agentId, 'recentOpenings is not JSON');
+    }
+    if (!Array.isArray(recentOpenings) || !recentOpenings.every(Number.isFinite))
+      throw new MalformedItemError(agentId, 'recentOpenings is not a list of times');
+  }
   return {
     agentId,
     group,
@@ -76,6 +89,8 @@ function agentFromItem(item: Item): AgentRecord {
     parent: str(item, 'parent'),
     lastRecoveredAt: num(item, 'lastRecoveredAt'),
     outageEndedAt: num(item, 'outageEndedAt'),
+    recentOpenings,
+    flappingEndedAt: num(item, 'flappingEndedAt'),
   };
 }
 
@@ -347,6 +362,30 @@ export class DynamoAgentStore implements AgentStore {
   async endIncident(agentId: string, at: number, byProbe: boolean) {
     const set = byProbe ? { outageEndedAt: N(at), lastRecoveredAt: N(at) } : { outageEndedAt: N(at) };
     await this.updateExisting(agentId, update(set));
+  }
+
+  /**
+   * The openings are one JSON string, so the condition compares it whole: a write from a scanner that
+   * read an older list fails, and that scanner tries again from the list as stored.
+   */
+  async recordOpenings(agentId: string, seen: readonly number[] | undefined, next: readonly number[]) {
+    const condition =
+      seen === undefined
+        ? 'attribute_exists(#agentId) AND attribute_not_exists(#recentOpenings)'
+        : 'attribute_exists(#agentId) AND #recentOpenings = :seen';
+    const outcome = await this.table.updateOrCurrent(
+      'record openings',
+      agentId,
+      update({ recentOpenings: S(JSON.stringify(next)) }),
+      condition,
+      seen === undefined ? {} : { ':seen': S(JSON.stringify(seen)) },
+      returnsItemOnConditionFailure(this.client),
+    );
+    return agentOutcome(outcome);
+  }
+
+  async endFlapping(agentId: string, at: number) {
+    await this.updateExisting(agentId, update({ flappingEndedAt: N(at) }));
   }
 
   async remove(agentId: string) {

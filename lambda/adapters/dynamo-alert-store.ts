@@ -39,6 +39,7 @@ const KINDS: readonly AlertKind[] = [
   'host_unreachable',
   'network_event',
   'cluster_down',
+  'flapping',
 ];
 const NOTICES: readonly NoticeState[] = [
   'none',
@@ -115,6 +116,8 @@ function alertFromItem(item: Item): AlertRecord {
     acknowledgedAt: num(item, 'acknowledgedAt'),
     acknowledgedBy: str(item, 'acknowledgedBy'),
     ackNote: str(item, 'ackNote'),
+    freshSince: num(item, 'freshSince'),
+    stableSince: num(item, 'stableSince'),
   };
 }
 
@@ -292,6 +295,28 @@ export class DynamoAlertStore implements AlertStore {
     return (
       (await this.updateIf(alertId, expr, condition, { ':seen': S(seen), ':open': S('open') })) !== undefined
     );
+  }
+
+  async suppressRecovery(alertId: string, seen: NoticeState, suppressed: Suppression) {
+    const expr = update({ recoveryNotice: S('suppressed'), suppressed: S(JSON.stringify(suppressed)) }, [
+      'queue',
+      'noticeLeaseUntil',
+    ]);
+    const condition = '#recoveryNotice = :seen AND #status = :resolved';
+    const values = { ':seen': S(seen), ':resolved': S('resolved') };
+    return (await this.updateIf(alertId, expr, condition, values)) !== undefined;
+  }
+
+  mark(alert: AlertRecord, name: 'freshSince' | 'stableSince', value: number | undefined) {
+    const seen = alert[name];
+    const expr = value === undefined ? update({}, [name]) : update({ [name]: N(value) });
+    const condition =
+      seen === undefined
+        ? `#status = :open AND attribute_not_exists(#${name})`
+        : `#status = :open AND #${name} = :seen`;
+    const values: Record<string, AttributeValue> = { ':open': S('open') };
+    if (seen !== undefined) values[':seen'] = N(seen);
+    return this.updateIf(alert.alertId, expr, condition, values);
   }
 
   async releaseOpening(alertId: string) {

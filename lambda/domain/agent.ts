@@ -1,6 +1,7 @@
 import { type AlertRecord, endedByHeartbeat } from './alert';
 import { type BlindWindow, missedScansWatched } from './blind';
 import type { GroupSettings } from './config';
+import type { OpeningHistory } from './flapping';
 import type { MaintenanceWindow } from './maintenance';
 
 export type Approval = 'approved' | 'pending' | 'rejected';
@@ -25,7 +26,7 @@ export function zeroStateCounts(): Record<AgentState, number> {
 export type Probe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
 
 /** An agent as stored. Times are epoch milliseconds of the watcher's clock. */
-export interface AgentRecord {
+export interface AgentRecord extends OpeningHistory {
   readonly agentId: string;
   readonly group: string;
   readonly cluster?: string;
@@ -149,6 +150,8 @@ export function agentView(
     agentless: agent.agentless === true ? true : undefined,
     probe: agent.probe,
     parent: agent.parent,
+    /** An open `flapping` alert stands for it: its own pages and recoveries are held. */
+    flapping: findings.openAlerts.some((a) => a.kind === 'flapping') ? true : undefined,
     heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
   };
 }

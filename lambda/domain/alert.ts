@@ -2,16 +2,26 @@ import type { Channel } from './config';
 import type { EscalationRecord } from './escalation';
 import type { Suppression } from './mute';
 
-export type AlertKind = 'heartbeat_failure' | 'host_unreachable' | 'network_event' | 'cluster_down';
+export type AlertKind =
+  | 'heartbeat_failure'
+  | 'host_unreachable'
+  | 'network_event'
+  | 'cluster_down'
+  /** An agent whose alerts opened `flapping.changes` times within `flapping.window` (one per episode). */
+  | 'flapping';
 export type Severity = 'critical' | 'warning';
 export type AlertStatus = 'open' | 'resolved';
-/** Why an alert was resolved; `quorum`: its cluster has enough members up again. */
-export type Resolution = 'heartbeat' | 'probe' | 'unmonitored' | 'removed' | 'cleared' | 'quorum';
+/**
+ * Why an alert was resolved; `quorum`: its cluster has enough members up again; `stable`: a flapping
+ * agent stayed healthy for `flapping.stableFor`.
+ */
+export type Resolution = 'heartbeat' | 'probe' | 'unmonitored' | 'removed' | 'cleared' | 'quorum' | 'stable';
 
 /**
  * Where a notice stands: `pending` waits for the next delivery, `sending` is claimed by one scanner
  * until its lease runs out, `held` is held by a muter (maintenance, a storm, its cluster, its parent:
- * see `suppressed`), `suppressed` was held and resolved before it was sent, `none` means there is
+ * see `suppressed`), `suppressed` was held and resolved before it was sent (a recovery: held for good
+ * by the agent's flapping alert, whose own recovery speaks for it), `none` means there is
  * nothing to send (console-only groups).
  */
 export type NoticeState = 'none' | 'pending' | 'sending' | 'sent' | 'failed' | 'held' | 'suppressed';
@@ -45,7 +55,7 @@ export interface AlertRecord {
   /** Agents a `network_event` or a `cluster_down` speaks of. */
   readonly agentIds?: readonly string[];
   readonly openNotice: NoticeState;
-  /** Why the opening is held, while it is (`openNotice` is `held`). */
+  /** Why the opening is held, while it is (`openNotice` is `held`); or why the recovery never went out. */
   readonly suppressed?: Suppression;
   readonly notifiedAt?: number;
   /** When the opening page went out (reminders move `notifiedAt`, never this): escalation counts from it. */
@@ -62,6 +72,10 @@ export interface AlertRecord {
   readonly acknowledgedAt?: number;
   readonly acknowledgedBy?: string;
   readonly ackNote?: string;
+  /** When the scans that saw a fresh heartbeat began, while fewer than `recoverAfterScans` (see `recoveryStep`). */
+  readonly freshSince?: number;
+  /** A `flapping` alert: since when its agent has been found healthy, scan after scan. */
+  readonly stableSince?: number;
 }
 
 /** What `GET /v1/alerts?status=` takes. */
@@ -73,10 +87,11 @@ export const pagingChannels = (channels: readonly Channel[]) => channels.filter(
  * The id of an incident's alert: the same for every scanner that sees the same incident, so the
  * conditional create lets exactly one of them open it. An agent's incident has one id whatever its
  * kind (`agent.<incident start>.<agentId>`), so a host that goes down and stays silent is one alert,
- * not one per kind; a network event's subject is its group, a cluster's alert its cluster.
+ * not one per kind; a network event's subject is its group, a cluster's alert its cluster; a
+ * flapping episode is its agent's, from the first opening that counted (`flappingSince`).
  */
 export function alertId(
-  subject: 'agent' | 'network_event' | 'cluster_down',
+  subject: 'agent' | 'network_event' | 'cluster_down' | 'flapping',
   name: string,
   incidentStart: number,
 ): string {
@@ -135,9 +150,13 @@ export function alertView(alert: AlertRecord) {
           })),
         }
       : undefined,
-    // While the page is held, and after: a page held until the alert resolved never went out.
+    // While the page is held, and after: a page held until the alert resolved never went out; nor a
+    // recovery held for good (the agent's flapping alert speaks for it).
     suppressed:
-      alert.suppressed && (alert.openNotice === 'held' || alert.openNotice === 'suppressed')
+      alert.suppressed &&
+      (alert.openNotice === 'held' ||
+        alert.openNotice === 'suppressed' ||
+        alert.recoveryNotice === 'suppressed')
         ? { reason: alert.suppressed.reason, by: alert.suppressed.by, since: iso(alert.suppressed.since) }
         : undefined,
     lastDeliveryError: alert.lastNoticeError,

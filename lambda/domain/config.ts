@@ -3,6 +3,7 @@ import type { ClusterSettings } from './cluster';
 import { durationSchema, parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
+import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
 import { type RecurringWindow, recurringWindowSchema } from './maintenance';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, groupNameSchema } from './validation';
@@ -35,6 +36,8 @@ const thresholdEntries = {
   agentlessEveryNScans: v.optional(wholeNumber(1, 1_000, '')),
   /** Repeat an unacknowledged open page after this many minutes; 0 never repeats. */
   renotifyMinutes: v.optional(wholeNumber(0, 10_080, ' min')),
+  /** An open alert resolves only after this many consecutive scans saw a fresh heartbeat (1: the first). */
+  recoverAfterScans: v.optional(wholeNumber(1, 100, ' scans')),
 };
 
 /** Recurring maintenance windows, which a group and a cluster each may set. */
@@ -90,6 +93,8 @@ const groupSchema = v.strictObject(
     ),
     subscriptions: v.optional(subscriptionsSchema),
     autoApprove: v.optional(v.boolean('must be true or false')),
+    /** `changes` alert openings within `window` make one `flapping` alert; it resolves after `stableFor` healthy. */
+    flapping: v.optional(flappingSchema),
     ...thresholdEntries,
     ...policyEntries,
     ...maintenanceEntries,
@@ -163,6 +168,7 @@ const TOP_DEFAULTS = {
   missedScansBeforeAlert: 3,
   agentlessEveryNScans: 3,
   renotifyMinutes: 0,
+  recoverAfterScans: 1,
   stormFraction: 0.5,
   stormMinAgents: 10,
   resolvedAlertRetentionDays: 30,
@@ -198,6 +204,9 @@ export interface GroupSettings {
   readonly smsBudget?: { readonly perDay: number };
   /** Its recurring maintenance windows. */
   readonly maintenance: readonly RecurringWindow[];
+  readonly recoverAfterScans: number;
+  /** Off when absent. */
+  readonly flapping?: FlappingSettings;
 }
 
 type Thresholds = Pick<
@@ -208,6 +217,7 @@ type Thresholds = Pick<
   | 'probe'
   | 'agentlessEveryNScans'
   | 'renotifyMinutes'
+  | 'recoverAfterScans'
 >;
 
 /**
@@ -274,6 +284,7 @@ function resolveThresholds(own: ThresholdInput, base: Thresholds): Thresholds {
     probe: { ...base.probe, ...own.probe },
     agentlessEveryNScans: own.agentlessEveryNScans ?? base.agentlessEveryNScans,
     renotifyMinutes: own.renotifyMinutes ?? base.renotifyMinutes,
+    recoverAfterScans: own.recoverAfterScans ?? base.recoverAfterScans,
   };
 }
 
@@ -370,6 +381,7 @@ export function parseConfig(
       escalation: escalationSteps(g.escalation),
       smsBudget: g.smsBudget,
       maintenance: recurringWindows(g.maintenance),
+      ...(g.flapping ? { flapping: flappingSettings(g.flapping) } : {}),
     };
   }
   return {

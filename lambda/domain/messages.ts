@@ -63,6 +63,7 @@ const KIND_WORDS: Record<AlertKind, string> = {
   host_unreachable: 'host unreachable',
   network_event: 'watcher-side or network event',
   cluster_down: 'cluster below quorum',
+  flapping: 'flapping',
 };
 
 /** What a notice may say beyond its alerts, from the scan that sends it. */
@@ -160,6 +161,7 @@ function agentLines(
 const CLOSED_BECAUSE: Partial<Record<Resolution, string>> = {
   removed: 'the agent was removed',
   unmonitored: 'the agent is no longer monitored (pending or rejected)',
+  cleared: 'its group no longer watches flapping',
 };
 
 /** The opening notice for `alerts`, all of one group: one alert alone, or a summary of several. */

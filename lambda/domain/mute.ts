@@ -2,7 +2,7 @@ import type { AlertRecord } from './alert';
 import type { ClusterFinding } from './cluster';
 
 /** Why an alert's page is held. */
-export const SUPPRESSION_REASONS = ['maintenance', 'storm', 'cluster', 'parent'] as const;
+export const SUPPRESSION_REASONS = ['maintenance', 'storm', 'cluster', 'parent', 'flapping'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 /** A held page: why, by which agent, cluster or group, and since when. */
@@ -19,6 +19,11 @@ export interface Suppression {
  */
 export interface Muter {
   readonly reason: SuppressionReason;
+  /**
+   * It holds recoveries too: a recovery it holds is never sent, since the muter's own alert speaks for
+   * it and recovers once for all.
+   */
+  readonly holdsRecoveries?: boolean;
   holds(alert: AlertRecord): string | undefined;
 }
 
@@ -86,6 +91,21 @@ export function parentMuter(
       const by = down.map(heldBy);
       return by.length > 0 && by.every((b) => b !== undefined) ? by[0] : undefined;
     },
+  };
+}
+
+/**
+ * An agent with an open `flapping` alert: that one alert pages, once; the pages and recoveries of its
+ * own incidents are held until it resolves, so a flapping agent sends one page and one recovery.
+ */
+export function flappingMuter(flapping: ReadonlySet<string>): Muter {
+  return {
+    reason: 'flapping',
+    holdsRecoveries: true,
+    holds: (alert) =>
+      isAgentAlert(alert) && alert.kind !== 'flapping' && flapping.has(alert.agentId)
+        ? alert.agentId
+        : undefined,
   };
 }
 

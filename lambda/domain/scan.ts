@@ -1,7 +1,8 @@
 import { type AgentRecord, agentState, type Findings } from './agent';
-import { type AlertKind, type AlertRecord, endedByHeartbeat, type Severity } from './alert';
+import type { AlertKind, AlertRecord, Severity } from './alert';
 import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
+import { type RecoveryRule, recoveryStep } from './flapping';
 
 /** The start of an agent's current incident: its last sign of life the scanner knows of. */
 export function incidentStart(
@@ -86,9 +87,14 @@ export interface AgentDecision {
   readonly change: readonly { alert: AlertRecord; kind: AlertKind }[];
   /** Open alerts to resolve, and why. */
   readonly resolve: readonly { alert: AlertRecord; resolution: 'heartbeat' | 'probe' | 'unmonitored' }[];
+  /** Open alerts whose fresh scans begin or start over (`recoverAfterScans` above 1); absent: none. */
+  readonly freshSince?: readonly { alert: AlertRecord; since: number | null }[];
 }
 
 const NOTHING: AgentDecision = { change: [], resolve: [] };
+
+/** Without a rule: the first scan after a heartbeat resolves (`recoverAfterScans` 1). */
+const AT_ONCE = { rule: { recoverAfterScans: 1, scanIntervalSeconds: 1 }, now: 0 };
 
 /**
  * The scanner's verdict on a watched agent now: a probe that fails says the host is down, whatever
@@ -104,13 +110,16 @@ function verdict(assessment: Assessment & { kind: 'watched' }, probeOk: boolean 
  * What happens to one agent's incident, from the assessment, the probe's answer (when it was probed)
  * and its open alerts. An incident is one alert whatever it is found to be: a heartbeat after it
  * started resolves it; a new verdict changes it; a host that answers again resolves an unreachable
- * alert unless the agent has meanwhile missed enough scans to have failed.
+ * alert unless the agent has meanwhile missed enough scans to have failed. With `recoverAfterScans`
+ * above 1, a heartbeat resolves it only after that many fresh scans (see `recoveryStep`); until then
+ * it stands, and a new failure is the same incident.
  */
 export function decide(
   agent: AgentRecord,
   assessment: Assessment,
   probeOk: boolean | undefined,
   open: readonly AlertRecord[],
+  recovery: { rule: RecoveryRule; now: number } = AT_ONCE,
 ): AgentDecision {
   if (assessment.kind === 'maintenance' || assessment.kind === 'idle') return NOTHING;
   if (assessment.kind === 'unmonitored') {
@@ -118,13 +127,18 @@ export function decide(
   }
   const resolve: AgentDecision['resolve'][number][] = [];
   const change: AgentDecision['change'][number][] = [];
+  const marks: { alert: AlertRecord; since: number | null }[] = [];
   const now = verdict(assessment, probeOk);
   const standing = open.filter((alert) => {
-    if (!endedByHeartbeat(alert, agent.lastHeartbeatAt)) return true;
+    const { rule, now: at } = recovery;
+    const step = recoveryStep(alert, agent.lastHeartbeatAt, assessment.missedScans, rule, at);
+    if (step.freshSince !== undefined) marks.push({ alert, since: step.freshSince });
+    if (!step.resolve) return true;
     resolve.push({ alert, resolution: 'heartbeat' });
     return false;
   });
-  if (standing.length === 0) return { open: now, change, resolve };
+  const freshSince = marks.length > 0 ? marks : undefined;
+  if (standing.length === 0) return { open: now, change, resolve, freshSince };
   // Alerts stored before an incident kept one alert (one per kind) are each judged alike.
   for (const alert of standing) {
     if (now === undefined && alert.kind === 'host_unreachable' && probeOk === true) {
@@ -133,7 +147,7 @@ export function decide(
       change.push({ alert, kind: now });
     }
   }
-  return { change, resolve };
+  return { change, resolve, freshSince };
 }
 
 /** A silent agent whose host still answers is a warning: the machine is up. Anything else is critical. */
