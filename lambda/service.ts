@@ -21,6 +21,7 @@ import {
   MaintenanceCalendar,
   type MaintenanceScope,
   maintenanceView,
+  type RecurringWindow,
 } from './domain/maintenance';
 import {
   ackSchema,
@@ -569,6 +570,14 @@ const listFilterSchema = v.object({
   state: v.optional(v.picklist(AGENT_STATES, `must be one of ${AGENT_STATES.join(', ')}`)),
 });
 
+/** A recurring window as the config wrote it. */
+const windowInEffect = (w: RecurringWindow) => ({
+  cron: w.cron,
+  duration: formatDuration(w.durationMs),
+  timezone: w.timezone,
+  reason: w.reason,
+});
+
 /** The settings the watcher runs with, as `GET /v1/status` shows them: no subscriber addresses. */
 function configInEffect(config: WatcherConfig) {
   return {
@@ -587,6 +596,13 @@ function configInEffect(config: WatcherConfig) {
           missedScansBeforeAlert: g.missedScansBeforeAlert,
           renotifyMinutes: g.renotifyMinutes,
           agentlessEveryNScans: g.agentlessEveryNScans,
+          recoverAfterScans: g.recoverAfterScans,
+          maintenance: g.maintenance.length > 0 ? g.maintenance.map(windowInEffect) : undefined,
+          flapping: g.flapping && {
+            changes: g.flapping.changes,
+            window: formatDuration(g.flapping.windowMs),
+            stableFor: formatDuration(g.flapping.stableForMs),
+          },
           escalation:
             g.escalation.length > 0
               ? g.escalation.map((e) => ({ after: e.after, group: e.group }))
@@ -598,7 +614,12 @@ function configInEffect(config: WatcherConfig) {
     clusters: Object.fromEntries(
       Object.values(config.clusters).map((c) => [
         c.name,
-        { group: c.group, minHealthy: c.minHealthy, memberPages: c.memberPages },
+        {
+          group: c.group,
+          minHealthy: c.minHealthy,
+          memberPages: c.memberPages,
+          maintenance: c.maintenance.length > 0 ? c.maintenance.map(windowInEffect) : undefined,
+        },
       ]),
     ),
   };
