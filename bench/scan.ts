@@ -217,3 +217,103 @@ export async function benchScan(
   }
   return rows;
 }
+
+export interface PolicyScanRow {
+  readonly agents: number;
+  /** The scan with every notification policy configured (none of them firing: the fleet is healthy). */
+  readonly onMs: number;
+  readonly offMs: number;
+  readonly ratio: number;
+  readonly rounds: number;
+}
+
+/**
+ * The notification policies on every group and cluster: a daily maintenance window twelve hours from
+ * now (so it is read on every scan and never open), flapping, hysteresis, escalation, an SMS budget.
+ */
+export function policiesConfig(now: number) {
+  const hour = (new Date(now).getUTCHours() + 12) % 24;
+  const maintenance = [
+    { cron: `0 ${hour} * * *`, duration: '2h', timezone: 'Europe/Berlin', reason: 'nightly patching' },
+  ];
+  const groups = {
+    production: {
+      channels: ['sms', 'email'],
+      maintenance,
+      flapping: { changes: 3, window: '30m', stableFor: '15m' },
+      recoverAfterScans: 2,
+      escalation: [
+        { after: '15m', group: 'managers' },
+        { after: '45m', group: 'directors' },
+      ],
+      smsBudget: { perDay: 50 },
+    },
+    test: { channels: ['console'], maintenance, flapping: { changes: 3, window: '30m', stableFor: '15m' } },
+    managers: { channels: ['email'] },
+    directors: { channels: ['email'] },
+  };
+  const clusters = Object.fromEntries(
+    Array.from({ length: 50 }, (_, c) => [
+      `cluster-${c}`,
+      { group: 'production', minHealthy: 1, maintenance },
+    ]),
+  );
+  return { groups, clusters };
+}
+
+/**
+ * One fleet, two scanners over it: one with the notification policies on every group and cluster,
+ * one without them (the same groups and clusters), in alternating rounds; the best round of each.
+ */
+export async function benchPolicyScan(
+  agents: number,
+  log: (line: string) => void,
+  rounds = 3,
+): Promise<PolicyScanRow> {
+  const dynamo = await startEmbeddedDynamo();
+  const client = localDynamoClient(dynamo.connection);
+  try {
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+    const now = Date.now();
+    log(`  filling ${agents} agents`);
+    await fill(client, agents, now, false);
+    const on = policiesConfig(now);
+    const off = {
+      groups: { ...on.groups, production: { channels: ['sms', 'email'] }, test: { channels: ['console'] } },
+      clusters: Object.fromEntries(
+        Object.keys(on.clusters).map((c) => [c, { group: 'production', minHealthy: 1 }]),
+      ),
+    };
+    const scanner = (raw: unknown) =>
+      new Scanner({
+        ...dynamoStores(client, LOCAL_TABLE_NAMES),
+        notifier: { publish: async () => {} },
+        prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
+        clock: { now: () => now },
+        config: parseConfig(raw),
+        segments: SEGMENTS,
+        log: () => {},
+      });
+    const scanners = { on: scanner(on), off: scanner(off) };
+    await scanners.off.scan(); // warm: first scan writes the scanner state
+    await scanners.on.scan();
+    const best = { on: Number.POSITIVE_INFINITY, off: Number.POSITIVE_INFINITY };
+    for (let round = 0; round < rounds; round++) {
+      for (const which of round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        (globalThis as { gc?: () => void }).gc?.();
+        const t = performance.now();
+        const report = await scanners[which].scan();
+        best[which] = Math.min(best[which], performance.now() - t);
+        if (report.agents !== agents || report.opened.length > 0)
+          throw new Error(
+            `scan with policies ${which} saw ${report.agents} agents, opened ${report.opened.length}`,
+          );
+      }
+    }
+    log(`  ${agents} with policies: on ${best.on.toFixed(0)} ms, off ${best.off.toFixed(0)} ms`);
+    return { agents, onMs: best.on, offMs: best.off, ratio: best.on / best.off, rounds };
+  } finally {
+    client.destroy();
+    await dynamo.close();
+  }
+}

@@ -59,6 +59,17 @@ import {
   startConsolePoll,
 } from './soak-console';
 import {
+  FLAPPING,
+  PATCHING,
+  POLICY_GROUPS,
+  type PolicyPlan,
+  planPolicy,
+  policyGroupsConfig,
+  policyRows,
+  reconcilePolicy,
+  waitForWindowMs,
+} from './soak-policy';
+import {
   type AlertRow,
   type Beat,
   type BlindWindow,
@@ -418,6 +429,7 @@ async function main(argv: string[]): Promise<number> {
           },
           staging: { channels: GROUPS.staging.channels, subscriptions: { email: ['staging@example.com'] } },
           test: { channels: GROUPS.test.channels },
+          ...policyGroupsConfig(),
         },
       },
       null,
@@ -472,6 +484,7 @@ async function main(argv: string[]): Promise<number> {
     );
     const topology = await addTopology(keepAlive, port, planTopology(), ports);
     agents.push(...topology.agents);
+    agents.push(...(await addPolicyAgents(keepAlive, port)));
     agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
     const byId = new Map(agents.map((a) => [a.agentId, a]));
     log(`added ${agents.length} agents (${ports.length} with a TCP probe)`);
@@ -502,7 +515,10 @@ async function main(argv: string[]): Promise<number> {
     const tail = new OutboxTail(outboxPath);
     let outageId = 0;
 
+    // A maintenance window (each minute, on the minute) opens two seconds after the warm-up.
+    await sleep(waitForWindowMs(Date.now(), warmupSeconds + 2));
     const t0 = Date.now();
+    const policyPlan = planPolicy(t0 + warmupSeconds * 1000, t0 + (seconds + cooldownSeconds) * 1000);
     delay.enable();
     const laneCount = Math.ceil(agents.length / BATCH);
     lanes = Array.from(
@@ -621,17 +637,17 @@ async function main(argv: string[]): Promise<number> {
         );
       }
     }
-    background.push(watcherChain);
+    background.push(watcherChain, playPolicy(policyPlan, byId).catch(failed));
     await Promise.all(background);
     if (end > Date.now()) await sleep(end - Date.now());
 
     // Drain: every agent beats, so every alert must resolve and every notice go out.
     log('cool-down over; waiting for every alert to resolve and every notice to go out');
     const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
-    let alerts: AlertRow[] = [];
+    let allAlerts: AlertRow[] = [];
     for (;;) {
-      alerts = await fetchAlerts(keepAlive, port);
-      const owed = alerts.filter(
+      allAlerts = await fetchAlerts(keepAlive, port);
+      const owed = allAlerts.filter(
         (a) =>
           a.status === 'open' ||
           ['pending', 'sending'].includes(a.opening ?? '') ||
@@ -658,7 +674,12 @@ async function main(argv: string[]): Promise<number> {
       if (agent.outage) agent.outage.done({ ...agent.outage.record, lastBefore: agent.lastOk });
 
     const blind = blindWindows(logFile, SCAN_SECONDS * 1000);
-    const notices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
+    const allNotices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
+    // The policy groups are judged apart (bench/soak-policy.ts): their silences are no outages of the schedule.
+    const isPolicy = (x: { group: string }) => (POLICY_GROUPS as readonly string[]).includes(x.group);
+    const policy = reconcilePolicy(policyPlan, allAlerts.filter(isPolicy), allNotices.filter(isPolicy));
+    const alerts = allAlerts.filter((a) => !isPolicy(a));
+    const notices = allNotices.filter((n) => !isPolicy(n));
     const verdict = reconcile({
       outages,
       flaps,
@@ -731,6 +752,7 @@ async function main(argv: string[]): Promise<number> {
     const refusedItems = Object.values(stats.itemsRefused).reduce((n, v) => n + v, 0);
     const rows = [
       ...goalRows(verdict.totals),
+      ...policyRows(policy),
       ...(polled ? consolePollRows(polled, seconds) : []),
       {
         measure: 'heartbeat batches answered within the 1 s interval (clear of pauses and restarts)',
@@ -779,7 +801,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${section}\n`);
     writeFileSync(
       join(dir, 'verdict.json'),
-      JSON.stringify({ runner, verdict, chaos, blind, polled }, null, 2),
+      JSON.stringify({ runner, verdict, policy, policyPlan, chaos, blind, polled }, null, 2),
     );
     if (options.write) {
       writeNumbers(`soak ${profileName(options)}`, section);
@@ -848,6 +870,61 @@ async function addTopology(
     `added the topology: ${plan.switches.length} switches with ${agents.length - plan.cluster.members.length} agents behind them, cluster ${plan.cluster.name} of ${plan.cluster.members.length}`,
   );
   return { plan, switchPorts, agents };
+}
+
+/** Registers the agents of the policy groups (bench/soak-policy.ts). */
+async function addPolicyAgents(keepAlive: http.Agent, port: number): Promise<SimAgent[]> {
+  const agents: SimAgent[] = [];
+  const planned = [
+    ...PATCHING.agents.map((agentId) => ({ agentId, group: PATCHING.group })),
+    ...FLAPPING.agents.map((agentId) => ({ agentId, group: FLAPPING.group })),
+  ];
+  for (const { agentId, group } of planned) {
+    const res = await request(keepAlive, port, 'POST', '/v1/agents', {
+      body: JSON.stringify({ agentId, group }),
+    });
+    if (res.status !== 201) throw new Error(`adding ${agentId}: ${res.status} ${res.text}`);
+    agents.push(simAgent(agentId, group, (JSON.parse(res.text) as { token: string }).token));
+  }
+  log(
+    `added the policy agents: ${PATCHING.agents.length} in ${PATCHING.group}, ${FLAPPING.agents.length} in ${FLAPPING.group}`,
+  );
+  return agents;
+}
+
+/**
+ * Plays the policy plan: inside each maintenance window every patching agent falls silent and is
+ * heard again before it ends, the last one only after it; each flapping episode silences its agent
+ * over and over, long enough to alert each time.
+ */
+async function playPolicy(plan: PolicyPlan, byId: ReadonlyMap<string, SimAgent>): Promise<void> {
+  const at = async (time: number, act: () => void) => {
+    if (time > Date.now()) await sleep(time - Date.now());
+    act();
+  };
+  const cycleMs = (FLAPPING.silentSeconds + FLAPPING.heardSeconds) * 1000;
+  const acts: { time: number; act: () => void }[] = [];
+  for (const w of plan.windows) {
+    acts.push({
+      time: w.start + PATCHING.silentFromSeconds * 1000,
+      act: () => {
+        for (const [k, agentId] of PATCHING.agents.entries()) {
+          const outlasts = k === PATCHING.agents.length - 1;
+          byId.get(agentId)!.downUntil = outlasts
+            ? w.end + PATCHING.outlastSeconds * 1000
+            : w.start + PATCHING.backAtSeconds * 1000;
+        }
+      },
+    });
+  }
+  for (const e of plan.episodes) {
+    for (let k = 0; k < FLAPPING.cycles; k++) {
+      const time = e.start + k * cycleMs;
+      acts.push({ time, act: () => (byId.get(e.agentId)!.downUntil = time + FLAPPING.silentSeconds * 1000) });
+    }
+  }
+  acts.sort((a, b) => a.time - b.time);
+  for (const { time, act } of acts) await at(time, act);
 }
 
 /** Waits for `promise`, or `ms` at most. */
@@ -1172,6 +1249,7 @@ function renderSection(s: SectionInput): string {
         ]
       : []),
     `- Topology: ${describeTopology(planTopology())}`,
+    `- Policies: ${PATCHING.group} (email) has a window \`${PATCHING.cron}\` for ${PATCHING.durationSeconds} s, its ${PATCHING.agents.length} agents silent inside it from ${PATCHING.silentFromSeconds} s to ${PATCHING.backAtSeconds} s, the last one until ${PATCHING.outlastSeconds} s after it; ${FLAPPING.group} (email) judges flapping (${FLAPPING.changes} openings within ${FLAPPING.windowSeconds} s, stable for ${FLAPPING.stableForSeconds} s) and its agent is silenced ${FLAPPING.cycles} times ${FLAPPING.silentSeconds} s, ${FLAPPING.heardSeconds} s apart, every ${FLAPPING.everySeconds} s`,
     `- Verdict: ${s.allMet ? '**every goal met**' : '**a goal was missed**'}`,
     '',
     goalsTable,
