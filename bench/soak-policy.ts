@@ -14,7 +14,9 @@ export const PATCHING = {
   /** ...and are heard again this long after it started, well inside it. */
   backAtSeconds: 18,
   /** The last agent stays silent this long after the window ends: it must page once the window is over. */
-  outlastSeconds: 8,
+  outlastSeconds: 20,
+  /** ...when the watcher watched at least this long of that stretch (3 missed 1 s scans, and room). */
+  outlastWatchedSeconds: 10,
   agents: Array.from({ length: 10 }, (_, i) => `pat-${String(i).padStart(2, '0')}`),
 } as const;
 
@@ -107,6 +109,8 @@ export interface PolicyVerdict {
   /** Outages that outlasted their window: paged once after it ended / expected. */
   readonly outlastPaged: number;
   readonly outlastExpected: number;
+  /** Outages that outlasted their window while the watcher was blind or down: a page is allowed either way. */
+  readonly outlastAmbiguous: number;
   readonly episodes: number;
   /** Episodes whose agent's alerts opened `changes` times within the flapping window. */
   readonly flappingEpisodes: number;
@@ -121,6 +125,23 @@ export interface PolicyVerdict {
   readonly flappingAlerts: number;
 }
 
+/** How much of [from, to) the spans cover, each moment counted once. */
+export function coveredMs(
+  spans: readonly { start: number; end: number }[],
+  from: number,
+  to: number,
+): number {
+  let covered = 0;
+  let reached = from;
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    const start = Math.max(span.start, reached);
+    const end = Math.min(span.end, to);
+    if (end > start) covered += end - start;
+    reached = Math.max(reached, Math.min(span.end, to));
+  }
+  return covered;
+}
+
 const isOpening = (n: Notice) => n.kind !== 'recovery' && n.kind !== 'reminder' && n.kind !== 'escalation';
 const within = (t: number, w: { start: number; end: number }) => t >= w.start && t < w.end;
 
@@ -128,12 +149,14 @@ const within = (t: number, w: { start: number; end: number }) => t >= w.start &&
  * The policies against what the watcher did: no alert opens and nothing pages inside a window; an
  * outage that outlasts its window pages once after it; an agent whose alerts opened `changes` times
  * within the flapping window has one `flapping` alert, paged once, and no per-incident page while it
- * flaps; every flapping alert resolves with one recovery.
+ * flaps; every flapping alert resolves with one recovery. `blind` holds the stretches the watcher was
+ * paused, restarting or blind.
  */
 export function reconcilePolicy(
   plan: PolicyPlan,
   alerts: readonly AlertRow[],
   notices: readonly Notice[],
+  blind: readonly { start: number; end: number }[],
 ): PolicyVerdict {
   const patching = new Set<string>(PATCHING.agents);
   const openingsOf = (alertId: string) =>
@@ -149,7 +172,18 @@ export function reconcilePolicy(
     plan.windows.some((w) => within(a.openedAt, w)),
   ).length;
   const outlaster = PATCHING.agents[PATCHING.agents.length - 1]!;
-  const outlastPaged = plan.windows.filter((w) => {
+  // Past its window, the outage lasts `outlastSeconds`: pauses, restarts and blind windows within that
+  // stretch may leave the watcher too little of it to be sure (the scan after a blind one judges nobody).
+  const clear = plan.windows.filter((w) => {
+    const end = w.end + PATCHING.outlastSeconds * 1000;
+    const lost = coveredMs(
+      blind.map((b) => ({ start: b.start, end: b.end + 1000 })),
+      w.end,
+      end,
+    );
+    return end - w.end - lost >= PATCHING.outlastWatchedSeconds * 1000;
+  });
+  const outlastPaged = clear.filter((w) => {
     const after = patchingAlerts.filter(
       (a) => a.agentId === outlaster && a.openedAt >= w.end && a.openedAt < w.end + MINUTE / 2,
     );
@@ -199,7 +233,8 @@ export function reconcilePolicy(
     pagesInWindows,
     alertsInWindows,
     outlastPaged,
-    outlastExpected: plan.windows.length,
+    outlastExpected: clear.length,
+    outlastAmbiguous: plan.windows.length - clear.length,
     episodes: plan.episodes.length,
     flappingEpisodes,
     flappingPagedOnce,
@@ -225,8 +260,9 @@ export function policyRows(v: PolicyVerdict): GoalRow[] {
       met: v.pagesInWindows === 0 && v.alertsInWindows === 0,
     },
     {
-      measure: 'outages that outlasted their window, paged once after it',
-      result: `${v.outlastPaged} of ${v.outlastExpected}`,
+      measure:
+        'outages that outlasted their window, paged once after it (clear of pauses, restarts and blind windows)',
+      result: `${v.outlastPaged} of ${v.outlastExpected}; ${v.outlastAmbiguous} with the watcher blind after the window`,
       goal: 'all',
       met: v.outlastPaged === v.outlastExpected,
     },

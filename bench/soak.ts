@@ -625,6 +625,7 @@ async function main(argv: string[]): Promise<number> {
         await run(event).catch(failed);
       }
     })();
+    const policyPlay = playPolicy(policyPlan, byId).catch(failed);
     let last = Date.now();
     for (const event of schedule.filter((e) => !isWatcherEvent(e))) {
       const due = t0 + event.at * 1000;
@@ -637,7 +638,7 @@ async function main(argv: string[]): Promise<number> {
         );
       }
     }
-    background.push(watcherChain, playPolicy(policyPlan, byId).catch(failed));
+    background.push(watcherChain, policyPlay);
     await Promise.all(background);
     if (end > Date.now()) await sleep(end - Date.now());
 
@@ -677,7 +678,10 @@ async function main(argv: string[]): Promise<number> {
     const allNotices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
     // The policy groups are judged apart (bench/soak-policy.ts): their silences are no outages of the schedule.
     const isPolicy = (x: { group: string }) => (POLICY_GROUPS as readonly string[]).includes(x.group);
-    const policy = reconcilePolicy(policyPlan, allAlerts.filter(isPolicy), allNotices.filter(isPolicy));
+    const policy = reconcilePolicy(policyPlan, allAlerts.filter(isPolicy), allNotices.filter(isPolicy), [
+      ...blind,
+      ...chaos,
+    ]);
     const alerts = allAlerts.filter((a) => !isPolicy(a));
     const notices = allNotices.filter((n) => !isPolicy(n));
     const verdict = reconcile({

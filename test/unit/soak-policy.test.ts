@@ -1,4 +1,5 @@
 import {
+  coveredMs,
   FLAPPING,
   PATCHING,
   type PolicyPlan,
@@ -50,6 +51,20 @@ describe('waitForWindowMs', () => {
   });
 });
 
+describe('coveredMs', () => {
+  it('counts each moment the spans cover once, within the stretch', () => {
+    const spans = [
+      { start: 5, end: 15 },
+      { start: 0, end: 8 },
+      { start: 12, end: 30 },
+      { start: 40, end: 50 },
+    ];
+    expect(coveredMs(spans, 6, 25)).toBe(19);
+    expect(coveredMs(spans, 30, 40)).toBe(0);
+    expect(coveredMs(spans, 0, 100)).toBe(40);
+  });
+});
+
 describe('reconcilePolicy', () => {
   const plan: PolicyPlan = {
     windows: [{ start: T0, end: T0 + 25 * S }],
@@ -69,7 +84,7 @@ describe('reconcilePolicy', () => {
     alertId: `agent.1.${OUTLASTER}`,
     agentId: OUTLASTER,
     group: PATCHING.group,
-    openedAt: T0 + 26 * S,
+    openedAt: T0 + 29 * S,
   });
   const clean: Notice[] = [
     page(incidents[0]!, incidents[0]!.openedAt),
@@ -80,7 +95,7 @@ describe('reconcilePolicy', () => {
   ];
 
   it('finds every policy kept when the watcher did as it should', () => {
-    const v = reconcilePolicy(plan, [...incidents, flap, outlast], clean);
+    const v = reconcilePolicy(plan, [...incidents, flap, outlast], clean, []);
     expect(v).toMatchObject({
       pagesInWindows: 0,
       alertsInWindows: 0,
@@ -100,24 +115,36 @@ describe('reconcilePolicy', () => {
       group: PATCHING.group,
       openedAt: T0 + 6 * S,
     });
-    const v = reconcilePolicy(plan, [inside], [page(inside, inside.openedAt)]);
+    const v = reconcilePolicy(plan, [inside], [page(inside, inside.openedAt)], []);
     expect(v).toMatchObject({ pagesInWindows: 1, alertsInWindows: 1, outlastPaged: 0 });
   });
 
   it('counts an incident paged while its agent flapped, and a second flapping alert', () => {
     const again = { ...flap, alertId: 'flapping.2.flap-00', openedAt: T0 + 31 * S };
     const notices = [...clean, page(incidents[3]!, incidents[3]!.openedAt), page(again, again.openedAt)];
-    const v = reconcilePolicy(plan, [...incidents, flap, again, outlast], notices);
+    const v = reconcilePolicy(plan, [...incidents, flap, again, outlast], notices, []);
     expect(v).toMatchObject({ pagesWhileFlapping: 2, flappingPagedOnce: 0, flappingExtra: 1 });
   });
 
   it('expects no flapping alert when too few incidents opened in the episode', () => {
-    const v = reconcilePolicy(plan, [incidents[0]!, incidents[1]!, flap], clean);
+    const v = reconcilePolicy(plan, [incidents[0]!, incidents[1]!, flap], clean, []);
     expect(v).toMatchObject({ flappingEpisodes: 0, flappingExtra: 1 });
   });
 
+  it('allows an outlasting outage to go unpaged when the watcher was blind right after the window', () => {
+    const pause = { start: T0 + 24 * S, end: T0 + 36 * S };
+    const v = reconcilePolicy(plan, [], [], [pause]);
+    expect(v).toMatchObject({ outlastPaged: 0, outlastExpected: 0, outlastAmbiguous: 1 });
+  });
+
+  it('still expects the page of an outlasting outage when a short pause leaves enough of it watched', () => {
+    const pause = { start: T0 + 24 * S, end: T0 + 30 * S };
+    const v = reconcilePolicy(plan, [outlast], [page(outlast, outlast.openedAt)], [pause]);
+    expect(v).toMatchObject({ outlastPaged: 1, outlastExpected: 1, outlastAmbiguous: 0 });
+  });
+
   it('finds a flapping alert whose recovery was never sent', () => {
-    const v = reconcilePolicy(plan, [...incidents, flap], clean.slice(0, 3));
+    const v = reconcilePolicy(plan, [...incidents, flap], clean.slice(0, 3), []);
     expect(v.flappingRecovered).toBe(0);
   });
 });
