@@ -231,7 +231,7 @@ const BODY = `
 <option value="240">4 hours</option><option value="480">8 hours</option><option value="1440">24 hours</option><option value="custom">until the time below</option></select></label>
 <label>Until (UTC)<input type="datetime-local" id="maint-until" required></label>
 <label>Reason<input id="maint-reason" maxlength="500" required placeholder="kernel update"></label>
-<p id="maint-progress" role="status"></p><p class="err" role="alert"></p>
+<p class="err" role="alert"></p>
 <div class="actions"><button type="submit" class="primary">Start maintenance</button><button type="button" data-close>Cancel</button></div>
 </form></dialog>
 

@@ -83,7 +83,6 @@ export interface ConsoleRules {
 export function consoleApp(rules: ConsoleRules): void {
   const REFRESH_MS = 5000;
   const PAGE_ROWS = 100;
-  const GROUP_CONCURRENCY = 8;
   /** Members a cluster's card names; the agents view, filtered by the cluster, lists them all. */
   const MEMBER_ROWS = 50;
   /** The default scan interval, used when the watcher neither reports its own nor has been seen to scan twice. */
@@ -557,7 +556,10 @@ export function consoleApp(rules: ConsoleRules): void {
             ? `heartbeat ${cfg.heartbeatIntervalSeconds}s · scan ${cfg.scanIntervalSeconds}s · alert after ${cfg.missedScansBeforeAlert} missed`
             : '',
         );
-        show(card.querySelector<HTMLElement>('[data-act=group-maint-end]')!, (counts.maintenance ?? 0) > 0);
+        show(
+          card.querySelector<HTMLElement>('[data-act=group-maint-end]')!,
+          Boolean(s.maintenance?.groups[g]?.current),
+        );
         const budget = s.smsBudget?.[g];
         const sms = card.querySelector<HTMLElement>('.sms-budget')!;
         show(sms, budget !== undefined);
@@ -1345,21 +1347,16 @@ export function consoleApp(rules: ConsoleRules): void {
 
   function openMaintenance(target: MaintTarget, from: HTMLElement): void {
     maintTarget = target;
-    const n = target.kind === 'group' ? (status?.groups[target.group] ?? {}) : {};
-    const members = Object.entries(n)
-      .filter(([state]) => state !== 'pending' && state !== 'rejected')
-      .reduce((sum, [, count]) => sum + count, 0);
     setText(
       byId('maint-what'),
       target.kind === 'agent'
         ? `Agent ${target.agentId}: no alert opens while it lasts; an open one stays open, silently.`
-        : `Every approved agent of group ${target.group} (${members}), one by one. No alert opens while it lasts.`,
+        : `Group ${target.group}: every agent of it, those that join while it lasts too. No alert opens while it lasts; an open one stays open, silently.`,
     );
     setText(
       byId('maint-title'),
       target.kind === 'agent' ? 'Maintenance for an agent' : 'Maintenance for a group',
     );
-    setText(byId('maint-progress'), '');
     byId<HTMLSelectElement>('maint-for').value = '60';
     fillUntil();
     byId<HTMLInputElement>('maint-reason').value = '';
@@ -1371,30 +1368,6 @@ export function consoleApp(rules: ConsoleRules): void {
     if (!Number.isFinite(minutes) || minutes <= 0) return;
     const until = Math.ceil((serverNow() + minutes * 60_000) / 60_000) * 60_000;
     byId<HTMLInputElement>('maint-until').value = toInput(until);
-  }
-
-  /** Runs `work` over `items`, a few at a time; answers the failures. */
-  async function each<T>(
-    items: readonly T[],
-    work: (item: T) => Promise<unknown>,
-    progress: (done: number) => void,
-  ): Promise<string[]> {
-    const queue = [...items];
-    const failures: string[] = [];
-    let done = 0;
-    const worker = async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-        try {
-          await work(item);
-        } catch (e) {
-          failures.push(messageOf(e));
-        }
-        done += 1;
-        progress(done);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, queue.length) }, worker));
-    return failures;
   }
 
   async function submitMaintenance(): Promise<void> {
@@ -1410,24 +1383,8 @@ export function consoleApp(rules: ConsoleRules): void {
       toast(`${target.agentId} in maintenance until ${fmtTime(body.until)}`);
       return;
     }
-    const progress = byId('maint-progress');
-    setText(progress, 'finding the agents of the group…');
-    const { agents: members } = await api<{ agents: AgentView[] }>(
-      'GET',
-      `/v1/agents?group=${enc(target.group)}`,
-    );
-    const approved = members.filter((a) => a.approval === 'approved');
-    const failures = await each(
-      approved,
-      (a) => api('PUT', `/v1/agents/${enc(a.agentId)}/maintenance`, body),
-      (done) => setText(progress, `${done} of ${approved.length} agents…`),
-    );
-    if (failures.length > 0) {
-      throw new Error(
-        `${approved.length - failures.length} of ${approved.length} agents in maintenance; ${failures.length} failed: ${failures.slice(0, 3).join('; ')}`,
-      );
-    }
-    toast(`${approved.length} agents of ${target.group} in maintenance until ${fmtTime(body.until)}`);
+    await api('PUT', `/v1/groups/${enc(target.group)}/maintenance`, body);
+    toast(`group ${target.group} in maintenance until ${fmtTime(body.until)}`);
   }
 
   async function endMaintenance(agentId: string, button: HTMLButtonElement): Promise<void> {
@@ -1443,21 +1400,18 @@ export function consoleApp(rules: ConsoleRules): void {
     await refresh();
   }
 
+  /** Ends the group's one-off window; its recurring windows (the config's) and its agents' own stay. */
   async function endGroupMaintenance(group: string, button: HTMLButtonElement): Promise<void> {
     button.disabled = true;
     try {
-      const { agents: members } = await api<{ agents: AgentView[] }>('GET', `/v1/agents?group=${enc(group)}`);
-      const inside = members.filter((a) => a.maintenanceUntil !== undefined);
-      const failures = await each(
-        inside,
-        (a) => api('DELETE', `/v1/agents/${enc(a.agentId)}/maintenance`),
-        () => undefined,
+      const { maintenance } = await api<{ maintenance: ReportedMaintenance }>(
+        'DELETE',
+        `/v1/groups/${enc(group)}/maintenance`,
       );
       toast(
-        failures.length === 0
-          ? `maintenance ended for ${inside.length} agents of ${group}`
-          : `maintenance ended for ${inside.length - failures.length} of ${inside.length} agents of ${group}: ${failures[0]}`,
-        failures.length > 0,
+        maintenance.current
+          ? `the one-off window of ${group} ended; a recurring window of the config lasts until ${fmtTime(maintenance.current.until)}`
+          : `maintenance of group ${group} ended`,
       );
     } catch (e) {
       toast(`cannot end the maintenance of ${group}: ${messageOf(e)}`, true);

@@ -25,7 +25,7 @@ const CONSOLE_API_ROUTES: readonly { readonly methods: readonly string[]; readon
   { methods: ['GET'], path: /^\/v1\/agents$/ },
   { methods: ['GET'], path: /^\/v1\/agents\/[^/]+$/ },
   { methods: ['POST'], path: /^\/v1\/agents\/[^/]+\/(approve|reject)$/ },
-  { methods: ['PUT', 'DELETE'], path: /^\/v1\/agents\/[^/]+\/maintenance$/ },
+  { methods: ['PUT', 'DELETE'], path: /^\/v1\/(agents|groups)\/[^/]+\/maintenance$/ },
   { methods: ['GET'], path: /^\/v1\/alerts$/ },
   { methods: ['POST'], path: /^\/v1\/alerts\/[^/]+\/ack$/ },
 ];

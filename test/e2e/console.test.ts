@@ -305,28 +305,30 @@ describe('operator console in a browser', () => {
     expect((await stored('web-01'))?.maintenanceUntil).toBeUndefined();
   });
 
-  it('puts a whole group into maintenance, agent by agent, and ends it', async () => {
+  it("puts a whole group into maintenance with one window of the group's, and ends it", async () => {
     await go('#overview');
     const card = page.locator('#o-groups [data-key="production"]');
     await card.getByRole('button', { name: 'Maintenance…' }).click();
-    expect(await page.locator('#maint-what').textContent()).toContain('group production (3)');
+    expect(await page.locator('#maint-what').textContent()).toContain(
+      'Group production: every agent of it, those that join while it lasts too.',
+    );
     await page.fill('#maint-reason', 'datacenter move');
     await page.locator('#dlg-maint').getByRole('button', { name: 'Start maintenance' }).click();
     await page.locator('#dlg-maint').waitFor({ state: 'hidden' });
-    await waitForText(page, '#toast', '3 agents of production in maintenance');
-    const production = (await w.storedAgents()).filter((a) => a.group === 'production');
-    expect(production.map((a) => a.maintenanceReason)).toEqual([
-      'datacenter move',
-      'datacenter move',
-      'datacenter move',
-    ]);
+    await waitForText(page, '#toast', 'group production in maintenance until');
+    await waitForText(page, '#o-groups [data-key="production"] .maint .now', '(datacenter move).');
     await waitForText(page, '#o-groups [data-key="production"] li[data-state="maintenance"] b', '3');
+    // One window of the group's: no agent's own record changes, and an agent that joins now is inside it.
+    expect((await w.storedAgents()).filter((a) => a.maintenanceUntil !== undefined)).toEqual([]);
+    expect((await w.call('POST', '/v1/agents', { agentId: 'web-09', group: 'production' })).status).toBe(201);
+    expect((await w.call('GET', '/v1/agents/web-09')).body.state).toBe('maintenance');
 
     await card.getByRole('button', { name: 'End maintenance' }).click();
-    await waitForText(page, '#toast', 'maintenance ended for 3 agents of production');
+    await waitForText(page, '#toast', 'maintenance of group production ended');
     await waitForText(page, '#o-groups [data-key="production"] li[data-state="maintenance"] b', '0');
-    expect((await w.storedAgents()).filter((a) => a.maintenanceUntil !== undefined)).toEqual([]);
+    expect((await w.call('GET', '/v1/status')).body.maintenance.groups.production.current).toBeNull();
     expect(await card.getByRole('button', { name: 'End maintenance' }).isVisible()).toBe(false);
+    expect((await w.call('DELETE', '/v1/agents/web-09')).status).toBe(204);
   });
 
   it('keeps focus, typed text, row elements and an open dialog across refreshes', async () => {
