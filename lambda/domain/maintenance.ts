@@ -221,27 +221,29 @@ export class MaintenanceCalendar {
     readonly maintenanceUntil?: number;
     readonly maintenanceReason?: string;
   }): MaintenanceWindow | undefined {
-    const own =
-      agent.maintenanceUntil !== undefined && agent.maintenanceUntil > this.now
-        ? // The agent's own window keeps no start: it counts as in effect since before any other.
-          [
-            fixedSource({
-              start: 0,
-              until: agent.maintenanceUntil,
-              reason: agent.maintenanceReason,
-              by: agent.agentId,
-            }),
-          ]
-        : [];
+    const hasOwn = agent.maintenanceUntil !== undefined && agent.maintenanceUntil > this.now;
+    // Every agent of a group and cluster shares their windows: worked out once per pair (a scan asks
+    // for each of its agents).
     const key = `${agent.group}\n${agent.cluster ?? ''}`;
-    if (own.length === 0 && this.fleet.has(key)) return this.fleet.get(key);
+    if (!hasOwn && this.fleet.has(key)) return this.fleet.get(key);
+    const own = hasOwn
+      ? // The agent's own window keeps no start: it counts as in effect since before any other.
+        [
+          fixedSource({
+            start: 0,
+            until: agent.maintenanceUntil!,
+            reason: agent.maintenanceReason,
+            by: agent.agentId,
+          }),
+        ]
+      : [];
     const sources = [
       ...own,
       ...this.sourcesOf('group', agent.group),
       ...(agent.cluster === undefined ? [] : this.sourcesOf('cluster', agent.cluster)),
     ];
     const window = stretchAt(sources, this.now);
-    if (own.length === 0) this.fleet.set(key, window);
+    if (!hasOwn) this.fleet.set(key, window);
     return window;
   }
 }
