@@ -355,7 +355,11 @@ export class Scanner {
       ...incidents.filter((a) => !resolved.includes(a.alertId)).map((a) => changed.get(a.alertId) ?? a),
       ...opened,
     ];
-    const flapping = await this.judgeFlapping(pass, history, assessment, settings, standing, episode);
+    // Most agents of a scan have no flapping rule and no episode: nothing to judge, nothing to await.
+    const flapping =
+      settings.flapping || episode
+        ? await this.judgeFlapping(pass, history, assessment, settings, standing, episode)
+        : undefined;
     if (flapping) pass.flapping.add(agent.agentId);
     const { state, missedScans } = agentState(agent, settings, scanTime, {
       blindWindows: context.blindWindows,
