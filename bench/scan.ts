@@ -4,7 +4,7 @@ import { SCAN_ATTRIBUTES } from '../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
-import { parseConfig } from '../lambda/domain/config';
+import { parseConfig, type WatcherConfig } from '../lambda/domain/config';
 import { Scanner } from '../lambda/scanner';
 import { countDynamoRequests, WRITE_OPERATIONS } from '../test/support/dynamo-request-counter';
 
@@ -112,6 +112,19 @@ async function bareScan(client: DynamoDBClient): Promise<number> {
   return seen;
 }
 
+/** A scanner over the local tables on a clock stopped at `now`: every probe answers, nothing is sent or logged. */
+function benchScanner(client: DynamoDBClient, config: WatcherConfig, now: number): Scanner {
+  return new Scanner({
+    ...dynamoStores(client, LOCAL_TABLE_NAMES),
+    notifier: { publish: async () => {} },
+    prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
+    clock: { now: () => now },
+    config,
+    segments: SEGMENTS,
+    log: () => {},
+  });
+}
+
 /** Samples the scanning thread's heap and the process RSS while `fn` runs. */
 async function withPeakMemory<T>(fn: () => Promise<T>): Promise<{ value: T; heapMb: number; rssMb: number }> {
   let heap = 0;
@@ -158,15 +171,7 @@ export async function benchScan(
         groups: { production: { channels: ['sms', 'email'] }, test: { channels: ['console'] } },
         ...(topology ? { clusters } : {}),
       });
-      const scanner = new Scanner({
-        ...dynamoStores(client, LOCAL_TABLE_NAMES),
-        notifier: { publish: async () => {} },
-        prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
-        clock: { now: () => now },
-        config,
-        segments: SEGMENTS,
-        log: () => {},
-      });
+      const scanner = benchScanner(client, config, now);
       await scanner.scan(); // warm: first scan writes the scanner state
       let bareMs = Number.POSITIVE_INFINITY;
       let scannerMs = Number.POSITIVE_INFINITY;
@@ -285,17 +290,10 @@ export async function benchPolicyScan(
         Object.keys(on.clusters).map((c) => [c, { group: 'production', minHealthy: 1 }]),
       ),
     };
-    const scanner = (raw: unknown) =>
-      new Scanner({
-        ...dynamoStores(client, LOCAL_TABLE_NAMES),
-        notifier: { publish: async () => {} },
-        prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
-        clock: { now: () => now },
-        config: parseConfig(raw),
-        segments: SEGMENTS,
-        log: () => {},
-      });
-    const scanners = { on: scanner(on), off: scanner(off) };
+    const scanners = {
+      on: benchScanner(client, parseConfig(on), now),
+      off: benchScanner(client, parseConfig(off), now),
+    };
     await scanners.off.scan(); // warm: first scan writes the scanner state
     await scanners.on.scan();
     const best = { on: Number.POSITIVE_INFINITY, off: Number.POSITIVE_INFINITY };

@@ -475,9 +475,7 @@ async function main(argv: string[]): Promise<number> {
             group: plan.group,
             ...(probe ? { probe: { type: 'tcp', host: '127.0.0.1', port: probe.port } } : {}),
           };
-          const res = await request(keepAlive, port, 'POST', '/v1/agents', { body: JSON.stringify(body) });
-          if (res.status !== 201) throw new Error(`adding ${plan.agentId}: ${res.status} ${res.text}`);
-          const token = (JSON.parse(res.text) as { token: string }).token;
+          const token = await addAgent(keepAlive, port, body);
           agents.push(simAgent(plan.agentId, plan.group, token, probe));
         }
       }),
@@ -825,6 +823,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Adds one agent through `POST /v1/agents` and answers its token; an agentless entry
+ * (`beats` false) gets none.
+ */
+async function addAgent(
+  keepAlive: http.Agent,
+  port: number,
+  body: Record<string, unknown>,
+  beats = true,
+): Promise<string> {
+  const res = await request(keepAlive, port, 'POST', '/v1/agents', { body: JSON.stringify(body) });
+  if (res.status !== 201) throw new Error(`adding ${String(body.agentId)}: ${res.status} ${res.text}`);
+  const token = (JSON.parse(res.text) as { token?: string }).token;
+  if (beats && token === undefined) throw new Error(`adding ${String(body.agentId)}: no token in the answer`);
+  return token ?? '';
+}
+
 /** The topology as registered: its plan, each switch's probe port, and the agents that beat. */
 interface Topology {
   readonly plan: TopologyPlan;
@@ -848,15 +863,9 @@ async function addTopology(
   plan: TopologyPlan,
   ports: ProbePort[],
 ): Promise<Topology> {
-  const add = async (body: Record<string, unknown>): Promise<string | undefined> => {
-    const res = await request(keepAlive, port, 'POST', '/v1/agents', { body: JSON.stringify(body) });
-    if (res.status !== 201) throw new Error(`adding ${String(body.agentId)}: ${res.status} ${res.text}`);
-    return (JSON.parse(res.text) as { token?: string }).token;
-  };
   const agents: SimAgent[] = [];
   const beating = async (agentId: string, link: Record<string, string>) => {
-    const token = await add({ agentId, group: plan.group, ...link });
-    if (token === undefined) throw new Error(`adding ${agentId}: no token in the answer`);
+    const token = await addAgent(keepAlive, port, { agentId, group: plan.group, ...link });
     agents.push(simAgent(agentId, plan.group, token));
   };
   const switchPorts = new Map<string, ProbePort>();
@@ -866,7 +875,12 @@ async function addTopology(
     ports.push(probe);
     switchPorts.set(sw.agentId, probe);
     const tcp = { type: 'tcp', host: '127.0.0.1', port: probe.port };
-    await add({ agentId: sw.agentId, group: plan.group, agentless: true, probe: tcp });
+    await addAgent(
+      keepAlive,
+      port,
+      { agentId: sw.agentId, group: plan.group, agentless: true, probe: tcp },
+      false,
+    );
     for (const child of sw.children) await beating(child, { parent: sw.agentId });
   }
   for (const member of plan.cluster.members) await beating(member, { cluster: plan.cluster.name });
@@ -883,13 +897,8 @@ async function addPolicyAgents(keepAlive: http.Agent, port: number): Promise<Sim
     ...PATCHING.agents.map((agentId) => ({ agentId, group: PATCHING.group })),
     ...FLAPPING.agents.map((agentId) => ({ agentId, group: FLAPPING.group })),
   ];
-  for (const { agentId, group } of planned) {
-    const res = await request(keepAlive, port, 'POST', '/v1/agents', {
-      body: JSON.stringify({ agentId, group }),
-    });
-    if (res.status !== 201) throw new Error(`adding ${agentId}: ${res.status} ${res.text}`);
-    agents.push(simAgent(agentId, group, (JSON.parse(res.text) as { token: string }).token));
-  }
+  for (const { agentId, group } of planned)
+    agents.push(simAgent(agentId, group, await addAgent(keepAlive, port, { agentId, group })));
   log(
     `added the policy agents: ${PATCHING.agents.length} in ${PATCHING.group}, ${FLAPPING.agents.length} in ${FLAPPING.group}`,
   );

@@ -11,7 +11,7 @@ import {
 } from '../support/scanner-harness';
 
 // One alert per incident even with two scanners, every notice sent exactly once
-// (a failed publish retried, never lost, never doubled), and STYLE.md habit 5: one bad agent never
+// (a failed publish retried, never lost, never doubled), and one bad agent never
 // stops a scan, nor does a scan that died half way leave a state the next one cannot finish.
 describe('Scanner reliability', () => {
   const harness = scannerHarnesses();
