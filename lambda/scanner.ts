@@ -345,15 +345,25 @@ export class Scanner {
       if (after) changed.set(alert.alertId, after);
     }
     const opened: AlertRecord[] = [];
+    let taken: AlertRecord | undefined;
     let history: AgentRecord = agent;
     if (decision.open) {
-      const alert = await this.openAlert(agent, decision.open, scanTime, missed, probe);
-      if (alert) opened.push(alert);
-      if (alert && settings.flapping) history = await this.recordOpening(agent, scanTime, settings.flapping);
+      const outcome = await this.openAlert(agent, decision.open, scanTime, missed, probe);
+      if (outcome?.created) opened.push(outcome.alert);
+      else taken = outcome?.alert;
+      if (outcome && settings.flapping) {
+        // The scanner that lost the create counts the opening as the winner records it (when its
+        // alert opened), without writing: both then judge flapping alike and hold the same pages,
+        // whichever wrote first.
+        history = outcome.created
+          ? await this.recordOpening(agent, scanTime, settings.flapping)
+          : { ...agent, recentOpenings: withOpening(agent, outcome.alert.openedAt, settings.flapping) };
+      }
     }
     const standing = [
       ...incidents.filter((a) => !resolved.includes(a.alertId)).map((a) => changed.get(a.alertId) ?? a),
       ...opened,
+      ...(taken ? [taken] : []),
     ];
     // Most agents of a scan have no flapping rule and no episode: nothing to judge, nothing to await.
     const flapping =
@@ -507,7 +517,7 @@ export class Scanner {
     scanTime: number,
     missedScans: number,
     probe: ProbeResult | undefined,
-  ): Promise<AlertRecord | undefined> {
+  ): Promise<{ alert: AlertRecord; created: boolean } | undefined> {
     const settings = settingsFor(this.deps.config, agent.group);
     const start = incidentStart(agent);
     const alert: AlertRecord = {
@@ -527,11 +537,12 @@ export class Scanner {
       openNotice: pagingChannels(settings.channels).length > 0 ? 'pending' : 'none',
       recoveryNotice: 'none',
     };
-    if (await this.deps.alerts.create(alert)) return alert;
-    // Taken: another scanner opened it (fine), or an earlier incident with the same start was
-    // resolved without a heartbeat and the recovery mark was never written. Mark it and go on; the
-    // next scan opens the new incident under a new id.
+    if (await this.deps.alerts.create(alert)) return { alert, created: true };
+    // Taken: another scanner opened it (it stands all the same), or an earlier incident with the same
+    // start was resolved without a heartbeat and the recovery mark was never written. Mark it and go
+    // on; the next scan opens the new incident under a new id.
     const existing = await this.deps.alerts.get(alert.alertId);
+    if (existing?.status === 'open') return { alert: existing, created: false };
     if (existing?.status === 'resolved' && existing.resolvedAt !== undefined) {
       await this.deps.agents.endIncident(agent.agentId, existing.resolvedAt, true);
     }
@@ -541,7 +552,8 @@ export class Scanner {
   /**
    * Keeps the opening at `at` among the agent's recent openings: a conditional write on the agent
    * item, tried once more from the list as stored when another scanner wrote it meanwhile. Only the
-   * scanner whose conditional create opened the alert records it, so each opening counts once.
+   * scanner whose conditional create opened the alert records it; an opening already listed is not
+   * listed twice, so each counts once.
    * Answers the agent with the openings as they now stand.
    */
   private async recordOpening(agent: AgentRecord, at: number, settings: FlappingSettings) {

@@ -49,15 +49,16 @@ export interface OpeningHistory {
 }
 
 /**
- * The openings to keep after one at `at`: the last `changes` of them within `window` of it. The list
- * never grows past `changes` entries, the most the rule looks at.
+ * The openings to keep after one at `at`: the last `changes` of them within `window` of it, `at`
+ * once however often it is added (it names one alert's opening). The list never grows past `changes`
+ * entries, the most the rule looks at.
  */
 export function withOpening(
   history: OpeningHistory,
   at: number,
   settings: FlappingSettings,
 ): readonly number[] {
-  return [...(history.recentOpenings ?? []), at]
+  return [...(history.recentOpenings ?? []).filter((t) => t !== at), at]
     .filter((t) => t > at - settings.windowMs)
     .sort((a, b) => a - b)
     .slice(-settings.changes);

@@ -100,6 +100,7 @@ describe('withOpening', () => {
     ['a third within the window', [0, 5], 10, [0, 5, 10]],
     ['a fourth: only the last 3 are kept', [0, 5, 10], 20, [5, 10, 20]],
     ['openings older than the window are dropped', [0, 5], 31, [5, 31]],
+    ['an opening already listed once (the scanner that lost the create counts it too)', [0, 5], 5, [0, 5]],
   ])('keeps %s', (_case, before, minute, after) => {
     const history: OpeningHistory = { recentOpenings: before.map(at) };
 
