@@ -1,4 +1,4 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { ValidationError } from '../../lambda/domain/errors';
 import { HOUR_MS } from '../../lambda/domain/loss';
@@ -161,6 +161,49 @@ describe('loss', () => {
     expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem']);
     const stored = await storedItem(a.agentId);
     expect(Object.keys(stored.Item!).filter((k) => k.startsWith('loss'))).toHaveLength(3);
+  });
+});
+
+describe('the agent item', () => {
+  /**
+   * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 bytes, plus a
+   * string's UTF-8 bytes, a number's significant digits halved plus one, a boolean's one byte
+   * (AWS, "Item sizes and formats" in the DynamoDB developer guide).
+   */
+  const itemBytes = (item: Record<string, AttributeValue>) =>
+    Object.entries(item).reduce((sum, [name, value]) => {
+      const size =
+        value.S !== undefined
+          ? Buffer.byteLength(value.S)
+          : value.N !== undefined
+            ? Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1
+            : 1;
+      return sum + Buffer.byteLength(name) + size;
+    }, 0);
+
+  it('stays within one write unit (1 KB) with every field, two hours of loss counts, a restart and a goodbye', async () => {
+    const a = await agent();
+    const full = {
+      bootId: '2f1d6c8e-94a7-4c3b-b7a5-0e6f1c2d3b4a',
+      cluster: 'db-cluster-eu-west-1',
+      endpoint: 'https://heartbeats.example.internal:8443/v1/heartbeat',
+      version: '1.24.3-rc.1+build.2026',
+    };
+    await a.beat({ ...full, seq: 1_000_000 });
+    clock.advance(60_000);
+    const newBoot = { ...full, bootId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' };
+    await a.beat({ ...newBoot, seq: 1, bootedAt: new Date(clock.now() - 30_000).toISOString() });
+    clock.advance(HOUR_MS);
+    await a.beat({
+      ...newBoot,
+      seq: 1_000_000,
+      goodbye: { backInSeconds: 604_800, reason: 'x'.repeat(200) },
+    });
+
+    const { Item } = await storedItem(a.agentId);
+    expect(Object.keys(Item!).filter((k) => k.startsWith('lossBeats_'))).toHaveLength(2);
+    expect(Item!.lastRestart).toBeDefined();
+    expect(itemBytes(Item!)).toBeLessThanOrEqual(1024);
   });
 });
 
