@@ -164,6 +164,7 @@ export class WatcherService {
       clockSkewSeconds: input.sentAt === undefined ? undefined : clockSkewSeconds(input.sentAt, now),
       seq: input.seq,
       bootId: input.bootId,
+      coalesced: input.coalesced,
       cluster: input.cluster,
       endpoint: input.endpoint,
       version: input.version,

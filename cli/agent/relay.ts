@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorBody, ValidationError } from '../../lambda/domain/errors';
+import { coalesce } from '../../lambda/domain/loss';
 import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { parseOrThrow } from '../../lambda/domain/validation';
@@ -331,14 +332,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     );
   };
 
+  /** `newer` in the place of `older`, never sent: it stands for the heartbeats `older` stood for. */
+  const supersede = (slot: Slot, older: BatchItem, newer: BatchItem) => {
+    slot.item = coalesce(older, newer);
+    slot.bytes = Buffer.byteLength(JSON.stringify(slot.item)) + 1;
+    stats.superseded += 1;
+  };
+
   /** Puts a heartbeat in its agent's slot: a newer one takes the place of the one not sent yet. */
   const enqueue = (key: string, item: BatchItem, bytes: number, at: number): Slot => {
     const waiting = queued.get(key);
     if (waiting) {
       release(waiting);
-      waiting.item = item;
-      waiting.bytes = bytes;
-      stats.superseded += 1;
+      supersede(waiting, waiting.item, item);
       return waiting;
     }
     const slot: Slot = { key, at, item, bytes };
@@ -397,10 +403,16 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   }
 
-  /** Puts slots back at the front for a retry, but not one whose agent has sent a newer heartbeat since. */
+  /**
+   * Puts slots back at the front for a retry, but not one whose agent has sent a newer heartbeat
+   * since: that one stands for it too.
+   */
   const requeue = (batch: readonly Slot[]) => {
     const back = batch.filter((slot) => !queued.has(slot.key));
-    stats.superseded += batch.length - back.length;
+    for (const slot of batch) {
+      const newer = queued.get(slot.key);
+      if (newer) supersede(newer, slot.item, newer.item);
+    }
     for (const slot of back) queued.set(slot.key, slot);
     queue.unshift(...back);
     trim();

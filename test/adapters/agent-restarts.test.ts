@@ -115,6 +115,20 @@ describe('loss', () => {
     expect(view.lossLastHourPercent).toBeGreaterThan(0);
   });
 
+  it('counts none lost for heartbeats a relay coalesced into a newer one, in a boot and at a restart', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+
+    await a.beat({ seq: 6, bootId: 'boot-a', coalesced: 5 });
+    expect(await a.view()).toMatchObject({ lostHeartbeats: 0, lossLastHourPercent: 0 });
+    await a.beat({ seq: 9, bootId: 'boot-a', coalesced: 2 });
+    expect((await a.view()).lostHeartbeats).toBe(1);
+
+    clock.advance(60_000);
+    await a.beat({ seq: 3, bootId: 'boot-b', coalesced: 3 });
+    expect(await a.view()).toMatchObject({ restarts: 1, lostHeartbeats: 0 });
+  });
+
   it('keeps each heartbeat of one boot one UpdateItem while it counts them, across the hour', async () => {
     const a = await agent();
     clock.time = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS - 45_000;

@@ -463,14 +463,15 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
   });
   afterAll(() => w.close());
 
-  it('never has two heartbeats of one agent in flight, and sends only the newest one queued behind it', async () => {
+  it('never has two heartbeats of one agent in flight, and sends only the newest one queued behind it, standing for those it replaced', async () => {
     const token = await w.addAgent('order-01');
     relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10, concurrency: 2 });
     const gate = gateBatches(w, 'order-01');
+    const beat = (seq: number) => post(relay!.url, { agentId: 'order-01', seq, bootId: 'boot-1' }, token);
 
-    const answers = [post(relay.url, { agentId: 'order-01', seq: 1 }, token)];
+    const answers = [beat(1)];
     await waitFor(() => gate.seqs.length === 1, 'the first batch in flight');
-    for (const seq of [2, 3, 4]) answers.push(post(relay.url, { agentId: 'order-01', seq }, token));
+    for (const seq of [2, 3, 4]) answers.push(beat(seq));
     await waitFor(() => relay!.stats.received === 4, 'the three heartbeats behind it');
     await new Promise((r) => setTimeout(r, 100)); // room for a second batch to leave, if it would
     gate.open();
@@ -482,10 +483,14 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     expect(gate.mostInFlight()).toBe(1);
     expect(relay.stats).toMatchObject({ received: 4, superseded: 2, accepted: 2 });
     expect((await w.storedAgents()).find((a) => a.agentId === 'order-01')?.seq).toBe(4);
+    // Seq 4 came with `coalesced: 3`: the heartbeats it replaced reached the relay, so none is lost.
+    expect(await w.service.getAgent('order-01')).toMatchObject({ lostHeartbeats: 0 });
   });
 
   it('does not send a failed batch again for an agent that has sent a newer heartbeat since', async () => {
     const token = await w.addAgent('order-02');
+    // Seq 0 reaches the watcher first, so that a gap after it would count as lost.
+    await w.service.heartbeat(token, { agentId: 'order-02', seq: 0, bootId: 'boot-1' });
     relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10 });
     const original = w.service.heartbeats.bind(w.service);
     let fail!: () => void;
@@ -503,10 +508,11 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
       return original(body);
     });
 
-    const answers = [post(relay.url, { agentId: 'order-02', seq: 1 }, token)];
+    const beat = (seq: number) => post(relay!.url, { agentId: 'order-02', seq, bootId: 'boot-1' }, token);
+    const answers = [beat(1)];
     await waitFor(() => seqs.length === 1, 'the first batch in flight');
-    answers.push(post(relay.url, { agentId: 'order-02', seq: 2 }, token));
-    answers.push(post(relay.url, { agentId: 'order-02', seq: 3 }, token));
+    answers.push(beat(2));
+    answers.push(beat(3));
     await waitFor(() => relay!.stats.received === 3, 'the newer heartbeats');
     fail();
     await Promise.all(answers);
@@ -515,6 +521,8 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     expect(seqs).toEqual([1, 3]);
     expect(relay.stats).toMatchObject({ superseded: 2, queued: 0 });
     expect((await w.storedAgents()).find((a) => a.agentId === 'order-02')?.seq).toBe(3);
+    // The failed seq 1 and the replaced seq 2 count in seq 3's `coalesced`: none is lost.
+    expect(await w.service.getAgent('order-02')).toMatchObject({ lostHeartbeats: 0 });
   });
 
   it('turns away an agent id and token the watcher refused, for --refuse-seconds, without queueing', async () => {

@@ -1,6 +1,13 @@
 import { type AgentRecord, agentState } from '../../lambda/domain/agent';
 import { parseConfig } from '../../lambda/domain/config';
-import { HOUR_MS, lossLastHourPercent, lostHeartbeats, staleBuckets } from '../../lambda/domain/loss';
+import {
+  coalesce,
+  HOUR_MS,
+  heartbeatsCovered,
+  lossLastHourPercent,
+  lostHeartbeats,
+  staleBuckets,
+} from '../../lambda/domain/loss';
 import { judgeRefused, restartAlert, restartOf, unrecordedRestart } from '../../lambda/domain/restart';
 import { alertDetail } from '../../lambda/domain/scan';
 
@@ -43,6 +50,28 @@ describe('lossLastHourPercent', () => {
   it('leaves out hours older than the last one, and is undefined with nothing to count', () => {
     expect(lossLastHourPercent([{ hour: HOUR - 2, firstSeq: 1, lastSeq: 9, beats: 1 }], T0)).toBeUndefined();
     expect(lossLastHourPercent(undefined, T0)).toBeUndefined();
+  });
+});
+
+describe('heartbeatsCovered and coalesce', () => {
+  it('covers the coalesced heartbeats before seq, never below seq 0', () => {
+    expect(heartbeatsCovered(10, undefined)).toEqual({ firstSeq: 10, beats: 1 });
+    expect(heartbeatsCovered(10, 4)).toEqual({ firstSeq: 7, beats: 4 });
+    expect(heartbeatsCovered(2, 50)).toEqual({ firstSeq: 0, beats: 3 });
+  });
+
+  it('lets a newer heartbeat of the same boot stand for the one it replaced, and not across boots', () => {
+    const older = { agentId: 'a', seq: 4, bootId: 'b1', coalesced: 2 };
+    expect(coalesce(older, { agentId: 'a', seq: 5, bootId: 'b1' })).toEqual({
+      agentId: 'a',
+      seq: 5,
+      bootId: 'b1',
+      coalesced: 3,
+    });
+    const otherBoot = { agentId: 'a', seq: 1, bootId: 'b2' };
+    expect(coalesce(older, otherBoot)).toBe(otherBoot);
+    const unordered = { agentId: 'a' };
+    expect(coalesce({ agentId: 'a' }, unordered)).toBe(unordered);
   });
 });
 
