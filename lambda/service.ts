@@ -164,7 +164,7 @@ export class WatcherService {
     const tokenHash = hashSecret(token);
     const write: HeartbeatWrite = {
       agentId: input.agentId,
-      at: now,
+      at: now - Math.min(input.heldMs ?? 0, scanTickSeconds(this.deps.config) * 500),
       sentAt: input.sentAt,
       clockSkewSeconds: input.sentAt === undefined ? undefined : clockSkewSeconds(input.sentAt, now),
       seq: input.seq,

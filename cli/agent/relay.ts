@@ -38,6 +38,12 @@ const RELAY_MAX_BODY_BYTES = MAX_BODY_BYTES;
 /** What the relay puts in one batch body: what the watcher takes, less room for the wrapper. */
 const RELAY_MAX_BATCH_BYTES = MAX_BATCH_BODY_BYTES - 1024;
 
+const heldBefore = (item: BatchItem) => (typeof item.heldMs === 'number' ? item.heldMs : undefined);
+
+/** An item's bytes in a batch body, with room for the `heldMs` it gets as it leaves (and its comma). */
+const itemBytes = (item: Readonly<Record<string, unknown>>) =>
+  Buffer.byteLength(JSON.stringify(item)) + 1 + ',"heldMs":999999999'.length;
+
 export interface RelayOptions {
   /** Address to listen on. @default 127.0.0.1 */
   readonly host?: string;
@@ -111,6 +117,10 @@ interface Slot {
   readonly at: number;
   /** Not sent before this: half a scan interval after the agent's last heartbeat went (see `paceOf`). */
   notBefore: number;
+  /** When the heartbeat it holds now arrived: the watcher is told how long it was held (`heldMs`). */
+  arrivedAt: number;
+  /** What a relay before this one held it for (its `heldMs` as it arrived). */
+  heldBefore?: number;
   item: BatchItem;
   bytes: number;
   /** The agent's answer, while it waits for what the watcher says of this heartbeat. */
@@ -346,7 +356,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   /** `newer` in the place of `older`, never sent: it stands for the heartbeats `older` stood for. */
   const supersede = (slot: Slot, older: BatchItem, newer: BatchItem) => {
     slot.item = coalesce(older, newer);
-    slot.bytes = Buffer.byteLength(JSON.stringify(slot.item)) + 1;
+    slot.bytes = itemBytes(slot.item);
     stats.superseded += 1;
   };
 
@@ -370,9 +380,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       release(waiting);
       supersede(waiting, waiting.item, item);
       waiting.notBefore = Math.min(waiting.notBefore, paceOf(key, item, at));
+      waiting.arrivedAt = at;
+      waiting.heldBefore = heldBefore(item);
       return waiting;
     }
-    const slot: Slot = { key, at, item, bytes, notBefore: paceOf(key, item, at) };
+    const slot: Slot = {
+      key,
+      at,
+      item,
+      bytes,
+      notBefore: paceOf(key, item, at),
+      arrivedAt: at,
+      heldBefore: heldBefore(item),
+    };
     queue.push(slot);
     queued.set(key, slot);
     trim();
@@ -395,6 +415,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         continue;
       }
       if (batch.length > 0 && bytes + slot.bytes > RELAY_MAX_BATCH_BYTES) break;
+      // How long it waited here (in the queue, for its pace, for retries), after any relay before
+      // this one: the watcher dates it so.
+      const waited = at - slot.arrivedAt;
+      if (waited > 0) slot.item = { ...slot.item, heldMs: (slot.heldBefore ?? 0) + waited };
       batch.push(slot);
       bytes += slot.bytes;
     }
@@ -704,8 +728,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
     const item: Record<string, unknown> = { token };
     for (const field of FORWARDED_FIELDS) if (body[field] !== undefined) item[field] = body[field];
-    const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
-    const slot = enqueue(key, item as BatchItem, bytes, at);
+    const slot = enqueue(key, item as BatchItem, itemBytes(item), at);
     stats.received += 1;
     // With no interval for this agent yet, its answer waits for the watcher's, when that can come in time.
     if (last?.intervalSeconds === undefined && forwarding !== 'failing' && flushMs < holdMs) hold(slot, res);

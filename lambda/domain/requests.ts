@@ -81,6 +81,18 @@ const heartbeatEntries = {
       v.minValue(1, 'must be at least 1'),
     ),
   ),
+  /**
+   * How long a relay held this heartbeat before it forwarded it (in ms): the watcher dates it that
+   * much earlier, by at most half its shortest scan interval. It can only make an agent look older,
+   * and so alert sooner, never hide a silence.
+   */
+  heldMs: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.safeInteger('must be a whole number'),
+      v.minValue(0, 'must not be negative'),
+    ),
+  ),
   cluster: v.optional(nameSchema(64)),
   endpoint: v.optional(printable(2048)),
   version: v.optional(printable(64)),

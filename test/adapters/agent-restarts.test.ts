@@ -178,6 +178,18 @@ describe('loss', () => {
   });
 });
 
+describe('heldMs', () => {
+  it('dates a heartbeat a relay held that much earlier, by at most half the shortest scan interval', async () => {
+    const a = await agent();
+
+    await a.beat({ heldMs: 2_000 });
+    expect((await a.view()).lastHeartbeatAt).toBe(new Date(clock.now() - 2_000).toISOString());
+    clock.advance(60_000);
+    await a.beat({ heldMs: 600_000 });
+    expect((await a.view()).lastHeartbeatAt).toBe(new Date(clock.now() - 15_000).toISOString());
+  });
+});
+
 describe('the agent item', () => {
   /**
    * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 bytes, plus a

@@ -327,7 +327,11 @@ describe('hbw agent relay as a process', () => {
       expect((await w.storedAgents())[0]!.lastHeartbeatAt).toBeUndefined();
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
-      expect((await w.storedAgents())[0]).toMatchObject({ lastHeartbeatAt: w.clock.now(), seq: 1 });
+      // Dated as the relay took it: earlier by the time it waited there (heldMs).
+      const [stored] = await w.storedAgents();
+      expect(stored).toMatchObject({ seq: 1 });
+      expect(stored!.lastHeartbeatAt).toBeLessThanOrEqual(w.clock.now());
+      expect(stored!.lastHeartbeatAt).toBeGreaterThan(w.clock.now() - 15_000);
       expect(p.stdout()).toContain('"code":"HBW3090"');
       expect(p.stdout()).not.toContain(token);
     } finally {
@@ -622,10 +626,11 @@ describe('hbw agent relay: one write per agent per half scan interval', () => {
     await beat(7, { goodbye: { backInSeconds: 600, reason: 'kernel update' } });
     await waitFor(() => forwarded.length === 3, 'the goodbye', 3000);
 
-    expect(forwarded.map((h) => [h.seq, h.coalesced])).toEqual([
-      [1, undefined],
-      [6, 5],
-      [7, undefined],
+    // Seq 6 waited its pace (1 s on the relay's clock): the watcher dates it that much earlier.
+    expect(forwarded.map((h) => [h.seq, h.coalesced, h.heldMs])).toEqual([
+      [1, undefined, undefined],
+      [6, 5, 1000],
+      [7, undefined, undefined],
     ]);
     expect(await w.service.getAgent('pace-01')).toMatchObject({ seq: 7, lostHeartbeats: 0, state: 'away' });
   });
