@@ -1,10 +1,12 @@
 import * as v from 'valibot';
+import { type Capacity, capacityOf, capacitySchema } from './capacity';
 import type { ClusterSettings } from './cluster';
 import { parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
 import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
 import { type RecurringWindow, recurringWindowSchema } from './maintenance';
+import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, durationSchema, groupNameSchema } from './validation';
 
@@ -95,6 +97,8 @@ const groupSchema = v.strictObject(
     autoApprove: v.optional(v.boolean('must be true or false')),
     /** `changes` alert openings within `window` make one `flapping` alert; it resolves after `stableFor` healthy. */
     flapping: v.optional(flappingSchema),
+    /** What a restart of one of its agents does: `record` an alert (the default), or `page` too. */
+    onRestart: v.optional(v.picklist(ON_RESTART, 'must be record or page')),
     ...thresholdEntries,
     ...policyEntries,
     ...maintenanceEntries,
@@ -123,6 +127,8 @@ export const configSchema = v.strictObject({
       burstLimit: v.optional(wholeNumber(1, 100_000, ' requests')),
     }),
   ),
+  /** How the agents table is billed in the cloud: on demand (the default), or provisioned with auto scaling. */
+  capacity: v.optional(capacitySchema),
   /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
   resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
   /** Clusters with a quorum: fewer than `minHealthy` members up pages one `cluster_down` to `group`. */
@@ -207,6 +213,7 @@ export interface GroupSettings {
   readonly recoverAfterScans: number;
   /** Off when absent. */
   readonly flapping?: FlappingSettings;
+  readonly onRestart: OnRestart;
 }
 
 type Thresholds = Pick<
@@ -236,6 +243,7 @@ export interface WatcherConfig extends Thresholds {
   readonly stormMinAgents: number;
   readonly resolvedAlertRetentionDays: number;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly capacity: Capacity;
   readonly groups: Readonly<Record<string, GroupSettings>>;
   readonly clusters: Readonly<Record<string, ClusterSettings>>;
   readonly watcherAlarms: WatcherAlarmSettings;
@@ -382,6 +390,7 @@ export function parseConfig(
       smsBudget: g.smsBudget,
       maintenance: recurringWindows(g.maintenance),
       ...(g.flapping ? { flapping: flappingSettings(g.flapping) } : {}),
+      onRestart: g.onRestart ?? 'record',
     };
   }
   return {
@@ -390,6 +399,7 @@ export function parseConfig(
     stormMinAgents: doc.stormMinAgents ?? TOP_DEFAULTS.stormMinAgents,
     resolvedAlertRetentionDays: doc.resolvedAlertRetentionDays ?? TOP_DEFAULTS.resolvedAlertRetentionDays,
     // 1,000/s holds 30,000 agents at a 30 s heartbeat; relays divide that by up to 100.
+    capacity: capacityOf(doc.capacity),
     apiThrottle: {
       rateLimit: doc.apiThrottle?.rateLimit ?? 1000,
       burstLimit: doc.apiThrottle?.burstLimit ?? 2000,
@@ -438,6 +448,7 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       ...resolveThresholds({}, config),
       escalation: [],
       maintenance: [],
+      onRestart: 'record',
     }
   );
 }

@@ -64,6 +64,7 @@ const KIND_WORDS: Record<AlertKind, string> = {
   network_event: 'watcher-side or network event',
   cluster_down: 'cluster below quorum',
   flapping: 'flapping',
+  agent_restarted: 'agent restarted',
 };
 
 /** What a notice may say beyond its alerts, from the scan that sends it. */
@@ -104,6 +105,14 @@ const CLUSTER_CHECKLIST = [
   '2. What they share: a switch, a rack, a hypervisor, a storage volume, a network partition.',
   '3. The cluster software: can the members that are up still serve, or has it stopped to protect the data?',
   'Members still down when the quorum is back are paged then.',
+].join('\n');
+
+/** What to check when a server restarted without saying goodbye first. */
+const RESTART_CHECKLIST = [
+  'What to check:',
+  "1. Why it restarted: the previous boot's log (journalctl -b -1, the Windows System event log), a hypervisor or power event.",
+  '2. Whether it was planned after all: a planned restart sends a goodbye first (hbw agent goodbye, or hbw agent run --goodbye-on-stop), and is then never paged.',
+  'It is an event, already resolved: there is nothing to acknowledge and no recovery follows.',
 ].join('\n');
 
 const clock = (time: string) => time.slice(11, 16);
@@ -283,11 +292,15 @@ function composeNotice(
     ? WATCHER_CHECKLIST
     : kinds.has('cluster_down')
       ? CLUSTER_CHECKLIST
-      : CHECKLIST;
+      : onlyKind === 'agent_restarted'
+        ? RESTART_CHECKLIST
+        : CHECKLIST;
   const email =
     phase === 'recovery'
       ? `${lead}\n\n${ids}`
-      : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
+      : onlyKind === 'agent_restarted'
+        ? `${lead}\n\n${checklist}\n\n${ids}`
+        : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
   return {
     noticeId: noticeId(phase, alertIds, phase === 'reminder' ? time : undefined),
     time,
