@@ -29,7 +29,10 @@ param(
 $ErrorActionPreference = 'Stop'
 $TaskName = 'hbw-agent'
 
+$Created = $null
 function Fail([string]$Message) {
+  # A failure after registering removes what this run created: nothing is left half-installed.
+  if ($script:Created -and (Test-Path -LiteralPath $script:Created)) { Remove-Item -LiteralPath $script:Created -Recurse -Force }
   [Console]::Error.WriteLine("hbw install: $Message")
   exit 1
 }
@@ -62,6 +65,7 @@ $Endpoint = $Endpoint.TrimEnd('/')
 foreach ($url in $Failover) {
   if ($url -notmatch '^https?://[^/]') { Fail "-Failover must be http:// or https:// URLs, not '$url'" }
 }
+if (-not $Id) { Fail '-Id ID is required (there is no computer name to default to)' }
 $Id = $Id.ToLowerInvariant()
 if ($Id -notmatch '^[a-z0-9._:-]{1,128}$') { Fail "-Id may hold 1 to 128 of a-z 0-9 . _ : - (not '$Id')" }
 
@@ -87,14 +91,17 @@ if (Test-Path -LiteralPath $TokenFile) {
   Write-Output "hbw install: registered $Id in group $Group ($($answer.approval))"
 }
 
+if (-not (Test-Path -LiteralPath $Root)) { $Created = $Root }
 New-Item -ItemType Directory -Force -Path $Root, $StateDir | Out-Null
 if (-not (Test-Path -LiteralPath $TokenFile)) {
+  # The file is made empty and restricted first, then the token goes in: it is never readable by others.
+  New-Item -ItemType File -Path $TokenFile | Out-Null
+  if ($OnWindows) {
+    # Only SYSTEM (S-1-5-18) and Administrators (S-1-5-32-544), inheritance removed.
+    & icacls.exe $TokenFile /inheritance:r /grant:r '*S-1-5-18:F' '*S-1-5-32-544:F' | Out-Null
+    if ($LASTEXITCODE -ne 0) { Fail "could not restrict $TokenFile to SYSTEM and Administrators (icacls $LASTEXITCODE)" }
+  }
   Set-Content -LiteralPath $TokenFile -Value $token -NoNewline -Encoding ascii
-}
-if ($OnWindows) {
-  # Only SYSTEM (S-1-5-18) and Administrators (S-1-5-32-544), inheritance removed.
-  & icacls.exe $TokenFile /inheritance:r /grant:r '*S-1-5-18:F' '*S-1-5-32-544:F' | Out-Null
-  if ($LASTEXITCODE -ne 0) { Fail "could not restrict $TokenFile to SYSTEM and Administrators (icacls $LASTEXITCODE)" }
 }
 
 $config = [ordered]@{ agentId = $Id; endpoints = @($Endpoint) + $Failover } | ConvertTo-Json -Compress
@@ -134,29 +141,30 @@ function Send-Heartbeat([int]$Index, $Goodbye) {
   Invoke-RestMethod -Method Post -Uri "$url/v1/heartbeat" -ContentType 'application/json' -Body ($body | ConvertTo-Json -Compress) -Headers @{ Authorization = "Bearer $token" } -TimeoutSec $timeout
 }
 
-# At shutdown, where PowerShell gets to run its exit handlers: a goodbye of 10 minutes.
-Register-EngineEvent -SourceIdentifier PowerShell.Exiting -Action {
-  try { Send-Heartbeat $active @{ backInSeconds = 600; reason = 'the computer is shutting down' } | Out-Null } catch { }
-} | Out-Null
-
-while ($true) {
-  $order = @($active) + @(0..($endpoints.Count - 1) | Where-Object { $_ -ne $active })
-  if ($active -ne 0 -and ([DateTime]::UtcNow - $lastFailback).TotalSeconds -ge 60) {
-    $order = @(0) + @($order | Where-Object { $_ -ne 0 })
-    $lastFailback = [DateTime]::UtcNow
-  }
-  foreach ($index in $order) {
-    try {
-      $answer = Send-Heartbeat $index $null
-      if ($index -ne $active) { Write-Output "hbw agent: heartbeats go to $($endpoints[$index]) now" }
-      $active = $index
-      if ($answer.heartbeatIntervalSeconds -ge 1) { $interval = [int]$answer.heartbeatIntervalSeconds }
-      break
-    } catch {
-      Write-Warning "hbw agent: heartbeat to $($endpoints[$index]) failed: $($_.Exception.Message)"
+try {
+  while ($true) {
+    $order = @($active) + @(0..($endpoints.Count - 1) | Where-Object { $_ -ne $active })
+    if ($active -ne 0 -and ([DateTime]::UtcNow - $lastFailback).TotalSeconds -ge 60) {
+      $order = @(0) + @($order | Where-Object { $_ -ne 0 })
+      $lastFailback = [DateTime]::UtcNow
     }
+    foreach ($index in $order) {
+      try {
+        $answer = Send-Heartbeat $index $null
+        if ($index -ne $active) { Write-Output "hbw agent: heartbeats go to $($endpoints[$index]) now" }
+        $active = $index
+        if ($answer.heartbeatIntervalSeconds -ge 1) { $interval = [int]$answer.heartbeatIntervalSeconds }
+        break
+      } catch {
+        Write-Warning "hbw agent: heartbeat to $($endpoints[$index]) failed: $($_.Exception.Message)"
+      }
+    }
+    Start-Sleep -Seconds $interval
   }
-  Start-Sleep -Seconds $interval
+} finally {
+  # Stopped in a way PowerShell sees (the task ended, Ctrl-C): a goodbye of 10 minutes. A process
+  # killed outright at shutdown gets no chance to say it.
+  try { Send-Heartbeat $active @{ backInSeconds = 600; reason = 'the agent was stopped' } | Out-Null } catch { }
 }
 '@
 Set-Content -LiteralPath $AgentFile -Value $agent -Encoding utf8
