@@ -372,6 +372,10 @@ export function moreMarkdown(
           `start ${m.agent.rssMiB.start} MiB, median ${m.agent.rssMiB.median} MiB, max ${m.agent.rssMiB.max} MiB`,
         ],
         ['an idle node process', `${m.agent.nodeFloorRssMiB} MiB`],
+        [
+          'agent RSS over the idle node',
+          `median ${m.agent.rssOverFloor.median}x, max ${m.agent.rssOverFloor.max}x (\`hbw agent run\` runs from the agent's own bundle, dist/hbw.js)`,
+        ],
         ['agent CPU', `${m.agent.cpuPercentOfCore}% of one core`],
         [
           'relay',

@@ -74,6 +74,11 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** The command of `commands` whose words `argv` starts with. */
+export function findCommand(commands: readonly Command[], argv: readonly string[]): Command | undefined {
+  return commands.find((c) => c.path.every((word, i) => argv[i] === word));
+}
+
 function usageLine(cmd: Command): string {
   const args = (cmd.args ?? []).map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : a)).join(' ');
   return `hbw ${cmd.path.join(' ')}${args ? ` ${args}` : ''} [options]`;

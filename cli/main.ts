@@ -1,5 +1,5 @@
 import { WATCHER_VERSION } from '../lambda/version';
-import { type Command, type Io, runCommand } from './command';
+import { type Command, findCommand, type Io, runCommand } from './command';
 import { agentSideCommands } from './commands/agent';
 import { agentCommands } from './commands/agents';
 import { alertCommands } from './commands/alerts';
@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.out(WATCHER_VERSION);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.path.every((word, i) => argv[i] === word));
+  const cmd = findCommand(COMMANDS, argv);
   if (!cmd) {
     const group = COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
     if (group.length > 0) {

@@ -6,7 +6,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 await bundler.bundle({
   entryPoints: {
-    hbw: 'bin/hbw.ts',
+    ...bundler.CLI_ENTRIES,
     'heartbeat-watcher': 'bin/heartbeat-watcher.ts',
     ...(existsSync('bench/run.ts') ? { bench: 'bench/run.ts' } : {}),
     ...(existsSync('bench/soak.ts') ? { soak: 'bench/soak.ts' } : {}),

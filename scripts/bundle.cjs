@@ -1,9 +1,15 @@
 // How the CLI is bundled, for `npm run build` (scripts/build.mjs) and for the tests that run the CLI as
 // a process: one set of esbuild options, and the file that has to ship beside the bundles.
 const { copyFileSync } = require('node:fs');
-const { dirname, join } = require('node:path');
+const { dirname, join, resolve } = require('node:path');
 
 const ROOT = join(__dirname, '..');
+
+/**
+ * The bundles of the `hbw` command, by output name: `hbw` runs the agent's own commands and loads
+ * `hbw-cli` (required by path, beside it) for every other.
+ */
+const CLI_ENTRIES = { hbw: 'bin/hbw.ts', 'hbw-cli': 'bin/hbw-cli.ts' };
 
 /**
  * Bundles `entryPoints` into `outdir` (or one entry into `outfile`) and copies beside them what the
@@ -22,14 +28,15 @@ async function bundle(options) {
     target: 'node20',
     format: 'cjs',
     packages: 'external',
-    // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the bundles.
-    external: ['./dynalite-iterators.js'],
+    // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the
+    // bundles. bin/hbw.ts requires the whole CLI by path, so the agent's bundle stays small.
+    external: ['./dynalite-iterators.js', './hbw-cli.js'],
     define: { __HBW_VERSION__: JSON.stringify(version) },
     ...(banner ? { banner: { js: banner } } : {}),
     logLevel: 'warning',
   });
-  const dir = outdir ? join(ROOT, outdir) : dirname(outfile);
+  const dir = outdir ? resolve(ROOT, outdir) : dirname(outfile);
   copyFileSync(join(ROOT, 'cli/dynalite-iterators.js'), join(dir, 'dynalite-iterators.js'));
 }
 
-module.exports = { bundle };
+module.exports = { bundle, CLI_ENTRIES };

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { NAME_PATTERN } from '../../lambda/domain/validation';
+import { NAME_PATTERN } from '../../lambda/domain/names';
 import { LOG_FORMATS, type LogEvent, type LogFormat } from './events';
 
 /**
@@ -22,6 +22,8 @@ export interface AgentSettings {
   readonly token: TokenSetting;
   /** PEM text of extra CA certificates to trust, and where it was read from. */
   readonly ca?: { readonly path: string; readonly pem: string };
+  /** The file `hbw agent run` and `hbw agent goodbye` share the boot, seq and goodbye through. */
+  readonly stateFile?: string;
 }
 
 export type TokenSetting =
@@ -71,6 +73,7 @@ export const SETTINGS = {
   logFormat: { flag: 'log-format', env: 'HBW_LOG_FORMAT', key: 'logFormat' },
   tokenFile: { flag: 'token-file', env: 'HBW_AGENT_TOKEN_FILE', key: 'tokenFile' },
   caFile: { flag: 'ca-file', env: 'HBW_CA_FILE', key: 'caFile' },
+  stateFile: { flag: 'state-file', env: 'HBW_AGENT_STATE_FILE', key: 'stateFile' },
 } as const satisfies Record<string, Source>;
 
 /** The options `hbw agent run` and `hbw agent doctor` share, for `parseArgs`. */
@@ -85,6 +88,7 @@ export const AGENT_OPTIONS = {
   cluster: { type: 'string' },
   'token-file': { type: 'string' },
   'ca-file': { type: 'string' },
+  'state-file': { type: 'string' },
   config: { type: 'string' },
 } as const;
 
@@ -99,8 +103,11 @@ export const AGENT_OPTION_HELP = [
   '--interval-seconds N        the interval until the watcher tells its own (default 30)',
   '--timeout-seconds N         how long one heartbeat may take (default 10)',
   '--ca-file FILE              PEM certificates to trust besides the system ones (env HBW_CA_FILE)',
+  '--state-file FILE           where the agent keeps its boot id, last seq and a goodbye in force, shared by',
+  '                            "hbw agent run" and "hbw agent goodbye" (env HBW_AGENT_STATE_FILE; default: none)',
   '--config FILE               a JSON file with any of: agentId, endpoint, failover, failuresBeforeFailover,',
-  '                            failbackSeconds, tokenFile, cluster, intervalSeconds, timeoutSeconds, caFile, logFormat',
+  '                            failbackSeconds, tokenFile, cluster, intervalSeconds, timeoutSeconds, caFile, logFormat,',
+  '                            stateFile',
 ];
 
 type Values = Readonly<Record<string, string | boolean | string[] | undefined>>;
@@ -278,6 +285,7 @@ export function resolveAgentSettings(
       throw new AgentConfigError(`cannot read the CA file ${path} (${(error as Error).message})`, false);
     }
   }
+  const stateFile = text(get(SETTINGS.stateFile));
   const cluster = text(get(SETTINGS.cluster));
   if (cluster !== undefined && (cluster.length > 64 || !NAME_PATTERN.test(cluster))) {
     throw new AgentConfigError(`the cluster "${cluster}" may hold 1 to 64 of A-Z a-z 0-9 . _ : -`, true);
@@ -298,6 +306,7 @@ export function resolveAgentSettings(
     logFormat: logFormat as LogFormat,
     token,
     ...(ca === undefined ? {} : { ca }),
+    ...(stateFile === undefined ? {} : { stateFile: resolve(cwd, stateFile) }),
   };
 }
 

@@ -1,5 +1,6 @@
+import { type BootState, type BootStateStore, goodbyeInForce } from './boot-state';
 import { EventThrottle, type LogEvent } from './events';
-import type { HeartbeatSender, SendResult } from './heartbeat-sender';
+import type { Goodbye, HeartbeatSender, SendResult } from './heartbeat-sender';
 
 /**
  * The reference agent's heartbeat and failover logic, with no clock, timer or network of its own:
@@ -35,6 +36,13 @@ export interface HeartbeatAgentOptions {
   readonly jitter?: number;
   /** A problem that lasts is logged again at most this often. @default 10 minutes */
   readonly repeatMs?: number;
+  /**
+   * The state shared with `hbw agent goodbye` (`--state-file`): read before each heartbeat (a higher
+   * seq of this boot is taken over, a goodbye in force is sent along), written with each one.
+   */
+  readonly state?: BootStateStore;
+  /** The seq sent last in this boot (from the state file). @default 0 */
+  readonly seq?: number;
 }
 
 export interface AgentStatus {
@@ -82,6 +90,7 @@ export class HeartbeatAgent {
   constructor(private readonly options: HeartbeatAgentOptions) {
     if (options.endpoints.length === 0) throw new Error('HeartbeatAgent needs at least one endpoint');
     this.interval = options.intervalSeconds;
+    this.seq = options.seq ?? 0;
     this.throttle = new EventThrottle(options.repeatMs);
     this.random = options.random ?? Math.random;
     this.jitter = options.jitter ?? 0.1;
@@ -212,10 +221,34 @@ export class HeartbeatAgent {
     }
   }
 
+  /**
+   * Says goodbye: one heartbeat carrying `goodbye`, to the endpoint in use, then to each other in
+   * order while they fail. Answers the last outcome; `undefined` when `signal` stopped it.
+   */
+  async goodbye(now: number, goodbye: Goodbye, signal?: AbortSignal): Promise<SendResult | undefined> {
+    const order = [this.active, ...this.options.endpoints.keys()].filter((i, n, all) => all.indexOf(i) === n);
+    let result: SendResult | undefined;
+    for (const index of order) {
+      result = await this.send(index, now, signal, goodbye);
+      if (result === undefined || result.kind !== 'failed') return result;
+    }
+    return result;
+  }
+
   /** One heartbeat to the endpoint at `index`; `undefined` when `signal` stopped it. */
-  private async send(index: number, now: number, signal?: AbortSignal): Promise<SendResult | undefined> {
+  private async send(
+    index: number,
+    now: number,
+    signal?: AbortSignal,
+    goodbye?: Goodbye,
+  ): Promise<SendResult | undefined> {
     if (signal?.aborted) return undefined;
+    const { bootId } = this.options;
+    const shared = this.options.state?.read();
+    if (shared?.bootId === bootId && shared.seq > this.seq) this.seq = shared.seq;
     this.seq += 1;
+    const saying = goodbye ?? goodbyeInForce(shared, bootId, now);
+    this.options.state?.write(this.stateAfter(shared, now, goodbye));
     const endpoint = this.endpoint(index);
     const sent = this.options.send(
       endpoint,
@@ -223,10 +256,11 @@ export class HeartbeatAgent {
         agentId: this.options.agentId,
         sentAt: new Date(now).toISOString(),
         seq: this.seq,
-        bootId: this.options.bootId,
+        bootId,
         endpoint,
         version: this.options.version,
         ...(this.options.cluster === undefined ? {} : { cluster: this.options.cluster }),
+        ...(saying === undefined ? {} : { goodbye: saying }),
       },
       signal,
     );
@@ -237,6 +271,21 @@ export class HeartbeatAgent {
       if (signal?.aborted) return undefined;
       throw error;
     }
+  }
+
+  /** The state to share once this heartbeat goes: its seq, and the goodbye in force (a new one, or the one before). */
+  private stateAfter(shared: BootState | undefined, now: number, goodbye: Goodbye | undefined): BootState {
+    const state = { bootId: this.options.bootId, seq: this.seq };
+    if (goodbye !== undefined) {
+      const awayUntil = new Date(now + goodbye.backInSeconds * 1000).toISOString();
+      return { ...state, awayUntil, ...(goodbye.reason === undefined ? {} : { reason: goodbye.reason }) };
+    }
+    if (goodbyeInForce(shared, this.options.bootId, now) === undefined) return state;
+    return {
+      ...state,
+      awayUntil: shared!.awayUntil,
+      ...(shared!.reason === undefined ? {} : { reason: shared!.reason }),
+    };
   }
 
   private onAccepted(

@@ -1,5 +1,15 @@
 import { classifyNetworkError, endpointUrl, type NetworkReason, postJson } from './http-post';
 
+/** A planned absence: the watcher holds the agent `away` for `backInSeconds` (1 to 604800). */
+export interface Goodbye {
+  readonly backInSeconds: number;
+  /** At most 200 characters. */
+  readonly reason?: string;
+}
+
+/** The longest goodbye the watcher takes: 7 days. */
+export const MAX_GOODBYE_SECONDS = 604_800;
+
 /** The body of `POST /v1/heartbeat` as the agent sends it. */
 export interface HeartbeatBody {
   readonly agentId: string;
@@ -10,6 +20,7 @@ export interface HeartbeatBody {
   readonly endpoint: string;
   readonly version: string;
   readonly cluster?: string;
+  readonly goodbye?: Goodbye;
 }
 
 /** What the watcher (or a relay) answers a heartbeat with. */
@@ -17,6 +28,10 @@ export interface WatcherAnswer {
   readonly state: string;
   readonly heartbeatIntervalSeconds?: number;
   readonly serverTime?: string;
+  /** The watcher had this seq of this boot already: the heartbeat changed nothing. */
+  readonly duplicate?: boolean;
+  /** With state `away`: when the away ends (ISO). */
+  readonly awayUntil?: string;
 }
 
 export type SendFailureReason = NetworkReason | 'http';
@@ -70,6 +85,8 @@ export function sortAnswer(status: number, text: string): SendResult {
           heartbeatIntervalSeconds:
             typeof answer.heartbeatIntervalSeconds === 'number' ? answer.heartbeatIntervalSeconds : undefined,
           serverTime: typeof answer.serverTime === 'string' ? answer.serverTime : undefined,
+          ...(answer.duplicate === true ? { duplicate: true } : {}),
+          ...(typeof answer.awayUntil === 'string' ? { awayUntil: answer.awayUntil } : {}),
         },
       };
     }

@@ -1,6 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import type https from 'node:https';
 
 /** Why a request got no HTTP answer, in the words an operator troubleshooting an agent uses. */
 export type NetworkReason = 'dns' | 'connect' | 'timeout' | 'tls';
@@ -65,7 +64,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /** Trusted roots plus `ca`, built once per distinct `ca`. */
 const caCache = new Map<string, string[]>();
-function trusted(ca: string): string[] {
+function trusted(ca: string, rootCertificates: readonly string[]): string[] {
   let list = caCache.get(ca);
   if (!list) {
     list = [...rootCertificates, ca];
@@ -75,11 +74,25 @@ function trusted(ca: string): string[] {
 }
 
 /**
+ * `request` of node:https (with the trusted roots plus `ca`), or of node:http. node:https and node:tls
+ * load on the first https:// request only: an agent that talks plain http (to a relay, to `hbw local`)
+ * never pays their memory (about 1.4 MiB).
+ */
+async function clientFor(
+  secure: boolean,
+  ca: string | undefined,
+): Promise<{ request: typeof http.request; options: https.RequestOptions }> {
+  if (!secure) return { request: http.request, options: {} };
+  const [https, tls] = await Promise.all([import('node:https'), import('node:tls')]);
+  return { request: https.request, options: ca ? { ca: trusted(ca, tls.rootCertificates) } : {} };
+}
+
+/**
  * POSTs `body` as JSON to `url` with node:http or node:https (no fetch: its client costs the agent
  * about 10 MB of memory). Answers any HTTP answer; throws a {@link NetworkError} when there is none,
  * and the signal's reason when aborted.
  */
-export function postJson(url: string, body: unknown, options: PostOptions): Promise<PostAnswer> {
+export async function postJson(url: string, body: unknown, options: PostOptions): Promise<PostAnswer> {
   const target = new URL(url);
   const payload = Buffer.from(JSON.stringify(body));
   const headers: http.OutgoingHttpHeaders = {
@@ -88,7 +101,7 @@ export function postJson(url: string, body: unknown, options: PostOptions): Prom
     accept: 'application/json',
   };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const secure = target.protocol === 'https:';
+  const client = await clientFor(target.protocol === 'https:', options.ca);
   return new Promise<PostAnswer>((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(options.signal.reason);
@@ -107,9 +120,9 @@ export function postJson(url: string, body: unknown, options: PostOptions): Prom
       method: 'POST',
       headers,
       agent: options.agent ?? false,
-      ...(secure && options.ca ? { ca: trusted(options.ca) } : {}),
+      ...client.options,
     };
-    const req = (secure ? https : http).request(target, requestOptions, (res) => {
+    const req = client.request(target, requestOptions, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -4,63 +4,21 @@ import {
   AGENT_OPTION_HELP,
   AGENT_OPTIONS,
   AgentConfigError,
-  type AgentSettings,
   readToken,
-  resolveAgentSettings,
   tokenSourceText,
 } from '../agent/config';
 import { renderDoctorReport, runDoctor } from '../agent/doctor';
 import { formatEvent, LOG_FORMATS, type LogFormat } from '../agent/events';
 import { type Relay, startRelay } from '../agent/relay';
-import { runAgent } from '../agent/run-agent';
-import { type Command, type CommandContext, UsageError } from '../command';
-
-export interface AgentCommandDeps {
-  /** The agent's clock. @default Date.now */
-  readonly now?: () => number;
-}
-
-/** Reads the settings, or says what is wrong: exit 2 for bad usage, 1 for a file that cannot be read. */
-function settingsOf(
-  ctx: CommandContext,
-  requireIdentity: boolean,
-  values: CommandContext['values'] = ctx.values,
-): AgentSettings | number {
-  try {
-    return resolveAgentSettings(values, ctx.env, { requireIdentity });
-  } catch (error) {
-    if (!(error instanceof AgentConfigError)) throw error;
-    if (error.usage) throw new UsageError(error.message);
-    ctx.err(`hbw: ${error.message}`);
-    return 1;
-  }
-}
-
-/** Waits for SIGTERM or SIGINT; the signal's name is the abort reason. */
-function stopOnSignals(): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const onTerm = () => controller.abort('SIGTERM');
-  const onInt = () => controller.abort('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
-  return {
-    signal: controller.signal,
-    release() {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-    },
-  };
-}
-
-/** `--log-format` as given, `json` with `--json` (its alias); both given, they must agree. */
-function logFormatFlag(ctx: CommandContext): string | undefined {
-  const flag = ctx.values['log-format'] as string | undefined;
-  if (!ctx.json) return flag;
-  if (flag !== undefined && flag !== 'json') {
-    throw new UsageError(`--json means --log-format json: give one, not --json with --log-format ${flag}`);
-  }
-  return 'json';
-}
+import { type Command, UsageError } from '../command';
+import {
+  type AgentCommandDeps,
+  createAgentRunCommands,
+  EXIT_CODES,
+  logFormatFlag,
+  settingsOf,
+  stopOnSignals,
+} from './agent-run';
 
 function logFormatOf(value: unknown, env: NodeJS.ProcessEnv): LogFormat {
   const format = (value as string | undefined) ?? (env.HBW_LOG_FORMAT || 'text');
@@ -89,40 +47,11 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-const EXIT_CODES = 'Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot start (explained), 2 bad usage.';
-
 /** The `hbw agent ...` commands; `deps` lets tests give the agent a clock of their own. */
 export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
   const now = deps.now ?? Date.now;
   return [
-    {
-      path: ['agent', 'run'],
-      summary:
-        `Run the reference agent: a heartbeat every interval the watcher answers with, with failover and fail-back. ${EXIT_CODES} ` +
-        'A refused token (401), a rejected (403) or a pending agent does not stop it: it logs what an operator must do and keeps trying.',
-      options: { ...AGENT_OPTIONS, 'log-format': { type: 'string' } },
-      optionHelp: [
-        ...AGENT_OPTION_HELP,
-        '--log-format F              text (default) or json: one line per event, each with a stable code (HBW2xxx) (env HBW_LOG_FORMAT)',
-      ],
-      jsonHelp: 'the same as --log-format json',
-      example:
-        'hbw agent run --endpoint https://hbw.example.com --failover https://hbw-b.example.com --id web-01 --token-file /etc/hbw/token',
-      async run(ctx) {
-        const settings = settingsOf(ctx, true, { ...ctx.values, 'log-format': logFormatFlag(ctx) });
-        if (typeof settings === 'number') return settings;
-        const stop = stopOnSignals();
-        try {
-          return await runAgent(settings, { env: ctx.env, write: ctx.out, signal: stop.signal, now });
-        } catch (error) {
-          if (!(error instanceof AgentConfigError)) throw error;
-          ctx.err(`hbw: ${error.message}`);
-          return 1;
-        } finally {
-          stop.release();
-        }
-      },
-    },
+    ...createAgentRunCommands(deps),
     {
       path: ['agent', 'doctor'],
       summary:
@@ -253,5 +182,5 @@ export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
   ];
 }
 
-/** `hbw agent run`, `hbw agent doctor` and `hbw agent relay`: what runs on (or next to) a monitored server. */
+/** The `hbw agent ...` commands: what runs on (or next to) a monitored server. */
 export const agentSideCommands: Command[] = createAgentCommands();

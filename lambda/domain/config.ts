@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import { type Capacity, capacityOf, capacitySchema } from './capacity';
 import type { ClusterSettings } from './cluster';
-import { durationSchema, parseDuration } from './duration';
+import { parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
 import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
 import { type RecurringWindow, recurringWindowSchema } from './maintenance';
 import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
-import { checkInput, groupNameSchema } from './validation';
+import { checkInput, durationSchema, groupNameSchema } from './validation';
 
 const CHANNELS = ['sms', 'email', 'console'] as const;
 export type Channel = (typeof CHANNELS)[number];

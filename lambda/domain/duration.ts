@@ -1,4 +1,4 @@
-import * as v from 'valibot';
+// No valibot here: the agent's small bundle (`hbw agent run`, `hbw agent goodbye`) parses durations too.
 
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
 
@@ -31,17 +31,4 @@ export function formatDuration(ms: number): string {
     rest -= n * size;
   }
   return out || '0s';
-}
-
-const DURATION_HINT = 'must be a duration such as "90s", "15m", "2h" or "7d"';
-
-/** The config's durations: a string with a unit, more than 0 and at most `maxMs`. */
-export function durationSchema(maxMs: number) {
-  return v.pipe(
-    v.string(DURATION_HINT),
-    v.regex(/^(?:\d+[dhms])+$/, DURATION_HINT),
-    v.check((text) => parseDuration(text) !== undefined, `${DURATION_HINT}, largest unit first`),
-    v.check((text) => (parseDuration(text) ?? 0) > 0, 'must be longer than 0'),
-    v.check((text) => (parseDuration(text) ?? 0) <= maxMs, `must be at most ${formatDuration(maxMs)}`),
-  );
 }

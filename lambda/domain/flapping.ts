@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { type AlertRecord, endedByHeartbeat } from './alert';
 import type { GroupSettings } from './config';
-import { durationSchema, formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
+import { durationSchema } from './validation';
 
 const SEVEN_DAYS_MS = 7 * 86_400_000;
 

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import * as v from 'valibot';
-import { durationSchema } from './duration';
 import { printable } from './requests';
+import { durationSchema } from './validation';
 
 const DAY_MS = 86_400_000;
 

@@ -1,9 +1,8 @@
 import { distance } from 'fastest-levenshtein';
 import * as v from 'valibot';
+import { formatDuration, parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
-
-/** `A-Z a-z 0-9 . _ : -`, the characters of agent, group and cluster names. */
-export const NAME_PATTERN = /^[A-Za-z0-9._:-]+$/;
+import { NAME_PATTERN } from './names';
 
 /** A name of 1 to `max` characters drawn from {@link NAME_PATTERN}. */
 export function nameSchema(max: number) {
@@ -17,6 +16,19 @@ export function nameSchema(max: number) {
 
 export const agentIdSchema = nameSchema(128);
 export const groupNameSchema = nameSchema(64);
+
+const DURATION_HINT = 'must be a duration such as "90s", "15m", "2h" or "7d"';
+
+/** The config's durations: a string with a unit, more than 0 and at most `maxMs`. */
+export function durationSchema(maxMs: number) {
+  return v.pipe(
+    v.string(DURATION_HINT),
+    v.regex(/^(?:\d+[dhms])+$/, DURATION_HINT),
+    v.check((text) => parseDuration(text) !== undefined, `${DURATION_HINT}, largest unit first`),
+    v.check((text) => (parseDuration(text) ?? 0) > 0, 'must be longer than 0'),
+    v.check((text) => (parseDuration(text) ?? 0) <= maxMs, `must be at most ${formatDuration(maxMs)}`),
+  );
+}
 
 type PathKey = string | number;
 

@@ -6,6 +6,7 @@ import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
 import { hostOfHeader, isLoopbackHost } from './hosts';
+import { installPs1 } from './install-ps1';
 import {
   bearerToken,
   checkJsonType,
@@ -160,6 +161,10 @@ function addAgentRoutes(app: Hono, service: WatcherService): void {
       return c.json(await service.register(bearer(c), body), 201);
     },
   });
+  resource(app, '/v1/install.ps1', {
+    // The installer's -Endpoint defaults to the watcher that served it (behind a proxy, pass it).
+    GET: (c) => c.text(installPs1(new URL(c.req.url).origin), 200),
+  });
 }
 
 /** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
@@ -254,7 +259,7 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   });
 }
 
-const AGENT_ROUTES = new Set(['/v1/heartbeat', '/v1/heartbeats', '/v1/register']);
+const AGENT_ROUTES = new Set(['/v1/heartbeat', '/v1/heartbeats', '/v1/register', '/v1/install.ps1']);
 const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
 /** The agent routes alone: what the ingest Lambda serves. */

@@ -55,19 +55,28 @@ let built: Promise<string> | undefined;
  */
 export function buildCli(): Promise<string> {
   built ??= (async () => {
-    const outfile = join(tempDir('hbw-cli-'), 'hbw.js');
-    await bundleEntry('bin/hbw.ts', outfile);
-    return outfile;
+    const outdir = tempDir('hbw-cli-');
+    await bundler().bundle({ entryPoints: bundler().CLI_ENTRIES, outdir, version: '0.0.0-test' });
+    return join(outdir, 'hbw.js');
   })();
   return built;
 }
 
+interface Bundler {
+  bundle(options: {
+    entryPoints: string[] | Record<string, string>;
+    outfile?: string;
+    outdir?: string;
+    version: string;
+  }): Promise<void>;
+  readonly CLI_ENTRIES: Record<string, string>;
+}
+
+const bundler = () => require('../../scripts/bundle.cjs') as Bundler;
+
 /** Bundles `entry` (a path in the repository) to `outfile` as `npm run build` bundles it. */
 export async function bundleEntry(entry: string, outfile: string): Promise<void> {
-  const { bundle } = require('../../scripts/bundle.cjs') as {
-    bundle(options: { entryPoints: string[]; outfile: string; version: string }): Promise<void>;
-  };
-  await bundle({ entryPoints: [entry], outfile, version: '0.0.0-test' });
+  await bundler().bundle({ entryPoints: [entry], outfile, version: '0.0.0-test' });
 }
 
 /** Removes what {@link buildCli} built (call it in afterAll). */

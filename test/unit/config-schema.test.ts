@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configJsonSchema } from '../../cli/commands/local';
 import { parseConfig } from '../../lambda/domain/config';
-import { NAME_PATTERN } from '../../lambda/domain/validation';
+import { NAME_PATTERN } from '../../lambda/domain/names';
 
 const SCHEMA_FILE = join(__dirname, '..', '..', 'heartbeat-watcher.schema.json');
 

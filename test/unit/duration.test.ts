@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { durationSchema, formatDuration, parseDuration } from '../../lambda/domain/duration';
+import { formatDuration, parseDuration } from '../../lambda/domain/duration';
+import { durationSchema } from '../../lambda/domain/validation';
 
 describe('parseDuration', () => {
   it.each([
