@@ -22,8 +22,11 @@ export interface HeartbeatWatcherStackProps extends StackProps {
   readonly config: RawConfig;
 }
 
-/** The agent routes: no authorizer, the handler checks the agent's token in the same write. */
-export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats'] as const;
+/**
+ * The agent routes: no authorizer, the handler checks the agent's token in the same write; the sh
+ * installer, which holds nothing secret, is served by the same function.
+ */
+export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats', '/v1/install.sh'] as const;
 export const REGISTER_ROUTE = '/v1/register';
 /** Everything else under /v1 is an admin route, behind IAM. */
 export const ADMIN_ROUTE = '/v1/{proxy+}';

@@ -25,6 +25,8 @@ async function bundle(options) {
     // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the bundles.
     external: ['./dynalite-iterators.js'],
     define: { __HBW_VERSION__: JSON.stringify(version) },
+    // The sh installer and agent the watcher serves (lambda/http/install-script.ts), as text.
+    loader: { '.sh': 'text' },
     ...(banner ? { banner: { js: banner } } : {}),
     logLevel: 'warning',
   });

@@ -6,6 +6,7 @@ import { hashSecret, sameHash } from '../domain/secrets';
 import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
 import { hostOfHeader, isLoopbackHost } from './hosts';
+import { installScript, servedEndpoint } from './install-script';
 import {
   bearerToken,
   checkJsonType,
@@ -160,6 +161,14 @@ function addAgentRoutes(app: Hono, service: WatcherService): void {
       return c.json(await service.register(bearer(c), body), 201);
     },
   });
+  resource(app, '/v1/install.sh', {
+    GET: (c) => {
+      const endpoint = servedEndpoint(c.req.header('host'), c.req.header('x-forwarded-proto'), c.req.url);
+      c.header('content-type', 'text/x-shellscript; charset=utf-8');
+      c.header('cache-control', 'no-store');
+      return c.body(installScript(endpoint));
+    },
+  });
 }
 
 /** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
@@ -254,10 +263,10 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   });
 }
 
-const AGENT_ROUTES = new Set(['/v1/heartbeat', '/v1/heartbeats', '/v1/register']);
+const AGENT_ROUTES = new Set(['/v1/heartbeat', '/v1/heartbeats', '/v1/register', '/v1/install.sh']);
 const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
-/** The agent routes alone: what the ingest Lambda serves. */
+/** The agent routes alone: what the ingest Lambda serves (and the installer, which is no secret). */
 export function createAgentApp(service: WatcherService): Hono {
   const app = withErrors(new Hono());
   addAgentRoutes(app, service);

@@ -177,7 +177,12 @@ describe('the stack with the default config', () => {
   });
 
   it('opens the agent routes to tokens checked by the handler and puts every admin route behind IAM', () => {
-    for (const route of ['ANY /v1/heartbeat', 'ANY /v1/heartbeats', 'ANY /v1/register']) {
+    for (const route of [
+      'ANY /v1/heartbeat',
+      'ANY /v1/heartbeats',
+      'ANY /v1/install.sh',
+      'ANY /v1/register',
+    ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: route,
         AuthorizationType: 'NONE',
@@ -187,7 +192,7 @@ describe('the stack with the default config', () => {
       RouteKey: 'ANY /v1/{proxy+}',
       AuthorizationType: 'AWS_IAM',
     });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 5);
   });
 
   it('throttles the stage as configured and writes access logs', () => {
