@@ -37,7 +37,10 @@ die() {
 
 if [ "${1:-}" = --cron ]; then
   # Cron calls this every minute: start the agent unless the one started before still runs.
-  if read -r pid 2>/dev/null <"$state_dir/agent.pid" && kill -0 "$pid" 2>/dev/null; then exit 0; fi
+  if read -r pid 2>/dev/null <"$state_dir/agent.pid" && kill -0 "$pid" 2>/dev/null; then
+    # A pid file outlives its process, and the number may be another's now.
+    [ -r "/proc/$pid/cmdline" ] && ! grep -q hbw-agent "/proc/$pid/cmdline" || exit 0
+  fi
   nohup "$0" >"$state_dir/agent.log" 2>&1 &
   exit 0
 elif [ $# -gt 0 ]; then

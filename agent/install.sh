@@ -138,13 +138,26 @@ unit=$prefix/etc/systemd/system/hbw-agent.service
 cron=$prefix/etc/cron.d/hbw-agent
 state=$prefix/var/lib/hbw
 
+# Stops the agent started in the background (as cron starts it), if it runs, and waits for it.
+stop_background() {
+  read -r pid 2>/dev/null <"$state/agent.pid" || return 0
+  # A pid file outlives its process, and the number may be another's now.
+  [ ! -r "/proc/$pid/cmdline" ] || grep -q hbw-agent "/proc/$pid/cmdline" || return 0
+  kill "$pid" 2>/dev/null || return 0
+  waited=0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 15 ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
 # Stops the agent and removes every file this script installs (those present), then the directories
 # it made under a prefix when they are left empty.
 remove_all() {
   if [ "$system" = yes ] && [ -f "$unit" ] && command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now hbw-agent >/dev/null 2>&1 || true
   fi
-  if read -r pid 2>/dev/null <"$state/agent.pid"; then kill "$pid" 2>/dev/null || true; fi
+  stop_background
   rm -f "$unit" "$cron" "$agent" "$conf" "$token_file"
   rm -rf "$state"
   rmdir "$etc" 2>/dev/null || true
@@ -356,7 +369,7 @@ if [ "$start" = yes ]; then
     started='started (systemctl status hbw-agent; journalctl -u hbw-agent)'
   else
     # As cron would: in the background, unless it runs already; changed settings restart it.
-    if [ -n "$changed" ] && read -r pid 2>/dev/null <"$state/agent.pid"; then kill "$pid" 2>/dev/null || true; fi
+    [ -z "$changed" ] || stop_background
     if [ "$system" = yes ]; then
       su -s /bin/sh -c "$agent --cron" "$user"
     else
