@@ -14,6 +14,7 @@ import { agentMonth, type CostRow, cloudWatchPerHost, PRICES } from './cost';
 import { benchDetection, type DetectionResult } from './detection';
 import { benchFunctionBundles } from './function-bundles';
 import { benchPolicyScan, benchScan, type PolicyScanRow, type ScanRow } from './scan';
+import { benchShAgentResources, type ShAgentResourceResult } from './sh-agent';
 import { benchTopology, DEFAULT_TOPOLOGY, type TopologyRow } from './topology';
 
 export interface MoreOptions {
@@ -41,6 +42,7 @@ export interface MoreResults {
   readonly cost: CostRow[];
   readonly readUnitsPerAgentScan: number;
   readonly agent: AgentResourceResult;
+  readonly shAgent: ShAgentResourceResult;
   readonly relay: RelayRequestResult;
   readonly console: ConsoleBenchResult;
 }
@@ -75,8 +77,15 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
       }),
     ),
   );
-  log(`7/9 agent memory and CPU (${options.agentSeconds} s at a 1 s interval)`);
+  log(
+    `7/9 agent memory and CPU (${options.agentSeconds} s at a 1 s interval), hbw agent run then the sh agent`,
+  );
   const agent = await benchAgentResources({ ...DEFAULT_AGENT_RESOURCES, seconds: options.agentSeconds });
+  const shAgent = await benchShAgentResources({
+    seconds: options.agentSeconds,
+    intervalSeconds: DEFAULT_AGENT_RESOURCES.intervalSeconds,
+    warmupSeconds: DEFAULT_AGENT_RESOURCES.warmupSeconds,
+  });
   log('8/9 relay: requests per 1,000 heartbeats');
   const relay = await benchRelayRequests();
   log(`9/9 console: page weight and first render with ${options.consoleAgents} agents`);
@@ -90,6 +99,7 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
     cost,
     readUnitsPerAgentScan,
     agent,
+    shAgent,
     relay,
     console: consoleResult,
   };
@@ -344,7 +354,18 @@ export function moreMarkdown(
           `start ${m.agent.rssMiB.start} MiB, median ${m.agent.rssMiB.median} MiB, max ${m.agent.rssMiB.max} MiB`,
         ],
         ['an idle node process', `${m.agent.nodeFloorRssMiB} MiB`],
-        ['agent CPU', `${m.agent.cpuPercentOfCore}% of one core`],
+        [
+          'agent CPU',
+          `${m.agent.cpuPercentOfCore}% of one core, ${fmt(m.agent.cpuMs / Math.max(1, m.agent.heartbeats), 1)} ms per heartbeat (${m.agent.heartbeats} heartbeats)`,
+        ],
+        [
+          `sh agent (\`agent/hbw-agent.sh\` under ${m.shAgent.shell}) RSS while idle, the sh and its sleep summed`,
+          `median ${m.shAgent.idleRssMiB.median} MiB, max ${m.shAgent.idleRssMiB.max} MiB (${m.shAgent.idleSamples} of ${m.shAgent.samples} samples idle)`,
+        ],
+        [
+          'sh agent CPU, with curl and every child it runs',
+          `${m.shAgent.cpuPercentOfCore}% of one core, ${m.shAgent.cpuMsPerHeartbeat} ms per heartbeat (${m.shAgent.heartbeats} heartbeats)`,
+        ],
         [
           'relay',
           `${m.relay.requestsPer1000} requests per 1,000 heartbeats (${m.relay.arrivalsPerSecond}/s arriving, flush ${m.relay.flushMs} ms)`,
