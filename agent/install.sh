@@ -326,7 +326,9 @@ if [ "$service" = systemd ]; then
 [Unit]
 Description=heartbeat-watcher agent (sh)
 Wants=network-online.target
-After=network-online.target
+# Stopped before the network and D-Bus at shutdown, so that its goodbye gets out and it can ask
+# systemctl whether the system is stopping.
+After=network-online.target dbus.service
 
 [Service]
 ExecStart=$agent
