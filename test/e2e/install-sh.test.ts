@@ -145,24 +145,15 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     return path;
   };
   const id = (name: string) => `${name}-${shell}`;
+  /** The one-liner enrolling `agentId` in the group sh, installing under `prefix`. */
+  const enroll = (agentId: string, prefix: string, ...more: string[]) =>
+    install('--enroll-key', key, '--group', 'sh', '--id', agentId, '--prefix', prefix, ...more);
 
   it('installs into a prefix with the real layout, and the installed agent beats from there', async () => {
     const prefix = prefixDir();
     const agentId = id('layout');
 
-    const run = await install(
-      '--enroll-key',
-      key,
-      '--group',
-      'sh',
-      '--id',
-      agentId,
-      '--prefix',
-      prefix,
-      '--no-start',
-      '--service',
-      'systemd',
-    );
+    const run = await enroll(agentId, prefix, '--no-start', '--service', 'systemd');
 
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
@@ -205,10 +196,7 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
   it('keeps seq through its own restarts within a boot, and starts over when the boot id changes', async () => {
     const prefix = prefixDir();
     const agentId = id('boots');
-    expect(
-      (await install('--enroll-key', key, '--group', 'sh', '--id', agentId, '--prefix', prefix, '--no-start'))
-        .code,
-    ).toBe(0);
+    expect((await enroll(agentId, prefix, '--no-start')).code).toBe(0);
     const boot = bootFile(prefix, 'boot-a');
     const seqAbove = (n: number) => async () => {
       const a = await stored(agentId);
@@ -237,23 +225,7 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
   it('says goodbye when stopped while the system shuts down, and not on a plain stop', async () => {
     const prefix = prefixDir();
     const agentId = id('goodbye');
-    expect(
-      (
-        await install(
-          '--enroll-key',
-          key,
-          '--group',
-          'sh',
-          '--id',
-          agentId,
-          '--prefix',
-          prefix,
-          '--no-start',
-          '--goodbye-seconds',
-          '900',
-        )
-      ).code,
-    ).toBe(0);
+    expect((await enroll(agentId, prefix, '--no-start', '--goodbye-seconds', '900')).code).toBe(0);
     const beats = jest.spyOn(w.service, 'heartbeat');
     try {
       let agent = startAgent(prefix, bootFile(prefix, 'boot-g'));
@@ -281,23 +253,7 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     const agentId = id('failover');
     const port = await freePort();
     const primary = `http://127.0.0.1:${port}`;
-    expect(
-      (
-        await install(
-          '--enroll-key',
-          key,
-          '--group',
-          'sh',
-          '--id',
-          agentId,
-          '--prefix',
-          prefix,
-          '--no-start',
-          '--failback-seconds',
-          '1',
-        )
-      ).code,
-    ).toBe(0);
+    expect((await enroll(agentId, prefix, '--no-start', '--failback-seconds', '1')).code).toBe(0);
     // Enrolled through the watcher; then the primary is the door, the watcher itself the failover.
     expect(
       (
@@ -391,18 +347,7 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
   it('--uninstall stops the agent it started and leaves nothing', async () => {
     const prefix = prefixDir();
     const agentId = id('uninstall');
-    const run = await install(
-      '--enroll-key',
-      key,
-      '--group',
-      'sh',
-      '--id',
-      agentId,
-      '--prefix',
-      prefix,
-      '--service',
-      'cron',
-    );
+    const run = await enroll(agentId, prefix, '--service', 'cron');
     expect(run.code).toBe(0);
     expect(existsSync(join(prefix, 'etc/cron.d/hbw-agent'))).toBe(true);
     await waitFor(
