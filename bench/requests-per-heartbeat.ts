@@ -170,6 +170,18 @@ export async function benchRequestsPerHeartbeat(): Promise<RequestsResult> {
     }
     rows.push(row('wrong token (401)', PER_PATH, wrongOps, 'rare path: may read'));
 
+    // A restart: the first heartbeat of a new boot fails the write of the stored boot, and the
+    // restart's own write follows (dynalite adds the read that DynamoDB's failed write spares).
+    const restartOps: string[] = [];
+    for (let i = 0; i < PER_PATH; i++) {
+      const { agentId, token } = approved[i]!;
+      await post('/v1/heartbeat', { ...heartbeatBody(agentId, 1), bootId: 'bench-boot-2' }, token);
+      restartOps.push(...requests.take());
+    }
+    rows.push(
+      row('first heartbeat of a new boot (restart)', PER_PATH, restartOps, 'rare path: one more write'),
+    );
+
     requests.detach();
     return { rows, fullBatch };
   } finally {

@@ -51,7 +51,7 @@ dl.kv>div.warn dd{color:var(--warn);font-weight:600}
 li.zero .chip{color:var(--muted);border-color:var(--line)}
 .st{display:inline-block;padding:0 .5em;border-radius:1em;border:1px solid currentColor;font-size:12px;white-space:nowrap}
 .st-healthy{color:var(--ok)}.st-late{color:var(--warn)}.st-failed,.st-unreachable,.st-rejected{color:var(--bad)}
-.st-maintenance{color:var(--info)}.st-pending{color:var(--accent)}.st-new{color:var(--muted)}
+.st-maintenance{color:var(--info)}.st-away{color:var(--info)}.st-pending{color:var(--accent)}.st-new{color:var(--muted)}
 .sev{font-weight:600;font-size:12px;text-transform:uppercase}.sev-critical{color:var(--bad)}.sev-warning{color:var(--warn)}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:0 0 .5rem}

@@ -3,9 +3,11 @@ import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from '
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { EscalationStep, StepOutcome } from './domain/escalation';
+import type { LossBucket } from './domain/loss';
 import type { FleetWindow, MaintenanceScope } from './domain/maintenance';
 import type { Notification } from './domain/messages';
 import type { Suppression } from './domain/mute';
+import type { RestartRecord } from './domain/restart';
 
 /** What one heartbeat changes on its agent. Times are epoch milliseconds. */
 export interface HeartbeatWrite {
@@ -18,6 +20,8 @@ export interface HeartbeatWrite {
   readonly cluster?: string;
   readonly endpoint?: string;
   readonly version?: string;
+  /** A goodbye: the agent is away until `until` (it stops for a planned restart). */
+  readonly goodbye?: { readonly until: number; readonly reason?: string };
 }
 
 /** What an operator changes of an agent in place: each field given is set, or removed when `null`. */
@@ -46,6 +50,22 @@ export interface AgentStore {
    * the normal path, and none on the others where the store returns it with the failed write.
    */
   recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentWriteOutcome>;
+  /**
+   * Records the first heartbeat of a new boot (see `restartOf`), as `recordHeartbeat` does and more:
+   * the restart, and the loss counts started again for the new boot. One conditional write: it lands
+   * only while the stored boot is still `seen`'s and the heartbeat still the newer one; otherwise it
+   * answers the record as stored, like `recordHeartbeat`.
+   */
+  recordRestart(
+    write: HeartbeatWrite,
+    tokenHash: string,
+    seen: AgentRecord,
+    restart: RestartRecord,
+  ): Promise<AgentWriteOutcome>;
+  /** Removes loss counts of hours gone by (after a silence of hours, the heartbeat's write cannot). */
+  forgetLossBuckets(agentId: string, buckets: readonly LossBucket[]): Promise<void>;
+  /** Notes that the scanner recorded the agent's restart at `at`, unless a later one was noted. */
+  markRestartRecorded(agentId: string, at: number): Promise<void>;
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** Creates the agent unless its id is taken; answers false when it is. */
   create(agent: AgentRecord): Promise<boolean>;

@@ -6,6 +6,7 @@ import {
   type AlertRecord,
   alertId,
   endedByHeartbeat,
+  isEvent,
   pagingChannels,
   type Resolution,
 } from './domain/alert';
@@ -23,6 +24,7 @@ import {
   parentMuter,
   stormMuter,
 } from './domain/mute';
+import { type RestartRecord, restartAlert, unrecordedRestart } from './domain/restart';
 import {
   type Assessment,
   alertDetail,
@@ -124,6 +126,8 @@ interface Pass {
   /** Agents with an open `flapping` alert after this scan. */
   readonly flapping: Set<string>;
   readonly opened: AlertRecord[];
+  /** Event alerts (restarts) this scan recorded, to resolve after its delivery. */
+  readonly events: AlertRecord[];
   readonly resolved: string[];
   readonly tally: { agents: number; monitored: number; malformed: number; errors: number; probed: number };
 }
@@ -201,6 +205,7 @@ export class Scanner {
       muters,
       context: { silentBehind: (agentId) => pass.topology.silentBehind(agentId) },
     });
+    await this.settleEvents(pass, open);
 
     const recorded = await this.deps.state.completeScan({
       lastScanAt: scanTime,
@@ -256,6 +261,7 @@ export class Scanner {
       inMaintenance: new Map(),
       flapping: new Set(),
       opened: [],
+      events: [],
       resolved: [],
       tally: { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 },
     };
@@ -319,7 +325,7 @@ export class Scanner {
     }
     if (probe && !forcedProbe) pass.tally.probed += 1;
     const episode = open.find((a) => a.kind === 'flapping');
-    const incidents = open.filter((a) => a.kind !== 'flapping');
+    const incidents = open.filter((a) => a.kind !== 'flapping' && !isEvent(a));
     const decision = decide(agent, assessment, probe?.ok, incidents, { rule: settings, now: scanTime });
     const resolved: string[] = [];
     for (const { alert, resolution } of decision.resolve) {
@@ -401,6 +407,8 @@ export class Scanner {
     };
     pass.findings.set(agent.agentId, finding);
     pass.topology.add(finding);
+    const restart = unrecordedRestart(agent);
+    if (restart) await this.recordRestart(pass, agent, restart, assessment.kind !== 'unmonitored');
     if (agent.probe && !probe) pass.unprobed.set(agent.agentId, { agent, assessment });
     else pass.unprobed.delete(agent.agentId);
     pass.opened.push(...opened);
@@ -612,6 +620,40 @@ export class Scanner {
     return undefined;
   }
 
+  /**
+   * Records an agent's restart as an `agent_restarted` alert (see `restartAlert`), created under an
+   * id every scanner derives alike from the restart, then notes it on the agent, so that the next
+   * scans leave it. An agent not watched (pending) has its restart noted, with no alert.
+   */
+  private async recordRestart(pass: Pass, agent: AgentRecord, restart: RestartRecord, watched: boolean) {
+    if (watched) {
+      const settings = settingsFor(this.deps.config, agent.group);
+      const paging = pagingChannels(settings.channels).length > 0;
+      const alert = restartAlert(agent, restart, settings, paging, pass.scanTime);
+      if (await this.deps.alerts.create(alert)) {
+        pass.opened.push(alert);
+        pass.events.push(alert);
+      }
+    }
+    await this.deps.agents.markRestartRecorded(agent.agentId, restart.at);
+  }
+
+  /**
+   * Events (restarts) resolve once their page is settled: at once in the scan that records them
+   * when they do not page, after its delivery when they do (sent, held by a muter, or failed for
+   * good). One whose page is still owed waits for the next delivery. `open` brings those an earlier
+   * scan left open.
+   */
+  private async settleEvents(pass: Pass, open: readonly AlertRecord[]) {
+    const events = new Map([...open.filter(isEvent), ...pass.events].map((a) => [a.alertId, a]));
+    for (const event of events.values()) {
+      const current = event.openNotice === 'none' ? event : await this.deps.alerts.get(event.alertId);
+      if (current?.status !== 'open' || current.openNotice === 'pending' || current.openNotice === 'sending')
+        continue;
+      if (await this.resolveAlert(current, pass.scanTime, 'event')) pass.resolved.push(current.alertId);
+    }
+  }
+
   /** Resolves a flapping alert; the openings of its episode count no more. */
   private async endEpisode(pass: Pass, agent: AgentRecord, episode: AlertRecord, resolution: Resolution) {
     if (!(await this.resolveAlert(episode, pass.scanTime, resolution))) return;
@@ -642,11 +684,17 @@ export class Scanner {
     const failingAgents = new Set<string>();
     for (const alert of await this.deps.alerts.listQueue('open')) {
       // A flapping alert stands while its agent is healthy again: only incidents count as failing.
-      if (alert.kind !== 'network_event' && alert.kind !== 'flapping' && unexplained(alert))
+      if (
+        alert.kind !== 'network_event' &&
+        alert.kind !== 'flapping' &&
+        !isEvent(alert) &&
+        unexplained(alert)
+      )
         failingAgents.add(alert.agentId);
     }
-    // A flapping alert may open for an agent that beats again (the scan after its opening): not silence.
-    const opened = pass.opened.filter((a) => a.kind !== 'flapping' && unexplained(a));
+    // A flapping alert may open for an agent that beats again (the scan after its opening), and a
+    // restart is recorded for an agent that beats: neither is silence.
+    const opened = pass.opened.filter((a) => a.kind !== 'flapping' && !isEvent(a) && unexplained(a));
     const monitored = pass.tally.monitored;
     const newlySilent = new Set(opened.map((a) => a.agentId)).size;
     const step = stormStep(

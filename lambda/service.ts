@@ -15,6 +15,7 @@ import {
   ValidationError,
   type WatcherError,
 } from './domain/errors';
+import { staleBuckets } from './domain/loss';
 import {
   fleetMaintenance,
   MAX_ONE_OFF_MS,
@@ -36,12 +37,21 @@ import {
   registerSchema,
   removeAgentQuerySchema,
 } from './domain/requests';
+import { judgeRefused } from './domain/restart';
 import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
 import { smsDay } from './domain/sms-budget';
 import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
-import type { AgentChange, AgentStore, AlertStore, Clock, HeartbeatWrite, WatcherStateStore } from './ports';
+import {
+  type AgentChange,
+  type AgentStore,
+  type AlertStore,
+  type Clock,
+  type HeartbeatWrite,
+  StoreUnavailableError,
+  type WatcherStateStore,
+} from './ports';
 
 export interface WatcherServiceDeps {
   readonly agents: AgentStore;
@@ -157,22 +167,39 @@ export class WatcherService {
       cluster: input.cluster,
       endpoint: input.endpoint,
       version: input.version,
+      goodbye:
+        input.goodbye === undefined
+          ? undefined
+          : { until: now + input.goodbye.backInSeconds * 1000, reason: input.goodbye.reason },
     };
     // One write for an approved agent (200) and a pending one (202, recorded but not watched).
-    const outcome = await this.deps.agents.recordHeartbeat(write, tokenHash);
-    if ('written' in outcome) return this.heartbeatAnswer(outcome.written, now);
-
-    // The rare paths: what is stored tells an unknown agent, a wrong token, a rejected agent and an
-    // old heartbeat (a replay, or one a relay delivered after a newer one) apart. Each costs the same
-    // whoever the agent is (the same requests; one comparison of two hashes, against a stand-in when
-    // there is no agent or no token), so the time of a 401 does not tell which agent ids exist.
-    const { current } = outcome;
-    const sameToken = sameHash(current?.tokenHash ?? NO_AGENT.tokenHash, tokenHash);
-    if (!current || !sameToken) throw new UnauthorizedError('the token is not valid for this agentId');
-    if (current.approval === 'rejected') {
-      throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
+    let outcome = await this.deps.agents.recordHeartbeat(write, tokenHash);
+    // The rare paths: what is stored tells an unknown agent, a wrong token, a rejected agent, a
+    // restart (the first heartbeat of a new boot: one more write) and an old heartbeat (a replay, or
+    // one a relay delivered after a newer one) apart. Each costs the same whoever the agent is (the
+    // same requests; one comparison of two hashes, against a stand-in when there is no agent or no
+    // token), so the time of a 401 does not tell which agent ids exist. A restart's write fails when
+    // another heartbeat changed the boot meanwhile: the heartbeat is judged again against that one
+    // (at most once per boot it could race with).
+    for (let attempt = 0; attempt < 3 && 'current' in outcome; attempt++) {
+      const { current } = outcome;
+      const sameToken = sameHash(current?.tokenHash ?? NO_AGENT.tokenHash, tokenHash);
+      if (!current || !sameToken) throw new UnauthorizedError('the token is not valid for this agentId');
+      if (current.approval === 'rejected') {
+        throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
+      }
+      const judged = judgeRefused(current, { ...write, bootedAt: input.bootedAt });
+      if (judged.kind === 'duplicate') return this.heartbeatAnswer(current, now, true);
+      outcome =
+        judged.kind === 'restart'
+          ? await this.deps.agents.recordRestart(write, tokenHash, current, judged.restart)
+          : await this.deps.agents.recordHeartbeat(write, tokenHash);
     }
-    return this.heartbeatAnswer(current, now, true);
+    if ('current' in outcome)
+      throw new StoreUnavailableError('the heartbeat raced other writes; send it again');
+    const stale = staleBuckets(outcome.written.lossBuckets, now);
+    if (stale.length > 0) await this.deps.agents.forgetLossBuckets(input.agentId, stale);
+    return this.heartbeatAnswer(outcome.written, now);
   }
 
   /** The answer to a heartbeat; a `duplicate` changed nothing, as the record holds a newer one. */
@@ -597,6 +624,7 @@ function configInEffect(config: WatcherConfig) {
           renotifyMinutes: g.renotifyMinutes,
           agentlessEveryNScans: g.agentlessEveryNScans,
           recoverAfterScans: g.recoverAfterScans,
+          onRestart: g.onRestart,
           maintenance: g.maintenance.length > 0 ? g.maintenance.map(windowInEffect) : undefined,
           flapping: g.flapping && {
             changes: g.flapping.changes,

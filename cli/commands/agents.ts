@@ -7,11 +7,15 @@ import { age, table } from '../output';
 
 const enc = encodeURIComponent;
 
-/** The state, and for an agent in maintenance when its window ends, to the minute: `maintenance to 2026-11-23T14:00Z`. */
-export function stateCell(a: Pick<AgentView, 'state' | 'maintenanceUntil'>): string {
-  return a.state === 'maintenance' && a.maintenanceUntil
-    ? `maintenance to ${a.maintenanceUntil.slice(0, 16)}Z`
-    : a.state;
+/**
+ * The state, and for an agent in maintenance or away when that ends, to the minute:
+ * `maintenance to 2026-11-23T14:00Z`, `away to 2026-11-23T12:10Z`.
+ */
+export function stateCell(
+  a: Pick<AgentView, 'state'> & Partial<Pick<AgentView, 'maintenanceUntil' | 'awayUntil'>>,
+): string {
+  const until = a.state === 'maintenance' ? a.maintenanceUntil : a.state === 'away' ? a.awayUntil : undefined;
+  return until ? `${a.state} to ${until.slice(0, 16)}Z` : a.state;
 }
 
 function agentRows(agents: readonly AgentView[], now: number): string {
@@ -49,6 +53,14 @@ function agentDetail(a: AgentView): string {
     ['version', a.version],
     ['seq', a.seq],
     ['boot id', a.bootId],
+    ['restarts', a.lastRestartAt ? `${a.restarts} (last ${a.lastRestartAt})` : a.restarts],
+    [
+      'lost heartbeats',
+      a.lostHeartbeats === undefined
+        ? undefined
+        : `${a.lostHeartbeats} this boot${a.lossLastHourPercent === undefined ? '' : `; ${a.lossLastHourPercent}% over the last hour`}`,
+    ],
+    ['away until', a.awayUntil ? `${a.awayUntil} (${a.awayReason ?? 'no reason'})` : undefined],
     [
       'maintenance until',
       a.maintenanceUntil ? `${a.maintenanceUntil} (${a.maintenanceReason ?? 'no reason'})` : undefined,
@@ -161,7 +173,7 @@ export const agentCommands: Command[] = [
     options: { group: { type: 'string' }, state: { type: 'string' }, cluster: { type: 'string' } },
     optionHelp: [
       '--group NAME        only this group',
-      '--state STATE       only this state (healthy, late, failed, unreachable, maintenance, pending, new, rejected)',
+      '--state STATE       only this state (healthy, late, failed, unreachable, maintenance, away, pending, new, rejected)',
       '--cluster NAME      only this cluster',
     ],
     example: 'hbw agents list --group production --state late',

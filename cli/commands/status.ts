@@ -26,7 +26,17 @@ function budgetLines(s: StatusAnswer, colour: boolean): string {
   return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`;
 }
 
-const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new', 'rejected'];
+const STATES = [
+  'healthy',
+  'late',
+  'failed',
+  'unreachable',
+  'maintenance',
+  'away',
+  'pending',
+  'new',
+  'rejected',
+];
 /** How often `hbw status --watch` asks again. */
 const WATCH_INTERVAL_MS = 2000;
 

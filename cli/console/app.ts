@@ -87,7 +87,7 @@ export function consoleApp(rules: ConsoleRules): void {
   const MEMBER_ROWS = 50;
   /** The default scan interval, used when the watcher neither reports its own nor has been seen to scan twice. */
   const DEFAULT_SCAN_SECONDS = 30;
-  const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new'];
+  const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'away', 'pending', 'new'];
   const ALL_STATES = [...STATES, 'rejected'];
   const RANK: Record<string, number> = {
     unreachable: 0,
@@ -96,6 +96,7 @@ export function consoleApp(rules: ConsoleRules): void {
     pending: 3,
     new: 4,
     maintenance: 5,
+    away: 5,
     healthy: 6,
     rejected: 7,
   };
@@ -1261,6 +1262,17 @@ export function consoleApp(rules: ConsoleRules): void {
       ['last sentAt', a.lastSentAt ? fmtTime(a.lastSentAt) : '-'],
       ['seq', a.seq === undefined ? '-' : String(a.seq)],
       ['boot id', a.bootId ?? '-'],
+      [
+        'restarts',
+        a.lastRestartAt ? `${a.restarts}, the last ${fmtTime(a.lastRestartAt)}` : String(a.restarts ?? 0),
+      ],
+      [
+        'lost heartbeats',
+        a.lostHeartbeats === undefined
+          ? '-'
+          : `${a.lostHeartbeats} this boot${a.lossLastHourPercent === undefined ? '' : `, ${a.lossLastHourPercent}% over the last hour`}`,
+      ],
+      ['away', a.awayUntil ? `until ${fmtTime(a.awayUntil)}: ${a.awayReason ?? 'no reason given'}` : '-'],
       [
         'maintenance',
         a.maintenanceUntil

@@ -6,6 +6,8 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
+import { type LossBucket, lossHour } from '../domain/loss';
+import type { RestartRecord } from '../domain/restart';
 import {
   type AgentChange,
   type AgentStore,
@@ -34,6 +36,10 @@ export const SCAN_ATTRIBUTES = [
   'outageEndedAt',
   'recentOpenings',
   'flappingEndedAt',
+  'awayUntil',
+  'awayReason',
+  'lastRestart',
+  'restartRecordedAt',
 ];
 
 function agentFromItem(item: Item): AgentRecord {
@@ -69,6 +75,7 @@ function agentFromItem(item: Item): AgentRecord {
       throw new MalformedItemError(agentId, 'recentOpenings is not a list of times');
   }
   return {
+    ...lossCountersOf(item),
     agentId,
     group,
     cluster: str(item, 'cluster'),
@@ -91,6 +98,55 @@ function agentFromItem(item: Item): AgentRecord {
     outageEndedAt: num(item, 'outageEndedAt'),
     recentOpenings,
     flappingEndedAt: num(item, 'flappingEndedAt'),
+    awayUntil: num(item, 'awayUntil'),
+    awayReason: str(item, 'awayReason'),
+    restarts: num(item, 'restarts'),
+    lastRestart: json<RestartRecord>(agentId, item, 'lastRestart'),
+    restartRecordedAt: num(item, 'restartRecordedAt'),
+  };
+}
+
+function json<T>(agentId: string, item: Item, name: string): T | undefined {
+  const text = str(item, name);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new MalformedItemError(agentId, `${name} is not JSON`);
+  }
+}
+
+/**
+ * The loss counts (see domain/loss.ts) are top-level numbers, one set per clock hour, named after
+ * it (`lossBeats_493827`): the heartbeat's one write can then add to this hour's with ADD (which
+ * works on top-level attributes only) and remove the hour before last's, without reading either.
+ */
+const BUCKET_PARTS = { firstSeq: 'lossFirstSeq', lastSeq: 'lossLastSeq', beats: 'lossBeats' } as const;
+const BUCKET_NAME = /^(lossFirstSeq|lossLastSeq|lossBeats)_(\d+)$/;
+
+const bucketNames = (hour: number) =>
+  Object.values(BUCKET_PARTS).map((part) => `${part}_${hour}`) as [string, string, string];
+
+function lossCountersOf(item: Item): Pick<AgentRecord, 'bootFirstSeq' | 'bootBeats' | 'lossBuckets'> {
+  const hours = new Map<number, Partial<Record<keyof LossBucket, number>>>();
+  for (const name of Object.keys(item)) {
+    const match = BUCKET_NAME.exec(name);
+    if (!match) continue;
+    const hour = Number(match[2]);
+    const part = (Object.keys(BUCKET_PARTS) as (keyof typeof BUCKET_PARTS)[]).find(
+      (k) => BUCKET_PARTS[k] === match[1],
+    )!;
+    hours.set(hour, { ...hours.get(hour), [part]: num(item, name) });
+  }
+  const lossBuckets: LossBucket[] = [];
+  for (const [hour, b] of hours) {
+    if (b.firstSeq === undefined || b.lastSeq === undefined || b.beats === undefined) continue;
+    lossBuckets.push({ hour, firstSeq: b.firstSeq, lastSeq: b.lastSeq, beats: b.beats });
+  }
+  return {
+    bootFirstSeq: num(item, 'bootFirstSeq'),
+    bootBeats: num(item, 'bootBeats'),
+    lossBuckets: lossBuckets.length > 0 ? lossBuckets.sort((a, b) => a.hour - b.hour) : undefined,
   };
 }
 
@@ -116,12 +172,97 @@ function agentToItem(agent: AgentRecord): Item {
 /** The heartbeat's token is the agent's, and the agent is approved or pending. */
 const ADMITTED = '#tokenHash = :expectedToken AND #approval IN (:approved, :pending)';
 
+const admittedValues = (tokenHash: string) => ({
+  ':expectedToken': S(tokenHash),
+  ':approved': S('approved'),
+  ':pending': S('pending'),
+});
+
+/** What a heartbeat's write sets and removes beyond its own fields: the loss counts, a restart. */
+interface HeartbeatExtras {
+  readonly set?: Record<string, AttributeValue | undefined>;
+  readonly remove?: readonly string[];
+  readonly add?: readonly string[];
+  readonly names?: Record<string, string>;
+  readonly values?: Record<string, AttributeValue>;
+  /** Actions with their own placeholders (`#a = if_not_exists(#a, :seq)`). */
+  readonly setActions?: readonly string[];
+}
+
+/** This hour's counts set afresh, for the first heartbeat of a boot. */
+function bucketValues(hour: number, seq: number): Record<string, AttributeValue> {
+  const [first, last, beats] = bucketNames(hour);
+  return { [first]: N(seq), [last]: N(seq), [beats]: N(1) };
+}
+
 /**
- * The heartbeat's condition: {@link ADMITTED}, and the record must not move backwards. Within one boot
- * a heartbeat must carry a higher `seq` than the stored one (a replay, or an older heartbeat that a
- * relay delivered late, is refused); across boots the agent's own `sentAt` orders them. A heartbeat
- * without `seq` and `bootId` (curl, a script) cannot be ordered and is always taken. The values are
- * the update's own placeholders.
+ * The loss counts a heartbeat of the stored boot adds to, in its one write and without reading them:
+ * one more heartbeat of the boot and of this hour, this hour's last `seq` (and its first, if none),
+ * and the counts of the hour before last removed. A heartbeat without `seq` and `bootId` counts none.
+ */
+function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
+  if (write.seq === undefined || write.bootId === undefined) return {};
+  const hour = lossHour(write.at);
+  const [first, last, beats] = bucketNames(hour);
+  return {
+    set: { [last]: N(write.seq) },
+    setActions: [
+      `#${first} = if_not_exists(#${first}, :seq)`,
+      '#bootFirstSeq = if_not_exists(#bootFirstSeq, :seq)',
+    ],
+    add: [`#${beats} :one`, '#bootBeats :one'],
+    remove: bucketNames(hour - 2),
+    names: {
+      [`#${first}`]: first,
+      [`#${beats}`]: beats,
+      '#bootFirstSeq': 'bootFirstSeq',
+      '#bootBeats': 'bootBeats',
+    },
+    values: { ':one': N(1) },
+  };
+}
+
+/**
+ * A heartbeat's one write: its own fields, its goodbye (or the end of one: any heartbeat without a
+ * goodbye ends the agent's away), and `extras`.
+ */
+function heartbeatUpdate(write: HeartbeatWrite, extras: HeartbeatExtras): UpdateParts {
+  const { goodbye } = write;
+  const remove = [
+    ...(write.sentAt === undefined ? ['lastSentAt', 'clockSkewSeconds'] : []),
+    ...(goodbye === undefined
+      ? ['awayUntil', 'awayReason']
+      : goodbye.reason === undefined
+        ? ['awayReason']
+        : []),
+    ...(extras.remove ?? []),
+  ];
+  return update(
+    {
+      lastHeartbeatAt: N(write.at),
+      lastSentAt: write.sentAt === undefined ? undefined : N(write.sentAt),
+      clockSkewSeconds: write.clockSkewSeconds === undefined ? undefined : N(write.clockSkewSeconds),
+      seq: write.seq === undefined ? undefined : N(write.seq),
+      bootId: write.bootId === undefined ? undefined : S(write.bootId),
+      cluster: write.cluster === undefined ? undefined : S(write.cluster),
+      endpoint: write.endpoint === undefined ? undefined : S(write.endpoint),
+      version: write.version === undefined ? undefined : S(write.version),
+      awayUntil: goodbye === undefined ? undefined : N(goodbye.until),
+      awayReason: goodbye?.reason === undefined ? undefined : S(goodbye.reason),
+      ...extras.set,
+    },
+    remove,
+    { set: extras.setActions, add: extras.add, names: extras.names, values: extras.values },
+  );
+}
+
+/**
+ * The heartbeat's condition: {@link ADMITTED}, and the heartbeat is a newer one of the stored boot: a
+ * higher `seq` than the stored one (a replay, or an older heartbeat that a relay delivered late, is
+ * refused). A heartbeat of another boot fails it too, and the service tells a restart (newer, by the
+ * agent's own `sentAt`: `recordRestart`) from a late heartbeat of an old boot. A heartbeat without
+ * `seq` and `bootId` (curl, a script) cannot be ordered and is always taken. The values are the
+ * update's own placeholders.
  *
  * It is written as an OR of ANDs with no grouping parentheses (AND binds tighter than OR, as in
  * DynamoDB's grammar), {@link ADMITTED} repeated in each. Grouped, it means the same to DynamoDB, but
@@ -130,22 +271,15 @@ const ADMITTED = '#tokenHash = :expectedToken AND #approval IN (:approved, :pend
  * 100 a second); flat, it parses in about the time of {@link ADMITTED} alone.
  */
 function heartbeatCondition(write: HeartbeatWrite): string {
-  if (write.seq === undefined || write.bootId === undefined) return ADMITTED;
-  return write.sentAt === undefined ? NEWER_ANY_OTHER_BOOT : NEWER_LATER_BOOT;
+  return write.seq === undefined || write.bootId === undefined ? ADMITTED : NEWER_SAME_BOOT;
 }
 
-/** {@link heartbeatCondition}'s two ordered forms, built once: with `sentAt`, and without. */
-const NEWER_SAME_BOOT = [
+/** {@link heartbeatCondition}'s ordered form, built once. */
+const NEWER_SAME_BOOT = admittedAndEither([
   'attribute_not_exists(#seq)',
   'attribute_not_exists(#bootId)',
   '#bootId = :bootId AND #seq < :seq',
-];
-const NEWER_LATER_BOOT = admittedAndEither([
-  ...NEWER_SAME_BOOT,
-  '#bootId <> :bootId AND attribute_not_exists(#lastSentAt)',
-  '#bootId <> :bootId AND #lastSentAt < :lastSentAt',
 ]);
-const NEWER_ANY_OTHER_BOOT = admittedAndEither([...NEWER_SAME_BOOT, '#bootId <> :bootId']);
 
 function admittedAndEither(clauses: readonly string[]): string {
   return clauses.map((clause) => `${ADMITTED} AND ${clause}`).join(' OR ');
@@ -162,28 +296,74 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   async recordHeartbeat(write: HeartbeatWrite, tokenHash: string): Promise<AgentWriteOutcome> {
-    const expr = update(
-      {
-        lastHeartbeatAt: N(write.at),
-        lastSentAt: write.sentAt === undefined ? undefined : N(write.sentAt),
-        clockSkewSeconds: write.clockSkewSeconds === undefined ? undefined : N(write.clockSkewSeconds),
-        seq: write.seq === undefined ? undefined : N(write.seq),
-        bootId: write.bootId === undefined ? undefined : S(write.bootId),
-        cluster: write.cluster === undefined ? undefined : S(write.cluster),
-        endpoint: write.endpoint === undefined ? undefined : S(write.endpoint),
-        version: write.version === undefined ? undefined : S(write.version),
-      },
-      write.sentAt === undefined ? ['lastSentAt', 'clockSkewSeconds'] : [],
-    );
+    const expr = heartbeatUpdate(write, countedInBoot(write));
     const outcome = await this.table.updateOrCurrent(
       'record heartbeat',
       write.agentId,
       expr,
       heartbeatCondition(write),
-      { ':expectedToken': S(tokenHash), ':approved': S('approved'), ':pending': S('pending') },
+      admittedValues(tokenHash),
       returnsItemOnConditionFailure(this.client),
     );
     return agentOutcome(outcome);
+  }
+
+  async recordRestart(write: HeartbeatWrite, tokenHash: string, seen: AgentRecord, restart: RestartRecord) {
+    const hour = lossHour(write.at);
+    const expr = heartbeatUpdate(write, {
+      set: {
+        bootFirstSeq: write.seq === undefined ? undefined : N(write.seq),
+        bootBeats: write.seq === undefined ? undefined : N(1),
+        ...(write.seq === undefined ? {} : bucketValues(hour, write.seq)),
+        lastRestart: S(JSON.stringify(restart)),
+      },
+      // The old boot's counts go: its hours' buckets (but this hour's, set afresh), or all of them.
+      remove: [
+        ...(seen.lossBuckets ?? [])
+          .filter((b) => write.seq === undefined || b.hour !== hour)
+          .flatMap((b) => bucketNames(b.hour)),
+        ...(write.seq === undefined ? ['bootFirstSeq', 'bootBeats'] : []),
+      ],
+      add: ['#restarts :one'],
+      names: { '#restarts': 'restarts' },
+      values: { ':one': N(1) },
+    });
+    const ordered =
+      write.sentAt === undefined
+        ? ['']
+        : [' AND attribute_not_exists(#lastSentAt)', ' AND #lastSentAt < :lastSentAt'];
+    const condition = ordered.map((clause) => `${ADMITTED} AND #bootId = :seenBoot${clause}`).join(' OR ');
+    const outcome = await this.table.updateOrCurrent(
+      'record restart',
+      write.agentId,
+      expr,
+      condition,
+      { ...admittedValues(tokenHash), ':seenBoot': S(restart.fromBoot) },
+      returnsItemOnConditionFailure(this.client),
+    );
+    return agentOutcome(outcome);
+  }
+
+  async forgetLossBuckets(agentId: string, buckets: readonly LossBucket[]) {
+    if (buckets.length === 0) return;
+    await this.updateExisting(
+      agentId,
+      update(
+        {},
+        buckets.flatMap((b) => bucketNames(b.hour)),
+      ),
+    );
+  }
+
+  async markRestartRecorded(agentId: string, at: number) {
+    const expr = update({ restartRecordedAt: N(at) });
+    await this.table.updateIf(
+      'mark restart recorded',
+      agentId,
+      expr,
+      'attribute_exists(#agentId) AND attribute_not_exists(#restartRecordedAt) OR attribute_exists(#agentId) AND #restartRecordedAt < :restartRecordedAt',
+      {},
+    );
   }
 
   async change(agentId: string, change: AgentChange, ifParent?: string): Promise<AgentWriteOutcome> {

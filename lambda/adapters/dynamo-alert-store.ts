@@ -8,6 +8,7 @@ import {
   type AlertKind,
   type AlertRecord,
   type AlertStatus,
+  isEvent,
   type KindChange,
   kindHistory,
   type NoticeState,
@@ -40,6 +41,7 @@ const KINDS: readonly AlertKind[] = [
   'network_event',
   'cluster_down',
   'flapping',
+  'agent_restarted',
 ];
 const NOTICES: readonly NoticeState[] = [
   'none',
@@ -141,6 +143,7 @@ function alertToItem(alert: AlertRecord): Item {
     agentIds: alert.agentIds === undefined ? undefined : S(JSON.stringify(alert.agentIds)),
     openNotice: S(alert.openNotice),
     recoveryNotice: S(alert.recoveryNotice),
+    suppressed: alert.suppressed === undefined ? undefined : S(JSON.stringify(alert.suppressed)),
   });
 }
 
@@ -205,7 +208,9 @@ export class DynamoAlertStore implements AlertStore {
   async resolve(alert: AlertRecord, change: { at: number; resolution: Resolution; expiresAt: number }) {
     const paging = pagingChannels(alert.channels).length > 0;
     const held = alert.openNotice === 'held';
-    const recovery: NoticeState = paging && !held && alert.openNotice !== 'failed' ? 'pending' : 'none';
+    // An event has no recovery: it never was an outage.
+    const recovery: NoticeState =
+      paging && !held && alert.openNotice !== 'failed' && !isEvent(alert) ? 'pending' : 'none';
     const expr = update(
       {
         status: S('resolved'),

@@ -59,12 +59,29 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Builds an UpdateItem expression from attributes to set and to remove. Every attribute name goes
- * through a placeholder, as several of ours (group, cluster, version) are DynamoDB reserved words.
+ * Actions beyond plain sets and removes, written with their own placeholders: a `set` of
+ * `#a = if_not_exists(#a, :v)`, an `add` of `#n :one`. DynamoDB takes each action keyword once per
+ * expression, so they join the clauses `update` builds.
  */
-export function update(set: Record<string, AttributeValue | undefined>, remove: readonly string[] = []) {
-  const names: Record<string, string> = {};
-  const values: Record<string, AttributeValue> = {};
+export interface MoreActions {
+  readonly set?: readonly string[];
+  readonly add?: readonly string[];
+  readonly names?: Readonly<Record<string, string>>;
+  readonly values?: Readonly<Record<string, AttributeValue>>;
+}
+
+/**
+ * Builds an UpdateItem expression from attributes to set and to remove (and `more` actions). Every
+ * attribute name goes through a placeholder, as several of ours (group, cluster, version) are
+ * DynamoDB reserved words.
+ */
+export function update(
+  set: Record<string, AttributeValue | undefined>,
+  remove: readonly string[] = [],
+  more: MoreActions = {},
+) {
+  const names: Record<string, string> = { ...more.names };
+  const values: Record<string, AttributeValue> = { ...more.values };
   const sets: string[] = [];
   for (const [name, value] of Object.entries(set)) {
     if (value === undefined) continue;
@@ -72,10 +89,13 @@ export function update(set: Record<string, AttributeValue | undefined>, remove: 
     values[`:${name}`] = value;
     sets.push(`#${name} = :${name}`);
   }
+  sets.push(...(more.set ?? []));
   for (const name of remove) names[`#${name}`] = name;
+  const adds = more.add ?? [];
   const expression =
     (sets.length ? `SET ${sets.join(', ')}` : '') +
-    (remove.length ? ` REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '');
+    (remove.length ? ` REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '') +
+    (adds.length ? ` ADD ${adds.join(', ')}` : '');
   return {
     UpdateExpression: expression.trim(),
     ExpressionAttributeNames: names,

@@ -2,7 +2,9 @@ import { type AlertRecord, endedByHeartbeat } from './alert';
 import { type BlindWindow, missedScansWatched } from './blind';
 import type { GroupSettings } from './config';
 import type { OpeningHistory } from './flapping';
+import { type LossCounters, lossLastHourPercent, lostHeartbeats } from './loss';
 import type { MaintenanceWindow } from './maintenance';
+import type { RestartRecord } from './restart';
 
 export type Approval = 'approved' | 'pending' | 'rejected';
 export const AGENT_STATES = [
@@ -12,6 +14,7 @@ export const AGENT_STATES = [
   'failed',
   'unreachable',
   'maintenance',
+  'away',
   'pending',
   'rejected',
 ] as const;
@@ -26,7 +29,7 @@ export function zeroStateCounts(): Record<AgentState, number> {
 export type Probe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
 
 /** An agent as stored. Times are epoch milliseconds of the watcher's clock. */
-export interface AgentRecord extends OpeningHistory {
+export interface AgentRecord extends OpeningHistory, LossCounters {
   readonly agentId: string;
   readonly group: string;
   readonly cluster?: string;
@@ -52,6 +55,14 @@ export interface AgentRecord extends OpeningHistory {
   readonly lastRecoveredAt?: number;
   /** When the agent's last incident ended (its alert resolved). */
   readonly outageEndedAt?: number;
+  /** Until when the agent said it would be away (its goodbye), and why; any later heartbeat ends it. */
+  readonly awayUntil?: number;
+  readonly awayReason?: string;
+  /** How many times it restarted (a new `bootId`), and the last time, as its heartbeat found it. */
+  readonly restarts?: number;
+  readonly lastRestart?: RestartRecord;
+  /** The restart the scanner last recorded as an alert (its `lastRestart.at`). */
+  readonly restartRecordedAt?: number;
 }
 
 /** Agent and watcher clocks further apart than this are worth showing (as SCOM requires for Kerberos: five minutes). */
@@ -91,10 +102,28 @@ function windowOf(agent: AgentRecord, now: number, findings: Findings) {
 
 export const NO_FINDINGS: Findings = { blindWindows: [], openAlerts: [] };
 
+/** Whether the agent is away at `now`: it said goodbye, and the time it gave has not passed. */
+export function isAway(agent: Pick<AgentRecord, 'awayUntil'>, now: number): boolean {
+  return agent.awayUntil !== undefined && agent.awayUntil > now;
+}
+
+/**
+ * The agent's last sign of life its missed scans count from: its last heartbeat, or, after a
+ * goodbye, the time it said it would be back (a later heartbeat ends the goodbye).
+ */
+export function lastSignOfLife(
+  agent: Pick<AgentRecord, 'lastHeartbeatAt' | 'awayUntil'>,
+): number | undefined {
+  if (agent.lastHeartbeatAt === undefined) return undefined;
+  return Math.max(agent.lastHeartbeatAt, agent.awayUntil ?? -Infinity);
+}
+
 /**
  * The one rule for an agent's state at `now`, which the scanner counts and every view shows. Missed
  * scans leave out the watcher's blind windows; an open alert stands until a heartbeat after its
- * incident started, which the scanner resolves on its next pass and every view counts at once.
+ * incident started, which the scanner resolves on its next pass and every view counts at once. An
+ * agent that said goodbye is `away` until the time it gave, and misses no scan meanwhile; if it is
+ * not back by then, its missed scans count from that time.
  */
 export function agentState(
   agent: AgentRecord,
@@ -102,12 +131,14 @@ export function agentState(
   now: number,
   findings: Findings = NO_FINDINGS,
 ): { state: AgentState; missedScans: number } {
+  const since = lastSignOfLife(agent);
   const missed =
-    agent.lastHeartbeatAt === undefined
+    since === undefined || since >= now
       ? 0
-      : missedScansWatched(agent.lastHeartbeatAt, now, settings.scanIntervalSeconds, findings.blindWindows);
+      : missedScansWatched(since, now, settings.scanIntervalSeconds, findings.blindWindows);
   if (agent.approval !== 'approved') return { state: agent.approval, missedScans: missed };
   if (windowOf(agent, now, findings)) return { state: 'maintenance', missedScans: missed };
+  if (!agent.agentless && isAway(agent, now)) return { state: 'away', missedScans: 0 };
   const standing = findings.openAlerts.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt));
   if (standing.some((a) => a.kind === 'host_unreachable'))
     return { state: 'unreachable', missedScans: missed };
@@ -152,6 +183,12 @@ export function agentView(
     parent: agent.parent,
     /** An open `flapping` alert stands for it: its own pages and recoveries are held. */
     flapping: findings.openAlerts.some((a) => a.kind === 'flapping') ? true : undefined,
+    awayUntil: iso(agent.awayUntil),
+    awayReason: agent.awayUntil === undefined ? undefined : agent.awayReason,
+    restarts: agent.restarts ?? 0,
+    lastRestartAt: iso(agent.lastRestart?.at),
+    lostHeartbeats: lostHeartbeats(agent),
+    lossLastHourPercent: lossLastHourPercent(agent.lossBuckets, now),
     heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
   };
 }

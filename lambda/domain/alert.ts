@@ -8,14 +8,27 @@ export type AlertKind =
   | 'network_event'
   | 'cluster_down'
   /** An agent whose alerts opened `flapping.changes` times within `flapping.window` (one per episode). */
-  | 'flapping';
+  | 'flapping'
+  /** An agent that restarted (a new `bootId`): an event, resolved once recorded (and paged, if so set). */
+  | 'agent_restarted';
 export type Severity = 'critical' | 'warning';
 export type AlertStatus = 'open' | 'resolved';
 /**
  * Why an alert was resolved; `quorum`: its cluster has enough members up again; `stable`: a flapping
- * agent stayed healthy for `flapping.stableFor`.
+ * agent stayed healthy for `flapping.stableFor`; `event`: an event (a restart), recorded.
  */
-export type Resolution = 'heartbeat' | 'probe' | 'unmonitored' | 'removed' | 'cleared' | 'quorum' | 'stable';
+export type Resolution =
+  | 'heartbeat'
+  | 'probe'
+  | 'unmonitored'
+  | 'removed'
+  | 'cleared'
+  | 'quorum'
+  | 'stable'
+  | 'event';
+
+/** Alerts that record an event rather than an outage: resolved at once, never followed by a recovery. */
+export const isEvent = (alert: Pick<AlertRecord, 'kind'>) => alert.kind === 'agent_restarted';
 
 /**
  * Where a notice stands: `pending` waits for the next delivery, `sending` is claimed by one scanner
@@ -91,7 +104,7 @@ export const pagingChannels = (channels: readonly Channel[]) => channels.filter(
  * flapping episode is its agent's, from the first opening that counted (`flappingSince`).
  */
 export function alertId(
-  subject: 'agent' | 'network_event' | 'cluster_down' | 'flapping',
+  subject: 'agent' | 'network_event' | 'cluster_down' | 'flapping' | 'agent_restarted',
   name: string,
   incidentStart: number,
 ): string {

@@ -5,6 +5,7 @@ import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
 import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
 import { type RecurringWindow, recurringWindowSchema } from './maintenance';
+import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, groupNameSchema } from './validation';
 
@@ -95,6 +96,8 @@ const groupSchema = v.strictObject(
     autoApprove: v.optional(v.boolean('must be true or false')),
     /** `changes` alert openings within `window` make one `flapping` alert; it resolves after `stableFor` healthy. */
     flapping: v.optional(flappingSchema),
+    /** What a restart of one of its agents does: `record` an alert (the default), or `page` too. */
+    onRestart: v.optional(v.picklist(ON_RESTART, 'must be record or page')),
     ...thresholdEntries,
     ...policyEntries,
     ...maintenanceEntries,
@@ -207,6 +210,7 @@ export interface GroupSettings {
   readonly recoverAfterScans: number;
   /** Off when absent. */
   readonly flapping?: FlappingSettings;
+  readonly onRestart: OnRestart;
 }
 
 type Thresholds = Pick<
@@ -382,6 +386,7 @@ export function parseConfig(
       smsBudget: g.smsBudget,
       maintenance: recurringWindows(g.maintenance),
       ...(g.flapping ? { flapping: flappingSettings(g.flapping) } : {}),
+      onRestart: g.onRestart ?? 'record',
     };
   }
   return {
@@ -438,6 +443,7 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       ...resolveThresholds({}, config),
       escalation: [],
       maintenance: [],
+      onRestart: 'record',
     }
   );
 }

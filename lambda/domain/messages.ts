@@ -64,6 +64,7 @@ const KIND_WORDS: Record<AlertKind, string> = {
   network_event: 'watcher-side or network event',
   cluster_down: 'cluster below quorum',
   flapping: 'flapping',
+  agent_restarted: 'agent restarted',
 };
 
 /** What a notice may say beyond its alerts, from the scan that sends it. */

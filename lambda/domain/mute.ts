@@ -2,7 +2,14 @@ import type { AlertRecord } from './alert';
 import type { ClusterFinding } from './cluster';
 
 /** Why an alert's page is held. */
-export const SUPPRESSION_REASONS = ['maintenance', 'storm', 'cluster', 'parent', 'flapping'] as const;
+export const SUPPRESSION_REASONS = [
+  'maintenance',
+  'storm',
+  'cluster',
+  'parent',
+  'flapping',
+  'goodbye',
+] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 /** A held page: why, by which agent, cluster or group, and since when. */

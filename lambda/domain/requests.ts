@@ -33,10 +33,34 @@ export const printable = (max: number) =>
     v.regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'),
   );
 
+/** The longest a planned restart may keep an agent away: a week. */
+export const MAX_AWAY_SECONDS = 604_800;
+
+/**
+ * A heartbeat's `goodbye`: the agent is about to stop (a planned restart) and says when it will be
+ * back. Unlike the heartbeat around it, it is strict: a misspelt `backInSeconds` must not pass as a
+ * goodbye without an end.
+ */
+const goodbyeSchema = v.strictObject(
+  {
+    backInSeconds: v.pipe(
+      v.number('must be a number'),
+      v.integer('must be a whole number of seconds'),
+      v.minValue(1, 'must be at least 1'),
+      v.maxValue(MAX_AWAY_SECONDS, `must be at most ${MAX_AWAY_SECONDS} (7 days)`),
+    ),
+    reason: v.optional(printable(200)),
+  },
+  'must be an object with backInSeconds and an optional reason',
+);
+
 /** The fields of one heartbeat, shared by `POST /v1/heartbeat` and the items of `POST /v1/heartbeats`. */
 const heartbeatEntries = {
   agentId: agentIdSchema,
   sentAt: v.optional(timestamp),
+  /** When the agent's host (or the agent) started, by its own clock: it tells a restart's downtime. */
+  bootedAt: v.optional(timestamp),
+  goodbye: v.optional(goodbyeSchema),
   seq: v.optional(
     v.pipe(
       v.number('must be a number'),

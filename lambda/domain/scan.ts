@@ -1,14 +1,17 @@
-import { type AgentRecord, agentState, type Findings } from './agent';
+import { type AgentRecord, agentState, type Findings, lastSignOfLife } from './agent';
 import type { AlertKind, AlertRecord, Severity } from './alert';
 import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
 import { type RecoveryRule, recoveryStep } from './flapping';
 
-/** The start of an agent's current incident: its last sign of life the scanner knows of. */
+/**
+ * The start of an agent's current incident: its last sign of life the scanner knows of (after a
+ * goodbye, the time it said it would be back).
+ */
 export function incidentStart(
-  agent: Pick<AgentRecord, 'lastHeartbeatAt' | 'createdAt'> & { lastRecoveredAt?: number },
+  agent: Pick<AgentRecord, 'lastHeartbeatAt' | 'createdAt' | 'awayUntil'> & { lastRecoveredAt?: number },
 ) {
-  return Math.max(agent.lastHeartbeatAt ?? agent.createdAt, agent.lastRecoveredAt ?? 0, agent.createdAt);
+  return Math.max(lastSignOfLife(agent) ?? agent.createdAt, agent.lastRecoveredAt ?? 0, agent.createdAt);
 }
 
 /** What the scanner decides about one agent before any probe. */
@@ -173,7 +176,11 @@ export function alertDetail(
   if (probe?.ok) {
     return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}). The host answers its probe (${probe.detail}), so the machine is up but the agent is silent: check the agent service.`;
   }
-  return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}).`;
+  const away =
+    agent.awayUntil === undefined
+      ? ''
+      : ` It did not come back after a planned restart${agent.awayReason ? `: ${agent.awayReason}` : ''} (it said it would be back by ${new Date(agent.awayUntil).toISOString()}).`;
+  return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}).${away}`;
 }
 
 /** What the storm guard does after a scan. */

@@ -18,6 +18,7 @@ describe('GET /v1/status: the notification policies in effect', () => {
           flapping: { changes: 3, window: '1800s', stableFor: '15m' },
           escalation: [{ after: '15m', group: 'managers' }],
           smsBudget: { perDay: 50 },
+          onRestart: 'page',
         },
         managers: { channels: ['email'] },
       },
@@ -32,7 +33,7 @@ describe('GET /v1/status: the notification policies in effect', () => {
   });
   afterAll(() => harness.close());
 
-  it("shows each group's windows, flapping rule, hysteresis, escalation and SMS budget, durations as written short", async () => {
+  it("shows each group's windows, flapping rule, hysteresis, escalation, SMS budget and restart rule, durations as written short", async () => {
     const { config } = await harness.service.status();
 
     expect(config.groups.production).toMatchObject({
@@ -41,8 +42,9 @@ describe('GET /v1/status: the notification policies in effect', () => {
       flapping: { changes: 3, window: '30m', stableFor: '15m' },
       escalation: [{ group: 'managers' }],
       smsBudget: { perDay: 50 },
+      onRestart: 'page',
     });
-    expect(config.groups.managers).toMatchObject({ recoverAfterScans: 2 });
+    expect(config.groups.managers).toMatchObject({ recoverAfterScans: 2, onRestart: 'record' });
     expect(config.groups.managers?.flapping).toBeUndefined();
     expect(config.groups.managers?.maintenance).toBeUndefined();
   });

@@ -1,9 +1,8 @@
 import { createServer } from 'node:net';
 import { COMMANDS } from '../../cli/main';
+import { AGENT_STATES } from '../../lambda/domain/agent';
 import { hbw, hbwAt, tokensIn } from '../support/run-cli';
 import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
-
-const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'pending', 'new', 'rejected'];
 
 /** The cells of the table row whose first cell is `first` (columns are two or more spaces apart). */
 function row(table: string, first: string): string[] | undefined {
@@ -15,7 +14,7 @@ function row(table: string, first: string): string[] | undefined {
 
 /** Counts of every state, zero but for `some`. */
 function counts(some: Record<string, number> = {}): Record<string, number> {
-  return Object.fromEntries(STATES.map((s) => [s, some[s] ?? 0]));
+  return Object.fromEntries(AGENT_STATES.map((s) => [s, some[s] ?? 0]));
 }
 
 /** A loopback port that nothing listens on. */
@@ -623,12 +622,15 @@ describe('hbw status', () => {
     const table = run.out.split('\n\n')[1]!;
     const cells = (line: string) => line.trim().split(/\s+/);
     const [header, ...rows] = table.split('\n');
-    expect(cells(header!)).toEqual(['GROUP', ...STATES.map((s) => s.toUpperCase())]);
+    expect(cells(header!)).toEqual([
+      'GROUP',
+      ...['HEALTHY', 'LATE', 'FAILED', 'UNREACHABLE', 'MAINTENANCE', 'AWAY', 'PENDING', 'NEW', 'REJECTED'],
+    ]);
     const byGroup = Object.fromEntries(rows.map((r) => [cells(r)[0], cells(r).slice(1).map(Number)]));
     expect(byGroup).toEqual({
-      production: Object.values(counts({ healthy: 1, new: 1, maintenance: 1 })),
-      test: Object.values(counts({ rejected: 1 })),
-      lab: Object.values(counts()),
+      production: [1, 0, 0, 0, 1, 0, 0, 1, 0],
+      test: [0, 0, 0, 0, 0, 0, 0, 0, 1],
+      lab: [0, 0, 0, 0, 0, 0, 0, 0, 0],
     });
   });
 });

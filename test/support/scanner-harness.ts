@@ -18,7 +18,7 @@ import {
   type WatcherStateStore,
 } from '../../lambda/ports';
 import { Scanner, type ScannerDeps, type ScanReport } from '../../lambda/scanner';
-import { WatcherService } from '../../lambda/service';
+import { type HeartbeatAnswer, WatcherService } from '../../lambda/service';
 import { ManualClock } from './watcher';
 
 /** Production pages (SMS + email), test is console-only: the built-in groups. */
@@ -158,6 +158,8 @@ export interface ScannerHarness {
   ): Promise<void>;
   /** A heartbeat of each agent at the clock's time, through the service. */
   beat(...agentIds: string[]): Promise<void>;
+  /** One heartbeat of the agent with more fields (`seq`, `bootId`, `goodbye`...), through the service. */
+  beatWith(agentId: string, fields: Record<string, unknown>): Promise<HeartbeatAnswer>;
   scan(): Promise<ScanReport>;
   /** Moves the clock one scan interval, records a heartbeat of each of `beating` at that time, and scans. */
   step(...beating: string[]): Promise<ScanReport>;
@@ -204,11 +206,14 @@ export async function createScannerHarness(
   const tokens = new Map<string, string>();
   const app = createApp(service, {});
   const intervalMs = config.scanIntervalSeconds * 1000;
+  const beatWith = (agentId: string, fields: Record<string, unknown>) => {
+    const token = tokens.get(agentId);
+    if (token === undefined) throw new Error(`no token for ${agentId}`);
+    return service.heartbeat(token, { agentId, ...fields });
+  };
   const beat = async (...agentIds: string[]) => {
     for (const agentId of agentIds) {
-      const token = tokens.get(agentId);
-      if (token === undefined) throw new Error(`no token for ${agentId}`);
-      const answer = await service.heartbeat(token, { agentId });
+      const answer = await beatWith(agentId, {});
       if (answer.status !== 200) throw new Error(`heartbeat of ${agentId}: ${answer.status}`);
     }
   };
@@ -230,6 +235,7 @@ export async function createScannerHarness(
       if (token !== undefined) tokens.set(agentId, token);
     },
     beat,
+    beatWith,
     scan: () => scanner.scan(),
     async step(...beating) {
       clock.advance(intervalMs);

@@ -41,4 +41,10 @@ describe('stateCell (hbw agents list)', () => {
     );
     expect(stateCell({ state: 'healthy', maintenanceUntil: undefined })).toBe('healthy');
   });
+
+  it('shows until when an agent that said goodbye is away, to the minute', () => {
+    expect(stateCell({ state: 'away', awayUntil: '2026-11-23T12:10:00.000Z' })).toBe(
+      'away to 2026-11-23T12:10Z',
+    );
+  });
 });

@@ -280,6 +280,21 @@ describe('parseConfig errors name the field at fault', () => {
     );
   });
 
+  it('takes onRestart record or page per group, record by default, and names the field otherwise', () => {
+    const config = parseConfig(
+      withGroups({ production: { channels: ['sms'], onRestart: 'page' }, test: consoleOnly }),
+    );
+    expect(config.groups.production!.onRestart).toBe('page');
+    expect(config.groups.test!.onRestart).toBe('record');
+
+    expect(configError(withGroups({ production: { channels: ['sms'], onRestart: 'alert' } })).message).toBe(
+      'groups.production.onRestart: must be record or page',
+    );
+    expect(configError(withGroups({ production: { channels: ['sms'], onRestrat: 'page' } })).message).toBe(
+      'groups.production.onRestrat: unknown field (did you mean onRestart?)',
+    );
+  });
+
   it('suggests no name when none is close to the unknown key', () => {
     const error = configError(withGroups({ production: { channels: ['sms'], colour: 'red' } }));
 

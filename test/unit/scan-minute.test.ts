@@ -273,6 +273,7 @@ describe('scanMetricsLine (CloudWatch Embedded Metric Format)', () => {
       late: 7,
       failed: 3,
       unreachable: 2,
+      away: 0,
       maintenance: 4,
       pending: 5,
       rejected: 6,

@@ -1,0 +1,221 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
+import { ValidationError } from '../../lambda/domain/errors';
+import { HOUR_MS } from '../../lambda/domain/loss';
+import type { WatcherService } from '../../lambda/service';
+import type { DynamoRequestLog } from '../support/dynamo-request-counter';
+import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
+import type { ManualClock } from '../support/watcher';
+
+// What a heartbeat's one write tells beyond "alive", over the real stores (dynalite): restarts, loss,
+// replays and goodbyes.
+let harness: ServiceHarness;
+let requests: DynamoRequestLog;
+let service: WatcherService;
+let clock: ManualClock;
+
+beforeAll(async () => {
+  harness = await startServiceHarness();
+  ({ requests, service, clock } = harness);
+});
+afterAll(() => harness.close());
+
+const storedItem = (agentId: string) =>
+  harness.client.send(
+    new GetItemCommand({ TableName: LOCAL_TABLE_NAMES.agents, Key: { agentId: { S: agentId } } }),
+  );
+
+let serial = 0;
+async function agent() {
+  const agentId = `beat-${++serial}`;
+  const { token } = await service.addAgent({ agentId, group: 'production' });
+  const beat = (body: Record<string, unknown>) =>
+    service.heartbeat(token!, { agentId, sentAt: new Date(clock.now()).toISOString(), ...body });
+  requests.reset();
+  return { agentId, token: token!, beat, view: () => service.getAgent(agentId) };
+}
+
+describe('restarts', () => {
+  it('counts a new bootId as a restart, with the boot it ended and the downtime the agent reports', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+    await a.beat({ seq: 2, bootId: 'boot-a' });
+    const shutdownAt = clock.now();
+    clock.advance(90_000);
+
+    await a.beat({ seq: 1, bootId: 'boot-b', bootedAt: new Date(shutdownAt + 40_000).toISOString() });
+
+    expect(await a.view()).toMatchObject({
+      bootId: 'boot-b',
+      restarts: 1,
+      lastRestartAt: new Date(clock.now()).toISOString(),
+      lostHeartbeats: 0,
+    });
+    const stored = await storedItem(a.agentId);
+    expect(JSON.parse(stored.Item!.lastRestart!.S!)).toEqual({
+      at: clock.now(),
+      fromBoot: 'boot-a',
+      toBoot: 'boot-b',
+      downtimeSeconds: 40,
+      expected: false,
+    });
+  });
+
+  it('counts no restart for the first bootId an agent sends, nor for a late heartbeat of the old boot', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+    clock.advance(1_000);
+    await a.beat({ seq: 1, bootId: 'boot-b' });
+    clock.advance(1_000);
+
+    const late = await a.beat({
+      seq: 3,
+      bootId: 'boot-a',
+      sentAt: new Date(clock.now() - 60_000).toISOString(),
+    });
+
+    expect(late.body.duplicate).toBe(true);
+    expect(await a.view()).toMatchObject({ bootId: 'boot-b', restarts: 1 });
+  });
+
+  it('counts one restart when the first heartbeats of a new boot race each other', async () => {
+    const a = await agent();
+    await a.beat({ seq: 10, bootId: 'boot-a' });
+    clock.advance(30_000);
+
+    const answers = await Promise.all([1, 2, 3, 4].map((seq) => a.beat({ seq, bootId: 'boot-b' })));
+
+    expect(answers.every((x) => x.status === 200)).toBe(true);
+    expect(await a.view()).toMatchObject({ bootId: 'boot-b', seq: 4, restarts: 1 });
+  });
+
+  it('marks a restart after a goodbye as expected', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a', goodbye: { backInSeconds: 600, reason: 'kernel update' } });
+    clock.advance(60_000);
+
+    await a.beat({ seq: 1, bootId: 'boot-b' });
+
+    const view = await a.view();
+    expect(view).toMatchObject({ state: 'healthy', restarts: 1 });
+    expect(view.awayUntil).toBeUndefined();
+  });
+});
+
+describe('loss', () => {
+  it('counts the heartbeats missing between two seqs of one boot, and the loss over the last hour', async () => {
+    const a = await agent();
+    for (const seq of [1, 2, 3, 7, 8, 9, 10]) {
+      await a.beat({ seq, bootId: 'boot-a' });
+      clock.advance(30_000);
+    }
+
+    const view = await a.view();
+    expect(view.lostHeartbeats).toBe(3);
+    expect(view.lossLastHourPercent).toBeGreaterThan(0);
+  });
+
+  it('keeps each heartbeat of one boot one UpdateItem while it counts them, across the hour', async () => {
+    const a = await agent();
+    clock.time = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS - 45_000;
+    for (let seq = 1; seq <= 4; seq++) {
+      await a.beat({ seq, bootId: 'boot-a' });
+      clock.advance(30_000);
+    }
+
+    expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem', 'UpdateItem', 'UpdateItem']);
+    expect(await a.view()).toMatchObject({ lostHeartbeats: 0, lossLastHourPercent: 0 });
+  });
+
+  it('counts from the hour before only the part still inside the last hour', async () => {
+    const a = await agent();
+    const hourStart = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS;
+    // The last hour: every other heartbeat lost (seq 1, 3, 5, ... arrive).
+    clock.time = hourStart - 20 * 60_000;
+    for (let seq = 1; seq <= 40; seq += 2) {
+      await a.beat({ seq, bootId: 'boot-a' });
+      clock.advance(60_000);
+    }
+    // This hour: none lost, seq 40 onward.
+    clock.time = hourStart + 45 * 60_000;
+    await a.beat({ seq: 40, bootId: 'boot-a' });
+    for (let seq = 41; seq <= 50; seq++) await a.beat({ seq, bootId: 'boot-a' });
+
+    const view = await a.view();
+    // Last hour: 39 sent, 20 arrived, weighted by the quarter of it still inside the sliding hour;
+    // this hour: 11 sent (the gap 39-40 counted here), 11 arrived.
+    const expected = 11 + 39 * 0.25;
+    const arrived = 11 + 20 * 0.25;
+    expect(view.lossLastHourPercent).toBeCloseTo(((expected - arrived) / expected) * 100, 1);
+    expect(view.lostHeartbeats).toBe(19);
+  });
+
+  it('forgets the counts of hours gone by after a long silence, with one more write', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+    clock.advance(5 * HOUR_MS);
+    requests.reset();
+
+    await a.beat({ seq: 2, bootId: 'boot-a' });
+
+    expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem']);
+    const stored = await storedItem(a.agentId);
+    expect(Object.keys(stored.Item!).filter((k) => k.startsWith('loss'))).toHaveLength(3);
+  });
+});
+
+describe('goodbye', () => {
+  it('makes the agent away until the time it gave, and any later heartbeat ends it', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+
+    const answer = await a.beat({
+      seq: 2,
+      bootId: 'boot-a',
+      goodbye: { backInSeconds: 600, reason: 'kernel update' },
+    });
+
+    expect(answer.body.state).toBe('away');
+    expect(await a.view()).toMatchObject({
+      state: 'away',
+      awayUntil: new Date(clock.now() + 600_000).toISOString(),
+      awayReason: 'kernel update',
+      missedScans: 0,
+    });
+    clock.advance(300_000);
+    expect((await a.view()).state).toBe('away');
+
+    await a.beat({ seq: 3, bootId: 'boot-a' });
+    const back = await a.view();
+    expect(back.state).toBe('healthy');
+    expect(back.awayUntil).toBeUndefined();
+    expect(back.awayReason).toBeUndefined();
+  });
+
+  it('counts missed scans from the time it gave when the agent is not back by then', async () => {
+    const a = await agent();
+    await a.beat({ goodbye: { backInSeconds: 60 } });
+    clock.advance(60_000 + 3 * 30_000);
+
+    expect(await a.view()).toMatchObject({ state: 'failed', missedScans: 3 });
+  });
+
+  it.each([
+    [{ backInSeconds: 0 }, 'goodbye.backInSeconds: must be at least 1'],
+    [{ backInSeconds: -5 }, 'goodbye.backInSeconds: must be at least 1'],
+    [{ backInSeconds: 1.5 }, 'goodbye.backInSeconds: must be a whole number of seconds'],
+    [{ backInSeconds: 604_801 }, 'goodbye.backInSeconds: must be at most 604800 (7 days)'],
+    [{ backInSeconds: 60, reasn: 'x' }, 'goodbye.reasn: unknown field'],
+    [{ reason: 'x' }, 'goodbye.backInSeconds'],
+  ])('refuses the goodbye %j naming the field, and changes nothing', async (goodbye, message) => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+    const before = await a.view();
+
+    const refused = a.beat({ seq: 2, bootId: 'boot-a', goodbye });
+
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toThrow(message);
+    expect(await a.view()).toEqual(before);
+  });
+});
