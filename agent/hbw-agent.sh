@@ -52,6 +52,14 @@ fi
 if ! read -r boot 2>/dev/null <"$boot_id_file" || [ -z "$boot" ]; then
   boot=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 fi
+# When the host started (its kernel's btime), so that the watcher can tell how long a restart took.
+booted_at=''
+while read -r key value; do
+  if [ "$key" = btime ]; then
+    booted_at=$(date -u -d "@$value" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) || booted_at=''
+    break
+  fi
+done 2>/dev/null </proc/stat
 # seq grows through the agent's restarts within one boot, and starts over with a new boot.
 seq=0
 if read -r last_boot 2>/dev/null <"$state_dir/boot_id" && [ "$last_boot" = "$boot" ]; then
@@ -104,7 +112,7 @@ send() {
   endpoint_at "$1"
   seq=$((seq + 1))
   printf '%s\n' "$seq" >"$state_dir/seq.new" && mv -f "$state_dir/seq.new" "$state_dir/seq"
-  body="{\"agentId\":\"$HBW_ID\",\"seq\":$seq,\"bootId\":\"$boot\",\"sentAt\":\"$sent_at\",\"endpoint\":\"$endpoint\",\"version\":\"$HBW_VERSION\"${HBW_CLUSTER:+,\"cluster\":\"$HBW_CLUSTER\"}$2}"
+  body="{\"agentId\":\"$HBW_ID\",\"seq\":$seq,\"bootId\":\"$boot\",\"sentAt\":\"$sent_at\",\"endpoint\":\"$endpoint\",\"version\":\"$HBW_VERSION\"${booted_at:+,\"bootedAt\":\"$booted_at\"}${HBW_CLUSTER:+,\"cluster\":\"$HBW_CLUSTER\"}$2}"
   token=''
   read -r token <"$token_file" || true
   # The token goes in a header read from stdin: never on a command line that ps shows.

@@ -210,6 +210,7 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     agent = startAgent(prefix, boot);
     await waitFor(seqAbove(before), 'a heartbeat of the same boot after a restart of the agent');
     await agent.stop();
+    const sameBoot = (await w.call('GET', `/v1/agents/${agentId}`)).body;
     writeFileSync(boot, 'boot-b\n');
     agent = startAgent(prefix, boot);
     const rebooted = await waitFor(async () => {
@@ -218,11 +219,20 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     }, 'a heartbeat of the new boot');
     await agent.stop();
 
+    await w.scanner.scan();
+
     expect(first.bootId).toBe('boot-a');
+    expect(sameBoot).toMatchObject({ restarts: 0, lostHeartbeats: 0 });
     expect(rebooted.seq).toBeLessThanOrEqual(2);
+    expect((await w.call('GET', `/v1/agents/${agentId}`)).body).toMatchObject({
+      restarts: 1,
+      lastRestartAt: expect.any(String),
+    });
+    const alerts = (await w.call('GET', `/v1/alerts?agentId=${agentId}&status=all`)).body.alerts;
+    expect(alerts.map((a: { kind: string }) => a.kind)).toEqual(['agent_restarted']);
   });
 
-  it('says goodbye when stopped while the system shuts down, and not on a plain stop', async () => {
+  it('says goodbye when stopped while the system shuts down, not on a plain stop, and the goodbye holds its alerts', async () => {
     const prefix = prefixDir();
     const agentId = id('goodbye');
     expect((await enroll(agentId, prefix, '--no-start', '--goodbye-seconds', '900')).code).toBe(0);
@@ -233,14 +243,39 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
       await agent.stop();
       agent = startAgent(prefix, bootFile(prefix, 'boot-g'));
       await waitFor(() => agent.log().includes('HBW2001'), 'the agent connected again');
+      // Beside it, an agent that beat at the same moment and said nothing: the scans fail it.
+      const control = `control-${shell}`;
+      const token = await w.addAgent(control, 'sh');
+      await w.call('POST', '/v1/heartbeat', { agentId: control }, { authorization: `Bearer ${token}` });
       writeFileSync(systemState, 'stopping\n');
       expect(await agent.stop()).toBe(0);
+      const view = (await w.call('GET', `/v1/agents/${agentId}`)).body;
+      for (let scan = 0; scan < 10; scan++) {
+        w.clock.advance(30_000);
+        await w.scanner.scan();
+      }
+      const kinds = async (of: string) =>
+        (await w.call('GET', `/v1/alerts?agentId=${of}&status=all`)).body.alerts.map(
+          (a: { kind: string }) => a.kind,
+        );
+
+      expect(view).toMatchObject({
+        state: 'away',
+        awayReason: 'shutdown',
+        awayUntil: new Date(w.clock.now() - 300_000 + 900_000).toISOString(),
+      });
+      expect(await kinds(agentId)).toEqual([]);
+      expect(await kinds(control)).toEqual(['heartbeat_failure']);
+      expect((await w.call('GET', `/v1/agents/${agentId}`)).body.state).toBe('away');
 
       const bodies = beats.mock.calls.map((call) => call[1] as { goodbye?: unknown });
       expect(bodies.filter((b) => b.goodbye !== undefined)).toEqual([
         expect.objectContaining({ goodbye: { backInSeconds: 900, reason: 'shutdown' } }),
       ]);
       expect(bodies.at(-1)?.goodbye).toBeDefined();
+      // What every heartbeat carries besides: when it was sent, and when this host started (/proc/stat).
+      const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(bodies[0]).toMatchObject({ agentId, seq: 1, bootId: 'boot-g', sentAt: iso, bootedAt: iso });
       expect(agent.log()).toContain('HBW2094 said goodbye');
     } finally {
       writeFileSync(systemState, 'running\n');
