@@ -124,7 +124,7 @@ done
 
 root=no
 [ "$(id -u)" -eq 0 ] && root=yes
-[ -n "$prefix" ] || [ "$root" = yes ] || fail "installing into / needs root: run it with sudo, or pass --prefix DIR"
+[ -n "$prefix" ] || [ "$root" = yes ] || fail "installing into / (or removing from it) needs root: run it with sudo, or pass --prefix DIR"
 # The system user and the system's own service manager, only for a real install as root.
 system=no
 [ -z "$prefix" ] && [ "$root" = yes ] && system=yes

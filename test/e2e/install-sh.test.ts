@@ -348,6 +348,41 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     expect(await stored(id('rotated'))).toBeUndefined();
   });
 
+  it('enrolls a server pending where the group does not approve on its own, and says what to run', async () => {
+    const fresh = (await w.call('POST', '/v1/groups/held/enrollment-key')).body.key;
+    const prefix = prefixDir();
+    const agentId = id('pending');
+
+    const run = await install(
+      '--enroll-key',
+      fresh,
+      '--group',
+      'held',
+      '--id',
+      agentId,
+      '--prefix',
+      prefix,
+      '--no-start',
+    );
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(
+      `agent ${agentId} is pending: an operator approves it with hbw agents approve ${agentId}`,
+    );
+    expect(await stored(agentId)).toMatchObject({ group: 'held', approval: 'pending' });
+  });
+
+  it('names --endpoint when the watcher cannot be reached (exit 1), and installs nothing', async () => {
+    const prefix = prefixDir();
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+
+    const run = await enroll(id('unreachable'), prefix, '--endpoint', nobody);
+
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`--endpoint: cannot reach ${nobody} (curl exit 7`);
+    expect(tree(prefix)).toEqual([]);
+  });
+
   it('keeps the token when run again, and changes only what changed', async () => {
     const prefix = prefixDir();
     const args = [

@@ -195,6 +195,14 @@ describe('the stack with the default config', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Route', 5);
   });
 
+  it('serves the sh installer from the ingest function, beside the heartbeats', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    const target = (key: string) => routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target;
+    expect(target('ANY /v1/install.sh')).toBeDefined();
+    expect(target('ANY /v1/install.sh')).toEqual(target('ANY /v1/heartbeat'));
+    expect(target('ANY /v1/install.sh')).not.toEqual(target('ANY /v1/register'));
+  });
+
   it('throttles the stage as configured and writes access logs', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
