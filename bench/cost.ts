@@ -9,6 +9,9 @@ export const PRICES = {
   lambdaArmGbSecond: 0.0000133334,
   dynamoWritePerMillionWru: 0.625,
   dynamoReadPerMillionRru: 0.125,
+  /** Provisioned capacity, per unit-hour. */
+  dynamoProvisionedWcuHour: 0.00065,
+  dynamoProvisionedRcuHour: 0.00013,
   cloudWatchCustomMetricMonth: 0.3,
   cloudWatchAlarmMonth: 0.1,
   cloudWatchPutMetricDataPerThousand: 0.01,
@@ -30,11 +33,17 @@ export interface CostInputs {
   readonly ingestMemoryMb: number;
   /** Heartbeats per request: 1 direct, up to 100 through a relay. */
   readonly batch: number;
+  /**
+   * Provisioned capacity at this target utilization (auto scaling keeps the units used at this
+   * share of those paid for); absent: on demand.
+   */
+  readonly provisionedAt?: number;
 }
 
 export interface CostRow {
   readonly heartbeatSeconds: number;
   readonly batch: number;
+  readonly capacity: string;
   readonly heartbeatsPerMonth: number;
   readonly api: number;
   readonly lambda: number;
@@ -52,12 +61,22 @@ export function agentMonth(inputs: CostInputs): CostRow {
   const lambda =
     (requests / 1e6) * PRICES.lambdaRequestsPerMillion +
     requests * invocationSeconds * (inputs.ingestMemoryMb / 1024) * PRICES.lambdaArmGbSecond;
-  const dynamoWrites = ((heartbeats * inputs.writesPerHeartbeat) / 1e6) * PRICES.dynamoWritePerMillionWru;
   const scans = MONTH_SECONDS / inputs.scanSeconds;
-  const dynamoReads = ((scans * inputs.readUnitsPerAgentScan) / 1e6) * PRICES.dynamoReadPerMillionRru;
+  const target = inputs.provisionedAt;
+  // Provisioned: the units used each second, paid for at 1 / target of them, every hour of the month.
+  const unitHours = (perSecond: number) => ((perSecond / target!) * MONTH_SECONDS) / 3600;
+  const dynamoWrites =
+    target === undefined
+      ? ((heartbeats * inputs.writesPerHeartbeat) / 1e6) * PRICES.dynamoWritePerMillionWru
+      : unitHours(inputs.writesPerHeartbeat / inputs.heartbeatSeconds) * PRICES.dynamoProvisionedWcuHour;
+  const dynamoReads =
+    target === undefined
+      ? ((scans * inputs.readUnitsPerAgentScan) / 1e6) * PRICES.dynamoReadPerMillionRru
+      : unitHours(inputs.readUnitsPerAgentScan / inputs.scanSeconds) * PRICES.dynamoProvisionedRcuHour;
   return {
     heartbeatSeconds: inputs.heartbeatSeconds,
     batch: inputs.batch,
+    capacity: target === undefined ? 'on demand' : `provisioned at ${Math.round(target * 100)}%`,
     heartbeatsPerMonth: heartbeats,
     api,
     lambda,

@@ -1,5 +1,7 @@
 // The benchmarks of the scanner, the stack, the agent and the console, and the cost model: run by
 // bench/run.ts after the ingest ones, summarised and written to docs/BENCHMARKS.md by bench/report.ts.
+
+import { CAPACITY_DEFAULTS } from '../lambda/domain/capacity';
 import {
   type AgentResourceResult,
   agentSummaryRows,
@@ -105,16 +107,19 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
   const largest = scan.filter((s) => !s.topology).at(-1)!;
   const readUnitsPerAgentScan = largest.scannerReadUnits / largest.agents;
   const cost = [10, 30, 60].flatMap((heartbeatSeconds) =>
-    [1, 100].map((batch) =>
-      agentMonth({
-        heartbeatSeconds,
-        scanSeconds: 30,
-        writesPerHeartbeat: 1,
-        readUnitsPerAgentScan,
-        ingestMs: INGEST_MS,
-        ingestMemoryMb: 256,
-        batch,
-      }),
+    [1, 100].flatMap((batch) =>
+      [undefined, CAPACITY_DEFAULTS.targetUtilization].map((provisionedAt) =>
+        agentMonth({
+          heartbeatSeconds,
+          scanSeconds: 30,
+          writesPerHeartbeat: 1,
+          readUnitsPerAgentScan,
+          ingestMs: INGEST_MS,
+          ingestMemoryMb: 256,
+          batch,
+          provisionedAt,
+        }),
+      ),
     ),
   );
   log(
@@ -142,8 +147,28 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
 
 const usd = (n: number) => `$${n < 0.01 ? n.toFixed(5) : n.toFixed(n < 1 ? 4 : 2)}`;
 
+/** The cost goals at a 30 s heartbeat with the agents table provisioned: per request and its most per agent-month. */
+const PROVISIONED_COST_GOALS = [
+  { batch: 1, most: 0.13, how: 'direct' },
+  { batch: 100, most: 0.025, how: 'through a relay (100 per request)' },
+];
+
 export function moreSummaryRows(m: MoreResults) {
   const rows: { measurement: string; result: string; goal: string; met: boolean }[] = [];
+  for (const goal of PROVISIONED_COST_GOALS) {
+    const row = m.cost.find(
+      (c) => c.heartbeatSeconds === 30 && c.batch === goal.batch && c.capacity.startsWith('provisioned'),
+    )!;
+    const onDemand = m.cost.find(
+      (c) => c.heartbeatSeconds === 30 && c.batch === goal.batch && !c.capacity.startsWith('provisioned'),
+    )!;
+    rows.push({
+      measurement: `Cost per agent-month at a 30 s heartbeat, ${goal.how}, agents table ${row.capacity}`,
+      result: `${usd(row.total)} (on demand ${usd(onDemand.total)})`,
+      goal: `at most $${goal.most}`,
+      met: row.total <= goal.most,
+    });
+  }
   for (const s of m.scan) {
     const what = s.topology
       ? `${fmt(s.agents)} healthy agents, 10% with a parent, 1,000 clusters`
@@ -344,7 +369,8 @@ export function moreMarkdown(
     '',
     'Thirty days, us-east-1 list prices: HTTP API $1.00 per million requests, Lambda $0.20 per million',
     `requests and $${PRICES.lambdaArmGbSecond} per GB-second on arm64, DynamoDB $0.625 per million write units and`,
-    '$0.125 per million read units (the AWS pricing pages). Counted: one write',
+    '$0.125 per million read units on demand, or $0.00065 per write unit-hour and $0.00013 per read',
+    'unit-hour provisioned, paid for at 1 / target of the units used (the AWS pricing pages). Counted: one write',
     `unit per heartbeat and no read (section 1), ${m.readUnitsPerAgentScan.toFixed(4)} read units per agent per scan (section 4, 30 s`,
     `scans). Assumed: ${INGEST_MS} ms billed per ingest invocation at 256 MB; a relay batch of 100 lasts ceil(100/16) writes.`,
     '',
@@ -352,6 +378,7 @@ export function moreMarkdown(
       [
         'heartbeat',
         'per request',
+        'capacity',
         'heartbeats/month',
         'API',
         'Lambda',
@@ -362,6 +389,7 @@ export function moreMarkdown(
       m.cost.map((c) => [
         `${c.heartbeatSeconds} s`,
         c.batch,
+        c.capacity,
         fmt(c.heartbeatsPerMonth),
         usd(c.api),
         usd(c.lambda),

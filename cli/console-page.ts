@@ -143,7 +143,7 @@ const BODY = `
 <label>Sort<select id="f-sort">
 <option value="agentId:1">agent</option><option value="state:1">state, worst first</option>
 <option value="lastHeartbeatAt:-1">last heartbeat, oldest first</option><option value="lastHeartbeatAt:1">last heartbeat, newest first</option>
-<option value="missedScans:-1">missed scans, most first</option><option value="clockSkewSeconds:-1">clock skew, largest first</option>
+<option value="missedScans:-1">missed scans, most first</option><option value="lossLastHourPercent:-1">heartbeats lost, most first</option><option value="clockSkewSeconds:-1">clock skew, largest first</option>
 <option value="group:1">group</option><option value="cluster:1">cluster</option><option value="parent:1">parent</option><option value="endpoint:1">endpoint</option><option value="version:1">version</option>
 <option value="agentId:-1">agent, Z to A</option><option value="state:-1">state, best first</option><option value="missedScans:1">missed scans, fewest first</option>
 <option value="clockSkewSeconds:1">clock skew, smallest first</option><option value="group:-1">group, Z to A</option><option value="cluster:-1">cluster, Z to A</option><option value="parent:-1">parent, Z to A</option>
@@ -155,6 +155,7 @@ const BODY = `
 <th data-sort="agentId"><button type="button">agent</button></th><th data-sort="group"><button type="button">group</button></th>
 <th data-sort="cluster"><button type="button">cluster</button></th><th data-sort="parent"><button type="button">parent</button></th><th data-sort="state"><button type="button">state</button></th>
 <th data-sort="lastHeartbeatAt"><button type="button">last heartbeat</button></th><th data-sort="missedScans"><button type="button">missed</button></th>
+<th data-sort="lossLastHourPercent"><button type="button">lost (1 h)</button></th>
 <th data-sort="clockSkewSeconds"><button type="button">clock skew</button></th><th data-sort="endpoint"><button type="button">endpoint in use</button></th>
 <th data-sort="version"><button type="button">version</button></th>
 </tr></thead><tbody id="t-agents-body"></tbody></table></div>

@@ -17,6 +17,8 @@ export interface HeartbeatWrite {
   readonly clockSkewSeconds?: number;
   readonly seq?: number;
   readonly bootId?: string;
+  /** How many heartbeats of its boot it stands for (a relay's), 1 when absent. */
+  readonly coalesced?: number;
   readonly cluster?: string;
   readonly endpoint?: string;
   readonly version?: string;

@@ -69,6 +69,8 @@ export interface HeartbeatAnswer {
     agentId: string;
     state: AgentState;
     heartbeatIntervalSeconds: number;
+    /** How often the agent's group is scanned: a relay forwards at most one of its heartbeats per half of it. */
+    scanIntervalSeconds: number;
     serverTime: string;
     /** The heartbeat was older than the one stored (same boot, lower or equal `seq`): nothing changed. */
     duplicate?: true;
@@ -83,6 +85,8 @@ export interface BatchItemResult {
   readonly state?: AgentState;
   /** The interval this agent should keep, for a relay to pass on. */
   readonly heartbeatIntervalSeconds?: number;
+  /** Its group's scan interval, which paces a relay's forwarding. */
+  readonly scanIntervalSeconds?: number;
   /** The item was older than what is stored: nothing changed. */
   readonly duplicate?: true;
   readonly error?: { code: string; message: string; field?: string };
@@ -142,6 +146,7 @@ export class WatcherService {
         status: answer.status === 200 ? 'ok' : 'pending',
         state: answer.body.state,
         heartbeatIntervalSeconds: answer.body.heartbeatIntervalSeconds,
+        scanIntervalSeconds: answer.body.scanIntervalSeconds,
         duplicate: answer.body.duplicate,
       };
     } catch (error) {
@@ -164,6 +169,7 @@ export class WatcherService {
       clockSkewSeconds: input.sentAt === undefined ? undefined : clockSkewSeconds(input.sentAt, now),
       seq: input.seq,
       bootId: input.bootId,
+      coalesced: input.coalesced,
       cluster: input.cluster,
       endpoint: input.endpoint,
       version: input.version,
@@ -211,6 +217,7 @@ export class WatcherService {
         agentId: agent.agentId,
         state: agentState(agent, settings, now).state,
         heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+        scanIntervalSeconds: settings.scanIntervalSeconds,
         serverTime: new Date(now).toISOString(),
         ...(duplicate ? { duplicate: true as const } : {}),
       },

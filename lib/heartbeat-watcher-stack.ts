@@ -40,7 +40,7 @@ export class HeartbeatWatcherStack extends Stack {
     super(scope, id, props);
     const { config, forFunctions } = cloudConfig(props.config);
     const configJson = JSON.stringify(forFunctions);
-    const tables = new WatcherTables(this, 'Tables');
+    const tables = new WatcherTables(this, 'Tables', config.capacity);
 
     // One topic per group that pages, named after it, with the subscriptions the config lists.
     const topics: Record<string, sns.Topic> = {};

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorBody, ValidationError } from '../../lambda/domain/errors';
+import { coalesce } from '../../lambda/domain/loss';
 import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { parseOrThrow } from '../../lambda/domain/validation';
@@ -108,6 +109,8 @@ interface Slot {
   readonly key: string;
   /** When the slot was queued: how long the agent's heartbeat has waited. */
   readonly at: number;
+  /** Not sent before this: half a scan interval after the agent's last heartbeat went (see `paceOf`). */
+  notBefore: number;
   item: BatchItem;
   bytes: number;
   /** The agent's answer, while it waits for what the watcher says of this heartbeat. */
@@ -121,6 +124,8 @@ interface Known {
   readonly status: ItemStatus;
   readonly state?: string;
   readonly intervalSeconds?: number;
+  /** The agent's group's scan interval: at most one of its heartbeats goes per half of it. */
+  readonly scanSeconds?: number;
   readonly at: number;
 }
 
@@ -223,6 +228,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const holding = new Set<Slot>();
   /** By agent id and token hash. */
   const known = new Map<string, Known>();
+  /** When the watcher took each agent's last heartbeat (the relay's clock), by agent id and token hash. */
+  const forwardedAt = new Map<string, number>();
   /** Agent ids the watcher took a heartbeat of: ids that exist, for the rotate-token hint. */
   const acceptedIds = new Map<string, true>();
   const stats = {
@@ -236,6 +243,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
   let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
+  let timerAt = 0;
   let retryAt = 0;
   let backoffMs = 0;
   let closing = false;
@@ -320,8 +328,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   };
 
+  /** Wakes the pump in `ms`, or sooner if it is already due sooner (a paced heartbeat waits long). */
   const schedule = (ms: number) => {
-    if (timer) return;
+    const wakeAt = now() + Math.max(0, ms);
+    if (timer && timerAt <= wakeAt) return;
+    if (timer) clearTimeout(timer);
+    timerAt = wakeAt;
     timer = setTimeout(
       () => {
         timer = undefined;
@@ -331,32 +343,54 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     );
   };
 
+  /** `newer` in the place of `older`, never sent: it stands for the heartbeats `older` stood for. */
+  const supersede = (slot: Slot, older: BatchItem, newer: BatchItem) => {
+    slot.item = coalesce(older, newer);
+    slot.bytes = Buffer.byteLength(JSON.stringify(slot.item)) + 1;
+    stats.superseded += 1;
+  };
+
+  /**
+   * When a heartbeat queued at `at` may go: the watcher needs one per scan, so an agent that beats
+   * more often than every half scan interval has one forwarded per half interval, the newest, standing
+   * for those it replaced (`coalesced`). Its first heartbeat, or one whose interval the watcher has
+   * not told yet, goes at once, and so does a goodbye: its agent is about to stop.
+   */
+  const paceOf = (key: string, item: BatchItem, at: number) => {
+    const scanSeconds = known.get(key)?.scanSeconds;
+    const last = forwardedAt.get(key);
+    if (scanSeconds === undefined || last === undefined || item.goodbye !== undefined) return at;
+    return Math.max(at, last + scanSeconds * 500);
+  };
+
   /** Puts a heartbeat in its agent's slot: a newer one takes the place of the one not sent yet. */
   const enqueue = (key: string, item: BatchItem, bytes: number, at: number): Slot => {
     const waiting = queued.get(key);
     if (waiting) {
       release(waiting);
-      waiting.item = item;
-      waiting.bytes = bytes;
-      stats.superseded += 1;
+      supersede(waiting, waiting.item, item);
+      waiting.notBefore = Math.min(waiting.notBefore, paceOf(key, item, at));
       return waiting;
     }
-    const slot: Slot = { key, at, item, bytes };
+    const slot: Slot = { key, at, item, bytes, notBefore: paceOf(key, item, at) };
     queue.push(slot);
     queued.set(key, slot);
     trim();
     return slot;
   };
 
-  /** The next batch, oldest first, passing over the agents that have a heartbeat in flight. */
-  const take = (): Slot[] => {
+  /** A slot that may go now: its agent has none in flight, and its pace allows it (or the relay is closing). */
+  const ready = (slot: Slot, at: number) => !sending.has(slot.key) && (closing || slot.notBefore <= at);
+
+  /** The next batch, oldest first, passing over the agents that have a heartbeat in flight or must wait. */
+  const take = (at: number): Slot[] => {
     const batch: Slot[] = [];
     const passed: Slot[] = [];
     let bytes = 20;
     let index = 0;
     for (; index < queue.length && batch.length < batchSize; index++) {
       const slot = queue[index]!;
-      if (sending.has(slot.key)) {
+      if (!ready(slot, at)) {
         passed.push(slot);
         continue;
       }
@@ -379,12 +413,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         schedule(retryAt - at);
         return;
       }
-      const due = closing || queue.length >= batchSize || at - queue[0]!.at >= flushMs;
-      if (!due) {
-        schedule(queue[0]!.at + flushMs - at);
+      const going = queue.filter((slot) => ready(slot, at));
+      if (going.length === 0) {
+        // Every agent queued has a heartbeat in flight (the batch that ends calls pump again), or waits for its pace.
+        const paced = queue.filter((slot) => !sending.has(slot.key)).map((slot) => slot.notBefore);
+        if (paced.length > 0) schedule(Math.min(...paced) - at);
         return;
       }
-      const batch = take();
+      const due = closing || going.length >= batchSize || at - going[0]!.at >= flushMs;
+      if (!due) {
+        schedule(going[0]!.at + flushMs - at);
+        return;
+      }
+      const batch = take(at);
       // Every agent queued has a heartbeat in flight: the batch that ends calls pump again.
       if (batch.length === 0) return;
       inFlight += 1;
@@ -397,10 +438,16 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   }
 
-  /** Puts slots back at the front for a retry, but not one whose agent has sent a newer heartbeat since. */
+  /**
+   * Puts slots back at the front for a retry, but not one whose agent has sent a newer heartbeat
+   * since: that one stands for it too.
+   */
   const requeue = (batch: readonly Slot[]) => {
     const back = batch.filter((slot) => !queued.has(slot.key));
-    stats.superseded += batch.length - back.length;
+    for (const slot of batch) {
+      const newer = queued.get(slot.key);
+      if (newer) supersede(newer, slot.item, newer.item);
+    }
     for (const slot of back) queued.set(slot.key, slot);
     queue.unshift(...back);
     trim();
@@ -532,11 +579,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     const before = known.get(slot.key);
     const interval =
       typeof result.heartbeatIntervalSeconds === 'number' ? result.heartbeatIntervalSeconds : undefined;
-    if (status === 'ok' || status === 'pending') remember(acceptedIds, agentId, true);
+    if (status === 'ok' || status === 'pending') {
+      remember(acceptedIds, agentId, true);
+      remember(forwardedAt, slot.key, at);
+    }
     remember(known, slot.key, {
       status,
       state: typeof result.state === 'string' ? result.state : undefined,
       intervalSeconds: interval,
+      scanSeconds: typeof result.scanIntervalSeconds === 'number' ? result.scanIntervalSeconds : undefined,
       at,
     });
     if (before?.status === status) return;

@@ -87,6 +87,8 @@ export function consoleApp(rules: ConsoleRules): void {
   const MEMBER_ROWS = 50;
   /** The default scan interval, used when the watcher neither reports its own nor has been seen to scan twice. */
   const DEFAULT_SCAN_SECONDS = 30;
+  /** The share of heartbeats lost over the last hour that the agents table flags. */
+  const LOSS_WARNING_PERCENT = 5;
   const STATES = ['healthy', 'late', 'failed', 'unreachable', 'maintenance', 'away', 'pending', 'new'];
   const ALL_STATES = [...STATES, 'rejected'];
   const RANK: Record<string, number> = {
@@ -711,6 +713,7 @@ export function consoleApp(rules: ConsoleRules): void {
     state: byState,
     lastHeartbeatAt: (a, b) => ageOf(a) - ageOf(b) || 0,
     missedScans: (a, b) => a.missedScans - b.missedScans,
+    lossLastHourPercent: (a, b) => (a.lossLastHourPercent ?? 0) - (b.lossLastHourPercent ?? 0),
     clockSkewSeconds: (a, b) => Math.abs(a.clockSkewSeconds ?? 0) - Math.abs(b.clockSkewSeconds ?? 0),
     endpoint: (a, b) => cmp(a.endpoint ?? '', b.endpoint ?? ''),
     version: (a, b) => cmp(a.version ?? '', b.version ?? ''),
@@ -815,6 +818,7 @@ export function consoleApp(rules: ConsoleRules): void {
           'state',
           'last heartbeat',
           'missed scans',
+          'heartbeats lost over the last hour',
           'clock skew',
           'endpoint',
           'version',
@@ -823,10 +827,11 @@ export function consoleApp(rules: ConsoleRules): void {
         tr.children[4]!.append(h('span', {}));
         tr.children[5]!.append(h('span', {}));
         tr.children[6]!.classList.add('num');
+        tr.children[7]!.classList.add('num');
         return tr;
       },
       (tr, a) => {
-        const [name, group, cluster, parent, state, beat, missed, skew, endpoint, version] = Array.from(
+        const [name, group, cluster, parent, state, beat, missed, lost, skew, endpoint, version] = Array.from(
           tr.children,
         ) as HTMLElement[];
         const link = name!.firstElementChild as HTMLAnchorElement;
@@ -838,6 +843,15 @@ export function consoleApp(rules: ConsoleRules): void {
         stateBadge(state!.firstElementChild as HTMLElement, a.state);
         setAge(beat!.firstElementChild as HTMLElement, a.lastHeartbeatAt, 'never');
         setText(missed!, String(a.missedScans));
+        setText(lost!, a.lossLastHourPercent === undefined ? '-' : `${a.lossLastHourPercent}%`);
+        // A network that loses this much is trouble before it is an outage.
+        const lossy = (a.lossLastHourPercent ?? 0) >= LOSS_WARNING_PERCENT;
+        lost!.classList.toggle('warn', lossy);
+        setAttr(
+          lost!,
+          'title',
+          lossy ? `${a.lostHeartbeats} lost this boot: check the network path` : undefined,
+        );
         setText(skew!, skewText(a));
         skew!.classList.toggle('warn', a.clockSkewWarning === true);
         setAttr(

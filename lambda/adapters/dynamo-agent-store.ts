@@ -6,7 +6,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
-import { type LossBucket, lossHour } from '../domain/loss';
+import { heartbeatsCovered, type LossBucket, lossHour } from '../domain/loss';
 import type { RestartRecord } from '../domain/restart';
 import {
   type AgentChange,
@@ -190,27 +190,32 @@ interface HeartbeatExtras {
 }
 
 /** This hour's counts set afresh, for the first heartbeat of a boot. */
-function bucketValues(hour: number, seq: number): Record<string, AttributeValue> {
+function bucketValues(
+  hour: number,
+  seq: number,
+  covered: { firstSeq: number; beats: number },
+): Record<string, AttributeValue> {
   const [first, last, beats] = bucketNames(hour);
-  return { [first]: N(seq), [last]: N(seq), [beats]: N(1) };
+  return { [first]: N(covered.firstSeq), [last]: N(seq), [beats]: N(covered.beats) };
 }
 
 /**
  * The loss counts a heartbeat of the stored boot adds to, in its one write and without reading them:
- * one more heartbeat of the boot and of this hour, this hour's last `seq` (and its first, if none),
- * and the counts of the hour before last removed. A heartbeat without `seq` and `bootId` counts none.
+ * the heartbeats it stands for (one, or a relay's `coalesced`) to the boot's and this hour's, this
+ * hour's last `seq` (and its first, if none), and the counts of the hour before last removed. A heartbeat without `seq` and `bootId` counts none.
  */
 function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
   if (write.seq === undefined || write.bootId === undefined) return {};
   const hour = lossHour(write.at);
   const [first, last, beats] = bucketNames(hour);
+  const covered = heartbeatsCovered(write.seq, write.coalesced);
   return {
     set: { [last]: N(write.seq) },
     setActions: [
-      `#${first} = if_not_exists(#${first}, :seq)`,
-      '#bootFirstSeq = if_not_exists(#bootFirstSeq, :seq)',
+      `#${first} = if_not_exists(#${first}, :firstSeq)`,
+      '#bootFirstSeq = if_not_exists(#bootFirstSeq, :firstSeq)',
     ],
-    add: [`#${beats} :one`, '#bootBeats :one'],
+    add: [`#${beats} :beats`, '#bootBeats :beats'],
     remove: bucketNames(hour - 2),
     names: {
       [`#${first}`]: first,
@@ -218,7 +223,7 @@ function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
       '#bootFirstSeq': 'bootFirstSeq',
       '#bootBeats': 'bootBeats',
     },
-    values: { ':one': N(1) },
+    values: { ':firstSeq': N(covered.firstSeq), ':beats': N(covered.beats) },
   };
 }
 
@@ -310,11 +315,12 @@ export class DynamoAgentStore implements AgentStore {
 
   async recordRestart(write: HeartbeatWrite, tokenHash: string, seen: AgentRecord, restart: RestartRecord) {
     const hour = lossHour(write.at);
+    const covered = write.seq === undefined ? undefined : heartbeatsCovered(write.seq, write.coalesced);
     const expr = heartbeatUpdate(write, {
       set: {
-        bootFirstSeq: write.seq === undefined ? undefined : N(write.seq),
-        bootBeats: write.seq === undefined ? undefined : N(1),
-        ...(write.seq === undefined ? {} : bucketValues(hour, write.seq)),
+        bootFirstSeq: covered === undefined ? undefined : N(covered.firstSeq),
+        bootBeats: covered === undefined ? undefined : N(covered.beats),
+        ...(write.seq === undefined || covered === undefined ? {} : bucketValues(hour, write.seq, covered)),
         lastRestart: S(JSON.stringify(restart)),
       },
       // The old boot's counts go: its hours' buckets (but this hour's, set afresh), or all of them.

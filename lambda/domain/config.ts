@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { type Capacity, capacityOf, capacitySchema } from './capacity';
 import type { ClusterSettings } from './cluster';
 import { durationSchema, parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
@@ -126,6 +127,8 @@ export const configSchema = v.strictObject({
       burstLimit: v.optional(wholeNumber(1, 100_000, ' requests')),
     }),
   ),
+  /** How the agents table is billed in the cloud: on demand (the default), or provisioned with auto scaling. */
+  capacity: v.optional(capacitySchema),
   /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
   resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
   /** Clusters with a quorum: fewer than `minHealthy` members up pages one `cluster_down` to `group`. */
@@ -240,6 +243,7 @@ export interface WatcherConfig extends Thresholds {
   readonly stormMinAgents: number;
   readonly resolvedAlertRetentionDays: number;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly capacity: Capacity;
   readonly groups: Readonly<Record<string, GroupSettings>>;
   readonly clusters: Readonly<Record<string, ClusterSettings>>;
   readonly watcherAlarms: WatcherAlarmSettings;
@@ -395,6 +399,7 @@ export function parseConfig(
     stormMinAgents: doc.stormMinAgents ?? TOP_DEFAULTS.stormMinAgents,
     resolvedAlertRetentionDays: doc.resolvedAlertRetentionDays ?? TOP_DEFAULTS.resolvedAlertRetentionDays,
     // 1,000/s holds 30,000 agents at a 30 s heartbeat; relays divide that by up to 100.
+    capacity: capacityOf(doc.capacity),
     apiThrottle: {
       rateLimit: doc.apiThrottle?.rateLimit ?? 1000,
       burstLimit: doc.apiThrottle?.burstLimit ?? 2000,

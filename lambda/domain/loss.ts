@@ -26,6 +26,37 @@ export interface LossCounters {
   readonly lossBuckets?: readonly LossBucket[];
 }
 
+/**
+ * The heartbeats one stands for: `coalesced` of them (1 when absent), the first at `seq - n + 1`;
+ * never more than the `seq` numbers it can cover (from 0).
+ */
+export function heartbeatsCovered(
+  seq: number,
+  coalesced: number | undefined,
+): { firstSeq: number; beats: number } {
+  const beats = Math.min(Math.max(coalesced ?? 1, 1), seq + 1);
+  return { firstSeq: seq - beats + 1, beats };
+}
+
+/**
+ * A heartbeat that takes the place of an older one of its agent that was never sent (a relay's
+ * queue keeps only the newest): it stands for the older one's heartbeats too, when both are of
+ * one boot. Answers the newer heartbeat, its `coalesced` counting them.
+ */
+export function coalesce<T extends Readonly<Record<string, unknown>>>(
+  older: Readonly<Record<string, unknown>>,
+  newer: T,
+): T {
+  const counted = (h: Readonly<Record<string, unknown>>) =>
+    typeof h.coalesced === 'number' ? h.coalesced : 1;
+  const sameBoot =
+    typeof older.seq === 'number' &&
+    typeof newer.seq === 'number' &&
+    older.bootId !== undefined &&
+    older.bootId === newer.bootId;
+  return sameBoot ? { ...newer, coalesced: counted(older) + counted(newer) } : newer;
+}
+
 /** The clock hour of `at`, counted from the epoch. */
 export const lossHour = (at: number) => Math.floor(at / HOUR_MS);
 

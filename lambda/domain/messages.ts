@@ -107,6 +107,14 @@ const CLUSTER_CHECKLIST = [
   'Members still down when the quorum is back are paged then.',
 ].join('\n');
 
+/** What to check when a server restarted without saying goodbye first. */
+const RESTART_CHECKLIST = [
+  'What to check:',
+  "1. Why it restarted: the previous boot's log (journalctl -b -1, the Windows System event log), a hypervisor or power event.",
+  '2. Whether it was planned after all: a planned restart sends a goodbye first (hbw agent goodbye, or hbw agent run --goodbye-on-stop), and is then never paged.',
+  'It is an event, already resolved: there is nothing to acknowledge and no recovery follows.',
+].join('\n');
+
 const clock = (time: string) => time.slice(11, 16);
 
 /** A cluster's own alert: the quorum it lost, and the members down. */
@@ -284,11 +292,15 @@ function composeNotice(
     ? WATCHER_CHECKLIST
     : kinds.has('cluster_down')
       ? CLUSTER_CHECKLIST
-      : CHECKLIST;
+      : onlyKind === 'agent_restarted'
+        ? RESTART_CHECKLIST
+        : CHECKLIST;
   const email =
     phase === 'recovery'
       ? `${lead}\n\n${ids}`
-      : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
+      : onlyKind === 'agent_restarted'
+        ? `${lead}\n\n${checklist}\n\n${ids}`
+        : `${lead}\n\n${checklist}\n\nAcknowledge: hbw alerts ack ALERT_ID\n${ids}`;
   return {
     noticeId: noticeId(phase, alertIds, phase === 'reminder' ? time : undefined),
     time,

@@ -69,6 +69,18 @@ const heartbeatEntries = {
     ),
   ),
   bootId: v.optional(nameSchema(128)),
+  /**
+   * How many heartbeats of its boot this one stands for, itself included: a relay that kept only
+   * the newest of an agent's heartbeats while they waited says how many it kept it for, so that
+   * they are not counted lost. 1 when absent.
+   */
+  coalesced: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.safeInteger('must be a whole number'),
+      v.minValue(1, 'must be at least 1'),
+    ),
+  ),
   cluster: v.optional(nameSchema(64)),
   endpoint: v.optional(printable(2048)),
   version: v.optional(printable(64)),

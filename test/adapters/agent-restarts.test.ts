@@ -1,4 +1,4 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { ValidationError } from '../../lambda/domain/errors';
 import { HOUR_MS } from '../../lambda/domain/loss';
@@ -115,6 +115,20 @@ describe('loss', () => {
     expect(view.lossLastHourPercent).toBeGreaterThan(0);
   });
 
+  it('counts none lost for heartbeats a relay coalesced into a newer one, in a boot and at a restart', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+
+    await a.beat({ seq: 6, bootId: 'boot-a', coalesced: 5 });
+    expect(await a.view()).toMatchObject({ lostHeartbeats: 0, lossLastHourPercent: 0 });
+    await a.beat({ seq: 9, bootId: 'boot-a', coalesced: 2 });
+    expect((await a.view()).lostHeartbeats).toBe(1);
+
+    clock.advance(60_000);
+    await a.beat({ seq: 3, bootId: 'boot-b', coalesced: 3 });
+    expect(await a.view()).toMatchObject({ restarts: 1, lostHeartbeats: 0 });
+  });
+
   it('keeps each heartbeat of one boot one UpdateItem while it counts them, across the hour', async () => {
     const a = await agent();
     clock.time = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS - 45_000;
@@ -161,6 +175,49 @@ describe('loss', () => {
     expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem']);
     const stored = await storedItem(a.agentId);
     expect(Object.keys(stored.Item!).filter((k) => k.startsWith('loss'))).toHaveLength(3);
+  });
+});
+
+describe('the agent item', () => {
+  /**
+   * An item's size as DynamoDB counts it for capacity: each attribute's name in UTF-8 bytes, plus a
+   * string's UTF-8 bytes, a number's significant digits halved plus one, a boolean's one byte
+   * (AWS, "Item sizes and formats" in the DynamoDB developer guide).
+   */
+  const itemBytes = (item: Record<string, AttributeValue>) =>
+    Object.entries(item).reduce((sum, [name, value]) => {
+      const size =
+        value.S !== undefined
+          ? Buffer.byteLength(value.S)
+          : value.N !== undefined
+            ? Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1
+            : 1;
+      return sum + Buffer.byteLength(name) + size;
+    }, 0);
+
+  it('stays within one write unit (1 KB) with every field, two hours of loss counts, a restart and a goodbye', async () => {
+    const a = await agent();
+    const full = {
+      bootId: '2f1d6c8e-94a7-4c3b-b7a5-0e6f1c2d3b4a',
+      cluster: 'db-cluster-eu-west-1',
+      endpoint: 'https://heartbeats.example.internal:8443/v1/heartbeat',
+      version: '1.24.3-rc.1+build.2026',
+    };
+    await a.beat({ ...full, seq: 1_000_000 });
+    clock.advance(60_000);
+    const newBoot = { ...full, bootId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' };
+    await a.beat({ ...newBoot, seq: 1, bootedAt: new Date(clock.now() - 30_000).toISOString() });
+    clock.advance(HOUR_MS);
+    await a.beat({
+      ...newBoot,
+      seq: 1_000_000,
+      goodbye: { backInSeconds: 604_800, reason: 'x'.repeat(200) },
+    });
+
+    const { Item } = await storedItem(a.agentId);
+    expect(Object.keys(Item!).filter((k) => k.startsWith('lossBeats_'))).toHaveLength(2);
+    expect(Item!.lastRestart).toBeDefined();
+    expect(itemBytes(Item!)).toBeLessThanOrEqual(1024);
   });
 });
 

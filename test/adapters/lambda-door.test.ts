@@ -248,6 +248,7 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
       agentId: 'door-02',
       state: 'healthy',
       heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
       serverTime: expect.any(String),
     });
     expect(Date.parse(body.serverTime)).toBeGreaterThanOrEqual(before - 1000);

@@ -177,8 +177,9 @@ describe('hbw agent relay: many agents, few requests', () => {
       [403, 'forbidden'],
       [200, 'healthy'],
     ]);
-    // A problem is logged when it starts, not again for every heartbeat; the refused token is not sent again.
-    await waitFor(() => relay!.stats.queued === 0 && relay!.stats.received === 7, 'the second batch');
+    // A problem is logged when it starts, not again for every heartbeat; the refused token is not sent
+    // again. lab-07's second heartbeat waits for its pace: half its group's 30 s scan interval.
+    await waitFor(() => relay!.stats.queued === 1 && relay!.stats.received === 7, 'the second batch');
     await new Promise((r) => setTimeout(r, 100));
     expect(relay.stats.turnedAway).toBe(1);
     expect(log.codes().filter((c) => /HBW307[013]/.test(c))).toHaveLength(3);
@@ -410,12 +411,9 @@ describe('hbw agent relay: the interval it tells agents', () => {
     relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, intervalSeconds: 7 });
     const agent = runAgentThrough(relay.url, 'fast-02', token);
     try {
-      // Three heartbeats before one 7 s wait could have passed: the agent never waited 7 s.
-      await waitFor(
-        async () => ((await w.storedAgents()).find((a) => a.agentId === 'fast-02')?.seq ?? 0) >= 3,
-        'three heartbeats recorded',
-        6000,
-      );
+      // Three heartbeats before one 7 s wait could have passed: the agent never waited 7 s. (The
+      // relay forwards one of them per half scan interval: it counts what it took.)
+      await waitFor(() => relay!.stats.received >= 3, 'three heartbeats taken', 6000);
     } finally {
       agent.stop();
     }
@@ -463,14 +461,15 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
   });
   afterAll(() => w.close());
 
-  it('never has two heartbeats of one agent in flight, and sends only the newest one queued behind it', async () => {
+  it('never has two heartbeats of one agent in flight, and sends only the newest one queued behind it, standing for those it replaced', async () => {
     const token = await w.addAgent('order-01');
     relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10, concurrency: 2 });
     const gate = gateBatches(w, 'order-01');
+    const beat = (seq: number) => post(relay!.url, { agentId: 'order-01', seq, bootId: 'boot-1' }, token);
 
-    const answers = [post(relay.url, { agentId: 'order-01', seq: 1 }, token)];
+    const answers = [beat(1)];
     await waitFor(() => gate.seqs.length === 1, 'the first batch in flight');
-    for (const seq of [2, 3, 4]) answers.push(post(relay.url, { agentId: 'order-01', seq }, token));
+    for (const seq of [2, 3, 4]) answers.push(beat(seq));
     await waitFor(() => relay!.stats.received === 4, 'the three heartbeats behind it');
     await new Promise((r) => setTimeout(r, 100)); // room for a second batch to leave, if it would
     gate.open();
@@ -482,10 +481,14 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     expect(gate.mostInFlight()).toBe(1);
     expect(relay.stats).toMatchObject({ received: 4, superseded: 2, accepted: 2 });
     expect((await w.storedAgents()).find((a) => a.agentId === 'order-01')?.seq).toBe(4);
+    // Seq 4 came with `coalesced: 3`: the heartbeats it replaced reached the relay, so none is lost.
+    expect(await w.service.getAgent('order-01')).toMatchObject({ lostHeartbeats: 0 });
   });
 
   it('does not send a failed batch again for an agent that has sent a newer heartbeat since', async () => {
     const token = await w.addAgent('order-02');
+    // Seq 0 reaches the watcher first, so that a gap after it would count as lost.
+    await w.service.heartbeat(token, { agentId: 'order-02', seq: 0, bootId: 'boot-1' });
     relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10 });
     const original = w.service.heartbeats.bind(w.service);
     let fail!: () => void;
@@ -503,10 +506,11 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
       return original(body);
     });
 
-    const answers = [post(relay.url, { agentId: 'order-02', seq: 1 }, token)];
+    const beat = (seq: number) => post(relay!.url, { agentId: 'order-02', seq, bootId: 'boot-1' }, token);
+    const answers = [beat(1)];
     await waitFor(() => seqs.length === 1, 'the first batch in flight');
-    answers.push(post(relay.url, { agentId: 'order-02', seq: 2 }, token));
-    answers.push(post(relay.url, { agentId: 'order-02', seq: 3 }, token));
+    answers.push(beat(2));
+    answers.push(beat(3));
     await waitFor(() => relay!.stats.received === 3, 'the newer heartbeats');
     fail();
     await Promise.all(answers);
@@ -515,6 +519,8 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     expect(seqs).toEqual([1, 3]);
     expect(relay.stats).toMatchObject({ superseded: 2, queued: 0 });
     expect((await w.storedAgents()).find((a) => a.agentId === 'order-02')?.seq).toBe(3);
+    // The failed seq 1 and the replaced seq 2 count in seq 3's `coalesced`: none is lost.
+    expect(await w.service.getAgent('order-02')).toMatchObject({ lostHeartbeats: 0 });
   });
 
   it('turns away an agent id and token the watcher refused, for --refuse-seconds, without queueing', async () => {
@@ -573,5 +579,54 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
       'the watcher refused the token of agent hint-01 (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token hint-01" and the agent gets the new token; the relay answers that id and token 401 itself for 300 s (49 more refusals since the last such line)',
     );
     expect(refusals()[1]!.fields).toMatchObject({ agentId: 'hint-01', held: 49 });
+  });
+});
+
+describe('hbw agent relay: one write per agent per half scan interval', () => {
+  // A 1 s heartbeat against a 2 s scan: the watcher needs one heartbeat per second at most.
+  let w: TestWatcher;
+  let relay: Relay | undefined;
+  beforeAll(async () => {
+    w = await startTestWatcher({
+      config: { ...TEST_CONFIG, groups: { production: { channels: ['sms'], scanIntervalSeconds: 2 } } },
+    });
+  });
+  afterEach(async () => {
+    await relay?.close({ flushMs: 1000 });
+    relay = undefined;
+    jest.restoreAllMocks();
+  });
+  afterAll(() => w.close());
+
+  it('forwards the newest of the heartbeats an agent sends within half a scan interval, standing for them all, and a goodbye at once', async () => {
+    const token = await w.addAgent('pace-01');
+    // The relay's clock moves only when told: what waits for its pace stays waiting.
+    let clock = Date.now();
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 0, now: () => clock });
+    const forwarded: Record<string, unknown>[] = [];
+    const heartbeats = w.service.heartbeats.bind(w.service);
+    jest.spyOn(w.service, 'heartbeats').mockImplementation(async (body) => {
+      forwarded.push(...(body as { heartbeats: Record<string, unknown>[] }).heartbeats);
+      return heartbeats(body);
+    });
+    const beat = (seq: number, more: object = {}) =>
+      post(relay!.url, { agentId: 'pace-01', seq, bootId: 'boot-1', ...more }, token);
+
+    expect((await beat(1)).body).toMatchObject({ state: 'healthy' });
+    for (let seq = 2; seq <= 6; seq++) await beat(seq);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(forwarded.map((h) => h.seq)).toEqual([1]);
+    clock += 1000;
+    await waitFor(() => forwarded.length === 2, 'the paced heartbeat', 3000);
+    // The clock stays: only a heartbeat that is not paced can go now.
+    await beat(7, { goodbye: { backInSeconds: 600, reason: 'kernel update' } });
+    await waitFor(() => forwarded.length === 3, 'the goodbye', 3000);
+
+    expect(forwarded.map((h) => [h.seq, h.coalesced])).toEqual([
+      [1, undefined],
+      [6, 5],
+      [7, undefined],
+    ]);
+    expect(await w.service.getAgent('pace-01')).toMatchObject({ seq: 7, lostHeartbeats: 0, state: 'away' });
   });
 });

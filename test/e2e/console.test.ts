@@ -414,6 +414,28 @@ describe('operator console in a browser', () => {
     }
     await page.setViewportSize(DESKTOP);
   });
+
+  it('shows the heartbeats each agent lost over the last hour, flagging 5% or more', async () => {
+    await beat('app-01', { seq: 1, bootId: 'boot-1' });
+    await beat('app-01', { seq: 10, bootId: 'boot-1' });
+    await go('#agents');
+    await refreshNow(page);
+
+    const lost = row('t-agents-body', 'app-01').locator(
+      'td[data-label="heartbeats lost over the last hour"]',
+    );
+    await waitForText(
+      page,
+      '#t-agents-body [data-key="app-01"] td[data-label="heartbeats lost over the last hour"]',
+      '80%',
+    );
+    expect(await lost.getAttribute('class')).toContain('warn');
+    expect(await lost.getAttribute('title')).toBe('8 lost this boot: check the network path');
+    const unsequenced = row('t-agents-body', 'web-01').locator(
+      'td[data-label="heartbeats lost over the last hour"]',
+    );
+    expect(await unsequenced.textContent()).toBe('-');
+  });
 });
 
 /**

@@ -7,7 +7,7 @@ describe('POST /v1/heartbeat over HTTP', () => {
   });
   afterAll(() => w.close());
 
-  it('answers 200 with the state and the interval the agent should keep', async () => {
+  it('answers 200 with the state, the interval the agent should keep and its group’s scan interval', async () => {
     const token = await w.addAgent('web-01');
     const res = await w.call('POST', '/v1/heartbeat', { agentId: 'web-01' }, bearer(token));
     expect(res.status).toBe(200);
@@ -15,6 +15,7 @@ describe('POST /v1/heartbeat over HTTP', () => {
       agentId: 'web-01',
       state: 'healthy',
       heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
       serverTime: new Date(w.clock.now()).toISOString(),
     });
     const [stored] = await w.storedAgents();

@@ -492,3 +492,55 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/APIG4/);
   });
 });
+
+describe('capacity mode provisioned', () => {
+  const app = new App();
+  const stack = new HeartbeatWatcherStack(app, 'Watcher', {
+    config: {
+      ...THREE_GROUPS,
+      capacity: {
+        mode: 'provisioned',
+        agentsTable: { minWriteUnits: 40, maxWriteUnits: 400, minReadUnits: 10, targetUtilization: 0.6 },
+      },
+    },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const template = Template.fromStack(stack);
+
+  it('provisions the agents table at its minimum units, and leaves the other tables on demand', () => {
+    const resources = template.toJSON().Resources;
+    expect(resources.AgentsTable.Properties.ProvisionedThroughput).toEqual({
+      ReadCapacityUnits: 10,
+      WriteCapacityUnits: 40,
+    });
+    expect(resources.AgentsTable.Properties.BillingMode).not.toBe('PAY_PER_REQUEST');
+    expect(resources.WatcherStateTable.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(resources.AlertsTable.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('scales the agents table’s writes and reads between their bounds, aiming at the target utilization', () => {
+    for (const [dimension, min, max, metric] of [
+      ['WriteCapacityUnits', 40, 400, 'DynamoDBWriteCapacityUtilization'],
+      ['ReadCapacityUnits', 10, 10_000, 'DynamoDBReadCapacityUtilization'],
+    ] as const) {
+      const target = logicalId(template, 'AWS::ApplicationAutoScaling::ScalableTarget', {
+        ScalableDimension: `dynamodb:table:${dimension}`,
+        MinCapacity: min,
+        MaxCapacity: max,
+        ResourceId: Match.anyValue(),
+      });
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+        PolicyType: 'TargetTrackingScaling',
+        ScalingTargetId: { Ref: target },
+        TargetTrackingScalingPolicyConfiguration: {
+          PredefinedMetricSpecification: { PredefinedMetricType: metric },
+          TargetValue: 60,
+        },
+      });
+    }
+  });
+
+  it('keeps cdk-nag clean', () => {
+    expect(() => app.synth()).not.toThrow();
+  });
+});

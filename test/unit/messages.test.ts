@@ -10,6 +10,7 @@ import {
   SUBJECT_LIMIT,
   smsText,
 } from '../../lambda/domain/messages';
+import { restartAlert } from '../../lambda/domain/restart';
 import { alertDetail } from '../../lambda/domain/scan';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
@@ -119,6 +120,20 @@ const networkEvent: AlertRecord = {
   recoveryNotice: 'none',
 };
 
+const restarted = restartAlert(
+  agent(longId(1)),
+  {
+    at: T0,
+    fromBoot: '2f1d6c8e-94a7-4c3b-b7a5-0e6f1c2d3b4a',
+    toBoot: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+    downtimeSeconds: 42,
+    expected: false,
+  },
+  { ...settings, onRestart: 'page' },
+  true,
+  OPENED,
+);
+
 const twoAlerts = [failureWithoutProbe(1), failureWithoutProbe(2)];
 const fiftyAlerts = fiftyIds.map((_, i) => failureWithoutProbe(i));
 
@@ -140,6 +155,7 @@ const OPENINGS: [string, () => Notification, Notification['kind']][] = [
     'host_unreachable',
   ],
   ['network_event', () => openingNotice([networkEvent], NOW), 'network_event'],
+  ['agent_restarted', () => openingNotice([restarted], NOW), 'agent_restarted'],
   ['group summary of 2 alerts', () => openingNotice(twoAlerts, NOW), 'heartbeat_failure'],
   ['group summary of 50 alerts', () => openingNotice(fiftyAlerts, NOW), 'heartbeat_failure'],
   [
@@ -198,19 +214,20 @@ describe('every notice kind, with 128-character agent ids and 64-character group
 });
 
 describe('what an opening email tells the on-call person to check', () => {
-  it.each([...OPENINGS, ...REMINDERS].filter(([name]) => !String(name).startsWith('network_event')))(
-    '%s: network and firewall port, DNS, clock skew, approval',
-    (_, notice) => {
-      const { email } = notice().messages;
+  it.each(
+    [...OPENINGS, ...REMINDERS].filter(
+      ([name]) => !String(name).startsWith('network_event') && name !== 'agent_restarted',
+    ),
+  )('%s: network and firewall port, DNS, clock skew, approval', (_, notice) => {
+    const { email } = notice().messages;
 
-      expect(email).toMatch(/firewall/i);
-      expect(email).toMatch(/port \d+/);
-      expect(email).toMatch(/DNS/);
-      expect(email).toMatch(/clock/i);
-      expect(email).toMatch(/5 minutes/);
-      expect(email).toMatch(/approv/i);
-    },
-  );
+    expect(email).toMatch(/firewall/i);
+    expect(email).toMatch(/port \d+/);
+    expect(email).toMatch(/DNS/);
+    expect(email).toMatch(/clock/i);
+    expect(email).toMatch(/5 minutes/);
+    expect(email).toMatch(/approv/i);
+  });
 
   it('network_event: points at the watcher and its network path, not at one host', () => {
     const [, notice] = OPENINGS.find(([name]) => String(name).startsWith('network_event'))!;
@@ -220,6 +237,17 @@ describe('what an opening email tells the on-call person to check', () => {
     expect(email).toMatch(/DNS/);
     expect(email).toMatch(/firewall/i);
     expect(email).not.toMatch(/Is the host up/);
+  });
+
+  it('agent_restarted: asks why it restarted and how a planned one says so, with nothing to acknowledge', () => {
+    const n = openingNotice([restarted], NOW);
+
+    expect(n.subject).toMatch(/^WARNING agent restarted: node-001-/);
+    expect(n.messages.email).toContain('down for 42 s as the agent reports');
+    expect(n.messages.email).toContain('journalctl -b -1');
+    expect(n.messages.email).toContain('hbw agent goodbye');
+    expect(n.messages.email).not.toContain('hbw alerts ack');
+    expect(n.messages.email).not.toMatch(/Is the host up/);
   });
 
   it('carries the probe evidence of a heartbeat failure whose host answers', () => {

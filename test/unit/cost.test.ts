@@ -1,0 +1,35 @@
+import { agentMonth, PRICES } from '../../bench/cost';
+
+const AT_30_S = {
+  heartbeatSeconds: 30,
+  scanSeconds: 30,
+  writesPerHeartbeat: 1,
+  readUnitsPerAgentScan: 0.04,
+  ingestMs: 15,
+  ingestMemoryMb: 256,
+  batch: 1,
+};
+const HOURS = 30 * 24;
+
+describe('agentMonth', () => {
+  it('prices on-demand writes per million write units', () => {
+    const row = agentMonth(AT_30_S);
+    expect(row.capacity).toBe('on demand');
+    expect(row.dynamoWrites).toBeCloseTo((86_400 / 1e6) * PRICES.dynamoWritePerMillionWru, 8);
+  });
+
+  it('prices provisioned units by the hour, paying for 1 / target of those used', () => {
+    const row = agentMonth({ ...AT_30_S, provisionedAt: 0.7 });
+    expect(row.capacity).toBe('provisioned at 70%');
+    // One write every 30 s is 1/30 of a write unit, paid for at 1/0.7 of it, all month.
+    expect(row.dynamoWrites).toBeCloseTo((1 / 30 / 0.7) * HOURS * PRICES.dynamoProvisionedWcuHour, 8);
+    expect(row.dynamoReads).toBeCloseTo((0.04 / 30 / 0.7) * HOURS * PRICES.dynamoProvisionedRcuHour, 8);
+    expect(row.total).toBeCloseTo(row.api + row.lambda + row.dynamoWrites + row.dynamoReads, 10);
+  });
+
+  it('makes a steady fleet cheaper provisioned than on demand at 70%', () => {
+    expect(agentMonth({ ...AT_30_S, provisionedAt: 0.7 }).dynamoWrites).toBeLessThan(
+      agentMonth(AT_30_S).dynamoWrites / 2,
+    );
+  });
+});
