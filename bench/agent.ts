@@ -58,14 +58,14 @@ export interface AgentResourceResult {
   readonly met: { readonly rss: boolean; readonly cpu: boolean };
 }
 
-interface ProcSample {
+export interface ProcSample {
   readonly rssKiB: number;
   readonly cpuTicks: number;
   readonly at: number;
 }
 
 /** VmRSS and utime + stime of `pid`, from /proc. */
-function sample(pid: number): ProcSample {
+export function sample(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -76,10 +76,10 @@ function sample(pid: number): ProcSample {
 }
 
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat. 100 on every Linux build in use. */
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;
 
-const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
-const median = (xs: readonly number[]) =>
+export const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+export const median = (xs: readonly number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** Samples the child `pid` every second for `seconds`. */
@@ -104,6 +104,20 @@ async function nodeFloor(warmupSeconds: number): Promise<number> {
   }
 }
 
+/** A local watcher telling agents `intervalSeconds`, counting the heartbeats it records. */
+export async function countingWatcher(intervalSeconds: number) {
+  const config = parseConfig({ ...DEFAULT_CONFIG, heartbeatIntervalSeconds: intervalSeconds });
+  const watcher = await startLocalWatcher({ config, port: 0, scanning: false, print: () => {} });
+  let recorded = 0;
+  const heartbeat = watcher.service.heartbeat.bind(watcher.service);
+  watcher.service.heartbeat = async (token, body) => {
+    const answer = await heartbeat(token, body);
+    recorded += 1;
+    return answer;
+  };
+  return { watcher, recorded: () => recorded };
+}
+
 /**
  * Memory and CPU of `node dist/hbw.js agent run` beating every `intervalSeconds` against a local
  * watcher, read from /proc every second over `seconds` after a warm-up. Linux only (reads /proc).
@@ -113,16 +127,8 @@ export async function benchAgentResources(
 ): Promise<AgentResourceResult> {
   const o = { ...DEFAULT_AGENT_RESOURCES, ...options };
   const script = resolve(o.script);
-  const config = parseConfig({ ...DEFAULT_CONFIG, heartbeatIntervalSeconds: o.intervalSeconds });
-  const watcher = await startLocalWatcher({ config, port: 0, scanning: false, print: () => {} });
+  const { watcher, recorded } = await countingWatcher(o.intervalSeconds);
   const dir = mkdtempSync(join(tmpdir(), 'hbw-bench-agent-'));
-  let recorded = 0;
-  const heartbeat = watcher.service.heartbeat.bind(watcher.service);
-  watcher.service.heartbeat = async (token, body) => {
-    const answer = await heartbeat(token, body);
-    recorded += 1;
-    return answer;
-  };
   try {
     const { token } = await watcher.service.addAgent({ agentId: 'bench-agent', group: 'production' });
     const tokenFile = join(dir, 'token');
@@ -149,9 +155,9 @@ export async function benchAgentResources(
     try {
       await sleep(o.warmupSeconds * 1000);
       if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode}: ${stderr}`);
-      const before = recorded;
+      const before = recorded();
       const samples = await watch(child.pid!, o.seconds);
-      const heartbeats = recorded - before;
+      const heartbeats = recorded() - before;
       const first = samples[0]!;
       const last = samples.at(-1)!;
       const wallSeconds = (last.at - first.at) / 1000;

@@ -89,6 +89,7 @@ export const LAMBDA_BUILD: BuildOptions = {
   write: true,
   logLevel: 'warning',
   define: { __HBW_VERSION__: JSON.stringify('bench') },
+  loader: { '.sh': 'text' },
 };
 
 const VARIANTS: { name: string; description: string; options: BuildOptions }[] = [

@@ -16,6 +16,7 @@ import { agentMonth, type CostRow, cloudWatchPerHost, PRICES } from './cost';
 import { benchDetection, type DetectionResult } from './detection';
 import { benchFunctionBundles } from './function-bundles';
 import { benchPolicyScan, benchScan, type PolicyScanRow, type ScanRow } from './scan';
+import { benchShAgentResources, type ShAgentResourceResult } from './sh-agent';
 import { benchTopology, DEFAULT_TOPOLOGY, type TopologyRow } from './topology';
 
 export interface MoreOptions {
@@ -43,8 +44,53 @@ export interface MoreResults {
   readonly cost: CostRow[];
   readonly readUnitsPerAgentScan: number;
   readonly agent: AgentResourceResult;
+  readonly shAgent: ShAgentResourceResult;
   readonly relay: RelayRequestResult;
   readonly console: ConsoleBenchResult;
+}
+
+/** `hbw agent run` and the sh agent, one after the other, measured alike (`npm run bench` step 7, and `--agents`). */
+export async function benchBothAgents(
+  seconds: number,
+): Promise<{ agent: AgentResourceResult; shAgent: ShAgentResourceResult }> {
+  const agent = await benchAgentResources({ ...DEFAULT_AGENT_RESOURCES, seconds });
+  const shAgent = await benchShAgentResources({
+    seconds,
+    intervalSeconds: DEFAULT_AGENT_RESOURCES.intervalSeconds,
+    warmupSeconds: DEFAULT_AGENT_RESOURCES.warmupSeconds,
+  });
+  return { agent, shAgent };
+}
+
+/** The rows that say what the two agents cost, side by side. */
+export function agentRows(agent: AgentResourceResult, shAgent: ShAgentResourceResult): string[][] {
+  return [
+    [
+      'run length',
+      `${agent.seconds} s at a ${agent.intervalSeconds} s interval (the goal is stated for 10 minutes: \`npm run bench -- --agent-seconds 600\`)`,
+    ],
+    [
+      '`hbw agent run` RSS',
+      `start ${agent.rssMiB.start} MiB, median ${agent.rssMiB.median} MiB, max ${agent.rssMiB.max} MiB`,
+    ],
+    ['an idle node process', `${agent.nodeFloorRssMiB} MiB`],
+    [
+      '`hbw agent run` RSS over the idle node',
+      `median ${agent.rssOverFloor.median}x, max ${agent.rssOverFloor.max}x (\`hbw agent run\` runs from the agent's own bundle, dist/hbw.js)`,
+    ],
+    [
+      '`hbw agent run` CPU',
+      `${agent.cpuPercentOfCore}% of one core, ${fmt(agent.cpuMs / Math.max(1, agent.heartbeats), 1)} ms per heartbeat (${agent.heartbeats} heartbeats)`,
+    ],
+    [
+      `sh agent (\`agent/hbw-agent.sh\` under ${shAgent.shell}) RSS while idle, the sh and its sleep summed`,
+      `median ${shAgent.idleRssMiB.median} MiB, max ${shAgent.idleRssMiB.max} MiB (${shAgent.idleSamples} of ${shAgent.samples} samples idle)`,
+    ],
+    [
+      'sh agent CPU, with curl and every child it runs',
+      `${shAgent.cpuPercentOfCore}% of one core, ${shAgent.cpuMsPerHeartbeat} ms per heartbeat (${shAgent.heartbeats} heartbeats)`,
+    ],
+  ];
 }
 
 /** Assumed billed duration of one ingest invocation in Lambda (one UpdateItem round trip in-region). */
@@ -80,8 +126,10 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
       ),
     ),
   );
-  log(`7/9 agent memory and CPU (${options.agentSeconds} s at a 1 s interval)`);
-  const agent = await benchAgentResources({ ...DEFAULT_AGENT_RESOURCES, seconds: options.agentSeconds });
+  log(
+    `7/9 agent memory and CPU (${options.agentSeconds} s at a 1 s interval), hbw agent run then the sh agent`,
+  );
+  const { agent, shAgent } = await benchBothAgents(options.agentSeconds);
   log('8/9 relay: requests per 1,000 heartbeats');
   const relay = await benchRelayRequests();
   log(`9/9 console: page weight and first render with ${options.consoleAgents} agents`);
@@ -95,6 +143,7 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
     cost,
     readUnitsPerAgentScan,
     agent,
+    shAgent,
     relay,
     console: consoleResult,
   };
@@ -363,20 +412,7 @@ export function moreMarkdown(
     table(
       ['measurement', 'result'],
       [
-        [
-          'run length',
-          `${m.agent.seconds} s at a ${m.agent.intervalSeconds} s interval (the goal is stated for 10 minutes: \`npm run bench -- --agent-seconds 600\`)`,
-        ],
-        [
-          'agent RSS',
-          `start ${m.agent.rssMiB.start} MiB, median ${m.agent.rssMiB.median} MiB, max ${m.agent.rssMiB.max} MiB`,
-        ],
-        ['an idle node process', `${m.agent.nodeFloorRssMiB} MiB`],
-        [
-          'agent RSS over the idle node',
-          `median ${m.agent.rssOverFloor.median}x, max ${m.agent.rssOverFloor.max}x (\`hbw agent run\` runs from the agent's own bundle, dist/hbw.js)`,
-        ],
-        ['agent CPU', `${m.agent.cpuPercentOfCore}% of one core`],
+        ...agentRows(m.agent, m.shAgent),
         [
           'relay',
           `${m.relay.requestsPer1000} requests per 1,000 heartbeats (${m.relay.arrivalsPerSecond}/s arriving, flush ${m.relay.flushMs} ms)`,

@@ -1,9 +1,11 @@
+import type { AgentResourceResult } from './agent';
 import { fmt, GOALS } from './common';
 import type { IngestResult, PhaseStats } from './http-ingest';
 import type { BundleResult, BundleStats, BundleVariant } from './ingest-bundle';
 import type { Machine } from './machine';
-import { type MoreResults, moreMarkdown, moreSummaryRows } from './more';
+import { agentRows, type MoreResults, moreMarkdown, moreSummaryRows } from './more';
 import type { RequestsResult } from './requests-per-heartbeat';
+import type { ShAgentResourceResult } from './sh-agent';
 
 export interface BenchResults {
   readonly command: string;
@@ -178,6 +180,37 @@ function packageRows(v: BundleVariant, limit = 12): (string | number)[][] {
   return out;
 }
 
+/** Where and when a run was made: its command, date, machine and Node. */
+function runLines(command: string, elapsedSeconds: number, m: Machine): string[] {
+  return [
+    `- Command: \`${command}\` (whole run ${fmt(elapsedSeconds)} s)`,
+    `- Date: ${m.date}`,
+    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}${m.cpuMhz ? ` (${fmt(m.cpuMhz)} MHz)` : ''}; memory ${m.memoryGiB} GiB; ${m.platform}`,
+    `- Node: ${m.node}`,
+  ];
+}
+
+/** The section `npm run bench -- --agents` writes: the two agents alone, side by side. */
+export function renderAgentsMarkdown(r: {
+  command: string;
+  elapsedSeconds: number;
+  machine: Machine;
+  agent: AgentResourceResult;
+  shAgent: ShAgentResourceResult;
+}): string {
+  return [
+    '## npm run bench -- --agents: hbw agent run beside the sh agent',
+    '',
+    'Written by `bench/run.ts` with `--agents`: step 7 of `npm run bench` alone, the two agents one',
+    'after the other against a local watcher, RSS and CPU time read from /proc every second.',
+    '',
+    ...runLines(r.command, r.elapsedSeconds, r.machine),
+    '',
+    table(['measurement', 'result'], agentRows(r.agent, r.shAgent)),
+    '',
+  ].join('\n');
+}
+
 const signed = (n: number) => (n > 0 ? `+${fmt(n)}` : fmt(n));
 
 /** The section of docs/BENCHMARKS.md that `npm run bench` writes. */
@@ -190,10 +223,7 @@ export function renderMarkdown(r: BenchResults): string {
     'Written by `bench/run.ts`. These matter because the heartbeat path is one',
     'DynamoDB write and no read, and anything more multiplies the bill.',
     '',
-    `- Command: \`${r.command}\` (whole run ${fmt(r.elapsedSeconds)} s)`,
-    `- Date: ${m.date}`,
-    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}${m.cpuMhz ? ` (${fmt(m.cpuMhz)} MHz)` : ''}; memory ${m.memoryGiB} GiB; ${m.platform}`,
-    `- Node: ${m.node}`,
+    ...runLines(r.command, r.elapsedSeconds, m),
     '',
     '### Summary',
     '',

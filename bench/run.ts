@@ -8,8 +8,8 @@ import { NUMBERS_PAGE, numberFlag, writeNumbers } from './common';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
 import { describeMachine } from './machine';
-import { DEFAULT_MORE, runMore } from './more';
-import { type BenchResults, renderMarkdown, renderTable } from './report';
+import { benchBothAgents, DEFAULT_MORE, runMore } from './more';
+import { type BenchResults, renderAgentsMarkdown, renderMarkdown, renderTable } from './report';
 import { benchRequestsPerHeartbeat } from './requests-per-heartbeat';
 
 const COMMAND = 'npm run bench';
@@ -23,8 +23,23 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
   const machine = describeMachine();
+  // As typed: npm hands the flags after -- to the runner.
+  const command = [COMMAND, ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
 
   const agentSeconds = numberFlag(argv, '--agent-seconds');
+  if (argv.includes('--agents')) {
+    log(`the two agents (${agentSeconds ?? DEFAULT_MORE.agentSeconds} s each at a 1 s interval)`);
+    const agents = await benchBothAgents(agentSeconds ?? DEFAULT_MORE.agentSeconds);
+    const markdown = renderAgentsMarkdown({
+      command,
+      elapsedSeconds: (Date.now() - started) / 1000,
+      machine,
+      ...agents,
+    });
+    process.stdout.write(`${markdown}\n`);
+    if (!dryRun) writeNumbers('bench agents', markdown);
+    return 0;
+  }
   const scanAgents = numberFlag(argv, '--scan-agents');
   log('1/9 DynamoDB requests per heartbeat');
   const requests = await benchRequestsPerHeartbeat();
@@ -45,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   );
 
   const results: BenchResults = {
-    command: [COMMAND, ...argv].join(' '),
+    command,
     machine,
     elapsedSeconds: (Date.now() - started) / 1000,
     requests,

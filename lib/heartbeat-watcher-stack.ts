@@ -23,10 +23,10 @@ export interface HeartbeatWatcherStackProps extends StackProps {
 }
 
 /**
- * The agent routes: no authorizer, the handler checks the agent's token in the same write. The
- * installer (GET /v1/install.ps1) holds no secret and is served by the same function.
+ * The agent routes: no authorizer, the handler checks the agent's token in the same write; the
+ * installers, which hold nothing secret, are served by the same function.
  */
-export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats', '/v1/install.ps1'] as const;
+export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats', '/v1/install.sh', '/v1/install.ps1'] as const;
 export const REGISTER_ROUTE = '/v1/register';
 /** Everything else under /v1 is an admin route, behind IAM. */
 export const ADMIN_ROUTE = '/v1/{proxy+}';

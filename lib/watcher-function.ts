@@ -21,7 +21,7 @@ const ROOT = join(__dirname, '..');
 
 /**
  * One of the watcher's functions, with the defaults they share: Node.js 24 on arm64, bundled by the
- * local esbuild with the AWS SDK inside and minified, source maps on, its own log group kept a month.
+ * local esbuild with the AWS SDK inside and minified (shell scripts as text), source maps on, its own log group kept a month.
  */
 export class WatcherFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -50,6 +50,8 @@ export class WatcherFunction extends Construct {
         target: 'node24',
         externalModules: [],
         forceDockerBundling: false,
+        // The sh installer the ingest function serves (GET /v1/install.sh), bundled as text.
+        loader: { '.sh': 'text' },
       },
     });
     Validations.of(this.fn).acknowledge({

@@ -32,6 +32,8 @@ async function bundle(options) {
     // bundles. bin/hbw.ts requires the whole CLI by path, so the agent's bundle stays small.
     external: ['./dynalite-iterators.js', './hbw-cli.js'],
     define: { __HBW_VERSION__: JSON.stringify(version) },
+    // The sh installer and agent the watcher serves (lambda/http/install-script.ts), as text.
+    loader: { '.sh': 'text' },
     ...(banner ? { banner: { js: banner } } : {}),
     logLevel: 'warning',
   });

@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
 import { hostOfHeader, isLoopbackHost } from './hosts';
 import { installPs1 } from './install-ps1';
+import { installScript, servedEndpoint } from './install-script';
 import {
   bearerToken,
   checkJsonType,
@@ -161,9 +162,23 @@ function addAgentRoutes(app: Hono, service: WatcherService): void {
       return c.json(await service.register(bearer(c), body), 201);
     },
   });
+  // The installers' endpoint defaults to the watcher that served them, as the client reached it
+  // (behind a proxy or a custom domain, pass it): one check of the Host for both.
+  const served = (c: Context) =>
+    servedEndpoint(c.req.header('host'), c.req.header('x-forwarded-proto'), c.req.url);
+  resource(app, '/v1/install.sh', {
+    GET: (c) => {
+      c.header('content-type', 'text/x-shellscript; charset=utf-8');
+      c.header('cache-control', 'no-store');
+      return c.body(installScript(served(c)));
+    },
+  });
   resource(app, '/v1/install.ps1', {
-    // The installer's -Endpoint defaults to the watcher that served it (behind a proxy, pass it).
-    GET: (c) => c.text(installPs1(new URL(c.req.url).origin), 200),
+    GET: (c) => {
+      c.header('content-type', 'text/plain; charset=utf-8');
+      c.header('cache-control', 'no-store');
+      return c.body(installPs1(served(c) ?? ''));
+    },
   });
 }
 
@@ -259,10 +274,16 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   });
 }
 
-const AGENT_ROUTES = new Set(['/v1/heartbeat', '/v1/heartbeats', '/v1/register', '/v1/install.ps1']);
+const AGENT_ROUTES = new Set([
+  '/v1/heartbeat',
+  '/v1/heartbeats',
+  '/v1/register',
+  '/v1/install.sh',
+  '/v1/install.ps1',
+]);
 const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
-/** The agent routes alone: what the ingest Lambda serves. */
+/** The agent routes alone: what the ingest Lambda serves (and the installer, which is no secret). */
 export function createAgentApp(service: WatcherService): Hono {
   const app = withErrors(new Hono());
   addAgentRoutes(app, service);

@@ -82,3 +82,34 @@ describe('a Host header that is not a host', () => {
     }
   });
 });
+
+describe('the Host of GET /v1/install.sh', () => {
+  let w: TestWatcher;
+  beforeAll(async () => {
+    w = await startTestWatcher();
+  });
+  afterAll(() => w.close());
+
+  const servedDefault = (body: string) => /^served_endpoint='(.*)'$/m.exec(body)?.[1];
+
+  it('becomes the default endpoint, with the scheme the proxy forwards, on any Host (no admin guard)', async () => {
+    const answer = await withHost(w.url, 'hbw.example.com:8443', 'GET', '/v1/install.sh', undefined, {
+      'x-forwarded-proto': 'https',
+    });
+    expect(answer.status).toBe(200);
+    expect(servedDefault(answer.body)).toBe('https://hbw.example.com:8443');
+  });
+
+  it('stays out of the script when it could mean anything to sh: the script asks for --endpoint', async () => {
+    const answer = await withHost(w.url, "a.example'$(id)", 'GET', '/v1/install.sh');
+    expect(answer.status).toBe(200);
+    expect(servedDefault(answer.body)).toBe('');
+    expect(answer.body).not.toContain('$(id)');
+  });
+
+  it('is a 400 naming the Host when it is not a host at all', async () => {
+    const answer = await withHost(w.url, '999.0.0.1', 'GET', '/v1/install.sh');
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error.field).toBe('Host');
+  });
+});

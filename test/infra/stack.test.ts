@@ -181,6 +181,7 @@ describe('the stack with the default config', () => {
       'ANY /v1/heartbeat',
       'ANY /v1/heartbeats',
       'ANY /v1/install.ps1',
+      'ANY /v1/install.sh',
       'ANY /v1/register',
     ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -192,8 +193,19 @@ describe('the stack with the default config', () => {
       RouteKey: 'ANY /v1/{proxy+}',
       AuthorizationType: 'AWS_IAM',
     });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 5);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 6);
   });
+
+  it.each(['ANY /v1/install.sh', 'ANY /v1/install.ps1'])(
+    'serves %s from the ingest function, beside the heartbeats',
+    (route) => {
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+      const target = (key: string) => routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target;
+      expect(target(route)).toBeDefined();
+      expect(target(route)).toEqual(target('ANY /v1/heartbeat'));
+      expect(target(route)).not.toEqual(target('ANY /v1/register'));
+    },
+  );
 
   it('throttles the stage as configured and writes access logs', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
