@@ -22,6 +22,8 @@ export interface HeartbeatAgentOptions {
   readonly failbackMs: number;
   /** A random id of this start of the agent. */
   readonly bootId: string;
+  /** When this start began (ISO): the watcher tells a restart's downtime from it. */
+  readonly bootedAt?: string;
   readonly version: string;
   readonly cluster?: string;
   /** The interval until the watcher tells one (it does in every answer). */
@@ -257,6 +259,7 @@ export class HeartbeatAgent {
         sentAt: new Date(now).toISOString(),
         seq: this.seq,
         bootId,
+        ...(this.options.bootedAt === undefined ? {} : { bootedAt: this.options.bootedAt }),
         endpoint,
         version: this.options.version,
         ...(this.options.cluster === undefined ? {} : { cluster: this.options.cluster }),

@@ -16,6 +16,8 @@ export interface HeartbeatBody {
   readonly sentAt: string;
   readonly seq: number;
   readonly bootId: string;
+  /** When this boot (this start of the agent) began. */
+  readonly bootedAt?: string;
   /** The URL of the endpoint this heartbeat goes to. */
   readonly endpoint: string;
   readonly version: string;

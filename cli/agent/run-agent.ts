@@ -136,6 +136,7 @@ function createAgent(settings: AgentSettings, deps: AgentDeps): HeartbeatAgent {
     failuresBeforeFailover: settings.failuresBeforeFailover,
     failbackMs: settings.failbackSeconds * 1000,
     bootId: deps.bootId,
+    bootedAt: new Date((deps.now ?? Date.now)()).toISOString(),
     seq: deps.seq,
     version: WATCHER_VERSION,
     cluster: settings.cluster,

@@ -79,6 +79,25 @@ describe('hbw agent run as a process', () => {
     expect(stored.bootId).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
   });
 
+  it('is a restart at its next start, with the downtime from its last heartbeat to the new start', async () => {
+    const token = await w.addAgent('proc-03');
+    const tokenFile = writeTokenFile(dir, token, 'proc-03.token');
+    const args = ['--id', 'proc-03', '--endpoint', w.url, '--token-file', tokenFile, '--log-format', 'json'];
+    const first = run(args);
+    await waitFor(logged(first, 'HBW2001'), 'the first start heard');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = run(args);
+    await waitFor(logged(second, 'HBW2001'), 'the second start heard');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    const stored = (await w.storedAgents()).find((a) => a.agentId === 'proc-03')!;
+    expect(stored.restarts).toBe(1);
+    expect(stored.lastRestart?.downtimeSeconds).toBeGreaterThanOrEqual(0);
+  });
+
   it('aborts a heartbeat in flight on SIGINT and still exits 0', async () => {
     // A server that takes the connection and never answers: the agent sits in its request.
     const sockets: Socket[] = [];
