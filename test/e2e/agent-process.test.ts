@@ -80,9 +80,9 @@ describe('hbw agent run as a process', () => {
   });
 
   it('is a restart at its next start, with the downtime from its last heartbeat to the new start', async () => {
-    const token = await w.addAgent('proc-03');
-    const tokenFile = writeTokenFile(dir, token, 'proc-03.token');
-    const args = ['--id', 'proc-03', '--endpoint', w.url, '--token-file', tokenFile, '--log-format', 'json'];
+    const token = await w.addAgent('proc-05');
+    const tokenFile = writeTokenFile(dir, token, 'proc-05.token');
+    const args = ['--id', 'proc-05', '--endpoint', w.url, '--token-file', tokenFile, '--log-format', 'json'];
     const first = run(args);
     await waitFor(logged(first, 'HBW2001'), 'the first start heard');
     first.child.kill('SIGTERM');
@@ -93,7 +93,7 @@ describe('hbw agent run as a process', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const stored = (await w.storedAgents()).find((a) => a.agentId === 'proc-03')!;
+    const stored = (await w.storedAgents()).find((a) => a.agentId === 'proc-05')!;
     expect(stored.restarts).toBe(1);
     expect(stored.lastRestart?.downtimeSeconds).toBeGreaterThanOrEqual(0);
   });

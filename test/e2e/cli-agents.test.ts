@@ -60,6 +60,7 @@ describe('hbw agents and hbw status against a running watcher', () => {
       agentId: 'web-01',
       state: 'healthy',
       heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
       serverTime: new Date(w.clock.now()).toISOString(),
     });
 

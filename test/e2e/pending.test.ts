@@ -62,6 +62,7 @@ describe('pending management: enroll-key, register, approve, reject', () => {
       agentId: 'app-01',
       state: 'pending',
       heartbeatIntervalSeconds: 30,
+      scanIntervalSeconds: 30,
       serverTime: new Date(w.clock.now()).toISOString(),
     });
     expect(await stored('app-01')).toMatchObject({
