@@ -64,6 +64,9 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
       '-c',
       WATCHED,
       'sh',
+      // A short run on cores shared with the other test workers: the quick JIT only, one GC thread.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
       `-Djava.library.path=${join(JAR_DIR, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(JAR_DIR, 'DynamoDBLocal.jar'),
