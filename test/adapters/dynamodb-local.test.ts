@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../../lambda/domain/errors';
 import { HOUR_MS, lossHour } from '../../lambda/domain/loss';
 import type { Notification } from '../../lambda/domain/messages';
 import { describeOnDynamoDbLocal } from '../support/dynamodb-local';
+import { beatAcrossTheHour } from '../support/loss-scenario';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
 import { TEST_CONFIG } from '../support/watcher';
@@ -251,24 +252,12 @@ describeOnDynamoDbLocal('the stores against DynamoDB Local', (local) => {
 
     it('counts from the hour before only the part still inside the last hour', async () => {
       const a = await agent();
-      const hourStart = Math.ceil(h.clock.now() / HOUR_MS) * HOUR_MS;
-      // The last hour: every other heartbeat lost (seq 1, 3, 5, ... arrive).
-      h.clock.time = hourStart - 20 * 60_000;
-      for (let seq = 1; seq <= 40; seq += 2) {
-        await a.beat({ seq, bootId: 'boot-a' });
-        h.clock.advance(60_000);
-      }
-      // This hour: none lost, seq 40 onward.
-      h.clock.time = hourStart + 45 * 60_000;
-      for (let seq = 40; seq <= 50; seq++) await a.beat({ seq, bootId: 'boot-a' });
+
+      const shown = await beatAcrossTheHour(h.clock, a.beat);
 
       const view = await a.view();
-      // Last hour: 39 sent, 20 arrived, weighted by the quarter of it still inside the sliding hour;
-      // this hour: 11 sent (the gap 39-40 counted here), 11 arrived.
-      const expected = 11 + 39 * 0.25;
-      const arrived = 11 + 20 * 0.25;
-      expect(view.lossLastHourPercent).toBeCloseTo(((expected - arrived) / expected) * 100, 1);
-      expect(view.lostHeartbeats).toBe(19);
+      expect(view.lossLastHourPercent).toBeCloseTo(shown.lossLastHourPercent, 1);
+      expect(view.lostHeartbeats).toBe(shown.lostHeartbeats);
     });
 
     it('forgets the counts of hours gone by after hours of silence, with one more UpdateItem', async () => {
