@@ -3,7 +3,7 @@
 // (parents, a cluster in the config) and once without, in the same run.
 import { startEmbeddedDynamo } from '../cli/embedded-dynamo';
 import type { RawConfig } from '../lambda/domain/config';
-import { createScannerHarness, type ScannerHarness } from '../test/support/scanner-harness';
+import { createScannerHarness, embeddedClients, type ScannerHarness } from '../test/support/scanner-harness';
 
 export interface TopologyRow {
   readonly scenario: string;
@@ -53,7 +53,7 @@ async function countOutage(h: ScannerHarness, fleet: readonly string[], scans: n
  */
 async function deadSwitch(options: TopologyOptions, declared: boolean): Promise<TopologyRow> {
   const dynamo = await startEmbeddedDynamo();
-  const h = await createScannerHarness(dynamo, { config: BASE });
+  const h = await createScannerHarness(embeddedClients(dynamo), { config: BASE });
   try {
     const fleet = Array.from({ length: options.fleet }, (_, i) => name('fleet', i));
     const behind = Array.from({ length: options.behind }, (_, i) => name('web', i));
@@ -97,7 +97,7 @@ async function clusterLoss(options: TopologyOptions, declared: boolean): Promise
   const config: RawConfig = declared
     ? { ...BASE, clusters: { db: { group: 'production', minHealthy: 5 } } }
     : BASE;
-  const h = await createScannerHarness(dynamo, { config });
+  const h = await createScannerHarness(embeddedClients(dynamo), { config });
   try {
     const fleet = Array.from({ length: options.fleet }, (_, i) => name('fleet', i));
     const nodes = Array.from({ length: 10 }, (_, i) => name('db', i));

@@ -4,6 +4,7 @@ import { ValidationError } from '../../lambda/domain/errors';
 import { HOUR_MS } from '../../lambda/domain/loss';
 import type { WatcherService } from '../../lambda/service';
 import type { DynamoRequestLog } from '../support/dynamo-request-counter';
+import { beatAcrossTheHour } from '../support/loss-scenario';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
 import type { ManualClock } from '../support/watcher';
 
@@ -143,25 +144,12 @@ describe('loss', () => {
 
   it('counts from the hour before only the part still inside the last hour', async () => {
     const a = await agent();
-    const hourStart = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS;
-    // The last hour: every other heartbeat lost (seq 1, 3, 5, ... arrive).
-    clock.time = hourStart - 20 * 60_000;
-    for (let seq = 1; seq <= 40; seq += 2) {
-      await a.beat({ seq, bootId: 'boot-a' });
-      clock.advance(60_000);
-    }
-    // This hour: none lost, seq 40 onward.
-    clock.time = hourStart + 45 * 60_000;
-    await a.beat({ seq: 40, bootId: 'boot-a' });
-    for (let seq = 41; seq <= 50; seq++) await a.beat({ seq, bootId: 'boot-a' });
+
+    const shown = await beatAcrossTheHour(clock, a.beat);
 
     const view = await a.view();
-    // Last hour: 39 sent, 20 arrived, weighted by the quarter of it still inside the sliding hour;
-    // this hour: 11 sent (the gap 39-40 counted here), 11 arrived.
-    const expected = 11 + 39 * 0.25;
-    const arrived = 11 + 20 * 0.25;
-    expect(view.lossLastHourPercent).toBeCloseTo(((expected - arrived) / expected) * 100, 1);
-    expect(view.lostHeartbeats).toBe(19);
+    expect(view.lossLastHourPercent).toBeCloseTo(shown.lossLastHourPercent, 1);
+    expect(view.lostHeartbeats).toBe(shown.lostHeartbeats);
   });
 
   it('forgets the counts of hours gone by after a long silence, with one more write', async () => {

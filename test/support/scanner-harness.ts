@@ -100,23 +100,38 @@ export function alertIdsOf(notification: Notification): string[] {
   return line ? line.slice('Alert ids: '.length).split(', ') : [];
 }
 
+/** Makes a new client of one store: each is a Lambda container of its own. */
+export type NewDynamoClient = () => DynamoDBClient;
+
+/** Clients of an embedded dynalite. */
+export const embeddedClients =
+  (dynamo: EmbeddedDynamo): NewDynamoClient =>
+  () =>
+    localDynamoClient(dynamo.connection);
+
 /**
- * For the `describe` block it is called in: one dynalite, started before its tests and closed after
- * them, and a maker of harnesses (each with tables of its own in it, `SCANNER_CONFIG` under
- * `config`), every one closed after the tests too.
+ * For the `describe` block it is called in: a maker of harnesses (each with tables of its own,
+ * `SCANNER_CONFIG` under `config`), every one closed after the tests. They are over one dynalite,
+ * started before the tests and closed after them, or over the store that `store` answers inside them
+ * (DynamoDB Local, see dynamodb-local.ts).
  */
-export function scannerHarnesses(): (config?: Partial<RawConfig>) => Promise<ScannerHarness> {
-  let dynamo: EmbeddedDynamo;
+export function scannerHarnesses(
+  store?: () => { client: NewDynamoClient },
+): (config?: Partial<RawConfig>) => Promise<ScannerHarness> {
+  let dynamo: EmbeddedDynamo | undefined;
   const made: ScannerHarness[] = [];
-  beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo();
-  });
+  if (!store) {
+    beforeAll(async () => {
+      dynamo = await startEmbeddedDynamo();
+    });
+  }
   afterAll(async () => {
     for (const h of made) h.close();
-    await dynamo.close();
+    await dynamo?.close();
   });
   return async (config = {}) => {
-    const h = await createScannerHarness(dynamo, { config: { ...SCANNER_CONFIG, ...config } });
+    const newClient = store ? store().client : embeddedClients(dynamo!);
+    const h = await createScannerHarness(newClient, { config: { ...SCANNER_CONFIG, ...config } });
     made.push(h);
     return h;
   };
@@ -180,9 +195,9 @@ export interface ScannerHarness {
   close(): void;
 }
 
-/** In-memory dynalite tables, the real stores, a service and a scanner on a manual clock. */
+/** Tables of its own in the store of `newClient`, the real stores, a service and a scanner on a manual clock. */
 export async function createScannerHarness(
-  dynamo: EmbeddedDynamo,
+  newClient: NewDynamoClient,
   options: HarnessOptions = {},
 ): Promise<ScannerHarness> {
   const serial = ++tableSerial;
@@ -191,7 +206,7 @@ export async function createScannerHarness(
     alerts: `alerts-${serial}`,
     state: `state-${serial}`,
   };
-  const client = localDynamoClient(dynamo.connection);
+  const client = newClient();
   const clients = [client];
   await ensureTables(client, names);
   const stores = dynamoStores(client, names);
@@ -253,7 +268,7 @@ export async function createScannerHarness(
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     otherScanner(other = {}) {
-      const own = localDynamoClient(dynamo.connection);
+      const own = newClient();
       clients.push(own);
       const base = dynamoStores(own, names);
       const wrapped = other.wrap ? other.wrap(base) : base;

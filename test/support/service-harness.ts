@@ -1,14 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamo } from '../../cli/embedded-dynamo';
-import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
 import { WatcherService } from '../../lambda/service';
 import { countDynamoRequests, type DynamoRequestLog } from './dynamo-request-counter';
+import { embeddedClients, type NewDynamoClient } from './scanner-harness';
 import { ManualClock, TEST_CONFIG } from './watcher';
 
-/** The service over the real stores on an in-memory dynalite, every request it sends counted. */
+/**
+ * The service over the real stores on an in-memory dynalite (or the store of `newClient`: DynamoDB
+ * Local), every request it sends counted.
+ */
 export interface ServiceHarness {
   readonly client: DynamoDBClient;
   readonly requests: DynamoRequestLog;
@@ -17,9 +20,12 @@ export interface ServiceHarness {
   close(): Promise<void>;
 }
 
-export async function startServiceHarness(config: RawConfig = TEST_CONFIG): Promise<ServiceHarness> {
-  const dynamo = await startEmbeddedDynamo();
-  const client = localDynamoClient(dynamo.connection);
+export async function startServiceHarness(
+  config: RawConfig = TEST_CONFIG,
+  newClient?: NewDynamoClient,
+): Promise<ServiceHarness> {
+  const dynamo = newClient ? undefined : await startEmbeddedDynamo();
+  const client = newClient ? newClient() : embeddedClients(dynamo!)();
   await ensureTables(client, LOCAL_TABLE_NAMES);
   const requests = countDynamoRequests(client);
   const clock = new ManualClock();
@@ -37,7 +43,7 @@ export async function startServiceHarness(config: RawConfig = TEST_CONFIG): Prom
     async close() {
       requests.detach();
       client.destroy();
-      await dynamo.close();
+      await dynamo?.close();
     },
   };
 }
