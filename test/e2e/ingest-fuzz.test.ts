@@ -244,7 +244,13 @@ describe('POST /v1/heartbeat under random bodies and headers', () => {
           });
           expect(Object.keys(answer.error).every((k) => ['code', 'message', 'field'].includes(k))).toBe(true);
         } else {
-          const fields = ['agentId', 'heartbeatIntervalSeconds', 'scanIntervalSeconds', 'serverTime', 'state'];
+          const fields = [
+            'agentId',
+            'heartbeatIntervalSeconds',
+            'scanIntervalSeconds',
+            'serverTime',
+            'state',
+          ];
           expect(Object.keys(answer).sort()).toEqual(
             answer.duplicate ? [...fields, 'duplicate'].sort() : fields,
           );
