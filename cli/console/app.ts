@@ -840,7 +840,12 @@ export function consoleApp(rules: ConsoleRules): void {
         setText(group!, a.group);
         setText(cluster!, a.cluster ?? '-');
         agentLink(parent!, a.parent);
-        stateBadge(state!.firstElementChild as HTMLElement, a.state);
+        // Away says until when, as the CLI's list does.
+        stateBadge(
+          state!.firstElementChild as HTMLElement,
+          a.state,
+          a.state === 'away' && a.awayUntil ? `away to ${fmtTime(a.awayUntil)}` : a.state,
+        );
         setAge(beat!.firstElementChild as HTMLElement, a.lastHeartbeatAt, 'never');
         setText(missed!, String(a.missedScans));
         setText(lost!, a.lossLastHourPercent === undefined ? '-' : `${a.lossLastHourPercent}%`);

@@ -436,6 +436,23 @@ describe('operator console in a browser', () => {
     );
     expect(await unsequenced.textContent()).toBe('-');
   });
+
+  it('shows an agent that said goodbye as away, until when', async () => {
+    await beat('app-01', {
+      seq: 11,
+      bootId: 'boot-1',
+      goodbye: { backInSeconds: 600, reason: 'kernel update' },
+    });
+    await go('#agents');
+    await refreshNow(page);
+
+    const until = new Date(w.clock.now() + 600_000).toISOString().slice(0, 19).replace('T', ' ');
+    await waitForText(
+      page,
+      '#t-agents-body [data-key="app-01"] td[data-label="state"]',
+      `away to ${until} UTC`,
+    );
+  });
 });
 
 /**
