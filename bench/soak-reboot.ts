@@ -136,9 +136,9 @@ export interface RebootVerdict {
 }
 
 /**
- * The reboot's silence as an outage of the old boot, for `expectations` and `alertsOf`. After a
- * goodbye, missed scans count from the time it gave: its silence is judged from then (the goodbye
- * was received between its send and its answer).
+ * The reboot's silence as an outage of the old boot, as `expectations` judges it. Not back by the
+ * time its goodbye gave, its missed scans count from that time: its silence is judged from then (the
+ * goodbye was received between its send and its answer).
  */
 function silenceOf(reboot: Reboot, last: Beat): Outage {
   const shift = reboot.kind === 'late' ? reboot.goodbye!.backInSeconds * 1000 : 0;
@@ -176,6 +176,7 @@ export function reconcileReboots(input: RebootInput): RebootVerdict {
   const explained = new Set<string>();
   const results: RebootResult[] = [];
   for (const reboot of input.reboots) {
+    // No heartbeat of the old boot accepted: nothing to judge it from (the outages' verdict leaves such out too).
     const last = reboot.lastBefore;
     if (!last) continue;
     const until = (reboot.firstAfter?.resp ?? settings.end) + 50;
