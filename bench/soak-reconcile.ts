@@ -73,6 +73,8 @@ export interface AlertRow {
   readonly cluster?: string;
   /** Why its page is held, or was until it resolved unpaged (the view shows it for `held` and `suppressed`). */
   readonly suppressed?: { readonly reason: string; readonly by: string };
+  /** What the scanner saw, in its words. */
+  readonly detail?: string;
 }
 
 /** One line of the outbox, with the alert ids its email lists. */
@@ -117,6 +119,8 @@ export interface ReconcileInput {
   readonly missingAfterRestart: readonly string[];
   /** Switches taken down and clusters taken below their quorum; their agents are in no `outages`. */
   readonly topology: readonly TopologyOutage[];
+  /** Alerts judged apart (the reboots', bench/soak-reboot.ts): no outage claims them, none is false here. */
+  readonly judgedApart: readonly string[];
   readonly settings: ReconcileSettings;
 }
 
@@ -412,6 +416,14 @@ export function overlapMs(
   return total;
 }
 
+/**
+ * The most a detection over `scans` scans may take, as a ratio of `scans` intervals: the scans, one
+ * more interval (the silence starts between two scans), and the longest probe.
+ */
+export function latencyBound(settings: ReconcileSettings, scans: number): number {
+  return 1 + 1 / scans + settings.probeMaxMs / (scans * settings.scanIntervalMs);
+}
+
 export function distribution(values: readonly number[]): Distribution {
   if (values.length === 0) return { n: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
   const sorted = [...values].sort((a, b) => a - b);
@@ -464,10 +476,32 @@ export function expectations(
   };
 }
 
-const isOpening = (n: Notice) => n.kind !== 'recovery' && n.kind !== 'reminder';
+export const isOpening = (n: Notice) => n.kind !== 'recovery' && n.kind !== 'reminder';
+
+/**
+ * The stretches the watcher did not watch: the blind windows it logged, and its pauses and restarts
+ * (a paused or restarting watcher watches nothing, whether or not it logged a blind window after).
+ */
+export function unwatchedWindows(chaos: readonly ChaosWindow[], blind: readonly BlindWindow[]) {
+  return [...blind, ...chaos.filter((w) => w.kind === 'pause' || w.kind === 'restart')];
+}
+
+/** Whether [from, to] overlaps a blind window, or a pause or restart and the two scans after it. */
+export function touchesWatcherChaos(
+  from: number,
+  to: number,
+  chaos: readonly ChaosWindow[],
+  blind: readonly BlindWindow[],
+  scanIntervalMs: number,
+): boolean {
+  const down = chaos
+    .filter((w) => w.kind === 'pause' || w.kind === 'restart')
+    .map((w) => ({ start: w.start, end: w.end + 2 * scanIntervalMs }));
+  return overlapMs(from, to, blind) > 0 || overlapMs(from, to, down) > 0;
+}
 
 /** The alerts of `outage`'s agent opened between its last heartbeat before and its first one back. */
-function alertsOf(
+export function alertsOf(
   outage: Outage,
   byAgent: ReadonlyMap<string, readonly AlertRow[]>,
   end: number,
@@ -739,15 +773,15 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
     }
   }
   const networkNotices = input.notices.filter((n) => n.kind === 'network_event' && isOpening(n));
-  const agentAlerts = input.alerts.filter((a) => a.kind !== 'network_event');
+  const apart = new Set(input.judgedApart);
+  const agentAlerts = input.alerts.filter((a) => a.kind !== 'network_event' && !apart.has(a.alertId));
   const restarts = input.chaos.filter((w) => w.kind === 'restart');
   const watcherDown = input.chaos.filter((w) => w.kind === 'pause' || w.kind === 'restart');
   const missingAfterRestart = new Set(input.missingAfterRestart);
 
   const byAgent = new Map<string, AlertRow[]>();
   for (const alert of agentAlerts) byAgent.set(alert.agentId, [...(byAgent.get(alert.agentId) ?? []), alert]);
-  // A paused or restarting watcher watches nothing, whether or not it logged a blind window after.
-  const unwatched = [...input.blind, ...watcherDown];
+  const unwatched = unwatchedWindows(input.chaos, input.blind);
   const topology = reconcileTopology(input, {
     byAgent,
     clusterAlerts: agentAlerts.filter((a) => a.kind === 'cluster_down'),
@@ -781,13 +815,7 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
     const to = (outage.firstAfter?.resp ?? settings.end) + 100;
     const mine = alertsOf(outage, byAgent, settings.end);
     for (const a of mine) matched.add(a.alertId);
-    const overlapsWatcherChaos =
-      overlapMs(from, to, input.blind) > 0 ||
-      overlapMs(
-        from,
-        to,
-        watcherDown.map((w) => ({ start: w.start, end: w.end + 2 * i })),
-      ) > 0;
+    const overlapsWatcherChaos = touchesWatcherChaos(from, to, input.chaos, input.blind, i);
 
     const kinds: KindVerdict[] = [];
     let recoveriesSeen = 0;
@@ -942,7 +970,6 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
     (r) => r.kinds.some((k) => k.expect === 'either') && !r.kinds.some((k) => k.expect === 'must'),
   );
   const pagingAlerts = input.alerts.filter((a) => paging.has(a.group));
-  const bound = (scans: number) => 1 + 1 / scans + settings.probeMaxMs / (scans * i);
   const ratios = (kind: AlertKindName, excluded: boolean) =>
     latencies.filter((l) => l.kind === kind && l.excluded === excluded).map((l) => l.ratio);
 
@@ -988,8 +1015,8 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
     deliveredMs: distribution(
       latencies.filter((l) => !l.excluded && l.deliveredMs !== undefined).map((l) => l.deliveredMs!),
     ),
-    boundHeartbeat: bound(m),
-    boundUnreachable: bound(1),
+    boundHeartbeat: latencyBound(settings, m),
+    boundUnreachable: latencyBound(settings, 1),
     topology: topologyTotals(input, topology.verdicts),
   };
   return { outages: results, topology: topology.verdicts, falseAlerts, latencies, totals };

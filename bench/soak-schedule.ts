@@ -1,7 +1,7 @@
 // The soak's chaos schedule: when which agent goes silent (and for how long), which probe ports close,
 // when a switch goes down with the agents behind it and a cluster loses its quorum, when the watcher is
-// paused, restarted, and its notifier made to fail. Pure and seeded, so a run can be repeated with the
-// same --seed.
+// paused, restarted, and its notifier made to fail, and when an agent reboots (quickly, or after a
+// goodbye). Pure and seeded, so a run can be repeated with the same --seed.
 
 export interface PlannedAgent {
   readonly agentId: string;
@@ -86,7 +86,28 @@ export type ChaosEvent =
       readonly cluster: string;
       readonly agentIds: readonly string[];
       readonly seconds: number;
+    }
+  /**
+   * A quick reboot: the agent leaves out its next heartbeat (a silence under the threshold) and
+   * comes back under a new `bootId`, `seq` from 1, sending `bootedAt`.
+   */
+  | { readonly at: number; readonly type: 'reboot'; readonly agentId: string; readonly kind: 'quick' }
+  /**
+   * A planned reboot: the agent's next heartbeat says goodbye (back in `backInSeconds`, for `reason`),
+   * then it is silent for `seconds` and comes back under a new boot. `planned`: `seconds` is past the
+   * threshold and short of `backInSeconds`; `late`: it is well past `backInSeconds` and the threshold.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'reboot';
+      readonly agentId: string;
+      readonly kind: 'planned' | 'late';
+      readonly backInSeconds: number;
+      readonly seconds: number;
+      readonly reason: string;
     };
+
+export type RebootKind = Extract<ChaosEvent, { type: 'reboot' }>['kind'];
 
 export interface ScheduleOptions {
   /** The whole heartbeat run, in seconds: warm-up, chaos, cool-down. */
@@ -97,6 +118,8 @@ export interface ScheduleOptions {
   /** Switches and a cluster to take down in each cycle; none without it. */
   readonly topology?: TopologyPlan;
   readonly seed: number;
+  /** The group whose `onRestart` is `page`: every kind of reboot is played in it and in the others. */
+  readonly pageOnRestart: string;
   /** Agent events started per second of chaos. @default 1.2 */
   readonly eventsPerSecond?: number;
   /**
@@ -131,6 +154,35 @@ const TOPOLOGY = { spreadSeconds: 1.5, silentSeconds: 7, straggleSeconds: 7 };
 /** A block of topology events, from the first to the last heartbeat back, with room for the recoveries. */
 export const TOPOLOGY_BLOCK_SECONDS =
   1 + TOPOLOGY.spreadSeconds + TOPOLOGY.silentSeconds + 2 + TOPOLOGY.straggleSeconds + 2;
+
+/**
+ * The reboots' timings, for 1 s heartbeats and scans and 3 missed scans. A quick reboot leaves out one
+ * heartbeat: silent 2 s, under the threshold of 3 s. A planned one is silent 6-9 s, past the
+ * threshold with room for slow answers, and says it is back in 30-60 s, long after (a pause of the
+ * watcher delays its first heartbeat back by 8 s at most). A late one says 2-4 s, then stays silent
+ * for that, the threshold, and 6-9 s more: enough to alert surely, a short blind window or not.
+ */
+export const REBOOT = {
+  /** Reboot events started per second of chaos, beside the agent events. */
+  perSecond: 0.25,
+  planned: { silentSeconds: [6, 9], backInSeconds: [30, 60], reason: 'kernel update' },
+  late: { backInSeconds: [2, 4], thresholdSeconds: 3, pastSeconds: [6, 9], reason: 'firmware update' },
+} as const;
+
+/**
+ * The reboots in turn: each kind in the group that pages restarts and in the others; the longest
+ * first, so that the short profile has room for every kind.
+ */
+const REBOOT_TURNS: readonly { readonly kind: RebootKind; readonly pageGroup: boolean }[] = [
+  { kind: 'late', pageGroup: true },
+  { kind: 'quick', pageGroup: false },
+  { kind: 'planned', pageGroup: true },
+  { kind: 'quick', pageGroup: true },
+  { kind: 'planned', pageGroup: false },
+  { kind: 'quick', pageGroup: false },
+  { kind: 'late', pageGroup: false },
+  { kind: 'quick', pageGroup: true },
+];
 
 /**
  * One block of topology events from `at`: a switch down with every agent behind it back, its cluster
@@ -184,8 +236,10 @@ function topologyBlock(plan: TopologyPlan, at: number, random: () => number): Ch
  * agents, 6-10 s), 10% probe-port flaps.
  * With a topology, each cycle opens with a block of its events (see `topologyBlock`), clear of the
  * pause (which waits for the block's end in a short cycle) and of the restart; a cycle long enough
- * has a second block at the notifier failure, whose pages are then retried. Every event ends before
- * the cool-down starts.
+ * has a second block at the notifier failure, whose pages are then retried. Reboots come about
+ * every 4 s (`REBOOT.perSecond`), their kinds in turn (`REBOOT_TURNS`), each on an agent that has no
+ * other event then; they draw from a stream of their own, so a seed's other events are the same as
+ * before they were played. Every event ends before the cool-down starts.
  */
 export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
   const random = prng(options.seed);
@@ -224,6 +278,12 @@ export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
   }
 
   const busyUntil = new Map<string, number>();
+  /** What each agent's events take of the run, its rest after them included. */
+  const taken = new Map<string, { start: number; end: number }[]>();
+  const occupy = (agentId: string, at: number, until: number) => {
+    busyUntil.set(agentId, until);
+    taken.set(agentId, [...(taken.get(agentId) ?? []), { start: at, end: until }]);
+  };
   const free = (agentId: string, at: number) => (busyUntil.get(agentId) ?? 0) <= at;
   const pick = (candidates: readonly PlannedAgent[], at: number): PlannedAgent | undefined => {
     for (let tries = 0; tries < 20 && candidates.length > 0; tries++) {
@@ -243,25 +303,77 @@ export function chaosSchedule(options: ScheduleOptions): ChaosEvent[] {
       const agent = pick(options.agents, at);
       if (!agent || at + seconds + 2 > end) continue;
       events.push({ at, type: 'outage', agentId: agent.agentId, kind: 'silent', seconds });
-      busyUntil.set(agent.agentId, at + seconds + REST_SECONDS);
+      occupy(agent.agentId, at, at + seconds + REST_SECONDS);
     } else if (roll < 0.8) {
       const agent = pick(options.agents, at);
       if (!agent || at + 4 > end) continue;
       events.push({ at, type: 'outage', agentId: agent.agentId, kind: 'short', seconds: 0 });
-      busyUntil.set(agent.agentId, at + 2 + REST_SECONDS);
+      occupy(agent.agentId, at, at + 2 + REST_SECONDS);
     } else if (roll < 0.9) {
       const seconds = Math.round(between(6, 10));
       const agent = pick(probed, at);
       if (!agent || at + seconds + 2 > end) continue;
       events.push({ at, type: 'outage', agentId: agent.agentId, kind: 'host-down', seconds });
-      busyUntil.set(agent.agentId, at + seconds + REST_SECONDS);
+      occupy(agent.agentId, at, at + seconds + REST_SECONDS);
     } else {
       const seconds = Math.round(between(3, 8));
       const agent = pick(probed, at);
       if (!agent || at + seconds + 2 > end) continue;
       events.push({ at, type: 'flap', agentId: agent.agentId, seconds });
-      busyUntil.set(agent.agentId, at + seconds + REST_SECONDS);
+      occupy(agent.agentId, at, at + seconds + REST_SECONDS);
     }
   }
+  events.push(...reboots(options, taken));
   return events.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The reboot events (see `chaosSchedule`), on agents free for all of each one's span and its rest:
+ * `taken` holds what the other events take, and gains the reboots'.
+ */
+function reboots(
+  options: ScheduleOptions,
+  taken: Map<string, { start: number; end: number }[]>,
+): ChaosEvent[] {
+  const random = prng(options.seed ^ 0xb007);
+  const whole = (range: readonly [number, number]) => Math.round(range[0] + random() * (range[1] - range[0]));
+  const start = options.warmupSeconds;
+  const end = options.seconds - options.cooldownSeconds;
+  const span = end - start;
+  const events: ChaosEvent[] = [];
+  const count = Math.floor(span * REBOOT.perSecond);
+  for (let n = 0; n < count; n++) {
+    const at = start + ((n + random()) / count) * span;
+    const turn = REBOOT_TURNS[n % REBOOT_TURNS.length]!;
+    const candidates = options.agents.filter((a) => (a.group === options.pageOnRestart) === turn.pageGroup);
+    const plan = rebootPlan(turn.kind, whole);
+    if (at + plan.length + 2 > end) continue;
+    const until = at + plan.length + REST_SECONDS;
+    let agent: PlannedAgent | undefined;
+    for (let tries = 0; tries < 20 && candidates.length > 0 && !agent; tries++) {
+      const pick = candidates[Math.floor(random() * candidates.length)]!;
+      if (!(taken.get(pick.agentId) ?? []).some((t) => t.start < until && at < t.end)) agent = pick;
+    }
+    if (!agent) continue;
+    taken.set(agent.agentId, [...(taken.get(agent.agentId) ?? []), { start: at, end: until }]);
+    events.push({ at, type: 'reboot', agentId: agent.agentId, ...plan.event });
+  }
+  return events;
+}
+
+/** A reboot's own fields, its timings drawn by `whole`, and how long it takes from its start. */
+function rebootPlan(kind: RebootKind, whole: (range: readonly [number, number]) => number) {
+  if (kind === 'quick') return { event: { kind }, length: 2 } as const;
+  const { reason } = REBOOT[kind];
+  let backInSeconds: number;
+  let seconds: number;
+  if (kind === 'planned') {
+    seconds = whole(REBOOT.planned.silentSeconds);
+    backInSeconds = whole(REBOOT.planned.backInSeconds);
+  } else {
+    backInSeconds = whole(REBOOT.late.backInSeconds);
+    seconds = backInSeconds + REBOOT.late.thresholdSeconds + whole(REBOOT.late.pastSeconds);
+  }
+  // The heartbeat that says goodbye comes within an interval, the first one back within another.
+  return { event: { kind, backInSeconds, seconds, reason }, length: 1 + seconds + 1 };
 }

@@ -5,7 +5,8 @@
 // route (POST /v1/heartbeats, 100 agents a request, each item with its agent's own token), and plays a
 // seeded chaos schedule (bench/soak-schedule.ts): agents go silent long enough to alert or too briefly
 // to, probe ports close and reopen, the watcher is SIGSTOPped and SIGCONTed, SIGTERMed and restarted on
-// the same data dir and port, and its outbox is made unwritable for a while. At the end it sets the
+// the same data dir and port, and its outbox is made unwritable for a while; agents reboot, quickly
+// or after a goodbye (bench/soak-reboot.ts judges those). At the end it sets the
 // outbox and GET /v1/alerts?status=all against the schedule (bench/soak-reconcile.ts), prints the table,
 // writes it into docs/BENCHMARKS.md, and exits 1 when a goal is missed. With --console-poll it also reads
 // what an open console reads and holds the watcher's memory and data dir to a growth goal
@@ -69,6 +70,7 @@ import {
   reconcilePolicy,
   waitForWindowMs,
 } from './soak-policy';
+import { type Reboot, type RebootVerdict, rebootRows, reconcileReboots } from './soak-reboot';
 import {
   type AlertRow,
   type Beat,
@@ -93,6 +95,7 @@ import {
   chaosSchedule,
   type PlannedAgent,
   planTopology,
+  REBOOT,
   type TopologyPlan,
 } from './soak-schedule';
 
@@ -109,6 +112,8 @@ const GROUPS = {
   staging: { channels: ['email'], paging: true },
   test: { channels: ['console'], paging: false },
 } as const;
+/** The group whose `onRestart` is `page` (the others record restarts only): its quick reboots page. */
+const PAGE_ON_RESTART: keyof typeof GROUPS = 'staging';
 /** The storm guard's settings, written into the config: a topology block stays far below them. */
 const STORM = { fraction: 0.5, minAgents: 10 };
 /** A switch's port opens once the agents behind it are heard again, or after this long at most. */
@@ -166,6 +171,10 @@ interface SimAgent {
   readonly group: string;
   readonly probe?: ProbePort;
   token: string;
+  /** Its boots so far (the first is 0), the current one's id, and when its host started. */
+  boots: number;
+  bootId: string;
+  bootedAt: number;
   seq: number;
   lastOk?: Beat;
   /** Sends left out from now on (short outages). */
@@ -174,10 +183,38 @@ interface SimAgent {
   downUntil: number;
   /** The outage under way, until its first heartbeat back is accepted (or the run ends): then `done`. */
   outage?: { record: MutableOutage; reviveSeq?: number; done: (record: MutableOutage) => void };
+  /** The reboot under way, until its first heartbeat of the new boot is accepted (or the run ends). */
+  reboot?: RebootUnderWay;
 }
 
+type MutableReboot = { -readonly [K in keyof Reboot]: Reboot[K] };
+
+interface RebootUnderWay {
+  readonly record: MutableReboot;
+  /** Silent this long after the goodbye is answered (planned and late reboots). */
+  readonly seconds: number;
+  /** The goodbye is sent with each heartbeat until one is accepted. */
+  goodbyeAccepted: boolean;
+  /** The next heartbeat sent is the first of a new boot. */
+  bootDue: boolean;
+  readonly done: (record: MutableReboot) => void;
+}
+
+const bootIdOf = (agentId: string, boot: number) => `${agentId}.boot-${boot}`;
+
 function simAgent(agentId: string, group: string, token: string, probe?: ProbePort): SimAgent {
-  return { agentId, group, probe, token, seq: 0, skipSends: 0, downUntil: 0 };
+  return {
+    agentId,
+    group,
+    probe,
+    token,
+    boots: 0,
+    bootId: bootIdOf(agentId, 0),
+    bootedAt: Date.now(),
+    seq: 0,
+    skipSends: 0,
+    downUntil: 0,
+  };
 }
 
 /** Starts an outage of `agent`: its record, given to `done` once its first heartbeat back is accepted. */
@@ -251,14 +288,26 @@ class Lane {
   private async send(): Promise<void> {
     this.inFlight = true;
     const now = Date.now();
-    const sent: { agent: SimAgent; seq: number }[] = [];
+    const sent: { agent: SimAgent; seq: number; boot: number; goodbye: boolean }[] = [];
     const items: unknown[] = [];
     for (const agent of this.agents) {
       if (agent.skipSends > 0 || now < agent.downUntil) {
         agent.skipSends = Math.max(0, agent.skipSends - 1);
         if (agent.outage && agent.outage.record.killAt === 0) agent.outage.record.killAt = now;
+        if (agent.reboot && agent.reboot.record.killAt === 0) agent.reboot.record.killAt = now;
         continue;
       }
+      const reboot = agent.reboot;
+      if (reboot?.bootDue) {
+        // The host started a moment ago; the agent's first heartbeat of the boot is seq 1.
+        reboot.bootDue = false;
+        agent.boots += 1;
+        agent.bootId = bootIdOf(agent.agentId, agent.boots);
+        agent.bootedAt = now - 500;
+        agent.seq = 0;
+        reboot.record.reviveAt = now;
+      }
+      const goodbye = reboot?.record.goodbye && !reboot.goodbyeAccepted ? reboot.record.goodbye : undefined;
       agent.seq += 1;
       if (agent.outage && agent.outage.reviveSeq === undefined) {
         agent.outage.reviveSeq = agent.seq;
@@ -268,12 +317,15 @@ class Lane {
           await agent.probe.open();
         }
       }
-      sent.push({ agent, seq: agent.seq });
+      sent.push({ agent, seq: agent.seq, boot: agent.boots, goodbye: goodbye !== undefined });
       items.push({
         agentId: agent.agentId,
         token: agent.token,
         seq: agent.seq,
+        bootId: agent.bootId,
+        bootedAt: new Date(agent.bootedAt).toISOString(),
         sentAt: new Date(now).toISOString(),
+        ...(goodbye ? { goodbye } : {}),
       });
     }
     let failed = false;
@@ -291,7 +343,7 @@ class Lane {
         if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
         const results = (JSON.parse(res.text) as { results: { agentId: string; status: string }[] }).results;
         results.forEach((result, index) => {
-          const { agent, seq } = sent[index]!;
+          const { agent, seq, boot, goodbye } = sent[index]!;
           if (result.status !== 'ok') {
             this.stats.itemsRefused[result.status] = (this.stats.itemsRefused[result.status] ?? 0) + 1;
             return;
@@ -304,6 +356,19 @@ class Lane {
             outage.record.firstAfter = beat;
             agent.outage = undefined;
             outage.done(outage.record);
+          }
+          const reboot = agent.reboot;
+          if (reboot && goodbye && !reboot.goodbyeAccepted) {
+            // Said goodbye: silent from now on, then back under a new boot.
+            reboot.goodbyeAccepted = true;
+            reboot.record.killAt = resp;
+            agent.downUntil = resp + reboot.seconds * 1000;
+            reboot.bootDue = true;
+          } else if (reboot?.record.reviveAt !== undefined && boot === agent.boots) {
+            reboot.record.lastBefore = agent.lastOk;
+            reboot.record.firstAfter = beat;
+            agent.reboot = undefined;
+            reboot.done(reboot.record);
           }
           agent.lastOk = beat;
         });
@@ -380,9 +445,9 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-/** The profile's key in docs/BENCHMARKS.md: each profile keeps a section of its own. */
+/** The profile's key in docs/BENCHMARKS.md: each profile, and each seed other than 1, keeps a section of its own. */
 function profileName(options: Options): string {
-  return `minutes=${options.minutes} agents=${options.agents}${options.consolePoll ? ' console-poll' : ''}`;
+  return `minutes=${options.minutes} agents=${options.agents}${options.seed === 1 ? '' : ` seed=${options.seed}`}${options.consolePoll ? ' console-poll' : ''}`;
 }
 
 function planAgents(count: number): (PlannedAgent & { paging: boolean })[] {
@@ -410,6 +475,14 @@ async function main(argv: string[]): Promise<number> {
   const logFile = join(dir, 'watcher.log');
   const configFile = join(dir, 'heartbeat-watcher.config.json');
   mkdirSync(dataDir);
+  const fleetGroups = {
+    production: {
+      channels: GROUPS.production.channels,
+      subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
+    },
+    staging: { channels: GROUPS.staging.channels, subscriptions: { email: ['staging@example.com'] } },
+    test: { channels: GROUPS.test.channels },
+  };
   writeFileSync(
     configFile,
     JSON.stringify(
@@ -423,12 +496,8 @@ async function main(argv: string[]): Promise<number> {
         stormMinAgents: STORM.minAgents,
         clusters: topologyClusters(planTopology()),
         groups: {
-          production: {
-            channels: GROUPS.production.channels,
-            subscriptions: { sms: ['+15555550100'], email: ['oncall@example.com'] },
-          },
-          staging: { channels: GROUPS.staging.channels, subscriptions: { email: ['staging@example.com'] } },
-          test: { channels: GROUPS.test.channels },
+          ...fleetGroups,
+          [PAGE_ON_RESTART]: { ...fleetGroups[PAGE_ON_RESTART], onRestart: 'page' },
           ...policyGroupsConfig(),
         },
       },
@@ -494,6 +563,7 @@ async function main(argv: string[]): Promise<number> {
       agents: planned,
       topology: topology.plan,
       seed: options.seed,
+      pageOnRestart: PAGE_ON_RESTART,
       ...(options.consolePoll ? CONSOLE_STEP_CHAOS : {}),
     });
     const stats: LaneStats = {
@@ -506,12 +576,14 @@ async function main(argv: string[]): Promise<number> {
       sentAt: [],
     };
     const outages: MutableOutage[] = [];
+    const reboots: MutableReboot[] = [];
     const flaps: PortFlap[] = [];
     const chaos: ChaosWindow[] = [];
     const snapshots: { at: number; missing: string[] }[] = [];
     const restarts: { downMs: number; exit: number | null; killed: boolean }[] = [];
     const tail = new OutboxTail(outboxPath);
     let outageId = 0;
+    let rebootId = 0;
 
     // A maintenance window (each minute, on the minute) opens two seconds after the warm-up.
     await sleep(waitForWindowMs(Date.now(), warmupSeconds + 2));
@@ -551,11 +623,33 @@ async function main(argv: string[]): Promise<number> {
         case 'outage': {
           const agent = byId.get(event.agentId)!;
           // A pause can stretch an outage past the rest the schedule left: never stack two on one agent.
-          if (agent.outage || agent.downUntil > at) return;
+          if (agent.outage || agent.reboot || agent.downUntil > at) return;
           startOutage(agent, ++outageId, event.kind, (record) => outages.push(record));
           if (event.kind === 'short') agent.skipSends = 1;
           else agent.downUntil = at + event.seconds * 1000;
           if (event.kind === 'host-down') await agent.probe?.close();
+          return;
+        }
+        case 'reboot': {
+          const agent = byId.get(event.agentId)!;
+          if (agent.outage || agent.reboot || agent.downUntil > at || agent.skipSends > 0) return;
+          const planned = event.kind !== 'quick';
+          agent.reboot = {
+            record: {
+              id: ++rebootId,
+              agentId: agent.agentId,
+              group: agent.group,
+              kind: event.kind,
+              killAt: 0,
+              ...(planned ? { goodbye: { backInSeconds: event.backInSeconds, reason: event.reason } } : {}),
+            },
+            seconds: planned ? event.seconds : 0,
+            goodbyeAccepted: false,
+            // A quick reboot leaves out one heartbeat; the next is the new boot's first.
+            bootDue: !planned,
+            done: (record) => reboots.push(record),
+          };
+          if (!planned) agent.skipSends = 1;
           return;
         }
         case 'flap': {
@@ -652,7 +746,7 @@ async function main(argv: string[]): Promise<number> {
           ['pending', 'sending'].includes(a.opening ?? '') ||
           ['pending', 'sending'].includes(a.recovery ?? ''),
       );
-      const waiting = [...byId.values()].filter((a) => a.outage).length;
+      const waiting = [...byId.values()].filter((a) => a.outage || a.reboot).length;
       if ((owed.length === 0 && waiting === 0) || Date.now() > drainDeadline) break;
       await sleep(1000);
     }
@@ -669,8 +763,10 @@ async function main(argv: string[]): Promise<number> {
     tail.poll();
 
     // Outages still open at the end (an agent whose first heartbeat back never landed).
-    for (const agent of byId.values())
+    for (const agent of byId.values()) {
       if (agent.outage) agent.outage.done({ ...agent.outage.record, lastBefore: agent.lastOk });
+      if (agent.reboot) agent.reboot.done({ ...agent.reboot.record, lastBefore: agent.lastOk });
+    }
 
     const blind = blindWindows(logFile, SCAN_SECONDS * 1000);
     const allNotices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
@@ -682,6 +778,27 @@ async function main(argv: string[]): Promise<number> {
     ]);
     const alerts = allAlerts.filter((a) => !isPolicy(a));
     const notices = allNotices.filter((n) => !isPolicy(n));
+    const settings = {
+      scanIntervalMs: SCAN_SECONDS * 1000,
+      heartbeatIntervalMs: HEARTBEAT_SECONDS * 1000,
+      agentlessEveryNScans: AGENTLESS_EVERY_N_SCANS,
+      missedScans: MISSED_SCANS,
+      probeMaxMs: PROBE_MAX_MS,
+      slackMs: 1500,
+      pagingGroups: Object.entries(GROUPS)
+        .filter(([, g]) => g.paging)
+        .map(([name]) => name),
+      end: heartbeatEnd,
+    };
+    const rebootVerdict = reconcileReboots({
+      reboots,
+      alerts,
+      notices,
+      chaos,
+      blind,
+      pageOnRestart: PAGE_ON_RESTART,
+      settings,
+    });
     const verdict = reconcile({
       outages,
       flaps,
@@ -691,18 +808,8 @@ async function main(argv: string[]): Promise<number> {
       notices,
       missingAfterRestart: snapshots.flatMap((s) => s.missing),
       topology: topologyChaos.outages(),
-      settings: {
-        scanIntervalMs: SCAN_SECONDS * 1000,
-        heartbeatIntervalMs: HEARTBEAT_SECONDS * 1000,
-        agentlessEveryNScans: AGENTLESS_EVERY_N_SCANS,
-        missedScans: MISSED_SCANS,
-        probeMaxMs: PROBE_MAX_MS,
-        slackMs: 1500,
-        pagingGroups: Object.entries(GROUPS)
-          .filter(([, g]) => g.paging)
-          .map(([name]) => name),
-        end: heartbeatEnd,
-      },
+      judgedApart: rebootVerdict.claimed,
+      settings,
     });
     const watcherLog = readFileSync(logFile, 'utf8');
     const noticeFailures = (watcherLog.match(/"msg":"notice not sent"/g) ?? []).length;
@@ -754,6 +861,7 @@ async function main(argv: string[]): Promise<number> {
     const refusedItems = Object.values(stats.itemsRefused).reduce((n, v) => n + v, 0);
     const rows = [
       ...goalRows(verdict.totals),
+      ...rebootRows(rebootVerdict.totals, PAGE_ON_RESTART),
       ...policyRows(policy),
       ...(polled ? consolePollRows(polled, seconds) : []),
       {
@@ -798,12 +906,17 @@ async function main(argv: string[]): Promise<number> {
       rows,
       runner,
       verdict,
+      reboots: rebootVerdict,
       allMet,
     });
     process.stdout.write(`${section}\n`);
     writeFileSync(
       join(dir, 'verdict.json'),
-      JSON.stringify({ runner, verdict, policy, policyPlan, chaos, blind, polled }, null, 2),
+      JSON.stringify(
+        { runner, verdict, reboots: rebootVerdict, policy, policyPlan, chaos, blind, polled },
+        null,
+        2,
+      ),
     );
     if (options.write) {
       writeNumbers(`soak ${profileName(options)}`, section);
@@ -1050,6 +1163,9 @@ function scheduledCounts(schedule: readonly ChaosEvent[]) {
     parentOutages: count((e) => e.type === 'parent-outage'),
     stragglers: count((e) => e.type === 'parent-outage' && e.straggler !== undefined),
     quorumLosses: count((e) => e.type === 'quorum-loss'),
+    quickReboots: count((e) => e.type === 'reboot' && e.kind === 'quick'),
+    plannedReboots: count((e) => e.type === 'reboot' && e.kind === 'planned'),
+    lateReboots: count((e) => e.type === 'reboot' && e.kind === 'late'),
   };
 }
 
@@ -1081,6 +1197,7 @@ async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]>
     agentIds?: string[];
     cluster?: string;
     suppressed?: { reason: string; by: string };
+    detail?: string;
   };
   return (JSON.parse(res.text) as { alerts: View[] }).alerts.map((a) => ({
     alertId: a.alertId,
@@ -1096,6 +1213,7 @@ async function fetchAlerts(agent: http.Agent, port: number): Promise<AlertRow[]>
     agentIds: a.agentIds,
     cluster: a.cluster,
     suppressed: a.suppressed && { reason: a.suppressed.reason, by: a.suppressed.by },
+    detail: a.detail,
   }));
 }
 
@@ -1148,6 +1266,7 @@ interface SectionInput {
   // biome-ignore lint/suspicious/noExplicitAny: the runner's own figures, printed as they are
   readonly runner: Record<string, any>;
   readonly verdict: SoakVerdict;
+  readonly reboots: RebootVerdict;
   readonly allMet: boolean;
 }
 
@@ -1201,6 +1320,18 @@ function renderSection(s: SectionInput): string {
           : `silent ${((back - h.outage.lastBefore.send) / 1000).toFixed(1)} s`;
       return `- ${h.outage.agentId} (${h.reason} ${h.by}, ${silent}, ${h.expect}): ${h.records} recorded, ${h.pages} pages, ${h.held ? 'held' : 'not held'}`;
     });
+  const rebootsBad = s.reboots.results
+    .filter((r) => r.problems.length > 0)
+    .slice(0, 15)
+    .map(({ reboot: b, ...r }) => {
+      const back = b.firstAfter?.send ?? b.reviveAt;
+      const silent =
+        back === undefined || !b.lastBefore
+          ? 'not heard again'
+          : `silent ${((back - b.lastBefore.send) / 1000).toFixed(1)} s`;
+      const goodbye = b.goodbye ? `, back in ${b.goodbye.backInSeconds} s` : '';
+      return `- #${b.id} ${b.agentId} in ${b.group} (${b.kind}${goodbye}, ${silent}): ${r.problems.join('; ')}`;
+    });
   const goalsTable = renderRows(s.rows);
   const runTable = markdownTable(
     ['run', 'figure'],
@@ -1212,6 +1343,10 @@ function renderSection(s: SectionInput): string {
       [
         'scheduled topology events',
         `switch down ${r.scheduled.parentOutages} (${r.scheduled.stragglers} with an agent left silent after), cluster below quorum ${r.scheduled.quorumLosses}`,
+      ],
+      [
+        'scheduled reboots',
+        `quick ${r.scheduled.quickReboots}, planned ${r.scheduled.plannedReboots}, planned and not back in time ${r.scheduled.lateReboots}`,
       ],
       [
         'storm guard: agents silent in one scan to fire / of agents watched; a topology block silences',
@@ -1249,7 +1384,7 @@ function renderSection(s: SectionInput): string {
     ],
   );
   return [
-    `## npm run soak: ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}${s.options.consolePoll ? ', console polling' : ''}`,
+    `## npm run soak: ${s.options.agents} agents, ${s.options.minutes} minute${s.options.minutes === 1 ? '' : 's'}${s.options.seed === 1 ? '' : `, seed ${s.options.seed}`}${s.options.consolePoll ? ', console polling' : ''}`,
     '',
     `- Command: \`${s.command}\` (seed ${s.options.seed}; whole run ${Math.round(s.wallSeconds)} s)`,
     `- Date: ${m.date}`,
@@ -1263,6 +1398,7 @@ function renderSection(s: SectionInput): string {
       : []),
     `- Topology: ${describeTopology(planTopology())}`,
     `- Policies: ${PATCHING.group} (email) has a window \`${PATCHING.cron}\` for ${PATCHING.durationSeconds} s, its ${PATCHING.agents.length} agents silent inside it from ${PATCHING.silentFromSeconds} s to ${PATCHING.backAtSeconds} s, the last one until ${PATCHING.outlastSeconds} s after it; ${FLAPPING.group} (email) judges flapping (${FLAPPING.changes} openings within ${FLAPPING.windowSeconds} s, stable for ${FLAPPING.stableForSeconds} s) and its agent is silenced ${FLAPPING.cycles} times ${FLAPPING.silentSeconds} s, ${FLAPPING.heardSeconds} s apart, every ${FLAPPING.everySeconds} s`,
+    `- Reboots: ${REBOOT.perSecond} a second of chaos, on fleet agents: quick (one heartbeat left out, then a new \`bootId\`, \`seq\` from 1, \`bootedAt\`); planned (a \`goodbye\` back in ${REBOOT.planned.backInSeconds.join('-')} s, silent ${REBOOT.planned.silentSeconds.join('-')} s, then a new boot); not back in time (a \`goodbye\` back in ${REBOOT.late.backInSeconds.join('-')} s, silent past that and the threshold by ${REBOOT.late.pastSeconds.join('-')} s, then a new boot); ${PAGE_ON_RESTART} has \`onRestart: "page"\`, the other groups the default \`record\``,
     `- Verdict: ${s.allMet ? '**every goal met**' : '**a goal was missed**'}`,
     '',
     goalsTable,
@@ -1274,6 +1410,9 @@ function renderSection(s: SectionInput): string {
       ? ['', 'Topology outages not paged exactly once (first 15):', '', ...topologyBad]
       : []),
     ...(heldBad.length > 0 ? ['', 'Alerts a topology outage did not hold (first 15):', '', ...heldBad] : []),
+    ...(rebootsBad.length > 0
+      ? ['', 'Reboots not recorded or paged as they should be (first 15):', '', ...rebootsBad]
+      : []),
   ].join('\n');
 }
 
@@ -1286,7 +1425,7 @@ Exits 1 when a goal is missed.
 Options:
   --minutes N       length of the heartbeat run (default 10)
   --agents N        agents, at least 20 (default 1000)
-  --seed N          seed of the chaos schedule (default 1)
+  --seed N          seed of the chaos schedule (default 1; another seed writes a section of its own)
   --console-poll    read what an open console reads, once a second, and hold the watcher's RSS and
                     its LevelDB store to at most ${GROWTH_LIMIT}x their value at ${GROWTH_BASELINE_SECONDS / 60} minutes, in runs of
                     ${GROWTH_GOAL_MIN_SECONDS / 60} minutes or more; the chaos leaves out the restarts and

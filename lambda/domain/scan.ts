@@ -158,7 +158,10 @@ export function severityOf(kind: AlertKind, probeOk: boolean | undefined): Sever
   return kind === 'heartbeat_failure' && probeOk === true ? 'warning' : 'critical';
 }
 
-/** The words an alert carries about what the scanner saw. */
+/**
+ * The words an alert carries about what the scanner saw; an agent that said goodbye and is not back
+ * by the time it gave says so, whatever its probe answers.
+ */
 export function alertDetail(
   kind: AlertKind,
   agent: AgentRecord,
@@ -167,19 +170,19 @@ export function alertDetail(
   probe: { ok: boolean; detail: string } | undefined,
 ): string {
   const last = agent.lastHeartbeatAt === undefined ? 'never' : new Date(agent.lastHeartbeatAt).toISOString();
-  if (kind === 'host_unreachable') {
-    return agent.agentless
-      ? `Agentless host does not answer its probe (${probe?.detail ?? 'no answer'}).`
-      : `No heartbeat for ${missedScans} scan(s) (last ${last}) and the host does not answer its probe (${probe?.detail ?? 'no answer'}): it may be down.`;
-  }
-  const window = `${settings.missedScansBeforeAlert} x ${settings.scanIntervalSeconds} s`;
-  if (probe?.ok) {
-    return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}). The host answers its probe (${probe.detail}), so the machine is up but the agent is silent: check the agent service.`;
-  }
+  if (kind === 'host_unreachable' && agent.agentless)
+    return `Agentless host does not answer its probe (${probe?.detail ?? 'no answer'}).`;
   const away =
     agent.awayUntil === undefined
       ? ''
       : ` It did not come back after a planned restart${agent.awayReason ? `: ${agent.awayReason}` : ''} (it said it would be back by ${new Date(agent.awayUntil).toISOString()}).`;
+  if (kind === 'host_unreachable') {
+    return `No heartbeat for ${missedScans} scan(s) (last ${last}) and the host does not answer its probe (${probe?.detail ?? 'no answer'}): it may be down.${away}`;
+  }
+  const window = `${settings.missedScansBeforeAlert} x ${settings.scanIntervalSeconds} s`;
+  if (probe?.ok) {
+    return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}). The host answers its probe (${probe.detail}), so the machine is up but the agent is silent: check the agent service.${away}`;
+  }
   return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}).${away}`;
 }
 

@@ -192,4 +192,20 @@ describe('away', () => {
     const detail = alertDetail('heartbeat_failure', agent, 3, config.groups.production!, undefined);
     expect(detail).toContain('It did not come back after a planned restart: kernel update');
   });
+
+  it('says so too when its host answers the probe, and when it does not', () => {
+    const up = alertDetail('heartbeat_failure', agent, 3, config.groups.production!, {
+      ok: true,
+      detail: 'tcp db-01:22 answered',
+    });
+    const down = alertDetail('host_unreachable', agent, 3, config.groups.production!, {
+      ok: false,
+      detail: 'tcp db-01:22 failed 2x: ECONNREFUSED',
+    });
+
+    expect(up).toContain(
+      'check the agent service. It did not come back after a planned restart: kernel update',
+    );
+    expect(down).toContain('may be down. It did not come back after a planned restart: kernel update');
+  });
 });

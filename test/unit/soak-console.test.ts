@@ -104,7 +104,14 @@ describe('the soak console step: growth of the watcher RSS and LevelDB store', (
 
 describe('the soak chaos schedule without restarts', () => {
   const agents = Array.from({ length: 40 }, (_, i) => ({ agentId: `a-${i}`, group: 'test', probed: i < 4 }));
-  const options = { seconds: 900, warmupSeconds: 10, cooldownSeconds: 15, agents, seed: 1 };
+  const options = {
+    seconds: 900,
+    warmupSeconds: 10,
+    cooldownSeconds: 15,
+    agents,
+    seed: 1,
+    pageOnRestart: 'staging',
+  };
 
   it('leaves out the restarts and keeps every other event where it was', () => {
     const withRestarts = chaosSchedule(options);

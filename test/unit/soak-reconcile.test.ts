@@ -98,6 +98,7 @@ function input(overrides: Partial<ReconcileInput>): ReconcileInput {
     notices: [],
     missingAfterRestart: [],
     topology: [],
+    judgedApart: [],
     settings: SETTINGS,
     ...overrides,
   };
@@ -227,6 +228,21 @@ describe('soak reconciliation', () => {
     expect(verdict.falseAlerts).toEqual([expect.objectContaining({ agentId: 'prod-2' })]);
     expect(verdict.falseAlerts[0]!.reason).toMatch(/after the end of a watcher pause/);
     expect(verdict.totals).toMatchObject({ falseAlerts: 1, falsePages: 1, missed: 1 });
+  });
+
+  it('leaves out the alerts judged apart (a reboot’s): no outage claims them and none is false, their pages known', () => {
+    const restarted = alert('agent_restarted', 'prod-1', 30, 30.5, { recovery: 'none' });
+    const late = alert('heartbeat_failure', 'prod-2', 33, 36.4);
+
+    const verdict = reconcile(
+      input({
+        alerts: [restarted, late],
+        notices: [page([restarted], 30.5), page([late], 36.4), recovery([late], 46)],
+        judgedApart: [restarted.alertId, late.alertId],
+      }),
+    );
+
+    expect(verdict.totals).toMatchObject({ falseAlerts: 0, falsePages: 0, mustAlert: 0, duplicatePages: 0 });
   });
 
   it('counts an alert during a probe-port flap of a beating agent as false', () => {
