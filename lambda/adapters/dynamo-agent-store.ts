@@ -74,8 +74,10 @@ function agentFromItem(item: Item): AgentRecord {
     if (!Array.isArray(recentOpenings) || !recentOpenings.every(Number.isFinite))
       throw new MalformedItemError(agentId, 'recentOpenings is not a list of times');
   }
+  // Every field named in one literal, none spread in: a scan builds one record per agent, and an
+  // object begun with a spread of another takes V8's slow path (a scan of 10,000 agents took 2x).
+  const loss = lossCountersOf(item);
   return {
-    ...lossCountersOf(item),
     agentId,
     group,
     cluster: str(item, 'cluster'),
@@ -103,6 +105,9 @@ function agentFromItem(item: Item): AgentRecord {
     restarts: num(item, 'restarts'),
     lastRestart: json<RestartRecord>(agentId, item, 'lastRestart'),
     restartRecordedAt: num(item, 'restartRecordedAt'),
+    bootFirstSeq: loss.bootFirstSeq,
+    bootBeats: loss.bootBeats,
+    lossBuckets: loss.lossBuckets,
   };
 }
 
