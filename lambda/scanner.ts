@@ -284,6 +284,9 @@ export class Scanner {
           if (assessment.kind === 'watched' || assessment.kind === 'idle') pass.tally.monitored += 1;
           if (assessment.kind === 'maintenance' && window) pass.inMaintenance.set(item.agentId, window.by);
           await this.scanAgent(pass, item, assessment, openByAgent.get(item.agentId) ?? []);
+          // Once per agent and scan (scanAgent may judge an agent again, as a parent probed late).
+          const restart = unrecordedRestart(item);
+          if (restart) await this.recordRestart(pass, item, restart, assessment.kind !== 'unmonitored');
         } catch (error) {
           pass.tally.errors += 1;
           this.log({
@@ -407,8 +410,6 @@ export class Scanner {
     };
     pass.findings.set(agent.agentId, finding);
     pass.topology.add(finding);
-    const restart = unrecordedRestart(agent);
-    if (restart) await this.recordRestart(pass, agent, restart, assessment.kind !== 'unmonitored');
     if (agent.probe && !probe) pass.unprobed.set(agent.agentId, { agent, assessment });
     else pass.unprobed.delete(agent.agentId);
     pass.opened.push(...opened);

@@ -100,7 +100,12 @@ const BATCH_CONCURRENCY = 16;
 
 /** The use cases, one method each, over the ports. Every door (Lambda, local server, CLI) calls these. */
 export class WatcherService {
-  constructor(private readonly deps: WatcherServiceDeps) {}
+  /** The longest a relay's `heldMs` dates a heartbeat back: half the shortest scan interval. */
+  private readonly maxHeldMs: number;
+
+  constructor(private readonly deps: WatcherServiceDeps) {
+    this.maxHeldMs = scanTickSeconds(deps.config) * 500;
+  }
 
   get config(): WatcherConfig {
     return this.deps.config;
@@ -164,7 +169,7 @@ export class WatcherService {
     const tokenHash = hashSecret(token);
     const write: HeartbeatWrite = {
       agentId: input.agentId,
-      at: now - Math.min(input.heldMs ?? 0, scanTickSeconds(this.deps.config) * 500),
+      at: now - Math.min(input.heldMs ?? 0, this.maxHeldMs),
       sentAt: input.sentAt,
       clockSkewSeconds: input.sentAt === undefined ? undefined : clockSkewSeconds(input.sentAt, now),
       seq: input.seq,

@@ -15,7 +15,19 @@ import {
   type HeartbeatWrite,
   MalformedItemError,
 } from '../ports';
-import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
+import {
+  call,
+  compact,
+  type Item,
+  KeyedTable,
+  type MoreActions,
+  N,
+  num,
+  S,
+  str,
+  type UpdateParts,
+  update,
+} from './dynamo';
 import { returnsItemOnConditionFailure } from './dynamo-client';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
@@ -187,11 +199,8 @@ const admittedValues = (tokenHash: string) => ({
 interface HeartbeatExtras {
   readonly set?: Record<string, AttributeValue | undefined>;
   readonly remove?: readonly string[];
-  readonly add?: readonly string[];
-  readonly names?: Record<string, string>;
-  readonly values?: Record<string, AttributeValue>;
-  /** Actions with their own placeholders (`#a = if_not_exists(#a, :seq)`). */
-  readonly setActions?: readonly string[];
+  /** Actions with their own placeholders (`#a = if_not_exists(#a, :seq)`, `#n :one`). */
+  readonly actions?: MoreActions;
 }
 
 /** This hour's counts set afresh, for the first heartbeat of a boot. */
@@ -207,7 +216,8 @@ function bucketValues(
 /**
  * The loss counts a heartbeat of the stored boot adds to, in its one write and without reading them:
  * the heartbeats it stands for (one, or a relay's `coalesced`) to the boot's and this hour's, this
- * hour's last `seq` (and its first, if none), and the counts of the hour before last removed. A heartbeat without `seq` and `bootId` counts none.
+ * hour's last `seq` (and its first, if none), and the counts of the hour before last removed. A
+ * heartbeat without `seq` and `bootId` counts none.
  */
 function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
   if (write.seq === undefined || write.bootId === undefined) return {};
@@ -216,19 +226,21 @@ function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
   const covered = heartbeatsCovered(write.seq, write.coalesced);
   return {
     set: { [last]: N(write.seq) },
-    setActions: [
-      `#${first} = if_not_exists(#${first}, :firstSeq)`,
-      '#bootFirstSeq = if_not_exists(#bootFirstSeq, :firstSeq)',
-    ],
-    add: [`#${beats} :beats`, '#bootBeats :beats'],
     remove: bucketNames(hour - 2),
-    names: {
-      [`#${first}`]: first,
-      [`#${beats}`]: beats,
-      '#bootFirstSeq': 'bootFirstSeq',
-      '#bootBeats': 'bootBeats',
+    actions: {
+      set: [
+        `#${first} = if_not_exists(#${first}, :firstSeq)`,
+        '#bootFirstSeq = if_not_exists(#bootFirstSeq, :firstSeq)',
+      ],
+      add: [`#${beats} :beats`, '#bootBeats :beats'],
+      names: {
+        [`#${first}`]: first,
+        [`#${beats}`]: beats,
+        '#bootFirstSeq': 'bootFirstSeq',
+        '#bootBeats': 'bootBeats',
+      },
+      values: { ':firstSeq': N(covered.firstSeq), ':beats': N(covered.beats) },
     },
-    values: { ':firstSeq': N(covered.firstSeq), ':beats': N(covered.beats) },
   };
 }
 
@@ -262,7 +274,7 @@ function heartbeatUpdate(write: HeartbeatWrite, extras: HeartbeatExtras): Update
       ...extras.set,
     },
     remove,
-    { set: extras.setActions, add: extras.add, names: extras.names, values: extras.values },
+    extras.actions,
   );
 }
 
@@ -335,9 +347,7 @@ export class DynamoAgentStore implements AgentStore {
           .flatMap((b) => bucketNames(b.hour)),
         ...(write.seq === undefined ? ['bootFirstSeq', 'bootBeats'] : []),
       ],
-      add: ['#restarts :one'],
-      names: { '#restarts': 'restarts' },
-      values: { ':one': N(1) },
+      actions: { add: ['#restarts :one'], names: { '#restarts': 'restarts' }, values: { ':one': N(1) } },
     });
     const ordered =
       write.sentAt === undefined

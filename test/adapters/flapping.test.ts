@@ -47,6 +47,17 @@ describe('Scanner: flapping', () => {
     return { opened, open };
   }
 
+  /** Two incidents and back, then up to the scan that opens the third incident (not yet run). */
+  async function toTheScanOfTheThirdOpening(h: ScannerHarness) {
+    for (let i = 0; i < 2; i++) {
+      await goSilent(h);
+      await comeBack(h);
+    }
+    await h.step();
+    await h.step();
+    h.clock.advance(h.intervalMs);
+  }
+
   const flappingAlerts = async (h: ScannerHarness) => (await h.alerts()).filter((a) => a.kind === 'flapping');
 
   /**
@@ -238,13 +249,7 @@ describe('Scanner: flapping', () => {
   it('opens exactly one flapping alert, paged once, when two scanners race on the scan that finds it', async () => {
     const h = await flappingHarness();
     const other = h.otherScanner();
-    for (let i = 0; i < 2; i++) {
-      await goSilent(h);
-      await comeBack(h);
-    }
-    await h.step();
-    await h.step();
-    h.clock.advance(h.intervalMs);
+    await toTheScanOfTheThirdOpening(h);
 
     await Promise.all([h.scanner.scan(), other.scan()]);
 
@@ -257,13 +262,7 @@ describe('Scanner: flapping', () => {
 
   it('holds the incident’s page in the scanner that lost its create, though it read the openings before they were recorded', async () => {
     const h = await flappingHarness();
-    for (let i = 0; i < 2; i++) {
-      await goSilent(h);
-      await comeBack(h);
-    }
-    await h.step();
-    await h.step();
-    h.clock.advance(h.intervalMs);
+    await toTheScanOfTheThirdOpening(h);
     // The other scanner has read the agent (two openings) and decided to open the incident; its
     // create waits until the first scanner has opened it, recorded the third opening, opened the
     // flapping alert and delivered.
