@@ -98,7 +98,7 @@ level.Level = class extends DynaliteLevel {
   }
 };
 const dynalite = require(workerData.dynalite);
-require(workerData.dynaliteIterators).closeDynaliteIterators(workerData.dynalite);
+require(workerData.dynalitePatches).patchDynalite(workerData.dynalite);
 
 async function openStore(db) {
   if (db === undefined) return;
@@ -209,8 +209,8 @@ export async function startEmbeddedDynamo(
     workerData: {
       dynalite: require.resolve('dynalite'),
       // A file of its own beside this module's code (build.mjs copies it into dist/), for the thread
-      // to require: the patch that makes dynalite close its LevelDB iterators.
-      dynaliteIterators: require.resolve('./dynalite-iterators.js'),
+      // to require: our patches to dynalite (its LevelDB iterators, its parses, its tables).
+      dynalitePatches: require.resolve('./dynalite-patches.js'),
       path,
       socketPath: connection.socketPath,
       // One left by a watcher that was killed: the thread removes it once it holds the data directory.

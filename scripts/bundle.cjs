@@ -30,7 +30,7 @@ async function bundle(options) {
     packages: 'external',
     // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the
     // bundles. bin/hbw.ts requires the whole CLI by path, so the agent's bundle stays small.
-    external: ['./dynalite-iterators.js', './hbw-cli.js'],
+    external: ['./dynalite-patches.js', './hbw-cli.js'],
     define: { __HBW_VERSION__: JSON.stringify(version) },
     // The sh installer and agent the watcher serves (lambda/http/install-script.ts), as text.
     loader: { '.sh': 'text' },
@@ -38,7 +38,7 @@ async function bundle(options) {
     logLevel: 'warning',
   });
   const dir = outdir ? resolve(ROOT, outdir) : dirname(outfile);
-  copyFileSync(join(ROOT, 'cli/dynalite-iterators.js'), join(dir, 'dynalite-iterators.js'));
+  copyFileSync(join(ROOT, 'cli/dynalite-patches.js'), join(dir, 'dynalite-patches.js'));
 }
 
 module.exports = { bundle, CLI_ENTRIES };
