@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { withoutSdkLogging } from './sdk-logging';
 
 /** How to reach the embedded DynamoDB of this process (cli/embedded-dynamo.ts), and nothing else can. */
 export interface LocalDynamoConnection {
@@ -37,14 +38,16 @@ export function returnsItemOnConditionFailure(client: DynamoDBClient): boolean {
  * fixed region, so that no AWS account or credential chain is ever consulted.
  */
 export function localDynamoClient(connection: LocalDynamoConnection): DynamoDBClient {
-  const client = new DynamoDBClient({
-    // The host name is only what the Host header says (and the signature covers): the socket is the way.
-    endpoint: 'http://localhost',
-    region: 'local',
-    credentials: connection.credentials,
-    requestHandler: { httpAgent: new SocketAgent(connection.socketPath) },
-    maxAttempts: 3,
-  });
+  const client = withoutSdkLogging(
+    new DynamoDBClient({
+      // The host name is only what the Host header says (and the signature covers): the socket is the way.
+      endpoint: 'http://localhost',
+      region: 'local',
+      credentials: connection.credentials,
+      requestHandler: { httpAgent: new SocketAgent(connection.socketPath) },
+      maxAttempts: 3,
+    }),
+  );
   embedded.add(client);
   return client;
 }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { NetProber } from '../adapters/net-prober';
+import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { SnsNotifier } from '../adapters/sns-notifier';
 import { scanTickSeconds } from '../domain/scan';
 import { runScanMinute } from '../scan-minute';
@@ -24,8 +25,8 @@ try {
 // The scanner uses every table: a missing one stops it at start, not at its first scan.
 for (const name of Object.values(TABLE_VARIABLES)) requireEnv(env, name);
 const scanner = new Scanner({
-  ...storesFromEnv(env, new DynamoDBClient({})),
-  notifier: new SnsNotifier(new SNSClient({}), topics),
+  ...storesFromEnv(env, withoutSdkLogging(new DynamoDBClient({}))),
+  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient({})), topics),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,

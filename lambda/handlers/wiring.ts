@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoStores } from '../adapters/dynamo-stores';
+import { withoutSdkLogging } from '../adapters/sdk-logging';
 import type { WatcherConfig } from '../domain/config';
 import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
@@ -34,7 +35,7 @@ export function storesFromEnv(env: NodeJS.ProcessEnv, client: DynamoDBClient) {
 /** Builds the service from the environment, once per container. */
 export function serviceFromEnv(
   env: NodeJS.ProcessEnv,
-  client = new DynamoDBClient({}),
+  client = withoutSdkLogging(new DynamoDBClient({})),
   config: WatcherConfig = configFromEnv(env),
 ): WatcherService {
   if (!env[TABLE_VARIABLES.agents])
