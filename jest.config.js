@@ -40,14 +40,24 @@ const dynamodbLocal = {
   globalTeardown: '<rootDir>/test/support/dynamodb-local-teardown.ts',
 };
 
-// Where DynamoDB Local cannot run (no jar, no Java 17) its project is left out, and the reason said;
-// on a CI runner it stays, and its tests fail with the reason.
+/**
+ * HBW_TEST_STORE picks one store's project (npm run test:dynamodb-local sets it); unset, both run.
+ * Asked for, or on a CI runner, the DynamoDB Local project runs where it cannot start, and its tests
+ * fail with the reason; otherwise, there, it is left out and the reason said.
+ */
+const chosen = process.env.HBW_TEST_STORE;
+if (chosen !== undefined && chosen !== 'dynalite' && chosen !== 'dynamodb-local') {
+  throw new Error(`HBW_TEST_STORE: must be dynalite or dynamodb-local, not ${JSON.stringify(chosen)}`);
+}
 const missing = dynamoDbLocalMissing();
-if (missing && !IN_CI) console.warn(`The tests over DynamoDB Local are skipped: ${missing}`);
+const leftOut = chosen === undefined && missing !== undefined && !IN_CI;
+if (leftOut) console.warn(`The tests over DynamoDB Local are skipped: ${missing}`);
 
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: missing && !IN_CI ? [dynalite] : [dynalite, dynamodbLocal],
+  projects: [dynalite, dynamodbLocal].filter((project) =>
+    chosen === undefined ? !(leftOut && project === dynamodbLocal) : project.displayName === chosen,
+  ),
   testTimeout: 30000,
   maxWorkers: 2,
 };
