@@ -34,6 +34,13 @@ const lossAttributes = async (agentId: string) =>
       .map(([name, value]) => [name, Number(value.N)]),
   );
 
+/** The loss counts of one hour, as stored: its first and last seq, and how many heartbeats came. */
+const hourCounts = (hour: number, first: number, last: number, beats: number) => ({
+  [`lossFirstSeq_${hour}`]: first,
+  [`lossLastSeq_${hour}`]: last,
+  [`lossBeats_${hour}`]: beats,
+});
+
 let serial = 0;
 async function agent() {
   const agentId = `beat-${++serial}`;
@@ -74,9 +81,7 @@ describe('restarts', () => {
     expect(await lossAttributes(a.agentId)).toEqual({
       bootFirstSeq: 1,
       bootBeats: 1,
-      [`lossFirstSeq_${hour}`]: 1,
-      [`lossLastSeq_${hour}`]: 1,
-      [`lossBeats_${hour}`]: 1,
+      ...hourCounts(hour, 1, 1, 1),
     });
   });
 
@@ -176,12 +181,8 @@ describe('loss', () => {
     expect(await lossAttributes(a.agentId)).toEqual({
       bootFirstSeq: 1,
       bootBeats: 4,
-      [`lossFirstSeq_${before}`]: 1,
-      [`lossLastSeq_${before}`]: 2,
-      [`lossBeats_${before}`]: 2,
-      [`lossFirstSeq_${after}`]: 5,
-      [`lossLastSeq_${after}`]: 6,
-      [`lossBeats_${after}`]: 2,
+      ...hourCounts(before, 1, 2, 2),
+      ...hourCounts(after, 5, 6, 2),
     });
     expect(await a.view()).toMatchObject({ lostHeartbeats: 2 });
   });
@@ -209,9 +210,7 @@ describe('loss', () => {
     expect(await lossAttributes(a.agentId)).toEqual({
       bootFirstSeq: 1,
       bootBeats: 2,
-      [`lossFirstSeq_${hour}`]: 2,
-      [`lossLastSeq_${hour}`]: 2,
-      [`lossBeats_${hour}`]: 1,
+      ...hourCounts(hour, 2, 2, 1),
     });
   });
 });
