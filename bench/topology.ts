@@ -3,7 +3,8 @@
 // (parents, a cluster in the config) and once without, in the same run.
 import { startEmbeddedDynamo } from '../cli/embedded-dynamo';
 import type { RawConfig } from '../lambda/domain/config';
-import { createScannerHarness, embeddedClients, type ScannerHarness } from '../test/support/scanner-harness';
+import { createScannerHarness, type ScannerHarness } from '../test/support/scanner-harness';
+import { embeddedClients } from '../test/support/test-store';
 
 export interface TopologyRow {
   readonly scenario: string;

@@ -171,6 +171,12 @@ export class DynamoAlertStore implements AlertStore {
     return item ? alertFromItem(item) : undefined;
   }
 
+  /**
+   * Reads the queue's index. DynamoDB's index reads are eventually consistent (no `ConsistentRead` on a
+   * global index), where dynalite's and DynamoDB Local's see every write at once: an alert written a
+   * moment ago may be missing from a scan's queue. That scan's create of it is refused (its id is the
+   * incident's, and the stored one is read whole), and its resolution waits for the next scan.
+   */
   async listQueue(queue: 'open' | 'recovery') {
     const out: AlertRecord[] = [];
     let start: Item | undefined;

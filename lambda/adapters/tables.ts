@@ -45,7 +45,10 @@ export const LOCAL_TABLE_NAMES: TableNames = {
   alerts: 'hbw-alerts',
 };
 
-/** Creates each missing table (local mode and tests; the cloud stack owns its own). */
+/**
+ * Creates each missing table (local mode and tests; the cloud stack owns its own). They get no TTL:
+ * dynalite has none, and nothing reads `expiresAt`, which only lets DynamoDB delete the stack's items.
+ */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   for (const role of Object.keys(TABLES) as TableRole[]) {
     const name = names[role];

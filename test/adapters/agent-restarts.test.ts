@@ -1,15 +1,15 @@
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { ValidationError } from '../../lambda/domain/errors';
-import { HOUR_MS } from '../../lambda/domain/loss';
+import { HOUR_MS, lossHour } from '../../lambda/domain/loss';
 import type { WatcherService } from '../../lambda/service';
 import type { DynamoRequestLog } from '../support/dynamo-request-counter';
 import { beatAcrossTheHour } from '../support/loss-scenario';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
 import type { ManualClock } from '../support/watcher';
 
-// What a heartbeat's one write tells beyond "alive", over the real stores (dynalite): restarts, loss,
-// replays and goodbyes.
+// What a heartbeat's one write tells beyond "alive", over the real stores (dynalite, and DynamoDB Local:
+// test-store.ts): restarts, loss, replays and goodbyes.
 let harness: ServiceHarness;
 let requests: DynamoRequestLog;
 let service: WatcherService;
@@ -26,6 +26,21 @@ const storedItem = (agentId: string) =>
     new GetItemCommand({ TableName: LOCAL_TABLE_NAMES.agents, Key: { agentId: { S: agentId } } }),
   );
 
+/** The loss counts of the stored item, by attribute. */
+const lossAttributes = async (agentId: string) =>
+  Object.fromEntries(
+    Object.entries((await storedItem(agentId)).Item!)
+      .filter(([name]) => /^(loss|boot(FirstSeq|Beats))/.test(name))
+      .map(([name, value]) => [name, Number(value.N)]),
+  );
+
+/** The loss counts of one hour, as stored: its first and last seq, and how many heartbeats came. */
+const hourCounts = (hour: number, first: number, last: number, beats: number) => ({
+  [`lossFirstSeq_${hour}`]: first,
+  [`lossLastSeq_${hour}`]: last,
+  [`lossBeats_${hour}`]: beats,
+});
+
 let serial = 0;
 async function agent() {
   const agentId = `beat-${++serial}`;
@@ -40,7 +55,8 @@ describe('restarts', () => {
   it('counts a new bootId as a restart, with the boot it ended and the downtime the agent reports', async () => {
     const a = await agent();
     await a.beat({ seq: 1, bootId: 'boot-a' });
-    await a.beat({ seq: 2, bootId: 'boot-a' });
+    clock.advance(2 * HOUR_MS);
+    await a.beat({ seq: 240, bootId: 'boot-a' });
     const shutdownAt = clock.now();
     clock.advance(90_000);
 
@@ -60,6 +76,25 @@ describe('restarts', () => {
       downtimeSeconds: 40,
       expected: false,
     });
+    // The old boot's counts are gone: only the new boot's first heartbeat is counted.
+    const hour = lossHour(clock.now());
+    expect(await lossAttributes(a.agentId)).toEqual({
+      bootFirstSeq: 1,
+      bootBeats: 1,
+      ...hourCounts(hour, 1, 1, 1),
+    });
+  });
+
+  it('counts a restart of an agent that sends no sentAt, with the same two writes', async () => {
+    const a = await agent();
+    await service.heartbeat(a.token, { agentId: a.agentId, seq: 9, bootId: 'boot-a' });
+    clock.advance(60_000);
+    requests.reset();
+
+    await service.heartbeat(a.token, { agentId: a.agentId, seq: 1, bootId: 'boot-b' });
+
+    expect(requests.take().filter((operation) => operation === 'UpdateItem')).toHaveLength(2);
+    expect(await a.view()).toMatchObject({ bootId: 'boot-b', restarts: 1 });
   });
 
   it('counts no restart for the first bootId an agent sends, nor for a late heartbeat of the old boot', async () => {
@@ -100,6 +135,7 @@ describe('restarts', () => {
     const view = await a.view();
     expect(view).toMatchObject({ state: 'healthy', restarts: 1 });
     expect(view.awayUntil).toBeUndefined();
+    expect(JSON.parse((await storedItem(a.agentId)).Item!.lastRestart!.S!)).toMatchObject({ expected: true });
   });
 });
 
@@ -130,16 +166,25 @@ describe('loss', () => {
     expect(await a.view()).toMatchObject({ restarts: 1, lostHeartbeats: 0 });
   });
 
-  it('keeps each heartbeat of one boot one UpdateItem while it counts them, across the hour', async () => {
+  it('keeps each heartbeat of one boot one UpdateItem while it counts them in each hour, across the hour', async () => {
     const a = await agent();
-    clock.time = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS - 45_000;
-    for (let seq = 1; seq <= 4; seq++) {
+    const nextHour = Math.ceil(clock.now() / HOUR_MS) * HOUR_MS;
+    clock.time = nextHour - 45_000;
+    // seq 1 and 2 before the hour; 3 and 4 lost; 5 and 6 after it.
+    for (const seq of [1, 2, 5, 6]) {
       await a.beat({ seq, bootId: 'boot-a' });
       clock.advance(30_000);
     }
 
     expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem', 'UpdateItem', 'UpdateItem']);
-    expect(await a.view()).toMatchObject({ lostHeartbeats: 0, lossLastHourPercent: 0 });
+    const [before, after] = [lossHour(nextHour - 1), lossHour(nextHour)];
+    expect(await lossAttributes(a.agentId)).toEqual({
+      bootFirstSeq: 1,
+      bootBeats: 4,
+      ...hourCounts(before, 1, 2, 2),
+      ...hourCounts(after, 5, 6, 2),
+    });
+    expect(await a.view()).toMatchObject({ lostHeartbeats: 2 });
   });
 
   it('counts from the hour before only the part still inside the last hour', async () => {
@@ -161,8 +206,12 @@ describe('loss', () => {
     await a.beat({ seq: 2, bootId: 'boot-a' });
 
     expect(requests.take()).toEqual(['UpdateItem', 'UpdateItem']);
-    const stored = await storedItem(a.agentId);
-    expect(Object.keys(stored.Item!).filter((k) => k.startsWith('loss'))).toHaveLength(3);
+    const hour = lossHour(clock.now());
+    expect(await lossAttributes(a.agentId)).toEqual({
+      bootFirstSeq: 1,
+      bootBeats: 2,
+      ...hourCounts(hour, 2, 2, 1),
+    });
   });
 });
 
@@ -247,6 +296,27 @@ describe('goodbye', () => {
     expect(back.state).toBe('healthy');
     expect(back.awayUntil).toBeUndefined();
     expect(back.awayReason).toBeUndefined();
+  });
+
+  it('takes a goodbye, another without a reason (which drops the one before), and the end with one UpdateItem each', async () => {
+    const a = await agent();
+    await a.beat({ seq: 1, bootId: 'boot-a' });
+    const writes: string[][] = [];
+    const beat = async (body: Record<string, unknown>) => {
+      requests.reset();
+      await a.beat({ bootId: 'boot-a', ...body });
+      writes.push(requests.take());
+    };
+
+    await beat({ seq: 2, goodbye: { backInSeconds: 600, reason: 'kernel update' } });
+    clock.advance(30_000);
+    await beat({ seq: 3, goodbye: { backInSeconds: 300 } });
+    expect(await a.view()).toMatchObject({ state: 'away', awayReason: undefined });
+    clock.advance(30_000);
+    await beat({ seq: 4 });
+
+    expect(writes).toEqual([['UpdateItem'], ['UpdateItem'], ['UpdateItem']]);
+    expect(await a.view()).toMatchObject({ state: 'healthy', awayUntil: undefined, awayReason: undefined });
   });
 
   it('counts missed scans from the time it gave when the agent is not back by then', async () => {

@@ -1,28 +1,28 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { DynamoAlertStore } from '../../lambda/adapters/dynamo-alert-store';
-import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { DynamoWatcherStateStore } from '../../lambda/adapters/dynamo-state-store';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { type AlertKind, type AlertRecord, alertId } from '../../lambda/domain/alert';
+import { openTestStore, type TestStore } from '../support/test-store';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const DAY = 86_400_000;
 const LEASE = 60_000;
 
-let dynamo: EmbeddedDynamo;
+// Over a store of the run's kind: dynalite, or DynamoDB Local (test-store.ts).
+let testStore: TestStore;
 let client: DynamoDBClient;
 let store: DynamoAlertStore;
 
 beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo();
-  client = localDynamoClient(dynamo.connection);
+  testStore = await openTestStore();
+  client = testStore.newClient();
   await ensureTables(client, LOCAL_TABLE_NAMES);
   store = new DynamoAlertStore(client, LOCAL_TABLE_NAMES.alerts);
 });
 afterAll(async () => {
   client.destroy();
-  await dynamo.close();
+  await testStore.close();
 });
 
 /** A page held by its parent. */

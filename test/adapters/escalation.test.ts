@@ -2,8 +2,8 @@ import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 
-// Escalation over the real stores (dynalite) on the manual clock: production pages by SMS and
-// email; a page nobody acknowledges goes to managers after 15 min and to directors after 45 min.
+// Escalation over the real stores (dynalite, and DynamoDB Local) on the manual clock: production pages
+// by SMS and email; a page nobody acknowledges goes to managers after 15 min and to directors after 45 min.
 describe('Escalation', () => {
   const harness = scannerHarnesses();
   const MIN = 60_000;

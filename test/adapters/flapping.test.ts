@@ -3,8 +3,8 @@ import type { Notification } from '../../lambda/domain/messages';
 import { countDynamoRequests } from '../support/dynamo-request-counter';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 
-// Flapping and recovery hysteresis, over the real DynamoDB stores (dynalite) with the clock moved by
-// hand: scans every 30 s, a heartbeat failure after 3 missed scans, so one incident of an agent that
+// Flapping and recovery hysteresis, over the real DynamoDB stores (dynalite, and DynamoDB Local) with
+// the clock moved by hand: scans every 30 s, a heartbeat failure after 3 missed scans, so one incident of an agent that
 // goes silent and beats again takes 4 scans (2 minutes).
 const FLAPPING = { changes: 3, window: '30m', stableFor: '5m' };
 

@@ -1,16 +1,14 @@
 import type { APIGatewayProxyResult, LambdaEvent } from 'hono/aws-lambda';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
-import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
-import { startTcpDoor, type TcpDoor } from '../support/tcp-door';
+import { openTestStore, type SdkAccess, type TestStore } from '../support/test-store';
 import { TEST_CONFIG } from '../support/watcher';
 
 // The Lambda door: API Gateway HTTP API events (payload format 2.0) through the ingest and admin
 // handlers, as deployed (hono/aws-lambda `handle`, the service built at import from process.env,
-// `new DynamoDBClient({})`), against dynalite. The SDK finds dynalite by AWS_ENDPOINT_URL_DYNAMODB,
-// its service-specific endpoint variable: a TCP door to dynalite's private socket, and it signs with
-// the key of the embedded DynamoDB, given as the AWS credentials of the environment.
+// `new DynamoDBClient({})`), against a store of the run's kind (test-store.ts). The SDK finds it by
+// AWS_ENDPOINT_URL_DYNAMODB, its service-specific endpoint variable (for dynalite a TCP door to its
+// private socket), and signs with the store's key, given as the AWS credentials of the environment.
 
 type LambdaHandler = (event: LambdaEvent) => Promise<APIGatewayProxyResult>;
 
@@ -161,8 +159,8 @@ const json = { 'content-type': 'application/json' };
 const bodyOf = (result: APIGatewayProxyResult): any => JSON.parse(result.body);
 
 describe('the Lambda door: API Gateway v2 events through the ingest and admin handlers', () => {
-  let dynamo: EmbeddedDynamo;
-  let door: TcpDoor;
+  let store: TestStore;
+  let access: SdkAccess;
   let ingest: LambdaHandler;
   let admin: LambdaHandler;
   let agents: DynamoAgentStore;
@@ -170,18 +168,18 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
   const sdkEnv: Vars = {};
 
   beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo();
-    door = await startTcpDoor(dynamo.connection.socketPath);
-    const client = localDynamoClient(dynamo.connection);
+    store = await openTestStore();
+    access = await store.sdkAccess();
+    const client = store.newClient();
     destroyClient = () => client.destroy();
     await ensureTables(client, TABLES);
     agents = new DynamoAgentStore(client, TABLES.agents);
     // What the handlers' `new DynamoDBClient({})` reads, at its first request as much as at import.
     const vars: Vars = {
-      AWS_ENDPOINT_URL_DYNAMODB: door.url,
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: dynamo.connection.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: dynamo.connection.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: access.endpoint,
+      AWS_REGION: access.region,
+      AWS_ACCESS_KEY_ID: access.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: access.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: undefined,
       AWS_PROFILE: undefined,
       AWS_ENDPOINT_URL: undefined,
@@ -195,8 +193,8 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
   afterAll(async () => {
     applyEnv(sdkEnv);
     destroyClient();
-    await door.close();
-    await dynamo.close();
+    await access.close();
+    await store.close();
   });
 
   async function addAgent(agentId: string, group = 'production'): Promise<string> {

@@ -1,8 +1,8 @@
 import type { Notification } from '../../lambda/domain/messages';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 
-// Restarts and goodbyes as the scanner records and pages them, over the real stores (dynalite) with
-// the clock moved by hand: scans every 30 s, a heartbeat failure after 3 missed scans.
+// Restarts and goodbyes as the scanner records and pages them, over the real stores (dynalite, and
+// DynamoDB Local) with the clock moved by hand: scans every 30 s, a heartbeat failure after 3 missed scans.
 describe('Scanner: restarts', () => {
   const harness = scannerHarnesses();
   const kinds = (notices: readonly Notification[]) => notices.map((n) => n.kind);

@@ -1,7 +1,7 @@
 import type { Notification } from '../../lambda/domain/messages';
 import { alertIdsOf, scannerHarnesses } from '../support/scanner-harness';
 
-// The heartbeat rules, over the real DynamoDB stores (dynalite) with the clock
+// The heartbeat rules, over the real DynamoDB stores (dynalite, and DynamoDB Local) with the clock
 // moved by hand: scans every 30 s, a heartbeat failure after 3 missed scans.
 describe('Scanner', () => {
   const harness = scannerHarnesses();

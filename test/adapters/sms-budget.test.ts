@@ -3,8 +3,8 @@ import type { Notification } from '../../lambda/domain/messages';
 import { smsDay } from '../../lambda/domain/sms-budget';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 
-// The SMS budget over the real stores (dynalite) on the manual clock: production pages by SMS and
-// email and repeats an open page every minute, so each minute brings one more notice.
+// The SMS budget over the real stores (dynalite, and DynamoDB Local) on the manual clock: production
+// pages by SMS and email and repeats an open page every minute, so each minute brings one more notice.
 describe('SMS budget', () => {
   const harness = scannerHarnesses();
   const MIN = 60_000;

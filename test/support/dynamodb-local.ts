@@ -1,36 +1,32 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort, waitFor } from './agent-helpers';
+import { dynamoDbLocalMissing, JAR_DIR } from './dynamodb-local-missing';
 
 /**
  * AWS's DynamoDB Local: DynamoDB's own engine, where dynalite is a reimplementation that is lenient in
  * places and ignores `ReturnValuesOnConditionCheckFailure`. It is a jar that `npm run dynamodb-local`
- * (scripts/dynamodb-local.sh) fetches, run by Java 17.
+ * (scripts/dynamodb-local.sh) fetches, run by Java 17. One serves a whole jest run (the
+ * `dynamodb-local` project's global set-up, below); its tests reach it through test-store.ts.
  */
 export interface DynamoDbLocal {
   readonly endpoint: string;
-  /** A client of it of its own (destroy it when done), as a Lambda container would have. */
-  client(): DynamoDBClient;
   stop(): Promise<void>;
 }
 
-/** Where scripts/dynamodb-local.sh unpacks it (the same default). */
-const JAR_DIR =
-  process.env.DYNAMODB_LOCAL_DIR ?? resolve(__dirname, '../../node_modules/.cache/dynamodb-local');
-
-/** On a CI runner its tests must run: a DynamoDB Local that cannot start fails them. */
-const IN_CI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
+/** Where the global set-up tells the tests' processes the endpoint, or why it did not start. */
+export const ENDPOINT_VARIABLE = 'HBW_DYNAMODB_LOCAL_ENDPOINT';
+export const FAILURE_VARIABLE = 'HBW_DYNAMODB_LOCAL_FAILURE';
 
 /** How long the JVM may take to answer (it shares two cores with the other test workers). */
 const START_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `java "$@"` until its standard input closes: when the test process stops it, and when the test
- * process dies however it dies (a worker killed at a timeout has no exit handler to run), so that no
- * JVM outlives it. It exits as java does, with its status.
+ * process dies however it dies (a jest killed at a timeout has no exit handler to run), so that no JVM
+ * outlives it. It exits as java does, with its status.
  */
 const WATCHED = [
   'exec 3<&0',
@@ -39,18 +35,23 @@ const WATCHED = [
   'wait "$java"',
 ].join('\n');
 
-/** Why DynamoDB Local cannot run here (no jar, no Java 17), or `undefined` when it can. */
-export function dynamoDbLocalMissing(): string | undefined {
-  if (process.platform === 'win32') return 'it is started through a POSIX sh, which Windows lacks';
-  if (!existsSync(join(JAR_DIR, 'DynamoDBLocal.jar'))) {
-    return `no DynamoDBLocal.jar in ${JAR_DIR} (npm run dynamodb-local fetches it)`;
-  }
-  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (java.error) return `no java on the PATH (${java.error.message}); DynamoDB Local needs Java 17`;
-  const major = Number(/version "(\d+)/.exec(java.stderr)?.[1]);
-  if (!(major >= 17)) return `java is ${java.stderr.split('\n')[0]}; DynamoDB Local needs Java 17`;
-  return undefined;
+/**
+ * A client of DynamoDB Local, of the database of `accessKeyId`: without `-sharedDb` it keeps one
+ * database per access key id and region, so a key of its own is a store of its own. It takes any
+ * key, but only one of letters and digits (real DynamoDB's ids are so too).
+ */
+export function dynamoDbLocalClient(endpoint: string, accessKeyId: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: DYNAMODB_LOCAL_REGION,
+    credentials: { accessKeyId, secretAccessKey: DYNAMODB_LOCAL_SECRET },
+    maxAttempts: 3,
+  });
 }
+
+/** The region and secret key of every client of it (a database is an access key id and a region). */
+export const DYNAMODB_LOCAL_REGION = 'us-east-1';
+export const DYNAMODB_LOCAL_SECRET = 'hbwtests';
 
 /** Starts DynamoDB Local in memory on a free port, and answers once it answers a request. */
 export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
@@ -64,7 +65,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
       '-c',
       WATCHED,
       'sh',
-      // A short run on cores shared with the other test workers: the quick JIT only, one GC thread.
+      // A run on cores shared with the test workers: the quick JIT only, one GC thread.
       '-XX:TieredStopAtLevel=1',
       '-XX:+UseSerialGC',
       `-Djava.library.path=${join(JAR_DIR, 'DynamoDBLocal_lib')}`,
@@ -85,18 +86,10 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   child.stderr.on('data', (chunk) => {
     output += chunk;
   });
-  // It never keeps a test process alive (its pipes are sockets, which may be unreferenced too).
+  // It never keeps jest alive (its pipes are sockets, which may be unreferenced too).
   child.unref();
   for (const pipe of [child.stdin, child.stdout, child.stderr]) (pipe as unknown as Socket).unref();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const client = (): DynamoDBClient =>
-    new DynamoDBClient({
-      endpoint,
-      region: 'us-east-1',
-      // DynamoDB Local takes any key, but only one of letters and digits.
-      credentials: { accessKeyId: 'hbwtests', secretAccessKey: 'hbwtests' },
-      maxAttempts: 3,
-    });
   const stop = async () => {
     child.stdin.end();
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -105,7 +98,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
     clearTimeout(killer);
   };
 
-  const probe = client();
+  const probe = dynamoDbLocalClient(endpoint, 'hbwprobe');
   try {
     await waitFor(
       async () => {
@@ -128,30 +121,28 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   } finally {
     probe.destroy();
   }
-  return { endpoint, client, stop };
+  return { endpoint, stop };
 }
 
+const started = Symbol.for('hbw.dynamodbLocal');
+type WithStarted = typeof globalThis & { [started]?: DynamoDbLocal };
+
 /**
- * A `describe` over one DynamoDB Local, started before its tests and stopped after them: `local()`
- * answers it inside them. Where it cannot run (no jar, no Java) its tests are skipped and the reason
- * printed, but on a CI runner (`CI` set) they fail with it.
+ * The `dynamodb-local` project's global set-up: starts the one DynamoDB Local of the run and tells
+ * the workers its endpoint. When it cannot start, the reason is told instead, and every test over it
+ * fails with that reason (the project runs at all only where it can, or on CI: jest.config.js).
  */
-export function describeOnDynamoDbLocal(name: string, body: (local: () => DynamoDbLocal) => void): void {
-  const missing = dynamoDbLocalMissing();
-  if (missing && !IN_CI) {
-    console.warn(`${name}: skipped, DynamoDB Local cannot run here: ${missing}`);
-    describe.skip(`${name} (skipped: ${missing})`, () => body(() => undefined as never));
-    return;
+export async function startForRun(): Promise<void> {
+  try {
+    const local = await startDynamoDbLocal();
+    (globalThis as WithStarted)[started] = local;
+    process.env[ENDPOINT_VARIABLE] = local.endpoint;
+  } catch (error) {
+    process.env[FAILURE_VARIABLE] = error instanceof Error ? error.message : String(error);
   }
-  describe(name, () => {
-    let started: DynamoDbLocal | undefined;
-    beforeAll(async () => {
-      started = await startDynamoDbLocal();
-    }, START_TIMEOUT_MS + 10_000);
-    afterAll(() => started?.stop());
-    body(() => {
-      if (!started) throw new Error('DynamoDB Local did not start');
-      return started;
-    });
-  });
+}
+
+/** The project's global tear-down: stops what {@link startForRun} started. */
+export async function stopForRun(): Promise<void> {
+  await (globalThis as WithStarted)[started]?.stop();
 }

@@ -1,6 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../cli/embedded-dynamo';
-import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
 import type { Probe } from '../../lambda/domain/agent';
@@ -19,6 +17,7 @@ import {
 } from '../../lambda/ports';
 import { Scanner, type ScannerDeps, type ScanReport } from '../../lambda/scanner';
 import { type HeartbeatAnswer, WatcherService } from '../../lambda/service';
+import { type NewDynamoClient, openTestStore, type TestStore } from './test-store';
 import { ManualClock } from './watcher';
 
 /** Production pages (SMS + email), test is console-only: the built-in groups. */
@@ -100,38 +99,23 @@ export function alertIdsOf(notification: Notification): string[] {
   return line ? line.slice('Alert ids: '.length).split(', ') : [];
 }
 
-/** Makes a new client of one store: each is a Lambda container of its own. */
-export type NewDynamoClient = () => DynamoDBClient;
-
-/** Clients of an embedded dynalite. */
-export const embeddedClients =
-  (dynamo: EmbeddedDynamo): NewDynamoClient =>
-  () =>
-    localDynamoClient(dynamo.connection);
-
 /**
  * For the `describe` block it is called in: a maker of harnesses (each with tables of its own,
- * `SCANNER_CONFIG` under `config`), every one closed after the tests. They are over one dynalite,
- * started before the tests and closed after them, or over the store that `store` answers inside them
- * (DynamoDB Local, see dynamodb-local.ts).
+ * `SCANNER_CONFIG` under `config`), every one closed after the tests. They are over one store of the
+ * run's kind (test-store.ts: dynalite or DynamoDB Local), opened before the tests and closed after them.
  */
-export function scannerHarnesses(
-  store?: () => { client: NewDynamoClient },
-): (config?: Partial<RawConfig>) => Promise<ScannerHarness> {
-  let dynamo: EmbeddedDynamo | undefined;
+export function scannerHarnesses(): (config?: Partial<RawConfig>) => Promise<ScannerHarness> {
+  let store: TestStore | undefined;
   const made: ScannerHarness[] = [];
-  if (!store) {
-    beforeAll(async () => {
-      dynamo = await startEmbeddedDynamo();
-    });
-  }
+  beforeAll(async () => {
+    store = await openTestStore();
+  });
   afterAll(async () => {
     for (const h of made) h.close();
-    await dynamo?.close();
+    await store?.close();
   });
   return async (config = {}) => {
-    const newClient = store ? store().client : embeddedClients(dynamo!);
-    const h = await createScannerHarness(newClient, { config: { ...SCANNER_CONFIG, ...config } });
+    const h = await createScannerHarness(store!.newClient, { config: { ...SCANNER_CONFIG, ...config } });
     made.push(h);
     return h;
   };

@@ -1,16 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedDynamo } from '../../cli/embedded-dynamo';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
 import { WatcherService } from '../../lambda/service';
 import { countDynamoRequests, type DynamoRequestLog } from './dynamo-request-counter';
-import { embeddedClients, type NewDynamoClient } from './scanner-harness';
+import { openTestStore } from './test-store';
 import { ManualClock, TEST_CONFIG } from './watcher';
 
 /**
- * The service over the real stores on an in-memory dynalite (or the store of `newClient`: DynamoDB
- * Local), every request it sends counted.
+ * The service over the real stores on a store of its own of the run's kind (test-store.ts: dynalite or
+ * DynamoDB Local), every request it sends counted.
  */
 export interface ServiceHarness {
   readonly client: DynamoDBClient;
@@ -20,12 +19,9 @@ export interface ServiceHarness {
   close(): Promise<void>;
 }
 
-export async function startServiceHarness(
-  config: RawConfig = TEST_CONFIG,
-  newClient?: NewDynamoClient,
-): Promise<ServiceHarness> {
-  const dynamo = newClient ? undefined : await startEmbeddedDynamo();
-  const client = newClient ? newClient() : embeddedClients(dynamo!)();
+export async function startServiceHarness(config: RawConfig = TEST_CONFIG): Promise<ServiceHarness> {
+  const store = await openTestStore();
+  const client = store.newClient();
   await ensureTables(client, LOCAL_TABLE_NAMES);
   const requests = countDynamoRequests(client);
   const clock = new ManualClock();
@@ -43,7 +39,7 @@ export async function startServiceHarness(
     async close() {
       requests.detach();
       client.destroy();
-      await dynamo?.close();
+      await store.close();
     },
   };
 }

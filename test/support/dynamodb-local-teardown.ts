@@ -1,0 +1,2 @@
+// jest's globalTeardown of the dynamodb-local project (jest.config.js).
+export { stopForRun as default } from './dynamodb-local';
