@@ -6,6 +6,7 @@ import { HOUR_MS, lossHour } from '../../lambda/domain/loss';
 import type { Notification } from '../../lambda/domain/messages';
 import { describeOnDynamoDbLocal } from '../support/dynamodb-local';
 import { beatAcrossTheHour } from '../support/loss-scenario';
+import { readsScenario } from '../support/reads-scenario';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 import { type ServiceHarness, startServiceHarness } from '../support/service-harness';
 import { TEST_CONFIG } from '../support/watcher';
@@ -447,5 +448,10 @@ describeOnDynamoDbLocal('the stores against DynamoDB Local', (local) => {
       const [alert] = await h.alerts({ status: 'open' });
       expect(alert!.detail).toContain('did not come back after a planned restart: kernel update');
     });
+  });
+
+  describe('the reads: agents in pages, the status from the scan', () => {
+    const harness = scannerHarnesses(local);
+    readsScenario(() => harness());
   });
 });

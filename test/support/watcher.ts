@@ -96,7 +96,7 @@ export async function startTestWatcher(
     },
     async storedAgents() {
       const out: AgentRecord[] = [];
-      for await (const agent of store.list()) out.push(agent);
+      for await (const agent of store.scanAll(1)) if (!(agent instanceof Error)) out.push(agent);
       return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
     },
     async close() {
