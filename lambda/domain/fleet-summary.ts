@@ -25,8 +25,9 @@ export function countByGroup(
 ): Record<string, Partial<Record<AgentState, number>>> {
   const groups: Record<string, Partial<Record<AgentState, number>>> = {};
   for (const { group, state } of agents) {
-    const counts = (groups[group] ??= {});
+    const counts = groups[group] ?? {};
     counts[state] = (counts[state] ?? 0) + 1;
+    groups[group] = counts;
   }
   return groups;
 }
@@ -43,7 +44,8 @@ export function statusCounts(
   for (const name of configuredGroups) groups[name] = zeroStateCounts();
   let agents = 0;
   for (const [name, counts] of Object.entries(summary.groups)) {
-    const row = (groups[name] ??= zeroStateCounts());
+    const row = groups[name] ?? zeroStateCounts();
+    groups[name] = row;
     for (const state of AGENT_STATES) {
       row[state] += counts[state] ?? 0;
       agents += counts[state] ?? 0;
