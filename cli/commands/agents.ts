@@ -5,6 +5,7 @@ import type { AgentChangeInput } from '../../lambda/domain/requests';
 import { ApiError, type WatcherClient } from '../client';
 import { type Command, type CommandContext, oneOf, UsageError } from '../command';
 import { age, table } from '../output';
+import { followCursors } from '../pages';
 
 const enc = encodeURIComponent;
 
@@ -174,15 +175,12 @@ export async function everyAgent(
   client: Pick<WatcherClient, 'request'>,
   query: URLSearchParams,
 ): Promise<AgentView[]> {
-  const agents: AgentView[] = [];
-  const q = new URLSearchParams(query);
-  q.set('limit', String(AGENT_PAGE_MAX));
-  for (;;) {
-    const page = await client.request<{ agents: AgentView[]; cursor?: string }>('GET', `/v1/agents?${q}`);
-    agents.push(...page.agents);
-    if (page.cursor === undefined) break;
-    q.set('cursor', page.cursor);
-  }
+  const agents = await followCursors((cursor) => {
+    const q = new URLSearchParams(query);
+    q.set('limit', String(AGENT_PAGE_MAX));
+    if (cursor !== undefined) q.set('cursor', cursor);
+    return client.request<{ agents: AgentView[]; cursor?: string }>('GET', `/v1/agents?${q}`);
+  });
   return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
 }
 

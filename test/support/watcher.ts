@@ -95,8 +95,12 @@ export async function startTestWatcher(
       return res.body.token as string;
     },
     async storedAgents() {
+      // The scan reads the scanner's attributes only: each agent is read again in full.
       const out: AgentRecord[] = [];
-      for await (const agent of store.scanAll(1)) if (!(agent instanceof Error)) out.push(agent);
+      for await (const seen of store.scanAll(1)) {
+        const agent = seen instanceof Error ? undefined : await store.get(seen.agentId);
+        if (agent) out.push(agent);
+      }
       return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
     },
     async close() {
