@@ -83,7 +83,7 @@ const VIEW_ATTRIBUTES = [
   'bootBeats',
 ];
 
-function agentFromItem(item: Item): AgentRecord {
+export function agentFromItem(item: Item): AgentRecord {
   const agentId = str(item, 'agentId');
   const group = str(item, 'group');
   const approval = str(item, 'approval') as Approval | undefined;
