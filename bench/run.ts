@@ -9,6 +9,7 @@ import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoad
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
 import { describeMachine } from './machine';
 import { benchBothAgents, DEFAULT_MORE, runMore } from './more';
+import { benchReads, DEFAULT_READS, renderReadsMarkdown } from './reads';
 import { type BenchResults, renderAgentsMarkdown, renderMarkdown, renderTable } from './report';
 import { benchRequestsPerHeartbeat } from './requests-per-heartbeat';
 
@@ -38,6 +39,20 @@ async function main(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${markdown}\n`);
     if (!dryRun) writeNumbers('bench agents', markdown);
+    return 0;
+  }
+  if (argv.includes('--reads')) {
+    const agents = numberFlag(argv, '--read-agents') ?? DEFAULT_READS.agents;
+    log(`read units per status and console refresh at ${agents} agents`);
+    const reads = await benchReads(agents, log);
+    const markdown = renderReadsMarkdown({
+      command,
+      elapsedSeconds: (Date.now() - started) / 1000,
+      machine,
+      ...reads,
+    });
+    process.stdout.write(`${markdown}\n`);
+    if (!dryRun) writeNumbers('bench reads', markdown);
     return 0;
   }
   const scanAgents = numberFlag(argv, '--scan-agents');

@@ -52,7 +52,7 @@ function countReadUnits(client: DynamoDBClient) {
 const agentName = (i: number) => `agent-${String(i).padStart(6, '0')}.fleet.example.net`;
 const CLUSTERS = 1_000;
 
-async function fill(client: DynamoDBClient, count: number, now: number, topology: boolean) {
+export async function fill(client: DynamoDBClient, count: number, now: number, topology: boolean) {
   const item = (i: number) => ({
     agentId: { S: agentName(i) },
     group: { S: i % 2 ? 'production' : 'test' },

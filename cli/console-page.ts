@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { clusterFinding } from '../lambda/domain/cluster';
 import { scanLag } from '../lambda/domain/scan';
 import { consoleApp } from './console/app';
+import { followCursors } from './pages';
 
 /**
  * The operator console: one HTML document with its style and script inline, no file from anywhere
@@ -246,7 +247,7 @@ const BODY = `
 `;
 
 /** The console's script: `consoleApp`'s own source, called at once with the rules it shares with the watcher. */
-export const CONSOLE_SCRIPT = `(${consoleApp.toString()})({ scanLag: ${scanLag.toString()}, clusterFinding: ${clusterFinding.toString()} });`;
+export const CONSOLE_SCRIPT = `(${consoleApp.toString()})({ scanLag: ${scanLag.toString()}, clusterFinding: ${clusterFinding.toString()}, followCursors: ${followCursors.toString()} });`;
 
 export const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">

@@ -3,6 +3,7 @@ import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from '
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { EscalationStep, StepOutcome } from './domain/escalation';
+import type { FleetSummary } from './domain/fleet-summary';
 import type { LossBucket } from './domain/loss';
 import type { FleetWindow, MaintenanceScope } from './domain/maintenance';
 import type { Notification } from './domain/messages';
@@ -71,8 +72,13 @@ export interface AgentStore {
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** Creates the agent unless its id is taken; answers false when it is. */
   create(agent: AgentRecord): Promise<boolean>;
-  /** Every agent, page by page. */
-  list(): AsyncIterable<AgentRecord>;
+  /**
+   * One page of agents for an operator's listing: a single Scan of at most `limit` items from after
+   * `query.after`, filtered in the store by the fields given, with only the attributes a view at
+   * `now` shows (no token hash). A filter still reads (and bills) every item it looks at, so a page
+   * may hold fewer than `limit` agents, even none, and still have `after`: the agent id to go on from.
+   */
+  page(query: AgentPageQuery): Promise<AgentPage>;
   /**
    * Changes the named fields of an existing agent in one conditional write, leaving every other field
    * (its heartbeat, its token) as it is; `null` removes a field. A change that clears the probe lands
@@ -113,6 +119,25 @@ export interface AgentStore {
   ): Promise<AgentWriteOutcome>;
   /** Notes that the agent's flapping episode ended at `at`: openings before it no longer count. */
   endFlapping(agentId: string, at: number): Promise<void>;
+}
+
+/** What `AgentStore.page` reads: the store tests each field given, the service the state. */
+export interface AgentPageQuery {
+  readonly limit: number;
+  readonly after?: string;
+  readonly group?: string;
+  readonly cluster?: string;
+  readonly parent?: string;
+  readonly approval?: Approval;
+  /** The time the page is viewed at: it reads the loss counts of this hour and the one before. */
+  readonly now: number;
+}
+
+export interface AgentPage {
+  /** In the store's order (a Scan's, by key hash), not sorted. */
+  readonly agents: readonly AgentRecord[];
+  /** The agent id the next page starts after; absent on the last page. */
+  readonly after?: string;
 }
 
 /** A stored item that cannot be read (hand-edited, or written by another version). */
@@ -253,13 +278,22 @@ export interface WatcherStateStore extends SmsBudgetStore {
   /** Replaces the enrollment key hash of `group` (the old key stops working). */
   putEnrollmentKeyHash(group: string, keyHash: string, at: number): Promise<void>;
   getEnrollmentKeyHash(group: string): Promise<string | undefined>;
-  getScannerState(): Promise<ScannerState>;
   /**
-   * Records a completed scan, unless a later one was recorded already (answers false then). Leaves
-   * the storm mark alone.
+   * The scanner's progress, with what its last completed scan found of the fleet (`fleet`, absent
+   * until a scan recorded one): one GetItem, strongly consistent, of an item kept under 4 KB for a
+   * few dozen groups (1 read unit).
+   */
+  getScannerState(): Promise<ScannerState & { readonly fleet?: FleetSummary }>;
+  /**
+   * Records a completed scan and what it found of the fleet, in one write, unless a later one was
+   * recorded already (answers false then). Leaves the storm mark alone.
    */
   completeScan(
-    state: Omit<ScannerState, 'stormSince'> & { lastScanAt: number; lastCompletedAt: number },
+    state: Omit<ScannerState, 'stormSince'> & {
+      lastScanAt: number;
+      lastCompletedAt: number;
+      fleet: FleetSummary;
+    },
   ): Promise<boolean>;
   /** Starts (`since`) or clears (`undefined`) the storm mark; `expected` is the mark seen before. */
   setStorm(expected: number | undefined, since: number | undefined): Promise<boolean>;

@@ -14,7 +14,8 @@ import { type BlindWindow, blindWindowsAfter, findsBlindWindow, type ScannerStat
 import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
 import { type GroupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { type FlappingSettings, flappingDetail, flappingStep, withOpening } from './domain/flapping';
-import { MaintenanceCalendar } from './domain/maintenance';
+import { countByGroup, type FleetSummary } from './domain/fleet-summary';
+import { type FleetWindow, MaintenanceCalendar } from './domain/maintenance';
 import {
   clusterMuter,
   flappingMuter,
@@ -36,6 +37,7 @@ import {
   severityOf,
   stormStep,
 } from './domain/scan';
+import { smsDay } from './domain/sms-budget';
 import { healthOf, heldByAncestor, Topology, type TopologyNode } from './domain/topology';
 import {
   type AgentStore,
@@ -211,6 +213,7 @@ export class Scanner {
       lastScanAt: scanTime,
       lastCompletedAt: clock.now(),
       blindWindows,
+      fleet: await this.fleetSummary(pass, windows),
     });
     this.started = true;
     const states = zeroStateCounts();
@@ -238,6 +241,28 @@ export class Scanner {
       this.log({ msg: 'scan', ...report });
     }
     return report;
+  }
+
+  /**
+   * What this scan found of the fleet, for `GET /v1/status` to read with the scanner's progress: the
+   * counts of its findings, and, read once the scan's writes are done, the open alerts (one Query of
+   * the small open queue) and the SMS each budgeted group spent today (one GetItem each; only a scan
+   * spends them).
+   */
+  private async fleetSummary(pass: Pass, windows: readonly FleetWindow[]): Promise<FleetSummary> {
+    const day = smsDay(pass.scanTime);
+    const sms: Record<string, FleetSummary['sms'][string]> = {};
+    for (const g of Object.values(this.deps.config.groups)) {
+      if (!g.smsBudget) continue;
+      const { spent, reachedAt } = await this.deps.state.smsSpent(g.name, day);
+      sms[g.name] = reachedAt === undefined ? { day, spent } : { day, spent, reachedAt };
+    }
+    return {
+      groups: countByGroup(pass.findings.values()),
+      openAlerts: (await this.deps.alerts.listQueue('open')).length,
+      windows,
+      sms,
+    };
   }
 
   /** The pass over every agent, a bounded number at once; one bad agent never stops it. */

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { groupBy, limiter } from './collections';
 import type { AgentRecord, AgentState, AgentView, Findings } from './domain/agent';
-import { AGENT_STATES, agentState, agentView, clockSkewSeconds, zeroStateCounts } from './domain/agent';
+import { agentState, agentView, clockSkewSeconds } from './domain/agent';
 import { ALERT_STATUS_FILTERS, type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { formatDuration } from './domain/duration';
@@ -15,6 +15,7 @@ import {
   ValidationError,
   type WatcherError,
 } from './domain/errors';
+import { type FleetSummary, statusCounts } from './domain/fleet-summary';
 import { staleBuckets } from './domain/loss';
 import {
   fleetMaintenance,
@@ -24,6 +25,14 @@ import {
   maintenanceView,
   type RecurringWindow,
 } from './domain/maintenance';
+import {
+  AGENT_PAGE_DEFAULT,
+  approvalFor,
+  decodeCursor,
+  encodeCursor,
+  pageLimitSchema,
+  stateFilterSchema,
+} from './domain/paging';
 import {
   ackSchema,
   addAgentSchema,
@@ -284,24 +293,28 @@ export class WatcherService {
     return this.view(agent, await this.findings());
   }
 
-  async listAgents(filter: {
-    group?: string;
-    state?: string;
-    cluster?: string;
-    parent?: string;
-  }): Promise<AgentView[]> {
-    const wanted = parseOrThrow(listFilterSchema, filter, { subject: 'query' });
+  /**
+   * `GET /v1/agents`: one page, of one Scan of at most `limit` agents; the store filters by group,
+   * cluster, parent and the approval a wanted state implies, and the state rule keeps the rest. Sorted
+   * by agent id within the page; `cursor` goes on to the next page (absent on the last).
+   */
+  async listAgents(query: AgentListQuery): Promise<{ agents: AgentView[]; cursor?: string }> {
+    const wanted = parseOrThrow(listQuerySchema, query, { subject: 'query' });
+    const page = await this.deps.agents.page({
+      limit: wanted.limit ?? AGENT_PAGE_DEFAULT,
+      after: wanted.cursor === undefined ? undefined : decodeCursor(wanted.cursor),
+      group: wanted.group,
+      cluster: wanted.cluster,
+      parent: wanted.parent,
+      approval: approvalFor(wanted.state),
+      now: this.deps.clock.now(),
+    });
     const findings = await this.findings();
-    const out: AgentView[] = [];
-    for await (const agent of this.deps.agents.list()) {
-      if (wanted.group !== undefined && agent.group !== wanted.group) continue;
-      if (wanted.cluster !== undefined && agent.cluster !== wanted.cluster) continue;
-      if (wanted.parent !== undefined && agent.parent !== wanted.parent) continue;
-      const view = this.view(agent, findings);
-      if (wanted.state !== undefined && view.state !== wanted.state) continue;
-      out.push(view);
-    }
-    return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
+    const agents = page.agents
+      .map((agent) => this.view(agent, findings))
+      .filter((view) => wanted.state === undefined || view.state === wanted.state)
+      .sort((a, b) => a.agentId.localeCompare(b.agentId));
+    return page.after === undefined ? { agents } : { agents, cursor: encodeCursor(page.after) };
   }
 
   /**
@@ -480,54 +493,34 @@ export class WatcherService {
     return { group, key };
   }
 
-  /** `GET /v1/status`: counts by group and state, the last scan, the version. */
+  /**
+   * `GET /v1/status`: one read, of the scanner's progress, which holds what its last completed scan
+   * found of the fleet. The counts, the open alerts, the one-off maintenance windows and the SMS
+   * spent are as of that scan (`countsAt`); before any scan recorded them, the counts are `null`
+   * and the groups all zero, so that no call reads the agents table.
+   */
   async status() {
     const now = this.deps.clock.now();
-    const groups: Record<string, Record<AgentState, number>> = {};
-    for (const name of Object.keys(this.deps.config.groups)) groups[name] = zeroStateCounts();
-    let total = 0;
-    const findings = await this.findings();
-    for await (const agent of this.deps.agents.list()) {
-      const { state } = agentState(
-        agent,
-        settingsFor(this.deps.config, agent.group),
-        now,
-        findings.of(agent),
-      );
-      groups[agent.group] ??= zeroStateCounts();
-      groups[agent.group]![state] += 1;
-      total += 1;
-    }
-    const { lastScanAt } = findings;
-    const smsBudget = await this.smsBudgetToday(now);
+    const { config } = this.deps;
+    const scanner = await this.deps.state.getScannerState();
+    const { fleet, lastScanAt } = scanner;
+    const counted = statusCounts(fleet ?? { groups: {} }, Object.keys(config.groups));
+    const calendar = new MaintenanceCalendar(config, fleet?.windows ?? [], now);
+    const smsBudget = fleet ? smsBudgetToday(config, fleet.sms, now) : {};
+    const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
     return {
       version: this.deps.version,
       serverTime: new Date(now).toISOString(),
-      lastScanAt: lastScanAt === undefined ? null : new Date(lastScanAt).toISOString(),
-      agents: total,
-      openAlerts: findings.openAlerts,
-      groups,
+      lastScanAt: iso(lastScanAt),
+      /** The time of the scan the counts are from: null until a scan recorded them. */
+      countsAt: fleet ? iso(lastScanAt) : null,
+      agents: fleet ? counted.agents : null,
+      openAlerts: fleet ? fleet.openAlerts : null,
+      groups: counted.groups,
       ...(Object.keys(smsBudget).length > 0 ? { smsBudget } : {}),
-      maintenance: fleetMaintenance(findings.calendar, this.deps.config),
-      config: configInEffect(this.deps.config),
+      maintenance: fleetMaintenance(calendar, config),
+      config: configInEffect(config),
     };
-  }
-
-  /** The SMS each group with a budget spent in the current UTC day, one read per such group. */
-  private async smsBudgetToday(now: number) {
-    const day = smsDay(now);
-    const out: Record<string, { day: string; perDay: number; spentToday: number; reachedAt?: string }> = {};
-    for (const g of Object.values(this.deps.config.groups)) {
-      if (!g.smsBudget) continue;
-      const { spent, reachedAt } = await this.deps.state.smsSpent(g.name, day);
-      out[g.name] = {
-        day,
-        perDay: g.smsBudget.perDay,
-        spentToday: spent,
-        reachedAt: reachedAt === undefined ? undefined : new Date(reachedAt).toISOString(),
-      };
-    }
-    return out;
   }
 
   /** `GET /v1/alerts`: newest first, open ones from the open queue, others from the whole table. */
@@ -575,8 +568,6 @@ export class WatcherService {
     const byAgent = groupBy(open, (alert) => alert.agentId);
     const calendar = new MaintenanceCalendar(config, windows, this.deps.clock.now());
     return {
-      lastScanAt: scanner.lastScanAt,
-      openAlerts: open.length,
       calendar,
       of: (agent: AgentRecord): Findings => ({
         blindWindows: scanner.blindWindows,
@@ -602,12 +593,42 @@ export class WatcherService {
   }
 }
 
-const listFilterSchema = v.object({
+/** The query of `GET /v1/agents`, as strings: an empty parameter is taken as absent. */
+export interface AgentListQuery {
+  group?: string;
+  state?: string;
+  cluster?: string;
+  parent?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+const listQuerySchema = v.object({
   group: v.optional(groupNameSchema),
   cluster: v.optional(groupNameSchema),
   parent: v.optional(agentIdSchema),
-  state: v.optional(v.picklist(AGENT_STATES, `must be one of ${AGENT_STATES.join(', ')}`)),
+  state: v.optional(stateFilterSchema),
+  limit: v.optional(pageLimitSchema),
+  cursor: v.optional(v.string()),
 });
+
+/** The SMS each group with a budget spent in the current UTC day, as the last scan left it. */
+function smsBudgetToday(config: WatcherConfig, spent: FleetSummary['sms'], now: number) {
+  const day = smsDay(now);
+  const out: Record<string, { day: string; perDay: number; spentToday: number; reachedAt?: string }> = {};
+  for (const g of Object.values(config.groups)) {
+    if (!g.smsBudget) continue;
+    // Only a scan spends SMS: a day with no scan yet has spent none.
+    const today = spent[g.name]?.day === day ? spent[g.name] : undefined;
+    out[g.name] = {
+      day,
+      perDay: g.smsBudget.perDay,
+      spentToday: today?.spent ?? 0,
+      reachedAt: today?.reachedAt === undefined ? undefined : new Date(today.reachedAt).toISOString(),
+    };
+  }
+  return out;
+}
 
 /** A recurring window as the config wrote it. */
 const windowInEffect = (w: RecurringWindow) => ({

@@ -1,9 +1,11 @@
 import { AGENT_STATES, type AgentView } from '../../lambda/domain/agent';
 import { parseDuration } from '../../lambda/domain/duration';
+import { AGENT_PAGE_MAX } from '../../lambda/domain/paging';
 import type { AgentChangeInput } from '../../lambda/domain/requests';
-import { ApiError } from '../client';
+import { ApiError, type WatcherClient } from '../client';
 import { type Command, type CommandContext, oneOf, UsageError } from '../command';
 import { age, table } from '../output';
+import { followCursors } from '../pages';
 
 const enc = encodeURIComponent;
 
@@ -165,6 +167,23 @@ export function maintenanceUntil(
   return new Date(now + ms).toISOString();
 }
 
+/**
+ * Every agent the filters in `query` name, following each page's `cursor` (a page reads at most
+ * {@link AGENT_PAGE_MAX} agents of the table, so a filtered page may be short, even empty); sorted by id.
+ */
+export async function everyAgent(
+  client: Pick<WatcherClient, 'request'>,
+  query: URLSearchParams,
+): Promise<AgentView[]> {
+  const agents = await followCursors((cursor) => {
+    const q = new URLSearchParams(query);
+    q.set('limit', String(AGENT_PAGE_MAX));
+    if (cursor !== undefined) q.set('cursor', cursor);
+    return client.request<{ agents: AgentView[]; cursor?: string }>('GET', `/v1/agents?${q}`);
+  });
+  return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+}
+
 export const agentCommands: Command[] = [
   {
     path: ['agents', 'list'],
@@ -181,7 +200,7 @@ export const agentCommands: Command[] = [
       oneOf(ctx.values.state, 'state', AGENT_STATES);
       const q = new URLSearchParams();
       for (const k of ['group', 'state', 'cluster']) if (ctx.values[k]) q.set(k, String(ctx.values[k]));
-      const { agents } = await ctx.client().request<{ agents: AgentView[] }>('GET', `/v1/agents?${q}`);
+      const agents = await everyAgent(ctx.client(), q);
       if (ctx.json) ctx.out(JSON.stringify({ agents }, null, 2));
       else ctx.out(agents.length ? agentRows(agents, Date.now()) : 'no agents');
       return 0;

@@ -7,8 +7,10 @@ export interface StatusAnswer {
   version: string;
   serverTime: string;
   lastScanAt: string | null;
-  agents: number;
-  openAlerts?: number;
+  /** The scan the counts are from; `null` (or, from a watcher before it counted in its scans, absent) until one counted. */
+  countsAt?: string | null;
+  agents: number | null;
+  openAlerts?: number | null;
   groups: Record<string, Record<string, number>>;
   /** Groups with an SMS budget: what they spent in the current UTC day. */
   smsBudget?: Record<string, { perDay: number; spentToday: number; reachedAt?: string }>;
@@ -45,7 +47,9 @@ export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean)
   const now = Date.parse(s.serverTime);
   const scan = s.lastScanAt === null ? 'none yet' : `${s.lastScanAt} (${age(s.lastScanAt, now)})`;
   const open =
-    s.openAlerts === undefined ? '' : `, ${s.openAlerts} open alert${s.openAlerts === 1 ? '' : 's'}`;
+    s.openAlerts === undefined || s.openAlerts === null
+      ? ''
+      : `, ${s.openAlerts} open alert${s.openAlerts === 1 ? '' : 's'}`;
   const alerts = s.openAlerts ? paint(open, 'red', colour) : open;
   const tick = s.config?.scanTickSeconds;
   const lag =
@@ -53,8 +57,14 @@ export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean)
   const behind = lag?.behind
     ? `\n${paint(`WARNING: the watcher is behind: its last scan was ${lag.ageMs / 1000} s ago, more than three scan intervals (${lag.limitMs / 1000} s), so no alert can open`, 'red', colour)}`
     : '';
+  const head = `watcher ${s.version} at ${endpoint}: `;
+  if (s.agents === null) {
+    return `${head}no counts yet (the first scan counts the agents), last scan ${scan}${behind}${budgetLines(s, colour)}`;
+  }
+  // A watcher that counts in its scans says which one; an older one counted at the call.
+  const counted = s.countsAt === undefined ? '' : ' as of the last scan';
   return (
-    `watcher ${s.version} at ${endpoint}: ${s.agents} agents, last scan ${scan}${alerts}${behind}\n\n` +
+    `${head}${s.agents} agents${counted}, last scan ${scan}${alerts}${behind}\n\n` +
     table(
       ['GROUP', ...STATES.map((x) => x.toUpperCase())],
       Object.entries(s.groups).map(([g, counts]) => [g, ...STATES.map((x) => String(counts[x] ?? 0))]),

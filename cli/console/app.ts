@@ -2,6 +2,7 @@ import type { AgentView } from '../../lambda/domain/agent';
 import type { AlertView } from '../../lambda/domain/alert';
 import type { clusterFinding } from '../../lambda/domain/cluster';
 import type { scanLag } from '../../lambda/domain/scan';
+import type { followCursors } from '../pages';
 
 /** One group's settings as the console reads them from `GET /v1/status` `config.groups`, when reported. */
 export interface ReportedGroupConfig {
@@ -51,7 +52,9 @@ export interface ConsoleStatus {
   readonly version: string;
   readonly serverTime: string;
   readonly lastScanAt: string | null;
-  readonly agents: number;
+  /** `null` until a scan counted the agents (`countsAt`). */
+  readonly agents: number | null;
+  readonly countsAt?: string | null;
   readonly openAlerts: number;
   readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Groups with an SMS budget: what they spent in the current UTC day. */
@@ -70,6 +73,7 @@ export interface ConsoleStatus {
 export interface ConsoleRules {
   readonly scanLag: typeof scanLag;
   readonly clusterFinding: typeof clusterFinding;
+  readonly followCursors: typeof followCursors;
 }
 
 /**
@@ -309,6 +313,18 @@ export function consoleApp(rules: ConsoleRules): void {
   let sortKey = 'agentId';
   let sortDir = 1;
   let limit = PAGE_ROWS;
+  /**
+   * The agents view reads the fleet a page at a time (`GET /v1/agents?limit=`), filtered by the
+   * watcher: `agentPages` pages are read on each refresh, one more as the operator scrolls to the end,
+   * and `agentsCursor` is where the next one starts (undefined: none left).
+   */
+  let agentPages = 1;
+  let agentsCursor: string | undefined;
+  /**
+   * A group's windows as its own PUT or DELETE answered them: `GET /v1/status` shows the windows the
+   * last scan read, so these stand in until a newer scan (another `countsAt`) has read them too.
+   */
+  const windowsAnswered = new Map<string, { maintenance: ReportedMaintenance; countsAt?: string | null }>();
   let observedTickSeconds: number | undefined;
   let painted = false;
   let refreshCount = 0;
@@ -479,7 +495,10 @@ export function consoleApp(rules: ConsoleRules): void {
       byId('o-interval'),
       `${tick.seconds}s${tick.source === 'reported' ? '' : tick.source === 'observed' ? ' (seen between scans)' : ' (assumed: the watcher does not report it)'}`,
     );
-    setText(byId('o-agents'), String(s.agents));
+    setText(
+      byId('o-agents'),
+      s.agents === null ? 'not counted yet (the first scan counts them)' : String(s.agents),
+    );
     setText(byId('o-alerts'), String(openAlerts.length));
     const clusters = configuredClusters().length;
     const below = clustersBelowQuorum().length;
@@ -561,7 +580,7 @@ export function consoleApp(rules: ConsoleRules): void {
         );
         show(
           card.querySelector<HTMLElement>('[data-act=group-maint-end]')!,
-          Boolean(s.maintenance?.groups[g]?.current),
+          Boolean(groupWindows(g)?.current),
         );
         const budget = s.smsBudget?.[g];
         const sms = card.querySelector<HTMLElement>('.sms-budget')!;
@@ -573,7 +592,7 @@ export function consoleApp(rules: ConsoleRules): void {
             : '',
         );
         sms.classList.toggle('bad', budget?.reachedAt !== undefined);
-        renderWindows(card.querySelector<HTMLElement>('.maint')!, s.maintenance?.groups[g]);
+        renderWindows(card.querySelector<HTMLElement>('.maint')!, groupWindows(g));
       },
     );
     renderAttention();
@@ -799,11 +818,17 @@ export function consoleApp(rules: ConsoleRules): void {
     setText(
       byId('agents-count'),
       `${list.length === agents.length ? `${agents.length}` : `${list.length} of ${agents.length}`} agents` +
-        (shown.length < list.length ? ` (showing ${shown.length})` : ''),
+        (shown.length < list.length ? ` (showing ${shown.length})` : '') +
+        (agentsCursor === undefined ? '' : ', more to load'),
     );
     const more = byId('agents-more');
-    show(more, shown.length < list.length);
-    setText(more, `Show ${Math.min(PAGE_ROWS, list.length - shown.length)} more`);
+    show(more, shown.length < list.length || agentsCursor !== undefined);
+    setText(
+      more,
+      shown.length < list.length
+        ? `Show ${Math.min(PAGE_ROWS, list.length - shown.length)} more`
+        : 'Load more agents',
+    );
     show(byId('agents-empty'), list.length === 0);
     sync(
       byId('t-agents-body'),
@@ -1414,8 +1439,25 @@ export function consoleApp(rules: ConsoleRules): void {
       toast(`${target.agentId} in maintenance until ${fmtTime(body.until)}`);
       return;
     }
-    await api('PUT', `/v1/groups/${enc(target.group)}/maintenance`, body);
+    const set = await api<{ maintenance: ReportedMaintenance }>(
+      'PUT',
+      `/v1/groups/${enc(target.group)}/maintenance`,
+      body,
+    );
+    windowSet(target.group, set.maintenance);
     toast(`group ${target.group} in maintenance until ${fmtTime(body.until)}`);
+  }
+
+  function windowSet(group: string, maintenance: ReportedMaintenance): void {
+    windowsAnswered.set(group, { maintenance, countsAt: status?.countsAt });
+  }
+
+  /** A group's windows: as the console last set them, until a scan after that read them. */
+  function groupWindows(group: string): ReportedMaintenance | undefined {
+    const answered = windowsAnswered.get(group);
+    if (answered && answered.countsAt === status?.countsAt) return answered.maintenance;
+    windowsAnswered.delete(group);
+    return status?.maintenance?.groups[group];
   }
 
   async function endMaintenance(agentId: string, button: HTMLButtonElement): Promise<void> {
@@ -1439,6 +1481,7 @@ export function consoleApp(rules: ConsoleRules): void {
         'DELETE',
         `/v1/groups/${enc(group)}/maintenance`,
       );
+      windowSet(group, maintenance);
       toast(
         maintenance.current
           ? `the one-off window of ${group} ended; a recurring window of the config lasts until ${fmtTime(maintenance.current.until)}`
@@ -1499,11 +1542,26 @@ export function consoleApp(rules: ConsoleRules): void {
   }
 
   async function loadView(): Promise<void> {
-    if (view === 'agents' || view === 'clusters') {
-      agents = (await api<{ agents: AgentView[] }>('GET', '/v1/agents')).agents;
+    if (view === 'agents') {
+      const query = agentsQuery();
+      let pages = 0;
+      agents = await rules.followCursors(async (cursor) => {
+        const q = new URLSearchParams(query);
+        if (cursor) q.set('cursor', cursor);
+        const page = await api<{ agents: AgentView[]; cursor?: string }>('GET', `/v1/agents?${q}`);
+        pages += 1;
+        agentsCursor = page.cursor;
+        // The pages read so far, and more while a page comes back empty (a filter kept none of what
+        // it read), at most ten: each reads PAGE_ROWS items of the table, whatever it keeps.
+        const enough = pages >= agentPages && (page.agents.length > 0 || pages >= agentPages + 9);
+        return enough ? { agents: page.agents } : page;
+      });
+      agentPages = Math.max(agentPages, pages);
+    } else if (view === 'clusters') {
+      agents = await everyAgent();
     } else if (view === 'pending') {
       // One read of the fleet serves both lists: each filter would read the whole table again.
-      const all = (await api<{ agents: AgentView[] }>('GET', '/v1/agents')).agents;
+      const all = await everyAgent();
       pendingAgents = all.filter((a) => a.state === 'pending');
       rejectedAgents = all.filter((a) => a.state === 'rejected');
     } else if (view === 'alerts') {
@@ -1524,13 +1582,36 @@ export function consoleApp(rules: ConsoleRules): void {
       const [agent, history, behind] = await Promise.all([
         agentOrNull(agentId),
         api<{ alerts: AlertView[] }>('GET', `/v1/alerts?status=all&agentId=${enc(agentId)}`),
-        api<{ agents: AgentView[] }>('GET', `/v1/agents?parent=${enc(agentId)}`),
+        everyAgent(`&parent=${enc(agentId)}`),
       ]);
       const parent = agent?.parent === undefined ? undefined : await agentOrNull(agent.parent);
       // A watcher older than the parent filter answers every agent: keep those behind this one.
-      const children = behind.agents.filter((a) => a.parent === agentId);
+      const children = behind.filter((a) => a.parent === agentId);
       if (agentId === detailId) detail = { agentId, agent, alerts: history.alerts, parent, children };
     }
+  }
+
+  /** The agents view's filters the watcher applies (a page of at most PAGE_ROWS agents); the text search and "(none)" stay here. */
+  function agentsQuery(): URLSearchParams {
+    const q = new URLSearchParams({ limit: String(PAGE_ROWS) });
+    for (const key of ['group', 'cluster', 'parent', 'state']) {
+      const value = byId<HTMLSelectElement>(`f-${key}`).value;
+      if (value && value !== '-') q.set(key, value);
+    }
+    return q;
+  }
+
+  /**
+   * Every agent `filter` (`&parent=sw-01`) names, in pages of 1,000: the clusters and pending views
+   * list the whole fleet, an agent's page those behind it.
+   */
+  function everyAgent(filter = ''): Promise<AgentView[]> {
+    return rules.followCursors((cursor) =>
+      api<{ agents: AgentView[]; cursor?: string }>(
+        'GET',
+        `/v1/agents?limit=1000${filter}${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+      ),
+    );
   }
 
   async function refresh(): Promise<void> {
@@ -1617,6 +1698,7 @@ export function consoleApp(rules: ConsoleRules): void {
         choose(byId(`f-${key}`), params.get(key) ?? '');
       }
       limit = PAGE_ROWS;
+      agentPages = 1;
     }
     if (view === 'alerts') {
       byId<HTMLSelectElement>('a-status').value = params.get('status') ?? 'open';
@@ -1650,8 +1732,11 @@ export function consoleApp(rules: ConsoleRules): void {
   for (const id of ['f-group', 'f-cluster', 'f-parent', 'f-state']) {
     byId(id).addEventListener('change', () => {
       limit = PAGE_ROWS;
+      // The watcher filters: read again from the first page.
+      agentPages = 1;
       filtersToHash();
       renderAgents();
+      void refresh();
     });
   }
   byId('f-filters').addEventListener('submit', (event) => event.preventDefault());
@@ -1670,10 +1755,22 @@ export function consoleApp(rules: ConsoleRules): void {
       renderAgents();
     });
   }
-  byId('agents-more').addEventListener('click', () => {
-    limit += PAGE_ROWS;
-    renderAgents();
-  });
+  const more = byId('agents-more');
+  const showMore = () => {
+    if (filteredAgents().length > limit) {
+      limit += PAGE_ROWS;
+      renderAgents();
+    } else if (agentsCursor !== undefined) {
+      limit += PAGE_ROWS;
+      agentPages += 1;
+      void refresh();
+    }
+  };
+  more.addEventListener('click', showMore);
+  // Scrolling to the end of the list loads more, as the button does.
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && !busy) showMore();
+  }).observe(more);
   for (const id of ['a-status', 'a-group', 'a-cluster']) {
     byId(id).addEventListener('change', () => {
       history.replaceState(null, '', alertHash());

@@ -10,6 +10,8 @@ import { heartbeatsCovered, type LossBucket, lossHour } from '../domain/loss';
 import type { RestartRecord } from '../domain/restart';
 import {
   type AgentChange,
+  type AgentPage,
+  type AgentPageQuery,
   type AgentStore,
   type AgentWriteOutcome,
   type HeartbeatWrite,
@@ -54,7 +56,34 @@ export const SCAN_ATTRIBUTES = [
   'restartRecordedAt',
 ];
 
-function agentFromItem(item: Item): AgentRecord {
+/** What a listing reads of an agent: what its view shows (no token hash, none of the scanner's marks). */
+const VIEW_ATTRIBUTES = [
+  'agentId',
+  'group',
+  'cluster',
+  'approval',
+  'createdAt',
+  'lastHeartbeatAt',
+  'lastSentAt',
+  'clockSkewSeconds',
+  'seq',
+  'bootId',
+  'endpoint',
+  'version',
+  'maintenanceUntil',
+  'maintenanceReason',
+  'agentless',
+  'probe',
+  'parent',
+  'awayUntil',
+  'awayReason',
+  'restarts',
+  'lastRestart',
+  'bootFirstSeq',
+  'bootBeats',
+];
+
+export function agentFromItem(item: Item): AgentRecord {
   const agentId = str(item, 'agentId');
   const group = str(item, 'group');
   const approval = str(item, 'approval') as Approval | undefined;
@@ -466,25 +495,52 @@ export class DynamoAgentStore implements AgentStore {
     return this.table.putIfAbsent('create agent', agentToItem(agent));
   }
 
-  async *list() {
-    let start: Item | undefined;
-    do {
-      const page = await call('list agents', () =>
-        this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start })),
-      );
-      for (const item of page.Items ?? []) {
-        try {
-          yield agentFromItem(item);
-        } catch (error) {
-          if (!(error instanceof MalformedItemError)) throw error;
-          // One bad item must not hide the fleet from an operator; the scanner counts it too.
-          console.error(
-            JSON.stringify({ msg: 'malformed agent item skipped', key: error.key, error: error.message }),
-          );
-        }
+  /**
+   * One Scan: `Limit` counts the items read, before the filter, so each page reads (and bills) at
+   * most `limit` items and 1 MB, whatever the filter keeps. The filter and the projection save the
+   * bytes sent and the work of reading them, not read units: DynamoDB bills the whole of every item
+   * a Scan reads. Eventually consistent (half the read units of a strongly consistent Scan): a
+   * listing for people may lag a write by a moment.
+   */
+  async page(query: AgentPageQuery): Promise<AgentPage> {
+    const hour = lossHour(query.now);
+    const attributes = [...VIEW_ATTRIBUTES, ...bucketNames(hour), ...bucketNames(hour - 1)];
+    const names: Record<string, string> = Object.fromEntries(attributes.map((a) => [`#${a}`, a]));
+    const values: Record<string, AttributeValue> = {};
+    const clauses: string[] = [];
+    for (const field of ['group', 'cluster', 'parent', 'approval'] as const) {
+      const value = query[field];
+      if (value === undefined) continue;
+      clauses.push(`#${field} = :${field}`);
+      values[`:${field}`] = S(value);
+    }
+    const out = await call('list agents', () =>
+      this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Limit: query.limit,
+          ExclusiveStartKey: query.after === undefined ? undefined : { agentId: S(query.after) },
+          ProjectionExpression: attributes.map((a) => `#${a}`).join(', '),
+          FilterExpression: clauses.length > 0 ? clauses.join(' AND ') : undefined,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: clauses.length > 0 ? values : undefined,
+        }),
+      ),
+    );
+    const agents: AgentRecord[] = [];
+    for (const item of out.Items ?? []) {
+      try {
+        agents.push(agentFromItem(item));
+      } catch (error) {
+        if (!(error instanceof MalformedItemError)) throw error;
+        // One bad item must not hide the fleet from an operator; the scanner counts it too.
+        console.error(
+          JSON.stringify({ msg: 'malformed agent item skipped', key: error.key, error: error.message }),
+        );
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
+    const after = out.LastEvaluatedKey === undefined ? undefined : str(out.LastEvaluatedKey, 'agentId');
+    return after === undefined ? { agents } : { agents, after };
   }
 
   async *scanAll(segments: number) {

@@ -7,9 +7,23 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BlindWindow, ScannerState } from '../domain/blind';
+import { type FleetSummary, parseFleetSummary } from '../domain/fleet-summary';
 import type { FleetWindow, MaintenanceScope } from '../domain/maintenance';
 import type { WatcherStateStore } from '../ports';
 import { call, KeyedTable, N, num, S, str, update } from './dynamo';
+
+/** The fleet summary as stored (JSON); one that is not a summary is left out, and said. */
+function fleetOf(text: string | undefined): FleetSummary | undefined {
+  if (text === undefined) return undefined;
+  let fleet: FleetSummary | undefined;
+  try {
+    fleet = parseFleetSummary(JSON.parse(text));
+  } catch {
+    // Not JSON: said below, as a summary of the wrong shape is.
+  }
+  if (!fleet) console.error(JSON.stringify({ msg: 'scanner state: fleet is not a fleet summary; left out' }));
+  return fleet;
+}
 
 const enrollKey = (group: string) => `enroll#${group}`;
 /** One counter item per group and UTC day. */
@@ -50,7 +64,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     return item ? str(item, 'keyHash') : undefined;
   }
 
-  async getScannerState(): Promise<ScannerState> {
+  async getScannerState(): Promise<ScannerState & { fleet?: FleetSummary }> {
     const item = (await this.table.get('get scanner state', SCANNER_KEY)) ?? {};
     let blindWindows: BlindWindow[] = [];
     try {
@@ -63,16 +77,22 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
       lastCompletedAt: num(item, 'lastCompletedAt'),
       blindWindows,
       stormSince: num(item, 'stormSince'),
+      fleet: fleetOf(str(item, 'fleet')),
     };
   }
 
   async completeScan(
-    state: Omit<ScannerState, 'stormSince'> & { lastScanAt: number; lastCompletedAt: number },
+    state: Omit<ScannerState, 'stormSince'> & {
+      lastScanAt: number;
+      lastCompletedAt: number;
+      fleet: FleetSummary;
+    },
   ) {
     const expr = update({
       lastScanAt: N(state.lastScanAt),
       lastCompletedAt: N(state.lastCompletedAt),
       blindWindows: S(JSON.stringify(state.blindWindows)),
+      fleet: S(JSON.stringify(state.fleet)),
     });
     // A slower scanner that started earlier must not move the record backwards.
     return this.updateIf(expr, 'attribute_not_exists(#lastScanAt) OR #lastScanAt < :lastScanAt');

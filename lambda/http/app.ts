@@ -225,9 +225,7 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   resource(app, '/v1/status', { GET: async (c) => c.json(await service.status()) });
   resource(app, '/v1/agents', {
     GET: async (c) =>
-      c.json({
-        agents: await service.listAgents(query(c, 'group', 'state', 'cluster', 'parent')),
-      }),
+      c.json(await service.listAgents(query(c, 'group', 'state', 'cluster', 'parent', 'limit', 'cursor'))),
     POST: async (c) => c.json(await service.addAgent(await readJson(c)), 201),
   });
   resource(app, '/v1/agents/:agentId', {

@@ -424,10 +424,10 @@ describe('the topology as the admin API reads it', () => {
   });
 
   it('GET /v1/agents?parent= lists the agents right behind a parent, not those further down', async () => {
-    const behind = await service.listAgents({ parent: 'sw-01' });
+    const behind = (await service.listAgents({ parent: 'sw-01' })).agents;
 
     expect(behind.map((a) => a.agentId)).toEqual(['web-01', 'web-02']);
-    expect(await service.listAgents({ parent: 'web-02' })).toEqual([]);
+    expect((await service.listAgents({ parent: 'web-02' })).agents).toEqual([]);
   });
 
   it('refuses a parent filter that is not an agent id, naming it', async () => {

@@ -620,9 +620,17 @@ describe('DynamoWatcherStateStore', () => {
     lastScanAt,
     lastCompletedAt: lastScanAt + 2000,
     blindWindows: [{ start: lastScanAt - 600_000, end: lastScanAt }],
+    fleet: {
+      groups: { production: { healthy: 3, late: 1 }, lab: { pending: 1 } },
+      openAlerts: 1,
+      windows: [
+        { scope: 'group' as const, name: 'lab', since: lastScanAt - 1000, until: lastScanAt + 60_000 },
+      ],
+      sms: { production: { day: '2026-11-23', spent: 2 } },
+    },
   });
 
-  it('starts with no scan and no blind windows', async () => {
+  it('starts with no scan, no blind windows and no fleet summary', async () => {
     const state = await freshStateStore();
 
     expect(await state.getScannerState()).toEqual({
@@ -630,10 +638,11 @@ describe('DynamoWatcherStateStore', () => {
       lastCompletedAt: undefined,
       blindWindows: [],
       stormSince: undefined,
+      fleet: undefined,
     });
   });
 
-  it('records a completed scan with its blind windows', async () => {
+  it('records a completed scan with its blind windows and what it found of the fleet', async () => {
     const state = await freshStateStore();
 
     expect(await state.completeScan(scan(T0))).toBe(true);

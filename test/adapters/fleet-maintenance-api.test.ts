@@ -28,7 +28,7 @@ const call = (h: ScannerHarness, method: string, path: string, body?: unknown) =
 describe('PUT and DELETE /v1/groups/{group}/maintenance and /v1/clusters/{cluster}/maintenance', () => {
   const harness = scannerHarnesses();
 
-  it("sets a group's one-off window, shows it in the group's agents and in the status, and ends it", async () => {
+  it("sets a group's one-off window, shows it in the group's agents at once and in the status after the next scan, and ends it", async () => {
     const h = await harness(CONFIG);
     await h.addAgent('web-01');
     await h.addAgent('lab-01', 'test');
@@ -85,6 +85,9 @@ describe('PUT and DELETE /v1/groups/{group}/maintenance and /v1/clusters/{cluste
       ['lab-01', 'new', undefined, undefined],
       ['web-01', 'maintenance', '2026-11-23T14:00:00.000Z', 'rack move'],
     ]);
+    // The status is what the last scan found: the window and its count show once a scan read them.
+    expect((await call(h, 'GET', '/v1/status')).body.maintenance.groups.production.current).toBeNull();
+    await h.scan();
     const status = (await call(h, 'GET', '/v1/status')).body;
     expect(status.groups.production.maintenance).toBe(1);
     expect(status.maintenance.groups.production.current.until).toBe('2026-11-23T14:00:00.000Z');

@@ -111,7 +111,7 @@ describe('fleet maintenance in the scanner', () => {
       delivery: { opening: 'held' },
       suppressed: { reason: 'maintenance', by: 'cluster db' },
     });
-    expect((await h.service.listAgents({ cluster: 'db' })).map((a) => a.state)).toEqual([
+    expect((await h.service.listAgents({ cluster: 'db' })).agents.map((a) => a.state)).toEqual([
       'maintenance',
       'maintenance',
       'maintenance',

@@ -9,7 +9,7 @@ describe('Scanner', () => {
   const kinds = (notices: readonly Notification[]) => notices.map((n) => n.kind);
 
   describe('heartbeat failure', () => {
-    it('shows the agent healthy in every view as soon as a heartbeat answers healthy, before the scan resolves its alert', async () => {
+    it('shows the agent healthy in its views as soon as a heartbeat answers healthy, and in the status counts after the scan that resolves its alert', async () => {
       const h = await harness();
       await h.addAgent('web-02');
       await h.beat('web-02');
@@ -21,9 +21,18 @@ describe('Scanner', () => {
       await h.beat('web-02');
 
       expect(await h.service.getAgent('web-02')).toMatchObject({ state: 'healthy', missedScans: 0 });
-      expect((await h.service.listAgents({})).map((a) => a.state)).toEqual(['healthy']);
-      expect((await h.service.status()).groups.production).toMatchObject({ healthy: 1, failed: 0 });
+      expect((await h.service.listAgents({})).agents.map((a) => a.state)).toEqual(['healthy']);
       expect(await h.alerts({ status: 'open' })).toHaveLength(1);
+      // The status counts are the last scan's, and say so.
+      const before = await h.service.status();
+      expect(before.groups.production).toMatchObject({ healthy: 0, failed: 1 });
+      expect(before).toMatchObject({ countsAt: before.lastScanAt, agents: 1, openAlerts: 1 });
+
+      await h.step('web-02');
+
+      const after = await h.service.status();
+      expect(after.groups.production).toMatchObject({ healthy: 1, failed: 0 });
+      expect(after).toMatchObject({ countsAt: after.lastScanAt, agents: 1, openAlerts: 0 });
     });
 
     it('counts missed scans in the agent view as the scanner does, leaving out a blind window', async () => {

@@ -266,7 +266,9 @@ describe('hbw agent relay when the watcher is away', () => {
 
       watcher = await startLocalWatcher({ config, port, dataDir, scanning: false, print: () => {} });
       await waitFor(() => relay.stats.accepted === 5, 'the retried batch', 12_000);
-      const seen = new Map((await watcher.service.listAgents({})).map((a) => [a.agentId, a.lastHeartbeatAt]));
+      const seen = new Map(
+        (await watcher.service.listAgents({})).agents.map((a) => [a.agentId, a.lastHeartbeatAt]),
+      );
       expect(
         [...seen.entries()]
           .filter(([, at]) => at !== undefined)

@@ -610,6 +610,8 @@ describe('the admin token of the local watcher', () => {
   beforeAll(async () => {
     w = await startTestWatcher({ adminToken: ADMIN });
     web01 = await w.addAgent('web-01', 'production');
+    // GET /v1/status answers the counts of the last scan.
+    await w.scanner.scan();
   });
   afterAll(() => w.close());
   beforeEach(() => w.clock.advance(1000));

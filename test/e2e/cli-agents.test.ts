@@ -599,13 +599,29 @@ describe('hbw status', () => {
   });
   afterAll(() => w.close());
 
-  it('--json answers the counts by group and state', async () => {
+  it('says there are no counts before the first scan, and prints no table of zeros', async () => {
+    const run = await cli('status');
+
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(run.out.trim()).toBe(
+      `watcher ${run.out.split(' ')[1]} at ${w.url}: no counts yet (the first scan counts the agents), last scan none yet`,
+    );
+    expect(JSON.parse((await cli('status', '--json')).out)).toMatchObject({
+      countsAt: null,
+      agents: null,
+      openAlerts: null,
+    });
+  });
+
+  it('--json answers the counts by group and state, as of the last scan', async () => {
+    await w.scanner.scan();
     const run = await cli('status', '--json');
     expect(run).toMatchObject({ code: 0, err: '' });
     const status = run.json();
     expect(status).toMatchObject({
       version: expect.any(String),
       serverTime: new Date(w.clock.now()).toISOString(),
+      countsAt: new Date(w.clock.now()).toISOString(),
       agents: 4,
     });
     expect(status.groups).toEqual({
@@ -619,7 +635,9 @@ describe('hbw status', () => {
     const run = await cli('status');
     expect(run).toMatchObject({ code: 0, err: '' });
     const [summary] = run.out.split('\n');
-    expect(summary).toMatch(new RegExp(`^watcher \\S+ at ${w.url}: 4 agents, last scan `));
+    expect(summary).toMatch(
+      new RegExp(`^watcher \\S+ at ${w.url}: 4 agents as of the last scan, last scan `),
+    );
     const table = run.out.split('\n\n')[1]!;
     const cells = (line: string) => line.trim().split(/\s+/);
     const [header, ...rows] = table.split('\n');

@@ -128,7 +128,7 @@ describe('hbw against a deployed watcher: SigV4-signed admin calls', () => {
 
     expect(list).toMatchObject({ code: 0, err: '' });
     expect(list.json().agents.map((a: { agentId: string }) => a.agentId)).toEqual(['db:02']);
-    expect(g.requests[2]!.url).toBe('/v1/agents?group=test&cluster=rack%3A1');
+    expect(g.requests[2]!.url).toBe('/v1/agents?group=test&cluster=rack%3A1&limit=1000');
     expect(show).toMatchObject({ code: 0, err: '' });
     expect(show.json()).toMatchObject({ agentId: 'db:02', cluster: 'rack:1' });
     expect(g.requests[3]!.url).toBe('/v1/agents/db%3A02');
@@ -145,7 +145,7 @@ describe('hbw against a deployed watcher: SigV4-signed admin calls', () => {
     const run = await signedHbw(g, SIGNED_ENV, 'agents', 'list', '--group', 'test');
 
     expect(run.code).toBe(1);
-    expect(g.requests[0]!.url).toBe('/v1/agents?group=production');
+    expect(g.requests[0]!.url).toBe('/v1/agents?group=production&limit=1000');
     expect(g.requests[0]!.refused).toMatch(/does not match/);
     expect(run.err).toMatch(/the signature does not match/);
   });

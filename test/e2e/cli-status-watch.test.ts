@@ -39,6 +39,7 @@ describe('hbw status --watch and colour', () => {
   beforeAll(async () => {
     w = await startTestWatcher();
     await w.addAgent('web-01');
+    await w.scanner.scan();
   });
   afterAll(() => w.close());
 
@@ -54,13 +55,17 @@ describe('hbw status --watch and colour', () => {
     };
     await until(() => ctx.lines.length > 0);
     await w.addAgent('web-02');
+    // The counts are the last scan's: the new agent shows once a scan counted it.
+    w.clock.advance(1000);
+    await w.scanner.scan();
     await until(() => ctx.lines.some((l) => l.includes(': 2 agents')));
     stop();
     expect(await done).toBe(0);
     const printed = ctx.lines.length;
     await new Promise((r) => setTimeout(r, 60));
     expect(ctx.lines.length).toBe(printed);
-    expect(ctx.lines[0]).toContain(': 1 agents, last scan none yet, 0 open alerts');
+    expect(ctx.lines[0]).toContain(': 1 agents as of the last scan, last scan ');
+    expect(ctx.lines[0]).toContain(', 0 open alerts');
     expect(ctx.lines.join('')).not.toContain(ESC);
   });
 

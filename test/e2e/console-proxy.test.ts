@@ -136,7 +136,7 @@ describe('hbw console: the console in front of a watcher', () => {
         await page.goto(`${proxy.url}#agent/sw-09`);
         await waitForText(page, '#d-children-text', '1 agent sits behind it');
         expect(await page.locator('#d-children li a').allTextContents()).toEqual(['web-91']);
-        expect(asked).toContain('GET /v1/agents?parent=sw-09');
+        expect(asked).toContain('GET /v1/agents?limit=1000&parent=sw-09');
 
         await page.goto(`${proxy.url}#agent/web-91`);
         await waitForText(page, '#d-parent', 'Behind sw-09');

@@ -9,6 +9,7 @@ import {
   PHONE,
   refreshNow,
   screenshot,
+  selectAndRefresh,
   type WatchedPage,
   waitForText,
 } from '../support/console-browser';
@@ -84,7 +85,7 @@ describe('operator console in a browser', () => {
     await w?.close();
   });
 
-  it('shows each group with counts by state, the version, and warns that no scan has run', async () => {
+  it('shows each group, the version, no counts before the first scan, and warns that no scan has run', async () => {
     await page.goto(`${w.url}/`);
     await page.waitForFunction(() => document.documentElement.dataset.ready === 'overview');
 
@@ -93,10 +94,11 @@ describe('operator console in a browser', () => {
     expect(
       await page.locator('#o-groups article').evaluateAll((cards) => cards.map((c) => c.dataset.key)),
     ).toEqual(['production', 'test', 'lab']);
-    expect(await count('production', 'healthy')).toBe('3');
-    expect(await count('test', 'healthy')).toBe('1');
-    expect(await count('test', 'new')).toBe('1');
-    expect(await page.locator('#o-agents').textContent()).toBe('5');
+    // The counts are the scanner's: none before its first scan, and no read of the agents to make them.
+    expect(await count('production', 'healthy')).toBe('0');
+    expect(await page.locator('#o-agents').textContent()).toBe(
+      'not counted yet (the first scan counts them)',
+    );
     expect(await page.locator('#behind-text').textContent()).toContain('has not scanned yet');
     expect(await page.locator('#meta-scan').textContent()).toBe('never');
     // The config in effect comes with GET /v1/status: shown per group, the interval not assumed.
@@ -106,9 +108,13 @@ describe('operator console in a browser', () => {
     expect(await page.locator('#o-interval').textContent()).not.toContain('assumed');
   });
 
-  it('warns when the watcher is behind: the last scan older than three scan intervals', async () => {
+  it('counts by group and state as of the last scan, and warns when the watcher is behind: the last scan older than three scan intervals', async () => {
     await w.scanner.scan();
     await refreshNow(page);
+    expect(await count('production', 'healthy')).toBe('3');
+    expect(await count('test', 'healthy')).toBe('1');
+    expect(await count('test', 'new')).toBe('1');
+    expect(await page.locator('#o-agents').textContent()).toBe('5');
     expect(await page.locator('#behind').isVisible()).toBe(false);
     expect(await page.locator('#meta-scan').textContent()).toMatch(/^\ds ago$/);
 
@@ -131,6 +137,8 @@ describe('operator console in a browser', () => {
     await register('lab-07', 'test');
     await register('lab-08', 'test');
     await beat('lab-07', { endpoint: 'https://hbw-primary.example.net' });
+    w.clock.advance(1000);
+    await w.scanner.scan();
     await refreshNow(page);
     expect(await page.locator('#nav-pending-count').textContent()).toBe('2');
     expect(await count('test', 'pending')).toBe('2');
@@ -147,6 +155,10 @@ describe('operator console in a browser', () => {
     await row('t-rejected-body', 'lab-08').waitFor();
     expect(await page.locator('#pending-empty').isVisible()).toBe(true);
     expect(await stored('lab-08')).toMatchObject({ approval: 'rejected' });
+    // The overview's counts follow at the next scan.
+    w.clock.advance(1000);
+    await w.scanner.scan();
+    await refreshNow(page);
     await waitForText(page, '#o-groups [data-key="test"] li[data-state="pending"] b', '0');
     expect(await page.locator('#nav-pending-count').isVisible()).toBe(false);
   });
@@ -175,19 +187,20 @@ describe('operator console in a browser', () => {
       first,
     );
 
-    await page.selectOption('#f-group', 'production');
+    // The group, cluster, parent and state filters are the watcher's (a new read); the search is the page's.
+    await selectAndRefresh(page, '#f-group', 'production');
     expect(await ids()).toEqual(['db-01', 'web-01', 'web-02']);
     expect(await page.evaluate(() => location.hash)).toBe('#agents?group=production');
-    await page.selectOption('#f-cluster', 'web');
+    await selectAndRefresh(page, '#f-cluster', 'web');
     expect(await ids()).toEqual(['web-01', 'web-02']);
     await page.fill('#f-q', 'WEB-02');
     expect(await ids()).toEqual(['web-02']);
     await page.fill('#f-q', '');
-    await page.selectOption('#f-group', '');
-    await page.selectOption('#f-cluster', '');
-    await page.selectOption('#f-state', 'new');
+    await selectAndRefresh(page, '#f-group', '');
+    await selectAndRefresh(page, '#f-cluster', '');
+    await selectAndRefresh(page, '#f-state', 'new');
     expect(await ids()).toEqual(['app-02']);
-    await page.selectOption('#f-state', '');
+    await selectAndRefresh(page, '#f-state', '');
 
     // Sorting by a column: a header button, twice for descending.
     await page.locator('th[data-sort="clockSkewSeconds"] button').click();
@@ -204,7 +217,7 @@ describe('operator console in a browser', () => {
     await go('#overview');
     await page.locator('#o-groups [data-key="production"] li[data-state="healthy"] a').click();
     await page.waitForFunction(() => !document.getElementById('v-agents')!.hidden);
-    await waitForText(page, '#agents-count', '3 of 7 agents');
+    await waitForText(page, '#agents-count', '3 agents');
     expect(await page.locator('#f-state').inputValue()).toBe('healthy');
   });
 
@@ -317,6 +330,13 @@ describe('operator console in a browser', () => {
     await page.locator('#dlg-maint').waitFor({ state: 'hidden' });
     await waitForText(page, '#toast', 'group production in maintenance until');
     await waitForText(page, '#o-groups [data-key="production"] .maint .now', '(datacenter move).');
+    // The counts are the last scan's: the agents in maintenance show once a scan counted them.
+    w.clock.advance(1000);
+    await w.scanner.scan();
+    await refreshNow(page);
+    expect(await page.locator('#o-groups [data-key="production"] .maint .now').textContent()).toContain(
+      '(datacenter move).',
+    );
     await waitForText(page, '#o-groups [data-key="production"] li[data-state="maintenance"] b', '3');
     // One window of the group's: no agent's own record changes, and an agent that joins now is inside it.
     expect((await w.storedAgents()).filter((a) => a.maintenanceUntil !== undefined)).toEqual([]);
@@ -325,6 +345,11 @@ describe('operator console in a browser', () => {
 
     await card.getByRole('button', { name: 'End maintenance' }).click();
     await waitForText(page, '#toast', 'maintenance of group production ended');
+    // The window ends on the card at once, as the DELETE answered; the count follows at the next scan.
+    await card.getByRole('button', { name: 'End maintenance' }).waitFor({ state: 'hidden' });
+    w.clock.advance(1000);
+    await w.scanner.scan();
+    await refreshNow(page);
     await waitForText(page, '#o-groups [data-key="production"] li[data-state="maintenance"] b', '0');
     expect((await w.call('GET', '/v1/status')).body.maintenance.groups.production.current).toBeNull();
     expect(await card.getByRole('button', { name: 'End maintenance' }).isVisible()).toBe(false);
@@ -634,7 +659,7 @@ describe('operator console: parents, children and clusters', () => {
     ]);
 
     await go('#agents?parent=sw-01');
-    await waitForText(page, '#agents-count', '3 of 9 agents');
+    await waitForText(page, '#agents-count', '3 agents');
     expect(await keys('#t-agents-body tr')).toEqual(['web-01', 'web-02', 'web-03']);
     const parent = page.locator('#t-agents-body [data-key="web-01"] td[data-label="parent"] a');
     expect(await parent.textContent()).toBe('sw-01');
@@ -658,5 +683,73 @@ describe('operator console: parents, children and clusters', () => {
       await screenshot(page, `clusters-${size}`);
     }
     await page.setViewportSize(DESKTOP);
+  });
+});
+
+describe('operator console: a fleet read in pages', () => {
+  let w: TestWatcher;
+  let browser: Browser;
+  let watched: WatchedPage;
+  let page: Page;
+  /** The watcher calls the page made, as `GET /v1/agents?limit=100`. */
+  const asked: string[] = [];
+
+  beforeAll(async () => {
+    [w, browser] = await Promise.all([startTestWatcher(), launchChromium()]);
+    for (let i = 0; i < 130; i++) {
+      const agentId = `node-${String(i).padStart(3, '0')}`;
+      const res = await w.call('POST', '/v1/agents', { agentId, group: i % 2 ? 'production' : 'test' });
+      expect(res.status).toBe(201);
+    }
+    await w.scanner.scan();
+    watched = await openWatchedPage(browser);
+    page = watched.page;
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/v1/')) asked.push(`${request.method()} ${url.pathname}${url.search}`);
+    });
+  });
+
+  afterEach(() => watched.assertNoErrors());
+
+  afterAll(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  it('shows the overview from the status and the open alerts alone: no read of the agents', async () => {
+    await page.goto(`${w.url}/#overview`);
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'overview');
+    await refreshNow(page);
+
+    expect(await page.locator('#o-agents').textContent()).toBe('130');
+    expect(asked.filter((call) => call.startsWith('GET /v1/agents'))).toEqual([]);
+  });
+
+  it('reads the agents a page at a time, loading the next as the list is scrolled to its end', async () => {
+    asked.length = 0;
+    await goTo(page, '#agents');
+    await waitForText(page, '#agents-count', '100 agents, more to load');
+    expect(await page.locator('#t-agents-body tr').count()).toBe(100);
+    expect(asked.filter((call) => call.startsWith('GET /v1/agents'))).toEqual(['GET /v1/agents?limit=100']);
+
+    await page.locator('#agents-more').scrollIntoViewIfNeeded();
+
+    await waitForText(page, '#agents-count', '130 agents');
+    expect(await page.locator('#agents-count').textContent()).toBe('130 agents');
+    expect(await page.locator('#t-agents-body tr').count()).toBe(130);
+    expect(await page.locator('#agents-more').isVisible()).toBe(false);
+    expect(asked.filter((call) => call.startsWith('GET /v1/agents?limit=100&cursor='))).not.toEqual([]);
+  });
+
+  it('asks the watcher for the group chosen, and starts again from its first page', async () => {
+    await selectAndRefresh(page, '#f-group', 'test');
+
+    await waitForText(page, '#agents-count', '65 agents');
+    const groups = await page
+      .locator('#t-agents-body td[data-label="group"]')
+      .evaluateAll((cells) => [...new Set(cells.map((c) => c.textContent))]);
+    expect(groups).toEqual(['test']);
+    expect(asked.at(-1)).toMatch(/^GET \/v1\/agents\?limit=100&group=test/);
   });
 });

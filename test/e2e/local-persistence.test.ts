@@ -84,7 +84,8 @@ describe('hbw local keeps its data in --data-dir', () => {
 
       const registered = await post(`${second.url}/v1/register`, { agentId: 'app-01', group: 'test' }, key);
       expect(registered.status).toBe(201);
-      expect((await cli('status', '--json')).json().agents).toBe(2);
+      const listed = (await cli('agents', 'list', '--json')).json().agents;
+      expect(listed.map((a: { agentId: string }) => a.agentId)).toEqual(['app-01', 'web-01']);
     } finally {
       await second.close();
     }

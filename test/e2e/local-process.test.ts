@@ -152,7 +152,7 @@ describe('hbw local as a process', () => {
 
     const again = await start({ dataDir: dir });
     try {
-      const stored = new Map((await again.service.listAgents({})).map((a) => [a.agentId, a.seq]));
+      const stored = new Map((await again.service.listAgents({})).agents.map((a) => [a.agentId, a.seq]));
       for (const [agentId, seq] of lastOk)
         expect({ agentId, seq: stored.get(agentId)! >= seq }).toEqual({ agentId, seq: true });
     } finally {

@@ -84,6 +84,8 @@ describe('pending management: enroll-key, register, approve, reject', () => {
     });
     const pending = (await cli('agents', 'list', '--state', 'pending', '--json')).json();
     expect(pending.agents.map((a: { agentId: string }) => a.agentId)).toContain('app-01');
+    // The status counts it as the next scan finds it.
+    await w.scanner.scan();
     const status = (await cli('status', '--json')).json();
     expect(status.groups.test.pending).toBeGreaterThanOrEqual(1);
   });

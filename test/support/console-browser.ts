@@ -80,6 +80,13 @@ export async function refreshNow(page: Page): Promise<void> {
   await refreshedAfter(page, since);
 }
 
+/** Chooses `value` in the select `selector` and waits for the refresh it starts (the agents view's filters are the watcher's). */
+export async function selectAndRefresh(page: Page, selector: string, value: string): Promise<void> {
+  const since = await started(page);
+  await page.selectOption(selector, value);
+  await refreshedAfter(page, since);
+}
+
 /** Follows `hash` (`#agents?group=test`) as a link would, and waits until the view shows fresh data. */
 export async function goTo(page: Page, hash: string): Promise<void> {
   const since = await started(page);

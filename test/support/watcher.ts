@@ -1,5 +1,6 @@
+import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
-import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
+import { agentFromItem } from '../../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { AgentRecord } from '../../lambda/domain/agent';
@@ -65,7 +66,6 @@ export async function startTestWatcher(
     print: () => {},
   });
   const client = localDynamoClient(watcher.dynamoConnection);
-  const store = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);
   const call: TestWatcher['call'] = async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
@@ -95,8 +95,11 @@ export async function startTestWatcher(
       return res.body.token as string;
     },
     async storedAgents() {
+      // Every item in full (the store's own reads project what their callers need).
       const out: AgentRecord[] = [];
-      for await (const agent of store.list()) out.push(agent);
+      for await (const page of paginateScan({ client }, { TableName: LOCAL_TABLE_NAMES.agents })) {
+        for (const item of page.Items ?? []) out.push(agentFromItem(item));
+      }
       return out.sort((a, b) => a.agentId.localeCompare(b.agentId));
     },
     async close() {

@@ -1,5 +1,6 @@
 import { UsageError } from '../../cli/command';
-import { maintenanceUntil, parseProbe } from '../../cli/commands/agents';
+import { everyAgent, maintenanceUntil, parseProbe } from '../../cli/commands/agents';
+import type { AgentView } from '../../lambda/domain/agent';
 
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
 
@@ -58,5 +59,32 @@ describe('maintenanceUntil (hbw agents maintenance)', () => {
 
   it.each(['0m', '2 h', '1w', 'h', '-1h', '1.5h', '30m2h'])('refuses --for %s', (duration) => {
     expect(() => maintenanceUntil(undefined, duration, NOW)).toThrow(UsageError);
+  });
+});
+
+describe('everyAgent (hbw agents list)', () => {
+  it('follows every cursor, a short or empty page included, keeps the filters, and sorts across pages', async () => {
+    const pages: Record<string, { agents: Pick<AgentView, 'agentId'>[]; cursor?: string }> = {
+      '': { agents: [{ agentId: 'web-09' }, { agentId: 'web-02' }], cursor: 'c1' },
+      c1: { agents: [], cursor: 'c2' },
+      c2: { agents: [{ agentId: 'db-01' }] },
+    };
+    const asked: string[] = [];
+    const client = {
+      request: async <T>(method: string, path: string): Promise<T> => {
+        asked.push(`${method} ${path}`);
+        const cursor = new URL(path, 'http://watcher').searchParams.get('cursor') ?? '';
+        return pages[cursor] as T;
+      },
+    };
+
+    const agents = await everyAgent(client, new URLSearchParams({ group: 'production' }));
+
+    expect(agents.map((a) => a.agentId)).toEqual(['db-01', 'web-02', 'web-09']);
+    expect(asked).toEqual([
+      'GET /v1/agents?group=production&limit=1000',
+      'GET /v1/agents?group=production&limit=1000&cursor=c1',
+      'GET /v1/agents?group=production&limit=1000&cursor=c2',
+    ]);
   });
 });
