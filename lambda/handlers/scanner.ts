@@ -2,16 +2,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { NetProber } from '../adapters/net-prober';
 import { SnsNotifier } from '../adapters/sns-notifier';
+import { cronProblems } from '../domain/maintenance';
 import { scanTickSeconds } from '../domain/scan';
 import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
 import { configFromEnv, EnvironmentError, requireEnv } from './env';
 import { scanMetricsLine } from './metrics';
+import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { TABLE_VARIABLES } from './table-variables';
 import { storesFromEnv } from './wiring';
 
 const env = process.env;
-const config = configFromEnv(env);
+const config = configFromEnv(env, cronProblems);
 const stack = requireEnv(env, 'STACK_NAME');
 let topics: Record<string, string>;
 try {
@@ -24,8 +26,8 @@ try {
 // The scanner uses every table: a missing one stops it at start, not at its first scan.
 for (const name of Object.values(TABLE_VARIABLES)) requireEnv(env, name);
 const scanner = new Scanner({
-  ...storesFromEnv(env, new DynamoDBClient({})),
-  notifier: new SnsNotifier(new SNSClient({}), topics),
+  ...storesFromEnv(env, new DynamoDBClient(LAMBDA_CLIENT_CONFIG)),
+  notifier: new SnsNotifier(new SNSClient(LAMBDA_CLIENT_CONFIG), topics),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,

@@ -7,6 +7,7 @@ import type { Probe } from '../../lambda/domain/agent';
 import type { AlertView } from '../../lambda/domain/alert';
 import { parseConfig, type RawConfig, type WatcherConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
+import type { HeartbeatAnswer } from '../../lambda/heartbeats';
 import { createApp } from '../../lambda/http/app';
 import {
   type AgentStore,
@@ -18,7 +19,7 @@ import {
   type WatcherStateStore,
 } from '../../lambda/ports';
 import { Scanner, type ScannerDeps, type ScanReport } from '../../lambda/scanner';
-import { type HeartbeatAnswer, WatcherService } from '../../lambda/service';
+import { WatcherService } from '../../lambda/service';
 import { ManualClock } from './watcher';
 
 /** Production pages (SMS + email), test is console-only: the built-in groups. */
