@@ -15,6 +15,7 @@ export const publish = () => sns.send(new PublishCommand({ TopicArn: process.env
 /** Each handler and the floor it is held to: the SDK clients it cannot do without. */
 const HANDLERS = [
   { handler: 'ingest', floor: 'dynamodb' },
+  { handler: 'register', floor: 'dynamodb' },
   { handler: 'admin', floor: 'dynamodb' },
   { handler: 'scanner', floor: 'dynamodb+sns' },
 ] as const;
@@ -38,7 +39,7 @@ export interface FunctionBundleRow {
 }
 
 /**
- * Every Lambda handler bundled as the stack bundles it (one minified file, the SDK inside), its size
+ * Every Lambda handler bundled as the stack bundles it (one minified ES module, the SDK inside), its size
  * and cold import beside its SDK-only floor (`HANDLERS`), built and timed in the same run.
  */
 export async function benchFunctionBundles(
@@ -51,7 +52,7 @@ export async function benchFunctionBundles(
     const files: string[] = [];
     const metas: Metafile[] = [];
     for (const { handler } of HANDLERS) {
-      const outfile = join(dir, `${handler}.js`);
+      const outfile = join(dir, `${handler}.mjs`);
       const out = await build({
         ...LAMBDA_BUILD,
         entryPoints: [join(root, `lambda/handlers/${handler}.ts`)],
@@ -62,7 +63,7 @@ export async function benchFunctionBundles(
     }
     const floorNames = Object.keys(FLOORS) as FloorName[];
     for (const name of floorNames) {
-      const outfile = join(dir, `floor-${name}.js`);
+      const outfile = join(dir, `floor-${name}.mjs`);
       const out = await build({
         ...LAMBDA_BUILD,
         stdin: { contents: FLOORS[name], resolveDir: root, sourcefile: `floor-${name}.mjs`, loader: 'js' },

@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { DEFAULT_CONFIG } from '../lambda/domain/config';
+import { LAMBDA_ESBUILD_OPTIONS } from '../lib/lambda-bundling';
 import { waitForQuiet } from './machine';
 
 export interface BundleOptions {
@@ -45,7 +47,12 @@ export interface BundleResult {
   readonly options: BundleOptions;
   /** The environment variables the imports ran with. */
   readonly env: string[];
+  /** The build the functions deploy first, then the build before it, all timed in one run. */
   readonly variants: BundleVariant[];
+  /** The ingest bundle's cold import as deployed over the same bundle built the way before (cjs, defaults). */
+  readonly importVsBefore: number;
+  /** The same, the median of the ratios of imports run back to back. */
+  readonly importPairVsBefore: number;
 }
 
 /** The least a heartbeat Lambda could be: the DynamoDB client and one UpdateItem. */
@@ -78,32 +85,29 @@ export const LAMBDA_ENV = {
   TOPIC_ARNS: JSON.stringify({ production: 'arn:aws:sns:us-east-1:123456789012:hbw-bench-production' }),
 };
 
-/** How Lambda's Node runtime would be fed: one minified file, everything bundled, the SDK too. */
+/** How the stack bundles the functions (lib/lambda-bundling.ts), with what the bench reads of a build. */
 export const LAMBDA_BUILD: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  minify: true,
-  format: 'cjs',
+  ...LAMBDA_ESBUILD_OPTIONS,
   metafile: true,
   write: true,
   logLevel: 'warning',
   define: { __HBW_VERSION__: JSON.stringify('bench') },
-  loader: { '.sh': 'text' },
 };
 
-const VARIANTS: { name: string; description: string; options: BuildOptions }[] = [
+const VARIANTS: { name: string; description: string; options: BuildOptions; ext: string }[] = [
   {
-    name: 'cjs, esbuild defaults',
+    name: 'esm, ESM-first (as deployed)',
     description:
-      'format cjs, main fields `main,module` (esbuild defaults for platform node, and what CDK NodejsFunction uses unless told otherwise)',
+      'format esm, main fields `module,main`, target node24, minified: `LAMBDA_BUNDLING` of lib/lambda-bundling.ts, what the stack deploys (the AWS SDK v3 docs recommend it for bundling: the SDK ES modules tree-shake)',
     options: {},
+    ext: 'mjs',
   },
   {
-    name: 'cjs, ESM-first',
+    name: 'cjs, esbuild defaults (the build before)',
     description:
-      'format cjs, main fields `module,main` (what the AWS SDK v3 docs recommend for bundling: the SDK ES modules tree-shake)',
-    options: { mainFields: ['module', 'main'] },
+      'format cjs, main fields `main,module` (esbuild defaults for platform node, and what CDK NodejsFunction uses unless told otherwise): how the functions were bundled before issue 15, the same sources built that way in the same run',
+    options: { format: 'cjs', mainFields: ['main', 'module'] },
+    ext: 'js',
   },
 ];
 
@@ -118,13 +122,13 @@ export async function benchIngestBundle(
   const root = resolve('.');
   const dir = mkdtempSync(join(tmpdir(), 'hbw-bundle-'));
   try {
-    const variants: BundleVariant[] = [];
+    const built: { ingestFile: string; floorFile: string; ingest: Metafile; floor: Metafile }[] = [];
     for (const [index, variant] of VARIANTS.entries()) {
-      log(`  ${variant.name}: bundling, then ${options.imports} cold imports of each`);
+      log(`  ${variant.name}: bundling`);
       const out = join(dir, String(index));
       mkdirSync(out);
-      const ingestFile = join(out, 'ingest.js');
-      const floorFile = join(out, 'floor.js');
+      const ingestFile = join(out, `ingest.${variant.ext}`);
+      const floorFile = join(out, `floor.${variant.ext}`);
       const ingestBuild = await build({
         ...LAMBDA_BUILD,
         ...variant.options,
@@ -137,11 +141,19 @@ export async function benchIngestBundle(
         stdin: { contents: FLOOR_SOURCE, resolveDir: root, sourcefile: 'floor-handler.mjs', loader: 'js' },
         outfile: floorFile,
       });
-      await waitForQuiet();
-      const times = timeImports([ingestFile, floorFile], options.imports);
-      const ingest = stats(ingestFile, ingestBuild.metafile!, times[0]!);
-      const floor = stats(floorFile, floorBuild.metafile!, times[1]!);
-      variants.push({
+      built.push({ ingestFile, floorFile, ingest: ingestBuild.metafile!, floor: floorBuild.metafile! });
+    }
+    log(`  ${options.imports} cold imports of each of the ${built.length * 2} bundles, taking turns`);
+    await waitForQuiet();
+    const times = timeImports(
+      built.flatMap((b) => [b.ingestFile, b.floorFile]),
+      options.imports,
+    );
+    const variants = VARIANTS.map((variant, i): BundleVariant => {
+      const [ingestTimes, floorTimes] = [times[2 * i]!, times[2 * i + 1]!];
+      const ingest = stats(built[i]!.ingestFile, built[i]!.ingest, ingestTimes);
+      const floor = stats(built[i]!.floorFile, built[i]!.floor, floorTimes);
+      return {
         name: variant.name,
         description: variant.description,
         ingest,
@@ -149,12 +161,19 @@ export async function benchIngestBundle(
         sizeRatio: ingest.bytes / floor.bytes,
         gzipRatio: ingest.gzipBytes / floor.gzipBytes,
         importRatio: ingest.importMs / floor.importMs,
-        importPairRatio: median(times[0]!.importMs.map((ms, i) => ms / times[1]!.importMs[i]!)),
+        importPairRatio: median(ingestTimes.importMs.map((ms, k) => ms / floorTimes.importMs[k]!)),
         importMinRatio: ingest.importMinMs / floor.importMinMs,
         processRatio: ingest.processMs / floor.processMs,
-      });
-    }
-    return { options, env: Object.keys(LAMBDA_ENV), variants };
+      };
+    });
+    const [deployed, before] = [times[0]!.importMs, times[2]!.importMs];
+    return {
+      options,
+      env: Object.keys(LAMBDA_ENV),
+      variants,
+      importVsBefore: median(deployed) / median(before),
+      importPairVsBefore: median(deployed.map((ms, k) => ms / before[k]!)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -176,12 +195,18 @@ export function stats(
   };
 }
 
-/** Requires each file `n` times, each in a fresh node, round-robin; one discarded round first. */
+/**
+ * Loads each file `n` times, each in a fresh node, round-robin; one discarded round first. A `.mjs`
+ * is imported, anything else required, as Lambda's Node runtime loads them.
+ */
 export function timeImports(files: string[], n: number): { importMs: number[]; processMs: number[] }[] {
   const out = files.map(() => ({ importMs: [] as number[], processMs: [] as number[] }));
   for (let round = -1; round < n; round++) {
     for (const [i, file] of files.entries()) {
-      const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+      const load = file.endsWith('.mjs')
+        ? `await import(${JSON.stringify(pathToFileURL(file).href)})`
+        : `require(${JSON.stringify(file)})`;
+      const script = `(async()=>{const t=process.hrtime.bigint();${load};process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))})()`;
       const t0 = process.hrtime.bigint();
       const run = spawnSync(process.execPath, ['-e', script], {
         env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV },
@@ -190,7 +215,7 @@ export function timeImports(files: string[], n: number): { importMs: number[]; p
       });
       const processMs = Number(process.hrtime.bigint() - t0) / 1e6;
       if (run.status !== 0) {
-        throw new Error(`require(${file}) failed (${run.status ?? run.signal}): ${run.stderr}`);
+        throw new Error(`loading ${file} failed (${run.status ?? run.signal}): ${run.stderr}`);
       }
       if (round < 0) continue;
       out[i]!.importMs.push(Number(run.stdout));

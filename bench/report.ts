@@ -2,6 +2,7 @@ import type { AgentResourceResult } from './agent';
 import { fmt, GOALS } from './common';
 import type { IngestResult, PhaseStats } from './http-ingest';
 import type { BundleResult, BundleStats, BundleVariant } from './ingest-bundle';
+import type { LambdaCpuResult } from './lambda-cpu';
 import type { Machine } from './machine';
 import { agentRows, type MoreResults, moreMarkdown, moreSummaryRows } from './more';
 import type { RequestsResult } from './requests-per-heartbeat';
@@ -14,6 +15,7 @@ export interface BenchResults {
   readonly requests: RequestsResult;
   readonly http: IngestResult;
   readonly bundle: BundleResult;
+  readonly lambdaCpu: LambdaCpuResult;
   readonly more: MoreResults;
 }
 
@@ -48,7 +50,20 @@ function summary(r: BenchResults): SummaryRow[] {
     met: r.http.ratio >= GOALS.ingestShareOfRaw && ours.errors === 0,
   });
   const primary = r.bundle.variants[0]!;
+  const before = r.bundle.variants[1]!;
   rows.push(
+    {
+      measurement: `Ingest bundle size (${primary.name})`,
+      result: `${fmt(primary.ingest.bytes / 1000, 1)} KB (${kib(primary.ingest.bytes)}); built the way before: ${fmt(before.ingest.bytes / 1000, 1)} KB`,
+      goal: `at most ${fmt(GOALS.ingestBundleBytes / 1000)} KB`,
+      met: primary.ingest.bytes <= GOALS.ingestBundleBytes,
+    },
+    {
+      measurement: `Ingest bundle cold import as deployed, beside the same sources built the way before (${before.name}), same run`,
+      result: `${fmt(primary.ingest.importMs, 1)} ms vs ${fmt(before.ingest.importMs, 1)} ms = ${ratio(r.bundle.importVsBefore)} (pairs: ${ratio(r.bundle.importPairVsBefore)})`,
+      goal: `at most ${ratio(GOALS.ingestImportVsBefore)}`,
+      met: r.bundle.importVsBefore <= GOALS.ingestImportVsBefore,
+    },
     {
       measurement: `Ingest bundle size (${primary.name})`,
       result: `${kib(primary.ingest.bytes)} vs floor ${kib(primary.floor.bytes)} = ${ratio(primary.sizeRatio)}; gzip ${kib(primary.ingest.gzipBytes)} vs ${kib(primary.floor.gzipBytes)} = ${ratio(primary.gzipRatio)}`,
@@ -309,15 +324,19 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     '### 3. Ingest Lambda bundle',
     '',
-    '`lambda/handlers/ingest.ts` bundled with esbuild as a Lambda would get it: platform node, target',
-    'node22, minified, everything bundled (the AWS SDK too), one file. Beside it the floor: a handler',
-    'holding only `DynamoDBClient` and one `UpdateItemCommand` send, built and measured the same way in',
-    `the same run. Cold import: \`node -e "require(bundle)"\` in a fresh process, ${r.bundle.options.imports}`,
-    'times each, alternating the two, median; "import" is the `require` alone, timed inside the process,',
+    '`lambda/handlers/ingest.ts` bundled with esbuild as the stack bundles it (`LAMBDA_BUNDLING`,',
+    'lib/lambda-bundling.ts: one minified ES module, platform node, target node24, main fields',
+    '`module,main`, the AWS SDK inside), and the same sources built the way the functions were before',
+    "(CommonJS, esbuild's default main fields). Beside each the floor: a handler holding only",
+    '`DynamoDBClient` and one `UpdateItemCommand` send, built the same way. Cold import: a fresh',
+    '`node -e` process imports the bundle (`import()` for the ES module, `require` for CommonJS, as',
+    `Lambda's Node runtime loads them), ${r.bundle.options.imports} times each, the four taking turns, median; "import" is the load alone, timed inside the process,`,
     '"process" the whole spawn to exit. Beside the ratio of the medians (the goal), the median of the',
     'ratios of imports run back to back ("pairs") and the ratio of the fastest imports, which a busy',
     'machine skews less. The environment holds what the handler reads at import',
-    `(${r.bundle.env.map((name) => `\`${name}\``).join(', ')}); nothing is called. gzip is level 9.`,
+    `(${r.bundle.env.map((name) => `\`${name}\``).join(', ')}); nothing is called. gzip is level 9. Measured on this machine's Node, not Lambda's 24.`,
+    '',
+    `Ingest cold import as deployed over the build before: **${ratio(r.bundle.importVsBefore)}** (pairs ${ratio(r.bundle.importPairVsBefore)}; goal at most ${ratio(GOALS.ingestImportVsBefore)}: ${yes(r.bundle.importVsBefore <= GOALS.ingestImportVsBefore)}). Size as deployed: ${fmt(r.bundle.variants[0]!.ingest.bytes)} bytes (goal at most ${fmt(GOALS.ingestBundleBytes)}: ${yes(r.bundle.variants[0]!.ingest.bytes <= GOALS.ingestBundleBytes)}).`,
     '',
     ...r.bundle.variants.flatMap((v, i) => [
       `#### ${i === 0 ? 'Goal build' : 'Also measured'}: ${v.name}`,
@@ -334,6 +353,25 @@ export function renderMarkdown(r: BenchResults): string {
       table(['package', 'ingest', 'floor', 'difference'], packageRows(v, 8)),
       '',
     ]),
+    '### 3b. Ingest Lambda CPU per heartbeat, cacheMiddleware on and off',
+    '',
+    "The ingest handler as the function wires it (HeartbeatService, the ingest door, hono's Lambda",
+    'adapter) fed API Gateway events for `POST /v1/heartbeat`, in this process; its DynamoDB client',
+    'answers each UpdateItem from memory with the item dynalite returned to a real one, so the time is',
+    "the function's own: the route, the checks, and the SDK's serialize, middleware, signing and parse.",
+    `CPU (user + system) per heartbeat over ${fmt(r.lambdaCpu.options.heartbeats)} heartbeats a slice, ${r.lambdaCpu.options.rounds} slices of each taking turns, median. What Lambda bills is the duration, which also waits on DynamoDB.`,
+    "`cacheMiddleware` keeps each command's resolved middleware stack from its first send; its one trap:",
+    "middleware added after a command's first send is not seen (lambda/handlers/sdk-config.ts).",
+    '',
+    table(
+      ['client', 'CPU ms per heartbeat'],
+      [
+        ['`cacheMiddleware: true` (as the functions run)', fmt(r.lambdaCpu.cachedMs, 3)],
+        ["the SDK's default (the stack resolved on every send)", fmt(r.lambdaCpu.uncachedMs, 3)],
+        ['**ratio** (no goal set)', `**${ratio(r.lambdaCpu.ratio)}**`],
+      ],
+    ),
+    '',
     ...moreMarkdown(r.more, table),
   ];
   return parts.join('\n');

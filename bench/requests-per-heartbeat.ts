@@ -4,7 +4,7 @@ import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { MAX_BATCH } from '../lambda/domain/requests';
-import { createAgentApp } from '../lambda/http/app';
+import { createIngestApp } from '../lambda/http/door';
 import { WatcherService } from '../lambda/service';
 import { countDynamoRequests, tally } from '../test/support/dynamo-request-counter';
 
@@ -47,7 +47,7 @@ export async function benchRequestsPerHeartbeat(): Promise<RequestsResult> {
       config: parseConfig(DEFAULT_CONFIG),
       version: 'bench',
     });
-    const app = createAgentApp(service);
+    const app = createIngestApp(service);
     const post = async (path: string, body: unknown, token?: string) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (token !== undefined) headers.authorization = `Bearer ${token}`;

@@ -7,6 +7,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { NUMBERS_PAGE, numberFlag, writeNumbers } from './common';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
+import { benchLambdaCpu, DEFAULT_LAMBDA_CPU } from './lambda-cpu';
 import { describeMachine } from './machine';
 import { benchBothAgents, DEFAULT_MORE, runMore } from './more';
 import { benchReads, DEFAULT_READS, renderReadsMarkdown } from './reads';
@@ -65,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
   log('3/9 ingest Lambda bundle');
   const bundleResult = await benchIngestBundle(bundle, log);
   gc();
+  log('3/9 ingest Lambda CPU per heartbeat, cacheMiddleware on and off');
+  const lambdaCpu = await benchLambdaCpu(DEFAULT_LAMBDA_CPU, log);
+  gc();
   const more = await runMore(
     {
       ...DEFAULT_MORE,
@@ -81,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
     requests,
     http,
     bundle: bundleResult,
+    lambdaCpu,
     more,
   };
   process.stdout.write(`${renderTable(results)}\n`);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG, parseConfig, type RawConfig, type WatcherConfig } from '../lambda/domain/config';
 import { type FieldProblem, ValidationError } from '../lambda/domain/errors';
+import { cronProblems } from '../lambda/domain/maintenance';
 import { describeProblems } from '../lambda/domain/validation';
 
 export const CONFIG_FILE = 'heartbeat-watcher.config.json';
@@ -35,7 +36,8 @@ export interface LoadOptions {
  * {@link ConfigFileError} that lists every problem, each with its field.
  */
 export function loadConfigFile(explicitPath?: string, options: LoadOptions = {}): LoadedConfig {
-  const { cwd = process.cwd(), more } = options;
+  const { cwd = process.cwd() } = options;
+  const more = (raw: unknown) => [...cronProblems(raw), ...(options.more?.(raw) ?? [])];
   const path = resolve(cwd, explicitPath ?? CONFIG_FILE);
   let text: string;
   try {

@@ -44,7 +44,8 @@ export type AgentWriteOutcome =
   /** `undefined`: there is no such agent. */
   | { readonly current: AgentRecord | undefined };
 
-export interface AgentStore {
+/** The writes of a heartbeat: all of the agent store that the ingest function uses. */
+export interface HeartbeatStore {
   /**
    * Records a heartbeat in one conditional write: it lands only when the agent exists, holds
    * `tokenHash`, is approved or pending (a pending agent's heartbeats are recorded, not watched), and
@@ -67,6 +68,9 @@ export interface AgentStore {
   ): Promise<AgentWriteOutcome>;
   /** Removes loss counts of hours gone by (after a silence of hours, the heartbeat's write cannot). */
   forgetLossBuckets(agentId: string, buckets: readonly LossBucket[]): Promise<void>;
+}
+
+export interface AgentStore extends HeartbeatStore {
   /** Notes that the scanner recorded the agent's restart at `at`, unless a later one was noted. */
   markRestartRecorded(agentId: string, at: number): Promise<void>;
   get(agentId: string): Promise<AgentRecord | undefined>;

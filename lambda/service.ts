@@ -1,22 +1,18 @@
 import * as v from 'valibot';
-import { groupBy, limiter } from './collections';
-import type { AgentRecord, AgentState, AgentView, Findings } from './domain/agent';
-import { agentState, agentView, clockSkewSeconds } from './domain/agent';
+import { groupBy } from './collections';
+import type { AgentRecord, AgentView, Findings } from './domain/agent';
+import { agentView } from './domain/agent';
 import { ALERT_STATUS_FILTERS, type AlertView, alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { formatDuration } from './domain/duration';
 import {
   ConflictError,
-  errorBody,
-  ForbiddenError,
   HasChildrenError,
   NotFoundError,
   UnauthorizedError,
   ValidationError,
-  type WatcherError,
 } from './domain/errors';
 import { type FleetSummary, statusCounts } from './domain/fleet-summary';
-import { staleBuckets } from './domain/loss';
 import {
   fleetMaintenance,
   MAX_ONE_OFF_MS,
@@ -36,206 +32,34 @@ import {
 import {
   ackSchema,
   addAgentSchema,
-  type BatchItemInput,
-  batchSchema,
   changeAgentSchema,
-  type HeartbeatInput,
-  heartbeatSchema,
   maintenanceSchema,
-  parseBatchItem,
   registerSchema,
   removeAgentQuerySchema,
 } from './domain/requests';
-import { judgeRefused } from './domain/restart';
 import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
 import { smsDay } from './domain/sms-budget';
 import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
-import {
-  type AgentChange,
-  type AgentStore,
-  type AlertStore,
-  type Clock,
-  type HeartbeatWrite,
-  StoreUnavailableError,
-  type WatcherStateStore,
-} from './ports';
+import { HeartbeatService, type HeartbeatServiceDeps } from './heartbeats';
+import type { AgentChange, AgentStore, AlertStore, WatcherStateStore } from './ports';
 
-export interface WatcherServiceDeps {
+export interface WatcherServiceDeps extends HeartbeatServiceDeps {
   readonly agents: AgentStore;
   readonly alerts: AlertStore;
   readonly state: WatcherStateStore;
-  readonly clock: Clock;
-  readonly config: WatcherConfig;
   /** The watcher's version, shown by `GET /v1/status`. */
   readonly version: string;
 }
 
-export interface HeartbeatAnswer {
-  readonly status: 200 | 202;
-  readonly body: {
-    agentId: string;
-    state: AgentState;
-    heartbeatIntervalSeconds: number;
-    /** How often the agent's group is scanned: a relay forwards at most one of its heartbeats per half of it. */
-    scanIntervalSeconds: number;
-    serverTime: string;
-    /** The heartbeat was older than the one stored (same boot, lower or equal `seq`): nothing changed. */
-    duplicate?: true;
-  };
-}
-
-export type BatchItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
-
-export interface BatchItemResult {
-  readonly agentId: string | null;
-  readonly status: BatchItemStatus;
-  readonly state?: AgentState;
-  /** The interval this agent should keep, for a relay to pass on. */
-  readonly heartbeatIntervalSeconds?: number;
-  /** Its group's scan interval, which paces a relay's forwarding. */
-  readonly scanIntervalSeconds?: number;
-  /** The item was older than what is stored: nothing changed. */
-  readonly duplicate?: true;
-  readonly error?: { code: string; message: string; field?: string };
-}
-
-/** What an unknown agent is compared with: a hash of the length of ours that no token has (not hex). */
-const NO_AGENT = { tokenHash: 'x'.repeat(64), approval: 'approved' } as const;
-
-/** How many items of a relay's batch are written at once. */
-const BATCH_CONCURRENCY = 16;
-
-/** The use cases, one method each, over the ports. Every door (Lambda, local server, CLI) calls these. */
-export class WatcherService {
-  /** The longest a relay's `heldMs` dates a heartbeat back: half the shortest scan interval. */
-  private readonly maxHeldMs: number;
-
-  constructor(private readonly deps: WatcherServiceDeps) {
-    this.maxHeldMs = scanTickSeconds(deps.config) * 500;
-  }
-
-  get config(): WatcherConfig {
-    return this.deps.config;
-  }
-
-  /** `POST /v1/heartbeat`: one conditional write when the agent is approved and the token matches. */
-  async heartbeat(token: string | undefined, body: unknown): Promise<HeartbeatAnswer> {
-    const input = parseOrThrow(heartbeatSchema, body);
-    if (!token) throw new UnauthorizedError('a bearer token is required (Authorization: Bearer <token>)');
-    return this.recordHeartbeat(input, token);
-  }
-
-  /** `POST /v1/heartbeats`: a relay's batch, answered per item and in order; a bad item fails alone. */
-  async heartbeats(body: unknown): Promise<{ results: BatchItemResult[] }> {
-    const { heartbeats } = parseOrThrow(batchSchema, body);
-    const results: BatchItemResult[] = new Array(heartbeats.length);
-    const pool = limiter(BATCH_CONCURRENCY);
-    for (const [index, raw] of heartbeats.entries()) {
-      await pool.run(async () => {
-        results[index] = await this.batchItem(raw, index);
-      });
-    }
-    await pool.drain();
-    return { results };
-  }
-
-  private async batchItem(raw: unknown, index: number): Promise<BatchItemResult> {
-    const claimedId =
-      typeof raw === 'object' && raw !== null && typeof (raw as { agentId?: unknown }).agentId === 'string'
-        ? (raw as { agentId: string }).agentId
-        : null;
-    let item: BatchItemInput;
-    try {
-      item = parseBatchItem(raw, index);
-    } catch (error) {
-      return { agentId: claimedId, status: 'invalid', error: errorBody(error as WatcherError) };
-    }
-    const { token, ...input } = item;
-    try {
-      const answer = await this.recordHeartbeat(input, token);
-      return {
-        agentId: item.agentId,
-        status: answer.status === 200 ? 'ok' : 'pending',
-        state: answer.body.state,
-        heartbeatIntervalSeconds: answer.body.heartbeatIntervalSeconds,
-        scanIntervalSeconds: answer.body.scanIntervalSeconds,
-        duplicate: answer.body.duplicate,
-      };
-    } catch (error) {
-      if (error instanceof UnauthorizedError) return { agentId: item.agentId, status: 'unauthorized' };
-      if (error instanceof ForbiddenError) return { agentId: item.agentId, status: 'rejected' };
-      console.error(
-        JSON.stringify({ msg: 'batch item failed', agentId: item.agentId, error: String(error) }),
-      );
-      return { agentId: item.agentId, status: 'unavailable' };
-    }
-  }
-
-  private async recordHeartbeat(input: HeartbeatInput, token: string): Promise<HeartbeatAnswer> {
-    const now = this.deps.clock.now();
-    const tokenHash = hashSecret(token);
-    const write: HeartbeatWrite = {
-      agentId: input.agentId,
-      at: now - Math.min(input.heldMs ?? 0, this.maxHeldMs),
-      sentAt: input.sentAt,
-      clockSkewSeconds: input.sentAt === undefined ? undefined : clockSkewSeconds(input.sentAt, now),
-      seq: input.seq,
-      bootId: input.bootId,
-      coalesced: input.coalesced,
-      cluster: input.cluster,
-      endpoint: input.endpoint,
-      version: input.version,
-      goodbye:
-        input.goodbye === undefined
-          ? undefined
-          : { until: now + input.goodbye.backInSeconds * 1000, reason: input.goodbye.reason },
-    };
-    // One write for an approved agent (200) and a pending one (202, recorded but not watched).
-    let outcome = await this.deps.agents.recordHeartbeat(write, tokenHash);
-    // The rare paths: what is stored tells an unknown agent, a wrong token, a rejected agent, a
-    // restart (the first heartbeat of a new boot: one more write) and an old heartbeat (a replay, or
-    // one a relay delivered after a newer one) apart. Each costs the same whoever the agent is (the
-    // same requests; one comparison of two hashes, against a stand-in when there is no agent or no
-    // token), so the time of a 401 does not tell which agent ids exist. A restart's write fails when
-    // another heartbeat changed the boot meanwhile: the heartbeat is judged again against that one
-    // (at most once per boot it could race with).
-    for (let attempt = 0; attempt < 3 && 'current' in outcome; attempt++) {
-      const { current } = outcome;
-      const sameToken = sameHash(current?.tokenHash ?? NO_AGENT.tokenHash, tokenHash);
-      if (!current || !sameToken) throw new UnauthorizedError('the token is not valid for this agentId');
-      if (current.approval === 'rejected') {
-        throw new ForbiddenError(`agent ${input.agentId} was rejected by an operator`);
-      }
-      const judged = judgeRefused(current, { ...write, bootedAt: input.bootedAt });
-      if (judged.kind === 'duplicate') return this.heartbeatAnswer(current, now, true);
-      outcome =
-        judged.kind === 'restart'
-          ? await this.deps.agents.recordRestart(write, tokenHash, current, judged.restart)
-          : await this.deps.agents.recordHeartbeat(write, tokenHash);
-    }
-    if ('current' in outcome)
-      throw new StoreUnavailableError('the heartbeat raced other writes; send it again');
-    const stale = staleBuckets(outcome.written.lossBuckets, now);
-    if (stale.length > 0) await this.deps.agents.forgetLossBuckets(input.agentId, stale);
-    return this.heartbeatAnswer(outcome.written, now);
-  }
-
-  /** The answer to a heartbeat; a `duplicate` changed nothing, as the record holds a newer one. */
-  private heartbeatAnswer(agent: AgentRecord, now: number, duplicate = false): HeartbeatAnswer {
-    const settings = settingsFor(this.deps.config, agent.group);
-    return {
-      status: agent.approval === 'approved' ? 200 : 202,
-      body: {
-        agentId: agent.agentId,
-        state: agentState(agent, settings, now).state,
-        heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
-        scanIntervalSeconds: settings.scanIntervalSeconds,
-        serverTime: new Date(now).toISOString(),
-        ...(duplicate ? { duplicate: true as const } : {}),
-      },
-    };
+/**
+ * The use cases, one method each, over the ports: the heartbeats ({@link HeartbeatService}), the
+ * agents' enrollment and the operators' calls. Every door (Lambda, local server, CLI) calls these.
+ */
+export class WatcherService extends HeartbeatService {
+  constructor(protected override readonly deps: WatcherServiceDeps) {
+    super(deps);
   }
 
   /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */

@@ -1,5 +1,6 @@
 import { parseConfig, type RawConfig, type WatcherConfig } from '../lambda/domain/config';
 import { type FieldProblem, ValidationError } from '../lambda/domain/errors';
+import { cronProblems } from '../lambda/domain/maintenance';
 import { cloudScanIntervalProblem } from '../lambda/domain/schedule';
 import { describeProblems } from '../lambda/domain/validation';
 
@@ -46,7 +47,7 @@ export function cloudConfigProblems(raw: unknown): FieldProblem[] {
 export function cloudConfig(raw: RawConfig): { config: WatcherConfig; forFunctions: RawConfig } {
   let config: WatcherConfig;
   try {
-    config = parseConfig(raw, cloudConfigProblems);
+    config = parseConfig(raw, (doc) => [...cronProblems(doc), ...cloudConfigProblems(doc)]);
   } catch (error) {
     if (error instanceof ValidationError) throw new CloudConfigError(describeProblems(error.problems));
     throw error;

@@ -22,12 +22,14 @@ export interface HeartbeatWatcherStackProps extends StackProps {
   readonly config: RawConfig;
 }
 
+/** The heartbeat routes: no authorizer, the ingest function checks the agent's token in the same write. */
+export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats'] as const;
 /**
- * The agent routes: no authorizer, the handler checks the agent's token in the same write; the
- * installers, which hold nothing secret, are served by the same function.
+ * The enrollment routes, served by the register function: no authorizer, register checks the group's
+ * enrollment key; the installers hold nothing secret. Apart from the heartbeats, so that the ingest
+ * function's bundle carries neither the installers' text nor the enrollment.
  */
-export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats', '/v1/install.sh', '/v1/install.ps1'] as const;
-export const REGISTER_ROUTE = '/v1/register';
+export const REGISTER_ROUTES = ['/v1/register', '/v1/install.sh', '/v1/install.ps1'] as const;
 /** Everything else under /v1 is an admin route, behind IAM. */
 export const ADMIN_ROUTE = '/v1/{proxy+}';
 
@@ -72,7 +74,7 @@ export class HeartbeatWatcherStack extends Stack {
     tables.agents.grant(ingest.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
 
     const register = new WatcherFunction(this, 'Register', {
-      handler: 'ingest',
+      handler: 'register',
       environment: {
         HBW_CONFIG: configJson,
         ...tableEnv('agents', 'state'),
@@ -152,11 +154,9 @@ export class HeartbeatWatcherStack extends Stack {
     const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', ingest.fn);
     for (const path of AGENT_ROUTES)
       api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: ingestIntegration });
-    api.addRoutes({
-      path: REGISTER_ROUTE,
-      methods: [apigw.HttpMethod.ANY],
-      integration: new HttpLambdaIntegration('RegisterIntegration', register.fn),
-    });
+    const registerIntegration = new HttpLambdaIntegration('RegisterIntegration', register.fn);
+    for (const path of REGISTER_ROUTES)
+      api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: registerIntegration });
     api.addRoutes({
       path: ADMIN_ROUTE,
       methods: [apigw.HttpMethod.ANY],

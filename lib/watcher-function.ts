@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLING } from './lambda-bundling';
 
 export interface WatcherFunctionProps {
   /** The handler file under lambda/handlers, without extension. */
-  readonly handler: 'ingest' | 'admin' | 'scanner';
+  readonly handler: 'ingest' | 'register' | 'admin' | 'scanner';
   readonly environment: Record<string, string>;
   /** @default 10 seconds */
   readonly timeout?: Duration;
@@ -21,7 +22,8 @@ const ROOT = join(__dirname, '..');
 
 /**
  * One of the watcher's functions, with the defaults they share: Node.js 24 on arm64, bundled by the
- * local esbuild with the AWS SDK inside and minified (shell scripts as text), source maps on, its own log group kept a month.
+ * local esbuild as {@link LAMBDA_BUNDLING} says (one minified ES module, the AWS SDK inside), source
+ * maps on, its own log group kept a month.
  */
 export class WatcherFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -45,13 +47,15 @@ export class WatcherFunction extends Construct {
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
+        format: LAMBDA_BUNDLING.format as OutputFormat,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourcemap,
+        target: LAMBDA_BUNDLING.target,
+        loader: LAMBDA_BUNDLING.loader,
+        define: LAMBDA_BUNDLING.define,
         externalModules: [],
         forceDockerBundling: false,
-        // The sh installer the ingest function serves (GET /v1/install.sh), bundled as text.
-        loader: { '.sh': 'text' },
       },
     });
     Validations.of(this.fn).acknowledge({

@@ -5,7 +5,8 @@ import { parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
 import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
-import { type RecurringWindow, recurringWindowSchema } from './maintenance';
+import type { RecurringWindow } from './maintenance';
+import { printable } from './requests';
 import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, durationSchema, groupNameSchema } from './validation';
@@ -41,6 +42,38 @@ const thresholdEntries = {
   /** An open alert resolves only after this many consecutive scans saw a fresh heartbeat (1: the first). */
   recoverAfterScans: v.optional(wholeNumber(1, 100, ' scans')),
 };
+
+/** The longest recurring window (`duration`). */
+const MAX_WINDOW_MS = 7 * 86_400_000;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One recurring window as the config writes it (`maintenance[]` of a group or a cluster). What its
+ * cron expression means is checked apart (`cronProblems`, domain/maintenance.ts), by the readers
+ * that use the windows: croner stays out of the functions that do not.
+ */
+const recurringWindowSchema = v.strictObject(
+  {
+    cron: v.string('must be a cron expression such as "0 2 * * 0"'),
+    duration: durationSchema(MAX_WINDOW_MS),
+    timezone: v.optional(
+      v.pipe(
+        v.string('must be an IANA time zone such as "Europe/Berlin"'),
+        v.check(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"'),
+      ),
+    ),
+    reason: v.optional(printable(500)),
+  },
+  'must be an object',
+);
 
 /** Recurring maintenance windows, which a group and a cluster each may set. */
 const maintenanceEntries = {
@@ -299,7 +332,7 @@ function resolveThresholds(own: ThresholdInput, base: Thresholds): Thresholds {
 /** Keys valibot's `record` drops without a word, so a group of that name would vanish. */
 const HIDDEN_KEYS = ['__proto__', 'prototype', 'constructor'];
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+export const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 
 /** valibot's `record` also takes a list for an object (its items become groups "0", "1"...): refuse both. */
 function whatRecordHides(records: unknown, key: 'groups' | 'clusters'): FieldProblem[] {

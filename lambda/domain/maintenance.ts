@@ -1,12 +1,10 @@
 import { Cron } from 'croner';
-import * as v from 'valibot';
-import { printable } from './requests';
-import { durationSchema } from './validation';
+import { isObject } from './config';
+import type { FieldProblem } from './errors';
 
 const DAY_MS = 86_400_000;
 
-/** The longest recurring window (`duration`), and how far ahead a one-off window may end (`until`). */
-export const MAX_WINDOW_MS = 7 * DAY_MS;
+/** How far ahead a one-off window may end (`until`). */
 export const MAX_ONE_OFF_MS = 30 * DAY_MS;
 /** A stretch of windows that touch is followed this far past `now`, and over at most so many steps. */
 const STRETCH_HORIZON_MS = 31 * DAY_MS;
@@ -53,37 +51,37 @@ function cronProblem(pattern: string): string | undefined {
   }
 }
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+/**
+ * The config's cron expressions that croner refuses or that never come, each as a problem naming its
+ * field. The config's schema (domain/config.ts) checks a window's shape; this checks what its cron
+ * means, for the readers that use the windows: the CLI (local mode, `hbw config check`), the stack
+ * at synth, the scanner and the admin and register functions at cold start. The ingest function,
+ * which never reads the windows, reads the config without it, and so carries no cron parser.
+ */
+export function cronProblems(raw: unknown): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (!isObject(raw)) return problems;
+  for (const key of ['groups', 'clusters'] as const) {
+    const entries = raw[key];
+    if (!isObject(entries) || Array.isArray(entries)) continue;
+    for (const [name, entry] of Object.entries(entries)) {
+      const windows = isObject(entry) ? entry.maintenance : undefined;
+      if (!Array.isArray(windows)) continue;
+      windows.forEach((window: unknown, i) => {
+        const cron = isObject(window) ? window.cron : undefined;
+        // Anything but a string is the schema's to refuse.
+        const problem = typeof cron === 'string' ? cronProblem(cron) : undefined;
+        if (problem === undefined) return;
+        const field = `${key}.${name}.maintenance[${i}].cron`;
+        problems.push({
+          field,
+          message: `${field}: must be a cron expression such as "0 2 * * 0" (${problem})`,
+        });
+      });
+    }
   }
+  return problems;
 }
-
-/** One recurring window as the config writes it (`maintenance[]` of a group or a cluster). */
-export const recurringWindowSchema = v.strictObject(
-  {
-    cron: v.pipe(
-      v.string('must be a cron expression such as "0 2 * * 0"'),
-      v.check(
-        (pattern) => cronProblem(pattern) === undefined,
-        (issue) =>
-          `must be a cron expression such as "0 2 * * 0" (${cronProblem(String(issue.input)) ?? 'invalid'})`,
-      ),
-    ),
-    duration: durationSchema(MAX_WINDOW_MS),
-    timezone: v.optional(
-      v.pipe(
-        v.string('must be an IANA time zone such as "Europe/Berlin"'),
-        v.check(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"'),
-      ),
-    ),
-    reason: v.optional(printable(500)),
-  },
-  'must be an object',
-);
 
 /** A stretch of time windows come from: those in effect at an instant, and the next that starts. */
 interface WindowSource {

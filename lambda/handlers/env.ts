@@ -1,4 +1,5 @@
 import { parseConfig, type WatcherConfig } from '../domain/config';
+import type { FieldProblem } from '../domain/errors';
 
 /** Thrown at cold start when the environment lacks what the function needs; names the variable. */
 export class EnvironmentError extends Error {
@@ -14,11 +15,18 @@ export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** The config the stack serialised into `HBW_CONFIG` at synth time, validated again at cold start. */
-export function configFromEnv(env: NodeJS.ProcessEnv): WatcherConfig {
+/**
+ * The config the stack serialised into `HBW_CONFIG` at synth time, validated again at cold start;
+ * `more` adds the checks of what this function uses beyond what every function does (the windows'
+ * cron expressions: `cronProblems`).
+ */
+export function configFromEnv(
+  env: NodeJS.ProcessEnv,
+  more?: (raw: unknown) => readonly FieldProblem[],
+): WatcherConfig {
   const text = requireEnv(env, 'HBW_CONFIG');
   try {
-    return parseConfig(JSON.parse(text));
+    return parseConfig(JSON.parse(text), more);
   } catch (error) {
     throw new EnvironmentError(`HBW_CONFIG: ${(error as Error).message}`);
   }

@@ -3,16 +3,18 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { NetProber } from '../adapters/net-prober';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { SnsNotifier } from '../adapters/sns-notifier';
+import { cronProblems } from '../domain/maintenance';
 import { scanTickSeconds } from '../domain/scan';
 import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
 import { configFromEnv, EnvironmentError, requireEnv } from './env';
 import { scanMetricsLine } from './metrics';
+import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { TABLE_VARIABLES } from './table-variables';
 import { storesFromEnv } from './wiring';
 
 const env = process.env;
-const config = configFromEnv(env);
+const config = configFromEnv(env, cronProblems);
 const stack = requireEnv(env, 'STACK_NAME');
 let topics: Record<string, string>;
 try {
@@ -25,8 +27,8 @@ try {
 // The scanner uses every table: a missing one stops it at start, not at its first scan.
 for (const name of Object.values(TABLE_VARIABLES)) requireEnv(env, name);
 const scanner = new Scanner({
-  ...storesFromEnv(env, withoutSdkLogging(new DynamoDBClient({}))),
-  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient({})), topics),
+  ...storesFromEnv(env, withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG))),
+  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient(LAMBDA_CLIENT_CONFIG)), topics),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,

@@ -2,9 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoStores } from '../adapters/dynamo-stores';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import type { WatcherConfig } from '../domain/config';
+import { cronProblems } from '../domain/maintenance';
 import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
 import { configFromEnv, EnvironmentError } from './env';
+import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { TABLE_VARIABLES } from './table-variables';
 
 /** A store whose table this function was not given: any use says which variable is missing. */
@@ -35,8 +37,8 @@ export function storesFromEnv(env: NodeJS.ProcessEnv, client: DynamoDBClient) {
 /** Builds the service from the environment, once per container. */
 export function serviceFromEnv(
   env: NodeJS.ProcessEnv,
-  client = withoutSdkLogging(new DynamoDBClient({})),
-  config: WatcherConfig = configFromEnv(env),
+  client = withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)),
+  config: WatcherConfig = configFromEnv(env, cronProblems),
 ): WatcherService {
   if (!env[TABLE_VARIABLES.agents])
     throw new EnvironmentError(`environment variable ${TABLE_VARIABLES.agents} is not set`);

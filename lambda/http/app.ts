@@ -1,26 +1,11 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
-import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import { hashSecret, sameHash } from '../domain/secrets';
-import { StoreUnavailableError } from '../ports';
 import type { WatcherService } from '../service';
+import { addHeartbeatRoutes, bearer, jsonError, readJson, resource, withErrors } from './door';
 import { hostOfHeader, isLoopbackHost } from './hosts';
 import { installPs1 } from './install-ps1';
 import { installScript, servedEndpoint } from './install-script';
-import {
-  bearerToken,
-  checkJsonType,
-  MAX_BATCH_BODY_BYTES,
-  MAX_BODY_BYTES,
-  parseJsonBody,
-  statusOf,
-} from './wire';
-
-const BATCH_PATH = '/v1/heartbeats';
-
-type Handler = (c: Context) => Response | Promise<Response>;
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface AdminAccess {
   /** When set, admin routes require `Authorization: Bearer <token>`; when not, they are open. */
@@ -60,102 +45,8 @@ export function browserRefusal(
   return undefined;
 }
 
-function jsonError(c: Context, status: number, error: { code: string; message: string; field?: string }) {
-  return c.json({ error }, status as 400);
-}
-
-/** Registers `handlers` on `path` and answers 405, with `Allow`, for any other method. */
-function resource(app: Hono, path: string, handlers: Partial<Record<Method, Handler>>): void {
-  for (const [method, handler] of Object.entries(handlers)) app.on(method, path, handler);
-  const allow = Object.keys(handlers).join(', ');
-  app.all(path, (c) => {
-    c.header('Allow', allow);
-    return jsonError(c, 405, {
-      code: 'method_not_allowed',
-      message: `${c.req.method} is not allowed here; use ${allow}`,
-    });
-  });
-}
-
-/** The client hung up before its body was in: there is nothing to store and nobody to answer. */
-class ClientGoneError extends Error {}
-
-/** Reads a JSON body: 415 for a body that says it is something else, 400 for one that does not parse. */
-async function readJson(c: Context, options: { emptyAs?: unknown } = {}): Promise<unknown> {
-  checkJsonType(c.req.header('content-type'));
-  let text: string;
-  try {
-    text = await c.req.text();
-  } catch (error) {
-    // node's "aborted" (ECONNRESET) on a request whose connection closed mid-body.
-    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') throw new ClientGoneError();
-    throw error;
-  }
-  return parseJsonBody(text, options.emptyAs);
-}
-
-const bearer = (c: Context) => bearerToken(c.req.header('authorization'));
-
-const limitTo = (maxSize: number): MiddlewareHandler =>
-  bodyLimit({
-    maxSize,
-    onError: (c) =>
-      onError(
-        new ValidationError(`the body is larger than ${maxSize} bytes`, undefined, 'body_too_large'),
-        c,
-      ),
-  });
-const limitBody = limitTo(MAX_BODY_BYTES);
-const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES);
-
-function onError(error: Error, c: Context): Response {
-  if (error instanceof WatcherError) {
-    if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
-    return jsonError(c, statusOf(error), errorBody(error));
-  }
-  // A client that drops mid-body is nothing to log: the watcher read nothing and changed nothing.
-  if (error instanceof ClientGoneError) return c.body(null, 400);
-  if (error instanceof StoreUnavailableError) {
-    c.header('Retry-After', '1');
-    return jsonError(c, 503, { code: 'unavailable', message: 'the store is busy; retry shortly' });
-  }
-  console.error(
-    JSON.stringify({ msg: 'unhandled error', route: c.req.path, error: String(error.stack ?? error) }),
-  );
-  return jsonError(c, 500, { code: 'internal', message: 'internal error; it has been logged' });
-}
-
-function withErrors(app: Hono): Hono {
-  app.use('*', async (c, next) => {
-    // Before anything reads the URL it makes (node's Request refuses http://999.0.0.1/ with a TypeError).
-    const host = c.req.header('host');
-    if (host !== undefined && hostOfHeader(host) === undefined) {
-      return onError(new ValidationError('Host: is not a host name or address', 'Host'), c);
-    }
-    if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
-      return (c.req.path === BATCH_PATH ? limitBatchBody : limitBody)(c, next);
-    }
-    await next();
-  });
-  app.onError(onError);
-  app.notFound((c) =>
-    jsonError(c, 404, { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }),
-  );
-  return app;
-}
-
-/** Registers the agent routes: the agent's own token is checked by the service. */
-function addAgentRoutes(app: Hono, service: WatcherService): void {
-  resource(app, '/v1/heartbeat', {
-    POST: async (c) => {
-      const body = await readJson(c);
-      const answer = await service.heartbeat(bearer(c), body);
-      return c.json(answer.body, answer.status);
-    },
-  });
-  resource(app, '/v1/heartbeats', {
-    POST: async (c) => c.json(await service.heartbeats(await readJson(c))),
-  });
+/** Registers the enrollment routes: register (by the group's enrollment key) and the installers, which hold no secret. */
+function addEnrollmentRoutes(app: Hono, service: WatcherService): void {
   resource(app, '/v1/register', {
     POST: async (c) => {
       const body = await readJson(c);
@@ -281,10 +172,10 @@ const AGENT_ROUTES = new Set([
 ]);
 const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
-/** The agent routes alone: what the ingest Lambda serves (and the installer, which is no secret). */
-export function createAgentApp(service: WatcherService): Hono {
+/** The enrollment routes alone: what the register Lambda serves. */
+export function createRegisterApp(service: WatcherService): Hono {
   const app = withErrors(new Hono());
-  addAgentRoutes(app, service);
+  addEnrollmentRoutes(app, service);
   return app;
 }
 
@@ -298,7 +189,8 @@ export function createAdminApp(service: WatcherService, access: AdminAccess = {}
 /** Both, as the local server serves them; `extend` adds routes of the door (console, favicon). */
 export function createApp(service: WatcherService, access: AdminAccess, extend?: (app: Hono) => void): Hono {
   const app = withErrors(new Hono());
-  addAgentRoutes(app, service);
+  addHeartbeatRoutes(app, service);
+  addEnrollmentRoutes(app, service);
   addAdminRoutes(app, service, access);
   extend?.(app);
   return app;

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { resolveAgentSettings } from '../../cli/agent/config';
 import { EVENT_CODES } from '../../cli/agent/events';
 import { createAgentCommands } from '../../cli/commands/agent';
-import type { HeartbeatAnswer } from '../../lambda/service';
+import type { HeartbeatAnswer } from '../../lambda/heartbeats';
 import { ROOT, tempDir, waitFor, writeTokenFile } from '../support/agent-helpers';
 import { startTestWatcher, type TestWatcher } from '../support/watcher';
 

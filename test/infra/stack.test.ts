@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -6,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_CONFIG, type RawConfig } from '../../lambda/domain/config';
 import { CloudConfigError, cloudConfig } from '../../lib/cloud-config';
 import { HeartbeatWatcherStack } from '../../lib/heartbeat-watcher-stack';
+import { version as PACKAGE_VERSION } from '../../package.json';
 
 const THREE_GROUPS: RawConfig = {
   heartbeatIntervalSeconds: 15,
@@ -50,7 +53,7 @@ function functionByHandler(template: Template, envVar: string, value?: string) {
 }
 
 describe('the stack with the default config', () => {
-  const { template } = synth(DEFAULT_CONFIG);
+  const { app, template } = synth(DEFAULT_CONFIG);
 
   it('keeps the stateful tables under fixed logical IDs, on demand, with PITR, retained on deletion', () => {
     for (const [id, key] of [
@@ -197,15 +200,38 @@ describe('the stack with the default config', () => {
   });
 
   it.each(['ANY /v1/install.sh', 'ANY /v1/install.ps1'])(
-    'serves %s from the ingest function, beside the heartbeats',
+    'serves %s from the register function, apart from the heartbeats',
     (route) => {
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
       const target = (key: string) => routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target;
       expect(target(route)).toBeDefined();
-      expect(target(route)).toEqual(target('ANY /v1/heartbeat'));
-      expect(target(route)).not.toEqual(target('ANY /v1/register'));
+      expect(target(route)).toEqual(target('ANY /v1/register'));
+      expect(target(route)).not.toEqual(target('ANY /v1/heartbeat'));
     },
   );
+
+  it('bundles every function as one minified ES module, the AWS SDK inside', () => {
+    const assembly = app.synth();
+    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    let versioned = 0;
+    for (const fn of fns) {
+      expect(fn.Properties.Handler).toBe('index.handler');
+      const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const dir = join(assembly.directory, `asset.${hash}`);
+      expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      // (Booleans, not the code: a failure would print the whole bundle.)
+      expect(/export\s*\{[^}]*\bas handler\b/.test(code)).toBe(true);
+      // esbuild's stand-in for a `require` it could not bundle, which would throw in an ES module.
+      expect(code.includes('Dynamic require of')).toBe(false);
+      expect(code.includes('dynamodb')).toBe(true);
+      // Minified: the agent store's own functions have lost their names.
+      expect(code.includes('agentFromItem')).toBe(false);
+      if (code.includes(JSON.stringify(PACKAGE_VERSION))) versioned += 1;
+    }
+    // The functions that say their version (register, admin) say the package's, not the sources' `dev`.
+    expect(versioned).toBeGreaterThan(0);
+  });
 
   it('throttles the stage as configured and writes access logs', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

@@ -5,6 +5,7 @@ import type { Probe } from '../../lambda/domain/agent';
 import type { AlertView } from '../../lambda/domain/alert';
 import { parseConfig, type RawConfig, type WatcherConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
+import type { HeartbeatAnswer } from '../../lambda/heartbeats';
 import { createApp } from '../../lambda/http/app';
 import {
   type AgentStore,
@@ -16,7 +17,7 @@ import {
   type WatcherStateStore,
 } from '../../lambda/ports';
 import { Scanner, type ScannerDeps, type ScanReport } from '../../lambda/scanner';
-import { type HeartbeatAnswer, WatcherService } from '../../lambda/service';
+import { WatcherService } from '../../lambda/service';
 import { type NewDynamoClient, openTestStore, type TestStore } from './test-store';
 import { ManualClock } from './watcher';
 

@@ -1,5 +1,15 @@
-import { parseConfig } from '../../lambda/domain/config';
-import { type FleetWindow, MaintenanceCalendar, type RecurringWindow } from '../../lambda/domain/maintenance';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigFileError, loadConfigFile } from '../../cli/config-file';
+import { parseConfig, type RawConfig } from '../../lambda/domain/config';
+import {
+  cronProblems,
+  type FleetWindow,
+  MaintenanceCalendar,
+  type RecurringWindow,
+} from '../../lambda/domain/maintenance';
+import { CloudConfigError, cloudConfig } from '../../lib/cloud-config';
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR = 3_600_000;
@@ -203,7 +213,7 @@ describe('maintenance in the config', () => {
         };
   const problem = (raw: unknown) => {
     try {
-      parseConfig(raw);
+      parseConfig(raw, cronProblems);
       return undefined;
     } catch (error) {
       return (error as Error).message;
@@ -272,6 +282,28 @@ describe('maintenance in the config', () => {
     ],
   ])('refuses %s, naming the field', (_, maintenance, expected) => {
     expect(problem(config(maintenance))).toContain(expected);
+  });
+
+  it("names a cluster's cron by its cluster", () => {
+    expect(problem(config([{ cron: '0 0 30 2 *', duration: '2h' }], 'cluster'))).toContain(
+      'clusters.db.maintenance[0].cron: must be a cron expression such as "0 2 * * 0" (it never comes)',
+    );
+  });
+
+  it('is refused with a bad cron by the config file (local mode, hbw config check) and by the stack at synth', () => {
+    const raw = config([{ cron: '61 2 * * 0', duration: '2h' }]) as RawConfig;
+    const dir = mkdtempSync(join(tmpdir(), 'hbw-cron-'));
+    try {
+      const file = join(dir, 'heartbeat-watcher.config.json');
+      writeFileSync(file, JSON.stringify(raw));
+
+      expect(() => loadConfigFile(file)).toThrow(ConfigFileError);
+      expect(() => loadConfigFile(file)).toThrow('groups.production.maintenance[0].cron: must be a cron');
+      expect(() => cloudConfig(raw)).toThrow(CloudConfigError);
+      expect(() => cloudConfig(raw)).toThrow('groups.production.maintenance[0].cron: must be a cron');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names a cluster's window by its cluster", () => {

@@ -1,0 +1,6 @@
+import { handle } from 'hono/aws-lambda';
+import { createRegisterApp } from '../http/app';
+import { serviceFromEnv } from './wiring';
+
+/** The register Lambda: enrollment by a group's key, and the installers; no authorizer in front. */
+export const handler = handle(createRegisterApp(serviceFromEnv(process.env)));

@@ -1,0 +1,51 @@
+import { build } from 'esbuild';
+import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/lambda-bundling';
+
+/** The files a handler's bundle takes in, built as the stack builds it. */
+async function inputsOf(handler: string): Promise<string[]> {
+  const result = await build({
+    ...LAMBDA_ESBUILD_OPTIONS,
+    sourcemap: false,
+    entryPoints: [`lambda/handlers/${handler}.ts`],
+    outfile: `${handler}.mjs`,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const [output] = Object.values(result.metafile.outputs);
+  return Object.entries(output!.inputs)
+    .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+    .map(([path]) => path);
+}
+
+describe('the Lambda bundles', () => {
+  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no cron parser', async () => {
+    const inputs = await inputsOf('ingest');
+
+    expect(inputs).toEqual(
+      expect.arrayContaining(['lambda/heartbeats.ts', 'lambda/adapters/dynamo-agent-store.ts']),
+    );
+    for (const left of [
+      'lambda/service.ts',
+      'lambda/adapters/dynamo-alert-store.ts',
+      'lambda/adapters/dynamo-state-store.ts',
+      'lambda/http/app.ts',
+      'lambda/http/install-ps1.ts',
+      'lambda/http/install-script.ts',
+      'agent/install.sh',
+      'agent/hbw-agent.sh',
+      'lambda/domain/maintenance.ts',
+    ]) {
+      expect(inputs).not.toContain(left);
+    }
+    expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
+  });
+
+  it('serve the installers and the enrollment from the register function', async () => {
+    const inputs = await inputsOf('register');
+
+    expect(inputs).toEqual(
+      expect.arrayContaining(['lambda/service.ts', 'agent/install.sh', 'lambda/http/install-ps1.ts']),
+    );
+  });
+});
