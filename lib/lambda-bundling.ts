@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
-
-/** The version the functions say they are (lambda/version.ts): the package's, as the CLI's build says. */
-const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
-  version: string;
-};
+// The version the functions say they are (lambda/version.ts): the package's, as the CLI's build says.
+// Imported, so that a bundle of the CDK app carries it wherever it runs from.
+import { version } from '../package.json';
 
 /**
  * How every Lambda is bundled: what the stack's functions deploy (WatcherFunction) and what the bench
