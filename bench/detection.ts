@@ -1,6 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postJson } from '../cli/agent/http-post';
+import { startRelay } from '../cli/agent/relay';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { parseConfig } from '../lambda/domain/config';
 import { sleep } from './common';
@@ -14,13 +17,34 @@ export interface DetectionResult {
   readonly bound: number;
   readonly missedScansBeforeAlert: number;
   readonly scanIntervalSeconds: number;
+  /** How often each agent beat. */
+  readonly beatMs: number;
+  /** Through `hbw agent relay`: the heartbeats the agents sent, and the ones the watcher wrote. */
+  readonly relay?: {
+    readonly flushMs: number;
+    readonly sentPerAgentScan: number;
+    readonly writesPerAgentScan: number;
+  };
 }
 
 /**
- * Local mode with 1 s intervals and 3 missed scans: agents beat every 250 ms and stop at random
- * moments; each one's latency from its last heartbeat to its alert in the outbox, over the threshold.
+ * Through the relay, agents beat 3 times a scan interval, as MOM's defaults do (10 s heartbeats, 30 s
+ * scans), and the relay waits at most 50 ms for a fuller batch: its 1 s default, scaled as the scans
+ * are (30 s to 1 s) so that the batching delay weighs here what it weighs in a fleet.
  */
-export async function benchDetection(agents: number, log: (line: string) => void): Promise<DetectionResult> {
+const RELAYED = { beatMs: 333, flushMs: 50 } as const;
+
+/**
+ * Local mode with 1 s intervals and 3 missed scans: agents beat (every 250 ms, or through the relay
+ * as {@link RELAYED} says) and stop at random moments; each one's latency from its last heartbeat
+ * (the watcher's time of it, or when the agent sent it to the relay) to its alert in the outbox, over
+ * the threshold.
+ */
+export async function benchDetection(
+  agents: number,
+  log: (line: string) => void,
+  throughRelay = false,
+): Promise<DetectionResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hbw-detect-'));
   const missedScansBeforeAlert = 3;
   const scanIntervalSeconds = 1;
@@ -36,6 +60,11 @@ export async function benchDetection(agents: number, log: (line: string) => void
     dataDir,
     print: () => {},
   });
+  const relay = throughRelay
+    ? await startRelay({ port: 0, endpoint: watcher.url, flushMs: RELAYED.flushMs, log: () => {} })
+    : undefined;
+  const keepAlive = new http.Agent({ keepAlive: true });
+  const beatMs = relay ? RELAYED.beatMs : 250;
   try {
     const tokens = new Map<string, string>();
     for (let i = 0; i < agents; i++) {
@@ -43,18 +72,36 @@ export async function benchDetection(agents: number, log: (line: string) => void
       tokens.set(added.agentId, added.token!);
     }
     const lastBeat = new Map<string, number>();
-    const stopAt = new Map([...tokens.keys()].map((id) => [id, Date.now() + 1_000 + Math.random() * 4_000]));
-    log(`  ${agents} agents stop at random moments over 4 s`);
-    while ([...stopAt.values()].some((t) => t > Date.now())) {
-      await Promise.all(
-        [...tokens].map(async ([agentId, token]) => {
-          if (stopAt.get(agentId)! <= Date.now()) return;
-          const answer = await watcher.service.heartbeat(token, { agentId });
-          lastBeat.set(agentId, Date.parse(answer.body.serverTime));
-        }),
+    const sent = new Map<string, number>();
+    const startedAt = Date.now();
+    const stopAt = new Map([...tokens.keys()].map((id) => [id, startedAt + 1_000 + Math.random() * 4_000]));
+    log(
+      `  ${agents} agents beat every ${beatMs} ms${relay ? ' through the relay' : ''} and stop at random moments over 4 s`,
+    );
+    const beat = async (agentId: string, token: string): Promise<number> => {
+      const seq = (sent.get(agentId) ?? 0) + 1;
+      sent.set(agentId, seq);
+      if (!relay)
+        return Date.parse((await watcher.service.heartbeat(token, { agentId, seq })).body.serverTime);
+      const at = Date.now();
+      const answer = await postJson(
+        `${relay.url}/v1/heartbeat`,
+        { agentId, seq, sentAt: new Date(at).toISOString() },
+        { token, timeoutMs: 10_000, agent: keepAlive },
       );
-      await sleep(250);
-    }
+      if (answer.status !== 200) throw new Error(`the relay answered ${answer.status} to ${agentId}`);
+      return at;
+    };
+    // Each agent on its own clock, as on its own host: a slow answer to one holds no other back.
+    await Promise.all(
+      [...tokens].map(async ([agentId, token]) => {
+        while (stopAt.get(agentId)! > Date.now()) {
+          const due = Date.now() + beatMs;
+          lastBeat.set(agentId, await beat(agentId, token));
+          await sleep(Math.max(0, due - Date.now()));
+        }
+      }),
+    );
     const deadline = Date.now() + (missedScansBeforeAlert + 3) * scanIntervalSeconds * 1000;
     const alertedAt = new Map<string, number>();
     while (alertedAt.size < agents && Date.now() < deadline) {
@@ -72,6 +119,12 @@ export async function benchDetection(agents: number, log: (line: string) => void
       }
     }
     const threshold = missedScansBeforeAlert * scanIntervalSeconds * 1000;
+    // Each agent's time alive, in scan intervals: what its heartbeats and the writes are counted over.
+    const agentScans = [...stopAt.values()].reduce(
+      (sum, stop) => sum + (stop - startedAt) / (scanIntervalSeconds * 1000),
+      0,
+    );
+    const heartbeatsSent = [...sent.values()].reduce((a, b) => a + b, 0);
     const ratios = [...alertedAt]
       .map(([id, at]) => (at - lastBeat.get(id)!) / threshold)
       .sort((a, b) => a - b);
@@ -84,8 +137,20 @@ export async function benchDetection(agents: number, log: (line: string) => void
       bound: 1 + 1 / missedScansBeforeAlert,
       missedScansBeforeAlert,
       scanIntervalSeconds,
+      beatMs,
+      ...(relay
+        ? {
+            relay: {
+              flushMs: RELAYED.flushMs,
+              sentPerAgentScan: heartbeatsSent / agentScans,
+              writesPerAgentScan: relay.stats.accepted / agentScans,
+            },
+          }
+        : {}),
     };
   } finally {
+    keepAlive.destroy();
+    await relay?.close({ flushMs: 1000 });
     await watcher.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
