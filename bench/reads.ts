@@ -2,16 +2,15 @@
 // agents, as the watcher reads now and as it read before issue 15 (every call a full Scan of the
 // agents table). Its own section of docs/BENCHMARKS.md.
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedDynamo } from '../cli/embedded-dynamo';
-import { localDynamoClient } from '../lambda/adapters/dynamo-client';
+import type { localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
-import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
+import { LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { parseConfig } from '../lambda/domain/config';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { markdownTable } from './common';
 import type { Machine } from './machine';
-import { fill } from './scan';
+import { filledStore } from './scan';
 
 export const DEFAULT_READS = { agents: 100_000 };
 /** The goal of issue 15: a status call reads one small item. */
@@ -66,13 +65,9 @@ function readUnits(client: ReturnType<typeof localDynamoClient>) {
 }
 
 export async function benchReads(agents: number, log: (line: string) => void): Promise<ReadsResult> {
-  const dynamo = await startEmbeddedDynamo();
-  const client = localDynamoClient(dynamo.connection);
+  const now = Date.now();
+  const { client, close } = await filledStore(agents, now, false, log);
   try {
-    await ensureTables(client, LOCAL_TABLE_NAMES);
-    const now = Date.now();
-    log(`  filling ${agents} agents`);
-    await fill(client, agents, now, false);
     const config = parseConfig({
       groups: { production: { channels: ['sms', 'email'] }, test: { channels: ['console'] } },
     });
@@ -138,8 +133,7 @@ export async function benchReads(agents: number, log: (line: string) => void): P
       ],
     };
   } finally {
-    client.destroy();
-    await dynamo.close();
+    await close();
   }
 }
 

@@ -52,6 +52,33 @@ function countReadUnits(client: DynamoDBClient) {
 const agentName = (i: number) => `agent-${String(i).padStart(6, '0')}.fleet.example.net`;
 const CLUSTERS = 1_000;
 
+/**
+ * A fresh embedded store with its tables and `agents` healthy agents (see {@link fill}), its client,
+ * and how to close both: what the scan and reads benchmarks measure against.
+ */
+export async function filledStore(
+  agents: number,
+  now: number,
+  topology: boolean,
+  log: (line: string) => void,
+): Promise<{ client: DynamoDBClient; close: () => Promise<void> }> {
+  const dynamo = await startEmbeddedDynamo();
+  const client = localDynamoClient(dynamo.connection);
+  const close = async () => {
+    client.destroy();
+    await dynamo.close();
+  };
+  try {
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+    log(`  filling ${agents} agents`);
+    await fill(client, agents, now, topology);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { client, close };
+}
+
 export async function fill(client: DynamoDBClient, count: number, now: number, topology: boolean) {
   const item = (i: number) => ({
     agentId: { S: agentName(i) },
@@ -155,13 +182,9 @@ export async function benchScan(
 ): Promise<ScanRow[]> {
   const rows: ScanRow[] = [];
   for (const agents of sizes) {
-    const dynamo = await startEmbeddedDynamo();
-    const client = localDynamoClient(dynamo.connection);
+    const now = Date.now();
+    const { client, close } = await filledStore(agents, now, topology, log);
     try {
-      await ensureTables(client, LOCAL_TABLE_NAMES);
-      const now = Date.now();
-      log(`  filling ${agents} agents`);
-      await fill(client, agents, now, topology);
       const units = countReadUnits(client);
       const requests = countDynamoRequests(client);
       const clusters = Object.fromEntries(
@@ -216,8 +239,7 @@ export async function benchScan(
         `  ${agents}${topology ? ' with topology' : ''}: scanner ${scannerMs.toFixed(0)} ms, bare ${bareMs.toFixed(0)} ms`,
       );
     } finally {
-      client.destroy();
-      await dynamo.close();
+      await close();
     }
   }
   return rows;
@@ -276,13 +298,9 @@ export async function benchPolicyScan(
   log: (line: string) => void,
   rounds = 8,
 ): Promise<PolicyScanRow> {
-  const dynamo = await startEmbeddedDynamo();
-  const client = localDynamoClient(dynamo.connection);
+  const now = Date.now();
+  const { client, close } = await filledStore(agents, now, false, log);
   try {
-    await ensureTables(client, LOCAL_TABLE_NAMES);
-    const now = Date.now();
-    log(`  filling ${agents} agents`);
-    await fill(client, agents, now, false);
     const on = policiesConfig(now);
     const off = {
       groups: { ...on.groups, production: { channels: ['sms', 'email'] }, test: { channels: ['console'] } },
@@ -312,7 +330,6 @@ export async function benchPolicyScan(
     log(`  ${agents} with policies: on ${best.on.toFixed(0)} ms, off ${best.off.toFixed(0)} ms`);
     return { agents, onMs: best.on, offMs: best.off, ratio: best.on / best.off, rounds };
   } finally {
-    client.destroy();
-    await dynamo.close();
+    await close();
   }
 }
