@@ -115,8 +115,8 @@ interface Slot {
   readonly key: string;
   /** When the slot was queued: how long the agent's heartbeat has waited. */
   readonly at: number;
-  /** Not sent before this: half a scan interval after the agent's last heartbeat went (see `paceOf`). */
-  notBefore: number;
+  /** When the batch that holds it left: the watcher's write of it, for the agent's pace (see `dueAt`). */
+  takenAt?: number;
   /** When the heartbeat it holds now arrived: the watcher is told how long it was held (`heldMs`). */
   arrivedAt: number;
   /** What a relay before this one held it for (its `heldMs` as it arrived). */
@@ -238,7 +238,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const holding = new Set<Slot>();
   /** By agent id and token hash. */
   const known = new Map<string, Known>();
-  /** When the watcher took each agent's last heartbeat (the relay's clock), by agent id and token hash. */
+  /**
+   * When the last heartbeat the watcher took of each agent left the relay (the relay's clock), by
+   * agent id and token hash: its pace counts from there.
+   */
   const forwardedAt = new Map<string, number>();
   /** Agent ids the watcher took a heartbeat of: ids that exist, for the rotate-token hint. */
   const acceptedIds = new Map<string, true>();
@@ -361,16 +364,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
 
   /**
-   * When a heartbeat queued at `at` may go: the watcher needs one per scan, so an agent that beats
-   * more often than every half scan interval has one forwarded per half interval, the newest, standing
-   * for those it replaced (`coalesced`). Its first heartbeat, or one whose interval the watcher has
-   * not told yet, goes at once, and so does a goodbye: its agent is about to stop.
+   * When a slot may go: the watcher needs one heartbeat per scan, so an agent that beats more often
+   * than every half scan interval has one forwarded per half interval, the newest, standing for those
+   * it replaced (`coalesced`). Its first heartbeat, or one whose interval the watcher has not told
+   * yet, goes at once, and so does a goodbye: its agent is about to stop. It is worked out when asked,
+   * not when the heartbeat came: a heartbeat that came while the one before was in flight counts its
+   * pace from that one, whose answer had not come yet.
    */
-  const paceOf = (key: string, item: BatchItem, at: number) => {
-    const scanSeconds = known.get(key)?.scanSeconds;
-    const last = forwardedAt.get(key);
-    if (scanSeconds === undefined || last === undefined || item.goodbye !== undefined) return at;
-    return Math.max(at, last + scanSeconds * 500);
+  const dueAt = (slot: Slot) => {
+    const scanSeconds = known.get(slot.key)?.scanSeconds;
+    const last = forwardedAt.get(slot.key);
+    if (scanSeconds === undefined || last === undefined || slot.item.goodbye !== undefined) return slot.at;
+    return Math.max(slot.at, last + scanSeconds * 500);
   };
 
   /** Puts a heartbeat in its agent's slot: a newer one takes the place of the one not sent yet. */
@@ -379,7 +384,6 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (waiting) {
       release(waiting);
       supersede(waiting, waiting.item, item);
-      waiting.notBefore = Math.min(waiting.notBefore, paceOf(key, item, at));
       waiting.arrivedAt = at;
       waiting.heldBefore = heldBefore(item);
       return waiting;
@@ -389,7 +393,6 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       at,
       item,
       bytes,
-      notBefore: paceOf(key, item, at),
       arrivedAt: at,
       heldBefore: heldBefore(item),
     };
@@ -400,7 +403,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
 
   /** A slot that may go now: its agent has none in flight, and its pace allows it (or the relay is closing). */
-  const ready = (slot: Slot, at: number) => !sending.has(slot.key) && (closing || slot.notBefore <= at);
+  const ready = (slot: Slot, at: number) => !sending.has(slot.key) && (closing || dueAt(slot) <= at);
 
   /** The next batch, oldest first, passing over the agents that have a heartbeat in flight or must wait. */
   const take = (at: number): Slot[] => {
@@ -426,6 +429,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     for (const slot of batch) {
       queued.delete(slot.key);
       sending.add(slot.key);
+      slot.takenAt = at;
     }
     return batch;
   };
@@ -440,7 +444,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       const going = queue.filter((slot) => ready(slot, at));
       if (going.length === 0) {
         // Every agent queued has a heartbeat in flight (the batch that ends calls pump again), or waits for its pace.
-        const paced = queue.filter((slot) => !sending.has(slot.key)).map((slot) => slot.notBefore);
+        const paced = queue.filter((slot) => !sending.has(slot.key)).map(dueAt);
         if (paced.length > 0) schedule(Math.min(...paced) - at);
         return;
       }
@@ -605,7 +609,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       typeof result.heartbeatIntervalSeconds === 'number' ? result.heartbeatIntervalSeconds : undefined;
     if (status === 'ok' || status === 'pending') {
       remember(acceptedIds, agentId, true);
-      remember(forwardedAt, slot.key, at);
+      remember(forwardedAt, slot.key, slot.takenAt ?? at);
     }
     remember(known, slot.key, {
       status,

@@ -636,4 +636,40 @@ describe('hbw agent relay: one write per agent per half scan interval', () => {
     ]);
     expect(await w.service.getAgent('pace-01')).toMatchObject({ seq: 7, lostHeartbeats: 0, state: 'away' });
   });
+
+  it('paces a heartbeat that came while the one before was in flight from when that one left', async () => {
+    const token = await w.addAgent('pace-02');
+    let clock = Date.now();
+    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 0, now: () => clock });
+    const beat = (seq: number) => post(relay!.url, { agentId: 'pace-02', seq, bootId: 'boot-1' }, token);
+    // The pace is known once the watcher has answered one heartbeat.
+    await beat(1);
+    clock += 1000;
+
+    // Seq 2 goes at once (its pace from seq 1 has passed), and the watcher is slow to answer it.
+    const forwarded: unknown[] = [];
+    let answerSeq2!: () => void;
+    const slow = new Promise<void>((resolve) => {
+      answerSeq2 = resolve;
+    });
+    const heartbeats = w.service.heartbeats.bind(w.service);
+    jest.spyOn(w.service, 'heartbeats').mockImplementation(async (body) => {
+      const items = (body as { heartbeats: { seq: number }[] }).heartbeats;
+      forwarded.push(...items.map((h) => h.seq));
+      if (items.some((h) => h.seq === 2)) await slow;
+      return heartbeats(body);
+    });
+    await beat(2);
+    await waitFor(() => forwarded.length === 1, 'seq 2 in flight', 3000);
+    // Seq 3 comes while seq 2 is in flight, and the watcher answers seq 2 later on the relay's clock.
+    await beat(3);
+    clock += 200;
+    answerSeq2();
+    await new Promise((r) => setTimeout(r, 300));
+    // Half the 2 s scan interval from when seq 2 left has not passed: seq 3 waits.
+    expect(forwarded).toEqual([2]);
+    clock += 800;
+    await waitFor(() => forwarded.length === 2, 'seq 3, once its pace has passed', 3000);
+    expect(forwarded).toEqual([2, 3]);
+  });
 });
