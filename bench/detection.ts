@@ -24,6 +24,11 @@ export interface DetectionResult {
     readonly flushMs: number;
     readonly sentPerAgentScan: number;
     readonly writesPerAgentScan: number;
+    /**
+     * The same without each agent's first heartbeat, which goes at once: the relay learns the agent's
+     * pace from the watcher's answer to it. What the relay's pacing holds an agent to once it knows.
+     */
+    readonly pacedWritesPerAgentScan: number;
   };
 }
 
@@ -144,6 +149,7 @@ export async function benchDetection(
               flushMs: RELAYED.flushMs,
               sentPerAgentScan: heartbeatsSent / agentScans,
               writesPerAgentScan: relay.stats.accepted / agentScans,
+              pacedWritesPerAgentScan: (relay.stats.accepted - agents) / agentScans,
             },
           }
         : {}),

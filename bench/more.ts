@@ -225,9 +225,9 @@ export function moreSummaryRows(m: MoreResults) {
   if (coalesced) {
     rows.push({
       measurement: `Relay coalescing: watcher writes per agent per scan interval, agents beating every ${m.relayDetection.beatMs} ms (3 a scan interval, as MOM's 10 s heartbeats and 30 s scans)`,
-      result: `${fmt(coalesced.writesPerAgentScan, 2)} writes for ${fmt(coalesced.sentPerAgentScan, 2)} heartbeats sent = ${fmt(coalesced.writesPerAgentScan / coalesced.sentPerAgentScan, 3)} of them`,
-      goal: 'at most 2 (one per half scan interval)',
-      met: coalesced.writesPerAgentScan <= 2,
+      result: `${fmt(coalesced.pacedWritesPerAgentScan, 2)} paced writes (${fmt(coalesced.writesPerAgentScan, 2)} with each agent's first, unpaced heartbeat) for ${fmt(coalesced.sentPerAgentScan, 2)} heartbeats sent = ${fmt(coalesced.writesPerAgentScan / coalesced.sentPerAgentScan, 3)} of them`,
+      goal: "at most 2 once the relay knows the agent's pace (one per half scan interval)",
+      met: coalesced.pacedWritesPerAgentScan <= 2,
     });
   }
   for (const f of m.functions.rows) {
@@ -351,10 +351,24 @@ export function moreMarkdown(
     'relay forwards at most one heartbeat per agent per half scan interval and waits at most',
     `${m.relayDetection.relay?.flushMs ?? '-'} ms for a fuller batch (its 1 s default, scaled as the scans are); the last heartbeat is when`,
     'the agent sent it, so the time the relay held it counts against the latency. Writes are the',
-    "heartbeats the watcher took, per agent per scan interval of that agent's life.",
+    "heartbeats the watcher took, per agent per scan interval of that agent's life; paced writes leave out",
+    "each agent's first heartbeat, which goes at once because the relay learns the agent's pace from the",
+    "watcher's answer to it (these agents live 1 to 5 scan intervals, so it weighs here as it never does",
+    'in a fleet of agents that run for months).',
     '',
     table(
-      ['door', 'samples', 'not alerted', 'min', 'median', 'max', 'bound', 'heartbeats sent', 'writes'],
+      [
+        'door',
+        'samples',
+        'not alerted',
+        'min',
+        'median',
+        'max',
+        'bound',
+        'heartbeats sent',
+        'writes',
+        'paced writes',
+      ],
       [m.detection, m.relayDetection].map((d) => [
         d.relay ? 'relay, coalescing' : 'direct',
         d.samples,
@@ -365,6 +379,7 @@ export function moreMarkdown(
         fmt(d.bound, 3),
         d.relay ? `${fmt(d.relay.sentPerAgentScan, 2)} per agent-scan` : '-',
         d.relay ? `${fmt(d.relay.writesPerAgentScan, 2)} per agent-scan` : '-',
+        d.relay ? `${fmt(d.relay.pacedWritesPerAgentScan, 2)} per agent-scan` : '-',
       ]),
     ),
     '',
