@@ -2,20 +2,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorBody, ValidationError } from '../../lambda/domain/errors';
-import { coalesce } from '../../lambda/domain/loss';
 import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { parseOrThrow } from '../../lambda/domain/validation';
-import {
-  bearerToken,
-  checkJsonType,
-  MAX_BATCH_BODY_BYTES,
-  MAX_BODY_BYTES,
-  parseJsonBody,
-  statusOf,
-} from '../../lambda/http/wire';
+import { bearerToken, checkJsonType, MAX_BODY_BYTES, parseJsonBody, statusOf } from '../../lambda/http/wire';
 import { EventThrottle, type LogEvent } from './events';
 import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './http-post';
+import { type BatchItem, RelayQueue, remember, type Slot } from './relay-queue';
 
 /**
  * `hbw agent relay`: takes heartbeats from agents behind it in the very format of
@@ -35,14 +28,6 @@ import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './htt
 
 /** What the relay takes in one heartbeat body: what the watcher takes. */
 const RELAY_MAX_BODY_BYTES = MAX_BODY_BYTES;
-/** What the relay puts in one batch body: what the watcher takes, less room for the wrapper. */
-const RELAY_MAX_BATCH_BYTES = MAX_BATCH_BODY_BYTES - 1024;
-
-const heldBefore = (item: BatchItem) => (typeof item.heldMs === 'number' ? item.heldMs : undefined);
-
-/** An item's bytes in a batch body, with room for the `heldMs` it gets as it leaves (and its comma). */
-const itemBytes = (item: Readonly<Record<string, unknown>>) =>
-  Buffer.byteLength(JSON.stringify(item)) + 1 + ',"heldMs":999999999'.length;
 
 export interface RelayOptions {
   /** Address to listen on. @default 127.0.0.1 */
@@ -103,30 +88,6 @@ export interface Relay {
   close(options?: { flushMs?: number }): Promise<void>;
 }
 
-interface BatchItem {
-  readonly agentId: string;
-  readonly token: string;
-  readonly [field: string]: unknown;
-}
-
-/** An agent's place in the queue: its newest heartbeat not yet sent. */
-interface Slot {
-  /** The agent id and the hash of its token (never the token): one slot, one `known` entry each. */
-  readonly key: string;
-  /** When the slot was queued: how long the agent's heartbeat has waited. */
-  readonly at: number;
-  /** When the batch that holds it left: the watcher's write of it, for the agent's pace (see `dueAt`). */
-  takenAt?: number;
-  /** When the heartbeat it holds now arrived: the watcher is told how long it was held (`heldMs`). */
-  arrivedAt: number;
-  /** What a relay before this one held it for (its `heldMs` as it arrived). */
-  heldBefore?: number;
-  item: BatchItem;
-  bytes: number;
-  /** The agent's answer, while it waits for what the watcher says of this heartbeat. */
-  held?: { readonly res: http.ServerResponse; readonly timer: NodeJS.Timeout };
-}
-
 type ItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
 
 /** What the watcher last said of an agent id and token, and when (the relay's clock). */
@@ -141,7 +102,6 @@ interface Known {
 
 /** Every field of a heartbeat but the token, which travels inside each batch item. */
 const FORWARDED_FIELDS = Object.keys(heartbeatSchema.entries) as (keyof typeof heartbeatSchema.entries)[];
-const MAX_KNOWN_AGENTS = 100_000;
 
 /**
  * Told to an agent the watcher has not given an interval for, when its answer cannot wait for the
@@ -154,12 +114,6 @@ const MAX_KNOWN_AGENTS = 100_000;
  */
 const SAFE_INTERVAL_SECONDS = 1;
 
-/** Sets `key` in a map kept to {@link MAX_KNOWN_AGENTS} entries: the one set longest ago goes first. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > MAX_KNOWN_AGENTS) map.delete(map.keys().next().value as string);
-}
 const tooLarge = () =>
   new ValidationError(`the body is larger than ${RELAY_MAX_BODY_BYTES} bytes`, undefined, 'body_too_large');
 
@@ -210,67 +164,270 @@ async function parseHeartbeat(req: http.IncomingMessage): Promise<Record<string,
 
 const bearer = (req: http.IncomingMessage) => bearerToken(req.headers.authorization);
 
-/** Starts a relay; answers once it listens. */
-export async function startRelay(options: RelayOptions): Promise<Relay> {
-  const now = options.now ?? Date.now;
-  const batchSize = Math.min(options.batchSize ?? MAX_BATCH, MAX_BATCH);
-  const flushMs = options.flushMs ?? 1000;
-  const queueLimit = options.queueLimit ?? 10_000;
-  const concurrency = options.concurrency ?? 2;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const holdMs = options.holdMs ?? 5000;
-  const refuseMs = (options.refuseSeconds ?? 300) * 1000;
-  const longestInterval = options.intervalSeconds ?? Number.POSITIVE_INFINITY;
-  const target = endpointUrl(options.endpoint, 'v1/heartbeats');
-  const secure = target.startsWith('https:');
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: concurrency })
-    : new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const log = options.log;
-  const throttle = new EventThrottle();
+/** The relay's settings, with the defaults filled in. */
+interface RelaySettings {
+  readonly batchSize: number;
+  readonly flushMs: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly holdMs: number;
+  readonly refuseMs: number;
+  readonly longestInterval: number;
+  readonly target: string;
+  readonly secure: boolean;
+}
 
-  /** Slots waiting to be sent, oldest first, and the same by key. */
-  const queue: Slot[] = [];
-  const queued = new Map<string, Slot>();
-  /** Keys with a heartbeat in a batch in flight: the agent's next one waits until that batch ends. */
-  const sending = new Set<string>();
-  /** Slots whose agent waits for its answer. */
-  const holding = new Set<Slot>();
-  /** By agent id and token hash. */
-  const known = new Map<string, Known>();
-  /**
-   * When the last heartbeat the watcher took of each agent left the relay (the relay's clock), by
-   * agent id and token hash: its pace counts from there.
-   */
-  const forwardedAt = new Map<string, number>();
-  /** Agent ids the watcher took a heartbeat of: ids that exist, for the rotate-token hint. */
-  const acceptedIds = new Map<string, true>();
-  const stats = {
-    received: 0,
-    requests: 0,
-    accepted: 0,
-    refused: 0,
-    dropped: 0,
-    superseded: 0,
-    turnedAway: 0,
+function settingsOf(options: RelayOptions): RelaySettings {
+  const target = endpointUrl(options.endpoint, 'v1/heartbeats');
+  return {
+    batchSize: Math.min(options.batchSize ?? MAX_BATCH, MAX_BATCH),
+    flushMs: options.flushMs ?? 1000,
+    concurrency: options.concurrency ?? 2,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    holdMs: options.holdMs ?? 5000,
+    refuseMs: (options.refuseSeconds ?? 300) * 1000,
+    longestInterval: options.intervalSeconds ?? Number.POSITIVE_INFINITY,
+    target,
+    secure: target.startsWith('https:'),
   };
-  let inFlight = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let timerAt = 0;
-  let retryAt = 0;
-  let backoffMs = 0;
-  let closing = false;
+}
+
+/** The failure of a batch request, as the line that says what it means and what happens next. */
+function networkFailureEvent(
+  error: unknown,
+  settings: RelaySettings,
+  endpoint: string,
+  count: number,
+  waiting: number,
+): LogEvent {
+  const failure = error instanceof NetworkError ? error : classifyNetworkError(error);
+  const { hostname, port } = new URL(settings.target);
+  const code = failure.reason === 'dns' ? 'HBW3005' : failure.reason === 'tls' ? 'HBW3072' : 'HBW3006';
+  const what =
+    failure.reason === 'dns'
+      ? `cannot resolve the name ${hostname} of the watcher`
+      : failure.reason === 'tls'
+        ? `the certificate of the watcher ${hostname} was not accepted`
+        : `cannot connect to the watcher at ${hostname}:${port || (settings.secure ? 443 : 80)}`;
+  return {
+    code,
+    level: 'error',
+    msg: `${what} (${failure.code}): ${count} heartbeats kept for a retry (after 1 s, doubling up to 30 s); ${waiting} waiting`,
+    fields: { endpoint, error: failure.code, heartbeats: count },
+  };
+}
+
+/** The results of a batch answer, when it is one: a 200 with one result per item. */
+function batchResults(
+  answer: { status: number; text: string },
+  count: number,
+): { results?: Record<string, unknown>[]; message?: string } {
+  let parsed: { results?: unknown; error?: { message?: string } } | undefined;
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {
+    parsed = undefined;
+  }
+  const results = Array.isArray(parsed?.results) ? (parsed.results as Record<string, unknown>[]) : undefined;
+  if (answer.status === 200 && results !== undefined && results.length === count) return { results };
+  return { message: parsed?.error?.message };
+}
+
+/** The line for a change of what the watcher says of an agent to a problem, if it is one. */
+function problemEvent(
+  agentId: string,
+  status: ItemStatus,
+  error: { message?: string } | undefined,
+): LogEvent | undefined {
+  if (status === 'pending')
+    return {
+      code: 'HBW3070',
+      level: 'warn',
+      msg: `agent ${agentId} is not approved yet (pending): an operator must run: hbw agents approve ${agentId}`,
+    };
+  if (status === 'rejected')
+    return {
+      code: 'HBW3073',
+      level: 'error',
+      msg: `agent ${agentId} was rejected by an operator: "hbw agents approve ${agentId}" readmits it`,
+    };
+  if (status === 'invalid')
+    return {
+      code: 'HBW3075',
+      level: 'error',
+      msg: `the watcher found the heartbeat of agent ${agentId} invalid${error?.message ? ` (${error.message})` : ''}: dropped`,
+    };
+  return undefined;
+}
+
+/** Answers a request that is not a heartbeat (a wrong path or method), or one while the relay stops. */
+function refuseRequest(req: http.IncomingMessage, res: http.ServerResponse, closing: boolean): boolean {
+  const path = new URL(req.url ?? '/', 'http://relay').pathname;
+  if (path !== '/v1/heartbeat') {
+    req.resume();
+    send(res, 404, {
+      error: {
+        code: 'not_found',
+        message: `no route ${req.method} ${path}: a relay takes POST /v1/heartbeat`,
+      },
+    });
+    return true;
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    send(
+      res,
+      405,
+      { error: { code: 'method_not_allowed', message: `${req.method} is not allowed here; use POST` } },
+      { allow: 'POST' },
+    );
+    return true;
+  }
+  if (closing) {
+    req.resume();
+    send(
+      res,
+      503,
+      { error: { code: 'unavailable', message: 'the relay is stopping' } },
+      { 'retry-after': '5' },
+    );
+    return true;
+  }
+  return false;
+}
+
+/**
+ * A relay: the queue of the agents behind it (see {@link RelayQueue}), the batches it forwards, and
+ * what the watcher last said of each agent, which answers them.
+ */
+class HeartbeatRelay implements Relay {
+  url = '';
+  private readonly settings: RelaySettings;
+  private readonly now: () => number;
+  private readonly log: RelayOptions['log'];
+  private readonly throttle = new EventThrottle();
+  private readonly agent: http.Agent;
+  private readonly server: http.Server;
+  private readonly queue: RelayQueue;
+  /** Slots whose agent waits for its answer. */
+  private readonly holding = new Set<Slot>();
+  /** What the watcher last said, by agent id and token hash. */
+  private readonly known = new Map<string, Known>();
+  /** Agent ids the watcher took a heartbeat of: ids that exist, for the rotate-token hint. */
+  private readonly acceptedIds = new Map<string, true>();
+  private readonly counts = { received: 0, requests: 0, accepted: 0, refused: 0, dropped: 0, turnedAway: 0 };
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  private retryAt = 0;
+  private backoffMs = 0;
+  private closing = false;
   /** Closed: nothing more is sent. */
-  let stopped = false;
-  let forwarding: 'unknown' | 'ok' | 'failing' = 'unknown';
-  let lastDropLog = Number.NEGATIVE_INFINITY;
-  const idle: (() => void)[] = [];
+  private stopped = false;
+  private forwarding: 'unknown' | 'ok' | 'failing' = 'unknown';
+  private lastDropLog = Number.NEGATIVE_INFINITY;
+  private readonly idle: (() => void)[] = [];
+
+  constructor(private readonly options: RelayOptions) {
+    this.settings = settingsOf(options);
+    this.now = options.now ?? Date.now;
+    this.log = options.log;
+    const { concurrency, secure } = this.settings;
+    this.agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: concurrency })
+      : new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    this.queue = new RelayQueue({
+      batchSize: this.settings.batchSize,
+      flushMs: this.settings.flushMs,
+      queueLimit: options.queueLimit ?? 10_000,
+      scanSecondsOf: (key) => this.known.get(key)?.scanSeconds,
+    });
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'relay error' } });
+        this.log(
+          {
+            code: 'HBW3074',
+            level: 'error',
+            msg: `relay error: ${(error as Error)?.message ?? String(error)}`,
+          },
+          this.now(),
+        );
+      });
+    });
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  get stats(): RelayStats {
+    return { ...this.counts, superseded: this.queue.superseded, queued: this.queue.length };
+  }
+
+  async listen(): Promise<void> {
+    const { server, options } = this;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8788, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.url = `http://${host}:${address.port}`;
+    const { batchSize, flushMs } = this.settings;
+    this.log(
+      {
+        code: 'HBW3000',
+        level: 'info',
+        msg: `relay listening on ${this.url}: heartbeats are forwarded to ${options.endpoint} in batches of up to ${batchSize}, at least every ${flushMs / 1000} s`,
+        fields: { listen: this.url, endpoint: options.endpoint, batchSize, flushMs },
+      },
+      this.now(),
+    );
+  }
+
+  async close(closeOptions: { flushMs?: number } = {}): Promise<void> {
+    this.closing = true;
+    this.queue.drain();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    this.pump();
+    if (this.queue.length > 0 || this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const limit = setTimeout(resolve, closeOptions.flushMs ?? 5000);
+        this.idle.push(() => {
+          clearTimeout(limit);
+          resolve();
+        });
+      });
+    }
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const slot of this.holding) this.release(slot);
+    this.server.closeAllConnections();
+    await closed;
+    this.agent.destroy();
+    const stats = this.stats;
+    this.log(
+      {
+        code: 'HBW3090',
+        level: 'info',
+        msg: `relay stopped: ${stats.received} heartbeats taken, ${stats.accepted} accepted by the watcher, ${stats.superseded} replaced by a newer one of the same agent, ${stats.turnedAway} turned away, ${stats.queued} left unsent`,
+        fields: { ...stats },
+      },
+      this.now(),
+    );
+  }
 
   /** Answers an agent as the watcher would, from what it last said of this agent id and token. */
-  function respond(res: http.ServerResponse, agentId: string, last: Known | undefined, at: number) {
+  private respond(res: http.ServerResponse, agentId: string, last: Known | undefined, at: number): void {
     const answer = {
       agentId,
-      heartbeatIntervalSeconds: Math.min(last?.intervalSeconds ?? SAFE_INTERVAL_SECONDS, longestInterval),
+      heartbeatIntervalSeconds: Math.min(
+        last?.intervalSeconds ?? SAFE_INTERVAL_SECONDS,
+        this.settings.longestInterval,
+      ),
       serverTime: new Date(at).toISOString(),
     };
     if (last?.status === 'unauthorized') {
@@ -299,206 +456,103 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   }
 
   /** Keeps the agent's answer until the watcher has spoken of this heartbeat, or `holdMs` passed. */
-  const hold = (slot: Slot, res: http.ServerResponse) => {
-    const timer = setTimeout(() => release(slot), holdMs);
+  private hold(slot: Slot, res: http.ServerResponse): void {
+    const timer = setTimeout(() => this.release(slot), this.settings.holdMs);
     timer.unref();
     slot.held = { res, timer };
-    holding.add(slot);
-  };
+    this.holding.add(slot);
+  }
 
   /** Gives the agent waiting on `slot` its answer, with what is known now. */
-  const release = (slot: Slot) => {
+  private release(slot: Slot): void {
     if (!slot.held) return;
     clearTimeout(slot.held.timer);
     const { res } = slot.held;
     slot.held = undefined;
-    holding.delete(slot);
-    respond(res, slot.item.agentId, known.get(slot.key), now());
-  };
+    this.holding.delete(slot);
+    this.respond(res, slot.item.agentId, this.known.get(slot.key), this.now());
+  }
 
-  const trim = () => {
-    let dropped = 0;
-    while (queue.length > queueLimit) {
-      const slot = queue.shift()!;
-      queued.delete(slot.key);
-      release(slot);
-      dropped += 1;
-    }
-    if (dropped === 0) return;
-    stats.dropped += dropped;
-    const at = now();
-    if (at - lastDropLog >= 10_000) {
-      lastDropLog = at;
-      log(
-        {
-          code: 'HBW3020',
-          level: 'error',
-          msg: `the queue is full (${queueLimit} heartbeats) while the watcher cannot take them: dropped the oldest (${stats.dropped} dropped so far)`,
-          fields: { dropped: stats.dropped, queueLimit },
-        },
-        at,
-      );
-    }
-  };
+  /** Answers the agents of the slots the queue dropped, and says so now and then. */
+  private dropped(slots: readonly Slot[]): void {
+    if (slots.length === 0) return;
+    for (const slot of slots) this.release(slot);
+    this.counts.dropped += slots.length;
+    const at = this.now();
+    if (at - this.lastDropLog < 10_000) return;
+    this.lastDropLog = at;
+    const queueLimit = this.options.queueLimit ?? 10_000;
+    this.log(
+      {
+        code: 'HBW3020',
+        level: 'error',
+        msg: `the queue is full (${queueLimit} heartbeats) while the watcher cannot take them: dropped the oldest (${this.counts.dropped} dropped so far)`,
+        fields: { dropped: this.counts.dropped, queueLimit },
+      },
+      at,
+    );
+  }
 
   /** Wakes the pump in `ms`, or sooner if it is already due sooner (a paced heartbeat waits long). */
-  const schedule = (ms: number) => {
-    const wakeAt = now() + Math.max(0, ms);
-    if (timer && timerAt <= wakeAt) return;
-    if (timer) clearTimeout(timer);
-    timerAt = wakeAt;
-    timer = setTimeout(
+  private schedule(ms: number): void {
+    const wakeAt = this.now() + Math.max(0, ms);
+    if (this.timer && this.timerAt <= wakeAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = wakeAt;
+    this.timer = setTimeout(
       () => {
-        timer = undefined;
-        pump();
+        this.timer = undefined;
+        this.pump();
       },
       Math.max(0, ms),
     );
-  };
+  }
 
-  /** `newer` in the place of `older`, never sent: it stands for the heartbeats `older` stood for. */
-  const supersede = (slot: Slot, older: BatchItem, newer: BatchItem) => {
-    slot.item = coalesce(older, newer);
-    slot.bytes = itemBytes(slot.item);
-    stats.superseded += 1;
-  };
-
-  /**
-   * When a slot may go: the watcher needs one heartbeat per scan, so an agent that beats more often
-   * than every half scan interval has one forwarded per half interval, the newest, standing for those
-   * it replaced (`coalesced`). Its first heartbeat, or one whose interval the watcher has not told
-   * yet, goes at once, and so does a goodbye: its agent is about to stop. It is worked out when asked,
-   * not when the heartbeat came: a heartbeat that came while the one before was in flight counts its
-   * pace from that one, whose answer had not come yet.
-   */
-  const dueAt = (slot: Slot) => {
-    const scanSeconds = known.get(slot.key)?.scanSeconds;
-    const last = forwardedAt.get(slot.key);
-    if (scanSeconds === undefined || last === undefined || slot.item.goodbye !== undefined) return slot.at;
-    return Math.max(slot.at, last + scanSeconds * 500);
-  };
-
-  /** Puts a heartbeat in its agent's slot: a newer one takes the place of the one not sent yet. */
-  const enqueue = (key: string, item: BatchItem, bytes: number, at: number): Slot => {
-    const waiting = queued.get(key);
-    if (waiting) {
-      release(waiting);
-      supersede(waiting, waiting.item, item);
-      waiting.arrivedAt = at;
-      waiting.heldBefore = heldBefore(item);
-      return waiting;
-    }
-    const slot: Slot = {
-      key,
-      at,
-      item,
-      bytes,
-      arrivedAt: at,
-      heldBefore: heldBefore(item),
-    };
-    queue.push(slot);
-    queued.set(key, slot);
-    trim();
-    return slot;
-  };
-
-  /** A slot that may go now: its agent has none in flight, and its pace allows it (or the relay is closing). */
-  const ready = (slot: Slot, at: number) => !sending.has(slot.key) && (closing || dueAt(slot) <= at);
-
-  /** The next batch, oldest first, passing over the agents that have a heartbeat in flight or must wait. */
-  const take = (at: number): Slot[] => {
-    const batch: Slot[] = [];
-    const passed: Slot[] = [];
-    let bytes = 20;
-    let index = 0;
-    for (; index < queue.length && batch.length < batchSize; index++) {
-      const slot = queue[index]!;
-      if (!ready(slot, at)) {
-        passed.push(slot);
-        continue;
-      }
-      if (batch.length > 0 && bytes + slot.bytes > RELAY_MAX_BATCH_BYTES) break;
-      // How long it waited here (in the queue, for its pace, for retries), after any relay before
-      // this one: the watcher dates it so.
-      const waited = at - slot.arrivedAt;
-      if (waited > 0) slot.item = { ...slot.item, heldMs: (slot.heldBefore ?? 0) + waited };
-      batch.push(slot);
-      bytes += slot.bytes;
-    }
-    queue.splice(0, index, ...passed);
-    for (const slot of batch) {
-      queued.delete(slot.key);
-      sending.add(slot.key);
-      slot.takenAt = at;
-    }
-    return batch;
-  };
-
-  function pump(): void {
-    while (!stopped && inFlight < concurrency && queue.length > 0) {
-      const at = now();
-      if (at < retryAt) {
-        schedule(retryAt - at);
+  /** Sends the batches that are due, as many as may be in flight. */
+  private pump(): void {
+    while (!this.stopped && this.inFlight < this.settings.concurrency && this.queue.length > 0) {
+      const at = this.now();
+      if (at < this.retryAt) {
+        this.schedule(this.retryAt - at);
         return;
       }
-      const going = queue.filter((slot) => ready(slot, at));
-      if (going.length === 0) {
-        // Every agent queued has a heartbeat in flight (the batch that ends calls pump again), or waits for its pace.
-        const paced = queue.filter((slot) => !sending.has(slot.key)).map(dueAt);
-        if (paced.length > 0) schedule(Math.min(...paced) - at);
+      const step = this.queue.next(at);
+      if (!('batch' in step)) {
+        if (step.wakeInMs !== undefined) this.schedule(step.wakeInMs);
         return;
       }
-      const due = closing || going.length >= batchSize || at - going[0]!.at >= flushMs;
-      if (!due) {
-        schedule(going[0]!.at + flushMs - at);
-        return;
-      }
-      const batch = take(at);
+      const { batch } = step;
       // Every agent queued has a heartbeat in flight: the batch that ends calls pump again.
       if (batch.length === 0) return;
-      inFlight += 1;
-      void forward(batch).finally(() => {
-        inFlight -= 1;
-        for (const slot of batch) sending.delete(slot.key);
-        pump();
-        if (inFlight === 0 && queue.length === 0) for (const done of idle.splice(0)) done();
+      this.inFlight += 1;
+      void this.forward(batch).finally(() => {
+        this.inFlight -= 1;
+        this.queue.settle(batch);
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) for (const done of this.idle.splice(0)) done();
       });
     }
   }
 
-  /**
-   * Puts slots back at the front for a retry, but not one whose agent has sent a newer heartbeat
-   * since: that one stands for it too.
-   */
-  const requeue = (batch: readonly Slot[]) => {
-    const back = batch.filter((slot) => !queued.has(slot.key));
-    for (const slot of batch) {
-      const newer = queued.get(slot.key);
-      if (newer) supersede(newer, slot.item, newer.item);
-    }
-    for (const slot of back) queued.set(slot.key, slot);
-    queue.unshift(...back);
-    trim();
-  };
-
-  const failed = (batch: readonly Slot[], event: LogEvent, retry: boolean) => {
-    const at = now();
-    forwarding = 'failing';
+  private failed(batch: readonly Slot[], event: LogEvent, retry: boolean): void {
+    const at = this.now();
+    this.forwarding = 'failing';
     if (retry) {
-      backoffMs = Math.min(30_000, backoffMs === 0 ? 1000 : backoffMs * 2);
-      retryAt = at + backoffMs;
-      requeue(batch);
+      this.backoffMs = Math.min(30_000, this.backoffMs === 0 ? 1000 : this.backoffMs * 2);
+      this.retryAt = at + this.backoffMs;
+      this.dropped(this.queue.requeue(batch));
     }
-    const { log: due, held } = throttle.admit(`forward|${event.code}`, at);
-    if (due) log({ ...event, fields: { ...event.fields, held: held || undefined } }, at);
-  };
+    const { log: due, held } = this.throttle.admit(`forward|${event.code}`, at);
+    if (due) this.log({ ...event, fields: { ...event.fields, held: held || undefined } }, at);
+  }
 
-  async function post(batch: readonly Slot[]) {
+  private async post(batch: readonly Slot[]) {
     const body = { heartbeats: batch.map((slot) => slot.item) };
+    const { target, timeoutMs } = this.settings;
     for (let attempt = 1; ; attempt++) {
-      stats.requests += 1;
+      this.counts.requests += 1;
       try {
-        return await postJson(target, body, { timeoutMs, agent, ca: options.ca });
+        return await postJson(target, body, { timeoutMs, agent: this.agent, ca: this.options.ca });
       } catch (error) {
         const failure = classifyNetworkError(error);
         // A kept-alive connection the watcher closed as it was reused: one more try on a fresh one.
@@ -509,83 +563,47 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   }
 
   /** Sends one batch, then answers the agents that wait on it, with the watcher's word or without. */
-  async function forward(batch: readonly Slot[]): Promise<void> {
+  private async forward(batch: readonly Slot[]): Promise<void> {
     try {
-      await deliver(batch);
+      await this.deliver(batch);
     } finally {
-      for (const slot of batch) release(slot);
+      for (const slot of batch) this.release(slot);
     }
   }
 
-  async function deliver(batch: readonly Slot[]): Promise<void> {
+  private async deliver(batch: readonly Slot[]): Promise<void> {
     const count = batch.length;
-    let answer: Awaited<ReturnType<typeof post>>;
+    const endpoint = this.options.endpoint;
+    let answer: Awaited<ReturnType<HeartbeatRelay['post']>>;
     try {
-      answer = await post(batch);
+      answer = await this.post(batch);
     } catch (error) {
-      const failure = error instanceof NetworkError ? error : classifyNetworkError(error);
-      const { hostname, port } = new URL(target);
-      const code = failure.reason === 'dns' ? 'HBW3005' : failure.reason === 'tls' ? 'HBW3072' : 'HBW3006';
-      const what =
-        failure.reason === 'dns'
-          ? `cannot resolve the name ${hostname} of the watcher`
-          : failure.reason === 'tls'
-            ? `the certificate of the watcher ${hostname} was not accepted`
-            : `cannot connect to the watcher at ${hostname}:${port || (secure ? 443 : 80)}`;
-      failed(
+      this.failed(
         batch,
-        {
-          code,
-          level: 'error',
-          msg: `${what} (${failure.code}): ${count} heartbeats kept for a retry (after 1 s, doubling up to 30 s); ${queue.length + count} waiting`,
-          fields: { endpoint: options.endpoint, error: failure.code, heartbeats: count },
-        },
+        networkFailureEvent(error, this.settings, endpoint, count, this.queue.length + count),
         true,
       );
       return;
     }
-    let parsed: { results?: unknown } | undefined;
-    try {
-      parsed = JSON.parse(answer.text);
-    } catch {
-      parsed = undefined;
-    }
-    const results = Array.isArray(parsed?.results)
-      ? (parsed.results as Record<string, unknown>[])
-      : undefined;
-    if (answer.status !== 200 || results === undefined || results.length !== count) {
-      const retry =
-        answer.status >= 500 || answer.status === 429 || answer.status === 408 || answer.status === 200;
-      const message = (parsed as { error?: { message?: string } } | undefined)?.error?.message;
-      failed(
+    const { results, message } = batchResults(answer, count);
+    if (results === undefined) {
+      const status = answer.status;
+      const retry = status >= 500 || status === 429 || status === 408 || status === 200;
+      this.failed(
         batch,
         {
           code: 'HBW3074',
           level: 'error',
-          msg: `the watcher answered ${answer.status}${message ? ` (${message})` : ''} to a batch of ${count}: ${retry ? 'kept and retried' : 'dropped (a retry cannot help)'}`,
-          fields: { endpoint: options.endpoint, status: answer.status, heartbeats: count },
+          msg: `the watcher answered ${status}${message ? ` (${message})` : ''} to a batch of ${count}: ${retry ? 'kept and retried' : 'dropped (a retry cannot help)'}`,
+          fields: { endpoint, status, heartbeats: count },
         },
         retry,
       );
-      if (!retry) stats.refused += count;
+      if (!retry) this.counts.refused += count;
       return;
     }
-    const at = now();
-    backoffMs = 0;
-    retryAt = 0;
-    throttle.clear('forward|');
-    if (forwarding !== 'ok') {
-      forwarding = 'ok';
-      log(
-        {
-          code: 'HBW3001',
-          level: 'info',
-          msg: `forwarding to ${options.endpoint}: the watcher took a batch of ${count} heartbeats in one request`,
-          fields: { endpoint: options.endpoint, heartbeats: count },
-        },
-        at,
-      );
-    }
+    const at = this.now();
+    this.recovered(count, at);
     const again: Slot[] = [];
     results.forEach((result, index) => {
       const slot = batch[index]!;
@@ -594,55 +612,53 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         again.push(slot);
         return;
       }
-      if (status === 'ok' || status === 'pending') stats.accepted += 1;
-      else stats.refused += 1;
-      note(slot, status, result, at);
+      if (status === 'ok' || status === 'pending') this.counts.accepted += 1;
+      else this.counts.refused += 1;
+      this.note(slot, status, result, at);
     });
-    if (again.length > 0) requeue(again);
+    if (again.length > 0) this.dropped(this.queue.requeue(again));
+  }
+
+  /** The watcher took a batch: the backoff ends, and a relay that was failing says it forwards again. */
+  private recovered(count: number, at: number): void {
+    this.backoffMs = 0;
+    this.retryAt = 0;
+    this.throttle.clear('forward|');
+    if (this.forwarding === 'ok') return;
+    this.forwarding = 'ok';
+    const endpoint = this.options.endpoint;
+    this.log(
+      {
+        code: 'HBW3001',
+        level: 'info',
+        msg: `forwarding to ${endpoint}: the watcher took a batch of ${count} heartbeats in one request`,
+        fields: { endpoint, heartbeats: count },
+      },
+      at,
+    );
   }
 
   /** Remembers what the watcher said of an agent, and logs a change to a problem, without the token. */
-  function note(slot: Slot, status: ItemStatus, result: Record<string, unknown>, at: number) {
+  private note(slot: Slot, status: ItemStatus, result: Record<string, unknown>, at: number): void {
     const agentId = slot.item.agentId;
-    const before = known.get(slot.key);
-    const interval =
-      typeof result.heartbeatIntervalSeconds === 'number' ? result.heartbeatIntervalSeconds : undefined;
+    const before = this.known.get(slot.key);
     if (status === 'ok' || status === 'pending') {
-      remember(acceptedIds, agentId, true);
-      remember(forwardedAt, slot.key, slot.takenAt ?? at);
+      remember(this.acceptedIds, agentId, true);
+      this.queue.forwarded(slot, at);
     }
-    remember(known, slot.key, {
+    const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+    remember(this.known, slot.key, {
       status,
       state: typeof result.state === 'string' ? result.state : undefined,
-      intervalSeconds: interval,
-      scanSeconds: typeof result.scanIntervalSeconds === 'number' ? result.scanIntervalSeconds : undefined,
+      intervalSeconds: number(result.heartbeatIntervalSeconds),
+      scanSeconds: number(result.scanIntervalSeconds),
       at,
     });
     if (before?.status === status) return;
     const error = result.error as { message?: string; field?: string } | undefined;
-    const event: LogEvent | undefined =
-      status === 'pending'
-        ? {
-            code: 'HBW3070',
-            level: 'warn',
-            msg: `agent ${agentId} is not approved yet (pending): an operator must run: hbw agents approve ${agentId}`,
-          }
-        : status === 'unauthorized'
-          ? refusal(agentId, at)
-          : status === 'rejected'
-            ? {
-                code: 'HBW3073',
-                level: 'error',
-                msg: `agent ${agentId} was rejected by an operator: "hbw agents approve ${agentId}" readmits it`,
-              }
-            : status === 'invalid'
-              ? {
-                  code: 'HBW3075',
-                  level: 'error',
-                  msg: `the watcher found the heartbeat of agent ${agentId} invalid${error?.message ? ` (${error.message})` : ''}: dropped`,
-                }
-              : undefined;
-    if (event) log({ ...event, fields: { agentId, status, field: error?.field, ...event.fields } }, at);
+    const event =
+      status === 'unauthorized' ? this.refusal(agentId, at) : problemEvent(agentId, status, error);
+    if (event) this.log({ ...event, fields: { agentId, status, field: error?.field, ...event.fields } }, at);
   }
 
   /**
@@ -650,53 +666,23 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
    * ids, so refusals are logged once per throttle period with the count held back. The rotate-token
    * hint is only for an id the watcher took heartbeats of: an id that exists.
    */
-  function refusal(agentId: string, at: number): LogEvent | undefined {
-    const { log: due, held } = throttle.admit('refused', at);
+  private refusal(agentId: string, at: number): LogEvent | undefined {
+    const { log: due, held } = this.throttle.admit('refused', at);
     if (!due) return undefined;
-    const door = `the relay answers that id and token 401 itself for ${refuseMs / 1000} s`;
+    const door = `the relay answers that id and token 401 itself for ${this.settings.refuseMs / 1000} s`;
     const more = held > 0 ? ` (${held} more refusal${held === 1 ? '' : 's'} since the last such line)` : '';
     return {
       code: 'HBW3071',
       level: 'error',
-      msg: acceptedIds.has(agentId)
+      msg: this.acceptedIds.has(agentId)
         ? `the watcher refused the token of agent ${agentId} (unauthorized): its heartbeats are not recorded; an operator runs "hbw agents rotate-token ${agentId}" and the agent gets the new token; ${door}${more}`
         : `the watcher refused a heartbeat for agent id ${agentId} (unknown agent or wrong token): not recorded; ${door}${more}`,
       fields: { held: held || undefined },
     };
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    const path = new URL(req.url ?? '/', 'http://relay').pathname;
-    if (path !== '/v1/heartbeat') {
-      req.resume();
-      send(res, 404, {
-        error: {
-          code: 'not_found',
-          message: `no route ${req.method} ${path}: a relay takes POST /v1/heartbeat`,
-        },
-      });
-      return;
-    }
-    if (req.method !== 'POST') {
-      req.resume();
-      send(
-        res,
-        405,
-        { error: { code: 'method_not_allowed', message: `${req.method} is not allowed here; use POST` } },
-        { allow: 'POST' },
-      );
-      return;
-    }
-    if (closing) {
-      req.resume();
-      send(
-        res,
-        503,
-        { error: { code: 'unavailable', message: 'the relay is stopping' } },
-        { 'retry-after': '5' },
-      );
-      return;
-    }
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (refuseRequest(req, res, this.closing)) return;
     let body: Record<string, unknown>;
     try {
       body = await parseHeartbeat(req);
@@ -721,94 +707,34 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       return;
     }
     const agentId = String(body.agentId);
-    const at = now();
+    const at = this.now();
     const key = `${agentId} ${hashSecret(token)}`;
-    const last = known.get(key);
-    if (last?.status === 'unauthorized' && at - last.at < refuseMs) {
+    const last = this.known.get(key);
+    if (last?.status === 'unauthorized' && at - last.at < this.settings.refuseMs) {
       // Refused a moment ago: an id and token sent over and over costs no queue room and no request.
-      stats.turnedAway += 1;
-      respond(res, agentId, last, at);
+      this.counts.turnedAway += 1;
+      this.respond(res, agentId, last, at);
       return;
     }
     const item: Record<string, unknown> = { token };
     for (const field of FORWARDED_FIELDS) if (body[field] !== undefined) item[field] = body[field];
-    const slot = enqueue(key, item as BatchItem, itemBytes(item), at);
-    stats.received += 1;
+    const { slot, dropped } = this.queue.enqueue(key, item as BatchItem, at);
+    // A heartbeat it replaced was waiting for its answer: it gets it now.
+    this.release(slot);
+    this.dropped(dropped);
+    this.counts.received += 1;
     // With no interval for this agent yet, its answer waits for the watcher's, when that can come in time.
-    if (last?.intervalSeconds === undefined && forwarding !== 'failing' && flushMs < holdMs) hold(slot, res);
-    else respond(res, agentId, last, at);
-    pump();
+    const { flushMs, holdMs } = this.settings;
+    if (last?.intervalSeconds === undefined && this.forwarding !== 'failing' && flushMs < holdMs)
+      this.hold(slot, res);
+    else this.respond(res, agentId, last, at);
+    this.pump();
   }
+}
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'relay error' } });
-      log(
-        {
-          code: 'HBW3074',
-          level: 'error',
-          msg: `relay error: ${(error as Error)?.message ?? String(error)}`,
-        },
-        now(),
-      );
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8788, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  log(
-    {
-      code: 'HBW3000',
-      level: 'info',
-      msg: `relay listening on ${url}: heartbeats are forwarded to ${options.endpoint} in batches of up to ${batchSize}, at least every ${flushMs / 1000} s`,
-      fields: { listen: url, endpoint: options.endpoint, batchSize, flushMs },
-    },
-    now(),
-  );
-
-  return {
-    url,
-    get stats(): RelayStats {
-      return { ...stats, queued: queue.length };
-    },
-    async close(closeOptions = {}) {
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      pump();
-      if (queue.length > 0 || inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          const limit = setTimeout(resolve, closeOptions.flushMs ?? 5000);
-          idle.push(() => {
-            clearTimeout(limit);
-            resolve();
-          });
-        });
-      }
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      for (const slot of holding) release(slot);
-      server.closeAllConnections();
-      await closed;
-      agent.destroy();
-      log(
-        {
-          code: 'HBW3090',
-          level: 'info',
-          msg: `relay stopped: ${stats.received} heartbeats taken, ${stats.accepted} accepted by the watcher, ${stats.superseded} replaced by a newer one of the same agent, ${stats.turnedAway} turned away, ${queue.length} left unsent`,
-          fields: { ...stats, queued: queue.length },
-        },
-        now(),
-      );
-    },
-  };
+/** Starts a relay; answers once it listens. */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const relay = new HeartbeatRelay(options);
+  await relay.listen();
+  return relay;
 }
