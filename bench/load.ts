@@ -1,37 +1,41 @@
-// The load test: `npm run load [-- --seconds 60 --levels 8,16,32,64,128 --no-write]`.
+// The load test: `npm run load [-- --seconds 60 --levels 8,16,32,64,128 --only ramp|fleet
+// --fleet-agents 10000 --fleet-seconds 120 --no-write]`.
 //
-// Drives the local ingest route (POST /v1/heartbeat) of `hbw local` (dist/hbw.js, a child process)
+// Two parts, each with its own section of docs/BENCHMARKS.md. The ramp drives the local ingest route (POST /v1/heartbeat) of `hbw local` (dist/hbw.js, a child process)
 // with autocannon at rising concurrency. At each level it runs clean heartbeats and a mix with 10% bad
 // requests (oversized, malformed JSON, unauthenticated) in turns (clean, mixed, mixed, clean), so that a
 // drift of the machine hits both alike. Every clean request is a distinct agent with a distinct `seq`;
 // at the end the agents are read back (GET /v1/agents) and set against the 200 answers counted.
 // Reports the sustained rate, the knee, and whether the bad requests were refused correctly without
-// slowing the rest; writes docs/LOAD.md. Everything talks to 127.0.0.1 only.
+// slowing the rest. The fleet (bench/load-fleet.ts) holds 10,000 agents at a 10 s heartbeat with the
+// scanner on, and checks the answers' p99 and that scans stay on time. Everything talks to 127.0.0.1.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { startLocalWatcher } from '../cli/local-watcher';
-import { dynamoStores } from '../lambda/adapters/dynamo-stores';
-import { LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { parseConfig } from '../lambda/domain/config';
-import { hashSecret } from '../lambda/domain/secrets';
 import {
   freePort,
   log,
   markdownTable,
   NUMBERS_PAGE,
   numberFlag,
-  request,
   stringFlag,
   UsageError,
   WatcherProcess,
   writeNumbers,
 } from './common';
+import {
+  DEFAULT_FLEET,
+  type FleetOptions,
+  readAllAgents,
+  renderFleet,
+  runFleet,
+  seedAgents,
+} from './load-fleet';
 import { describeMachine } from './machine';
 import { distribution } from './soak-reconcile';
 
@@ -58,6 +62,9 @@ interface Options {
   readonly write: boolean;
   readonly keep: boolean;
   readonly hbw: string;
+  /** Both parts, or one. */
+  readonly only?: 'ramp' | 'fleet';
+  readonly fleet: FleetOptions;
 }
 
 /** What one autocannon run saw, by the kind of request. */
@@ -252,6 +259,9 @@ function parseOptions(argv: readonly string[]): Options {
   // Four runs per level (clean, mixed, mixed, clean), at least a second each.
   if (seconds / (4 * levels.length) < 1)
     throw new UsageError(`--seconds ${seconds} is too short for ${levels.length} levels`);
+  const only = stringFlag(argv, '--only');
+  if (only !== undefined && only !== 'ramp' && only !== 'fleet')
+    throw new UsageError(`--only takes ramp or fleet, not ${only}`);
   return {
     seconds,
     levels,
@@ -259,38 +269,13 @@ function parseOptions(argv: readonly string[]): Options {
     write: !argv.includes('--no-write'),
     keep: argv.includes('--keep'),
     hbw: resolve(stringFlag(argv, '--hbw') ?? 'dist/hbw.js'),
+    only,
+    fleet: {
+      ...DEFAULT_FLEET,
+      agents: Math.round(numberFlag(argv, '--fleet-agents', DEFAULT_FLEET.agents)),
+      seconds: numberFlag(argv, '--fleet-seconds', DEFAULT_FLEET.seconds),
+    },
   };
-}
-
-/** Creates the agents straight in the data dir's tables (an in-process watcher, no HTTP), fast. */
-async function seedAgents(dataDir: string, config: ReturnType<typeof parseConfig>, count: number) {
-  const watcher = await startLocalWatcher({ config, port: 0, dataDir, scanning: false, print: () => {} });
-  try {
-    const { agents } = dynamoStores(watcher.dynamoClient, LOCAL_TABLE_NAMES);
-    const salt = randomBytes(8).toString('hex');
-    const ids = Array.from({ length: count }, (_, i) => `load-${String(i).padStart(6, '0')}`);
-    const tokens = ids.map((_, i) => `hbw_load_${salt}_${i}`);
-    const now = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 48 }, async () => {
-        while (next < count) {
-          const i = next++;
-          const ok = await agents.create({
-            agentId: ids[i]!,
-            group: 'production',
-            approval: 'approved',
-            tokenHash: hashSecret(tokens[i]!),
-            createdAt: now,
-          });
-          if (!ok) throw new Error(`agent ${ids[i]} exists already`);
-        }
-      }),
-    );
-    return new Ledger(ids, tokens);
-  } finally {
-    await watcher.close();
-  }
 }
 
 /** The last level before the knee (see KNEE_RATE_GAIN), and the level where it showed. */
@@ -309,6 +294,33 @@ function findKnee(levels: readonly { connections: number; rate: number; p99: num
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (!existsSync(options.hbw)) throw new Error(`${options.hbw} is missing: run npm run build first`);
+  const command = ['npm run load --', ...argv].join(' ').replace(/ --$/, '');
+  const ramp = options.only === 'fleet' ? true : await runRamp(options, command);
+  const fleet = options.only === 'ramp' ? true : await fleetPart(options, command);
+  return ramp && fleet ? 0 : 1;
+}
+
+/** The fleet part, with its own section: see bench/load-fleet.ts. */
+async function fleetPart(options: Options, command: string): Promise<boolean> {
+  const started = Date.now();
+  const machine = describeMachine();
+  const result = await runFleet(options.fleet, options.hbw);
+  const { text: section, allMet } = renderFleet(result, [
+    `- Command: \`${command}\` (the fleet part: ${Math.round((Date.now() - started) / 1000)} s, agents created first)`,
+    `- Date: ${machine.date}`,
+    `- Machine: \`nproc\` ${machine.nproc}; CPU ${machine.cpuModel}; memory ${machine.memoryGiB} GiB; ${machine.platform}; Node ${machine.node}`,
+  ]);
+  process.stdout.write(`${section}\n`);
+  if (options.write) {
+    writeNumbers('load fleet', section);
+    log(`wrote its section of ${NUMBERS_PAGE}`);
+  }
+  log(allMet ? 'load, fleet: every goal met' : 'load, fleet: a goal was missed (see the table)');
+  return allMet;
+}
+
+/** The ramp part: autocannon at rising concurrency, clean and mixed, with its own section. */
+async function runRamp(options: Options, command: string): Promise<boolean> {
   const started = Date.now();
   const machine = describeMachine();
   const dir = mkdtempSync(join(tmpdir(), 'hbw-load-'));
@@ -329,7 +341,8 @@ async function main(argv: string[]): Promise<number> {
   let exitCode = 1;
   try {
     log(`load: creating ${options.agents} agents in ${dataDir}`);
-    const ledger = await seedAgents(dataDir, parseConfig(raw), options.agents);
+    const seeded = await seedAgents(dataDir, parseConfig(raw), options.agents);
+    const ledger = new Ledger(seeded.ids, seeded.tokens);
     log(`created ${options.agents} agents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const port = await freePort();
     watcher = new WatcherProcess(
@@ -361,12 +374,10 @@ async function main(argv: string[]): Promise<number> {
     }
 
     // Read every agent back and set it against the 200 answers.
-    const res = await request(keepAlive, port, 'GET', '/v1/agents', { timeoutMs: 120_000 });
-    if (res.status !== 200) throw new Error(`GET /v1/agents: ${res.status} ${res.text.slice(0, 200)}`);
     const stored = new Map(
-      (
-        JSON.parse(res.text) as { agents: { agentId: string; seq?: number; lastHeartbeatAt?: string }[] }
-      ).agents.map((a) => [a.agentId, a]),
+      (await readAllAgents<{ agentId: string; seq?: number; lastHeartbeatAt?: string }>(keepAlive, port)).map(
+        (a) => [a.agentId, a],
+      ),
     );
     const exit = (await watcher.stop()).code;
     let acceptedCount = 0;
@@ -401,7 +412,7 @@ async function main(argv: string[]): Promise<number> {
     );
 
     const section = render({
-      command: ['npm run load --', ...argv].join(' ').replace(/ --$/, ''),
+      command,
       machine,
       options,
       runSeconds,
@@ -425,7 +436,7 @@ async function main(argv: string[]): Promise<number> {
     }
     log(section.allMet ? 'load: every goal met' : 'load: a goal was missed (see the table)');
     exitCode = section.allMet ? 0 : 1;
-    return exitCode;
+    return section.allMet;
   } finally {
     await watcher?.stop();
     keepAlive.destroy();
