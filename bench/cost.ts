@@ -21,6 +21,26 @@ export const PRICES = {
 
 const MONTH_SECONDS = 30 * 86_400;
 
+/** Memory at which a Lambda function has one vCPU's worth of CPU (AWS Lambda developer guide, memory). */
+export const LAMBDA_VCPU_MB = 1769;
+/** One UpdateItem round trip in-region, assumed: DynamoDB's own figure is "single-digit milliseconds". */
+export const DYNAMODB_ROUND_TRIP_MS = 5;
+/** The memory the ingest function runs with (lib/watcher-function.ts). */
+export const INGEST_MEMORY_MB = 256;
+
+/**
+ * The billed duration of one ingest invocation, modelled: the CPU one heartbeat takes at a whole core
+ * (measured), stretched to the memory's share of a vCPU, plus the UpdateItem's round trip, rounded
+ * up to Lambda's 1 ms billing. CPU of this machine's core stands in for a Graviton core.
+ */
+export function billedIngestMs(
+  cpuMsAtOneCore: number,
+  memoryMb = INGEST_MEMORY_MB,
+  roundTripMs = DYNAMODB_ROUND_TRIP_MS,
+): number {
+  return Math.ceil((cpuMsAtOneCore * LAMBDA_VCPU_MB) / memoryMb + roundTripMs);
+}
+
 export interface CostInputs {
   readonly heartbeatSeconds: number;
   readonly scanSeconds: number;

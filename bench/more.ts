@@ -12,7 +12,16 @@ import {
 } from './agent';
 import { fmt, GOALS } from './common';
 import { benchConsole, type ConsoleBenchResult } from './console';
-import { agentMonth, type CostRow, cloudWatchPerHost, PRICES } from './cost';
+import {
+  agentMonth,
+  billedIngestMs,
+  type CostRow,
+  cloudWatchPerHost,
+  DYNAMODB_ROUND_TRIP_MS,
+  INGEST_MEMORY_MB,
+  LAMBDA_VCPU_MB,
+  PRICES,
+} from './cost';
 import { benchDetection, type DetectionResult } from './detection';
 import { benchFunctionBundles } from './function-bundles';
 import { benchPolicyScan, benchScan, type PolicyScanRow, type ScanRow } from './scan';
@@ -44,6 +53,14 @@ export interface MoreResults {
   readonly relayDetection: DetectionResult;
   readonly functions: Awaited<ReturnType<typeof benchFunctionBundles>>;
   readonly cost: CostRow[];
+  /** The ingest function's billed duration the cost rows use, and the CPU it is modelled from. */
+  readonly ingest: {
+    readonly cpuMs: number;
+    readonly billedMs: number;
+    /** The same with twice the round trip, and the direct 30 s provisioned total it gives. */
+    readonly billedMsAtSlowTrip: number;
+    readonly directAtSlowTrip: number;
+  };
   readonly readUnitsPerAgentScan: number;
   readonly agent: AgentResourceResult;
   readonly shAgent: ShAgentResourceResult;
@@ -95,10 +112,15 @@ export function agentRows(agent: AgentResourceResult, shAgent: ShAgentResourceRe
   ];
 }
 
-/** Assumed billed duration of one ingest invocation in Lambda (one UpdateItem round trip in-region). */
-export const INGEST_MS = 15;
-
-export async function runMore(options: MoreOptions, log: (line: string) => void): Promise<MoreResults> {
+/**
+ * `ingestCpuMs`: the ingest function's CPU per heartbeat at a whole core (bench/lambda-cpu.ts), from
+ * which the cost rows model its billed duration.
+ */
+export async function runMore(
+  options: MoreOptions,
+  log: (line: string) => void,
+  ingestCpuMs: number,
+): Promise<MoreResults> {
   log('4/9 scanner: scan of a healthy fleet beside a bare parallel Scan, then with parents and clusters');
   const largestSize = Math.max(...options.scanSizes);
   const scan = [...(await benchScan(options.scanSizes, log)), ...(await benchScan([largestSize], log, true))];
@@ -114,19 +136,28 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
   const functions = await benchFunctionBundles(options.imports, log);
   const largest = scan.filter((s) => !s.topology).at(-1)!;
   const readUnitsPerAgentScan = largest.scannerReadUnits / largest.agents;
+  const ingestMs = billedIngestMs(ingestCpuMs);
+  const slowTripMs = billedIngestMs(ingestCpuMs, INGEST_MEMORY_MB, 2 * DYNAMODB_ROUND_TRIP_MS);
+  const month = (
+    heartbeatSeconds: number,
+    batch: number,
+    provisionedAt: number | undefined,
+    billedMs: number,
+  ) =>
+    agentMonth({
+      heartbeatSeconds,
+      scanSeconds: 30,
+      writesPerHeartbeat: 1,
+      readUnitsPerAgentScan,
+      ingestMs: billedMs,
+      ingestMemoryMb: INGEST_MEMORY_MB,
+      batch,
+      provisionedAt,
+    });
   const cost = [10, 30, 60].flatMap((heartbeatSeconds) =>
     [1, 100].flatMap((batch) =>
       [undefined, CAPACITY_DEFAULTS.targetUtilization].map((provisionedAt) =>
-        agentMonth({
-          heartbeatSeconds,
-          scanSeconds: 30,
-          writesPerHeartbeat: 1,
-          readUnitsPerAgentScan,
-          ingestMs: INGEST_MS,
-          ingestMemoryMb: 256,
-          batch,
-          provisionedAt,
-        }),
+        month(heartbeatSeconds, batch, provisionedAt, ingestMs),
       ),
     ),
   );
@@ -146,6 +177,12 @@ export async function runMore(options: MoreOptions, log: (line: string) => void)
     relayDetection,
     functions,
     cost,
+    ingest: {
+      cpuMs: ingestCpuMs,
+      billedMs: ingestMs,
+      billedMsAtSlowTrip: slowTripMs,
+      directAtSlowTrip: month(30, 1, CAPACITY_DEFAULTS.targetUtilization, slowTripMs).total,
+    },
     readUnitsPerAgentScan,
     agent,
     shAgent,
@@ -414,7 +451,11 @@ export function moreMarkdown(
     '$0.125 per million read units on demand, or $0.00065 per write unit-hour and $0.00013 per read',
     'unit-hour provisioned, paid for at 1 / target of the units used (the AWS pricing pages). Counted: one write',
     `unit per heartbeat and no read (section 1), ${m.readUnitsPerAgentScan.toFixed(4)} read units per agent per scan (section 4, 30 s`,
-    `scans). Assumed: ${INGEST_MS} ms billed per ingest invocation at 256 MB; a relay batch of 100 lasts ceil(100/16) writes.`,
+    `scans). Modelled: ${m.ingest.billedMs} ms billed per ingest invocation at ${INGEST_MEMORY_MB} MB, the function's CPU per heartbeat`,
+    `(section 3b, ${fmt(m.ingest.cpuMs, 3)} ms at a whole core of this machine) stretched to ${INGEST_MEMORY_MB} MB's share of a vCPU (${fmt(LAMBDA_VCPU_MB)} MB`,
+    `is one vCPU, the Lambda developer guide) plus an assumed ${DYNAMODB_ROUND_TRIP_MS} ms UpdateItem round trip, rounded up to the ms;`,
+    `with a ${2 * DYNAMODB_ROUND_TRIP_MS} ms round trip it would be ${m.ingest.billedMsAtSlowTrip} ms, and the direct 30 s provisioned row ${usd(m.ingest.directAtSlowTrip)}.`,
+    'A relay batch of 100 lasts ceil(100/16) writes.',
     '',
     table(
       [

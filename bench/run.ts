@@ -76,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
       ...(scanAgents === undefined ? {} : { scanSizes: [scanAgents] }),
     },
     log,
+    lambdaCpu.cachedMs,
   );
 
   const results: BenchResults = {

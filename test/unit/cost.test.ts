@@ -1,4 +1,4 @@
-import { agentMonth, PRICES } from '../../bench/cost';
+import { agentMonth, billedIngestMs, PRICES } from '../../bench/cost';
 
 const AT_30_S = {
   heartbeatSeconds: 30,
@@ -31,5 +31,15 @@ describe('agentMonth', () => {
     expect(agentMonth({ ...AT_30_S, provisionedAt: 0.7 }).dynamoWrites).toBeLessThan(
       agentMonth(AT_30_S).dynamoWrites / 2,
     );
+  });
+});
+
+describe('billedIngestMs', () => {
+  it("stretches the CPU of a whole core to the memory's share of a vCPU, adds the round trip and rounds up", () => {
+    // 1 ms of CPU at 256 MB (256/1769 of a vCPU) lasts 6.91 ms; with a 5 ms round trip, 11.91: billed 12.
+    expect(billedIngestMs(1, 256, 5)).toBe(12);
+    // At one vCPU's memory the CPU takes what it takes.
+    expect(billedIngestMs(1, 1769, 5)).toBe(6);
+    expect(billedIngestMs(1, 128, 5)).toBe(19);
   });
 });
