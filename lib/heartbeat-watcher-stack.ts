@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import { pagingChannels } from '../lambda/domain/alert';
 import { type RawConfig, type Subscriptions, watcherAlarmsReach } from '../lambda/domain/config';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
+import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
 import { WatcherAlarms } from './watcher-alarms';
 import { WatcherFunction } from './watcher-function';
@@ -163,6 +164,7 @@ export class HeartbeatWatcherStack extends Stack {
       integration: new HttpLambdaIntegration('AdminIntegration', admin.fn),
       authorizer: new HttpIamAuthorizer(),
     });
+    new AdminPolicies(this, 'AdminPolicies', api);
 
     for (const route of api.node.children) {
       if (!(route instanceof apigw.HttpRoute) || route.node.id.includes('proxy')) continue;
