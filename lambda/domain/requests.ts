@@ -36,6 +36,14 @@ export const printable = (max: number) =>
 /** The longest a planned restart may keep an agent away: a week. */
 export const MAX_AWAY_SECONDS = 604_800;
 
+/** A whole number of at least `min`, each way of missing it with its own message. */
+const wholeNumber = (min: 0 | 1) =>
+  v.pipe(
+    v.number('must be a number'),
+    v.safeInteger('must be a whole number'),
+    v.minValue(min, min === 0 ? 'must not be negative' : 'must be at least 1'),
+  );
+
 /**
  * A heartbeat's `goodbye`: the agent is about to stop (a planned restart) and says when it will be
  * back. Unlike the heartbeat around it, it is strict: a misspelt `backInSeconds` must not pass as a
@@ -61,38 +69,20 @@ const heartbeatEntries = {
   /** When the agent's host (or the agent) started, by its own clock: it tells a restart's downtime. */
   bootedAt: v.optional(timestamp),
   goodbye: v.optional(goodbyeSchema),
-  seq: v.optional(
-    v.pipe(
-      v.number('must be a number'),
-      v.safeInteger('must be a whole number'),
-      v.minValue(0, 'must not be negative'),
-    ),
-  ),
+  seq: v.optional(wholeNumber(0)),
   bootId: v.optional(nameSchema(128)),
   /**
    * How many heartbeats of its boot this one stands for, itself included: a relay that kept only
    * the newest of an agent's heartbeats while they waited says how many it kept it for, so that
    * they are not counted lost. 1 when absent.
    */
-  coalesced: v.optional(
-    v.pipe(
-      v.number('must be a number'),
-      v.safeInteger('must be a whole number'),
-      v.minValue(1, 'must be at least 1'),
-    ),
-  ),
+  coalesced: v.optional(wholeNumber(1)),
   /**
    * How long a relay held this heartbeat before it forwarded it (in ms): the watcher dates it that
    * much earlier, by at most half its shortest scan interval. It can only make an agent look older,
    * and so alert sooner, never hide a silence.
    */
-  heldMs: v.optional(
-    v.pipe(
-      v.number('must be a number'),
-      v.safeInteger('must be a whole number'),
-      v.minValue(0, 'must not be negative'),
-    ),
-  ),
+  heldMs: v.optional(wholeNumber(0)),
   cluster: v.optional(nameSchema(64)),
   endpoint: v.optional(printable(2048)),
   version: v.optional(printable(64)),
