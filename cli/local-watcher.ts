@@ -14,12 +14,13 @@ import type { Notification } from '../lambda/domain/messages';
 import { scanTickSeconds } from '../lambda/domain/scan';
 import { createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
-import type { Clock, Notifier, Prober } from '../lambda/ports';
+import type { Clock, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
 import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
+import { addMetricsRoute, countedNotifier, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
@@ -163,9 +164,11 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       { msg: 'outbox', group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
       outboxSummary(n),
     );
-  const notifier: Notifier = outboxPath
-    ? new OutboxNotifier(outboxPath, appended)
-    : { publish: async (n) => appended(n) };
+  const metrics = new WatcherMetrics(service);
+  const notifier = countedNotifier(
+    outboxPath ? new OutboxNotifier(outboxPath, appended) : { publish: async (n) => appended(n) },
+    metrics,
+  );
   // Pauses are measured on the system clock, so a watcher on a clock of its own (a test's) has none.
   // One shorter than two scan intervals is one the missed-scans rule already allows for.
   const pauses = options.clock ? undefined : new PauseWatch(2 * scanTickSeconds(options.config) * 1000);
@@ -180,7 +183,15 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     pauses,
   });
   const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopbackHost(host) } };
-  const app = createApp(service, access, addConsoleRoutes);
+  const app = createApp(
+    service,
+    access,
+    (door) => {
+      addConsoleRoutes(door);
+      addMetricsRoute(door, metrics, access);
+    },
+    metrics.heartbeat,
+  );
   const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -200,7 +211,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   }
   const { port } = server.address() as AddressInfo;
   const loop: ScanLoop | undefined =
-    options.scanning === false ? undefined : startScanLoop(scanner, options.config, log);
+    options.scanning === false ? undefined : startScanLoop(scanner, options.config, log, metrics);
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   let closed: Promise<void> | undefined;
   const close = () => {

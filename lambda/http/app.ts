@@ -2,7 +2,15 @@ import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import { hashSecret, sameHash } from '../domain/secrets';
 import type { WatcherService } from '../service';
-import { addHeartbeatRoutes, bearer, jsonError, readJson, resource, withErrors } from './door';
+import {
+  addHeartbeatRoutes,
+  bearer,
+  type HeartbeatObserver,
+  jsonError,
+  readJson,
+  resource,
+  withErrors,
+} from './door';
 import { hostOfHeader, isLoopbackHost } from './hosts';
 import { installPs1 } from './install-ps1';
 import { installScript, servedEndpoint } from './install-script';
@@ -73,11 +81,14 @@ function addEnrollmentRoutes(app: Hono, service: WatcherService): void {
   });
 }
 
-/** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
-function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess): void {
+/**
+ * Guards the admin routes under `path` (the agent routes pass): the browser guard and the admin
+ * token, as `access` has them. Also what the local door puts before `GET /metrics`.
+ */
+export function guardAdmin(app: Hono, path: string, access: AdminAccess): void {
   const guard = access.browserGuard;
   if (guard) {
-    app.use('/v1/*', async (c, next) => {
+    app.use(path, async (c, next) => {
       if (isAgentRoute(c.req.path)) return next();
       const refusal = browserRefusal(
         {
@@ -93,7 +104,7 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   }
   const expected = access.token === undefined ? undefined : hashSecret(access.token);
   if (expected !== undefined) {
-    app.use('/v1/*', async (c, next) => {
+    app.use(path, async (c, next) => {
       if (isAgentRoute(c.req.path)) return next();
       const given = bearer(c);
       if (given === undefined || !sameHash(expected, hashSecret(given))) {
@@ -106,6 +117,11 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
       return next();
     });
   }
+}
+
+/** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
+function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess): void {
+  guardAdmin(app, '/v1/*', access);
   const id = (c: Context) => c.req.param('agentId') ?? '';
   /** The named query parameters; an empty one is taken as absent. */
   const query = <K extends string>(c: Context, ...names: K[]) =>
@@ -186,10 +202,18 @@ export function createAdminApp(service: WatcherService, access: AdminAccess = {}
   return app;
 }
 
-/** Both, as the local server serves them; `extend` adds routes of the door (console, favicon). */
-export function createApp(service: WatcherService, access: AdminAccess, extend?: (app: Hono) => void): Hono {
+/**
+ * Both, as the local server serves them; `extend` adds routes of the door (console, favicon, metrics),
+ * and `observe` is told the status of each heartbeat (the metrics).
+ */
+export function createApp(
+  service: WatcherService,
+  access: AdminAccess,
+  extend?: (app: Hono) => void,
+  observe?: HeartbeatObserver,
+): Hono {
   const app = withErrors(new Hono());
-  addHeartbeatRoutes(app, service);
+  addHeartbeatRoutes(app, service, observe);
   addEnrollmentRoutes(app, service);
   addAdminRoutes(app, service, access);
   extend?.(app);

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
 import { errorBody, ValidationError, WatcherError } from '../domain/errors';
-import type { HeartbeatService } from '../heartbeats';
+import type { BatchItemStatus, HeartbeatService } from '../heartbeats';
 import { StoreUnavailableError } from '../ports';
 import { hostOfHeader } from './hosts';
 import {
@@ -75,10 +75,18 @@ const limitTo = (maxSize: number): MiddlewareHandler =>
 const limitBody = limitTo(MAX_BODY_BYTES);
 const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES);
 
+/** The status a request that threw `error` is answered with (see `onError`). */
+function statusOfThrown(error: unknown): number {
+  if (error instanceof WatcherError) return statusOf(error);
+  if (error instanceof ClientGoneError) return 400;
+  if (error instanceof StoreUnavailableError) return 503;
+  return 500;
+}
+
 function onError(error: Error, c: Context): Response {
   if (error instanceof WatcherError) {
     if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
-    return jsonError(c, statusOf(error), errorBody(error));
+    return jsonError(c, statusOfThrown(error), errorBody(error));
   }
   // A client that drops mid-body is nothing to log: the watcher read nothing and changed nothing.
   if (error instanceof ClientGoneError) return c.body(null, 400);
@@ -111,17 +119,54 @@ export function withErrors(app: Hono): Hono {
   return app;
 }
 
+/**
+ * Told the status each heartbeat was answered with; a relay's batch tells each item's, as the status
+ * a heartbeat of its own would have had. A body refused for its size (413) is not told: the body limit
+ * answers it before the route.
+ */
+export type HeartbeatObserver = (status: number) => void;
+
+const ITEM_STATUS: Record<BatchItemStatus, number> = {
+  ok: 200,
+  pending: 202,
+  invalid: 400,
+  unauthorized: 401,
+  rejected: 403,
+  unavailable: 503,
+};
+
+/** Runs `answer`, telling `observe` the status a throw is answered with, and throws it on. */
+async function observed(observe: HeartbeatObserver, answer: () => Promise<Response>): Promise<Response> {
+  try {
+    return await answer();
+  } catch (error) {
+    observe(statusOfThrown(error));
+    throw error;
+  }
+}
+
 /** Registers the heartbeat routes: the agent's own token is checked by the service. */
-export function addHeartbeatRoutes(app: Hono, service: HeartbeatService): void {
+export function addHeartbeatRoutes(
+  app: Hono,
+  service: HeartbeatService,
+  observe: HeartbeatObserver = () => {},
+): void {
   resource(app, '/v1/heartbeat', {
-    POST: async (c) => {
-      const body = await readJson(c);
-      const answer = await service.heartbeat(bearer(c), body);
-      return c.json(answer.body, answer.status);
-    },
+    POST: (c) =>
+      observed(observe, async () => {
+        const body = await readJson(c);
+        const answer = await service.heartbeat(bearer(c), body);
+        observe(answer.status);
+        return c.json(answer.body, answer.status);
+      }),
   });
   resource(app, '/v1/heartbeats', {
-    POST: async (c) => c.json(await service.heartbeats(await readJson(c))),
+    POST: (c) =>
+      observed(observe, async () => {
+        const answer = await service.heartbeats(await readJson(c));
+        for (const item of answer.results) observe(ITEM_STATUS[item.status]);
+        return c.json(answer);
+      }),
   });
 }
 
