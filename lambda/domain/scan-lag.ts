@@ -14,8 +14,6 @@ export interface ScanLag {
  * more than half an interval. So it is behind only past three intervals: two, and one more for a
  * scan under way or left out. The age is judged as it is shown, so the words never claim an age
  * beyond a limit that it does not exceed.
- *
- * The console page inlines this function's source: it must stay self-contained.
  */
 export function scanLag(lastScanAt: number, now: number, tickSeconds: number): ScanLag {
   const age = Math.max(0, now - lastScanAt);
