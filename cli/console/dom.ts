@@ -1,29 +1,17 @@
+import { type ComponentChild, render } from 'preact';
 import { fmtAge, fmtTime } from './format';
 
 /**
- * The console's DOM helpers. Every refresh updates the page in place (rows keyed by id, text set
- * only when it changed), so scroll position, focus and open dialogs survive it.
+ * The page's fixed frame is HTML (cli/console-page.ts); these set its texts and switch its parts
+ * on and off, only where something changed. What varies with the data (rows, cards, lists) is drawn
+ * by Preact into the frame's containers ({@link draw}).
  */
-
-type Attrs = Record<string, string>;
-export type Child = Node | string;
 
 export const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const found = document.getElementById(id);
   if (!found) throw new Error(`console page: no #${id}`);
   return found as T;
 };
-
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Attrs = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
 
 export function setText(node: Element, text: string): void {
   if (node.textContent !== text) node.textContent = text;
@@ -39,69 +27,20 @@ export function show(node: HTMLElement, visible: boolean): void {
   if (node.hidden === visible) node.hidden = !visible;
 }
 
-/** Replaces `node`'s children with one line each, only when the lines changed. */
-export function setLines(node: HTMLElement, lines: readonly string[]): void {
-  const joined = lines.join('\n');
-  if (node.dataset.v === joined) return;
-  node.dataset.v = joined;
-  node.replaceChildren(...lines.map((line) => h('div', {}, line)));
-}
-
 /**
- * Makes `parent`'s children the rendering of `items`, in order, reusing the element of each key:
- * new keys are made, gone ones removed, and nothing is rebuilt that can be updated.
+ * Draws `tree` into `parent`. Preact compares it with the last drawing and touches only what
+ * changed, reusing each row by its key, so scroll position, focus and open dialogs survive a refresh.
  */
-export function sync<T>(
-  parent: HTMLElement,
-  items: readonly T[],
-  key: (item: T) => string,
-  make: (item: T) => HTMLElement,
-  update: (node: HTMLElement, item: T) => void,
-): void {
+export function draw(parent: HTMLElement, tree: ComponentChild): void {
   const focused = document.activeElement;
-  const old = new Map<string, HTMLElement>();
-  for (const child of Array.from(parent.children) as HTMLElement[]) old.set(child.dataset.key ?? '', child);
-  let previous: Element | null = null;
-  for (const item of items) {
-    const k = key(item);
-    let node = old.get(k);
-    if (node) old.delete(k);
-    else {
-      node = make(item);
-      node.dataset.key = k;
-    }
-    update(node, item);
-    const expected: Element | null = previous ? previous.nextElementSibling : parent.firstElementChild;
-    if (expected !== node) parent.insertBefore(node, expected);
-    previous = node;
-  }
-  for (const node of old.values()) node.remove();
+  render(tree, parent);
   // Moving a row that holds the focus blurs it: give it back.
   if (focused instanceof HTMLElement && focused !== document.activeElement && focused.isConnected) {
     focused.focus({ preventScroll: true });
   }
 }
 
-/** Shows `rows` as the term and value pairs of the `<dl>` `list`; `warn` marks a row by its term. */
-export function syncTerms(
-  list: HTMLElement,
-  rows: readonly (readonly [string, string])[],
-  warn: (term: string) => boolean = () => false,
-): void {
-  sync(
-    list,
-    rows,
-    (r) => r[0],
-    () => h('div', {}, h('dt'), h('dd')),
-    (node, [term, value]) => {
-      setText(node.querySelector('dt')!, term);
-      setText(node.querySelector('dd')!, value);
-      node.classList.toggle('warn', warn(term));
-    },
-  );
-}
-
-/** An element whose text is the age of `iso`, kept ticking by the page's clock. */
+/** A frame element whose text is the age of `iso`, kept ticking by the page's clock. */
 export function setAge(node: HTMLElement, iso: string | undefined | null, never = '-'): void {
   setAttr(node, 'data-t', iso ?? undefined);
   setAttr(node, 'title', iso ? fmtTime(iso) : undefined);
@@ -109,40 +48,29 @@ export function setAge(node: HTMLElement, iso: string | undefined | null, never 
   node.classList.add('age');
 }
 
-/** A table row of plain cells, labelled for the phone layout. */
-export function row(labels: readonly string[]): HTMLTableRowElement {
-  return h('tr', {}, ...labels.map((label) => h('td', { 'data-label': label })));
-}
-
-export function fill(tr: HTMLElement, values: readonly string[]): void {
-  values.forEach((value, i) => {
-    const td = tr.children[i];
-    if (td) setText(td, value);
-  });
-}
-
-/** A badge in the colour of `state`, saying `text` (the state itself unless told). */
+/** A badge in the colour of `state` on a frame element, saying `text` (the state itself unless told). */
 export function stateBadge(node: HTMLElement, state: string, text = state): void {
   setText(node, text);
   const cls = `st st-${state}`;
   if (node.className !== cls) node.className = cls;
 }
 
+/**
+ * A filter's options: all, then `values`; the choice stays when it is still offered. The options
+ * are the browser's own (a filter the address names may add one, see {@link choose}), not Preact's.
+ */
 export function syncOptions(select: HTMLSelectElement, values: readonly string[], all: string): void {
   const wanted = ['', ...values];
   const current = Array.from(select.options).map((o) => o.value);
   if (current.join('\n') === wanted.join('\n')) return;
   const chosen = select.value;
-  select.replaceChildren(
-    ...wanted.map((v) => h('option', { value: v }, v === '' ? all : v === '-' ? '(none)' : v)),
-  );
+  select.replaceChildren(...wanted.map((v) => new Option(v === '' ? all : v === '-' ? '(none)' : v, v)));
   select.value = wanted.includes(chosen) ? chosen : '';
 }
 
 /** Sets a filter as the address says, adding the option when the list does not have it (yet). */
 export function choose(select: HTMLSelectElement, value: string): void {
-  if (value && !Array.from(select.options).some((o) => o.value === value)) {
-    select.append(h('option', { value }, value));
-  }
+  if (value && !Array.from(select.options).some((o) => o.value === value))
+    select.append(new Option(value, value));
   select.value = value;
 }

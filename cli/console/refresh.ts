@@ -193,7 +193,11 @@ export function route(initial = false): void {
 
 export function tick(): void {
   for (const node of Array.from(document.querySelectorAll<HTMLElement>('.age[data-t]'))) {
-    setText(node, fmtAge(node.dataset.t));
+    // The text node itself, which Preact keeps as its own: replacing it would leave Preact a stale one.
+    const text = fmtAge(node.dataset.t);
+    if (node.firstChild instanceof Text) {
+      if (node.firstChild.data !== text) node.firstChild.data = text;
+    } else setText(node, text);
   }
   renderBehind();
 }

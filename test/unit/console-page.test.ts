@@ -38,10 +38,14 @@ describe('the console page', () => {
     expect(CONSOLE_SCRIPT).not.toMatch(/<\/script/i);
   });
 
-  it("is bundled from the console's own modules and lambda/domain's pure ones, nothing of the watcher's Node code", () => {
+  it("is bundled from the console's own modules, lambda/domain's pure ones and Preact, nothing of the watcher's Node code", () => {
     const { inputs } = bundleConsole();
     expect(inputs).toContain('cli/console/main.ts');
     expect(inputs).toContain('lambda/domain/agent-states.ts');
-    expect(inputs.filter((f) => !/^(cli\/console\/|cli\/pages\.ts$|lambda\/domain\/)/.test(f))).toEqual([]);
+    expect(inputs).toContain('node_modules/preact/dist/preact.mjs');
+    const others = inputs.filter(
+      (f) => !/^(cli\/console\/|cli\/pages\.ts$|lambda\/domain\/|node_modules\/(preact|htm)\/)/.test(f),
+    );
+    expect(others).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
+import { html } from 'htm/preact';
 import { endMaintenance, setApproval } from '../actions';
 import { enc } from '../api';
 import { openMaintenance } from '../dialogs';
-import { byId, setAttr, setText, show, stateBadge, syncTerms } from '../dom';
+import { byId, draw, setAttr, setText, show, stateBadge } from '../dom';
 import { fmtAge, fmtTime, skewText, worstFirst } from '../format';
 import { app } from '../state';
 import { renderAlertRows } from './alerts';
-import { syncMembers } from './parts';
+import { Members, Terms } from './parts';
 
 /** One agent's page: its record, its probe, its parent and children, its alert history. */
 
@@ -63,7 +64,8 @@ export function renderDetail(): void {
     ['agentless', a.agentless ? 'yes (watched by its probe alone)' : 'no'],
     ['registered', fmtTime(a.createdAt)],
   ];
-  syncTerms(byId('d-record'), fields, (k) => k === 'clock skew' && a.clockSkewWarning === true);
+  const warn = (k: string) => k === 'clock skew' && a.clockSkewWarning === true;
+  draw(byId('d-record'), html`<${Terms} rows=${fields} warn=${warn} />`);
   const p = a.probe;
   setText(
     byId('d-probe'),
@@ -89,7 +91,7 @@ export function renderDetail(): void {
       ? 'No agent sits behind it.'
       : `${children.length} agent${children.length === 1 ? ' sits' : 's sit'} behind it; while it is down, their pages are held:`,
   );
-  syncMembers(byId('d-children'), [...children].sort(worstFirst));
+  draw(byId('d-children'), html`<${Members} members=${[...children].sort(worstFirst)} />`);
   const alerts = d?.alerts ?? [];
   show(byId('d-alerts-empty'), alerts.length === 0);
   show(byId('d-alerts-wrap'), alerts.length > 0);

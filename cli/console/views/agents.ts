@@ -1,10 +1,11 @@
+import { html } from 'htm/preact';
 import type { AgentView } from '../../../lambda/domain/agent';
 import { STATE_DISPLAY_ORDER } from '../../../lambda/domain/agent-states';
-import { enc } from '../api';
-import { byId, h, row, setAge, setAttr, setText, show, stateBadge, sync, syncOptions } from '../dom';
+import { byId, draw, setAttr, setText, show, syncOptions } from '../dom';
 import { byState, cmp, fmtTime, skewText } from '../format';
 import { refresh, refreshing } from '../refresh';
 import { app, LOSS_WARNING_PERCENT, PAGE_ROWS } from '../state';
+import { Age, AgentLink, StateBadge } from './parts';
 
 /** The agents view: the fleet a page at a time, filtered and sorted, more as the operator scrolls. */
 
@@ -23,21 +24,6 @@ const SORTS: Record<string, (a: AgentView, b: AgentView) => number> = {
   endpoint: (a, b) => cmp(a.endpoint ?? '', b.endpoint ?? ''),
   version: (a, b) => cmp(a.version ?? '', b.version ?? ''),
 };
-
-/** Makes `cell` a link to the agent `agentId`'s page, or a dash when there is none. */
-function agentLink(cell: HTMLElement, agentId: string | undefined): void {
-  let link = cell.querySelector('a');
-  if (agentId === undefined) {
-    if (link || cell.textContent !== '-') cell.replaceChildren('-');
-    return;
-  }
-  if (!link) {
-    link = h('a', {});
-    cell.replaceChildren(link);
-  }
-  setText(link, agentId);
-  setAttr(link, 'href', `#agent/${enc(agentId)}`);
-}
 
 function filteredAgents(): AgentView[] {
   const q = byId<HTMLInputElement>('f-q').value.trim().toLowerCase();
@@ -96,70 +82,41 @@ export function renderAgents(): void {
       : 'Load more agents',
   );
   show(byId('agents-empty'), list.length === 0);
-  sync(
+  draw(
     byId('t-agents-body'),
-    shown,
-    (a) => a.agentId,
-    () => {
-      const tr = row([
-        'agent',
-        'group',
-        'cluster',
-        'parent',
-        'state',
-        'last heartbeat',
-        'missed scans',
-        'heartbeats lost over the last hour',
-        'clock skew',
-        'endpoint',
-        'version',
-      ]);
-      tr.children[0]!.append(h('a', {}));
-      tr.children[4]!.append(h('span', {}));
-      tr.children[5]!.append(h('span', {}));
-      tr.children[6]!.classList.add('num');
-      tr.children[7]!.classList.add('num');
-      return tr;
-    },
-    (tr, a) => {
-      const [name, group, cluster, parent, state, beat, missed, lost, skew, endpoint, version] = Array.from(
-        tr.children,
-      ) as HTMLElement[];
-      const link = name!.firstElementChild as HTMLAnchorElement;
-      setText(link, a.agentId);
-      setAttr(link, 'href', `#agent/${enc(a.agentId)}`);
-      setText(group!, a.group);
-      setText(cluster!, a.cluster ?? '-');
-      agentLink(parent!, a.parent);
-      // Away says until when, as the CLI's list does.
-      stateBadge(
-        state!.firstElementChild as HTMLElement,
-        a.state,
-        a.state === 'away' && a.awayUntil ? `away to ${fmtTime(a.awayUntil)}` : a.state,
-      );
-      setAge(beat!.firstElementChild as HTMLElement, a.lastHeartbeatAt, 'never');
-      setText(missed!, String(a.missedScans));
-      setText(lost!, a.lossLastHourPercent === undefined ? '-' : `${a.lossLastHourPercent}%`);
-      // A network that loses this much is trouble before it is an outage.
-      const lossy = (a.lossLastHourPercent ?? 0) >= LOSS_WARNING_PERCENT;
-      lost!.classList.toggle('warn', lossy);
-      setAttr(
-        lost!,
-        'title',
-        lossy ? `${a.lostHeartbeats} lost this boot: check the network path` : undefined,
-      );
-      setText(skew!, skewText(a));
-      skew!.classList.toggle('warn', a.clockSkewWarning === true);
-      setAttr(
-        skew!,
-        'title',
-        a.clockSkewWarning ? 'more than 5 minutes apart: check NTP on the agent' : undefined,
-      );
-      setText(endpoint!, a.endpoint ?? '-');
-      endpoint!.classList.add('url');
-      setText(version!, a.version ?? '-');
-    },
+    shown.map((a) => html`<${AgentRow} key=${a.agentId} agent=${a} />`),
   );
+}
+
+/** One agent's row. */
+function AgentRow({ agent: a }: { agent: AgentView }) {
+  // A network that loses this much is trouble before it is an outage.
+  const lossy = (a.lossLastHourPercent ?? 0) >= LOSS_WARNING_PERCENT;
+  // Away says until when, as the CLI's list does.
+  const stateText = a.state === 'away' && a.awayUntil ? `away to ${fmtTime(a.awayUntil)}` : a.state;
+  return html`<tr data-key=${a.agentId}>
+    <td data-label="agent"><${AgentLink} agentId=${a.agentId} /></td>
+    <td data-label="group">${a.group}</td>
+    <td data-label="cluster">${a.cluster ?? '-'}</td>
+    <td data-label="parent">${a.parent === undefined ? '-' : html`<${AgentLink} agentId=${a.parent} />`}</td>
+    <td data-label="state">
+<${StateBadge} state=${a.state} text=${stateText} />
+    </td>
+    <td data-label="last heartbeat"><${Age} iso=${a.lastHeartbeatAt} never="never" /></td>
+    <td data-label="missed scans" class="num">${String(a.missedScans)}</td>
+    <td
+      data-label="heartbeats lost over the last hour"
+      class=${lossy ? 'num warn' : 'num'}
+      title=${lossy ? `${a.lostHeartbeats} lost this boot: check the network path` : undefined}
+    >${a.lossLastHourPercent === undefined ? '-' : `${a.lossLastHourPercent}%`}</td>
+    <td
+      data-label="clock skew"
+      class=${a.clockSkewWarning ? 'warn' : undefined}
+      title=${a.clockSkewWarning ? 'more than 5 minutes apart: check NTP on the agent' : undefined}
+    >${skewText(a)}</td>
+    <td data-label="endpoint" class="url">${a.endpoint ?? '-'}</td>
+    <td data-label="version">${a.version ?? '-'}</td>
+  </tr>`;
 }
 
 function filtersToHash(): void {

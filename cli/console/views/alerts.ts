@@ -1,10 +1,12 @@
+import { html } from 'htm/preact';
 import type { AlertView } from '../../../lambda/domain/alert';
 import { openAck } from '../dialogs';
-import { byId, h, row, setAge, setAttr, setLines, setText, show, sync, syncOptions } from '../dom';
+import { byId, draw, setText, show, syncOptions } from '../dom';
 import { fmtTime, kindWords } from '../format';
 import { refresh } from '../refresh';
 import { app } from '../state';
 import { configuredClusters, holderHref, subjectOf } from '../topology';
+import { Age, clicked, Lines } from './parts';
 
 /** The alerts view, and the rows of alerts an agent's page shows too. */
 
@@ -34,78 +36,46 @@ function pagingLines(a: AlertView): string[] {
 }
 
 /** Why the page is held, and by whom, as `hbw alerts list` says it (`held: parent sw-01`), linked. */
-function renderHeld(node: HTMLElement, a: AlertView): void {
+function Held({ alert: a }: { alert: AlertView }) {
   const held = a.suppressed;
-  show(node, held !== undefined);
-  if (!held) return;
-  setText(node.firstElementChild!, `held: ${held.reason} `);
-  const link = node.querySelector('a')!;
-  setText(link, held.by);
-  setAttr(link, 'href', holderHref(held.reason, held.by));
-  setAttr(node, 'title', `held since ${fmtTime(held.since)}`);
+  return html`<div class="held" hidden=${!held} title=${held ? `held since ${fmtTime(held.since)}` : undefined}>
+    <span>${held ? `held: ${held.reason} ` : ''}</span><a href=${held ? holderHref(held.reason, held.by) : undefined}>${held?.by ?? ''}</a>
+  </div>`;
 }
 
+/** One alert's row: what and whom it is about, its state, its acknowledgement, its pages. */
+function AlertRow({ alert: a }: { alert: AlertView }) {
+  const subject = subjectOf(a);
+  const open = a.status === 'open';
+  const acked = a.acknowledgedAt
+    ? [`by ${a.acknowledgedBy ?? '?'} ${fmtTime(a.acknowledgedAt)}`, ...(a.note ? [`“${a.note}”`] : [])]
+    : open
+      ? []
+      : ['-'];
+  return html`<tr data-key=${a.alertId}>
+    <td data-label="severity"><span class=${`sev sev-${a.severity}`}>${a.severity}</span></td>
+    <td data-label="alert">
+      <div class="kind">${kindWords(a)}</div><a href=${subject.href}>${subject.text}</a><div class="muted detail">${a.detail}</div>
+    </td>
+    <td data-label="group">${a.group}</td>
+    <td data-label="opened"><${Age} iso=${a.openedAt} /></td>
+    <td data-label="status" class=${open ? 'bad' : undefined}>${
+      open ? 'open' : `resolved ${fmtTime(a.resolvedAt)}${a.resolution ? ` (${a.resolution})` : ''}`
+    }</td>
+    <td data-label="acknowledged">
+      <div class="ack-text"><${Lines} lines=${acked} /></div>
+      <button type="button" data-act="ack" aria-label=${`Acknowledge ${a.kind} of ${subject.text}`}
+        hidden=${!open || Boolean(a.acknowledgedAt)} onClick=${(e: Event) => openAck(a.alertId, clicked(e))}>Acknowledge…</button>
+    </td>
+    <td data-label="paging"><div class="lines"><${Lines} lines=${pagingLines(a)} /></div><${Held} alert=${a} /></td>
+  </tr>`;
+}
+
+/** Draws `alerts` as the rows of the table body `body`. */
 export function renderAlertRows(body: HTMLElement, alerts: readonly AlertView[]): void {
-  sync(
+  draw(
     body,
-    alerts,
-    (a) => a.alertId,
-    (a) => {
-      const tr = row(['severity', 'alert', 'group', 'opened', 'status', 'acknowledged', 'paging']);
-      tr.children[0]!.append(h('span', {}));
-      tr.children[1]!.append(h('div', { class: 'kind' }), h('a', {}), h('div', { class: 'muted detail' }));
-      tr.children[3]!.append(h('span', {}));
-      const ack = h(
-        'button',
-        {
-          type: 'button',
-          'data-act': 'ack',
-          'aria-label': `Acknowledge ${a.kind} of ${subjectOf(a).text}`,
-        },
-        'Acknowledge…',
-      );
-      ack.addEventListener('click', () => openAck(a.alertId, ack));
-      tr.children[5]!.append(h('div', { class: 'ack-text' }), ack);
-      tr.children[6]!.append(
-        h('div', { class: 'lines' }),
-        h('div', { class: 'held' }, h('span', {}), h('a', {})),
-      );
-      return tr;
-    },
-    (tr, a) => {
-      const [sev, what, group, opened, state, acked, paging] = Array.from(tr.children) as HTMLElement[];
-      const badge = sev!.firstElementChild as HTMLElement;
-      setText(badge, a.severity);
-      const cls = `sev sev-${a.severity}`;
-      if (badge.className !== cls) badge.className = cls;
-      setText(what!.querySelector('.kind')!, kindWords(a));
-      const link = what!.querySelector('a')!;
-      const subject = subjectOf(a);
-      setText(link, subject.text);
-      setAttr(link, 'href', subject.href);
-      setText(what!.querySelector('.detail')!, a.detail);
-      setText(group!, a.group);
-      setAge(opened!.firstElementChild as HTMLElement, a.openedAt);
-      setText(
-        state!,
-        a.status === 'open'
-          ? 'open'
-          : `resolved ${fmtTime(a.resolvedAt)}${a.resolution ? ` (${a.resolution})` : ''}`,
-      );
-      state!.classList.toggle('bad', a.status === 'open');
-      const ackText = acked!.querySelector<HTMLElement>('.ack-text')!;
-      setLines(
-        ackText,
-        a.acknowledgedAt
-          ? [`by ${a.acknowledgedBy ?? '?'} ${fmtTime(a.acknowledgedAt)}`, ...(a.note ? [`“${a.note}”`] : [])]
-          : a.status === 'open'
-            ? []
-            : ['-'],
-      );
-      show(acked!.querySelector<HTMLElement>('[data-act=ack]')!, a.status === 'open' && !a.acknowledgedAt);
-      setLines(paging!.firstElementChild as HTMLElement, pagingLines(a));
-      renderHeld(paging!.querySelector<HTMLElement>('.held')!, a);
-    },
+    alerts.map((a) => html`<${AlertRow} key=${a.alertId} alert=${a} />`),
   );
 }
 

@@ -1,11 +1,12 @@
+import { html } from 'htm/preact';
 import type { AgentView } from '../../../lambda/domain/agent';
-import { clusterFinding } from '../../../lambda/domain/cluster';
+import { type ClusterFinding, type ClusterQuorum, clusterFinding } from '../../../lambda/domain/cluster';
 import { enc } from '../api';
-import { byId, type Child, h, setAttr, setText, show, stateBadge, sync } from '../dom';
+import { byId, draw, setText, show } from '../dom';
 import { channelsText, cmp, fmtTime, worstFirst } from '../format';
 import { app, MEMBER_ROWS } from '../state';
 import { configuredClusters } from '../topology';
-import { renderWindows, syncMembers, windowsParagraph } from './parts';
+import { Members, StateBadge, Windows } from './parts';
 
 /** The clusters view: each cluster's quorum as the watcher's own rule finds it, its members, its alert. */
 
@@ -48,68 +49,58 @@ export function renderClusters(): void {
         ? 'loading members…'
         : `${clusters.length} cluster${clusters.length === 1 ? '' : 's'}${below > 0 ? `, ${below} below quorum` : ''}`,
   );
-  const term = (label: string, cls: string, ...children: Child[]) =>
-    h('div', {}, h('dt', {}, label), h('dd', { class: cls }, ...children));
-  sync(
+  draw(
     byId('c-clusters'),
-    cards,
-    (c) => c.cluster.name,
-    (c) =>
-      h(
-        'article',
-        { class: 'card cluster', 'aria-label': `cluster ${c.cluster.name}` },
-        h('h3', {}, c.cluster.name, h('span', {})),
-        h(
-          'dl',
-          { class: 'kv' },
-          term('members up', 'c-up'),
-          term('quorum', 'c-quorum'),
-          term('cluster_down pages', 'c-group'),
-          term('member pages', 'c-member-pages'),
-          term('open alert', 'c-alert', h('a', {}), h('span', {})),
-        ),
-        windowsParagraph(),
-        h('ul', { class: 'members', 'aria-label': `members of ${c.cluster.name}` }),
-        h('p', { class: 'c-more' }, h('a', { href: `#agents?cluster=${enc(c.cluster.name)}` })),
-      ),
-    (card, { cluster, members: of, finding }) => {
-      const badge = card.querySelector<HTMLElement>('h3 span')!;
-      if (finding.quorumLost) stateBadge(badge, 'failed', 'below quorum');
-      else if (finding.total === 0) stateBadge(badge, 'new', 'no members');
-      else stateBadge(badge, 'healthy', 'quorum held');
-      const up = card.querySelector<HTMLElement>('.c-up')!;
-      setText(up, `${finding.up} of ${finding.total}`);
-      up.classList.toggle('bad', finding.quorumLost);
-      setText(card.querySelector('.c-quorum')!, `at least ${cluster.minHealthy} up`);
-      const channels = app.status?.config?.groups?.[cluster.group]?.channels;
-      setText(
-        card.querySelector('.c-group')!,
-        `${cluster.group}${channels ? `: ${channelsText(channels, '')}` : ''}`,
-      );
-      setText(
-        card.querySelector('.c-member-pages')!,
+    cards.map((c) => html`<${ClusterCard} key=${c.cluster.name} ...${c} />`),
+  );
+}
+
+/** A cluster's card: its quorum as the rule finds it, whom its alert pages, its windows, its members. */
+function ClusterCard({
+  cluster,
+  members: of,
+  finding,
+}: {
+  cluster: ClusterQuorum;
+  members: readonly AgentView[];
+  finding: ClusterFinding;
+}) {
+  const [badgeState, badgeText] = finding.quorumLost
+    ? ['failed', 'below quorum']
+    : finding.total === 0
+      ? ['new', 'no members']
+      : ['healthy', 'quorum held'];
+  const channels = app.status?.config?.groups?.[cluster.group]?.channels;
+  const alert = app.openAlerts.find((a) => a.kind === 'cluster_down' && a.cluster === cluster.name);
+  const term = (label: string, cls: string, value: unknown) =>
+    html`<div><dt>${label}</dt><dd class=${cls}>${value}</dd></div>`;
+  return html`<article data-key=${cluster.name} class="card cluster" aria-label=${`cluster ${cluster.name}`}>
+    <h3>${cluster.name}<${StateBadge} state=${badgeState} text=${badgeText} /></h3>
+    <dl class="kv">
+      ${term('members up', finding.quorumLost ? 'c-up bad' : 'c-up', `${finding.up} of ${finding.total}`)}
+      ${term('quorum', 'c-quorum', `at least ${cluster.minHealthy} up`)}
+      ${term('cluster_down pages', 'c-group', `${cluster.group}${channels ? `: ${channelsText(channels, '')}` : ''}`)}
+      ${term(
+        'member pages',
+        'c-member-pages',
         cluster.memberPages
           ? 'sent while the quorum holds'
           : 'recorded, never sent: only the quorum loss pages',
-      );
-      const alert = app.openAlerts.find((a) => a.kind === 'cluster_down' && a.cluster === cluster.name);
-      const link = card.querySelector<HTMLElement>('.c-alert a')!;
-      show(link, alert !== undefined);
-      setText(card.querySelector('.c-alert span')!, alert ? '' : 'none');
-      if (alert) {
-        setText(link, `${alert.severity} cluster down, opened ${fmtTime(alert.openedAt)}`);
-        setAttr(link, 'href', `#alerts?cluster=${enc(cluster.name)}`);
-      }
-      renderWindows(
-        card.querySelector<HTMLElement>('.maint')!,
-        app.status?.maintenance?.clusters[cluster.name],
-      );
-      syncMembers(card.querySelector('ul')!, of.slice(0, MEMBER_ROWS));
-      const more = card.querySelector<HTMLElement>('.c-more')!;
-      show(more, of.length > MEMBER_ROWS);
-      if (of.length > MEMBER_ROWS) {
-        setText(more.firstElementChild!, `${of.length - MEMBER_ROWS} more: all ${of.length} members`);
-      }
-    },
-  );
+      )}
+      ${term(
+        'open alert',
+        'c-alert',
+        html`<a hidden=${!alert} href=${alert ? `#alerts?cluster=${enc(cluster.name)}` : undefined}>${
+          alert ? `${alert.severity} cluster down, opened ${fmtTime(alert.openedAt)}` : ''
+        }</a><span>${alert ? '' : 'none'}</span>`,
+      )}
+    </dl>
+    <${Windows} m=${app.status?.maintenance?.clusters[cluster.name]} />
+    <ul class="members" aria-label=${`members of ${cluster.name}`}><${Members} members=${of.slice(0, MEMBER_ROWS)} /></ul>
+    <p class="c-more" hidden=${of.length <= MEMBER_ROWS}>
+      <a href=${`#agents?cluster=${enc(cluster.name)}`}>${
+        of.length > MEMBER_ROWS ? `${of.length - MEMBER_ROWS} more: all ${of.length} members` : ''
+      }</a>
+    </p>
+  </article>`;
 }

@@ -1,13 +1,14 @@
+import { html } from 'htm/preact';
 import type { AgentState } from '../../../lambda/domain/agent-states';
 import { STATE_DISPLAY_ORDER } from '../../../lambda/domain/agent-states';
 import { endGroupMaintenance } from '../actions';
 import { enc } from '../api';
 import { openMaintenance } from '../dialogs';
-import { byId, fill, h, row, setAge, setAttr, setText, show, sync, syncTerms } from '../dom';
+import { byId, draw, setAge, setText, show } from '../dom';
 import { channelsText, fmtAge, fmtTime, kindWords } from '../format';
 import { app, groupWindows, scanTick } from '../state';
 import { clustersBelowQuorum, configuredClusters, subjectOf } from '../topology';
-import { renderWindows, windowsParagraph } from './parts';
+import { clicked, PlainRow, Terms, Windows } from './parts';
 
 /** The overview: the watcher, what needs attention, each group's counts and windows, the config in effect. */
 export function renderOverview(): void {
@@ -33,87 +34,50 @@ export function renderOverview(): void {
   byId('o-clusters').classList.toggle('bad', below > 0);
   const openByGroup = new Map<string, number>();
   for (const a of openAlerts) openByGroup.set(a.group, (openByGroup.get(a.group) ?? 0) + 1);
-  sync(
+  draw(
     byId('o-groups'),
-    Object.keys(s.groups),
-    (g) => g,
-    (g) => {
-      const maintain = h('button', { type: 'button', 'data-act': 'group-maint' }, 'Maintenance…');
-      maintain.addEventListener('click', () => openMaintenance({ kind: 'group', group: g }, maintain));
-      const end = h('button', { type: 'button', 'data-act': 'group-maint-end' }, 'End maintenance');
-      end.addEventListener('click', () => void endGroupMaintenance(g, end));
-      const counts = h('ul', { class: 'counts' });
-      for (const st of STATE_DISPLAY_ORDER) {
-        counts.append(
-          h(
-            'li',
-            { 'data-state': st },
-            h(
-              'a',
-              { class: `chip st-${st}`, href: `#agents?group=${enc(g)}&state=${st}` },
-              h('b', {}, '0'),
-              ` ${st}`,
-            ),
-          ),
-        );
-      }
-      return h(
-        'article',
-        { class: 'card group', 'aria-label': `group ${g}` },
-        h('h3', {}, h('a', { href: `#agents?group=${enc(g)}` }, g), ' ', h('span', { class: 'muted chan' })),
-        counts,
-        h(
-          'p',
-          {},
-          h('a', { class: 'open-alerts', href: `#alerts?group=${enc(g)}` }),
-          ' ',
-          h('span', { class: 'muted cfg' }),
-        ),
-        h('p', { class: 'sms-budget' }),
-        windowsParagraph(),
-        h('div', { class: 'actions' }, maintain, end),
-      );
-    },
-    (card, g) => {
-      const counts = s.groups[g] ?? {};
-      for (const li of Array.from(card.querySelectorAll<HTMLElement>('li[data-state]'))) {
-        const state = li.dataset.state ?? '';
-        const n = (counts as Readonly<Record<string, number>>)[state] ?? 0;
-        setText(li.querySelector('b')!, String(n));
-        li.classList.toggle('zero', n === 0);
-        show(li, state !== 'rejected' || n > 0);
-      }
-      const open = openByGroup.get(g) ?? 0;
-      const link = card.querySelector<HTMLElement>('.open-alerts')!;
-      setText(link, `${open} open alert${open === 1 ? '' : 's'}`);
-      link.classList.toggle('bad', open > 0);
-      const cfg = s.config?.groups?.[g];
-      setText(
-        card.querySelector('.chan')!,
-        cfg?.channels ? channelsText(cfg.channels) : channelsSeen(g) ? channelsText(channelsSeen(g)!) : '',
-      );
-      setText(
-        card.querySelector('.cfg')!,
-        cfg
-          ? `heartbeat ${cfg.heartbeatIntervalSeconds}s · scan ${cfg.scanIntervalSeconds}s · alert after ${cfg.missedScansBeforeAlert} missed`
-          : '',
-      );
-      show(card.querySelector<HTMLElement>('[data-act=group-maint-end]')!, Boolean(groupWindows(g)?.current));
-      const budget = s.smsBudget?.[g];
-      const sms = card.querySelector<HTMLElement>('.sms-budget')!;
-      show(sms, budget !== undefined);
-      setText(
-        sms,
-        budget
-          ? `SMS today ${budget.spentToday}/${budget.perDay}${budget.reachedAt ? ': budget reached, more in email and the console' : ''}`
-          : '',
-      );
-      sms.classList.toggle('bad', budget?.reachedAt !== undefined);
-      renderWindows(card.querySelector<HTMLElement>('.maint')!, groupWindows(g));
-    },
+    Object.keys(s.groups).map(
+      (g) => html`<${GroupCard} key=${g} group=${g} open=${openByGroup.get(g) ?? 0} />`,
+    ),
   );
   renderAttention();
   renderConfig();
+}
+
+/** A group's card: its counts by state, its open alerts, its channels and settings, its windows. */
+function GroupCard({ group: g, open }: { group: string; open: number }) {
+  const counts: Readonly<Record<string, number>> = app.status?.groups[g] ?? {};
+  const cfg = app.status?.config?.groups?.[g];
+  const seen = channelsSeen(g);
+  const budget = app.status?.smsBudget?.[g];
+  const windows = groupWindows(g);
+  const channels = cfg?.channels ? channelsText(cfg.channels) : seen ? channelsText(seen) : '';
+  const settings = cfg
+    ? `heartbeat ${cfg.heartbeatIntervalSeconds}s · scan ${cfg.scanIntervalSeconds}s · alert after ${cfg.missedScansBeforeAlert} missed`
+    : '';
+  const sms = budget
+    ? `SMS today ${budget.spentToday}/${budget.perDay}${budget.reachedAt ? ': budget reached, more in email and the console' : ''}`
+    : '';
+  const chip = (st: string) => {
+    const n = counts[st] ?? 0;
+    return html`<li key=${st} data-state=${st} class=${n === 0 ? 'zero' : undefined} hidden=${st === 'rejected' && n === 0}>
+      <a class=${`chip st-${st}`} href=${`#agents?group=${enc(g)}&state=${st}`}><b>${n}</b> ${st}</a>
+    </li>`;
+  };
+  return html`<article data-key=${g} class="card group" aria-label=${`group ${g}`}>
+    <h3><a href=${`#agents?group=${enc(g)}`}>${g}</a> <span class="muted chan">${channels}</span></h3>
+    <ul class="counts">${STATE_DISPLAY_ORDER.map(chip)}</ul>
+    <p>
+      <a class=${open > 0 ? 'open-alerts bad' : 'open-alerts'} href=${`#alerts?group=${enc(g)}`}>${`${open} open alert${open === 1 ? '' : 's'}`}</a>
+      ${' '}<span class="muted cfg">${settings}</span>
+    </p>
+    <p class=${budget?.reachedAt !== undefined ? 'sms-budget bad' : 'sms-budget'} hidden=${budget === undefined}>${sms}</p>
+    <${Windows} m=${windows} />
+    <div class="actions">
+      <button type="button" data-act="group-maint" onClick=${(e: MouseEvent) => openMaintenance({ kind: 'group', group: g }, clicked(e))}>Maintenance…</button>
+      <button type="button" data-act="group-maint-end" hidden=${!windows?.current} onClick=${(e: MouseEvent) => void endGroupMaintenance(g, clicked(e))}>End maintenance</button>
+    </div>
+  </article>`;
 }
 
 /** What an operator should look at first: open alerts nobody acknowledged, late agents, pending ones. */
@@ -165,17 +129,12 @@ function renderAttention(): void {
     });
   }
   show(byId('o-calm'), items.length === 0);
-  sync(
+  draw(
     byId('o-attention'),
-    items,
-    (i) => i.key,
-    () => h('li', {}, h('a', {})),
-    (li, i) => {
-      const link = li.firstElementChild as HTMLAnchorElement;
-      setAttr(link, 'href', i.href);
-      setText(link, i.text);
-      link.classList.toggle('bad', i.bad === true);
-    },
+    items.map(
+      (i) =>
+        html`<li key=${i.key} data-key=${i.key}><a href=${i.href} class=${i.bad ? 'bad' : undefined}>${i.text}</a></li>`,
+    ),
   );
 }
 
@@ -198,22 +157,27 @@ function renderConfig(): void {
     ]);
   if (cfg.resolvedAlertRetentionDays !== undefined)
     rows.push(['resolved alerts kept', `${cfg.resolvedAlertRetentionDays} days`]);
-  syncTerms(byId('o-config-top'), rows);
+  draw(byId('o-config-top'), html`<${Terms} rows=${rows} />`);
   const cell = (v: unknown, unit = '') => (v === undefined ? '-' : `${String(v)}${unit}`);
-  sync(
+  const labels = ['group', 'channels', 'heartbeat', 'scan', 'alert after', 'renotify', 'auto-approve'];
+  draw(
     byId('o-config-groups'),
-    Object.entries(cfg.groups ?? {}),
-    ([g]) => g,
-    () => row(['group', 'channels', 'heartbeat', 'scan', 'alert after', 'renotify', 'auto-approve']),
-    (tr, [g, c]) =>
-      fill(tr, [
-        g,
-        c.channels ? c.channels.join(', ') : '-',
-        cell(c.heartbeatIntervalSeconds, 's'),
-        cell(c.scanIntervalSeconds, 's'),
-        cell(c.missedScansBeforeAlert, ' missed'),
-        c.renotifyMinutes ? `${c.renotifyMinutes} min` : 'never',
-        c.autoApprove ? 'yes' : 'no',
-      ]),
+    Object.entries(cfg.groups ?? {}).map(
+      ([g, c]) =>
+        html`<${PlainRow}
+          key=${g}
+          id=${g}
+          labels=${labels}
+          values=${[
+            g,
+            c.channels ? c.channels.join(', ') : '-',
+            cell(c.heartbeatIntervalSeconds, 's'),
+            cell(c.scanIntervalSeconds, 's'),
+            cell(c.missedScansBeforeAlert, ' missed'),
+            c.renotifyMinutes ? `${c.renotifyMinutes} min` : 'never',
+            c.autoApprove ? 'yes' : 'no',
+          ]}
+        />`,
+    ),
   );
 }
