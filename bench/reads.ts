@@ -15,7 +15,7 @@ import { filledStore } from './scan';
 export const DEFAULT_READS = { agents: 100_000 };
 /** The goal of issue 15: a status call reads one small item. */
 const STATUS_GOAL_UNITS = 1;
-/** The console asks for this many agents a page (cli/console/app.ts PAGE_ROWS). */
+/** The console asks for this many agents a page (cli/console/state.ts PAGE_ROWS). */
 const CONSOLE_PAGE = 100;
 const REFRESHES_A_DAY = 86_400 / 5;
 const DOLLARS_PER_MILLION_READS = 0.125;

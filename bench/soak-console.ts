@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { request, sleep, type WatcherProcess } from './common';
 import type { GoalRow } from './soak-reconcile';
 
-/** What one console refresh reads (cli/console/app.ts `refresh()`, on its agents view). */
+/** What one console refresh reads (cli/console/refresh.ts `refresh()`, on its agents view). */
 export const CONSOLE_READS = ['/v1/status', '/v1/alerts?status=open', '/v1/agents'] as const;
 const POLL_MS = 1000;
 const SAMPLE_MS = 10_000;

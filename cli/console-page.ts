@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { clusterFinding } from '../lambda/domain/cluster';
-import { scanLag } from '../lambda/domain/scan';
-import { consoleApp } from './console/app';
-import { followCursors } from './pages';
 
 /**
  * The operator console: one HTML document with its style and script inline, no file from anywhere
  * else (no CDN, no web font). Local mode serves it at `/`; `hbw console` serves it in front of a
- * deployed watcher. The script is `consoleApp` (cli/console/app.ts), type-checked with the rest.
+ * deployed watcher. The script is cli/console/main.ts and the modules it imports, bundled for the
+ * browser (scripts/console-bundle.cjs).
  */
 
 export const CONSOLE_STYLE = `
@@ -246,8 +243,16 @@ const BODY = `
 </form></dialog>
 `;
 
-/** The console's script: `consoleApp`'s own source, called at once with the rules it shares with the watcher. */
-export const CONSOLE_SCRIPT = `(${consoleApp.toString()})({ scanLag: ${scanLag.toString()}, clusterFinding: ${clusterFinding.toString()}, followCursors: ${followCursors.toString()} });`;
+/** The release build writes the console's bundled script here (scripts/bundle.cjs). */
+declare const __HBW_CONSOLE_SCRIPT__: string | undefined;
+
+/** The console's script: as the release build bundled it, or bundled now when run from source. */
+export const CONSOLE_SCRIPT: string =
+  typeof __HBW_CONSOLE_SCRIPT__ === 'string'
+    ? __HBW_CONSOLE_SCRIPT__
+    : (
+        require('../scripts/console-bundle.cjs') as typeof import('../scripts/console-bundle.cjs')
+      ).buildConsoleScript();
 
 export const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">

@@ -1,7 +1,7 @@
 /**
  * Every agent of a paged `GET /v1/agents`, following each `cursor` until a page has none; `page`
  * asks for one (the first with no cursor). A filtered page may be short, even empty, and still have a
- * cursor. Self-contained, so that the console's script takes its source as it is (see console-page.ts).
+ * cursor. The CLI and the browser's console both read the fleet with it.
  */
 export async function followCursors<T>(
   page: (cursor: string | undefined) => Promise<{ agents: T[]; cursor?: string }>,

@@ -2,6 +2,7 @@
 // a process: one set of esbuild options, and the file that has to ship beside the bundles.
 const { copyFileSync } = require('node:fs');
 const { dirname, join, resolve } = require('node:path');
+const { buildConsoleScript } = require('./console-bundle.cjs');
 
 const ROOT = join(__dirname, '..');
 
@@ -30,8 +31,12 @@ async function bundle(options) {
     packages: 'external',
     // The dynalite thread requires this file by path (cli/embedded-dynamo.ts): it ships beside the
     // bundles. bin/hbw.ts requires the whole CLI by path, so the agent's bundle stays small.
-    external: ['./dynalite-patches.js', './hbw-cli.js'],
-    define: { __HBW_VERSION__: JSON.stringify(version) },
+    // cli/console-page.ts builds the console's script from source only when no bundle carries it.
+    external: ['./dynalite-patches.js', './hbw-cli.js', '../scripts/console-bundle.cjs'],
+    define: {
+      __HBW_VERSION__: JSON.stringify(version),
+      __HBW_CONSOLE_SCRIPT__: JSON.stringify(buildConsoleScript()),
+    },
     // The sh installer and agent the watcher serves (lambda/http/install-script.ts), as text.
     loader: { '.sh': 'text' },
     ...(banner ? { banner: { js: banner } } : {}),

@@ -1,3 +1,4 @@
+import { STATE_DISPLAY_ORDER } from '../../lambda/domain/agent-states';
 import { scanLag } from '../../lambda/domain/scan';
 import type { Command, CommandContext } from '../command';
 import { age, paint, STATE_COLOURS, table, useColour } from '../output';
@@ -28,17 +29,6 @@ function budgetLines(s: StatusAnswer, colour: boolean): string {
   return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`;
 }
 
-const STATES = [
-  'healthy',
-  'late',
-  'failed',
-  'unreachable',
-  'maintenance',
-  'away',
-  'pending',
-  'new',
-  'rejected',
-];
 /** How often `hbw status --watch` asks again. */
 const WATCH_INTERVAL_MS = 2000;
 
@@ -66,11 +56,14 @@ export function renderStatus(s: StatusAnswer, endpoint: string, colour: boolean)
   return (
     `${head}${s.agents} agents${counted}, last scan ${scan}${alerts}${behind}\n\n` +
     table(
-      ['GROUP', ...STATES.map((x) => x.toUpperCase())],
-      Object.entries(s.groups).map(([g, counts]) => [g, ...STATES.map((x) => String(counts[x] ?? 0))]),
+      ['GROUP', ...STATE_DISPLAY_ORDER.map((x) => x.toUpperCase())],
+      Object.entries(s.groups).map(([g, counts]) => [
+        g,
+        ...STATE_DISPLAY_ORDER.map((x) => String(counts[x] ?? 0)),
+      ]),
       (text, _row, column) => {
         if (column === 0) return paint(text, 'bold', colour);
-        const state = STATES[column - 1] ?? '';
+        const state = STATE_DISPLAY_ORDER[column - 1] ?? '';
         return text === '0'
           ? paint(text, 'dim', colour)
           : paint(text, STATE_COLOURS[state] ?? 'bold', colour);

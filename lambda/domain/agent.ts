@@ -1,3 +1,4 @@
+import { AGENT_STATES, type AgentState, type Approval } from './agent-states';
 import { type AlertRecord, endedByHeartbeat } from './alert';
 import { type BlindWindow, missedScansWatched } from './blind';
 import type { GroupSettings } from './config';
@@ -6,20 +7,7 @@ import { type LossCounters, lossLastHourPercent, lostHeartbeats } from './loss';
 import type { MaintenanceWindow } from './maintenance';
 import type { RestartRecord } from './restart';
 
-export type Approval = 'approved' | 'pending' | 'rejected';
-export const AGENT_STATES = [
-  'new',
-  'healthy',
-  'late',
-  'failed',
-  'unreachable',
-  'maintenance',
-  'away',
-  'pending',
-  'rejected',
-] as const;
-
-export type AgentState = (typeof AGENT_STATES)[number];
+export { AGENT_STATES, type AgentState, type Approval } from './agent-states';
 
 /** A count of agents by state, every state at zero. */
 export function zeroStateCounts(): Record<AgentState, number> {

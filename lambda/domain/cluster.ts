@@ -48,8 +48,7 @@ export interface ClusterFinding {
  * heard from is a member that is not up; a pending or rejected agent is not a member. A cluster whose
  * members are not up but none has failed (all in maintenance, or none heard from yet) has not lost it.
  *
- * The console page inlines this function's source (its Clusters view counts by it): it must stay
- * self-contained.
+ * The console's Clusters view counts by it too.
  */
 export function clusterFinding(cluster: ClusterQuorum, members: readonly ClusterMember[]): ClusterFinding {
   const counted = members.filter((m) => m.state !== 'pending' && m.state !== 'rejected');

@@ -4,6 +4,9 @@ import { findsBlindWindow, type ScannerState } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
 import { type RecoveryRule, recoveryStep } from './flapping';
 
+/** In a module of its own, so that the browser's console imports it without the rest of the scan. */
+export { type ScanLag, scanLag } from './scan-lag';
+
 /**
  * The start of an agent's current incident: its last sign of life the scanner knows of (after a
  * goodbye, the time it said it would be back).
@@ -210,30 +213,4 @@ export function scanTickSeconds(config: Pick<WatcherConfig, 'scanIntervalSeconds
     config.scanIntervalSeconds,
     ...Object.values(config.groups).map((g) => g.scanIntervalSeconds),
   );
-}
-
-/** How far behind the scanner looks from one reading of it, and whether that is behind. */
-export interface ScanLag {
-  /** The age of the last scan as it is shown: tenths of a second below 10 s, whole seconds above. */
-  readonly ageMs: number;
-  /** The age beyond which the scanner is behind. */
-  readonly limitMs: number;
-  readonly behind: boolean;
-}
-
-/**
- * Whether the scanner is behind, read at `now` (the watcher's clock) from the start of the last
- * completed scan. A scanner keeping up shows an age of up to one interval plus the scan under way,
- * which is recorded only when it completes; and the cloud leaves out a scan whose moment passed by
- * more than half an interval. So it is behind only past three intervals: two, and one more for a
- * scan under way or left out. The age is judged as it is shown, so the words never claim an age
- * beyond a limit that it does not exceed.
- *
- * The console page inlines this function's source: it must stay self-contained.
- */
-export function scanLag(lastScanAt: number, now: number, tickSeconds: number): ScanLag {
-  const age = Math.max(0, now - lastScanAt);
-  const ageMs = age < 10_000 ? Math.floor(age / 100) * 100 : Math.floor(age / 1000) * 1000;
-  const limitMs = 3 * tickSeconds * 1000;
-  return { ageMs, limitMs, behind: ageMs > limitMs };
 }

@@ -1,7 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { runCommand } from '../../cli/command';
 import { DEFAULT_CONSOLE_DEPS, makeConsoleCommand } from '../../cli/console/command';
@@ -11,8 +12,9 @@ import {
   type ForwardAnswer,
   startConsoleProxy,
 } from '../../cli/console/proxy';
-import { CONSOLE_PAGE } from '../../cli/console-page';
+import { CONSOLE_CSP, CONSOLE_PAGE } from '../../cli/console-page';
 import { WATCHER_VERSION } from '../../lambda/version';
+import { bundleEntry } from '../support/agent-helpers';
 import {
   launchChromium,
   openWatchedPage,
@@ -383,25 +385,16 @@ describe('hbw console: the console in front of a watcher', () => {
     });
   });
 
-  it('runs as the release build bundles it (esbuild), the script serialised from the bundle', async () => {
-    const built = await build({
-      entryPoints: [join(__dirname, '..', '..', 'cli', 'console-page.ts')],
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      write: false,
-      logLevel: 'silent',
-    });
-    const bundled: { exports: { CONSOLE_PAGE?: string } } = { exports: {} };
-    new Function('module', 'exports', 'require', built.outputFiles[0]!.text)(
-      bundled,
-      bundled.exports,
-      require,
-    );
-    const html = bundled.exports.CONSOLE_PAGE!;
-    expect(html).not.toBe(CONSOLE_PAGE);
+  it('runs as the release build bundles it (esbuild), the script built into the bundle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hbw-console-page-'));
+    const outfile = join(dir, 'console-page.js');
+    await bundleEntry('cli/console-page.ts', outfile);
+    const bundled = require(outfile) as { CONSOLE_PAGE: string; CONSOLE_CSP: string };
+    rmSync(dir, { recursive: true, force: true });
+    const html = bundled.CONSOLE_PAGE;
+    // The release carries the very script the source builds, so the policy's hash admits it.
+    expect(html).toBe(CONSOLE_PAGE);
+    expect(bundled.CONSOLE_CSP).toBe(CONSOLE_CSP);
     const origin = 'http://console.invalid';
     const now = new Date().toISOString();
     await page.route(`${origin}/**`, (route) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { CONSOLE_ASSETS } from '../../cli/console/routes';
 import { CONSOLE_CSP, CONSOLE_PAGE, CONSOLE_SCRIPT, CONSOLE_STYLE } from '../../cli/console-page';
+import { bundleConsole } from '../../scripts/console-bundle.cjs';
 
 const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
@@ -35,5 +36,16 @@ describe('the console page', () => {
   it('carries a script that parses on its own and cannot end its script element early', () => {
     expect(() => new Function(CONSOLE_SCRIPT)).not.toThrow();
     expect(CONSOLE_SCRIPT).not.toMatch(/<\/script/i);
+  });
+
+  it("is bundled from the console's own modules, lambda/domain's pure ones and Preact, nothing of the watcher's Node code", () => {
+    const { inputs } = bundleConsole();
+    expect(inputs).toContain('cli/console/main.ts');
+    expect(inputs).toContain('lambda/domain/agent-states.ts');
+    expect(inputs).toContain('node_modules/preact/dist/preact.mjs');
+    const others = inputs.filter(
+      (f) => !/^(cli\/console\/|cli\/pages\.ts$|lambda\/domain\/|node_modules\/(preact|htm)\/)/.test(f),
+    );
+    expect(others).toEqual([]);
   });
 });
