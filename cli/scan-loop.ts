@@ -1,4 +1,5 @@
 import { scanTickSeconds } from '../lambda/domain/scan';
+import type { Logger } from '../lambda/logger';
 import type { Scanner } from '../lambda/scanner';
 
 export interface ScanLoop {
@@ -13,7 +14,7 @@ export interface ScanLoop {
 export function startScanLoop(
   scanner: Scanner,
   config: Parameters<typeof scanTickSeconds>[0],
-  log: (entry: Readonly<Record<string, unknown>>) => void = (entry) => console.error(JSON.stringify(entry)),
+  log: Logger,
 ): ScanLoop {
   const tickMs = scanTickSeconds(config) * 1000;
   let stopped = false;
@@ -29,7 +30,7 @@ export function startScanLoop(
       .scan()
       .then(
         () => undefined,
-        (error: unknown) => log({ msg: 'scan failed; the next one runs as usual', error: String(error) }),
+        (error: unknown) => log.error('scan failed; the next one runs as usual', { error: String(error) }),
       )
       .finally(schedule);
   };

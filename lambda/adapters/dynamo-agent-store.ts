@@ -8,6 +8,7 @@ import {
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
 import { heartbeatsCovered, type LossBucket, lossHour } from '../domain/loss';
 import type { RestartRecord } from '../domain/restart';
+import { createLogger, type Logger } from '../logger';
 import {
   type AgentChange,
   type AgentPage,
@@ -342,6 +343,7 @@ export class DynamoAgentStore implements AgentStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly log: Logger = createLogger(),
   ) {
     this.table = new KeyedTable(client, tableName, 'agentId');
   }
@@ -534,9 +536,7 @@ export class DynamoAgentStore implements AgentStore {
       } catch (error) {
         if (!(error instanceof MalformedItemError)) throw error;
         // One bad item must not hide the fleet from an operator; the scanner counts it too.
-        console.error(
-          JSON.stringify({ msg: 'malformed agent item skipped', key: error.key, error: error.message }),
-        );
+        this.log.warn('malformed agent item skipped', { item: error.key, error: error.message });
       }
     }
     const after = out.LastEvaluatedKey === undefined ? undefined : str(out.LastEvaluatedKey, 'agentId');

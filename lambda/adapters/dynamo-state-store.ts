@@ -9,11 +9,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BlindWindow, ScannerState } from '../domain/blind';
 import { type FleetSummary, parseFleetSummary } from '../domain/fleet-summary';
 import type { FleetWindow, MaintenanceScope } from '../domain/maintenance';
+import { createLogger, type Logger } from '../logger';
 import type { WatcherStateStore } from '../ports';
 import { call, KeyedTable, N, num, S, str, update } from './dynamo';
 
 /** The fleet summary as stored (JSON); one that is not a summary is left out, and said. */
-function fleetOf(text: string | undefined): FleetSummary | undefined {
+function fleetOf(text: string | undefined, log: Logger): FleetSummary | undefined {
   if (text === undefined) return undefined;
   let fleet: FleetSummary | undefined;
   try {
@@ -21,7 +22,7 @@ function fleetOf(text: string | undefined): FleetSummary | undefined {
   } catch {
     // Not JSON: said below, as a summary of the wrong shape is.
   }
-  if (!fleet) console.error(JSON.stringify({ msg: 'scanner state: fleet is not a fleet summary; left out' }));
+  if (!fleet) log.warn('scanner state: fleet is not a fleet summary; left out');
   return fleet;
 }
 
@@ -44,6 +45,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly log: Logger = createLogger(),
   ) {
     this.table = new KeyedTable(client, tableName, 'key');
   }
@@ -70,14 +72,14 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     try {
       blindWindows = JSON.parse(str(item, 'blindWindows') ?? '[]') as BlindWindow[];
     } catch {
-      console.error(JSON.stringify({ msg: 'scanner state: blindWindows is not JSON; starting afresh' }));
+      this.log.warn('scanner state: blindWindows is not JSON; starting afresh');
     }
     return {
       lastScanAt: num(item, 'lastScanAt'),
       lastCompletedAt: num(item, 'lastCompletedAt'),
       blindWindows,
       stormSince: num(item, 'stormSince'),
-      fleet: fleetOf(str(item, 'fleet')),
+      fleet: fleetOf(str(item, 'fleet'), this.log),
     };
   }
 

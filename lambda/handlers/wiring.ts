@@ -3,9 +3,10 @@ import { dynamoStores } from '../adapters/dynamo-stores';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import type { WatcherConfig } from '../domain/config';
 import { cronProblems } from '../domain/maintenance';
+import type { Logger } from '../logger';
 import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
-import { configFromEnv, EnvironmentError } from './env';
+import { configFromEnv, EnvironmentError, loggerFromEnv } from './env';
 import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { TABLE_VARIABLES } from './table-variables';
 
@@ -22,13 +23,13 @@ function unwired<T extends object>(variable: string): T {
  * The stores of the tables this function was given. Each function gets only the table variables
  * (and so the grants) its routes need; a store without its variable refuses to be used.
  */
-export function storesFromEnv(env: NodeJS.ProcessEnv, client: DynamoDBClient) {
+export function storesFromEnv(env: NodeJS.ProcessEnv, client: DynamoDBClient, log: Logger) {
   const name = (key: keyof typeof TABLE_VARIABLES) => env[TABLE_VARIABLES[key]] ?? '';
-  const stores = dynamoStores(client, {
-    agents: name('agents'),
-    state: name('state'),
-    alerts: name('alerts'),
-  });
+  const stores = dynamoStores(
+    client,
+    { agents: name('agents'), state: name('state'), alerts: name('alerts') },
+    log,
+  );
   const wired = <K extends keyof typeof stores>(key: K): (typeof stores)[K] =>
     env[TABLE_VARIABLES[key]] ? stores[key] : unwired<(typeof stores)[K]>(TABLE_VARIABLES[key]);
   return { agents: wired('agents'), state: wired('state'), alerts: wired('alerts') };
@@ -42,10 +43,12 @@ export function serviceFromEnv(
 ): WatcherService {
   if (!env[TABLE_VARIABLES.agents])
     throw new EnvironmentError(`environment variable ${TABLE_VARIABLES.agents} is not set`);
+  const log = loggerFromEnv(env);
   return new WatcherService({
-    ...storesFromEnv(env, client),
+    ...storesFromEnv(env, client, log),
     clock: { now: () => Date.now() },
     config,
     version: WATCHER_VERSION,
+    log,
   });
 }

@@ -174,21 +174,21 @@ const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
 /** The enrollment routes alone: what the register Lambda serves. */
 export function createRegisterApp(service: WatcherService): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addEnrollmentRoutes(app, service);
   return app;
 }
 
 /** The admin routes alone: what the admin Lambda serves, behind IAM. */
 export function createAdminApp(service: WatcherService, access: AdminAccess = {}): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addAdminRoutes(app, service, access);
   return app;
 }
 
 /** Both, as the local server serves them; `extend` adds routes of the door (console, favicon). */
 export function createApp(service: WatcherService, access: AdminAccess, extend?: (app: Hono) => void): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addHeartbeatRoutes(app, service);
   addEnrollmentRoutes(app, service);
   addAdminRoutes(app, service, access);
