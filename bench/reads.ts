@@ -6,6 +6,7 @@ import type { localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { parseConfig } from '../lambda/domain/config';
+import { createLogger } from '../lambda/logger';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { markdownTable } from './common';
@@ -80,7 +81,7 @@ export async function benchReads(agents: number, log: (line: string) => void): P
       prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
       clock,
       config,
-      log: () => {},
+      log: createLogger({ sink: () => {} }),
     });
     log('  one scan, which stores the counts');
     await scanner.scan();

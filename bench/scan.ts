@@ -5,6 +5,7 @@ import { localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { parseConfig, type WatcherConfig } from '../lambda/domain/config';
+import { createLogger } from '../lambda/logger';
 import { Scanner } from '../lambda/scanner';
 import { countDynamoRequests, WRITE_OPERATIONS } from '../test/support/dynamo-request-counter';
 
@@ -148,7 +149,7 @@ function benchScanner(client: DynamoDBClient, config: WatcherConfig, now: number
     clock: { now: () => now },
     config,
     segments: SEGMENTS,
-    log: () => {},
+    log: createLogger({ sink: () => {} }),
   });
 }
 

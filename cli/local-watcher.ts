@@ -14,6 +14,7 @@ import type { Notification } from '../lambda/domain/messages';
 import { scanTickSeconds } from '../lambda/domain/scan';
 import { createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
+import { createLogger, type Logger, type LogLevel, type LogSink } from '../lambda/logger';
 import type { Clock, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
@@ -44,6 +45,8 @@ export interface LocalWatcherOptions {
   readonly print?: (line: string) => void;
   /** Print each line as one JSON object with its time (`hbw local --json`). @default false */
   readonly json?: boolean;
+  /** The least level logged (`LOG_LEVEL`). @default info */
+  readonly logLevel?: LogLevel;
   /** The prober for late hosts. @default TCP and HTTP from this machine */
   readonly prober?: Prober;
 }
@@ -99,17 +102,16 @@ function keepPrivate(path: string, mode: number, print: (line: string) => void):
 }
 
 /**
- * One line of local mode's log: `text` for people (the entry as JSON when there is none), or with
- * `--json` the entry as one JSON object with its time.
+ * Where local mode's records go: with `--json` each record as one JSON line (as the functions write
+ * them); without, the line for people the caller gave, or the record as JSON when it gave none.
  */
-export type LocalLog = (entry: Readonly<Record<string, unknown>>, text?: string) => void;
+export function localSink(print: (line: string) => void, json: boolean): LogSink {
+  return (record, text) => print(json || text === undefined ? JSON.stringify(record) : text);
+}
 
-/** The {@link LocalLog} that prints to `print`, as text or as JSON lines. */
-export function localLog(print: (line: string) => void, json: boolean): LocalLog {
-  return (entry, text) =>
-    print(
-      json ? JSON.stringify({ time: new Date().toISOString(), ...entry }) : (text ?? JSON.stringify(entry)),
-    );
+/** Local mode's logger: every record at `level` or above, through {@link localSink}. */
+export function localLogger(print: (line: string) => void, json: boolean, level?: LogLevel): Logger {
+  return createLogger({ level, sink: localSink(print, json) });
 }
 
 /** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
@@ -155,13 +157,20 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     await dynamo.close();
     throw new LocalWatcherError(`${where}: ${(storeFailure ?? (error as Error)).message}`, { cause: error });
   }
-  const stores = dynamoStores(client, LOCAL_TABLE_NAMES);
+  const log = localLogger(print, options.json === true, options.logLevel);
+  const stores = dynamoStores(client, LOCAL_TABLE_NAMES, log);
   const clock = options.clock ?? { now: () => Date.now() };
-  const log = localLog(print, options.json === true);
-  const service = new WatcherService({ ...stores, clock, config: options.config, version: WATCHER_VERSION });
+  const service = new WatcherService({
+    ...stores,
+    clock,
+    config: options.config,
+    version: WATCHER_VERSION,
+    log,
+  });
   const appended = (n: Notification) =>
-    log(
-      { msg: 'outbox', group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
+    log.info(
+      'outbox',
+      { group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
       outboxSummary(n),
     );
   const metrics = new WatcherMetrics(service);

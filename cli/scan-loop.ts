@@ -1,4 +1,5 @@
 import { scanTickSeconds } from '../lambda/domain/scan';
+import type { Logger } from '../lambda/logger';
 import type { Scanner, ScanReport } from '../lambda/scanner';
 
 /** Told of each scan that completed, and of the scan boundaries that passed with no scan. */
@@ -20,7 +21,7 @@ export interface ScanLoop {
 export function startScanLoop(
   scanner: Scanner,
   config: Parameters<typeof scanTickSeconds>[0],
-  log: (entry: Readonly<Record<string, unknown>>) => void = (entry) => console.error(JSON.stringify(entry)),
+  log: Logger,
   observe?: ScanObserver,
 ): ScanLoop {
   const tickMs = scanTickSeconds(config) * 1000;
@@ -42,7 +43,7 @@ export function startScanLoop(
       .scan()
       .then(
         (report) => observe?.scanned(report),
-        (error: unknown) => log({ msg: 'scan failed; the next one runs as usual', error: String(error) }),
+        (error: unknown) => log.error('scan failed; the next one runs as usual', { error: String(error) }),
       )
       .finally(schedule);
   };

@@ -13,6 +13,7 @@ import {
 import { type Muter, mute } from './domain/mute';
 import { scanTickSeconds } from './domain/scan';
 import { smsBudgetNotice, smsCounterExpiresAt, smsDay, withoutSms } from './domain/sms-budget';
+import type { Logger } from './logger';
 import {
   type AlertStore,
   type NoticePhase,
@@ -27,7 +28,7 @@ export interface DeliveryDeps {
   readonly state: SmsBudgetStore;
   readonly notifier: Notifier;
   readonly config: WatcherConfig;
-  readonly log: (entry: Record<string, unknown>) => void;
+  readonly log: Logger;
 }
 
 /** What one delivery is told by the scan it follows. */
@@ -290,8 +291,7 @@ export class Delivery {
         error instanceof NotifierError
           ? error
           : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
-      this.deps.log({
-        msg: 'notice not sent',
+      this.deps.log.warn('notice not sent', {
         group: notice.group,
         kind: notice.kind,
         retryable: failure.retryable,

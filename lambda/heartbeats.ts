@@ -14,12 +14,15 @@ import { judgeRefused } from './domain/restart';
 import { scanTickSeconds } from './domain/scan';
 import { hashSecret, sameHash } from './domain/secrets';
 import { parseOrThrow } from './domain/validation';
+import { createLogger, type Logger } from './logger';
 import { type Clock, type HeartbeatStore, type HeartbeatWrite, StoreUnavailableError } from './ports';
 
 export interface HeartbeatServiceDeps {
   readonly agents: HeartbeatStore;
   readonly clock: Clock;
   readonly config: WatcherConfig;
+  /** Where the service and the HTTP door in front of it log. @default JSON lines on stdout */
+  readonly log?: Logger;
 }
 
 export interface HeartbeatAnswer {
@@ -65,9 +68,11 @@ const BATCH_CONCURRENCY = 16;
 export class HeartbeatService {
   /** The longest a relay's `heldMs` dates a heartbeat back: half the shortest scan interval. */
   private readonly maxHeldMs: number;
+  readonly log: Logger;
 
   constructor(protected readonly deps: HeartbeatServiceDeps) {
     this.maxHeldMs = scanTickSeconds(deps.config) * 500;
+    this.log = deps.log ?? createLogger();
   }
 
   get config(): WatcherConfig {
@@ -120,9 +125,7 @@ export class HeartbeatService {
     } catch (error) {
       if (error instanceof UnauthorizedError) return { agentId: item.agentId, status: 'unauthorized' };
       if (error instanceof ForbiddenError) return { agentId: item.agentId, status: 'rejected' };
-      console.error(
-        JSON.stringify({ msg: 'batch item failed', agentId: item.agentId, error: String(error) }),
-      );
+      this.log.error('batch item failed', { agentId: item.agentId, error: String(error) });
       return { agentId: item.agentId, status: 'unavailable' };
     }
   }

@@ -39,6 +39,7 @@ import {
 } from './domain/scan';
 import { smsDay } from './domain/sms-budget';
 import { healthOf, heldByAncestor, Topology, type TopologyNode } from './domain/topology';
+import { createLogger, type Logger } from './logger';
 import {
   type AgentStore,
   type AlertStore,
@@ -58,8 +59,8 @@ export interface ScannerDeps {
   readonly prober: Prober;
   readonly clock: Clock;
   readonly config: WatcherConfig;
-  /** One structured log line; secrets never reach it. @default JSON on stdout */
-  readonly log?: (entry: Record<string, unknown>) => void;
+  /** Where the scanner's records go (injected, so that tests can read them). @default JSON lines on stdout */
+  readonly log?: Logger;
   /** Parallel segments of the agents table read per scan. @default 4 */
   readonly segments?: number;
   /** Agents evaluated (and probed) at once. @default 64 */
@@ -141,13 +142,13 @@ interface Pass {
  * the notices owed through the mute, group and send stages.
  */
 export class Scanner {
-  private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly log: Logger;
   private readonly delivery: Delivery;
   /** A scan of this process has completed (see `sharesProcessWithIngest`). */
   private started = false;
 
   constructor(private readonly deps: ScannerDeps) {
-    this.log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
+    this.log = deps.log ?? createLogger();
     this.delivery = new Delivery({ ...deps, log: this.log });
   }
 
@@ -161,8 +162,7 @@ export class Scanner {
     const blindWindows = blindWindowsAfter(previous, scanTime, scanTickSeconds(config), restarted, pauses);
     const blindWindowAdded = findsBlindWindow(blindWindows, scanTime);
     if (blindWindowAdded) {
-      this.log({
-        msg: 'watcher was blind; the gap is not counted as missed scans',
+      this.log.warn('watcher was blind; the gap is not counted as missed scans', {
         from: previous.lastScanAt,
         to: scanTime,
       });
@@ -238,7 +238,7 @@ export class Scanner {
       pass.tally.errors ||
       delivery.failed
     ) {
-      this.log({ msg: 'scan', ...report });
+      this.log.info('scan', report);
     }
     return report;
   }
@@ -297,7 +297,7 @@ export class Scanner {
       if (item instanceof MalformedItemError) {
         pass.tally.malformed += 1;
         if (item.key) seen.add(item.key);
-        this.log({ msg: 'malformed agent item skipped', key: item.key, error: item.message });
+        this.log.warn('malformed agent item skipped', { item: item.key, error: item.message });
         continue;
       }
       seen.add(item.agentId);
@@ -314,8 +314,7 @@ export class Scanner {
           if (restart) await this.recordRestart(pass, item, restart, assessment.kind !== 'unmonitored');
         } catch (error) {
           pass.tally.errors += 1;
-          this.log({
-            msg: 'agent scan failed; the next scan tries again',
+          this.log.error('agent scan failed; the next scan tries again', {
             agentId: item.agentId,
             error: String(error),
           });
@@ -598,7 +597,7 @@ export class Scanner {
       if ('written' in outcome) return { ...agent, recentOpenings: next };
       seen = outcome.current;
     }
-    this.log({ msg: 'alert opening not recorded for flapping', agentId: agent.agentId, at });
+    this.log.warn('alert opening not recorded for flapping', { agentId: agent.agentId, at });
     return agent;
   }
 
@@ -749,7 +748,7 @@ export class Scanner {
           recoveryNotice: 'none',
         });
       }
-      this.log({ msg: 'storm: per-agent pages held', newlySilent, monitored });
+      this.log.warn('storm: per-agent pages held', { newlySilent, monitored });
       return { step, active: true };
     }
     if (
@@ -760,7 +759,7 @@ export class Scanner {
       for (const alert of await this.deps.alerts.listQueue('open')) {
         if (alert.kind === 'network_event') await this.resolveAlert(alert, scanTime, 'cleared');
       }
-      this.log({ msg: 'storm cleared: held pages released', failing: failingAgents.size, monitored });
+      this.log.info('storm cleared: held pages released', { failing: failingAgents.size, monitored });
       return { step, active: false };
     }
     // Nothing to do, or another scanner started or cleared it meanwhile: the stored mark is the truth.

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { configSchema, watcherAlarmsReach } from '../../lambda/domain/config';
+import { EnvironmentError, logLevelFromEnv } from '../../lambda/handlers/env';
 import { type Command, UsageError } from '../command';
 import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
 import { untilSignal } from '../signals';
@@ -25,6 +26,14 @@ export const localCommand: Command = {
     const port = Number(ctx.values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError('--port must be 0 to 65535');
+    let logLevel: ReturnType<typeof logLevelFromEnv>;
+    try {
+      logLevel = logLevelFromEnv(ctx.env);
+    } catch (error) {
+      if (!(error instanceof EnvironmentError)) throw error;
+      ctx.err(`hbw: ${error.message}`);
+      return 1;
+    }
     let loaded: ReturnType<typeof loadConfigFile>;
     try {
       loaded = loadConfigFile(ctx.values.config as string | undefined);
@@ -37,7 +46,7 @@ export const localCommand: Command = {
     }
     const dataDir = resolve(String(ctx.values['data-dir']));
     // Loaded here, not at the top: the agent and the admin commands never need the whole watcher.
-    const { LocalWatcherError, localLog, startLocalWatcher } = await import('../local-watcher');
+    const { LocalWatcherError, localLogger, startLocalWatcher } = await import('../local-watcher');
     let watcher: Awaited<ReturnType<typeof startLocalWatcher>>;
     try {
       watcher = await startLocalWatcher({
@@ -48,6 +57,7 @@ export const localCommand: Command = {
         adminToken: ctx.env.HBW_ADMIN_TOKEN || undefined,
         print: ctx.out,
         json: ctx.json,
+        logLevel,
       });
     } catch (error) {
       if (error instanceof LocalWatcherError) {
@@ -56,11 +66,11 @@ export const localCommand: Command = {
       }
       throw error;
     }
-    const log = localLog(ctx.out, ctx.json);
+    const log = localLogger(ctx.out, ctx.json, logLevel);
     const groups = Object.values(loaded.config.groups).map((g) => ({ name: g.name, channels: g.channels }));
-    log(
+    log.info(
+      'listening',
       {
-        msg: 'listening',
         url: watcher.url,
         console: `${watcher.url}/`,
         dataDir,
@@ -81,7 +91,7 @@ export const localCommand: Command = {
       ctx.err(`hbw: ${ended.message}`);
       return 1;
     }
-    log({ msg: 'stopping', signal: ended }, `${ended}: stopping`);
+    log.info('stopping', { signal: ended }, `${ended}: stopping`);
     await watcher.close();
     return 0;
   },

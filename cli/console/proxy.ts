@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { MAX_BODY_BYTES } from '../../lambda/http/wire';
+import { createLogger, type Logger } from '../../lambda/logger';
 import { DEFAULT_CONSOLE_PORT } from './command';
 import { addConsoleRoutes } from './routes';
 
@@ -98,7 +99,7 @@ async function forwardCall(c: Context, forward: Forward): Promise<Response> {
  * The console server's routes: the page, and the console's API calls forwarded through `forward`.
  * `hostAllowed` refuses requests for any other host name (a DNS-rebinding page would send its own).
  */
-function createConsoleProxyApp(forward: Forward, hostAllowed: (host: string) => boolean): Hono {
+function createConsoleProxyApp(forward: Forward, hostAllowed: (host: string) => boolean, log: Logger): Hono {
   const app = new Hono();
   app.use('*', async (c, next) => {
     if (!hostAllowed(c.req.header('host') ?? '')) {
@@ -110,7 +111,7 @@ function createConsoleProxyApp(forward: Forward, hostAllowed: (host: string) => 
   app.all('/v1/*', (c) => forwardCall(c, forward));
   app.notFound(() => error(404, 'not_found', 'no such page'));
   app.onError((e) => {
-    console.error(JSON.stringify({ msg: 'console proxy error', error: String(e.stack ?? e) }));
+    log.error('console proxy error', { error: e });
     return error(500, 'internal', 'internal error in the console proxy');
   });
   return app;
@@ -120,6 +121,8 @@ export interface ConsoleProxyOptions {
   readonly forward: Forward;
   /** @default 8789; 0 picks a free port */
   readonly port?: number;
+  /** Where the proxy's own failures are logged. @default JSON lines (errors on stderr) */
+  readonly log?: Logger;
 }
 
 export interface ConsoleProxy {
@@ -133,7 +136,11 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<C
   const wanted = options.port ?? DEFAULT_CONSOLE_PORT;
   let port = wanted;
   const hosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-  const app = createConsoleProxyApp(options.forward, (host) => hosts().has(host.toLowerCase()));
+  const app = createConsoleProxyApp(
+    options.forward,
+    (host) => hosts().has(host.toLowerCase()),
+    options.log ?? createLogger(),
+  );
   const server = serve({ fetch: app.fetch, port: wanted, hostname: '127.0.0.1' });
   try {
     await new Promise<void>((resolve, reject) => {

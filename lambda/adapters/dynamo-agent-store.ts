@@ -1,13 +1,8 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  paginateScan,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, type DynamoDBClient, paginateScan, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord, Approval, Probe } from '../domain/agent';
 import { heartbeatsCovered, type LossBucket, lossHour } from '../domain/loss';
 import type { RestartRecord } from '../domain/restart';
+import { createLogger, type Logger } from '../logger';
 import {
   type AgentChange,
   type AgentPage,
@@ -19,15 +14,15 @@ import {
 } from '../ports';
 import {
   call,
-  compact,
+  eachPage,
+  fromItem,
   type Item,
   KeyedTable,
-  type MoreActions,
-  N,
-  num,
-  S,
-  str,
+  number,
+  text,
+  toItem,
   type UpdateParts,
+  type UpdatePieces,
   update,
 } from './dynamo';
 import { returnsItemOnConditionFailure } from './dynamo-client';
@@ -84,10 +79,11 @@ const VIEW_ATTRIBUTES = [
 ];
 
 export function agentFromItem(item: Item): AgentRecord {
-  const agentId = str(item, 'agentId');
-  const group = str(item, 'group');
-  const approval = str(item, 'approval') as Approval | undefined;
-  const createdAt = num(item, 'createdAt');
+  const a = fromItem(item);
+  const agentId = text(a.agentId);
+  const group = text(a.group);
+  const approval = text(a.approval) as Approval | undefined;
+  const createdAt = number(a.createdAt);
   if (!agentId) throw new MalformedItemError(agentId, 'agentId is missing');
   if (!group) throw new MalformedItemError(agentId, 'group is missing');
   if (!approval || !APPROVALS.includes(approval))
@@ -95,68 +91,55 @@ export function agentFromItem(item: Item): AgentRecord {
   if (createdAt === undefined || !Number.isFinite(createdAt)) {
     throw new MalformedItemError(agentId, 'createdAt is invalid');
   }
-  const probeText = str(item, 'probe');
-  let probe: Probe | undefined;
-  if (probeText !== undefined) {
-    try {
-      probe = JSON.parse(probeText) as Probe;
-    } catch {
-      throw new MalformedItemError(agentId, 'probe is not JSON');
-    }
-  }
-  const openingsText = str(item, 'recentOpenings');
-  let recentOpenings: number[] | undefined;
-  if (openingsText !== undefined) {
-    try {
-      recentOpenings = JSON.parse(openingsText) as number[];
-    } catch {
-      throw new MalformedItemError(agentId, 'recentOpenings is not JSON');
-    }
-    if (!Array.isArray(recentOpenings) || !recentOpenings.every(Number.isFinite))
-      throw new MalformedItemError(agentId, 'recentOpenings is not a list of times');
-  }
+  const recentOpenings = json<number[]>(agentId, a, 'recentOpenings');
+  if (
+    recentOpenings !== undefined &&
+    (!Array.isArray(recentOpenings) || !recentOpenings.every(Number.isFinite))
+  )
+    throw new MalformedItemError(agentId, 'recentOpenings is not a list of times');
   // Every field named in one literal, none spread in: a scan builds one record per agent, and an
   // object begun with a spread of another takes V8's slow path (a scan of 10,000 agents took 2x).
-  const loss = lossCountersOf(item);
+  const loss = lossCountersOf(a);
   return {
     agentId,
     group,
-    cluster: str(item, 'cluster'),
+    cluster: text(a.cluster),
     approval,
-    tokenHash: str(item, 'tokenHash'),
+    tokenHash: text(a.tokenHash),
     createdAt,
-    lastHeartbeatAt: num(item, 'lastHeartbeatAt'),
-    lastSentAt: num(item, 'lastSentAt'),
-    clockSkewSeconds: num(item, 'clockSkewSeconds'),
-    seq: num(item, 'seq'),
-    bootId: str(item, 'bootId'),
-    endpoint: str(item, 'endpoint'),
-    version: str(item, 'version'),
-    maintenanceUntil: num(item, 'maintenanceUntil'),
-    maintenanceReason: str(item, 'maintenanceReason'),
-    agentless: item.agentless?.BOOL === true ? true : undefined,
-    probe,
-    parent: str(item, 'parent'),
-    lastRecoveredAt: num(item, 'lastRecoveredAt'),
-    outageEndedAt: num(item, 'outageEndedAt'),
+    lastHeartbeatAt: number(a.lastHeartbeatAt),
+    lastSentAt: number(a.lastSentAt),
+    clockSkewSeconds: number(a.clockSkewSeconds),
+    seq: number(a.seq),
+    bootId: text(a.bootId),
+    endpoint: text(a.endpoint),
+    version: text(a.version),
+    maintenanceUntil: number(a.maintenanceUntil),
+    maintenanceReason: text(a.maintenanceReason),
+    agentless: a.agentless === true ? true : undefined,
+    probe: json<Probe>(agentId, a, 'probe'),
+    parent: text(a.parent),
+    lastRecoveredAt: number(a.lastRecoveredAt),
+    outageEndedAt: number(a.outageEndedAt),
     recentOpenings,
-    flappingEndedAt: num(item, 'flappingEndedAt'),
-    awayUntil: num(item, 'awayUntil'),
-    awayReason: str(item, 'awayReason'),
-    restarts: num(item, 'restarts'),
-    lastRestart: json<RestartRecord>(agentId, item, 'lastRestart'),
-    restartRecordedAt: num(item, 'restartRecordedAt'),
+    flappingEndedAt: number(a.flappingEndedAt),
+    awayUntil: number(a.awayUntil),
+    awayReason: text(a.awayReason),
+    restarts: number(a.restarts),
+    lastRestart: json<RestartRecord>(agentId, a, 'lastRestart'),
+    restartRecordedAt: number(a.restartRecordedAt),
     bootFirstSeq: loss.bootFirstSeq,
     bootBeats: loss.bootBeats,
     lossBuckets: loss.lossBuckets,
   };
 }
 
-function json<T>(agentId: string, item: Item, name: string): T | undefined {
-  const text = str(item, name);
-  if (text === undefined) return undefined;
+/** A field kept as JSON text (the probe, the openings, the last restart), read back. */
+function json<T>(agentId: string, a: Record<string, unknown>, name: string): T | undefined {
+  const value = text(a[name]);
+  if (value === undefined) return undefined;
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(value) as T;
   } catch {
     throw new MalformedItemError(agentId, `${name} is not JSON`);
   }
@@ -173,16 +156,18 @@ const BUCKET_NAME = /^(lossFirstSeq|lossLastSeq|lossBeats)_(\d+)$/;
 const bucketNames = (hour: number) =>
   Object.values(BUCKET_PARTS).map((part) => `${part}_${hour}`) as [string, string, string];
 
-function lossCountersOf(item: Item): Pick<AgentRecord, 'bootFirstSeq' | 'bootBeats' | 'lossBuckets'> {
+function lossCountersOf(
+  a: Record<string, unknown>,
+): Pick<AgentRecord, 'bootFirstSeq' | 'bootBeats' | 'lossBuckets'> {
   const hours = new Map<number, Partial<Record<keyof LossBucket, number>>>();
-  for (const name of Object.keys(item)) {
+  for (const name of Object.keys(a)) {
     const match = BUCKET_NAME.exec(name);
     if (!match) continue;
     const hour = Number(match[2]);
     const part = (Object.keys(BUCKET_PARTS) as (keyof typeof BUCKET_PARTS)[]).find(
       (k) => BUCKET_PARTS[k] === match[1],
     )!;
-    hours.set(hour, { ...hours.get(hour), [part]: num(item, name) });
+    hours.set(hour, { ...hours.get(hour), [part]: number(a[name]) });
   }
   const lossBuckets: LossBucket[] = [];
   for (const [hour, b] of hours) {
@@ -190,8 +175,8 @@ function lossCountersOf(item: Item): Pick<AgentRecord, 'bootFirstSeq' | 'bootBea
     lossBuckets.push({ hour, firstSeq: b.firstSeq, lastSeq: b.lastSeq, beats: b.beats });
   }
   return {
-    bootFirstSeq: num(item, 'bootFirstSeq'),
-    bootBeats: num(item, 'bootBeats'),
+    bootFirstSeq: number(a.bootFirstSeq),
+    bootBeats: number(a.bootBeats),
     lossBuckets: lossBuckets.length > 0 ? lossBuckets.sort((a, b) => a.hour - b.hour) : undefined,
   };
 }
@@ -201,17 +186,18 @@ function agentOutcome(outcome: { written: Item } | { current: Item | undefined }
   return { current: outcome.current === undefined ? undefined : agentFromItem(outcome.current) };
 }
 
+/** A new agent's item: what registration sets (the probe as JSON text, `agentless` only when true). */
 function agentToItem(agent: AgentRecord): Item {
-  return compact({
-    agentId: S(agent.agentId),
-    group: S(agent.group),
-    cluster: agent.cluster === undefined ? undefined : S(agent.cluster),
-    approval: S(agent.approval),
-    tokenHash: agent.tokenHash === undefined ? undefined : S(agent.tokenHash),
-    createdAt: N(agent.createdAt),
-    agentless: agent.agentless ? { BOOL: true } : undefined,
-    probe: agent.probe === undefined ? undefined : S(JSON.stringify(agent.probe)),
-    parent: agent.parent === undefined ? undefined : S(agent.parent),
+  return toItem({
+    agentId: agent.agentId,
+    group: agent.group,
+    cluster: agent.cluster,
+    approval: agent.approval,
+    tokenHash: agent.tokenHash,
+    createdAt: agent.createdAt,
+    agentless: agent.agentless ? true : undefined,
+    probe: agent.probe === undefined ? undefined : JSON.stringify(agent.probe),
+    parent: agent.parent,
   });
 }
 
@@ -219,27 +205,15 @@ function agentToItem(agent: AgentRecord): Item {
 const ADMITTED = '#tokenHash = :expectedToken AND #approval IN (:approved, :pending)';
 
 const admittedValues = (tokenHash: string) => ({
-  ':expectedToken': S(tokenHash),
-  ':approved': S('approved'),
-  ':pending': S('pending'),
+  ':expectedToken': tokenHash,
+  ':approved': 'approved',
+  ':pending': 'pending',
 });
 
-/** What a heartbeat's write sets and removes beyond its own fields: the loss counts, a restart. */
-interface HeartbeatExtras {
-  readonly set?: Record<string, AttributeValue | undefined>;
-  readonly remove?: readonly string[];
-  /** Actions with their own placeholders (`#a = if_not_exists(#a, :seq)`, `#n :one`). */
-  readonly actions?: MoreActions;
-}
-
 /** This hour's counts set afresh, for the first heartbeat of a boot. */
-function bucketValues(
-  hour: number,
-  seq: number,
-  covered: { firstSeq: number; beats: number },
-): Record<string, AttributeValue> {
+function bucketValues(hour: number, seq: number, covered: { firstSeq: number; beats: number }) {
   const [first, last, beats] = bucketNames(hour);
-  return { [first]: N(covered.firstSeq), [last]: N(seq), [beats]: N(covered.beats) };
+  return { [first]: covered.firstSeq, [last]: seq, [beats]: covered.beats };
 }
 
 /**
@@ -248,28 +222,16 @@ function bucketValues(
  * hour's last `seq` (and its first, if none), and the counts of the hour before last removed. A
  * heartbeat without `seq` and `bootId` counts none.
  */
-function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
+function countedInBoot(write: HeartbeatWrite): UpdatePieces {
   if (write.seq === undefined || write.bootId === undefined) return {};
   const hour = lossHour(write.at);
   const [first, last, beats] = bucketNames(hour);
   const covered = heartbeatsCovered(write.seq, write.coalesced);
   return {
-    set: { [last]: N(write.seq) },
+    set: { [last]: write.seq },
     remove: bucketNames(hour - 2),
-    actions: {
-      set: [
-        `#${first} = if_not_exists(#${first}, :firstSeq)`,
-        '#bootFirstSeq = if_not_exists(#bootFirstSeq, :firstSeq)',
-      ],
-      add: [`#${beats} :beats`, '#bootBeats :beats'],
-      names: {
-        [`#${first}`]: first,
-        [`#${beats}`]: beats,
-        '#bootFirstSeq': 'bootFirstSeq',
-        '#bootBeats': 'bootBeats',
-      },
-      values: { ':firstSeq': N(covered.firstSeq), ':beats': N(covered.beats) },
-    },
+    setIfAbsent: { [first]: covered.firstSeq, bootFirstSeq: covered.firstSeq },
+    add: { [beats]: covered.beats, bootBeats: covered.beats },
   };
 }
 
@@ -277,7 +239,7 @@ function countedInBoot(write: HeartbeatWrite): HeartbeatExtras {
  * A heartbeat's one write: its own fields, its goodbye (or the end of one: any heartbeat without a
  * goodbye ends the agent's away), and `extras`.
  */
-function heartbeatUpdate(write: HeartbeatWrite, extras: HeartbeatExtras): UpdateParts {
+function heartbeatUpdate(write: HeartbeatWrite, extras: UpdatePieces): UpdateParts {
   const { goodbye } = write;
   const remove = [
     ...(write.sentAt === undefined ? ['lastSentAt', 'clockSkewSeconds'] : []),
@@ -288,23 +250,24 @@ function heartbeatUpdate(write: HeartbeatWrite, extras: HeartbeatExtras): Update
         : []),
     ...(extras.remove ?? []),
   ];
-  return update(
-    {
-      lastHeartbeatAt: N(write.at),
-      lastSentAt: write.sentAt === undefined ? undefined : N(write.sentAt),
-      clockSkewSeconds: write.clockSkewSeconds === undefined ? undefined : N(write.clockSkewSeconds),
-      seq: write.seq === undefined ? undefined : N(write.seq),
-      bootId: write.bootId === undefined ? undefined : S(write.bootId),
-      cluster: write.cluster === undefined ? undefined : S(write.cluster),
-      endpoint: write.endpoint === undefined ? undefined : S(write.endpoint),
-      version: write.version === undefined ? undefined : S(write.version),
-      awayUntil: goodbye === undefined ? undefined : N(goodbye.until),
-      awayReason: goodbye?.reason === undefined ? undefined : S(goodbye.reason),
+  return update({
+    set: {
+      lastHeartbeatAt: write.at,
+      lastSentAt: write.sentAt,
+      clockSkewSeconds: write.clockSkewSeconds,
+      seq: write.seq,
+      bootId: write.bootId,
+      cluster: write.cluster,
+      endpoint: write.endpoint,
+      version: write.version,
+      awayUntil: goodbye?.until,
+      awayReason: goodbye?.reason,
       ...extras.set,
     },
+    setIfAbsent: extras.setIfAbsent,
+    add: extras.add,
     remove,
-    extras.actions,
-  );
+  });
 }
 
 /**
@@ -342,6 +305,7 @@ export class DynamoAgentStore implements AgentStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly log: Logger = createLogger(),
   ) {
     this.table = new KeyedTable(client, tableName, 'agentId');
   }
@@ -364,10 +328,10 @@ export class DynamoAgentStore implements AgentStore {
     const covered = write.seq === undefined ? undefined : heartbeatsCovered(write.seq, write.coalesced);
     const expr = heartbeatUpdate(write, {
       set: {
-        bootFirstSeq: covered === undefined ? undefined : N(covered.firstSeq),
-        bootBeats: covered === undefined ? undefined : N(covered.beats),
+        bootFirstSeq: covered?.firstSeq,
+        bootBeats: covered?.beats,
         ...(write.seq === undefined || covered === undefined ? {} : bucketValues(hour, write.seq, covered)),
-        lastRestart: S(JSON.stringify(restart)),
+        lastRestart: JSON.stringify(restart),
       },
       // The old boot's counts go: its hours' buckets (but this hour's, set afresh), or all of them.
       remove: [
@@ -376,7 +340,7 @@ export class DynamoAgentStore implements AgentStore {
           .flatMap((b) => bucketNames(b.hour)),
         ...(write.seq === undefined ? ['bootFirstSeq', 'bootBeats'] : []),
       ],
-      actions: { add: ['#restarts :one'], names: { '#restarts': 'restarts' }, values: { ':one': N(1) } },
+      add: { restarts: 1 },
     });
     const ordered =
       write.sentAt === undefined
@@ -388,7 +352,7 @@ export class DynamoAgentStore implements AgentStore {
       write.agentId,
       expr,
       condition,
-      { ...admittedValues(tokenHash), ':seenBoot': S(restart.fromBoot) },
+      { ...admittedValues(tokenHash), ':seenBoot': restart.fromBoot },
       returnsItemOnConditionFailure(this.client),
     );
     return agentOutcome(outcome);
@@ -396,17 +360,11 @@ export class DynamoAgentStore implements AgentStore {
 
   async forgetLossBuckets(agentId: string, buckets: readonly LossBucket[]) {
     if (buckets.length === 0) return;
-    await this.updateExisting(
-      agentId,
-      update(
-        {},
-        buckets.flatMap((b) => bucketNames(b.hour)),
-      ),
-    );
+    await this.updateExisting(agentId, update({ remove: buckets.flatMap((b) => bucketNames(b.hour)) }));
   }
 
   async markRestartRecorded(agentId: string, at: number) {
-    const expr = update({ restartRecordedAt: N(at) });
+    const expr = update({ set: { restartRecordedAt: at } });
     await this.table.updateIf(
       'mark restart recorded',
       agentId,
@@ -417,7 +375,7 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   async change(agentId: string, change: AgentChange, ifParent?: string): Promise<AgentWriteOutcome> {
-    const set: Record<string, AttributeValue | undefined> = {};
+    const set: Record<string, string> = {};
     const remove: string[] = [];
     const given = {
       group: change.group,
@@ -428,7 +386,7 @@ export class DynamoAgentStore implements AgentStore {
     };
     for (const [name, value] of Object.entries(given)) {
       if (value === null) remove.push(name);
-      else if (value !== undefined) set[name] = S(value);
+      else if (value !== undefined) set[name] = value;
     }
     // Only the named attributes are written: a heartbeat landing meanwhile keeps its own, and this
     // change keeps its own whatever the heartbeat writes (but `cluster`, which a heartbeat may carry).
@@ -438,9 +396,9 @@ export class DynamoAgentStore implements AgentStore {
     const outcome = await this.table.updateOrCurrent(
       'change agent',
       agentId,
-      update(set, remove),
+      update({ set, remove }),
       conditions.join(' AND '),
-      ifParent === undefined ? {} : { ':ifParent': S(ifParent) },
+      ifParent === undefined ? {} : { ':ifParent': ifParent },
       returnsItemOnConditionFailure(this.client),
     );
     return agentOutcome(outcome);
@@ -451,37 +409,35 @@ export class DynamoAgentStore implements AgentStore {
    * every item, which is fine for an operator removing an agent and never for a hot path. The scanner
    * finds children from its own Scan, in memory.
    */
-  childrenOf(agentId: string) {
-    return call('find children', async () => {
-      const children: string[] = [];
-      const pages = paginateScan(
-        { client: this.client },
-        {
-          TableName: this.tableName,
-          ProjectionExpression: '#agentId',
-          FilterExpression: '#parent = :parent',
-          ExpressionAttributeNames: { '#agentId': 'agentId', '#parent': 'parent' },
-          ExpressionAttributeValues: { ':parent': S(agentId) },
-          ConsistentRead: true,
-        },
-      );
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) {
-          const child = str(item, 'agentId');
-          if (child !== undefined) children.push(child);
-        }
+  async childrenOf(agentId: string) {
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        ProjectionExpression: '#agentId',
+        FilterExpression: '#parent = :parent',
+        ExpressionAttributeNames: { '#agentId': 'agentId', '#parent': 'parent' },
+        ExpressionAttributeValues: toItem({ ':parent': agentId }),
+        ConsistentRead: true,
+      },
+    );
+    const children: string[] = [];
+    for await (const page of eachPage('find children', pages)) {
+      for (const item of page.Items ?? []) {
+        const child = text(fromItem(item).agentId);
+        if (child !== undefined) children.push(child);
       }
-      return children.sort();
-    });
+    }
+    return children.sort();
   }
 
   async clearParent(agentId: string, parent: string) {
     const item = await this.table.updateIf(
       'clear parent',
       agentId,
-      update({}, ['parent']),
+      update({ remove: ['parent'] }),
       '#parent = :parent',
-      { ':parent': S(parent) },
+      { ':parent': parent },
     );
     return item !== undefined;
   }
@@ -506,24 +462,24 @@ export class DynamoAgentStore implements AgentStore {
     const hour = lossHour(query.now);
     const attributes = [...VIEW_ATTRIBUTES, ...bucketNames(hour), ...bucketNames(hour - 1)];
     const names: Record<string, string> = Object.fromEntries(attributes.map((a) => [`#${a}`, a]));
-    const values: Record<string, AttributeValue> = {};
+    const values: Record<string, string> = {};
     const clauses: string[] = [];
     for (const field of ['group', 'cluster', 'parent', 'approval'] as const) {
       const value = query[field];
       if (value === undefined) continue;
       clauses.push(`#${field} = :${field}`);
-      values[`:${field}`] = S(value);
+      values[`:${field}`] = value;
     }
     const out = await call('list agents', () =>
       this.client.send(
         new ScanCommand({
           TableName: this.tableName,
           Limit: query.limit,
-          ExclusiveStartKey: query.after === undefined ? undefined : { agentId: S(query.after) },
+          ExclusiveStartKey: query.after === undefined ? undefined : toItem({ agentId: query.after }),
           ProjectionExpression: attributes.map((a) => `#${a}`).join(', '),
           FilterExpression: clauses.length > 0 ? clauses.join(' AND ') : undefined,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: clauses.length > 0 ? values : undefined,
+          ExpressionAttributeValues: clauses.length > 0 ? toItem(values) : undefined,
         }),
       ),
     );
@@ -534,12 +490,11 @@ export class DynamoAgentStore implements AgentStore {
       } catch (error) {
         if (!(error instanceof MalformedItemError)) throw error;
         // One bad item must not hide the fleet from an operator; the scanner counts it too.
-        console.error(
-          JSON.stringify({ msg: 'malformed agent item skipped', key: error.key, error: error.message }),
-        );
+        this.log.warn('malformed agent item skipped', { item: error.key, error: error.message });
       }
     }
-    const after = out.LastEvaluatedKey === undefined ? undefined : str(out.LastEvaluatedKey, 'agentId');
+    const after =
+      out.LastEvaluatedKey === undefined ? undefined : text(fromItem(out.LastEvaluatedKey).agentId);
     return after === undefined ? { agents } : { agents, after };
   }
 
@@ -555,20 +510,17 @@ export class DynamoAgentStore implements AgentStore {
     let failure: unknown;
     let running = segments;
     const readSegment = async (segment: number) => {
-      let start: Item | undefined;
-      do {
-        const page = await call('scan agents', () =>
-          this.client.send(
-            new ScanCommand({
-              TableName: this.tableName,
-              Segment: segment,
-              TotalSegments: segments,
-              ProjectionExpression: projection,
-              ExpressionAttributeNames: names,
-              ExclusiveStartKey: start,
-            }),
-          ),
-        );
+      const pages = paginateScan(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          Segment: segment,
+          TotalSegments: segments,
+          ProjectionExpression: projection,
+          ExpressionAttributeNames: names,
+        },
+      );
+      for await (const page of eachPage('scan agents', pages)) {
         queue.push(
           (page.Items ?? []).map((item) => {
             try {
@@ -580,9 +532,9 @@ export class DynamoAgentStore implements AgentStore {
           }),
         );
         wake?.();
-        start = page.LastEvaluatedKey;
         while (queue.length > 4 && !stopped) await new Promise<void>((r) => waitingForRoom.push(r));
-      } while (start && !stopped);
+        if (stopped) return;
+      }
     };
     for (let segment = 0; segment < segments; segment++) {
       readSegment(segment)
@@ -617,8 +569,8 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   async endIncident(agentId: string, at: number, byProbe: boolean) {
-    const set = byProbe ? { outageEndedAt: N(at), lastRecoveredAt: N(at) } : { outageEndedAt: N(at) };
-    await this.updateExisting(agentId, update(set));
+    const set = byProbe ? { outageEndedAt: at, lastRecoveredAt: at } : { outageEndedAt: at };
+    await this.updateExisting(agentId, update({ set }));
   }
 
   /**
@@ -633,16 +585,16 @@ export class DynamoAgentStore implements AgentStore {
     const outcome = await this.table.updateOrCurrent(
       'record openings',
       agentId,
-      update({ recentOpenings: S(JSON.stringify(next)) }),
+      update({ set: { recentOpenings: JSON.stringify(next) } }),
       condition,
-      seen === undefined ? {} : { ':seen': S(JSON.stringify(seen)) },
+      seen === undefined ? {} : { ':seen': JSON.stringify(seen) },
       returnsItemOnConditionFailure(this.client),
     );
     return agentOutcome(outcome);
   }
 
   async endFlapping(agentId: string, at: number) {
-    await this.updateExisting(agentId, update({ flappingEndedAt: N(at) }));
+    await this.updateExisting(agentId, update({ set: { flappingEndedAt: at } }));
   }
 
   async remove(agentId: string) {
@@ -650,7 +602,7 @@ export class DynamoAgentStore implements AgentStore {
       this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { agentId: S(agentId) },
+          Key: toItem({ agentId }),
           ReturnValues: 'ALL_OLD',
         }),
       ),
@@ -659,22 +611,22 @@ export class DynamoAgentStore implements AgentStore {
   }
 
   setApproval(agentId: string, approval: Approval) {
-    return this.updateExisting(agentId, update({ approval: S(approval) }));
+    return this.updateExisting(agentId, update({ set: { approval } }));
   }
 
   async replaceTokenHash(agentId: string, tokenHash: string) {
-    const expr = update({ tokenHash: S(tokenHash) });
+    const expr = update({ set: { tokenHash } });
     return (await this.updateExisting(agentId, expr, 'attribute_exists(#tokenHash)')) !== undefined;
   }
 
   setMaintenance(agentId: string, until?: number, reason?: string) {
     const expr =
       until === undefined
-        ? update({}, ['maintenanceUntil', 'maintenanceReason'])
-        : update(
-            { maintenanceUntil: N(until), maintenanceReason: reason === undefined ? undefined : S(reason) },
-            reason === undefined ? ['maintenanceReason'] : [],
-          );
+        ? update({ remove: ['maintenanceUntil', 'maintenanceReason'] })
+        : update({
+            set: { maintenanceUntil: until, maintenanceReason: reason },
+            remove: reason === undefined ? ['maintenanceReason'] : [],
+          });
     return this.updateExisting(agentId, expr);
   }
 

@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, paginateQuery, paginateScan } from '@aws-sdk/client-dynamodb';
 import {
   type AlertKind,
   type AlertRecord,
@@ -32,7 +27,18 @@ import {
   type NoticeOutcome,
   type NoticePhase,
 } from '../ports';
-import { call, compact, type Item, KeyedTable, N, num, S, str, type UpdateParts, update } from './dynamo';
+import {
+  type ConditionValues,
+  eachPage,
+  fromItem,
+  type Item,
+  KeyedTable,
+  number,
+  text,
+  toItem,
+  type UpdateParts,
+  update,
+} from './dynamo';
 import { TABLES } from './tables';
 
 const KINDS: readonly AlertKind[] = [
@@ -53,20 +59,22 @@ const NOTICES: readonly NoticeState[] = [
   'suppressed',
 ];
 
-const list = <T = string>(item: Item, name: string): T[] | undefined => {
-  const text = str(item, name);
-  return text === undefined ? undefined : (JSON.parse(text) as T[]);
+/** A field kept as JSON text (the channels, the kind history, the suppression, the steps), read back. */
+const json = <T>(value: unknown): T | undefined => {
+  const stored = text(value);
+  return stored === undefined ? undefined : (JSON.parse(stored) as T);
 };
 
 function alertFromItem(item: Item): AlertRecord {
-  const alertId = str(item, 'alertId');
-  const kind = str(item, 'kind') as AlertKind | undefined;
-  const openNotice = str(item, 'openNotice') as NoticeState | undefined;
-  const recoveryNotice = str(item, 'recoveryNotice') as NoticeState | undefined;
-  const openedAt = num(item, 'openedAt');
-  const incidentStart = num(item, 'incidentStart');
-  const agentId = str(item, 'agentId');
-  const group = str(item, 'group');
+  const a = fromItem(item);
+  const alertId = text(a.alertId);
+  const kind = text(a.kind) as AlertKind | undefined;
+  const openNotice = text(a.openNotice) as NoticeState | undefined;
+  const recoveryNotice = text(a.recoveryNotice) as NoticeState | undefined;
+  const openedAt = number(a.openedAt);
+  const incidentStart = number(a.incidentStart);
+  const agentId = text(a.agentId);
+  const group = text(a.group);
   if (!alertId || !agentId || !group)
     throw new MalformedItemError(alertId, 'alertId, agentId or group is missing');
   if (!kind || !KINDS.includes(kind)) throw new MalformedItemError(alertId, 'kind is invalid');
@@ -79,71 +87,76 @@ function alertFromItem(item: Item): AlertRecord {
   let history: KindChange[] | undefined;
   let suppressed: Suppression | undefined;
   let escalations: EscalationRecord[] | undefined;
+  let agentIds: string[] | undefined;
   try {
-    channels = list(item, 'channels') ?? [];
-    history = list<KindChange>(item, 'kindHistory');
-    const held = str(item, 'suppressed');
-    suppressed = held === undefined ? undefined : (JSON.parse(held) as Suppression);
-    escalations = list<EscalationRecord>(item, 'escalations');
+    channels = json<string[]>(a.channels) ?? [];
+    history = json<KindChange[]>(a.kindHistory);
+    suppressed = json<Suppression>(a.suppressed);
+    escalations = json<EscalationRecord[]>(a.escalations);
+    agentIds = json<string[]>(a.agentIds);
   } catch {
-    throw new MalformedItemError(alertId, 'channels, kindHistory, suppressed or escalations is not JSON');
+    throw new MalformedItemError(
+      alertId,
+      'channels, kindHistory, suppressed, escalations or agentIds is not JSON',
+    );
   }
   return {
     alertId,
     agentId,
     group,
-    cluster: str(item, 'cluster'),
+    cluster: text(a.cluster),
     kind,
-    severity: (str(item, 'severity') as Severity | undefined) ?? 'critical',
-    status: (str(item, 'status') as AlertStatus | undefined) ?? 'open',
+    severity: (text(a.severity) as Severity | undefined) ?? 'critical',
+    status: (text(a.status) as AlertStatus | undefined) ?? 'open',
     openedAt,
     kindHistory: history,
     incidentStart,
-    missedScans: num(item, 'missedScans'),
-    detail: str(item, 'detail') ?? '',
+    missedScans: number(a.missedScans),
+    detail: text(a.detail) ?? '',
     channels: channels as Channel[],
-    agentIds: list(item, 'agentIds'),
+    agentIds,
     openNotice,
     suppressed,
-    notifiedAt: num(item, 'notifiedAt'),
-    pagedAt: num(item, 'pagedAt'),
+    notifiedAt: number(a.notifiedAt),
+    pagedAt: number(a.pagedAt),
     escalations,
     recoveryNotice,
-    recoveryNotifiedAt: num(item, 'recoveryNotifiedAt'),
-    noticeLeaseUntil: num(item, 'noticeLeaseUntil'),
-    noticeAttempts: num(item, 'noticeAttempts'),
-    lastNoticeError: str(item, 'lastNoticeError'),
-    resolvedAt: num(item, 'resolvedAt'),
-    resolution: str(item, 'resolution') as Resolution | undefined,
-    acknowledgedAt: num(item, 'acknowledgedAt'),
-    acknowledgedBy: str(item, 'acknowledgedBy'),
-    ackNote: str(item, 'ackNote'),
-    freshSince: num(item, 'freshSince'),
-    stableSince: num(item, 'stableSince'),
+    recoveryNotifiedAt: number(a.recoveryNotifiedAt),
+    noticeLeaseUntil: number(a.noticeLeaseUntil),
+    noticeAttempts: number(a.noticeAttempts),
+    lastNoticeError: text(a.lastNoticeError),
+    resolvedAt: number(a.resolvedAt),
+    resolution: text(a.resolution) as Resolution | undefined,
+    acknowledgedAt: number(a.acknowledgedAt),
+    acknowledgedBy: text(a.acknowledgedBy),
+    ackNote: text(a.ackNote),
+    freshSince: number(a.freshSince),
+    stableSince: number(a.stableSince),
   };
 }
 
+/** A new alert's item: its lists and its suppression as JSON text, in the open queue. */
 function alertToItem(alert: AlertRecord): Item {
-  const opt = (value: string | undefined) => (value === undefined ? undefined : S(value));
-  return compact({
-    alertId: S(alert.alertId),
-    agentId: S(alert.agentId),
-    group: S(alert.group),
-    cluster: opt(alert.cluster),
-    kind: S(alert.kind),
-    severity: S(alert.severity),
-    status: S(alert.status),
-    queue: S('open'),
-    openedAt: N(alert.openedAt),
-    kindHistory: alert.kindHistory === undefined ? undefined : S(JSON.stringify(alert.kindHistory)),
-    incidentStart: N(alert.incidentStart),
-    missedScans: alert.missedScans === undefined ? undefined : N(alert.missedScans),
-    detail: S(alert.detail),
-    channels: S(JSON.stringify(alert.channels)),
-    agentIds: alert.agentIds === undefined ? undefined : S(JSON.stringify(alert.agentIds)),
-    openNotice: S(alert.openNotice),
-    recoveryNotice: S(alert.recoveryNotice),
-    suppressed: alert.suppressed === undefined ? undefined : S(JSON.stringify(alert.suppressed)),
+  const asJson = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));
+  return toItem({
+    alertId: alert.alertId,
+    agentId: alert.agentId,
+    group: alert.group,
+    cluster: alert.cluster,
+    kind: alert.kind,
+    severity: alert.severity,
+    status: alert.status,
+    queue: 'open',
+    openedAt: alert.openedAt,
+    kindHistory: asJson(alert.kindHistory),
+    incidentStart: alert.incidentStart,
+    missedScans: alert.missedScans,
+    detail: alert.detail,
+    channels: JSON.stringify(alert.channels),
+    agentIds: asJson(alert.agentIds),
+    openNotice: alert.openNotice,
+    recoveryNotice: alert.recoveryNotice,
+    suppressed: asJson(alert.suppressed),
   });
 }
 
@@ -178,37 +191,29 @@ export class DynamoAlertStore implements AlertStore {
    * incident's, and the stored one is read whole), and its resolution waits for the next scan.
    */
   async listQueue(queue: 'open' | 'recovery') {
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: TABLES.alerts.index.name,
+        KeyConditionExpression: '#queue = :queue',
+        ExpressionAttributeNames: { '#queue': 'queue' },
+        ExpressionAttributeValues: toItem({ ':queue': queue }),
+        ScanIndexForward: false,
+      },
+    );
     const out: AlertRecord[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await call('list alert queue', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: TABLES.alerts.index.name,
-            KeyConditionExpression: '#queue = :queue',
-            ExpressionAttributeNames: { '#queue': 'queue' },
-            ExpressionAttributeValues: { ':queue': S(queue) },
-            ScanIndexForward: false,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
+    for await (const page of eachPage('list alert queue', pages)) {
       for (const item of page.Items ?? []) out.push(alertFromItem(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return out;
   }
 
   async *listAll() {
-    let start: Item | undefined;
-    do {
-      const page = await call('list alerts', () =>
-        this.client.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start })),
-      );
+    const pages = paginateScan({ client: this.client }, { TableName: this.tableName });
+    for await (const page of eachPage('list alerts', pages)) {
       for (const item of page.Items ?? []) yield alertFromItem(item);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
   }
 
   async resolve(alert: AlertRecord, change: { at: number; resolution: Resolution; expiresAt: number }) {
@@ -217,49 +222,47 @@ export class DynamoAlertStore implements AlertStore {
     // An event has no recovery: it never was an outage.
     const recovery: NoticeState =
       paging && !held && alert.openNotice !== 'failed' && !isEvent(alert) ? 'pending' : 'none';
-    const expr = update(
-      {
-        status: S('resolved'),
-        resolvedAt: N(change.at),
-        resolution: S(change.resolution),
-        expiresAt: N(Math.floor(change.expiresAt / 1000)),
-        recoveryNotice: S(recovery),
-        openNotice: held ? S('suppressed') : undefined,
-        queue: recovery === 'pending' ? S('recovery') : undefined,
+    const expr = update({
+      set: {
+        status: 'resolved',
+        resolvedAt: change.at,
+        resolution: change.resolution,
+        expiresAt: Math.floor(change.expiresAt / 1000),
+        recoveryNotice: recovery,
+        openNotice: held ? 'suppressed' : undefined,
+        queue: recovery === 'pending' ? 'recovery' : undefined,
       },
-      recovery === 'pending' ? [] : ['queue'],
-    );
+      remove: recovery === 'pending' ? [] : ['queue'],
+    });
     return this.updateIf(alert.alertId, expr, '#status = :open AND #openNotice = :seenOpening', {
-      ':open': S('open'),
-      ':seenOpening': S(alert.openNotice),
+      ':open': 'open',
+      ':seenOpening': alert.openNotice,
     });
   }
 
   async changeKind(alert: AlertRecord, change: KindShift) {
     const expr = update({
-      kind: S(change.kind),
-      severity: S(change.severity),
-      detail: S(change.detail),
-      missedScans: N(change.missedScans),
-      kindHistory: S(JSON.stringify([...kindHistory(alert), { kind: change.kind, at: change.at }])),
+      set: {
+        kind: change.kind,
+        severity: change.severity,
+        detail: change.detail,
+        missedScans: change.missedScans,
+        kindHistory: JSON.stringify([...kindHistory(alert), { kind: change.kind, at: change.at }]),
+      },
     });
     return this.updateIf(alert.alertId, expr, '#status = :open AND #kind = :seenKind', {
-      ':open': S('open'),
-      ':seenKind': S(alert.kind),
+      ':open': 'open',
+      ':seenKind': alert.kind,
     });
   }
 
   async claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number) {
     const attr = NOTICE_ATTRIBUTE[phase].state;
-    const expr = update({ [attr]: S('sending'), noticeLeaseUntil: N(now + leaseMs) });
+    const expr = update({ set: { [attr]: 'sending', noticeLeaseUntil: now + leaseMs } });
     const due = `(#${attr} = :pending OR (#${attr} = :sending AND #noticeLeaseUntil < :now))`;
     const condition = phase === 'recovery' ? `${due} AND #openNotice = :sent` : due;
-    const values: Record<string, AttributeValue> = {
-      ':pending': S('pending'),
-      ':sending': S('sending'),
-      ':now': N(now),
-    };
-    if (phase === 'recovery') values[':sent'] = S('sent');
+    const values: Record<string, unknown> = { ':pending': 'pending', ':sending': 'sending', ':now': now };
+    if (phase === 'recovery') values[':sent'] = 'sent';
     return (await this.updateIf(alertId, expr, condition, values)) !== undefined;
   }
 
@@ -268,88 +271,79 @@ export class DynamoAlertStore implements AlertStore {
     // A recovery that went out, or that can never go out, leaves the recovery queue.
     const leavesQueue = phase === 'recovery' && !('error' in outcome && outcome.retryable);
     const remove = ['noticeLeaseUntil', ...(leavesQueue ? ['queue'] : [])];
+    const attempt = { noticeAttempts: 1 };
     const expr =
       'sentAt' in outcome
-        ? update(
-            {
-              [state]: S('sent'),
-              [sentAt]: N(outcome.sentAt),
+        ? update({
+            set: {
+              [state]: 'sent',
+              [sentAt]: outcome.sentAt,
               // The first page: reminders move notifiedAt, escalation counts from this.
-              pagedAt: phase === 'opening' ? N(outcome.sentAt) : undefined,
+              pagedAt: phase === 'opening' ? outcome.sentAt : undefined,
             },
-            [...remove, 'lastNoticeError'],
-          )
-        : update(
-            {
-              [state]: S(outcome.retryable ? 'pending' : 'failed'),
-              lastNoticeError: S(outcome.error.slice(0, 500)),
+            remove: [...remove, 'lastNoticeError'],
+            add: attempt,
+          })
+        : update({
+            set: {
+              [state]: outcome.retryable ? 'pending' : 'failed',
+              lastNoticeError: outcome.error.slice(0, 500),
             },
             remove,
-          );
-    expr.UpdateExpression += ' ADD #noticeAttempts :one';
-    expr.ExpressionAttributeNames['#noticeAttempts'] = 'noticeAttempts';
-    const after = await this.updateIf(alertId, expr, `#${state} = :sending`, {
-      ':sending': S('sending'),
-      ':one': N(1),
-    });
+            add: attempt,
+          });
+    const after = await this.updateIf(alertId, expr, `#${state} = :sending`, { ':sending': 'sending' });
     if (after?.openNotice === 'failed' && after.status === 'resolved' && after.recoveryNotice === 'pending') {
       // No opening will ever go out, so no recovery either.
-      await this.updateIf(alertId, update({ recoveryNotice: S('none') }, ['queue']), '#status = :resolved', {
-        ':resolved': S('resolved'),
-      });
+      const none = update({ set: { recoveryNotice: 'none' }, remove: ['queue'] });
+      await this.updateIf(alertId, none, '#status = :resolved', { ':resolved': 'resolved' });
     }
   }
 
   async holdOpening(alertId: string, seen: NoticeState, suppressed: Suppression) {
-    const expr = update({ openNotice: S('held'), suppressed: S(JSON.stringify(suppressed)) });
+    const expr = update({ set: { openNotice: 'held', suppressed: JSON.stringify(suppressed) } });
     const condition = '#openNotice = :seen AND #status = :open';
-    return (
-      (await this.updateIf(alertId, expr, condition, { ':seen': S(seen), ':open': S('open') })) !== undefined
-    );
+    return (await this.updateIf(alertId, expr, condition, { ':seen': seen, ':open': 'open' })) !== undefined;
   }
 
   async suppressRecovery(alertId: string, seen: NoticeState, suppressed: Suppression) {
-    const expr = update({ recoveryNotice: S('suppressed'), suppressed: S(JSON.stringify(suppressed)) }, [
-      'queue',
-      'noticeLeaseUntil',
-    ]);
+    const expr = update({
+      set: { recoveryNotice: 'suppressed', suppressed: JSON.stringify(suppressed) },
+      remove: ['queue', 'noticeLeaseUntil'],
+    });
     const condition = '#recoveryNotice = :seen AND #status = :resolved';
-    const values = { ':seen': S(seen), ':resolved': S('resolved') };
+    const values = { ':seen': seen, ':resolved': 'resolved' };
     return (await this.updateIf(alertId, expr, condition, values)) !== undefined;
   }
 
   mark(alert: AlertRecord, name: 'freshSince' | 'stableSince', value: number | undefined) {
     const seen = alert[name];
-    const expr = value === undefined ? update({}, [name]) : update({ [name]: N(value) });
+    const expr = value === undefined ? update({ remove: [name] }) : update({ set: { [name]: value } });
     const condition =
       seen === undefined
         ? `#status = :open AND attribute_not_exists(#${name})`
         : `#status = :open AND #${name} = :seen`;
-    const values: Record<string, AttributeValue> = { ':open': S('open') };
-    if (seen !== undefined) values[':seen'] = N(seen);
+    const values: Record<string, unknown> = { ':open': 'open' };
+    if (seen !== undefined) values[':seen'] = seen;
     return this.updateIf(alert.alertId, expr, condition, values);
   }
 
   async releaseOpening(alertId: string) {
-    const expr = update({ openNotice: S('pending') }, ['suppressed']);
-    return (await this.updateIf(alertId, expr, '#openNotice = :held', { ':held': S('held') })) !== undefined;
+    const expr = update({ set: { openNotice: 'pending' }, remove: ['suppressed'] });
+    return (await this.updateIf(alertId, expr, '#openNotice = :held', { ':held': 'held' })) !== undefined;
   }
 
   async claimReminder(alertId: string, previous: number, now: number) {
-    const expr = update({ notifiedAt: N(now) });
+    const expr = update({ set: { notifiedAt: now } });
     const condition = '#notifiedAt = :previous AND #status = :open';
     return (
-      (await this.updateIf(alertId, expr, condition, { ':previous': N(previous), ':open': S('open') })) !==
+      (await this.updateIf(alertId, expr, condition, { ':previous': previous, ':open': 'open' })) !==
       undefined
     );
   }
 
   async acknowledge(alertId: string, at: number, by?: string, note?: string) {
-    const expr = update({
-      acknowledgedAt: N(at),
-      acknowledgedBy: by === undefined ? undefined : S(by),
-      ackNote: note === undefined ? undefined : S(note),
-    });
+    const expr = update({ set: { acknowledgedAt: at, acknowledgedBy: by, ackNote: note } });
     const acked = await this.updateIf(
       alertId,
       expr,
@@ -360,17 +354,19 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async claimEscalations(alert: AlertRecord, steps: readonly EscalationStep[], leaseUntil: number) {
-    const expr = update({ escalations: S(JSON.stringify(claimSteps(alert, steps, leaseUntil))) });
+    const expr = update({ set: { escalations: JSON.stringify(claimSteps(alert, steps, leaseUntil)) } });
     return this.updateIf(
       alert.alertId,
       expr,
       `${this.stepsAsRead(alert)} AND #status = :open AND #openNotice = :sent AND attribute_not_exists(#acknowledgedAt)`,
-      { ...this.stepsValue(alert), ':open': S('open'), ':sent': S('sent') },
+      { ...this.stepsValue(alert), ':open': 'open', ':sent': 'sent' },
     );
   }
 
   async finishEscalations(claimed: AlertRecord, outcomes: ReadonlyMap<string, StepOutcome>) {
-    const expr = update({ escalations: S(JSON.stringify(finishSteps(claimed.escalations ?? [], outcomes))) });
+    const expr = update({
+      set: { escalations: JSON.stringify(finishSteps(claimed.escalations ?? [], outcomes)) },
+    });
     // The steps are still as this claim wrote them, or a scanner took over a claim that ran out.
     await this.updateIf(claimed.alertId, expr, this.stepsAsRead(claimed), this.stepsValue(claimed));
   }
@@ -385,8 +381,8 @@ export class DynamoAlertStore implements AlertStore {
       : '#escalations = :seenSteps';
   }
 
-  private stepsValue(alert: AlertRecord): Record<string, AttributeValue> {
-    return alert.escalations === undefined ? {} : { ':seenSteps': S(JSON.stringify(alert.escalations)) };
+  private stepsValue(alert: AlertRecord): ConditionValues {
+    return alert.escalations === undefined ? {} : { ':seenSteps': JSON.stringify(alert.escalations) };
   }
 
   /** Applies `expr` when `condition` holds; answers the alert as written, or `undefined` when it did not hold. */
@@ -394,7 +390,7 @@ export class DynamoAlertStore implements AlertStore {
     alertId: string,
     expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue>,
+    values: ConditionValues,
   ): Promise<AlertRecord | undefined> {
     const item = await this.table.updateIf('update alert', alertId, expr, condition, values);
     return item ? alertFromItem(item) : undefined;

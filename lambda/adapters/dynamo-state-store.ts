@@ -1,19 +1,28 @@
 import {
-  type AttributeValue,
   BatchGetItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BlindWindow, ScannerState } from '../domain/blind';
 import { type FleetSummary, parseFleetSummary } from '../domain/fleet-summary';
 import type { FleetWindow, MaintenanceScope } from '../domain/maintenance';
+import { createLogger, type Logger } from '../logger';
 import type { WatcherStateStore } from '../ports';
-import { call, KeyedTable, N, num, S, str, update } from './dynamo';
+import {
+  type ConditionValues,
+  call,
+  fromItem,
+  KeyedTable,
+  number,
+  text,
+  toItem,
+  type UpdateParts,
+  update,
+} from './dynamo';
 
 /** The fleet summary as stored (JSON); one that is not a summary is left out, and said. */
-function fleetOf(text: string | undefined): FleetSummary | undefined {
+function fleetOf(text: string | undefined, log: Logger): FleetSummary | undefined {
   if (text === undefined) return undefined;
   let fleet: FleetSummary | undefined;
   try {
@@ -21,7 +30,7 @@ function fleetOf(text: string | undefined): FleetSummary | undefined {
   } catch {
     // Not JSON: said below, as a summary of the wrong shape is.
   }
-  if (!fleet) console.error(JSON.stringify({ msg: 'scanner state: fleet is not a fleet summary; left out' }));
+  if (!fleet) log.warn('scanner state: fleet is not a fleet summary; left out');
   return fleet;
 }
 
@@ -44,6 +53,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly log: Logger = createLogger(),
   ) {
     this.table = new KeyedTable(client, tableName, 'key');
   }
@@ -53,7 +63,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { key: S(enrollKey(group)), keyHash: S(keyHash), createdAt: N(at) },
+          Item: toItem({ key: enrollKey(group), keyHash, createdAt: at }),
         }),
       ),
     );
@@ -61,23 +71,24 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
 
   async getEnrollmentKeyHash(group: string) {
     const item = await this.table.get('get enrollment key', enrollKey(group));
-    return item ? str(item, 'keyHash') : undefined;
+    return item ? text(fromItem(item).keyHash) : undefined;
   }
 
   async getScannerState(): Promise<ScannerState & { fleet?: FleetSummary }> {
-    const item = (await this.table.get('get scanner state', SCANNER_KEY)) ?? {};
+    const item = await this.table.get('get scanner state', SCANNER_KEY);
+    const state = item === undefined ? {} : fromItem(item);
     let blindWindows: BlindWindow[] = [];
     try {
-      blindWindows = JSON.parse(str(item, 'blindWindows') ?? '[]') as BlindWindow[];
+      blindWindows = JSON.parse(text(state.blindWindows) ?? '[]') as BlindWindow[];
     } catch {
-      console.error(JSON.stringify({ msg: 'scanner state: blindWindows is not JSON; starting afresh' }));
+      this.log.warn('scanner state: blindWindows is not JSON; starting afresh');
     }
     return {
-      lastScanAt: num(item, 'lastScanAt'),
-      lastCompletedAt: num(item, 'lastCompletedAt'),
+      lastScanAt: number(state.lastScanAt),
+      lastCompletedAt: number(state.lastCompletedAt),
       blindWindows,
-      stormSince: num(item, 'stormSince'),
-      fleet: fleetOf(str(item, 'fleet')),
+      stormSince: number(state.stormSince),
+      fleet: fleetOf(text(state.fleet), this.log),
     };
   }
 
@@ -89,10 +100,12 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     },
   ) {
     const expr = update({
-      lastScanAt: N(state.lastScanAt),
-      lastCompletedAt: N(state.lastCompletedAt),
-      blindWindows: S(JSON.stringify(state.blindWindows)),
-      fleet: S(JSON.stringify(state.fleet)),
+      set: {
+        lastScanAt: state.lastScanAt,
+        lastCompletedAt: state.lastCompletedAt,
+        blindWindows: JSON.stringify(state.blindWindows),
+        fleet: JSON.stringify(state.fleet),
+      },
     });
     // A slower scanner that started earlier must not move the record backwards.
     return this.updateIf(expr, 'attribute_not_exists(#lastScanAt) OR #lastScanAt < :lastScanAt');
@@ -101,8 +114,9 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   async setStorm(expected: number | undefined, since: number | undefined) {
     const condition =
       expected === undefined ? 'attribute_not_exists(#stormSince)' : '#stormSince = :expected';
-    const values: Record<string, AttributeValue> = expected === undefined ? {} : { ':expected': N(expected) };
-    const expr = since === undefined ? update({}, ['stormSince']) : update({ stormSince: N(since) });
+    const values = expected === undefined ? {} : { ':expected': expected };
+    const expr =
+      since === undefined ? update({ remove: ['stormSince'] }) : update({ set: { stormSince: since } });
     return this.updateIf(expr, condition, values);
   }
 
@@ -111,43 +125,37 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   // them (one small item per group and day); DynamoDB deletes them within days of that time.
 
   async spendSms(group: string, day: string, perDay: number, expiresAt: number) {
-    const expr = update({ group: S(group), day: S(day), expiresAt: N(expiresAt) });
-    expr.UpdateExpression += ' ADD #spent :one';
-    expr.ExpressionAttributeValues[':one'] = N(1);
+    const expr = update({ set: { group, day, expiresAt }, add: { spent: 1 } });
     return this.updateSms(group, day, expr, 'attribute_not_exists(#spent) OR #spent < :perDay', {
-      ':perDay': N(perDay),
+      ':perDay': perDay,
     });
   }
 
   async refundSms(group: string, day: string) {
-    const expr = {
-      UpdateExpression: 'ADD #spent :minusOne',
-      ExpressionAttributeNames: {},
-      ExpressionAttributeValues: { ':minusOne': N(-1) },
-    };
-    await this.updateSms(group, day, expr, '#spent > :zero', { ':zero': N(0) });
+    await this.updateSms(group, day, update({ add: { spent: -1 } }), '#spent > :zero', { ':zero': 0 });
   }
 
   async claimSmsBudgetNotice(group: string, day: string, now: number, expiresAt: number) {
-    const expr = update({ reachedAt: N(now), expiresAt: N(expiresAt) });
+    const expr = update({ set: { reachedAt: now, expiresAt } });
     return this.updateSms(group, day, expr, 'attribute_not_exists(#reachedAt)');
   }
 
   async releaseSmsBudgetNotice(group: string, day: string) {
-    await this.updateSms(group, day, update({}, ['reachedAt']), 'attribute_exists(#reachedAt)');
+    await this.updateSms(group, day, update({ remove: ['reachedAt'] }), 'attribute_exists(#reachedAt)');
   }
 
   async smsSpent(group: string, day: string) {
     const item = await this.table.get('get sms budget', smsKey(group, day));
-    return { spent: (item && num(item, 'spent')) ?? 0, reachedAt: item && num(item, 'reachedAt') };
+    const counter = item === undefined ? {} : fromItem(item);
+    return { spent: number(counter.spent) ?? 0, reachedAt: number(counter.reachedAt) };
   }
 
   private async updateSms(
     group: string,
     day: string,
-    expr: ReturnType<typeof update>,
+    expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue> = {},
+    values: ConditionValues = {},
   ): Promise<boolean> {
     const written = await this.table.updateIf(
       'update sms budget',
@@ -165,10 +173,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall(
-            { key: windowKey(window.scope, window.name), ...window },
-            { removeUndefinedValues: true },
-          ),
+          Item: toItem({ key: windowKey(window.scope, window.name), ...window }),
         }),
       ),
     );
@@ -179,7 +184,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
       this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: { key: { S: windowKey(scope, name) } },
+          Key: toItem({ key: windowKey(scope, name) }),
           ReturnValues: 'ALL_OLD',
         }),
       ),
@@ -191,7 +196,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     let keys = [
       ...names.groups.map((name) => windowKey('group', name)),
       ...names.clusters.map((name) => windowKey('cluster', name)),
-    ].map((key) => ({ key: { S: key } }));
+    ].map((key) => toItem({ key }));
     const windows: FleetWindow[] = [];
     while (keys.length > 0) {
       const batch = keys.slice(0, BATCH_GET_MAX);
@@ -203,8 +208,8 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
         ),
       );
       for (const item of out.Responses?.[this.tableName] ?? []) {
-        const { key: _key, ...window } = unmarshall(item);
-        windows.push(window as FleetWindow);
+        const { key: _key, ...window } = fromItem(item);
+        windows.push(window as unknown as FleetWindow);
       }
       // Keys DynamoDB left for later (throttling, the 16 MB cap) are asked again with the rest.
       const left = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -215,9 +220,9 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
   }
 
   private async updateIf(
-    expr: ReturnType<typeof update>,
+    expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue> = {},
+    values: ConditionValues = {},
   ): Promise<boolean> {
     return (
       (await this.table.updateIf('update scanner state', SCANNER_KEY, expr, condition, values)) !== undefined

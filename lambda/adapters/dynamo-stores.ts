@@ -1,14 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '../logger';
 import { DynamoAgentStore } from './dynamo-agent-store';
 import { DynamoAlertStore } from './dynamo-alert-store';
 import { DynamoWatcherStateStore } from './dynamo-state-store';
 import type { TableNames } from './tables';
 
 /** The three stores over one client: what every door wires into the service and the scanner. */
-export function dynamoStores(client: DynamoDBClient, names: TableNames) {
+export function dynamoStores(client: DynamoDBClient, names: TableNames, log?: Logger) {
   return {
-    agents: new DynamoAgentStore(client, names.agents),
+    agents: new DynamoAgentStore(client, names.agents, log),
     alerts: new DynamoAlertStore(client, names.alerts),
-    state: new DynamoWatcherStateStore(client, names.state),
+    state: new DynamoWatcherStateStore(client, names.state, log),
   };
 }

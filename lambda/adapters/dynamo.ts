@@ -7,28 +7,30 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreUnavailableError } from '../ports';
 
 export type Item = Record<string, AttributeValue>;
 
-export const S = (value: string): AttributeValue => ({ S: value });
-export const N = (value: number): AttributeValue => ({ N: String(value) });
+/**
+ * How every store turns its records into items and back: the SDK's own mapping. Attributes whose
+ * value is undefined are left out (an item holds only what is set); a class instance (a Date, a Map)
+ * is refused rather than written as a map of its fields, as records hold none. Numbers are JavaScript
+ * numbers both ways (times in ms, counts), as they were when the stores mapped each field by hand:
+ * an item written then reads the same now.
+ */
+const MARSHALL_OPTIONS = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
-export function str(item: Item, name: string): string | undefined {
-  return item[name]?.S;
-}
+export const toItem = (record: Readonly<Record<string, unknown>>): Item => marshall(record, MARSHALL_OPTIONS);
 
-export function num(item: Item, name: string): number | undefined {
-  const raw = item[name]?.N;
-  return raw === undefined ? undefined : Number(raw);
-}
+/** An item as plain values, for the stores to read and check field by field (see `text`, `number`). */
+export const fromItem = (item: Item): Record<string, unknown> => unmarshall(item);
 
-/** Drops the entries whose value is undefined, so an item holds only what is set. */
-export function compact(entries: Record<string, AttributeValue | undefined>): Item {
-  const out: Item = {};
-  for (const [k, value] of Object.entries(entries)) if (value !== undefined) out[k] = value;
-  return out;
-}
+/** A field that must be a string to be read: anything else (missing, another type) is `undefined`. */
+export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** A field that must be a number to be read: anything else (missing, another type) is `undefined`. */
+export const number = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
@@ -59,51 +61,80 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Actions beyond plain sets and removes, written with their own placeholders: a `set` of
- * `#a = if_not_exists(#a, :v)`, an `add` of `#n :one`. DynamoDB takes each action keyword once per
- * expression, so they join the clauses `update` builds.
+ * The pages of an SDK paginator (`paginateScan`, `paginateQuery`), each request's failure turned by
+ * {@link call} as any other's: a consumer that stops early (a `break`) ends the paginator there.
  */
-export interface MoreActions {
-  readonly set?: readonly string[];
-  readonly add?: readonly string[];
-  readonly names?: Readonly<Record<string, string>>;
-  readonly values?: Readonly<Record<string, AttributeValue>>;
+export async function* eachPage<P>(what: string, pages: AsyncIterable<P>): AsyncGenerator<P> {
+  const iterator = pages[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await call(what, () => iterator.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 /**
- * Builds an UpdateItem expression from attributes to set and to remove (and `more` actions). Every
- * attribute name goes through a placeholder, as several of ours (group, cluster, version) are
- * DynamoDB reserved words.
+ * An UpdateItem as named pieces: the attributes to set (an undefined value is skipped), to set only
+ * where absent (`if_not_exists`), to add to (ADD, a number: it counts from 0 where absent) and to
+ * remove. Each attribute is written through `#name` and `:name` (several of ours, group, cluster,
+ * version, are DynamoDB reserved words); an attribute is named in one piece at most, as DynamoDB
+ * refuses two actions on one path.
  */
-export function update(
-  set: Record<string, AttributeValue | undefined>,
-  remove: readonly string[] = [],
-  more: MoreActions = {},
-) {
-  const names: Record<string, string> = { ...more.names };
-  const values: Record<string, AttributeValue> = { ...more.values };
-  const sets: string[] = [];
-  for (const [name, value] of Object.entries(set)) {
-    if (value === undefined) continue;
-    names[`#${name}`] = name;
-    values[`:${name}`] = value;
-    sets.push(`#${name} = :${name}`);
-  }
-  sets.push(...(more.set ?? []));
+export interface UpdatePieces {
+  readonly set?: Readonly<Record<string, unknown>>;
+  readonly setIfAbsent?: Readonly<Record<string, unknown>>;
+  readonly add?: Readonly<Record<string, number>>;
+  readonly remove?: readonly string[];
+}
+
+export interface UpdateParts {
+  readonly UpdateExpression: string;
+  readonly ExpressionAttributeNames: Readonly<Record<string, string>>;
+  readonly ExpressionAttributeValues: Readonly<Record<string, AttributeValue>>;
+}
+
+/** Builds the UpdateItem expression of `pieces`. */
+export function update(pieces: UpdatePieces): UpdateParts {
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
+  const valued = (
+    entries: Readonly<Record<string, unknown>> | undefined,
+    clause: (name: string) => string,
+  ) => {
+    const clauses: string[] = [];
+    for (const [name, value] of Object.entries(entries ?? {})) {
+      if (value === undefined) continue;
+      names[`#${name}`] = name;
+      values[`:${name}`] = convertToAttr(value, MARSHALL_OPTIONS);
+      clauses.push(clause(name));
+    }
+    return clauses;
+  };
+  const sets = [
+    ...valued(pieces.set, (n) => `#${n} = :${n}`),
+    ...valued(pieces.setIfAbsent, (n) => `#${n} = if_not_exists(#${n}, :${n})`),
+  ];
+  const adds = valued(pieces.add, (n) => `#${n} :${n}`);
+  const remove = pieces.remove ?? [];
   for (const name of remove) names[`#${name}`] = name;
-  const adds = more.add ?? [];
-  const expression =
-    (sets.length ? `SET ${sets.join(', ')}` : '') +
-    (remove.length ? ` REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '') +
-    (adds.length ? ` ADD ${adds.join(', ')}` : '');
+  const actions = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    remove.length ? `REMOVE ${remove.map((n) => `#${n}`).join(', ')}` : '',
+    adds.length ? `ADD ${adds.join(', ')}` : '',
+  ];
   return {
-    UpdateExpression: expression.trim(),
+    UpdateExpression: actions.filter((a) => a !== '').join(' '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
 }
 
-export type UpdateParts = ReturnType<typeof update>;
+/** The values of a condition's own placeholders (`:seen`), as plain values. */
+export type ConditionValues = Readonly<Record<string, unknown>>;
 
 /**
  * A table keyed by one string attribute, with the conditional single-item operations every store is
@@ -117,7 +148,7 @@ export class KeyedTable {
   ) {}
 
   private key(id: string): Item {
-    return { [this.keyName]: S(id) };
+    return toItem({ [this.keyName]: id });
   }
 
   /** The item of `id` (only its `attributes` when given), or `undefined` when there is none. */
@@ -160,7 +191,7 @@ export class KeyedTable {
     id: string,
     expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue> = {},
+    values: ConditionValues = {},
   ): Promise<Item | undefined> {
     const outcome = await this.conditionalUpdate(what, id, expr, condition, values, false);
     return 'written' in outcome ? outcome.written : undefined;
@@ -178,7 +209,7 @@ export class KeyedTable {
     id: string,
     expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue>,
+    values: ConditionValues,
     returnsItemOnFailure: boolean,
   ): Promise<{ written: Item } | { current: Item | undefined }> {
     const outcome = await this.conditionalUpdate(what, id, expr, condition, values, true);
@@ -191,12 +222,12 @@ export class KeyedTable {
     id: string,
     expr: UpdateParts,
     condition: string,
-    values: Record<string, AttributeValue>,
+    values: ConditionValues,
     returnCurrent: boolean,
   ): Promise<{ written: Item } | { current: Item | undefined }> {
     const names = { ...expr.ExpressionAttributeNames };
     for (const match of condition.matchAll(/#(\w+)/g)) names[`#${match[1]}`] = match[1]!;
-    const allValues = { ...expr.ExpressionAttributeValues, ...values };
+    const allValues = { ...expr.ExpressionAttributeValues, ...toItem(values) };
     try {
       const out = await call(what, () =>
         this.client.send(

@@ -14,7 +14,7 @@ export function outboxSummary(notification: Notification): string {
 
 /**
  * Local mode's stand-in for SNS: each notice is appended, one JSON object a line, to the outbox file,
- * then handed to `appended` (which prints its summary by default).
+ * then handed to `appended` (local mode logs it with its {@link outboxSummary}).
  *
  * Idempotent: a notice whose id is already in the file is not appended again, so a watcher killed
  * between writing a page and recording it as sent does not page twice when it retries. The ids of
@@ -32,7 +32,7 @@ export class OutboxNotifier implements Notifier {
 
   constructor(
     private readonly path: string,
-    private readonly appended: (notification: Notification) => void = (n) => console.log(outboxSummary(n)),
+    private readonly appended: (notification: Notification) => void,
   ) {}
 
   publish(notification: Notification): Promise<void> {

@@ -4,20 +4,15 @@ import { DynamoAgentStore } from '../adapters/dynamo-agent-store';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { HeartbeatService } from '../heartbeats';
 import { createIngestApp } from '../http/door';
-import { configFromEnv, requireEnv } from './env';
+import { ingestEnv } from './env';
 import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
-import { TABLE_VARIABLES } from './table-variables';
 
-const env = process.env;
+const { agentsTable, config, log } = ingestEnv(process.env);
 const service = new HeartbeatService({
-  agents: new DynamoAgentStore(
-    withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)),
-    requireEnv(env, TABLE_VARIABLES.agents),
-  ),
+  agents: new DynamoAgentStore(withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)), agentsTable, log),
   clock: { now: () => Date.now() },
-  // The config's maintenance windows are the scanner's: their cron expressions were checked at synth,
-  // and this function, which never reads them, does not carry the cron parser to check them again.
-  config: configFromEnv(env),
+  config,
+  log,
 });
 
 /**

@@ -15,12 +15,12 @@ export const STATE_METRICS = [
 export const METRIC_NAMESPACE = 'HeartbeatWatcher';
 
 /**
- * One scan's metrics as a CloudWatch Embedded Metric Format line: written to the log, turned into
- * metrics by CloudWatch, no API call on the scan's path. `ScansCompleted` is what the "scans stopped"
- * alarm watches.
+ * One scan's metrics as a CloudWatch Embedded Metric Format document: logged (`Logger.metrics`), turned
+ * into metrics by CloudWatch, no API call on the scan's path. `ScansCompleted` is what the "scans
+ * stopped" alarm watches.
  */
-export function scanMetricsLine(report: ScanReport, stack: string): string {
-  return JSON.stringify({
+export function scanMetrics(report: ScanReport, stack: string): Record<string, unknown> {
+  return {
     _aws: {
       Timestamp: Date.parse(report.scanTime),
       CloudWatchMetrics: [
@@ -49,5 +49,5 @@ export function scanMetricsLine(report: ScanReport, stack: string): string {
     NoticesFailed: report.noticesFailed,
     MalformedAgents: report.malformed,
     ...Object.fromEntries(STATE_METRICS.map(([state, name]) => [name, report.states[state]])),
-  });
+  };
 }

@@ -7,31 +7,19 @@ import { cronProblems } from '../domain/maintenance';
 import { scanTickSeconds } from '../domain/scan';
 import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
-import { configFromEnv, EnvironmentError, requireEnv } from './env';
-import { scanMetricsLine } from './metrics';
+import { scannerEnv } from './env';
+import { scanMetrics } from './metrics';
 import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
-import { TABLE_VARIABLES } from './table-variables';
-import { storesFromEnv } from './wiring';
+import { wiredStores } from './wiring';
 
-const env = process.env;
-const config = configFromEnv(env, cronProblems);
-const stack = requireEnv(env, 'STACK_NAME');
-let topics: Record<string, string>;
-try {
-  topics = JSON.parse(requireEnv(env, 'TOPIC_ARNS')) as Record<string, string>;
-} catch (error) {
-  throw new EnvironmentError(
-    `TOPIC_ARNS: not a JSON object of group to topic ARN (${(error as Error).message})`,
-  );
-}
-// The scanner uses every table: a missing one stops it at start, not at its first scan.
-for (const name of Object.values(TABLE_VARIABLES)) requireEnv(env, name);
+const { tables, config, stack, topics, log } = scannerEnv(process.env, cronProblems);
 const scanner = new Scanner({
-  ...storesFromEnv(env, withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG))),
+  ...wiredStores(tables, withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)), log),
   notifier: new SnsNotifier(withoutSdkLogging(new SNSClient(LAMBDA_CLIENT_CONFIG)), topics),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,
+  log,
 });
 
 /** The scanner Lambda: invoked each minute by EventBridge; runs that minute's scans at their offsets. */
@@ -44,12 +32,10 @@ export async function handler(event: { time?: string }): Promise<{ scans: number
       tickSeconds: scanTickSeconds(config),
       now: () => Date.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      completed: (report) => console.log(scanMetricsLine(report, stack)),
+      completed: (report) => log.metrics('scan metrics', scanMetrics(report, stack)),
       failed: (error) => {
         failures += 1;
-        console.error(
-          JSON.stringify({ msg: 'scan failed; the next one runs as usual', error: String(error) }),
-        );
+        log.error('scan failed; the next one runs as usual', { error: String(error) });
       },
     },
     Number.isFinite(invokedAt) ? invokedAt : Date.now(),

@@ -190,14 +190,14 @@ const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
 /** The enrollment routes alone: what the register Lambda serves. */
 export function createRegisterApp(service: WatcherService): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addEnrollmentRoutes(app, service);
   return app;
 }
 
 /** The admin routes alone: what the admin Lambda serves, behind IAM. */
 export function createAdminApp(service: WatcherService, access: AdminAccess = {}): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addAdminRoutes(app, service, access);
   return app;
 }
@@ -212,7 +212,7 @@ export function createApp(
   extend?: (app: Hono) => void,
   observe?: HeartbeatObserver,
 ): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addHeartbeatRoutes(app, service, observe);
   addEnrollmentRoutes(app, service);
   addAdminRoutes(app, service, access);

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
 import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import type { BatchItemStatus, HeartbeatService } from '../heartbeats';
+import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../ports';
 import { hostOfHeader } from './hosts';
 import {
@@ -63,17 +64,16 @@ export async function readJson(c: Context, options: { emptyAs?: unknown } = {}):
 
 export const bearer = (c: Context) => bearerToken(c.req.header('authorization'));
 
-const limitTo = (maxSize: number): MiddlewareHandler =>
+const limitTo = (maxSize: number, log: Logger): MiddlewareHandler =>
   bodyLimit({
     maxSize,
     onError: (c) =>
       onError(
         new ValidationError(`the body is larger than ${maxSize} bytes`, undefined, 'body_too_large'),
         c,
+        log,
       ),
   });
-const limitBody = limitTo(MAX_BODY_BYTES);
-const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES);
 
 /** The status a request that threw `error` is answered with (see `onError`). */
 function statusOfThrown(error: unknown): number {
@@ -83,7 +83,7 @@ function statusOfThrown(error: unknown): number {
   return 500;
 }
 
-function onError(error: Error, c: Context): Response {
+function onError(error: Error, c: Context, log: Logger): Response {
   if (error instanceof WatcherError) {
     if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
     return jsonError(c, statusOfThrown(error), errorBody(error));
@@ -94,25 +94,26 @@ function onError(error: Error, c: Context): Response {
     c.header('Retry-After', '1');
     return jsonError(c, 503, { code: 'unavailable', message: 'the store is busy; retry shortly' });
   }
-  console.error(
-    JSON.stringify({ msg: 'unhandled error', route: c.req.path, error: String(error.stack ?? error) }),
-  );
+  log.error('unhandled error', { route: c.req.path, error });
   return jsonError(c, 500, { code: 'internal', message: 'internal error; it has been logged' });
 }
 
-export function withErrors(app: Hono): Hono {
+/** Adds the shared middleware and the error answers to `app`; an error nobody expected goes to `log`. */
+export function withErrors(app: Hono, log: Logger): Hono {
+  const limitBody = limitTo(MAX_BODY_BYTES, log);
+  const limitBatchBody = limitTo(MAX_BATCH_BODY_BYTES, log);
   app.use('*', async (c, next) => {
     // Before anything reads the URL it makes (node's Request refuses http://999.0.0.1/ with a TypeError).
     const host = c.req.header('host');
     if (host !== undefined && hostOfHeader(host) === undefined) {
-      return onError(new ValidationError('Host: is not a host name or address', 'Host'), c);
+      return onError(new ValidationError('Host: is not a host name or address', 'Host'), c, log);
     }
     if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
       return (c.req.path === BATCH_PATH ? limitBatchBody : limitBody)(c, next);
     }
     await next();
   });
-  app.onError(onError);
+  app.onError((error, c) => onError(error, c, log));
   app.notFound((c) =>
     jsonError(c, 404, { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }),
   );
@@ -172,7 +173,7 @@ export function addHeartbeatRoutes(
 
 /** The heartbeat routes alone: what the ingest Lambda serves. */
 export function createIngestApp(service: HeartbeatService): Hono {
-  const app = withErrors(new Hono());
+  const app = withErrors(new Hono(), service.log);
   addHeartbeatRoutes(app, service);
   return app;
 }

@@ -43,7 +43,7 @@ function withEnv<T>(vars: Vars, fn: () => T): T {
 }
 
 /** Imports a handler module afresh (a cold start) with `vars` in the environment. */
-function coldStart(file: 'ingest' | 'admin', vars: Vars): LambdaHandler {
+function coldStart(file: 'ingest' | 'admin' | 'register' | 'scanner', vars: Vars): LambdaHandler {
   return withEnv(vars, () => {
     let handler: LambdaHandler | undefined;
     jest.isolateModules(() => {
@@ -359,14 +359,56 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     expect(bodyOf(res)).toMatchObject({ agentId: 'door-06', state: 'healthy' });
   });
 
+  const SCANNER_VARIABLES = {
+    STACK_NAME: 'hbw-test',
+    TOPIC_ARNS: '{"production":"arn:aws:sns:eu-west-1:1:p"}',
+  };
+
   it.each([
     ['ingest', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
     ['admin', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
+    ['register', 'AGENTS_TABLE', { AGENTS_TABLE: '' }],
     ['ingest', 'HBW_CONFIG', { HBW_CONFIG: undefined }],
     ['admin', 'HBW_CONFIG', { HBW_CONFIG: '{"groups": ' }],
+    ['ingest', 'LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['admin', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['scanner', 'STATE_TABLE', { ...SCANNER_VARIABLES, STATE_TABLE: undefined }],
+    ['scanner', 'STACK_NAME', { ...SCANNER_VARIABLES, STACK_NAME: undefined }],
+    ['scanner', 'TOPIC_ARNS', { ...SCANNER_VARIABLES, TOPIC_ARNS: '["arn"]' }],
+    ['scanner', 'TOPIC_ARNS', { ...SCANNER_VARIABLES, TOPIC_ARNS: '{"production": ' }],
+    ['scanner', 'LOG_LEVEL', { ...SCANNER_VARIABLES, LOG_LEVEL: 'trace' }],
   ] as const)('%s fails at import, naming %s, when it is missing or bad', (file, variable, change) => {
-    const error = thrownBy(() => coldStart(file, { ...TABLE_VARIABLES, ...change }));
+    const error = thrownBy(() => coldStart(file, { LOG_LEVEL: undefined, ...TABLE_VARIABLES, ...change }));
 
-    expect(error).toMatchObject({ name: 'EnvironmentError', message: expect.stringContaining(variable) });
+    expect(error).toMatchObject({
+      name: 'EnvironmentError',
+      variable,
+      message: expect.stringMatching(new RegExp(`^environment variable ${variable} (is not set|is )`)),
+    });
+  });
+
+  it('the scanner starts with every variable it reads, LOG_LEVEL in any case', () => {
+    expect(typeof coldStart('scanner', { ...TABLE_VARIABLES, ...SCANNER_VARIABLES, LOG_LEVEL: 'WARN' })).toBe(
+      'function',
+    );
+  });
+
+  it('admin refuses the use of a table it was not granted, naming its variable', async () => {
+    const lean = coldStart('admin', { LOG_LEVEL: undefined, ...TABLE_VARIABLES, ALERTS_TABLE: undefined });
+    const errors = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const res = await lean(adminEvent('GET', '/v1/alerts'));
+      expect(res.statusCode).toBe(500);
+      const [record] = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
+      expect(record).toMatchObject({
+        level: 'error',
+        msg: 'unhandled error',
+        error: expect.stringContaining(
+          'environment variable ALERTS_TABLE is not set: this function was not granted that table',
+        ),
+      });
+    } finally {
+      errors.mockRestore();
+    }
   });
 });

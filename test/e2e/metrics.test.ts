@@ -6,6 +6,7 @@ import { countedNotifier, WatcherMetrics } from '../../cli/metrics';
 import { startScanLoop } from '../../cli/scan-loop';
 import { parseConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
+import { createLogger } from '../../lambda/logger';
 import { NotifierError } from '../../lambda/ports';
 import type { Scanner, ScanReport } from '../../lambda/scanner';
 
@@ -148,7 +149,7 @@ describe('the metrics fed by the scan loop and the notifier', () => {
         return { durationMs: scans === 1 ? 2_300 : 10, blindWindowAdded: scans === 1 } as ScanReport;
       },
     } as unknown as Scanner;
-    const loop = startScanLoop(scanner, CONFIG, () => {}, metrics);
+    const loop = startScanLoop(scanner, CONFIG, createLogger({ sink: () => {} }), metrics);
     try {
       await waitFor('a second scan', async () => scans >= 2, 6_000);
     } finally {

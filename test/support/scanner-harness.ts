@@ -7,6 +7,7 @@ import { parseConfig, type RawConfig, type WatcherConfig } from '../../lambda/do
 import type { Notification } from '../../lambda/domain/messages';
 import type { HeartbeatAnswer } from '../../lambda/heartbeats';
 import { createApp } from '../../lambda/http/app';
+import { createLogger, type LogRecord } from '../../lambda/logger';
 import {
   type AgentStore,
   type AlertStore,
@@ -147,7 +148,7 @@ export interface ScannerHarness {
   readonly notifier: RecordingNotifier;
   readonly prober: ScriptedProber;
   /** The scanner's log lines. */
-  readonly logs: Record<string, unknown>[];
+  readonly logs: LogRecord[];
   /** Milliseconds of one scan interval. */
   readonly intervalMs: number;
   /** Adds an approved agent (or agentless entry) through the service and keeps its token for `beat`. */
@@ -200,8 +201,8 @@ export async function createScannerHarness(
   const service = new WatcherService({ ...stores, clock, config, version: 'test' });
   const notifier = new RecordingNotifier();
   const prober = new ScriptedProber();
-  const logs: Record<string, unknown>[] = [];
-  const log = (entry: Record<string, unknown>) => logs.push(entry);
+  const logs: LogRecord[] = [];
+  const log = createLogger({ level: 'debug', sink: (record) => logs.push(record) });
   const scanner = new Scanner({ ...stores, notifier, prober, clock, config, log });
   const tokens = new Map<string, string>();
   const app = createApp(service, {});

@@ -5,6 +5,7 @@ import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { AgentRecord } from '../../lambda/domain/agent';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
+import type { LogRecord } from '../../lambda/logger';
 
 export const TEST_CONFIG: RawConfig = {
   heartbeatIntervalSeconds: 30,
@@ -28,6 +29,8 @@ export class ManualClock {
 
 export interface TestWatcher extends LocalWatcher {
   readonly clock: ManualClock;
+  /** Every record the watcher logged, oldest first (local mode's `--json` lines, parsed). */
+  readonly logged: LogRecord[];
   /** Calls the watcher over real HTTP; `body` objects are sent as JSON. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   /** Adds an approved agent through the admin API and answers its token. */
@@ -54,6 +57,7 @@ export async function startTestWatcher(
   } = {},
 ): Promise<TestWatcher> {
   const clock = new ManualClock();
+  const logged: LogRecord[] = [];
   const watcher = await startLocalWatcher({
     config: parseConfig(options.config ?? TEST_CONFIG),
     port: 0,
@@ -63,7 +67,8 @@ export async function startTestWatcher(
     clock,
     // Scans run when a test calls watcher.scanner.scan(), on the manual clock, never on a timer.
     scanning: false,
-    print: () => {},
+    json: true,
+    print: (line) => logged.push(JSON.parse(line) as LogRecord),
   });
   const client = localDynamoClient(watcher.dynamoConnection);
   const call: TestWatcher['call'] = async (method, path, body, headers = {}) => {
@@ -88,6 +93,7 @@ export async function startTestWatcher(
   return {
     ...watcher,
     clock,
+    logged,
     call,
     async addAgent(agentId, group = 'production') {
       const res = await call('POST', '/v1/agents', { agentId, group }, adminHeaders(options.adminToken));

@@ -1,6 +1,7 @@
 import { zeroStateCounts } from '../../lambda/domain/agent';
 import { cloudScanIntervalProblem, scanOffsetsInMinute } from '../../lambda/domain/schedule';
-import { METRIC_NAMESPACE, STATE_METRICS, scanMetricsLine } from '../../lambda/handlers/metrics';
+import { METRIC_NAMESPACE, STATE_METRICS, scanMetrics } from '../../lambda/handlers/metrics';
+import { createLogger } from '../../lambda/logger';
 import { type MinuteDeps, runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
 
@@ -229,7 +230,16 @@ describe('cloudScanIntervalProblem', () => {
   });
 });
 
-describe('scanMetricsLine (CloudWatch Embedded Metric Format)', () => {
+/** The line the scanner function writes for a scan's metrics, through a logger at its quietest level. */
+function scanMetricsLine(scan: ScanReport, stack: string): string {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'error', sink: (record) => lines.push(JSON.stringify(record)) });
+  log.metrics('scan metrics', scanMetrics(scan, stack));
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe('scanMetrics (CloudWatch Embedded Metric Format), as the scanner function logs it', () => {
   /** The units CloudWatch accepts (StandardUnit). */
   const UNITS = new Set([
     'Seconds',
