@@ -6,7 +6,7 @@
 // drift of the machine hits both alike. Every clean request is a distinct agent with a distinct `seq`;
 // at the end the agents are read back (GET /v1/agents) and set against the 200 answers counted.
 // Reports the sustained rate, the knee, and whether the bad requests were refused correctly without
-// slowing the rest; writes docs/LOAD.md. Everything talks to 127.0.0.1 only.
+// slowing the rest; writes its section of docs/BENCHMARKS.md. Everything talks to 127.0.0.1 only.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
@@ -316,7 +316,7 @@ async function main(argv: string[]): Promise<number> {
   const logFile = join(dir, 'watcher.log');
   const configFile = join(dir, 'heartbeat-watcher.config.json');
   mkdirSync(dataDir);
-  // Ingest alone: the scanner's interval is a day, so no scan lands in the run (see docs/LOAD.md).
+  // Ingest alone: the scanner's interval is a day, so no scan lands in the run.
   const raw = {
     heartbeatIntervalSeconds: 30,
     scanIntervalSeconds: 86_400,
