@@ -111,7 +111,12 @@ export function localLog(print: (line: string) => void, json: boolean): LocalLog
     );
 }
 
-/** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
+/**
+ * The whole watcher on this machine: embedded DynamoDB, the one router, the console page. Long
+ * because the start is one ordered sequence (data directory, store, tables, use cases, scanner,
+ * server, scan loop) in which each failure closes what the steps before it opened; split, each part
+ * would take and hand back the half-open resources.
+ */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !options.adminToken) {

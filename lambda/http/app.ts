@@ -73,7 +73,11 @@ function addEnrollmentRoutes(app: Hono, service: WatcherService): void {
   });
 }
 
-/** Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda). */
+/**
+ * Registers the admin routes. Who may call them is decided by `access` (or by IAM in front of Lambda).
+ * Long because it is the route table: one short entry per route, each a call into the service, read
+ * best in one place.
+ */
 function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess): void {
   const guard = access.browserGuard;
   if (guard) {
