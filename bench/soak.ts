@@ -129,6 +129,9 @@ const RESTART_WARMUP_MS = 5_000;
 /** A relay retries a batch the watcher did not answer after this long. */
 const RETRY_MS = 200;
 const DRAIN_TIMEOUT_MS = 45_000;
+/** Seconds of the run before the schedule plays anything, and after its last event. */
+const WARMUP_SECONDS = 10;
+const COOLDOWN_SECONDS = 15;
 
 interface Options {
   readonly minutes: number;
@@ -466,10 +469,6 @@ function planAgents(count: number): (PlannedAgent & { paging: boolean })[] {
     return { agentId, group, probed, paging: GROUPS[group as keyof typeof GROUPS].paging };
   });
 }
-
-/** Seconds of the run before the schedule plays anything, and after its last event. */
-const WARMUP_SECONDS = 10;
-const COOLDOWN_SECONDS = 15;
 
 /** The run's working directory and the files in it. */
 interface RunFiles {
