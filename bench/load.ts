@@ -1,14 +1,15 @@
 // The load test: `npm run load [-- --seconds 60 --levels 8,16,32,64,128 --only ramp|fleet
 // --fleet-agents 10000 --fleet-seconds 120 --no-write]`.
 //
-// Two parts, each with its own section of docs/BENCHMARKS.md. The ramp drives the local ingest route (POST /v1/heartbeat) of `hbw local` (dist/hbw.js, a child process)
-// with autocannon at rising concurrency. At each level it runs clean heartbeats and a mix with 10% bad
+// Two parts. The ramp drives the local ingest route (POST /v1/heartbeat) of `hbw local` (dist/hbw.js,
+// a child process) with autocannon at rising concurrency. At each level it runs clean heartbeats and a mix with 10% bad
 // requests (oversized, malformed JSON, unauthenticated) in turns (clean, mixed, mixed, clean), so that a
 // drift of the machine hits both alike. Every clean request is a distinct agent with a distinct `seq`;
 // at the end the agents are read back (GET /v1/agents) and set against the 200 answers counted.
 // Reports the sustained rate, the knee, and whether the bad requests were refused correctly without
 // slowing the rest. The fleet (bench/load-fleet.ts) holds 10,000 agents at a 10 s heartbeat with the
-// scanner on, and checks the answers' p99 and that scans stay on time. Everything talks to 127.0.0.1.
+// scanner on, and checks the answers' p99 and that scans stay on time. Each part writes its section of
+// docs/BENCHMARKS.md. Everything talks to 127.0.0.1 only.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -328,7 +329,7 @@ async function runRamp(options: Options, command: string): Promise<boolean> {
   const logFile = join(dir, 'watcher.log');
   const configFile = join(dir, 'heartbeat-watcher.config.json');
   mkdirSync(dataDir);
-  // Ingest alone: the scanner's interval is a day, so no scan lands in the run (see docs/LOAD.md).
+  // Ingest alone: the scanner's interval is a day, so no scan lands in the run.
   const raw = {
     heartbeatIntervalSeconds: 30,
     scanIntervalSeconds: 86_400,

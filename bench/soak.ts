@@ -31,7 +31,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   EXIT_TIMEOUT_MS,
   freePort,
@@ -129,6 +129,9 @@ const RESTART_WARMUP_MS = 5_000;
 /** A relay retries a batch the watcher did not answer after this long. */
 const RETRY_MS = 200;
 const DRAIN_TIMEOUT_MS = 45_000;
+/** Seconds of the run before the schedule plays anything, and after its last event. */
+const WARMUP_SECONDS = 10;
+const COOLDOWN_SECONDS = 15;
 
 interface Options {
   readonly minutes: number;
@@ -467,19 +470,26 @@ function planAgents(count: number): (PlannedAgent & { paging: boolean })[] {
   });
 }
 
-async function main(argv: string[]): Promise<number> {
-  const options = parseOptions(argv);
-  if (!existsSync(options.hbw)) throw new Error(`${options.hbw} is missing: run npm run build first`);
-  const seconds = Math.round(options.minutes * 60);
-  const warmupSeconds = 10;
-  const cooldownSeconds = 15;
-  const started = Date.now();
-  const machine = describeMachine();
+/** The run's working directory and the files in it. */
+interface RunFiles {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly outboxPath: string;
+  readonly logFile: string;
+  readonly configFile: string;
+}
+
+/** Phase 1: a working directory, and the watcher's config (fast intervals, the fleet's groups) in it. */
+function prepareFiles(): RunFiles {
   const dir = mkdtempSync(join(tmpdir(), 'hbw-soak-'));
   const dataDir = join(dir, 'data');
-  const outboxPath = join(dataDir, 'outbox.jsonl');
-  const logFile = join(dir, 'watcher.log');
-  const configFile = join(dir, 'heartbeat-watcher.config.json');
+  const files = {
+    dir,
+    dataDir,
+    outboxPath: join(dataDir, 'outbox.jsonl'),
+    logFile: join(dir, 'watcher.log'),
+    configFile: join(dir, 'heartbeat-watcher.config.json'),
+  };
   mkdirSync(dataDir);
   const fleetGroups = {
     production: {
@@ -490,7 +500,7 @@ async function main(argv: string[]): Promise<number> {
     test: { channels: GROUPS.test.channels },
   };
   writeFileSync(
-    configFile,
+    files.configFile,
     JSON.stringify(
       {
         heartbeatIntervalSeconds: HEARTBEAT_SECONDS,
@@ -511,14 +521,651 @@ async function main(argv: string[]): Promise<number> {
       2,
     ),
   );
-  log(`soak: ${options.agents} agents, ${seconds} s, seed ${options.seed}; working in ${dir}`);
+  return files;
+}
+
+/** The fleet as registered: the planned agents, the topology, and every agent that beats, by id. */
+interface Fleet {
+  readonly planned: ReturnType<typeof planAgents>;
+  readonly topology: Topology;
+  /** Sorted by id. */
+  readonly agents: readonly SimAgent[];
+  readonly byId: ReadonlyMap<string, SimAgent>;
+}
+
+/** Phase 2: the agents, each with its own token (probed ones get a port of their own, kept in `ports`). */
+async function addFleet(
+  keepAlive: http.Agent,
+  port: number,
+  count: number,
+  ports: ProbePort[],
+): Promise<Fleet> {
+  const planned = planAgents(count);
+  const agents: SimAgent[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < planned.length) {
+        const plan = planned[next++]!;
+        let probe: ProbePort | undefined;
+        if (plan.probed) {
+          probe = new ProbePort();
+          await probe.open();
+          ports.push(probe);
+        }
+        const body = {
+          agentId: plan.agentId,
+          group: plan.group,
+          ...(probe ? { probe: { type: 'tcp', host: '127.0.0.1', port: probe.port } } : {}),
+        };
+        const token = await addAgent(keepAlive, port, body);
+        agents.push(simAgent(plan.agentId, plan.group, token, probe));
+      }
+    }),
+  );
+  const topology = await addTopology(keepAlive, port, planTopology(), ports);
+  agents.push(...topology.agents);
+  agents.push(...(await addPolicyAgents(keepAlive, port)));
+  agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+  log(`added ${agents.length} agents (${ports.length} with a TCP probe)`);
+  return { planned, topology, agents, byId: new Map(agents.map((a) => [a.agentId, a])) };
+}
+
+/** What the run records as it plays: what the reconciliation judges. */
+interface RunRecords {
+  readonly stats: LaneStats;
+  readonly outages: MutableOutage[];
+  readonly reboots: MutableReboot[];
+  readonly flaps: PortFlap[];
+  readonly chaos: ChaosWindow[];
+  /** After each restart: the alerts recorded before it that the restarted watcher no longer lists. */
+  readonly snapshots: { at: number; missing: string[] }[];
+  readonly restarts: { downMs: number; exit: number | null; killed: boolean }[];
+}
+
+function emptyRecords(): RunRecords {
+  return {
+    stats: {
+      requests: 0,
+      failedRequests: 0,
+      itemsSent: 0,
+      itemsOk: 0,
+      itemsRefused: {},
+      latencies: [],
+      sentAt: [],
+    },
+    outages: [],
+    reboots: [],
+    flaps: [],
+    chaos: [],
+    snapshots: [],
+    restarts: [],
+  };
+}
+
+/** One lane per BATCH agents, their sends spread over the second. */
+function startLanes(
+  agents: readonly SimAgent[],
+  t0: number,
+  port: number,
+  keepAlive: http.Agent,
+  stats: LaneStats,
+): Lane[] {
+  const laneCount = Math.ceil(agents.length / BATCH);
+  const lanes = Array.from(
+    { length: laneCount },
+    (_, j) =>
+      new Lane(
+        agents.slice(j * BATCH, (j + 1) * BATCH),
+        Math.floor((j * 1000) / laneCount),
+        t0,
+        () => port,
+        keepAlive,
+        stats,
+      ),
+  );
+  for (const lane of lanes) lane.start();
+  return lanes;
+}
+
+/** Plays each event of the schedule on the agents or the watcher, and records what it did. */
+class ChaosPlayer {
+  private outageId = 0;
+  private rebootId = 0;
+  readonly topologyChaos: TopologyChaos;
+
+  constructor(
+    private readonly watcher: WatcherProcess,
+    private readonly keepAlive: http.Agent,
+    private readonly port: number,
+    private readonly fleet: Fleet,
+    private readonly outboxPath: string,
+    private readonly records: RunRecords,
+  ) {
+    this.topologyChaos = new TopologyChaos(fleet.topology, fleet.byId);
+  }
+
+  async run(event: ChaosEvent): Promise<void> {
+    const at = Date.now();
+    switch (event.type) {
+      case 'outage':
+        return this.outage(event, at);
+      case 'reboot':
+        return this.reboot(event, at);
+      case 'flap':
+        return this.flap(event, at);
+      case 'pause':
+        return this.pause(event.seconds, at);
+      case 'restart':
+        return this.restart();
+      case 'notifier-fail':
+        return this.notifierFail(event.seconds, at);
+      case 'parent-outage':
+      case 'quorum-loss':
+        return this.topologyChaos.run(event);
+    }
+  }
+
+  private async outage(event: Extract<ChaosEvent, { type: 'outage' }>, at: number): Promise<void> {
+    const agent = this.fleet.byId.get(event.agentId)!;
+    // A pause can stretch an outage past the rest the schedule left: never stack two on one agent.
+    if (agent.outage || agent.reboot || agent.downUntil > at) return;
+    startOutage(agent, ++this.outageId, event.kind, (record) => this.records.outages.push(record));
+    if (event.kind === 'short') agent.skipSends = 1;
+    else agent.downUntil = at + event.seconds * 1000;
+    if (event.kind === 'host-down') await agent.probe?.close();
+  }
+
+  private reboot(event: Extract<ChaosEvent, { type: 'reboot' }>, at: number): void {
+    const agent = this.fleet.byId.get(event.agentId)!;
+    if (agent.outage || agent.reboot || agent.downUntil > at || agent.skipSends > 0) return;
+    const planned = event.kind !== 'quick';
+    agent.reboot = {
+      record: {
+        id: ++this.rebootId,
+        agentId: agent.agentId,
+        group: agent.group,
+        kind: event.kind,
+        killAt: 0,
+        ...(planned ? { goodbye: { backInSeconds: event.backInSeconds, reason: event.reason } } : {}),
+      },
+      seconds: planned ? event.seconds : 0,
+      goodbyeAccepted: false,
+      // A quick reboot leaves out one heartbeat; the next is the new boot's first.
+      bootDue: !planned,
+      done: (record) => this.records.reboots.push(record),
+    };
+    if (!planned) agent.skipSends = 1;
+  }
+
+  private async flap(event: Extract<ChaosEvent, { type: 'flap' }>, at: number): Promise<void> {
+    const agent = this.fleet.byId.get(event.agentId)!;
+    await agent.probe?.close();
+    await sleep(event.seconds * 1000);
+    await agent.probe?.open();
+    this.records.flaps.push({
+      agentId: agent.agentId,
+      group: agent.group,
+      closedAt: at,
+      reopenedAt: Date.now(),
+    });
+  }
+
+  private async pause(seconds: number, at: number): Promise<void> {
+    log(`chaos: SIGSTOP the watcher for ${seconds} s`);
+    this.watcher.signal('SIGSTOP');
+    await sleep(seconds * 1000);
+    this.watcher.signal('SIGCONT');
+    this.records.chaos.push({ kind: 'pause', start: at, end: Date.now() });
+  }
+
+  private async restart(): Promise<void> {
+    const before = await this.alertIds();
+    log(`chaos: SIGTERM the watcher (${before.size} alerts recorded), then start it again`);
+    const stopAt = Date.now();
+    const exit = await this.watcher.stop();
+    const readyAt = await this.watcher.start();
+    this.records.chaos.push({ kind: 'restart', start: stopAt, end: readyAt });
+    const after = await this.alertIds();
+    const missing = [...before].filter((id) => !after.has(id));
+    this.records.snapshots.push({ at: readyAt, missing });
+    this.records.restarts.push({ downMs: readyAt - stopAt, exit: exit.code, killed: exit.killed });
+    log(
+      `chaos: watcher back after ${readyAt - stopAt} ms (exit ${exit.code}); ${missing.length} alerts missing`,
+    );
+  }
+
+  private async notifierFail(seconds: number, at: number): Promise<void> {
+    log(`chaos: the outbox is a directory for ${seconds} s`);
+    const outboxPath = this.outboxPath;
+    const saved = `${outboxPath}.soak-saved`;
+    const had = existsSync(outboxPath);
+    if (had) renameSync(outboxPath, saved);
+    mkdirSync(outboxPath);
+    await sleep(seconds * 1000);
+    rmdirSync(outboxPath);
+    if (had) renameSync(saved, outboxPath);
+    this.records.chaos.push({ kind: 'notifier', start: at, end: Date.now() });
+  }
+
+  private async alertIds(): Promise<Set<string>> {
+    const res = await request(this.keepAlive, this.port, 'GET', '/v1/alerts?status=all', {
+      timeoutMs: 30_000,
+    });
+    if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status} ${res.text.slice(0, 200)}`);
+    return new Set((JSON.parse(res.text) as { alerts: { alertId: string }[] }).alerts.map((a) => a.alertId));
+  }
+}
+
+/**
+ * Phase 3, the timeline: each event at its time, and the policy groups' own play beside them. The
+ * watcher's own events run one after another (a restart never overlaps a pause); agent events keep
+ * their times whatever the watcher is going through. Ends at the end of the run's seconds.
+ */
+async function playTimeline(
+  schedule: readonly ChaosEvent[],
+  t0: number,
+  seconds: number,
+  player: ChaosPlayer,
+  policy: () => Promise<void>,
+  progress: () => string,
+): Promise<void> {
+  const end = t0 + seconds * 1000;
+  const isWatcherEvent = (e: ChaosEvent) =>
+    e.type === 'pause' || e.type === 'restart' || e.type === 'notifier-fail';
+  const failed = (error: unknown) => {
+    log(`chaos event failed: ${String(error)}`);
+  };
+  const background: Promise<void>[] = [];
+  const watcherChain = (async () => {
+    for (const event of schedule.filter(isWatcherEvent)) {
+      const due = t0 + event.at * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+      await player.run(event).catch(failed);
+    }
+  })();
+  const policyPlay = policy().catch(failed);
+  let last = Date.now();
+  for (const event of schedule.filter((e) => !isWatcherEvent(e))) {
+    const due = t0 + event.at * 1000;
+    if (due > Date.now()) await sleep(due - Date.now());
+    background.push(player.run(event).catch(failed));
+    if (Date.now() - last > 15_000) {
+      last = Date.now();
+      log(`t+${Math.round((Date.now() - t0) / 1000)} s: ${progress()}`);
+    }
+  }
+  background.push(watcherChain, policyPlay);
+  await Promise.all(background);
+  if (end > Date.now()) await sleep(end - Date.now());
+}
+
+/**
+ * Phase 4, the drain: every agent beats, so every alert must resolve and every notice go out. Answers
+ * every alert as it stands when none is owed (or at DRAIN_TIMEOUT_MS).
+ */
+async function drain(
+  keepAlive: http.Agent,
+  port: number,
+  byId: ReadonlyMap<string, SimAgent>,
+): Promise<AlertRow[]> {
+  log('cool-down over; waiting for every alert to resolve and every notice to go out');
+  const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
+  for (;;) {
+    const allAlerts = await fetchAlerts(keepAlive, port);
+    const owed = allAlerts.filter(
+      (a) =>
+        a.status === 'open' ||
+        ['pending', 'sending'].includes(a.opening ?? '') ||
+        ['pending', 'sending'].includes(a.recovery ?? ''),
+    );
+    const waiting = [...byId.values()].filter((a) => a.outage || a.reboot).length;
+    if ((owed.length === 0 && waiting === 0) || Date.now() > drainDeadline) return allAlerts;
+    await sleep(1000);
+  }
+}
+
+/** Outages and reboots still open at the end (an agent whose first heartbeat back never landed). */
+function closeOpenRecords(byId: ReadonlyMap<string, SimAgent>): void {
+  for (const agent of byId.values()) {
+    if (agent.outage) agent.outage.done({ ...agent.outage.record, lastBefore: agent.lastOk });
+    if (agent.reboot) agent.reboot.done({ ...agent.reboot.record, lastBefore: agent.lastOk });
+  }
+}
+
+/** What the run saw, once it is over: the reconciliation's input. */
+interface RunOutcome {
+  readonly records: RunRecords;
+  readonly policyPlan: PolicyPlan;
+  readonly allAlerts: readonly AlertRow[];
+  readonly allNotices: readonly Notice[];
+  readonly blind: readonly BlindWindow[];
+  /** What the topology's events did. */
+  readonly topologyOutages: TopologyOutage[];
+  readonly heartbeatEnd: number;
+}
+
+/** Phase 5, the reconciliation: the outbox and the alerts set against the schedule, group by group. */
+function reconcileRun(run: RunOutcome) {
+  const { records, blind } = run;
+  const chaos = records.chaos;
+  // The policy groups are judged apart (bench/soak-policy.ts): their silences are no outages of the schedule.
+  const isPolicy = (x: { group: string }) => (POLICY_GROUPS as readonly string[]).includes(x.group);
+  const policy = reconcilePolicy(
+    run.policyPlan,
+    run.allAlerts.filter(isPolicy),
+    run.allNotices.filter(isPolicy),
+    [...blind, ...chaos],
+  );
+  const alerts = run.allAlerts.filter((a) => !isPolicy(a));
+  const notices = run.allNotices.filter((n) => !isPolicy(n));
+  const settings = {
+    scanIntervalMs: SCAN_SECONDS * 1000,
+    heartbeatIntervalMs: HEARTBEAT_SECONDS * 1000,
+    agentlessEveryNScans: AGENTLESS_EVERY_N_SCANS,
+    missedScans: MISSED_SCANS,
+    probeMaxMs: PROBE_MAX_MS,
+    slackMs: 1500,
+    pagingGroups: Object.entries(GROUPS)
+      .filter(([, g]) => g.paging)
+      .map(([name]) => name),
+    end: run.heartbeatEnd,
+  };
+  const reboots = reconcileReboots({
+    reboots: records.reboots,
+    alerts,
+    notices,
+    chaos,
+    blind,
+    pageOnRestart: PAGE_ON_RESTART,
+    settings,
+  });
+  const verdict = reconcile({
+    outages: records.outages,
+    flaps: records.flaps,
+    chaos,
+    blind,
+    alerts,
+    notices,
+    missingAfterRestart: records.snapshots.flatMap((s) => s.missing),
+    topology: run.topologyOutages,
+    judgedApart: reboots.claimed,
+    settings,
+  });
+  return { policy, notices, reboots, verdict };
+}
+
+/** What the watcher's log and the outbox say: notices not sent, errors, failed items, leaked tokens. */
+function logFigures(logFile: string, outboxLines: readonly string[], agents: readonly SimAgent[]) {
+  const watcherLog = readFileSync(logFile, 'utf8');
+  return {
+    noticeFailures: (watcherLog.match(/"msg":"notice not sent"/g) ?? []).length,
+    unhandled: (watcherLog.match(/"msg":"(unhandled error|agent scan failed[^"]*|scan failed[^"]*)"/g) ?? [])
+      .length,
+    // Items whose write failed: under overload (a store timeout), or cut off by a SIGTERM mid-batch.
+    batchItemFailures: (watcherLog.match(/"msg":"batch item failed"/g) ?? []).length,
+    // Tokens never reach a log or a page: every agent's token, and its hash, looked for in both.
+    leakedTokens: secretsIn(
+      `${watcherLog}\n${outboxLines.join('\n')}`,
+      agents.map((a) => a.token),
+    ),
+  };
+}
+
+/**
+ * The heartbeat batches, set apart by the watcher's own chaos. Clear of it, answered within one
+ * heartbeat interval means ingest keeps up; a restarted watcher is a cold process, so the batches of
+ * its first seconds are reported apart.
+ */
+function batchRows(stats: LaneStats, chaos: readonly ChaosWindow[]): ReturnType<typeof goalRows> {
+  const down = chaos
+    .filter((c) => c.kind !== 'notifier')
+    .map((c) => ({
+      start: c.start - BATCH_TIMEOUT_MS,
+      end: c.end + (c.kind === 'restart' ? RESTART_WARMUP_MS : 2000),
+    }));
+  const batches = stats.sentAt.map((at, k) => ({ at, ms: stats.latencies[k]! }));
+  const clear = batches.filter((b) => !down.some((w) => b.at >= w.start && b.at <= w.end));
+  const warming = batches.filter((b) =>
+    chaos.some((c) => c.kind === 'restart' && b.at > c.end && b.at <= c.end + RESTART_WARMUP_MS),
+  );
+  const inTime = clear.filter((b) => b.ms <= 1000).length;
+  return [
+    {
+      measure: `heartbeat batches answered within the 1 s interval (clear of pauses, and of restarts and the ${RESTART_WARMUP_MS / 1000} s after each)`,
+      result: `${clear.length === 0 ? '-' : ((100 * inTime) / clear.length).toFixed(1)}% of ${clear.length}; p99 ${Math.round(distribution(clear.map((b) => b.ms)).p99)} ms`,
+      goal: '>= 99%',
+      met: clear.length > 0 && inTime >= 0.99 * clear.length,
+    },
+    {
+      measure: `heartbeat batches in the ${RESTART_WARMUP_MS / 1000} s after a restart (a cold process: it read its store through, compiles afresh, takes every lane's backlog)`,
+      result:
+        warming.length === 0
+          ? '-'
+          : `${warming.filter((b) => b.ms <= 1000).length} of ${warming.length} within 1 s; max ${Math.round(Math.max(...warming.map((b) => b.ms)))} ms`,
+      goal: '-',
+    },
+  ];
+}
+
+/** The watcher's own goals: nothing refused, no errors, no token leaked, every SIGTERM a clean exit. */
+function watcherRows(
+  refusedItems: number,
+  figures: ReturnType<typeof logFigures>,
+  agentCount: number,
+  cleanExit: boolean,
+): ReturnType<typeof goalRows> {
+  return [
+    {
+      measure: 'heartbeat items the watcher refused (unavailable, unauthorized...)',
+      result: String(refusedItems),
+      goal: '0',
+      met: refusedItems === 0,
+    },
+    {
+      measure: 'failed scans and unhandled errors in the watcher log',
+      result: String(figures.unhandled),
+      goal: '0',
+      met: figures.unhandled === 0,
+    },
+    {
+      measure: `agent tokens, or their hashes, in the watcher log or the outbox (of ${agentCount})`,
+      result: String(figures.leakedTokens),
+      goal: '0',
+      met: figures.leakedTokens === 0,
+    },
+    {
+      measure: `every SIGTERM ends the watcher with exit 0 within ${EXIT_TIMEOUT_MS / 1000} s`,
+      result: cleanExit ? 'yes' : 'no',
+      goal: 'yes',
+      met: cleanExit,
+    },
+  ];
+}
+
+/** The runner's own figures, printed beside the goals and kept in verdict.json. */
+function runnerFigures(input: {
+  readonly records: RunRecords;
+  readonly delay: IntervalHistogram;
+  readonly watcherCores: number;
+  readonly blind: readonly BlindWindow[];
+  readonly figures: ReturnType<typeof logFigures>;
+  readonly finalExit: number | null;
+  readonly noticeLines: number;
+  readonly schedule: readonly ChaosEvent[];
+  readonly fleet: Fleet;
+}) {
+  const { stats, chaos, restarts } = input.records;
+  const { delay, figures, fleet } = input;
+  const lat = distribution(stats.latencies);
+  return {
+    requests: stats.requests,
+    failedRequests: stats.failedRequests,
+    itemsSent: stats.itemsSent,
+    itemsOk: stats.itemsOk,
+    refused: stats.itemsRefused,
+    batchP50: lat.p50,
+    batchP99: lat.p99,
+    batchMax: lat.max,
+    firstError: stats.firstError,
+    watcherCores: input.watcherCores,
+    runnerDelayMaxMs: delay.max / 1e6,
+    runnerDelayP99Ms: delay.percentile(99) / 1e6,
+    blindWindows: input.blind.length,
+    noticeFailures: figures.noticeFailures,
+    watcherErrors: figures.unhandled,
+    batchItemFailures: figures.batchItemFailures,
+    restarts,
+    pauses: chaos.filter((c) => c.kind === 'pause').map((c) => c.end - c.start),
+    notifierFailures: chaos.filter((c) => c.kind === 'notifier').map((c) => c.end - c.start),
+    finalExit: input.finalExit,
+    noticeLines: input.noticeLines,
+    scheduled: scheduledCounts(input.schedule),
+    storm: stormFigures(fleet.agents.length + fleet.topology.plan.switches.length, fleet.topology.plan),
+  };
+}
+
+/**
+ * The end of the heartbeats: the console poll and the lanes stop, the outbox is read to its end, and
+ * the watcher is stopped (its CPU time taken first).
+ */
+async function stopRun(run: {
+  readonly watcher: WatcherProcess;
+  readonly lanes: readonly Lane[];
+  readonly poll: ConsolePoll | undefined;
+  readonly delay: IntervalHistogram;
+  readonly tail: OutboxTail;
+  readonly tailTimer: NodeJS.Timeout;
+}) {
+  const heartbeatEnd = Date.now();
+  const polled = await run.poll?.stop();
+  for (const lane of run.lanes) await lane.stop();
+  run.delay.disable();
+  await sleep(300);
+  run.tail.poll();
+  clearInterval(run.tailTimer);
+  const watcherCpuMs = run.watcher.cpuMs + processCpuMs(run.watcher.child?.pid);
+  const finalExit = await run.watcher.stop();
+  run.tail.poll();
+  return { heartbeatEnd, polled, watcherCpuMs, finalExit };
+}
+
+/** Phase 5 and 6: the run reconciled against the schedule, its table printed and kept; answers whether every goal was met. */
+function judgeAndReport(run: {
+  readonly argv: readonly string[];
+  readonly options: Options;
+  readonly machine: ReturnType<typeof describeMachine>;
+  readonly started: number;
+  readonly seconds: number;
+  readonly files: RunFiles;
+  readonly fleet: Fleet;
+  readonly schedule: readonly ChaosEvent[];
+  readonly policyPlan: PolicyPlan;
+  readonly records: RunRecords;
+  readonly allAlerts: readonly AlertRow[];
+  readonly tail: OutboxTail;
+  readonly topologyOutages: TopologyOutage[];
+  readonly polled: Awaited<ReturnType<ConsolePoll['stop']>> | undefined;
+  readonly delay: IntervalHistogram;
+  readonly watcherCores: number;
+  readonly finalExit: number | null;
+  readonly heartbeatEnd: number;
+}): boolean {
+  const { files, fleet, records, tail } = run;
+  const blind = blindWindows(files.logFile, SCAN_SECONDS * 1000);
+  const { policy, notices, reboots, verdict } = reconcileRun({
+    records,
+    policyPlan: run.policyPlan,
+    allAlerts: run.allAlerts,
+    allNotices: tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt)),
+    blind,
+    topologyOutages: run.topologyOutages,
+    heartbeatEnd: run.heartbeatEnd,
+  });
+  const figures = logFigures(
+    files.logFile,
+    tail.lines.map((l) => l.line),
+    fleet.agents,
+  );
+  const runner = runnerFigures({
+    records,
+    delay: run.delay,
+    watcherCores: run.watcherCores,
+    blind,
+    figures,
+    finalExit: run.finalExit,
+    noticeLines: notices.length,
+    schedule: run.schedule,
+    fleet,
+  });
+  const cleanExit = records.restarts.every((r) => r.exit === 0 && !r.killed) && run.finalExit === 0;
+  const refusedItems = Object.values(records.stats.itemsRefused).reduce((n, v) => n + v, 0);
+  const rows = [
+    ...goalRows(verdict.totals),
+    ...rebootRows(reboots.totals, PAGE_ON_RESTART),
+    ...policyRows(policy),
+    ...(run.polled ? consolePollRows(run.polled, run.seconds) : []),
+    ...batchRows(records.stats, records.chaos),
+    ...watcherRows(refusedItems, figures, fleet.agents.length, cleanExit),
+  ];
+  const allMet = rows.every((r) => r.met !== false);
+  const section = renderSection({
+    command: ['npm run soak --', ...run.argv].join(' ').replace(/ --$/, ''),
+    machine: run.machine,
+    options: run.options,
+    seconds: run.seconds,
+    wallSeconds: (Date.now() - run.started) / 1000,
+    rows,
+    runner,
+    verdict,
+    reboots,
+    allMet,
+  });
+  process.stdout.write(`${section}\n`);
+  const kept = {
+    runner,
+    verdict,
+    reboots,
+    policy,
+    policyPlan: run.policyPlan,
+    chaos: records.chaos,
+    blind,
+    polled: run.polled,
+  };
+  writeFileSync(join(files.dir, 'verdict.json'), JSON.stringify(kept, null, 2));
+  if (run.options.write) {
+    writeNumbers(`soak ${profileName(run.options)}`, section);
+    log(`wrote its section of ${NUMBERS_PAGE}`);
+  }
+  log(allMet ? 'soak: every goal met' : 'soak: a goal was missed (see the table)');
+  return allMet;
+}
+
+/** The soak, phase by phase: set up, register, play the schedule, drain, reconcile, report. */
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (!existsSync(options.hbw)) throw new Error(`${options.hbw} is missing: run npm run build first`);
+  const seconds = Math.round(options.minutes * 60);
+  const started = Date.now();
+  const machine = describeMachine();
+  const files = prepareFiles();
+  log(`soak: ${options.agents} agents, ${seconds} s, seed ${options.seed}; working in ${files.dir}`);
 
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const port = await freePort();
   const watcher = new WatcherProcess(
     options.hbw,
-    ['--port', String(port), '--host', '127.0.0.1', '--config', configFile, '--data-dir', dataDir],
-    logFile,
+    [
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--config',
+      files.configFile,
+      '--data-dir',
+      files.dataDir,
+    ],
+    files.logFile,
     port,
     keepAlive,
   );
@@ -530,419 +1177,63 @@ async function main(argv: string[]): Promise<number> {
   try {
     await watcher.start();
     log(`watcher up on 127.0.0.1:${port} (pid ${watcher.child?.pid})`);
-
-    // Agents, each with its own token; probed ones get a port of their own.
-    const planned = planAgents(options.agents);
-    const agents: SimAgent[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < planned.length) {
-          const plan = planned[next++]!;
-          let probe: ProbePort | undefined;
-          if (plan.probed) {
-            probe = new ProbePort();
-            await probe.open();
-            ports.push(probe);
-          }
-          const body = {
-            agentId: plan.agentId,
-            group: plan.group,
-            ...(probe ? { probe: { type: 'tcp', host: '127.0.0.1', port: probe.port } } : {}),
-          };
-          const token = await addAgent(keepAlive, port, body);
-          agents.push(simAgent(plan.agentId, plan.group, token, probe));
-        }
-      }),
-    );
-    const topology = await addTopology(keepAlive, port, planTopology(), ports);
-    agents.push(...topology.agents);
-    agents.push(...(await addPolicyAgents(keepAlive, port)));
-    agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
-    const byId = new Map(agents.map((a) => [a.agentId, a]));
-    log(`added ${agents.length} agents (${ports.length} with a TCP probe)`);
-
+    const fleet = await addFleet(keepAlive, port, options.agents, ports);
     const schedule = chaosSchedule({
       seconds,
-      warmupSeconds,
-      cooldownSeconds,
-      agents: planned,
-      topology: topology.plan,
+      warmupSeconds: WARMUP_SECONDS,
+      cooldownSeconds: COOLDOWN_SECONDS,
+      agents: fleet.planned,
+      topology: fleet.topology.plan,
       seed: options.seed,
       pageOnRestart: PAGE_ON_RESTART,
       ...(options.consolePoll ? CONSOLE_STEP_CHAOS : {}),
     });
-    const stats: LaneStats = {
-      requests: 0,
-      failedRequests: 0,
-      itemsSent: 0,
-      itemsOk: 0,
-      itemsRefused: {},
-      latencies: [],
-      sentAt: [],
-    };
-    const outages: MutableOutage[] = [];
-    const reboots: MutableReboot[] = [];
-    const flaps: PortFlap[] = [];
-    const chaos: ChaosWindow[] = [];
-    const snapshots: { at: number; missing: string[] }[] = [];
-    const restarts: { downMs: number; exit: number | null; killed: boolean }[] = [];
-    const tail = new OutboxTail(outboxPath);
-    let outageId = 0;
-    let rebootId = 0;
+    const records = emptyRecords();
+    const tail = new OutboxTail(files.outboxPath);
 
     // A maintenance window (each minute, on the minute) opens two seconds after the warm-up.
-    await sleep(waitForWindowMs(Date.now(), warmupSeconds + 2));
+    await sleep(waitForWindowMs(Date.now(), WARMUP_SECONDS + 2));
     const t0 = Date.now();
-    const policyPlan = planPolicy(t0 + warmupSeconds * 1000, t0 + (seconds + cooldownSeconds) * 1000);
+    const policyPlan = planPolicy(t0 + WARMUP_SECONDS * 1000, t0 + (seconds + COOLDOWN_SECONDS) * 1000);
     delay.enable();
-    const laneCount = Math.ceil(agents.length / BATCH);
-    lanes = Array.from(
-      { length: laneCount },
-      (_, j) =>
-        new Lane(
-          agents.slice(j * BATCH, (j + 1) * BATCH),
-          Math.floor((j * 1000) / laneCount),
-          t0,
-          () => port,
-          keepAlive,
-          stats,
-        ),
-    );
-    for (const lane of lanes) lane.start();
-    if (options.consolePoll) poll = startConsolePoll(watcher, keepAlive, dataDir);
+    lanes = startLanes(fleet.agents, t0, port, keepAlive, records.stats);
+    if (options.consolePoll) poll = startConsolePoll(watcher, keepAlive, files.dataDir);
     const tailTimer = setInterval(() => tail.poll(), 250);
-
-    const alertIds = async (): Promise<Set<string>> => {
-      const res = await request(keepAlive, port, 'GET', '/v1/alerts?status=all', { timeoutMs: 30_000 });
-      if (res.status !== 200) throw new Error(`GET /v1/alerts: ${res.status} ${res.text.slice(0, 200)}`);
-      return new Set(
-        (JSON.parse(res.text) as { alerts: { alertId: string }[] }).alerts.map((a) => a.alertId),
-      );
-    };
-
-    const background: Promise<void>[] = [];
-    const topologyChaos = new TopologyChaos(topology, byId);
-    const run = async (event: ChaosEvent): Promise<void> => {
-      const at = Date.now();
-      switch (event.type) {
-        case 'outage': {
-          const agent = byId.get(event.agentId)!;
-          // A pause can stretch an outage past the rest the schedule left: never stack two on one agent.
-          if (agent.outage || agent.reboot || agent.downUntil > at) return;
-          startOutage(agent, ++outageId, event.kind, (record) => outages.push(record));
-          if (event.kind === 'short') agent.skipSends = 1;
-          else agent.downUntil = at + event.seconds * 1000;
-          if (event.kind === 'host-down') await agent.probe?.close();
-          return;
-        }
-        case 'reboot': {
-          const agent = byId.get(event.agentId)!;
-          if (agent.outage || agent.reboot || agent.downUntil > at || agent.skipSends > 0) return;
-          const planned = event.kind !== 'quick';
-          agent.reboot = {
-            record: {
-              id: ++rebootId,
-              agentId: agent.agentId,
-              group: agent.group,
-              kind: event.kind,
-              killAt: 0,
-              ...(planned ? { goodbye: { backInSeconds: event.backInSeconds, reason: event.reason } } : {}),
-            },
-            seconds: planned ? event.seconds : 0,
-            goodbyeAccepted: false,
-            // A quick reboot leaves out one heartbeat; the next is the new boot's first.
-            bootDue: !planned,
-            done: (record) => reboots.push(record),
-          };
-          if (!planned) agent.skipSends = 1;
-          return;
-        }
-        case 'flap': {
-          const agent = byId.get(event.agentId)!;
-          await agent.probe?.close();
-          await sleep(event.seconds * 1000);
-          await agent.probe?.open();
-          flaps.push({ agentId: agent.agentId, group: agent.group, closedAt: at, reopenedAt: Date.now() });
-          return;
-        }
-        case 'pause': {
-          log(`chaos: SIGSTOP the watcher for ${event.seconds} s`);
-          watcher.signal('SIGSTOP');
-          await sleep(event.seconds * 1000);
-          watcher.signal('SIGCONT');
-          chaos.push({ kind: 'pause', start: at, end: Date.now() });
-          return;
-        }
-        case 'restart': {
-          const before = await alertIds();
-          log(`chaos: SIGTERM the watcher (${before.size} alerts recorded), then start it again`);
-          const stopAt = Date.now();
-          const exit = await watcher.stop();
-          const readyAt = await watcher.start();
-          chaos.push({ kind: 'restart', start: stopAt, end: readyAt });
-          const after = await alertIds();
-          const missing = [...before].filter((id) => !after.has(id));
-          snapshots.push({ at: readyAt, missing });
-          restarts.push({ downMs: readyAt - stopAt, exit: exit.code, killed: exit.killed });
-          log(
-            `chaos: watcher back after ${readyAt - stopAt} ms (exit ${exit.code}); ${missing.length} alerts missing`,
-          );
-          return;
-        }
-        case 'notifier-fail': {
-          log(`chaos: the outbox is a directory for ${event.seconds} s`);
-          const saved = `${outboxPath}.soak-saved`;
-          const had = existsSync(outboxPath);
-          if (had) renameSync(outboxPath, saved);
-          mkdirSync(outboxPath);
-          await sleep(event.seconds * 1000);
-          rmdirSync(outboxPath);
-          if (had) renameSync(saved, outboxPath);
-          chaos.push({ kind: 'notifier', start: at, end: Date.now() });
-          return;
-        }
-        case 'parent-outage':
-        case 'quorum-loss':
-          return topologyChaos.run(event);
-      }
-    };
-
-    // The timeline: each event at its time. The watcher's own events run one after another (a restart
-    // never overlaps a pause); agent events keep their times whatever the watcher is going through.
-    const end = t0 + seconds * 1000;
-    const isWatcherEvent = (e: ChaosEvent) =>
-      e.type === 'pause' || e.type === 'restart' || e.type === 'notifier-fail';
-    const failed = (error: unknown) => {
-      log(`chaos event failed: ${String(error)}`);
-    };
-    const watcherChain = (async () => {
-      for (const event of schedule.filter(isWatcherEvent)) {
-        const due = t0 + event.at * 1000;
-        if (due > Date.now()) await sleep(due - Date.now());
-        await run(event).catch(failed);
-      }
-    })();
-    const policyPlay = playPolicy(policyPlan, byId).catch(failed);
-    let last = Date.now();
-    for (const event of schedule.filter((e) => !isWatcherEvent(e))) {
-      const due = t0 + event.at * 1000;
-      if (due > Date.now()) await sleep(due - Date.now());
-      background.push(run(event).catch(failed));
-      if (Date.now() - last > 15_000) {
-        last = Date.now();
-        log(
-          `t+${Math.round((Date.now() - t0) / 1000)} s: ${stats.itemsOk} heartbeats accepted, ${outages.length} outages closed, ${tail.lines.length} outbox lines`,
-        );
-      }
-    }
-    background.push(watcherChain, policyPlay);
-    await Promise.all(background);
-    if (end > Date.now()) await sleep(end - Date.now());
-
-    // Drain: every agent beats, so every alert must resolve and every notice go out.
-    log('cool-down over; waiting for every alert to resolve and every notice to go out');
-    const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
-    let allAlerts: AlertRow[] = [];
-    for (;;) {
-      allAlerts = await fetchAlerts(keepAlive, port);
-      const owed = allAlerts.filter(
-        (a) =>
-          a.status === 'open' ||
-          ['pending', 'sending'].includes(a.opening ?? '') ||
-          ['pending', 'sending'].includes(a.recovery ?? ''),
-      );
-      const waiting = [...byId.values()].filter((a) => a.outage || a.reboot).length;
-      if ((owed.length === 0 && waiting === 0) || Date.now() > drainDeadline) break;
-      await sleep(1000);
-    }
-    const heartbeatEnd = Date.now();
-    const polled = await poll?.stop();
-    for (const lane of lanes) await lane.stop();
-    delay.disable();
-    await sleep(300);
-    tail.poll();
-    clearInterval(tailTimer);
-    const watcherCpuMs = watcher.cpuMs + processCpuMs(watcher.child?.pid);
-    const runWallMs = heartbeatEnd - t0;
-    const finalExit = await watcher.stop();
-    tail.poll();
-
-    // Outages still open at the end (an agent whose first heartbeat back never landed).
-    for (const agent of byId.values()) {
-      if (agent.outage) agent.outage.done({ ...agent.outage.record, lastBefore: agent.lastOk });
-      if (agent.reboot) agent.reboot.done({ ...agent.reboot.record, lastBefore: agent.lastOk });
-    }
-
-    const blind = blindWindows(logFile, SCAN_SECONDS * 1000);
-    const allNotices = tail.lines.map(({ line, observedAt }) => toNotice(line, observedAt));
-    // The policy groups are judged apart (bench/soak-policy.ts): their silences are no outages of the schedule.
-    const isPolicy = (x: { group: string }) => (POLICY_GROUPS as readonly string[]).includes(x.group);
-    const policy = reconcilePolicy(policyPlan, allAlerts.filter(isPolicy), allNotices.filter(isPolicy), [
-      ...blind,
-      ...chaos,
-    ]);
-    const alerts = allAlerts.filter((a) => !isPolicy(a));
-    const notices = allNotices.filter((n) => !isPolicy(n));
-    const settings = {
-      scanIntervalMs: SCAN_SECONDS * 1000,
-      heartbeatIntervalMs: HEARTBEAT_SECONDS * 1000,
-      agentlessEveryNScans: AGENTLESS_EVERY_N_SCANS,
-      missedScans: MISSED_SCANS,
-      probeMaxMs: PROBE_MAX_MS,
-      slackMs: 1500,
-      pagingGroups: Object.entries(GROUPS)
-        .filter(([, g]) => g.paging)
-        .map(([name]) => name),
-      end: heartbeatEnd,
-    };
-    const rebootVerdict = reconcileReboots({
-      reboots,
-      alerts,
-      notices,
-      chaos,
-      blind,
-      pageOnRestart: PAGE_ON_RESTART,
-      settings,
-    });
-    const verdict = reconcile({
-      outages,
-      flaps,
-      chaos,
-      blind,
-      alerts,
-      notices,
-      missingAfterRestart: snapshots.flatMap((s) => s.missing),
-      topology: topologyChaos.outages(),
-      judgedApart: rebootVerdict.claimed,
-      settings,
-    });
-    const watcherLog = readFileSync(logFile, 'utf8');
-    const noticeFailures = (watcherLog.match(/"msg":"notice not sent"/g) ?? []).length;
-    const unhandled = (
-      watcherLog.match(/"msg":"(unhandled error|agent scan failed[^"]*|scan failed[^"]*)"/g) ?? []
-    ).length;
-    // Items whose write failed: under overload (a store timeout), or cut off by a SIGTERM mid-batch.
-    const batchItemFailures = (watcherLog.match(/"msg":"batch item failed"/g) ?? []).length;
-    // Tokens never reach a log or a page: every agent's token, and its hash, looked for in both.
-    const leakedTokens = secretsIn(
-      `${watcherLog}\n${tail.lines.map((l) => l.line).join('\n')}`,
-      agents.map((a) => a.token),
-    );
-    const lat = distribution(stats.latencies);
-    const runner = {
-      requests: stats.requests,
-      failedRequests: stats.failedRequests,
-      itemsSent: stats.itemsSent,
-      itemsOk: stats.itemsOk,
-      refused: stats.itemsRefused,
-      batchP50: lat.p50,
-      batchP99: lat.p99,
-      batchMax: lat.max,
-      firstError: stats.firstError,
-      watcherCores: watcherCpuMs / runWallMs,
-      runnerDelayMaxMs: delay.max / 1e6,
-      runnerDelayP99Ms: delay.percentile(99) / 1e6,
-      blindWindows: blind.length,
-      noticeFailures,
-      watcherErrors: unhandled,
-      batchItemFailures,
-      restarts,
-      pauses: chaos.filter((c) => c.kind === 'pause').map((c) => c.end - c.start),
-      notifierFailures: chaos.filter((c) => c.kind === 'notifier').map((c) => c.end - c.start),
-      finalExit: finalExit.code,
-      noticeLines: notices.length,
-      scheduled: scheduledCounts(schedule),
-      storm: stormFigures(agents.length + topology.plan.switches.length, topology.plan),
-    };
-    const cleanExit = restarts.every((r) => r.exit === 0 && !r.killed) && finalExit.code === 0;
-    // Batches clear of the watcher's own chaos: answered within one heartbeat interval means ingest keeps up.
-    // A restarted watcher is a cold process, so the batches of its first seconds are reported apart.
-    const down = chaos
-      .filter((c) => c.kind !== 'notifier')
-      .map((c) => ({
-        start: c.start - BATCH_TIMEOUT_MS,
-        end: c.end + (c.kind === 'restart' ? RESTART_WARMUP_MS : 2000),
-      }));
-    const batches = stats.sentAt.map((at, k) => ({ at, ms: stats.latencies[k]! }));
-    const clear = batches.filter((b) => !down.some((w) => b.at >= w.start && b.at <= w.end));
-    const warming = batches.filter((b) =>
-      chaos.some((c) => c.kind === 'restart' && b.at > c.end && b.at <= c.end + RESTART_WARMUP_MS),
-    );
-    const inTime = clear.filter((b) => b.ms <= 1000).length;
-    const refusedItems = Object.values(stats.itemsRefused).reduce((n, v) => n + v, 0);
-    const rows = [
-      ...goalRows(verdict.totals),
-      ...rebootRows(rebootVerdict.totals, PAGE_ON_RESTART),
-      ...policyRows(policy),
-      ...(polled ? consolePollRows(polled, seconds) : []),
-      {
-        measure: `heartbeat batches answered within the 1 s interval (clear of pauses, and of restarts and the ${RESTART_WARMUP_MS / 1000} s after each)`,
-        result: `${clear.length === 0 ? '-' : ((100 * inTime) / clear.length).toFixed(1)}% of ${clear.length}; p99 ${Math.round(distribution(clear.map((b) => b.ms)).p99)} ms`,
-        goal: '>= 99%',
-        met: clear.length > 0 && inTime >= 0.99 * clear.length,
-      },
-      {
-        measure: `heartbeat batches in the ${RESTART_WARMUP_MS / 1000} s after a restart (a cold process: it read its store through, compiles afresh, takes every lane's backlog)`,
-        result:
-          warming.length === 0
-            ? '-'
-            : `${warming.filter((b) => b.ms <= 1000).length} of ${warming.length} within 1 s; max ${Math.round(Math.max(...warming.map((b) => b.ms)))} ms`,
-        goal: '-',
-      },
-      {
-        measure: 'heartbeat items the watcher refused (unavailable, unauthorized...)',
-        result: String(refusedItems),
-        goal: '0',
-        met: refusedItems === 0,
-      },
-      {
-        measure: 'failed scans and unhandled errors in the watcher log',
-        result: String(unhandled),
-        goal: '0',
-        met: unhandled === 0,
-      },
-      {
-        measure: `agent tokens, or their hashes, in the watcher log or the outbox (of ${agents.length})`,
-        result: String(leakedTokens),
-        goal: '0',
-        met: leakedTokens === 0,
-      },
-      {
-        measure: `every SIGTERM ends the watcher with exit 0 within ${EXIT_TIMEOUT_MS / 1000} s`,
-        result: cleanExit ? 'yes' : 'no',
-        goal: 'yes',
-        met: cleanExit,
-      },
-    ];
-    const allMet = rows.every((r) => r.met !== false);
-    const command = ['npm run soak --', ...argv].join(' ').replace(/ --$/, '');
-    const section = renderSection({
-      command,
-      machine,
-      options,
+    const player = new ChaosPlayer(watcher, keepAlive, port, fleet, files.outboxPath, records);
+    await playTimeline(
+      schedule,
+      t0,
       seconds,
-      wallSeconds: (Date.now() - started) / 1000,
-      rows,
-      runner,
-      verdict,
-      reboots: rebootVerdict,
-      allMet,
-    });
-    process.stdout.write(`${section}\n`);
-    writeFileSync(
-      join(dir, 'verdict.json'),
-      JSON.stringify(
-        { runner, verdict, reboots: rebootVerdict, policy, policyPlan, chaos, blind, polled },
-        null,
-        2,
-      ),
+      player,
+      () => playPolicy(policyPlan, fleet.byId),
+      () =>
+        `${records.stats.itemsOk} heartbeats accepted, ${records.outages.length} outages closed, ${tail.lines.length} outbox lines`,
     );
-    if (options.write) {
-      writeNumbers(`soak ${profileName(options)}`, section);
-      log(`wrote its section of ${NUMBERS_PAGE}`);
-    }
-    log(allMet ? 'soak: every goal met' : 'soak: a goal was missed (see the table)');
+
+    const allAlerts = await drain(keepAlive, port, fleet.byId);
+    const stopped = await stopRun({ watcher, lanes, poll, delay, tail, tailTimer });
+    closeOpenRecords(fleet.byId);
+
+    const allMet = judgeAndReport({
+      argv,
+      options,
+      machine,
+      started,
+      seconds,
+      files,
+      fleet,
+      schedule,
+      policyPlan,
+      records,
+      allAlerts,
+      tail,
+      topologyOutages: player.topologyChaos.outages(),
+      polled: stopped.polled,
+      delay,
+      watcherCores: stopped.watcherCpuMs / (stopped.heartbeatEnd - t0),
+      finalExit: stopped.finalExit.code,
+      heartbeatEnd: stopped.heartbeatEnd,
+    });
     exitCode = allMet ? 0 : 1;
     return exitCode;
   } finally {
@@ -951,8 +1242,9 @@ async function main(argv: string[]): Promise<number> {
     await watcher.stop();
     for (const p of ports) await p.close();
     keepAlive.destroy();
-    if (options.keep || exitCode !== 0) log(`kept ${dir} (watcher.log, data/outbox.jsonl, verdict.json)`);
-    else rmSync(dir, { recursive: true, force: true });
+    if (options.keep || exitCode !== 0)
+      log(`kept ${files.dir} (watcher.log, data/outbox.jsonl, verdict.json)`);
+    else rmSync(files.dir, { recursive: true, force: true });
   }
 }
 

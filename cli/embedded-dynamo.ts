@@ -178,6 +178,32 @@ function privateSocket(dataDir: string | undefined): {
 /** sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL. */
 const MAX_SOCKET_PATH_BYTES = 100;
 
+/** Resolves once the dynalite thread listens (`onListening` first); rejects with why it did not. */
+function untilListening(worker: Worker, path: string | undefined, onListening: () => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onExit = (code: number) =>
+      reject(new EmbeddedDynamoError(`the dynalite thread exited with code ${code}`));
+    const onError = (error: Error) => reject(storeError(path, error));
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.once('message', (message: DynamoMessage) => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (message.type === 'listening') {
+        onListening();
+        resolve();
+      } else {
+        void worker.terminate();
+        reject(
+          message.type === 'error'
+            ? storeError(path, message)
+            : new EmbeddedDynamoError('dynalite closed before it listened'),
+        );
+      }
+    });
+  });
+}
+
 /**
  * Starts dynalite in a worker thread of its own, on a private socket, behind the store guard: kept
  * in `<dataDir>/dynamodb` (LevelDB) so a restart loses nothing, or in memory when `dataDir` is
@@ -230,27 +256,8 @@ export async function startEmbeddedDynamo(
       resolve();
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    const onExit = (code: number) =>
-      reject(new EmbeddedDynamoError(`the dynalite thread exited with code ${code}`));
-    const onError = (error: Error) => reject(storeError(path, error));
-    worker.once('error', onError);
-    worker.once('exit', onExit);
-    worker.once('message', (message: DynamoMessage) => {
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (message.type === 'listening') {
-        listened = true;
-        resolve();
-      } else {
-        void worker.terminate();
-        reject(
-          message.type === 'error'
-            ? storeError(path, message)
-            : new EmbeddedDynamoError('dynalite closed before it listened'),
-        );
-      }
-    });
+  await untilListening(worker, path, () => {
+    listened = true;
   });
   // After start, a failure of the store (a full disk, a damaged file) ends the thread; the watcher
   // whose store is gone should stop with the reason, not answer 503 for ever.

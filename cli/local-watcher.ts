@@ -114,7 +114,12 @@ export function localLogger(print: (line: string) => void, json: boolean, level?
   return createLogger({ level, sink: localSink(print, json) });
 }
 
-/** The whole watcher on this machine: embedded DynamoDB, the one router, the console page. */
+/**
+ * The whole watcher on this machine: embedded DynamoDB, the one router, the console page. Long
+ * because the start is one ordered sequence (data directory, store, tables, use cases, scanner,
+ * server, scan loop) in which each failure closes what the steps before it opened; split, each part
+ * would take and hand back the half-open resources.
+ */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !options.adminToken) {

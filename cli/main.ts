@@ -1,17 +1,18 @@
 import { WATCHER_VERSION } from '../lambda/version';
 import { type Command, findCommand, type Io, runCommand } from './command';
-import { agentSideCommands } from './commands/agent';
-import { agentCommands } from './commands/agents';
+import { agentSideCommands } from './commands/agent-doctor-relay';
 import { alertCommands } from './commands/alerts';
+import { enrollKeyCommand } from './commands/enroll-key';
+import { fleetCommands } from './commands/fleet';
 import { configCommands, localCommand } from './commands/local';
 import { maintenanceCommands } from './commands/maintenance';
-import { enrollKeyCommand, statusCommand } from './commands/status';
+import { statusCommand } from './commands/status';
 import { consoleCommand } from './console/command';
 
 export const COMMANDS: readonly Command[] = [
   localCommand,
   statusCommand,
-  ...agentCommands,
+  ...fleetCommands,
   ...agentSideCommands,
   ...alertCommands,
   ...maintenanceCommands,

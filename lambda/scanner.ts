@@ -27,6 +27,7 @@ import {
 } from './domain/mute';
 import { type RestartRecord, restartAlert, unrecordedRestart } from './domain/restart';
 import {
+  type AgentDecision,
   type Assessment,
   alertDetail,
   assess,
@@ -114,6 +115,39 @@ interface AgentFinding extends TopologyNode {
   readonly probed: boolean;
 }
 
+/** What a scan found of one agent, from its state and the alerts standing after the scan's decisions. */
+function findingOf(
+  agent: AgentRecord,
+  assessment: Assessment,
+  { state, missedScans }: { state: AgentState; missedScans: number },
+  { standing, flapping, probe }: { standing: AlertRecord[]; flapping?: AlertRecord; probe?: ProbeResult },
+  ended: { scanTime: number; resolved: boolean },
+): AgentFinding {
+  return {
+    agentId: agent.agentId,
+    group: agent.group,
+    cluster: agent.cluster,
+    parent: agent.parent,
+    state,
+    incidentStart: standing[0]?.incidentStart ?? incidentStart(agent),
+    standing,
+    flapping,
+    probed: probe !== undefined,
+    silent: state === 'late' || state === 'failed' || state === 'unreachable',
+    lastHeartbeatAt: agent.lastHeartbeatAt,
+    outageEndedAt: ended.resolved ? ended.scanTime : agent.outageEndedAt,
+    health: healthOf({
+      watched: assessment.kind !== 'unmonitored',
+      agentless: agent.agentless === true,
+      heardFrom: agent.lastHeartbeatAt !== undefined,
+      missedScans,
+      probeOk: probe?.ok,
+      // An incident a heartbeat ended, still counting fresh scans (`recoverAfterScans`), is no outage.
+      standing: standing.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt)),
+    }),
+  };
+}
+
 /** What the pass over the agents hands to the stages after it. */
 interface Pass {
   readonly scanTime: number;
@@ -180,28 +214,7 @@ export class Scanner {
       open,
       calendar,
     );
-    await this.probeParents(pass);
-    const clusters = await this.judgeClusters(pass, open);
-    const heldBy = (agentId: string) => {
-      const finding = pass.findings.get(agentId);
-      if (!finding) return undefined;
-      const settings = settingsFor(config, finding.group);
-      return heldByAncestor(finding, pass.topology, settings, blindWindows, scanTime);
-    };
-    const parents = parentMuter(heldBy, clusters);
-    const storm = await this.guardStorm(previous, pass, parents);
-    const clustersInMaintenance = new Map<string, string>();
-    for (const name of Object.keys(config.clusters)) {
-      const window = calendar.cluster(name);
-      if (window) clustersInMaintenance.set(name, window.by);
-    }
-    const muters: Muter[] = [
-      maintenanceMuter(pass.inMaintenance, clustersInMaintenance),
-      stormMuter(storm.active),
-      clusterMuter(clusters),
-      parents,
-      flappingMuter(pass.flapping),
-    ];
+    const { muters, storm } = await this.muteStages(pass, open, { previous, calendar, blindWindows });
     const delivery = await this.delivery.run({
       now: scanTime,
       muters,
@@ -241,6 +254,44 @@ export class Scanner {
       this.log.info('scan', report);
     }
     return report;
+  }
+
+  /**
+   * The stages that hold a notice, each with its named reason: maintenance, a storm, a cluster below
+   * quorum, a down ancestor, flapping. Probes the parents and judges the clusters and the storm first,
+   * since the last three need them.
+   */
+  private async muteStages(
+    pass: Pass,
+    open: readonly AlertRecord[],
+    at: { previous: ScannerState; calendar: MaintenanceCalendar; blindWindows: readonly BlindWindow[] },
+  ): Promise<{ muters: Muter[]; storm: Awaited<ReturnType<Scanner['guardStorm']>> }> {
+    const { config } = this.deps;
+    const { previous, calendar, blindWindows } = at;
+    const scanTime = pass.scanTime;
+    await this.probeParents(pass);
+    const clusters = await this.judgeClusters(pass, open);
+    const heldBy = (agentId: string) => {
+      const finding = pass.findings.get(agentId);
+      if (!finding) return undefined;
+      const settings = settingsFor(config, finding.group);
+      return heldByAncestor(finding, pass.topology, settings, blindWindows, scanTime);
+    };
+    const parents = parentMuter(heldBy, clusters);
+    const storm = await this.guardStorm(previous, pass, parents);
+    const clustersInMaintenance = new Map<string, string>();
+    for (const name of Object.keys(config.clusters)) {
+      const window = calendar.cluster(name);
+      if (window) clustersInMaintenance.set(name, window.by);
+    }
+    const muters: Muter[] = [
+      maintenanceMuter(pass.inMaintenance, clustersInMaintenance),
+      stormMuter(storm.active),
+      clusterMuter(clusters),
+      parents,
+      flappingMuter(pass.flapping),
+    ];
+    return { muters, storm };
   }
 
   /**
@@ -354,29 +405,13 @@ export class Scanner {
     const episode = open.find((a) => a.kind === 'flapping');
     const incidents = open.filter((a) => a.kind !== 'flapping' && !isEvent(a));
     const decision = decide(agent, assessment, probe?.ok, incidents, { rule: settings, now: scanTime });
-    const resolved: string[] = [];
-    for (const { alert, resolution } of decision.resolve) {
-      if (await this.resolveAlert(alert, scanTime, resolution)) {
-        resolved.push(alert.alertId);
-        await this.deps.agents.endIncident(agent.agentId, scanTime, resolution === 'probe');
-      }
-    }
     const missed = assessment.kind === 'watched' ? assessment.missedScans : 0;
-    const changed = new Map<string, AlertRecord>();
-    for (const { alert, since } of decision.freshSince ?? []) {
-      const after = await this.deps.alerts.mark(alert, 'freshSince', since ?? undefined);
-      if (after) changed.set(alert.alertId, after);
-    }
-    for (const { alert, kind } of decision.change) {
-      const after = await this.deps.alerts.changeKind(changed.get(alert.alertId) ?? alert, {
-        kind,
-        severity: severityOf(kind, probe?.ok),
-        detail: alertDetail(kind, agent, missed, settings, probe),
-        missedScans: missed,
-        at: scanTime,
-      });
-      if (after) changed.set(alert.alertId, after);
-    }
+    const { resolved, changed } = await this.writeDecision(agent, decision, {
+      scanTime,
+      missed,
+      settings,
+      probe,
+    });
     const opened: AlertRecord[] = [];
     let taken: AlertRecord | undefined;
     let history: AgentRecord = agent;
@@ -409,35 +444,57 @@ export class Scanner {
       openAlerts: standing,
       maintenance: pass.calendar.agent(agent),
     });
-    const finding: AgentFinding = {
-      agentId: agent.agentId,
-      group: agent.group,
-      cluster: agent.cluster,
-      parent: agent.parent,
-      state,
-      incidentStart: standing[0]?.incidentStart ?? incidentStart(agent),
-      standing,
-      flapping,
-      probed: probe !== undefined,
-      silent: state === 'late' || state === 'failed' || state === 'unreachable',
-      lastHeartbeatAt: agent.lastHeartbeatAt,
-      outageEndedAt: resolved.length > 0 ? scanTime : agent.outageEndedAt,
-      health: healthOf({
-        watched: assessment.kind !== 'unmonitored',
-        agentless: agent.agentless === true,
-        heardFrom: agent.lastHeartbeatAt !== undefined,
-        missedScans,
-        probeOk: probe?.ok,
-        // An incident a heartbeat ended, still counting fresh scans (`recoverAfterScans`), is no outage.
-        standing: standing.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt)),
-      }),
-    };
+    const finding = findingOf(
+      agent,
+      assessment,
+      { state, missedScans },
+      { standing, flapping, probe },
+      {
+        scanTime,
+        resolved: resolved.length > 0,
+      },
+    );
     pass.findings.set(agent.agentId, finding);
     pass.topology.add(finding);
     if (agent.probe && !probe) pass.unprobed.set(agent.agentId, { agent, assessment });
     else pass.unprobed.delete(agent.agentId);
     pass.opened.push(...opened);
     pass.resolved.push(...resolved);
+  }
+
+  /**
+   * The writes a decision asks for, in order: its alerts resolved (each ending the agent's incident),
+   * then marked fresh, then changed in kind. Answers the alerts it resolved and those it changed.
+   */
+  private async writeDecision(
+    agent: AgentRecord,
+    decision: AgentDecision,
+    at: { scanTime: number; missed: number; settings: GroupSettings; probe: ProbeResult | undefined },
+  ): Promise<{ resolved: string[]; changed: Map<string, AlertRecord> }> {
+    const { scanTime, missed, settings, probe } = at;
+    const resolved: string[] = [];
+    for (const { alert, resolution } of decision.resolve) {
+      if (await this.resolveAlert(alert, scanTime, resolution)) {
+        resolved.push(alert.alertId);
+        await this.deps.agents.endIncident(agent.agentId, scanTime, resolution === 'probe');
+      }
+    }
+    const changed = new Map<string, AlertRecord>();
+    for (const { alert, since } of decision.freshSince ?? []) {
+      const after = await this.deps.alerts.mark(alert, 'freshSince', since ?? undefined);
+      if (after) changed.set(alert.alertId, after);
+    }
+    for (const { alert, kind } of decision.change) {
+      const after = await this.deps.alerts.changeKind(changed.get(alert.alertId) ?? alert, {
+        kind,
+        severity: severityOf(kind, probe?.ok),
+        detail: alertDetail(kind, agent, missed, settings, probe),
+        missedScans: missed,
+        at: scanTime,
+      });
+      if (after) changed.set(alert.alertId, after);
+    }
+    return { resolved, changed };
   }
 
   /**

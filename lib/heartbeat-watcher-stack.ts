@@ -10,7 +10,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { pagingChannels } from '../lambda/domain/alert';
-import { type RawConfig, type Subscriptions, watcherAlarmsReach } from '../lambda/domain/config';
+import {
+  type RawConfig,
+  type Subscriptions,
+  type WatcherConfig,
+  watcherAlarmsReach,
+} from '../lambda/domain/config';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
@@ -34,6 +39,14 @@ export const REGISTER_ROUTES = ['/v1/register', '/v1/install.sh', '/v1/install.p
 /** Everything else under /v1 is an admin route, behind IAM. */
 export const ADMIN_ROUTE = '/v1/{proxy+}';
 
+/** The watcher's four functions. */
+interface Functions {
+  readonly ingest: WatcherFunction;
+  readonly register: WatcherFunction;
+  readonly admin: WatcherFunction;
+  readonly scanner: WatcherFunction;
+}
+
 /**
  * The whole watcher: the HTTP API, the ingest, register, admin and scanner functions, the tables, a
  * topic per paging group, and the alarms that watch the watcher, with a topic of their own.
@@ -42,10 +55,22 @@ export class HeartbeatWatcherStack extends Stack {
   constructor(scope: Construct, id: string, props: HeartbeatWatcherStackProps) {
     super(scope, id, props);
     const { config, forFunctions } = cloudConfig(props.config);
-    const configJson = JSON.stringify(forFunctions);
     const tables = new WatcherTables(this, 'Tables', config.capacity);
+    const topics = this.groupTopics(config);
+    const fns = this.functions(JSON.stringify(forFunctions), tables, topics);
+    this.scanSchedule(fns.scanner);
+    const { api, stage } = this.httpApi(config, fns);
+    this.acknowledgeChecks(api, fns);
+    this.watcherAlarms(config, api, fns, tables);
 
-    // One topic per group that pages, named after it, with the subscriptions the config lists.
+    new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
+    new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
+    new CfnOutput(this, 'AlertsTableName', { value: tables.alerts.tableName });
+    new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
+  }
+
+  /** One topic per group that pages, named after it, with the subscriptions the config lists. */
+  private groupTopics(config: WatcherConfig): Record<string, sns.Topic> {
     const topics: Record<string, sns.Topic> = {};
     for (const group of Object.values(config.groups)) {
       if (pagingChannels(group.channels).length === 0) continue;
@@ -64,8 +89,11 @@ export class HeartbeatWatcherStack extends Stack {
         description: `SNS topic of group ${group.name}`,
       });
     }
+    return topics;
+  }
 
-    // Each function gets the variables of what it may touch, and the grants that go with them.
+  /** Each function gets the variables of what it may touch, and the grants that go with them. */
+  private functions(configJson: string, tables: WatcherTables, topics: Record<string, sns.Topic>): Functions {
     const tableEnv = (...keys: TableKey[]) =>
       Object.fromEntries(keys.map((key) => [TABLE_VARIABLES[key], tables[key].tableName]));
     const ingest = new WatcherFunction(this, 'Ingest', {
@@ -117,6 +145,11 @@ export class HeartbeatWatcherStack extends Stack {
     tables.alerts.grantReadWriteData(scanner.fn);
     for (const topic of Object.values(topics)) topic.grantPublish(scanner.fn);
     scanner.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+    return { ingest, register, admin, scanner };
+  }
+
+  /** Every minute, the scanner; it loops the scans of that minute inside. */
+  private scanSchedule(scanner: WatcherFunction): void {
     new events.Rule(this, 'ScanSchedule', {
       description: 'Runs the scanner every minute; it loops the scans of that minute inside',
       schedule: events.Schedule.rate(Duration.minutes(1)),
@@ -124,8 +157,10 @@ export class HeartbeatWatcherStack extends Stack {
         new targets.LambdaFunction(scanner.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) }),
       ],
     });
+  }
 
-    // The HTTP API: agent routes open (token checked by the handler), admin routes behind IAM.
+  /** The HTTP API: agent routes open (token checked by the handler), admin routes behind IAM. */
+  private httpApi(config: WatcherConfig, fns: Functions): { api: apigw.HttpApi; stage: apigw.HttpStage } {
     const api = new apigw.HttpApi(this, 'Api', {
       description: 'heartbeat-watcher: agent heartbeats and the admin API',
       createDefaultStage: false,
@@ -152,20 +187,24 @@ export class HeartbeatWatcherStack extends Stack {
         ),
       },
     });
-    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', ingest.fn);
+    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', fns.ingest.fn);
     for (const path of AGENT_ROUTES)
       api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: ingestIntegration });
-    const registerIntegration = new HttpLambdaIntegration('RegisterIntegration', register.fn);
+    const registerIntegration = new HttpLambdaIntegration('RegisterIntegration', fns.register.fn);
     for (const path of REGISTER_ROUTES)
       api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: registerIntegration });
     api.addRoutes({
       path: ADMIN_ROUTE,
       methods: [apigw.HttpMethod.ANY],
-      integration: new HttpLambdaIntegration('AdminIntegration', admin.fn),
+      integration: new HttpLambdaIntegration('AdminIntegration', fns.admin.fn),
       authorizer: new HttpIamAuthorizer(),
     });
     new AdminPolicies(this, 'AdminPolicies', api);
+    return { api, stage };
+  }
 
+  /** The cdk-nag findings these resources answer on purpose, each with its reason. */
+  private acknowledgeChecks(api: apigw.HttpApi, fns: Functions): void {
     for (const route of api.node.children) {
       if (!(route instanceof apigw.HttpRoute) || route.node.id.includes('proxy')) continue;
       Validations.of(route).acknowledge({
@@ -174,22 +213,31 @@ export class HeartbeatWatcherStack extends Stack {
           'Agent routes authenticate each agent by its own bearer token, checked by the handler in the same conditional DynamoDB write (register by the group enrollment key); IAM here would put AWS credentials on every monitored server.',
       });
     }
-    for (const fn of [admin.fn, scanner.fn]) {
+    for (const fn of [fns.admin.fn, fns.scanner.fn]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::<AlertsTable.Arn>/index/*]',
         reason:
           "The alerts table's one index (byQueue) is what the scanner and the alert routes query; the grant covers that index only.",
       });
     }
+  }
 
-    // The watcher's own alarms page through a topic of their own: when a group's topic, its
-    // subscriptions or the account's SMS spend limit are the trouble, they must still be heard.
+  /**
+   * The watcher's own alarms page through a topic of their own: when a group's topic, its
+   * subscriptions or the account's SMS spend limit are the trouble, they must still be heard.
+   */
+  private watcherAlarms(
+    config: WatcherConfig,
+    api: apigw.HttpApi,
+    fns: Functions,
+    tables: WatcherTables,
+  ): void {
     const alarmTopic = this.topic('WatcherAlarmsTopic', 'watcher-alarms', config.watcherAlarms.subscriptions);
     new WatcherAlarms(this, 'Alarms', {
       stackName: this.stackName,
       api,
-      ingest: ingest.fn,
-      scanner: scanner.fn,
+      ingest: fns.ingest.fn,
+      scanner: fns.scanner.fn,
       tables: [tables.agents, tables.state, tables.alerts],
       alarmTopic,
     });
@@ -204,11 +252,6 @@ export class HeartbeatWatcherStack extends Stack {
         `the watcher's own alarms reach ${watcherAlarmsReach(config.watcherAlarms)}: list people under watcherAlarms.subscriptions in the config, or subscribe them to the topic of the output WatcherAlarmsTopicArn`,
       );
     }
-
-    new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
-    new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
-    new CfnOutput(this, 'AlertsTableName', { value: tables.alerts.tableName });
-    new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
   }
 
   /**

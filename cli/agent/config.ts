@@ -223,6 +223,44 @@ export interface ResolveOptions {
   readonly cwd?: string;
 }
 
+/** Where the token comes from: a file or the environment, one of them; none only when not required. */
+function tokenSettingOf(
+  tokenFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  requireIdentity: boolean,
+): TokenSetting {
+  const tokenEnv = env.HBW_AGENT_TOKEN !== undefined && env.HBW_AGENT_TOKEN !== '';
+  if (tokenFile !== undefined && tokenEnv) {
+    throw new AgentConfigError(
+      'give the token one way: a token file (--token-file, HBW_AGENT_TOKEN_FILE, "tokenFile") or HBW_AGENT_TOKEN, not both',
+      true,
+    );
+  }
+  const token: TokenSetting =
+    tokenFile !== undefined
+      ? { from: 'file', path: resolve(cwd, tokenFile) }
+      : tokenEnv
+        ? { from: 'env' }
+        : { from: 'none' };
+  if (token.from === 'none' && requireIdentity) {
+    throw new AgentConfigError(
+      'the token is required: --token-file FILE (or HBW_AGENT_TOKEN_FILE, "tokenFile"), or HBW_AGENT_TOKEN; never a flag, so it stays out of ps',
+      true,
+    );
+  }
+  return token;
+}
+
+/** The CA certificates to trust besides the system's, read at start (exit 1 when they cannot be). */
+function readCa(path: string): NonNullable<AgentSettings['ca']> {
+  try {
+    return { path, pem: readFileSync(path, 'utf8') };
+  } catch (error) {
+    throw new AgentConfigError(`cannot read the CA file ${path} (${(error as Error).message})`, false);
+  }
+}
+
 /** Reads the settings; throws an {@link AgentConfigError} that names the flag, variable or key at fault. */
 export function resolveAgentSettings(
   values: Values,
@@ -256,35 +294,9 @@ export function resolveAgentSettings(
     throw new AgentConfigError(`the log format must be text or json, not "${logFormat}"`, true);
   }
   const tokenFile = text(get(SETTINGS.tokenFile));
-  const tokenEnv = env.HBW_AGENT_TOKEN !== undefined && env.HBW_AGENT_TOKEN !== '';
-  if (tokenFile !== undefined && tokenEnv) {
-    throw new AgentConfigError(
-      'give the token one way: a token file (--token-file, HBW_AGENT_TOKEN_FILE, "tokenFile") or HBW_AGENT_TOKEN, not both',
-      true,
-    );
-  }
-  const token: TokenSetting =
-    tokenFile !== undefined
-      ? { from: 'file', path: resolve(cwd, tokenFile) }
-      : tokenEnv
-        ? { from: 'env' }
-        : { from: 'none' };
-  if (token.from === 'none' && options.requireIdentity) {
-    throw new AgentConfigError(
-      'the token is required: --token-file FILE (or HBW_AGENT_TOKEN_FILE, "tokenFile"), or HBW_AGENT_TOKEN; never a flag, so it stays out of ps',
-      true,
-    );
-  }
+  const token = tokenSettingOf(tokenFile, env, cwd, options.requireIdentity);
   const caFile = text(get(SETTINGS.caFile));
-  let ca: AgentSettings['ca'];
-  if (caFile !== undefined) {
-    const path = resolve(cwd, caFile);
-    try {
-      ca = { path, pem: readFileSync(path, 'utf8') };
-    } catch (error) {
-      throw new AgentConfigError(`cannot read the CA file ${path} (${(error as Error).message})`, false);
-    }
-  }
+  const ca = caFile === undefined ? undefined : readCa(resolve(cwd, caFile));
   const stateFile = text(get(SETTINGS.stateFile));
   const cluster = text(get(SETTINGS.cluster));
   if (cluster !== undefined && (cluster.length > 64 || !NAME_PATTERN.test(cluster))) {

@@ -96,11 +96,29 @@ const fail = (step: StepName, detail: string, fix: string): DoctorStep => ({
   fix,
 });
 
-async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorDeps): Promise<DoctorStep[]> {
+/** Where an endpoint is, as its URL says. */
+interface Target {
+  readonly endpoint: string;
+  /** The host name or address, without an IPv6 address's brackets. */
+  readonly host: string;
+  readonly secure: boolean;
+  readonly port: number;
+}
+
+function targetOf(endpoint: string): Target {
   const url = new URL(endpoint);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const secure = url.protocol === 'https:';
-  const port = Number(url.port || (secure ? 443 : 80));
+  return {
+    endpoint,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    secure,
+    port: Number(url.port || (secure ? 443 : 80)),
+  };
+}
+
+/** The steps in order; a step that cannot pass makes every later one a skip that says why. */
+async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorDeps): Promise<DoctorStep[]> {
+  const target = targetOf(endpoint);
   const steps: DoctorStep[] = [];
   const later = (reason: string) => {
     for (const step of ['tcp', 'tls', 'http', 'clock', 'token', 'approval'] as const) {
@@ -109,60 +127,103 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
     return steps;
   };
 
-  // 1. Name resolution (SCOM: 21005; the DNS entry that still held the old address).
-  let addresses: readonly string[] = [host];
-  if (isIP(host)) {
-    steps.push(skip('dns', `${host} is an IP address: nothing to resolve`));
-  } else {
-    try {
-      addresses = await (deps.lookup ?? defaultLookup)(host);
-      if (addresses.length === 0) throw Object.assign(new Error('no address'), { code: 'ENODATA' });
-      steps.push(pass('dns', `${host} resolves to ${addresses.join(', ')}`));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      steps.push(
-        fail(
-          'dns',
-          `${host} does not resolve (${code})`,
-          `Check the host name in ${endpoint}, and that the DNS servers of this host (/etc/resolv.conf) know it and hold its current address.`,
-        ),
-      );
-      return later('needs the name resolved');
-    }
-  }
+  const dns = await checkDns(target, deps);
+  steps.push(dns.step);
+  if (dns.addresses === undefined) return later('needs the name resolved');
 
-  // 2. TCP connect to the port (SCOM: 21006, the firewall port).
-  // Each address in turn, as the agent's own connection does, until one answers.
-  let address: string | undefined;
+  const tcp = await checkTcp(target, dns.addresses, input.timeoutMs);
+  steps.push(tcp.step);
+  if (tcp.address === undefined) return later('needs a TCP connection');
+
+  const tls = await tlsStep(target, tcp.address, input, deps);
+  steps.push(tls);
+  if (tls.verdict === 'fail') return later('the token is not sent over a TLS connection that is not trusted');
+
+  const http = await checkHttp(target, input, deps);
+  if (http.answer === undefined) {
+    steps.push(http.step);
+    return later('needs an HTTP answer');
+  }
+  steps.push(http.step, clockStep(http.body, http.answer, http.agentNow));
+  if (http.step.verdict !== 'pass') {
+    steps.push(
+      skip('token', 'needs an answer from the watcher'),
+      skip('approval', 'needs an answer from the watcher'),
+    );
+    return steps;
+  }
+  steps.push(...tokenAndApprovalSteps(input, http.answer.status, http.body));
+  return steps;
+}
+
+/** 1. Name resolution (SCOM: 21005; the DNS entry that still held the old address). */
+async function checkDns(
+  { endpoint, host }: Target,
+  deps: DoctorDeps,
+): Promise<{ step: DoctorStep; addresses?: readonly string[] }> {
+  if (isIP(host))
+    return { step: skip('dns', `${host} is an IP address: nothing to resolve`), addresses: [host] };
+  try {
+    const addresses = await (deps.lookup ?? defaultLookup)(host);
+    if (addresses.length === 0) throw Object.assign(new Error('no address'), { code: 'ENODATA' });
+    return { step: pass('dns', `${host} resolves to ${addresses.join(', ')}`), addresses };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return {
+      step: fail(
+        'dns',
+        `${host} does not resolve (${code})`,
+        `Check the host name in ${endpoint}, and that the DNS servers of this host (/etc/resolv.conf) know it and hold its current address.`,
+      ),
+    };
+  }
+}
+
+/**
+ * 2. TCP connect to the port (SCOM: 21006, the firewall port). Each address in turn, as the agent's
+ * own connection does, until one answers.
+ */
+async function checkTcp(
+  { host, port }: Target,
+  addresses: readonly string[],
+  timeoutMs: number,
+): Promise<{ step: DoctorStep; address?: string }> {
   const refusals: string[] = [];
   const codes: string[] = [];
   for (const candidate of addresses) {
-    const tcp = await tcpConnect(candidate, port, input.timeoutMs);
-    if (tcp.ok) {
-      address = candidate;
-      steps.push(pass('tcp', `connected to ${candidate}:${port} in ${tcp.ms} ms`));
-      break;
-    }
+    const tcp = await tcpConnect(candidate, port, timeoutMs);
+    if (tcp.ok)
+      return { step: pass('tcp', `connected to ${candidate}:${port} in ${tcp.ms} ms`), address: candidate };
     refusals.push(`${candidate}:${port} (${tcp.code})`);
     codes.push(tcp.code);
   }
-  if (address === undefined) {
-    const code = codes[0]!;
-    steps.push(fail('tcp', `cannot connect to ${refusals.join(', ')}`, tcpFix(code, host, port)));
-    return later('needs a TCP connection');
-  }
+  return { step: fail('tcp', `cannot connect to ${refusals.join(', ')}`, tcpFix(codes[0]!, host, port)) };
+}
 
-  // 3. TLS handshake and certificate (SCOM: 20072 and the gateway certificate problems).
-  if (!secure) {
-    steps.push(skip('tls', 'plain http: no TLS to check (use https:// for anything beyond this network)'));
-  } else {
-    const tls = await checkTls(host, address, port, input.ca, deps.now(), input.timeoutMs);
-    steps.push(tls);
-    if (tls.verdict === 'fail')
-      return later('the token is not sent over a TLS connection that is not trusted');
+/** 3. TLS handshake and certificate (SCOM: 20072 and the gateway certificate problems). */
+function tlsStep(target: Target, address: string, input: DoctorInput, deps: DoctorDeps): Promise<DoctorStep> {
+  if (!target.secure) {
+    return Promise.resolve(
+      skip('tls', 'plain http: no TLS to check (use https:// for anything beyond this network)'),
+    );
   }
+  return checkTls(target.host, address, target.port, input.ca, deps.now(), input.timeoutMs);
+}
 
-  // 4. HTTP: one real heartbeat, which also answers the clock, the token and the approval.
+/** What the watcher answered to the doctor's heartbeat, read as far as it can be; no answer when nothing answered. */
+type HttpCheck =
+  | { readonly step: DoctorStep; readonly answer?: undefined }
+  | {
+      readonly step: DoctorStep;
+      readonly answer: PostAnswer;
+      readonly body?: Record<string, unknown>;
+      /** The agent's clock when the answer came. */
+      readonly agentNow: number;
+    };
+
+/** 4. HTTP: one real heartbeat, which also answers the clock, the token and the approval. */
+async function checkHttp(target: Target, input: DoctorInput, deps: DoctorDeps): Promise<HttpCheck> {
+  const { endpoint, host, port, secure } = target;
   let answer: PostAnswer;
   try {
     answer = await postJson(
@@ -178,113 +239,118 @@ async function checkEndpoint(endpoint: string, input: DoctorInput, deps: DoctorD
     );
   } catch (error) {
     const code = error instanceof NetworkError ? error.code : String((error as Error).message);
-    steps.push(
-      fail(
+    return {
+      step: fail(
         'http',
         `no HTTP answer from ${endpoint} (${code})`,
         `Check that ${host}:${port} serves the watcher over ${secure ? 'HTTPS' : 'HTTP'} and that no proxy or firewall cuts the request.`,
       ),
-    );
-    return later('needs an HTTP answer');
+    };
   }
   const agentNow = deps.now();
-  let body: Record<string, unknown> | undefined;
-  try {
-    const parsed = answer.text ? JSON.parse(answer.text) : undefined;
-    body = typeof parsed === 'object' && parsed !== null ? parsed : undefined;
-  } catch {
-    body = undefined;
-  }
-  const errorBody = body?.error as { code?: string; message?: string } | undefined;
-  const watcherAnswered =
-    body !== undefined && (typeof body.state === 'string' || typeof errorBody?.code === 'string');
-  if (answer.status >= 500) {
-    steps.push(
-      fail(
-        'http',
-        `${endpoint} answered ${answer.status}${errorBody?.message ? ` (${errorBody.message})` : ''}`,
-        "Look at the watcher's logs (its ingest function in the cloud): it is reachable but failing.",
-      ),
-    );
-  } else if (
-    !watcherAnswered ||
-    (answer.status !== 200 && answer.status !== 202 && answer.status !== 401 && answer.status !== 403)
-  ) {
-    steps.push(
-      fail(
-        'http',
-        `something answers on ${host}:${port}, but not as the watcher does (${answer.status}${errorBody?.message ? `: ${errorBody.message}` : ''})`,
-        'Check the endpoint URL: the scheme, the port and any path prefix (an API Gateway stage such as /prod) of the watcher.',
-      ),
-    );
-  } else {
-    steps.push(pass('http', `the watcher answered ${answer.status}`));
-  }
-  const httpOk = steps[steps.length - 1]!.verdict === 'pass';
-
-  // 5. Clock skew against the watcher's time (within five minutes, as Kerberos and so SCOM require).
-  steps.push(clockStep(body, answer, agentNow));
-
-  if (!httpOk) {
-    steps.push(
-      skip('token', 'needs an answer from the watcher'),
-      skip('approval', 'needs an answer from the watcher'),
-    );
-    return steps;
-  }
-  // 6. Token accepted. 7. Approval (pending management; SCOM: 20070).
-  const id = input.agentId;
-  if (answer.status === 401) {
-    steps.push(
-      input.tokenProblem !== undefined
-        ? fail(
-            'token',
-            input.tokenProblem,
-            `Make ${input.tokenSource} readable by this user, holding the token of ${id} alone.`,
-          )
-        : input.token === undefined
-          ? fail(
-              'token',
-              'no token given, so the watcher refused the heartbeat (401)',
-              `Give the token with --token-file FILE or HBW_AGENT_TOKEN (an operator makes a new one with: hbw agents rotate-token ${id}).`,
-            )
-          : fail(
-              'token',
-              `the watcher refused the token from ${input.tokenSource} for ${id} (401${errorBody?.message ? `: ${errorBody.message}` : ''})`,
-              `Put the token of ${id} in ${input.tokenSource}; an operator makes a new one with: hbw agents rotate-token ${id}.`,
-            ),
-      skip('approval', 'needs an accepted token'),
-    );
-    return steps;
-  }
-  steps.push(pass('token', `the watcher accepted the token of ${id}`));
-  const state = typeof body?.state === 'string' ? body.state : undefined;
-  if (answer.status === 403) {
-    steps.push(
-      fail(
-        'approval',
-        `${id} was rejected by an operator: its heartbeats are refused`,
-        `An operator readmits it with: hbw agents approve ${id}`,
-      ),
-    );
-  } else if (state === 'pending') {
-    steps.push(
-      fail(
-        'approval',
-        `${id} is pending approval: its heartbeats are recorded, but it is not monitored`,
-        `An operator must run: hbw agents approve ${id}`,
-      ),
-    );
-  } else if (state === 'relayed') {
-    steps.push(
-      skip('approval', 'a relay answered: it learns the approval from the watcher with the next batch'),
-    );
-  } else {
-    steps.push(pass('approval', `${id} is approved; the watcher reports it ${state}`));
-  }
-  return steps;
+  const body = jsonObjectOf(answer.text);
+  return { step: httpVerdict(target, answer.status, body), answer, body, agentNow };
 }
 
+function jsonObjectOf(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed = text ? JSON.parse(text) : undefined;
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const errorOf = (body: Record<string, unknown> | undefined) =>
+  body?.error as { code?: string; message?: string } | undefined;
+
+/** Whether the answer is the watcher's: a heartbeat's answer or one of its errors. */
+function httpVerdict(
+  { endpoint, host, port }: Target,
+  status: number,
+  body?: Record<string, unknown>,
+): DoctorStep {
+  const errorBody = errorOf(body);
+  const watcherAnswered =
+    body !== undefined && (typeof body.state === 'string' || typeof errorBody?.code === 'string');
+  if (status >= 500) {
+    return fail(
+      'http',
+      `${endpoint} answered ${status}${errorBody?.message ? ` (${errorBody.message})` : ''}`,
+      "Look at the watcher's logs (its ingest function in the cloud): it is reachable but failing.",
+    );
+  }
+  if (!watcherAnswered || (status !== 200 && status !== 202 && status !== 401 && status !== 403)) {
+    return fail(
+      'http',
+      `something answers on ${host}:${port}, but not as the watcher does (${status}${errorBody?.message ? `: ${errorBody.message}` : ''})`,
+      'Check the endpoint URL: the scheme, the port and any path prefix (an API Gateway stage such as /prod) of the watcher.',
+    );
+  }
+  return pass('http', `the watcher answered ${status}`);
+}
+
+/** 6. Token accepted. 7. Approval (pending management; SCOM: 20070). From a watcher's answer. */
+function tokenAndApprovalSteps(
+  input: DoctorInput,
+  status: number,
+  body: Record<string, unknown> | undefined,
+): DoctorStep[] {
+  const id = input.agentId;
+  if (status === 401)
+    return [refusedTokenStep(input, errorOf(body)), skip('approval', 'needs an accepted token')];
+  return [
+    pass('token', `the watcher accepted the token of ${id}`),
+    approvalStep(id, status, typeof body?.state === 'string' ? body.state : undefined),
+  ];
+}
+
+/** Why the watcher refused the token: none could be read, none was given, or it is not this agent's. */
+function refusedTokenStep(input: DoctorInput, errorBody: { message?: string } | undefined): DoctorStep {
+  const id = input.agentId;
+  if (input.tokenProblem !== undefined) {
+    return fail(
+      'token',
+      input.tokenProblem,
+      `Make ${input.tokenSource} readable by this user, holding the token of ${id} alone.`,
+    );
+  }
+  if (input.token === undefined) {
+    return fail(
+      'token',
+      'no token given, so the watcher refused the heartbeat (401)',
+      `Give the token with --token-file FILE or HBW_AGENT_TOKEN (an operator makes a new one with: hbw agents rotate-token ${id}).`,
+    );
+  }
+  return fail(
+    'token',
+    `the watcher refused the token from ${input.tokenSource} for ${id} (401${errorBody?.message ? `: ${errorBody.message}` : ''})`,
+    `Put the token of ${id} in ${input.tokenSource}; an operator makes a new one with: hbw agents rotate-token ${id}.`,
+  );
+}
+
+function approvalStep(id: string, status: number, state: string | undefined): DoctorStep {
+  if (status === 403) {
+    return fail(
+      'approval',
+      `${id} was rejected by an operator: its heartbeats are refused`,
+      `An operator readmits it with: hbw agents approve ${id}`,
+    );
+  }
+  if (state === 'pending') {
+    return fail(
+      'approval',
+      `${id} is pending approval: its heartbeats are recorded, but it is not monitored`,
+      `An operator must run: hbw agents approve ${id}`,
+    );
+  }
+  if (state === 'relayed') {
+    return skip('approval', 'a relay answered: it learns the approval from the watcher with the next batch');
+  }
+  return pass('approval', `${id} is approved; the watcher reports it ${state}`);
+}
+
+/** 5. Clock skew against the watcher's time (within five minutes, as Kerberos and so SCOM require). */
 function clockStep(
   body: Record<string, unknown> | undefined,
   answer: PostAnswer,
@@ -395,64 +461,64 @@ function checkTls(
         ),
       ),
     );
-    socket.once('secureConnect', () => {
-      const cert = socket.getPeerCertificate();
-      const validFrom = Date.parse(cert.valid_from);
-      const validTo = Date.parse(cert.valid_to);
-      const names = namesOf(cert);
-      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-      if (now > validTo) {
-        done(
-          fail(
-            'tls',
-            `the certificate of ${host} expired on ${day(validTo)} (${Math.floor((now - validTo) / DAY_MS)} days ago)`,
-            "Renew the watcher's certificate, and check that this host's clock is right.",
-          ),
-        );
-        return;
-      }
-      if (now < validFrom) {
-        done(
-          fail(
-            'tls',
-            `the certificate of ${host} is valid only from ${day(validFrom)}`,
-            "Check this host's clock; if it is right, the certificate was issued with a start in the future.",
-          ),
-        );
-        return;
-      }
-      const mismatch = checkServerIdentity(host, cert);
-      if (mismatch) {
-        done(
-          fail(
-            'tls',
-            `the certificate is for ${names}, not ${host}`,
-            `Use a name the certificate covers in the endpoint URL, or reissue the certificate for ${host}.`,
-          ),
-        );
-        return;
-      }
-      const trustError = socket.authorizationError ? String(socket.authorizationError) : undefined;
-      const dateErrors = ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'];
-      if (!socket.authorized && trustError && !dateErrors.includes(trustError)) {
-        done(
-          fail(
-            'tls',
-            `the certificate of ${host} is not trusted (${trustError})`,
-            "Trust the CA that issued it: --ca-file FILE (PEM) or this host's certificate store.",
-          ),
-        );
-        return;
-      }
-      const issuer = String(cert.issuer?.CN ?? cert.issuer?.O ?? 'unknown issuer');
+    socket.once('secureConnect', () =>
       done(
-        pass(
-          'tls',
-          `valid until ${day(validTo)} (${Math.floor((validTo - now) / DAY_MS)} days left), for ${names}, issued by ${issuer}`,
-        ),
-      );
-    });
+        certificateStep(host, socket.getPeerCertificate(), {
+          authorized: socket.authorized,
+          authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+          now,
+        }),
+      ),
+    );
   });
+}
+
+/** The verdict on a certificate the handshake got: its dates, its names, then whether it is trusted. */
+function certificateStep(
+  host: string,
+  cert: PeerCertificate,
+  seen: { authorized: boolean; authorizationError: string | undefined; now: number },
+): DoctorStep {
+  const { now } = seen;
+  const validFrom = Date.parse(cert.valid_from);
+  const validTo = Date.parse(cert.valid_to);
+  const names = namesOf(cert);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  if (now > validTo) {
+    return fail(
+      'tls',
+      `the certificate of ${host} expired on ${day(validTo)} (${Math.floor((now - validTo) / DAY_MS)} days ago)`,
+      "Renew the watcher's certificate, and check that this host's clock is right.",
+    );
+  }
+  if (now < validFrom) {
+    return fail(
+      'tls',
+      `the certificate of ${host} is valid only from ${day(validFrom)}`,
+      "Check this host's clock; if it is right, the certificate was issued with a start in the future.",
+    );
+  }
+  if (checkServerIdentity(host, cert)) {
+    return fail(
+      'tls',
+      `the certificate is for ${names}, not ${host}`,
+      `Use a name the certificate covers in the endpoint URL, or reissue the certificate for ${host}.`,
+    );
+  }
+  const trustError = seen.authorizationError;
+  const dateErrors = ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'];
+  if (!seen.authorized && trustError && !dateErrors.includes(trustError)) {
+    return fail(
+      'tls',
+      `the certificate of ${host} is not trusted (${trustError})`,
+      "Trust the CA that issued it: --ca-file FILE (PEM) or this host's certificate store.",
+    );
+  }
+  const issuer = String(cert.issuer?.CN ?? cert.issuer?.O ?? 'unknown issuer');
+  return pass(
+    'tls',
+    `valid until ${day(validTo)} (${Math.floor((validTo - now) / DAY_MS)} days left), for ${names}, issued by ${issuer}`,
+  );
 }
 
 /** The report for people: one block per endpoint, one line per step, the fix under each failure. */

@@ -84,7 +84,10 @@ export function goodbyeOf(name: string, duration: unknown, reason: unknown): Goo
 export const EXIT_CODES =
   'Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot start (explained), 2 bad usage.';
 
-/** `hbw agent run`; `deps` lets tests give the agent a clock of their own. */
+/**
+ * `hbw agent run` and `hbw agent goodbye`; `deps` lets tests give the agent a clock of their own.
+ * Long for two command declarations side by side, each mostly its options, help and example.
+ */
 export function createAgentRunCommands(deps: AgentCommandDeps = {}): Command[] {
   const now = deps.now ?? Date.now;
   return [

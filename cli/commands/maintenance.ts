@@ -1,7 +1,7 @@
 import type { MaintenanceScope } from '../../lambda/domain/maintenance';
 import type { Command, CommandContext } from '../command';
 import { table } from '../output';
-import { MAINTENANCE_OPTION_HELP, MAINTENANCE_OPTIONS, maintenanceCall } from './agents';
+import { MAINTENANCE_OPTION_HELP, MAINTENANCE_OPTIONS, maintenanceCall } from './fleet';
 
 interface WindowView {
   start: string;

@@ -117,12 +117,17 @@ const RESTART_CHECKLIST = [
 
 const clock = (time: string) => time.slice(11, 16);
 
+type Phase = 'opening' | 'reminder' | 'recovery';
+
+/** A notice's three texts before their limits: the subject, the SMS, and the lead of the email. */
+interface NoticeLines {
+  subject: string;
+  sms: string;
+  lead: string;
+}
+
 /** A cluster's own alert: the quorum it lost, and the members down. */
-function clusterLines(
-  alert: AlertRecord,
-  time: string,
-  phase: 'opening' | 'reminder' | 'recovery',
-): { subject: string; sms: string; lead: string } {
+function clusterLines(alert: AlertRecord, time: string, phase: Phase): NoticeLines {
   const name = alert.cluster ?? alert.agentId;
   const down = alert.agentIds ?? [];
   if (phase === 'recovery') {
@@ -225,7 +230,7 @@ export function recoveryNotice(alerts: readonly AlertRecord[], time: string): No
 function composeNotice(
   alerts: readonly AlertRecord[],
   time: string,
-  phase: 'opening' | 'reminder' | 'recovery',
+  phase: Phase,
   context: NoticeContext = {},
 ): Notification {
   const first = alerts[0];
@@ -237,55 +242,14 @@ function composeNotice(
   const onlyKind = kinds.size === 1 ? first.kind : undefined;
   const kind: Notification['kind'] =
     phase === 'recovery' ? 'recovery' : phase === 'reminder' ? 'reminder' : (onlyKind ?? 'summary');
-  const when = clock(time);
-  const kindWords = onlyKind ? KIND_WORDS[onlyKind] : 'alerts';
-  let subject: string;
-  let sms: string;
-  let lead: string;
-  if (first.kind === 'cluster_down' && alerts.length === 1) {
-    ({ subject, sms, lead } = clusterLines(first, time, phase));
-  } else if (agentIds.length === 1 && !kinds.has('network_event')) {
-    const { headline, body, kinds: kindText } = agentLines(alerts, context);
-    if (phase === 'opening') {
-      subject = headline;
-      sms = `${headline} ${when}Z. ${body}`;
-      lead = `${headline}\n\n${body}`;
-    } else if (phase === 'reminder') {
-      subject = `STILL OPEN ${kindText}: ${first.agentId} (${group})`;
-      sms = `${subject} since ${clock(new Date(first.openedAt).toISOString())}Z, not acknowledged.`;
-      lead = `${subject}\nOpen since ${new Date(first.openedAt).toISOString()} and not acknowledged.\n\n${body}`;
-    } else {
-      const closed = first.resolution ? CLOSED_BECAUSE[first.resolution] : undefined;
-      subject = closed
-        ? `CLOSED ${first.agentId} (${group}): ${kindText}, ${closed}`
-        : `RECOVERED ${first.agentId} (${group}): ${kindText} resolved`;
-      sms = `${subject} ${when}Z.`;
-      lead = `${subject} at ${time}.\nResolved by: ${first.resolution ?? 'unknown'}.`;
-    }
-  } else if (first.kind === 'network_event' && alerts.length === 1) {
-    const count = first.agentIds?.length ?? 0;
-    if (phase === 'recovery') {
-      subject = `CLEARED watcher-side or network event (${group})`;
-      sms = `${subject} ${when}Z. Held pages follow for agents still silent.`;
-      lead = `${subject} at ${time}.\nAgents that are still silent are now paged one summary per group.`;
-    } else {
-      subject = `CRITICAL watcher-side or network event: ${count} agents of ${group} silent at once`;
-      sms = `${subject} ${when}Z. Per-agent pages held. Check the watcher and its network.`;
-      lead = `${subject}.\n\n${first.detail}\n\nPer-agent pages are held until the picture clears; every alert is still recorded (hbw alerts list).`;
-    }
-  } else {
-    const verb =
-      phase === 'recovery' ? 'RECOVERED' : phase === 'reminder' ? 'STILL OPEN' : severity.toUpperCase();
-    subject = `${verb} ${agentIds.length} agents of ${group}: ${kindWords}`;
-    const prefix = `${subject} ${when}Z: `;
-    sms = prefix + names(agentIds, SMS_LIMIT - prefix.length);
-    lead = `${subject}\n\n${alerts
-      .map(
-        (a) =>
-          `- ${a.agentId}: ${KIND_WORDS[a.kind]}${phase === 'recovery' ? ` resolved (${a.resolution})` : ` - ${a.detail}`}${phase === 'opening' && behindWords(a, context) ? ` (${behindWords(a, context)})` : ''}`,
-      )
-      .join('\n')}`;
-  }
+  const { subject, sms, lead } =
+    first.kind === 'cluster_down' && alerts.length === 1
+      ? clusterLines(first, time, phase)
+      : agentIds.length === 1 && !kinds.has('network_event')
+        ? oneAgentLines(alerts, time, phase, context)
+        : first.kind === 'network_event' && alerts.length === 1
+          ? networkEventLines(first, time, phase)
+          : summaryLines(alerts, agentIds, time, phase, { severity, onlyKind, context });
   const alertIds = alerts.map((a) => a.alertId);
   const ids = `Alert ids: ${alertIds.join(', ')}`;
   const checklist = kinds.has('network_event')
@@ -312,6 +276,85 @@ function composeNotice(
     messages: { default: lead, sms: smsText(sms), email },
     agentIds,
     alertIds,
+  };
+}
+
+/** The texts of a notice about one agent (one alert, or several kinds of it at once). */
+function oneAgentLines(
+  alerts: readonly AlertRecord[],
+  time: string,
+  phase: Phase,
+  context: NoticeContext,
+): NoticeLines {
+  const first = alerts[0]!;
+  const group = first.group;
+  const when = clock(time);
+  const { headline, body, kinds: kindText } = agentLines(alerts, context);
+  if (phase === 'opening') {
+    return { subject: headline, sms: `${headline} ${when}Z. ${body}`, lead: `${headline}\n\n${body}` };
+  }
+  if (phase === 'reminder') {
+    const subject = `STILL OPEN ${kindText}: ${first.agentId} (${group})`;
+    return {
+      subject,
+      sms: `${subject} since ${clock(new Date(first.openedAt).toISOString())}Z, not acknowledged.`,
+      lead: `${subject}\nOpen since ${new Date(first.openedAt).toISOString()} and not acknowledged.\n\n${body}`,
+    };
+  }
+  const closed = first.resolution ? CLOSED_BECAUSE[first.resolution] : undefined;
+  const subject = closed
+    ? `CLOSED ${first.agentId} (${group}): ${kindText}, ${closed}`
+    : `RECOVERED ${first.agentId} (${group}): ${kindText} resolved`;
+  return {
+    subject,
+    sms: `${subject} ${when}Z.`,
+    lead: `${subject} at ${time}.\nResolved by: ${first.resolution ?? 'unknown'}.`,
+  };
+}
+
+/** The texts of a watcher-side or network event: many agents of a group silent at once. */
+function networkEventLines(alert: AlertRecord, time: string, phase: Phase): NoticeLines {
+  const group = alert.group;
+  const when = clock(time);
+  if (phase === 'recovery') {
+    const subject = `CLEARED watcher-side or network event (${group})`;
+    return {
+      subject,
+      sms: `${subject} ${when}Z. Held pages follow for agents still silent.`,
+      lead: `${subject} at ${time}.\nAgents that are still silent are now paged one summary per group.`,
+    };
+  }
+  const count = alert.agentIds?.length ?? 0;
+  const subject = `CRITICAL watcher-side or network event: ${count} agents of ${group} silent at once`;
+  return {
+    subject,
+    sms: `${subject} ${when}Z. Per-agent pages held. Check the watcher and its network.`,
+    lead: `${subject}.\n\n${alert.detail}\n\nPer-agent pages are held until the picture clears; every alert is still recorded (hbw alerts list).`,
+  };
+}
+
+/** The texts of a summary: several agents of a group, a line each in the email. */
+function summaryLines(
+  alerts: readonly AlertRecord[],
+  agentIds: readonly string[],
+  time: string,
+  phase: Phase,
+  of: { severity: Severity; onlyKind: AlertRecord['kind'] | undefined; context: NoticeContext },
+): NoticeLines {
+  const group = alerts[0]!.group;
+  const kindWords = of.onlyKind ? KIND_WORDS[of.onlyKind] : 'alerts';
+  const verb =
+    phase === 'recovery' ? 'RECOVERED' : phase === 'reminder' ? 'STILL OPEN' : of.severity.toUpperCase();
+  const subject = `${verb} ${agentIds.length} agents of ${group}: ${kindWords}`;
+  const prefix = `${subject} ${clock(time)}Z: `;
+  const lines = alerts.map(
+    (a) =>
+      `- ${a.agentId}: ${KIND_WORDS[a.kind]}${phase === 'recovery' ? ` resolved (${a.resolution})` : ` - ${a.detail}`}${phase === 'opening' && behindWords(a, of.context) ? ` (${behindWords(a, of.context)})` : ''}`,
+  );
+  return {
+    subject,
+    sms: prefix + names(agentIds, SMS_LIMIT - prefix.length),
+    lead: `${subject}\n\n${lines.join('\n')}`,
   };
 }
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DoctorReport, StepName, Verdict } from '../../cli/agent/doctor';
 import { runCommand } from '../../cli/command';
-import { createAgentCommands } from '../../cli/commands/agent';
+import { createAgentCommands } from '../../cli/commands/agent-doctor-relay';
 import { freePort, ROOT, tempDir, writeTokenFile } from '../support/agent-helpers';
 import { hbw } from '../support/run-cli';
 import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';

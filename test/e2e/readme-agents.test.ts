@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveAgentSettings } from '../../cli/agent/config';
 import { EVENT_CODES } from '../../cli/agent/events';
-import { createAgentCommands } from '../../cli/commands/agent';
+import { createAgentCommands } from '../../cli/commands/agent-doctor-relay';
 import type { HeartbeatAnswer } from '../../lambda/heartbeats';
 import { ROOT, tempDir, waitFor, writeTokenFile } from '../support/agent-helpers';
 import { startTestWatcher, type TestWatcher } from '../support/watcher';

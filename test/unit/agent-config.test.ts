@@ -4,7 +4,7 @@ import { AgentConfigError, readToken, resolveAgentSettings, tokenSourceText } fr
 import { EVENT_CODES, EventThrottle, formatEvent } from '../../cli/agent/events';
 import { sortAnswer } from '../../cli/agent/heartbeat-sender';
 import { classifyNetworkError, endpointUrl } from '../../cli/agent/http-post';
-import { parseListen } from '../../cli/commands/agent';
+import { parseListen } from '../../cli/commands/agent-doctor-relay';
 import { tempDir, writeTokenFile } from '../support/agent-helpers';
 import { hbw } from '../support/run-cli';
 

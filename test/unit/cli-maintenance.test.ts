@@ -1,4 +1,4 @@
-import { stateCell } from '../../cli/commands/agents';
+import { stateCell } from '../../cli/commands/fleet';
 import { renderScopeMaintenance } from '../../cli/commands/maintenance';
 
 describe('renderScopeMaintenance (hbw maintenance group|cluster)', () => {

@@ -7,7 +7,7 @@ import { NAME_PATTERN } from '../../lambda/domain/names';
 const SCHEMA_FILE = join(__dirname, '..', '..', 'heartbeat-watcher.schema.json');
 
 /** The example config of the README, verbatim. */
-const DESIGN_EXAMPLE = `{
+const README_EXAMPLE = `{
   "heartbeatIntervalSeconds": 30,
   "scanIntervalSeconds": 30,
   "missedScansBeforeAlert": 3,
@@ -48,7 +48,7 @@ describe('heartbeat-watcher.schema.json', () => {
 
 describe('the example config of the README', () => {
   it('is valid and pages production by sms and email and keeps test on the console', () => {
-    const config = parseConfig(JSON.parse(DESIGN_EXAMPLE));
+    const config = parseConfig(JSON.parse(README_EXAMPLE));
 
     expect(config).toMatchObject({
       heartbeatIntervalSeconds: 30,

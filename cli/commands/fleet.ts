@@ -184,7 +184,8 @@ export async function everyAgent(
   return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
 }
 
-export const agentCommands: Command[] = [
+/** The `hbw agents ...` commands: the fleet, as an operator sees and changes it through the API. */
+export const fleetCommands: Command[] = [
   {
     path: ['agents', 'list'],
     summary: 'List agents, with their state, last heartbeat, missed scans and clock skew.',

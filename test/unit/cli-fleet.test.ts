@@ -1,5 +1,5 @@
 import { UsageError } from '../../cli/command';
-import { everyAgent, maintenanceUntil, parseProbe } from '../../cli/commands/agents';
+import { everyAgent, maintenanceUntil, parseProbe } from '../../cli/commands/fleet';
 import type { AgentView } from '../../lambda/domain/agent';
 
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');

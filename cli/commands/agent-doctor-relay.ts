@@ -47,50 +47,58 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-/** The `hbw agent ...` commands; `deps` lets tests give the agent a clock of their own. */
+/** `hbw agent doctor`: the checks of cli/agent/doctor.ts, against each endpoint the agent would use. */
+function doctorCommand(now: () => number): Command {
+  return {
+    path: ['agent', 'doctor'],
+    summary:
+      "Check the agent's way to each endpoint: name resolution, TCP, TLS, HTTP, clock skew, token and approval, each with a verdict and the fix. " +
+      'It sends one real heartbeat to each endpoint. Exit codes: 0 every step that applies passed, 1 a step failed, 2 bad usage.',
+    options: AGENT_OPTIONS,
+    optionHelp: AGENT_OPTION_HELP,
+    example: 'hbw agent doctor --endpoint https://hbw.example.com --id web-01 --token-file /etc/hbw/token',
+    async run(ctx) {
+      const settings = settingsOf(ctx, false);
+      if (typeof settings === 'number') return settings;
+      let token: string | undefined;
+      let tokenProblem: string | undefined;
+      if (settings.token.from !== 'none') {
+        try {
+          token = readToken(settings.token, ctx.env);
+        } catch (error) {
+          if (!(error instanceof AgentConfigError)) throw error;
+          tokenProblem = error.message;
+        }
+      }
+      const report = await runDoctor(
+        {
+          agentId: settings.agentId,
+          endpoints: settings.endpoints,
+          token,
+          tokenProblem,
+          tokenSource: tokenSourceText(settings.token),
+          version: WATCHER_VERSION,
+          cluster: settings.cluster,
+          ca: settings.ca?.pem,
+          timeoutMs: settings.timeoutSeconds * 1000,
+        },
+        { now },
+      );
+      ctx.out(ctx.json ? JSON.stringify(report, null, 2) : renderDoctorReport(report));
+      return report.ok ? 0 : 1;
+    },
+  };
+}
+
+/**
+ * The `hbw agent ...` commands; `deps` lets tests give the agent a clock of their own. Long for the
+ * relay's declaration: ten options and their help, and a run that is mostly the relay's settings.
+ */
 export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
   const now = deps.now ?? Date.now;
   return [
     ...createAgentRunCommands(deps),
-    {
-      path: ['agent', 'doctor'],
-      summary:
-        "Check the agent's way to each endpoint: name resolution, TCP, TLS, HTTP, clock skew, token and approval, each with a verdict and the fix. " +
-        'It sends one real heartbeat to each endpoint. Exit codes: 0 every step that applies passed, 1 a step failed, 2 bad usage.',
-      options: AGENT_OPTIONS,
-      optionHelp: AGENT_OPTION_HELP,
-      example: 'hbw agent doctor --endpoint https://hbw.example.com --id web-01 --token-file /etc/hbw/token',
-      async run(ctx) {
-        const settings = settingsOf(ctx, false);
-        if (typeof settings === 'number') return settings;
-        let token: string | undefined;
-        let tokenProblem: string | undefined;
-        if (settings.token.from !== 'none') {
-          try {
-            token = readToken(settings.token, ctx.env);
-          } catch (error) {
-            if (!(error instanceof AgentConfigError)) throw error;
-            tokenProblem = error.message;
-          }
-        }
-        const report = await runDoctor(
-          {
-            agentId: settings.agentId,
-            endpoints: settings.endpoints,
-            token,
-            tokenProblem,
-            tokenSource: tokenSourceText(settings.token),
-            version: WATCHER_VERSION,
-            cluster: settings.cluster,
-            ca: settings.ca?.pem,
-            timeoutMs: settings.timeoutSeconds * 1000,
-          },
-          { now },
-        );
-        ctx.out(ctx.json ? JSON.stringify(report, null, 2) : renderDoctorReport(report));
-        return report.ok ? 0 : 1;
-      },
-    },
+    doctorCommand(now),
     {
       path: ['agent', 'relay'],
       summary:
