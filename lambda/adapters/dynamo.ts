@@ -7,7 +7,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, convertToNative, marshall } from '@aws-sdk/util-dynamodb';
 import { StoreUnavailableError } from '../ports';
 
 export type Item = Record<string, AttributeValue>;
@@ -23,8 +23,28 @@ const MARSHALL_OPTIONS = { removeUndefinedValues: true, convertClassInstanceToMa
 
 export const toItem = (record: Readonly<Record<string, unknown>>): Item => marshall(record, MARSHALL_OPTIONS);
 
-/** An item as plain values, for the stores to read and check field by field (see `text`, `number`). */
-export const fromItem = (item: Item): Record<string, unknown> => unmarshall(item);
+/**
+ * An item as plain values, for the stores to read and check field by field (see `text`, `number`):
+ * what `unmarshall` makes of it. The three scalar types every agent item is made of (S, N, BOOL) are
+ * read here directly, and every other attribute by the SDK's own `convertToNative`: `unmarshall`
+ * spends an `Object.entries` and an array on each attribute, which took a scan of 100,000 agents from
+ * 1.26x a bare Scan to 1.46x (`npm run bench`). A number that is not a safe integer goes to the
+ * SDK too, which reads it as `unmarshall` does (a fraction as a number, a larger integer as a BigInt,
+ * which the stores' `number` then takes for no number).
+ */
+export function fromItem(item: Item): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name in item) {
+    const value = item[name] as { S?: string; N?: string; BOOL?: boolean };
+    if (value.S !== undefined) out[name] = value.S;
+    else if (value.N !== undefined) {
+      const n = Number(value.N);
+      out[name] = Number.isSafeInteger(n) ? n : convertToNative(item[name]!);
+    } else if (value.BOOL !== undefined) out[name] = value.BOOL;
+    else out[name] = convertToNative(item[name]!);
+  }
+  return out;
+}
 
 /** A field that must be a string to be read: anything else (missing, another type) is `undefined`. */
 export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
