@@ -29,14 +29,12 @@ import { returnsItemOnConditionFailure } from './dynamo-client';
 
 const APPROVALS: readonly Approval[] = ['approved', 'pending', 'rejected'];
 
+/** What every read of an agent takes: who it is, where it belongs, and when it was last heard. */
+const RECORD_ATTRIBUTES = ['agentId', 'group', 'cluster', 'approval', 'createdAt', 'lastHeartbeatAt'];
+
 /** What a scan reads of an agent: everything but the token hash and the reported details (also what the scan benchmark reads). */
 export const SCAN_ATTRIBUTES = [
-  'agentId',
-  'group',
-  'cluster',
-  'approval',
-  'createdAt',
-  'lastHeartbeatAt',
+  ...RECORD_ATTRIBUTES,
   'maintenanceUntil',
   'agentless',
   'probe',
@@ -53,12 +51,7 @@ export const SCAN_ATTRIBUTES = [
 
 /** What a listing reads of an agent: what its view shows (no token hash, none of the scanner's marks). */
 const VIEW_ATTRIBUTES = [
-  'agentId',
-  'group',
-  'cluster',
-  'approval',
-  'createdAt',
-  'lastHeartbeatAt',
+  ...RECORD_ATTRIBUTES,
   'lastSentAt',
   'clockSkewSeconds',
   'seq',

@@ -19,15 +19,12 @@ export const AGENT_STATES = [
 
 export type AgentState = (typeof AGENT_STATES)[number];
 
-/** The states in the order a group's counts show them: the watched ones first, `rejected` last. */
+/**
+ * The states in the order a group's counts show them: those of agents that have been heard, in
+ * their own order, then `new` (never heard) and `rejected` last.
+ */
 export const STATE_DISPLAY_ORDER: readonly AgentState[] = [
-  'healthy',
-  'late',
-  'failed',
-  'unreachable',
-  'maintenance',
-  'away',
-  'pending',
+  ...AGENT_STATES.filter((state) => state !== 'new' && state !== 'rejected'),
   'new',
   'rejected',
 ];
