@@ -118,6 +118,17 @@ export interface UpdateParts {
 }
 
 /** Builds the UpdateItem expression of `pieces`. */
+/** The `#name` placeholders of each condition, by its text: the stores use a handful, on every write. */
+const namesOfCondition = new Map<string, Readonly<Record<string, string>>>();
+function conditionNames(condition: string): Readonly<Record<string, string>> {
+  let names = namesOfCondition.get(condition);
+  if (names === undefined) {
+    names = Object.fromEntries([...condition.matchAll(/#(\w+)/g)].map((m) => [`#${m[1]}`, m[1]!]));
+    if (namesOfCondition.size < 1000) namesOfCondition.set(condition, names);
+  }
+  return names;
+}
+
 export function update(pieces: UpdatePieces): UpdateParts {
   const names: Record<string, string> = {};
   const values: Record<string, AttributeValue> = {};
@@ -245,8 +256,7 @@ export class KeyedTable {
     values: ConditionValues,
     returnCurrent: boolean,
   ): Promise<{ written: Item } | { current: Item | undefined }> {
-    const names = { ...expr.ExpressionAttributeNames };
-    for (const match of condition.matchAll(/#(\w+)/g)) names[`#${match[1]}`] = match[1]!;
+    const names = { ...expr.ExpressionAttributeNames, ...conditionNames(condition) };
     const allValues = { ...expr.ExpressionAttributeValues, ...toItem(values) };
     try {
       const out = await call(what, () =>
