@@ -20,8 +20,8 @@ export interface MetricsSource {
 
 /**
  * Local mode's metrics, in the Prometheus text format (`GET /metrics`), through prom-client. The
- * gauges are read from the watcher as a scrape asks for them (the status' one read, and the open
- * alerts' queue); the counters and the histogram are fed by the heartbeat routes, the scan loop and
+ * gauges are set as a scrape asks for them, from one read of the status and one of the open alerts'
+ * queue; the counters and the histogram are fed by the heartbeat routes, the scan loop and
  * the notifier as things happen. Counters start at zero with each start of `hbw local`, as
  * Prometheus expects of a process.
  */
@@ -33,52 +33,36 @@ export class WatcherMetrics {
   private readonly blindWindows: Counter;
   private readonly notices: Counter<'channel' | 'outcome'>;
 
-  constructor(source: MetricsSource) {
+  private readonly agents: Gauge<'group' | 'state'>;
+  private readonly openAlerts: Gauge<'group' | 'kind'>;
+  private readonly smsSpent: Gauge<'group'>;
+  private readonly smsBudget: Gauge<'group'>;
+
+  constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
-    new Gauge({
+    this.agents = new Gauge({
       name: 'hbw_agents',
       help: 'Agents by group and state, as of the last scan',
       labelNames: ['group', 'state'],
       registers,
-      async collect() {
-        const { groups } = await source.status();
-        this.reset();
-        for (const [group, states] of Object.entries(groups))
-          for (const [state, count] of Object.entries(states)) this.set({ group, state }, count);
-      },
     });
-    new Gauge({
+    this.openAlerts = new Gauge({
       name: 'hbw_open_alerts',
       help: 'Open alerts by group and kind',
       labelNames: ['group', 'kind'],
       registers,
-      async collect() {
-        const open = await source.listAlerts({ status: 'open' });
-        this.reset();
-        for (const alert of open) this.inc({ group: alert.group, kind: alert.kind });
-      },
     });
-    new Gauge({
+    this.smsSpent = new Gauge({
       name: 'hbw_sms_spent_today',
       help: "SMS sent today (UTC) by groups with an SMS budget, against the budget's hbw_sms_budget_per_day",
       labelNames: ['group'],
       registers,
-      async collect() {
-        const { smsBudget = {} } = await source.status();
-        this.reset();
-        for (const [group, budget] of Object.entries(smsBudget)) this.set({ group }, budget.spentToday);
-      },
     });
-    new Gauge({
+    this.smsBudget = new Gauge({
       name: 'hbw_sms_budget_per_day',
       help: 'The SMS budget of each group that has one',
       labelNames: ['group'],
       registers,
-      async collect() {
-        const { smsBudget = {} } = await source.status();
-        this.reset();
-        for (const [group, budget] of Object.entries(smsBudget)) this.set({ group }, budget.perDay);
-      },
     });
     this.heartbeats = new Counter({
       name: 'hbw_heartbeats_total',
@@ -128,8 +112,20 @@ export class WatcherMetrics {
     for (const channel of channels) this.notices.inc({ channel, outcome });
   }
 
-  /** The text a scrape gets, and its content type. */
+  /** The text a scrape gets, and its content type: the gauges from one status read and the open alerts. */
   async scrape(): Promise<{ text: string; contentType: string }> {
+    const [status, open] = await Promise.all([
+      this.source.status(),
+      this.source.listAlerts({ status: 'open' }),
+    ]);
+    for (const gauge of [this.agents, this.openAlerts, this.smsSpent, this.smsBudget]) gauge.reset();
+    for (const [group, states] of Object.entries(status.groups))
+      for (const [state, count] of Object.entries(states)) this.agents.set({ group, state }, count);
+    for (const alert of open) this.openAlerts.inc({ group: alert.group, kind: alert.kind });
+    for (const [group, budget] of Object.entries(status.smsBudget ?? {})) {
+      this.smsSpent.set({ group }, budget.spentToday);
+      this.smsBudget.set({ group }, budget.perDay);
+    }
     return { text: await this.registry.metrics(), contentType: this.registry.contentType };
   }
 }

@@ -161,6 +161,29 @@ describe('the metrics fed by the scan loop and the notifier', () => {
     expect(got.get('hbw_scan_duration_seconds_bucket{le="2.5"}')).toBeGreaterThanOrEqual(1);
   }, 10_000);
 
+  it('reads the status once and the open alerts once per scrape, for every gauge', async () => {
+    const reads = { status: 0, alerts: 0 };
+    const metrics = new WatcherMetrics({
+      status: async () => {
+        reads.status += 1;
+        return {
+          groups: { production: { healthy: 3, failed: 1 } },
+          smsBudget: { production: { spentToday: 2, perDay: 10 } },
+        };
+      },
+      listAlerts: async () => {
+        reads.alerts += 1;
+        return [{ group: 'production', kind: 'heartbeat_failure' }];
+      },
+    });
+    const got = samples((await metrics.scrape()).text);
+    expect(reads).toEqual({ status: 1, alerts: 1 });
+    expect(got.get('hbw_agents{group="production",state="failed"}')).toBe(1);
+    expect(got.get('hbw_open_alerts{group="production",kind="heartbeat_failure"}')).toBe(1);
+    expect(got.get('hbw_sms_spent_today{group="production"}')).toBe(2);
+    expect(got.get('hbw_sms_budget_per_day{group="production"}')).toBe(10);
+  });
+
   it('counts a notice that failed by each of its channels, and passes the failure on', async () => {
     const metrics = new WatcherMetrics(source);
     const failing = countedNotifier(
