@@ -76,6 +76,46 @@ export async function seedAgents(
   }
 }
 
+/** A run's folder: the watcher's data dir and log, and `raw` written as its config file. */
+export interface RunFolder {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly configFile: string;
+}
+
+export function runFolder(prefix: string, raw: object): RunFolder {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const folder = {
+    dir,
+    dataDir: join(dir, 'data'),
+    logFile: join(dir, 'watcher.log'),
+    configFile: join(dir, 'heartbeat-watcher.config.json'),
+  };
+  mkdirSync(folder.dataDir);
+  writeFileSync(folder.configFile, JSON.stringify(raw, null, 2));
+  return folder;
+}
+
+/** `hbw local` on 127.0.0.1:`port` over a run's folder, started and read through `agent`. */
+export async function startWatcherIn(
+  hbw: string,
+  folder: RunFolder,
+  agent: http.Agent,
+): Promise<WatcherProcess> {
+  const port = await freePort();
+  const { configFile, dataDir, logFile } = folder;
+  const watcher = new WatcherProcess(
+    hbw,
+    ['--port', String(port), '--host', '127.0.0.1', '--config', configFile, '--data-dir', dataDir],
+    logFile,
+    port,
+    agent,
+  );
+  await watcher.start();
+  return watcher;
+}
+
 /** Every agent of the watcher, read page by page as the CLI reads them. */
 export async function readAllAgents<T>(agent: http.Agent, port: number): Promise<T[]> {
   return followCursors(async (cursor) => {
@@ -152,18 +192,14 @@ export interface FleetResult {
 
 /** Runs the fleet part: seeds the agents, starts `hbw local`, beats, watches the scans. */
 export async function runFleet(options: FleetOptions, hbw: string): Promise<FleetResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'hbw-load-fleet-'));
-  const dataDir = join(dir, 'data');
-  const logFile = join(dir, 'watcher.log');
-  const configFile = join(dir, 'heartbeat-watcher.config.json');
-  mkdirSync(dataDir);
   const raw = {
     heartbeatIntervalSeconds: options.heartbeatSeconds,
     scanIntervalSeconds: options.scanSeconds,
     missedScansBeforeAlert: 3,
     groups: { production: { channels: ['sms', 'email'] } },
   };
-  writeFileSync(configFile, JSON.stringify(raw, null, 2));
+  const folder = runFolder('hbw-load-fleet-', raw);
+  const { dir, dataDir } = folder;
   const control = new http.Agent({ keepAlive: true, maxSockets: 2 });
   const sender = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });
   let watcher: WatcherProcess | undefined;
@@ -171,15 +207,8 @@ export async function runFleet(options: FleetOptions, hbw: string): Promise<Flee
   try {
     log(`fleet: creating ${options.agents} agents in ${dataDir}`);
     const { ids, tokens } = await seedAgents(dataDir, parseConfig(raw), options.agents);
-    const port = await freePort();
-    watcher = new WatcherProcess(
-      hbw,
-      ['--port', String(port), '--host', '127.0.0.1', '--config', configFile, '--data-dir', dataDir],
-      logFile,
-      port,
-      control,
-    );
-    await watcher.start();
+    watcher = await startWatcherIn(hbw, folder, control);
+    const port = watcher.port;
     const intervalMs = options.heartbeatSeconds * 1000;
     const scanMs = options.scanSeconds * 1000;
     const started = Date.now();

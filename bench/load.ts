@@ -12,21 +12,19 @@
 // docs/BENCHMARKS.md. Everything talks to 127.0.0.1 only.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { parseConfig } from '../lambda/domain/config';
 import {
-  freePort,
   log,
   markdownTable,
   NUMBERS_PAGE,
   numberFlag,
   stringFlag,
   UsageError,
-  WatcherProcess,
+  type WatcherProcess,
   writeNumbers,
 } from './common';
 import {
@@ -35,7 +33,9 @@ import {
   readAllAgents,
   renderFleet,
   runFleet,
+  runFolder,
   seedAgents,
+  startWatcherIn,
 } from './load-fleet';
 import { describeMachine } from './machine';
 import { distribution } from './soak-reconcile';
@@ -324,11 +324,6 @@ async function fleetPart(options: Options, command: string): Promise<boolean> {
 async function runRamp(options: Options, command: string): Promise<boolean> {
   const started = Date.now();
   const machine = describeMachine();
-  const dir = mkdtempSync(join(tmpdir(), 'hbw-load-'));
-  const dataDir = join(dir, 'data');
-  const logFile = join(dir, 'watcher.log');
-  const configFile = join(dir, 'heartbeat-watcher.config.json');
-  mkdirSync(dataDir);
   // Ingest alone: the scanner's interval is a day, so no scan lands in the run.
   const raw = {
     heartbeatIntervalSeconds: 30,
@@ -336,7 +331,8 @@ async function runRamp(options: Options, command: string): Promise<boolean> {
     missedScansBeforeAlert: 3,
     groups: { production: { channels: ['sms', 'email'] } },
   };
-  writeFileSync(configFile, JSON.stringify(raw, null, 2));
+  const folder = runFolder('hbw-load-', raw);
+  const { dir, dataDir } = folder;
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let watcher: WatcherProcess | undefined;
   let exitCode = 1;
@@ -345,15 +341,8 @@ async function runRamp(options: Options, command: string): Promise<boolean> {
     const seeded = await seedAgents(dataDir, parseConfig(raw), options.agents);
     const ledger = new Ledger(seeded.ids, seeded.tokens);
     log(`created ${options.agents} agents in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const port = await freePort();
-    watcher = new WatcherProcess(
-      options.hbw,
-      ['--port', String(port), '--host', '127.0.0.1', '--config', configFile, '--data-dir', dataDir],
-      logFile,
-      port,
-      keepAlive,
-    );
-    await watcher.start();
+    watcher = await startWatcherIn(options.hbw, folder, keepAlive);
+    const port = watcher.port;
     log(`watcher up on 127.0.0.1:${port} (pid ${watcher.child?.pid}); warming up ${WARMUP_SECONDS} s`);
     const warmup = await runLevel(port, ledger, 'clean', WARMUP_CONNECTIONS, WARMUP_SECONDS);
     const runSeconds = options.seconds / (4 * options.levels.length);
