@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import {
+  closeChromium,
   launchChromium,
   openWatchedPage,
   refreshNow,
@@ -32,7 +33,7 @@ describe('the console on a watcher with 1 s scans', () => {
   });
   afterEach(() => watched.assertNoErrors());
   afterAll(async () => {
-    await browser?.close();
+    await closeChromium(browser);
     await w?.close();
   });
 

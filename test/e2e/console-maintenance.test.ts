@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import {
+  closeChromium,
   goTo,
   launchChromium,
   openWatchedPage,
@@ -65,7 +66,7 @@ describe('operator console: maintenance windows of groups and clusters', () => {
   afterEach(() => watched.assertNoErrors());
 
   afterAll(async () => {
-    await browser?.close();
+    await closeChromium(browser);
     await w?.close();
   });
 

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import {
+  closeChromium,
   goTo,
   launchChromium,
   openWatchedPage,
@@ -49,7 +50,7 @@ describe('the console with escalation and an SMS budget', () => {
   });
   afterEach(() => watched.assertNoErrors());
   afterAll(async () => {
-    await browser?.close();
+    await closeChromium(browser);
     await w?.close();
   });
 

@@ -16,6 +16,7 @@ import { CONSOLE_CSP, CONSOLE_PAGE } from '../../cli/console-page';
 import { WATCHER_VERSION } from '../../lambda/version';
 import { bundleEntry } from '../support/agent-helpers';
 import {
+  closeChromium,
   launchChromium,
   openWatchedPage,
   refreshNow,
@@ -64,7 +65,7 @@ describe('hbw console: the console in front of a watcher', () => {
     await page.goto('about:blank');
     watched.assertNoErrors();
   });
-  afterAll(() => browser?.close());
+  afterAll(() => closeChromium(browser));
 
   describe('against a local watcher', () => {
     let w: TestWatcher;

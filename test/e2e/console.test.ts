@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { WATCHER_VERSION } from '../../lambda/version';
 import {
+  closeChromium,
   DESKTOP,
   goTo,
   launchChromium,
@@ -81,7 +82,7 @@ describe('operator console in a browser', () => {
   afterEach(() => watched.assertNoErrors());
 
   afterAll(async () => {
-    await browser?.close();
+    await closeChromium(browser);
     await w?.close();
   });
 
@@ -553,7 +554,7 @@ describe('operator console: parents, children and clusters', () => {
   afterEach(() => watched.assertNoErrors());
 
   afterAll(async () => {
-    await browser?.close();
+    await closeChromium(browser);
     await w?.close();
     if (target.listening) await new Promise((resolve) => target.close(resolve));
   });
@@ -713,7 +714,7 @@ describe('operator console: a fleet read in pages', () => {
   afterEach(() => watched.assertNoErrors());
 
   afterAll(async () => {
-    await browser?.close();
+    await closeChromium(browser);
     await w?.close();
   });
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserServer, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium; CI installs it (.ci/run). CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -20,12 +20,42 @@ export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 export const SCREENSHOT_DIR = join(__dirname, '..', '..', 'docs', 'screenshots');
 
-/** Chromium, headless, with a fresh profile. Fails (never skips) when it is not installed. */
+/** How long a browser may take to close before its process is killed. */
+const CLOSE_GRACE_MS = 5000;
+
+const servers = new WeakMap<Browser, BrowserServer>();
+
+/**
+ * Chromium, headless, with a fresh profile. Fails (never skips) when it is not installed. It runs as
+ * a browser server so that `closeChromium` holds its process and can kill it.
+ */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`no chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const browser = await chromium.connect(server.wsEndpoint());
+  servers.set(browser, server);
+  return browser;
+}
+
+/**
+ * Closes a browser from `launchChromium`, killing its process when a graceful close takes longer
+ * than CLOSE_GRACE_MS. A CI run once saw a close hang past the 30 s hook timeout on a loaded
+ * machine, after every test in the file had passed.
+ */
+export async function closeChromium(browser: Browser | undefined): Promise<void> {
+  if (!browser) return;
+  const server = servers.get(browser);
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = Promise.resolve()
+    .then(() => browser.close())
+    .then(() => server?.close());
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), CLOSE_GRACE_MS);
+  });
+  const outcome = await Promise.race([graceful, expired]).finally(() => clearTimeout(timer));
+  if (outcome === 'expired') await server?.kill();
 }
 
 /** A page whose console errors and uncaught exceptions are collected, so a test can fail on them. */
