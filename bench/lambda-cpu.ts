@@ -3,10 +3,10 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { startEmbeddedDynamo } from '../cli/embedded-dynamo';
 import { DynamoAgentStore } from '../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../lambda/adapters/dynamo-client';
+import { SDK_CLIENT_CONFIG } from '../lambda/adapters/sdk-config';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { hashSecret } from '../lambda/domain/secrets';
-import { LAMBDA_CLIENT_CONFIG } from '../lambda/handlers/sdk-config';
 import { HeartbeatService } from '../lambda/heartbeats';
 import { createIngestApp } from '../lambda/http/door';
 import { waitForQuiet } from './machine';
@@ -103,7 +103,7 @@ export async function benchLambdaCpu(
   const config = parseConfig(DEFAULT_CONFIG);
   const handlerWith = (cacheMiddleware: boolean) => {
     const client = new DynamoDBClient({
-      ...LAMBDA_CLIENT_CONFIG,
+      ...SDK_CLIENT_CONFIG,
       cacheMiddleware,
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },

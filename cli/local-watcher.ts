@@ -8,6 +8,7 @@ import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapter
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { NetProber } from '../lambda/adapters/net-prober';
 import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifier';
+import { SDK_CLIENT_CONFIG } from '../lambda/adapters/sdk-config';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import type { WatcherConfig } from '../lambda/domain/config';
 import type { Notification } from '../lambda/domain/messages';
@@ -154,7 +155,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       { cause: error },
     );
   }
-  const client = localDynamoClient(dynamo.connection);
+  const client = localDynamoClient(dynamo.connection, SDK_CLIENT_CONFIG);
   try {
     await ensureTables(client, LOCAL_TABLE_NAMES);
   } catch (error) {

@@ -37,9 +37,14 @@ export function returnsItemOnConditionFailure(client: DynamoDBClient): boolean {
  * A client for the embedded DynamoDB of this process: over its socket, signed with its key, in a
  * fixed region, so that no AWS account or credential chain is ever consulted.
  */
-export function localDynamoClient(connection: LocalDynamoConnection): DynamoDBClient {
+export function localDynamoClient(
+  connection: LocalDynamoConnection,
+  /** `SDK_CLIENT_CONFIG` for the watcher's own client; the tests' and the bench's keep the default. */
+  config: { readonly cacheMiddleware?: boolean } = {},
+): DynamoDBClient {
   const client = withoutSdkLogging(
     new DynamoDBClient({
+      ...config,
       // The host name is only what the Host header says (and the signature covers): the socket is the way.
       endpoint: 'http://localhost',
       region: 'local',

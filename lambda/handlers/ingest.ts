@@ -1,15 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handle } from 'hono/aws-lambda';
 import { DynamoAgentStore } from '../adapters/dynamo-agent-store';
+import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { HeartbeatService } from '../heartbeats';
 import { createIngestApp } from '../http/door';
 import { ingestEnv } from './env';
-import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 
 const { agentsTable, config, log } = ingestEnv(process.env);
 const service = new HeartbeatService({
-  agents: new DynamoAgentStore(withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)), agentsTable, log),
+  agents: new DynamoAgentStore(withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)), agentsTable, log),
   clock: { now: () => Date.now() },
   config,
   log,

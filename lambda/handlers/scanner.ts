@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { NetProber } from '../adapters/net-prober';
+import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { SnsNotifier } from '../adapters/sns-notifier';
 import { cronProblems } from '../domain/maintenance';
@@ -9,13 +10,12 @@ import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
 import { scannerEnv } from './env';
 import { scanMetrics } from './metrics';
-import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { wiredStores } from './wiring';
 
 const { tables, config, stack, topics, log } = scannerEnv(process.env, cronProblems);
 const scanner = new Scanner({
-  ...wiredStores(tables, withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)), log),
-  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient(LAMBDA_CLIENT_CONFIG)), topics),
+  ...wiredStores(tables, withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)), log),
+  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient(SDK_CLIENT_CONFIG)), topics),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,

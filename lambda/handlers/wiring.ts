@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoStores } from '../adapters/dynamo-stores';
+import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { cronProblems } from '../domain/maintenance';
 import type { Logger } from '../logger';
 import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
 import { EnvironmentError, serviceEnv } from './env';
-import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { TABLE_VARIABLES, type TableKey } from './table-variables';
 
 /** A store whose table this function was not given: any use says which variable is missing. */
@@ -37,7 +37,7 @@ export function wiredStores(tables: Partial<Record<TableKey, string>>, client: D
 /** Builds the service from the environment, once per container. */
 export function serviceFromEnv(
   env: NodeJS.ProcessEnv,
-  client = withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)),
+  client = withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)),
 ): WatcherService {
   const { tables, config, log } = serviceEnv(env, cronProblems);
   return new WatcherService({

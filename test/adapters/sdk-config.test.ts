@@ -1,11 +1,11 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { cannedDynamo } from '../../bench/lambda-cpu';
-import { LAMBDA_CLIENT_CONFIG } from '../../lambda/handlers/sdk-config';
+import { SDK_CLIENT_CONFIG } from '../../lambda/adapters/sdk-config';
 
 describe("the functions' SDK clients (cacheMiddleware)", () => {
   it("resolve a command's middleware once: middleware added after that command's first send is not seen", async () => {
     const client = new DynamoDBClient({
-      ...LAMBDA_CLIENT_CONFIG,
+      ...SDK_CLIENT_CONFIG,
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
       requestHandler: cannedDynamo('{}'),
