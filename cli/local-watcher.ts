@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { countedNotifier } from '../lambda/adapters/counted-notifier';
 import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { NetProber } from '../lambda/adapters/net-prober';
@@ -22,7 +23,7 @@ import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
 import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
-import { addMetricsRoute, countedNotifier, WatcherMetrics } from './metrics';
+import { addMetricsRoute, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
@@ -182,7 +183,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const metrics = new WatcherMetrics(service);
   const notifier = countedNotifier(
     outboxPath ? new OutboxNotifier(outboxPath, appended) : { publish: async (n) => appended(n) },
-    metrics,
+    metrics.notice,
   );
   // Pauses are measured on the system clock, so a watcher on a clock of its own (a test's) has none.
   // One shorter than two scan intervals is one the missed-scans rule already allows for.

@@ -1,10 +1,8 @@
 import type { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Channel } from '../lambda/domain/config';
-import type { Notification } from '../lambda/domain/messages';
+import type { NoticeCounter } from '../lambda/adapters/counted-notifier';
 import { type AdminAccess, guardAdmin } from '../lambda/http/app';
 import { resource } from '../lambda/http/door';
-import type { Notifier } from '../lambda/ports';
 import type { ScanReport } from '../lambda/scanner';
 
 /** What the metrics read of the watcher when scraped: the last scan's counts, and the open alerts. */
@@ -108,9 +106,10 @@ export class WatcherMetrics {
     this.scansSkipped.inc(boundaries);
   }
 
-  notice(channels: readonly Channel[], outcome: 'sent' | 'failed'): void {
+  /** A notice sent or failed (a {@link NoticeCounter}). */
+  readonly notice: NoticeCounter = (channels, outcome) => {
     for (const channel of channels) this.notices.inc({ channel, outcome });
-  }
+  };
 
   /** The text a scrape gets, and its content type: the gauges from one status read and the open alerts. */
   async scrape(): Promise<{ text: string; contentType: string }> {
@@ -128,21 +127,6 @@ export class WatcherMetrics {
     }
     return { text: await this.registry.metrics(), contentType: this.registry.contentType };
   }
-}
-
-/** `notifier`, with each notice it sends or fails counted by channel. */
-export function countedNotifier(notifier: Notifier, metrics: WatcherMetrics): Notifier {
-  return {
-    async publish(notification: Notification) {
-      try {
-        await notifier.publish(notification);
-      } catch (error) {
-        metrics.notice(notification.channels, 'failed');
-        throw error;
-      }
-      metrics.notice(notification.channels, 'sent');
-    },
-  };
 }
 
 /** `GET /metrics`, guarded as the admin routes are: loopback, or the admin token when it is set. */

@@ -1,4 +1,4 @@
-// Two small tools the service and the scanner share.
+// Small tools the service and the scanner share.
 
 /**
  * Runs the functions given to `run` with at most `limit` in flight; `drain` waits for the rest. The
@@ -38,4 +38,19 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
     else out.set(k, [item]);
   }
   return out;
+}
+
+/** Counts `items` by group, then by `key` within the group; a key with none is left out. */
+export function countByGroupAnd<T extends { readonly group: string }, K extends string>(
+  items: Iterable<T>,
+  key: (item: T) => K,
+): Record<string, Partial<Record<K, number>>> {
+  const groups: Record<string, Partial<Record<K, number>>> = {};
+  for (const item of items) {
+    const counts: Partial<Record<K, number>> = groups[item.group] ?? {};
+    const k = key(item);
+    counts[k] = (counts[k] ?? 0) + 1;
+    groups[item.group] = counts;
+  }
+  return groups;
 }

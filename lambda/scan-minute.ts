@@ -10,6 +10,8 @@ export interface MinuteDeps {
   readonly completed: (report: ScanReport) => void;
   /** Called when a scan fails; the minute's other scans still run. */
   readonly failed: (error: unknown) => void;
+  /** Called for each scan left out because its moment had passed. */
+  readonly skipped: () => void;
 }
 
 /**
@@ -24,7 +26,10 @@ export async function runScanMinute(deps: MinuteDeps, invokedAt: number): Promis
   for (const offset of scanOffsetsInMinute(deps.tickSeconds, minuteStart)) {
     const due = minuteStart + offset;
     const wait = due - deps.now();
-    if (wait < (-deps.tickSeconds * 1000) / 2) continue;
+    if (wait < (-deps.tickSeconds * 1000) / 2) {
+      deps.skipped();
+      continue;
+    }
     if (wait > 0) await deps.sleep(wait);
     try {
       const report = await deps.scanner.scan();

@@ -14,7 +14,12 @@ import { type BlindWindow, blindWindowsAfter, findsBlindWindow, type ScannerStat
 import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
 import { type GroupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { type FlappingSettings, flappingDetail, flappingStep, withOpening } from './domain/flapping';
-import { countByGroup, type FleetSummary } from './domain/fleet-summary';
+import {
+  countByGroup,
+  countOpenAlerts,
+  type FleetSummary,
+  type OpenAlertCounts,
+} from './domain/fleet-summary';
 import { type FleetWindow, MaintenanceCalendar } from './domain/maintenance';
 import {
   clusterMuter,
@@ -92,6 +97,12 @@ export interface ScanReport {
   readonly storm: StormStep | 'active';
   /** Agents by the state an operator sees, as of this scan (for the dashboard). */
   readonly states: Readonly<Record<AgentState, number>>;
+  /** The same by group; a state with no agent is left out. */
+  readonly groups: FleetSummary['groups'];
+  /** The alerts open after this scan, by group and kind. */
+  readonly openAlerts: OpenAlertCounts;
+  /** The SMS each group with a budget has spent today (UTC), once this scan's delivery was done. */
+  readonly smsSpent: Readonly<Record<string, number>>;
   readonly blindWindowAdded: boolean;
   /** False when a later scan had already recorded itself (a racing scanner). */
   readonly recorded: boolean;
@@ -222,11 +233,12 @@ export class Scanner {
     });
     await this.settleEvents(pass, open);
 
+    const { fleet, openNow } = await this.fleetSummary(pass, windows);
     const recorded = await this.deps.state.completeScan({
       lastScanAt: scanTime,
       lastCompletedAt: clock.now(),
       blindWindows,
-      fleet: await this.fleetSummary(pass, windows),
+      fleet,
     });
     this.started = true;
     const states = zeroStateCounts();
@@ -240,6 +252,9 @@ export class Scanner {
       noticesFailed: delivery.failed,
       storm: storm.step === 'none' && storm.active ? 'active' : storm.step,
       states,
+      groups: fleet.groups,
+      openAlerts: countOpenAlerts(openNow),
+      smsSpent: Object.fromEntries(Object.entries(fleet.sms).map(([group, { spent }]) => [group, spent])),
       blindWindowAdded,
       recorded,
       durationMs: clock.now() - scanTime,
@@ -300,7 +315,10 @@ export class Scanner {
    * the small open queue) and the SMS each budgeted group spent today (one GetItem each; only a scan
    * spends them).
    */
-  private async fleetSummary(pass: Pass, windows: readonly FleetWindow[]): Promise<FleetSummary> {
+  private async fleetSummary(
+    pass: Pass,
+    windows: readonly FleetWindow[],
+  ): Promise<{ fleet: FleetSummary; openNow: readonly AlertRecord[] }> {
     const day = smsDay(pass.scanTime);
     const sms: Record<string, FleetSummary['sms'][string]> = {};
     for (const g of Object.values(this.deps.config.groups)) {
@@ -308,11 +326,10 @@ export class Scanner {
       const { spent, reachedAt } = await this.deps.state.smsSpent(g.name, day);
       sms[g.name] = reachedAt === undefined ? { day, spent } : { day, spent, reachedAt };
     }
+    const openNow = await this.deps.alerts.listQueue('open');
     return {
-      groups: countByGroup(pass.findings.values()),
-      openAlerts: (await this.deps.alerts.listQueue('open')).length,
-      windows,
-      sms,
+      fleet: { groups: countByGroup(pass.findings.values()), openAlerts: openNow.length, windows, sms },
+      openNow,
     };
   }
 

@@ -98,7 +98,7 @@ export class HeartbeatWatcherStack extends Stack {
       Object.fromEntries(keys.map((key) => [TABLE_VARIABLES[key], tables[key].tableName]));
     const ingest = new WatcherFunction(this, 'Ingest', {
       handler: 'ingest',
-      environment: { HBW_CONFIG: configJson, ...tableEnv('agents') },
+      environment: { HBW_CONFIG: configJson, STACK_NAME: this.stackName, ...tableEnv('agents') },
     });
     tables.agents.grant(ingest.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
 
@@ -240,6 +240,10 @@ export class HeartbeatWatcherStack extends Stack {
       scanner: fns.scanner.fn,
       tables: [tables.agents, tables.state, tables.alerts],
       alarmTopic,
+      groups: Object.values(config.groups).map((g) => ({
+        name: g.name,
+        smsBudget: g.smsBudget !== undefined,
+      })),
     });
     new CfnOutput(this, 'WatcherAlarmsTopicArn', {
       value: alarmTopic.topicArn,

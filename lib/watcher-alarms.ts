@@ -6,6 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CHANNELS } from '../lambda/domain/config';
 import { METRIC_NAMESPACE, STATE_METRICS } from '../lambda/handlers/metrics';
 
 export interface WatcherAlarmsProps {
@@ -16,6 +17,8 @@ export interface WatcherAlarmsProps {
   readonly tables: readonly dynamodb.Table[];
   /** Where the alarms page, and say OK again: a topic of their own, apart from every group's. */
   readonly alarmTopic: sns.ITopic;
+  /** The configured groups, each with a graph of its own; `smsBudget`: it has one. */
+  readonly groups: readonly { readonly name: string; readonly smsBudget: boolean }[];
 }
 
 const DYNAMO_OPERATIONS = [
@@ -36,12 +39,20 @@ export class WatcherAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: WatcherAlarmsProps) {
     super(scope, id);
-    const watcherMetric = (name: string, statistic = 'Sum') =>
+    const watcherMetric = (name: string, statistic = 'Sum', dimensions: Record<string, string> = {}) =>
       new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE,
         metricName: name,
-        dimensionsMap: { Stack: props.stackName },
+        dimensionsMap: { Stack: props.stackName, ...dimensions },
         statistic,
+        period: Duration.minutes(1),
+      });
+    /** Every metric `name` with the dimensions `keys` of this stack, whatever their values. */
+    const searched = (label: string, name: string, keys: readonly string[], statistic: string) =>
+      new cloudwatch.MathExpression({
+        label,
+        expression: `SEARCH('{${METRIC_NAMESPACE},${['Stack', ...keys].join(',')}} MetricName="${name}" Stack="${props.stackName}"', '${statistic}', 60)`,
+        usingMetrics: {},
         period: Duration.minutes(1),
       });
 
@@ -78,6 +89,7 @@ export class WatcherAlarms extends Construct {
       alarm.addOkAction(action);
     }
 
+    const budgeted = props.groups.filter((g) => g.smsBudget);
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${props.stackName}-watcher`.replace(/[^A-Za-z0-9_-]/g, '-'),
       widgets: [
@@ -106,6 +118,60 @@ export class WatcherAlarms extends Construct {
             ],
           }),
         ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Heartbeats by status',
+            left: [searched('Heartbeats', 'Heartbeats', ['Status'], 'Sum')],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Notices by channel',
+            left: CHANNELS.flatMap((channel) => [
+              watcherMetric('NoticesSent', 'Sum', { Channel: channel }).with({ label: `${channel} sent` }),
+              watcherMetric('NoticesFailed', 'Sum', { Channel: channel }).with({
+                label: `${channel} failed`,
+              }),
+            ]),
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Open alerts by group',
+            left: props.groups.map(({ name }) =>
+              watcherMetric('OpenAlerts', 'Maximum', { Group: name }).with({ label: name }),
+            ),
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Open alerts by group and kind',
+            left: [searched('Open alerts', 'OpenAlerts', ['Group', 'Kind'], 'Maximum')],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Scans skipped and blind windows',
+            left: [watcherMetric('ScansSkipped'), watcherMetric('BlindWindows')],
+          }),
+          // A graph needs a metric: a fleet with no SMS budget has no such graph.
+          ...(budgeted.length === 0
+            ? []
+            : [
+                new cloudwatch.GraphWidget({
+                  title: 'SMS spent today',
+                  left: budgeted.map(({ name }) =>
+                    watcherMetric('SmsSpentToday', 'Maximum', { Group: name }).with({ label: name }),
+                  ),
+                }),
+              ]),
+        ],
+        ...props.groups.map(({ name }) => [
+          new cloudwatch.GraphWidget({
+            title: `Agents by state: ${name}`,
+            width: 24,
+            left: STATE_METRICS.map(([state, metric]) =>
+              watcherMetric(metric, 'Maximum', { Group: name }).with({ label: state }),
+            ),
+            stacked: true,
+          }),
+        ]),
       ],
     });
   }

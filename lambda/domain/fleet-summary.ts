@@ -1,5 +1,7 @@
 import * as v from 'valibot';
+import { countByGroupAnd } from '../collections';
 import { AGENT_STATES, type AgentState, zeroStateCounts } from './agent';
+import type { AlertKind } from './alert';
 import type { FleetWindow } from './maintenance';
 import { groupNameSchema } from './validation';
 
@@ -19,17 +21,21 @@ export interface FleetSummary {
   >;
 }
 
+/** Open alerts by group and kind; a kind with none is left out. */
+export type OpenAlertCounts = Readonly<Record<string, Readonly<Partial<Record<AlertKind, number>>>>>;
+
+/** Counts `alerts` by group and kind. */
+export function countOpenAlerts(
+  alerts: Iterable<{ readonly group: string; readonly kind: AlertKind }>,
+): OpenAlertCounts {
+  return countByGroupAnd(alerts, (alert) => alert.kind);
+}
+
 /** Agents by group and state, counted from what a scan found of each. */
 export function countByGroup(
   agents: Iterable<{ readonly group: string; readonly state: AgentState }>,
 ): Record<string, Partial<Record<AgentState, number>>> {
-  const groups: Record<string, Partial<Record<AgentState, number>>> = {};
-  for (const { group, state } of agents) {
-    const counts = groups[group] ?? {};
-    counts[state] = (counts[state] ?? 0) + 1;
-    groups[group] = counts;
-  }
-  return groups;
+  return countByGroupAnd(agents, (agent) => agent.state);
 }
 
 /**

@@ -95,6 +95,8 @@ export function tableNamesFromEnv(
 export function ingestEnv(env: NodeJS.ProcessEnv) {
   return {
     agentsTable: requireEnv(env, TABLE_VARIABLES.agents),
+    /** The dimension of the heartbeat counts. */
+    stack: requireEnv(env, 'STACK_NAME'),
     // The config's maintenance windows are the scanner's: their cron expressions were checked at
     // synth, and this function, which never reads them, does not carry the cron parser to check
     // them again.

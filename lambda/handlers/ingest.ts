@@ -6,11 +6,13 @@ import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { HeartbeatService } from '../heartbeats';
 import { createIngestApp } from '../http/door';
 import { ingestEnv } from './env';
+import { HeartbeatCounts } from './metrics';
 
-const { agentsTable, config, log } = ingestEnv(process.env);
+const { agentsTable, stack, config, log } = ingestEnv(process.env);
+const clock = { now: () => Date.now() };
 const service = new HeartbeatService({
   agents: new DynamoAgentStore(withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)), agentsTable, log),
-  clock: { now: () => Date.now() },
+  clock,
   config,
   log,
 });
@@ -20,4 +22,9 @@ const service = new HeartbeatService({
  * imports the heartbeat use cases and the door alone (not lambda/service.ts, not lambda/http/app.ts),
  * so its bundle holds neither the alert store, the operators' use cases, nor the installers.
  */
-export const handler = handle(createIngestApp(service));
+export const handler = handle(
+  createIngestApp(
+    service,
+    new HeartbeatCounts(stack, (document) => log.metrics('heartbeat metrics', document), clock.now).observe,
+  ),
+);

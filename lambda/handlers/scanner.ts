@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { countedNotifier } from '../adapters/counted-notifier';
 import { NetProber } from '../adapters/net-prober';
 import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
@@ -9,13 +10,19 @@ import { scanTickSeconds } from '../domain/scan';
 import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
 import { scannerEnv } from './env';
-import { scanMetrics } from './metrics';
+import { type MetricDocument, NoticeTally, scanMetrics, skippedScansMetrics } from './metrics';
 import { wiredStores } from './wiring';
 
 const { tables, config, stack, topics, log } = scannerEnv(process.env, cronProblems);
+const notices = new NoticeTally();
+const groups = Object.keys(config.groups);
+const writeMetrics = (document: MetricDocument) => log.metrics('scan metrics', document);
 const scanner = new Scanner({
   ...wiredStores(tables, withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)), log),
-  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient(SDK_CLIENT_CONFIG)), topics),
+  notifier: countedNotifier(
+    new SnsNotifier(withoutSdkLogging(new SNSClient(SDK_CLIENT_CONFIG)), topics),
+    notices.count,
+  ),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,
@@ -26,13 +33,17 @@ const scanner = new Scanner({
 export async function handler(event: { time?: string }): Promise<{ scans: number }> {
   const invokedAt = event.time ? Date.parse(event.time) : Date.now();
   let failures = 0;
+  let skipped = 0;
   const reports = await runScanMinute(
     {
       scanner,
       tickSeconds: scanTickSeconds(config),
       now: () => Date.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      completed: (report) => log.metrics('scan metrics', scanMetrics(report, stack)),
+      completed: (report) => scanMetrics(report, stack, groups, notices.take()).forEach(writeMetrics),
+      skipped: () => {
+        skipped += 1;
+      },
       failed: (error) => {
         failures += 1;
         log.error('scan failed; the next one runs as usual', { error: String(error) });
@@ -40,6 +51,7 @@ export async function handler(event: { time?: string }): Promise<{ scans: number
     },
     Number.isFinite(invokedAt) ? invokedAt : Date.now(),
   );
+  writeMetrics(skippedScansMetrics(Date.now(), stack, skipped));
   // Every scan of the minute failed: fail the invocation, so the scanner-errors alarm sees it.
   if (failures > 0 && reports.length === 0) {
     throw new Error('every scan of this minute failed; see the log lines above');

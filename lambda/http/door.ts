@@ -172,8 +172,8 @@ export function addHeartbeatRoutes(
 }
 
 /** The heartbeat routes alone: what the ingest Lambda serves. */
-export function createIngestApp(service: HeartbeatService): Hono {
+export function createIngestApp(service: HeartbeatService, observe?: HeartbeatObserver): Hono {
   const app = withErrors(new Hono(), service.log);
-  addHeartbeatRoutes(app, service);
+  addHeartbeatRoutes(app, service, observe);
   return app;
 }

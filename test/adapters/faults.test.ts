@@ -14,27 +14,41 @@ import type { ScanReport } from '../../lambda/scanner';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';
 import { bearer, ManualClock, startTestWatcher, type TestWatcher } from '../support/watcher';
 
-/** Makes the next `times` requests of `operation` fail with an error of `name`, before the SDK retries. */
-function injectFailure(client: DynamoDBClient, operation: string, name: string, times: number) {
-  let left = times;
-  const id = `fault-${operation}-${name}-${Math.random()}`;
+/**
+ * A fault injector on `client`: `inject` makes the next `times` requests of `operation` fail with an
+ * error of `name`, before the SDK retries. Its middleware is added once, when it is made: install it
+ * before the client's first request of an operation it will fail, as a client that caches its
+ * middleware (the local watcher's own, `cacheMiddleware`) sees nothing added after that.
+ */
+function faultsOn(client: DynamoDBClient) {
+  let planned: { operation: string; name: string; left: number } | undefined;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (left > 0 && context.commandName === `${operation}Command`) {
-        left -= 1;
-        throw Object.assign(new Error(`injected ${name}`), { name, $metadata: {} });
+      if (planned && planned.left > 0 && context.commandName === `${planned.operation}Command`) {
+        planned.left -= 1;
+        throw Object.assign(new Error(`injected ${planned.name}`), { name: planned.name, $metadata: {} });
       }
       return next(args);
     },
-    { step: 'initialize', name: id },
+    { step: 'initialize', name: 'faults' },
   );
-  return { remaining: () => left };
+  return {
+    inject(operation: string, name: string, times: number) {
+      const plan = { operation, name, left: times };
+      planned = plan;
+      return { remaining: () => plan.left };
+    },
+  };
 }
 
 describe('DynamoDB throttling and timeouts on the heartbeat route', () => {
   let w: TestWatcher;
+  let faults: ReturnType<typeof faultsOn>;
   beforeAll(async () => {
     w = await startTestWatcher();
+    const client = (w.service as unknown as { deps: { agents: { client: DynamoDBClient } } }).deps.agents
+      .client;
+    faults = faultsOn(client);
   });
   afterAll(() => w.close());
 
@@ -43,9 +57,7 @@ describe('DynamoDB throttling and timeouts on the heartbeat route', () => {
     async (name) => {
       const token = await w.addAgent(`t-${name}`);
       const before = await w.storedAgents();
-      const client = (w.service as unknown as { deps: { agents: { client: DynamoDBClient } } }).deps.agents
-        .client;
-      const fault = injectFailure(client, 'UpdateItem', name, 1);
+      const fault = faults.inject('UpdateItem', name, 1);
 
       const res = await w.call('POST', '/v1/heartbeat', { agentId: `t-${name}` }, bearer(token));
 
@@ -71,7 +83,7 @@ describe('faults around the scanner', () => {
     await h.addAgent('a-1');
     await h.beat('a-1');
     for (let i = 0; i < 2; i++) await h.step();
-    const fault = injectFailure(h.client, 'Scan', 'ProvisionedThroughputExceededException', 1);
+    const fault = faultsOn(h.client).inject('Scan', 'ProvisionedThroughputExceededException', 1);
     h.clock.advance(h.intervalMs);
 
     await expect(h.scan()).rejects.toThrow(/unavailable|ProvisionedThroughput/);
@@ -197,6 +209,7 @@ describe('faults around the scanner', () => {
           failed: (error) => {
             throw error;
           },
+          skipped: () => {},
         },
         h.clock.now(),
       );

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
-import { countedNotifier, WatcherMetrics } from '../../cli/metrics';
+import { WatcherMetrics } from '../../cli/metrics';
 import { startScanLoop } from '../../cli/scan-loop';
+import { countedNotifier } from '../../lambda/adapters/counted-notifier';
 import { parseConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import { createLogger } from '../../lambda/logger';
@@ -192,7 +193,7 @@ describe('the metrics fed by the scan loop and the notifier', () => {
           throw new NotifierError('the topic refused it', true);
         },
       },
-      metrics,
+      metrics.notice,
     );
     await expect(failing.publish({ channels: ['sms', 'email'] } as unknown as Notification)).rejects.toThrow(
       'the topic refused it',

@@ -297,6 +297,48 @@ describe('the stack with the default config', () => {
     }
   });
 
+  it('graphs what the scanner and the ingest function log as metrics: by group, kind, channel and status', () => {
+    const dashboardBody = (t: Template) =>
+      JSON.stringify(
+        Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody,
+      );
+    const body = dashboardBody(template);
+    for (const words of [
+      'Heartbeats by status',
+      'HeartbeatWatcher,Stack,Status',
+      'Notices by channel',
+      'sms failed',
+      'console sent',
+      'Open alerts by group',
+      'HeartbeatWatcher,Stack,Group,Kind',
+      'Scans skipped and blind windows',
+      'ScansSkipped',
+      'BlindWindows',
+      'Agents by state: production',
+      'Agents by state: test',
+    ]) {
+      expect(body).toContain(words);
+    }
+    // No group has an SMS budget here: no graph of one; with a budget, its group's graph.
+    expect(body).not.toContain('SmsSpentToday');
+    const budgeted = synth({
+      ...DEFAULT_CONFIG,
+      groups: {
+        ...DEFAULT_CONFIG.groups,
+        production: { channels: ['sms', 'email'], smsBudget: { perDay: 50 } },
+      },
+    });
+    expect(dashboardBody(budgeted.template)).toContain('SmsSpentToday');
+  });
+
+  it('names the stack to the ingest function, the dimension of its heartbeat counts', () => {
+    const [[id, ingest]] = functionByHandler(template, 'AGENTS_TABLE').filter(
+      ([, r]) => !('STATE_TABLE' in r.Properties.Environment.Variables),
+    ) as [[string, { Properties: { Environment: { Variables: Record<string, unknown> } } }]];
+    expect(id).toMatch(/^Ingest/);
+    expect(ingest.Properties.Environment.Variables).toMatchObject({ STACK_NAME: 'Watcher' });
+  });
+
   it('outputs the API URL, the table names and the topic ARNs', () => {
     const outputs = Object.keys(template.toJSON().Outputs);
     expect(outputs).toEqual(

@@ -1,9 +1,7 @@
-import { zeroStateCounts } from '../../lambda/domain/agent';
 import { cloudScanIntervalProblem, scanOffsetsInMinute } from '../../lambda/domain/schedule';
-import { METRIC_NAMESPACE, STATE_METRICS, scanMetrics } from '../../lambda/handlers/metrics';
-import { createLogger } from '../../lambda/logger';
 import { type MinuteDeps, runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
+import { scanReport as report } from '../support/scan-report';
 
 // In the cloud, EventBridge invokes the scanner once a minute; one invocation runs that
 // minute's scans at their offsets. Time is a fake clock that only the fake sleep and the fake
@@ -12,27 +10,6 @@ import type { ScanReport } from '../../lambda/scanner';
 /** 12:00 UTC: an even minute since the epoch (every whole hour is). */
 const MINUTE = Date.parse('2026-11-23T12:00:00.000Z');
 const S = 1000;
-
-function report(scanTime: number, overrides: Partial<ScanReport> = {}): ScanReport {
-  return {
-    scanTime: new Date(scanTime).toISOString(),
-    agents: 0,
-    monitored: 0,
-    malformed: 0,
-    errors: 0,
-    probed: 0,
-    opened: [],
-    resolved: [],
-    noticesSent: 0,
-    noticesFailed: 0,
-    storm: 'none',
-    states: zeroStateCounts(),
-    blindWindowAdded: false,
-    recorded: true,
-    durationMs: 0,
-    ...overrides,
-  };
-}
 
 /**
  * A minute with a fake clock starting at `invokedAt`: `sleep` advances it, and scan number i takes
@@ -49,6 +26,7 @@ function fakeMinute(
   const slept: number[] = [];
   const completed: ScanReport[] = [];
   const failures: unknown[] = [];
+  let skipped = 0;
   const deps: MinuteDeps = {
     scanner: {
       scan: async () => {
@@ -67,6 +45,9 @@ function fakeMinute(
     },
     completed: (r) => completed.push(r),
     failed: (error) => failures.push(error),
+    skipped: () => {
+      skipped += 1;
+    },
   };
   return {
     run: () => runScanMinute(deps, invokedAt),
@@ -75,6 +56,7 @@ function fakeMinute(
     slept,
     completed,
     failures,
+    skipped: () => skipped,
   };
 }
 
@@ -145,6 +127,7 @@ describe('runScanMinute', () => {
     expect(minute.offsets()).toEqual([45 * S, 50 * S]);
     expect(reports).toHaveLength(2);
     expect(minute.completed).toHaveLength(2);
+    expect(minute.skipped()).toBe(4);
   });
 
   it('skips a scan whose moment passed by more than a tick while a slow scan ran', async () => {
@@ -154,6 +137,7 @@ describe('runScanMinute', () => {
     await minute.run();
 
     expect(minute.offsets()).toEqual([0, 25 * S, 30 * S, 40 * S, 50 * S]);
+    expect(minute.skipped()).toBe(1);
   });
 
   it('skips a scan more than half a tick late rather than bunching it with the next', async () => {
@@ -163,6 +147,7 @@ describe('runScanMinute', () => {
     await minute.run();
 
     expect(minute.offsets()).toEqual([20 * S, 30 * S, 40 * S, 50 * S]);
+    expect(minute.skipped()).toBe(2);
   });
 
   it('keeps scanning the rest of the minute when one scan fails, and reports the failure', async () => {
@@ -227,120 +212,5 @@ describe('cloudScanIntervalProblem', () => {
     expect(problem).toContain(`${seconds} s neither divides a minute`);
     expect(problem).toContain('nor is a whole number of minutes');
     expect(problem).toContain('a once-a-minute schedule cannot keep it');
-  });
-});
-
-/** The line the scanner function writes for a scan's metrics, through a logger at its quietest level. */
-function scanMetricsLine(scan: ScanReport, stack: string): string {
-  const lines: string[] = [];
-  const log = createLogger({ level: 'error', sink: (record) => lines.push(JSON.stringify(record)) });
-  log.metrics('scan metrics', scanMetrics(scan, stack));
-  expect(lines).toHaveLength(1);
-  return lines[0]!;
-}
-
-describe('scanMetrics (CloudWatch Embedded Metric Format), as the scanner function logs it', () => {
-  /** The units CloudWatch accepts (StandardUnit). */
-  const UNITS = new Set([
-    'Seconds',
-    'Microseconds',
-    'Milliseconds',
-    'Bytes',
-    'Kilobytes',
-    'Megabytes',
-    'Gigabytes',
-    'Terabytes',
-    'Bits',
-    'Kilobits',
-    'Megabits',
-    'Gigabits',
-    'Terabits',
-    'Percent',
-    'Count',
-    'Bytes/Second',
-    'Kilobytes/Second',
-    'Megabytes/Second',
-    'Gigabytes/Second',
-    'Terabytes/Second',
-    'Bits/Second',
-    'Kilobits/Second',
-    'Megabits/Second',
-    'Gigabits/Second',
-    'Terabits/Second',
-    'Count/Second',
-    'None',
-  ]);
-  const scan = report(MINUTE + 30 * S, {
-    agents: 120,
-    malformed: 2,
-    opened: ['alert-1', 'alert-2', 'alert-3'],
-    noticesSent: 4,
-    noticesFailed: 1,
-    durationMs: 840,
-    states: {
-      new: 1,
-      healthy: 100,
-      late: 7,
-      failed: 3,
-      unreachable: 2,
-      away: 0,
-      maintenance: 4,
-      pending: 5,
-      rejected: 6,
-    },
-  });
-
-  it('is one JSON line whose metadata declares every metric present at the top level', () => {
-    const line = scanMetricsLine(scan, 'hbw-prod');
-    const emf = JSON.parse(line);
-    const directives = emf._aws.CloudWatchMetrics;
-
-    expect(line).not.toContain('\n');
-    expect(emf._aws.Timestamp).toBe(MINUTE + 30 * S);
-    expect(directives).toHaveLength(1);
-    const [directive] = directives;
-    expect(directive.Namespace).toBe(METRIC_NAMESPACE);
-    expect(METRIC_NAMESPACE).toBe('HeartbeatWatcher');
-    expect(directive.Dimensions).toEqual([['Stack']]);
-    expect(emf.Stack).toBe('hbw-prod');
-
-    const declared = directive.Metrics.map((m: { Name: string }) => m.Name);
-    const numeric = Object.keys(emf).filter((k) => k !== '_aws' && typeof emf[k] === 'number');
-    expect(new Set(declared).size).toBe(declared.length);
-    expect([...declared].sort()).toEqual([...numeric].sort());
-    for (const metric of directive.Metrics as { Name: string; Unit: string }[]) {
-      expect(UNITS.has(metric.Unit)).toBe(true);
-    }
-    for (const dimension of directive.Dimensions.flat()) expect(typeof emf[dimension]).toBe('string');
-  });
-
-  it('reports the scan: one scan completed, its duration, agents, alerts opened and notices', () => {
-    const emf = JSON.parse(scanMetricsLine(scan, 'hbw-prod'));
-    const unitOf = Object.fromEntries(
-      emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string; Unit: string }) => [m.Name, m.Unit]),
-    );
-
-    expect(emf).toMatchObject({
-      ScansCompleted: 1,
-      ScanDuration: 840,
-      AgentsScanned: 120,
-      AlertsOpened: 3,
-      NoticesSent: 4,
-      NoticesFailed: 1,
-      MalformedAgents: 2,
-    });
-    expect(unitOf).toMatchObject({
-      ScansCompleted: 'Count',
-      ScanDuration: 'Milliseconds',
-      AgentsScanned: 'Count',
-    });
-  });
-
-  it('reports the agents of each state as a metric of its own', () => {
-    const emf = JSON.parse(scanMetricsLine(scan, 'hbw-prod'));
-
-    expect(STATE_METRICS.length).toBeGreaterThan(0);
-    for (const [state, name] of STATE_METRICS) expect(emf[name]).toBe(scan.states[state]);
-    expect(emf).toMatchObject({ AgentsHealthy: 100, AgentsLate: 7, AgentsFailed: 3, AgentsUnreachable: 2 });
   });
 });
