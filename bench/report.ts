@@ -361,7 +361,7 @@ export function renderMarkdown(r: BenchResults): string {
     "the function's own: the route, the checks, and the SDK's serialize, middleware, signing and parse.",
     `CPU (user + system) per heartbeat over ${fmt(r.lambdaCpu.options.heartbeats)} heartbeats a slice, ${r.lambdaCpu.options.rounds} slices of each taking turns, median. What Lambda bills is the duration, which also waits on DynamoDB.`,
     "`cacheMiddleware` keeps each command's resolved middleware stack from its first send; its one trap:",
-    "middleware added after a command's first send is not seen (lambda/handlers/sdk-config.ts).",
+    "middleware added after a command's first send is not seen (lambda/adapters/sdk-config.ts).",
     '',
     table(
       ['client', 'CPU ms per heartbeat'],
