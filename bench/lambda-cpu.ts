@@ -1,5 +1,4 @@
 import { type AttributeValue, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { startEmbeddedDynamo } from '../cli/embedded-dynamo';
 import { DynamoAgentStore } from '../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../lambda/adapters/dynamo-client';
@@ -8,7 +7,7 @@ import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { hashSecret } from '../lambda/domain/secrets';
 import { HeartbeatService } from '../lambda/heartbeats';
-import { createIngestApp } from '../lambda/http/door';
+import { type HttpApiEvent, ingestDoor } from '../lambda/http/lambda-door';
 import { waitForQuiet } from './machine';
 
 export interface LambdaCpuOptions {
@@ -49,7 +48,7 @@ export function cannedDynamo(body: string) {
 }
 
 /** The heartbeat as API Gateway (HTTP API, payload 2.0) hands it to the ingest function. */
-function heartbeatEvent(token: string, agentId: string, seq: number): LambdaEvent {
+function heartbeatEvent(token: string, agentId: string, seq: number): HttpApiEvent {
   const body = JSON.stringify({ agentId, seq, bootId: 'bench-boot-0001', sentAt: new Date().toISOString() });
   const headers = {
     'content-type': 'application/json',
@@ -57,7 +56,8 @@ function heartbeatEvent(token: string, agentId: string, seq: number): LambdaEven
     host: 'abc123.execute-api.us-east-1.amazonaws.com',
     'content-length': String(body.length),
   };
-  return {
+  // The whole event API Gateway sends (payload format 2.0), of which the door reads a few fields.
+  const event = {
     version: '2.0',
     routeKey: 'ANY /v1/heartbeat',
     rawPath: '/v1/heartbeat',
@@ -83,12 +83,13 @@ function heartbeatEvent(token: string, agentId: string, seq: number): LambdaEven
     },
     body,
     isBase64Encoded: false,
-  } as unknown as LambdaEvent;
+  };
+  return event;
 }
 
 /**
  * The ingest Lambda's own CPU per heartbeat, with and without the SDK's `cacheMiddleware`: the
- * handler as the function wires it (HeartbeatService, the ingest door, hono's Lambda adapter) fed
+ * handler as the function wires it (HeartbeatService, the ingest function's own door) fed
  * API Gateway events, its DynamoDB client answering from memory with the item a real UpdateItem
  * returned (recorded once from dynalite), so only the function's own work is timed. The two take
  * turns in `rounds` slices; the process's CPU time is read around each slice.
@@ -110,9 +111,7 @@ export async function benchLambdaCpu(
       requestHandler: cannedDynamo(answer),
     });
     const agents = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);
-    return handle(
-      createIngestApp(new HeartbeatService({ agents, clock: { now: () => Date.now() }, config })),
-    );
+    return ingestDoor(new HeartbeatService({ agents, clock: { now: () => Date.now() }, config }));
   };
   const kinds = { cached: handlerWith(true), uncached: handlerWith(false) };
   const cpuMs: Record<keyof typeof kinds, number[]> = { cached: [], uncached: [] };

@@ -4,7 +4,7 @@ import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { MAX_BATCH } from '../lambda/domain/requests';
-import { createIngestApp } from '../lambda/http/door';
+import { ingestDoor } from '../lambda/http/lambda-door';
 import { WatcherService } from '../lambda/service';
 import { countDynamoRequests, tally } from '../test/support/dynamo-request-counter';
 
@@ -47,13 +47,18 @@ export async function benchRequestsPerHeartbeat(): Promise<RequestsResult> {
       config: parseConfig(DEFAULT_CONFIG),
       version: 'bench',
     });
-    const app = createIngestApp(service);
+    // The ingest function's own door, as it answers API Gateway's events.
+    const door = ingestDoor(service);
     const post = async (path: string, body: unknown, token?: string) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
-      const res = await app.request(path, { method: 'POST', body: JSON.stringify(body), headers });
-      await res.arrayBuffer();
-      return res.status;
+      const res = await door({
+        rawPath: path,
+        requestContext: { http: { method: 'POST' } },
+        headers,
+        body: JSON.stringify(body),
+      });
+      return res.statusCode;
     };
     const heartbeatBody = (agentId: string, seq: number) => ({
       agentId,

@@ -1,10 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { handle } from 'hono/aws-lambda';
 import { DynamoAgentStore } from '../adapters/dynamo-agent-store';
 import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { HeartbeatService } from '../heartbeats';
-import { createIngestApp } from '../http/door';
+import { ingestDoor } from '../http/lambda-door';
 import { ingestEnv } from './env';
 import { HeartbeatCounts } from './metrics';
 
@@ -19,12 +18,11 @@ const service = new HeartbeatService({
 
 /**
  * The ingest Lambda: the heartbeat routes (one, and a relay's batch), no authorizer in front. It
- * imports the heartbeat use cases and the door alone (not lambda/service.ts, not lambda/http/app.ts),
- * so its bundle holds neither the alert store, the operators' use cases, nor the installers.
+ * imports the heartbeat use cases and its own door alone (not lambda/service.ts, not the hono
+ * router of lambda/http), so its bundle holds neither the alert store, the operators' use cases, the
+ * installers, nor a web framework.
  */
-export const handler = handle(
-  createIngestApp(
-    service,
-    new HeartbeatCounts(stack, (document) => log.metrics('heartbeat metrics', document), clock.now).observe,
-  ),
+export const handler = ingestDoor(
+  service,
+  new HeartbeatCounts(stack, (document) => log.metrics('heartbeat metrics', document), clock.now).observe,
 );

@@ -2,15 +2,8 @@ import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import { hashSecret, sameHash } from '../domain/secrets';
 import type { WatcherService } from '../service';
-import {
-  addHeartbeatRoutes,
-  bearer,
-  type HeartbeatObserver,
-  jsonError,
-  readJson,
-  resource,
-  withErrors,
-} from './door';
+import { addHeartbeatRoutes, bearer, jsonError, readJson, resource, withErrors } from './door';
+import type { HeartbeatObserver } from './heartbeat-routes';
 import { hostOfHeader, isLoopbackHost } from './hosts';
 import { installPs1 } from './install-ps1';
 import { installScript, servedEndpoint } from './install-script';

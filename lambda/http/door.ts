@@ -1,52 +1,55 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { Hono } from 'hono/tiny';
-import { errorBody, ValidationError, WatcherError } from '../domain/errors';
-import type { BatchItemStatus, HeartbeatService } from '../heartbeats';
+import type { Hono } from 'hono/tiny';
+import { ValidationError } from '../domain/errors';
+import type { HeartbeatService } from '../heartbeats';
 import type { Logger } from '../logger';
-import { StoreUnavailableError } from '../ports';
-import { hostOfHeader } from './hosts';
 import {
-  bearerToken,
-  checkJsonType,
-  MAX_BATCH_BODY_BYTES,
-  MAX_BODY_BYTES,
-  parseJsonBody,
-  statusOf,
-} from './wire';
+  type Answer,
+  bodyTooLarge,
+  ClientGoneError,
+  errorAnswer,
+  HEARTBEAT_ROUTES,
+  type HeartbeatObserver,
+  methodNotAllowed,
+  notFound,
+  observed,
+} from './heartbeat-routes';
+import { hostOfHeader } from './hosts';
+import { bearerToken, checkJsonType, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, parseJsonBody } from './wire';
 
-// What every HTTP door of the watcher shares (errors as JSON, body limits, JSON bodies, 405s), and
-// the heartbeat routes: all the ingest Lambda takes of lambda/http. The enrollment and admin routes,
-// and the installers' text, are in ./app, which the ingest function does not import.
+// What every hono door of the watcher shares (errors as JSON, body limits, JSON bodies, 405s), and
+// the heartbeat routes on it, answered through ./heartbeat-routes. The enrollment and admin routes,
+// and the installers' text, are in ./app. The ingest function imports neither: its door of its own
+// (./lambda-door) answers the heartbeat routes through the same ./heartbeat-routes.
 
 const BATCH_PATH = '/v1/heartbeats';
 
 type Handler = (c: Context) => Response | Promise<Response>;
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** `answer` as hono's response. */
+export function respond(c: Context, answer: Answer): Response {
+  for (const [name, value] of Object.entries(answer.headers ?? {})) c.header(name, value);
+  return answer.body === null
+    ? c.body(null, answer.status as 400)
+    : c.json(answer.body, answer.status as 400);
+}
+
 export function jsonError(
   c: Context,
   status: number,
   error: { code: string; message: string; field?: string },
 ) {
-  return c.json({ error }, status as 400);
+  return respond(c, { status, body: { error } });
 }
 
 /** Registers `handlers` on `path` and answers 405, with `Allow`, for any other method. */
 export function resource(app: Hono, path: string, handlers: Partial<Record<Method, Handler>>): void {
   for (const [method, handler] of Object.entries(handlers)) app.on(method, path, handler);
   const allow = Object.keys(handlers).join(', ');
-  app.all(path, (c) => {
-    c.header('Allow', allow);
-    return jsonError(c, 405, {
-      code: 'method_not_allowed',
-      message: `${c.req.method} is not allowed here; use ${allow}`,
-    });
-  });
+  app.all(path, (c) => respond(c, methodNotAllowed(c.req.method, allow)));
 }
-
-/** The client hung up before its body was in: there is nothing to store and nobody to answer. */
-class ClientGoneError extends Error {}
 
 /** Reads a JSON body: 415 for a body that says it is something else, 400 for one that does not parse. */
 export async function readJson(c: Context, options: { emptyAs?: unknown } = {}): Promise<unknown> {
@@ -65,38 +68,10 @@ export async function readJson(c: Context, options: { emptyAs?: unknown } = {}):
 export const bearer = (c: Context) => bearerToken(c.req.header('authorization'));
 
 const limitTo = (maxSize: number, log: Logger): MiddlewareHandler =>
-  bodyLimit({
-    maxSize,
-    onError: (c) =>
-      onError(
-        new ValidationError(`the body is larger than ${maxSize} bytes`, undefined, 'body_too_large'),
-        c,
-        log,
-      ),
-  });
+  bodyLimit({ maxSize, onError: (c) => onError(bodyTooLarge(maxSize), c, log) });
 
-/** The status a request that threw `error` is answered with (see `onError`). */
-function statusOfThrown(error: unknown): number {
-  if (error instanceof WatcherError) return statusOf(error);
-  if (error instanceof ClientGoneError) return 400;
-  if (error instanceof StoreUnavailableError) return 503;
-  return 500;
-}
-
-function onError(error: Error, c: Context, log: Logger): Response {
-  if (error instanceof WatcherError) {
-    if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
-    return jsonError(c, statusOfThrown(error), errorBody(error));
-  }
-  // A client that drops mid-body is nothing to log: the watcher read nothing and changed nothing.
-  if (error instanceof ClientGoneError) return c.body(null, 400);
-  if (error instanceof StoreUnavailableError) {
-    c.header('Retry-After', '1');
-    return jsonError(c, 503, { code: 'unavailable', message: 'the store is busy; retry shortly' });
-  }
-  log.error('unhandled error', { route: c.req.path, error });
-  return jsonError(c, 500, { code: 'internal', message: 'internal error; it has been logged' });
-}
+const onError = (error: unknown, c: Context, log: Logger): Response =>
+  respond(c, errorAnswer(error, log, c.req.path));
 
 /** Adds the shared middleware and the error answers to `app`; an error nobody expected goes to `log`. */
 export function withErrors(app: Hono, log: Logger): Hono {
@@ -114,66 +89,22 @@ export function withErrors(app: Hono, log: Logger): Hono {
     await next();
   });
   app.onError((error, c) => onError(error, c, log));
-  app.notFound((c) =>
-    jsonError(c, 404, { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }),
-  );
+  app.notFound((c) => respond(c, notFound(c.req.method, c.req.path)));
   return app;
 }
 
-/**
- * Told the status each heartbeat was answered with; a relay's batch tells each item's, as the status
- * a heartbeat of its own would have had. A body refused for its size (413) is not told: the body limit
- * answers it before the route.
- */
-export type HeartbeatObserver = (status: number) => void;
-
-const ITEM_STATUS: Record<BatchItemStatus, number> = {
-  ok: 200,
-  pending: 202,
-  invalid: 400,
-  unauthorized: 401,
-  rejected: 403,
-  unavailable: 503,
-};
-
-/** Runs `answer`, telling `observe` the status a throw is answered with, and throws it on. */
-async function observed(observe: HeartbeatObserver, answer: () => Promise<Response>): Promise<Response> {
-  try {
-    return await answer();
-  } catch (error) {
-    observe(statusOfThrown(error));
-    throw error;
-  }
-}
-
-/** Registers the heartbeat routes: the agent's own token is checked by the service. */
+/** Registers the heartbeat routes ({@link HEARTBEAT_ROUTES}) on `app`. */
 export function addHeartbeatRoutes(
   app: Hono,
   service: HeartbeatService,
   observe: HeartbeatObserver = () => {},
 ): void {
-  resource(app, '/v1/heartbeat', {
-    POST: (c) =>
-      observed(observe, async () => {
-        const body = await readJson(c);
-        const answer = await service.heartbeat(bearer(c), body);
-        observe(answer.status);
-        return c.json(answer.body, answer.status);
-      }),
-  });
-  resource(app, '/v1/heartbeats', {
-    POST: (c) =>
-      observed(observe, async () => {
-        const answer = await service.heartbeats(await readJson(c));
-        for (const item of answer.results) observe(ITEM_STATUS[item.status]);
-        return c.json(answer);
-      }),
-  });
-}
-
-/** The heartbeat routes alone: what the ingest Lambda serves. */
-export function createIngestApp(service: HeartbeatService, observe?: HeartbeatObserver): Hono {
-  const app = withErrors(new Hono(), service.log);
-  addHeartbeatRoutes(app, service, observe);
-  return app;
+  for (const [path, route] of Object.entries(HEARTBEAT_ROUTES)) {
+    resource(app, path, {
+      POST: (c) =>
+        observed(observe, async () =>
+          respond(c, await route.answer(service, c.req.header('authorization'), await readJson(c), observe)),
+        ),
+    });
+  }
 }

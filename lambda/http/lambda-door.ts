@@ -1,0 +1,80 @@
+import type { HeartbeatService } from '../heartbeats';
+import {
+  type Answer,
+  bodyTooLarge,
+  errorAnswer,
+  HEARTBEAT_ROUTES,
+  type HeartbeatObserver,
+  methodNotAllowed,
+  notFound,
+  observed,
+} from './heartbeat-routes';
+import { checkJsonType, parseJsonBody } from './wire';
+
+/**
+ * What the ingest function reads of an API Gateway HTTP API event (payload format 2.0). Header names
+ * arrive in lower case; a body API Gateway took for binary arrives base64-encoded.
+ */
+export interface HttpApiEvent {
+  readonly rawPath: string;
+  readonly requestContext: { readonly http: { readonly method: string } };
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+}
+
+/** What the ingest function answers API Gateway with (payload format 2.0, structured). */
+export interface HttpApiResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+function result(answer: Answer): HttpApiResult {
+  return {
+    statusCode: answer.status,
+    headers: {
+      ...(answer.body === null ? {} : { 'content-type': 'application/json' }),
+      ...answer.headers,
+    },
+    body: answer.body === null ? '' : JSON.stringify(answer.body),
+  };
+}
+
+/**
+ * The ingest function's door: API Gateway's event in, its answer out, the heartbeat routes answered
+ * through {@link HEARTBEAT_ROUTES} as the hono router of local mode answers them (./door), with the
+ * same body limits, errors and 404 and 405 answers. No web framework: hono and its Lambda adapter
+ * were about 20 KB of the ingest bundle and a Request, a Response and a router walk per heartbeat.
+ * Unlike local mode's router it does not check the Host header: API Gateway sets it, and nothing
+ * here makes a URL of it.
+ */
+export function ingestDoor(
+  service: HeartbeatService,
+  observe: HeartbeatObserver = () => {},
+): (event: HttpApiEvent) => Promise<HttpApiResult> {
+  return async (event) => {
+    const method = event.requestContext.http.method;
+    const path = event.rawPath;
+    const route = HEARTBEAT_ROUTES[path];
+    if (!route) return result(notFound(method, path));
+    if (method !== 'POST') return result(methodNotAllowed(method, 'POST'));
+    const headers = event.headers ?? {};
+    try {
+      return result(
+        await observed(observe, async () => {
+          const raw = event.body ?? '';
+          const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+          // Refused before it is parsed, and not told to `observe`, as local mode's body limit does.
+          if (bytes.length > route.maxBytes)
+            return errorAnswer(bodyTooLarge(route.maxBytes), service.log, path);
+          checkJsonType(headers['content-type']);
+          const body = parseJsonBody(bytes.toString('utf8'));
+          return route.answer(service, headers.authorization, body, observe);
+        }),
+      );
+    } catch (error) {
+      return result(errorAnswer(error, service.log, path));
+    }
+  };
+}
