@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoAgentStore } from '../adapters/dynamo-agent-store';
+import { DynamoHeartbeatStore } from '../adapters/dynamo-heartbeat-store';
 import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { HeartbeatService } from '../heartbeats';
@@ -10,7 +10,11 @@ import { HeartbeatCounts } from './metrics';
 const { agentsTable, stack, config, log } = ingestEnv(process.env);
 const clock = { now: () => Date.now() };
 const service = new HeartbeatService({
-  agents: new DynamoAgentStore(withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)), agentsTable, log),
+  agents: new DynamoHeartbeatStore(
+    withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)),
+    agentsTable,
+    log,
+  ),
   clock,
   config,
   log,

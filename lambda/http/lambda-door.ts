@@ -30,13 +30,13 @@ export interface HttpApiResult {
   readonly body: string;
 }
 
+/** `answer` as API Gateway takes it; header names in lower case, as hono's Lambda adapter gives them. */
 function result(answer: Answer): HttpApiResult {
+  const headers: Record<string, string> = answer.body === null ? {} : { 'content-type': 'application/json' };
+  for (const [name, value] of Object.entries(answer.headers ?? {})) headers[name.toLowerCase()] = value;
   return {
     statusCode: answer.status,
-    headers: {
-      ...(answer.body === null ? {} : { 'content-type': 'application/json' }),
-      ...answer.headers,
-    },
+    headers,
     body: answer.body === null ? '' : JSON.stringify(answer.body),
   };
 }

@@ -5,7 +5,8 @@ import { openTestStore, type SdkAccess, type TestStore } from '../support/test-s
 import { TEST_CONFIG } from '../support/watcher';
 
 // The Lambda door: API Gateway HTTP API events (payload format 2.0) through the ingest and admin
-// handlers, as deployed (hono/aws-lambda `handle`, the service built at import from process.env,
+// handlers, as deployed (the ingest function's own door, the admin function's hono/aws-lambda
+// `handle`, the service built at import from process.env,
 // `new DynamoDBClient({})`), against a store of the run's kind (test-store.ts). The SDK finds it by
 // AWS_ENDPOINT_URL_DYNAMODB, its service-specific endpoint variable (for dynalite a TCP door to its
 // private socket), and signs with the store's key, given as the AWS credentials of the environment.
@@ -18,6 +19,7 @@ const TABLE_VARIABLES = {
   STATE_TABLE: TABLES.state,
   ALERTS_TABLE: TABLES.alerts,
   HBW_CONFIG: JSON.stringify(TEST_CONFIG),
+  STACK_NAME: 'hbw-test',
 };
 const API_ID = 'a1b2c3d4e5';
 const DOMAIN = `${API_ID}.execute-api.eu-west-1.amazonaws.com`;
@@ -340,7 +342,7 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     expect(wrongMethod.headers).toMatchObject({ allow: 'POST' });
   });
 
-  it('ingest answers heartbeats with only the variables the stack gives it (HBW_CONFIG, AGENTS_TABLE)', async () => {
+  it('ingest answers heartbeats with only the variables the stack gives it (HBW_CONFIG, AGENTS_TABLE, STACK_NAME)', async () => {
     const token = await addAgent('door-06');
     const lean = coldStart('ingest', {
       ...TABLE_VARIABLES,
@@ -371,6 +373,7 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     ['ingest', 'HBW_CONFIG', { HBW_CONFIG: undefined }],
     ['admin', 'HBW_CONFIG', { HBW_CONFIG: '{"groups": ' }],
     ['ingest', 'LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['ingest', 'STACK_NAME', { STACK_NAME: undefined }],
     ['admin', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['scanner', 'STATE_TABLE', { ...SCANNER_VARIABLES, STATE_TABLE: undefined }],
     ['scanner', 'STACK_NAME', { ...SCANNER_VARIABLES, STACK_NAME: undefined }],

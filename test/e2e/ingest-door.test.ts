@@ -228,7 +228,7 @@ describe("the ingest function's door answers as local mode's router does", () =>
     };
     const answer = await busy(event);
     expect(answer.statusCode).toBe(503);
-    expect(answer.headers['Retry-After']).toBe('1');
+    expect(answer.headers['retry-after']).toBe('1');
     expect(JSON.parse(answer.body).error.code).toBe('unavailable');
     expect(observed).toEqual([503]);
 

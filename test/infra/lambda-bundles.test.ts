@@ -19,14 +19,20 @@ async function inputsOf(handler: string): Promise<string[]> {
 }
 
 describe('the Lambda bundles', () => {
-  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no cron parser', async () => {
+  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no cron parser, no web framework', async () => {
     const inputs = await inputsOf('ingest');
 
     expect(inputs).toEqual(
-      expect.arrayContaining(['lambda/heartbeats.ts', 'lambda/adapters/dynamo-agent-store.ts']),
+      expect.arrayContaining([
+        'lambda/heartbeats.ts',
+        'lambda/adapters/dynamo-heartbeat-store.ts',
+        'lambda/http/lambda-door.ts',
+      ]),
     );
     for (const left of [
       'lambda/service.ts',
+      'lambda/adapters/dynamo-agent-store.ts',
+      'lambda/http/door.ts',
       'lambda/adapters/dynamo-alert-store.ts',
       'lambda/adapters/dynamo-state-store.ts',
       'lambda/http/app.ts',
@@ -39,6 +45,7 @@ describe('the Lambda bundles', () => {
       expect(inputs).not.toContain(left);
     }
     expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('node_modules/hono/'))).toEqual([]);
   });
 
   it('serve the installers and the enrollment from the register function', async () => {

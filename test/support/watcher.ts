@@ -1,7 +1,7 @@
 import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
-import { agentFromItem } from '../../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
+import { agentFromItem } from '../../lambda/adapters/dynamo-heartbeat-store';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { AgentRecord } from '../../lambda/domain/agent';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
