@@ -1,4 +1,5 @@
-import { ALERT_STATUS_FILTERS, type AlertView } from '../../lambda/domain/alert';
+import type { AlertView } from '../../lambda/api/contract';
+import { ALERT_STATUS_FILTERS } from '../../lambda/domain/alert';
 import { type Command, oneOf } from '../command';
 import { age, table } from '../output';
 

@@ -1,4 +1,5 @@
-import { AGENT_STATES, type AgentView } from '../../lambda/domain/agent';
+import type { AgentView } from '../../lambda/api/contract';
+import { AGENT_STATES } from '../../lambda/domain/agent';
 import { parseDuration } from '../../lambda/domain/duration';
 import { AGENT_PAGE_MAX } from '../../lambda/domain/paging';
 import type { AgentChangeInput } from '../../lambda/domain/requests';

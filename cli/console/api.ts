@@ -1,4 +1,4 @@
-import type { AgentView } from '../../lambda/domain/agent';
+import type { AgentView } from '../../lambda/api/contract';
 import { followCursors } from '../pages';
 
 export type ApiFailure = Error & { status: number; code: string };

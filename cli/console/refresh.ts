@@ -1,5 +1,4 @@
-import type { AgentView } from '../../lambda/domain/agent';
-import type { AlertView } from '../../lambda/domain/alert';
+import type { AgentView, AlertView } from '../../lambda/api/contract';
 import { followCursors } from '../pages';
 import { type AgentsPage, type ApiFailure, api, enc, everyAgent } from './api';
 import { byId, choose, setAttr, setText, show } from './dom';

@@ -11,7 +11,7 @@ import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, durationSchema, groupNameSchema } from './validation';
 
-const CHANNELS = ['sms', 'email', 'console'] as const;
+export const CHANNELS = ['sms', 'email', 'console'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 const wholeNumber = (min: number, max: number, unit: string) =>

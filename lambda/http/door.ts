@@ -1,8 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
+import type { BatchItemStatus, ErrorAnswer, ErrorBody } from '../api/contract';
 import { errorBody, ValidationError, WatcherError } from '../domain/errors';
-import type { BatchItemStatus, HeartbeatService } from '../heartbeats';
+import type { HeartbeatService } from '../heartbeats';
 import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../ports';
 import { hostOfHeader } from './hosts';
@@ -24,12 +25,8 @@ const BATCH_PATH = '/v1/heartbeats';
 type Handler = (c: Context) => Response | Promise<Response>;
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export function jsonError(
-  c: Context,
-  status: number,
-  error: { code: string; message: string; field?: string },
-) {
-  return c.json({ error }, status as 400);
+export function jsonError(c: Context, status: number, error: ErrorBody) {
+  return c.json({ error } satisfies ErrorAnswer, status as 400);
 }
 
 /** Registers `handlers` on `path` and answers 405, with `Allow`, for any other method. */
