@@ -1,5 +1,6 @@
 // The signing packages load only when a request is signed: commands that never sign (the agent,
 // local mode) stay light.
+import type { ErrorAnswer } from '../lambda/api/contract';
 import { isLoopbackHost } from '../lambda/http/hosts';
 
 /** An error answer of the watcher's API (or of API Gateway in front of it), with what it said. */
@@ -310,8 +311,9 @@ export class WatcherClient {
   }
 
   private errorOf(status: number, parsed: unknown): ApiError {
+    // The watcher's error answer, or API Gateway's own (below); either may be missing its fields.
     const answer = parsed as
-      | { error?: { code?: string; message?: string; field?: string }; message?: unknown; Message?: unknown }
+      | { error?: Partial<ErrorAnswer['error']>; message?: unknown; Message?: unknown }
       | undefined;
     const err = answer?.error;
     if (err && typeof err === 'object') {

@@ -1,5 +1,6 @@
+import type { BatchItemResult, HeartbeatAnswerBody } from './api/contract';
 import { limiter } from './collections';
-import { type AgentRecord, type AgentState, agentState, clockSkewSeconds } from './domain/agent';
+import { type AgentRecord, agentState, clockSkewSeconds } from './domain/agent';
 import { settingsFor, type WatcherConfig } from './domain/config';
 import { errorBody, ForbiddenError, UnauthorizedError, type WatcherError } from './domain/errors';
 import { staleBuckets } from './domain/loss';
@@ -27,31 +28,7 @@ export interface HeartbeatServiceDeps {
 
 export interface HeartbeatAnswer {
   readonly status: 200 | 202;
-  readonly body: {
-    agentId: string;
-    state: AgentState;
-    heartbeatIntervalSeconds: number;
-    /** How often the agent's group is scanned: a relay forwards at most one of its heartbeats per half of it. */
-    scanIntervalSeconds: number;
-    serverTime: string;
-    /** The heartbeat was older than the one stored (same boot, lower or equal `seq`): nothing changed. */
-    duplicate?: true;
-  };
-}
-
-export type BatchItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
-
-export interface BatchItemResult {
-  readonly agentId: string | null;
-  readonly status: BatchItemStatus;
-  readonly state?: AgentState;
-  /** The interval this agent should keep, for a relay to pass on. */
-  readonly heartbeatIntervalSeconds?: number;
-  /** Its group's scan interval, which paces a relay's forwarding. */
-  readonly scanIntervalSeconds?: number;
-  /** The item was older than what is stored: nothing changed. */
-  readonly duplicate?: true;
-  readonly error?: { code: string; message: string; field?: string };
+  readonly body: HeartbeatAnswerBody;
 }
 
 /** What an unknown agent is compared with: a hash of the length of ours that no token has (not hex). */

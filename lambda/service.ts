@@ -1,8 +1,17 @@
 import * as v from 'valibot';
+import type {
+  AgentPage,
+  AgentView,
+  AlertView,
+  Answer,
+  ClusterMaintenanceAnswer,
+  GroupMaintenanceAnswer,
+  StatusAnswer,
+} from './api/contract';
 import { groupBy } from './collections';
-import type { AgentRecord, AgentView, Findings } from './domain/agent';
+import type { AgentRecord, Findings } from './domain/agent';
 import { agentView } from './domain/agent';
-import { ALERT_STATUS_FILTERS, type AlertView, alertView } from './domain/alert';
+import { alertView } from './domain/alert';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { formatDuration } from './domain/duration';
 import {
@@ -21,14 +30,13 @@ import {
   maintenanceView,
   type RecurringWindow,
 } from './domain/maintenance';
+import { AGENT_PAGE_DEFAULT, approvalFor, decodeCursor, encodeCursor } from './domain/paging';
 import {
-  AGENT_PAGE_DEFAULT,
-  approvalFor,
-  decodeCursor,
-  encodeCursor,
-  pageLimitSchema,
-  stateFilterSchema,
-} from './domain/paging';
+  type AgentListQuery,
+  agentListQuerySchema,
+  alertIdSchema,
+  alertListQuerySchema,
+} from './domain/queries';
 import {
   ackSchema,
   addAgentSchema,
@@ -63,7 +71,7 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */
-  async register(enrollmentKey: string | undefined, body: unknown) {
+  async register(enrollmentKey: string | undefined, body: unknown): Promise<Answer<'POST /v1/register'>> {
     const input = parseOrThrow(registerSchema, body);
     if (!enrollmentKey) throw new UnauthorizedError('the group enrollment key is required as bearer token');
     // The key first: a caller without one learns nothing of the config (an unknown group has no key).
@@ -86,7 +94,7 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** `POST /v1/agents`: an operator adds a pre-approved agent, or an agentless entry watched by its probe. */
-  async addAgent(body: unknown) {
+  async addAgent(body: unknown): Promise<Answer<'POST /v1/agents'>> {
     const input = parseOrThrow(addAgentSchema, body);
     groupSettings(this.deps.config, input.group);
     if (input.agentless && !input.probe) throw agentlessNeedsProbe();
@@ -122,8 +130,8 @@ export class WatcherService extends HeartbeatService {
    * cluster, parent and the approval a wanted state implies, and the state rule keeps the rest. Sorted
    * by agent id within the page; `cursor` goes on to the next page (absent on the last).
    */
-  async listAgents(query: AgentListQuery): Promise<{ agents: AgentView[]; cursor?: string }> {
-    const wanted = parseOrThrow(listQuerySchema, query, { subject: 'query' });
+  async listAgents(query: AgentListQuery): Promise<AgentPage> {
+    const wanted = parseOrThrow(agentListQuerySchema, query, { subject: 'query' });
     const page = await this.deps.agents.page({
       limit: wanted.limit ?? AGENT_PAGE_DEFAULT,
       after: wanted.cursor === undefined ? undefined : decodeCursor(wanted.cursor),
@@ -237,7 +245,7 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** A new token for the agent; the old one stops working at once. */
-  async rotateToken(agentId: string) {
+  async rotateToken(agentId: string): Promise<Answer<'POST /v1/agents/{agentId}/rotate-token'>> {
     const agent = await this.existing(agentId);
     if (agent.agentless) {
       throw new ValidationError(`agent ${agentId} is agentless and has no token`, 'agentId', 'agentless');
@@ -267,7 +275,7 @@ export class WatcherService extends HeartbeatService {
    * window for the whole group or cluster, in place of the one it had, until `until` (within 30 days).
    * Answers the windows of the group or cluster as they now stand.
    */
-  async startFleetMaintenance(scope: MaintenanceScope, name: string, body: unknown) {
+  async startFleetMaintenance(scope: MaintenanceScope, name: string, body: unknown): Promise<FleetAnswer> {
     this.checkScope(scope, name);
     const input = parseOrThrow(maintenanceSchema, body);
     const now = this.deps.clock.now();
@@ -283,7 +291,7 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** `DELETE` of the same: ends the one-off window; the recurring ones of the config stay. */
-  async endFleetMaintenance(scope: MaintenanceScope, name: string) {
+  async endFleetMaintenance(scope: MaintenanceScope, name: string): Promise<FleetAnswer> {
     this.checkScope(scope, name);
     await this.deps.state.endFleetWindow(scope, name);
     return this.fleetView(scope, name);
@@ -303,13 +311,14 @@ export class WatcherService extends HeartbeatService {
     }
   }
 
-  private async fleetView(scope: MaintenanceScope, name: string) {
+  private async fleetView(scope: MaintenanceScope, name: string): Promise<FleetAnswer> {
     const { calendar } = await this.findings();
-    return { [scope]: name, maintenance: maintenanceView(calendar.scope(scope, name)) };
+    const maintenance = maintenanceView(calendar.scope(scope, name));
+    return scope === 'group' ? { group: name, maintenance } : { cluster: name, maintenance };
   }
 
   /** A new enrollment key for `group`; the old one stops working. */
-  async newEnrollmentKey(group: string) {
+  async newEnrollmentKey(group: string): Promise<Answer<'POST /v1/groups/{group}/enrollment-key'>> {
     parseOrThrow(v.object({ group: groupNameSchema }), { group }, { subject: 'path' });
     groupSettings(this.deps.config, group);
     const key = newSecret('hbwk_');
@@ -323,7 +332,7 @@ export class WatcherService extends HeartbeatService {
    * spent are as of that scan (`countsAt`); before any scan recorded them, the counts are `null`
    * and the groups all zero, so that no call reads the agents table.
    */
-  async status() {
+  async status(): Promise<StatusAnswer> {
     const now = this.deps.clock.now();
     const { config } = this.deps;
     const scanner = await this.deps.state.getScannerState();
@@ -349,7 +358,7 @@ export class WatcherService extends HeartbeatService {
 
   /** `GET /v1/alerts`: newest first, open ones from the open queue, others from the whole table. */
   async listAlerts(filter: { status?: string; group?: string; agentId?: string }): Promise<AlertView[]> {
-    const wanted = parseOrThrow(alertFilterSchema, filter, { subject: 'query' });
+    const wanted = parseOrThrow(alertListQuerySchema, filter, { subject: 'query' });
     const status = wanted.status ?? 'open';
     const alerts = [];
     if (status === 'open') alerts.push(...(await this.deps.alerts.listQueue('open')));
@@ -417,29 +426,13 @@ export class WatcherService extends HeartbeatService {
   }
 }
 
-/** The query of `GET /v1/agents`, as strings: an empty parameter is taken as absent. */
-export interface AgentListQuery {
-  group?: string;
-  state?: string;
-  cluster?: string;
-  parent?: string;
-  limit?: string;
-  cursor?: string;
-}
-
-const listQuerySchema = v.object({
-  group: v.optional(groupNameSchema),
-  cluster: v.optional(groupNameSchema),
-  parent: v.optional(agentIdSchema),
-  state: v.optional(stateFilterSchema),
-  limit: v.optional(pageLimitSchema),
-  cursor: v.optional(v.string()),
-});
+/** What a group's or a cluster's maintenance route answers. */
+type FleetAnswer = GroupMaintenanceAnswer | ClusterMaintenanceAnswer;
 
 /** The SMS each group with a budget spent in the current UTC day, as the last scan left it. */
 function smsBudgetToday(config: WatcherConfig, spent: FleetSummary['sms'], now: number) {
   const day = smsDay(now);
-  const out: Record<string, { day: string; perDay: number; spentToday: number; reachedAt?: string }> = {};
+  const out: NonNullable<StatusAnswer['smsBudget']> = {};
   for (const g of Object.values(config.groups)) {
     if (!g.smsBudget) continue;
     // Only a scan spends SMS: a day with no scan yet has spent none.
@@ -463,7 +456,7 @@ const windowInEffect = (w: RecurringWindow) => ({
 });
 
 /** The settings the watcher runs with, as `GET /v1/status` shows them: no subscriber addresses. */
-function configInEffect(config: WatcherConfig) {
+function configInEffect(config: WatcherConfig): StatusAnswer['config'] {
   return {
     scanTickSeconds: scanTickSeconds(config),
     stormFraction: config.stormFraction,
@@ -473,7 +466,7 @@ function configInEffect(config: WatcherConfig) {
       Object.values(config.groups).map((g) => [
         g.name,
         {
-          channels: g.channels,
+          channels: [...g.channels],
           autoApprove: g.autoApprove,
           heartbeatIntervalSeconds: g.heartbeatIntervalSeconds,
           scanIntervalSeconds: g.scanIntervalSeconds,
@@ -509,19 +502,6 @@ function configInEffect(config: WatcherConfig) {
     ),
   };
 }
-
-const alertFilterSchema = v.object({
-  status: v.optional(v.picklist(ALERT_STATUS_FILTERS, `must be one of ${ALERT_STATUS_FILTERS.join(', ')}`)),
-  group: v.optional(groupNameSchema),
-  agentId: v.optional(agentIdSchema),
-});
-
-const alertIdSchema = v.pipe(
-  v.string('must be a string'),
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(256, 'must be at most 256 characters'),
-  v.regex(/^[A-Za-z0-9._:*-]+$/, 'is not an alert id'),
-);
 
 /** The end of a maintenance window: in the future and, with `maxAheadMs`, at most that far ahead. */
 function checkUntil(until: number, now: number, maxAheadMs?: number): void {

@@ -2,34 +2,7 @@ import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-
-/**
- * The admin routes as IAM sees them: a method and a path, each path parameter a `*`. API Gateway
- * checks a signed call against `execute-api:Invoke` on
- * `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path as called>`, whatever route
- * serves it (here one `/v1/{proxy+}`). test/infra/admin-policies.test.ts holds this list to the
- * routes the admin function serves, so that a new route cannot be left out of both roles.
- */
-export const ADMIN_API_ROUTES = [
-  ['GET', '/v1/status'],
-  ['GET', '/v1/agents'],
-  ['POST', '/v1/agents'],
-  ['GET', '/v1/agents/*'],
-  ['PATCH', '/v1/agents/*'],
-  ['DELETE', '/v1/agents/*'],
-  ['POST', '/v1/agents/*/approve'],
-  ['POST', '/v1/agents/*/reject'],
-  ['POST', '/v1/agents/*/rotate-token'],
-  ['PUT', '/v1/agents/*/maintenance'],
-  ['DELETE', '/v1/agents/*/maintenance'],
-  ['GET', '/v1/alerts'],
-  ['POST', '/v1/alerts/*/ack'],
-  ['PUT', '/v1/groups/*/maintenance'],
-  ['DELETE', '/v1/groups/*/maintenance'],
-  ['PUT', '/v1/clusters/*/maintenance'],
-  ['DELETE', '/v1/clusters/*/maintenance'],
-  ['POST', '/v1/groups/*/enrollment-key'],
-] as const;
+import { ADMIN_API_ROUTES } from '../lambda/api/contract';
 
 /**
  * Two managed policies for the people who run the watcher, each a role away: `HbwReadOnly` may call

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { OPEN_PATHS } from '../lambda/api/contract';
 import { pagingChannels } from '../lambda/domain/alert';
 import {
   type RawConfig,
@@ -31,11 +32,14 @@ export interface HeartbeatWatcherStackProps extends StackProps {
 /** The heartbeat routes: no authorizer, the ingest function checks the agent's token in the same write. */
 export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats'] as const;
 /**
- * The enrollment routes, served by the register function: no authorizer, register checks the group's
- * enrollment key; the installers hold nothing secret. Apart from the heartbeats, so that the ingest
- * function's bundle carries neither the installers' text nor the enrollment.
+ * The other routes that are not admin routes, served by the register function: no authorizer,
+ * register checks the group's enrollment key; the installers and the API's document hold nothing
+ * secret. Apart from the heartbeats, so that the ingest function's bundle carries neither the
+ * installers' text, the enrollment nor the document.
  */
-export const REGISTER_ROUTES = ['/v1/register', '/v1/install.sh', '/v1/install.ps1'] as const;
+export const REGISTER_ROUTES = OPEN_PATHS.filter(
+  (path) => !(AGENT_ROUTES as readonly string[]).includes(path),
+);
 /** Everything else under /v1 is an admin route, behind IAM. */
 export const ADMIN_ROUTE = '/v1/{proxy+}';
 

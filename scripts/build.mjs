@@ -8,6 +8,7 @@ await bundler.bundle({
   entryPoints: {
     ...bundler.CLI_ENTRIES,
     'heartbeat-watcher': 'bin/heartbeat-watcher.ts',
+    openapi: 'scripts/openapi.ts',
     ...(existsSync('bench/run.ts') ? { bench: 'bench/run.ts' } : {}),
     ...(existsSync('bench/soak.ts') ? { soak: 'bench/soak.ts' } : {}),
     ...(existsSync('bench/load.ts') ? { load: 'bench/load.ts' } : {}),

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Answer, BatchItemResult, BatchItemStatus, ErrorAnswer } from '../../lambda/api/contract';
 import { errorBody, ValidationError } from '../../lambda/domain/errors';
 import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
@@ -88,11 +89,9 @@ export interface Relay {
   close(options?: { flushMs?: number }): Promise<void>;
 }
 
-type ItemStatus = 'ok' | 'pending' | 'invalid' | 'unauthorized' | 'rejected' | 'unavailable';
-
 /** What the watcher last said of an agent id and token, and when (the relay's clock). */
 interface Known {
-  readonly status: ItemStatus;
+  readonly status: BatchItemStatus;
   readonly state?: string;
   readonly intervalSeconds?: number;
   /** The agent's group's scan interval: at most one of its heartbeats goes per half of it. */
@@ -221,14 +220,14 @@ function networkFailureEvent(
 function batchResults(
   answer: { status: number; text: string },
   count: number,
-): { results?: Record<string, unknown>[]; message?: string } {
-  let parsed: { results?: unknown; error?: { message?: string } } | undefined;
+): { results?: BatchItemResult[]; message?: string } {
+  let parsed: Partial<Answer<'POST /v1/heartbeats'> & ErrorAnswer> | undefined;
   try {
     parsed = JSON.parse(answer.text);
   } catch {
     parsed = undefined;
   }
-  const results = Array.isArray(parsed?.results) ? (parsed.results as Record<string, unknown>[]) : undefined;
+  const results = Array.isArray(parsed?.results) ? parsed.results : undefined;
   if (answer.status === 200 && results !== undefined && results.length === count) return { results };
   return { message: parsed?.error?.message };
 }
@@ -236,7 +235,7 @@ function batchResults(
 /** The line for a change of what the watcher says of an agent to a problem, if it is one. */
 function problemEvent(
   agentId: string,
-  status: ItemStatus,
+  status: BatchItemStatus,
   error: { message?: string } | undefined,
 ): LogEvent | undefined {
   if (status === 'pending')
@@ -607,7 +606,7 @@ class HeartbeatRelay implements Relay {
     const again: Slot[] = [];
     results.forEach((result, index) => {
       const slot = batch[index]!;
-      const status = String(result.status) as ItemStatus;
+      const { status } = result;
       if (status === 'unavailable') {
         again.push(slot);
         return;
@@ -639,7 +638,7 @@ class HeartbeatRelay implements Relay {
   }
 
   /** Remembers what the watcher said of an agent, and logs a change to a problem, without the token. */
-  private note(slot: Slot, status: ItemStatus, result: Record<string, unknown>, at: number): void {
+  private note(slot: Slot, status: BatchItemStatus, result: BatchItemResult, at: number): void {
     const agentId = slot.item.agentId;
     const before = this.known.get(slot.key);
     if (status === 'ok' || status === 'pending') {
@@ -655,7 +654,7 @@ class HeartbeatRelay implements Relay {
       at,
     });
     if (before?.status === status) return;
-    const error = result.error as { message?: string; field?: string } | undefined;
+    const { error } = result;
     const event =
       status === 'unauthorized' ? this.refusal(agentId, at) : problemEvent(agentId, status, error);
     if (event) this.log({ ...event, fields: { agentId, status, field: error?.field, ...event.fields } }, at);

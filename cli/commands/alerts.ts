@@ -1,4 +1,5 @@
-import { ALERT_STATUS_FILTERS, type AlertView } from '../../lambda/domain/alert';
+import type { AlertView, Answer } from '../../lambda/api/contract';
+import { ALERT_STATUS_FILTERS } from '../../lambda/domain/alert';
 import { type Command, oneOf } from '../command';
 import { age, table } from '../output';
 
@@ -44,7 +45,7 @@ export const alertCommands: Command[] = [
       });
       if (ctx.values.group) q.set('group', String(ctx.values.group));
       if (ctx.values.agent) q.set('agentId', String(ctx.values.agent));
-      const { alerts } = await ctx.client().request<{ alerts: AlertView[] }>('GET', `/v1/alerts?${q}`);
+      const { alerts } = await ctx.client().request<Answer<'GET /v1/alerts'>>('GET', `/v1/alerts?${q}`);
       if (ctx.json) {
         ctx.out(JSON.stringify({ alerts }, null, 2));
         return 0;

@@ -1,3 +1,4 @@
+import type { Answer } from '../../lambda/api/contract';
 import type { Command } from '../command';
 
 export const enrollKeyCommand: Command = {
@@ -10,7 +11,7 @@ export const enrollKeyCommand: Command = {
   async run(ctx) {
     const out = await ctx
       .client()
-      .request<{ group: string; key: string }>(
+      .request<Answer<'POST /v1/groups/{group}/enrollment-key'>>(
         'POST',
         `/v1/groups/${encodeURIComponent(ctx.args[0]!)}/enrollment-key`,
       );

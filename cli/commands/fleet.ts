@@ -1,4 +1,5 @@
-import { AGENT_STATES, type AgentView } from '../../lambda/domain/agent';
+import type { AgentPage, AgentView, Answer } from '../../lambda/api/contract';
+import { AGENT_STATES } from '../../lambda/domain/agent';
 import { parseDuration } from '../../lambda/domain/duration';
 import { AGENT_PAGE_MAX } from '../../lambda/domain/paging';
 import type { AgentChangeInput } from '../../lambda/domain/requests';
@@ -179,7 +180,7 @@ export async function everyAgent(
     const q = new URLSearchParams(query);
     q.set('limit', String(AGENT_PAGE_MAX));
     if (cursor !== undefined) q.set('cursor', cursor);
-    return client.request<{ agents: AgentView[]; cursor?: string }>('GET', `/v1/agents?${q}`);
+    return client.request<AgentPage>('GET', `/v1/agents?${q}`);
   });
   return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
 }
@@ -255,9 +256,7 @@ export const fleetCommands: Command[] = [
         agentless: ctx.values.agentless ? true : undefined,
         parent: ctx.values.parent,
       };
-      const added = await ctx
-        .client()
-        .request<{ agentId: string; token?: string; approval: string }>('POST', '/v1/agents', body);
+      const added = await ctx.client().request<Answer<'POST /v1/agents'>>('POST', '/v1/agents', body);
       if (ctx.json) ctx.out(JSON.stringify(added, null, 2));
       else if (added.token) {
         ctx.out(
@@ -350,7 +349,10 @@ export const fleetCommands: Command[] = [
     async run(ctx) {
       const out = await ctx
         .client()
-        .request<{ agentId: string; token: string }>('POST', `/v1/agents/${enc(ctx.args[0]!)}/rotate-token`);
+        .request<Answer<'POST /v1/agents/{agentId}/rotate-token'>>(
+          'POST',
+          `/v1/agents/${enc(ctx.args[0]!)}/rotate-token`,
+        );
       ctx.out(
         ctx.json
           ? JSON.stringify(out, null, 2)

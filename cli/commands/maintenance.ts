@@ -1,25 +1,15 @@
+import type { ClusterMaintenanceAnswer, GroupMaintenanceAnswer } from '../../lambda/api/contract';
 import type { MaintenanceScope } from '../../lambda/domain/maintenance';
 import type { Command, CommandContext } from '../command';
 import { table } from '../output';
 import { MAINTENANCE_OPTION_HELP, MAINTENANCE_OPTIONS, maintenanceCall } from './fleet';
 
-interface WindowView {
-  start: string;
-  until: string;
-  reason?: string;
-  by: string;
-}
-
 /** What `PUT` and `DELETE /v1/{groups,clusters}/{name}/maintenance` answer. */
-export interface ScopeMaintenanceAnswer {
-  group?: string;
-  cluster?: string;
-  maintenance: { current: WindowView | null; next: WindowView[] };
-}
+export type ScopeMaintenanceAnswer = GroupMaintenanceAnswer | ClusterMaintenanceAnswer;
 
 /** The windows of a group or cluster for people: the one in effect, then the next ones. */
 export function renderScopeMaintenance(scope: MaintenanceScope, answer: ScopeMaintenanceAnswer): string {
-  const name = `${scope} ${answer[scope]}`;
+  const name = `${scope} ${'group' in answer ? answer.group : answer.cluster}`;
   const { current, next } = answer.maintenance;
   const now = current
     ? `${name}: in maintenance until ${current.until} (${current.reason ?? 'no reason'})`

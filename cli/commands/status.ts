@@ -1,22 +1,19 @@
+import type { StatusAnswer as WatcherStatus } from '../../lambda/api/contract';
 import { STATE_DISPLAY_ORDER } from '../../lambda/domain/agent-states';
 import { scanLag } from '../../lambda/domain/scan';
 import type { Command, CommandContext } from '../command';
 import { age, paint, STATE_COLOURS, table, useColour } from '../output';
 import { untilSignal } from '../signals';
 
-export interface StatusAnswer {
-  version: string;
-  serverTime: string;
-  lastScanAt: string | null;
-  /** The scan the counts are from; `null` (or, from a watcher before it counted in its scans, absent) until one counted. */
-  countsAt?: string | null;
-  agents: number | null;
-  openAlerts?: number | null;
-  groups: Record<string, Record<string, number>>;
-  /** Groups with an SMS budget: what they spent in the current UTC day. */
-  smsBudget?: Record<string, { perDay: number; spentToday: number; reachedAt?: string }>;
-  config?: { scanTickSeconds: number };
-}
+/**
+ * What `hbw status` reads of `GET /v1/status`: a watcher older than the CLI may leave out `countsAt`
+ * (it counted at the call), `openAlerts`, `smsBudget` and `config`.
+ */
+export type StatusAnswer = Pick<WatcherStatus, 'version' | 'serverTime' | 'lastScanAt' | 'agents'> &
+  Partial<Pick<WatcherStatus, 'countsAt' | 'openAlerts' | 'smsBudget'>> & {
+    groups: Record<string, Partial<WatcherStatus['groups'][string]>>;
+    config?: Pick<WatcherStatus['config'], 'scanTickSeconds'>;
+  };
 
 /** One line per group with an SMS budget: spent today of the budget, and once reached, since when. */
 function budgetLines(s: StatusAnswer, colour: boolean): string {

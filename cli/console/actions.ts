@@ -1,8 +1,8 @@
+import type { GroupMaintenanceAnswer } from '../../lambda/api/contract';
 import { api, enc, messageOf } from './api';
 import { fmtTime } from './format';
 import { focusHeading, refresh, renderView } from './refresh';
 import { app, windowSet } from './state';
-import type { ReportedMaintenance } from './types';
 import { toast } from './views/chrome';
 
 /** What the operator's buttons do: approve or reject an agent, end a maintenance window. */
@@ -43,7 +43,7 @@ export function endMaintenance(agentId: string, button: HTMLButtonElement): Prom
 /** Ends the group's one-off window; its recurring windows (the config's) and its agents' own stay. */
 export function endGroupMaintenance(group: string, button: HTMLButtonElement): Promise<void> {
   return act(button, `cannot end the maintenance of ${group}`, async () => {
-    const { maintenance } = await api<{ maintenance: ReportedMaintenance }>(
+    const { maintenance } = await api<GroupMaintenanceAnswer>(
       'DELETE',
       `/v1/groups/${enc(group)}/maintenance`,
     );

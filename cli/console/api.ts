@@ -1,4 +1,4 @@
-import type { AgentView } from '../../lambda/domain/agent';
+import type { AgentPage, AgentView, ErrorAnswer } from '../../lambda/api/contract';
 import { followCursors } from '../pages';
 
 export type ApiFailure = Error & { status: number; code: string };
@@ -36,14 +36,11 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     data = undefined;
   }
   if (!res.ok) {
-    const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const error = (data as { error?: Partial<ErrorAnswer['error']> } | undefined)?.error;
     throw fail(res.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${res.status}`);
   }
   return data as T;
 }
-
-/** A page of `GET /v1/agents`. */
-export type AgentsPage = { agents: AgentView[]; cursor?: string };
 
 /**
  * Every agent `filter` (`&parent=sw-01`) names, in pages of 1,000: the clusters and pending views
@@ -51,6 +48,6 @@ export type AgentsPage = { agents: AgentView[]; cursor?: string };
  */
 export function everyAgent(filter = ''): Promise<AgentView[]> {
   return followCursors((cursor) =>
-    api<AgentsPage>('GET', `/v1/agents?limit=1000${filter}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+    api<AgentPage>('GET', `/v1/agents?limit=1000${filter}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
   );
 }

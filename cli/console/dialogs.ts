@@ -1,10 +1,10 @@
+import type { GroupMaintenanceAnswer } from '../../lambda/api/contract';
 import { api, enc, messageOf, TOKEN_KEY } from './api';
 import { byId, setText } from './dom';
 import { fmtTime, fromInput, kindWords, toInput } from './format';
 import { focusHeading, refresh } from './refresh';
 import { app, serverNow, windowSet } from './state';
 import { subjectOf } from './topology';
-import type { ReportedMaintenance } from './types';
 import { toast } from './views/chrome';
 
 /** The dialogs: acknowledge an alert, start maintenance, the admin token. */
@@ -92,11 +92,7 @@ async function submitMaintenance(): Promise<void> {
     toast(`${target.agentId} in maintenance until ${fmtTime(body.until)}`);
     return;
   }
-  const set = await api<{ maintenance: ReportedMaintenance }>(
-    'PUT',
-    `/v1/groups/${enc(target.group)}/maintenance`,
-    body,
-  );
+  const set = await api<GroupMaintenanceAnswer>('PUT', `/v1/groups/${enc(target.group)}/maintenance`, body);
   windowSet(target.group, set.maintenance);
   toast(`group ${target.group} in maintenance until ${fmtTime(body.until)}`);
 }

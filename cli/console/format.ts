@@ -1,6 +1,5 @@
-import type { AgentView } from '../../lambda/domain/agent';
+import type { AgentView, AlertView } from '../../lambda/api/contract';
 import { STATE_RANK } from '../../lambda/domain/agent-states';
-import type { AlertView } from '../../lambda/domain/alert';
 import { serverNow } from './state';
 import type { ReportedWindow } from './types';
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import type { ErrorAnswer } from '../../lambda/api/contract';
 import { MAX_BODY_BYTES } from '../../lambda/http/wire';
 import { createLogger, type Logger } from '../../lambda/logger';
 import { DEFAULT_CONSOLE_PORT } from './command';
@@ -43,8 +44,9 @@ export class ConsoleProxyError extends Error {
   }
 }
 
+/** An answer of the proxy's own, in the watcher's error shape, which the page reads alike. */
 const error = (status: number, code: string, message: string) =>
-  new Response(JSON.stringify({ error: { code, message } }), {
+  new Response(JSON.stringify({ error: { code, message } } satisfies ErrorAnswer), {
     status,
     headers: { 'Content-Type': 'application/json' },
   });

@@ -1,7 +1,6 @@
-import type { AgentView } from '../../lambda/domain/agent';
-import type { AlertView } from '../../lambda/domain/alert';
+import type { AgentPage, AgentView, Answer } from '../../lambda/api/contract';
 import { followCursors } from '../pages';
-import { type AgentsPage, type ApiFailure, api, enc, everyAgent } from './api';
+import { type ApiFailure, api, enc, everyAgent } from './api';
 import { byId, choose, setAttr, setText, show } from './dom';
 import { fmtAge } from './format';
 import { app, PAGE_ROWS, REFRESH_MS, TITLES, VIEWS } from './state';
@@ -44,7 +43,7 @@ async function loadView(): Promise<void> {
     app.agents = await followCursors(async (cursor) => {
       const q = new URLSearchParams(query);
       if (cursor) q.set('cursor', cursor);
-      const page = await api<AgentsPage>('GET', `/v1/agents?${q}`);
+      const page = await api<AgentPage>('GET', `/v1/agents?${q}`);
       pages += 1;
       app.agentsCursor = page.cursor;
       // The pages read so far, and more while a page comes back empty (a filter kept none of what
@@ -65,7 +64,7 @@ async function loadView(): Promise<void> {
       const query = alertQuery();
       app.alertList = {
         query,
-        alerts: (await api<{ alerts: AlertView[] }>('GET', `/v1/alerts?${query}`)).alerts,
+        alerts: (await api<Answer<'GET /v1/alerts'>>('GET', `/v1/alerts?${query}`)).alerts,
       };
     }
   } else if (app.view === 'agent') {
@@ -77,7 +76,7 @@ async function loadView(): Promise<void> {
       });
     const [agent, history, behind] = await Promise.all([
       agentOrNull(agentId),
-      api<{ alerts: AlertView[] }>('GET', `/v1/alerts?status=all&agentId=${enc(agentId)}`),
+      api<Answer<'GET /v1/alerts'>>('GET', `/v1/alerts?status=all&agentId=${enc(agentId)}`),
       everyAgent(`&parent=${enc(agentId)}`),
     ]);
     const parent = agent?.parent === undefined ? undefined : await agentOrNull(agent.parent);
@@ -111,7 +110,7 @@ export async function refresh(): Promise<void> {
     const sent = Date.now();
     const [s, open] = await Promise.all([
       api<ConsoleStatus>('GET', '/v1/status'),
-      api<{ alerts: AlertView[] }>('GET', '/v1/alerts?status=open'),
+      api<Answer<'GET /v1/alerts'>>('GET', '/v1/alerts?status=open'),
     ]);
     app.offset = Date.parse(s.serverTime) - (sent + Date.now()) / 2;
     if (app.status?.lastScanAt && s.lastScanAt && s.lastScanAt !== app.status.lastScanAt) {

@@ -1,5 +1,4 @@
-import type { AgentView } from '../../lambda/domain/agent';
-import type { AlertView } from '../../lambda/domain/alert';
+import type { AgentView, AlertView } from '../../lambda/api/contract';
 import type { ConsoleStatus, ReportedMaintenance } from './types';
 
 /** How often the page asks the watcher again. */

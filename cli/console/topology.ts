@@ -1,4 +1,4 @@
-import type { AlertView } from '../../lambda/domain/alert';
+import type { AlertView } from '../../lambda/api/contract';
 import type { ClusterQuorum } from '../../lambda/domain/cluster';
 import { enc } from './api';
 import { cmp } from './format';

@@ -1,7 +1,4 @@
-import type { maintenanceView } from '../../lambda/domain/maintenance';
-import type { WatcherService } from '../../lambda/service';
-
-type StatusAnswer = Awaited<ReturnType<WatcherService['status']>>;
+import type { ScopeMaintenance, StatusAnswer } from '../../lambda/api/contract';
 
 /**
  * `GET /v1/status` as the console reads it: the watcher's own answer, except that `config`,
@@ -12,7 +9,7 @@ export type ConsoleStatus = Omit<StatusAnswer, 'config' | 'maintenance' | 'smsBu
   Partial<Pick<StatusAnswer, 'config' | 'maintenance' | 'smsBudget'>>;
 
 /** A group's or cluster's maintenance windows: the one in effect (null outside one) and the next ones. */
-export type ReportedMaintenance = ReturnType<typeof maintenanceView>;
+export type ReportedMaintenance = ScopeMaintenance;
 
 /** One maintenance window as the API shows it. */
 export type ReportedWindow = ReportedMaintenance['next'][number];

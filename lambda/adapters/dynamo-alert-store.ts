@@ -1,11 +1,13 @@
 import { type DynamoDBClient, paginateQuery, paginateScan } from '@aws-sdk/client-dynamodb';
 import {
+  ALERT_KINDS,
   type AlertKind,
   type AlertRecord,
   type AlertStatus,
   isEvent,
   type KindChange,
   kindHistory,
+  NOTICE_STATES,
   type NoticeState,
   pagingChannels,
   type Resolution,
@@ -41,24 +43,6 @@ import {
 } from './dynamo';
 import { TABLES } from './tables';
 
-const KINDS: readonly AlertKind[] = [
-  'heartbeat_failure',
-  'host_unreachable',
-  'network_event',
-  'cluster_down',
-  'flapping',
-  'agent_restarted',
-];
-const NOTICES: readonly NoticeState[] = [
-  'none',
-  'pending',
-  'sending',
-  'sent',
-  'failed',
-  'held',
-  'suppressed',
-];
-
 /** A field kept as JSON text (the channels, the kind history, the suppression, the steps), read back. */
 const json = <T>(value: unknown): T | undefined => {
   const stored = text(value);
@@ -77,8 +61,13 @@ function alertFromItem(item: Item): AlertRecord {
   const group = text(a.group);
   if (!alertId || !agentId || !group)
     throw new MalformedItemError(alertId, 'alertId, agentId or group is missing');
-  if (!kind || !KINDS.includes(kind)) throw new MalformedItemError(alertId, 'kind is invalid');
-  if (!openNotice || !NOTICES.includes(openNotice) || !recoveryNotice || !NOTICES.includes(recoveryNotice)) {
+  if (!kind || !ALERT_KINDS.includes(kind)) throw new MalformedItemError(alertId, 'kind is invalid');
+  if (
+    !openNotice ||
+    !NOTICE_STATES.includes(openNotice) ||
+    !recoveryNotice ||
+    !NOTICE_STATES.includes(recoveryNotice)
+  ) {
     throw new MalformedItemError(alertId, 'notice state is invalid');
   }
   if (openedAt === undefined || incidentStart === undefined)

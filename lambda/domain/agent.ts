@@ -1,3 +1,4 @@
+import type { AgentView } from '../api/contract';
 import { AGENT_STATES, type AgentState, type Approval } from './agent-states';
 import { type AlertRecord, endedByHeartbeat } from './alert';
 import { type BlindWindow, missedScansWatched } from './blind';
@@ -145,7 +146,7 @@ export function agentView(
   settings: GroupSettings,
   now: number,
   findings: Findings = NO_FINDINGS,
-) {
+): AgentView {
   const { state, missedScans } = agentState(agent, settings, now, findings);
   const window = windowOf(agent, now, findings);
   return {
@@ -161,7 +162,7 @@ export function agentView(
     endpoint: agent.endpoint,
     maintenanceUntil: iso(window?.until),
     maintenanceReason: window?.reason,
-    createdAt: iso(agent.createdAt),
+    createdAt: new Date(agent.createdAt).toISOString(),
     lastSentAt: iso(agent.lastSentAt),
     seq: agent.seq,
     bootId: agent.bootId,
@@ -180,5 +181,3 @@ export function agentView(
     heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
   };
 }
-
-export type AgentView = ReturnType<typeof agentView>;

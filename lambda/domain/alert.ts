@@ -1,31 +1,38 @@
+import type { AlertView } from '../api/contract';
 import type { Channel } from './config';
 import type { EscalationRecord } from './escalation';
 import type { Suppression } from './mute';
 
-export type AlertKind =
-  | 'heartbeat_failure'
-  | 'host_unreachable'
-  | 'network_event'
-  | 'cluster_down'
+export const ALERT_KINDS = [
+  'heartbeat_failure',
+  'host_unreachable',
+  'network_event',
+  'cluster_down',
   /** An agent whose alerts opened `flapping.changes` times within `flapping.window` (one per episode). */
-  | 'flapping'
+  'flapping',
   /** An agent that restarted (a new `bootId`): an event, resolved once recorded (and paged, if so set). */
-  | 'agent_restarted';
-export type Severity = 'critical' | 'warning';
-export type AlertStatus = 'open' | 'resolved';
+  'agent_restarted',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const SEVERITIES = ['critical', 'warning'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const ALERT_STATUSES = ['open', 'resolved'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
 /**
  * Why an alert was resolved; `quorum`: its cluster has enough members up again; `stable`: a flapping
  * agent stayed healthy for `flapping.stableFor`; `event`: an event (a restart), recorded.
  */
-export type Resolution =
-  | 'heartbeat'
-  | 'probe'
-  | 'unmonitored'
-  | 'removed'
-  | 'cleared'
-  | 'quorum'
-  | 'stable'
-  | 'event';
+export const RESOLUTIONS = [
+  'heartbeat',
+  'probe',
+  'unmonitored',
+  'removed',
+  'cleared',
+  'quorum',
+  'stable',
+  'event',
+] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
 
 /** Alerts that record an event rather than an outage: resolved at once, never followed by a recovery. */
 export const isEvent = (alert: Pick<AlertRecord, 'kind'>) => alert.kind === 'agent_restarted';
@@ -37,7 +44,8 @@ export const isEvent = (alert: Pick<AlertRecord, 'kind'>) => alert.kind === 'age
  * by the agent's flapping alert, whose own recovery speaks for it), `none` means there is
  * nothing to send (console-only groups).
  */
-export type NoticeState = 'none' | 'pending' | 'sending' | 'sent' | 'failed' | 'held' | 'suppressed';
+export const NOTICE_STATES = ['none', 'pending', 'sending', 'sent', 'failed', 'held', 'suppressed'] as const;
+export type NoticeState = (typeof NOTICE_STATES)[number];
 
 /** One verdict in the life of an incident: the kind the scanner saw, from when. */
 export interface KindChange {
@@ -129,7 +137,7 @@ export function kindHistory(
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The alert as the API shows it. */
-export function alertView(alert: AlertRecord) {
+export function alertView(alert: AlertRecord): AlertView {
   const paging = pagingChannels(alert.channels).length > 0;
   return {
     alertId: alert.alertId,
@@ -137,16 +145,16 @@ export function alertView(alert: AlertRecord) {
     group: alert.group,
     cluster: alert.cluster,
     kind: alert.kind,
-    kindHistory: kindHistory(alert).map((k) => ({ kind: k.kind, at: iso(k.at) })),
+    kindHistory: kindHistory(alert).map((k) => ({ kind: k.kind, at: new Date(k.at).toISOString() })),
     severity: alert.severity,
     status: alert.status,
-    openedAt: iso(alert.openedAt),
+    openedAt: new Date(alert.openedAt).toISOString(),
     resolvedAt: iso(alert.resolvedAt),
     resolution: alert.resolution,
     acknowledgedAt: iso(alert.acknowledgedAt),
     acknowledgedBy: alert.acknowledgedBy,
     note: alert.ackNote,
-    channels: alert.channels,
+    channels: [...alert.channels],
     notifiedAt: iso(alert.notifiedAt),
     pagedAt: iso(alert.pagedAt),
     recoveryNotifiedAt: iso(alert.recoveryNotifiedAt),
@@ -170,13 +178,15 @@ export function alertView(alert: AlertRecord) {
       (alert.openNotice === 'held' ||
         alert.openNotice === 'suppressed' ||
         alert.recoveryNotice === 'suppressed')
-        ? { reason: alert.suppressed.reason, by: alert.suppressed.by, since: iso(alert.suppressed.since) }
+        ? {
+            reason: alert.suppressed.reason,
+            by: alert.suppressed.by,
+            since: new Date(alert.suppressed.since).toISOString(),
+          }
         : undefined,
     lastDeliveryError: alert.lastNoticeError,
     detail: alert.detail,
     missedScans: alert.missedScans,
-    agentIds: alert.agentIds,
+    agentIds: alert.agentIds && [...alert.agentIds],
   };
 }
-
-export type AlertView = ReturnType<typeof alertView>;

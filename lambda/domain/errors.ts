@@ -1,3 +1,5 @@
+import type { ErrorBody } from '../api/contract';
+
 /**
  * Errors the use cases raise. Each carries a stable `code` that the HTTP layer turns into a status,
  * and, where one field is at fault, the `field` (a dot path such as `heartbeats[2].agentId`).
@@ -10,14 +12,6 @@ export abstract class WatcherError extends Error {
     this.name = new.target.name;
     if (field !== undefined) this.field = field;
   }
-}
-
-/** The `error` object of an answer: its code, message, the field where one is at fault, and for `has_children` the children. */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  field?: string;
-  children?: string[];
 }
 
 export function errorBody(error: WatcherError): ErrorBody {

@@ -14,7 +14,8 @@ export interface EscalationStep {
  * Where one step of an alert stands, as the notices do: `sending` is claimed by one scanner until
  * `leaseUntil`, `pending` failed and waits for the next delivery, `failed` can never go out.
  */
-export type EscalationState = 'sending' | 'sent' | 'pending' | 'failed';
+export const ESCALATION_STATES = ['sending', 'sent', 'pending', 'failed'] as const;
+export type EscalationState = (typeof ESCALATION_STATES)[number];
 
 /** One step of an alert as stored: one entry per target group. */
 export interface EscalationRecord {

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { ScopeMaintenance as MaintenanceAnswer, StatusAnswer } from '../api/contract';
 import { isObject } from './config';
 import type { FieldProblem } from './errors';
 
@@ -253,7 +254,7 @@ export function fleetMaintenance(
     readonly groups: Readonly<Record<string, unknown>>;
     readonly clusters: Readonly<Record<string, unknown>>;
   },
-) {
+): StatusAnswer['maintenance'] {
   const of = (scope: MaintenanceScope, names: string[]) =>
     Object.fromEntries(names.map((name) => [name, maintenanceView(calendar.scope(scope, name))]));
   return {
@@ -270,6 +271,6 @@ const windowView = (w: MaintenanceWindow) => ({
 });
 
 /** A group's or cluster's windows as the API shows them: RFC 3339 times; `current` null outside one. */
-export function maintenanceView(m: ScopeMaintenance) {
+export function maintenanceView(m: ScopeMaintenance): MaintenanceAnswer {
   return { current: m.current ? windowView(m.current) : null, next: m.next.map(windowView) };
 }

@@ -99,7 +99,7 @@ export type HeartbeatInput = v.InferOutput<typeof heartbeatSchema>;
 
 export const MAX_BATCH = 100;
 
-const batchItemSchema = v.object({ ...heartbeatEntries, token: printable(512) });
+export const batchItemSchema = v.object({ ...heartbeatEntries, token: printable(512) });
 export type BatchItemInput = v.InferOutput<typeof batchItemSchema>;
 
 export const batchSchema = v.object({
@@ -117,7 +117,7 @@ export function parseBatchItem(item: unknown, index: number): BatchItemInput {
   });
 }
 
-const probeSchema = v.variant(
+export const probeSchema = v.variant(
   'type',
   [
     v.strictObject({

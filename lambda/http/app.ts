@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
+import { OPEN_PATHS } from '../api/contract';
+import { openApiDocument } from '../api/openapi';
 import { hashSecret, sameHash } from '../domain/secrets';
 import type { WatcherService } from '../service';
 import { addHeartbeatRoutes, bearer, jsonError, readJson, resource, withErrors } from './door';
@@ -46,7 +48,10 @@ export function browserRefusal(
   return undefined;
 }
 
-/** Registers the enrollment routes: register (by the group's enrollment key) and the installers, which hold no secret. */
+/**
+ * Registers the enrollment routes: register (by the group's enrollment key), and what holds no
+ * secret: the installers and the API's own document.
+ */
 function addEnrollmentRoutes(app: Hono, service: WatcherService): void {
   resource(app, '/v1/register', {
     POST: async (c) => {
@@ -72,6 +77,7 @@ function addEnrollmentRoutes(app: Hono, service: WatcherService): void {
       return c.body(installPs1(served(c) ?? ''));
     },
   });
+  resource(app, '/v1/openapi.json', { GET: (c) => c.json(openApiDocument()) });
 }
 
 /**
@@ -172,13 +178,7 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   });
 }
 
-const AGENT_ROUTES = new Set([
-  '/v1/heartbeat',
-  '/v1/heartbeats',
-  '/v1/register',
-  '/v1/install.sh',
-  '/v1/install.ps1',
-]);
+const AGENT_ROUTES = new Set(OPEN_PATHS);
 const isAgentRoute = (path: string) => AGENT_ROUTES.has(path);
 
 /** The enrollment routes alone: what the register Lambda serves. */

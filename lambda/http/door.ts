@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hono } from 'hono/tiny';
+import type { ErrorAnswer, ErrorBody } from '../api/contract';
 import { ValidationError } from '../domain/errors';
 import type { HeartbeatService } from '../heartbeats';
 import type { Logger } from '../logger';
@@ -36,12 +37,8 @@ export function respond(c: Context, answer: Answer): Response {
     : c.json(answer.body, answer.status as 400);
 }
 
-export function jsonError(
-  c: Context,
-  status: number,
-  error: { code: string; message: string; field?: string },
-) {
-  return respond(c, { status, body: { error } });
+export function jsonError(c: Context, status: number, error: ErrorBody) {
+  return respond(c, { status, body: { error } satisfies ErrorAnswer });
 }
 
 /** Registers `handlers` on `path` and answers 405, with `Allow`, for any other method. */

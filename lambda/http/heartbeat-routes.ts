@@ -1,5 +1,6 @@
+import type { BatchItemStatus } from '../api/contract';
 import { errorBody, ValidationError, WatcherError } from '../domain/errors';
-import type { BatchItemStatus, HeartbeatService } from '../heartbeats';
+import type { HeartbeatService } from '../heartbeats';
 import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../ports';
 import { bearerToken, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, statusOf } from './wire';

@@ -1,4 +1,4 @@
-import type { AlertView } from '../../lambda/domain/alert';
+import type { AlertView } from '../../lambda/api/contract';
 import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import { type ScannerHarness, scannerHarnesses } from '../support/scanner-harness';

@@ -19,7 +19,7 @@ async function inputsOf(handler: string): Promise<string[]> {
 }
 
 describe('the Lambda bundles', () => {
-  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no cron parser, no web framework', async () => {
+  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no cron parser, no web framework, no API document', async () => {
     const inputs = await inputsOf('ingest');
 
     expect(inputs).toEqual(
@@ -41,11 +41,24 @@ describe('the Lambda bundles', () => {
       'agent/install.sh',
       'agent/hbw-agent.sh',
       'lambda/domain/maintenance.ts',
+      'lambda/domain/queries.ts',
+      'lambda/api/contract.ts',
+      'lambda/api/openapi.ts',
     ]) {
       expect(inputs).not.toContain(left);
     }
     expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('node_modules/hono/'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+  });
+
+  it('generate the API document in the register function alone, which serves it', async () => {
+    const register = await inputsOf('register');
+    const admin = await inputsOf('admin');
+
+    expect(register).toContain('lambda/api/openapi.ts');
+    expect(register.filter((path) => path.includes('to-json-schema'))).not.toEqual([]);
+    expect(admin.filter((path) => path.includes('to-json-schema'))).toEqual([]);
   });
 
   it('serve the installers and the enrollment from the register function', async () => {

@@ -185,6 +185,7 @@ describe('the stack with the default config', () => {
       'ANY /v1/heartbeats',
       'ANY /v1/install.ps1',
       'ANY /v1/install.sh',
+      'ANY /v1/openapi.json',
       'ANY /v1/register',
     ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -196,10 +197,10 @@ describe('the stack with the default config', () => {
       RouteKey: 'ANY /v1/{proxy+}',
       AuthorizationType: 'AWS_IAM',
     });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 6);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 7);
   });
 
-  it.each(['ANY /v1/install.sh', 'ANY /v1/install.ps1'])(
+  it.each(['ANY /v1/install.sh', 'ANY /v1/install.ps1', 'ANY /v1/openapi.json'])(
     'serves %s from the register function, apart from the heartbeats',
     (route) => {
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));

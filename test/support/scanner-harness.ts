@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
+import type { AlertView } from '../../lambda/api/contract';
 import type { Probe } from '../../lambda/domain/agent';
-import type { AlertView } from '../../lambda/domain/alert';
 import { parseConfig, type RawConfig, type WatcherConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import type { HeartbeatAnswer } from '../../lambda/heartbeats';

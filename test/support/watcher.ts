@@ -6,6 +6,7 @@ import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { AgentRecord } from '../../lambda/domain/agent';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
 import type { LogRecord } from '../../lambda/logger';
+import { contractChecker } from './contract-check';
 
 export const TEST_CONFIG: RawConfig = {
   heartbeatIntervalSeconds: 30,
@@ -31,7 +32,10 @@ export interface TestWatcher extends LocalWatcher {
   readonly clock: ManualClock;
   /** Every record the watcher logged, oldest first (local mode's `--json` lines, parsed). */
   readonly logged: LogRecord[];
-  /** Calls the watcher over real HTTP; `body` objects are sent as JSON. */
+  /**
+   * Calls the watcher over real HTTP; `body` objects are sent as JSON. Throws when the answer does not
+   * match the API's contract (docs/openapi.json) for its route and status.
+   */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   /** Adds an approved agent through the admin API and answers its token. */
   addAgent(agentId: string, group?: string): Promise<string>;
@@ -88,6 +92,15 @@ export async function startTestWatcher(
     } catch {
       // not JSON: keep the text
     }
+    // Every answer is held to the API's contract: one that does not match it fails the test.
+    const problem = contractChecker().problem(
+      method,
+      path,
+      res.status,
+      res.headers.get('content-type') ?? '',
+      parsed,
+    );
+    if (problem) throw new Error(`the answer breaks the API contract: ${problem}`);
     return { status: res.status, headers: res.headers, body: parsed };
   };
   return {

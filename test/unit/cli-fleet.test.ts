@@ -1,6 +1,6 @@
 import { UsageError } from '../../cli/command';
 import { everyAgent, maintenanceUntil, parseProbe } from '../../cli/commands/fleet';
-import type { AgentView } from '../../lambda/domain/agent';
+import type { AgentView } from '../../lambda/api/contract';
 
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
 

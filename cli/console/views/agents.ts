@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import type { AgentView } from '../../../lambda/domain/agent';
+import type { AgentView } from '../../../lambda/api/contract';
 import { STATE_DISPLAY_ORDER } from '../../../lambda/domain/agent-states';
 import { byId, draw, setAttr, setText, show, syncOptions } from '../dom';
 import { byState, cmp, fmtTime, skewText } from '../format';

@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import type { AlertView } from '../../../lambda/domain/alert';
+import type { AlertView } from '../../../lambda/api/contract';
 import { openAck } from '../dialogs';
 import { byId, draw, setText, show, syncOptions } from '../dom';
 import { fmtTime, kindWords } from '../format';

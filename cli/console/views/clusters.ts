@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import type { AgentView } from '../../../lambda/domain/agent';
+import type { AgentView } from '../../../lambda/api/contract';
 import { type ClusterFinding, type ClusterQuorum, clusterFinding } from '../../../lambda/domain/cluster';
 import { enc } from '../api';
 import { byId, draw, setText, show } from '../dom';

@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import type { AgentView } from '../../../lambda/domain/agent';
+import type { AgentView } from '../../../lambda/api/contract';
 import { enc } from '../api';
 import { fmtAge, fmtTime, windowSpan } from '../format';
 import type { ReportedMaintenance, ReportedWindow } from '../types';

@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import type { AgentView } from '../../../lambda/domain/agent';
+import type { AgentView } from '../../../lambda/api/contract';
 import { setApproval } from '../actions';
 import { byId, draw, show } from '../dom';
 import { fmtTime } from '../format';

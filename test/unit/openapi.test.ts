@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { ADMIN_API_ROUTES, API_ROUTES, OPEN_PATHS } from '../../lambda/api/contract';
+import { openApiDocument, openApiText } from '../../lambda/api/openapi';
+import { createApp } from '../../lambda/http/app';
+import type { WatcherService } from '../../lambda/service';
+import { contractChecker } from '../support/contract-check';
+
+const DOCUMENT_FILE = join(__dirname, '..', '..', 'docs', 'openapi.json');
+
+/** Registering the routes calls nothing on the service; the document's route needs none of it. */
+const app = (adminToken?: string) =>
+  createApp({ log: { error: () => {} } } as unknown as WatcherService, { token: adminToken });
+
+describe('docs/openapi.json', () => {
+  it('is exactly what the contract generates (regenerate with npm run openapi)', () => {
+    expect(readFileSync(DOCUMENT_FILE, 'utf8')).toBe(openApiText());
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const result = await validate(structuredClone(openApiDocument()) as never);
+
+    expect(result.valid ? '' : compileErrors(result)).toBe('');
+    expect(result.valid).toBe(true);
+    expect(openApiDocument()).toMatchObject({ openapi: '3.1.0' });
+  });
+
+  it('describes every route the watcher serves, and no other', () => {
+    const served = app()
+      .routes.filter((route) => route.method !== 'ALL')
+      .map((route) => `${route.method} ${route.path.replace(/:([^/]+)/g, '{$1}')}`)
+      .sort();
+
+    expect(Object.keys(API_ROUTES).sort()).toEqual(served);
+    const documented = Object.entries((openApiDocument() as { paths: Record<string, object> }).paths).flatMap(
+      ([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(served);
+  });
+
+  it('puts the document among the open routes, and keeps it out of the admin routes', () => {
+    expect(OPEN_PATHS).toContain('/v1/openapi.json');
+    expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/v1/openapi.json');
+    expect(ADMIN_API_ROUTES).toContainEqual(['PATCH', '/v1/agents/*']);
+  });
+});
+
+describe('GET /v1/openapi.json', () => {
+  it('serves the committed document without the admin token, even where admin routes need one', async () => {
+    const res = await app('s3cret-admin-token').request('http://127.0.0.1/v1/openapi.json');
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(DOCUMENT_FILE, 'utf8')));
+    expect(text).not.toContain('s3cret-admin-token');
+  });
+
+  it('answers 405 to another method', async () => {
+    const res = await app().request('http://127.0.0.1/v1/openapi.json', { method: 'POST' });
+
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+  });
+});
+
+describe('the contract check the e2e suites make of every answer', () => {
+  const check = contractChecker();
+  const agent = {
+    agentId: 'web-01',
+    group: 'production',
+    approval: 'approved',
+    state: 'healthy',
+    missedScans: 0,
+    clockSkewWarning: false,
+    createdAt: '2026-11-23T12:00:00.000Z',
+    restarts: 0,
+    heartbeatIntervalSeconds: 30,
+  };
+  const json = 'application/json; charset=UTF-8';
+
+  it('passes an answer that matches its route and status', () => {
+    expect(check.problem('GET', '/v1/agents/web-01', 200, json, agent)).toBeUndefined();
+    expect(check.problem('GET', '/v1/agents?limit=2', 200, json, { agents: [agent] })).toBeUndefined();
+    expect(
+      check.problem('GET', '/v1/agents/nope', 404, json, {
+        error: { code: 'not_found', message: 'no agent nope' },
+      }),
+    ).toBeUndefined();
+    expect(check.problem('DELETE', '/v1/agents/web-01', 204, '', undefined)).toBeUndefined();
+  });
+
+  it('fails a field the contract does not name, a missing one, and one of the wrong type', () => {
+    expect(check.problem('GET', '/v1/agents/web-01', 200, json, { ...agent, tokenHash: 'ab' })).toMatch(
+      /tokenHash/,
+    );
+    const { createdAt: _, ...withoutCreatedAt } = agent;
+    expect(check.problem('GET', '/v1/agents/web-01', 200, json, withoutCreatedAt)).toMatch(/createdAt/);
+    expect(check.problem('GET', '/v1/agents/web-01', 200, json, { ...agent, missedScans: '0' })).toMatch(
+      /\/missedScans must be integer/,
+    );
+  });
+
+  it('fails a status the route does not list, and an error answer that is not the error shape', () => {
+    expect(check.problem('GET', '/v1/status', 409, json, { error: { code: 'x', message: 'y' } })).toMatch(
+      /does not list/,
+    );
+    expect(check.problem('GET', '/v1/agents/web-01', 404, json, { message: 'Not Found' })).toMatch(
+      /does not match/,
+    );
+    expect(check.problem('GET', '/v1/install.sh', 200, json, {})).toMatch(/not text\/x-shellscript/);
+  });
+});
