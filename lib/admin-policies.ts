@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
  */
 export const ADMIN_API_ROUTES = [
   ['GET', '/v1/status'],
+  ['GET', '/v1/audit'],
   ['GET', '/v1/agents'],
   ['POST', '/v1/agents'],
   ['GET', '/v1/agents/*'],
