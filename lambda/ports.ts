@@ -1,6 +1,6 @@
 import type { AgentRecord, Approval, Probe } from './domain/agent';
 import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from './domain/alert';
-import type { AuditCursor, AuditEntry } from './domain/audit';
+import type { AuditCursor, AuditEntry, NewAuditEntry } from './domain/audit';
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { EscalationStep, StepOutcome } from './domain/escalation';
@@ -318,8 +318,11 @@ export interface WatcherStateStore extends SmsBudgetStore {
  * by time or by target, one Query a page.
  */
 export interface AuditStore {
-  /** Adds `entry`, to expire at `expiresAt` (epoch seconds); it never replaces another entry. */
-  record(entry: AuditEntry, expiresAt: number): Promise<void>;
+  /**
+   * Adds `entry` under a new id (its time, then random bits), to expire at `expiresAt` (epoch
+   * seconds); it never replaces another entry. Answers the id.
+   */
+  record(entry: NewAuditEntry, expiresAt: number): Promise<string>;
   /** One page of entries, newest first; entries past their expiry (at `now`) are left out. */
   page(query: AuditPageQuery): Promise<AuditPage>;
 }

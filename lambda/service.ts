@@ -17,7 +17,6 @@ import {
   auditTarget,
   type Caller,
   LOCAL_CALLER,
-  newEntryId,
   windowAudit,
 } from './domain/audit';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
@@ -498,12 +497,15 @@ export class WatcherService extends HeartbeatService {
   ): Promise<void> {
     const at = this.deps.clock.now();
     const { by, sourceIp } = caller;
-    const entry = { entryId: newEntryId(at), action, target, at, by, sourceIp, ...change };
+    const entry = { action, target, at, by, sourceIp, ...change };
     const expiresAt = Math.floor(at / 1000) + this.deps.config.auditRetentionDays * 86_400;
     try {
       await this.deps.audit.record(entry, expiresAt);
     } catch (error) {
-      this.log.error('audit entry not recorded', { entry: auditEntryView(entry), error });
+      this.log.error('audit entry not recorded', {
+        entry: { ...entry, at: new Date(at).toISOString() },
+        error,
+      });
     }
   }
 

@@ -50,7 +50,7 @@ export type AgentsPage = { agents: AgentView[]; cursor?: string };
  * list the whole fleet, an agent's page those behind it.
  */
 export function everyAgent(filter = ''): Promise<AgentView[]> {
-  return followCursors((cursor) =>
+  return followCursors('agents', (cursor) =>
     api<AgentsPage>('GET', `/v1/agents?limit=1000${filter}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
   );
 }

@@ -41,7 +41,7 @@ async function loadView(): Promise<void> {
   if (app.view === 'agents') {
     const query = agentsQuery();
     let pages = 0;
-    app.agents = await followCursors(async (cursor) => {
+    app.agents = await followCursors('agents', async (cursor) => {
       const q = new URLSearchParams(query);
       if (cursor) q.set('cursor', cursor);
       const page = await api<AgentsPage>('GET', `/v1/agents?${q}`);

@@ -1,8 +1,31 @@
+import { randomBytes } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditState } from '../domain/audit';
+import {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditEntry,
+  type AuditState,
+  type NewAuditEntry,
+} from '../domain/audit';
 import { type AuditPage, type AuditPageQuery, type AuditStore, MalformedItemError } from '../ports';
 import { call, fromItem, type Item, number, text, toItem } from './dynamo';
 import { TABLES } from './tables';
+
+let lastAt = Number.NaN;
+let sameAt = 0;
+
+/**
+ * A new entry's id, for an entry made at `at`: `<at as RFC 3339>#<4 hex digits><96 random bits>`. The
+ * hex digits count the entries this process made in the same millisecond, so that those of one call
+ * (a forced remove and the children it clears) read back newest first in the order they were made;
+ * the random bits make it unique across processes. As text, ids sort by time.
+ */
+function newEntryId(at: number): string {
+  sameAt = at === lastAt ? sameAt + 1 : 0;
+  lastAt = at;
+  const order = Math.min(sameAt, 0xffff).toString(16).padStart(4, '0');
+  return `${new Date(at).toISOString()}#${order}${randomBytes(12).toString('base64url')}`;
+}
 
 /** The one partition of the `byTime` index: every entry is in it. */
 const TRAIL = 'all';
@@ -44,19 +67,21 @@ export class DynamoAuditStore implements AuditStore {
     private readonly tableName: string,
   ) {}
 
-  async record(entry: AuditEntry, expiresAt: number): Promise<void> {
+  async record(entry: NewAuditEntry, expiresAt: number): Promise<string> {
+    const entryId = newEntryId(entry.at);
     // A new key each time (the time and 96 random bits): no two changes write the same item, so no
     // write of the trail races another. The condition makes a repeated id fail loudly, not replace.
     await call('record audit entry', () =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: toItem({ ...entry, trail: TRAIL, expiresAt }),
+          Item: toItem({ ...entry, entryId, trail: TRAIL, expiresAt }),
           ConditionExpression: 'attribute_not_exists(#entryId)',
           ExpressionAttributeNames: { '#entryId': 'entryId' },
         }),
       ),
     );
+    return entryId;
   }
 
   /**

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import type { AgentRecord } from './agent';
 import type { AlertRecord } from './alert';
@@ -45,9 +44,16 @@ export const LOCAL_CALLER: Caller = { by: 'local' };
 /** A target's audited fields at one moment: plain JSON, times as RFC 3339 strings. */
 export type AuditState = Readonly<Record<string, unknown>>;
 
-/** One entry as stored. `entryId` sorts by time (see {@link newEntryId}). */
-export interface AuditEntry {
+/**
+ * One entry as stored. `entryId` is the store's: `<at as RFC 3339>#<4 hex digits><96 random bits>`,
+ * which sorts by time as text.
+ */
+export interface AuditEntry extends NewAuditEntry {
   readonly entryId: string;
+}
+
+/** An entry as the service makes it, before the store gives it its id. */
+export interface NewAuditEntry {
   readonly action: AuditAction;
   readonly target: string;
   readonly at: number;
@@ -62,22 +68,6 @@ type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** What an entry is about, kind and name: `agent:web-01`, `group:production`, `alert:<alertId>`. */
 export const auditTarget = (kind: TargetKind | MaintenanceScope, name: string): string => `${kind}:${name}`;
-
-let lastAt = Number.NaN;
-let sameAt = 0;
-
-/**
- * A fresh entry id for an entry made at `at`: `<at as RFC 3339>#<4 hex digits><96 random bits>`. The
- * hex digits count the entries this process made in the same millisecond, so that those of one call
- * (a forced remove and the children it clears) read back newest first in the order they were made;
- * the random bits make it unique across processes. As text, ids sort by time.
- */
-export function newEntryId(at: number): string {
-  sameAt = at === lastAt ? sameAt + 1 : 0;
-  lastAt = at;
-  const order = Math.min(sameAt, 0xffff).toString(16).padStart(4, '0');
-  return `${new Date(at).toISOString()}#${order}${randomBytes(12).toString('base64url')}`;
-}
 
 const ENTRY_ID = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f]{4}[A-Za-z0-9_-]{16}$/;
 const TARGET = /^(agent|group|cluster|alert):[A-Za-z0-9._:*-]{1,256}$/;
