@@ -1,5 +1,6 @@
 import type { AgentView } from '../../lambda/domain/agent';
 import type { AlertView } from '../../lambda/domain/alert';
+import type { AuditAnswer } from '../../lambda/domain/audit';
 import { followCursors } from '../pages';
 import { type AgentsPage, type ApiFailure, api, enc, everyAgent } from './api';
 import { byId, choose, setAttr, setText, show } from './dom';
@@ -9,6 +10,7 @@ import type { ConsoleStatus } from './types';
 import { renderDetail } from './views/agent';
 import { renderAgents } from './views/agents';
 import { alertQuery, renderAlerts } from './views/alerts';
+import { auditQuery, renderAudit } from './views/audit';
 import { renderBehind, renderChrome, setError, showTokenButton } from './views/chrome';
 import { renderClusters } from './views/clusters';
 import { renderOverview } from './views/overview';
@@ -34,6 +36,7 @@ export function renderView(): void {
   else if (app.view === 'clusters') renderClusters();
   else if (app.view === 'pending') renderPending();
   else if (app.view === 'alerts') renderAlerts();
+  else if (app.view === 'audit') renderAudit();
   else if (app.view === 'agent') renderDetail();
 }
 
@@ -68,6 +71,19 @@ async function loadView(): Promise<void> {
         alerts: (await api<{ alerts: AlertView[] }>('GET', `/v1/alerts?${query}`)).alerts,
       };
     }
+  } else if (app.view === 'audit') {
+    const query = auditQuery();
+    let pages = 0;
+    let cursor: string | undefined;
+    const entries = await followCursors('entries', async (after) => {
+      const q = new URLSearchParams(query);
+      if (after) q.set('cursor', after);
+      const page = await api<AuditAnswer>('GET', `/v1/audit?${q}`);
+      pages += 1;
+      cursor = page.cursor;
+      return pages >= app.auditPages ? { entries: page.entries } : page;
+    });
+    app.audit = { query: query.toString(), entries, cursor };
   } else if (app.view === 'agent') {
     const agentId = app.detailId;
     const agentOrNull = (id: string) =>
@@ -174,6 +190,10 @@ export function route(initial = false): void {
     }
     app.limit = PAGE_ROWS;
     app.agentPages = 1;
+  }
+  if (app.view === 'audit') {
+    byId<HTMLInputElement>('au-target').value = params.get('target') ?? '';
+    app.auditPages = 1;
   }
   if (app.view === 'alerts') {
     byId<HTMLSelectElement>('a-status').value = params.get('status') ?? 'open';
