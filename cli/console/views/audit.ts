@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import type { AuditEntryView } from '../../../lambda/domain/audit';
 import { changeText } from '../../audit-format';
-import { byId, draw, setText, show } from '../dom';
+import { byId, draw, setText, show, wireMore } from '../dom';
 import { fmtTime } from '../format';
 import { refresh, refreshing } from '../refresh';
 import { app, PAGE_ROWS } from '../state';
@@ -63,15 +63,14 @@ export function wireAudit(): void {
     renderAudit();
     void refresh();
   });
-  const more = byId('audit-more');
-  const loadMore = () => {
-    if (app.audit?.cursor === undefined) return;
-    app.auditPages += 1;
-    void refresh();
-  };
-  more.addEventListener('click', loadMore);
   // Scrolling to the end of the trail loads more, as the button does.
-  new IntersectionObserver((seen) => {
-    if (seen.some((e) => e.isIntersecting) && !refreshing()) loadMore();
-  }).observe(more);
+  wireMore(
+    byId('audit-more'),
+    () => {
+      if (app.audit?.cursor === undefined) return;
+      app.auditPages += 1;
+      void refresh();
+    },
+    refreshing,
+  );
 }
