@@ -443,10 +443,12 @@ export class WatcherService extends HeartbeatService {
     const alert =
       before && (await this.deps.alerts.acknowledge(alertId, this.deps.clock.now(), input.by, input.note));
     if (!before || !alert) throw new NotFoundError(`no alert ${alertId}`);
-    await this.record(caller, 'acknowledge', auditTarget('alert', alertId), {
-      before: alertAudit(before),
-      after: alertAudit(alert),
-    });
+    // An alert acknowledged before keeps that acknowledgement: this call changed nothing to record.
+    if (before.acknowledgedAt === undefined)
+      await this.record(caller, 'acknowledge', auditTarget('alert', alertId), {
+        before: alertAudit(before),
+        after: alertAudit(alert),
+      });
     return alertView(alert);
   }
 

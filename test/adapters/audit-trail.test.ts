@@ -121,7 +121,7 @@ describe('the audit trail', () => {
       ]);
     });
 
-    it('records group and cluster maintenance, the enrollment key (nothing of it) and an acknowledgement', async () => {
+    it('records group and cluster maintenance, the enrollment key (nothing of it) and the acknowledgement that stands', async () => {
       const h = await harness({ clusters: { db: { group: 'production', minHealthy: 1 } } });
       const until = '2026-11-23T18:00:00.000Z';
 
@@ -135,6 +135,7 @@ describe('the audit trail', () => {
       for (let i = 0; i < 4; i++) await h.step();
       const [alert] = await h.alerts();
       await h.service.acknowledgeAlert(alert!.alertId, { by: 'dana', note: 'rebooting' }, OPS);
+      await h.service.acknowledgeAlert(alert!.alertId, { by: 'sam' }, OPS); // the first one stands
 
       const entries = (await trail(h)).filter((e: Json) => e.target !== 'agent:web-01');
       const window = { since: '2026-11-23T12:00:00.000Z', until };
