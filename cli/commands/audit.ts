@@ -1,6 +1,6 @@
 import type { AuditAnswer, AuditEntryView } from '../../lambda/domain/audit';
+import { changeText } from '../../lambda/domain/audit-change';
 import { AGENT_PAGE_MAX } from '../../lambda/domain/paging';
-import { changeText } from '../audit-format';
 import { type Command, UsageError } from '../command';
 import { table } from '../output';
 import { followCursors } from '../pages';

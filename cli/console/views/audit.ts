@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import type { AuditEntryView } from '../../../lambda/domain/audit';
-import { changeText } from '../../audit-format';
+import { changeText } from '../../../lambda/domain/audit-change';
 import { byId, draw, setText, show, wireMore } from '../dom';
 import { fmtTime } from '../format';
 import { refresh, refreshing } from '../refresh';

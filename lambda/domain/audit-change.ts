@@ -1,4 +1,4 @@
-import type { AuditEntryView } from '../lambda/domain/audit';
+import type { AuditEntryView } from './audit';
 
 const shown = (value: unknown) =>
   value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);

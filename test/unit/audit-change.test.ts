@@ -1,5 +1,5 @@
-import { changeText } from '../../cli/audit-format';
 import { agentAudit } from '../../lambda/domain/audit';
+import { changeText } from '../../lambda/domain/audit-change';
 
 describe('what an audit entry shows', () => {
   it('shows of an agent what operators set, and never its token hash or its heartbeats', () => {
