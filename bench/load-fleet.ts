@@ -118,7 +118,7 @@ export async function startWatcherIn(
 
 /** Every agent of the watcher, read page by page as the CLI reads them. */
 export async function readAllAgents<T>(agent: http.Agent, port: number): Promise<T[]> {
-  return followCursors(async (cursor) => {
+  return followCursors('agents', async (cursor) => {
     const query = `limit=1000${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
     const res = await request(agent, port, 'GET', `/v1/agents?${query}`, { timeoutMs: 60_000 });
     if (res.status !== 200) throw new Error(`GET /v1/agents: ${res.status} ${res.text.slice(0, 200)}`);

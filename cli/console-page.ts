@@ -98,6 +98,7 @@ const BODY = `
 <a href="#clusters" data-view="clusters" hidden>Clusters<span class="n" id="nav-clusters-count" hidden></span></a>
 <a href="#pending" data-view="pending">Pending<span class="n" id="nav-pending-count" hidden></span></a>
 <a href="#alerts" data-view="alerts">Alerts<span class="n" id="nav-alerts-count" hidden></span></a>
+<a href="#audit" data-view="audit">Audit</a>
 </nav>
 <div id="meta"><span>watcher <span id="meta-version">…</span></span><span>last scan <span id="meta-scan">…</span></span>
 <button type="button" class="small" id="token-open" hidden>Admin token</button></div>
@@ -183,6 +184,20 @@ const BODY = `
 <div class="wrap"><table class="data"><thead><tr><th>severity</th><th>alert</th><th>group</th><th>opened</th><th>status</th><th>acknowledged</th><th>paging</th></tr></thead>
 <tbody id="t-alerts-body"></tbody></table></div>
 <p class="muted" id="alerts-empty" hidden>No alert here.</p>
+</section>
+
+<section id="v-audit" hidden aria-labelledby="h-audit">
+<h2 id="h-audit" tabindex="-1">Audit trail</h2>
+<p class="muted">Every change made through the admin API: who made it, from where, and the target before and after. Tokens and enrollment keys never appear here.</p>
+<form class="filters" id="au-filters">
+<label>Target<input id="au-target" placeholder="agent:web-01, group:production" spellcheck="false"></label>
+<button type="submit">Filter</button>
+</form>
+<p class="muted" id="audit-count" aria-live="polite"></p>
+<div class="wrap"><table class="data"><thead><tr><th>at</th><th>action</th><th>target</th><th>by</th><th>from</th><th>change</th></tr></thead>
+<tbody id="t-audit-body"></tbody></table></div>
+<p class="muted" id="audit-empty" hidden>No entry here.</p>
+<p><button type="button" id="audit-more" hidden>Load more entries</button></p>
 </section>
 
 <section id="v-clusters" hidden aria-labelledby="h-clusters">

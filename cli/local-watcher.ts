@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
 import { countedNotifier } from '../lambda/adapters/counted-notifier';
 import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapters/dynamo-client';
@@ -11,10 +12,11 @@ import { NetProber } from '../lambda/adapters/net-prober';
 import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifier';
 import { SDK_CLIENT_CONFIG } from '../lambda/adapters/sdk-config';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
+import { LOCAL_CALLER } from '../lambda/domain/audit';
 import type { WatcherConfig } from '../lambda/domain/config';
 import type { Notification } from '../lambda/domain/messages';
 import { scanTickSeconds } from '../lambda/domain/scan';
-import { createApp } from '../lambda/http/app';
+import { type CallerOf, createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
 import { createLogger, type Logger, type LogLevel, type LogSink } from '../lambda/logger';
 import type { Clock, Prober } from '../lambda/ports';
@@ -26,6 +28,16 @@ import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
 import { addMetricsRoute, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
+
+/**
+ * The caller of an admin call to the local watcher: `local` (its admin token, when set, has no name
+ * of its own), from the address of the socket. A request handed to the app without a socket (a
+ * test's `app.fetch`) has no address.
+ */
+export const localCaller: CallerOf = (c) => {
+  const hasSocket = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+  return hasSocket ? { ...LOCAL_CALLER, sourceIp: getConnInfo(c).remote.address } : LOCAL_CALLER;
+};
 
 export interface LocalWatcherOptions {
   readonly config: WatcherConfig;
@@ -198,7 +210,11 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     sharesProcessWithIngest: true,
     pauses,
   });
-  const access = { token: options.adminToken, browserGuard: { loopbackOnly: isLoopbackHost(host) } };
+  const access = {
+    token: options.adminToken,
+    browserGuard: { loopbackOnly: isLoopbackHost(host) },
+    caller: localCaller,
+  };
   const app = createApp(
     service,
     access,

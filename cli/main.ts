@@ -2,6 +2,7 @@ import { WATCHER_VERSION } from '../lambda/version';
 import { type Command, findCommand, type Io, runCommand } from './command';
 import { agentSideCommands } from './commands/agent-doctor-relay';
 import { alertCommands } from './commands/alerts';
+import { auditCommand } from './commands/audit';
 import { enrollKeyCommand } from './commands/enroll-key';
 import { fleetCommands } from './commands/fleet';
 import { configCommands, localCommand } from './commands/local';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   ...alertCommands,
   ...maintenanceCommands,
   enrollKeyCommand,
+  auditCommand,
   consoleCommand,
   ...configCommands,
 ];

@@ -1,5 +1,6 @@
 import type { AgentRecord, Approval, Probe } from './domain/agent';
 import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from './domain/alert';
+import type { AuditCursor, AuditEntry, NewAuditEntry } from './domain/audit';
 import type { ScannerState } from './domain/blind';
 import type { ProbeSettings } from './domain/config';
 import type { EscalationStep, StepOutcome } from './domain/escalation';
@@ -310,6 +311,36 @@ export interface WatcherStateStore extends SmsBudgetStore {
     readonly groups: readonly string[];
     readonly clusters: readonly string[];
   }): Promise<FleetWindow[]>;
+}
+
+/**
+ * The audit trail: entries are only ever added, each under a key of its own, and read newest first,
+ * by time or by target, one Query a page.
+ */
+export interface AuditStore {
+  /**
+   * Adds `entry` under a new id (its time, then random bits), to expire at `expiresAt` (epoch
+   * seconds); it never replaces another entry. Answers the id.
+   */
+  record(entry: NewAuditEntry, expiresAt: number): Promise<string>;
+  /** One page of entries, newest first; entries past their expiry (at `now`) are left out. */
+  page(query: AuditPageQuery): Promise<AuditPage>;
+}
+
+export interface AuditPageQuery {
+  readonly limit: number;
+  /** Only entries made at or after this time (epoch milliseconds). */
+  readonly since?: number;
+  /** Only the entries of this target (`agent:web-01`). */
+  readonly target?: string;
+  readonly after?: AuditCursor;
+  readonly now: number;
+}
+
+export interface AuditPage {
+  readonly entries: readonly AuditEntry[];
+  /** Where the next page starts; absent on the last page. */
+  readonly after?: AuditCursor;
 }
 
 export interface Clock {

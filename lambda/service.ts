@@ -12,6 +12,22 @@ import { groupBy } from './collections';
 import type { AgentRecord, Findings } from './domain/agent';
 import { agentView } from './domain/agent';
 import { alertView } from './domain/alert';
+import {
+  AUDIT_PAGE_DEFAULT,
+  type AuditAction,
+  type AuditAnswer,
+  type AuditQuery,
+  type AuditState,
+  agentAudit,
+  alertAudit,
+  auditCursorSchema,
+  auditEntryView,
+  auditQuerySchema,
+  auditTarget,
+  type Caller,
+  LOCAL_CALLER,
+  windowAudit,
+} from './domain/audit';
 import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { formatDuration } from './domain/duration';
 import {
@@ -30,7 +46,14 @@ import {
   maintenanceView,
   type RecurringWindow,
 } from './domain/maintenance';
-import { AGENT_PAGE_DEFAULT, approvalFor, decodeCursor, encodeCursor } from './domain/paging';
+import {
+  AGENT_PAGE_DEFAULT,
+  agentCursorSchema,
+  approvalFor,
+  cursorRefused,
+  decodeCursor,
+  encodeCursor,
+} from './domain/paging';
 import {
   type AgentListQuery,
   agentListQuerySchema,
@@ -51,12 +74,13 @@ import { smsDay } from './domain/sms-budget';
 import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
 import { HeartbeatService, type HeartbeatServiceDeps } from './heartbeats';
-import type { AgentChange, AgentStore, AlertStore, WatcherStateStore } from './ports';
+import type { AgentChange, AgentStore, AlertStore, AuditStore, WatcherStateStore } from './ports';
 
 export interface WatcherServiceDeps extends HeartbeatServiceDeps {
   readonly agents: AgentStore;
   readonly alerts: AlertStore;
   readonly state: WatcherStateStore;
+  readonly audit: AuditStore;
   /** The watcher's version, shown by `GET /v1/status`. */
   readonly version: string;
 }
@@ -64,6 +88,9 @@ export interface WatcherServiceDeps extends HeartbeatServiceDeps {
 /**
  * The use cases, one method each, over the ports: the heartbeats ({@link HeartbeatService}), the
  * agents' enrollment and the operators' calls. Every door (Lambda, local server, CLI) calls these.
+ * Each operator's change takes its `caller` (who and from where, as the door knows it; a call made in
+ * the watcher's own process is `local`) and, once it has landed, is recorded in the audit trail by
+ * {@link WatcherService.record}: a change refused (400, 404, 409) records nothing.
  */
 export class WatcherService extends HeartbeatService {
   constructor(protected override readonly deps: WatcherServiceDeps) {
@@ -94,13 +121,13 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** `POST /v1/agents`: an operator adds a pre-approved agent, or an agentless entry watched by its probe. */
-  async addAgent(body: unknown): Promise<Answer<'POST /v1/agents'>> {
+  async addAgent(body: unknown, caller: Caller = LOCAL_CALLER): Promise<Answer<'POST /v1/agents'>> {
     const input = parseOrThrow(addAgentSchema, body);
     groupSettings(this.deps.config, input.group);
     if (input.agentless && !input.probe) throw agentlessNeedsProbe();
     if (input.parent !== undefined) await this.checkParent(input.agentId, input.parent);
     const token = input.agentless ? undefined : newSecret('hbw_');
-    await this.createAgent({
+    const agent: AgentRecord = {
       agentId: input.agentId,
       group: input.group,
       cluster: input.cluster,
@@ -110,7 +137,9 @@ export class WatcherService extends HeartbeatService {
       agentless: input.agentless ? true : undefined,
       probe: input.probe,
       parent: input.parent,
-    });
+    };
+    await this.createAgent(agent);
+    await this.record(caller, 'add', auditTarget('agent', agent.agentId), { after: agentAudit(agent) });
     return { agentId: input.agentId, token, approval: 'approved' as const };
   }
 
@@ -134,7 +163,7 @@ export class WatcherService extends HeartbeatService {
     const wanted = parseOrThrow(agentListQuerySchema, query, { subject: 'query' });
     const page = await this.deps.agents.page({
       limit: wanted.limit ?? AGENT_PAGE_DEFAULT,
-      after: wanted.cursor === undefined ? undefined : decodeCursor(wanted.cursor),
+      after: wanted.cursor === undefined ? undefined : decodeCursor(wanted.cursor, agentCursorSchema).after,
       group: wanted.group,
       cluster: wanted.cluster,
       parent: wanted.parent,
@@ -146,14 +175,14 @@ export class WatcherService extends HeartbeatService {
       .map((agent) => this.view(agent, findings))
       .filter((view) => wanted.state === undefined || view.state === wanted.state)
       .sort((a, b) => a.agentId.localeCompare(b.agentId));
-    return page.after === undefined ? { agents } : { agents, cursor: encodeCursor(page.after) };
+    return page.after === undefined ? { agents } : { agents, cursor: encodeCursor({ after: page.after }) };
   }
 
   /**
    * `PATCH /v1/agents/{agentId}`: changes its group, cluster, parent or probe in place, in one
    * conditional write of those fields alone; its token, heartbeat and alerts stay as they are.
    */
-  async changeAgent(agentId: string, body: unknown): Promise<AgentView> {
+  async changeAgent(agentId: string, body: unknown, caller: Caller = LOCAL_CALLER): Promise<AgentView> {
     checkId(agentId);
     const change = parseOrThrow(changeAgentSchema, body);
     const agent = await this.existing(agentId);
@@ -167,6 +196,7 @@ export class WatcherService extends HeartbeatService {
       throw agentlessNeedsProbe();
     }
     if (typeof change.parent === 'string') await this.undoIfLoop(agent, change, change.parent);
+    await this.recordAgent(caller, 'set', agent, outcome.written);
     return this.view(outcome.written, await this.findings());
   }
 
@@ -221,52 +251,79 @@ export class WatcherService extends HeartbeatService {
    * given another parent meanwhile keeps it). An agent that takes this one as parent between the
    * check and the removal is left with a parent that is not an agent, which the scanner ignores.
    */
-  async removeAgent(agentId: string, query: { force?: string } = {}): Promise<void> {
+  async removeAgent(
+    agentId: string,
+    query: { force?: string } = {},
+    caller: Caller = LOCAL_CALLER,
+  ): Promise<void> {
     const { force } = parseOrThrow(removeAgentQuerySchema, query, { subject: 'query' });
-    await this.existing(agentId);
+    const agent = await this.existing(agentId);
     const children = await this.deps.agents.childrenOf(agentId);
     if (children.length > 0 && force !== 'true') throw new HasChildrenError(agentId, children);
-    for (const child of children) await this.deps.agents.clearParent(child, agentId);
+    for (const child of children) {
+      // Each child whose parent this clears is a change of its own: a `set` of that child.
+      if (await this.deps.agents.clearParent(child, agentId))
+        await this.record(caller, 'set', auditTarget('agent', child), {
+          before: { parent: agentId },
+          after: { parent: undefined },
+        });
+    }
     if (!(await this.deps.agents.remove(agentId))) throw notFound(agentId);
+    await this.record(caller, 'remove', auditTarget('agent', agentId), { before: agentAudit(agent) });
   }
 
-  async approve(agentId: string): Promise<AgentView> {
-    return this.setApproval(agentId, 'approved');
+  async approve(agentId: string, caller: Caller = LOCAL_CALLER): Promise<AgentView> {
+    return this.setApproval(agentId, 'approved', caller);
   }
 
-  async reject(agentId: string): Promise<AgentView> {
-    return this.setApproval(agentId, 'rejected');
+  async reject(agentId: string, caller: Caller = LOCAL_CALLER): Promise<AgentView> {
+    return this.setApproval(agentId, 'rejected', caller);
   }
 
-  private async setApproval(agentId: string, approval: 'approved' | 'rejected'): Promise<AgentView> {
-    const agent = await this.deps.agents.setApproval(checkId(agentId), approval);
+  private async setApproval(
+    agentId: string,
+    approval: 'approved' | 'rejected',
+    caller: Caller,
+  ): Promise<AgentView> {
+    const before = await this.existing(agentId);
+    const agent = await this.deps.agents.setApproval(agentId, approval);
     if (!agent) throw notFound(agentId);
+    await this.recordAgent(caller, approval === 'approved' ? 'approve' : 'reject', before, agent);
     return this.view(agent, await this.findings());
   }
 
   /** A new token for the agent; the old one stops working at once. */
-  async rotateToken(agentId: string): Promise<Answer<'POST /v1/agents/{agentId}/rotate-token'>> {
+  async rotateToken(
+    agentId: string,
+    caller: Caller = LOCAL_CALLER,
+  ): Promise<Answer<'POST /v1/agents/{agentId}/rotate-token'>> {
     const agent = await this.existing(agentId);
     if (agent.agentless) {
       throw new ValidationError(`agent ${agentId} is agentless and has no token`, 'agentId', 'agentless');
     }
     const token = newSecret('hbw_');
     if (!(await this.deps.agents.replaceTokenHash(agentId, hashSecret(token)))) throw notFound(agentId);
+    // The token is the change, and a secret: the entry says it was replaced, and nothing of it.
+    await this.recordAgent(caller, 'rotate-token', agent, agent);
     return { agentId, token };
   }
 
-  async startMaintenance(agentId: string, body: unknown): Promise<AgentView> {
+  async startMaintenance(agentId: string, body: unknown, caller: Caller = LOCAL_CALLER): Promise<AgentView> {
     checkId(agentId);
     const input = parseOrThrow(maintenanceSchema, body);
     checkUntil(input.until, this.deps.clock.now());
+    const before = await this.existing(agentId);
     const agent = await this.deps.agents.setMaintenance(agentId, input.until, input.reason);
     if (!agent) throw notFound(agentId);
+    await this.recordAgent(caller, 'maintenance-set', before, agent);
     return this.view(agent, await this.findings());
   }
 
-  async endMaintenance(agentId: string): Promise<AgentView> {
-    const agent = await this.deps.agents.setMaintenance(checkId(agentId));
+  async endMaintenance(agentId: string, caller: Caller = LOCAL_CALLER): Promise<AgentView> {
+    const before = await this.existing(agentId);
+    const agent = await this.deps.agents.setMaintenance(agentId);
     if (!agent) throw notFound(agentId);
+    await this.recordAgent(caller, 'maintenance-end', before, agent);
     return this.view(agent, await this.findings());
   }
 
@@ -275,26 +332,48 @@ export class WatcherService extends HeartbeatService {
    * window for the whole group or cluster, in place of the one it had, until `until` (within 30 days).
    * Answers the windows of the group or cluster as they now stand.
    */
-  async startFleetMaintenance(scope: MaintenanceScope, name: string, body: unknown): Promise<FleetAnswer> {
+  async startFleetMaintenance(
+    scope: MaintenanceScope,
+    name: string,
+    body: unknown,
+    caller: Caller = LOCAL_CALLER,
+  ): Promise<FleetAnswer> {
     this.checkScope(scope, name);
     const input = parseOrThrow(maintenanceSchema, body);
     const now = this.deps.clock.now();
     checkUntil(input.until, now, MAX_ONE_OFF_MS);
-    await this.deps.state.putFleetWindow({
-      scope,
-      name,
-      since: now,
-      until: input.until,
-      reason: input.reason,
+    const before = await this.oneOffWindow(scope, name);
+    const window = { scope, name, since: now, until: input.until, reason: input.reason };
+    await this.deps.state.putFleetWindow(window);
+    await this.record(caller, 'maintenance-set', auditTarget(scope, name), {
+      before: before && windowAudit(before),
+      after: windowAudit(window),
     });
     return this.fleetView(scope, name);
   }
 
-  /** `DELETE` of the same: ends the one-off window; the recurring ones of the config stay. */
-  async endFleetMaintenance(scope: MaintenanceScope, name: string): Promise<FleetAnswer> {
+  /**
+   * `DELETE` of the same: ends the one-off window; the recurring ones of the config stay. Ending a
+   * window that was not there changes nothing, and records nothing.
+   */
+  async endFleetMaintenance(
+    scope: MaintenanceScope,
+    name: string,
+    caller: Caller = LOCAL_CALLER,
+  ): Promise<FleetAnswer> {
     this.checkScope(scope, name);
-    await this.deps.state.endFleetWindow(scope, name);
+    const before = await this.oneOffWindow(scope, name);
+    if (await this.deps.state.endFleetWindow(scope, name))
+      await this.record(caller, 'maintenance-end', auditTarget(scope, name), {
+        before: before && windowAudit(before),
+      });
     return this.fleetView(scope, name);
+  }
+
+  /** The one-off window stored for a group or a cluster, if any. */
+  private async oneOffWindow(scope: MaintenanceScope, name: string) {
+    const names = scope === 'group' ? { groups: [name], clusters: [] } : { groups: [], clusters: [name] };
+    return (await this.deps.state.fleetWindows(names)).find((w) => w.scope === scope && w.name === name);
   }
 
   /** A group or a cluster of the config; an unknown one is a 400 naming the path's field. */
@@ -318,11 +397,16 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** A new enrollment key for `group`; the old one stops working. */
-  async newEnrollmentKey(group: string): Promise<Answer<'POST /v1/groups/{group}/enrollment-key'>> {
+  async newEnrollmentKey(
+    group: string,
+    caller: Caller = LOCAL_CALLER,
+  ): Promise<Answer<'POST /v1/groups/{group}/enrollment-key'>> {
     parseOrThrow(v.object({ group: groupNameSchema }), { group }, { subject: 'path' });
     groupSettings(this.deps.config, group);
     const key = newSecret('hbwk_');
     await this.deps.state.putEnrollmentKeyHash(group, hashSecret(key), this.deps.clock.now());
+    // The key is the change, and a secret: the entry says a new one was made, and nothing of it.
+    await this.record(caller, 'enrollment-key', auditTarget('group', group), {});
     return { group, key };
   }
 
@@ -376,12 +460,79 @@ export class WatcherService extends HeartbeatService {
   }
 
   /** `POST /v1/alerts/{alertId}/ack`: the first acknowledgement stands; reminders stop. */
-  async acknowledgeAlert(alertId: string, body: unknown): Promise<AlertView> {
+  async acknowledgeAlert(alertId: string, body: unknown, caller: Caller = LOCAL_CALLER): Promise<AlertView> {
     parseOrThrow(v.object({ alertId: alertIdSchema }), { alertId }, { subject: 'path' });
     const input = parseOrThrow(ackSchema, body);
-    const alert = await this.deps.alerts.acknowledge(alertId, this.deps.clock.now(), input.by, input.note);
-    if (!alert) throw new NotFoundError(`no alert ${alertId}`);
+    const before = await this.deps.alerts.get(alertId);
+    const alert =
+      before && (await this.deps.alerts.acknowledge(alertId, this.deps.clock.now(), input.by, input.note));
+    if (!before || !alert) throw new NotFoundError(`no alert ${alertId}`);
+    // An alert acknowledged before keeps that acknowledgement: this call changed nothing to record.
+    if (before.acknowledgedAt === undefined)
+      await this.record(caller, 'acknowledge', auditTarget('alert', alertId), {
+        before: alertAudit(before),
+        after: alertAudit(alert),
+      });
     return alertView(alert);
+  }
+
+  /**
+   * `GET /v1/audit`: one page of the trail, newest first, all of it or one target's, from `since`;
+   * one Query of at most `limit` entries. A cursor is bound to its target: one of another target's
+   * trail, or from before `since`, is not one this query gave, and is a 400 naming `cursor`.
+   */
+  async listAudit(query: AuditQuery): Promise<AuditAnswer> {
+    const wanted = parseOrThrow(auditQuerySchema, query, { subject: 'query' });
+    const after = wanted.cursor === undefined ? undefined : decodeCursor(wanted.cursor, auditCursorSchema);
+    if (
+      after !== undefined &&
+      ((wanted.target !== undefined && after.target !== wanted.target) ||
+        (wanted.since !== undefined && after.after < new Date(wanted.since).toISOString()))
+    )
+      throw cursorRefused();
+    const page = await this.deps.audit.page({
+      limit: wanted.limit ?? AUDIT_PAGE_DEFAULT,
+      since: wanted.since,
+      target: wanted.target,
+      after,
+      now: this.deps.clock.now(),
+    });
+    const entries = page.entries.map(auditEntryView);
+    return page.after === undefined ? { entries } : { entries, cursor: encodeCursor(page.after) };
+  }
+
+  /** Records an agent's change, as the agent was before it and is after. */
+  private recordAgent(caller: Caller, action: AuditAction, before: AgentRecord, after: AgentRecord) {
+    return this.record(caller, action, auditTarget('agent', before.agentId), {
+      before: agentAudit(before),
+      after: agentAudit(after),
+    });
+  }
+
+  /**
+   * Adds a change that landed to the audit trail, kept `auditRetentionDays`. The change stands
+   * whatever happens here, and its answer may carry a secret shown once (a new token), so an entry
+   * that cannot be written does not fail the call: it is logged, whole, at error level, where the
+   * function's log keeps it.
+   */
+  private async record(
+    caller: Caller,
+    action: AuditAction,
+    target: string,
+    change: { before?: AuditState; after?: AuditState },
+  ): Promise<void> {
+    const at = this.deps.clock.now();
+    const { by, sourceIp } = caller;
+    const entry = { action, target, at, by, sourceIp, ...change };
+    const expiresAt = Math.floor(at / 1000) + this.deps.config.auditRetentionDays * 86_400;
+    try {
+      await this.deps.audit.record(entry, expiresAt);
+    } catch (error) {
+      this.log.error('audit entry not recorded', {
+        entry: { ...entry, at: new Date(at).toISOString() },
+        error,
+      });
+    }
   }
 
   /**
@@ -462,6 +613,7 @@ function configInEffect(config: WatcherConfig): StatusAnswer['config'] {
     stormFraction: config.stormFraction,
     stormMinAgents: config.stormMinAgents,
     resolvedAlertRetentionDays: config.resolvedAlertRetentionDays,
+    auditRetentionDays: config.auditRetentionDays,
     groups: Object.fromEntries(
       Object.values(config.groups).map((g) => [
         g.name,

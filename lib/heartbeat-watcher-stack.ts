@@ -71,6 +71,7 @@ export class HeartbeatWatcherStack extends Stack {
     new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
     new CfnOutput(this, 'AlertsTableName', { value: tables.alerts.tableName });
     new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
+    new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
   }
 
   /** One topic per group that pages, named after it, with the subscriptions the config lists. */
@@ -121,12 +122,14 @@ export class HeartbeatWatcherStack extends Stack {
       timeout: Duration.seconds(29),
       environment: {
         HBW_CONFIG: configJson,
-        ...tableEnv('agents', 'state', 'alerts'),
+        ...tableEnv('agents', 'state', 'alerts', 'audit'),
       },
     });
     tables.agents.grantReadWriteData(admin.fn);
     tables.state.grantReadWriteData(admin.fn);
     tables.alerts.grantReadWriteData(admin.fn);
+    // The trail is only added to and read: no update or delete, so an admin call cannot rewrite it.
+    tables.audit.grant(admin.fn, 'dynamodb:PutItem', 'dynamodb:Query');
 
     const scanner = new WatcherFunction(this, 'Scanner', {
       handler: 'scanner',
@@ -224,6 +227,11 @@ export class HeartbeatWatcherStack extends Stack {
           "The alerts table's one index (byQueue) is what the scanner and the alert routes query; the grant covers that index only.",
       });
     }
+    Validations.of(fns.admin.fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::<AuditTable.Arn>/index/*]',
+      reason:
+        "The audit table's one index (byTime) is what GET /v1/audit queries for every target; the grant covers that index only.",
+    });
   }
 
   /**
@@ -242,7 +250,7 @@ export class HeartbeatWatcherStack extends Stack {
       api,
       ingest: fns.ingest.fn,
       scanner: fns.scanner.fn,
-      tables: [tables.agents, tables.state, tables.alerts],
+      tables: [tables.agents, tables.state, tables.alerts, tables.audit],
       alarmTopic,
       groups: Object.values(config.groups).map((g) => ({
         name: g.name,

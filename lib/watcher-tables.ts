@@ -9,6 +9,7 @@ export const TABLE_LOGICAL_IDS: Record<TableRole, string> = {
   agents: 'AgentsTable',
   state: 'WatcherStateTable',
   alerts: 'AlertsTable',
+  audit: 'AuditTable',
 };
 
 /**
@@ -20,18 +21,21 @@ export class WatcherTables extends Construct {
   readonly agents: dynamodb.Table;
   readonly state: dynamodb.Table;
   readonly alerts: dynamodb.Table;
+  readonly audit: dynamodb.Table;
 
   constructor(scope: Construct, id: string, capacity: Capacity) {
     super(scope, id);
     this.agents = this.table('agents', capacity.mode === 'provisioned' ? capacity.agentsTable : undefined);
     this.state = this.table('state');
     this.alerts = this.table('alerts');
+    this.audit = this.table('audit');
   }
 
   private table(role: TableRole, provisioned?: ProvisionedCapacity): dynamodb.Table {
     const def: TableDefinition = TABLES[role];
     const table = new dynamodb.Table(this, TABLE_LOGICAL_IDS[role], {
       partitionKey: { name: def.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: def.sortKey ? { name: def.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
       ...(provisioned
         ? {
             billingMode: dynamodb.BillingMode.PROVISIONED,
@@ -64,7 +68,10 @@ export class WatcherTables extends Construct {
       table.addGlobalSecondaryIndex({
         indexName: def.index.name,
         partitionKey: { name: def.index.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: def.index.sortKey, type: dynamodb.AttributeType.NUMBER },
+        sortKey: {
+          name: def.index.sortKey,
+          type: def.index.sortKeyType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
+        },
         projectionType: dynamodb.ProjectionType.ALL,
       });
     }

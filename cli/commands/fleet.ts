@@ -176,7 +176,7 @@ export async function everyAgent(
   client: Pick<WatcherClient, 'request'>,
   query: URLSearchParams,
 ): Promise<AgentView[]> {
-  const agents = await followCursors((cursor) => {
+  const agents = await followCursors('agents', (cursor) => {
     const q = new URLSearchParams(query);
     q.set('limit', String(AGENT_PAGE_MAX));
     if (cursor !== undefined) q.set('cursor', cursor);

@@ -47,7 +47,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
  * list the whole fleet, an agent's page those behind it.
  */
 export function everyAgent(filter = ''): Promise<AgentView[]> {
-  return followCursors((cursor) =>
+  return followCursors('agents', (cursor) =>
     api<AgentPage>('GET', `/v1/agents?limit=1000${filter}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
   );
 }

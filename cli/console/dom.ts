@@ -74,3 +74,14 @@ export function choose(select: HTMLSelectElement, value: string): void {
     select.append(new Option(value, value));
   select.value = value;
 }
+
+/**
+ * Wires a list's "more" button: a click calls `more`, and so does scrolling to the button while
+ * `busy` (a refresh under way) says no.
+ */
+export function wireMore(button: HTMLElement, more: () => void, busy: () => boolean): void {
+  button.addEventListener('click', more);
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && !busy()) more();
+  }).observe(button);
+}

@@ -3,6 +3,7 @@ import { refresh, route, tick } from './refresh';
 import { wireDetail } from './views/agent';
 import { wireAgents } from './views/agents';
 import { wireAlerts } from './views/alerts';
+import { wireAudit } from './views/audit';
 
 /**
  * The operator console, run in the browser: the page's script is this module and what it imports,
@@ -12,6 +13,7 @@ import { wireAlerts } from './views/alerts';
 
 wireAgents();
 wireAlerts();
+wireAudit();
 wireDetail();
 wireDialogs();
 window.addEventListener('hashchange', () => route());

@@ -1,4 +1,5 @@
 import type { AgentPage, AgentView, Answer } from '../../lambda/api/contract';
+import type { AuditAnswer } from '../../lambda/domain/audit';
 import { followCursors } from '../pages';
 import { type ApiFailure, api, enc, everyAgent } from './api';
 import { byId, choose, setAttr, setText, show } from './dom';
@@ -8,6 +9,7 @@ import type { ConsoleStatus } from './types';
 import { renderDetail } from './views/agent';
 import { renderAgents } from './views/agents';
 import { alertQuery, renderAlerts } from './views/alerts';
+import { auditQuery, renderAudit } from './views/audit';
 import { renderBehind, renderChrome, setError, showTokenButton } from './views/chrome';
 import { renderClusters } from './views/clusters';
 import { renderOverview } from './views/overview';
@@ -33,6 +35,7 @@ export function renderView(): void {
   else if (app.view === 'clusters') renderClusters();
   else if (app.view === 'pending') renderPending();
   else if (app.view === 'alerts') renderAlerts();
+  else if (app.view === 'audit') renderAudit();
   else if (app.view === 'agent') renderDetail();
 }
 
@@ -40,7 +43,7 @@ async function loadView(): Promise<void> {
   if (app.view === 'agents') {
     const query = agentsQuery();
     let pages = 0;
-    app.agents = await followCursors(async (cursor) => {
+    app.agents = await followCursors('agents', async (cursor) => {
       const q = new URLSearchParams(query);
       if (cursor) q.set('cursor', cursor);
       const page = await api<AgentPage>('GET', `/v1/agents?${q}`);
@@ -67,6 +70,19 @@ async function loadView(): Promise<void> {
         alerts: (await api<Answer<'GET /v1/alerts'>>('GET', `/v1/alerts?${query}`)).alerts,
       };
     }
+  } else if (app.view === 'audit') {
+    const query = auditQuery();
+    let pages = 0;
+    let cursor: string | undefined;
+    const entries = await followCursors('entries', async (after) => {
+      const q = new URLSearchParams(query);
+      if (after) q.set('cursor', after);
+      const page = await api<AuditAnswer>('GET', `/v1/audit?${q}`);
+      pages += 1;
+      cursor = page.cursor;
+      return pages >= app.auditPages ? { entries: page.entries } : page;
+    });
+    app.audit = { query: query.toString(), entries, cursor };
   } else if (app.view === 'agent') {
     const agentId = app.detailId;
     const agentOrNull = (id: string) =>
@@ -173,6 +189,10 @@ export function route(initial = false): void {
     }
     app.limit = PAGE_ROWS;
     app.agentPages = 1;
+  }
+  if (app.view === 'audit') {
+    byId<HTMLInputElement>('au-target').value = params.get('target') ?? '';
+    app.auditPages = 1;
   }
   if (app.view === 'alerts') {
     byId<HTMLSelectElement>('a-status').value = params.get('status') ?? 'open';

@@ -1,4 +1,5 @@
 import type { AgentView, AlertView } from '../../lambda/api/contract';
+import type { AuditEntryView } from '../../lambda/domain/audit';
 import type { ConsoleStatus, ReportedMaintenance } from './types';
 
 /** How often the page asks the watcher again. */
@@ -12,13 +13,14 @@ export const DEFAULT_SCAN_SECONDS = 30;
 /** The share of heartbeats lost over the last hour that the agents table flags. */
 export const LOSS_WARNING_PERCENT = 5;
 
-export const VIEWS = ['overview', 'agents', 'clusters', 'pending', 'alerts', 'agent'];
+export const VIEWS = ['overview', 'agents', 'clusters', 'pending', 'alerts', 'audit', 'agent'];
 export const TITLES: Record<string, string> = {
   overview: 'Overview',
   agents: 'Agents',
   clusters: 'Clusters',
   pending: 'Pending',
   alerts: 'Alerts',
+  audit: 'Audit trail',
   agent: 'Agent',
 };
 
@@ -41,6 +43,13 @@ export const app = {
   rejectedAgents: [] as AgentView[],
   alertList: undefined as { query: string; alerts: AlertView[] } | undefined,
   detail: undefined as AgentDetail | undefined,
+  /**
+   * The audit view's trail: `auditPages` pages of `GET /v1/audit` (PAGE_ROWS entries each) read
+   * on each refresh, one more by its button or as the operator scrolls to it; `cursor` is where the
+   * next page starts (undefined: none left).
+   */
+  audit: undefined as { query: string; entries: AuditEntryView[]; cursor?: string } | undefined,
+  auditPages: 1,
   view: 'overview',
   detailId: '',
   sortKey: 'agentId',

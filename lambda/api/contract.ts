@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { AGENT_STATES, type AgentState } from '../domain/agent-states';
 import { ALERT_KINDS, ALERT_STATUSES, NOTICE_STATES, RESOLUTIONS, SEVERITIES } from '../domain/alert';
+import { auditAnswerSchema, auditQuerySchema } from '../domain/audit';
 import { CHANNELS } from '../domain/config';
 import { ESCALATION_STATES } from '../domain/escalation';
 import { SUPPRESSION_REASONS } from '../domain/mute';
@@ -169,6 +170,7 @@ const configInEffectSchema = v.object({
   stormFraction: v.number(),
   stormMinAgents: whole,
   resolvedAlertRetentionDays: whole,
+  auditRetentionDays: whole,
   groups: v.record(
     v.string(),
     v.object({
@@ -406,6 +408,13 @@ export const API_ROUTES = {
     access: 'admin',
     answers: { 200: json('The status', statusAnswerSchema) },
     errors: ADMIN_ERRORS,
+  },
+  'GET /v1/audit': {
+    summary: 'One page of the audit trail: the admin changes that landed, newest first',
+    access: 'admin',
+    query: auditQuerySchema,
+    answers: { 200: json('A page of audit entries', auditAnswerSchema) },
+    errors: [400, ...ADMIN_ERRORS],
   },
   'GET /v1/agents': {
     summary: 'One page of agents, sorted by agent id within the page',

@@ -164,6 +164,8 @@ export const configSchema = v.strictObject({
   capacity: v.optional(capacitySchema),
   /** Resolved alerts are kept this many days (DynamoDB TTL in the cloud). */
   resolvedAlertRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
+  /** Audit trail entries are kept this many days (DynamoDB TTL in the cloud). */
+  auditRetentionDays: v.optional(wholeNumber(1, 3_650, ' days')),
   /** Clusters with a quorum: fewer than `minHealthy` members up pages one `cluster_down` to `group`. */
   clusters: v.optional(
     v.record(
@@ -211,6 +213,7 @@ const TOP_DEFAULTS = {
   stormFraction: 0.5,
   stormMinAgents: 10,
   resolvedAlertRetentionDays: 30,
+  auditRetentionDays: 365,
 };
 const PROBE_DEFAULTS: ProbeSettings = { attempts: 3, timeoutMs: 1000, intervalMs: 500 };
 
@@ -275,6 +278,7 @@ export interface WatcherConfig extends Thresholds {
   readonly stormFraction: number;
   readonly stormMinAgents: number;
   readonly resolvedAlertRetentionDays: number;
+  readonly auditRetentionDays: number;
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly capacity: Capacity;
   readonly groups: Readonly<Record<string, GroupSettings>>;
@@ -431,6 +435,7 @@ export function parseConfig(
     stormFraction: doc.stormFraction ?? TOP_DEFAULTS.stormFraction,
     stormMinAgents: doc.stormMinAgents ?? TOP_DEFAULTS.stormMinAgents,
     resolvedAlertRetentionDays: doc.resolvedAlertRetentionDays ?? TOP_DEFAULTS.resolvedAlertRetentionDays,
+    auditRetentionDays: doc.auditRetentionDays ?? TOP_DEFAULTS.auditRetentionDays,
     // 1,000/s holds 30,000 agents at a 30 s heartbeat; relays divide that by up to 100.
     capacity: capacityOf(doc.capacity),
     apiThrottle: {

@@ -17,36 +17,44 @@ export const pageLimitSchema = v.pipe(
 );
 
 /**
- * A cursor names the agent a page ended after, and nothing else: base64url of `{"after":"<agentId>"}`.
- * The table, the key attribute and the filters are the watcher's, never the cursor's, so a cursor made
- * by hand can at most start a page after another valid agent id (which any caller of the route may
- * list anyway). It is read strictly: it must decode to exactly that shape, with a valid agent id, and
- * be the one encoding of it (so a cursor changed by a character is refused, not half read).
+ * A cursor names where a page ended, and nothing else: base64url of a small JSON object of strings,
+ * `{"after":"<agentId>"}` for the agents. The table, the key attributes and the filters are the
+ * watcher's, never the cursor's, so a cursor made by hand can at most start a page after another valid
+ * key (which any caller of the route may list anyway). It is read strictly, by the route's own schema:
+ * it must decode to exactly that shape, with valid values, and be the one encoding of it (so a cursor
+ * changed by a character is refused, not half read).
  */
-export function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+export function encodeCursor(body: Readonly<Record<string, string>>): string {
+  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
 
-const cursorBodySchema = v.strictObject({ after: agentIdSchema });
+/** The 400 of a cursor this watcher did not give: every route's cursor is refused the same way. */
+export function cursorRefused(): ValidationError {
+  return new ValidationError(
+    'cursor: is not a cursor this watcher gave (pass the one the last page answered)',
+    'cursor',
+  );
+}
 
-/** The agent id a cursor resumes after; a cursor that is not one this watcher made is a 400 naming `cursor`. */
-export function decodeCursor(cursor: string): string {
-  const refuse = () =>
-    new ValidationError(
-      'cursor: is not a cursor this watcher gave (pass the one the last page answered)',
-      'cursor',
-    );
-  if (cursor.length > 400 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw refuse();
+/** What a cursor holds, read by `schema` (a strict object of strings); anything else is a 400 naming `cursor`. */
+export function decodeCursor<T extends Record<string, string>>(
+  cursor: string,
+  schema: v.GenericSchema<unknown, T>,
+): T {
+  if (cursor.length > 800 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw cursorRefused();
   let body: unknown;
   try {
     body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw refuse();
+    throw cursorRefused();
   }
-  const parsed = v.safeParse(cursorBodySchema, body);
-  if (!parsed.success || encodeCursor(parsed.output.after) !== cursor) throw refuse();
-  return parsed.output.after;
+  const parsed = v.safeParse(schema, body);
+  if (!parsed.success || encodeCursor(parsed.output) !== cursor) throw cursorRefused();
+  return parsed.output;
 }
+
+/** The cursor of `GET /v1/agents`: the agent id its page ended after. */
+export const agentCursorSchema = v.strictObject({ after: agentIdSchema });
 
 /**
  * What the store can test of a wanted state, as a narrower set of approvals: a state is worked out

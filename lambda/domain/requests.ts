@@ -16,7 +16,7 @@ function isCalendarTime(s: string): boolean {
 }
 
 /** An RFC 3339 timestamp, parsed to epoch milliseconds. */
-const timestamp = v.pipe(
+export const timestamp = v.pipe(
   v.string('must be an RFC 3339 time string'),
   v.regex(RFC3339, 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z'),
   v.check(isCalendarTime, 'must be a real date and time'),

@@ -26,12 +26,17 @@ function unwired<T extends object>(variable: string): T {
 export function wiredStores(tables: Partial<Record<TableKey, string>>, client: DynamoDBClient, log: Logger) {
   const stores = dynamoStores(
     client,
-    { agents: tables.agents ?? '', state: tables.state ?? '', alerts: tables.alerts ?? '' },
+    {
+      agents: tables.agents ?? '',
+      state: tables.state ?? '',
+      alerts: tables.alerts ?? '',
+      audit: tables.audit ?? '',
+    },
     log,
   );
   const wired = <K extends TableKey>(key: K): (typeof stores)[K] =>
     tables[key] ? stores[key] : unwired<(typeof stores)[K]>(TABLE_VARIABLES[key]);
-  return { agents: wired('agents'), state: wired('state'), alerts: wired('alerts') };
+  return { agents: wired('agents'), state: wired('state'), alerts: wired('alerts'), audit: wired('audit') };
 }
 
 /** Builds the service from the environment, once per container. */

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import { OPEN_PATHS } from '../api/contract';
 import { openApiDocument } from '../api/openapi';
+import type { Caller } from '../domain/audit';
 import { hashSecret, sameHash } from '../domain/secrets';
 import type { WatcherService } from '../service';
 import { addHeartbeatRoutes, bearer, jsonError, readJson, resource, withErrors } from './door';
@@ -19,7 +20,15 @@ export interface AdminAccess {
    * Off in the cloud, where admin calls are signed and a browser cannot sign them.
    */
   readonly browserGuard?: { readonly loopbackOnly: boolean };
+  /**
+   * Who made an admin call and from where, for the audit trail, as the door in front of the app knows
+   * it: the Lambda's from API Gateway's request context, local mode's from its socket.
+   */
+  readonly caller: CallerOf;
 }
+
+/** Reads the caller of a request from what the door put under it (Hono's `c.env`). */
+export type CallerOf = (c: Context) => Caller;
 
 /** Why a browser-made admin call is refused, or `undefined` when it may pass. */
 export function browserRefusal(
@@ -128,28 +137,36 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
       K,
       string | undefined
     >;
+  const caller = access.caller;
   resource(app, '/v1/status', { GET: async (c) => c.json(await service.status()) });
+  resource(app, '/v1/audit', {
+    GET: async (c) => c.json(await service.listAudit(query(c, 'since', 'target', 'limit', 'cursor'))),
+  });
   resource(app, '/v1/agents', {
     GET: async (c) =>
       c.json(await service.listAgents(query(c, 'group', 'state', 'cluster', 'parent', 'limit', 'cursor'))),
-    POST: async (c) => c.json(await service.addAgent(await readJson(c)), 201),
+    POST: async (c) => c.json(await service.addAgent(await readJson(c), caller(c)), 201),
   });
   resource(app, '/v1/agents/:agentId', {
     GET: async (c) => c.json(await service.getAgent(id(c))),
-    PATCH: async (c) => c.json(await service.changeAgent(id(c), await readJson(c))),
+    PATCH: async (c) => c.json(await service.changeAgent(id(c), await readJson(c), caller(c))),
     DELETE: async (c) => {
-      await service.removeAgent(id(c), query(c, 'force'));
+      await service.removeAgent(id(c), query(c, 'force'), caller(c));
       return c.body(null, 204);
     },
   });
-  resource(app, '/v1/agents/:agentId/approve', { POST: async (c) => c.json(await service.approve(id(c))) });
-  resource(app, '/v1/agents/:agentId/reject', { POST: async (c) => c.json(await service.reject(id(c))) });
+  resource(app, '/v1/agents/:agentId/approve', {
+    POST: async (c) => c.json(await service.approve(id(c), caller(c))),
+  });
+  resource(app, '/v1/agents/:agentId/reject', {
+    POST: async (c) => c.json(await service.reject(id(c), caller(c))),
+  });
   resource(app, '/v1/agents/:agentId/rotate-token', {
-    POST: async (c) => c.json(await service.rotateToken(id(c))),
+    POST: async (c) => c.json(await service.rotateToken(id(c), caller(c))),
   });
   resource(app, '/v1/agents/:agentId/maintenance', {
-    PUT: async (c) => c.json(await service.startMaintenance(id(c), await readJson(c))),
-    DELETE: async (c) => c.json(await service.endMaintenance(id(c))),
+    PUT: async (c) => c.json(await service.startMaintenance(id(c), await readJson(c), caller(c))),
+    DELETE: async (c) => c.json(await service.endMaintenance(id(c), caller(c))),
   });
   resource(app, '/v1/alerts', {
     GET: async (c) =>
@@ -160,21 +177,19 @@ function addAdminRoutes(app: Hono, service: WatcherService, access: AdminAccess)
   resource(app, '/v1/alerts/:alertId/ack', {
     POST: async (c) => {
       const body = await readJson(c, { emptyAs: {} });
-      return c.json(await service.acknowledgeAlert(c.req.param('alertId') ?? '', body));
+      return c.json(await service.acknowledgeAlert(c.req.param('alertId') ?? '', body, caller(c)));
     },
   });
-  resource(app, '/v1/groups/:group/maintenance', {
-    PUT: async (c) =>
-      c.json(await service.startFleetMaintenance('group', c.req.param('group') ?? '', await readJson(c))),
-    DELETE: async (c) => c.json(await service.endFleetMaintenance('group', c.req.param('group') ?? '')),
-  });
-  resource(app, '/v1/clusters/:cluster/maintenance', {
-    PUT: async (c) =>
-      c.json(await service.startFleetMaintenance('cluster', c.req.param('cluster') ?? '', await readJson(c))),
-    DELETE: async (c) => c.json(await service.endFleetMaintenance('cluster', c.req.param('cluster') ?? '')),
-  });
+  for (const scope of ['group', 'cluster'] as const) {
+    const name = (c: Context) => c.req.param(scope) ?? '';
+    resource(app, `/v1/${scope}s/:${scope}/maintenance`, {
+      PUT: async (c) =>
+        c.json(await service.startFleetMaintenance(scope, name(c), await readJson(c), caller(c))),
+      DELETE: async (c) => c.json(await service.endFleetMaintenance(scope, name(c), caller(c))),
+    });
+  }
   resource(app, '/v1/groups/:group/enrollment-key', {
-    POST: async (c) => c.json(await service.newEnrollmentKey(c.req.param('group') ?? ''), 201),
+    POST: async (c) => c.json(await service.newEnrollmentKey(c.req.param('group') ?? '', caller(c)), 201),
   });
 }
 
@@ -189,7 +204,7 @@ export function createRegisterApp(service: WatcherService): Hono {
 }
 
 /** The admin routes alone: what the admin Lambda serves, behind IAM. */
-export function createAdminApp(service: WatcherService, access: AdminAccess = {}): Hono {
+export function createAdminApp(service: WatcherService, access: AdminAccess): Hono {
   const app = withErrors(new Hono(), service.log);
   addAdminRoutes(app, service, access);
   return app;

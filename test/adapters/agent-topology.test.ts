@@ -156,8 +156,9 @@ describe('changing an agent in place, and removing a parent', () => {
 
       // The agent, then middle and top as the loop check walks up; the write; middle and top again, as
       // the chain is read once more after the write (a change racing this one may have closed a loop);
-      // then what the view needs besides the record (the scanner's state, the open alerts, and the
-      // one-off maintenance windows of the groups and clusters, in one batch).
+      // the audit entry of the change; then what the view needs besides the record (the scanner's
+      // state, the open alerts, and the one-off maintenance windows of the groups and clusters, in one
+      // batch).
       expect(requests.take()).toEqual([
         'GetItem',
         'GetItem',
@@ -165,6 +166,7 @@ describe('changing an agent in place, and removing a parent', () => {
         'UpdateItem',
         'GetItem',
         'GetItem',
+        'PutItem',
         'GetItem',
         'Query',
         'BatchGetItem',
@@ -361,7 +363,7 @@ describe('changing an agent in place, and removing a parent', () => {
       for (const child of children) expect((await store.get(child))?.parent).toBe(parent);
     });
 
-    it('with force clears the parent of each child with a conditional write, then removes it', async () => {
+    it('with force clears the parent of each child with a conditional write, then removes it, each recorded', async () => {
       const parent = await switchEntry('sw');
       const a = await beatingAgent('web', { parent });
       const b = await beatingAgent('web', { parent });
@@ -370,7 +372,17 @@ describe('changing an agent in place, and removing a parent', () => {
 
       await service.removeAgent(parent, { force: 'true' });
 
-      expect(requests.take()).toEqual(['GetItem', 'Scan', 'UpdateItem', 'UpdateItem', 'DeleteItem']);
+      // Each write with the audit entry of its change: the children's and the removal.
+      expect(requests.take()).toEqual([
+        'GetItem',
+        'Scan',
+        'UpdateItem',
+        'PutItem',
+        'UpdateItem',
+        'PutItem',
+        'DeleteItem',
+        'PutItem',
+      ]);
       expect(await store.get(parent)).toBeUndefined();
       for (const child of [a, b]) {
         expect(await store.get(child.agentId)).toMatchObject({ agentId: child.agentId, seq: 1 });

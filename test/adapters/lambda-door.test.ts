@@ -13,11 +13,17 @@ import { TEST_CONFIG } from '../support/watcher';
 
 type LambdaHandler = (event: LambdaEvent) => Promise<APIGatewayProxyResult>;
 
-const TABLES: TableNames = { agents: 'door-agents', state: 'door-state', alerts: 'door-alerts' };
+const TABLES: TableNames = {
+  agents: 'door-agents',
+  state: 'door-state',
+  alerts: 'door-alerts',
+  audit: 'door-audit',
+};
 const TABLE_VARIABLES = {
   AGENTS_TABLE: TABLES.agents,
   STATE_TABLE: TABLES.state,
   ALERTS_TABLE: TABLES.alerts,
+  AUDIT_TABLE: TABLES.audit,
   HBW_CONFIG: JSON.stringify(TEST_CONFIG),
   STACK_NAME: 'hbw-test',
 };
@@ -324,6 +330,22 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     expect(res.statusCode).toBe(200);
     expect(bodyOf(res).agents).toEqual([
       expect.objectContaining({ agentId: 'door-05', group: 'lab', approval: 'approved', state: 'healthy' }),
+    ]);
+  });
+
+  it('admin records who made a change (the IAM principal API Gateway authorized) and from where, in GET /v1/audit', async () => {
+    await addAgent('door-audit');
+
+    const res = await admin(adminEvent('GET', '/v1/audit', { query: 'target=agent:door-audit' }));
+
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res).entries).toEqual([
+      expect.objectContaining({
+        action: 'add',
+        target: 'agent:door-audit',
+        by: 'arn:aws:iam::123456789012:user/ops',
+        sourceIp: '203.0.113.7',
+      }),
     ]);
   });
 

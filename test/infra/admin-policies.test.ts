@@ -9,7 +9,7 @@ import { TEST_CONFIG } from '../support/watcher';
 /** The routes the admin function serves, as IAM sees them: each path parameter a `*`. */
 function servedAdminRoutes(): string[] {
   // Registering the routes calls nothing on the service.
-  const app = createAdminApp({} as WatcherService);
+  const app = createAdminApp({} as WatcherService, { caller: () => ({ by: 'test' }) });
   return app.routes
     .filter((route) => route.method !== 'ALL')
     .map((route) => `${route.method} ${route.path.replace(/:[^/]+/g, '*')}`)
@@ -58,7 +58,13 @@ describe('the roles through IAM', () => {
   it('lets HbwReadOnly invoke the GET admin routes alone, and HbwOperator every admin route', () => {
     const { readOnly, operator } = policies();
     expect(readOnly).toEqual(servedAdminRoutes().filter((route) => route.startsWith('GET ')));
-    expect(readOnly).toEqual(['GET /v1/agents', 'GET /v1/agents/*', 'GET /v1/alerts', 'GET /v1/status']);
+    expect(readOnly).toEqual([
+      'GET /v1/agents',
+      'GET /v1/agents/*',
+      'GET /v1/alerts',
+      'GET /v1/audit',
+      'GET /v1/status',
+    ]);
     expect(operator).toEqual(servedAdminRoutes());
   });
 

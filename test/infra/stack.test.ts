@@ -94,6 +94,48 @@ describe('the stack with the default config', () => {
     });
   });
 
+  it('keeps the audit trail in a table of its own, keyed by target and entry, indexed by time, expiring by TTL', () => {
+    const table = template.toJSON().Resources.AuditTable;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'target', KeyType: 'HASH' },
+        { AttributeName: 'entryId', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byTime',
+          KeySchema: [
+            { AttributeName: 'trail', KeyType: 'HASH' },
+            { AttributeName: 'entryId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  it('lets the admin function add to the audit trail and query it, never update or delete it', () => {
+    const onAudit = policyStatementsOf(template, 'Admin').filter((st: { Resource: unknown }) =>
+      JSON.stringify(st.Resource).includes('"AuditTable"'),
+    );
+    expect(onAudit).toEqual([
+      {
+        Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+        Effect: 'Allow',
+        Resource: [{ 'Fn::GetAtt': ['AuditTable', 'Arn'] }, { 'Fn::Join': expect.any(Array) }],
+      },
+    ]);
+    expect(
+      policyStatementsOf(template, 'Scanner').some((st: { Resource: unknown }) =>
+        JSON.stringify(st.Resource).includes('"AuditTable"'),
+      ),
+    ).toBe(false);
+  });
+
   it('runs every function on Node.js 24 on arm64, with its own log group kept a month', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(fns).toHaveLength(4);
@@ -277,7 +319,7 @@ describe('the stack with the default config', () => {
     const dynamoAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
       JSON.stringify(a.Properties.Metrics ?? []).includes('ThrottledRequests'),
     );
-    expect(dynamoAlarms).toHaveLength(3);
+    expect(dynamoAlarms).toHaveLength(4);
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
     }
@@ -444,7 +486,7 @@ describe("the watcher's own alarms", () => {
 
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);

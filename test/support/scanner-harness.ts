@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localCaller } from '../../cli/local-watcher';
 import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
 import type { AlertView } from '../../lambda/api/contract';
@@ -191,6 +192,7 @@ export async function createScannerHarness(
     agents: `agents-${serial}`,
     alerts: `alerts-${serial}`,
     state: `state-${serial}`,
+    audit: `audit-${serial}`,
   };
   const client = newClient();
   const clients = [client];
@@ -205,7 +207,7 @@ export async function createScannerHarness(
   const log = createLogger({ level: 'debug', sink: (record) => logs.push(record) });
   const scanner = new Scanner({ ...stores, notifier, prober, clock, config, log });
   const tokens = new Map<string, string>();
-  const app = createApp(service, {});
+  const app = createApp(service, { caller: localCaller });
   const intervalMs = config.scanIntervalSeconds * 1000;
   const beatWith = (agentId: string, fields: Record<string, unknown>) => {
     const token = tokens.get(agentId);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { ADMIN_API_ROUTES, API_ROUTES, OPEN_PATHS } from '../../lambda/api/contract';
 import { openApiDocument, openApiText } from '../../lambda/api/openapi';
+import { LOCAL_CALLER } from '../../lambda/domain/audit';
 import { createApp } from '../../lambda/http/app';
 import type { WatcherService } from '../../lambda/service';
 import { contractChecker } from '../support/contract-check';
@@ -11,7 +12,10 @@ const DOCUMENT_FILE = join(__dirname, '..', '..', 'docs', 'openapi.json');
 
 /** Registering the routes calls nothing on the service; the document's route needs none of it. */
 const app = (adminToken?: string) =>
-  createApp({ log: { error: () => {} } } as unknown as WatcherService, { token: adminToken });
+  createApp({ log: { error: () => {} } } as unknown as WatcherService, {
+    token: adminToken,
+    caller: () => LOCAL_CALLER,
+  });
 
 describe('docs/openapi.json', () => {
   it('is exactly what the contract generates (regenerate with npm run openapi)', () => {

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import type { AgentView } from '../../../lambda/api/contract';
 import { STATE_DISPLAY_ORDER } from '../../../lambda/domain/agent-states';
-import { byId, draw, setAttr, setText, show, syncOptions } from '../dom';
+import { byId, draw, setAttr, setText, show, syncOptions, wireMore } from '../dom';
 import { byState, cmp, fmtTime, skewText } from '../format';
 import { refresh, refreshing } from '../refresh';
 import { app, LOSS_WARNING_PERCENT, PAGE_ROWS } from '../state';
@@ -179,9 +179,6 @@ export function wireAgents(): void {
       void refresh();
     }
   };
-  more.addEventListener('click', showMore);
   // Scrolling to the end of the list loads more, as the button does.
-  new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting) && !refreshing()) showMore();
-  }).observe(more);
+  wireMore(more, showMore, refreshing);
 }
