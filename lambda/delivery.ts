@@ -17,9 +17,10 @@ import { smsBudgetNotice, smsCounterExpiresAt, smsDay, withoutSms } from './doma
 import type { Logger } from './logger';
 import {
   type AlertStore,
+  asNotifierError,
   type NoticePhase,
   type Notifier,
-  NotifierError,
+  type NotifierError,
   type SmsBudgetStore,
 } from './ports';
 
@@ -294,10 +295,7 @@ export class Delivery {
       await this.deps.notifier.publish(notice);
       return undefined;
     } catch (error) {
-      const failure =
-        error instanceof NotifierError
-          ? error
-          : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
+      const failure = asNotifierError(error);
       this.deps.log.warn('notice not sent', {
         group: notice.group,
         kind: notice.kind,

@@ -255,6 +255,13 @@ export class NotifierError extends Error {
   }
 }
 
+/** Any failure of a publish as a {@link NotifierError}: one that is not says nothing of its cure, so it is retried. */
+export function asNotifierError(error: unknown): NotifierError {
+  return error instanceof NotifierError
+    ? error
+    : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
+}
+
 export interface ProbeResult {
   readonly ok: boolean;
   /** What happened, in a few words: "tcp db-07:1433 refused (ECONNREFUSED) x3". */
