@@ -8,20 +8,23 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { pagingChannels } from '../lambda/domain/alert';
+import { snsChannels } from '../lambda/adapters/sns-notifier';
 import {
   type RawConfig,
   type Subscriptions,
   type WatcherConfig,
   watcherAlarmsReach,
 } from '../lambda/domain/config';
+import { WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/env';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
 import { WatcherAlarms } from './watcher-alarms';
 import { WatcherFunction } from './watcher-function';
 import { WatcherTables } from './watcher-tables';
+import { WebhookDelivery } from './webhook-delivery';
 
 export interface HeartbeatWatcherStackProps extends StackProps {
   /** The config document (heartbeat-watcher.config.json), validated here for the cloud. */
@@ -59,9 +62,10 @@ export class HeartbeatWatcherStack extends Stack {
     const topics = this.groupTopics(config);
     const fns = this.functions(JSON.stringify(forFunctions), tables, topics);
     this.scanSchedule(fns.scanner);
+    const webhooks = this.webhookDelivery(config, fns.scanner);
     const { api, stage } = this.httpApi(config, fns);
     this.acknowledgeChecks(api, fns);
-    this.watcherAlarms(config, api, fns, tables);
+    this.watcherAlarms(config, api, fns, tables, webhooks?.deadLetters);
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
     new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
@@ -69,11 +73,20 @@ export class HeartbeatWatcherStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
   }
 
-  /** One topic per group that pages, named after it, with the subscriptions the config lists. */
+  /** The webhook channel's bus, rules and API destinations, when a group has webhooks; the scanner puts its notices there. */
+  private webhookDelivery(config: WatcherConfig, scanner: WatcherFunction): WebhookDelivery | undefined {
+    const groups = Object.values(config.groups).filter((g) => g.webhooks.length > 0);
+    if (groups.length === 0) return undefined;
+    const delivery = new WebhookDelivery(this, 'Webhooks', { groups, publisher: scanner.fn });
+    scanner.fn.addEnvironment(WEBHOOK_BUS_VARIABLE, delivery.bus.eventBusName);
+    return delivery;
+  }
+
+  /** One topic per group that pages by SMS or email, named after it, with the subscriptions the config lists. */
   private groupTopics(config: WatcherConfig): Record<string, sns.Topic> {
     const topics: Record<string, sns.Topic> = {};
     for (const group of Object.values(config.groups)) {
-      if (pagingChannels(group.channels).length === 0) continue;
+      if (!snsChannels(group.channels)) continue;
       const topic = this.topic(
         `Topic-${group.name}`,
         group.name,
@@ -231,6 +244,7 @@ export class HeartbeatWatcherStack extends Stack {
     api: apigw.HttpApi,
     fns: Functions,
     tables: WatcherTables,
+    webhookDeadLetters: sqs.IQueue | undefined,
   ): void {
     const alarmTopic = this.topic('WatcherAlarmsTopic', 'watcher-alarms', config.watcherAlarms.subscriptions);
     new WatcherAlarms(this, 'Alarms', {
@@ -240,6 +254,7 @@ export class HeartbeatWatcherStack extends Stack {
       scanner: fns.scanner.fn,
       tables: [tables.agents, tables.state, tables.alerts],
       alarmTopic,
+      webhookDeadLetters,
     });
     new CfnOutput(this, 'WatcherAlarmsTopicArn', {
       value: alarmTopic.topicArn,

@@ -1,5 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeNotifier } from '../adapters/eventbridge-notifier';
+import { FanOutNotifier } from '../adapters/fan-out-notifier';
 import { NetProber } from '../adapters/net-prober';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { SnsNotifier } from '../adapters/sns-notifier';
@@ -12,10 +15,22 @@ import { scanMetrics } from './metrics';
 import { LAMBDA_CLIENT_CONFIG } from './sdk-config';
 import { wiredStores } from './wiring';
 
-const { tables, config, stack, topics, log } = scannerEnv(process.env, cronProblems);
+const { tables, config, stack, topics, webhookBus, log } = scannerEnv(process.env, cronProblems);
+const sns = new SnsNotifier(withoutSdkLogging(new SNSClient(LAMBDA_CLIENT_CONFIG)), topics);
 const scanner = new Scanner({
   ...wiredStores(tables, withoutSdkLogging(new DynamoDBClient(LAMBDA_CLIENT_CONFIG)), log),
-  notifier: new SnsNotifier(withoutSdkLogging(new SNSClient(LAMBDA_CLIENT_CONFIG)), topics),
+  // The webhooks' notices go on the event bus, whose rules and API destinations deliver them.
+  notifier:
+    webhookBus === undefined
+      ? sns
+      : new FanOutNotifier([
+          sns,
+          new EventBridgeNotifier(
+            withoutSdkLogging(new EventBridgeClient(LAMBDA_CLIENT_CONFIG)),
+            webhookBus,
+            config,
+          ),
+        ]),
   prober: new NetProber(),
   clock: { now: () => Date.now() },
   config,

@@ -35,10 +35,28 @@ describe('the Lambda bundles', () => {
       'agent/install.sh',
       'agent/hbw-agent.sh',
       'lambda/domain/maintenance.ts',
+      'lambda/domain/webhook-payloads.ts',
+      'lambda/adapters/eventbridge-notifier.ts',
     ]) {
       expect(inputs).not.toContain(left);
     }
     expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('client-eventbridge'))).toEqual([]);
+  });
+
+  it('give the EventBridge client and the webhook renderers to the scanner alone', async () => {
+    const inputs = await inputsOf('scanner');
+
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        'lambda/adapters/eventbridge-notifier.ts',
+        'lambda/domain/webhook-payloads.ts',
+      ]),
+    );
+    expect(inputs.some((path) => path.includes('node_modules/@aws-sdk/client-eventbridge/'))).toBe(true);
+    for (const handler of ['register', 'admin']) {
+      expect((await inputsOf(handler)).filter((path) => path.includes('client-eventbridge'))).toEqual([]);
+    }
   });
 
   it('serve the installers and the enrollment from the register function', async () => {
