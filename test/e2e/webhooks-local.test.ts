@@ -6,6 +6,7 @@ import {
   buildCli,
   freePort,
   type HbwProcess,
+  localCaller,
   removeBuiltCli,
   spawnHbw,
   tempDir,
@@ -129,17 +130,7 @@ describe('hbw local with webhooks', () => {
       await waitFor(() => p.stdout().includes('listening'), 'hbw local to listen', 20_000);
       return p;
     };
-    const call = async (method: string, path: string, body?: unknown, token?: string) => {
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return (await res.json()) as Record<string, unknown>;
-    };
+    const call = localCaller(url);
     const sentFile = join(dataDir, 'webhooks-sent.jsonl');
     const recorded = () => {
       try {
@@ -197,7 +188,7 @@ describe('hbw local with webhooks', () => {
       ]);
 
       await call('POST', `/v1/alerts/${alertId}/ack`, { by: 'ana' });
-      await waitFor(() => accepted('/pd').length >= 2, 'the acknowledgement', 10_000);
+      await waitFor(() => accepted('/pd').length >= 2, 'the acknowledgement', 20_000);
       expect(accepted('/pd')[1]!.body).toEqual({
         routing_key: env.HBW_TEST_PD_KEY,
         event_action: 'acknowledge',
@@ -205,7 +196,7 @@ describe('hbw local with webhooks', () => {
       });
 
       await call('POST', '/v1/heartbeat', { agentId: 'web-01' }, token);
-      await waitFor(() => accepted('/pd').length >= 3, 'the recovery', 10_000);
+      await waitFor(() => accepted('/pd').length >= 3, 'the recovery', 20_000);
       await new Promise((r) => setTimeout(r, 1_500));
       expect(accepted('/pd').map((r) => r.body.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
       expect(accepted('/pd')[2]!.body.dedup_key).toBe(alertId);

@@ -10,25 +10,16 @@ import {
 } from '../../lambda/domain/messages';
 import { type WebhookMessage, webhookMessages } from '../../lambda/domain/webhook-payloads';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../../lambda/domain/webhooks';
+import { OPENING_ALERT } from '../support/notices';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
 /** A made-up routing key of PagerDuty's shape (32 characters): local mode puts the real one in the body. */
 const ROUTING_KEY = 'R0UT1NGKEY0F32CHARACTERSXXXXXXXX';
 
 const web01: AlertRecord = {
-  alertId: 'agent.1795435200000.web-01',
-  agentId: 'web-01',
-  group: 'production',
-  kind: 'heartbeat_failure',
-  severity: 'critical',
-  status: 'open',
-  openedAt: 1795435380000,
-  incidentStart: 1795435200000,
-  missedScans: 3,
+  ...OPENING_ALERT,
   detail: 'no heartbeat for 3 scans (90 s)',
   channels: ['webhook'],
-  openNotice: 'sending',
-  recoveryNotice: 'none',
 };
 const db02: AlertRecord = {
   ...web01,
