@@ -174,7 +174,7 @@ describe('hbw local with webhooks', () => {
       await waitFor(
         async () => (await delivery())?.delivery?.opening === 'sent',
         'the retried opening',
-        25_000,
+        45_000,
       );
       const alertId = (await delivery())!.alertId;
       expect(accepted('/slack')).toHaveLength(1);
