@@ -8,10 +8,18 @@ import type { Hono } from 'hono';
 import { countedNotifier } from '../lambda/adapters/counted-notifier';
 import { type LocalDynamoConnection, localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { dynamoStores } from '../lambda/adapters/dynamo-stores';
+import { FanOutNotifier } from '../lambda/adapters/fan-out-notifier';
 import { NetProber } from '../lambda/adapters/net-prober';
 import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifier';
 import { SDK_CLIENT_CONFIG } from '../lambda/adapters/sdk-config';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
+import {
+  WebhookSecretError,
+  type WebhookSecrets,
+  WebhookSender,
+  type WebhookSenderOptions,
+  webhookSecretsFromEnv,
+} from '../lambda/adapters/webhook-sender';
 import { LOCAL_CALLER } from '../lambda/domain/audit';
 import type { WatcherConfig } from '../lambda/domain/config';
 import type { Notification } from '../lambda/domain/messages';
@@ -19,7 +27,7 @@ import { scanTickSeconds } from '../lambda/domain/scan';
 import { type CallerOf, createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
 import { createLogger, type Logger, type LogLevel, type LogSink } from '../lambda/logger';
-import type { Clock, Prober } from '../lambda/ports';
+import type { Clock, Notifier, Prober } from '../lambda/ports';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
@@ -63,6 +71,10 @@ export interface LocalWatcherOptions {
   readonly logLevel?: LogLevel;
   /** The prober for late hosts. @default TCP and HTTP from this machine */
   readonly prober?: Prober;
+  /** Where each webhook's `secretName` is read. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** How the webhook sender retries (tests shorten its backoff). */
+  readonly webhookRetries?: Pick<WebhookSenderOptions, 'attempts' | 'backoffMs'>;
 }
 
 export interface LocalWatcher {
@@ -142,6 +154,13 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     );
   }
   const print = options.print ?? ((line: string) => console.log(line));
+  let secrets: WebhookSecrets;
+  try {
+    secrets = webhookSecretsFromEnv(options.config, options.env ?? process.env);
+  } catch (error) {
+    if (error instanceof WebhookSecretError) throw new LocalWatcherError(error.message, { cause: error });
+    throw error;
+  }
   const outboxPath =
     options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
   if (options.dataDir !== undefined) {
@@ -193,8 +212,19 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
       outboxSummary(n),
     );
   const metrics = new WatcherMetrics(service);
+  const outbox: Notifier = outboxPath
+    ? new OutboxNotifier(outboxPath, appended)
+    : { publish: async (n) => appended(n) };
+  const hooked = Object.values(options.config.groups).some((g) => g.webhooks.length > 0);
+  const sentPath = options.dataDir === undefined ? undefined : join(options.dataDir, 'webhooks-sent.jsonl');
+  if (sentPath !== undefined) keepPrivate(sentPath, 0o600, print);
   const notifier = countedNotifier(
-    outboxPath ? new OutboxNotifier(outboxPath, appended) : { publish: async (n) => appended(n) },
+    hooked
+      ? new FanOutNotifier([
+          outbox,
+          new WebhookSender(options.config, secrets, { sentPath, ...options.webhookRetries }),
+        ])
+      : outbox,
     metrics.notice,
   );
   // Pauses are measured on the system clock, so a watcher on a clock of its own (a test's) has none.

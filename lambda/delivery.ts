@@ -3,6 +3,7 @@ import type { AlertRecord, NoticeState } from './domain/alert';
 import { settingsFor, type WatcherConfig } from './domain/config';
 import { dueEscalations, type EscalationStep, type StepOutcome } from './domain/escalation';
 import {
+  acknowledgementNotice,
   escalationNotice,
   type NoticeContext,
   type Notification,
@@ -16,9 +17,10 @@ import { smsBudgetNotice, smsCounterExpiresAt, smsDay, withoutSms } from './doma
 import type { Logger } from './logger';
 import {
   type AlertStore,
+  asNotifierError,
   type NoticePhase,
   type Notifier,
-  NotifierError,
+  type NotifierError,
   type SmsBudgetStore,
 } from './ports';
 
@@ -60,8 +62,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * The stages after a scan's findings, as Alertmanager orders them: mute (each held page says why),
  * group (one notice per group and attempt), send (claimed with a conditional write, exactly once).
- * Then the recoveries of pages that went out, the reminders of pages nobody acknowledged, and the
- * escalation of those to the next groups. Every notice passes the SMS budget on its way out.
+ * Then the acknowledgements of pages that went out (to webhooks alone), the recoveries of pages that
+ * went out, the reminders of pages nobody acknowledged, and the escalation of those to the next groups. Every notice passes the SMS budget on its way out.
  */
 export class Delivery {
   constructor(private readonly deps: DeliveryDeps) {}
@@ -88,6 +90,12 @@ export class Delivery {
       'opening',
     )) {
       count(await this.sendClaimed(alerts, 'opening', now, compose));
+    }
+
+    for (const alert of [...open, ...recovering].filter((a) => owesAcknowledgement(a, now))) {
+      count(
+        await this.sendClaimed([alert], 'acknowledgement', now, ([a]) => acknowledgementNotice(a!, iso(now))),
+      );
     }
 
     // Recoveries follow openings that went out (possibly just now), unless a muter holds them for good.
@@ -287,10 +295,7 @@ export class Delivery {
       await this.deps.notifier.publish(notice);
       return undefined;
     } catch (error) {
-      const failure =
-        error instanceof NotifierError
-          ? error
-          : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
+      const failure = asNotifierError(error);
       this.deps.log.warn('notice not sent', {
         group: notice.group,
         kind: notice.kind,
@@ -300,6 +305,20 @@ export class Delivery {
       return failure;
     }
   }
+}
+
+/**
+ * The acknowledgement stage's rule: an alert acknowledged here after (or before) its page went out
+ * to webhooks tells them, once, so PagerDuty and Opsgenie stop paging. No muter holds it: a person
+ * acted, and it reaches no phone. The acknowledgement has its own lease (`ackLeaseUntil`).
+ */
+function owesAcknowledgement(alert: AlertRecord, now: number): boolean {
+  return (
+    alert.acknowledgedAt !== undefined &&
+    alert.openNotice === 'sent' &&
+    alert.channels.includes('webhook') &&
+    (alert.ackNotice === undefined || due(alert.ackNotice, alert.ackLeaseUntil, now))
+  );
 }
 
 /** A notice to send now: waiting, or claimed by a scanner whose lease ran out. */

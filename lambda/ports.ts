@@ -158,8 +158,8 @@ export class MalformedItemError extends Error {
 
 export type NoticeOutcome = { sentAt: number } | { error: string; retryable: boolean };
 
-/** Which notice of an alert: the opening page or the recovery. */
-export type NoticePhase = 'opening' | 'recovery';
+/** Which notice of an alert: the opening page, the recovery, or the acknowledgement (webhooks only). */
+export type NoticePhase = 'opening' | 'recovery' | 'acknowledgement';
 
 /** A new verdict for an open incident: what `changeKind` writes. */
 export interface KindShift {
@@ -192,7 +192,11 @@ export interface AlertStore {
    * was not (resolved, or changed by another scanner meanwhile). Its notices are left as they are.
    */
   changeKind(alert: AlertRecord, change: KindShift): Promise<AlertRecord | undefined>;
-  /** Claims a pending notice (or one whose claim lease ran out) for `leaseMs`; false when another has it. */
+  /**
+   * Claims a pending notice (or one whose claim lease ran out) for `leaseMs`; false when another has
+   * it. A recovery only once its opening went out; an acknowledgement only of an acknowledged alert
+   * whose opening went out, the first time (it has no state until then) or as the others.
+   */
   claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number): Promise<boolean>;
   /** Records the outcome of a claimed notice: sent; back to pending with the error; or failed for good. */
   finishNotice(alertId: string, phase: NoticePhase, outcome: NoticeOutcome): Promise<void>;
@@ -250,6 +254,13 @@ export class NotifierError extends Error {
     super(message, options);
     this.name = 'NotifierError';
   }
+}
+
+/** Any failure of a publish as a {@link NotifierError}: one that is not says nothing of its cure, so it is retried. */
+export function asNotifierError(error: unknown): NotifierError {
+  return error instanceof NotifierError
+    ? error
+    : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
 }
 
 export interface ProbeResult {

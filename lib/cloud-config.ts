@@ -3,6 +3,7 @@ import { type FieldProblem, ValidationError } from '../lambda/domain/errors';
 import { cronProblems } from '../lambda/domain/maintenance';
 import { cloudScanIntervalProblem } from '../lambda/domain/schedule';
 import { describeProblems } from '../lambda/domain/validation';
+import { cloudWebhookProblems } from '../lambda/domain/webhooks';
 
 /** The config cannot be deployed as it is; the message names the field and says why. */
 export class CloudConfigError extends Error {
@@ -13,7 +14,8 @@ export class CloudConfigError extends Error {
 }
 
 /**
- * What the cloud refuses beyond local mode: scan intervals a once-a-minute schedule cannot keep.
+ * What the cloud refuses beyond local mode: scan intervals a once-a-minute schedule cannot keep, and
+ * webhooks over plain http.
  * Read from the document as written, so it can be listed with the document's other problems; a
  * group without its own interval runs the top level's (or the default), checked once there.
  */
@@ -28,7 +30,7 @@ export function cloudConfigProblems(raw: unknown): FieldProblem[] {
       intervals.push([`groups.${name}.scanIntervalSeconds`, own.scanIntervalSeconds]);
     }
   }
-  const problems: FieldProblem[] = [];
+  const problems: FieldProblem[] = cloudWebhookProblems(doc.groups);
   for (const [field, seconds] of intervals) {
     // A value that is no whole number in range is the schema's to refuse.
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1) continue;

@@ -8,21 +8,24 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { snsChannels } from '../lambda/adapters/sns-notifier';
 import { OPEN_PATHS } from '../lambda/api/contract';
-import { pagingChannels } from '../lambda/domain/alert';
 import {
   type RawConfig,
   type Subscriptions,
   type WatcherConfig,
   watcherAlarmsReach,
 } from '../lambda/domain/config';
+import { WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/env';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
 import { WatcherAlarms } from './watcher-alarms';
 import { WatcherFunction } from './watcher-function';
 import { WatcherTables } from './watcher-tables';
+import { WebhookDelivery } from './webhook-delivery';
 
 export interface HeartbeatWatcherStackProps extends StackProps {
   /** The config document (heartbeat-watcher.config.json), validated here for the cloud. */
@@ -63,9 +66,10 @@ export class HeartbeatWatcherStack extends Stack {
     const topics = this.groupTopics(config);
     const fns = this.functions(JSON.stringify(forFunctions), tables, topics);
     this.scanSchedule(fns.scanner);
+    const webhooks = this.webhookDelivery(config, fns.scanner);
     const { api, stage } = this.httpApi(config, fns);
     this.acknowledgeChecks(api, fns);
-    this.watcherAlarms(config, api, fns, tables);
+    this.watcherAlarms(config, api, fns, tables, webhooks?.deadLetters);
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
     new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
@@ -74,11 +78,20 @@ export class HeartbeatWatcherStack extends Stack {
     new CfnOutput(this, 'AuditTableName', { value: tables.audit.tableName });
   }
 
-  /** One topic per group that pages, named after it, with the subscriptions the config lists. */
+  /** The webhook channel's bus, rules and API destinations, when a group has webhooks; the scanner puts its notices there. */
+  private webhookDelivery(config: WatcherConfig, scanner: WatcherFunction): WebhookDelivery | undefined {
+    const groups = Object.values(config.groups).filter((g) => g.webhooks.length > 0);
+    if (groups.length === 0) return undefined;
+    const delivery = new WebhookDelivery(this, 'Webhooks', { groups, publisher: scanner.fn });
+    scanner.fn.addEnvironment(WEBHOOK_BUS_VARIABLE, delivery.bus.eventBusName);
+    return delivery;
+  }
+
+  /** One topic per group that pages by SMS or email, named after it, with the subscriptions the config lists. */
   private groupTopics(config: WatcherConfig): Record<string, sns.Topic> {
     const topics: Record<string, sns.Topic> = {};
     for (const group of Object.values(config.groups)) {
-      if (pagingChannels(group.channels).length === 0) continue;
+      if (!snsChannels(group.channels)) continue;
       const topic = this.topic(
         `Topic-${group.name}`,
         group.name,
@@ -243,6 +256,7 @@ export class HeartbeatWatcherStack extends Stack {
     api: apigw.HttpApi,
     fns: Functions,
     tables: WatcherTables,
+    webhookDeadLetters: sqs.IQueue | undefined,
   ): void {
     const alarmTopic = this.topic('WatcherAlarmsTopic', 'watcher-alarms', config.watcherAlarms.subscriptions);
     new WatcherAlarms(this, 'Alarms', {
@@ -256,6 +270,7 @@ export class HeartbeatWatcherStack extends Stack {
         name: g.name,
         smsBudget: g.smsBudget !== undefined,
       })),
+      webhookDeadLetters,
     });
     new CfnOutput(this, 'WatcherAlarmsTopicArn', {
       value: alarmTopic.topicArn,

@@ -5,6 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANNELS } from '../lambda/domain/config';
 import { METRIC_NAMESPACE, STATE_METRICS } from '../lambda/handlers/metrics';
@@ -19,6 +20,8 @@ export interface WatcherAlarmsProps {
   readonly alarmTopic: sns.ITopic;
   /** The configured groups, each with a graph of its own; `smsBudget`: it has one. */
   readonly groups: readonly { readonly name: string; readonly smsBudget: boolean }[];
+  /** The webhooks' dead-letter queue, when the config has webhooks: a notice in it never reached its webhook. */
+  readonly webhookDeadLetters?: sqs.IQueue;
 }
 
 const DYNAMO_OPERATIONS = [
@@ -83,6 +86,17 @@ export class WatcherAlarms extends Construct {
         threshold: 1,
       });
     });
+    if (props.webhookDeadLetters)
+      this.alarm(
+        'WebhookDeadLetters',
+        'A webhook notice failed every retry and is in the dead-letter queue',
+        {
+          metric: props.webhookDeadLetters.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+          }),
+          threshold: 1,
+        },
+      );
     const action = new SnsAction(props.alarmTopic);
     for (const alarm of this.alarms) {
       alarm.addAlarmAction(action);

@@ -55,6 +55,7 @@ function alertFromItem(item: Item): AlertRecord {
   const kind = text(a.kind) as AlertKind | undefined;
   const openNotice = text(a.openNotice) as NoticeState | undefined;
   const recoveryNotice = text(a.recoveryNotice) as NoticeState | undefined;
+  const ackNotice = text(a.ackNotice) as NoticeState | undefined;
   const openedAt = number(a.openedAt);
   const incidentStart = number(a.incidentStart);
   const agentId = text(a.agentId);
@@ -66,7 +67,8 @@ function alertFromItem(item: Item): AlertRecord {
     !openNotice ||
     !NOTICE_STATES.includes(openNotice) ||
     !recoveryNotice ||
-    !NOTICE_STATES.includes(recoveryNotice)
+    !NOTICE_STATES.includes(recoveryNotice) ||
+    (ackNotice !== undefined && !NOTICE_STATES.includes(ackNotice))
   ) {
     throw new MalformedItemError(alertId, 'notice state is invalid');
   }
@@ -119,6 +121,9 @@ function alertFromItem(item: Item): AlertRecord {
     acknowledgedAt: number(a.acknowledgedAt),
     acknowledgedBy: text(a.acknowledgedBy),
     ackNote: text(a.ackNote),
+    ackNotice,
+    ackNotifiedAt: number(a.ackNotifiedAt),
+    ackLeaseUntil: number(a.ackLeaseUntil),
     freshSince: number(a.freshSince),
     stableSince: number(a.stableSince),
   };
@@ -149,9 +154,21 @@ function alertToItem(alert: AlertRecord): Item {
   });
 }
 
-const NOTICE_ATTRIBUTE: Record<NoticePhase, { state: string; sentAt: string }> = {
-  opening: { state: 'openNotice', sentAt: 'notifiedAt' },
-  recovery: { state: 'recoveryNotice', sentAt: 'recoveryNotifiedAt' },
+/**
+ * Each notice's attributes. The acknowledgement has a lease of its own: it may be claimed while the
+ * recovery is (an alert acknowledged as it resolves), and the recovery's end removes its lease.
+ */
+const NOTICE_ATTRIBUTE: Record<NoticePhase, { state: string; sentAt: string; lease: string }> = {
+  opening: { state: 'openNotice', sentAt: 'notifiedAt', lease: 'noticeLeaseUntil' },
+  recovery: { state: 'recoveryNotice', sentAt: 'recoveryNotifiedAt', lease: 'noticeLeaseUntil' },
+  acknowledgement: { state: 'ackNotice', sentAt: 'ackNotifiedAt', lease: 'ackLeaseUntil' },
+};
+
+/** What each notice needs beyond being due: its opening went out (and, for an acknowledgement, someone acknowledged it). */
+const CLAIM_NEEDS: Record<NoticePhase, string | undefined> = {
+  opening: undefined,
+  recovery: '#openNotice = :sent',
+  acknowledgement: 'attribute_exists(#acknowledgedAt) AND #openNotice = :sent',
 };
 
 export class DynamoAlertStore implements AlertStore {
@@ -246,20 +263,23 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async claimNotice(alertId: string, phase: NoticePhase, now: number, leaseMs: number) {
-    const attr = NOTICE_ATTRIBUTE[phase].state;
-    const expr = update({ set: { [attr]: 'sending', noticeLeaseUntil: now + leaseMs } });
-    const due = `(#${attr} = :pending OR (#${attr} = :sending AND #noticeLeaseUntil < :now))`;
-    const condition = phase === 'recovery' ? `${due} AND #openNotice = :sent` : due;
+    const { state: attr, lease } = NOTICE_ATTRIBUTE[phase];
+    const expr = update({ set: { [attr]: 'sending', [lease]: now + leaseMs } });
+    // An acknowledgement has no state before its first claim.
+    const fresh = phase === 'acknowledgement' ? `attribute_not_exists(#${attr}) OR ` : '';
+    const due = `(${fresh}#${attr} = :pending OR (#${attr} = :sending AND #${lease} < :now))`;
+    const needs = CLAIM_NEEDS[phase];
+    const condition = needs ? `${due} AND ${needs}` : due;
     const values: Record<string, unknown> = { ':pending': 'pending', ':sending': 'sending', ':now': now };
-    if (phase === 'recovery') values[':sent'] = 'sent';
+    if (needs) values[':sent'] = 'sent';
     return (await this.updateIf(alertId, expr, condition, values)) !== undefined;
   }
 
   async finishNotice(alertId: string, phase: NoticePhase, outcome: NoticeOutcome) {
-    const { state, sentAt } = NOTICE_ATTRIBUTE[phase];
+    const { state, sentAt, lease } = NOTICE_ATTRIBUTE[phase];
     // A recovery that went out, or that can never go out, leaves the recovery queue.
     const leavesQueue = phase === 'recovery' && !('error' in outcome && outcome.retryable);
-    const remove = ['noticeLeaseUntil', ...(leavesQueue ? ['queue'] : [])];
+    const remove = [lease, ...(leavesQueue ? ['queue'] : [])];
     const attempt = { noticeAttempts: 1 };
     const expr =
       'sentAt' in outcome

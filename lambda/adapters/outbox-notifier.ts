@@ -12,6 +12,12 @@ export function outboxSummary(notification: Notification): string {
   return `[outbox] ${notification.group} ${notification.channels.join('+')}: ${notification.subject}`;
 }
 
+/** What an outbox line holds: the notice as SNS would take it, without the alert views webhooks render. */
+export function outboxLine(notification: Notification): Omit<Notification, 'alerts'> {
+  const { alerts: _, ...line } = notification;
+  return line;
+}
+
 /**
  * Local mode's stand-in for SNS: each notice is appended, one JSON object a line, to the outbox file,
  * then handed to `appended` (local mode logs it with its {@link outboxSummary}).
@@ -47,7 +53,7 @@ export class OutboxNotifier implements Notifier {
       const written = this.written!;
       // Written before (a retry after a crash): it is not written, nor announced, again.
       if (written.has(notification.noticeId)) return;
-      const line = `${JSON.stringify(notification)}\n`;
+      const line = `${JSON.stringify(outboxLine(notification))}\n`;
       const text = this.endsClean ? line : `\n${line}`;
       // Until the append is known to be whole, the file's end is not known either.
       this.endsClean = undefined;

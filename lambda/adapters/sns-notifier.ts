@@ -1,4 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Channel } from '../domain/config';
 import type { Notification } from '../domain/messages';
 import { type Notifier, NotifierError } from '../ports';
 
@@ -12,6 +13,10 @@ const PERMANENT = new Set([
   'KMSAccessDeniedException',
   'KMSDisabledException',
 ]);
+
+/** Whether any of `channels` is one SNS delivers (SMS, email): a group's topic exists only then. */
+export const snsChannels = (channels: readonly Channel[]) =>
+  channels.some((c) => c === 'sms' || c === 'email');
 
 /**
  * Publishes each notice to its group's topic with `MessageStructure: "json"`: a one-segment text for
@@ -28,10 +33,10 @@ export class SnsNotifier implements Notifier {
   ) {}
 
   async publish(notification: Notification): Promise<void> {
+    // No channel of SNS's left (an SMS-only group past its budget, a notice for the webhooks alone).
+    if (!snsChannels(notification.channels)) return;
     const topicArn = this.topics[notification.group];
     if (!topicArn) throw new NotifierError(`no SNS topic for group ${notification.group}`, false);
-    // No channel left (an SMS-only group past its budget): no subscription would take it.
-    if (notification.channels.length === 0) return;
     try {
       await this.client.send(
         new PublishCommand({

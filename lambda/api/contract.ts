@@ -114,6 +114,8 @@ export const alertViewSchema = v.object({
     v.object({
       opening: noticeState,
       recovery: noticeState,
+      /** A group with webhooks: where the acknowledgement's notice to them stands. */
+      acknowledgement: v.optional(noticeState),
       escalations: v.optional(
         v.array(
           v.object({

@@ -93,6 +93,13 @@ export interface AlertRecord {
   readonly acknowledgedAt?: number;
   readonly acknowledgedBy?: string;
   readonly ackNote?: string;
+  /**
+   * The notice that the page was acknowledged, told to the group's webhooks (PagerDuty, Opsgenie stop
+   * paging): absent until a delivery claims it; then like the others, under its own lease.
+   */
+  readonly ackNotice?: NoticeState;
+  readonly ackNotifiedAt?: number;
+  readonly ackLeaseUntil?: number;
   /** When the scans that saw a fresh heartbeat began, while fewer than `recoverAfterScans` (see `recoveryStep`). */
   readonly freshSince?: number;
   /** A `flapping` alert: since when its agent has been found healthy, scan after scan. */
@@ -162,6 +169,7 @@ export function alertView(alert: AlertRecord): AlertView {
       ? {
           opening: alert.openNotice,
           recovery: alert.recoveryNotice,
+          acknowledgement: alert.ackNotice,
           escalations: alert.escalations?.map((e) => ({
             group: e.group,
             after: e.after,

@@ -10,8 +10,15 @@ import { printable } from './requests';
 import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
 import { checkInput, durationSchema, groupNameSchema } from './validation';
+import {
+  inlineSecretFields,
+  type Webhook,
+  webhookProblems,
+  webhookSchema,
+  webhookSettings,
+} from './webhooks';
 
-export const CHANNELS = ['sms', 'email', 'console'] as const;
+export const CHANNELS = ['sms', 'email', 'webhook', 'console'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 const wholeNumber = (min: number, max: number, unit: string) =>
@@ -123,10 +130,15 @@ const policyEntries = {
 const groupSchema = v.strictObject(
   {
     channels: v.pipe(
-      v.array(v.picklist(CHANNELS, 'must be one of sms, email, console'), 'must be a list of channels'),
+      v.array(
+        v.picklist(CHANNELS, 'must be one of sms, email, webhook, console'),
+        'must be a list of channels',
+      ),
       v.minLength(1, 'must name at least one channel'),
     ),
     subscriptions: v.optional(subscriptionsSchema),
+    /** Where the `webhook` channel posts: Slack, Teams, PagerDuty, Opsgenie, or our own JSON. */
+    webhooks: v.optional(v.array(webhookSchema, 'must be a list of webhooks')),
     autoApprove: v.optional(v.boolean('must be true or false')),
     /** `changes` alert openings within `window` make one `flapping` alert; it resolves after `stableFor` healthy. */
     flapping: v.optional(flappingSchema),
@@ -233,6 +245,8 @@ export interface GroupSettings {
   readonly name: string;
   readonly channels: readonly Channel[];
   readonly subscriptions: Subscriptions;
+  /** What the `webhook` channel posts to (none without it). */
+  readonly webhooks: readonly Webhook[];
   readonly autoApprove: boolean;
   readonly heartbeatIntervalSeconds: number;
   readonly scanIntervalSeconds: number;
@@ -397,14 +411,18 @@ export function parseConfig(
   const rawClusters = isObject(raw) ? raw.clusters : undefined;
   const hidden = [...whatRecordHides(rawGroups, 'groups'), ...whatRecordHides(rawClusters, 'clusters')];
   const checked = checkInput(configSchema, raw, { subject: 'config' });
+  // A secret written inline is said as such (webhookProblems), not as an unknown field.
+  const secrets = inlineSecretFields(rawGroups);
   const problems = [
     ...hidden,
     // A list of groups (or clusters) is said once, not item by item as the record read it.
     ...(checked.ok ? [] : checked.problems).filter(
       (p) =>
         !(Array.isArray(rawGroups) && /^groups(?:$|[.[])/.test(p.field ?? '')) &&
-        !(Array.isArray(rawClusters) && /^clusters(?:$|[.[])/.test(p.field ?? '')),
+        !(Array.isArray(rawClusters) && /^clusters(?:$|[.[])/.test(p.field ?? '')) &&
+        !secrets.has(p.field ?? ''),
     ),
+    ...webhookProblems(rawGroups),
     ...unpagedSubscribers(rawGroups),
     ...unknownClusterGroups(rawClusters, rawGroups),
     ...escalationProblems(rawGroups),
@@ -421,6 +439,7 @@ export function parseConfig(
       name,
       channels: [...new Set(g.channels)],
       subscriptions: { sms: g.subscriptions?.sms ?? [], email: g.subscriptions?.email ?? [] },
+      webhooks: webhookSettings(g.webhooks),
       autoApprove: g.autoApprove ?? false,
       ...resolveThresholds(g, top),
       escalation: escalationSteps(g.escalation),
@@ -482,6 +501,7 @@ export function settingsFor(config: WatcherConfig, group: string): GroupSettings
       name: group,
       channels: ['console'],
       subscriptions: { sms: [], email: [] },
+      webhooks: [],
       autoApprove: false,
       ...resolveThresholds({}, config),
       escalation: [],

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type AlertKind, type AlertRecord, pagingChannels, type Resolution, type Severity } from './alert';
+import type { AlertView } from '../api/contract';
+import {
+  type AlertKind,
+  type AlertRecord,
+  alertView,
+  pagingChannels,
+  type Resolution,
+  type Severity,
+} from './alert';
 
 import type { Channel } from './config';
 import type { EscalationStep } from './escalation';
@@ -14,13 +22,23 @@ export interface Notification {
   readonly time: string;
   readonly group: string;
   readonly channels: readonly Channel[];
-  readonly kind: AlertKind | 'recovery' | 'reminder' | 'summary' | 'escalation' | 'sms_budget';
+  readonly kind:
+    | AlertKind
+    | 'recovery'
+    | 'reminder'
+    | 'summary'
+    | 'escalation'
+    | 'sms_budget'
+    /** Someone acknowledged the alert here: told to the webhooks only (PagerDuty, Opsgenie stop paging). */
+    | 'acknowledgement';
   readonly severity: Severity;
   readonly subject: string;
   readonly messages: { readonly default: string; readonly sms: string; readonly email: string };
   readonly agentIds: readonly string[];
   /** The alerts this notice speaks of. */
   readonly alertIds: readonly string[];
+  /** Those alerts as the API shows them, as the notice saw them: what the webhooks render. */
+  readonly alerts: readonly AlertView[];
   /** An escalation: the group whose page nobody acknowledged, and the step's `after`. */
   readonly escalation?: { readonly from: string; readonly after: string };
   /** The notice lost its `sms` channel: the group's SMS budget of the day is spent. */
@@ -58,7 +76,7 @@ function names(ids: readonly string[], maxChars: number): string {
   return shown.join(', ') + (more > 0 ? ` +${more} more` : '');
 }
 
-const KIND_WORDS: Record<AlertKind, string> = {
+export const KIND_WORDS: Record<AlertKind, string> = {
   heartbeat_failure: 'heartbeat failure',
   host_unreachable: 'host unreachable',
   network_event: 'watcher-side or network event',
@@ -276,6 +294,34 @@ function composeNotice(
     messages: { default: lead, sms: smsText(sms), email },
     agentIds,
     alertIds,
+    alerts: alerts.map(alertView),
+  };
+}
+
+/**
+ * The notice that an open alert whose page went out was acknowledged: one per alert, on the
+ * `webhook` channel alone (a person acknowledged it, so the phones need not hear of it; PagerDuty and
+ * Opsgenie must, or they keep paging).
+ */
+export function acknowledgementNotice(alert: AlertRecord, time: string): Notification {
+  const by = alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : '';
+  const subject = clip(
+    `ACKNOWLEDGED ${KIND_WORDS[alert.kind]}: ${alert.cluster && alert.kind === 'cluster_down' ? `cluster ${alert.cluster}` : alert.agentId} (${alert.group})${by}`,
+    SUBJECT_LIMIT,
+  );
+  const lead = `${subject}\n${alert.ackNote ? `Note: ${alert.ackNote}\n` : ''}Alert id: ${alert.alertId}`;
+  return {
+    noticeId: noticeId('acknowledgement', [alert.alertId], undefined),
+    time,
+    group: alert.group,
+    channels: ['webhook'],
+    kind: 'acknowledgement',
+    severity: alert.severity,
+    subject,
+    messages: { default: lead, sms: smsText(subject), email: lead },
+    agentIds: alert.agentIds ?? [alert.agentId],
+    alertIds: [alert.alertId],
+    alerts: [alertView(alert)],
   };
 }
 
@@ -366,7 +412,7 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
  * escalation goes once per alert and target group, so the group is.
  */
 function noticeId(
-  phase: 'opening' | 'reminder' | 'recovery' | 'escalation',
+  phase: 'opening' | 'reminder' | 'recovery' | 'escalation' | 'acknowledgement',
   alertIds: readonly string[],
   salt: string | undefined,
 ): string {

@@ -55,5 +55,6 @@ export function smsBudgetNotice(group: string, perDay: number, day: string, time
     messages: { default: text, sms: smsText(text), email: text },
     agentIds: [],
     alertIds: [],
+    alerts: [],
   };
 }

@@ -124,11 +124,17 @@ export function serviceEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
  * What the scanner function reads: every table (a missing one stops it at start, not at its first
  * scan), the config, the stack's name (its metrics' dimension), the groups' topics, the log level.
  */
+/** The event bus the scanner puts webhook notices on; set by the stack only when the config has webhooks. */
+export const WEBHOOK_BUS_VARIABLE = 'HBW_WEBHOOK_BUS';
+
 export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
   const tables = tableNamesFromEnv(env, ['agents', 'state', 'alerts']) as TableNames;
+  const config = configFromEnv(env, checks);
+  const hooked = Object.values(config.groups).some((g) => g.webhooks.length > 0);
   return {
     tables,
-    config: configFromEnv(env, checks),
+    config,
+    webhookBus: hooked ? requireEnv(env, WEBHOOK_BUS_VARIABLE) : undefined,
     stack: requireEnv(env, 'STACK_NAME'),
     topics: topicsFromEnv(env),
     log: loggerFromEnv(env),

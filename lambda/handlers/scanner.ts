@@ -1,6 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { countedNotifier } from '../adapters/counted-notifier';
+import { EventBridgeNotifier } from '../adapters/eventbridge-notifier';
+import { FanOutNotifier } from '../adapters/fan-out-notifier';
 import { NetProber } from '../adapters/net-prober';
 import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
@@ -13,14 +16,25 @@ import { scannerEnv } from './env';
 import { type MetricDocument, NoticeTally, scanMetrics, skippedScansMetrics } from './metrics';
 import { wiredStores } from './wiring';
 
-const { tables, config, stack, topics, log } = scannerEnv(process.env, cronProblems);
+const { tables, config, stack, topics, webhookBus, log } = scannerEnv(process.env, cronProblems);
 const notices = new NoticeTally();
 const groups = Object.keys(config.groups);
 const writeMetrics = (document: MetricDocument) => log.metrics('scan metrics', document);
+const sns = new SnsNotifier(withoutSdkLogging(new SNSClient(SDK_CLIENT_CONFIG)), topics);
 const scanner = new Scanner({
   ...wiredStores(tables, withoutSdkLogging(new DynamoDBClient(SDK_CLIENT_CONFIG)), log),
+  // The webhooks' notices go on the event bus, whose rules and API destinations deliver them.
   notifier: countedNotifier(
-    new SnsNotifier(withoutSdkLogging(new SNSClient(SDK_CLIENT_CONFIG)), topics),
+    webhookBus === undefined
+      ? sns
+      : new FanOutNotifier([
+          sns,
+          new EventBridgeNotifier(
+            withoutSdkLogging(new EventBridgeClient(SDK_CLIENT_CONFIG)),
+            webhookBus,
+            config,
+          ),
+        ]),
     notices.count,
   ),
   prober: new NetProber(),

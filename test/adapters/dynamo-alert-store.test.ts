@@ -313,6 +313,66 @@ describe('DynamoAlertStore.claimNotice', () => {
   });
 });
 
+describe('DynamoAlertStore acknowledgement notices', () => {
+  const acked = async () => {
+    const alert = await sentAlert();
+    await store.acknowledge(alert.alertId, T0 + 200_000, 'ana');
+    return alert;
+  };
+
+  it('lets exactly one of two concurrent claims of an acknowledgement win, the first claim of it', async () => {
+    const alert = await acked();
+
+    const answers = await Promise.all([
+      store.claimNotice(alert.alertId, 'acknowledgement', T0 + 300_000, LEASE),
+      store.claimNotice(alert.alertId, 'acknowledgement', T0 + 300_000, LEASE),
+    ]);
+
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    expect(await store.get(alert.alertId)).toMatchObject({
+      ackNotice: 'sending',
+      ackLeaseUntil: T0 + 300_000 + LEASE,
+    });
+  });
+
+  it('refuses an acknowledgement of an alert nobody acknowledged, or whose page never went out', async () => {
+    const unacked = await sentAlert();
+    const unsent = await created(newAlert());
+    await store.acknowledge(unsent.alertId, T0 + 200_000, 'ana');
+
+    expect(await store.claimNotice(unacked.alertId, 'acknowledgement', T0 + 300_000, LEASE)).toBe(false);
+    expect(await store.claimNotice(unsent.alertId, 'acknowledgement', T0 + 300_000, LEASE)).toBe(false);
+  });
+
+  it('sends it once: sent, it is never claimed again; a retryable failure is claimed again', async () => {
+    const alert = await acked();
+    await store.claimNotice(alert.alertId, 'acknowledgement', T0 + 300_000, LEASE);
+    await store.finishNotice(alert.alertId, 'acknowledgement', { error: 'HTTP 500', retryable: true });
+    expect(await store.get(alert.alertId)).toMatchObject({
+      ackNotice: 'pending',
+      lastNoticeError: 'HTTP 500',
+    });
+
+    expect(await store.claimNotice(alert.alertId, 'acknowledgement', T0 + 400_000, LEASE)).toBe(true);
+    await store.finishNotice(alert.alertId, 'acknowledgement', { sentAt: T0 + 400_000 });
+
+    expect(await store.claimNotice(alert.alertId, 'acknowledgement', T0 + DAY, LEASE)).toBe(false);
+    expect(await store.get(alert.alertId)).toMatchObject({ ackNotice: 'sent', ackNotifiedAt: T0 + 400_000 });
+  });
+
+  it('keeps its own lease while the recovery is claimed and finished beside it', async () => {
+    const alert = await acked();
+    await store.resolve(alert, change(T0 + 250_000));
+    await store.claimNotice(alert.alertId, 'acknowledgement', T0 + 300_000, LEASE);
+    await store.claimNotice(alert.alertId, 'recovery', T0 + 300_000, LEASE);
+    await store.finishNotice(alert.alertId, 'recovery', { sentAt: T0 + 300_000 });
+
+    // Still claimed: a second scanner within the lease does not take it.
+    expect(await store.claimNotice(alert.alertId, 'acknowledgement', T0 + 300_001, LEASE)).toBe(false);
+    expect(await store.claimNotice(alert.alertId, 'acknowledgement', T0 + 300_001 + LEASE, LEASE)).toBe(true);
+  });
+});
+
 describe('DynamoAlertStore.finishNotice', () => {
   it('records a sent opening: sent, when, one attempt, no lease left', async () => {
     const alert = await created(newAlert());

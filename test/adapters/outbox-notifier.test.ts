@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutboxNotifier, outboxSummary } from '../../lambda/adapters/outbox-notifier';
+import { OutboxNotifier, outboxLine, outboxSummary } from '../../lambda/adapters/outbox-notifier';
 import type { AlertRecord } from '../../lambda/domain/alert';
 import { type Notification, openingNotice } from '../../lambda/domain/messages';
 import { withoutSms } from '../../lambda/domain/sms-budget';
@@ -71,7 +71,7 @@ async function lines(path: string): Promise<string[]> {
 }
 
 describe('OutboxNotifier.publish', () => {
-  it('appends one JSON line per notice, each parsing back to the notice', async () => {
+  it('appends one JSON line per notice, each parsing back to the notice without its alert views', async () => {
     const path = join(dir, 'outbox.jsonl');
     const notifier = new OutboxNotifier(path, () => {});
 
@@ -80,7 +80,8 @@ describe('OutboxNotifier.publish', () => {
 
     const written = await lines(path);
     expect(written).toHaveLength(2);
-    expect(written.map((line) => JSON.parse(line))).toEqual([opening, recovery]);
+    expect(written.map((line) => JSON.parse(line))).toEqual([outboxLine(opening), outboxLine(recovery)]);
+    expect(written[0]).not.toContain('"alerts"');
   });
 
   it('writes a notice that lost its SMS to the budget without sms, saying smsSkipped budget', async () => {
@@ -123,7 +124,7 @@ describe('OutboxNotifier.publish', () => {
     const written = await lines(path);
     expect(written).toHaveLength(2);
     expect(`${written[0]}\n`).toBe(earlier);
-    expect(JSON.parse(written[1] ?? '{}')).toEqual(recovery);
+    expect(JSON.parse(written[1] ?? '{}')).toEqual(outboxLine(recovery));
   });
 
   it('does not append a notice whose id is already in the file, after a restart too', async () => {
@@ -153,7 +154,7 @@ describe('OutboxNotifier.publish', () => {
 
   it('starts the next notice on a line of its own after a torn last line, and writes the torn notice again', async () => {
     const path = join(dir, 'outbox.jsonl');
-    const whole = JSON.stringify(recovery);
+    const whole = JSON.stringify(outboxLine(recovery));
     const torn = JSON.stringify(opening).slice(0, 60);
     await writeFile(path, `${whole}\n${torn}`, 'utf8');
     const notifier = new OutboxNotifier(path, () => {});
@@ -166,8 +167,8 @@ describe('OutboxNotifier.publish', () => {
     expect(written).toEqual([
       whole,
       torn,
-      JSON.stringify({ ...recovery, noticeId: 'recovery.other' }),
-      JSON.stringify(opening),
+      JSON.stringify(outboxLine({ ...recovery, noticeId: 'recovery.other' })),
+      JSON.stringify(outboxLine(opening)),
     ]);
   });
 

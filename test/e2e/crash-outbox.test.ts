@@ -4,6 +4,7 @@ import {
   buildCli,
   freePort,
   type HbwProcess,
+  localCaller,
   removeBuiltCli,
   spawnHbw,
   tempDir,
@@ -52,17 +53,7 @@ describe('hbw local killed right after it writes a page', () => {
       await waitFor(() => p.stdout().includes('listening'), 'hbw local to listen', 20_000);
       return p;
     };
-    const call = async (method: string, path: string, body?: unknown, token?: string) => {
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return (await res.json()) as Record<string, unknown>;
-    };
+    const call = localCaller(url);
     const outboxLines = () => {
       try {
         return readFileSync(outbox, 'utf8')

@@ -44,12 +44,15 @@ describe('the Lambda bundles', () => {
       'lambda/domain/queries.ts',
       'lambda/api/contract.ts',
       'lambda/api/openapi.ts',
+      'lambda/domain/webhook-payloads.ts',
+      'lambda/adapters/eventbridge-notifier.ts',
     ]) {
       expect(inputs).not.toContain(left);
     }
     expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('node_modules/hono/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('client-eventbridge'))).toEqual([]);
   });
 
   it('generate the API document in the register function alone, which serves it', async () => {
@@ -59,6 +62,21 @@ describe('the Lambda bundles', () => {
     expect(register).toContain('lambda/api/openapi.ts');
     expect(register.filter((path) => path.includes('to-json-schema'))).not.toEqual([]);
     expect(admin.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+  });
+
+  it('give the EventBridge client and the webhook renderers to the scanner alone', async () => {
+    const inputs = await inputsOf('scanner');
+
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        'lambda/adapters/eventbridge-notifier.ts',
+        'lambda/domain/webhook-payloads.ts',
+      ]),
+    );
+    expect(inputs.some((path) => path.includes('node_modules/@aws-sdk/client-eventbridge/'))).toBe(true);
+    for (const handler of ['register', 'admin']) {
+      expect((await inputsOf(handler)).filter((path) => path.includes('client-eventbridge'))).toEqual([]);
+    }
   });
 
   it('serve the installers and the enrollment from the register function', async () => {

@@ -45,7 +45,7 @@ describe('the CDK app with an invalid config', () => {
     expect(lines).toHaveLength(5);
     expect(lines).toEqual(
       expect.arrayContaining([
-        '  groups.production.channels[0]: must be one of sms, email, console',
+        '  groups.production.channels[0]: must be one of sms, email, webhook, console',
         '  groups.production.renotifyMinute: unknown field (did you mean renotifyMinutes?)',
         expect.stringMatching(/^ {2}scanIntervalSeconds: 5 s is below 10 s/),
         expect.stringMatching(/^ {2}groups\.test\.scanIntervalSeconds: 45 s neither divides a minute/),

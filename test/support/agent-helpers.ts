@@ -124,3 +124,18 @@ export function spawnHbw(
   );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
+
+/** Calls `hbw local` at `url` as the tests do: a JSON body, an agent's token when given, the JSON answer. */
+export function localCaller(url: string) {
+  return async (method: string, path: string, body?: unknown, token?: string) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()) as Record<string, unknown>;
+  };
+}

@@ -1,4 +1,22 @@
+import { type AlertRecord, alertView } from '../../lambda/domain/alert';
 import type { Notification } from '../../lambda/domain/messages';
+
+/** The alert of {@link OPENING_NOTICE}, as stored when its page was claimed. */
+export const OPENING_ALERT: AlertRecord = {
+  alertId: 'agent.1795435200000.web-01',
+  agentId: 'web-01',
+  group: 'production',
+  kind: 'heartbeat_failure',
+  severity: 'critical',
+  status: 'open',
+  openedAt: 1795435380000,
+  incidentStart: 1795435200000,
+  missedScans: 3,
+  detail: 'No heartbeat for 3 scans.',
+  channels: ['sms', 'email'],
+  openNotice: 'sending',
+  recoveryNotice: 'none',
+};
 
 /** An opening page of one production agent, as the scanner hands it to a notifier. */
 export const OPENING_NOTICE: Notification = {
@@ -17,4 +35,5 @@ export const OPENING_NOTICE: Notification = {
   },
   agentIds: ['web-01'],
   alertIds: ['agent.1795435200000.web-01'],
+  alerts: [alertView(OPENING_ALERT)],
 };

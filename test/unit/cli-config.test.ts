@@ -87,7 +87,7 @@ describe('hbw config check', () => {
     expect(run.err.split('\n')).toEqual([
       `hbw: ${typos}: 3 problems:`,
       '  scanIntervalSeconds: must be at least 1 s',
-      '  groups.production.channels[0]: must be one of sms, email, console',
+      '  groups.production.channels[0]: must be one of sms, email, webhook, console',
       '  groups.production.renotifyMinute: unknown field (did you mean renotifyMinutes?)',
     ]);
   });

@@ -41,6 +41,7 @@ describe('heartbeat-watcher.schema.json', () => {
     expect(schema.properties.groups.additionalProperties.properties.channels.items.enum).toEqual([
       'sms',
       'email',
+      'webhook',
       'console',
     ]);
   });
