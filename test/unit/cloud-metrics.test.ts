@@ -150,7 +150,7 @@ describe('scanMetrics: a scan as CloudWatch Embedded Metric Format lines', () =>
         .filter((d) => dimensionsOf(d) === 'Stack+Channel')
         .map((d) => [d.Channel, [d.NoticesSent, d.NoticesFailed]]),
     );
-    expect(channels).toEqual({ sms: [1, 0], email: [1, 1], console: [0, 0] });
+    expect(channels).toEqual({ sms: [1, 0], email: [1, 1], webhook: [0, 0], console: [0, 0] });
   });
 });
 
@@ -174,6 +174,7 @@ describe('NoticeTally, fed by countedNotifier', () => {
     expect(tally.take()).toEqual({
       sms: { sent: 1, failed: 1 },
       email: { sent: 1, failed: 1 },
+      webhook: { sent: 0, failed: 0 },
       console: { sent: 0, failed: 0 },
     });
     expect(tally.take().sms).toEqual({ sent: 0, failed: 0 });
