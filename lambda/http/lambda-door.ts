@@ -63,13 +63,16 @@ export function ingestDoor(
     try {
       return result(
         await observed(observe, async () => {
-          const raw = event.body ?? '';
-          const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+          // A plain body is measured and parsed as it came; only a base64 one is decoded first.
+          const text = event.isBase64Encoded
+            ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+            : (event.body ?? '');
           // Refused before it is parsed, and not told to `observe`, as local mode's body limit does.
-          if (bytes.length > route.maxBytes)
+          if (Buffer.byteLength(text, 'utf8') > route.maxBytes) {
             return errorAnswer(bodyTooLarge(route.maxBytes), service.log, path);
+          }
           checkJsonType(headers['content-type']);
-          const body = parseJsonBody(bytes.toString('utf8'));
+          const body = parseJsonBody(text);
           return route.answer(service, headers.authorization, body, observe);
         }),
       );

@@ -189,7 +189,8 @@ describe('skippedScansMetrics', () => {
 });
 
 describe('HeartbeatCounts: heartbeats by status, from one ingest function instance', () => {
-  it('writes nothing within the minute, then one document per status with the counts of the minute', () => {
+  /** Counts on a clock of the test's own (`advance`), with what they wrote. */
+  function counted() {
     let now = AT;
     const written: MetricDocument[] = [];
     const counts = new HeartbeatCounts(
@@ -197,13 +198,25 @@ describe('HeartbeatCounts: heartbeats by status, from one ingest function instan
       (d) => written.push(d),
       () => now,
     );
-    for (const status of [200, 200, 401, 200]) counts.observe(status);
-    now += HEARTBEAT_METRICS_EVERY_MS - 1;
-    counts.observe(400);
+    return {
+      observe: counts.observe,
+      written,
+      now: () => now,
+      advance: (ms: number) => {
+        now += ms;
+      },
+    };
+  }
+
+  it('writes nothing within the minute, then one document per status with the counts of the minute', () => {
+    const { observe, written, now, advance } = counted();
+    for (const status of [200, 200, 401, 200]) observe(status);
+    advance(HEARTBEAT_METRICS_EVERY_MS - 1);
+    observe(400);
     expect(written).toHaveLength(0);
 
-    now += 1;
-    counts.observe(200);
+    advance(1);
+    observe(200);
 
     const lines = logged(written).map(valid);
     expect(lines.map((d) => [d.Status, d.Heartbeats])).toEqual([
@@ -212,21 +225,15 @@ describe('HeartbeatCounts: heartbeats by status, from one ingest function instan
       ['400', 1],
     ]);
     expect(lines.every((d) => dimensionsOf(d) === 'Stack+Status' && d.Stack === 'hbw-prod')).toBe(true);
-    expect((lines[0]!._aws as { Timestamp: number }).Timestamp).toBe(now);
+    expect((lines[0]!._aws as { Timestamp: number }).Timestamp).toBe(now());
   });
 
   it('counts afresh after each write', () => {
-    let now = AT;
-    const written: MetricDocument[] = [];
-    const counts = new HeartbeatCounts(
-      'hbw-prod',
-      (d) => written.push(d),
-      () => now,
-    );
-    now += HEARTBEAT_METRICS_EVERY_MS;
-    counts.observe(200);
-    now += HEARTBEAT_METRICS_EVERY_MS;
-    counts.observe(200);
+    const { observe, written, advance } = counted();
+    advance(HEARTBEAT_METRICS_EVERY_MS);
+    observe(200);
+    advance(HEARTBEAT_METRICS_EVERY_MS);
+    observe(200);
 
     expect(written.map((d) => d.Heartbeats)).toEqual([1, 1]);
   });
