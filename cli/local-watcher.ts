@@ -21,7 +21,7 @@ import {
   webhookSecretsFromEnv,
 } from '../lambda/adapters/webhook-sender';
 import { LOCAL_CALLER } from '../lambda/domain/audit';
-import type { WatcherConfig } from '../lambda/domain/config';
+import { CHANNELS, type WatcherConfig } from '../lambda/domain/config';
 import type { Notification } from '../lambda/domain/messages';
 import { scanTickSeconds } from '../lambda/domain/scan';
 import { type CallerOf, createApp } from '../lambda/http/app';
@@ -221,8 +221,12 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const notifier = countedNotifier(
     hooked
       ? new FanOutNotifier([
-          outbox,
-          new WebhookSender(options.config, secrets, { sentPath, ...options.webhookRetries }),
+          // The outbox records every notice, the webhooks' too: local mode's one log of what went.
+          { channels: CHANNELS, notifier: outbox },
+          {
+            channels: ['webhook'],
+            notifier: new WebhookSender(options.config, secrets, { sentPath, ...options.webhookRetries }),
+          },
         ])
       : outbox,
     metrics.notice,

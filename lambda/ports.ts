@@ -2,7 +2,7 @@ import type { AgentRecord, Approval, Probe } from './domain/agent';
 import type { AlertKind, AlertRecord, NoticeState, Resolution, Severity } from './domain/alert';
 import type { AuditCursor, AuditEntry, NewAuditEntry } from './domain/audit';
 import type { ScannerState } from './domain/blind';
-import type { ProbeSettings } from './domain/config';
+import type { Channel, ProbeSettings } from './domain/config';
 import type { EscalationStep, StepOutcome } from './domain/escalation';
 import type { FleetSummary } from './domain/fleet-summary';
 import type { LossBucket } from './domain/loss';
@@ -156,10 +156,19 @@ export class MalformedItemError extends Error {
   }
 }
 
-export type NoticeOutcome = { sentAt: number } | { error: string; retryable: boolean };
+/**
+ * How a claimed notice ended: sent (to some of its channels when `error` says why the others were
+ * not, and `rest` lists those still owed it: a retry goes to them alone); back to pending; or failed.
+ */
+export type NoticeOutcome =
+  | { sentAt: number; error?: string; rest?: readonly Channel[] }
+  | { error: string; retryable: boolean };
 
-/** Which notice of an alert: the opening page, the recovery, or the acknowledgement (webhooks only). */
-export type NoticePhase = 'opening' | 'recovery' | 'acknowledgement';
+/**
+ * Which notice of an alert: the opening page, the recovery, the acknowledgement (webhooks only),
+ * or the rest of an opening or a recovery: what it still owes the channels it did not reach.
+ */
+export type NoticePhase = 'opening' | 'recovery' | 'acknowledgement' | 'openingRest' | 'recoveryRest';
 
 /** A new verdict for an open incident: what `changeKind` writes. */
 export interface KindShift {
@@ -244,15 +253,22 @@ export interface Notifier {
   publish(notification: Notification): Promise<void>;
 }
 
-/** A notice that did not go out; `retryable` says whether the next scan should try again. */
+/**
+ * A notice that did not go out; `retryable` says whether the next scan should try again. `unsent`,
+ * when set, lists the only channels it did not reach: it went out on the others (a webhook failed
+ * and the SMS went), so a retry must go to those alone, or the phones hear it twice.
+ */
 export class NotifierError extends Error {
+  readonly unsent?: readonly Channel[];
+
   constructor(
     message: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; unsent?: readonly Channel[] },
   ) {
     super(message, options);
     this.name = 'NotifierError';
+    if (options?.unsent) this.unsent = options.unsent;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Channel } from '../domain/config';
 import type { Notification } from '../domain/messages';
-import type { Notifier } from '../ports';
+import { type Notifier, NotifierError } from '../ports';
 
 export type NoticeOutcome = 'sent' | 'failed';
 
@@ -17,7 +17,11 @@ export function countedNotifier(notifier: Notifier, count: NoticeCounter): Notif
       try {
         await notifier.publish(notification);
       } catch (error) {
-        count(notification.channels, 'failed');
+        // A notice that reached some of its channels counts as sent on those.
+        const unsent = error instanceof NotifierError ? error.unsent : undefined;
+        const reached = unsent ? notification.channels.filter((c) => !unsent.includes(c)) : [];
+        count(unsent ?? notification.channels, 'failed');
+        if (reached.length > 0) count(reached, 'sent');
         throw error;
       }
       count(notification.channels, 'sent');

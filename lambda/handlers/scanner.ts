@@ -28,12 +28,15 @@ const scanner = new Scanner({
     webhookBus === undefined
       ? sns
       : new FanOutNotifier([
-          sns,
-          new EventBridgeNotifier(
-            withoutSdkLogging(new EventBridgeClient(SDK_CLIENT_CONFIG)),
-            webhookBus,
-            config,
-          ),
+          { channels: ['sms', 'email'], notifier: sns },
+          {
+            channels: ['webhook'],
+            notifier: new EventBridgeNotifier(
+              withoutSdkLogging(new EventBridgeClient(SDK_CLIENT_CONFIG)),
+              webhookBus,
+              config,
+            ),
+          },
         ]),
     notices.count,
   ),
