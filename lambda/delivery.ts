@@ -1,12 +1,13 @@
 import { groupBy } from './collections';
 import type { AlertRecord, NoticeState } from './domain/alert';
-import { settingsFor, type WatcherConfig } from './domain/config';
+import { type Channel, settingsFor, type WatcherConfig } from './domain/config';
 import { dueEscalations, type EscalationStep, type StepOutcome } from './domain/escalation';
 import {
   acknowledgementNotice,
   escalationNotice,
   type NoticeContext,
   type Notification,
+  onlyTo,
   openingNotice,
   recoveryNotice,
   reminderNotice,
@@ -18,6 +19,7 @@ import type { Logger } from './logger';
 import {
   type AlertStore,
   asNotifierError,
+  type NoticeOutcome,
   type NoticePhase,
   type Notifier,
   type NotifierError,
@@ -48,11 +50,41 @@ export interface DeliveryInput {
  * first attempt. A destination that keeps ids (the outbox) then refuses the repeat of a notice that
  * went out before a crash.
  */
-const byAttempt = (alerts: readonly AlertRecord[], phase: NoticePhase) =>
+const byAttempt = (
+  alerts: readonly AlertRecord[],
+  phase: NoticePhase,
+  channels: (alert: AlertRecord) => readonly Channel[] = (a) => a.channels,
+) =>
   groupBy(alerts, (a) => {
-    const retried = (phase === 'opening' ? a.openNotice : a.recoveryNotice) === 'sending';
-    return `${a.group}\n${retried ? a.noticeLeaseUntil : 'new'}`;
+    const { state, lease } = NOTICE_OF[phase](a);
+    return `${a.group}\n${state === 'sending' ? lease : 'new'}\n${channels(a).join()}`;
   }).values();
+
+/** Where each notice of an alert stands, and its claim's lease. */
+const NOTICE_OF: Record<NoticePhase, (a: AlertRecord) => { state?: NoticeState; lease?: number }> = {
+  opening: (a) => ({ state: a.openNotice, lease: a.noticeLeaseUntil }),
+  recovery: (a) => ({ state: a.recoveryNotice, lease: a.noticeLeaseUntil }),
+  acknowledgement: (a) => ({ state: a.ackNotice, lease: a.ackLeaseUntil }),
+  openingRest: (a) => ({ state: a.openRest, lease: a.restLeaseUntil }),
+  recoveryRest: (a) => ({ state: a.recoveryRest, lease: a.restLeaseUntil }),
+};
+
+/** The channels an alert's opening reached: all of them, but those its rest still owes (or never will reach). */
+const reachedByOpening = (a: AlertRecord): readonly Channel[] =>
+  a.openRest === undefined || a.openRest === 'sent'
+    ? a.channels
+    : a.channels.filter((c) => !a.openRestChannels?.includes(c));
+
+/**
+ * How a notice ended, as its alerts record it: one that reached some of its channels went out, and
+ * owes the others (when a retry may reach them) a rest of its own, so the phones are not paged twice.
+ */
+function outcomeOf(error: NotifierError | undefined, now: number): NoticeOutcome {
+  if (!error) return { sentAt: now };
+  if (error.unsent)
+    return { sentAt: now, error: error.message, rest: error.retryable ? error.unsent : undefined };
+  return { error: error.message, retryable: error.retryable };
+}
 
 /** A notice that travels alone rather than in its group's summary: it speaks for many agents. */
 const travelsAlone = (alert: AlertRecord) => alert.kind === 'network_event' || alert.kind === 'cluster_down';
@@ -93,8 +125,24 @@ export class Delivery {
     }
 
     for (const alert of [...open, ...recovering].filter((a) => owesAcknowledgement(a, now))) {
+      count(await this.sendClaimed([alert], 'acknowledgement', now, ([a]) => this.acknowledgements(a!, now)));
+    }
+
+    // The rests: what openings of open alerts, and recoveries, still owe the channels they missed.
+    const openRests = open.filter((a) => a.status === 'open' && due(a.openRest, a.restLeaseUntil, now));
+    for (const alerts of byAttempt(openRests, 'openingRest', (a) => a.openRestChannels ?? [])) {
       count(
-        await this.sendClaimed([alert], 'acknowledgement', now, ([a]) => acknowledgementNotice(a!, iso(now))),
+        await this.sendClaimed(alerts, 'openingRest', now, (list) =>
+          onlyTo(openingNotice(list, iso(now), input.context), alerts[0]!.openRestChannels ?? []),
+        ),
+      );
+    }
+    const recoveryRests = recovering.filter((a) => due(a.recoveryRest, a.restLeaseUntil, now));
+    for (const alerts of byAttempt(recoveryRests, 'recoveryRest', (a) => a.recoveryRestChannels ?? [])) {
+      count(
+        await this.sendClaimed(alerts, 'recoveryRest', now, (list) =>
+          onlyTo(recoveryNotice(list, iso(now)), alerts[0]!.recoveryRestChannels ?? []),
+        ),
       );
     }
 
@@ -115,8 +163,13 @@ export class Delivery {
         });
       else recoveries.push(current);
     }
-    for (const alerts of byAttempt(recoveries, 'recovery')) {
-      count(await this.sendClaimed(alerts, 'recovery', now, (list) => recoveryNotice(list, iso(now))));
+    // A recovery goes where the opening went: a channel that never heard of the outage hears nothing.
+    for (const alerts of byAttempt(recoveries, 'recovery', reachedByOpening)) {
+      count(
+        await this.sendClaimed(alerts, 'recovery', now, (list) =>
+          onlyTo(recoveryNotice(list, iso(now)), reachedByOpening(alerts[0]!)),
+        ),
+      );
     }
 
     for (const ok of await this.remind(open, input)) count(ok);
@@ -185,7 +238,9 @@ export class Delivery {
       );
       const error = await this.publish(notice, now);
       outcomes.push(error === undefined);
-      if (error) for (const r of list) await this.deps.alerts.claimReminder(r.alert.alertId, now, r.previous);
+      // A reminder that reached some channels was a reminder: the next one goes renotifyMinutes on.
+      if (error && !error.unsent)
+        for (const r of list) await this.deps.alerts.claimReminder(r.alert.alertId, now, r.previous);
     }
     return outcomes;
   }
@@ -225,9 +280,9 @@ export class Delivery {
       );
       const error = await this.publish(notice, now);
       notices.push(error === undefined);
-      const outcome: StepOutcome = error
-        ? { error: error.message, retryable: error.retryable }
-        : { sentAt: now };
+      // A step that reached some of its group's channels reached its people: it is not sent again.
+      const outcome: StepOutcome =
+        error && !error.unsent ? { error: error.message, retryable: error.retryable } : { sentAt: now };
       for (const c of list) {
         const of = outcomes.get(c.alert.alertId) ?? new Map<string, StepOutcome>();
         outcomes.set(c.alert.alertId, of.set(step.group, outcome));
@@ -243,22 +298,33 @@ export class Delivery {
     alerts: readonly AlertRecord[],
     phase: NoticePhase,
     now: number,
-    compose: (alerts: readonly AlertRecord[]) => Notification,
+    compose: (alerts: readonly AlertRecord[]) => Notification | readonly Notification[],
   ): Promise<boolean> {
     const claimed: AlertRecord[] = [];
     for (const alert of alerts) {
       if (await this.deps.alerts.claimNotice(alert.alertId, phase, now, this.leaseMs())) claimed.push(alert);
     }
     if (claimed.length === 0) return true;
-    const error = await this.publish(compose(claimed), now);
-    for (const alert of claimed) {
-      await this.deps.alerts.finishNotice(
-        alert.alertId,
-        phase,
-        error === undefined ? { sentAt: now } : { error: error.message, retryable: error.retryable },
-      );
-    }
+    let error: NotifierError | undefined;
+    for (const notice of [compose(claimed)].flat()) error = (await this.publish(notice, now)) ?? error;
+    const outcome = outcomeOf(error, now);
+    for (const alert of claimed) await this.deps.alerts.finishNotice(alert.alertId, phase, outcome);
     return error === undefined;
+  }
+
+  /**
+   * The acknowledgement's notices: to the alert's own group when its page went to webhooks, and to
+   * each group an escalation step reached whose channels hold webhooks (their PagerDuty was paged
+   * too, and keeps paging until told). None when no webhook heard of it.
+   */
+  private acknowledgements(alert: AlertRecord, now: number): Notification[] {
+    const groups = new Set<string>();
+    if (reachedByOpening(alert).includes('webhook')) groups.add(alert.group);
+    for (const step of alert.escalations ?? []) {
+      if (step.state === 'sent' && settingsFor(this.deps.config, step.group).channels.includes('webhook'))
+        groups.add(step.group);
+    }
+    return [...groups].map((group) => acknowledgementNotice(alert, iso(now), group));
   }
 
   /** How long a claim holds: two scan ticks, so a scanner that died is taken over by the next scans. */
@@ -280,7 +346,9 @@ export class Delivery {
     const expiresAt = smsCounterExpiresAt(now);
     if (await this.deps.state.spendSms(group, day, budget.perDay, expiresAt)) {
       const error = await this.send(notice);
-      if (error) await this.deps.state.refundSms(group, day);
+      // An SMS that went is spent, whatever else of the notice failed.
+      if (error && (!error.unsent || error.unsent.includes('sms')))
+        await this.deps.state.refundSms(group, day);
       return error;
     }
     const error = await this.send(withoutSms(notice));
@@ -296,9 +364,10 @@ export class Delivery {
       return undefined;
     } catch (error) {
       const failure = asNotifierError(error);
-      this.deps.log.warn('notice not sent', {
+      this.deps.log.warn(failure.unsent ? 'notice not sent to some channels' : 'notice not sent', {
         group: notice.group,
         kind: notice.kind,
+        unsent: failure.unsent,
         retryable: failure.retryable,
         error: failure.message,
       });
@@ -316,12 +385,12 @@ function owesAcknowledgement(alert: AlertRecord, now: number): boolean {
   return (
     alert.acknowledgedAt !== undefined &&
     alert.openNotice === 'sent' &&
-    alert.channels.includes('webhook') &&
+    (alert.channels.includes('webhook') || (alert.escalations ?? []).some((e) => e.state === 'sent')) &&
     (alert.ackNotice === undefined || due(alert.ackNotice, alert.ackLeaseUntil, now))
   );
 }
 
 /** A notice to send now: waiting, or claimed by a scanner whose lease ran out. */
-function due(state: NoticeState, lease: number | undefined, now: number): boolean {
+function due(state: NoticeState | undefined, lease: number | undefined, now: number): boolean {
   return state === 'pending' || (state === 'sending' && (lease ?? 0) < now);
 }

@@ -56,6 +56,8 @@ function alertFromItem(item: Item): AlertRecord {
   const openNotice = text(a.openNotice) as NoticeState | undefined;
   const recoveryNotice = text(a.recoveryNotice) as NoticeState | undefined;
   const ackNotice = text(a.ackNotice) as NoticeState | undefined;
+  const openRest = text(a.openRest) as NoticeState | undefined;
+  const recoveryRest = text(a.recoveryRest) as NoticeState | undefined;
   const openedAt = number(a.openedAt);
   const incidentStart = number(a.incidentStart);
   const agentId = text(a.agentId);
@@ -68,7 +70,7 @@ function alertFromItem(item: Item): AlertRecord {
     !NOTICE_STATES.includes(openNotice) ||
     !recoveryNotice ||
     !NOTICE_STATES.includes(recoveryNotice) ||
-    (ackNotice !== undefined && !NOTICE_STATES.includes(ackNotice))
+    [ackNotice, openRest, recoveryRest].some((state) => state !== undefined && !NOTICE_STATES.includes(state))
   ) {
     throw new MalformedItemError(alertId, 'notice state is invalid');
   }
@@ -79,16 +81,20 @@ function alertFromItem(item: Item): AlertRecord {
   let suppressed: Suppression | undefined;
   let escalations: EscalationRecord[] | undefined;
   let agentIds: string[] | undefined;
+  let openRestChannels: Channel[] | undefined;
+  let recoveryRestChannels: Channel[] | undefined;
   try {
     channels = json<string[]>(a.channels) ?? [];
     history = json<KindChange[]>(a.kindHistory);
     suppressed = json<Suppression>(a.suppressed);
     escalations = json<EscalationRecord[]>(a.escalations);
     agentIds = json<string[]>(a.agentIds);
+    openRestChannels = json<Channel[]>(a.openRestChannels);
+    recoveryRestChannels = json<Channel[]>(a.recoveryRestChannels);
   } catch {
     throw new MalformedItemError(
       alertId,
-      'channels, kindHistory, suppressed, escalations or agentIds is not JSON',
+      'channels, kindHistory, suppressed, escalations, agentIds or a rest of channels is not JSON',
     );
   }
   return {
@@ -124,6 +130,11 @@ function alertFromItem(item: Item): AlertRecord {
     ackNotice,
     ackNotifiedAt: number(a.ackNotifiedAt),
     ackLeaseUntil: number(a.ackLeaseUntil),
+    openRest,
+    openRestChannels,
+    recoveryRest,
+    recoveryRestChannels,
+    restLeaseUntil: number(a.restLeaseUntil),
     freshSince: number(a.freshSince),
     stableSince: number(a.stableSince),
   };
@@ -156,12 +167,36 @@ function alertToItem(alert: AlertRecord): Item {
 
 /**
  * Each notice's attributes. The acknowledgement has a lease of its own: it may be claimed while the
- * recovery is (an alert acknowledged as it resolves), and the recovery's end removes its lease.
+ * recovery is (an alert acknowledged as it resolves), and the recovery's end removes its lease. So
+ * has a rest (see `openRest`), which names the channels it is owed to; `rest` is where an opening or
+ * a recovery that reached some of its channels records what it still owes (a rest, its own).
  */
-const NOTICE_ATTRIBUTE: Record<NoticePhase, { state: string; sentAt: string; lease: string }> = {
-  opening: { state: 'openNotice', sentAt: 'notifiedAt', lease: 'noticeLeaseUntil' },
-  recovery: { state: 'recoveryNotice', sentAt: 'recoveryNotifiedAt', lease: 'noticeLeaseUntil' },
+const NOTICE_ATTRIBUTE: Record<
+  NoticePhase,
+  { state: string; sentAt: string; lease: string; rest?: NoticePhase; channels?: string }
+> = {
+  opening: { state: 'openNotice', sentAt: 'notifiedAt', lease: 'noticeLeaseUntil', rest: 'openingRest' },
+  recovery: {
+    state: 'recoveryNotice',
+    sentAt: 'recoveryNotifiedAt',
+    lease: 'noticeLeaseUntil',
+    rest: 'recoveryRest',
+  },
   acknowledgement: { state: 'ackNotice', sentAt: 'ackNotifiedAt', lease: 'ackLeaseUntil' },
+  openingRest: {
+    state: 'openRest',
+    sentAt: 'openRestAt',
+    lease: 'restLeaseUntil',
+    rest: 'openingRest',
+    channels: 'openRestChannels',
+  },
+  recoveryRest: {
+    state: 'recoveryRest',
+    sentAt: 'recoveryRestAt',
+    lease: 'restLeaseUntil',
+    rest: 'recoveryRest',
+    channels: 'recoveryRestChannels',
+  },
 };
 
 /** What each notice needs beyond being due: its opening went out (and, for an acknowledgement, someone acknowledged it). */
@@ -169,7 +204,13 @@ const CLAIM_NEEDS: Record<NoticePhase, string | undefined> = {
   opening: undefined,
   recovery: '#openNotice = :sent',
   acknowledgement: 'attribute_exists(#acknowledgedAt) AND #openNotice = :sent',
+  // A rest exists only once its notice went out to some channels; its state says whether it is due.
+  openingRest: undefined,
+  recoveryRest: undefined,
 };
+
+/** The notices whose end may take the alert out of the recovery queue. */
+const ENDS_RECOVERY: ReadonlySet<NoticePhase> = new Set(['recovery', 'recoveryRest']);
 
 export class DynamoAlertStore implements AlertStore {
   private readonly table: KeyedTable;
@@ -276,31 +317,42 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async finishNotice(alertId: string, phase: NoticePhase, outcome: NoticeOutcome) {
-    const { state, sentAt, lease } = NOTICE_ATTRIBUTE[phase];
-    // A recovery that went out, or that can never go out, leaves the recovery queue.
-    const leavesQueue = phase === 'recovery' && !('error' in outcome && outcome.retryable);
+    const { state, sentAt, lease, rest } = NOTICE_ATTRIBUTE[phase];
+    const owes = 'sentAt' in outcome && outcome.rest !== undefined && rest !== undefined;
+    // A recovery that went out everywhere, or that can never go out, leaves the recovery queue.
+    const leavesQueue = ENDS_RECOVERY.has(phase) && !owes && !('retryable' in outcome && outcome.retryable);
     const remove = [lease, ...(leavesQueue ? ['queue'] : [])];
     const attempt = { noticeAttempts: 1 };
-    const expr =
-      'sentAt' in outcome
-        ? update({
-            set: {
-              [state]: 'sent',
-              [sentAt]: outcome.sentAt,
-              // The first page: reminders move notifiedAt, escalation counts from this.
-              pagedAt: phase === 'opening' ? outcome.sentAt : undefined,
-            },
-            remove: [...remove, 'lastNoticeError'],
-            add: attempt,
-          })
-        : update({
-            set: {
-              [state]: outcome.retryable ? 'pending' : 'failed',
-              lastNoticeError: outcome.error.slice(0, 500),
-            },
-            remove,
-            add: attempt,
-          });
+    let expr: UpdateParts;
+    if ('sentAt' in outcome) {
+      const set: Record<string, unknown> = {
+        [state]: 'sent',
+        [sentAt]: outcome.sentAt,
+        // The first page: reminders move notifiedAt, escalation counts from this.
+        pagedAt: phase === 'opening' ? outcome.sentAt : undefined,
+        lastNoticeError: outcome.error?.slice(0, 500),
+      };
+      if (owes) {
+        // What it owes the channels it did not reach is a notice of its own (for a rest, again).
+        const owed = NOTICE_ATTRIBUTE[rest!];
+        set[owed.state] = 'pending';
+        set[owed.channels!] = JSON.stringify(outcome.rest);
+      }
+      expr = update({
+        set,
+        remove: outcome.error === undefined ? [...remove, 'lastNoticeError'] : remove,
+        add: attempt,
+      });
+    } else {
+      expr = update({
+        set: {
+          [state]: outcome.retryable ? 'pending' : 'failed',
+          lastNoticeError: outcome.error.slice(0, 500),
+        },
+        remove,
+        add: attempt,
+      });
+    }
     const after = await this.updateIf(alertId, expr, `#${state} = :sending`, { ':sending': 'sending' });
     if (after?.openNotice === 'failed' && after.status === 'resolved' && after.recoveryNotice === 'pending') {
       // No opening will ever go out, so no recovery either.

@@ -100,6 +100,16 @@ export interface AlertRecord {
   readonly ackNotice?: NoticeState;
   readonly ackNotifiedAt?: number;
   readonly ackLeaseUntil?: number;
+  /**
+   * The rest of an opening that went out on some of its channels but not all (a webhook failed, the
+   * SMS went): owed to `openRestChannels` alone, under its own lease (`restLeaseUntil`).
+   */
+  readonly openRest?: NoticeState;
+  readonly openRestChannels?: readonly Channel[];
+  /** The rest of a recovery, as of an opening: the alert stays in the recovery queue until it is settled. */
+  readonly recoveryRest?: NoticeState;
+  readonly recoveryRestChannels?: readonly Channel[];
+  readonly restLeaseUntil?: number;
   /** When the scans that saw a fresh heartbeat began, while fewer than `recoverAfterScans` (see `recoveryStep`). */
   readonly freshSince?: number;
   /** A `flapping` alert: since when its agent has been found healthy, scan after scan. */

@@ -299,11 +299,16 @@ function composeNotice(
 }
 
 /**
- * The notice that an open alert whose page went out was acknowledged: one per alert, on the
- * `webhook` channel alone (a person acknowledged it, so the phones need not hear of it; PagerDuty and
- * Opsgenie must, or they keep paging).
+ * The notice that an open alert whose page went out was acknowledged: one per alert and group whose
+ * webhooks heard of it (its own, and each group an escalation step reached), on the `webhook`
+ * channel alone (a person acknowledged it, so the phones need not hear of it; PagerDuty and Opsgenie
+ * must, or they keep paging).
  */
-export function acknowledgementNotice(alert: AlertRecord, time: string): Notification {
+export function acknowledgementNotice(
+  alert: AlertRecord,
+  time: string,
+  group: string = alert.group,
+): Notification {
   const by = alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : '';
   const subject = clip(
     `ACKNOWLEDGED ${KIND_WORDS[alert.kind]}: ${alert.cluster && alert.kind === 'cluster_down' ? `cluster ${alert.cluster}` : alert.agentId} (${alert.group})${by}`,
@@ -311,9 +316,9 @@ export function acknowledgementNotice(alert: AlertRecord, time: string): Notific
   );
   const lead = `${subject}\n${alert.ackNote ? `Note: ${alert.ackNote}\n` : ''}Alert id: ${alert.alertId}`;
   return {
-    noticeId: noticeId('acknowledgement', [alert.alertId], undefined),
+    noticeId: noticeId('acknowledgement', [alert.alertId], group === alert.group ? undefined : group),
     time,
-    group: alert.group,
+    group,
     channels: ['webhook'],
     kind: 'acknowledgement',
     severity: alert.severity,
@@ -405,6 +410,12 @@ function summaryLines(
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 2)}..`);
+
+/** `notice` for `channels` alone: what a notice still owes the channels it did not reach, or reached. */
+export const onlyTo = (notice: Notification, channels: readonly Channel[]): Notification => ({
+  ...notice,
+  channels: notice.channels.filter((c) => channels.includes(c)),
+});
 
 /**
  * A notice's id: its phase and a digest of its alert ids, in any order. An opening or a recovery is

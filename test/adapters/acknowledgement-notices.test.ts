@@ -79,4 +79,36 @@ describe('Acknowledgement notices', () => {
     await plain.step();
     expect(plain.notifier.take()).toEqual([]);
   });
+
+  it('tells the webhooks of each group an escalation step reached, once each', async () => {
+    const h = await harness({
+      groups: {
+        production: { ...CONFIG.groups!.production!, escalation: [{ after: '5m', group: 'managers' }] },
+        managers: {
+          channels: ['email', 'webhook'],
+          webhooks: [{ name: 'managers-pd', format: 'pagerduty', secretName: 'PD_MANAGERS_KEY' }],
+        },
+        directors: { channels: ['email'] },
+        test: { channels: ['console'] },
+      },
+    });
+    const alertId = await paged(h);
+    for (let i = 0; i < 6; i++) {
+      h.clock.advance(60_000);
+      await h.scan();
+    }
+    expect(h.notifier.take().map((n) => `${n.kind} ${n.group}`)).toEqual(['escalation managers']);
+
+    await h.service.acknowledgeAlert(alertId, { by: 'ana' });
+    await h.step();
+    await h.step();
+
+    const told = h.notifier.take();
+    expect(told.map((n) => `${n.kind} ${n.group} ${n.channels.join()}`)).toEqual([
+      'acknowledgement production webhook',
+      'acknowledgement managers webhook',
+    ]);
+    // Two notices, two ids: a destination that keeps ids (the outbox) records both.
+    expect(new Set(told.map((n) => n.noticeId)).size).toBe(2);
+  });
 });
