@@ -1,6 +1,7 @@
 import {
   type EventBridgeClient,
   PutEventsCommand,
+  type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { settingsFor, type WatcherConfig } from '../domain/config';
@@ -65,20 +66,36 @@ export function webhookEvents(notice: Notification, webhooks: readonly Webhook[]
   return events;
 }
 
+export interface EventBridgeNotifierOptions {
+  /** PutEvents calls for the entries a call refused, the first included. @default 3 */
+  readonly attempts?: number;
+  /** The wait before putting refused entries again; it doubles each time. @default 200 ms */
+  readonly backoffMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
 /**
  * The cloud's webhook channel: puts each notice's events on the watcher's bus, where a rule per
  * webhook hands its format's payload to an API destination (the delivery, its retries, its secret and
  * its dead-letter queue are EventBridge's). One PutEvents a notice, or one per ten events for a notice
- * of more than nine alerts. An entry the bus refused makes the publish throw a retryable
- * {@link NotifierError}; its retry puts the whole notice again, so a webhook may see the accepted
- * entries twice (PagerDuty and Opsgenie fold those into the same incident; a chat shows a repeat).
+ * of more than nine alerts. PutEvents answers per entry: the entries it refused (throttled, an
+ * internal failure) are put again, alone, with a doubling backoff, as AWS advises, so the accepted
+ * ones are not repeated. Entries still refused make the publish throw a retryable
+ * {@link NotifierError}; the notice's rest (delivery's retry of the webhook channel) then puts the
+ * whole notice again, and only then may a webhook see an entry twice (PagerDuty and Opsgenie fold
+ * it into the same incident; a chat shows a repeat).
  */
 export class EventBridgeNotifier implements Notifier {
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly client: EventBridgeClient,
     private readonly busName: string,
     private readonly config: WatcherConfig,
-  ) {}
+    private readonly options: EventBridgeNotifierOptions = {},
+  ) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
 
   async publish(notification: Notification): Promise<void> {
     const events = webhookEvents(notification, settingsFor(this.config, notification.group).webhooks);
@@ -94,26 +111,35 @@ export class EventBridgeNotifier implements Notifier {
   }
 
   private async put(notification: Notification, entries: PutEventsRequestEntry[]): Promise<void> {
-    let failed: { code: string; count: number } | undefined;
-    try {
-      const answer = await this.client.send(new PutEventsCommand({ Entries: entries }));
-      const count = answer.FailedEntryCount ?? 0;
-      if (count > 0) {
-        const code = answer.Entries?.find((e) => e.ErrorCode)?.ErrorCode ?? 'unknown';
-        failed = { code, count };
+    let pending = entries;
+    let code = 'unknown';
+    let wait = this.options.backoffMs ?? 200;
+    const attempts = this.options.attempts ?? 3;
+    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
+      if (attempt > 1) {
+        await this.sleep(wait);
+        wait *= 2;
       }
-    } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      throw new NotifierError(
-        `EventBridge PutEvents for ${notification.group} failed: ${name || String(error)}`,
-        !PERMANENT.has(name),
-        { cause: error },
-      );
+      let answer: PutEventsCommandOutput;
+      try {
+        answer = await this.client.send(new PutEventsCommand({ Entries: pending }));
+      } catch (error) {
+        const name = error instanceof Error ? error.name : '';
+        throw new NotifierError(
+          `EventBridge PutEvents for ${notification.group} failed: ${name || String(error)}`,
+          !PERMANENT.has(name),
+          { cause: error },
+        );
+      }
+      if ((answer.FailedEntryCount ?? 0) === 0) return;
+      // The answer's entries are in the order of the request's: a refused one has an ErrorCode.
+      const refused = pending.filter((_, i) => answer.Entries?.[i]?.ErrorCode);
+      code = answer.Entries?.find((e) => e.ErrorCode)?.ErrorCode ?? code;
+      pending = refused.length > 0 ? refused : pending;
     }
-    if (failed)
-      throw new NotifierError(
-        `EventBridge refused ${failed.count} of ${entries.length} webhook events for ${notification.group}: ${failed.code}`,
-        true,
-      );
+    throw new NotifierError(
+      `EventBridge refused ${pending.length} of ${entries.length} webhook events for ${notification.group}: ${code}`,
+      true,
+    );
   }
 }

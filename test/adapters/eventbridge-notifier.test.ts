@@ -34,7 +34,11 @@ function setup() {
   });
   const events = mockClient(client);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
-  return { events, notifier: new EventBridgeNotifier(client, BUS, config) };
+  const waits: number[] = [];
+  const sleep = async (ms: number) => {
+    waits.push(ms);
+  };
+  return { events, waits, notifier: new EventBridgeNotifier(client, BUS, config, { sleep }) };
 }
 
 const details = (events: ReturnType<typeof setup>['events']) =>
@@ -86,8 +90,26 @@ describe('EventBridgeNotifier', () => {
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
-  it('throws a retryable NotifierError when the answer lists failed entries', async () => {
-    const { events, notifier } = setup();
+  it('puts again only the entries a call refused, after a backoff, so the accepted ones are not repeated', async () => {
+    const { events, notifier, waits } = setup();
+    events
+      .on(PutEventsCommand)
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'e-1' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
+      })
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
+
+    await notifier.publish({ ...OPENING_NOTICE, channels: ['webhook'] });
+
+    const [first, second] = details(events);
+    expect(first).toHaveLength(2);
+    expect(second).toEqual([first![1]]);
+    expect(waits).toEqual([200]);
+  });
+
+  it('throws a retryable NotifierError when entries are still refused after its tries', async () => {
+    const { events, notifier, waits } = setup();
     events.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
       Entries: [{ EventId: 'e-1' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
@@ -101,6 +123,8 @@ describe('EventBridgeNotifier', () => {
       retryable: true,
       message: 'EventBridge refused 1 of 2 webhook events for production: ThrottlingException',
     });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(3);
+    expect(waits).toEqual([200, 400]);
   });
 
   it('gives up on an access denial, and retries anything else the call throws', async () => {
