@@ -116,6 +116,12 @@ export const alertViewSchema = v.object({
       recovery: noticeState,
       /** A group with webhooks: where the acknowledgement's notice to them stands. */
       acknowledgement: v.optional(noticeState),
+      /**
+       * An opening or a recovery that reached some of its channels and not others: where what it
+       * still owes those channels stands, and which they are.
+       */
+      openingRest: v.optional(v.object({ state: noticeState, channels })),
+      recoveryRest: v.optional(v.object({ state: noticeState, channels })),
       escalations: v.optional(
         v.array(
           v.object({

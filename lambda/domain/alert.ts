@@ -153,6 +153,9 @@ export function kindHistory(
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
+const rest = (state: NoticeState | undefined, channels: readonly Channel[] | undefined) =>
+  state === undefined ? undefined : { state, channels: [...(channels ?? [])] };
+
 /** The alert as the API shows it. */
 export function alertView(alert: AlertRecord): AlertView {
   const paging = pagingChannels(alert.channels).length > 0;
@@ -180,6 +183,8 @@ export function alertView(alert: AlertRecord): AlertView {
           opening: alert.openNotice,
           recovery: alert.recoveryNotice,
           acknowledgement: alert.ackNotice,
+          openingRest: rest(alert.openRest, alert.openRestChannels),
+          recoveryRest: rest(alert.recoveryRest, alert.recoveryRestChannels),
           escalations: alert.escalations?.map((e) => ({
             group: e.group,
             after: e.after,

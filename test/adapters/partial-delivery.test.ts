@@ -55,8 +55,13 @@ describe('Notices that reach some of their channels', () => {
     await step(h, scanner);
     expect(kinds(phones)).toEqual(['heartbeat_failure sms+email+webhook']);
     const [alert] = await h.alerts();
-    // The page went out: reminders and escalation count from it, the recovery may follow.
-    expect(alert).toMatchObject({ delivery: { opening: 'sent' }, pagedAt: expect.any(String) });
+    // The page went out: reminders and escalation count from it, the recovery may follow. The
+    // view says what it still owes, and to which channel.
+    expect(alert).toMatchObject({
+      delivery: { opening: 'sent', openingRest: { state: 'pending', channels: ['webhook'] } },
+      lastDeliveryError: expect.stringContaining('EventBridge throttled'),
+      pagedAt: expect.any(String),
+    });
 
     for (let i = 0; i < 3; i++) await step(h, scanner);
     expect(phones.take()).toEqual([]);
@@ -76,6 +81,8 @@ describe('Notices that reach some of their channels', () => {
 
     await step(h, scanner);
     expect(hooks.take()).toEqual([]);
+    const [after] = await h.alerts();
+    expect(after!.delivery).toMatchObject({ openingRest: { state: 'sent', channels: ['webhook'] } });
   });
 
   it('sends the recovery only where the opening went, when the alert resolves before the webhook heals', async () => {

@@ -1,5 +1,5 @@
 import { paginateScan } from '@aws-sdk/client-dynamodb';
-import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
+import { type LocalWatcher, type LocalWatcherOptions, startLocalWatcher } from '../../cli/local-watcher';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { agentFromItem } from '../../lambda/adapters/dynamo-heartbeat-store';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
@@ -58,6 +58,8 @@ export async function startTestWatcher(
     host?: string;
     /** Where notices are appended (see `readOutbox`). @default none: printed only */
     outboxPath?: string;
+    /** How the webhook sender retries within one publish. @default its own (3 tries, backoff) */
+    webhookRetries?: LocalWatcherOptions['webhookRetries'];
   } = {},
 ): Promise<TestWatcher> {
   const clock = new ManualClock();
@@ -68,6 +70,7 @@ export async function startTestWatcher(
     host: options.host,
     adminToken: options.adminToken,
     outboxPath: options.outboxPath,
+    webhookRetries: options.webhookRetries,
     clock,
     // Scans run when a test calls watcher.scanner.scan(), on the manual clock, never on a timer.
     scanning: false,

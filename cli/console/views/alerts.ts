@@ -28,6 +28,14 @@ function pagingLines(a: AlertView): string[] {
   if (a.status === 'resolved' || (a.delivery?.recovery && a.delivery.recovery !== 'none')) {
     lines.push(`recovery: ${notice(a.delivery?.recovery, a.recoveryNotifiedAt)}`);
   }
+  // A notice that reached some channels and not others: what it still owes those.
+  const rests = [
+    ['opening', a.delivery?.openingRest],
+    ['recovery', a.delivery?.recoveryRest],
+  ] as const;
+  for (const [phase, rest] of rests) {
+    if (rest) lines.push(`${phase} to ${rest.channels.join(' + ')}: ${notice(rest.state, undefined)}`);
+  }
   for (const e of a.delivery?.escalations ?? []) {
     lines.push(`escalated to ${e.group} after ${e.after}: ${notice(e.state, e.sentAt)}`);
   }
