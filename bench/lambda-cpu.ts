@@ -5,6 +5,7 @@ import { localDynamoClient } from '../lambda/adapters/dynamo-client';
 import { SDK_CLIENT_CONFIG } from '../lambda/adapters/sdk-config';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
+import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
 import { hashSecret } from '../lambda/domain/secrets';
 import { HeartbeatService } from '../lambda/heartbeats';
 import { type HttpApiEvent, ingestDoor } from '../lambda/http/lambda-door';
@@ -101,7 +102,7 @@ export async function benchLambdaCpu(
   const agentId = 'bench-agent-0001';
   const token = 'hbw_bench-token-0000000000000000000000000000000';
   const answer = await recordedUpdateAnswer(agentId, token);
-  const config = parseConfig(DEFAULT_CONFIG);
+  const settings = heartbeatSettings(parseConfig(DEFAULT_CONFIG));
   const handlerWith = (cacheMiddleware: boolean) => {
     const client = new DynamoDBClient({
       ...SDK_CLIENT_CONFIG,
@@ -111,7 +112,7 @@ export async function benchLambdaCpu(
       requestHandler: cannedDynamo(answer),
     });
     const agents = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);
-    return ingestDoor(new HeartbeatService({ agents, clock: { now: () => Date.now() }, config }));
+    return ingestDoor(new HeartbeatService({ agents, clock: { now: () => Date.now() }, settings }));
   };
   const kinds = { cached: handlerWith(true), uncached: handlerWith(false) };
   const cpuMs: Record<keyof typeof kinds, number[]> = { cached: [], uncached: [] };
@@ -169,7 +170,7 @@ async function recordedUpdateAnswer(agentId: string, token: string): Promise<str
     const service = new HeartbeatService({
       agents,
       clock: { now: () => Date.now() },
-      config: parseConfig(DEFAULT_CONFIG),
+      settings: heartbeatSettings(parseConfig(DEFAULT_CONFIG)),
     });
     await service.heartbeat(token, { agentId, seq: 0, bootId: 'bench-boot-0001' });
     if (!attributes)

@@ -22,8 +22,8 @@ import {
 } from '../lambda/adapters/webhook-sender';
 import { LOCAL_CALLER } from '../lambda/domain/audit';
 import { CHANNELS, type WatcherConfig } from '../lambda/domain/config';
+import { scanTickSeconds } from '../lambda/domain/heartbeat-settings';
 import type { Notification } from '../lambda/domain/messages';
-import { scanTickSeconds } from '../lambda/domain/scan';
 import { type CallerOf, createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
 import { createLogger, type Logger, type LogLevel, type LogSink } from '../lambda/logger';

@@ -1,4 +1,4 @@
-import { scanTickSeconds } from '../lambda/domain/scan';
+import { scanTickSeconds } from '../lambda/domain/heartbeat-settings';
 import type { Logger } from '../lambda/logger';
 import type { Scanner, ScanReport } from '../lambda/scanner';
 

@@ -2,6 +2,7 @@ import { groupBy } from './collections';
 import type { AlertRecord, NoticeState } from './domain/alert';
 import { type Channel, settingsFor, type WatcherConfig } from './domain/config';
 import { dueEscalations, type EscalationStep, type StepOutcome } from './domain/escalation';
+import { scanTickSeconds } from './domain/heartbeat-settings';
 import {
   acknowledgementNotice,
   escalationNotice,
@@ -13,7 +14,6 @@ import {
   reminderNotice,
 } from './domain/messages';
 import { type Muter, mute } from './domain/mute';
-import { scanTickSeconds } from './domain/scan';
 import { smsBudgetNotice, smsCounterExpiresAt, smsDay, withoutSms } from './domain/sms-budget';
 import type { Logger } from './logger';
 import {

@@ -1,8 +1,8 @@
 import type { BatchItemResult, HeartbeatAnswerBody } from './api/contract';
 import { limiter } from './collections';
 import { type AgentRecord, agentState, clockSkewSeconds } from './domain/agent';
-import { settingsFor, type WatcherConfig } from './domain/config';
 import { errorBody, ForbiddenError, UnauthorizedError, type WatcherError } from './domain/errors';
+import { type HeartbeatSettings, scanTickSeconds, thresholdsFor } from './domain/heartbeat-settings';
 import { staleBuckets } from './domain/loss';
 import {
   type BatchItemInput,
@@ -12,7 +12,6 @@ import {
   parseBatchItem,
 } from './domain/requests';
 import { judgeRefused } from './domain/restart';
-import { scanTickSeconds } from './domain/scan';
 import { hashSecret, sameHash } from './domain/secrets';
 import { parseOrThrow } from './domain/validation';
 import { createLogger, type Logger } from './logger';
@@ -21,7 +20,8 @@ import { type Clock, type HeartbeatStore, type HeartbeatWrite, StoreUnavailableE
 export interface HeartbeatServiceDeps {
   readonly agents: HeartbeatStore;
   readonly clock: Clock;
-  readonly config: WatcherConfig;
+  /** What judging heartbeats takes of the config (`heartbeatSettings`). */
+  readonly settings: HeartbeatSettings;
   /** Where the service and the HTTP door in front of it log. @default JSON lines on stdout */
   readonly log?: Logger;
 }
@@ -48,12 +48,8 @@ export class HeartbeatService {
   readonly log: Logger;
 
   constructor(protected readonly deps: HeartbeatServiceDeps) {
-    this.maxHeldMs = scanTickSeconds(deps.config) * 500;
+    this.maxHeldMs = scanTickSeconds(deps.settings) * 500;
     this.log = deps.log ?? createLogger();
-  }
-
-  get config(): WatcherConfig {
-    return this.deps.config;
   }
 
   /** `POST /v1/heartbeat`: one conditional write when the agent is approved and the token matches. */
@@ -158,7 +154,7 @@ export class HeartbeatService {
 
   /** The answer to a heartbeat; a `duplicate` changed nothing, as the record holds a newer one. */
   private heartbeatAnswer(agent: AgentRecord, now: number, duplicate = false): HeartbeatAnswer {
-    const settings = settingsFor(this.deps.config, agent.group);
+    const settings = thresholdsFor(this.deps.settings, agent.group);
     return {
       status: agent.approval === 'approved' ? 200 : 202,
       body: {

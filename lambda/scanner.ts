@@ -20,6 +20,7 @@ import {
   type FleetSummary,
   type OpenAlertCounts,
 } from './domain/fleet-summary';
+import { scanTickSeconds } from './domain/heartbeat-settings';
 import { type FleetWindow, MaintenanceCalendar } from './domain/maintenance';
 import {
   clusterMuter,
@@ -39,7 +40,6 @@ import {
   decide,
   incidentStart,
   type StormStep,
-  scanTickSeconds,
   severityOf,
   stormStep,
 } from './domain/scan';

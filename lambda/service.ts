@@ -38,6 +38,7 @@ import {
   ValidationError,
 } from './domain/errors';
 import { type FleetSummary, statusCounts } from './domain/fleet-summary';
+import { heartbeatSettings, scanTickSeconds } from './domain/heartbeat-settings';
 import {
   fleetMaintenance,
   MAX_ONE_OFF_MS,
@@ -68,7 +69,6 @@ import {
   registerSchema,
   removeAgentQuerySchema,
 } from './domain/requests';
-import { scanTickSeconds } from './domain/scan';
 import { hashSecret, newSecret, sameHash } from './domain/secrets';
 import { smsDay } from './domain/sms-budget';
 import { parentLoop } from './domain/topology';
@@ -76,7 +76,8 @@ import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validatio
 import { HeartbeatService, type HeartbeatServiceDeps } from './heartbeats';
 import type { AgentChange, AgentStore, AlertStore, AuditStore, WatcherStateStore } from './ports';
 
-export interface WatcherServiceDeps extends HeartbeatServiceDeps {
+export interface WatcherServiceDeps extends Omit<HeartbeatServiceDeps, 'settings'> {
+  readonly config: WatcherConfig;
   readonly agents: AgentStore;
   readonly alerts: AlertStore;
   readonly state: WatcherStateStore;
@@ -93,8 +94,12 @@ export interface WatcherServiceDeps extends HeartbeatServiceDeps {
  * {@link WatcherService.record}: a change refused (400, 404, 409) records nothing.
  */
 export class WatcherService extends HeartbeatService {
-  constructor(protected override readonly deps: WatcherServiceDeps) {
-    super(deps);
+  protected override readonly deps: WatcherServiceDeps & HeartbeatServiceDeps;
+
+  constructor(deps: WatcherServiceDeps) {
+    const all = { ...deps, settings: heartbeatSettings(deps.config) };
+    super(all);
+    this.deps = all;
   }
 
   /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */

@@ -18,7 +18,8 @@ import {
   type WatcherConfig,
   watcherAlarmsReach,
 } from '../lambda/domain/config';
-import { WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/env';
+import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
+import { WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/service-env';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
@@ -64,7 +65,12 @@ export class HeartbeatWatcherStack extends Stack {
     const { config, forFunctions } = cloudConfig(props.config);
     const tables = new WatcherTables(this, 'Tables', config.capacity);
     const topics = this.groupTopics(config);
-    const fns = this.functions(JSON.stringify(forFunctions), tables, topics);
+    const fns = this.functions(
+      JSON.stringify(forFunctions),
+      JSON.stringify(heartbeatSettings(config)),
+      tables,
+      topics,
+    );
     this.scanSchedule(fns.scanner);
     const webhooks = this.webhookDelivery(config, fns.scanner);
     const { api, stage } = this.httpApi(config, fns);
@@ -111,12 +117,22 @@ export class HeartbeatWatcherStack extends Stack {
   }
 
   /** Each function gets the variables of what it may touch, and the grants that go with them. */
-  private functions(configJson: string, tables: WatcherTables, topics: Record<string, sns.Topic>): Functions {
+  private functions(
+    configJson: string,
+    settingsJson: string,
+    tables: WatcherTables,
+    topics: Record<string, sns.Topic>,
+  ): Functions {
     const tableEnv = (...keys: TableKey[]) =>
       Object.fromEntries(keys.map((key) => [TABLE_VARIABLES[key], tables[key].tableName]));
+    // Ingest takes only what judging a heartbeat needs of the config: its cold start parses no more.
     const ingest = new WatcherFunction(this, 'Ingest', {
       handler: 'ingest',
-      environment: { HBW_CONFIG: configJson, STACK_NAME: this.stackName, ...tableEnv('agents') },
+      environment: {
+        HBW_HEARTBEAT_SETTINGS: settingsJson,
+        STACK_NAME: this.stackName,
+        ...tableEnv('agents'),
+      },
     });
     tables.agents.grant(ingest.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
 

@@ -1,15 +1,17 @@
 import * as v from 'valibot';
 import { type Capacity, capacityOf, capacitySchema } from './capacity';
+import { CHANNELS, type Channel } from './channels';
 import type { ClusterSettings } from './cluster';
 import { parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
 import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
+import { HEARTBEAT_THRESHOLDS } from './heartbeat-settings';
 import type { RecurringWindow } from './maintenance';
 import { printable } from './requests';
 import { ON_RESTART, type OnRestart } from './restart';
 import { smsBudgetProblems } from './sms-budget';
-import { checkInput, durationSchema, groupNameSchema } from './validation';
+import { checkInput, durationSchema, groupNameSchema, wholeNumber } from './validation';
 import {
   inlineSecretFields,
   type Webhook,
@@ -18,16 +20,7 @@ import {
   webhookSettings,
 } from './webhooks';
 
-export const CHANNELS = ['sms', 'email', 'webhook', 'console'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-const wholeNumber = (min: number, max: number, unit: string) =>
-  v.pipe(
-    v.number('must be a number'),
-    v.integer('must be a whole number'),
-    v.minValue(min, `must be at least ${min}${unit}`),
-    v.maxValue(max, `must be at most ${max}${unit}`),
-  );
+export { CHANNELS, type Channel };
 
 const probeSettingsSchema = v.strictObject({
   attempts: v.optional(wholeNumber(1, 10, '')),
@@ -37,9 +30,9 @@ const probeSettingsSchema = v.strictObject({
 
 /** Thresholds that the top level sets and every group may override. */
 const thresholdEntries = {
-  heartbeatIntervalSeconds: v.optional(wholeNumber(1, 86_400, ' s')),
-  scanIntervalSeconds: v.optional(wholeNumber(1, 86_400, ' s')),
-  missedScansBeforeAlert: v.optional(wholeNumber(1, 1_000, '')),
+  heartbeatIntervalSeconds: v.optional(HEARTBEAT_THRESHOLDS.heartbeatIntervalSeconds),
+  scanIntervalSeconds: v.optional(HEARTBEAT_THRESHOLDS.scanIntervalSeconds),
+  missedScansBeforeAlert: v.optional(HEARTBEAT_THRESHOLDS.missedScansBeforeAlert),
   /** How a late agent's host is probed (the ping, as SCOM does it): attempts, each with a timeout, spaced by an interval. */
   probe: v.optional(probeSettingsSchema),
   /** Agentless entries are probed every this many scans (3 by default, as in SCOM). */

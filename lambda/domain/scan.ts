@@ -206,11 +206,3 @@ export function stormStep(
   if (!active) return isStorm(counts.newlySilent) ? 'start' : 'none';
   return isStorm(counts.failing) ? 'none' : 'clear';
 }
-
-/** The scanner runs at the shortest scan interval of any group; each group counts in its own. */
-export function scanTickSeconds(config: Pick<WatcherConfig, 'scanIntervalSeconds' | 'groups'>): number {
-  return Math.min(
-    config.scanIntervalSeconds,
-    ...Object.values(config.groups).map((g) => g.scanIntervalSeconds),
-  );
-}

@@ -4,6 +4,15 @@ import { formatDuration, parseDuration } from './duration';
 import { type FieldProblem, ValidationError } from './errors';
 import { NAME_PATTERN } from './names';
 
+/** A whole number from `min` to `max`; `unit` follows the bound in the message (`' s'`). */
+export const wholeNumber = (min: number, max: number, unit: string) =>
+  v.pipe(
+    v.number('must be a number'),
+    v.integer('must be a whole number'),
+    v.minValue(min, `must be at least ${min}${unit}`),
+    v.maxValue(max, `must be at most ${max}${unit}`),
+  );
+
 /** A name of 1 to `max` characters drawn from {@link NAME_PATTERN}. */
 export function nameSchema(max: number) {
   return v.pipe(

@@ -1,6 +1,4 @@
-import type { TableNames } from '../adapters/tables';
-import { parseConfig, type WatcherConfig } from '../domain/config';
-import type { FieldProblem } from '../domain/errors';
+import { type HeartbeatSettings, parseHeartbeatSettings } from '../domain/heartbeat-settings';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel, parseLogLevel } from '../logger';
 import { TABLE_VARIABLES, type TableKey } from './table-variables';
 
@@ -26,17 +24,13 @@ export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/**
- * The config the stack serialised into `HBW_CONFIG` at synth time, validated again at cold start;
- * `more` adds the checks of what this function uses beyond what every function does (the windows'
- * cron expressions: `cronProblems`).
- */
-export function configFromEnv(env: NodeJS.ProcessEnv, more?: ConfigChecks): WatcherConfig {
-  const text = requireEnv(env, 'HBW_CONFIG');
+/** `HBW_HEARTBEAT_SETTINGS`: what the ingest function takes of the config (`heartbeatSettings`). */
+export function heartbeatSettingsFromEnv(env: NodeJS.ProcessEnv): HeartbeatSettings {
+  const text = requireEnv(env, 'HBW_HEARTBEAT_SETTINGS');
   try {
-    return parseConfig(JSON.parse(text), more);
+    return parseHeartbeatSettings(JSON.parse(text));
   } catch (error) {
-    throw new EnvironmentError('HBW_CONFIG', `is not a valid config: ${(error as Error).message}`);
+    throw new EnvironmentError('HBW_HEARTBEAT_SETTINGS', `is not valid: ${(error as Error).message}`);
   }
 }
 
@@ -91,52 +85,15 @@ export function tableNamesFromEnv(
   return names;
 }
 
-/** What the ingest function reads: the agents table, the config, the log level. */
+/** What the ingest function reads: the agents table, its stack's name, the heartbeat settings, the log level. */
 export function ingestEnv(env: NodeJS.ProcessEnv) {
   return {
     agentsTable: requireEnv(env, TABLE_VARIABLES.agents),
     /** The dimension of the heartbeat counts. */
     stack: requireEnv(env, 'STACK_NAME'),
-    // The config's maintenance windows are the scanner's: their cron expressions were checked at
-    // synth, and this function, which never reads them, does not carry the cron parser to check
-    // them again.
-    config: configFromEnv(env),
-    log: loggerFromEnv(env),
-  };
-}
-
-/** The config checks of a function that reads the maintenance windows (`cronProblems`). */
-type ConfigChecks = (raw: unknown) => readonly FieldProblem[];
-
-/**
- * What the register and admin functions read: the agents table (the others as they were granted),
- * the config, the log level.
- */
-export function serviceEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
-  return {
-    tables: tableNamesFromEnv(env, ['agents']),
-    config: configFromEnv(env, checks),
-    log: loggerFromEnv(env),
-  };
-}
-
-/**
- * What the scanner function reads: every table (a missing one stops it at start, not at its first
- * scan), the config, the stack's name (its metrics' dimension), the groups' topics, the log level.
- */
-/** The event bus the scanner puts webhook notices on; set by the stack only when the config has webhooks. */
-export const WEBHOOK_BUS_VARIABLE = 'HBW_WEBHOOK_BUS';
-
-export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
-  const tables = tableNamesFromEnv(env, ['agents', 'state', 'alerts']) as TableNames;
-  const config = configFromEnv(env, checks);
-  const hooked = Object.values(config.groups).some((g) => g.webhooks.length > 0);
-  return {
-    tables,
-    config,
-    webhookBus: hooked ? requireEnv(env, WEBHOOK_BUS_VARIABLE) : undefined,
-    stack: requireEnv(env, 'STACK_NAME'),
-    topics: topicsFromEnv(env),
+    // The config's thresholds alone, serialised at synth from the config checked there: this
+    // function carries neither the config's schema nor its policies (the windows' cron parser).
+    settings: heartbeatSettingsFromEnv(env),
     log: loggerFromEnv(env),
   };
 }

@@ -7,7 +7,7 @@ import { ingestDoor } from '../http/lambda-door';
 import { ingestEnv } from './env';
 import { HeartbeatCounts } from './metrics';
 
-const { agentsTable, stack, config, log } = ingestEnv(process.env);
+const { agentsTable, stack, settings, log } = ingestEnv(process.env);
 const clock = { now: () => Date.now() };
 const service = new HeartbeatService({
   agents: new DynamoHeartbeatStore(
@@ -16,7 +16,7 @@ const service = new HeartbeatService({
     log,
   ),
   clock,
-  config,
+  settings,
   log,
 });
 

@@ -1,5 +1,5 @@
 import type { NoticeCounter } from '../adapters/counted-notifier';
-import { CHANNELS, type Channel } from '../domain/config';
+import { CHANNELS, type Channel } from '../domain/channels';
 import type { ScanReport } from '../scanner';
 
 /** Agents by state, one metric each, for the dashboard. */

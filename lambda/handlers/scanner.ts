@@ -8,12 +8,12 @@ import { NetProber } from '../adapters/net-prober';
 import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { SnsNotifier } from '../adapters/sns-notifier';
+import { scanTickSeconds } from '../domain/heartbeat-settings';
 import { cronProblems } from '../domain/maintenance';
-import { scanTickSeconds } from '../domain/scan';
 import { runScanMinute } from '../scan-minute';
 import { Scanner } from '../scanner';
-import { scannerEnv } from './env';
 import { type MetricDocument, NoticeTally, scanMetrics, skippedScansMetrics } from './metrics';
+import { scannerEnv } from './service-env';
 import { wiredStores } from './wiring';
 
 const { tables, config, stack, topics, webhookBus, log } = scannerEnv(process.env, cronProblems);

@@ -6,7 +6,8 @@ import { cronProblems } from '../domain/maintenance';
 import type { Logger } from '../logger';
 import { WatcherService } from '../service';
 import { WATCHER_VERSION } from '../version';
-import { EnvironmentError, serviceEnv } from './env';
+import { EnvironmentError } from './env';
+import { serviceEnv } from './service-env';
 import { TABLE_VARIABLES, type TableKey } from './table-variables';
 
 /** A store whose table this function was not given: any use says which variable is missing. */

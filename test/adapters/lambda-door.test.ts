@@ -1,6 +1,8 @@
 import type { APIGatewayProxyResult, LambdaEvent } from 'hono/aws-lambda';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
+import { parseConfig } from '../../lambda/domain/config';
+import { heartbeatSettings } from '../../lambda/domain/heartbeat-settings';
 import { openTestStore, type SdkAccess, type TestStore } from '../support/test-store';
 import { TEST_CONFIG } from '../support/watcher';
 
@@ -25,6 +27,7 @@ const TABLE_VARIABLES = {
   ALERTS_TABLE: TABLES.alerts,
   AUDIT_TABLE: TABLES.audit,
   HBW_CONFIG: JSON.stringify(TEST_CONFIG),
+  HBW_HEARTBEAT_SETTINGS: JSON.stringify(heartbeatSettings(parseConfig(TEST_CONFIG))),
   STACK_NAME: 'hbw-test',
 };
 const API_ID = 'a1b2c3d4e5';
@@ -364,12 +367,13 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     expect(wrongMethod.headers).toMatchObject({ allow: 'POST' });
   });
 
-  it('ingest answers heartbeats with only the variables the stack gives it (HBW_CONFIG, AGENTS_TABLE, STACK_NAME)', async () => {
+  it('ingest answers heartbeats with only the variables the stack gives it (HBW_HEARTBEAT_SETTINGS, AGENTS_TABLE, STACK_NAME)', async () => {
     const token = await addAgent('door-06');
     const lean = coldStart('ingest', {
       ...TABLE_VARIABLES,
       STATE_TABLE: undefined,
       ALERTS_TABLE: undefined,
+      HBW_CONFIG: undefined,
     });
 
     const res = await lean(
@@ -392,7 +396,8 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     ['ingest', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
     ['admin', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
     ['register', 'AGENTS_TABLE', { AGENTS_TABLE: '' }],
-    ['ingest', 'HBW_CONFIG', { HBW_CONFIG: undefined }],
+    ['ingest', 'HBW_HEARTBEAT_SETTINGS', { HBW_HEARTBEAT_SETTINGS: undefined }],
+    ['ingest', 'HBW_HEARTBEAT_SETTINGS', { HBW_HEARTBEAT_SETTINGS: '{"scanIntervalSeconds": 0}' }],
     ['admin', 'HBW_CONFIG', { HBW_CONFIG: '{"groups": ' }],
     ['ingest', 'LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
     ['ingest', 'STACK_NAME', { STACK_NAME: undefined }],

@@ -19,7 +19,7 @@ async function inputsOf(handler: string): Promise<string[]> {
 }
 
 describe('the Lambda bundles', () => {
-  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no cron parser, no web framework, no API document', async () => {
+  it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no config schema or policies, no cron parser, no web framework, no API document', async () => {
     const inputs = await inputsOf('ingest');
 
     expect(inputs).toEqual(
@@ -46,6 +46,11 @@ describe('the Lambda bundles', () => {
       'lambda/api/openapi.ts',
       'lambda/domain/webhook-payloads.ts',
       'lambda/adapters/eventbridge-notifier.ts',
+      // It reads the heartbeat settings, not the config (HBW_HEARTBEAT_SETTINGS).
+      'lambda/domain/config.ts',
+      'lambda/domain/messages.ts',
+      'lambda/domain/webhooks.ts',
+      'lambda/domain/capacity.ts',
     ]) {
       expect(inputs).not.toContain(left);
     }

@@ -5,7 +5,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_CONFIG, type RawConfig } from '../../lambda/domain/config';
+import { DEFAULT_CONFIG, parseConfig, type RawConfig } from '../../lambda/domain/config';
+import { heartbeatSettings, parseHeartbeatSettings } from '../../lambda/domain/heartbeat-settings';
 import { CloudConfigError, cloudConfig } from '../../lib/cloud-config';
 import { HeartbeatWatcherStack } from '../../lib/heartbeat-watcher-stack';
 import { version as PACKAGE_VERSION } from '../../package.json';
@@ -380,6 +381,17 @@ describe('the stack with the default config', () => {
     ) as [[string, { Properties: { Environment: { Variables: Record<string, unknown> } } }]];
     expect(id).toMatch(/^Ingest/);
     expect(ingest.Properties.Environment.Variables).toMatchObject({ STACK_NAME: 'Watcher' });
+  });
+
+  it('gives the ingest function the heartbeat settings alone, not the whole config', () => {
+    const [[, ingest]] = functionByHandler(template, 'HBW_HEARTBEAT_SETTINGS') as [
+      [string, { Properties: { Environment: { Variables: Record<string, string> } } }],
+    ];
+    const variables = ingest.Properties.Environment.Variables;
+    expect(variables).not.toHaveProperty('HBW_CONFIG');
+    expect(parseHeartbeatSettings(JSON.parse(variables.HBW_HEARTBEAT_SETTINGS!))).toEqual(
+      heartbeatSettings(parseConfig(DEFAULT_CONFIG)),
+    );
   });
 
   it('outputs the API URL, the table names and the topic ARNs', () => {

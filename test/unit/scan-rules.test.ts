@@ -15,7 +15,6 @@ import {
   decide,
   incidentStart,
   scanLag,
-  scanTickSeconds,
   severityOf,
   stormStep,
 } from '../../lambda/domain/scan';
@@ -614,36 +613,6 @@ describe('stormStep', () => {
 
   it('counts the failing agents, not the newly silent ones, to clear', () => {
     expect(stormStep(storm, { monitored: 40, newlySilent: 40, failing: 0 }, true)).toBe('clear');
-  });
-});
-
-describe('scanTickSeconds', () => {
-  it('is the smallest scan interval of any group', () => {
-    const c = parseConfig({
-      scanIntervalSeconds: 30,
-      groups: {
-        slow: { channels: ['console'], scanIntervalSeconds: 60 },
-        fast: { channels: ['console'], scanIntervalSeconds: 10 },
-        plain: { channels: ['console'] },
-      },
-    });
-
-    expect(scanTickSeconds(c)).toBe(10);
-  });
-
-  it('is the common interval when no group overrides it', () => {
-    expect(
-      scanTickSeconds(parseConfig({ scanIntervalSeconds: 45, groups: { a: { channels: ['console'] } } })),
-    ).toBe(45);
-  });
-
-  it('also counts the top-level interval, which agents of a removed group are watched with', () => {
-    const c = parseConfig({
-      scanIntervalSeconds: 30,
-      groups: { slow: { channels: ['console'], scanIntervalSeconds: 60 } },
-    });
-
-    expect(scanTickSeconds(c)).toBe(30);
   });
 });
 

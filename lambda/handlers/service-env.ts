@@ -1,0 +1,58 @@
+import type { TableNames } from '../adapters/tables';
+import { parseConfig, type WatcherConfig } from '../domain/config';
+import type { FieldProblem } from '../domain/errors';
+import { EnvironmentError, loggerFromEnv, requireEnv, tableNamesFromEnv, topicsFromEnv } from './env';
+
+// What the functions that hold the whole config read: the register, admin and scanner functions.
+// Apart from env.ts, so that the ingest function, which reads only the heartbeat settings, carries
+// neither the config's schema nor its policies.
+
+/**
+ * The config the stack serialised into `HBW_CONFIG` at synth time, validated again at cold start;
+ * `more` adds the checks of what this function uses beyond what every function does (the windows'
+ * cron expressions: `cronProblems`).
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv, more?: ConfigChecks): WatcherConfig {
+  const text = requireEnv(env, 'HBW_CONFIG');
+  try {
+    return parseConfig(JSON.parse(text), more);
+  } catch (error) {
+    throw new EnvironmentError('HBW_CONFIG', `is not a valid config: ${(error as Error).message}`);
+  }
+}
+
+/** The config checks of a function that reads the maintenance windows (`cronProblems`). */
+type ConfigChecks = (raw: unknown) => readonly FieldProblem[];
+
+/**
+ * What the register and admin functions read: the agents table (the others as they were granted),
+ * the config, the log level.
+ */
+export function serviceEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
+  return {
+    tables: tableNamesFromEnv(env, ['agents']),
+    config: configFromEnv(env, checks),
+    log: loggerFromEnv(env),
+  };
+}
+
+/** The event bus the scanner puts webhook notices on; set by the stack only when the config has webhooks. */
+export const WEBHOOK_BUS_VARIABLE = 'HBW_WEBHOOK_BUS';
+
+/**
+ * What the scanner function reads: every table (a missing one stops it at start, not at its first
+ * scan), the config, the stack's name (its metrics' dimension), the groups' topics, the log level.
+ */
+export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
+  const tables = tableNamesFromEnv(env, ['agents', 'state', 'alerts']) as TableNames;
+  const config = configFromEnv(env, checks);
+  const hooked = Object.values(config.groups).some((g) => g.webhooks.length > 0);
+  return {
+    tables,
+    config,
+    webhookBus: hooked ? requireEnv(env, WEBHOOK_BUS_VARIABLE) : undefined,
+    stack: requireEnv(env, 'STACK_NAME'),
+    topics: topicsFromEnv(env),
+    log: loggerFromEnv(env),
+  };
+}
