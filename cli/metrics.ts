@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NoticeCounter } from '../lambda/adapters/counted-notifier';
-import { type AdminAccess, guardAdmin } from '../lambda/http/app';
+import { type AdminAccess, guardAdmin } from '../lambda/http/admin-routes';
 import { resource } from '../lambda/http/door';
 import type { ScanReport } from '../lambda/scanner';
 

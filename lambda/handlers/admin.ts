@@ -1,6 +1,6 @@
 import type { ApiGatewayRequestContextV2 } from 'hono/aws-lambda';
 import { handle } from 'hono/aws-lambda';
-import { type CallerOf, createAdminApp } from '../http/app';
+import { type CallerOf, createAdminApp } from '../http/admin-routes';
 import { serviceFromEnv } from './wiring';
 
 /**

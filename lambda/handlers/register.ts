@@ -1,5 +1,5 @@
 import { handle } from 'hono/aws-lambda';
-import { createRegisterApp } from '../http/app';
+import { createRegisterApp } from '../http/enrollment-routes';
 import { serviceFromEnv } from './wiring';
 
 /** The register Lambda: enrollment by a group's key, and the installers; no authorizer in front. */

@@ -1,4 +1,4 @@
-// What a request and an error look like on the wire, shared by the router (lambda/http/app.ts) and
+// What a request and an error look like on the wire, shared by the router (lambda/http/app.ts and the route modules it joins) and
 // the agent's relay (cli/agent/relay.ts), which takes the same heartbeats without the router.
 import { ValidationError, type WatcherError } from '../domain/errors';
 

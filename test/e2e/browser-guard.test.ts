@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { browserRefusal } from '../../lambda/http/app';
+import { browserRefusal } from '../../lambda/http/admin-routes';
 import { startTestWatcher, type TestWatcher } from '../support/watcher';
 
 describe('the local admin routes against web pages of other sites', () => {

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ADMIN_API_ROUTES } from '../../lambda/api/contract';
-import { createAdminApp } from '../../lambda/http/app';
+import { createAdminApp } from '../../lambda/http/admin-routes';
 import type { WatcherService } from '../../lambda/service';
 import { HeartbeatWatcherStack } from '../../lib/heartbeat-watcher-stack';
 import { TEST_CONFIG } from '../support/watcher';

@@ -84,11 +84,21 @@ describe('the Lambda bundles', () => {
     }
   });
 
-  it('serve the installers and the enrollment from the register function', async () => {
+  it('serve the installers and the enrollment from the register function, and not from admin', async () => {
     const inputs = await inputsOf('register');
+    const admin = await inputsOf('admin');
 
     expect(inputs).toEqual(
       expect.arrayContaining(['lambda/service.ts', 'agent/install.sh', 'lambda/http/install-ps1.ts']),
     );
+    for (const left of [
+      'agent/install.sh',
+      'agent/hbw-agent.sh',
+      'lambda/http/install-ps1.ts',
+      'lambda/http/install-script.ts',
+      'lambda/http/enrollment-routes.ts',
+    ]) {
+      expect(admin).not.toContain(left);
+    }
   });
 });
