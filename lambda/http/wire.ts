@@ -1,5 +1,6 @@
-// What a request and an error look like on the wire, shared by the router (lambda/http/app.ts and the route modules it joins) and
-// the agent's relay (cli/agent/relay.ts), which takes the same heartbeats without the router.
+// What a request and an error look like on the wire, shared by the router (lambda/http/app.ts and
+// the route modules it joins) and the agent's relay (cli/agent/relay.ts), which takes the same
+// heartbeats without the router.
 import { ValidationError, type WatcherError } from '../domain/errors';
 
 /** Heartbeats and admin bodies are small; anything larger is refused before it is parsed. */
