@@ -38,15 +38,25 @@ import { addMetricsRoute, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
 
+/** Who the audit trail says made a call the local watcher's admin token let through. */
+export const ADMIN_TOKEN_CALLER = 'admin-token';
+
 /**
- * The caller of an admin call to the local watcher: `local` (its admin token, when set, has no name
- * of its own), from the address of the socket. A request handed to the app without a socket (a
- * test's `app.fetch`) has no address.
+ * The caller of an admin call to the local watcher, from the address of the socket: `local`, or,
+ * when an admin token guards the routes, `admin-token` (the token that let it through; there is
+ * one, so it needs no other name). A request handed to the app without a socket (a test's
+ * `app.fetch`) has no address.
  */
-export const localCaller: CallerOf = (c) => {
-  const hasSocket = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
-  return hasSocket ? { ...LOCAL_CALLER, sourceIp: getConnInfo(c).remote.address } : LOCAL_CALLER;
-};
+export function localCallerOf(guarded: boolean): CallerOf {
+  const by = guarded ? ADMIN_TOKEN_CALLER : LOCAL_CALLER.by;
+  return (c) => {
+    const hasSocket = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+    return hasSocket ? { by, sourceIp: getConnInfo(c).remote.address } : { by };
+  };
+}
+
+/** The caller of an admin call to a local watcher without an admin token. */
+export const localCaller: CallerOf = localCallerOf(false);
 
 export interface LocalWatcherOptions {
   readonly config: WatcherConfig;
@@ -248,7 +258,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const access = {
     token: options.adminToken,
     browserGuard: { loopbackOnly: isLoopbackHost(host) },
-    caller: localCaller,
+    caller: localCallerOf(options.adminToken !== undefined),
   };
   const app = createApp(
     service,

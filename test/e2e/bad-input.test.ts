@@ -633,6 +633,21 @@ describe('the admin token of the local watcher', () => {
     expectError(res, 401, 'unauthorized');
   });
 
+  it('records the changes it lets through as made by admin-token in the audit trail', async () => {
+    // web-01 was added in beforeAll, through the token.
+    const res = await w.call('GET', '/v1/audit?target=agent:web-01', undefined, adminHeaders(ADMIN));
+
+    expect(res.status).toBe(200);
+    expect(res.body.entries).toEqual([
+      expect.objectContaining({
+        action: 'add',
+        target: 'agent:web-01',
+        by: 'admin-token',
+        sourceIp: '127.0.0.1',
+      }),
+    ]);
+  });
+
   it('answers GET /v1/status with the admin token', async () => {
     const res = await w.call('GET', '/v1/status', undefined, adminHeaders(ADMIN));
 
