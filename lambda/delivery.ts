@@ -146,22 +146,31 @@ export class Delivery {
       );
     }
 
-    // Recoveries follow openings that went out (possibly just now), unless a muter holds them for good.
+    // Recoveries follow openings that went out (possibly just now), unless a muter holds them: for
+    // good once the alert whose recovery stands for them paged (possibly just now); until then they
+    // wait, so that a recovery is never lost to one that will not go out.
     const recoveries: AlertRecord[] = [];
-    const recoveryMuters = input.muters.filter((m) => m.holdsRecoveries);
+    const recoveryMuters = input.muters.filter((m) => m.recoveredBy);
     for (const alert of recovering) {
       if (!due(alert.recoveryNotice, alert.noticeLeaseUntil, now)) continue;
       const current = openings.some((o) => o.alertId === alert.alertId)
         ? await this.deps.alerts.get(alert.alertId)
         : alert;
       if (current?.openNotice !== 'sent') continue;
-      const verdict = mute(current, recoveryMuters);
-      if (verdict)
+      const muter = recoveryMuters.find((m) => m.holds(current) !== undefined);
+      const by = muter?.holds(current);
+      if (!muter || by === undefined) {
+        recoveries.push(current);
+        continue;
+      }
+      const speakerId = muter.recoveredBy?.(current);
+      const speaker = speakerId === undefined ? undefined : await this.deps.alerts.get(speakerId);
+      if (speaker?.openNotice === 'sent')
         await this.deps.alerts.suppressRecovery(current.alertId, current.recoveryNotice, {
-          ...verdict,
+          reason: muter.reason,
+          by,
           since: now,
         });
-      else recoveries.push(current);
     }
     // A recovery goes where the opening went: a channel that never heard of the outage hears nothing.
     for (const alerts of byAttempt(recoveries, 'recovery', reachedByOpening)) {

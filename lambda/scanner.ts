@@ -171,8 +171,8 @@ interface Pass {
   readonly calendar: MaintenanceCalendar;
   /** Agents inside a maintenance window, and whose window it is. */
   readonly inMaintenance: Map<string, string>;
-  /** Agents with an open `flapping` alert after this scan. */
-  readonly flapping: Set<string>;
+  /** Agents with an open `flapping` alert after this scan: the alert's id by agent id. */
+  readonly flapping: Map<string, string>;
   readonly opened: AlertRecord[];
   /** Event alerts (restarts) this scan recorded, to resolve after its delivery. */
   readonly events: AlertRecord[];
@@ -352,7 +352,7 @@ export class Scanner {
       unprobed: new Map(),
       calendar,
       inMaintenance: new Map(),
-      flapping: new Set(),
+      flapping: new Map(),
       opened: [],
       events: [],
       resolved: [],
@@ -455,7 +455,7 @@ export class Scanner {
       settings.flapping || episode
         ? await this.judgeFlapping(pass, history, assessment, settings, standing, episode)
         : undefined;
-    if (flapping) pass.flapping.add(agent.agentId);
+    if (flapping) pass.flapping.set(agent.agentId, flapping.alertId);
     const { state, missedScans } = agentState(agent, settings, scanTime, {
       blindWindows: context.blindWindows,
       openAlerts: standing,

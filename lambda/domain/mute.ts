@@ -26,12 +26,14 @@ export interface Suppression {
  */
 export interface Muter {
   readonly reason: SuppressionReason;
-  /**
-   * It holds recoveries too: a recovery it holds is never sent, since the muter's own alert speaks for
-   * it and recovers once for all.
-   */
-  readonly holdsRecoveries?: boolean;
   holds(alert: AlertRecord): string | undefined;
+  /**
+   * For a muter that holds recoveries too: the id of the alert whose own recovery stands for the
+   * recovery of `alert`, which it holds. Once that alert's page went out, the recovery it holds is
+   * never sent (one recovery goes for all); until then it waits, and goes after all should that alert
+   * resolve unpaged.
+   */
+  recoveredBy?(alert: AlertRecord): string | undefined;
 }
 
 const isAgentAlert = (alert: AlertRecord) => alert.kind !== 'network_event' && alert.kind !== 'cluster_down';
@@ -102,17 +104,19 @@ export function parentMuter(
 }
 
 /**
- * An agent with an open `flapping` alert: that one alert pages, once; the pages and recoveries of its
- * own incidents are held until it resolves, so a flapping agent sends one page and one recovery.
+ * An agent with an open `flapping` alert (`flapping` gives its id by agent id): that one alert pages,
+ * once; the pages and recoveries of its own incidents are held until it resolves, so a flapping agent
+ * sends one page and one recovery.
  */
-export function flappingMuter(flapping: ReadonlySet<string>): Muter {
+export function flappingMuter(flapping: ReadonlyMap<string, string>): Muter {
+  const holds = (alert: AlertRecord) =>
+    isAgentAlert(alert) && alert.kind !== 'flapping' && flapping.has(alert.agentId)
+      ? alert.agentId
+      : undefined;
   return {
     reason: 'flapping',
-    holdsRecoveries: true,
-    holds: (alert) =>
-      isAgentAlert(alert) && alert.kind !== 'flapping' && flapping.has(alert.agentId)
-        ? alert.agentId
-        : undefined,
+    holds,
+    recoveredBy: (alert) => (holds(alert) === undefined ? undefined : flapping.get(alert.agentId)),
   };
 }
 

@@ -246,6 +246,51 @@ describe('Scanner: flapping', () => {
     expect(await h.alerts({ status: 'open' })).toEqual([]);
   });
 
+  it('sends the recovery of an incident paged before its agent began to flap when the flapping alert resolves unpaged', async () => {
+    const h = await flappingHarness();
+    for (let i = 0; i < 2; i++) {
+      await goSilent(h);
+      await comeBack(h);
+    }
+    const { scanner: failing, failing: fails } = withoutFlappingCreates(h);
+    await h.step();
+    await h.step();
+    h.clock.advance(h.intervalMs);
+    await failing.scan();
+    fails.on = false;
+    expect(kinds(h.notifier.take())).toEqual(['heartbeat_failure']);
+    const [incident] = await h.alerts({ status: 'open' });
+
+    // The flapping alert opens as the incident resolves, but its page fails twice; then a window of
+    // the group holds it until the agent has long been stable.
+    h.notifier.failNext(2, { retryable: true, message: 'SNS throttled' });
+    await comeBack(h);
+    await comeBack(h);
+    const [opened] = await flappingAlerts(h);
+    expect(opened).toMatchObject({ status: 'open', delivery: { opening: 'pending' } });
+    const until = new Date(h.clock.now() + 10 * 60_000).toISOString();
+    await h.service.startFleetMaintenance('group', 'production', { until, reason: 'rack move' });
+    while (h.clock.now() < Date.parse(until) - h.intervalMs) await h.step('web-01');
+    expect(h.notifier.take()).toEqual([]);
+    expect((await h.alerts()).find((a) => a.alertId === incident!.alertId)).toMatchObject({
+      status: 'resolved',
+      delivery: { opening: 'sent', recovery: 'pending' },
+    });
+
+    // At the window's end the flapping alert resolves before its page went out, so no flapping
+    // recovery goes: the incident's own recovery does, and those paged hear that it is back.
+    await h.step('web-01');
+    const [flapping] = await flappingAlerts(h);
+    expect(flapping).toMatchObject({
+      status: 'resolved',
+      resolution: 'stable',
+      delivery: { opening: 'suppressed', recovery: 'none' },
+    });
+    const sent = h.notifier.take();
+    expect(kinds(sent)).toEqual(['recovery']);
+    expect(sent[0]!.alertIds).toEqual([incident!.alertId]);
+  });
+
   it('opens exactly one flapping alert, paged once, when two scanners race on the scan that finds it', async () => {
     const h = await flappingHarness();
     const other = h.otherScanner();

@@ -47,7 +47,14 @@ describe('operator console: maintenance windows of groups and clusters', () => {
             test: { channels: ['console'] },
             ops: { channels: ['email'] },
           },
-          clusters: { cache: { group: 'ops', minHealthy: 1, memberPages: false } },
+          clusters: {
+            cache: {
+              group: 'ops',
+              minHealthy: 1,
+              memberPages: false,
+              maintenance: [{ cron: '0 3 * * *', duration: '30m', reason: 'cache flush' }],
+            },
+          },
         },
       }),
       launchChromium(),
@@ -97,7 +104,7 @@ describe('operator console: maintenance windows of groups and clusters', () => {
     ).toBe('1');
   });
 
-  it("shows a cluster's one-off window on its card, and a page it holds as held by the group, linked to its agents", async () => {
+  it("shows a cluster's next recurring windows and its one-off window on its card, and a page it holds as held by the group, linked to its agents", async () => {
     // cache-01 fails while its cluster keeps its quorum: recorded, held by the cluster (memberPages false).
     for (let i = 0; i < 3; i++) {
       w.clock.advance(30_000);
@@ -117,7 +124,9 @@ describe('operator console: maintenance windows of groups and clusters', () => {
       '#c-clusters [data-key="cache"] .maint .now',
       'In maintenance until 2026-11-23 13:00:00 UTC.',
     );
-    expect(await page.locator('#c-clusters [data-key="cache"] .maint .next').textContent()).toBe('');
+    expect(await page.locator('#c-clusters [data-key="cache"] .maint .next').textContent()).toBe(
+      'Next: 2026-11-24 03:00:00 UTC for 30m (cache flush); 2026-11-25 03:00:00 UTC for 30m (cache flush); 2026-11-26 03:00:00 UTC for 30m (cache flush).',
+    );
 
     await goTo(page, '#alerts');
     const held = page.locator('#t-alerts-body tr[data-key$=".cache-01"] .held');

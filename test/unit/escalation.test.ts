@@ -113,7 +113,7 @@ describe('dueEscalations', () => {
     expect(due.map((s) => s.group)).toEqual(groups);
   });
 
-  it('owes only the second step when an acknowledgement comes between the two, on the manual clock', () => {
+  it('owes only the first step when an acknowledgement comes between the two, on the manual clock', () => {
     // 15 min after the page the first step goes; the page is acknowledged at 20 min; at 45 min nothing.
     let alert = paged();
     const owed: string[][] = [];

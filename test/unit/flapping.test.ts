@@ -276,7 +276,7 @@ describe('recoveryStep', () => {
 describe('flappingMuter', () => {
   const alert = (kind: AlertRecord['kind'], agentId = 'web-01') =>
     ({ alertId: `${kind}.${agentId}`, agentId, kind }) as AlertRecord;
-  const muter = flappingMuter(new Set(['web-01']));
+  const muter = flappingMuter(new Map([['web-01', 'flapping.1.web-01']]));
 
   it.each([
     [
@@ -295,7 +295,9 @@ describe('flappingMuter', () => {
     expect(mute(a, [muter])).toEqual(verdict);
   });
 
-  it('holds recoveries too', () => {
-    expect(muter.holdsRecoveries).toBe(true);
+  it("holds recoveries too, the agent's flapping alert recovering for them", () => {
+    expect(muter.recoveredBy?.(alert('heartbeat_failure'))).toBe('flapping.1.web-01');
+    expect(muter.recoveredBy?.(alert('heartbeat_failure', 'web-02'))).toBeUndefined();
+    expect(muter.recoveredBy?.(alert('flapping'))).toBeUndefined();
   });
 });
