@@ -323,6 +323,8 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415;
 export interface Route {
   readonly summary: string;
   readonly access: Access;
+  /** Served by `hbw local` alone: the cloud has no such route, and IAM grants nothing for it. */
+  readonly localOnly?: true;
   /** How the caller proves who it is, besides the admin routes' own. */
   readonly credential?: 'agentToken' | 'enrollmentKey';
   /** Path parameters, by name: `{agentId}` in the path. */
@@ -543,6 +545,13 @@ export const API_ROUTES = {
     answers: { 201: json('The key, shown this once', v.object({ group: v.string(), key: v.string() })) },
     errors: [400, ...ADMIN_ERRORS],
   },
+  'GET /metrics': {
+    summary: "Local mode's figures in the Prometheus text format (hbw local only)",
+    access: 'admin',
+    localOnly: true,
+    answers: { 200: text('The metrics, in the Prometheus text exposition format 0.0.4', 'text/plain') },
+    errors: ADMIN_ERRORS,
+  },
 } as const satisfies Readonly<Record<string, Route>>;
 
 export type RouteKey = keyof typeof API_ROUTES;
@@ -575,7 +584,10 @@ export function routeParts(key: RouteKey): { method: string; path: string } {
 export const ADMIN_API_ROUTES: readonly (readonly [string, string])[] = (
   Object.keys(API_ROUTES) as RouteKey[]
 )
-  .filter((key) => API_ROUTES[key].access === 'admin')
+  .filter((key) => {
+    const route: Route = API_ROUTES[key];
+    return route.access === 'admin' && route.localOnly !== true;
+  })
   .map((key) => {
     const { method, path } = routeParts(key);
     return [method, path.replace(/\{[^}]+\}/g, '*')] as const;

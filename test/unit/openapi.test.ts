@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { addMetricsRoute, WatcherMetrics } from '../../cli/metrics';
 import { ADMIN_API_ROUTES, API_ROUTES, OPEN_PATHS } from '../../lambda/api/contract';
 import { openApiDocument, openApiText } from '../../lambda/api/openapi';
 import { LOCAL_CALLER } from '../../lambda/domain/audit';
@@ -10,12 +11,15 @@ import { contractChecker } from '../support/contract-check';
 
 const DOCUMENT_FILE = join(__dirname, '..', '..', 'docs', 'openapi.json');
 
-/** Registering the routes calls nothing on the service; the document's route needs none of it. */
-const app = (adminToken?: string) =>
-  createApp({ log: { error: () => {} } } as unknown as WatcherService, {
-    token: adminToken,
-    caller: () => LOCAL_CALLER,
-  });
+/**
+ * The routes as local mode serves them, `GET /metrics` with them. Registering the routes calls nothing
+ * on the service; the document's route needs none of it.
+ */
+const app = (adminToken?: string) => {
+  const service = { log: { error: () => {} } } as unknown as WatcherService;
+  const access = { token: adminToken, caller: () => LOCAL_CALLER };
+  return createApp(service, access, (door) => addMetricsRoute(door, new WatcherMetrics(service), access));
+};
 
 describe('docs/openapi.json', () => {
   it('is exactly what the contract generates (regenerate with npm run openapi)', () => {
@@ -47,6 +51,24 @@ describe('docs/openapi.json', () => {
     expect(OPEN_PATHS).toContain('/v1/openapi.json');
     expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/v1/openapi.json');
     expect(ADMIN_API_ROUTES).toContainEqual(['PATCH', '/v1/agents/*']);
+  });
+
+  it('describes GET /metrics as an admin route of local mode: text, the admin token, no IAM grant', () => {
+    const metrics = (openApiDocument() as { paths: Record<string, Record<string, object>> }).paths[
+      '/metrics'
+    ];
+
+    expect(metrics?.get).toMatchObject({
+      tags: ['admin'],
+      security: [{ adminToken: [] }],
+      responses: {
+        200: { content: { 'text/plain': { schema: { type: 'string' } } } },
+        401: { $ref: '#/components/responses/Error401' },
+        403: { $ref: '#/components/responses/Error403' },
+      },
+    });
+    expect(OPEN_PATHS).not.toContain('/metrics');
+    expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/metrics');
   });
 });
 
