@@ -2,10 +2,15 @@ import { rmSync } from 'node:fs';
 import type { LogEvent } from '../../cli/agent/events';
 import { type Relay, startRelay } from '../../cli/agent/relay';
 import { runAgent } from '../../cli/agent/run-agent';
-import { startLocalWatcher } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import { buildCli, freePort, removeBuiltCli, spawnHbw, tempDir, waitFor } from '../support/agent-helpers';
-import { bearer, startTestWatcher, TEST_CONFIG, type TestWatcher } from '../support/watcher';
+import {
+  bearer,
+  startCheckedWatcher,
+  startTestWatcher,
+  TEST_CONFIG,
+  type TestWatcher,
+} from '../support/watcher';
 
 type Answer = { status: number; body: Record<string, unknown> };
 
@@ -235,7 +240,7 @@ describe('hbw agent relay when the watcher is away', () => {
     const dataDir = tempDir('hbw-relay-watcher-');
     dirs.push(dataDir);
     // Agents known to a watcher that is then stopped; it comes back on the port the relay points at.
-    const before = await startLocalWatcher({ config, port: 0, dataDir, scanning: false, print: () => {} });
+    const before = await startCheckedWatcher({ config, port: 0, dataDir, scanning: false, print: () => {} });
     const tokens: string[] = [];
     for (let i = 0; i < 8; i++)
       tokens.push((await before.service.addAgent({ agentId: `q-${i}`, group: 'test' })).token!);
@@ -249,7 +254,7 @@ describe('hbw agent relay when the watcher is away', () => {
       queueLimit: 5,
       flushMs: 20,
     });
-    let watcher: Awaited<ReturnType<typeof startLocalWatcher>> | undefined;
+    let watcher: Awaited<ReturnType<typeof startCheckedWatcher>> | undefined;
     try {
       for (let i = 0; i < 8; i++) {
         expect((await post(relay.url, { agentId: `q-${i}`, seq: i }, tokens[i])).status).toBe(202);
@@ -264,7 +269,7 @@ describe('hbw agent relay when the watcher is away', () => {
         `cannot connect to the watcher at 127.0.0.1:${port} (ECONNREFUSED)`,
       );
 
-      watcher = await startLocalWatcher({ config, port, dataDir, scanning: false, print: () => {} });
+      watcher = await startCheckedWatcher({ config, port, dataDir, scanning: false, print: () => {} });
       await waitFor(() => relay.stats.accepted === 5, 'the retried batch', 12_000);
       const seen = new Map(
         (await watcher.service.listAgents({})).agents.map((a) => [a.agentId, a.lastHeartbeatAt]),

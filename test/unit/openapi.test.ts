@@ -137,4 +137,34 @@ describe('the contract check the e2e suites make of every answer', () => {
     );
     expect(check.problem('GET', '/v1/install.sh', 200, json, {})).toMatch(/not text\/x-shellscript/);
   });
+
+  it('takes only a 404 for a path the contract does not have, and only a 405 for a method a route does not take', () => {
+    const error = { error: { code: 'not_found', message: 'no route' } };
+
+    expect(check.problem('GET', '/v1/nope', 404, json, error)).toBeUndefined();
+    expect(check.problem('GET', '/nope', 404, json, error)).toBeUndefined();
+    expect(check.problem('PUT', '/v1/status', 405, json, error)).toBeUndefined();
+    expect(check.problem('GET', '/v1/nope', 200, json, {})).toBe(
+      'GET /v1/nope answered 200, but the contract has no route /v1/nope',
+    );
+    expect(check.problem('PUT', '/v1/status', 200, json, {})).toBe(
+      'PUT /v1/status answered 200, but the contract has no PUT /v1/status',
+    );
+    expect(check.problem('GET', '/v1/nope', 404, 'text/plain', 'Not Found')).toMatch(
+      /not the JSON error answer/,
+    );
+  });
+
+  it("checks GET /metrics as text, a HEAD's status as its GET's, and leaves the console's page alone", () => {
+    const prometheus = 'text/plain; version=0.0.4; charset=utf-8';
+
+    expect(check.problem('GET', '/metrics', 200, prometheus, 'hbw_agents 1\n')).toBeUndefined();
+    expect(check.problem('GET', '/metrics', 200, json, {})).toMatch(/not text\/plain/);
+    expect(check.problem('HEAD', '/v1/status', 200, json, undefined)).toBeUndefined();
+    expect(check.problem('HEAD', '/v1/status', 409, json, undefined)).toMatch(/does not list/);
+    expect(check.problem('GET', '/', 200, 'text/html; charset=utf-8', '<!doctype html>')).toBeUndefined();
+    expect(check.problem('POST', '/', 200, 'text/html; charset=utf-8', '<!doctype html>')).toMatch(
+      /has no route \//,
+    );
+  });
 });
