@@ -23,10 +23,10 @@ import { agentIdSchema, groupNameSchema, nameSchema } from '../domain/validation
 
 // The HTTP API, described once: every route with what it takes (path and query parameters, body)
 // and what it answers, by status. The service's answers are typed from these schemas, the clients
-// (the CLI, the console, the relay, the console's proxy) import their types from here, the OpenAPI
-// document (./openapi.ts) is generated from them, and the tests check every answer they receive
-// against them. Only valibot and the request schemas at run time: a module that needs a type alone
-// imports it with `import type`, which costs a bundle nothing.
+// (the CLI, the console, the agent, the relay, the console's proxy) import their types from here,
+// the OpenAPI document (./openapi.ts) is generated from them, and the tests' watchers check every
+// answer they give against them. Only valibot and the request schemas at run time: a module that
+// needs a type alone imports it with `import type`, which costs a bundle nothing.
 
 // ---- Pieces of answers ---------------------------------------------------------------------------
 
@@ -245,6 +245,20 @@ export const heartbeatAnswerSchema = v.object({
   duplicate: v.optional(v.literal(true)),
 });
 export type HeartbeatAnswerBody = v.InferOutput<typeof heartbeatAnswerSchema>;
+
+/**
+ * What a relay (`hbw agent relay`) answers an agent's heartbeat with, in the watcher's place: the
+ * state the watcher last gave, or `relayed` (taken, not yet seen by the watcher), and the interval;
+ * no scan interval. Not a route of the watcher's, so not in its document.
+ */
+export const relayHeartbeatAnswerSchema = v.object({
+  ...v.omit(heartbeatAnswerSchema, ['state', 'scanIntervalSeconds', 'duplicate']).entries,
+  state: v.union([agentState, v.literal('relayed')]),
+});
+export type RelayHeartbeatAnswer = v.InferOutput<typeof relayHeartbeatAnswerSchema>;
+
+/** What an agent is answered to a heartbeat: by the watcher, or by a relay in its place. */
+export type AgentHeartbeatAnswer = HeartbeatAnswerBody | RelayHeartbeatAnswer;
 
 export const BATCH_ITEM_STATUSES = [
   'ok',

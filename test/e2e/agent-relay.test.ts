@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
+import * as v from 'valibot';
 import type { LogEvent } from '../../cli/agent/events';
 import { type Relay, startRelay } from '../../cli/agent/relay';
 import { runAgent } from '../../cli/agent/run-agent';
+import { errorAnswerSchema, relayHeartbeatAnswerSchema } from '../../lambda/api/contract';
 import { parseConfig } from '../../lambda/domain/config';
 import { buildCli, freePort, removeBuiltCli, spawnHbw, tempDir, waitFor } from '../support/agent-helpers';
 import {
@@ -14,6 +16,10 @@ import {
 
 type Answer = { status: number; body: Record<string, unknown> };
 
+/**
+ * A heartbeat to a relay, and its answer, held to what the contract says a relay answers: its
+ * heartbeat answer, or the error answer.
+ */
 async function post(url: string, body: unknown, token?: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(`${url}/v1/heartbeat`, {
     method: 'POST',
@@ -21,7 +27,10 @@ async function post(url: string, body: unknown, token?: string, init: RequestIni
     body: typeof body === 'string' ? body : JSON.stringify(body),
     ...init,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const answer = (await res.json()) as Record<string, unknown>;
+  const schema = res.status === 200 || res.status === 202 ? relayHeartbeatAnswerSchema : errorAnswerSchema;
+  expect(v.safeParse(v.strictObject(schema.entries), answer).issues).toBeUndefined();
+  return { status: res.status, body: answer };
 }
 
 /** Log lines of a relay, as events, with the text each would print. */
