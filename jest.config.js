@@ -19,6 +19,8 @@ const dynalite = {
   displayName: 'dynalite',
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  // Every answer a watcher of the tests gives is held to the API's contract (test/support/contract-check.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/contract-violations.ts'],
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { AgentHeartbeatAnswer, HeartbeatAnswerBody } from '../../lambda/api/contract';
 import { classifyNetworkError, endpointUrl, type NetworkReason, postJson } from './http-post';
 
 /** A planned absence: the watcher holds the agent `away` for `backInSeconds` (1 to 604800). */
@@ -25,23 +26,19 @@ export interface HeartbeatBody {
   readonly goodbye?: Goodbye;
 }
 
-/** What the watcher (or a relay) answers a heartbeat with. */
-export interface WatcherAnswer {
-  readonly state: string;
-  readonly heartbeatIntervalSeconds?: number;
-  readonly serverTime?: string;
-  /** The watcher had this seq of this boot already: the heartbeat changed nothing. */
-  readonly duplicate?: boolean;
-  /** With state `away`: when the away ends (ISO). */
-  readonly awayUntil?: string;
-}
+/**
+ * What the agent reads of a heartbeat's answer (the watcher's or a relay's): its state, and the
+ * interval, the time and the duplicate mark where the answer has them.
+ */
+export type HeartbeatReply = Pick<AgentHeartbeatAnswer, 'state'> &
+  Partial<Pick<HeartbeatAnswerBody, 'heartbeatIntervalSeconds' | 'serverTime' | 'duplicate'>>;
 
 export type SendFailureReason = NetworkReason | 'http';
 
 /** The outcome of one heartbeat, sorted the way the failover logic needs it. */
 export type SendResult =
   /** 200, or 202 (`state` says pending, or relayed): the heartbeat was taken. */
-  | { readonly kind: 'accepted'; readonly status: number; readonly answer: WatcherAnswer }
+  | { readonly kind: 'accepted'; readonly status: number; readonly answer: HeartbeatReply }
   /** The endpoint answered and refused the agent: the token (401) or the agent itself (403). */
   | { readonly kind: 'refused'; readonly status: 401 | 403; readonly message?: string }
   /** No answer, or an answer that is not the watcher's: counts toward failover. */
@@ -83,12 +80,12 @@ export function sortAnswer(status: number, text: string): SendResult {
         kind: 'accepted',
         status,
         answer: {
-          state,
+          // A state this agent does not know yet (a newer watcher's) is passed on as it came.
+          state: state as HeartbeatReply['state'],
           heartbeatIntervalSeconds:
             typeof answer.heartbeatIntervalSeconds === 'number' ? answer.heartbeatIntervalSeconds : undefined,
           serverTime: typeof answer.serverTime === 'string' ? answer.serverTime : undefined,
-          ...(answer.duplicate === true ? { duplicate: true } : {}),
-          ...(typeof answer.awayUntil === 'string' ? { awayUntil: answer.awayUntil } : {}),
+          ...(answer.duplicate === true ? { duplicate: true as const } : {}),
         },
       };
     }

@@ -1,7 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Answer, BatchItemResult, BatchItemStatus, ErrorAnswer } from '../../lambda/api/contract';
+import type {
+  Answer,
+  BatchItemResult,
+  BatchItemStatus,
+  ErrorAnswer,
+  RelayHeartbeatAnswer,
+} from '../../lambda/api/contract';
 import { errorBody, ValidationError } from '../../lambda/domain/errors';
 import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
@@ -92,7 +98,7 @@ export interface Relay {
 /** What the watcher last said of an agent id and token, and when (the relay's clock). */
 interface Known {
   readonly status: BatchItemStatus;
-  readonly state?: string;
+  readonly state?: BatchItemResult['state'];
   readonly intervalSeconds?: number;
   /** The agent's group's scan interval: at most one of its heartbeats goes per half of it. */
   readonly scanSeconds?: number;
@@ -446,11 +452,11 @@ class HeartbeatRelay implements Relay {
         error: { code: 'forbidden', message: `agent ${agentId} was rejected by an operator (relayed)` },
       });
     } else if (last?.status === 'pending') {
-      send(res, 202, { ...answer, state: 'pending' });
+      send(res, 202, { ...answer, state: 'pending' } satisfies RelayHeartbeatAnswer);
     } else if (last?.status === 'ok' && last.state) {
-      send(res, 200, { ...answer, state: last.state });
+      send(res, 200, { ...answer, state: last.state } satisfies RelayHeartbeatAnswer);
     } else {
-      send(res, 202, { ...answer, state: 'relayed' });
+      send(res, 202, { ...answer, state: 'relayed' } satisfies RelayHeartbeatAnswer);
     }
   }
 

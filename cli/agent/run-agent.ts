@@ -194,7 +194,7 @@ export function goodbyeEvent(
 ): LogEvent {
   const reason = goodbye.reason === undefined ? '' : ` (${goodbye.reason})`;
   if (result?.kind === 'accepted') {
-    const until = result.answer.awayUntil ?? new Date(now + goodbye.backInSeconds * 1000).toISOString();
+    const until = new Date(now + goodbye.backInSeconds * 1000).toISOString();
     return {
       code: 'HBW2093',
       level: 'info',

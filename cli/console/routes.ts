@@ -32,10 +32,15 @@ function page(c: Context): Response {
   return c.body(CONSOLE_PAGE, 200, headers);
 }
 
+const FAVICON_PATHS = ['/favicon.ico', '/favicon.svg'];
+
+/** What the console serves besides the API: its page and its icon (GET alone). */
+export const CONSOLE_PATHS: readonly string[] = ['/', ...FAVICON_PATHS];
+
 /** The console page at `/` (gzip when the browser takes it, with a CSP that admits only its own inline code) and the favicon. */
 export function addConsoleRoutes(app: Hono): void {
   app.get('/', page);
-  for (const path of ['/favicon.ico', '/favicon.svg']) {
+  for (const path of FAVICON_PATHS) {
     app.get(path, (c) =>
       c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' }),
     );

@@ -23,10 +23,10 @@ import { agentIdSchema, groupNameSchema, nameSchema } from '../domain/validation
 
 // The HTTP API, described once: every route with what it takes (path and query parameters, body)
 // and what it answers, by status. The service's answers are typed from these schemas, the clients
-// (the CLI, the console, the relay, the console's proxy) import their types from here, the OpenAPI
-// document (./openapi.ts) is generated from them, and the tests check every answer they receive
-// against them. Only valibot and the request schemas at run time: a module that needs a type alone
-// imports it with `import type`, which costs a bundle nothing.
+// (the CLI, the console, the agent, the relay, the console's proxy) import their types from here,
+// the OpenAPI document (./openapi.ts) is generated from them, and the tests' watchers check every
+// answer they give against them. Only valibot and the request schemas at run time: a module that
+// needs a type alone imports it with `import type`, which costs a bundle nothing.
 
 // ---- Pieces of answers ---------------------------------------------------------------------------
 
@@ -252,6 +252,20 @@ export const heartbeatAnswerSchema = v.object({
 });
 export type HeartbeatAnswerBody = v.InferOutput<typeof heartbeatAnswerSchema>;
 
+/**
+ * What a relay (`hbw agent relay`) answers an agent's heartbeat with, in the watcher's place: the
+ * state the watcher last gave, or `relayed` (taken, not yet seen by the watcher), and the interval;
+ * no scan interval. Not a route of the watcher's, so not in its document.
+ */
+export const relayHeartbeatAnswerSchema = v.object({
+  ...v.omit(heartbeatAnswerSchema, ['state', 'scanIntervalSeconds', 'duplicate']).entries,
+  state: v.union([agentState, v.literal('relayed')]),
+});
+export type RelayHeartbeatAnswer = v.InferOutput<typeof relayHeartbeatAnswerSchema>;
+
+/** What an agent is answered to a heartbeat: by the watcher, or by a relay in its place. */
+export type AgentHeartbeatAnswer = HeartbeatAnswerBody | RelayHeartbeatAnswer;
+
 export const BATCH_ITEM_STATUSES = [
   'ok',
   'pending',
@@ -329,6 +343,8 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415;
 export interface Route {
   readonly summary: string;
   readonly access: Access;
+  /** Served by `hbw local` alone: the cloud has no such route, and IAM grants nothing for it. */
+  readonly localOnly?: true;
   /** How the caller proves who it is, besides the admin routes' own. */
   readonly credential?: 'agentToken' | 'enrollmentKey';
   /** Path parameters, by name: `{agentId}` in the path. */
@@ -549,6 +565,13 @@ export const API_ROUTES = {
     answers: { 201: json('The key, shown this once', v.object({ group: v.string(), key: v.string() })) },
     errors: [400, ...ADMIN_ERRORS],
   },
+  'GET /metrics': {
+    summary: "Local mode's figures in the Prometheus text format (hbw local only)",
+    access: 'admin',
+    localOnly: true,
+    answers: { 200: text('The metrics, in the Prometheus text exposition format 0.0.4', 'text/plain') },
+    errors: ADMIN_ERRORS,
+  },
 } as const satisfies Readonly<Record<string, Route>>;
 
 export type RouteKey = keyof typeof API_ROUTES;
@@ -581,7 +604,10 @@ export function routeParts(key: RouteKey): { method: string; path: string } {
 export const ADMIN_API_ROUTES: readonly (readonly [string, string])[] = (
   Object.keys(API_ROUTES) as RouteKey[]
 )
-  .filter((key) => API_ROUTES[key].access === 'admin')
+  .filter((key) => {
+    const route: Route = API_ROUTES[key];
+    return route.access === 'admin' && route.localOnly !== true;
+  })
   .map((key) => {
     const { method, path } = routeParts(key);
     return [method, path.replace(/\{[^}]+\}/g, '*')] as const;

@@ -112,7 +112,8 @@ function operation(key: RouteKey) {
     operationId: operationId(key),
     summary: route.summary,
     tags: [route.access],
-    security: [...SECURITY[route.access], ...credential],
+    // A route of local mode alone is never signed: the admin token is all it takes.
+    security: route.localOnly ? [{ adminToken: [] }] : [...SECURITY[route.access], ...credential],
     ...(route.params || route.query ? { parameters: parameters(route) } : {}),
     ...(route.body
       ? {

@@ -1,14 +1,14 @@
 import { rmSync } from 'node:fs';
 import { resolveAgentSettings } from '../../cli/agent/config';
 import { runAgent } from '../../cli/agent/run-agent';
-import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
+import type { LocalWatcher } from '../../cli/local-watcher';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { parseConfig } from '../../lambda/domain/config';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { codesOf, freePort, tempDir, waitFor, writeTokenFile } from '../support/agent-helpers';
-import { TEST_CONFIG } from '../support/watcher';
+import { startCheckedWatcher, TEST_CONFIG } from '../support/watcher';
 
 /**
  * Agent failover, as SCOM agents do it: the primary management server goes down, the agent fails
@@ -20,7 +20,7 @@ describe('hbw agent run: failover to the second watcher and fail-back to the pri
   const dirs: string[] = [];
   const watchers: LocalWatcher[] = [];
   const start = async (options: { port?: number; dataDir?: string } = {}) => {
-    const w = await startLocalWatcher({ config, port: 0, scanning: false, print: () => {}, ...options });
+    const w = await startCheckedWatcher({ config, port: 0, scanning: false, print: () => {}, ...options });
     watchers.push(w);
     return w;
   };

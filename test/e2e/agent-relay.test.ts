@@ -1,14 +1,25 @@
 import { rmSync } from 'node:fs';
+import * as v from 'valibot';
 import type { LogEvent } from '../../cli/agent/events';
 import { type Relay, startRelay } from '../../cli/agent/relay';
 import { runAgent } from '../../cli/agent/run-agent';
-import { startLocalWatcher } from '../../cli/local-watcher';
+import { errorAnswerSchema, relayHeartbeatAnswerSchema } from '../../lambda/api/contract';
 import { parseConfig } from '../../lambda/domain/config';
 import { buildCli, freePort, removeBuiltCli, spawnHbw, tempDir, waitFor } from '../support/agent-helpers';
-import { bearer, startTestWatcher, TEST_CONFIG, type TestWatcher } from '../support/watcher';
+import {
+  bearer,
+  startCheckedWatcher,
+  startTestWatcher,
+  TEST_CONFIG,
+  type TestWatcher,
+} from '../support/watcher';
 
 type Answer = { status: number; body: Record<string, unknown> };
 
+/**
+ * A heartbeat to a relay, and its answer, held to what the contract says a relay answers: its
+ * heartbeat answer, or the error answer.
+ */
 async function post(url: string, body: unknown, token?: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(`${url}/v1/heartbeat`, {
     method: 'POST',
@@ -16,7 +27,10 @@ async function post(url: string, body: unknown, token?: string, init: RequestIni
     body: typeof body === 'string' ? body : JSON.stringify(body),
     ...init,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const answer = (await res.json()) as Record<string, unknown>;
+  const schema = res.status === 200 || res.status === 202 ? relayHeartbeatAnswerSchema : errorAnswerSchema;
+  expect(v.safeParse(v.strictObject(schema.entries), answer).issues).toBeUndefined();
+  return { status: res.status, body: answer };
 }
 
 /** Log lines of a relay, as events, with the text each would print. */
@@ -235,7 +249,7 @@ describe('hbw agent relay when the watcher is away', () => {
     const dataDir = tempDir('hbw-relay-watcher-');
     dirs.push(dataDir);
     // Agents known to a watcher that is then stopped; it comes back on the port the relay points at.
-    const before = await startLocalWatcher({ config, port: 0, dataDir, scanning: false, print: () => {} });
+    const before = await startCheckedWatcher({ config, port: 0, dataDir, scanning: false, print: () => {} });
     const tokens: string[] = [];
     for (let i = 0; i < 8; i++)
       tokens.push((await before.service.addAgent({ agentId: `q-${i}`, group: 'test' })).token!);
@@ -249,7 +263,7 @@ describe('hbw agent relay when the watcher is away', () => {
       queueLimit: 5,
       flushMs: 20,
     });
-    let watcher: Awaited<ReturnType<typeof startLocalWatcher>> | undefined;
+    let watcher: Awaited<ReturnType<typeof startCheckedWatcher>> | undefined;
     try {
       for (let i = 0; i < 8; i++) {
         expect((await post(relay.url, { agentId: `q-${i}`, seq: i }, tokens[i])).status).toBe(202);
@@ -264,7 +278,7 @@ describe('hbw agent relay when the watcher is away', () => {
         `cannot connect to the watcher at 127.0.0.1:${port} (ECONNREFUSED)`,
       );
 
-      watcher = await startLocalWatcher({ config, port, dataDir, scanning: false, print: () => {} });
+      watcher = await startCheckedWatcher({ config, port, dataDir, scanning: false, print: () => {} });
       await waitFor(() => relay.stats.accepted === 5, 'the retried batch', 12_000);
       const seen = new Map(
         (await watcher.service.listAgents({})).agents.map((a) => [a.agentId, a.lastHeartbeatAt]),

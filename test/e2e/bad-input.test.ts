@@ -1,8 +1,12 @@
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import { MAX_BODY_BYTES } from '../../lambda/http/wire';
+import { tempDir } from '../support/agent-helpers';
+import { hbw } from '../support/run-cli';
 import {
   adminHeaders,
   bearer,
@@ -568,6 +572,28 @@ describe('bad input to the local watcher over HTTP', () => {
     });
   });
 
+  describe('GET /v1/audit query parameters', () => {
+    it('answers a page of the trail for a good since and limit (the control for the refusals below)', async () => {
+      const res = await w.call('GET', '/v1/audit?since=2026-01-01T00:00:00Z&limit=2');
+
+      expect(res.status).toBe(200);
+      expect(res.body.entries).toHaveLength(2);
+    });
+
+    it.each([
+      ['since', 'yesterday', 'must be an RFC 3339 time such as 2026-01-31T12:00:00Z'],
+      ['since', '2026-02-30T00:00:00Z', 'must be a real date and time'],
+      ['limit', '0', 'must be a whole number from 1 to 1000'],
+      ['limit', '1001', 'must be a whole number from 1 to 1000'],
+      ['limit', 'ten', 'must be a whole number from 1 to 1000'],
+    ])('refuses %s=%s with 400 naming the field', async (field, value, says) => {
+      const res = await w.call('GET', `/v1/audit?${field}=${encodeURIComponent(value)}`);
+
+      expectError(res, 400, 'invalid_request', field);
+      expect(res.body.error.message).toContain(says);
+    });
+  });
+
   describe('routes and methods', () => {
     it.each([
       ['GET', '/v1/nope'],
@@ -693,4 +719,53 @@ describe('the admin token of the local watcher', () => {
     expect(res.status).toBe(201);
     expect(res.body.approval).toBe('pending');
   });
+});
+
+describe('a bad webhook in the config file', () => {
+  const dir = tempDir('hbw-bad-hooks-');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A config file whose production group posts to `webhook` alone. */
+  function configWith(name: string, webhook: Record<string, unknown>): string {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ groups: { production: { channels: ['webhook'], webhooks: [webhook] } } }),
+    );
+    return file;
+  }
+
+  it.each([
+    [
+      'a plain http URL to a host that is not loopback',
+      { name: 'ours', format: 'json', url: 'http://hooks.example.com/hbw' },
+      'groups.production.webhooks[0].url: must be an https URL (http only to a loopback receiver, in local mode)',
+    ],
+    [
+      'an unknown format',
+      { name: 'ours', format: 'xml', url: 'https://hooks.example.com/hbw' },
+      'groups.production.webhooks[0].format: must be one of json, slack, teams, pagerduty, opsgenie',
+    ],
+    [
+      'a secret written inline',
+      { name: 'oncall', format: 'pagerduty', secretName: 'HBW_PD_KEY', routingKey: 'R0UT1NGKEY' },
+      'groups.production.webhooks[0].routingKey: a secret is never written in the config: store it where secretName names it',
+    ],
+  ])(
+    'refuses %s, naming the field, in hbw config check and at the start of hbw local',
+    async (name, webhook, says) => {
+      const file = configWith(name.replaceAll(' ', '-'), webhook);
+      const dataDir = join(dir, `data-${name.replaceAll(' ', '-')}`);
+
+      const check = await hbw(['config', 'check', file]);
+      const local = await hbw(['local', '--port', '0', '--config', file, '--data-dir', dataDir]);
+
+      expect(check.code).toBe(1);
+      expect(check.err).toContain(says);
+      expect(local.code).toBe(1);
+      expect(local.err).toContain(says);
+      expect(local.out).not.toContain('listening');
+      expect(existsSync(dataDir)).toBe(false);
+    },
+  );
 });

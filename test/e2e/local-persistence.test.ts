@@ -1,16 +1,16 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalWatcherError, type LocalWatcherOptions, startLocalWatcher } from '../../cli/local-watcher';
+import { LocalWatcherError, type LocalWatcherOptions } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import { enrollmentKeysIn, hbw, hbwAt } from '../support/run-cli';
-import { bearer, ManualClock, TEST_CONFIG } from '../support/watcher';
+import { bearer, ManualClock, startCheckedWatcher, TEST_CONFIG } from '../support/watcher';
 
 const config = parseConfig(TEST_CONFIG);
 
 /** A local watcher as `hbw local` runs it, on a free port, without the scan timer or its printing. */
 function start(options: Partial<LocalWatcherOptions> = {}) {
-  return startLocalWatcher({ config, port: 0, scanning: false, print: () => undefined, ...options });
+  return startCheckedWatcher({ config, port: 0, scanning: false, print: () => undefined, ...options });
 }
 
 function post(url: string, body: unknown, token: string) {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { LocalWatcherError, type LocalWatcherOptions, startLocalWatcher } from '../../cli/local-watcher';
+import { LocalWatcherError, type LocalWatcherOptions } from '../../cli/local-watcher';
 import { ensureTables } from '../../lambda/adapters/tables';
 import { parseConfig } from '../../lambda/domain/config';
 import {
@@ -12,7 +12,7 @@ import {
   tempDir,
   waitFor,
 } from '../support/agent-helpers';
-import { bearer, TEST_CONFIG } from '../support/watcher';
+import { bearer, startCheckedWatcher, TEST_CONFIG } from '../support/watcher';
 
 // ensureTables as it is, until a test makes it fail once.
 jest.mock('../../lambda/adapters/tables', () => {
@@ -23,7 +23,7 @@ jest.mock('../../lambda/adapters/tables', () => {
 const config = parseConfig(TEST_CONFIG);
 
 function start(options: Partial<LocalWatcherOptions> = {}) {
-  return startLocalWatcher({ config, port: 0, scanning: false, print: () => undefined, ...options });
+  return startCheckedWatcher({ config, port: 0, scanning: false, print: () => undefined, ...options });
 }
 
 const dirs: string[] = [];

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
+import type { LocalWatcher } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import { hbwAt } from '../support/run-cli';
-import { bearer, ManualClock } from '../support/watcher';
+import { bearer, ManualClock, startCheckedWatcher } from '../support/watcher';
 
 // End to end through `hbw local` with its outbox file: a recurring window of the config and a one-off
 // window set with `hbw maintenance group`. The watcher's clock is moved by hand (Monday 2026-11-23,
@@ -60,7 +60,7 @@ describe('maintenance windows through hbw local and its outbox', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hbw-maint-'));
-    watcher = await startLocalWatcher({
+    watcher = await startCheckedWatcher({
       config: CONFIG,
       port: 0,
       dataDir,

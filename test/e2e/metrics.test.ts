@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
+import type { LocalWatcher } from '../../cli/local-watcher';
 import { WatcherMetrics } from '../../cli/metrics';
 import { startScanLoop } from '../../cli/scan-loop';
 import { countedNotifier } from '../../lambda/adapters/counted-notifier';
@@ -10,6 +10,7 @@ import type { Notification } from '../../lambda/domain/messages';
 import { createLogger } from '../../lambda/logger';
 import { NotifierError } from '../../lambda/ports';
 import type { Scanner, ScanReport } from '../../lambda/scanner';
+import { startCheckedWatcher } from '../support/watcher';
 
 // GET /metrics of the local watcher on a real clock with 1-second scans: what a Prometheus scrape gets.
 const CONFIG = parseConfig({
@@ -50,7 +51,7 @@ describe('GET /metrics', () => {
   let w: LocalWatcher;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hbw-metrics-'));
-    w = await startLocalWatcher({ config: CONFIG, port: 0, dataDir: dir, print: () => {} });
+    w = await startCheckedWatcher({ config: CONFIG, port: 0, dataDir: dir, print: () => {} });
   });
   afterAll(async () => {
     await w.close();
@@ -117,7 +118,7 @@ describe('GET /metrics', () => {
 
 describe('GET /metrics with an admin token', () => {
   it('needs the token, as every admin route does', async () => {
-    const w = await startLocalWatcher({
+    const w = await startCheckedWatcher({
       config: CONFIG,
       port: 0,
       adminToken: 'a-long-admin-secret',

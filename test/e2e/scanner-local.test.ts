@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
+import type { LocalWatcher } from '../../cli/local-watcher';
 import { parseConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import { readOutbox } from '../support/outbox';
+import { startCheckedWatcher } from '../support/watcher';
 
 // End to end: the local watcher on a real clock with 1-second scans, its
 // scan loop, the real TCP prober and the outbox file; agents beat over HTTP from this test.
@@ -67,7 +68,7 @@ describe('the local watcher scanning on a real clock', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hbw-scan-'));
     probeTarget = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => probeTarget.listen(0, '127.0.0.1', resolve));
-    watcher = await startLocalWatcher({
+    watcher = await startCheckedWatcher({
       config: CONFIG,
       port: 0,
       dataDir,

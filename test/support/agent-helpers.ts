@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { checkAnswer } from './contract-check';
 
 /** Polls `check` every 25 ms until it answers something truthy; fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -125,7 +126,11 @@ export function spawnHbw(
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Calls `hbw local` at `url` as the tests do: a JSON body, an agent's token when given, the JSON answer. */
+/**
+ * Calls `hbw local` at `url` as the tests do: a JSON body, an agent's token when given, the JSON
+ * answer. A watcher in a process of its own checks nothing itself: each answer is held to the API's
+ * contract here, as the tests' own watchers hold theirs.
+ */
 export function localCaller(url: string) {
   return async (method: string, path: string, body?: unknown, token?: string) => {
     const res = await fetch(url + path, {
@@ -136,6 +141,7 @@ export function localCaller(url: string) {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    checkAnswer({ method, path }, res.clone());
     return (await res.json()) as Record<string, unknown>;
   };
 }

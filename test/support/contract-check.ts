@@ -1,6 +1,8 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { CONSOLE_PATHS } from '../../cli/console/routes';
 import { openApiDocument } from '../../lambda/api/openapi';
+import { recordViolation } from './contract-violations';
 
 // Checks an answer the watcher gave against the OpenAPI document: its status must be one the
 // document lists for the route, and its body must match that status's schema. Stricter than the
@@ -55,8 +57,10 @@ export class ContractChecker {
   }
 
   /**
-   * Why the answer does not match the contract, or `undefined` when it does (or when the path is not
-   * one of the API's: the console's page, `/metrics`).
+   * Why the answer does not match the contract, or `undefined` when it does. A path the contract does
+   * not have may only be answered 404, and a method a route does not take 405, each with the error
+   * answer (or 400, the answer of any route to a Host header that is not a host name); the console's
+   * page and icon are not the API's, and are not checked.
    */
   problem(
     method: string,
@@ -67,25 +71,25 @@ export class ContractChecker {
   ): string | undefined {
     const path = pathAndQuery.split('?')[0]!;
     const what = `${method} ${path} answered ${status}`;
+    // A HEAD is answered as its GET, without the body.
+    const asMethod = method === 'HEAD' ? 'get' : method.toLowerCase();
+    if (asMethod === 'get' && CONSOLE_PATHS.includes(path)) return undefined;
     const route = this.routes.find((r) => r.pattern.test(path));
-    const isJson = contentType.startsWith('application/json');
-    if (!route || !this.document.paths[route.template]![method.toLowerCase()]) {
-      // No such route (404), or not this method (405): the error answer, if it is the watcher's.
-      if (!path.startsWith('/v1/') || method === 'HEAD') return undefined;
-      return this.mismatch(
-        what,
-        pointer('components', 'responses', 'Error404', 'content', 'application/json', 'schema'),
-        body,
-      );
+    const operation = route === undefined ? undefined : this.document.paths[route.template]![asMethod];
+    if (operation === undefined) {
+      const expected = route === undefined ? 404 : 405;
+      if (status !== expected && status !== 400) {
+        return route === undefined
+          ? `${what}, but the contract has no route ${path}`
+          : `${what}, but the contract has no ${method} ${route.template}`;
+      }
+      return this.errorAnswer(what, `Error${status}`, contentType, method === 'HEAD' ? undefined : body);
     }
-    const operation = this.document.paths[route.template]![method.toLowerCase()]!;
     const answer = operation.responses[String(status)];
     if (!answer)
       return `${what}, which the contract does not list for it (${Object.keys(operation.responses).join(', ')})`;
-    if (answer.$ref) {
-      if (!isJson) return `${what} with ${contentType || 'no content type'}, not the JSON error answer`;
-      return this.mismatch(what, `${answer.$ref.slice(2)}/content/application~1json/schema`, body);
-    }
+    if (method === 'HEAD') return undefined;
+    if (answer.$ref) return this.errorAnswer(what, answer.$ref.split('/').pop()!, contentType, body);
     const [type] = Object.keys(answer.content ?? {});
     if (type === undefined)
       return body === undefined ? undefined : `${what} with a body, where the contract has none`;
@@ -93,16 +97,21 @@ export class ContractChecker {
     if (type !== 'application/json') return undefined;
     return this.mismatch(
       what,
-      pointer(
-        'paths',
-        route.template,
-        method.toLowerCase(),
-        'responses',
-        String(status),
-        'content',
-        type,
-        'schema',
-      ),
+      pointer('paths', route!.template, asMethod, 'responses', String(status), 'content', type, 'schema'),
+      body,
+    );
+  }
+
+  /** The error answer `name` (`Error404`) of components.responses; a HEAD's has no body to check. */
+  private errorAnswer(what: string, name: string, contentType: string, body: unknown): string | undefined {
+    if (body === undefined) return undefined;
+    if (!contentType.startsWith('application/json'))
+      return `${what} with ${contentType || 'no content type'}, not the JSON error answer`;
+    // 405 is not in components.responses (no route lists it): its body is every error's.
+    const at = this.document.components.responses[name] ? name : 'Error404';
+    return this.mismatch(
+      what,
+      pointer('components', 'responses', at, 'content', 'application/json', 'schema'),
       body,
     );
   }
@@ -120,4 +129,33 @@ export class ContractChecker {
     );
     return `${what}, which does not match the contract: ${errors.join('; ')}\n${JSON.stringify(body)}`;
   }
+}
+
+/**
+ * Holds `answer` (a copy the caller may consume) to the contract, for the request it answers; a
+ * mismatch is kept for the e2e suites' afterEach to report (./contract-violations.ts). What
+ * test/support starts a watcher with (`answered`), so that every answer it gives is checked, whoever
+ * asked: a test, the CLI, the console and its proxy, an agent, a relay.
+ */
+export function checkAnswer(
+  request: { readonly method: string; readonly path: string },
+  answer: Response,
+): void {
+  recordViolation(
+    (async () => {
+      // A client that went away mid-answer leaves a body that cannot be read: nothing to hold.
+      const text = await answer.text().catch(() => undefined);
+      if (text === undefined) return undefined;
+      const contentType = answer.headers.get('content-type') ?? '';
+      let body: unknown = text === '' ? undefined : text;
+      if (text !== '' && contentType.startsWith('application/json')) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON after all: the check says so
+        }
+      }
+      return contractChecker().problem(request.method, request.path, answer.status, contentType, body);
+    })(),
+  );
 }

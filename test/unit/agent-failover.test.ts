@@ -1,13 +1,13 @@
 import type { LogEvent } from '../../cli/agent/events';
 import { HeartbeatAgent, type HeartbeatAgentOptions } from '../../cli/agent/failover';
-import type { HeartbeatBody, SendResult } from '../../cli/agent/heartbeat-sender';
+import type { HeartbeatBody, HeartbeatReply, SendResult } from '../../cli/agent/heartbeat-sender';
 
 const A = 'https://a.example.com';
 const B = 'https://b.example.com';
 const C = 'https://c.example.com';
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 
-const ok = (state = 'healthy', heartbeatIntervalSeconds = 30): SendResult => ({
+const ok = (state: HeartbeatReply['state'] = 'healthy', heartbeatIntervalSeconds = 30): SendResult => ({
   kind: 'accepted',
   status: state === 'pending' ? 202 : 200,
   answer: { state, heartbeatIntervalSeconds, serverTime: new Date(T0).toISOString() },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { bootStateFile, goodbyeInForce, readBootState } from '../../cli/agent/boot-state';
 import { resolveAgentSettings } from '../../cli/agent/config';
 import { HeartbeatAgent } from '../../cli/agent/failover';
-import type { HeartbeatBody, SendResult } from '../../cli/agent/heartbeat-sender';
+import type { HeartbeatBody, HeartbeatReply, SendResult } from '../../cli/agent/heartbeat-sender';
 import { runAgent, sayGoodbye } from '../../cli/agent/run-agent';
 import { UsageError } from '../../cli/command';
 import { goodbyeOf } from '../../cli/commands/agent-run';
@@ -13,7 +13,7 @@ const A = 'http://a.example.com';
 const B = 'http://b.example.com';
 const T0 = Date.parse('2026-12-01T21:00:00.000Z');
 
-const ok = (state = 'healthy', extra: Record<string, unknown> = {}): SendResult => ({
+const ok = (state: HeartbeatReply['state'] = 'healthy', extra: Partial<HeartbeatReply> = {}): SendResult => ({
   kind: 'accepted',
   status: 200,
   answer: { state, heartbeatIntervalSeconds: 30, ...extra },
@@ -153,10 +153,7 @@ describe('the state file shared by agent run and agent goodbye', () => {
       { requireIdentity: true },
     );
     const sent: HeartbeatBody[] = [];
-    const answers = [
-      ok('healthy', { duplicate: true }),
-      ok('away', { awayUntil: '2026-12-01T21:10:00.000Z' }),
-    ];
+    const answers = [ok('healthy', { duplicate: true }), ok('away')];
 
     const { result, event } = await sayGoodbye(
       settings,

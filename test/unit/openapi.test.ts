@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { addMetricsRoute, WatcherMetrics } from '../../cli/metrics';
 import { ADMIN_API_ROUTES, API_ROUTES, OPEN_PATHS } from '../../lambda/api/contract';
 import { openApiDocument, openApiText } from '../../lambda/api/openapi';
 import { LOCAL_CALLER } from '../../lambda/domain/audit';
@@ -10,12 +11,15 @@ import { contractChecker } from '../support/contract-check';
 
 const DOCUMENT_FILE = join(__dirname, '..', '..', 'docs', 'openapi.json');
 
-/** Registering the routes calls nothing on the service; the document's route needs none of it. */
-const app = (adminToken?: string) =>
-  createApp({ log: { error: () => {} } } as unknown as WatcherService, {
-    token: adminToken,
-    caller: () => LOCAL_CALLER,
-  });
+/**
+ * The routes as local mode serves them, `GET /metrics` with them. Registering the routes calls nothing
+ * on the service; the document's route needs none of it.
+ */
+const app = (adminToken?: string) => {
+  const service = { log: { error: () => {} } } as unknown as WatcherService;
+  const access = { token: adminToken, caller: () => LOCAL_CALLER };
+  return createApp(service, access, (door) => addMetricsRoute(door, new WatcherMetrics(service), access));
+};
 
 describe('docs/openapi.json', () => {
   it('is exactly what the contract generates (regenerate with npm run openapi)', () => {
@@ -47,6 +51,24 @@ describe('docs/openapi.json', () => {
     expect(OPEN_PATHS).toContain('/v1/openapi.json');
     expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/v1/openapi.json');
     expect(ADMIN_API_ROUTES).toContainEqual(['PATCH', '/v1/agents/*']);
+  });
+
+  it('describes GET /metrics as an admin route of local mode: text, the admin token, no IAM grant', () => {
+    const metrics = (openApiDocument() as { paths: Record<string, Record<string, object>> }).paths[
+      '/metrics'
+    ];
+
+    expect(metrics?.get).toMatchObject({
+      tags: ['admin'],
+      security: [{ adminToken: [] }],
+      responses: {
+        200: { content: { 'text/plain': { schema: { type: 'string' } } } },
+        401: { $ref: '#/components/responses/Error401' },
+        403: { $ref: '#/components/responses/Error403' },
+      },
+    });
+    expect(OPEN_PATHS).not.toContain('/metrics');
+    expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/metrics');
   });
 });
 
@@ -114,5 +136,35 @@ describe('the contract check the e2e suites make of every answer', () => {
       /does not match/,
     );
     expect(check.problem('GET', '/v1/install.sh', 200, json, {})).toMatch(/not text\/x-shellscript/);
+  });
+
+  it('takes only a 404 for a path the contract does not have, and only a 405 for a method a route does not take', () => {
+    const error = { error: { code: 'not_found', message: 'no route' } };
+
+    expect(check.problem('GET', '/v1/nope', 404, json, error)).toBeUndefined();
+    expect(check.problem('GET', '/nope', 404, json, error)).toBeUndefined();
+    expect(check.problem('PUT', '/v1/status', 405, json, error)).toBeUndefined();
+    expect(check.problem('GET', '/v1/nope', 200, json, {})).toBe(
+      'GET /v1/nope answered 200, but the contract has no route /v1/nope',
+    );
+    expect(check.problem('PUT', '/v1/status', 200, json, {})).toBe(
+      'PUT /v1/status answered 200, but the contract has no PUT /v1/status',
+    );
+    expect(check.problem('GET', '/v1/nope', 404, 'text/plain', 'Not Found')).toMatch(
+      /not the JSON error answer/,
+    );
+  });
+
+  it("checks GET /metrics as text, a HEAD's status as its GET's, and leaves the console's page alone", () => {
+    const prometheus = 'text/plain; version=0.0.4; charset=utf-8';
+
+    expect(check.problem('GET', '/metrics', 200, prometheus, 'hbw_agents 1\n')).toBeUndefined();
+    expect(check.problem('GET', '/metrics', 200, json, {})).toMatch(/not text\/plain/);
+    expect(check.problem('HEAD', '/v1/status', 200, json, undefined)).toBeUndefined();
+    expect(check.problem('HEAD', '/v1/status', 409, json, undefined)).toMatch(/does not list/);
+    expect(check.problem('GET', '/', 200, 'text/html; charset=utf-8', '<!doctype html>')).toBeUndefined();
+    expect(check.problem('POST', '/', 200, 'text/html; charset=utf-8', '<!doctype html>')).toMatch(
+      /has no route \//,
+    );
   });
 });

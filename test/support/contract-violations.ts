@@ -1,0 +1,38 @@
+// The answers of the tests' watchers that break the API's contract (./contract-check.ts finds them),
+// kept until the test they came in reports them. Set up after the environment of every test file
+// (jest.config.js) with nothing heavy to load: the hooks below fail the test (or, after the last
+// test, the file) in which a watcher gave such an answer, naming each: method, path, status and what
+// does not match.
+
+const violations: string[] = [];
+const checking = new Set<Promise<unknown>>();
+
+/** Keeps what `check` settles with, when it is a violation (a string). */
+export function recordViolation(check: Promise<string | undefined>): void {
+  const kept = check.then(
+    (problem) => {
+      if (problem !== undefined) violations.push(problem);
+    },
+    (error: unknown) => {
+      violations.push(`an answer could not be checked: ${String(error)}`);
+    },
+  );
+  checking.add(kept);
+  void kept.finally(() => checking.delete(kept));
+}
+
+/** Every violation since the last call, once the checks under way have settled. */
+export async function takeContractViolations(): Promise<string[]> {
+  await Promise.allSettled([...checking]);
+  return violations.splice(0);
+}
+
+async function failOnViolations(when: string): Promise<void> {
+  const found = await takeContractViolations();
+  if (found.length > 0) {
+    throw new Error(`${when}, the watcher gave answers that break the API contract:\n${found.join('\n')}`);
+  }
+}
+
+afterEach(() => failOnViolations('in this test'));
+afterAll(() => failOnViolations('in the hooks of this file'));
