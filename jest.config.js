@@ -20,7 +20,7 @@ const dynalite = {
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   // Every answer a watcher of the tests gives is held to the API's contract (test/support/contract-check.ts).
-  setupFilesAfterEnv: ['<rootDir>/test/support/contract-violations.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/contract-hooks.ts'],
 };
 
 /**
@@ -38,6 +38,7 @@ const dynamodbLocal = {
     '/test/adapters/(condition-failure-item|dynalite-patches|net-prober|outbox-notifier|sdk-logging|sns-notifier)\\.test\\.ts$',
   ],
   setupFiles: ['<rootDir>/test/support/setup-env.ts', '<rootDir>/test/support/on-dynamodb-local.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/contract-hooks.ts'],
   globalSetup: '<rootDir>/test/support/dynamodb-local-setup.ts',
   globalTeardown: '<rootDir>/test/support/dynamodb-local-teardown.ts',
 };

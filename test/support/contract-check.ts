@@ -133,7 +133,7 @@ export class ContractChecker {
 
 /**
  * Holds `answer` (a copy the caller may consume) to the contract, for the request it answers; a
- * mismatch is kept for the e2e suites' afterEach to report (./contract-violations.ts). What
+ * mismatch is kept for the e2e suites' afterEach to report (./contract-hooks.ts). What
  * test/support starts a watcher with (`answered`), so that every answer it gives is checked, whoever
  * asked: a test, the CLI, the console and its proxy, an agent, a relay.
  */

@@ -1,8 +1,6 @@
 // The answers of the tests' watchers that break the API's contract (./contract-check.ts finds them),
-// kept until the test they came in reports them. Set up after the environment of every test file
-// (jest.config.js) with nothing heavy to load: the hooks below fail the test (or, after the last
-// test, the file) in which a watcher gave such an answer, naming each: method, path, status and what
-// does not match.
+// kept until the test they came in reports them (./contract-hooks.ts). It registers no hook itself,
+// so that a module outside the tests' files (jest's global set-up) may import the checker.
 
 const violations: string[] = [];
 const checking = new Set<Promise<unknown>>();
@@ -27,12 +25,10 @@ export async function takeContractViolations(): Promise<string[]> {
   return violations.splice(0);
 }
 
-async function failOnViolations(when: string): Promise<void> {
+/** Throws, naming each, when the watchers gave answers that break the contract since the last call. */
+export async function failOnViolations(when: string): Promise<void> {
   const found = await takeContractViolations();
   if (found.length > 0) {
     throw new Error(`${when}, the watcher gave answers that break the API contract:\n${found.join('\n')}`);
   }
 }
-
-afterEach(() => failOnViolations('in this test'));
-afterAll(() => failOnViolations('in the hooks of this file'));

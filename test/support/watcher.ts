@@ -49,7 +49,7 @@ export interface TestResponse {
 
 /**
  * `startLocalWatcher`, with every answer the watcher gives held to the API's contract
- * (docs/openapi.json): one that breaks it fails the test it came in (./contract-violations.ts).
+ * (docs/openapi.json): one that breaks it fails the test it came in (./contract-hooks.ts).
  */
 export function startCheckedWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   return startLocalWatcher({ ...options, answered: checkAnswer });
