@@ -614,6 +614,9 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
         const stopped = pid;
         await waitFor(() => !running(stopped), 'the agent to stop');
       } finally {
+        // The agent cron would start, should the test have stopped before it read the pid.
+        const pidFile = join(root, 'lib/hbw/agent.pid');
+        pid ??= existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined;
         if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
       }
     });
