@@ -163,8 +163,10 @@ remove_all() {
   rmdir "$etc" 2>/dev/null || true
   if [ "$system" = yes ] && [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || true; fi
   if [ -n "$prefix" ]; then
-    for dir in usr/local/bin etc/systemd/system etc/cron.d var/lib; do
-      (cd "$prefix" && rmdir -p "$dir" 2>/dev/null) || true
+    # Deepest first, each one on its own: one that is missing does not keep its parent, and one
+    # that holds anything else stays.
+    for dir in usr/local/bin usr/local usr etc/systemd/system etc/systemd etc/cron.d etc var/lib var; do
+      rmdir "$prefix/$dir" 2>/dev/null || true
     done
   fi
 }

@@ -178,6 +178,21 @@ describe('bad input to the local watcher over HTTP', () => {
       expectError(res, 400, 'invalid_request', field);
     });
 
+    it.each([
+      [{ backInSeconds: 0 }, 'goodbye.backInSeconds'],
+      [{ backInSeconds: -60 }, 'goodbye.backInSeconds'],
+      [{ backInSeconds: 1.5 }, 'goodbye.backInSeconds'],
+      [{ backInSeconds: 604_801 }, 'goodbye.backInSeconds'],
+      [{ backInSeconds: '600' }, 'goodbye.backInSeconds'],
+      [{ reason: 'kernel update' }, 'goodbye.backInSeconds'],
+      [{ backInSeconds: 600, until: '2026-12-01T12:00:00Z' }, 'goodbye.until'],
+      [600, 'goodbye'],
+    ])('refuses the goodbye %j with 400 naming %s, and changes nothing', async (goodbye, field) => {
+      const res = await withoutChange(() => beatAsWeb01({ agentId: 'web-01', seq: 2, goodbye }));
+
+      expectError(res, 400, 'invalid_request', field);
+    });
+
     it('validates the body before it looks at the token: a bad body without a token is a 400', async () => {
       const res = await withoutChange(() => w.call('POST', '/v1/heartbeat', { agentId: 'web 01' }));
 

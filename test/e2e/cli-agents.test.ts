@@ -148,6 +148,27 @@ describe('hbw agents and hbw status against a running watcher', () => {
     expect(run.err).toMatch(/--state must be one of .*healthy, late, failed.*, not "sleeping"/);
   });
 
+  it('agents show prints the restarts, the heartbeats lost this boot and until when an away agent is away', async () => {
+    const token = await addAgent('boot-01');
+    const beat = (body: Record<string, unknown>) =>
+      w.call('POST', '/v1/heartbeat', { agentId: 'boot-01', ...body }, bearer(token));
+    await beat({ seq: 1, bootId: 'boot-a' });
+    await beat({ seq: 1, bootId: 'boot-b' });
+    await beat({ seq: 4, bootId: 'boot-b', goodbye: { backInSeconds: 600, reason: 'kernel update' } });
+    const view = (await w.call('GET', '/v1/agents/boot-01')).body;
+    expect(view).toMatchObject({ state: 'away', restarts: 1, lostHeartbeats: 2 });
+
+    const run = await cli('agents', 'show', 'boot-01');
+
+    expect(run).toMatchObject({ code: 0, err: '' });
+    expect(row(run.out, 'restarts')).toEqual(['restarts', `1 (last ${view.lastRestartAt})`]);
+    expect(row(run.out, 'lost heartbeats')).toEqual([
+      'lost heartbeats',
+      `2 this boot; ${view.lossLastHourPercent}% over the last hour`,
+    ]);
+    expect(row(run.out, 'away until')).toEqual(['away until', `${view.awayUntil} (kernel update)`]);
+  });
+
   it('agents show prints one agent as a table, and in full with --json', async () => {
     const token = await addAgent('show-01');
     await w.call(

@@ -479,6 +479,33 @@ describe('operator console in a browser', () => {
       `away to ${until} UTC`,
     );
   });
+
+  it("shows on an agent's page its restarts, the heartbeats it lost, and until when it is away", async () => {
+    await add('app-03', 'test');
+    await beat('app-03', { seq: 1, bootId: 'boot-1' });
+    w.clock.advance(1000);
+    await beat('app-03', { seq: 1, bootId: 'boot-2' });
+    const restartedAt = iso(w.clock.now());
+    w.clock.advance(1000);
+    await beat('app-03', {
+      seq: 4,
+      bootId: 'boot-2',
+      goodbye: { backInSeconds: 600, reason: 'kernel update' },
+    });
+    const view = (await w.call('GET', '/v1/agents/app-03')).body;
+    expect(view).toMatchObject({ restarts: 1, lostHeartbeats: 2, lastRestartAt: restartedAt });
+    const utc = (at: string) => `${at.slice(0, 19).replace('T', ' ')} UTC`;
+
+    await go('#agent/app-03');
+    await waitForText(page, '#d-state', 'away');
+
+    const field = (key: string) => page.locator(`#d-record [data-key="${key}"] dd`).textContent();
+    expect(await field('restarts')).toBe(`1, the last ${utc(restartedAt)}`);
+    expect(await field('lost heartbeats')).toBe(
+      `2 this boot, ${view.lossLastHourPercent}% over the last hour`,
+    );
+    expect(await field('away')).toBe(`until ${utc(view.awayUntil)}: kernel update`);
+  });
 });
 
 /**

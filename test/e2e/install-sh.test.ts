@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { freePort, tempDir, waitFor } from '../support/agent-helpers';
@@ -59,6 +59,49 @@ async function openDoor(port: number, to: string): Promise<{ close(): Promise<vo
   };
 }
 
+/**
+ * `command` with the `etc`, `bin`, `lib` and `run` directories of `root` mounted over /etc,
+ * /usr/local/bin, /var/lib and /run, in a mount namespace of its own (unshare -m, as root): the
+ * installer's real install into /, with its system user and its service, changing nothing of this
+ * machine's. What it wrote stays in `root` once the namespace is gone.
+ */
+function asSystem(root: string, command: readonly string[]): string[] {
+  const mounts = [
+    ['etc', '/etc'],
+    ['bin', '/usr/local/bin'],
+    ['lib', '/var/lib'],
+    ['run', '/run'],
+  ];
+  const script = `${mounts.map(([from, to]) => `mount --bind "$0/${from}" ${to}`).join(' && ')} && exec "$@"`;
+  return ['unshare', '-m', 'sh', '-c', script, root, ...command];
+}
+
+/** A root for {@link asSystem}: a copy of this machine's /etc (its users), and empty bin, lib and run. */
+function systemRoot(): string {
+  const root = tempDir('hbw-system-');
+  expect(spawnSync('cp', ['-a', '/etc', join(root, 'etc')]).status).toBe(0);
+  for (const dir of ['bin', 'lib', 'run']) mkdirSync(join(root, dir));
+  return root;
+}
+
+/** The passwd entry of `user` under `root`, if any. */
+function passwdEntry(root: string, user: string) {
+  const line = readFileSync(join(root, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
+  if (line === undefined) return undefined;
+  const [, , uid, , , home, loginShell] = line.split(':');
+  return { uid: Number(uid), home, shell: loginShell };
+}
+
+/** Whether {@link asSystem} can run here: as root, with unshare able to make a mount namespace. */
+const canMount = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
+if (!canMount && !process.env.CI) {
+  console.warn('not root, or no unshare -m: the installs into / (system user, service) are not tested here');
+}
+// CI runs as root (.ci/run), where these tests must run, never skip.
+const asRoot = canMount || process.env.CI ? describe : describe.skip;
+
 describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) => {
   let w: TestWatcher;
   let key: string;
@@ -95,13 +138,23 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
   };
 
   /** `curl -fsSL WATCHER/v1/install.sh | SHELL -s -- ARGS`, as the README's one-liner. */
-  function install(...args: string[]): Promise<Run> {
+  const install = (...args: string[]) => installWith({}, ...args);
+
+  /**
+   * The one-liner with `path` before the PATH (commands that stand in for the system's), and, with
+   * `system`, inside {@link asSystem}'s mount namespace.
+   */
+  function installWith(
+    { path, system }: { readonly path?: string; readonly system?: string },
+    ...args: string[]
+  ): Promise<Run> {
+    const oneLiner = [shell, '-c', `curl -fsSL "$0/v1/install.sh" | ${shell} -s -- "$@"`, w.url, ...args];
+    const [command, ...rest] = system === undefined ? oneLiner : asSystem(system, oneLiner);
     return new Promise((resolve) => {
-      const child = spawn(
-        shell,
-        ['-c', `curl -fsSL "$0/v1/install.sh" | ${shell} -s -- "$@"`, w.url, ...args],
-        { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const child = spawn(command!, rest, {
+        env: { PATH: path === undefined ? process.env.PATH : `${path}:${process.env.PATH}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => {
@@ -383,6 +436,43 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     expect(tree(prefix)).toEqual([]);
   });
 
+  it('takes back all it wrote when the install fails after registering, and names the agent to remove', async () => {
+    const prefix = prefixDir();
+    const agentId = id('undone');
+    // A file where the agent's directory goes: writing the agent fails, after the token and settings.
+    writeFileSync(join(prefix, 'usr'), '');
+
+    const run = await enroll(agentId, prefix, '--no-start');
+
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(
+      `nothing was installed; the watcher registered agent ${agentId}, so an operator removes it (hbw agents remove ${agentId})`,
+    );
+    expect(tree(prefix)).toEqual(['usr']);
+    expect(await stored(agentId)).toMatchObject({ group: 'sh' });
+  });
+
+  it('takes the host name as the agent id without --id, and asks for --id when that is not one', async () => {
+    const fake = prefixDir();
+    const hostName = join(fake, 'name');
+    // uname -n is how the installer asks the host name.
+    writeFileSync(join(fake, 'uname'), `#!/bin/sh\ncat '${hostName}'\n`, { mode: 0o755 });
+    const enrollHere = (prefix: string) =>
+      installWith({ path: fake }, '--enroll-key', key, '--group', 'sh', '--prefix', prefix, '--no-start');
+
+    writeFileSync(hostName, `${id('host')}\n`);
+    const named = await enrollHere(prefixDir());
+    writeFileSync(hostName, 'db 01\n');
+    const prefix = prefixDir();
+    const unnamed = await enrollHere(prefix);
+
+    expect(named.code).toBe(0);
+    expect(await stored(id('host'))).toMatchObject({ group: 'sh', approval: 'approved' });
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.err).toContain('--id: needed, since the host name db 01 is not a valid agent id');
+    expect(tree(prefix)).toEqual([]);
+  });
+
   it('keeps the token when run again, and changes only what changed', async () => {
     const prefix = prefixDir();
     const args = [
@@ -465,5 +555,100 @@ describe.each(['dash', 'bash'])('the sh installer and agent under %s', (shell) =
     expect(run.code).toBe(0);
     expect(run.out).toContain('usage: sh install.sh --enroll-key KEY --group GROUP [options]');
     expect(run.out).toContain('--failover URL');
+  });
+
+  asRoot('installed into / as root', () => {
+    const systemDir = () => {
+      const root = systemRoot();
+      dirs.push(root);
+      expect(passwdEntry(root, 'hbw')).toBeUndefined();
+      return root;
+    };
+    const running = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    it('keeps the token mode 600 for a system user hbw it creates, runs the agent as hbw from cron where there is no systemd, and --uninstall removes both', async () => {
+      const root = systemDir();
+      const agentId = id('system');
+      const args = ['--enroll-key', key, '--group', 'sh', '--id', agentId];
+      let pid: number | undefined;
+      try {
+        const run = await installWith({ system: root }, ...args);
+        expect(run.err).toBe('');
+        expect(run.code).toBe(0);
+
+        const user = passwdEntry(root, 'hbw')!;
+        expect(user).toMatchObject({ home: '/var/lib/hbw', shell: '/usr/sbin/nologin' });
+        expect(user.uid).toBeLessThan(1000);
+        const token = statSync(join(root, 'etc/hbw/token'));
+        expect({ uid: token.uid, mode: token.mode & 0o777 }).toEqual({ uid: user.uid, mode: 0o600 });
+        expect(readFileSync(join(root, 'etc/cron.d/hbw-agent'), 'utf8')).toContain(
+          '\n* * * * * hbw /usr/local/bin/hbw-agent --cron\n',
+        );
+        expect(existsSync(join(root, 'etc/systemd/system/hbw-agent.service'))).toBe(false);
+        await waitFor(
+          async () => ((await stored(agentId))?.seq ?? 0) >= 1,
+          'a heartbeat from the agent run as hbw',
+        );
+        pid = Number(readFileSync(join(root, 'lib/hbw/agent.pid'), 'utf8'));
+        const uids = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        expect(Number(uids)).toBe(user.uid);
+
+        const again = await installWith({ system: root }, ...args);
+        expect(again.code).toBe(0);
+        expect(again.out).toContain('nothing changed');
+        const gone = await installWith({ system: root }, '--uninstall');
+
+        expect(gone.code).toBe(0);
+        expect(passwdEntry(root, 'hbw')).toBeUndefined();
+        expect(readdirSync(join(root, 'bin'))).toEqual([]);
+        expect(readdirSync(join(root, 'lib'))).toEqual([]);
+        expect(existsSync(join(root, 'etc/hbw'))).toBe(false);
+        expect(existsSync(join(root, 'etc/cron.d/hbw-agent'))).toBe(false);
+        const stopped = pid;
+        await waitFor(() => !running(stopped), 'the agent to stop');
+      } finally {
+        // The agent cron would start, should the test have stopped before it read the pid.
+        const pidFile = join(root, 'lib/hbw/agent.pid');
+        pid ??= existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined;
+        if (pid !== undefined && running(pid)) process.kill(pid, 'SIGKILL');
+      }
+    });
+
+    it('installs a systemd service run as hbw where systemd runs, enabled and started, and --uninstall disables it', async () => {
+      const root = systemDir();
+      mkdirSync(join(root, 'run/systemd/system'), { recursive: true });
+      const fake = prefixDir();
+      const calls = join(fake, 'calls');
+      writeFileSync(join(fake, 'systemctl'), `#!/bin/sh\necho "$*" >>'${calls}'\n`, { mode: 0o755 });
+      const said = () => readFileSync(calls, 'utf8').trim().split('\n');
+
+      const run = await installWith(
+        { system: root, path: fake },
+        ...['--enroll-key', key, '--group', 'sh', '--id', id('systemd')],
+      );
+
+      expect(run.code).toBe(0);
+      const unit = readFileSync(join(root, 'etc/systemd/system/hbw-agent.service'), 'utf8');
+      expect(unit).toContain('\nExecStart=/usr/local/bin/hbw-agent\nUser=hbw\n');
+      expect(unit).toContain('\nReadWritePaths=/var/lib/hbw\n');
+      expect(existsSync(join(root, 'etc/cron.d/hbw-agent'))).toBe(false);
+      expect(statSync(join(root, 'etc/hbw/token')).uid).toBe(passwdEntry(root, 'hbw')!.uid);
+      expect(said()).toEqual(['daemon-reload', 'enable hbw-agent', 'restart hbw-agent']);
+      expect(run.out).toContain('the agent started (systemctl status hbw-agent; journalctl -u hbw-agent)');
+
+      const gone = await installWith({ system: root, path: fake }, '--uninstall');
+
+      expect(gone.code).toBe(0);
+      expect(said().slice(3)).toEqual(['disable --now hbw-agent', 'daemon-reload']);
+      expect(existsSync(join(root, 'etc/systemd/system/hbw-agent.service'))).toBe(false);
+      expect(passwdEntry(root, 'hbw')).toBeUndefined();
+    });
   });
 });

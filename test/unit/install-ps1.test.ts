@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Language, type Node, Parser } from 'web-tree-sitter';
 import { installPs1 } from '../../lambda/http/install-ps1';
 
-// There is no pwsh on the machines that run the tests (Debian has no package of it and npm none),
-// so the installer is checked with PowerShell's tree-sitter grammar: it must parse with no error.
+// There is no pwsh on the machines that run the tests (Debian has no package of it; npm's pwsh
+// downloads it from GitHub, out of their reach), so the installer is checked with PowerShell's
+// tree-sitter grammar: it must parse with no error.
 let parser: Parser;
 beforeAll(async () => {
   await Parser.init();
