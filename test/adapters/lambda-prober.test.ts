@@ -1,0 +1,164 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaProber } from '../../lambda/adapters/lambda-prober';
+import type { Probe } from '../../lambda/domain/agent';
+import type { ProbeBatch } from '../../lambda/domain/probe-batch';
+
+const SETTINGS = { attempts: 1, timeoutMs: 500, intervalMs: 0 };
+const FUNCTION = 'hbw-prober-prod-vpc';
+
+/** What the stand-in for Lambda was asked: the path of each invocation and its batch. */
+interface Invocation {
+  readonly path: string;
+  readonly batch: ProbeBatch;
+}
+
+/**
+ * A local HTTP endpoint standing in for Lambda's Invoke API: `answer` is given each batch and answers
+ * the response (status, body, headers); `undefined` never answers.
+ */
+async function standIn(
+  answer: (
+    batch: ProbeBatch,
+  ) => { status?: number; body: string; headers?: Record<string, string> } | undefined,
+) {
+  const invocations: Invocation[] = [];
+  const held: ServerResponse[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      const batch = JSON.parse(body) as ProbeBatch;
+      invocations.push({ path: req.url ?? '', batch });
+      const a = answer(batch);
+      if (a === undefined) {
+        held.push(res);
+        return;
+      }
+      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...a.headers });
+      res.end(a.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new LambdaClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    maxAttempts: 1,
+  });
+  return {
+    invocations,
+    client,
+    prober: (timeoutMs?: number) =>
+      new LambdaProber(client, { network: 'prod-vpc', functionName: FUNCTION, timeoutMs }),
+    close: async () => {
+      for (const res of held) res.destroy();
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const tcp = (host: string): Probe => ({ type: 'tcp', host, port: 22 });
+const hostOf = (t: ProbeBatch['targets'][number]) => (t.probe.type === 'tcp' ? t.probe.host : t.probe.url);
+
+describe('LambdaProber', () => {
+  let stand: Awaited<ReturnType<typeof standIn>> | undefined;
+  afterEach(async () => {
+    await stand?.close();
+    stand = undefined;
+  });
+
+  it('sends the probes asked at once in one invocation and gives each its own result', async () => {
+    stand = await standIn((batch) => ({
+      body: JSON.stringify({
+        results: batch.targets.map((t) => ({
+          outcome: hostOf(t).startsWith('up') ? 'up' : 'down',
+          detail: `tcp ${hostOf(t)}:22`,
+        })),
+      }),
+    }));
+    const prober = stand.prober();
+
+    const results = await Promise.all(
+      ['up-1', 'down-1', 'up-2'].map((host) => prober.probe(tcp(host), SETTINGS)),
+    );
+
+    expect(results).toEqual([
+      { outcome: 'up', detail: 'tcp up-1:22' },
+      { outcome: 'down', detail: 'tcp down-1:22' },
+      { outcome: 'up', detail: 'tcp up-2:22' },
+    ]);
+    expect(stand.invocations).toHaveLength(1);
+    expect(stand.invocations[0]!.path).toBe(`/2015-03-31/functions/${FUNCTION}/invocations`);
+    expect(stand.invocations[0]!.batch.targets).toEqual(
+      ['up-1', 'down-1', 'up-2'].map((host) => ({ probe: tcp(host), settings: SETTINGS })),
+    );
+  });
+
+  it('splits more probes than a batch holds into several invocations', async () => {
+    stand = await standIn((batch) => ({
+      body: JSON.stringify({ results: batch.targets.map(() => ({ outcome: 'up', detail: 'answered' })) }),
+    }));
+    const prober = stand.prober();
+
+    const results = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => prober.probe(tcp(`h-${i}`), SETTINGS)),
+    );
+
+    expect(results.every((r) => r.outcome === 'up')).toBe(true);
+    expect(stand.invocations.map((i) => i.batch.targets.length)).toEqual([100, 50]);
+  });
+
+  it('answers unknown for every target when the function fails (FunctionError)', async () => {
+    stand = await standIn(() => ({
+      headers: { 'x-amz-function-error': 'Unhandled' },
+      body: JSON.stringify({
+        errorType: 'Error',
+        errorMessage: 'event.targets: must hold at least one target',
+      }),
+    }));
+    const prober = stand.prober();
+
+    const results = await Promise.all([prober.probe(tcp('a'), SETTINGS), prober.probe(tcp('b'), SETTINGS)]);
+
+    expect(results.map((r) => r.outcome)).toEqual(['unknown', 'unknown']);
+    expect(results[0]!.detail).toContain('prober of prod-vpc failed: Unhandled');
+  });
+
+  it('answers unknown when Lambda refuses the invocation', async () => {
+    stand = await standIn(() => ({
+      status: 403,
+      headers: { 'x-amzn-errortype': 'AccessDeniedException' },
+      body: JSON.stringify({ message: 'not authorized to perform lambda:InvokeFunction' }),
+    }));
+
+    const result = await stand.prober().probe(tcp('a'), SETTINGS);
+
+    expect(result.outcome).toBe('unknown');
+    expect(result.detail).toContain('prober of prod-vpc failed');
+  });
+
+  it('answers unknown when the function answers something other than a result per target', async () => {
+    stand = await standIn(() => ({ body: JSON.stringify({ results: [] }) }));
+
+    const result = await stand.prober().probe(tcp('a'), SETTINGS);
+
+    expect(result).toEqual({
+      outcome: 'unknown',
+      detail: 'prober of prod-vpc failed: its answer is not one result per target',
+    });
+  });
+
+  it('answers unknown when the invocation does not answer in time', async () => {
+    stand = await standIn(() => undefined);
+
+    const result = await stand.prober(100).probe(tcp('a'), SETTINGS);
+
+    expect(result).toEqual({ outcome: 'unknown', detail: 'prober of prod-vpc failed: no answer in time' });
+  });
+});
