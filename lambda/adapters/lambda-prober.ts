@@ -14,7 +14,7 @@ export interface LambdaProberOptions {
   readonly gatherMs?: number;
   /** The most targets an invocation carries. @default {@link MAX_PROBE_BATCH} */
   readonly maxBatch?: number;
-  /** How long an invocation may take before its targets are unknown. @default 60 seconds */
+  /** How long an invocation may take before its targets are unknown. @default 35 seconds (the function's 30, and its start) */
   readonly timeoutMs?: number;
 }
 
@@ -68,7 +68,7 @@ export class LambdaProber implements Prober {
           InvocationType: 'RequestResponse',
           Payload: new TextEncoder().encode(JSON.stringify({ targets } satisfies ProbeBatch)),
         }),
-        { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000) },
+        { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? 35_000) },
       );
       const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
       if (answer.FunctionError) return unknown(`${answer.FunctionError} ${text}`.slice(0, 300));

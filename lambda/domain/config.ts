@@ -75,7 +75,7 @@ const recurringWindowSchema = v.strictObject(
   'must be an object',
 );
 
-const awsIds = (prefix: string, what: string) =>
+const awsIds = (prefix: string, what: string, max: number) =>
   v.pipe(
     v.array(
       v.pipe(
@@ -88,12 +88,13 @@ const awsIds = (prefix: string, what: string) =>
       `must be a list of ${what} ids`,
     ),
     v.minLength(1, `must name at least one ${what}`),
-    v.maxLength(16, `must name at most 16 ${what}s`),
+    v.maxLength(max, `must name at most ${max} ${what}s`),
   );
 
 /** A network of private subnets the probes of a group or an agent run from (the cloud's prober there). */
 const probeNetworkSchema = v.strictObject(
-  { subnetIds: awsIds('subnet', 'subnet'), securityGroupIds: awsIds('sg', 'security group') },
+  // Lambda attaches a function to at most 16 subnets and 5 security groups.
+  { subnetIds: awsIds('subnet', 'subnet', 16), securityGroupIds: awsIds('sg', 'security group', 5) },
   'must be an object',
 );
 
