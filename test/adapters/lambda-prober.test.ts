@@ -1,67 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { LambdaProber } from '../../lambda/adapters/lambda-prober';
 import type { Probe } from '../../lambda/domain/agent';
 import type { ProbeBatch } from '../../lambda/domain/probe-batch';
+import { lambdaStandIn as standIn } from '../support/lambda-stand-in';
 
 const SETTINGS = { attempts: 1, timeoutMs: 500, intervalMs: 0 };
-const FUNCTION = 'hbw-prober-prod-vpc';
-
-/** What the stand-in for Lambda was asked: the path of each invocation and its batch. */
-interface Invocation {
-  readonly path: string;
-  readonly batch: ProbeBatch;
-}
-
-/**
- * A local HTTP endpoint standing in for Lambda's Invoke API: `answer` is given each batch and answers
- * the response (status, body, headers); `undefined` never answers.
- */
-async function standIn(
-  answer: (
-    batch: ProbeBatch,
-  ) => { status?: number; body: string; headers?: Record<string, string> } | undefined,
-) {
-  const invocations: Invocation[] = [];
-  const held: ServerResponse[] = [];
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      const batch = JSON.parse(body) as ProbeBatch;
-      invocations.push({ path: req.url ?? '', batch });
-      const a = answer(batch);
-      if (a === undefined) {
-        held.push(res);
-        return;
-      }
-      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...a.headers });
-      res.end(a.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new LambdaClient({
-    region: 'us-east-1',
-    endpoint,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    maxAttempts: 1,
-  });
-  return {
-    invocations,
-    client,
-    prober: (timeoutMs?: number) =>
-      new LambdaProber(client, { network: 'prod-vpc', functionName: FUNCTION, timeoutMs }),
-    close: async () => {
-      for (const res of held) res.destroy();
-      client.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 const tcp = (host: string): Probe => ({ type: 'tcp', host, port: 22 });
 const hostOf = (t: ProbeBatch['targets'][number]) => (t.probe.type === 'tcp' ? t.probe.host : t.probe.url);
@@ -94,7 +35,7 @@ describe('LambdaProber', () => {
       { outcome: 'up', detail: 'tcp up-2:22' },
     ]);
     expect(stand.invocations).toHaveLength(1);
-    expect(stand.invocations[0]!.path).toBe(`/2015-03-31/functions/${FUNCTION}/invocations`);
+    expect(stand.invocations[0]!.path).toBe('/2015-03-31/functions/hbw-prober-prod-vpc/invocations');
     expect(stand.invocations[0]!.batch.targets).toEqual(
       ['up-1', 'down-1', 'up-2'].map((host) => ({ probe: tcp(host), settings: SETTINGS })),
     );
