@@ -34,6 +34,7 @@ export interface AgentChange {
   readonly cluster?: string | null;
   readonly parent?: string | null;
   readonly probe?: Probe | null;
+  readonly probeNetwork?: string | null;
 }
 
 /**

@@ -417,7 +417,11 @@ export class Scanner {
     const settings = settingsFor(this.deps.config, agent.group);
     let probe = forcedProbe;
     if (!probe && assessment.kind === 'watched' && assessment.probe && agent.probe) {
-      probe = await this.deps.prober.probe(agent.probe, settings.probe, settings.probeNetwork);
+      probe = await this.deps.prober.probe(
+        agent.probe,
+        settings.probe,
+        agent.probeNetwork ?? settings.probeNetwork,
+      );
     }
     if (probe && !forcedProbe) pass.tally.probed += 1;
     const episode = open.find((a) => a.kind === 'flapping');
@@ -540,7 +544,11 @@ export class Scanner {
         if (!kept || asked.has(ancestor.agentId)) continue;
         asked.add(ancestor.agentId);
         const settings = settingsFor(this.deps.config, kept.agent.group);
-        const probe = await this.deps.prober.probe(kept.agent.probe!, settings.probe, settings.probeNetwork);
+        const probe = await this.deps.prober.probe(
+          kept.agent.probe!,
+          settings.probe,
+          kept.agent.probeNetwork ?? settings.probeNetwork,
+        );
         pass.tally.probed += 1;
         const found = pass.findings.get(ancestor.agentId);
         const open = [...(found?.standing ?? []), ...(found?.flapping ? [found.flapping] : [])];
