@@ -385,7 +385,8 @@ export const isObject = (x: unknown): x is Record<string, unknown> => typeof x =
 
 /** valibot's `record` also takes a list for an object (its items become groups "0", "1"...): refuse both. */
 function whatRecordHides(records: unknown, key: 'groups' | 'clusters' | 'probeNetworks'): FieldProblem[] {
-  if (Array.isArray(records)) return [{ field: key, message: `${key}: must be an object of ${key}` }];
+  const what = key === 'probeNetworks' ? 'probe networks' : key;
+  if (Array.isArray(records)) return [{ field: key, message: `${key}: must be an object of ${what}` }];
   if (!isObject(records)) return [];
   return HIDDEN_KEYS.filter((name) => Object.hasOwn(records, name)).map((name) => ({
     field: `${key}.${name}`,

@@ -598,4 +598,12 @@ describe('parseConfig with probe networks', () => {
 
     expect(error.message).toBe('probeNetworks.prod-vpc.subnetId: unknown field (did you mean subnetIds?)');
   });
+
+  it('refuses a list of networks once, as the object it must be', () => {
+    const error = configError(withGroups({ production: consoleOnly }, { probeNetworks: [prodVpc] }));
+
+    expect(error.problems).toEqual([
+      { field: 'probeNetworks', message: 'probeNetworks: must be an object of probe networks' },
+    ]);
+  });
 });
