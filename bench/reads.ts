@@ -78,7 +78,7 @@ export async function benchReads(agents: number, log: (line: string) => void): P
     const scanner = new Scanner({
       ...stores,
       notifier: { publish: async () => {} },
-      prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
+      prober: { probe: async () => ({ outcome: 'up', detail: 'bench' }) },
       clock,
       config,
       log: createLogger({ sink: () => {} }),

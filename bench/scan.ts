@@ -145,7 +145,7 @@ function benchScanner(client: DynamoDBClient, config: WatcherConfig, now: number
   return new Scanner({
     ...dynamoStores(client, LOCAL_TABLE_NAMES),
     notifier: { publish: async () => {} },
-    prober: { probe: async () => ({ ok: true, detail: 'bench' }) },
+    prober: { probe: async () => ({ outcome: 'up', detail: 'bench' }) },
     clock: { now: () => now },
     config,
     segments: SEGMENTS,

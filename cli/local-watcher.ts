@@ -11,6 +11,7 @@ import { dynamoStores } from '../lambda/adapters/dynamo-stores';
 import { FanOutNotifier } from '../lambda/adapters/fan-out-notifier';
 import { NetProber } from '../lambda/adapters/net-prober';
 import { OutboxNotifier, outboxSummary } from '../lambda/adapters/outbox-notifier';
+import { ProbeRouter } from '../lambda/adapters/probe-router';
 import { SDK_CLIENT_CONFIG } from '../lambda/adapters/sdk-config';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import {
@@ -254,7 +255,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const scanner = new Scanner({
     ...stores,
     notifier,
-    prober: options.prober ?? new NetProber(),
+    prober: options.prober ?? new ProbeRouter(new NetProber(), { kind: 'local', log }),
     clock,
     config: options.config,
     log,

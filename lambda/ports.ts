@@ -34,6 +34,7 @@ export interface AgentChange {
   readonly cluster?: string | null;
   readonly parent?: string | null;
   readonly probe?: Probe | null;
+  readonly probeNetwork?: string | null;
 }
 
 /**
@@ -279,14 +280,22 @@ export function asNotifierError(error: unknown): NotifierError {
     : new NotifierError(String((error as Error)?.message ?? error), true, { cause: error });
 }
 
+/**
+ * What a probe found: the host answered (`up`), did not (`down`), or the probe could not tell
+ * (`unknown`: the prober itself failed); the scanner judges an unknown probe as if none ran.
+ */
 export interface ProbeResult {
-  readonly ok: boolean;
+  readonly outcome: ProbeOutcome;
   /** What happened, in a few words: "tcp db-07:1433 refused (ECONNREFUSED) x3". */
   readonly detail: string;
 }
 
+export const PROBE_OUTCOMES = ['up', 'down', 'unknown'] as const;
+export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
+
 export interface Prober {
-  probe(target: Probe, settings: ProbeSettings): Promise<ProbeResult>;
+  /** Probes `target`; from the probe network `network` (`probeNetworks`) when given. */
+  probe(target: Probe, settings: ProbeSettings, network?: string): Promise<ProbeResult>;
 }
 
 /**

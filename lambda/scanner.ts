@@ -39,6 +39,7 @@ import {
   assess,
   decide,
   incidentStart,
+  probeAnswered,
   type StormStep,
   severityOf,
   stormStep,
@@ -152,7 +153,7 @@ function findingOf(
       agentless: agent.agentless === true,
       heardFrom: agent.lastHeartbeatAt !== undefined,
       missedScans,
-      probeOk: probe?.ok,
+      probeOk: probeAnswered(probe),
       // An incident a heartbeat ended, still counting fresh scans (`recoverAfterScans`), is no outage.
       standing: standing.filter((a) => !endedByHeartbeat(a, agent.lastHeartbeatAt)),
     }),
@@ -416,12 +417,19 @@ export class Scanner {
     const settings = settingsFor(this.deps.config, agent.group);
     let probe = forcedProbe;
     if (!probe && assessment.kind === 'watched' && assessment.probe && agent.probe) {
-      probe = await this.deps.prober.probe(agent.probe, settings.probe);
+      probe = await this.deps.prober.probe(
+        agent.probe,
+        settings.probe,
+        agent.probeNetwork ?? settings.probeNetwork,
+      );
     }
     if (probe && !forcedProbe) pass.tally.probed += 1;
     const episode = open.find((a) => a.kind === 'flapping');
     const incidents = open.filter((a) => a.kind !== 'flapping' && !isEvent(a));
-    const decision = decide(agent, assessment, probe?.ok, incidents, { rule: settings, now: scanTime });
+    const decision = decide(agent, assessment, probeAnswered(probe), incidents, {
+      rule: settings,
+      now: scanTime,
+    });
     const missed = assessment.kind === 'watched' ? assessment.missedScans : 0;
     const { resolved, changed } = await this.writeDecision(agent, decision, {
       scanTime,
@@ -504,7 +512,7 @@ export class Scanner {
     for (const { alert, kind } of decision.change) {
       const after = await this.deps.alerts.changeKind(changed.get(alert.alertId) ?? alert, {
         kind,
-        severity: severityOf(kind, probe?.ok),
+        severity: severityOf(kind, probeAnswered(probe)),
         detail: alertDetail(kind, agent, missed, settings, probe),
         missedScans: missed,
         at: scanTime,
@@ -536,12 +544,16 @@ export class Scanner {
         if (!kept || asked.has(ancestor.agentId)) continue;
         asked.add(ancestor.agentId);
         const settings = settingsFor(this.deps.config, kept.agent.group);
-        const probe = await this.deps.prober.probe(kept.agent.probe!, settings.probe);
+        const probe = await this.deps.prober.probe(
+          kept.agent.probe!,
+          settings.probe,
+          kept.agent.probeNetwork ?? settings.probeNetwork,
+        );
         pass.tally.probed += 1;
         const found = pass.findings.get(ancestor.agentId);
         const open = [...(found?.standing ?? []), ...(found?.flapping ? [found.flapping] : [])];
         await this.scanAgent(pass, kept.agent, probedNow(kept.assessment), open, probe);
-        if (!probe.ok) break;
+        if (probe.outcome !== 'up') break;
       }
     }
   }
@@ -633,7 +645,7 @@ export class Scanner {
       group: agent.group,
       cluster: agent.cluster,
       kind,
-      severity: severityOf(kind, probe?.ok),
+      severity: severityOf(kind, probeAnswered(probe)),
       status: 'open',
       openedAt: scanTime,
       kindHistory: [{ kind, at: scanTime }],

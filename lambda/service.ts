@@ -28,7 +28,7 @@ import {
   LOCAL_CALLER,
   windowAudit,
 } from './domain/audit';
-import { groupSettings, settingsFor, type WatcherConfig } from './domain/config';
+import { groupSettings, settingsFor, unknownProbeNetworkMessage, type WatcherConfig } from './domain/config';
 import { formatDuration } from './domain/duration';
 import {
   ConflictError,
@@ -130,6 +130,7 @@ export class WatcherService extends HeartbeatService {
     const input = parseOrThrow(addAgentSchema, body);
     groupSettings(this.deps.config, input.group);
     if (input.agentless && !input.probe) throw agentlessNeedsProbe();
+    if (input.probeNetwork !== undefined) this.checkProbeNetwork(input.probeNetwork);
     if (input.parent !== undefined) await this.checkParent(input.agentId, input.parent);
     const token = input.agentless ? undefined : newSecret('hbw_');
     const agent: AgentRecord = {
@@ -142,6 +143,7 @@ export class WatcherService extends HeartbeatService {
       agentless: input.agentless ? true : undefined,
       probe: input.probe,
       parent: input.parent,
+      probeNetwork: input.probeNetwork,
     };
     await this.createAgent(agent);
     await this.record(caller, 'add', auditTarget('agent', agent.agentId), { after: agentAudit(agent) });
@@ -193,6 +195,7 @@ export class WatcherService extends HeartbeatService {
     const agent = await this.existing(agentId);
     if (change.group !== undefined) groupSettings(this.deps.config, change.group);
     if (change.probe === null && agent.agentless) throw agentlessNeedsProbe();
+    if (typeof change.probeNetwork === 'string') this.checkProbeNetwork(change.probeNetwork);
     if (typeof change.parent === 'string') await this.checkParent(agentId, change.parent);
     const outcome = await this.deps.agents.change(agentId, change);
     if ('current' in outcome) {
@@ -203,6 +206,13 @@ export class WatcherService extends HeartbeatService {
     if (typeof change.parent === 'string') await this.undoIfLoop(agent, change, change.parent);
     await this.recordAgent(caller, 'set', agent, outcome.written);
     return this.view(outcome.written, await this.findings());
+  }
+
+  /** Refuses a probe network the config does not define. */
+  private checkProbeNetwork(network: string): void {
+    if (Object.hasOwn(this.deps.config.probeNetworks, network)) return;
+    const known = Object.keys(this.deps.config.probeNetworks);
+    throw new ValidationError(unknownProbeNetworkMessage('probeNetwork', network, known), 'probeNetwork');
   }
 
   /**
@@ -242,6 +252,7 @@ export class WatcherService extends HeartbeatService {
     if (change.group !== undefined) undo.group = before.group;
     if (change.cluster !== undefined) undo.cluster = before.cluster ?? null;
     if (change.probe !== undefined) undo.probe = before.probe ?? null;
+    if (change.probeNetwork !== undefined) undo.probeNetwork = before.probeNetwork ?? null;
     undo.parent = before.parent ?? null;
     await this.deps.agents.change(before.agentId, undo, parent);
     throw new ConflictError(

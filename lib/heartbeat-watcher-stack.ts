@@ -5,6 +5,7 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -19,7 +20,7 @@ import {
   watcherAlarmsReach,
 } from '../lambda/domain/config';
 import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
-import { WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/service-env';
+import { PROBERS_VARIABLE, WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/service-env';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
@@ -72,6 +73,7 @@ export class HeartbeatWatcherStack extends Stack {
       topics,
     );
     this.scanSchedule(fns.scanner);
+    this.probers(config, fns.scanner);
     const webhooks = this.webhookDelivery(config, fns.scanner);
     const { api, stage } = this.httpApi(config, fns);
     this.acknowledgeChecks(api, fns);
@@ -91,6 +93,32 @@ export class HeartbeatWatcherStack extends Stack {
     const delivery = new WebhookDelivery(this, 'Webhooks', { groups, publisher: scanner.fn });
     scanner.fn.addEnvironment(WEBHOOK_BUS_VARIABLE, delivery.bus.eventBusName);
     return delivery;
+  }
+
+  /**
+   * A prober function per probe network, attached to its subnets and security groups; the scanner
+   * may invoke these and no other function. It probes TCP and HTTP only and calls no AWS API, so the
+   * subnets need no NAT and no VPC endpoint.
+   */
+  private probers(config: WatcherConfig, scanner: WatcherFunction): void {
+    const names: Record<string, string> = {};
+    for (const [network, attachment] of Object.entries(config.probeNetworks)) {
+      const prober = new WatcherFunction(this, `Prober-${network}`, {
+        handler: 'prober',
+        // A batch's probes run at once: as long as one probe of the slowest settings, within reason.
+        timeout: Duration.seconds(30),
+        environment: {},
+        network: attachment,
+      });
+      prober.fn.grantInvoke(scanner.fn);
+      const logicalId = this.getLogicalId(prober.fn.node.defaultChild as lambda.CfnFunction);
+      Validations.of(scanner.fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: `The scanner invokes the prober of probe network ${network}; the grant covers that function (its versions and aliases) only.`,
+      });
+      names[network] = prober.fn.functionName;
+    }
+    if (Object.keys(names).length > 0) scanner.fn.addEnvironment(PROBERS_VARIABLE, JSON.stringify(names));
   }
 
   /** One topic per group that pages by SMS or email, named after it, with the subscriptions the config lists. */

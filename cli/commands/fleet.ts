@@ -99,7 +99,7 @@ export function parseProbe(text: string) {
  */
 export function agentChange(values: Readonly<Record<string, unknown>>): AgentChangeInput {
   /** The option's value, `null` for its --no- form, `undefined` when neither was given. */
-  const given = (name: 'cluster' | 'parent' | 'probe') => {
+  const given = (name: 'cluster' | 'parent' | 'probe' | 'probe-network') => {
     const value = values[name];
     const cleared = values[`no-${name}`] === true;
     if (value !== undefined && cleared) throw new UsageError(`give --${name} or --no-${name}, not both`);
@@ -111,13 +111,14 @@ export function agentChange(values: Readonly<Record<string, unknown>>): AgentCha
     cluster: given('cluster'),
     parent: given('parent'),
     probe: typeof probe === 'string' ? parseProbe(probe) : probe,
+    probeNetwork: given('probe-network'),
   };
   const change: AgentChangeInput = Object.fromEntries(
     Object.entries(fields).filter(([, value]) => value !== undefined),
   );
   if (Object.keys(change).length === 0) {
     throw new UsageError(
-      'give what to change: --group, --cluster or --no-cluster, --parent or --no-parent, --probe or --no-probe',
+      'give what to change: --group, --cluster or --no-cluster, --parent or --no-parent, --probe or --no-probe, --probe-network or --no-probe-network',
     );
   }
   return change;
@@ -231,6 +232,7 @@ export const fleetCommands: Command[] = [
       probe: { type: 'string' },
       agentless: { type: 'boolean', default: false },
       parent: { type: 'string' },
+      'probe-network': { type: 'string' },
     },
     optionHelp: [
       '--group NAME        the server group (required), e.g. production or test',
@@ -239,6 +241,7 @@ export const fleetCommands: Command[] = [
       '--agentless         no agent on the host: watch it by its probe alone (no token)',
       '--parent AGENT_ID   the agent it sits behind (a switch, a hypervisor): while that one is down,',
       '                    this one is held, not paged',
+      "--probe-network NAME  probe it from this probe network (probeNetworks), not its group's",
     ],
     example: 'hbw agents add web-01 --group production --parent sw-01',
     async run(ctx) {
@@ -255,6 +258,7 @@ export const fleetCommands: Command[] = [
         probe: ctx.values.probe ? parseProbe(String(ctx.values.probe)) : undefined,
         agentless: ctx.values.agentless ? true : undefined,
         parent: ctx.values.parent,
+        probeNetwork: ctx.values['probe-network'],
       };
       const added = await ctx.client().request<Answer<'POST /v1/agents'>>('POST', '/v1/agents', body);
       if (ctx.json) ctx.out(JSON.stringify(added, null, 2));
@@ -288,7 +292,8 @@ export const fleetCommands: Command[] = [
   ),
   {
     path: ['agents', 'set'],
-    summary: 'Change an agent in place: its group, cluster, parent or probe. Its token stays valid.',
+    summary:
+      'Change an agent in place: its group, cluster, parent, probe or probe network. Its token stays valid.',
     args: ['AGENT_ID'],
     remote: true,
     options: {
@@ -299,6 +304,8 @@ export const fleetCommands: Command[] = [
       'no-parent': { type: 'boolean', default: false },
       probe: { type: 'string' },
       'no-probe': { type: 'boolean', default: false },
+      'probe-network': { type: 'string' },
+      'no-probe-network': { type: 'boolean', default: false },
     },
     optionHelp: [
       '--group NAME        move it to this group',
@@ -308,6 +315,8 @@ export const fleetCommands: Command[] = [
       '--no-parent         it sits behind no other agent',
       '--probe SPEC        tcp:HOST:PORT or http(s)://URL, checked when the agent goes quiet',
       '--no-probe          no probe (an agentless entry must keep its probe)',
+      "--probe-network NAME  probe it from this probe network (probeNetworks), not its group's",
+      "--no-probe-network  probe it from its group's network again",
     ],
     example: 'hbw agents set web-01 --group staging --parent sw-02',
     async run(ctx) {

@@ -22,6 +22,7 @@ export const SCAN_ATTRIBUTES = [
   'maintenanceUntil',
   'agentless',
   'probe',
+  'probeNetwork',
   'parent',
   'lastRecoveredAt',
   'outageEndedAt',
@@ -46,6 +47,7 @@ const VIEW_ATTRIBUTES = [
   'maintenanceReason',
   'agentless',
   'probe',
+  'probeNetwork',
   'parent',
   'awayUntil',
   'awayReason',
@@ -67,6 +69,7 @@ function agentToItem(agent: AgentRecord): Item {
     agentless: agent.agentless ? true : undefined,
     probe: agent.probe === undefined ? undefined : JSON.stringify(agent.probe),
     parent: agent.parent,
+    probeNetwork: agent.probeNetwork,
   });
 }
 
@@ -95,6 +98,7 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
       parent: change.parent,
       probe:
         change.probe === undefined || change.probe === null ? change.probe : JSON.stringify(change.probe),
+      probeNetwork: change.probeNetwork,
     };
     for (const [name, value] of Object.entries(given)) {
       if (value === null) remove.push(name);

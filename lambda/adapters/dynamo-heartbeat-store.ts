@@ -63,6 +63,7 @@ export function agentFromItem(item: Item): AgentRecord {
     maintenanceReason: text(a.maintenanceReason),
     agentless: a.agentless === true ? true : undefined,
     probe: json<Probe>(agentId, a, 'probe'),
+    probeNetwork: text(a.probeNetwork),
     parent: text(a.parent),
     lastRecoveredAt: number(a.lastRecoveredAt),
     outageEndedAt: number(a.outageEndedAt),

@@ -46,9 +46,9 @@ export class NetProber implements Prober {
         target.type === 'tcp'
           ? await tcpOnce(target.host, target.port, settings.timeoutMs)
           : await httpOnce(target.url, settings.timeoutMs);
-      if (failure === undefined) return { ok: true, detail: `${label} answered` };
+      if (failure === undefined) return { outcome: 'up', detail: `${label} answered` };
       if (attempt < settings.attempts) await sleep(settings.intervalMs);
     }
-    return { ok: false, detail: `${label} failed ${settings.attempts}x: ${failure}` };
+    return { outcome: 'down', detail: `${label} failed ${settings.attempts}x: ${failure}` };
   }
 }

@@ -73,6 +73,8 @@ export const agentViewSchema = v.object({
   version: v.optional(v.string()),
   agentless: v.optional(v.literal(true)),
   probe: v.optional(probeSchema),
+  /** The probe network its probe runs from, when it names its own (its group's otherwise). */
+  probeNetwork: v.optional(v.string()),
   parent: v.optional(v.string()),
   /** An open `flapping` alert stands for it: its own pages and recoveries are held. */
   flapping: v.optional(v.literal(true)),
@@ -462,7 +464,7 @@ export const API_ROUTES = {
     errors: [400, ...ADMIN_ERRORS, 404],
   },
   'PATCH /v1/agents/{agentId}': {
-    summary: "Change an agent's group, cluster, parent or probe in place (null clears one)",
+    summary: "Change an agent's group, cluster, parent, probe or probe network in place (null clears one)",
     access: 'admin',
     params: agentParam,
     body: body(changeAgentSchema),

@@ -38,6 +38,8 @@ export interface AgentRecord extends OpeningHistory, LossCounters {
   readonly maintenanceReason?: string;
   readonly agentless?: boolean;
   readonly probe?: Probe;
+  /** The probe network (`probeNetworks`) its probe runs from, over its group's. */
+  readonly probeNetwork?: string;
   /** The agent this one sits behind (a switch, a hypervisor): while it is down, this one is not paged. */
   readonly parent?: string;
   /** When the scanner last saw the host answer again without a heartbeat (a probe recovery). */
@@ -169,6 +171,7 @@ export function agentView(
     version: agent.version,
     agentless: agent.agentless === true ? true : undefined,
     probe: agent.probe,
+    probeNetwork: agent.probeNetwork,
     parent: agent.parent,
     /** An open `flapping` alert stands for it: its own pages and recoveries are held. */
     flapping: findings.openAlerts.some((a) => a.kind === 'flapping') ? true : undefined,

@@ -84,6 +84,7 @@ export function agentAudit(agent: AgentRecord): AuditState {
     cluster: agent.cluster,
     parent: agent.parent,
     probe: agent.probe,
+    probeNetwork: agent.probeNetwork,
     agentless: agent.agentless,
     approval: agent.approval,
     maintenanceUntil: iso(agent.maintenanceUntil),

@@ -75,6 +75,29 @@ const recurringWindowSchema = v.strictObject(
   'must be an object',
 );
 
+const awsIds = (prefix: string, what: string, max: number) =>
+  v.pipe(
+    v.array(
+      v.pipe(
+        v.string('must be a string'),
+        v.regex(
+          new RegExp(`^${prefix}-[0-9a-f]{8}(?:[0-9a-f]{9})?$`),
+          `must be a ${what} id such as ${prefix}-0abc1234def567890`,
+        ),
+      ),
+      `must be a list of ${what} ids`,
+    ),
+    v.minLength(1, `must name at least one ${what}`),
+    v.maxLength(max, `must name at most ${max} ${what}s`),
+  );
+
+/** A network of private subnets the probes of a group or an agent run from (the cloud's prober there). */
+const probeNetworkSchema = v.strictObject(
+  // Lambda attaches a function to at most 16 subnets and 5 security groups.
+  { subnetIds: awsIds('subnet', 'subnet', 16), securityGroupIds: awsIds('sg', 'security group', 5) },
+  'must be an object',
+);
+
 /** Recurring maintenance windows, which a group and a cluster each may set. */
 const maintenanceEntries = {
   maintenance: v.optional(v.array(recurringWindowSchema, 'must be a list of maintenance windows')),
@@ -137,6 +160,8 @@ const groupSchema = v.strictObject(
     flapping: v.optional(flappingSchema),
     /** What a restart of one of its agents does: `record` an alert (the default), or `page` too. */
     onRestart: v.optional(v.picklist(ON_RESTART, 'must be record or page')),
+    /** The probe network (`probeNetworks`) its agents' probes run from; the scanner's own network without it. */
+    probeNetwork: v.optional(v.string('must be the name of a configured probe network')),
     ...thresholdEntries,
     ...policyEntries,
     ...maintenanceEntries,
@@ -186,6 +211,10 @@ export const configSchema = v.strictObject({
       ),
       'must be an object of clusters',
     ),
+  ),
+  /** Networks of private subnets to probe from: in the cloud, a prober function attached to each. */
+  probeNetworks: v.optional(
+    v.record(groupNameSchema, probeNetworkSchema, 'must be an object of probe networks'),
   ),
   /** Who the watcher's own CloudWatch alarms page, on a topic of their own (cloud only). */
   watcherAlarms: v.optional(v.strictObject({ subscriptions: v.optional(subscriptionsSchema) })),
@@ -257,6 +286,14 @@ export interface GroupSettings {
   /** Off when absent. */
   readonly flapping?: FlappingSettings;
   readonly onRestart: OnRestart;
+  /** The probe network its agents' probes run from; `undefined`: the scanner's own. */
+  readonly probeNetwork?: string;
+}
+
+/** Where a probe network's prober runs: its subnets and security groups. */
+export interface ProbeNetwork {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
 }
 
 type Thresholds = Pick<
@@ -290,6 +327,7 @@ export interface WatcherConfig extends Thresholds {
   readonly capacity: Capacity;
   readonly groups: Readonly<Record<string, GroupSettings>>;
   readonly clusters: Readonly<Record<string, ClusterSettings>>;
+  readonly probeNetworks: Readonly<Record<string, ProbeNetwork>>;
   readonly watcherAlarms: WatcherAlarmSettings;
 }
 
@@ -346,8 +384,9 @@ const HIDDEN_KEYS = ['__proto__', 'prototype', 'constructor'];
 export const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 
 /** valibot's `record` also takes a list for an object (its items become groups "0", "1"...): refuse both. */
-function whatRecordHides(records: unknown, key: 'groups' | 'clusters'): FieldProblem[] {
-  if (Array.isArray(records)) return [{ field: key, message: `${key}: must be an object of ${key}` }];
+function whatRecordHides(records: unknown, key: 'groups' | 'clusters' | 'probeNetworks'): FieldProblem[] {
+  const what = key === 'probeNetworks' ? 'probe networks' : key;
+  if (Array.isArray(records)) return [{ field: key, message: `${key}: must be an object of ${what}` }];
   if (!isObject(records)) return [];
   return HIDDEN_KEYS.filter((name) => Object.hasOwn(records, name)).map((name) => ({
     field: `${key}.${name}`,
@@ -367,6 +406,33 @@ function unknownClusterGroups(clusters: unknown, groups: unknown): FieldProblem[
       field,
       message: `${field}: unknown group "${c.group}" (configured: ${known.join(', ')})`,
     });
+  }
+  return problems;
+}
+
+/** The names of the probe networks a document defines (none when it defines them wrong). */
+export function probeNetworkNames(raw: unknown): string[] {
+  const networks = isObject(raw) ? raw.probeNetworks : undefined;
+  return isObject(networks) && !Array.isArray(networks) ? Object.keys(networks) : [];
+}
+
+/** `field: unknown probe network "x" (configured: ...)`, for a name `known` does not hold. */
+export function unknownProbeNetworkMessage(field: string, name: string, known: readonly string[]): string {
+  const configured =
+    known.length > 0 ? `configured: ${known.join(', ')}` : 'the config defines no probeNetworks';
+  return `${field}: unknown probe network "${name}" (${configured})`;
+}
+
+/** A group probes from a network of the config. */
+function unknownGroupNetworks(raw: unknown): FieldProblem[] {
+  const groups = isObject(raw) ? raw.groups : undefined;
+  if (!isObject(groups) || Array.isArray(groups)) return [];
+  const known = probeNetworkNames(raw);
+  const problems: FieldProblem[] = [];
+  for (const [name, g] of Object.entries(groups)) {
+    if (!isObject(g) || typeof g.probeNetwork !== 'string' || known.includes(g.probeNetwork)) continue;
+    const field = `groups.${name}.probeNetwork`;
+    problems.push({ field, message: unknownProbeNetworkMessage(field, g.probeNetwork, known) });
   }
   return problems;
 }
@@ -402,7 +468,12 @@ export function parseConfig(
 ): WatcherConfig {
   const rawGroups = isObject(raw) ? raw.groups : undefined;
   const rawClusters = isObject(raw) ? raw.clusters : undefined;
-  const hidden = [...whatRecordHides(rawGroups, 'groups'), ...whatRecordHides(rawClusters, 'clusters')];
+  const rawNetworks = isObject(raw) ? raw.probeNetworks : undefined;
+  const hidden = [
+    ...whatRecordHides(rawGroups, 'groups'),
+    ...whatRecordHides(rawClusters, 'clusters'),
+    ...whatRecordHides(rawNetworks, 'probeNetworks'),
+  ];
   const checked = checkInput(configSchema, raw, { subject: 'config' });
   // A secret written inline is said as such (webhookProblems), not as an unknown field.
   const secrets = inlineSecretFields(rawGroups);
@@ -413,11 +484,13 @@ export function parseConfig(
       (p) =>
         !(Array.isArray(rawGroups) && /^groups(?:$|[.[])/.test(p.field ?? '')) &&
         !(Array.isArray(rawClusters) && /^clusters(?:$|[.[])/.test(p.field ?? '')) &&
+        !(Array.isArray(rawNetworks) && /^probeNetworks(?:$|[.[])/.test(p.field ?? '')) &&
         !secrets.has(p.field ?? ''),
     ),
     ...webhookProblems(rawGroups),
     ...unpagedSubscribers(rawGroups),
     ...unknownClusterGroups(rawClusters, rawGroups),
+    ...unknownGroupNetworks(raw),
     ...escalationProblems(rawGroups),
     ...smsBudgetProblems(rawGroups),
     ...more(raw),
@@ -440,6 +513,7 @@ export function parseConfig(
       maintenance: recurringWindows(g.maintenance),
       ...(g.flapping ? { flapping: flappingSettings(g.flapping) } : {}),
       onRestart: g.onRestart ?? 'record',
+      ...(g.probeNetwork ? { probeNetwork: g.probeNetwork } : {}),
     };
   }
   return {
@@ -467,6 +541,7 @@ export function parseConfig(
         },
       ]),
     ),
+    probeNetworks: doc.probeNetworks ?? {},
     watcherAlarms: watcherAlarmSettings(doc.watcherAlarms?.subscriptions, groups),
   };
 }

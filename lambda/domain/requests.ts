@@ -161,14 +161,15 @@ export const addAgentSchema = v.strictObject({
   probe: v.optional(probeSchema),
   agentless: v.optional(v.boolean('must be true or false')),
   parent: v.optional(agentIdSchema),
+  probeNetwork: v.optional(groupNameSchema),
 });
 
 /** The fields `PATCH /v1/agents/{agentId}` may change. */
-export const AGENT_CHANGE_FIELDS = ['group', 'cluster', 'parent', 'probe'] as const;
+export const AGENT_CHANGE_FIELDS = ['group', 'cluster', 'parent', 'probe', 'probeNetwork'] as const;
 
 /**
- * `PATCH /v1/agents/{agentId}`: the fields to change, at least one; `null` clears `cluster`, `parent`
- * or `probe` (a group cannot be cleared). Any other field is refused, naming it: a typo must not pass
+ * `PATCH /v1/agents/{agentId}`: the fields to change, at least one; `null` clears `cluster`, `parent`,
+ * `probe` or `probeNetwork` (a group cannot be cleared). Any other field is refused, naming it: a typo must not pass
  * for a change that was made.
  */
 export const changeAgentSchema = v.pipe(
@@ -177,6 +178,7 @@ export const changeAgentSchema = v.pipe(
     cluster: v.optional(v.nullable(nameSchema(64))),
     parent: v.optional(v.nullable(agentIdSchema)),
     probe: v.optional(v.nullable(probeSchema)),
+    probeNetwork: v.optional(v.nullable(groupNameSchema)),
   }),
   v.check(
     (change) => Object.keys(change).length > 0,

@@ -170,7 +170,7 @@ export function alertDetail(
   agent: AgentRecord,
   missedScans: number,
   settings: GroupSettings,
-  probe: { ok: boolean; detail: string } | undefined,
+  probe: { outcome: string; detail: string } | undefined,
 ): string {
   const last = agent.lastHeartbeatAt === undefined ? 'never' : new Date(agent.lastHeartbeatAt).toISOString();
   if (kind === 'host_unreachable' && agent.agentless)
@@ -183,7 +183,7 @@ export function alertDetail(
     return `No heartbeat for ${missedScans} scan(s) (last ${last}) and the host does not answer its probe (${probe?.detail ?? 'no answer'}): it may be down.${away}`;
   }
   const window = `${settings.missedScansBeforeAlert} x ${settings.scanIntervalSeconds} s`;
-  if (probe?.ok) {
+  if (probe?.outcome === 'up') {
     return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}). The host answers its probe (${probe.detail}), so the machine is up but the agent is silent: check the agent service.${away}`;
   }
   return `No heartbeat for ${missedScans} scans (threshold ${window}; last ${last}).${away}`;
@@ -205,4 +205,13 @@ export function stormStep(
   const isStorm = (n: number) => n >= config.stormMinAgents && n > config.stormFraction * counts.monitored;
   if (!active) return isStorm(counts.newlySilent) ? 'start' : 'none';
   return isStorm(counts.failing) ? 'none' : 'clear';
+}
+
+/**
+ * What a probe says of its host for the rules: answered (true), did not (false), or nothing
+ * (`undefined`): no probe ran, or it could not tell, which the rules judge alike.
+ */
+export function probeAnswered(probe: { outcome: string } | undefined): boolean | undefined {
+  if (probe?.outcome === 'up') return true;
+  return probe?.outcome === 'down' ? false : undefined;
 }

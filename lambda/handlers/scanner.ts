@@ -1,10 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { countedNotifier } from '../adapters/counted-notifier';
 import { EventBridgeNotifier } from '../adapters/eventbridge-notifier';
 import { FanOutNotifier } from '../adapters/fan-out-notifier';
+import { LambdaProber } from '../adapters/lambda-prober';
 import { NetProber } from '../adapters/net-prober';
+import { ProbeRouter } from '../adapters/probe-router';
 import { SDK_CLIENT_CONFIG } from '../adapters/sdk-config';
 import { withoutSdkLogging } from '../adapters/sdk-logging';
 import { SnsNotifier } from '../adapters/sns-notifier';
@@ -16,7 +19,15 @@ import { type MetricDocument, NoticeTally, scanMetrics, skippedScansMetrics } fr
 import { scannerEnv } from './service-env';
 import { wiredStores } from './wiring';
 
-const { tables, config, stack, topics, webhookBus, log } = scannerEnv(process.env, cronProblems);
+const { tables, config, stack, topics, webhookBus, probers, log } = scannerEnv(process.env, cronProblems);
+// The probes of a probe network go to its prober function, attached to the network's subnets.
+const lambda = withoutSdkLogging(new LambdaClient(SDK_CLIENT_CONFIG));
+const networkProbers = Object.fromEntries(
+  Object.entries(probers).map(([network, functionName]) => [
+    network,
+    new LambdaProber(lambda, { network, functionName }),
+  ]),
+);
 const notices = new NoticeTally();
 const groups = Object.keys(config.groups);
 const writeMetrics = (document: MetricDocument) => log.metrics('scan metrics', document);
@@ -40,7 +51,7 @@ const scanner = new Scanner({
         ]),
     notices.count,
   ),
-  prober: new NetProber(),
+  prober: new ProbeRouter(new NetProber(), { kind: 'cloud', probers: networkProbers }),
   clock: { now: () => Date.now() },
   config,
   log,

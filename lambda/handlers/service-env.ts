@@ -39,9 +39,37 @@ export function serviceEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
 /** The event bus the scanner puts webhook notices on; set by the stack only when the config has webhooks. */
 export const WEBHOOK_BUS_VARIABLE = 'HBW_WEBHOOK_BUS';
 
+/** The prober function of each probe network, by name; set by the stack only when the config has networks. */
+export const PROBERS_VARIABLE = 'HBW_PROBERS';
+
+/** `HBW_PROBERS`: a JSON object of probe network name to its prober function's name, one for each network of `config`. */
+function probersFromEnv(env: NodeJS.ProcessEnv, config: WatcherConfig): Record<string, string> {
+  const networks = Object.keys(config.probeNetworks);
+  if (networks.length === 0) return {};
+  const text = requireEnv(env, PROBERS_VARIABLE);
+  let probers: unknown;
+  try {
+    probers = JSON.parse(text);
+  } catch (error) {
+    throw new EnvironmentError(PROBERS_VARIABLE, `is not JSON (${(error as Error).message})`);
+  }
+  const named = (p: unknown): p is Record<string, string> =>
+    typeof p === 'object' &&
+    p !== null &&
+    !Array.isArray(p) &&
+    networks.every((n) => typeof (p as Record<string, unknown>)[n] === 'string');
+  if (!named(probers))
+    throw new EnvironmentError(
+      PROBERS_VARIABLE,
+      `is not a JSON object naming the prober function of each probe network (${networks.join(', ')})`,
+    );
+  return Object.fromEntries(networks.map((n) => [n, probers[n]!]));
+}
+
 /**
  * What the scanner function reads: every table (a missing one stops it at start, not at its first
- * scan), the config, the stack's name (its metrics' dimension), the groups' topics, the log level.
+ * scan), the config, the stack's name (its metrics' dimension), the groups' topics, the probe
+ * networks' prober functions, the log level.
  */
 export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
   const tables = tableNamesFromEnv(env, ['agents', 'state', 'alerts']) as TableNames;
@@ -51,6 +79,7 @@ export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
     tables,
     config,
     webhookBus: hooked ? requireEnv(env, WEBHOOK_BUS_VARIABLE) : undefined,
+    probers: probersFromEnv(env, config),
     stack: requireEnv(env, 'STACK_NAME'),
     topics: topicsFromEnv(env),
     log: loggerFromEnv(env),

@@ -343,7 +343,7 @@ describe('a restart of the local watcher while pages are held by a parent', () =
     const prober = {
       probe: async (target: Probe) => {
         const host = target.type === 'tcp' ? target.host : target.url;
-        return { ok: answering.has(host), detail: `tcp ${host}` };
+        return { outcome: answering.has(host) ? ('up' as const) : ('down' as const), detail: `tcp ${host}` };
       },
     };
     const start = () =>

@@ -53,7 +53,7 @@ describe('NetProber over TCP', () => {
 
     const result = await prober.probe({ type: 'tcp', host: '127.0.0.1', port }, FAST);
 
-    expect(result).toEqual({ ok: true, detail: `tcp 127.0.0.1:${port} answered` });
+    expect(result).toEqual({ outcome: 'up', detail: `tcp 127.0.0.1:${port} answered` });
     await new Promise((r) => setTimeout(r, 20));
     expect(connections).toBe(1);
   });
@@ -63,7 +63,7 @@ describe('NetProber over TCP', () => {
 
     const result = await prober.probe({ type: 'tcp', host: '127.0.0.1', port }, FAST);
 
-    expect(result.ok).toBe(false);
+    expect(result.outcome).toBe('down');
     expect(result.detail).toBe(`tcp 127.0.0.1:${port} failed 3x: ECONNREFUSED`);
   });
 
@@ -97,7 +97,7 @@ describe('NetProber over HTTP', () => {
 
     const result = await prober.probe({ type: 'http', url: server.url }, FAST);
 
-    expect(result).toEqual({ ok: true, detail: `http ${server.url} answered` });
+    expect(result).toEqual({ outcome: 'up', detail: `http ${server.url} answered` });
     expect(server.hits()).toBe(1);
   });
 
@@ -106,7 +106,7 @@ describe('NetProber over HTTP', () => {
 
     const result = await prober.probe({ type: 'http', url: server.url }, FAST);
 
-    expect(result).toEqual({ ok: false, detail: `http ${server.url} failed 3x: HTTP ${status}` });
+    expect(result).toEqual({ outcome: 'down', detail: `http ${server.url} failed 3x: HTTP ${status}` });
     expect(server.hits()).toBe(3);
   });
 
@@ -127,7 +127,7 @@ describe('NetProber over HTTP', () => {
 
     const result = await prober.probe({ type: 'http', url: server.url }, { ...FAST, attempts: 4 });
 
-    expect(result.ok).toBe(true);
+    expect(result.outcome).toBe('up');
     expect(server.hits()).toBe(3);
   });
 
@@ -137,7 +137,7 @@ describe('NetProber over HTTP', () => {
 
     const result = await prober.probe({ type: 'http', url }, FAST);
 
-    expect(result).toEqual({ ok: false, detail: `http ${url} failed 3x: ECONNREFUSED` });
+    expect(result).toEqual({ outcome: 'down', detail: `http ${url} failed 3x: ECONNREFUSED` });
   });
 
   it('fails after timeoutMs against a server that accepts and never answers', async () => {
@@ -147,7 +147,7 @@ describe('NetProber over HTTP', () => {
 
     const result = await prober.probe({ type: 'http', url }, { attempts: 2, timeoutMs: 100, intervalMs: 10 });
 
-    expect(result).toEqual({ ok: false, detail: `http ${url} failed 2x: no answer in 100 ms` });
+    expect(result).toEqual({ outcome: 'down', detail: `http ${url} failed 2x: no answer in 100 ms` });
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
   });
 });

@@ -84,10 +84,10 @@ export class ScriptedProber implements Prober {
     const host = target.type === 'tcp' ? target.host : new URL(target.url).hostname;
     this.calls.push(host);
     const ok = this.answers.get(host);
-    if (ok === undefined) return { ok: false, detail: `${host} not scripted` };
+    if (ok === undefined) return { outcome: 'down', detail: `${host} not scripted` };
     return ok
-      ? { ok: true, detail: `tcp ${host} answered` }
-      : { ok: false, detail: `tcp ${host} refused (ECONNREFUSED)` };
+      ? { outcome: 'up', detail: `tcp ${host} answered` }
+      : { outcome: 'down', detail: `tcp ${host} refused (ECONNREFUSED)` };
   }
 
   /** How many times `host` was probed. */

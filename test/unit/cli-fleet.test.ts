@@ -1,5 +1,5 @@
 import { UsageError } from '../../cli/command';
-import { everyAgent, maintenanceUntil, parseProbe } from '../../cli/commands/fleet';
+import { agentChange, everyAgent, maintenanceUntil, parseProbe } from '../../cli/commands/fleet';
 import type { AgentView } from '../../lambda/api/contract';
 
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
@@ -86,5 +86,18 @@ describe('everyAgent (hbw agents list)', () => {
       'GET /v1/agents?group=production&limit=1000&cursor=c1',
       'GET /v1/agents?group=production&limit=1000&cursor=c2',
     ]);
+  });
+});
+
+describe('agentChange (hbw agents set)', () => {
+  it('sets the probe network with --probe-network and clears it with --no-probe-network', () => {
+    expect(agentChange({ 'probe-network': 'prod-vpc' })).toEqual({ probeNetwork: 'prod-vpc' });
+    expect(agentChange({ 'no-probe-network': true })).toEqual({ probeNetwork: null });
+  });
+
+  it('refuses --probe-network and --no-probe-network together', () => {
+    expect(() => agentChange({ 'probe-network': 'prod-vpc', 'no-probe-network': true })).toThrow(
+      'give --probe-network or --no-probe-network, not both',
+    );
   });
 });

@@ -523,3 +523,87 @@ describe('clusters', () => {
     expect(configError(raw).field).toBe('clusters.__proto__');
   });
 });
+
+describe('parseConfig with probe networks', () => {
+  const prodVpc = { subnetIds: ['subnet-0abc1234def567890'], securityGroupIds: ['sg-12345678'] };
+
+  it('gives a group the probe network it names, and the config every network it defines', () => {
+    const config = parseConfig(
+      withGroups(
+        { production: { ...consoleOnly, probeNetwork: 'prod-vpc' }, test: consoleOnly },
+        { probeNetworks: { 'prod-vpc': prodVpc } },
+      ),
+    );
+
+    expect(config.probeNetworks).toEqual({ 'prod-vpc': prodVpc });
+    expect(config.groups.production!.probeNetwork).toBe('prod-vpc');
+    expect(config.groups.test!.probeNetwork).toBeUndefined();
+  });
+
+  it('defines no probe network when the config has none', () => {
+    expect(parseConfig(DEFAULT_CONFIG).probeNetworks).toEqual({});
+  });
+
+  it('says which networks there are when a group names an unknown one', () => {
+    const error = configError(
+      withGroups(
+        { production: { ...consoleOnly, probeNetwork: 'prod' } },
+        { probeNetworks: { 'prod-vpc': prodVpc } },
+      ),
+    );
+
+    expect(error.field).toBe('groups.production.probeNetwork');
+    expect(error.message).toBe(
+      'groups.production.probeNetwork: unknown probe network "prod" (configured: prod-vpc)',
+    );
+  });
+
+  it('says the config defines no networks when a group names one without any', () => {
+    const error = configError(withGroups({ production: { ...consoleOnly, probeNetwork: 'prod-vpc' } }));
+
+    expect(error.message).toBe(
+      'groups.production.probeNetwork: unknown probe network "prod-vpc" (the config defines no probeNetworks)',
+    );
+  });
+
+  it.each([
+    [
+      'a subnet that is no subnet id',
+      { ...prodVpc, subnetIds: ['vpc-0abc1234'] },
+      'probeNetworks.prod-vpc.subnetIds[0]',
+    ],
+    [
+      'a security group that is no id',
+      { ...prodVpc, securityGroupIds: ['web'] },
+      'probeNetworks.prod-vpc.securityGroupIds[0]',
+    ],
+    ['no subnets', { ...prodVpc, subnetIds: [] }, 'probeNetworks.prod-vpc.subnetIds'],
+    ['no security groups', { subnetIds: prodVpc.subnetIds }, 'probeNetworks.prod-vpc.securityGroupIds'],
+  ])('names the field for %s', (_case, network, field) => {
+    const error = configError(
+      withGroups({ production: consoleOnly }, { probeNetworks: { 'prod-vpc': network } }),
+    );
+
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('refuses an unknown key in a network as an unknown field, with a suggestion', () => {
+    const error = configError(
+      withGroups(
+        { production: consoleOnly },
+        { probeNetworks: { 'prod-vpc': { ...prodVpc, subnetId: [] } } },
+      ),
+    );
+
+    expect(error.message).toBe('probeNetworks.prod-vpc.subnetId: unknown field (did you mean subnetIds?)');
+  });
+
+  it('refuses a list of networks once, as the object it must be', () => {
+    const error = configError(withGroups({ production: consoleOnly }, { probeNetworks: [prodVpc] }));
+
+    expect(error.problems).toEqual([
+      { field: 'probeNetworks', message: 'probeNetworks: must be an object of probe networks' },
+    ]);
+  });
+});

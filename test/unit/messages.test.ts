@@ -69,8 +69,11 @@ function alertFor(
   };
 }
 
-const PROBE_OK = { ok: true, detail: `tcp ${longId(1).slice(0, 60)}:5432 answered` };
-const PROBE_FAILED = { ok: false, detail: `tcp ${longId(1).slice(0, 60)}:5432 failed 3x: ECONNREFUSED` };
+const PROBE_OK = { outcome: 'up', detail: `tcp ${longId(1).slice(0, 60)}:5432 answered` };
+const PROBE_FAILED = {
+  outcome: 'down',
+  detail: `tcp ${longId(1).slice(0, 60)}:5432 failed 3x: ECONNREFUSED`,
+};
 
 const failureWithProbe = (i: number) => {
   const a = agent(longId(i));

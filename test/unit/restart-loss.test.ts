@@ -195,11 +195,11 @@ describe('away', () => {
 
   it('says so too when its host answers the probe, and when it does not', () => {
     const up = alertDetail('heartbeat_failure', agent, 3, config.groups.production!, {
-      ok: true,
+      outcome: 'up',
       detail: 'tcp db-01:22 answered',
     });
     const down = alertDetail('host_unreachable', agent, 3, config.groups.production!, {
-      ok: false,
+      outcome: 'down',
       detail: 'tcp db-01:22 failed 2x: ECONNREFUSED',
     });
 

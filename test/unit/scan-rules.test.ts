@@ -545,7 +545,7 @@ describe('incidentStart', () => {
 describe('alertDetail', () => {
   it('says the machine is up but the agent is silent when the probe answers', () => {
     const text = alertDetail('heartbeat_failure', agent(), 3, production, {
-      ok: true,
+      outcome: 'up',
       detail: 'tcp web-01:22 answered',
     });
 
@@ -557,7 +557,7 @@ describe('alertDetail', () => {
 
   it('names the probe failure and the last heartbeat for an unreachable agent', () => {
     const text = alertDetail('host_unreachable', agent(), 1, production, {
-      ok: false,
+      outcome: 'down',
       detail: 'tcp web-01:22 failed 3x: ECONNREFUSED',
     });
 
@@ -568,7 +568,7 @@ describe('alertDetail', () => {
 
   it('speaks of the probe alone for an agentless host', () => {
     const text = alertDetail('host_unreachable', agentless(), 0, production, {
-      ok: false,
+      outcome: 'down',
       detail: 'timeout',
     });
 
