@@ -52,9 +52,9 @@ export class LambdaProber implements Prober {
     this.timer = undefined;
     const batch = this.waiting;
     this.waiting = [];
-    void this.invoke(batch.map((w) => w.target)).then((results) =>
-      batch.forEach((w, i) => w.resolve(results[i]!)),
-    );
+    void this.invoke(batch.map((w) => w.target)).then((results) => {
+      for (const [i, w] of batch.entries()) w.resolve(results[i]!);
+    });
   }
 
   private async invoke(targets: ProbeBatch['targets']): Promise<ProbeResult[]> {

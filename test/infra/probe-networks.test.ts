@@ -26,6 +26,7 @@ function synth(config: RawConfig, nag = false) {
   return { app, template: Template.fromStack(stack) };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a template's resources are whatever CloudFormation takes
 type Resource = { Properties: Record<string, any> };
 const functions = (template: Template) =>
   Object.entries(template.findResources('AWS::Lambda::Function') as Record<string, Resource>);
@@ -34,6 +35,7 @@ const scannerOf = (template: Template) =>
 const probersOf = (template: Template) => functions(template).filter(([, r]) => r.Properties.VpcConfig);
 
 /** Every statement of the policies attached to the role of function `fnId`. */
+// biome-ignore lint/suspicious/noExplicitAny: IAM statements as the template writes them
 function statementsOf(template: Template, fnId: string): Record<string, any>[] {
   const role = functions(template).find(([id]) => id === fnId)![1].Properties.Role['Fn::GetAtt'][0];
   return Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
