@@ -28,33 +28,25 @@ async function main(argv: string[]): Promise<number> {
   // As typed: npm hands the flags after -- to the runner.
   const command = [COMMAND, ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
 
+  const header = () => ({ command, elapsedSeconds: (Date.now() - started) / 1000, machine });
+  /** A section run alone: printed, and written into its part of the numbers page unless --no-write. */
+  const report = (section: string, markdown: string) => {
+    process.stdout.write(`${markdown}\n`);
+    if (!dryRun) writeNumbers(section, markdown);
+    return 0;
+  };
+
   const agentSeconds = numberFlag(argv, '--agent-seconds');
   if (argv.includes('--agents')) {
     log(`the two agents (${agentSeconds ?? DEFAULT_MORE.agentSeconds} s each at a 1 s interval)`);
     const agents = await benchBothAgents(agentSeconds ?? DEFAULT_MORE.agentSeconds);
-    const markdown = renderAgentsMarkdown({
-      command,
-      elapsedSeconds: (Date.now() - started) / 1000,
-      machine,
-      ...agents,
-    });
-    process.stdout.write(`${markdown}\n`);
-    if (!dryRun) writeNumbers('bench agents', markdown);
-    return 0;
+    return report('bench agents', renderAgentsMarkdown({ ...header(), ...agents }));
   }
   if (argv.includes('--reads')) {
     const agents = numberFlag(argv, '--read-agents') ?? DEFAULT_READS.agents;
     log(`read units per status and console refresh at ${agents} agents`);
     const reads = await benchReads(agents, log);
-    const markdown = renderReadsMarkdown({
-      command,
-      elapsedSeconds: (Date.now() - started) / 1000,
-      machine,
-      ...reads,
-    });
-    process.stdout.write(`${markdown}\n`);
-    if (!dryRun) writeNumbers('bench reads', markdown);
-    return 0;
+    return report('bench reads', renderReadsMarkdown({ ...header(), ...reads }));
   }
   const scanAgents = numberFlag(argv, '--scan-agents');
   log('1/9 DynamoDB requests per heartbeat');

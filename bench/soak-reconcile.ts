@@ -223,6 +223,15 @@ export interface FalseAlert {
   readonly reason: string;
 }
 
+/** An alert that should not have opened, and why. */
+const falseAlert = (a: AlertRow, reason: string, kind: string = a.kind): FalseAlert => ({
+  alertId: a.alertId,
+  agentId: a.agentId,
+  kind,
+  openedAt: a.openedAt,
+  reason,
+});
+
 export interface LatencySample {
   readonly outageId: number;
   readonly agentId: string;
@@ -583,13 +592,9 @@ function reconcileTopology(
     const expect = expectations(outage, look.unwatched, settings).expect.heartbeat_failure;
     if (expect === 'forbidden') {
       for (const a of mine) {
-        falseAlerts.push({
-          alertId: a.alertId,
-          agentId: a.agentId,
-          kind: a.kind,
-          openedAt: a.openedAt,
-          reason: `${context} #${outage.id}: the agent was silent too briefly to alert`,
-        });
+        falseAlerts.push(
+          falseAlert(a, `${context} #${outage.id}: the agent was silent too briefly to alert`),
+        );
       }
     }
     return { mine, expect };
@@ -687,13 +692,12 @@ function reconcileTopology(
           : 'either';
       if (expect === 'forbidden') {
         for (const a of head) {
-          falseAlerts.push({
-            alertId: a.alertId,
-            agentId: a.agentId,
-            kind: a.kind,
-            openedAt: a.openedAt,
-            reason: `quorum loss #${outage.id}: the members left up kept the quorum of ${outage.cluster}`,
-          });
+          falseAlerts.push(
+            falseAlert(
+              a,
+              `quorum loss #${outage.id}: the members left up kept the quorum of ${outage.cluster}`,
+            ),
+          );
         }
       }
       const down = members.map((m) => m.agentId).sort();
@@ -865,13 +869,13 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
       });
       if (expect[kind] === 'forbidden') {
         for (const { alert: a } of seen) {
-          falseAlerts.push({
-            alertId: a.alertId,
-            agentId: a.agentId,
-            kind,
-            openedAt: a.openedAt,
-            reason: `${outage.kind} outage #${outage.id}: the agent was silent only ${(sentGap / 1000).toFixed(1)} s`,
-          });
+          falseAlerts.push(
+            falseAlert(
+              a,
+              `${outage.kind} outage #${outage.id}: the agent was silent only ${(sentGap / 1000).toFixed(1)} s`,
+              kind,
+            ),
+          );
         }
       }
       kinds.push({
@@ -934,18 +938,17 @@ export function reconcile(input: ReconcileInput): SoakVerdict {
         f.agentId === alert.agentId && alert.openedAt >= f.closedAt && alert.openedAt <= f.reopenedAt + i,
     );
     const down = watcherDown.find((w) => alert.openedAt >= w.start - i && alert.openedAt <= w.end + 4 * i);
-    falseAlerts.push({
-      alertId: alert.alertId,
-      agentId: alert.agentId,
-      kind: alert.kind,
-      openedAt: alert.openedAt,
-      reason: [
-        flap ? 'during a probe-port flap of a beating agent' : 'no outage of this agent',
-        ...(down
-          ? [`${((alert.openedAt - down.end) / 1000).toFixed(1)} s after the end of a watcher ${down.kind}`]
-          : []),
-      ].join('; '),
-    });
+    falseAlerts.push(
+      falseAlert(
+        alert,
+        [
+          flap ? 'during a probe-port flap of a beating agent' : 'no outage of this agent',
+          ...(down
+            ? [`${((alert.openedAt - down.end) / 1000).toFixed(1)} s after the end of a watcher ${down.kind}`]
+            : []),
+        ].join('; '),
+      ),
+    );
   }
 
   // Pages that speak of false alerts, of alerts nobody recorded, or of a console-only group.

@@ -146,9 +146,32 @@ export class Delivery {
       );
     }
 
-    // Recoveries follow openings that went out (possibly just now), unless a muter holds them: for
-    // good once the alert whose recovery stands for them paged (possibly just now); until then they
-    // wait, so that a recovery is never lost to one that will not go out.
+    const recoveries = await this.recoveriesOwed(recovering, openings, input);
+    // A recovery goes where the opening went: a channel that never heard of the outage hears nothing.
+    for (const alerts of byAttempt(recoveries, 'recovery', reachedByOpening)) {
+      count(
+        await this.sendClaimed(alerts, 'recovery', now, (list) =>
+          onlyTo(recoveryNotice(list, iso(now)), reachedByOpening(alerts[0]!)),
+        ),
+      );
+    }
+
+    for (const ok of await this.remind(open, input)) count(ok);
+    for (const ok of await this.escalate(open, input)) count(ok);
+    return { sent, failed };
+  }
+
+  /**
+   * The recoveries owed now. Recoveries follow openings that went out (possibly just now), unless a
+   * muter holds them: for good once the alert whose recovery stands for them paged (possibly just
+   * now); until then they wait, so that a recovery is never lost to one that will not go out.
+   */
+  private async recoveriesOwed(
+    recovering: readonly AlertRecord[],
+    openings: readonly AlertRecord[],
+    input: DeliveryInput,
+  ): Promise<AlertRecord[]> {
+    const { now } = input;
     const recoveries: AlertRecord[] = [];
     const recoveryMuters = input.muters.filter((m) => m.recoveredBy);
     for (const alert of recovering) {
@@ -172,18 +195,7 @@ export class Delivery {
           since: now,
         });
     }
-    // A recovery goes where the opening went: a channel that never heard of the outage hears nothing.
-    for (const alerts of byAttempt(recoveries, 'recovery', reachedByOpening)) {
-      count(
-        await this.sendClaimed(alerts, 'recovery', now, (list) =>
-          onlyTo(recoveryNotice(list, iso(now)), reachedByOpening(alerts[0]!)),
-        ),
-      );
-    }
-
-    for (const ok of await this.remind(open, input)) count(ok);
-    for (const ok of await this.escalate(open, input)) count(ok);
-    return { sent, failed };
+    return recoveries;
   }
 
   /**

@@ -33,6 +33,46 @@ const DYNAMO_OPERATIONS = [
   dynamodb.Operation.SCAN,
 ];
 
+/** The watcher's own metrics of the stack `stackName`: one by name, and every one of a name by search. */
+function watcherMetrics(stackName: string) {
+  const watcherMetric = (name: string, statistic = 'Sum', dimensions: Record<string, string> = {}) =>
+    new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { Stack: stackName, ...dimensions },
+      statistic,
+      period: Duration.minutes(1),
+    });
+  /** Every metric `name` with the dimensions `keys` of this stack, whatever their values. */
+  const searched = (label: string, name: string, keys: readonly string[], statistic: string) =>
+    new cloudwatch.MathExpression({
+      label,
+      expression: `SEARCH('{${METRIC_NAMESPACE},${['Stack', ...keys].join(',')}} MetricName="${name}" Stack="${stackName}"', '${statistic}', 60)`,
+      usingMetrics: {},
+      period: Duration.minutes(1),
+    });
+  return { watcherMetric, searched };
+}
+
+type WatcherMetrics = ReturnType<typeof watcherMetrics>;
+
+/** One dashboard row a group: its agents by state. */
+function groupRows(
+  groups: WatcherAlarmsProps['groups'],
+  { watcherMetric }: Pick<WatcherMetrics, 'watcherMetric'>,
+) {
+  return groups.map(({ name }) => [
+    new cloudwatch.GraphWidget({
+      title: `Agents by state: ${name}`,
+      width: 24,
+      left: STATE_METRICS.map(([state, metric]) =>
+        watcherMetric(metric, 'Maximum', { Group: name }).with({ label: state }),
+      ),
+      stacked: true,
+    }),
+  ]);
+}
+
 /**
  * Watching the watcher: alarms that page when the scanner errors, when scans stop, when ingest
  * answers 5xx, and when DynamoDB or the ingest function throttle; and a dashboard.
@@ -42,23 +82,13 @@ export class WatcherAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: WatcherAlarmsProps) {
     super(scope, id);
-    const watcherMetric = (name: string, statistic = 'Sum', dimensions: Record<string, string> = {}) =>
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: name,
-        dimensionsMap: { Stack: props.stackName, ...dimensions },
-        statistic,
-        period: Duration.minutes(1),
-      });
-    /** Every metric `name` with the dimensions `keys` of this stack, whatever their values. */
-    const searched = (label: string, name: string, keys: readonly string[], statistic: string) =>
-      new cloudwatch.MathExpression({
-        label,
-        expression: `SEARCH('{${METRIC_NAMESPACE},${['Stack', ...keys].join(',')}} MetricName="${name}" Stack="${props.stackName}"', '${statistic}', 60)`,
-        usingMetrics: {},
-        period: Duration.minutes(1),
-      });
+    const metrics = watcherMetrics(props.stackName);
+    this.alarmOnFailures(props, metrics);
+    this.dashboard(props, metrics);
+  }
 
+  /** The alarms, each sent to the alarm topic when it fires and when it clears. */
+  private alarmOnFailures(props: WatcherAlarmsProps, { watcherMetric }: WatcherMetrics): void {
     this.alarm('ScannerErrors', 'The scanner Lambda failed: scans may be missing', {
       metric: props.scanner.metricErrors({ period: Duration.minutes(1) }),
       threshold: 1,
@@ -102,7 +132,10 @@ export class WatcherAlarms extends Construct {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }
+  }
 
+  /** The dashboard: the fleet, the scans, the alerts and notices, and each group's agents by state. */
+  private dashboard(props: WatcherAlarmsProps, { watcherMetric, searched }: WatcherMetrics): void {
     const budgeted = props.groups.filter((g) => g.smsBudget);
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${props.stackName}-watcher`.replace(/[^A-Za-z0-9_-]/g, '-'),
@@ -176,16 +209,7 @@ export class WatcherAlarms extends Construct {
                 }),
               ]),
         ],
-        ...props.groups.map(({ name }) => [
-          new cloudwatch.GraphWidget({
-            title: `Agents by state: ${name}`,
-            width: 24,
-            left: STATE_METRICS.map(([state, metric]) =>
-              watcherMetric(metric, 'Maximum', { Group: name }).with({ label: state }),
-            ),
-            stacked: true,
-          }),
-        ]),
+        ...groupRows(props.groups, { watcherMetric }),
       ],
     });
   }

@@ -49,6 +49,26 @@ const json = <T>(value: unknown): T | undefined => {
   return stored === undefined ? undefined : (JSON.parse(stored) as T);
 };
 
+/** An alert item's fields kept as JSON text, read back; one that is not JSON makes the item malformed. */
+function jsonFieldsOf(a: Record<string, unknown>, alertId: string) {
+  try {
+    return {
+      channels: json<Channel[]>(a.channels) ?? [],
+      history: json<KindChange[]>(a.kindHistory),
+      suppressed: json<Suppression>(a.suppressed),
+      escalations: json<EscalationRecord[]>(a.escalations),
+      agentIds: json<string[]>(a.agentIds),
+      openRestChannels: json<Channel[]>(a.openRestChannels),
+      recoveryRestChannels: json<Channel[]>(a.recoveryRestChannels),
+    };
+  } catch {
+    throw new MalformedItemError(
+      alertId,
+      'channels, kindHistory, suppressed, escalations, agentIds or a rest of channels is not JSON',
+    );
+  }
+}
+
 function alertFromItem(item: Item): AlertRecord {
   const a = fromItem(item);
   const alertId = text(a.alertId);
@@ -76,27 +96,8 @@ function alertFromItem(item: Item): AlertRecord {
   }
   if (openedAt === undefined || incidentStart === undefined)
     throw new MalformedItemError(alertId, 'times are missing');
-  let channels: string[];
-  let history: KindChange[] | undefined;
-  let suppressed: Suppression | undefined;
-  let escalations: EscalationRecord[] | undefined;
-  let agentIds: string[] | undefined;
-  let openRestChannels: Channel[] | undefined;
-  let recoveryRestChannels: Channel[] | undefined;
-  try {
-    channels = json<string[]>(a.channels) ?? [];
-    history = json<KindChange[]>(a.kindHistory);
-    suppressed = json<Suppression>(a.suppressed);
-    escalations = json<EscalationRecord[]>(a.escalations);
-    agentIds = json<string[]>(a.agentIds);
-    openRestChannels = json<Channel[]>(a.openRestChannels);
-    recoveryRestChannels = json<Channel[]>(a.recoveryRestChannels);
-  } catch {
-    throw new MalformedItemError(
-      alertId,
-      'channels, kindHistory, suppressed, escalations, agentIds or a rest of channels is not JSON',
-    );
-  }
+  const { channels, history, suppressed, escalations, agentIds, openRestChannels, recoveryRestChannels } =
+    jsonFieldsOf(a, alertId);
   return {
     alertId,
     agentId,
@@ -110,7 +111,7 @@ function alertFromItem(item: Item): AlertRecord {
     incidentStart,
     missedScans: number(a.missedScans),
     detail: text(a.detail) ?? '',
-    channels: channels as Channel[],
+    channels,
     agentIds,
     openNotice,
     suppressed,

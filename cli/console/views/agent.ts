@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import type { AgentView } from '../../../lambda/api/contract';
 import { endMaintenance, setApproval } from '../actions';
 import { enc } from '../api';
 import { openMaintenance } from '../dialogs';
@@ -8,21 +9,9 @@ import { app } from '../state';
 import { renderAlertRows } from './alerts';
 import { Members, Terms } from './parts';
 
-/** One agent's page: its record, its probe, its parent and children, its alert history. */
-
-export function renderDetail(): void {
-  setText(byId('d-title'), app.detailId);
-  const d = app.detail?.agentId === app.detailId ? app.detail : undefined;
-  const a = d?.agent ?? undefined;
-  show(byId('d-missing'), d !== undefined && d.agent === null);
-  show(byId('d-body'), a !== undefined);
-  if (!a) return;
-  stateBadge(byId('d-state'), a.state);
-  show(byId('d-approve'), a.approval !== 'approved');
-  show(byId('d-reject'), a.approval === 'pending');
-  show(byId('d-maint'), a.approval === 'approved');
-  show(byId('d-maint-end'), a.maintenanceUntil !== undefined);
-  const fields: [string, string][] = [
+/** The rows of an agent's record, as the agent page lists them. */
+function recordFields(a: AgentView): [string, string][] {
+  return [
     ['group', a.group],
     ['cluster', a.cluster ?? '-'],
     ['approval', a.approval],
@@ -64,6 +53,23 @@ export function renderDetail(): void {
     ['agentless', a.agentless ? 'yes (watched by its probe alone)' : 'no'],
     ['registered', fmtTime(a.createdAt)],
   ];
+}
+
+/** One agent's page: its record, its probe, its parent and children, its alert history. */
+
+export function renderDetail(): void {
+  setText(byId('d-title'), app.detailId);
+  const d = app.detail?.agentId === app.detailId ? app.detail : undefined;
+  const a = d?.agent ?? undefined;
+  show(byId('d-missing'), d !== undefined && d.agent === null);
+  show(byId('d-body'), a !== undefined);
+  if (!a) return;
+  stateBadge(byId('d-state'), a.state);
+  show(byId('d-approve'), a.approval !== 'approved');
+  show(byId('d-reject'), a.approval === 'pending');
+  show(byId('d-maint'), a.approval === 'approved');
+  show(byId('d-maint-end'), a.maintenanceUntil !== undefined);
+  const fields = recordFields(a);
   const warn = (k: string) => k === 'clock skew' && a.clockSkewWarning === true;
   draw(byId('d-record'), html`<${Terms} rows=${fields} warn=${warn} />`);
   const p = a.probe;
