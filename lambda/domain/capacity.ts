@@ -40,6 +40,25 @@ export const CAPACITY_DEFAULTS: ProvisionedCapacity = {
   targetUtilization: 0.7,
 };
 
+/** The agents table's settings, as the schema below reads them. */
+type UnitBounds = Partial<
+  Record<'minWriteUnits' | 'maxWriteUnits' | 'minReadUnits' | 'maxReadUnits' | 'targetUtilization', number>
+>;
+
+/** The table's most units of a kind are at least its fewest (each as given, or its default). */
+function maxAtLeastMin(kind: 'Write' | 'Read') {
+  const min = `min${kind}Units` as const;
+  const max = `max${kind}Units` as const;
+  return v.forward(
+    v.partialCheck<UnitBounds, [[typeof min], [typeof max]], UnitBounds, string>(
+      [[min], [max]],
+      (t) => (t[max] ?? CAPACITY_DEFAULTS[max]) >= (t[min] ?? CAPACITY_DEFAULTS[min]),
+      `must be at least ${min}`,
+    ),
+    [max],
+  );
+}
+
 /** `capacity` in the config (top level only; local mode has no billing and ignores it). */
 export const capacitySchema = v.pipe(
   v.strictObject(
@@ -63,26 +82,8 @@ export const capacitySchema = v.pipe(
             },
             'must be an object',
           ),
-          v.forward(
-            v.partialCheck(
-              [['minWriteUnits'], ['maxWriteUnits']],
-              (t) =>
-                (t.maxWriteUnits ?? CAPACITY_DEFAULTS.maxWriteUnits) >=
-                (t.minWriteUnits ?? CAPACITY_DEFAULTS.minWriteUnits),
-              'must be at least minWriteUnits',
-            ),
-            ['maxWriteUnits'],
-          ),
-          v.forward(
-            v.partialCheck(
-              [['minReadUnits'], ['maxReadUnits']],
-              (t) =>
-                (t.maxReadUnits ?? CAPACITY_DEFAULTS.maxReadUnits) >=
-                (t.minReadUnits ?? CAPACITY_DEFAULTS.minReadUnits),
-              'must be at least minReadUnits',
-            ),
-            ['maxReadUnits'],
-          ),
+          maxAtLeastMin('Write'),
+          maxAtLeastMin('Read'),
         ),
       ),
     },
