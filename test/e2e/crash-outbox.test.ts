@@ -101,9 +101,19 @@ describe('hbw local killed right after it writes a page', () => {
       await waitFor(opening, 'the retried page to be recorded sent', 25_000);
       expect(outboxLines()).toHaveLength(1);
 
-      await call('POST', '/v1/heartbeat', { agentId: 'web-01' }, token);
-      await waitFor(() => outboxLines().length >= 2, 'the recovery', 10_000);
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Back, and beating from here on, so that a scan a loaded machine holds back past two intervals
+      // does not find it silent again and open a second incident.
+      const beating = setInterval(
+        () => void call('POST', '/v1/heartbeat', { agentId: 'web-01' }, token),
+        300,
+      );
+      try {
+        await call('POST', '/v1/heartbeat', { agentId: 'web-01' }, token);
+        await waitFor(() => outboxLines().length >= 2, 'the recovery', 10_000);
+        await new Promise((r) => setTimeout(r, 1_500));
+      } finally {
+        clearInterval(beating);
+      }
       expect(outboxLines().map((l) => JSON.parse(l).kind)).toEqual(['heartbeat_failure', 'recovery']);
     } finally {
       watcher.child.kill('SIGTERM');
