@@ -175,6 +175,12 @@ interface Pass {
   /** Agents with an open `flapping` alert after this scan: the alert's id by agent id. */
   readonly flapping: Map<string, string>;
   readonly opened: AlertRecord[];
+  /**
+   * Incidents this scan decided to open whose create a racing scanner won: opened in this round all
+   * the same, so the storm guard counts them as this scanner's own (or two racing scanners, each
+   * counting its half, would see no storm, and one would page every agent).
+   */
+  readonly racedOpenings: AlertRecord[];
   /** Event alerts (restarts) this scan recorded, to resolve after its delivery. */
   readonly events: AlertRecord[];
   readonly resolved: string[];
@@ -355,6 +361,7 @@ export class Scanner {
       inMaintenance: new Map(),
       flapping: new Map(),
       opened: [],
+      racedOpenings: [],
       events: [],
       resolved: [],
       tally: { agents: 0, monitored: 0, malformed: 0, errors: 0, probed: 0 },
@@ -484,6 +491,7 @@ export class Scanner {
     if (agent.probe && !probe) pass.unprobed.set(agent.agentId, { agent, assessment });
     else pass.unprobed.delete(agent.agentId);
     pass.opened.push(...opened);
+    if (taken) pass.racedOpenings.push(taken);
     pass.resolved.push(...resolved);
   }
 
@@ -805,7 +813,9 @@ export class Scanner {
     }
     // A flapping alert may open for an agent that beats again (the scan after its opening), and a
     // restart is recorded for an agent that beats: neither is silence.
-    const opened = pass.opened.filter((a) => a.kind !== 'flapping' && !isEvent(a) && unexplained(a));
+    const opened = [...pass.opened, ...pass.racedOpenings].filter(
+      (a) => a.kind !== 'flapping' && !isEvent(a) && unexplained(a),
+    );
     const monitored = pass.tally.monitored;
     const newlySilent = new Set(opened.map((a) => a.agentId)).size;
     const step = stormStep(

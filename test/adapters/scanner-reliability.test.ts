@@ -1,5 +1,6 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AgentRecord } from '../../lambda/domain/agent';
+import type { AlertRecord } from '../../lambda/domain/alert';
 import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import type { AgentStore, MalformedItemError } from '../../lambda/ports';
@@ -160,6 +161,40 @@ describe('Scanner reliability', () => {
       const perAgent = (await h.alerts({ status: 'open' })).filter((a) => a.kind === 'heartbeat_failure');
       expect(perAgent.map((a) => a.agentId).sort()).toEqual(silent);
       expect(perAgent.map((a) => a.delivery?.opening)).toEqual(silent.map(() => 'held'));
+    });
+
+    it('send one network_event notice when a racing scanner wins every create but has not marked the storm yet', async () => {
+      const h = await harness({ stormMinAgents: 10 });
+      // The first scanner of the round wins every create, then stops before it marks the storm.
+      const first = h.otherScanner({
+        wrap: (stores) => ({
+          ...stores,
+          state: replacing(stores.state, 'setStorm', () =>
+            Promise.reject(new Error('stopped before its storm guard')),
+          ),
+        }),
+      });
+      // The second read the open alerts before any was created; its first create waits for the first
+      // scanner's whole scan, so it loses every one.
+      let firstScan: Promise<unknown> | undefined;
+      const second = h.otherScanner({
+        wrap: (stores) => ({
+          ...stores,
+          alerts: replacing(stores.alerts, 'create', async (alert: AlertRecord) => {
+            firstScan ??= first.scan().catch(() => undefined);
+            await firstScan;
+            return stores.alerts.create(alert);
+          }),
+        }),
+      });
+      await fleetAboutToStorm(h);
+
+      await second.scan();
+
+      expect((await h.alerts({ status: 'open' })).filter((a) => a.kind === 'heartbeat_failure')).toHaveLength(
+        12,
+      );
+      expect(h.notifier.sent.map((n) => n.kind)).toEqual(['network_event']);
     });
 
     it('page every agent still failing once when the storm clears, with no page left held', async () => {
@@ -422,4 +457,15 @@ async function settled(inFlight: { count: number }): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
     quiet = inFlight.count === 0 ? quiet + 1 : 0;
   }
+}
+
+/** `target` with its method `key` replaced by `method`, every other member as it was. */
+function replacing<T extends object, K extends keyof T>(target: T, key: K, method: T[K]): T {
+  return new Proxy(target, {
+    get(inner, name) {
+      if (name === key) return method;
+      const value = Reflect.get(inner, name);
+      return typeof value === 'function' ? value.bind(inner) : value;
+    },
+  });
 }
