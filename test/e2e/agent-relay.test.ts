@@ -471,7 +471,12 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
   let relay: Relay | undefined;
   let now = Date.now;
   beforeAll(async () => {
-    w = await startTestWatcher();
+    // 1 s scans: the relay paces an agent to one heartbeat per half scan interval, which these
+    // tests, about what is in flight, must not wait out (with 30 s scans, a heartbeat queued behind
+    // one in flight waited 15 s when the watcher's answer was read before the queue moved on).
+    w = await startTestWatcher({
+      config: { ...TEST_CONFIG, heartbeatIntervalSeconds: 1, scanIntervalSeconds: 1 },
+    });
   });
   afterEach(async () => {
     await relay?.close({ flushMs: 1000 });
