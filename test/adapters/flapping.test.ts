@@ -209,13 +209,16 @@ describe('Scanner: flapping', () => {
     expect((await h.step('web-01')).resolved).toHaveLength(1);
   });
 
-  it('holds the recovery of an incident paged before its agent began to flap: the flapping recovery is the one sent', async () => {
+  /**
+   * Two incidents, then a third whose scanner fails to open the flapping alert: the incident pages,
+   * and its agent flaps from the next scan on.
+   */
+  async function pagedBeforeFlapping() {
     const h = await flappingHarness();
     for (let i = 0; i < 2; i++) {
       await goSilent(h);
       await comeBack(h);
     }
-    // The scanner that opens the third incident fails to open the flapping alert: the incident pages.
     const { scanner: failing, failing: fails } = withoutFlappingCreates(h);
     await h.step();
     await h.step();
@@ -223,6 +226,11 @@ describe('Scanner: flapping', () => {
     await failing.scan();
     fails.on = false;
     expect(kinds(h.notifier.take())).toEqual(['heartbeat_failure']);
+    return h;
+  }
+
+  it('holds the recovery of an incident paged before its agent began to flap: the flapping recovery is the one sent', async () => {
+    const h = await pagedBeforeFlapping();
 
     // The next scan opens it; the incident's recovery is then held for good.
     expect(kinds(await comeBack(h))).toEqual(['flapping']);
@@ -247,18 +255,7 @@ describe('Scanner: flapping', () => {
   });
 
   it('sends the recovery of an incident paged before its agent began to flap when the flapping alert resolves unpaged', async () => {
-    const h = await flappingHarness();
-    for (let i = 0; i < 2; i++) {
-      await goSilent(h);
-      await comeBack(h);
-    }
-    const { scanner: failing, failing: fails } = withoutFlappingCreates(h);
-    await h.step();
-    await h.step();
-    h.clock.advance(h.intervalMs);
-    await failing.scan();
-    fails.on = false;
-    expect(kinds(h.notifier.take())).toEqual(['heartbeat_failure']);
+    const h = await pagedBeforeFlapping();
     const [incident] = await h.alerts({ status: 'open' });
 
     // The flapping alert opens as the incident resolves, but its page fails twice; then a window of
