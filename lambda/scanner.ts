@@ -801,6 +801,11 @@ export class Scanner {
     const unexplained = (alert: AlertRecord) => alert.kind !== 'cluster_down' && !mute(alert, [parents]);
     const wasActive = previous.stormSince !== undefined;
     const failingAgents = new Set<string>();
+    // Incidents a scan opened but never judged: it died between its creates and this guard, so no
+    // scan has yet asked whether they are a storm. They count as opened in this round, or the next
+    // scan would page each of them.
+    const unjudged: AlertRecord[] = [];
+    const lastJudged = previous.lastScanAt ?? Number.NEGATIVE_INFINITY;
     for (const alert of await this.deps.alerts.listQueue('open')) {
       // A flapping alert stands while its agent is healthy again: only incidents count as failing.
       if (
@@ -808,12 +813,15 @@ export class Scanner {
         alert.kind !== 'flapping' &&
         !isEvent(alert) &&
         unexplained(alert)
-      )
+      ) {
         failingAgents.add(alert.agentId);
+        const undelivered = alert.openNotice === 'pending' || alert.openNotice === 'none';
+        if (!wasActive && alert.openedAt > lastJudged && undelivered) unjudged.push(alert);
+      }
     }
     // A flapping alert may open for an agent that beats again (the scan after its opening), and a
     // restart is recorded for an agent that beats: neither is silence.
-    const opened = [...pass.opened, ...pass.racedOpenings].filter(
+    const opened = [...pass.opened, ...pass.racedOpenings, ...unjudged].filter(
       (a) => a.kind !== 'flapping' && !isEvent(a) && unexplained(a),
     );
     const monitored = pass.tally.monitored;

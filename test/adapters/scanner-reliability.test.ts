@@ -197,6 +197,29 @@ describe('Scanner reliability', () => {
       expect(h.notifier.sent.map((n) => n.kind)).toEqual(['network_event']);
     });
 
+    it('send one network_event notice and no per-agent page at the next scan when the scan that opened the storm died before its storm guard', async () => {
+      const h = await harness({ stormMinAgents: 10 });
+      const dying = h.otherScanner({
+        wrap: (stores) => ({
+          ...stores,
+          state: replacing(stores.state, 'setStorm', () =>
+            Promise.reject(new Error('died before its storm guard')),
+          ),
+        }),
+      });
+      await fleetAboutToStorm(h);
+      await expect(dying.scan()).rejects.toThrow('died before its storm guard');
+      expect(h.notifier.sent).toEqual([]);
+
+      h.clock.advance(h.intervalMs);
+      await h.beat(...healthy);
+      expect((await h.scanner.scan()).storm).toBe('start');
+
+      expect(h.notifier.sent.map((n) => n.kind)).toEqual(['network_event']);
+      const perAgent = (await h.alerts({ status: 'open' })).filter((a) => a.kind === 'heartbeat_failure');
+      expect(perAgent.map((a) => a.delivery?.opening)).toEqual(silent.map(() => 'held'));
+    });
+
     it('page every agent still failing once when the storm clears, with no page left held', async () => {
       const h = await harness({ stormMinAgents: 10 });
       const other = h.otherScanner();
