@@ -64,8 +64,22 @@ export async function readJson(c: Context, options: { emptyAs?: unknown } = {}):
 
 export const bearer = (c: Context) => bearerToken(c.req.header('authorization'));
 
-const limitTo = (maxSize: number, log: Logger): MiddlewareHandler =>
-  bodyLimit({ maxSize, onError: (c) => onError(bodyTooLarge(maxSize), c, log) });
+/**
+ * Refuses a body over `maxSize` bytes. A body that declares its length is judged by that header
+ * alone, as hono's `bodyLimit` judges it too, but without asking for the body stream first: on node
+ * that question makes the adapter build a whole web Request for each heartbeat, which cost local mode
+ * about a tenth of its CPU per heartbeat (docs/BENCHMARKS.md, local ingest). A body without a length
+ * (chunked) goes to `bodyLimit`, which counts it as it streams.
+ */
+function limitTo(maxSize: number, log: Logger): MiddlewareHandler {
+  const tooLarge = (c: Context) => onError(bodyTooLarge(maxSize), c, log);
+  const counted = bodyLimit({ maxSize, onError: tooLarge });
+  return (c, next) => {
+    const length = c.req.header('content-length');
+    if (length === undefined || c.req.header('transfer-encoding') !== undefined) return counted(c, next);
+    return Number.parseInt(length, 10) > maxSize ? Promise.resolve(tooLarge(c)) : next();
+  };
+}
 
 const onError = (error: unknown, c: Context, log: Logger): Response =>
   respond(c, errorAnswer(error, log, c.req.path));
