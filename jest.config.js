@@ -35,7 +35,7 @@ const dynamodbLocal = {
   testMatch: ['<rootDir>/test/adapters/**/*.test.ts'],
   testPathIgnorePatterns: [
     '/node_modules/',
-    '/test/adapters/(condition-failure-item|dynalite-patches|lambda-prober|net-prober|prober-handler|outbox-notifier|sdk-logging|sns-notifier)\\.test\\.ts$',
+    '/test/adapters/(condition-failure-item|dynalite-patches|aws-health-prober|aws-prober-handler|lambda-prober|net-prober|prober-handler|outbox-notifier|sdk-logging|sns-notifier)\\.test\\.ts$',
   ],
   setupFiles: ['<rootDir>/test/support/setup-env.ts', '<rootDir>/test/support/on-dynamodb-local.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/contract-hooks.ts'],

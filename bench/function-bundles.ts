@@ -12,14 +12,31 @@ const sns = new SNSClient({});
 export const publish = () => sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Message: '{}' }));
 `;
 
+/** The AWS health prober's floor: the EC2 and SSM clients, one call each, nothing else. */
+const AWS_PROBER_FLOOR_SOURCE = `
+import { EC2Client, DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
+import { SSMClient, DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
+const ec2 = new EC2Client({});
+const ssm = new SSMClient({});
+export const handler = async (event) => Promise.all([
+  ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: event.ec2, IncludeAllInstances: true })),
+  ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: event.ssm }] })),
+]);
+`;
+
 /** Each handler and the floor it is held to: the SDK clients it cannot do without. */
 const HANDLERS = [
   { handler: 'ingest', floor: 'dynamodb' },
   { handler: 'register', floor: 'dynamodb' },
   { handler: 'admin', floor: 'dynamodb' },
   { handler: 'scanner', floor: 'dynamodb+sns' },
+  { handler: 'aws-prober', floor: 'ec2+ssm' },
 ] as const;
-const FLOORS = { dynamodb: FLOOR_SOURCE, 'dynamodb+sns': SCANNER_FLOOR_SOURCE } as const;
+const FLOORS = {
+  dynamodb: FLOOR_SOURCE,
+  'dynamodb+sns': SCANNER_FLOOR_SOURCE,
+  'ec2+ssm': AWS_PROBER_FLOOR_SOURCE,
+} as const;
 type FloorName = keyof typeof FLOORS;
 
 export interface FloorStats {

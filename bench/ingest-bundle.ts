@@ -83,6 +83,7 @@ export const LAMBDA_ENV = {
   HBW_CONFIG: JSON.stringify(DEFAULT_CONFIG),
   STACK_NAME: 'hbw-bench',
   TOPIC_ARNS: JSON.stringify({ production: 'arn:aws:sns:us-east-1:123456789012:hbw-bench-production' }),
+  HBW_AWS_PROBER: 'hbw-bench-aws-prober',
 };
 
 /** How the stack bundles the functions (lib/lambda-bundling.ts), with what the bench reads of a build. */

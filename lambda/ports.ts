@@ -293,9 +293,10 @@ export interface ProbeResult {
 export const PROBE_OUTCOMES = ['up', 'down', 'unknown'] as const;
 export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
 
-export interface Prober {
+/** A prober of the probes of kind `P` (every kind, unless said). */
+export interface Prober<P extends Probe = Probe> {
   /** Probes `target`; from the probe network `network` (`probeNetworks`) when given. */
-  probe(target: Probe, settings: ProbeSettings, network?: string): Promise<ProbeResult>;
+  probe(target: P, settings: ProbeSettings, network?: string): Promise<ProbeResult>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -20,7 +21,7 @@ import {
   watcherAlarmsReach,
 } from '../lambda/domain/config';
 import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
-import { PROBERS_VARIABLE, WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/service-env';
+import { AWS_PROBER_VARIABLE, PROBERS_VARIABLE, WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/service-env';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
@@ -74,6 +75,7 @@ export class HeartbeatWatcherStack extends Stack {
     );
     this.scanSchedule(fns.scanner);
     this.probers(config, fns.scanner);
+    this.awsProber(fns.scanner);
     const webhooks = this.webhookDelivery(config, fns.scanner);
     const { api, stage } = this.httpApi(config, fns);
     this.acknowledgeChecks(api, fns);
@@ -96,9 +98,8 @@ export class HeartbeatWatcherStack extends Stack {
   }
 
   /**
-   * A prober function per probe network, attached to its subnets and security groups; the scanner
-   * may invoke these and no other function. It probes TCP and HTTP only and calls no AWS API, so the
-   * subnets need no NAT and no VPC endpoint.
+   * A prober function per probe network, attached to its subnets and security groups. It probes TCP
+   * and HTTP only and calls no AWS API, so the subnets need no NAT and no VPC endpoint.
    */
   private probers(config: WatcherConfig, scanner: WatcherFunction): void {
     const names: Record<string, string> = {};
@@ -110,15 +111,48 @@ export class HeartbeatWatcherStack extends Stack {
         environment: {},
         network: attachment,
       });
-      prober.fn.grantInvoke(scanner.fn);
-      const logicalId = this.getLogicalId(prober.fn.node.defaultChild as lambda.CfnFunction);
-      Validations.of(scanner.fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: `The scanner invokes the prober of probe network ${network}; the grant covers that function (its versions and aliases) only.`,
-      });
+      this.letInvoke(scanner, prober, `the prober of probe network ${network}`);
       names[network] = prober.fn.functionName;
     }
     if (Object.keys(names).length > 0) scanner.fn.addEnvironment(PROBERS_VARIABLE, JSON.stringify(names));
+  }
+
+  /**
+   * The AWS health prober, which answers the ec2 and ssm probes from EC2's status checks and the SSM
+   * Agent's ping. Always there, as agents with those probes may be added at any time; it costs
+   * nothing while no probe asks it. Outside any VPC: it needs AWS's endpoints, not the hosts. It may
+   * call those two read-only APIs and nothing else.
+   */
+  private awsProber(scanner: WatcherFunction): void {
+    const prober = new WatcherFunction(this, 'AwsProber', {
+      handler: 'aws-prober',
+      // The SDK's retries of a throttled call, within the scanner's wait for the answer.
+      timeout: Duration.seconds(30),
+      environment: {},
+    });
+    prober.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:DescribeInstanceStatus', 'ssm:DescribeInstanceInformation'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(prober.fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeInstanceStatus and ssm:DescribeInstanceInformation support no resource-level permissions (the Service Authorization Reference gives neither a resource type), so "*" is the only resource they take; both only read.',
+    });
+    this.letInvoke(scanner, prober, 'the AWS health prober');
+    scanner.fn.addEnvironment(AWS_PROBER_VARIABLE, prober.fn.functionName);
+  }
+
+  /** Lets the scanner invoke `prober`, and no other function: the grant covers it, its versions and its aliases. */
+  private letInvoke(scanner: WatcherFunction, prober: WatcherFunction, what: string): void {
+    prober.fn.grantInvoke(scanner.fn);
+    const logicalId = this.getLogicalId(prober.fn.node.defaultChild as lambda.CfnFunction);
+    Validations.of(scanner.fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+      reason: `The scanner invokes ${what}; the grant covers that function (its versions and aliases) only.`,
+    });
   }
 
   /** One topic per group that pages by SMS or email, named after it, with the subscriptions the config lists. */

@@ -6,8 +6,8 @@ import { MAX_PROBE_BATCH, type ProbeBatch, probeBatchAnswerSchema } from '../dom
 import type { ProbeResult, Prober } from '../ports';
 
 export interface LambdaProberOptions {
-  /** The network's name, for the details of its results. */
-  readonly network: string;
+  /** What the prober is called in the details of its results: "the prober of prod-vpc". */
+  readonly name: string;
   /** The prober function's name or ARN. */
   readonly functionName: string;
   /** How long probes wait for others to join their invocation. @default 5 ms */
@@ -18,8 +18,8 @@ export interface LambdaProberOptions {
   readonly timeoutMs?: number;
 }
 
-interface Waiting {
-  readonly target: ProbeBatch['targets'][number];
+interface Waiting<P extends Probe> {
+  readonly target: ProbeBatch<P>['targets'][number];
   readonly resolve: (result: ProbeResult) => void;
 }
 
@@ -30,8 +30,8 @@ interface Waiting {
  * invocation that fails (an error, a timeout, a function error, an answer that is not one result per
  * target) makes every target in it `unknown`, never `down`: a broken prober says nothing of the hosts.
  */
-export class LambdaProber implements Prober {
-  private waiting: Waiting[] = [];
+export class LambdaProber<P extends Probe = Probe> implements Prober<P> {
+  private waiting: Waiting<P>[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -39,7 +39,7 @@ export class LambdaProber implements Prober {
     private readonly options: LambdaProberOptions,
   ) {}
 
-  probe(target: Probe, settings: ProbeSettings): Promise<ProbeResult> {
+  probe(target: P, settings: ProbeSettings): Promise<ProbeResult> {
     return new Promise((resolve) => {
       this.waiting.push({ target: { probe: target, settings: { ...settings } }, resolve });
       if (this.waiting.length >= (this.options.maxBatch ?? MAX_PROBE_BATCH)) this.send();
@@ -57,16 +57,16 @@ export class LambdaProber implements Prober {
     });
   }
 
-  private async invoke(targets: ProbeBatch['targets']): Promise<ProbeResult[]> {
+  private async invoke(targets: ProbeBatch<P>['targets']): Promise<ProbeResult[]> {
     const unknown = (why: string): ProbeResult[] =>
-      targets.map(() => ({ outcome: 'unknown', detail: `prober of ${this.options.network} failed: ${why}` }));
+      targets.map(() => ({ outcome: 'unknown', detail: `${this.options.name} failed: ${why}` }));
     let payload: unknown;
     try {
       const answer = await this.client.send(
         new InvokeCommand({
           FunctionName: this.options.functionName,
           InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify({ targets } satisfies ProbeBatch)),
+          Payload: new TextEncoder().encode(JSON.stringify({ targets } satisfies ProbeBatch<P>)),
         }),
         { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? 35_000) },
       );

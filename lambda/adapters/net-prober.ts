@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { Probe } from '../domain/agent';
+import { describeProbe, type NetProbe } from '../domain/agent';
 import type { ProbeSettings } from '../domain/config';
 import type { ProbeResult, Prober } from '../ports';
 
@@ -37,9 +37,9 @@ async function httpOnce(url: string, timeoutMs: number): Promise<string | undefi
  * The ping, as SCOM does it, over TCP or HTTP: up to `attempts` tries, each with `timeoutMs`, spaced by
  * `intervalMs`. The host answers when any try does; an `http` probe passes on any status below 500.
  */
-export class NetProber implements Prober {
-  async probe(target: Probe, settings: ProbeSettings): Promise<ProbeResult> {
-    const label = target.type === 'tcp' ? `tcp ${target.host}:${target.port}` : `http ${target.url}`;
+export class NetProber implements Prober<NetProbe> {
+  async probe(target: NetProbe, settings: ProbeSettings): Promise<ProbeResult> {
+    const label = describeProbe(target);
     let failure: string | undefined;
     for (let attempt = 1; attempt <= settings.attempts; attempt++) {
       failure =

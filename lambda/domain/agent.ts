@@ -15,7 +15,28 @@ export function zeroStateCounts(): Record<AgentState, number> {
   return Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<AgentState, number>;
 }
 
-export type Probe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
+/** A probe of the host's network, run from a machine that reaches it (the scanner's, or a probe network's). */
+export type NetProbe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
+/** A probe AWS answers: EC2's view of the instance, or the SSM Agent's ping; it needs no network path. */
+export type AwsProbe = { type: 'ec2'; instanceId: string } | { type: 'ssm'; instanceId: string };
+export type Probe = NetProbe | AwsProbe;
+
+/** Whether AWS, not the host's network, answers this probe. */
+export function isAwsProbe(probe: Probe): probe is AwsProbe {
+  return probe.type === 'ec2' || probe.type === 'ssm';
+}
+
+/** A probe in a few words, as its results begin: "tcp db-07:1433", "http https://…", "ec2 i-0abc…". */
+export function describeProbe(probe: Probe): string {
+  switch (probe.type) {
+    case 'tcp':
+      return `tcp ${probe.host}:${probe.port}`;
+    case 'http':
+      return `http ${probe.url}`;
+    default:
+      return `${probe.type} ${probe.instanceId}`;
+  }
+}
 
 /** An agent as stored. Times are epoch milliseconds of the watcher's clock. */
 export interface AgentRecord extends OpeningHistory, LossCounters {

@@ -117,35 +117,74 @@ export function parseBatchItem(item: unknown, index: number): BatchItemInput {
   });
 }
 
+const tcpProbeSchema = v.strictObject({
+  type: v.literal('tcp'),
+  host: v.pipe(
+    v.string('must be a string'),
+    v.minLength(1, 'must not be empty'),
+    v.maxLength(253, 'must be at most 253 characters'),
+    v.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or an IP address'),
+  ),
+  port: v.pipe(
+    v.number('must be a number'),
+    v.integer('must be a whole number'),
+    v.minValue(1, 'must be a port from 1 to 65535'),
+    v.maxValue(65535, 'must be a port from 1 to 65535'),
+  ),
+});
+
+const httpProbeSchema = v.strictObject({
+  type: v.literal('http'),
+  url: v.pipe(
+    v.string('must be a string'),
+    v.maxLength(2048, 'must be at most 2048 characters'),
+    v.url('must be a URL'),
+    v.regex(/^https?:\/\//i, 'must be an http:// or https:// URL'),
+  ),
+});
+
+/** An EC2 instance id: `i-` and 8 hex digits (the old form) or 17 (today's). */
+const EC2_INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** A hybrid managed node's id, which Systems Manager gives an on-premises server: `mi-` and 17 hex digits. */
+const MANAGED_NODE_ID = /^mi-[0-9a-f]{17}$/;
+
+const ec2ProbeSchema = v.strictObject({
+  type: v.literal('ec2'),
+  instanceId: v.pipe(
+    v.string('must be a string'),
+    v.regex(EC2_INSTANCE_ID, 'must be an EC2 instance id: i- and 8 or 17 lower-case hex digits'),
+  ),
+});
+
+const ssmProbeSchema = v.strictObject({
+  type: v.literal('ssm'),
+  instanceId: v.pipe(
+    v.string('must be a string'),
+    v.check(
+      (id) => EC2_INSTANCE_ID.test(id) || MANAGED_NODE_ID.test(id),
+      'must be an EC2 instance id (i- and 8 or 17 lower-case hex digits) or a managed node id (mi- and 17)',
+    ),
+  ),
+});
+
+/** The probes a host's network answers: a TCP connect or an HTTP GET, from a network that reaches it. */
+export const netProbeSchema = v.variant(
+  'type',
+  [tcpProbeSchema, httpProbeSchema],
+  'must have "type" tcp or http',
+);
+
+/** The probes AWS answers from what it knows of an instance: EC2's status checks, the SSM Agent's ping. */
+export const awsProbeSchema = v.variant(
+  'type',
+  [ec2ProbeSchema, ssmProbeSchema],
+  'must have "type" ec2 or ssm',
+);
+
 export const probeSchema = v.variant(
   'type',
-  [
-    v.strictObject({
-      type: v.literal('tcp'),
-      host: v.pipe(
-        v.string('must be a string'),
-        v.minLength(1, 'must not be empty'),
-        v.maxLength(253, 'must be at most 253 characters'),
-        v.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or an IP address'),
-      ),
-      port: v.pipe(
-        v.number('must be a number'),
-        v.integer('must be a whole number'),
-        v.minValue(1, 'must be a port from 1 to 65535'),
-        v.maxValue(65535, 'must be a port from 1 to 65535'),
-      ),
-    }),
-    v.strictObject({
-      type: v.literal('http'),
-      url: v.pipe(
-        v.string('must be a string'),
-        v.maxLength(2048, 'must be at most 2048 characters'),
-        v.url('must be a URL'),
-        v.regex(/^https?:\/\//i, 'must be an http:// or https:// URL'),
-      ),
-    }),
-  ],
-  'must have "type" tcp or http',
+  [tcpProbeSchema, httpProbeSchema, ec2ProbeSchema, ssmProbeSchema],
+  'must have "type" tcp, http, ec2 or ssm',
 );
 
 export const registerSchema = v.strictObject({

@@ -1,5 +1,5 @@
 import { NetProber } from '../adapters/net-prober';
-import { type ProbeBatchAnswer, probeBatchSchema } from '../domain/probe-batch';
+import { netProbeBatchSchema, type ProbeBatchAnswer } from '../domain/probe-batch';
 import { checkInput, describeProblems } from '../domain/validation';
 
 const net = new NetProber();
@@ -11,7 +11,7 @@ const net = new NetProber();
  * nothing of those targets (unknown), which is the truth.
  */
 export async function handler(event: unknown): Promise<ProbeBatchAnswer> {
-  const checked = checkInput(probeBatchSchema, event, { subject: 'event' });
+  const checked = checkInput(netProbeBatchSchema, event, { subject: 'event' });
   if (!checked.ok) throw new Error(describeProblems(checked.problems));
   const results = await Promise.all(
     checked.output.targets.map(async ({ probe, settings }) => {

@@ -19,13 +19,17 @@ import { type MetricDocument, NoticeTally, scanMetrics, skippedScansMetrics } fr
 import { scannerEnv } from './service-env';
 import { wiredStores } from './wiring';
 
-const { tables, config, stack, topics, webhookBus, probers, log } = scannerEnv(process.env, cronProblems);
-// The probes of a probe network go to its prober function, attached to the network's subnets.
+const { tables, config, stack, topics, webhookBus, probers, awsProber, log } = scannerEnv(
+  process.env,
+  cronProblems,
+);
+// The probes of a probe network go to its prober function, attached to the network's subnets; the
+// ec2 and ssm probes go to the AWS health prober, which asks EC2 and Systems Manager.
 const lambda = withoutSdkLogging(new LambdaClient(SDK_CLIENT_CONFIG));
 const networkProbers = Object.fromEntries(
   Object.entries(probers).map(([network, functionName]) => [
     network,
-    new LambdaProber(lambda, { network, functionName }),
+    new LambdaProber(lambda, { name: `the prober of ${network}`, functionName }),
   ]),
 );
 const notices = new NoticeTally();
@@ -51,7 +55,11 @@ const scanner = new Scanner({
         ]),
     notices.count,
   ),
-  prober: new ProbeRouter(new NetProber(), { kind: 'cloud', probers: networkProbers }),
+  prober: new ProbeRouter(new NetProber(), {
+    kind: 'cloud',
+    probers: networkProbers,
+    aws: new LambdaProber(lambda, { name: 'the AWS health prober', functionName: awsProber }),
+  }),
   clock: { now: () => Date.now() },
   config,
   log,

@@ -42,6 +42,9 @@ export const WEBHOOK_BUS_VARIABLE = 'HBW_WEBHOOK_BUS';
 /** The prober function of each probe network, by name; set by the stack only when the config has networks. */
 export const PROBERS_VARIABLE = 'HBW_PROBERS';
 
+/** The AWS health prober function (ec2 and ssm probes), by name; the stack always sets it. */
+export const AWS_PROBER_VARIABLE = 'HBW_AWS_PROBER';
+
 /** `HBW_PROBERS`: a JSON object of probe network name to its prober function's name, one for each network of `config`. */
 function probersFromEnv(env: NodeJS.ProcessEnv, config: WatcherConfig): Record<string, string> {
   const networks = Object.keys(config.probeNetworks);
@@ -69,7 +72,7 @@ function probersFromEnv(env: NodeJS.ProcessEnv, config: WatcherConfig): Record<s
 /**
  * What the scanner function reads: every table (a missing one stops it at start, not at its first
  * scan), the config, the stack's name (its metrics' dimension), the groups' topics, the probe
- * networks' prober functions, the log level.
+ * networks' prober functions, the AWS health prober function, the log level.
  */
 export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
   const tables = tableNamesFromEnv(env, ['agents', 'state', 'alerts']) as TableNames;
@@ -80,6 +83,7 @@ export function scannerEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {
     config,
     webhookBus: hooked ? requireEnv(env, WEBHOOK_BUS_VARIABLE) : undefined,
     probers: probersFromEnv(env, config),
+    awsProber: requireEnv(env, AWS_PROBER_VARIABLE),
     stack: requireEnv(env, 'STACK_NAME'),
     topics: topicsFromEnv(env),
     log: loggerFromEnv(env),

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { type LocalWatcher, startLocalWatcher } from '../../cli/local-watcher';
 import { OutboxNotifier } from '../../lambda/adapters/outbox-notifier';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
-import type { Probe } from '../../lambda/domain/agent';
+import { describeProbe, type Probe } from '../../lambda/domain/agent';
 import { parseConfig } from '../../lambda/domain/config';
 import { runScanMinute } from '../../lambda/scan-minute';
 import type { ScanReport } from '../../lambda/scanner';
@@ -342,7 +342,7 @@ describe('a restart of the local watcher while pages are held by a parent', () =
     const answering = new Set(['sw-01']);
     const prober = {
       probe: async (target: Probe) => {
-        const host = target.type === 'tcp' ? target.host : target.url;
+        const host = target.type === 'tcp' ? target.host : describeProbe(target);
         return { outcome: answering.has(host) ? ('up' as const) : ('down' as const), detail: `tcp ${host}` };
       },
     };

@@ -1,11 +1,12 @@
-import type { Probe } from '../../lambda/domain/agent';
+import { describeProbe, type Probe } from '../../lambda/domain/agent';
 import type { ProbeBatch } from '../../lambda/domain/probe-batch';
 import { lambdaStandIn as standIn } from '../support/lambda-stand-in';
 
 const SETTINGS = { attempts: 1, timeoutMs: 500, intervalMs: 0 };
 
 const tcp = (host: string): Probe => ({ type: 'tcp', host, port: 22 });
-const hostOf = (t: ProbeBatch['targets'][number]) => (t.probe.type === 'tcp' ? t.probe.host : t.probe.url);
+const hostOf = (t: ProbeBatch['targets'][number]) =>
+  t.probe.type === 'tcp' ? t.probe.host : describeProbe(t.probe);
 
 describe('LambdaProber', () => {
   let stand: Awaited<ReturnType<typeof standIn>> | undefined;
@@ -68,7 +69,7 @@ describe('LambdaProber', () => {
     const results = await Promise.all([prober.probe(tcp('a'), SETTINGS), prober.probe(tcp('b'), SETTINGS)]);
 
     expect(results.map((r) => r.outcome)).toEqual(['unknown', 'unknown']);
-    expect(results[0]!.detail).toContain('prober of prod-vpc failed: Unhandled');
+    expect(results[0]!.detail).toContain('the prober of prod-vpc failed: Unhandled');
   });
 
   it('answers unknown when Lambda refuses the invocation', async () => {
@@ -81,7 +82,7 @@ describe('LambdaProber', () => {
     const result = await stand.prober().probe(tcp('a'), SETTINGS);
 
     expect(result.outcome).toBe('unknown');
-    expect(result.detail).toContain('prober of prod-vpc failed');
+    expect(result.detail).toContain('the prober of prod-vpc failed');
   });
 
   it('answers unknown when the function answers something other than a result per target', async () => {
@@ -91,7 +92,7 @@ describe('LambdaProber', () => {
 
     expect(result).toEqual({
       outcome: 'unknown',
-      detail: 'prober of prod-vpc failed: its answer is not one result per target',
+      detail: 'the prober of prod-vpc failed: its answer is not one result per target',
     });
   });
 
@@ -100,6 +101,9 @@ describe('LambdaProber', () => {
 
     const result = await stand.prober(100).probe(tcp('a'), SETTINGS);
 
-    expect(result).toEqual({ outcome: 'unknown', detail: 'prober of prod-vpc failed: no answer in time' });
+    expect(result).toEqual({
+      outcome: 'unknown',
+      detail: 'the prober of prod-vpc failed: no answer in time',
+    });
   });
 });

@@ -26,7 +26,11 @@ describe('agents probed from a probe network', () => {
       body: JSON.stringify({ errorType: 'Error', errorMessage: 'Task timed out after 30.00 seconds' }),
     }));
     const scanner = h.otherScanner({
-      prober: new ProbeRouter(h.prober, { kind: 'cloud', probers: { 'prod-vpc': stand.prober() } }),
+      prober: new ProbeRouter(h.prober, {
+        kind: 'cloud',
+        probers: { 'prod-vpc': stand.prober() },
+        aws: h.prober,
+      }),
     });
     await h.addAgent('db-07', 'production', { probe: { type: 'tcp', host: '10.0.1.7', port: 5432 } });
     await h.beat('db-07');
@@ -79,7 +83,11 @@ describe('agents probed from a probe network', () => {
       body: JSON.stringify({ results: batch.targets.map(() => ({ outcome: 'up', detail: 'tcp answered' })) }),
     }));
     const scanner = h.otherScanner({
-      prober: new ProbeRouter(h.prober, { kind: 'cloud', probers: { 'prod-vpc': stand.prober() } }),
+      prober: new ProbeRouter(h.prober, {
+        kind: 'cloud',
+        probers: { 'prod-vpc': stand.prober() },
+        aws: h.prober,
+      }),
     });
     h.prober.set('10.0.1.7', true);
     const added = await h.http('POST', '/v1/agents', {

@@ -453,6 +453,7 @@ describe('bad input to the local watcher over HTTP', () => {
       ['a parent with a space', { parent: 'sw 02' }, 'parent'],
       ['a probe of another type', { probe: { type: 'ftp', host: 'x' } }, 'probe.type'],
       ['a tcp probe without a port', { probe: { type: 'tcp', host: 'x' } }, 'probe.port'],
+      ['an ec2 probe of a name', { probe: { type: 'ec2', instanceId: 'web-01' } }, 'probe.instanceId'],
     ])('refuses a PATCH with %s with 400 naming it', async (_case, body, field) => {
       const res = await withoutChange(() => patch('web-01', body));
 
@@ -509,6 +510,21 @@ describe('bad input to the local watcher over HTTP', () => {
       expectError(res, 400, 'invalid_request', 'parent');
       expect(res.body.error.message).toContain(shown);
     });
+
+    it.each([
+      ['i- and 9 hex digits', { type: 'ec2', instanceId: 'i-0abc12345' }],
+      ['a managed node id, which only ssm takes', { type: 'ec2', instanceId: 'mi-0abc1234def567890' }],
+      ['mi- and 8 hex digits', { type: 'ssm', instanceId: 'mi-0abc1234' }],
+    ])(
+      'refuses POST /v1/agents with an instance id of %s with 400 naming probe.instanceId',
+      async (_case, probe) => {
+        const res = await withoutChange(() =>
+          w.call('POST', '/v1/agents', { agentId: 'new-04', group: 'production', probe }),
+        );
+
+        expectError(res, 400, 'invalid_request', 'probe.instanceId');
+      },
+    );
 
     it.each([
       ['an unknown agent', { agentId: 'new-03', parent: 'ghost-01' }, 'parent: no agent ghost-01'],

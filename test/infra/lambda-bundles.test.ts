@@ -101,4 +101,18 @@ describe('the Lambda bundles', () => {
       expect(admin).not.toContain(left);
     }
   });
+
+  it('give the EC2 and SSM clients to the AWS health prober alone, which holds no store and no config', async () => {
+    const sdk = (inputs: string[], client: string) =>
+      inputs.some((path) => path.includes(`node_modules/@aws-sdk/client-${client}/`));
+    const prober = await inputsOf('aws-prober');
+
+    expect(sdk(prober, 'ec2') && sdk(prober, 'ssm')).toBe(true);
+    expect(sdk(prober, 'dynamodb')).toBe(false);
+    expect(prober).not.toContain('lambda/domain/config.ts');
+    for (const handler of ['ingest', 'register', 'admin', 'scanner', 'prober']) {
+      const inputs = await inputsOf(handler);
+      expect([sdk(inputs, 'ec2'), sdk(inputs, 'ssm')]).toEqual([false, false]);
+    }
+  });
 });

@@ -33,6 +33,19 @@ const functions = (template: Template) =>
 const scannerOf = (template: Template) =>
   functions(template).find(([, r]) => r.Properties.ReservedConcurrentExecutions === 1)!;
 const probersOf = (template: Template) => functions(template).filter(([, r]) => r.Properties.VpcConfig);
+const awsProberOf = (template: Template) => functions(template).find(([id]) => id.startsWith('AwsProber'))!;
+
+/** The functions the scanner may invoke, by logical id. */
+function invokedByScanner(template: Template): string[] {
+  const [scannerId] = scannerOf(template);
+  const invokes = statementsOf(template, scannerId).filter((s) =>
+    [s.Action].flat().includes('lambda:InvokeFunction'),
+  );
+  const resources = invokes.flatMap((s) => [s.Resource].flat());
+  return [
+    ...new Set(resources.map((r) => JSON.stringify(r).match(/"(\w+Function\w+)"/)?.[1] ?? JSON.stringify(r))),
+  ].sort();
+}
 
 /** Every statement of the policies attached to the role of function `fnId`. */
 // biome-ignore lint/suspicious/noExplicitAny: IAM statements as the template writes them
@@ -75,24 +88,17 @@ describe('the stack with probe networks', () => {
     }
   });
 
-  it('lets the scanner invoke the probers and no other function, and names them to it by network', () => {
-    const [scannerId, scanner] = scannerOf(template);
+  it('lets the scanner invoke the probers and the AWS health prober, no other function, and names them to it', () => {
+    const [, scanner] = scannerOf(template);
     const probers = probersOf(template).map(([id]) => id);
-    const invokes = statementsOf(template, scannerId).filter((s) =>
-      [s.Action].flat().includes('lambda:InvokeFunction'),
-    );
-    const resources = invokes.flatMap((s) => [s.Resource].flat());
-    const invoked = new Set(
-      resources.map((r) => JSON.stringify(r).match(/"(\w+Function\w+)"/)?.[1] ?? JSON.stringify(r)),
-    );
+    const [awsProber] = awsProberOf(template);
 
-    expect(invokes.length).toBeGreaterThan(0);
-    expect([...invoked].sort()).toEqual([...probers].sort());
-
+    expect(invokedByScanner(template)).toEqual([...probers, awsProber].sort());
     const names = JSON.stringify(scanner.Properties.Environment.Variables.HBW_PROBERS);
     expect(names).toContain('prod-vpc');
     expect(names).toContain('lab');
     for (const id of probers) expect(names).toContain(id);
+    expect(JSON.stringify(scanner.Properties.Environment.Variables.HBW_AWS_PROBER)).toContain(awsProber);
   });
 
   it('keeps cdk-nag clean', () => {
@@ -104,17 +110,45 @@ describe('the stack with probe networks', () => {
 describe('the stack without probe networks', () => {
   const { template } = synth(DEFAULT_CONFIG);
 
-  it('stays as it was: four functions, none in a VPC, and a scanner that may invoke none', () => {
-    expect(functions(template)).toHaveLength(4);
+  it('has no prober in a VPC, and a scanner that may invoke the AWS health prober alone', () => {
+    expect(functions(template)).toHaveLength(5);
     expect(probersOf(template)).toEqual([]);
-    const [scannerId, scanner] = scannerOf(template);
+    const [, scanner] = scannerOf(template);
     expect(scanner.Properties.Environment.Variables.HBW_PROBERS).toBeUndefined();
-    expect(JSON.stringify(statementsOf(template, scannerId))).not.toContain('lambda:');
+    expect(invokedByScanner(template)).toEqual([awsProberOf(template)[0]]);
     template.resourcePropertiesCountIs(
       'AWS::IAM::Role',
       { ManagedPolicyArns: Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]) },
-      4,
+      5,
     );
+  });
+});
+
+describe('the AWS health prober', () => {
+  const { template } = synth(DEFAULT_CONFIG);
+
+  it('runs outside any VPC, from its own handler', () => {
+    const [, prober] = awsProberOf(template);
+
+    expect(prober.Properties.VpcConfig).toBeUndefined();
+    expect(prober.Properties.Timeout).toBe(30);
+  });
+
+  it('may call DescribeInstanceStatus and DescribeInstanceInformation, which take no resource but "*", and nothing else', () => {
+    const [id] = awsProberOf(template);
+
+    expect(statementsOf(template, id)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ec2:DescribeInstanceStatus', 'ssm:DescribeInstanceInformation'],
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it('keeps cdk-nag clean with its acknowledged "*"', () => {
+    const { app } = synth(DEFAULT_CONFIG, true);
+    expect(() => app.synth()).not.toThrow();
   });
 });
 

@@ -10,15 +10,21 @@ export interface Invocation {
   readonly batch: ProbeBatch;
 }
 
+/** The stand-in's answer to one invocation. */
+export interface StandInAnswer {
+  readonly status?: number;
+  readonly body: string;
+  readonly headers?: Record<string, string>;
+}
+
 /**
  * A local HTTP endpoint standing in for Lambda's Invoke API, reached through the real SDK client (its
  * `endpoint`), and the prober of network prod-vpc over it: `answer` is given each batch and answers
- * the response (status, body, headers); `undefined` never answers.
+ * the response (status, body, headers), or a promise of it; `undefined` never answers. `endpoint`
+ * is its URL, for a client made another way (AWS_ENDPOINT_URL_LAMBDA).
  */
 export async function lambdaStandIn(
-  answer: (
-    batch: ProbeBatch,
-  ) => { status?: number; body: string; headers?: Record<string, string> } | undefined,
+  answer: (batch: ProbeBatch) => StandInAnswer | undefined | Promise<StandInAnswer | undefined>,
 ) {
   const invocations: Invocation[] = [];
   const held: ServerResponse[] = [];
@@ -27,10 +33,10 @@ export async function lambdaStandIn(
     req.on('data', (chunk) => {
       body += chunk;
     });
-    req.on('end', () => {
+    req.on('end', async () => {
       const batch = JSON.parse(body) as ProbeBatch;
       invocations.push({ path: req.url ?? '', batch });
-      const a = answer(batch);
+      const a = await answer(batch);
       if (a === undefined) {
         held.push(res);
         return;
@@ -49,9 +55,14 @@ export async function lambdaStandIn(
   });
   return {
     invocations,
+    endpoint,
     client,
     prober: (timeoutMs?: number) =>
-      new LambdaProber(client, { network: 'prod-vpc', functionName: 'hbw-prober-prod-vpc', timeoutMs }),
+      new LambdaProber(client, {
+        name: 'the prober of prod-vpc',
+        functionName: 'hbw-prober-prod-vpc',
+        timeoutMs,
+      }),
     close: async () => {
       for (const res of held) res.destroy();
       client.destroy();

@@ -81,7 +81,12 @@ export class ScriptedProber implements Prober {
   }
 
   async probe(target: Probe): Promise<ProbeResult> {
-    const host = target.type === 'tcp' ? target.host : new URL(target.url).hostname;
+    const host =
+      target.type === 'tcp'
+        ? target.host
+        : target.type === 'http'
+          ? new URL(target.url).hostname
+          : target.instanceId;
     this.calls.push(host);
     const ok = this.answers.get(host);
     if (ok === undefined) return { outcome: 'down', detail: `${host} not scripted` };

@@ -217,6 +217,10 @@ describe('probe variants of POST /v1/agents', () => {
     [{ type: 'tcp', host: '::1', port: 65535 }],
     [{ type: 'http', url: 'http://db.internal:8080/health' }],
     [{ type: 'http', url: 'https://db.example.com/' }],
+    [{ type: 'ec2', instanceId: 'i-0abc1234def567890' }],
+    [{ type: 'ec2', instanceId: 'i-0abc1234' }],
+    [{ type: 'ssm', instanceId: 'i-0abc1234def567890' }],
+    [{ type: 'ssm', instanceId: 'mi-0abc1234def567890' }],
   ])('accepts %j', (probe) => {
     expect(add(probe).probe).toEqual(probe);
   });
@@ -233,6 +237,17 @@ describe('probe variants of POST /v1/agents', () => {
     ['an ftp URL', { type: 'http', url: 'ftp://db.internal/' }, 'probe.url'],
     ['a URL that is not one', { type: 'http', url: 'db.internal/health' }, 'probe.url'],
     ['a tcp probe with a url', { type: 'tcp', url: 'http://db/' }, 'probe.host'],
+    ['an ec2 id of 9 hex digits', { type: 'ec2', instanceId: 'i-0abc12345' }, 'probe.instanceId'],
+    ['an ec2 id in upper case', { type: 'ec2', instanceId: 'i-0ABC1234DEF567890' }, 'probe.instanceId'],
+    [
+      'an ec2 id that is a managed node',
+      { type: 'ec2', instanceId: 'mi-0abc1234def567890' },
+      'probe.instanceId',
+    ],
+    ['an ec2 probe with no id', { type: 'ec2' }, 'probe.instanceId'],
+    ['an ssm managed node of 8 hex digits', { type: 'ssm', instanceId: 'mi-0abc1234' }, 'probe.instanceId'],
+    ['an ssm id that is a name', { type: 'ssm', instanceId: 'web-01' }, 'probe.instanceId'],
+    ['an ec2 probe with a host', { type: 'ec2', instanceId: 'i-0abc1234', host: 'db' }, 'probe.host'],
   ])('refuses a probe with %s, naming %s', (_case, probe, field) => {
     expect(probeError(probe).field).toBe(field);
   });

@@ -73,14 +73,7 @@ export function renderDetail(): void {
   const warn = (k: string) => k === 'clock skew' && a.clockSkewWarning === true;
   draw(byId('d-record'), html`<${Terms} rows=${fields} warn=${warn} />`);
   const p = a.probe;
-  setText(
-    byId('d-probe'),
-    !p
-      ? 'No probe: a late agent is judged by its heartbeats alone.'
-      : p.type === 'tcp'
-        ? `TCP connect to ${p.host}:${p.port} when the agent is late`
-        : `HTTP GET ${p.url} when the agent is late (any answer below 500 passes)`,
-  );
+  setText(byId('d-probe'), probeText(p));
   show(byId('d-parent-none'), !a.parent);
   show(byId('d-parent'), a.parent !== undefined);
   if (a.parent) {
@@ -114,4 +107,19 @@ export function wireDetail(): void {
   dMaint.addEventListener('click', () => openMaintenance({ kind: 'agent', agentId: app.detailId }, dMaint));
   const dMaintEnd = byId<HTMLButtonElement>('d-maint-end');
   dMaintEnd.addEventListener('click', () => void endMaintenance(app.detailId, dMaintEnd));
+}
+
+/** What the agent's probe does, in the detail view's words. */
+function probeText(p: AgentView['probe']): string {
+  if (!p) return 'No probe: a late agent is judged by its heartbeats alone.';
+  switch (p.type) {
+    case 'tcp':
+      return `TCP connect to ${p.host}:${p.port} when the agent is late`;
+    case 'http':
+      return `HTTP GET ${p.url} when the agent is late (any answer below 500 passes)`;
+    case 'ec2':
+      return `EC2 status of ${p.instanceId} when the agent is late (up when running with both status checks ok)`;
+    case 'ssm':
+      return `SSM Agent ping of ${p.instanceId} when the agent is late (up when Systems Manager says Online)`;
+  }
 }
