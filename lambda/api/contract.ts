@@ -24,8 +24,8 @@ import { agentIdSchema, groupNameSchema, nameSchema } from '../domain/validation
 // The HTTP API, described once: every route with what it takes (path and query parameters, body)
 // and what it answers, by status. The service's answers are typed from these schemas, the clients
 // (the CLI, the console, the agent, the relay, the console's proxy) import their types from here,
-// the OpenAPI document (./openapi.ts) is generated from them, and the tests' watchers check every
-// answer they give against them. Only valibot and the request schemas at run time: a module that
+// the OpenAPI document (./openapi.ts) is generated from them, and the tests hold every answer of
+// their watchers, relays and console proxies to them. Only valibot and the request schemas at run time: a module that
 // needs a type alone imports it with `import type`, which costs a bundle nothing.
 
 // ---- Pieces of answers ---------------------------------------------------------------------------
@@ -257,7 +257,8 @@ export type HeartbeatAnswerBody = v.InferOutput<typeof heartbeatAnswerSchema>;
 /**
  * What a relay (`hbw agent relay`) answers an agent's heartbeat with, in the watcher's place: the
  * state the watcher last gave, or `relayed` (taken, not yet seen by the watcher), and the interval;
- * no scan interval. Not a route of the watcher's, so not in its document.
+ * no scan interval. Not a route of the watcher's, so not in its document (the tests hold a relay's
+ * answers to it beside the document's statuses for `POST /v1/heartbeat`).
  */
 export const relayHeartbeatAnswerSchema = v.object({
   ...v.omit(heartbeatAnswerSchema, ['state', 'scanIntervalSeconds', 'duplicate']).entries,

@@ -155,6 +155,55 @@ describe('the contract check the e2e suites make of every answer', () => {
     );
   });
 
+  it("holds a relay to POST /v1/heartbeat alone: its own answer on success, the watcher's statuses, 404 elsewhere", () => {
+    const relayed = {
+      agentId: 'web-01',
+      state: 'relayed',
+      heartbeatIntervalSeconds: 1,
+      serverTime: '2026-11-23T12:00:00.000Z',
+    };
+    const refused = { error: { code: 'unauthorized', message: 'no token' } };
+
+    expect(check.problem('POST', '/v1/heartbeat', 202, json, relayed, 'relay')).toBeUndefined();
+    expect(check.problem('POST', '/v1/heartbeat', 401, json, refused, 'relay')).toBeUndefined();
+    expect(check.problem('GET', '/v1/status', 404, json, refused, 'relay')).toBeUndefined();
+    expect(check.problem('GET', '/v1/heartbeat', 405, json, refused, 'relay')).toBeUndefined();
+    // The watcher's own answer is not a relay's: a relay tells no scan interval.
+    expect(
+      check.problem(
+        'POST',
+        '/v1/heartbeat',
+        200,
+        json,
+        { ...relayed, state: 'healthy', scanIntervalSeconds: 30 },
+        'relay',
+      ),
+    ).toMatch(
+      /^the relay: POST \/v1\/heartbeat answered 200, which does not match .*\(scanIntervalSeconds\)/,
+    );
+    expect(check.problem('POST', '/v1/heartbeat', 409, json, refused, 'relay')).toMatch(/does not list/);
+    expect(check.problem('GET', '/v1/status', 200, json, {}, 'relay')).toBe(
+      'the relay: GET /v1/status answered 200, but a relay answers 404 there: it takes POST /v1/heartbeat alone',
+    );
+  });
+
+  it("holds the console proxy to the watcher's answers it passes on, and to the error answer for its own refusals", () => {
+    const refusal = { error: { code: 'method_not_allowed', message: 'DELETE is not forwarded here' } };
+
+    expect(check.problem('GET', '/v1/agents/web-01', 200, json, agent, 'console proxy')).toBeUndefined();
+    expect(check.problem('DELETE', '/v1/agents/web-01', 405, json, refusal, 'console proxy')).toBeUndefined();
+    expect(check.problem('GET', '/v1/status', 502, json, refusal, 'console proxy')).toBeUndefined();
+    expect(check.problem('DELETE', '/v1/agents/web-01', 405, 'text/plain', 'no', 'console proxy')).toMatch(
+      /not the JSON error answer/,
+    );
+    expect(
+      check.problem('GET', '/v1/agents/web-01', 200, json, { ...agent, tokenHash: 'ab' }, 'console proxy'),
+    ).toMatch(
+      /^the console proxy: GET \/v1\/agents\/web-01 answered 200, which does not match .*\(tokenHash\)/,
+    );
+    expect(check.problem('GET', '/v1/status', 409, json, refusal, 'console proxy')).toMatch(/does not list/);
+  });
+
   it("checks GET /metrics as text, a HEAD's status as its GET's, and leaves the console's page alone", () => {
     const prometheus = 'text/plain; version=0.0.4; charset=utf-8';
 
