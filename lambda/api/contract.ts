@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { AGENT_STATES, type AgentState } from '../domain/agent-states';
 import { ALERT_KINDS, ALERT_STATUSES, NOTICE_STATES, RESOLUTIONS, SEVERITIES } from '../domain/alert';
-import { auditAnswerSchema, auditQuerySchema } from '../domain/audit';
+import { AUDIT_ACTIONS, auditQuerySchema } from '../domain/audit';
 import { CHANNELS } from '../domain/config';
 import { ESCALATION_STATES } from '../domain/escalation';
 import { SUPPRESSION_REASONS } from '../domain/mute';
@@ -322,6 +322,26 @@ const agentPageSchema = v.object({
   /** Pass it back as `cursor` for the next page; absent on the last. */
   cursor: v.optional(v.string()),
 });
+
+/** One entry as `GET /v1/audit` answers it. */
+export const auditEntryViewSchema = v.object({
+  id: v.string(),
+  action: v.picklist(AUDIT_ACTIONS),
+  target: v.string(),
+  at: v.string(),
+  by: v.string(),
+  sourceIp: v.optional(v.string()),
+  before: v.optional(v.record(v.string(), v.unknown())),
+  after: v.optional(v.record(v.string(), v.unknown())),
+});
+export type AuditEntryView = v.InferOutput<typeof auditEntryViewSchema>;
+
+/** The answer of `GET /v1/audit`: newest first; `cursor` goes on to the next page (absent on the last). */
+export const auditAnswerSchema = v.object({
+  entries: v.array(auditEntryViewSchema),
+  cursor: v.optional(v.string()),
+});
+export type AuditAnswer = v.InferOutput<typeof auditAnswerSchema>;
 
 // ---- The routes ----------------------------------------------------------------------------------
 

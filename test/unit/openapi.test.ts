@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { addMetricsRoute, WatcherMetrics } from '../../cli/metrics';
@@ -69,6 +69,19 @@ describe('docs/openapi.json', () => {
     });
     expect(OPEN_PATHS).not.toContain('/metrics');
     expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/metrics');
+  });
+});
+
+describe('the contract module', () => {
+  it('writes every answer schema: no rule module defines one of its own', () => {
+    const domain = join(__dirname, '..', '..', 'lambda', 'domain');
+    const defined = readdirSync(domain).flatMap((file) =>
+      [
+        ...readFileSync(join(domain, file), 'utf8').matchAll(/^export const (\w+(?:Answer|View)Schema)\b/gm),
+      ].map((m) => `${file}: ${m[1]}`),
+    );
+    // The prober function's answer to a scanner is not an answer of the HTTP API.
+    expect(defined).toEqual(['probe-batch.ts: probeBatchAnswerSchema']);
   });
 });
 
