@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConflictError } from '../../lambda/domain/errors';
 import { spawnHbw, tempDir, waitFor } from '../support/agent-helpers';
 import { takeContractViolations } from '../support/contract-violations';
+import { scannerHarnesses } from '../support/scanner-harness';
 import {
   bearer,
   startCheckedConsoleProxy,
@@ -164,5 +165,21 @@ describe('the contract check of the other servers the tests start', () => {
       await p.exited;
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the contract check of the router the adapter suites' harness answers in process", () => {
+  const harness = scannerHarnesses();
+  afterEach(() => jest.restoreAllMocks());
+
+  it('reports an answer of the wrong shape, as for a server', async () => {
+    const h = await harness();
+    jest.spyOn(h.service, 'getAgent').mockResolvedValue({ agentId: 'web-01', tokenHash: 'ab' } as never);
+
+    expect((await h.http('GET', '/v1/agents/web-01')).status).toBe(200);
+
+    const [violation, ...others] = await takeContractViolations();
+    expect(others).toEqual([]);
+    expect(violation).toMatch(/^GET \/v1\/agents\/web-01 answered 200, which does not match the contract: /);
   });
 });
