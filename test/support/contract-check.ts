@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { CONSOLE_PATHS } from '../../cli/console/routes';
 import { relayHeartbeatAnswerSchema, routeParts } from '../../lambda/api/contract';
 import { answerJsonSchema, openApiDocument } from '../../lambda/api/openapi';
+import { HEARTBEAT_ROUTES } from '../../lambda/http/heartbeat-routes';
 import type { Answerer, TappedAnswer } from './answer-tap';
 import { recordViolation } from './contract-violations';
 
@@ -39,6 +40,22 @@ const PROXY_REFUSALS = [403, 404, 405, 413, 500, 502];
 /** Where {@link ContractChecker.mismatch} finds the relay's answer to a heartbeat, not in the watcher's document. */
 const RELAY_ANSWER = 'relayHeartbeatAnswer';
 
+/** What an answerer serves of the document, when not all of it: these paths, by POST. */
+interface Part {
+  readonly paths: readonly string[];
+  /** Its successes are its own answer ({@link RELAY_ANSWER}), not the document's. */
+  readonly success?: typeof RELAY_ANSWER;
+}
+
+const SUCCESSES = [200, 202];
+
+const PARTS: Partial<Record<Answerer, Part>> = {
+  // cli/agent/relay.ts: it takes a heartbeat alone, and answers in the watcher's place.
+  relay: { paths: [routeParts('POST /v1/heartbeat').path], success: RELAY_ANSWER },
+  // lambda/http/lambda-door.ts: the ingest function's own door, the heartbeat routes alone.
+  'ingest function': { paths: Object.keys(HEARTBEAT_ROUTES) },
+};
+
 const pointer = (...keys: string[]) =>
   keys.map((k) => k.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 
@@ -72,7 +89,7 @@ export class ContractChecker {
    * route to a Host header that is not a host name); the console's page and icon are not the API's,
    * and are not checked. The console proxy passes the watcher's answers on, and refuses what the
    * console never asks with an error answer of its own. A relay answers `POST /v1/heartbeat` in the
-   * watcher's place, with its own answer on success.
+   * watcher's place, with its own answer on success; the ingest function, the heartbeat routes.
    */
   problem(
     method: string,
@@ -86,7 +103,8 @@ export class ContractChecker {
     const what = `${answerer === 'watcher' ? '' : `the ${answerer}: `}${method} ${path} answered ${status}`;
     // A HEAD is answered as its GET, without the body.
     const asMethod = method === 'HEAD' ? 'get' : method.toLowerCase();
-    if (answerer === 'relay') return this.relayProblem(what, asMethod, path, status, contentType, body);
+    const part = PARTS[answerer];
+    if (part) return this.partProblem(what, part, method, asMethod, path, status, contentType, body);
     if (asMethod === 'get' && CONSOLE_PATHS.includes(path)) return undefined;
     const problem = this.watcherProblem(what, method, asMethod, path, status, contentType, body);
     if (problem !== undefined && answerer === 'console proxy' && PROXY_REFUSALS.includes(status)) {
@@ -133,28 +151,28 @@ export class ContractChecker {
   }
 
   /**
-   * A relay takes `POST /v1/heartbeat` alone (any other path is 404, another method 405), with the
-   * statuses the watcher's document lists for it; a success carries the relay's own answer.
+   * An answerer that serves a part of the document (`PARTS`): any other path is 404, another method
+   * 405, each with the error answer; on its routes it answers as the document says, except that a
+   * success may be its own answer.
    */
-  private relayProblem(
+  private partProblem(
     what: string,
+    part: Part,
+    method: string,
     asMethod: string,
     path: string,
     status: number,
     contentType: string,
     body: unknown,
   ): string | undefined {
-    const { method: relayMethod, path: relayPath } = routeParts('POST /v1/heartbeat');
-    const expected = path !== relayPath ? 404 : asMethod !== relayMethod.toLowerCase() ? 405 : undefined;
+    const expected = !part.paths.includes(path) ? 404 : asMethod !== 'post' ? 405 : undefined;
     if (expected !== undefined) {
       return status === expected
         ? this.errorAnswer(what, `Error${status}`, contentType, body)
-        : `${what}, but a relay answers ${expected} there: it takes ${relayMethod} ${relayPath} alone`;
+        : `${what}, but it answers ${expected} there: it takes POST ${part.paths.join(' and ')} alone`;
     }
-    const answer = this.document.paths[relayPath]![asMethod]!.responses[String(status)];
-    if (!answer)
-      return `${what}, which the contract does not list for ${relayMethod} ${relayPath} (${Object.keys(this.document.paths[relayPath]![asMethod]!.responses).join(', ')})`;
-    if (answer.$ref) return this.errorAnswer(what, answer.$ref.split('/').pop()!, contentType, body);
+    if (part.success === undefined || !SUCCESSES.includes(status))
+      return this.watcherProblem(what, method, asMethod, path, status, contentType, body);
     if (!contentType.startsWith('application/json'))
       return `${what} with ${contentType || 'no content type'}, not application/json`;
     return this.mismatch(what, RELAY_ANSWER, body);

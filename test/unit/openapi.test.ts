@@ -196,7 +196,23 @@ describe('the contract check the e2e suites make of every answer', () => {
     );
     expect(check.problem('POST', '/v1/heartbeat', 409, json, refused, 'relay')).toMatch(/does not list/);
     expect(check.problem('GET', '/v1/status', 200, json, {}, 'relay')).toBe(
-      'the relay: GET /v1/status answered 200, but a relay answers 404 there: it takes POST /v1/heartbeat alone',
+      'the relay: GET /v1/status answered 200, but it answers 404 there: it takes POST /v1/heartbeat alone',
+    );
+  });
+
+  it("holds the ingest function to the heartbeat routes, answered as the watcher's, and 404 elsewhere", () => {
+    const refused = { error: { code: 'not_found', message: 'no route GET /v1/agents' } };
+
+    expect(check.problem('GET', '/v1/agents', 404, json, refused, 'ingest function')).toBeUndefined();
+    expect(check.problem('GET', '/v1/heartbeat', 405, json, refused, 'ingest function')).toBeUndefined();
+    expect(
+      check.problem('POST', '/v1/heartbeats', 200, json, { results: [] }, 'ingest function'),
+    ).toBeUndefined();
+    expect(
+      check.problem('POST', '/v1/heartbeat', 200, json, { agentId: 'web-01' }, 'ingest function'),
+    ).toMatch(/^the ingest function: POST \/v1\/heartbeat answered 200, which does not match .*'state'/);
+    expect(check.problem('GET', '/v1/agents', 200, json, { agents: [] }, 'ingest function')).toBe(
+      'the ingest function: GET /v1/agents answered 200, but it answers 404 there: it takes POST /v1/heartbeat and /v1/heartbeats alone',
     );
   });
 
