@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type HttpBindings, serve } from '@hono/node-server';
+import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
 import { countedNotifier } from '../lambda/adapters/counted-notifier';
@@ -87,12 +87,6 @@ export interface LocalWatcherOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How the webhook sender retries (tests shorten its backoff). */
   readonly webhookRetries?: Pick<WebhookSenderOptions, 'attempts' | 'backoffMs'>;
-  /**
-   * Told of every answer the server gives, with the method and the path (and query) as the request
-   * line had them; the answer is a copy, whose body it may read (the tests hold each answer to the
-   * API's contract). @default none
-   */
-  readonly answered?: (request: { readonly method: string; readonly path: string }, answer: Response) => void;
 }
 
 export interface LocalWatcher {
@@ -276,18 +270,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     },
     metrics.heartbeat,
   );
-  const answered = options.answered;
-  const fetch: typeof app.fetch =
-    answered === undefined
-      ? app.fetch
-      : async (request, env) => {
-          const answer = await app.fetch(request, env);
-          // From the request line: the request's URL is not read, as a bad Host makes it throw.
-          const { incoming } = env as HttpBindings;
-          answered({ method: incoming.method ?? '', path: incoming.url ?? '' }, answer.clone());
-          return answer;
-        };
-  const server = serve({ fetch, port: options.port ?? 8787, hostname: host });
+  const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

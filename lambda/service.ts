@@ -4,6 +4,7 @@ import type {
   AgentView,
   AlertView,
   Answer,
+  AuditAnswer,
   ClusterMaintenanceAnswer,
   GroupMaintenanceAnswer,
   StatusAnswer,
@@ -15,7 +16,6 @@ import { alertView } from './domain/alert';
 import {
   AUDIT_PAGE_DEFAULT,
   type AuditAction,
-  type AuditAnswer,
   type AuditQuery,
   type AuditState,
   agentAudit,

@@ -1,4 +1,4 @@
-import type { AuditAnswer, AuditEntryView } from '../../lambda/domain/audit';
+import type { AuditAnswer, AuditEntryView } from '../../lambda/api/contract';
 import { changeText } from '../../lambda/domain/audit-change';
 import { AGENT_PAGE_MAX } from '../../lambda/domain/paging';
 import { type Command, UsageError } from '../command';

@@ -1,5 +1,4 @@
-import type { AgentPage, AgentView, Answer } from '../../lambda/api/contract';
-import type { AuditAnswer } from '../../lambda/domain/audit';
+import type { AgentPage, AgentView, Answer, AuditAnswer } from '../../lambda/api/contract';
 import { followCursors } from '../pages';
 import { type ApiFailure, api, enc, everyAgent } from './api';
 import { byId, choose, setAttr, setText, show } from './dom';

@@ -1,5 +1,4 @@
-import type { AgentView, AlertView } from '../../lambda/api/contract';
-import type { AuditEntryView } from '../../lambda/domain/audit';
+import type { AgentView, AlertView, AuditEntryView } from '../../lambda/api/contract';
 import type { ConsoleStatus, ReportedMaintenance } from './types';
 
 /** How often the page asks the watcher again. */

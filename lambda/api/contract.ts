@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { AGENT_STATES, type AgentState } from '../domain/agent-states';
 import { ALERT_KINDS, ALERT_STATUSES, NOTICE_STATES, RESOLUTIONS, SEVERITIES } from '../domain/alert';
-import { auditAnswerSchema, auditQuerySchema } from '../domain/audit';
+import { AUDIT_ACTIONS, auditQuerySchema } from '../domain/audit';
 import { CHANNELS } from '../domain/config';
 import { ESCALATION_STATES } from '../domain/escalation';
 import { SUPPRESSION_REASONS } from '../domain/mute';
@@ -24,8 +24,8 @@ import { agentIdSchema, groupNameSchema, nameSchema } from '../domain/validation
 // The HTTP API, described once: every route with what it takes (path and query parameters, body)
 // and what it answers, by status. The service's answers are typed from these schemas, the clients
 // (the CLI, the console, the agent, the relay, the console's proxy) import their types from here,
-// the OpenAPI document (./openapi.ts) is generated from them, and the tests' watchers check every
-// answer they give against them. Only valibot and the request schemas at run time: a module that
+// the OpenAPI document (./openapi.ts) is generated from them, and the tests hold every answer of
+// their watchers, relays and console proxies to them. Only valibot and the request schemas at run time: a module that
 // needs a type alone imports it with `import type`, which costs a bundle nothing.
 
 // ---- Pieces of answers ---------------------------------------------------------------------------
@@ -257,7 +257,8 @@ export type HeartbeatAnswerBody = v.InferOutput<typeof heartbeatAnswerSchema>;
 /**
  * What a relay (`hbw agent relay`) answers an agent's heartbeat with, in the watcher's place: the
  * state the watcher last gave, or `relayed` (taken, not yet seen by the watcher), and the interval;
- * no scan interval. Not a route of the watcher's, so not in its document.
+ * no scan interval. Not a route of the watcher's, so not in its document (the tests hold a relay's
+ * answers to it beside the document's statuses for `POST /v1/heartbeat`).
  */
 export const relayHeartbeatAnswerSchema = v.object({
   ...v.omit(heartbeatAnswerSchema, ['state', 'scanIntervalSeconds', 'duplicate']).entries,
@@ -321,6 +322,26 @@ const agentPageSchema = v.object({
   /** Pass it back as `cursor` for the next page; absent on the last. */
   cursor: v.optional(v.string()),
 });
+
+/** One entry as `GET /v1/audit` answers it. */
+export const auditEntryViewSchema = v.object({
+  id: v.string(),
+  action: v.picklist(AUDIT_ACTIONS),
+  target: v.string(),
+  at: v.string(),
+  by: v.string(),
+  sourceIp: v.optional(v.string()),
+  before: v.optional(v.record(v.string(), v.unknown())),
+  after: v.optional(v.record(v.string(), v.unknown())),
+});
+export type AuditEntryView = v.InferOutput<typeof auditEntryViewSchema>;
+
+/** The answer of `GET /v1/audit`: newest first; `cursor` goes on to the next page (absent on the last). */
+export const auditAnswerSchema = v.object({
+  entries: v.array(auditEntryViewSchema),
+  cursor: v.optional(v.string()),
+});
+export type AuditAnswer = v.InferOutput<typeof auditAnswerSchema>;
 
 // ---- The routes ----------------------------------------------------------------------------------
 

@@ -58,6 +58,9 @@ function piece(schema: v.GenericSchema, config: ConversionConfig): JsonSchema {
   return rest;
 }
 
+/** An answer's schema as the document writes it (the tests check a relay's answers with it too). */
+export const answerJsonSchema = (schema: v.GenericSchema): JsonSchema => piece(schema, ANSWER);
+
 const ERROR_DESCRIPTIONS: Record<ErrorStatus | 500 | 503, string> = {
   400: 'The request is malformed: `field` names the body field, query or path parameter at fault',
   401: 'No credential, or a wrong one',
@@ -94,7 +97,7 @@ function operation(key: RouteKey) {
     if ('json' in answer) {
       responses[status] = {
         description: answer.description,
-        content: { 'application/json': { schema: piece(answer.json, ANSWER) } },
+        content: { 'application/json': { schema: answerJsonSchema(answer.json) } },
       };
     } else if ('text' in answer) {
       responses[status] = {

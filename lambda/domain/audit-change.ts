@@ -1,4 +1,4 @@
-import type { AuditEntryView } from './audit';
+import type { AuditEntryView } from '../api/contract';
 
 const shown = (value: unknown) =>
   value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import type { AuditEntryView } from '../api/contract';
 import type { AgentRecord } from './agent';
 import type { AlertRecord } from './alert';
 import type { FleetWindow, MaintenanceScope } from './maintenance';
@@ -128,26 +129,6 @@ export const auditCursorSchema = v.strictObject({
   target: v.pipe(v.string(), v.regex(TARGET)),
 });
 export type AuditCursor = v.InferOutput<typeof auditCursorSchema>;
-
-/** One entry as `GET /v1/audit` answers it. */
-export const auditEntryViewSchema = v.object({
-  id: v.string(),
-  action: v.picklist(AUDIT_ACTIONS),
-  target: v.string(),
-  at: v.string(),
-  by: v.string(),
-  sourceIp: v.optional(v.string()),
-  before: v.optional(v.record(v.string(), v.unknown())),
-  after: v.optional(v.record(v.string(), v.unknown())),
-});
-export type AuditEntryView = v.InferOutput<typeof auditEntryViewSchema>;
-
-/** The answer of `GET /v1/audit`: newest first; `cursor` goes on to the next page (absent on the last). */
-export const auditAnswerSchema = v.object({
-  entries: v.array(auditEntryViewSchema),
-  cursor: v.optional(v.string()),
-});
-export type AuditAnswer = v.InferOutput<typeof auditAnswerSchema>;
 
 /** An entry as the route answers it. */
 export function auditEntryView(entry: AuditEntry): AuditEntryView {

@@ -3,6 +3,8 @@ import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
 import { parseConfig } from '../../lambda/domain/config';
 import { heartbeatSettings } from '../../lambda/domain/heartbeat-settings';
+import type { Answerer } from '../support/answer-tap';
+import { holdToContract } from '../support/contract-check';
 import { openTestStore, type SdkAccess, type TestStore } from '../support/test-store';
 import { TEST_CONFIG } from '../support/watcher';
 
@@ -55,13 +57,34 @@ function withEnv<T>(vars: Vars, fn: () => T): T {
 
 /** Imports a handler module afresh (a cold start) with `vars` in the environment. */
 function coldStart(file: 'ingest' | 'admin' | 'register' | 'scanner', vars: Vars): LambdaHandler {
-  return withEnv(vars, () => {
+  const handler = withEnv(vars, () => {
     let handler: LambdaHandler | undefined;
     jest.isolateModules(() => {
       handler = require(`../../lambda/handlers/${file}`).handler;
     });
     return handler!;
   });
+  return file === 'scanner'
+    ? handler
+    : heldToContract(handler, file === 'ingest' ? 'ingest function' : 'watcher');
+}
+
+/** `handler`, each of its answers held to `answerer`'s part of the contract, as the servers of the tests have theirs. */
+function heldToContract(handler: LambdaHandler, answerer: Answerer): LambdaHandler {
+  return async (event) => {
+    const result = await handler(event);
+    const { http } = (event as { requestContext: { http: { method: string } } }).requestContext;
+    const [, contentType = ''] =
+      Object.entries(result.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type') ?? [];
+    holdToContract(answerer, {
+      method: http.method,
+      path: (event as { rawPath: string }).rawPath,
+      status: result.statusCode,
+      contentType: String(contentType),
+      body: Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8').toString('utf8'),
+    });
+    return result;
+  };
 }
 
 function thrownBy(fn: () => unknown): unknown {

@@ -1,13 +1,12 @@
 import { rmSync } from 'node:fs';
-import * as v from 'valibot';
 import type { LogEvent } from '../../cli/agent/events';
-import { type Relay, startRelay } from '../../cli/agent/relay';
+import type { Relay } from '../../cli/agent/relay';
 import { runAgent } from '../../cli/agent/run-agent';
-import { errorAnswerSchema, relayHeartbeatAnswerSchema } from '../../lambda/api/contract';
 import { parseConfig } from '../../lambda/domain/config';
 import { buildCli, freePort, removeBuiltCli, spawnHbw, tempDir, waitFor } from '../support/agent-helpers';
 import {
   bearer,
+  startCheckedRelay,
   startCheckedWatcher,
   startTestWatcher,
   TEST_CONFIG,
@@ -16,10 +15,7 @@ import {
 
 type Answer = { status: number; body: Record<string, unknown> };
 
-/**
- * A heartbeat to a relay, and its answer, held to what the contract says a relay answers: its
- * heartbeat answer, or the error answer.
- */
+/** A heartbeat to a relay, and its answer (held to what the contract says a relay answers, as every answer of a relay the tests start). */
 async function post(url: string, body: unknown, token?: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(`${url}/v1/heartbeat`, {
     method: 'POST',
@@ -27,10 +23,7 @@ async function post(url: string, body: unknown, token?: string, init: RequestIni
     body: typeof body === 'string' ? body : JSON.stringify(body),
     ...init,
   });
-  const answer = (await res.json()) as Record<string, unknown>;
-  const schema = res.status === 200 || res.status === 202 ? relayHeartbeatAnswerSchema : errorAnswerSchema;
-  expect(v.safeParse(v.strictObject(schema.entries), answer).issues).toBeUndefined();
-  return { status: res.status, body: answer };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** Log lines of a relay, as events, with the text each would print. */
@@ -87,7 +80,7 @@ describe('hbw agent relay: many agents, few requests', () => {
     const singles = jest.spyOn(w.service, 'heartbeat');
     const log = recorder();
     // A flush window long enough for 300 posts even on a loaded machine: batches fill to 100.
-    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 5000 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 5000 });
     const sentAt = new Date(w.clock.now()).toISOString();
 
     const answers = await Promise.all(
@@ -136,7 +129,7 @@ describe('hbw agent relay: many agents, few requests', () => {
 
   it('logs the items the watcher refuses, without tokens, and answers those agents as the watcher would', async () => {
     const log = recorder();
-    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 20 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 20 });
     const key = (await w.call('POST', '/v1/groups/test/enrollment-key')).body.key as string;
     const pendingToken = (
       await w.call('POST', '/v1/register', { agentId: 'lab-07', group: 'test' }, bearer(key))
@@ -200,7 +193,7 @@ describe('hbw agent relay: many agents, few requests', () => {
   });
 
   it('answers bad requests as the watcher does: 400 naming the field, 401, 413, 415, 404, 405', async () => {
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {} });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: () => {} });
     const bad = await post(relay.url, { agentId: 'bad id' }, 'hbw_x');
     expect(bad).toMatchObject({
       status: 400,
@@ -222,7 +215,7 @@ describe('hbw agent relay: many agents, few requests', () => {
   });
 
   it('lets the reference agent beat through it', async () => {
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
     const agent = runAgentThrough(relay.url, 'edge-100', tokens.get('edge-100')!);
     await waitFor(
       async () => (await w.storedAgents()).find((a) => a.agentId === 'edge-100')?.endpoint === relay!.url,
@@ -256,7 +249,7 @@ describe('hbw agent relay when the watcher is away', () => {
     await before.close();
     const port = await freePort();
     const log = recorder();
-    const relay = await startRelay({
+    const relay = await startCheckedRelay({
       port: 0,
       endpoint: `http://127.0.0.1:${port}`,
       log: log.log,
@@ -401,7 +394,7 @@ describe('hbw agent relay: the interval it tells agents', () => {
   it("answers an agent's first heartbeat with the watcher's own interval for that agent", async () => {
     const fast = await w.addAgent('fast-01');
     const slow = await w.addAgent('lab-01', 'lab');
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20 });
 
     const [first, lab] = await Promise.all([
       post(relay.url, { agentId: 'fast-01', seq: 1 }, fast),
@@ -415,7 +408,13 @@ describe('hbw agent relay: the interval it tells agents', () => {
   it("lets --interval-seconds shorten the watcher's interval, never lengthen it", async () => {
     const fast = await w.addAgent('fast-05');
     const slow = await w.addAgent('lab-05', 'lab');
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, intervalSeconds: 7 });
+    relay = await startCheckedRelay({
+      port: 0,
+      endpoint: w.url,
+      log: () => {},
+      flushMs: 20,
+      intervalSeconds: 7,
+    });
 
     const [first, lab] = await Promise.all([
       post(relay.url, { agentId: 'fast-05' }, fast),
@@ -428,7 +427,13 @@ describe('hbw agent relay: the interval it tells agents', () => {
 
   it('keeps a reference agent behind a relay told 7 s at the watcher’s 1 s from its first heartbeat', async () => {
     const token = await w.addAgent('fast-02');
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, intervalSeconds: 7 });
+    relay = await startCheckedRelay({
+      port: 0,
+      endpoint: w.url,
+      log: () => {},
+      flushMs: 20,
+      intervalSeconds: 7,
+    });
     const agent = runAgentThrough(relay.url, 'fast-02', token);
     try {
       // Three heartbeats before one 7 s wait could have passed: the agent never waited 7 s. (The
@@ -446,7 +451,7 @@ describe('hbw agent relay: the interval it tells agents', () => {
   it('answers 1 s to an agent whose first answer cannot wait for the watcher, not the interval of other agents', async () => {
     const known = await w.addAgent('lab-02', 'lab');
     const fresh = await w.addAgent('fast-03');
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, holdMs: 200 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 20, holdMs: 200 });
     expect((await post(relay.url, { agentId: 'lab-02' }, known)).body.heartbeatIntervalSeconds).toBe(10);
     const gate = gateBatches(w, 'fast-03');
 
@@ -458,7 +463,13 @@ describe('hbw agent relay: the interval it tells agents', () => {
 
   it('with no word from the watcher at all, answers 1 s, whatever its --interval-seconds', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    relay = await startRelay({ port: 0, endpoint: dead, log: () => {}, flushMs: 20, intervalSeconds: 7 });
+    relay = await startCheckedRelay({
+      port: 0,
+      endpoint: dead,
+      log: () => {},
+      flushMs: 20,
+      intervalSeconds: 7,
+    });
 
     const told = await post(relay.url, { agentId: 'fast-04' }, 'hbw_x');
 
@@ -488,7 +499,7 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
 
   it('never has two heartbeats of one agent in flight, and sends only the newest one queued behind it, standing for those it replaced', async () => {
     const token = await w.addAgent('order-01');
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10, concurrency: 2 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10, concurrency: 2 });
     const gate = gateBatches(w, 'order-01');
     const beat = (seq: number) => post(relay!.url, { agentId: 'order-01', seq, bootId: 'boot-1' }, token);
 
@@ -514,7 +525,7 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     const token = await w.addAgent('order-02');
     // Seq 0 reaches the watcher first, so that a gap after it would count as lost.
     await w.service.heartbeat(token, { agentId: 'order-02', seq: 0, bootId: 'boot-1' });
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10 });
+    relay = await startCheckedRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 10 });
     const original = w.service.heartbeats.bind(w.service);
     let fail!: () => void;
     const failing = new Promise<void>((resolve) => {
@@ -552,7 +563,7 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     let offset = 0;
     now = () => Date.now() + offset;
     const token = await w.addAgent('door-01');
-    relay = await startRelay({
+    relay = await startCheckedRelay({
       port: 0,
       endpoint: w.url,
       log: () => {},
@@ -584,7 +595,13 @@ describe('hbw agent relay: one agent, one heartbeat in flight', () => {
     now = () => Date.now() + offset;
     const token = await w.addAgent('hint-01');
     const log = recorder();
-    relay = await startRelay({ port: 0, endpoint: w.url, log: log.log, flushMs: 10, now: () => now() });
+    relay = await startCheckedRelay({
+      port: 0,
+      endpoint: w.url,
+      log: log.log,
+      flushMs: 10,
+      now: () => now(),
+    });
     const refusals = () => log.events.filter((e) => e.code === 'HBW3071');
 
     await Promise.all(
@@ -627,7 +644,13 @@ describe('hbw agent relay: one write per agent per half scan interval', () => {
     const token = await w.addAgent('pace-01');
     // The relay's clock moves only when told: what waits for its pace stays waiting.
     let clock = Date.now();
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 0, now: () => clock });
+    relay = await startCheckedRelay({
+      port: 0,
+      endpoint: w.url,
+      log: () => {},
+      flushMs: 0,
+      now: () => clock,
+    });
     const forwarded: Record<string, unknown>[] = [];
     const heartbeats = w.service.heartbeats.bind(w.service);
     jest.spyOn(w.service, 'heartbeats').mockImplementation(async (body) => {
@@ -659,7 +682,13 @@ describe('hbw agent relay: one write per agent per half scan interval', () => {
   it('paces a heartbeat that came while the one before was in flight from when that one left', async () => {
     const token = await w.addAgent('pace-02');
     let clock = Date.now();
-    relay = await startRelay({ port: 0, endpoint: w.url, log: () => {}, flushMs: 0, now: () => clock });
+    relay = await startCheckedRelay({
+      port: 0,
+      endpoint: w.url,
+      log: () => {},
+      flushMs: 0,
+      now: () => clock,
+    });
     const beat = (seq: number) => post(relay!.url, { agentId: 'pace-02', seq, bootId: 'boot-1' }, token);
     // The pace is known once the watcher has answered one heartbeat.
     await beat(1);

@@ -6,15 +6,13 @@ import { gunzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { runCommand } from '../../cli/command';
 import { DEFAULT_CONSOLE_DEPS, makeConsoleCommand } from '../../cli/console/command';
-import {
-  type ConsoleProxy,
-  type Forward,
-  type ForwardAnswer,
-  startConsoleProxy,
-} from '../../cli/console/proxy';
+import type { ConsoleProxy, Forward, ForwardAnswer } from '../../cli/console/proxy';
 import { CONSOLE_CSP, CONSOLE_PAGE } from '../../cli/console-page';
+import type { StatusAnswer } from '../../lambda/api/contract';
+import { AGENT_STATES, type AgentState } from '../../lambda/domain/agent-states';
 import { WATCHER_VERSION } from '../../lambda/version';
 import { bundleEntry } from '../support/agent-helpers';
+import { checkAnswersOf } from '../support/checked-servers';
 import {
   closeChromium,
   launchChromium,
@@ -23,7 +21,7 @@ import {
   type WatchedPage,
   waitForText,
 } from '../support/console-browser';
-import { bearer, startTestWatcher, type TestWatcher } from '../support/watcher';
+import { bearer, startCheckedConsoleProxy, startTestWatcher, type TestWatcher } from '../support/watcher';
 
 /** A raw HTTP request, so a test can send a Host header of its choosing. */
 function raw(
@@ -41,6 +39,56 @@ function raw(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+type GroupInEffect = StatusAnswer['config']['groups'][string];
+
+/**
+ * A status as the watcher answers it (lambda/api/contract.ts), played by the test: its groups, each
+ * with no agents and the settings given (the rest as a group of the config's defaults has them).
+ */
+function statusAnswer(options: {
+  readonly lastScanAt: number;
+  readonly groups: Readonly<Record<string, Partial<GroupInEffect>>>;
+  readonly scanTickSeconds?: number;
+}): StatusAnswer {
+  const noAgents = Object.fromEntries(AGENT_STATES.map((state) => [state, 0])) as Record<AgentState, number>;
+  const group: GroupInEffect = {
+    channels: ['console'],
+    autoApprove: false,
+    heartbeatIntervalSeconds: 30,
+    scanIntervalSeconds: 30,
+    missedScansBeforeAlert: 3,
+    renotifyMinutes: 0,
+    agentlessEveryNScans: 1,
+    recoverAfterScans: 1,
+    onRestart: 'record',
+  };
+  const names = Object.keys(options.groups);
+  return {
+    version: '9.9.9',
+    serverTime: new Date().toISOString(),
+    lastScanAt: new Date(options.lastScanAt).toISOString(),
+    countsAt: new Date(options.lastScanAt).toISOString(),
+    agents: 0,
+    openAlerts: 0,
+    groups: Object.fromEntries(names.map((name) => [name, noAgents])),
+    maintenance: {
+      groups: Object.fromEntries(names.map((name) => [name, { current: null, next: [] }])),
+      clusters: {},
+    },
+    config: {
+      scanTickSeconds: options.scanTickSeconds ?? 30,
+      stormFraction: 0.5,
+      stormMinAgents: 10,
+      resolvedAlertRetentionDays: 30,
+      auditRetentionDays: 365,
+      groups: Object.fromEntries(
+        Object.entries(options.groups).map(([name, own]) => [name, { ...group, ...own }]),
+      ),
+      clusters: {},
+    },
+  };
 }
 
 const json = (status: number, body: unknown): ForwardAnswer => ({
@@ -93,6 +141,7 @@ describe('hbw console: the console in front of a watcher', () => {
       });
       while (out.length === 0) await new Promise((r) => setTimeout(r, 10));
       const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out[0]!)?.[1];
+      const unchecked = checkAnswersOf(url!, 'console proxy');
       expect(out[0]).toContain(`console for ${w.url} (watcher ${WATCHER_VERSION}) at ${url}`);
       expect(opened).toEqual([url]);
 
@@ -115,6 +164,7 @@ describe('hbw console: the console in front of a watcher', () => {
 
       stop();
       expect(await running).toBe(0);
+      unchecked();
       await expect(fetch(url!)).rejects.toThrow();
     });
 
@@ -123,7 +173,7 @@ describe('hbw console: the console in front of a watcher', () => {
       await w.call('POST', '/v1/agents', { agentId: 'sw-09', group: 'production', agentless: true, probe });
       await w.call('POST', '/v1/agents', { agentId: 'web-91', group: 'production', parent: 'sw-09' });
       const asked: string[] = [];
-      const proxy = await startConsoleProxy({
+      const proxy = await startCheckedConsoleProxy({
         port: 0,
         forward: async (method, path, body) => {
           asked.push(`${method} ${path}`);
@@ -164,7 +214,7 @@ describe('hbw console: the console in front of a watcher', () => {
     });
 
     it('says when the port is taken (exit 1) and refuses a port that is not one (exit 2)', async () => {
-      const proxy = await startConsoleProxy({ forward: async () => json(200, {}), port: 0 });
+      const proxy = await startCheckedConsoleProxy({ forward: async () => json(200, {}), port: 0 });
       const port = new URL(proxy.url).port;
       const errors: string[] = [];
       const io = { out: () => undefined, err: (t: string) => errors.push(t), env: {} };
@@ -184,7 +234,7 @@ describe('hbw console: the console in front of a watcher', () => {
     const console1 = { 'x-hbw-console': '1' };
 
     beforeAll(async () => {
-      proxy = await startConsoleProxy({
+      proxy = await startCheckedConsoleProxy({
         forward: (method, path, body) => {
           calls.push({ method, path, body });
           return answer(method, path, body);
@@ -194,15 +244,15 @@ describe('hbw console: the console in front of a watcher', () => {
     });
     beforeEach(() => {
       calls = [];
-      answer = async () => json(200, { ok: true });
+      answer = async () => json(200, { agents: [] });
     });
     afterAll(() => proxy?.close());
 
     it("forwards the console's calls as asked: method, path, query and body", async () => {
       const got = await fetch(`${proxy.url}v1/agents?group=test&state=late`, { headers: console1 });
       expect(got.status).toBe(200);
-      expect(await got.json()).toEqual({ ok: true });
-      answer = async () => ({ status: 204, headers: {}, body: '' });
+      expect(await got.json()).toEqual({ agents: [] });
+      answer = async () => json(404, { error: { code: 'not_found', message: 'no agent web-01' } });
       const body = JSON.stringify({ until: '2030-01-01T00:00:00Z', reason: 'move' });
       const put = await fetch(`${proxy.url}v1/agents/web-01/maintenance`, {
         method: 'PUT',
@@ -213,7 +263,8 @@ describe('hbw console: the console in front of a watcher', () => {
         },
         body,
       });
-      expect(put.status).toBe(204);
+      expect(put.status).toBe(404);
+      expect(await put.json()).toEqual({ error: { code: 'not_found', message: 'no agent web-01' } });
       expect(calls).toEqual([
         { method: 'GET', path: '/v1/agents?group=test&state=late', body: undefined },
         { method: 'PUT', path: '/v1/agents/web-01/maintenance', body },
@@ -274,29 +325,14 @@ describe('hbw console: the console in front of a watcher', () => {
       expect(text).toContain('cannot reach the watcher at https://hbw.example.net (ENOTFOUND)');
 
       const now = Date.now();
-      answer = fakeWatcher(() => ({
-        version: '9.9.9',
-        serverTime: new Date(now).toISOString(),
-        lastScanAt: new Date(now).toISOString(),
-        agents: 0,
-        openAlerts: 0,
-        groups: { production: {} },
-      }));
+      answer = fakeWatcher(() => statusAnswer({ lastScanAt: now, groups: { production: {} } }));
       await refreshNow(page);
       await waitForText(page, '#o-version', '9.9.9');
       expect(await page.locator('#error').isVisible()).toBe(false);
     });
 
     it('refreshes every 5 s while shown, asks nothing while the tab is hidden, and catches up when shown', async () => {
-      const status = () => ({
-        version: '9.9.9',
-        serverTime: new Date().toISOString(),
-        lastScanAt: new Date().toISOString(),
-        agents: 0,
-        openAlerts: 0,
-        groups: { production: {} },
-      });
-      answer = fakeWatcher(status);
+      answer = fakeWatcher(() => statusAnswer({ lastScanAt: Date.now(), groups: { production: {} } }));
       // A page of its own: the fake clock stays installed on it.
       const own = await openWatchedPage(browser);
       const page = own.page;
@@ -326,40 +362,28 @@ describe('hbw console: the console in front of a watcher', () => {
 
     it('shows the config in effect when the watcher reports it, and judges "behind" by its scan tick', async () => {
       let lastScanAgo = 5_000;
-      answer = fakeWatcher(() => {
-        const now = Date.now();
-        return {
-          version: '9.9.9',
-          serverTime: new Date(now).toISOString(),
-          lastScanAt: new Date(now - lastScanAgo).toISOString(),
-          agents: 0,
-          openAlerts: 0,
-          groups: { production: {}, test: {} },
-          config: {
-            scanTickSeconds: 10,
-            stormFraction: 0.5,
-            stormMinAgents: 10,
-            resolvedAlertRetentionDays: 30,
-            groups: {
-              production: {
-                channels: ['sms', 'email'],
-                heartbeatIntervalSeconds: 30,
-                scanIntervalSeconds: 10,
-                missedScansBeforeAlert: 3,
-                renotifyMinutes: 60,
-                autoApprove: false,
-              },
-              test: {
-                channels: ['console'],
-                heartbeatIntervalSeconds: 60,
-                scanIntervalSeconds: 30,
-                missedScansBeforeAlert: 5,
-                autoApprove: true,
-              },
+      answer = fakeWatcher(() =>
+        statusAnswer({
+          lastScanAt: Date.now() - lastScanAgo,
+          scanTickSeconds: 10,
+          groups: {
+            production: {
+              channels: ['sms', 'email'],
+              heartbeatIntervalSeconds: 30,
+              scanIntervalSeconds: 10,
+              missedScansBeforeAlert: 3,
+              renotifyMinutes: 60,
+            },
+            test: {
+              channels: ['console'],
+              heartbeatIntervalSeconds: 60,
+              scanIntervalSeconds: 30,
+              missedScansBeforeAlert: 5,
+              autoApprove: true,
             },
           },
-        };
-      });
+        }),
+      );
       await page.goto(proxy.url);
       await waitForText(page, '#o-interval', '10s');
       expect(await page.locator('#o-interval').textContent()).toBe('10s');

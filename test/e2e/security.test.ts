@@ -19,12 +19,7 @@ describe('token brute force', () => {
       const answers = await Promise.all(
         Array.from({ length: 50 }, async () => {
           const guess = `hbw_${randomBytes(32).toString('base64url')}`;
-          const res = await w.app.request('/v1/heartbeat', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...bearer(guess) },
-            body: JSON.stringify({ agentId: 'target' }),
-          });
-          return res.status;
+          return (await w.call('POST', '/v1/heartbeat', { agentId: 'target' }, bearer(guess))).status;
         }),
       );
       for (const status of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);

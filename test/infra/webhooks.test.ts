@@ -86,6 +86,12 @@ describe('the stack with webhooks', () => {
     expect(json(template.toJSON())).not.toMatch(/hooks\.slack\.com/);
   });
 
+  it('paces every API destination to 5 requests a second, so a storm reaches a chat at a pace it accepts', () => {
+    const destinations = Object.values(template.findResources('AWS::Events::ApiDestination'));
+    expect(destinations).toHaveLength(4);
+    for (const d of destinations) expect(d.Properties.InvocationRateLimitPerSecond).toBe(5);
+  });
+
   it('sends what failed every retry to a dead-letter queue, watched by an alarm', () => {
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { checkAnswer } from './contract-check';
+import type { Readable } from 'node:stream';
+import type { Answerer, TappedAnswer } from './answer-tap';
+import { holdToContract } from './contract-check';
 
 /** Polls `check` every 25 ms until it answers something truthy; fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -97,9 +99,21 @@ export interface HbwProcess {
   readonly exited: Promise<number | string>;
 }
 
+/** The commands that serve the API (or their part of it), and who each is. */
+const SERVING: readonly (readonly [readonly string[], Answerer])[] = [
+  [['local'], 'watcher'],
+  [['agent', 'relay'], 'relay'],
+  [['console'], 'console proxy'],
+];
+
+/** Loaded first by a command that serves: it hands every answer it gives to the tests (fd 3). */
+const ANSWER_TAP = join(__dirname, 'answer-tap-child.js');
+
 /**
  * Starts `node hbw.js args` with exactly `env` (plus PATH and where node_modules are); through
- * `wrapper` when given (a command that runs node itself, such as `sh -c '...; exec "$0" "$@"'`).
+ * `wrapper` when given (a command that runs node itself, such as `sh -c '...; exec "$0" "$@"'`). A
+ * command that serves (`hbw local`, `hbw agent relay`, `hbw console`) has every answer it gives held
+ * to the API's contract, as the servers the tests run themselves have theirs.
  */
 export function spawnHbw(
   script: string,
@@ -108,10 +122,30 @@ export function spawnHbw(
   wrapper: readonly string[] = [],
 ): HbwProcess {
   const [command, ...before] = [...wrapper, process.execPath];
-  const child = spawn(command!, [...before, script, ...args], {
-    env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const answerer = SERVING.find(([words]) => words.every((word, i) => args[i] === word))?.[1];
+  const child = spawn(
+    command!,
+    [...before, ...(answerer === undefined ? [] : ['--require', ANSWER_TAP]), script, ...args],
+    {
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: join(ROOT, 'node_modules'),
+        ...(answerer === undefined ? {} : { HBW_TEST_ANSWERER: answerer }),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe', answerer === undefined ? 'ignore' : 'pipe'],
+    },
+  );
+  if (answerer !== undefined) {
+    let pending = '';
+    const answers = child.stdio[3] as Readable;
+    answers.setEncoding('utf8');
+    answers.on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) holdToContract(answerer, JSON.parse(line) as TappedAnswer);
+    });
+  }
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -126,11 +160,7 @@ export function spawnHbw(
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/**
- * Calls `hbw local` at `url` as the tests do: a JSON body, an agent's token when given, the JSON
- * answer. A watcher in a process of its own checks nothing itself: each answer is held to the API's
- * contract here, as the tests' own watchers hold theirs.
- */
+/** Calls `hbw local` at `url` as the tests do: a JSON body, an agent's token when given, the JSON answer. */
 export function localCaller(url: string) {
   return async (method: string, path: string, body?: unknown, token?: string) => {
     const res = await fetch(url + path, {
@@ -141,7 +171,6 @@ export function localCaller(url: string) {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    checkAnswer({ method, path }, res.clone());
     return (await res.json()) as Record<string, unknown>;
   };
 }

@@ -1,11 +1,15 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { CONSOLE_PATHS } from '../../cli/console/routes';
-import { openApiDocument } from '../../lambda/api/openapi';
+import { relayHeartbeatAnswerSchema, routeParts } from '../../lambda/api/contract';
+import { answerJsonSchema, openApiDocument } from '../../lambda/api/openapi';
+import { HEARTBEAT_ROUTES } from '../../lambda/http/heartbeat-routes';
+import type { Answerer, TappedAnswer } from './answer-tap';
 import { recordViolation } from './contract-violations';
 
-// Checks an answer the watcher gave against the OpenAPI document: its status must be one the
-// document lists for the route, and its body must match that status's schema. Stricter than the
+// Checks an answer a server of the tests gave (the watcher, a relay, the console proxy) against the
+// OpenAPI document: its status must be one the document lists for the route, and its body must match
+// that status's schema (a relay's success, the relay's own answer). Stricter than the
 // document, which lets answers gain fields: here an object field the contract does not name fails,
 // so that an answer cannot change without its schema.
 
@@ -29,6 +33,28 @@ function closed(value: unknown): unknown {
   }
   return out;
 }
+
+/** The refusals of the console proxy's own (cli/console/proxy.ts), each with the error answer, on any path. */
+const PROXY_REFUSALS = [403, 404, 405, 413, 500, 502];
+
+/** Where {@link ContractChecker.mismatch} finds the relay's answer to a heartbeat, not in the watcher's document. */
+const RELAY_ANSWER = 'relayHeartbeatAnswer';
+
+/** What an answerer serves of the document, when not all of it: these paths, by POST. */
+interface Part {
+  readonly paths: readonly string[];
+  /** Its successes are its own answer ({@link RELAY_ANSWER}), not the document's. */
+  readonly success?: typeof RELAY_ANSWER;
+}
+
+const SUCCESSES = [200, 202];
+
+const PARTS: Partial<Record<Answerer, Part>> = {
+  // cli/agent/relay.ts: it takes a heartbeat alone, and answers in the watcher's place.
+  relay: { paths: [routeParts('POST /v1/heartbeat').path], success: RELAY_ANSWER },
+  // lambda/http/lambda-door.ts: the ingest function's own door, the heartbeat routes alone.
+  'ingest function': { paths: Object.keys(HEARTBEAT_ROUTES) },
+};
 
 const pointer = (...keys: string[]) =>
   keys.map((k) => k.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
@@ -57,10 +83,13 @@ export class ContractChecker {
   }
 
   /**
-   * Why the answer does not match the contract, or `undefined` when it does. A path the contract does
-   * not have may only be answered 404, and a method a route does not take 405, each with the error
-   * answer (or 400, the answer of any route to a Host header that is not a host name); the console's
-   * page and icon are not the API's, and are not checked.
+   * Why the answer does not match `answerer`'s part of the contract, or `undefined` when it does.
+   * The watcher answers as the document says: a path the contract does not have may only be answered
+   * 404, and a method a route does not take 405, each with the error answer (or 400, the answer of any
+   * route to a Host header that is not a host name); the console's page and icon are not the API's,
+   * and are not checked. The console proxy passes the watcher's answers on, and refuses what the
+   * console never asks with an error answer of its own. A relay answers `POST /v1/heartbeat` in the
+   * watcher's place, with its own answer on success; the ingest function, the heartbeat routes.
    */
   problem(
     method: string,
@@ -68,12 +97,31 @@ export class ContractChecker {
     status: number,
     contentType: string,
     body: unknown,
+    answerer: Answerer = 'watcher',
   ): string | undefined {
     const path = pathAndQuery.split('?')[0]!;
-    const what = `${method} ${path} answered ${status}`;
+    const what = `${answerer === 'watcher' ? '' : `the ${answerer}: `}${method} ${path} answered ${status}`;
     // A HEAD is answered as its GET, without the body.
     const asMethod = method === 'HEAD' ? 'get' : method.toLowerCase();
+    const part = PARTS[answerer];
+    if (part) return this.partProblem(what, part, method, asMethod, path, status, contentType, body);
     if (asMethod === 'get' && CONSOLE_PATHS.includes(path)) return undefined;
+    const problem = this.watcherProblem(what, method, asMethod, path, status, contentType, body);
+    if (problem !== undefined && answerer === 'console proxy' && PROXY_REFUSALS.includes(status)) {
+      return this.errorAnswer(what, `Error${status}`, contentType, body);
+    }
+    return problem;
+  }
+
+  private watcherProblem(
+    what: string,
+    method: string,
+    asMethod: string,
+    path: string,
+    status: number,
+    contentType: string,
+    body: unknown,
+  ): string | undefined {
     const route = this.routes.find((r) => r.pattern.test(path));
     const operation = route === undefined ? undefined : this.document.paths[route.template]![asMethod];
     if (operation === undefined) {
@@ -102,6 +150,34 @@ export class ContractChecker {
     );
   }
 
+  /**
+   * An answerer that serves a part of the document (`PARTS`): any other path is 404, another method
+   * 405, each with the error answer; on its routes it answers as the document says, except that a
+   * success may be its own answer.
+   */
+  private partProblem(
+    what: string,
+    part: Part,
+    method: string,
+    asMethod: string,
+    path: string,
+    status: number,
+    contentType: string,
+    body: unknown,
+  ): string | undefined {
+    const expected = !part.paths.includes(path) ? 404 : asMethod !== 'post' ? 405 : undefined;
+    if (expected !== undefined) {
+      return status === expected
+        ? this.errorAnswer(what, `Error${status}`, contentType, body)
+        : `${what}, but it answers ${expected} there: it takes POST ${part.paths.join(' and ')} alone`;
+    }
+    if (part.success === undefined || !SUCCESSES.includes(status))
+      return this.watcherProblem(what, method, asMethod, path, status, contentType, body);
+    if (!contentType.startsWith('application/json'))
+      return `${what} with ${contentType || 'no content type'}, not application/json`;
+    return this.mismatch(what, RELAY_ANSWER, body);
+  }
+
   /** The error answer `name` (`Error404`) of components.responses; a HEAD's has no body to check. */
   private errorAnswer(what: string, name: string, contentType: string, body: unknown): string | undefined {
     if (body === undefined) return undefined;
@@ -119,7 +195,11 @@ export class ContractChecker {
   private mismatch(what: string, at: string, body: unknown): string | undefined {
     let validate = this.compiled.get(at);
     if (!validate) {
-      validate = this.ajv.compile({ $ref: `api#/${at}` });
+      validate = this.ajv.compile(
+        at === RELAY_ANSWER
+          ? (closed(answerJsonSchema(relayHeartbeatAnswerSchema)) as object)
+          : { $ref: `api#/${at}` },
+      );
       this.compiled.set(at, validate);
     }
     if (validate(body)) return undefined;
@@ -132,30 +212,22 @@ export class ContractChecker {
 }
 
 /**
- * Holds `answer` (a copy the caller may consume) to the contract, for the request it answers; a
- * mismatch is kept for the e2e suites' afterEach to report (./contract-hooks.ts). What
- * test/support starts a watcher with (`answered`), so that every answer it gives is checked, whoever
- * asked: a test, the CLI, the console and its proxy, an agent, a relay.
+ * Holds an answer a server of the tests gave (./answer-tap.js) to its answerer's part of the
+ * contract; a mismatch is kept for the hooks of the test files to report (./contract-hooks.ts), so
+ * that every answer is checked, whoever asked: a test, the CLI, the console and its proxy, an agent,
+ * a relay.
  */
-export function checkAnswer(
-  request: { readonly method: string; readonly path: string },
-  answer: Response,
-): void {
+export function holdToContract(answerer: Answerer, answer: TappedAnswer): void {
+  let body: unknown = answer.body === '' ? undefined : answer.body;
+  if (answer.body !== '' && answer.contentType.startsWith('application/json')) {
+    try {
+      body = JSON.parse(answer.body);
+    } catch {
+      // not JSON after all: the check says so
+    }
+  }
+  const { method, path, status, contentType } = answer;
   recordViolation(
-    (async () => {
-      // A client that went away mid-answer leaves a body that cannot be read: nothing to hold.
-      const text = await answer.text().catch(() => undefined);
-      if (text === undefined) return undefined;
-      const contentType = answer.headers.get('content-type') ?? '';
-      let body: unknown = text === '' ? undefined : text;
-      if (text !== '' && contentType.startsWith('application/json')) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON after all: the check says so
-        }
-      }
-      return contractChecker().problem(request.method, request.path, answer.status, contentType, body);
-    })(),
+    Promise.resolve(contractChecker().problem(method, path, status, contentType, body, answerer)),
   );
 }

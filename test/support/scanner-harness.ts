@@ -20,6 +20,7 @@ import {
 } from '../../lambda/ports';
 import { Scanner, type ScannerDeps, type ScanReport } from '../../lambda/scanner';
 import { WatcherService } from '../../lambda/service';
+import { holdToContract } from './contract-check';
 import { type NewDynamoClient, openTestStore, type TestStore } from './test-store';
 import { ManualClock } from './watcher';
 
@@ -172,7 +173,7 @@ export interface ScannerHarness {
   step(...beating: string[]): Promise<ScanReport>;
   /** Every alert, newest first, as `GET /v1/alerts?status=all` shows it. */
   alerts(filter?: { status?: 'open' | 'resolved' | 'all'; group?: string }): Promise<AlertView[]>;
-  /** The same watcher's HTTP router, answered in process (no socket). */
+  /** The same watcher's HTTP router, answered in process (no socket), each answer held to the contract. */
   http(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /**
    * Another scanner over the same tables, on a client of its own (a second Lambda container).
@@ -258,6 +259,9 @@ export async function createScannerHarness(
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
+      // Held to the contract as the answers of the tests' servers are (./contract-hooks.ts).
+      const contentType = res.headers.get('content-type') ?? '';
+      holdToContract('watcher', { method, path, status: res.status, contentType, body: text });
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     otherScanner(other = {}) {

@@ -1,4 +1,6 @@
 import { paginateScan } from '@aws-sdk/client-dynamodb';
+import { type Relay, type RelayOptions, startRelay } from '../../cli/agent/relay';
+import { type ConsoleProxy, type ConsoleProxyOptions, startConsoleProxy } from '../../cli/console/proxy';
 import { type LocalWatcher, type LocalWatcherOptions, startLocalWatcher } from '../../cli/local-watcher';
 import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { agentFromItem } from '../../lambda/adapters/dynamo-heartbeat-store';
@@ -6,7 +8,8 @@ import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { AgentRecord } from '../../lambda/domain/agent';
 import { parseConfig, type RawConfig } from '../../lambda/domain/config';
 import type { LogRecord } from '../../lambda/logger';
-import { checkAnswer } from './contract-check';
+import type { Answerer } from './answer-tap';
+import { checkAnswersOf } from './checked-servers';
 
 export const TEST_CONFIG: RawConfig = {
   heartbeatIntervalSeconds: 30,
@@ -47,12 +50,37 @@ export interface TestResponse {
   readonly body: any;
 }
 
+/** `server`, its answers held to `answerer`'s part of the contract until it closes. */
+function checked<S extends { readonly url: string; close(...args: never[]): Promise<void> }>(
+  server: S,
+  answerer: Answerer,
+): S {
+  const stop = checkAnswersOf(server.url, answerer);
+  const close = server.close.bind(server);
+  return Object.assign(server, {
+    close: async (...args: never[]) => {
+      await close(...args);
+      stop();
+    },
+  });
+}
+
 /**
  * `startLocalWatcher`, with every answer the watcher gives held to the API's contract
  * (docs/openapi.json): one that breaks it fails the test it came in (./contract-hooks.ts).
  */
-export function startCheckedWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
-  return startLocalWatcher({ ...options, answered: checkAnswer });
+export async function startCheckedWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
+  return checked(await startLocalWatcher(options), 'watcher');
+}
+
+/** `startRelay`, with every answer the relay gives held to what the contract says a relay answers. */
+export async function startCheckedRelay(options: RelayOptions): Promise<Relay> {
+  return checked(await startRelay(options), 'relay');
+}
+
+/** `startConsoleProxy`, with every answer it gives held to the contract: the watcher's answers it passes on, and its own refusals. */
+export async function startCheckedConsoleProxy(options: ConsoleProxyOptions): Promise<ConsoleProxy> {
+  return checked(await startConsoleProxy(options), 'console proxy');
 }
 
 /** A whole local watcher with in-memory dynalite, on a free port, with a manual clock; its answers are checked. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { addMetricsRoute, WatcherMetrics } from '../../cli/metrics';
@@ -69,6 +69,19 @@ describe('docs/openapi.json', () => {
     });
     expect(OPEN_PATHS).not.toContain('/metrics');
     expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/metrics');
+  });
+});
+
+describe('the contract module', () => {
+  it('writes every answer schema: no rule module defines one of its own', () => {
+    const domain = join(__dirname, '..', '..', 'lambda', 'domain');
+    const defined = readdirSync(domain).flatMap((file) =>
+      [
+        ...readFileSync(join(domain, file), 'utf8').matchAll(/^export const (\w+(?:Answer|View)Schema)\b/gm),
+      ].map((m) => `${file}: ${m[1]}`),
+    );
+    // The prober function's answer to a scanner is not an answer of the HTTP API.
+    expect(defined).toEqual(['probe-batch.ts: probeBatchAnswerSchema']);
   });
 });
 
@@ -153,6 +166,71 @@ describe('the contract check the e2e suites make of every answer', () => {
     expect(check.problem('GET', '/v1/nope', 404, 'text/plain', 'Not Found')).toMatch(
       /not the JSON error answer/,
     );
+  });
+
+  it("holds a relay to POST /v1/heartbeat alone: its own answer on success, the watcher's statuses, 404 elsewhere", () => {
+    const relayed = {
+      agentId: 'web-01',
+      state: 'relayed',
+      heartbeatIntervalSeconds: 1,
+      serverTime: '2026-11-23T12:00:00.000Z',
+    };
+    const refused = { error: { code: 'unauthorized', message: 'no token' } };
+
+    expect(check.problem('POST', '/v1/heartbeat', 202, json, relayed, 'relay')).toBeUndefined();
+    expect(check.problem('POST', '/v1/heartbeat', 401, json, refused, 'relay')).toBeUndefined();
+    expect(check.problem('GET', '/v1/status', 404, json, refused, 'relay')).toBeUndefined();
+    expect(check.problem('GET', '/v1/heartbeat', 405, json, refused, 'relay')).toBeUndefined();
+    // The watcher's own answer is not a relay's: a relay tells no scan interval.
+    expect(
+      check.problem(
+        'POST',
+        '/v1/heartbeat',
+        200,
+        json,
+        { ...relayed, state: 'healthy', scanIntervalSeconds: 30 },
+        'relay',
+      ),
+    ).toMatch(
+      /^the relay: POST \/v1\/heartbeat answered 200, which does not match .*\(scanIntervalSeconds\)/,
+    );
+    expect(check.problem('POST', '/v1/heartbeat', 409, json, refused, 'relay')).toMatch(/does not list/);
+    expect(check.problem('GET', '/v1/status', 200, json, {}, 'relay')).toBe(
+      'the relay: GET /v1/status answered 200, but it answers 404 there: it takes POST /v1/heartbeat alone',
+    );
+  });
+
+  it("holds the ingest function to the heartbeat routes, answered as the watcher's, and 404 elsewhere", () => {
+    const refused = { error: { code: 'not_found', message: 'no route GET /v1/agents' } };
+
+    expect(check.problem('GET', '/v1/agents', 404, json, refused, 'ingest function')).toBeUndefined();
+    expect(check.problem('GET', '/v1/heartbeat', 405, json, refused, 'ingest function')).toBeUndefined();
+    expect(
+      check.problem('POST', '/v1/heartbeats', 200, json, { results: [] }, 'ingest function'),
+    ).toBeUndefined();
+    expect(
+      check.problem('POST', '/v1/heartbeat', 200, json, { agentId: 'web-01' }, 'ingest function'),
+    ).toMatch(/^the ingest function: POST \/v1\/heartbeat answered 200, which does not match .*'state'/);
+    expect(check.problem('GET', '/v1/agents', 200, json, { agents: [] }, 'ingest function')).toBe(
+      'the ingest function: GET /v1/agents answered 200, but it answers 404 there: it takes POST /v1/heartbeat and /v1/heartbeats alone',
+    );
+  });
+
+  it("holds the console proxy to the watcher's answers it passes on, and to the error answer for its own refusals", () => {
+    const refusal = { error: { code: 'method_not_allowed', message: 'DELETE is not forwarded here' } };
+
+    expect(check.problem('GET', '/v1/agents/web-01', 200, json, agent, 'console proxy')).toBeUndefined();
+    expect(check.problem('DELETE', '/v1/agents/web-01', 405, json, refusal, 'console proxy')).toBeUndefined();
+    expect(check.problem('GET', '/v1/status', 502, json, refusal, 'console proxy')).toBeUndefined();
+    expect(check.problem('DELETE', '/v1/agents/web-01', 405, 'text/plain', 'no', 'console proxy')).toMatch(
+      /not the JSON error answer/,
+    );
+    expect(
+      check.problem('GET', '/v1/agents/web-01', 200, json, { ...agent, tokenHash: 'ab' }, 'console proxy'),
+    ).toMatch(
+      /^the console proxy: GET \/v1\/agents\/web-01 answered 200, which does not match .*\(tokenHash\)/,
+    );
+    expect(check.problem('GET', '/v1/status', 409, json, refusal, 'console proxy')).toMatch(/does not list/);
   });
 
   it("checks GET /metrics as text, a HEAD's status as its GET's, and leaves the console's page alone", () => {

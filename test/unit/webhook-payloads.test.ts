@@ -10,6 +10,7 @@ import {
 } from '../../lambda/domain/messages';
 import { type WebhookMessage, webhookMessages } from '../../lambda/domain/webhook-payloads';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../../lambda/domain/webhooks';
+import { contractChecker } from '../support/contract-check';
 import { OPENING_ALERT } from '../support/notices';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
@@ -59,7 +60,8 @@ type Body = Record<string, any>;
  * with typed blocks, a header of plain text up to 150 characters and sections up to 3,000; Teams'
  * message envelope with an Adaptive Card attachment; PagerDuty Events v2's routing_key, event_action
  * and dedup_key, and for a trigger payload.summary (1,024), source and severity; Opsgenie's create
- * `message` (130) with `alias` (512) and a P1-P5 priority, and close or acknowledge by alias.
+ * `message` (130) with `alias` (512) and a P1-P5 priority, and close or acknowledge by alias; our
+ * json's notice kind and id, with each alert the API's alert view.
  */
 const REQUIRED: Record<WebhookFormat, (m: WebhookMessage & { body: Body }, notice: Notification) => void> = {
   slack: ({ body }) => {
@@ -107,6 +109,9 @@ const REQUIRED: Record<WebhookFormat, (m: WebhookMessage & { body: Body }, notic
     expect(body.kind).toBe(notice.kind);
     expect(body.noticeId).toBe(notice.noticeId);
     expect((body.alerts as Body[]).map((a) => a.alertId)).toEqual(notice.alertIds);
+    // Each alert as GET /v1/alerts shows it, held to the contract as the e2e suites hold that answer.
+    const alerts = { alerts: body.alerts };
+    expect(contractChecker().problem('GET', '/v1/alerts', 200, 'application/json', alerts)).toBeUndefined();
   },
 };
 

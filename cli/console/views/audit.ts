@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import type { AuditEntryView } from '../../../lambda/domain/audit';
+import type { AuditEntryView } from '../../../lambda/api/contract';
 import { changeText } from '../../../lambda/domain/audit-change';
 import { byId, draw, setText, show, wireMore } from '../dom';
 import { fmtTime } from '../format';
