@@ -85,11 +85,19 @@ function printAgent(ctx: CommandContext, agent: AgentView, line?: string) {
   else ctx.out(line ? `${line}\n\n${agentDetail(agent)}` : agentDetail(agent));
 }
 
-/** `tcp:host:port` or an http(s) URL, as typed after --probe. */
+/** The forms --probe takes, for its help and its errors. */
+const PROBE_FORMS = 'tcp:HOST:PORT, an http(s):// URL, ec2:INSTANCE-ID or ssm:INSTANCE-ID';
+
+/**
+ * `tcp:host:port`, an http(s) URL, `ec2:i-…` or `ssm:i-…` (or `ssm:mi-…`), as typed after --probe.
+ * The instance id is checked by the watcher, which names `probe.instanceId` when it is not one.
+ */
 export function parseProbe(text: string) {
   if (/^https?:\/\//i.test(text)) return { type: 'http' as const, url: text };
+  const aws = /^(ec2|ssm):(.+)$/.exec(text);
+  if (aws) return { type: aws[1] as 'ec2' | 'ssm', instanceId: aws[2]! };
   const m = /^tcp:(.+):(\d{1,5})$/.exec(text);
-  if (!m) throw new UsageError(`--probe must be tcp:HOST:PORT or an http(s):// URL, not "${text}"`);
+  if (!m) throw new UsageError(`--probe must be ${PROBE_FORMS}, not "${text}"`);
   return { type: 'tcp' as const, host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
 }
 
@@ -237,18 +245,18 @@ export const fleetCommands: Command[] = [
     optionHelp: [
       '--group NAME        the server group (required), e.g. production or test',
       '--cluster NAME      the cluster the agent belongs to',
-      '--probe SPEC        tcp:HOST:PORT or http(s)://URL, checked when the agent goes quiet',
+      `--probe SPEC        ${PROBE_FORMS}, checked when the agent goes quiet`,
       '--agentless         no agent on the host: watch it by its probe alone (no token)',
       '--parent AGENT_ID   the agent it sits behind (a switch, a hypervisor): while that one is down,',
       '                    this one is held, not paged',
-      "--probe-network NAME  probe it from this probe network (probeNetworks), not its group's",
+      "--probe-network NAME  run its tcp or http probe from this probe network (probeNetworks), not its group's",
     ],
     example: 'hbw agents add web-01 --group production --parent sw-01',
     async run(ctx) {
       if (!ctx.values.group) throw new UsageError('--group is required');
       if (ctx.values.agentless && !ctx.values.probe) {
         throw new UsageError(
-          '--agentless needs --probe tcp:HOST:PORT or an http(s):// URL: with no agent, the probe alone watches the host',
+          `--agentless needs --probe (${PROBE_FORMS}): with no agent, the probe alone watches the host`,
         );
       }
       const body = {
@@ -313,9 +321,9 @@ export const fleetCommands: Command[] = [
       '--no-cluster        take it out of its cluster',
       '--parent AGENT_ID   the agent it sits behind: while that one is down, this one is held, not paged',
       '--no-parent         it sits behind no other agent',
-      '--probe SPEC        tcp:HOST:PORT or http(s)://URL, checked when the agent goes quiet',
+      `--probe SPEC        ${PROBE_FORMS}, checked when the agent goes quiet`,
       '--no-probe          no probe (an agentless entry must keep its probe)',
-      "--probe-network NAME  probe it from this probe network (probeNetworks), not its group's",
+      "--probe-network NAME  run its tcp or http probe from this probe network (probeNetworks), not its group's",
       "--no-probe-network  probe it from its group's network again",
     ],
     example: 'hbw agents set web-01 --group staging --parent sw-02',

@@ -362,6 +362,42 @@ describe('hbw agents and hbw status against a running watcher', () => {
     expect(res.body.error.field).toBe('probe');
   });
 
+  it('agents add --probe ec2:ID and ssm:ID store the AWS probe; an id that is not one is refused naming probe.instanceId', async () => {
+    const ec2 = await cli(
+      'agents',
+      'add',
+      'aws-01',
+      '--group',
+      'production',
+      '--probe',
+      'ec2:i-0abc1234def567890',
+    );
+    const ssm = await cli(
+      'agents',
+      'add',
+      'aws-02',
+      '--group',
+      'production',
+      '--agentless',
+      '--probe',
+      'ssm:mi-0abc1234def567890',
+    );
+    const bad = await cli('agents', 'add', 'aws-03', '--group', 'production', '--probe', 'ec2:web-01');
+
+    expect([ec2.code, ssm.code]).toEqual([0, 0]);
+    expect((await cli('agents', 'show', 'aws-01', '--json')).json().probe).toEqual({
+      type: 'ec2',
+      instanceId: 'i-0abc1234def567890',
+    });
+    expect((await cli('agents', 'show', 'aws-02', '--json')).json().probe).toEqual({
+      type: 'ssm',
+      instanceId: 'mi-0abc1234def567890',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('probe.instanceId');
+    expect((await cli('agents', 'show', 'aws-03')).code).toBe(1);
+  });
+
   it('agents add --parent puts the agent behind its parent, shown by agents show', async () => {
     await cli('agents', 'add', 'sw-01', '--group', 'production', '--agentless', '--probe', 'tcp:10.0.0.2:22');
 

@@ -13,6 +13,9 @@ describe('parseProbe (hbw agents add --probe)', () => {
     ['http://db.internal:8080/health', { type: 'http', url: 'http://db.internal:8080/health' }],
     ['https://db.example.com/', { type: 'http', url: 'https://db.example.com/' }],
     ['HTTPS://DB.EXAMPLE.COM/', { type: 'http', url: 'HTTPS://DB.EXAMPLE.COM/' }],
+    ['ec2:i-0abc1234def567890', { type: 'ec2', instanceId: 'i-0abc1234def567890' }],
+    ['ssm:i-0abc1234', { type: 'ssm', instanceId: 'i-0abc1234' }],
+    ['ssm:mi-0abc1234def567890', { type: 'ssm', instanceId: 'mi-0abc1234def567890' }],
   ])('reads %s', (text, probe) => {
     expect(parseProbe(text)).toEqual(probe);
   });
@@ -25,6 +28,7 @@ describe('parseProbe (hbw agents add --probe)', () => {
     ['a named port', 'tcp:db.internal:ssh'],
     ['an ftp URL', 'ftp://db.internal/'],
     ['an empty text', ''],
+    ['ec2: without an id', 'ec2:'],
   ])('refuses %s as bad usage, quoting it', (_case, text) => {
     expect(() => parseProbe(text)).toThrow(UsageError);
     expect(() => parseProbe(text)).toThrow(`not "${text}"`);
