@@ -4,6 +4,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchAwsProbes, DEFAULT_AWS_PROBES, renderAwsProbesMarkdown } from './aws-probes';
 import { NUMBERS_PAGE, numberFlag, writeNumbers } from './common';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
@@ -47,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
     log(`read units per status and console refresh at ${agents} agents`);
     const reads = await benchReads(agents, log);
     return report('bench reads', renderReadsMarkdown({ ...header(), ...reads }));
+  }
+  if (argv.includes('--aws-probes')) {
+    const agents = numberFlag(argv, '--aws-probe-agents') ?? DEFAULT_AWS_PROBES.agents;
+    log(`what ec2 probes cost a scan of ${agents} late agents`);
+    const rows = await benchAwsProbes(agents, log);
+    return report('bench aws probes', renderAwsProbesMarkdown({ ...header(), rows }));
   }
   const scanAgents = numberFlag(argv, '--scan-agents');
   log('1/9 DynamoDB requests per heartbeat');

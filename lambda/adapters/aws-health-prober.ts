@@ -5,6 +5,8 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { AwsProbe } from '../domain/agent';
+import { awsProbeBatchSchema, type ProbeBatchAnswer } from '../domain/probe-batch';
+import { checkInput, describeProblems } from '../domain/validation';
 import type { ProbeResult } from '../ports';
 
 /** The most ids one DescribeInstanceStatus call, or one InstanceIds filter, takes (both APIs' limit). */
@@ -150,4 +152,14 @@ export function ssmResult(id: string, info: InstanceInformation): ProbeResult {
   if (ping === 'Online') return { outcome: 'up', detail: `ssm ${id}: SSM Agent online` };
   const last = info.LastPingDateTime ? `, last ping ${info.LastPingDateTime.toISOString()}` : '';
   return { outcome: 'down', detail: `ssm ${id}: SSM Agent ${ping}${last}` };
+}
+
+/**
+ * The AWS health prober function's answer to one invocation, from `health`. A bad event fails the invocation, naming the field: the
+ * scanner then knows nothing of those targets (unknown), which is the truth.
+ */
+export async function answerBatch(health: AwsHealthProber, event: unknown): Promise<ProbeBatchAnswer> {
+  const checked = checkInput(awsProbeBatchSchema, event, { subject: 'event' });
+  if (!checked.ok) throw new Error(describeProblems(checked.problems));
+  return { results: await health.probeAll(checked.output.targets.map((t) => t.probe)) };
 }

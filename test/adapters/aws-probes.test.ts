@@ -1,15 +1,11 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { LambdaProber } from '../../lambda/adapters/lambda-prober';
 import { ProbeRouter } from '../../lambda/adapters/probe-router';
-import type { AwsProbe } from '../../lambda/domain/agent';
-import type { ProbeBatch } from '../../lambda/domain/probe-batch';
-import { type Ec2Instance, ec2StandIn, type StandInError } from '../support/aws-stand-ins';
-import { lambdaStandIn } from '../support/lambda-stand-in';
+import { awsProberChain, type Ec2Instance, type StandInError } from '../support/aws-stand-ins';
 import { scannerHarnesses } from '../support/scanner-harness';
 
 // ec2 probes as the cloud runs them: the scanner's router sends them to the AWS health prober
-// function (here the real handler behind a stand-in for Lambda's Invoke API), which asks EC2 (a
-// stand-in too); each client is pointed at its stand-in by the endpoint variable the SDK reads.
+// function (its handler's answer behind a stand-in for Lambda's Invoke API), which asks EC2 (a
+// stand-in too); each client is pointed at its stand-in by the endpoint variable the SDK reads
+// (test/support/aws-stand-ins.ts).
 
 const STOPPED = 'i-00000000000000001';
 const RUNNING = 'i-00000000000000002';
@@ -26,33 +22,11 @@ describe('agents probed through AWS', () => {
   /** The chain scanner → Lambda → AWS health prober → EC2, over `instances`. */
   async function throughAws(
     instances: ReadonlyMap<string, Ec2Instance>,
-    fail?: () => StandInError | undefined,
+    ec2Fail?: () => StandInError | undefined,
   ) {
-    const ec2 = await ec2StandIn(instances, { fail });
-    Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'standin',
-      AWS_SECRET_ACCESS_KEY: 'standin',
-      AWS_ENDPOINT_URL_EC2: ec2.url,
-      AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9',
-    });
-    // The handler makes its clients as it loads, from the environment: a fresh copy for each stand-in.
-    jest.resetModules();
-    const { handler } = await import('../../lambda/handlers/aws-prober');
-    const lambda = await lambdaStandIn(async (batch: ProbeBatch) => ({
-      body: JSON.stringify(await handler(batch)),
-    }));
-    process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
-    const client = new LambdaClient({});
-    closers.push(ec2.close, lambda.close, async () => client.destroy());
-    return {
-      ec2,
-      lambda,
-      aws: new LambdaProber<AwsProbe>(client, {
-        name: 'the AWS health prober',
-        functionName: 'hbw-aws-prober',
-      }),
-    };
+    const chain = await awsProberChain(instances, { ec2Fail });
+    closers.push(chain.close);
+    return chain;
   }
 
   const late = async (h: Awaited<ReturnType<typeof harness>>, scanner: { scan(): Promise<unknown> }) => {

@@ -1,5 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsHealthProber, answerBatch } from '../../lambda/adapters/aws-health-prober';
+import { LambdaProber } from '../../lambda/adapters/lambda-prober';
+import type { AwsProbe } from '../../lambda/domain/agent';
+import type { ProbeBatch } from '../../lambda/domain/probe-batch';
+import { lambdaStandIn } from './lambda-stand-in';
 
 // Local HTTP endpoints standing in for EC2 (its query protocol: a form body, an XML answer) and for
 // Systems Manager (JSON 1.1), reached through the real SDK clients, as the AWS health prober's are
@@ -159,4 +167,47 @@ export async function ssmStandIn(
     };
   });
   return { ...endpoint, calls };
+}
+
+/**
+ * The ec2 and ssm probes' whole path as the cloud runs it, over stand-ins: the scanner's prober
+ * invokes the AWS health prober function (the handler's own answer, behind a stand-in for Lambda),
+ * which asks EC2 (a stand-in over `instances`) and Systems Manager (over `nodes`). Every client is
+ * made from the environment, pointed at its stand-in by AWS_ENDPOINT_URL_LAMBDA, _EC2 and _SSM.
+ */
+export async function awsProberChain(
+  instances: ReadonlyMap<string, Ec2Instance>,
+  options: { nodes?: ReadonlyMap<string, SsmNode>; ec2Fail?: () => StandInError | undefined } = {},
+) {
+  const ec2 = await ec2StandIn(instances, { fail: options.ec2Fail });
+  const ssm = await ssmStandIn(options.nodes ?? new Map());
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'standin',
+    AWS_SECRET_ACCESS_KEY: 'standin',
+    AWS_ENDPOINT_URL_EC2: ec2.url,
+    AWS_ENDPOINT_URL_SSM: ssm.url,
+  });
+  const clients = { ec2: new EC2Client({}), ssm: new SSMClient({}) };
+  const health = new AwsHealthProber(clients);
+  const lambda = await lambdaStandIn(async (batch: ProbeBatch) => ({
+    body: JSON.stringify(await answerBatch(health, batch)),
+  }));
+  process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
+  const invoker = new LambdaClient({});
+  return {
+    ec2,
+    ssm,
+    lambda,
+    aws: new LambdaProber<AwsProbe>(invoker, {
+      name: 'the AWS health prober',
+      functionName: 'hbw-aws-prober',
+    }),
+    close: async () => {
+      invoker.destroy();
+      clients.ec2.destroy();
+      clients.ssm.destroy();
+      await Promise.all([ec2.close(), ssm.close(), lambda.close()]);
+    },
+  };
 }
