@@ -613,6 +613,16 @@ describe('operator console: parents, children and clusters', () => {
     await waitForText(page, '#d-probe', 'TCP connect to 127.0.0.1');
   });
 
+  it("says in an agent's detail view what its ec2 or ssm probe asks AWS", async () => {
+    await add('aws-01', { probe: { type: 'ec2', instanceId: 'i-0abc1234def567890' } });
+    await add('aws-02', { agentless: true, probe: { type: 'ssm', instanceId: 'mi-0abc1234def567890' } });
+
+    await go('#agent/aws-01');
+    await waitForText(page, '#d-probe', 'EC2 status of i-0abc1234def567890');
+    await go('#agent/aws-02');
+    await waitForText(page, '#d-probe', 'SSM Agent ping of mi-0abc1234def567890');
+  });
+
   it('shows a cluster below quorum with its cluster_down alert and its members, and the overview counts it', async () => {
     beating.delete('db-02');
     beating.delete('db-03');
