@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import http from 'node:http';
 import net from 'node:net';
 import { dirname } from 'node:path';
+import { closestName } from '../lambda/domain/validation';
 
 export interface Answer {
   readonly status: number;
@@ -133,6 +134,37 @@ export function stringFlag(argv: readonly string[], name: string): string | unde
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * Runs a runner's `main` as a command: `--help` prints `usage` and runs nothing; a flag that `usage`
+ * does not list is refused, naming the closest one it does (so a typo never runs the default for
+ * minutes); a {@link UsageError} exits 2, any other failure 1, each with `name:` before its message.
+ */
+export function runCommand(name: string, usage: string, main: (argv: string[]) => Promise<number>): void {
+  const argv = process.argv.slice(2);
+  const fail = (error: unknown) => {
+    const usageError = error instanceof UsageError;
+    process.stderr.write(
+      `${name}: ${usageError ? error.message : ((error as Error)?.stack ?? String(error))}\n${usageError ? `(${name} --help for the options)\n` : ''}`,
+    );
+    process.exitCode = usageError ? 2 : 1;
+  };
+  if (argv.includes('--help')) {
+    process.stdout.write(usage);
+    return;
+  }
+  const known = [...new Set(usage.match(/--[a-z][a-z0-9-]*/g) ?? [])];
+  const unknown = argv.find((a) => a.startsWith('--') && !known.includes(a.split('=')[0]!));
+  if (unknown !== undefined) {
+    const flag = unknown.split('=')[0]!;
+    const closest = closestName(flag, known);
+    fail(new UsageError(`unknown flag ${flag}${closest ? `; did you mean ${closest}?` : ''}`));
+    return;
+  }
+  main(argv).then((code) => {
+    process.exitCode = code;
+  }, fail);
 }
 
 /** A runner's progress line on stderr, with the time of day. */

@@ -22,6 +22,7 @@ import {
   markdownTable,
   NUMBERS_PAGE,
   numberFlag,
+  runCommand,
   stringFlag,
   UsageError,
   type WatcherProcess,
@@ -606,12 +607,23 @@ function render(r: RenderInput): { text: string; allMet: boolean } {
   return { text, allMet };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`load: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
-  },
-);
+const USAGE = `Usage: npm run load -- [options]
+
+Two parts, each writing its section of docs/BENCHMARKS.md: the ramp drives the ingest route of hbw local
+with autocannon at rising concurrency, clean and with 10% bad requests; the fleet holds agents at a
+10 s heartbeat with the scanner on, against a p99 and scans on time.
+
+Options:
+  --only PART           ramp or fleet (default: both)
+  --seconds N           length of the ramp (default 60), four runs per level
+  --levels LIST         the ramp's connection counts (default 8,16,32,64,128)
+  --agents N            distinct agents of the ramp (default 80000)
+  --fleet-agents N      agents of the fleet (default ${DEFAULT_FLEET.agents})
+  --fleet-seconds N     length of the fleet's run (default ${DEFAULT_FLEET.seconds})
+  --no-write            print the tables only
+  --keep                keep the working directories
+  --hbw FILE            the CLI to run (default dist/hbw.js)
+  --help                this text
+`;
+
+runCommand('load', USAGE, main);

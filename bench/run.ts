@@ -5,7 +5,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { benchAwsProbes, DEFAULT_AWS_PROBES, renderAwsProbesMarkdown } from './aws-probes';
-import { NUMBERS_PAGE, numberFlag, writeNumbers } from './common';
+import { NUMBERS_PAGE, numberFlag, runCommand, writeNumbers } from './common';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
 import { benchLambdaCpu, DEFAULT_LAMBDA_CPU } from './lambda-cpu';
@@ -16,6 +16,25 @@ import { type BenchResults, renderAgentsMarkdown, renderMarkdown, renderTable } 
 import { benchRequestsPerHeartbeat } from './requests-per-heartbeat';
 
 const COMMAND = 'npm run bench';
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Runs every benchmark (about 3 minutes), prints the summary table and rewrites its section of
+${NUMBERS_PAGE}; or, with one of --agents, --reads or --aws-probes, that section alone.
+
+Options:
+  --seconds N           length of each local ingest run (default ${DEFAULT_INGEST.seconds})
+  --imports N           cold imports timed per bundle (default ${DEFAULT_BUNDLE.imports})
+  --scan-agents N       one scan size in place of the default ones
+  --agent-seconds N     length of each agent's run (default ${DEFAULT_MORE.agentSeconds})
+  --agents              the two agents' footprint alone
+  --reads               read units per status and console refresh alone
+  --read-agents N       the fleet of --reads (default ${DEFAULT_READS.agents})
+  --aws-probes          what ec2 probes cost a scan, alone
+  --aws-probe-agents N  the fleet of --aws-probes (default ${DEFAULT_AWS_PROBES.agents})
+  --no-write            print only; leave ${NUMBERS_PAGE} as it is
+  --help                this text
+`;
 
 async function main(argv: string[]): Promise<number> {
   const seconds = numberFlag(argv, '--seconds');
@@ -104,15 +123,7 @@ function gc(): void {
 }
 
 if (isMainThread) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`bench: ${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runCommand('bench', USAGE, main);
 } else if (isLoadJob(workerData)) {
   void runLoadJob(workerData, (message) => parentPort!.postMessage(message));
 }

@@ -41,6 +41,7 @@ import {
   numberFlag,
   processCpuMs,
   request,
+  runCommand,
   sleep,
   stringFlag,
   UsageError,
@@ -1748,15 +1749,4 @@ Options:
   --help            this text
 `;
 
-const argv = process.argv.slice(2);
-if (argv.includes('--help')) process.stdout.write(USAGE);
-else
-  main(argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`soak: ${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = error instanceof UsageError ? 2 : 1;
-    },
-  );
+runCommand('soak', USAGE, main);
