@@ -50,6 +50,13 @@ export type ErrorBody = v.InferOutput<typeof errorBodySchema>;
 export const errorAnswerSchema = v.object({ error: errorBodySchema });
 export type ErrorAnswer = v.InferOutput<typeof errorAnswerSchema>;
 
+/**
+ * What API Gateway answers itself in the cloud, before any function runs: an unsigned or refused
+ * admin call (403, `{"message": "Forbidden"}` or a longer reason) and a call over the stage's
+ * throttling limits (429, `{"message": "Too Many Requests"}`).
+ */
+export const gatewayMessageSchema = v.object({ message: v.string() });
+
 /** The agent as the API shows it: RFC 3339 times, never its token or the token's hash. */
 export const agentViewSchema = v.object({
   agentId: v.string(),

@@ -11,6 +11,7 @@ import {
   type ErrorStatus,
   errorAnswerSchema,
   errorBodySchema,
+  gatewayMessageSchema,
   heartbeatAnswerSchema,
   type Route,
   type RouteKey,
@@ -33,6 +34,7 @@ const NAMED: Record<string, v.GenericSchema> = {
   Probe: probeSchema,
   ErrorBody: errorBodySchema,
   ErrorAnswer: errorAnswerSchema,
+  GatewayMessage: gatewayMessageSchema,
 };
 
 const componentRef = (name: string) => `#/components/schemas/${name}`;
@@ -64,7 +66,7 @@ export const answerJsonSchema = (schema: v.GenericSchema): JsonSchema => piece(s
 const ERROR_DESCRIPTIONS: Record<ErrorStatus | 500 | 503, string> = {
   400: 'The request is malformed: `field` names the body field, query or path parameter at fault',
   401: 'No credential, or a wrong one',
-  403: 'Refused: a rejected agent, or (local mode) an admin call a browser made for another site',
+  403: 'Refused: a rejected agent, or (local mode) an admin call a browser made for another site; in the cloud, API Gateway refusing an unsigned or unauthorized admin call answers `{"message"}` itself',
   404: 'No such agent or alert',
   409: 'A conflict: the agentId is taken, or the agent is the parent of others (`has_children`)',
   413: 'The body is larger than the route takes (8 KiB; 256 KiB for a batch)',
@@ -110,6 +112,8 @@ function operation(key: RouteKey) {
   for (const status of new Set([400, ...route.errors, 500, 503] as const)) {
     responses[status] = { $ref: `#/components/responses/Error${status}` };
   }
+  // In the cloud, API Gateway throttles every route at the stage's limits, before the function.
+  if (!route.localOnly) responses[429] = { $ref: '#/components/responses/Throttled429' };
   const credential = route.credential === undefined ? [] : [{ [route.credential]: [] }];
   return {
     operationId: operationId(key),
@@ -166,15 +170,34 @@ function buildDocument() {
       return [name, rest];
     }),
   );
-  const responses = Object.fromEntries(
-    Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
-      `Error${status}`,
-      {
-        description,
-        content: { 'application/json': { schema: { $ref: componentRef('ErrorAnswer') } } },
-      },
-    ]),
-  );
+  const responses = {
+    ...Object.fromEntries(
+      Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
+        `Error${status}`,
+        {
+          description,
+          content: {
+            'application/json': {
+              schema:
+                status === '403'
+                  ? {
+                      anyOf: [
+                        { $ref: componentRef('ErrorAnswer') },
+                        { $ref: componentRef('GatewayMessage') },
+                      ],
+                    }
+                  : { $ref: componentRef('ErrorAnswer') },
+            },
+          },
+        },
+      ]),
+    ),
+    Throttled429: {
+      description:
+        "The cloud: API Gateway's throttling, over the stage's rate or burst limit (`apiThrottle`); retry later",
+      content: { 'application/json': { schema: { $ref: componentRef('GatewayMessage') } } },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {

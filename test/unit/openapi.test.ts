@@ -47,6 +47,26 @@ describe('docs/openapi.json', () => {
     expect(documented.sort()).toEqual(served);
   });
 
+  it("describes API Gateway's own answers in the cloud: 429 on every route it serves, and the gateway's 403 beside ours", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the document as JSON
+    const doc = openApiDocument() as any;
+    for (const [key, route] of Object.entries(API_ROUTES)) {
+      const [method, path] = key.split(' ') as [string, string];
+      const throttled = doc.paths[path][method.toLowerCase()].responses['429'];
+      expect([key, throttled]).toEqual([
+        key,
+        'localOnly' in route ? undefined : { $ref: '#/components/responses/Throttled429' },
+      ]);
+    }
+    expect(doc.components.responses.Throttled429.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/GatewayMessage',
+    });
+    expect(doc.components.responses.Error403.content['application/json'].schema.anyOf).toEqual([
+      { $ref: '#/components/schemas/ErrorAnswer' },
+      { $ref: '#/components/schemas/GatewayMessage' },
+    ]);
+  });
+
   it('puts the document among the open routes, and keeps it out of the admin routes', () => {
     expect(OPEN_PATHS).toContain('/v1/openapi.json');
     expect(ADMIN_API_ROUTES.map(([, path]) => path)).not.toContain('/v1/openapi.json');
