@@ -226,17 +226,7 @@ export const configSchema = v.strictObject({
 
 export type RawConfig = v.InferOutput<typeof configSchema>;
 
-/** Built-in defaults: used when there is no config file. */
-export const DEFAULT_CONFIG: RawConfig = {
-  heartbeatIntervalSeconds: 30,
-  scanIntervalSeconds: 30,
-  missedScansBeforeAlert: 3,
-  groups: {
-    production: { channels: ['sms', 'email'] },
-    test: { channels: ['console'] },
-  },
-};
-
+/** What a config's top level takes for a value it leaves out. */
 const TOP_DEFAULTS = {
   heartbeatIntervalSeconds: 30,
   scanIntervalSeconds: 30,
@@ -249,6 +239,18 @@ const TOP_DEFAULTS = {
   resolvedAlertRetentionDays: 30,
   auditRetentionDays: 365,
 };
+
+/** Built-in defaults: used when there is no config file. Its timings are those of {@link TOP_DEFAULTS}. */
+export const DEFAULT_CONFIG: RawConfig = {
+  heartbeatIntervalSeconds: TOP_DEFAULTS.heartbeatIntervalSeconds,
+  scanIntervalSeconds: TOP_DEFAULTS.scanIntervalSeconds,
+  missedScansBeforeAlert: TOP_DEFAULTS.missedScansBeforeAlert,
+  groups: {
+    production: { channels: ['sms', 'email'] },
+    test: { channels: ['console'] },
+  },
+};
+
 const PROBE_DEFAULTS: ProbeSettings = { attempts: 3, timeoutMs: 1000, intervalMs: 500 };
 
 export interface ProbeSettings {
