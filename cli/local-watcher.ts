@@ -35,6 +35,7 @@ import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
 import { type EmbeddedDynamo, EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
+import { closing, listening } from './listening';
 import { addMetricsRoute, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
@@ -189,7 +190,12 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     hostname: host,
   });
   try {
-    await listening(server, host, options.port);
+    await listening(
+      server,
+      `${host}:${options.port}`,
+      `port ${options.port} on ${host} is in use (another hbw local?); pick another with --port`,
+      (message, cause) => new LocalWatcherError(message, { cause }),
+    );
   } catch (error) {
     await store.close();
     throw error;
@@ -203,10 +209,7 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     closed ??= (async () => {
       await loop?.stop();
       pauses?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      await closing(server);
       await store.close();
     })();
     return closed;
@@ -388,26 +391,4 @@ function localApp(service: WatcherService, metrics: WatcherMetrics, host: string
     },
     metrics.heartbeat,
   );
-}
-
-/** Settles once `server` listens; a port in use, or any other failure to listen, is a {@link LocalWatcherError}. */
-async function listening(
-  server: ReturnType<typeof serve>,
-  host: string,
-  port: number | undefined,
-): Promise<void> {
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new LocalWatcherError(
-      code === 'EADDRINUSE'
-        ? `port ${port} on ${host} is in use (another hbw local?); pick another with --port`
-        : `cannot listen on ${host}:${port}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
 }

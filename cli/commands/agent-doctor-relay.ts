@@ -11,6 +11,7 @@ import { renderDoctorReport, runDoctor } from '../agent/doctor';
 import { formatEvent, LOG_FORMATS, type LogFormat } from '../agent/events';
 import { type Relay, startRelay } from '../agent/relay';
 import { type Command, type CommandContext, UsageError } from '../command';
+import { listenFailure } from '../listening';
 import {
   type AgentCommandDeps,
   createAgentRunCommands,
@@ -174,11 +175,9 @@ async function runRelay(ctx: CommandContext, now: () => number): Promise<number>
   } catch (error) {
     stop.release();
     if (error instanceof UsageError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${host}:${port}`;
     ctx.err(
-      code === 'EADDRINUSE'
-        ? `hbw: ${host}:${port} is in use (another relay?); pick another with --listen`
-        : `hbw: cannot listen on ${host}:${port}: ${(error as Error).message}`,
+      `hbw: ${listenFailure(error, where, `${where} is in use (another relay?); pick another with --listen`)}`,
     );
     return 1;
   }
