@@ -30,11 +30,12 @@ import { createApp } from '../lambda/http/app';
 import { isLoopbackHost } from '../lambda/http/hosts';
 import { createLogger, type Logger, type LogLevel, type LogSink } from '../lambda/logger';
 import type { Clock, Notifier, Prober } from '../lambda/ports';
-import { Scanner } from '../lambda/scanner';
+import { Scanner, type ScannerDeps } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
-import { EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
+import { type EmbeddedDynamo, EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
+import { closing, listening } from './listening';
 import { addMetricsRoute, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
@@ -153,10 +154,9 @@ export function localLogger(print: (line: string) => void, json: boolean, level?
 }
 
 /**
- * The whole watcher on this machine: embedded DynamoDB, the one router, the console page. Long
- * because the start is one ordered sequence (data directory, store, tables, use cases, scanner,
- * server, scan loop) in which each failure closes what the steps before it opened; split, each part
- * would take and hand back the half-open resources.
+ * The whole watcher on this machine: embedded DynamoDB, the one router, the console page. It starts
+ * in order (data directory, store and tables, use cases, scanner, server, scan loop), and a step that
+ * fails closes what the steps before it opened.
  */
 export async function startLocalWatcher(options: LocalWatcherOptions): Promise<LocalWatcher> {
   const host = options.host ?? '127.0.0.1';
@@ -166,47 +166,10 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     );
   }
   const print = options.print ?? ((line: string) => console.log(line));
-  let secrets: WebhookSecrets;
-  try {
-    secrets = webhookSecretsFromEnv(options.config, options.env ?? process.env);
-  } catch (error) {
-    if (error instanceof WebhookSecretError) throw new LocalWatcherError(error.message, { cause: error });
-    throw error;
-  }
-  const outboxPath =
-    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
-  if (options.dataDir !== undefined) {
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    keepPrivate(options.dataDir, 0o700, print);
-  }
-  if (outboxPath !== undefined) keepPrivate(outboxPath, 0o600, print);
-  const where =
-    options.dataDir === undefined
-      ? 'cannot start the embedded DynamoDB'
-      : `cannot open the data directory ${options.dataDir}`;
-  // Until the watcher is up, a failure of the store is kept for the message of the start that fails.
-  let storeFailure: EmbeddedDynamoError | undefined;
-  let onStoreFailure = (error: EmbeddedDynamoError) => {
-    storeFailure = error;
-  };
-  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
-  try {
-    dynamo = await startEmbeddedDynamo(options.dataDir, { onFailure: (error) => onStoreFailure(error) });
-  } catch (error) {
-    if (!(error instanceof EmbeddedDynamoError)) throw error;
-    throw new LocalWatcherError(
-      `${where}: ${error.message}${error.inUse ? ' (is another hbw local using it?)' : ''}`,
-      { cause: error },
-    );
-  }
-  const client = localDynamoClient(dynamo.connection, SDK_CLIENT_CONFIG);
-  try {
-    await ensureTables(client, LOCAL_TABLE_NAMES);
-  } catch (error) {
-    client.destroy();
-    await dynamo.close();
-    throw new LocalWatcherError(`${where}: ${(storeFailure ?? (error as Error)).message}`, { cause: error });
-  }
+  const secrets = localWebhookSecrets(options);
+  const outboxPath = privateFiles(options, print);
+  const store = await openLocalStore(options.dataDir);
+  const { client, dynamo } = store;
   const log = localLogger(print, options.json === true, options.logLevel);
   const stores = dynamoStores(client, LOCAL_TABLE_NAMES, log);
   const clock = options.clock ?? { now: () => Date.now() };
@@ -217,75 +180,25 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     version: WATCHER_VERSION,
     log,
   });
-  const appended = (n: Notification) =>
-    log.info(
-      'outbox',
-      { group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
-      outboxSummary(n),
-    );
   const metrics = new WatcherMetrics(service);
-  const outbox: Notifier = outboxPath
-    ? new OutboxNotifier(outboxPath, appended)
-    : { publish: async (n) => appended(n) };
-  const hooked = Object.values(options.config.groups).some((g) => g.webhooks.length > 0);
-  const sentPath = options.dataDir === undefined ? undefined : join(options.dataDir, 'webhooks-sent.jsonl');
-  if (sentPath !== undefined) keepPrivate(sentPath, 0o600, print);
-  const notifier = countedNotifier(
-    hooked
-      ? new FanOutNotifier([
-          // The outbox records every notice, the webhooks' too: local mode's one log of what went.
-          { channels: CHANNELS, notifier: outbox },
-          {
-            channels: ['webhook'],
-            notifier: new WebhookSender(options.config, secrets, { sentPath, ...options.webhookRetries }),
-          },
-        ])
-      : outbox,
-    metrics.notice,
-  );
-  // Pauses are measured on the system clock, so a watcher on a clock of its own (a test's) has none.
-  // One shorter than two scan intervals is one the missed-scans rule already allows for.
-  const pauses = options.clock ? undefined : new PauseWatch(2 * scanTickSeconds(options.config) * 1000);
-  const scanner = new Scanner({
-    ...stores,
-    notifier,
-    prober: options.prober ?? new ProbeRouter(new NetProber(), { kind: 'local', log }),
-    clock,
-    config: options.config,
-    log,
-    sharesProcessWithIngest: true,
-    pauses,
+  const notifier = localNotifier(options, { secrets, outboxPath, log, print, metrics });
+  const { scanner, pauses } = localScanner(options, { ...stores, notifier, clock, log });
+  const app = localApp(service, metrics, host, options.adminToken);
+  const server = serve({
+    fetch: app.fetch,
+    port: options.port ?? 8787,
+    hostname: host,
   });
-  const access = {
-    token: options.adminToken,
-    browserGuard: { loopbackOnly: isLoopbackHost(host) },
-    caller: localCallerOf(options.adminToken !== undefined),
-  };
-  const app = createApp(
-    service,
-    access,
-    (door) => {
-      addConsoleRoutes(door);
-      addMetricsRoute(door, metrics, access);
-    },
-    metrics.heartbeat,
-  );
-  const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-  } catch (error) {
-    client.destroy();
-    await dynamo.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new LocalWatcherError(
-      code === 'EADDRINUSE'
-        ? `port ${options.port} on ${host} is in use (another hbw local?); pick another with --port`
-        : `cannot listen on ${host}:${options.port}: ${(error as Error).message}`,
-      { cause: error },
+    await listening(
+      server,
+      `${host}:${options.port}`,
+      `port ${options.port} on ${host} is in use (another hbw local?); pick another with --port`,
+      (message, cause) => new LocalWatcherError(message, { cause }),
     );
+  } catch (error) {
+    await store.close();
+    throw error;
   }
   const { port } = server.address() as AddressInfo;
   const loop: ScanLoop | undefined =
@@ -296,22 +209,17 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     closed ??= (async () => {
       await loop?.stop();
       pauses?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
-      client.destroy();
-      await dynamo.close();
+      await closing(server);
+      await store.close();
     })();
     return closed;
   };
   const failed = new Promise<LocalWatcherError>((resolve) => {
-    onStoreFailure = (error) => {
+    store.onFailure((error) => {
       void close().then(() =>
         resolve(new LocalWatcherError(`the embedded DynamoDB stopped: ${error.message}`, { cause: error })),
       );
-    };
-    if (storeFailure) onStoreFailure(storeFailure);
+    });
   });
   return {
     url: `http://${urlHost}:${port}`,
@@ -323,4 +231,164 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
     failed,
     close,
   };
+}
+
+/**
+ * Makes the data directory, and keeps it and the outbox to this user ({@link keepPrivate}); answers
+ * where the outbox is (none without a data directory, unless `outboxPath` says).
+ */
+function privateFiles(options: LocalWatcherOptions, print: (line: string) => void): string | undefined {
+  const outboxPath =
+    options.outboxPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'outbox.jsonl'));
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    keepPrivate(options.dataDir, 0o700, print);
+  }
+  if (outboxPath !== undefined) keepPrivate(outboxPath, 0o600, print);
+  return outboxPath;
+}
+
+/** The secrets the config's webhooks name, from `options.env`; a missing one is a {@link LocalWatcherError}. */
+function localWebhookSecrets(options: LocalWatcherOptions): WebhookSecrets {
+  try {
+    return webhookSecretsFromEnv(options.config, options.env ?? process.env);
+  } catch (error) {
+    if (error instanceof WebhookSecretError) throw new LocalWatcherError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** The embedded DynamoDB with the watcher's tables, and what became of it. */
+interface LocalStore {
+  readonly dynamo: EmbeddedDynamo;
+  readonly client: DynamoDBClient;
+  /** Each failure of the store from now on goes to `handler`; the last one before, at once. */
+  onFailure(handler: (error: EmbeddedDynamoError) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded DynamoDB over `dataDir` (in memory without one) and makes the tables; a failure
+ * of either is a {@link LocalWatcherError}, and leaves nothing open.
+ */
+async function openLocalStore(dataDir: string | undefined): Promise<LocalStore> {
+  const where =
+    dataDir === undefined
+      ? 'cannot start the embedded DynamoDB'
+      : `cannot open the data directory ${dataDir}`;
+  // Until the watcher is up, a failure of the store is kept for the message of the start that fails.
+  let storeFailure: EmbeddedDynamoError | undefined;
+  let onStoreFailure = (error: EmbeddedDynamoError) => {
+    storeFailure = error;
+  };
+  let dynamo: EmbeddedDynamo;
+  try {
+    dynamo = await startEmbeddedDynamo(dataDir, { onFailure: (error) => onStoreFailure(error) });
+  } catch (error) {
+    if (!(error instanceof EmbeddedDynamoError)) throw error;
+    throw new LocalWatcherError(
+      `${where}: ${error.message}${error.inUse ? ' (is another hbw local using it?)' : ''}`,
+      { cause: error },
+    );
+  }
+  const client = localDynamoClient(dynamo.connection, SDK_CLIENT_CONFIG);
+  const close = async () => {
+    client.destroy();
+    await dynamo.close();
+  };
+  try {
+    await ensureTables(client, LOCAL_TABLE_NAMES);
+  } catch (error) {
+    await close();
+    throw new LocalWatcherError(`${where}: ${(storeFailure ?? (error as Error)).message}`, { cause: error });
+  }
+  return {
+    dynamo,
+    client,
+    onFailure(handler) {
+      onStoreFailure = handler;
+      if (storeFailure) handler(storeFailure);
+    },
+    close,
+  };
+}
+
+/**
+ * Where local mode's notices go: the outbox (or the log alone, without one), and beside it the
+ * webhooks when a group has any; each notice counted in `metrics`.
+ */
+function localNotifier(
+  options: LocalWatcherOptions,
+  to: {
+    readonly secrets: WebhookSecrets;
+    readonly outboxPath: string | undefined;
+    readonly log: Logger;
+    readonly print: (line: string) => void;
+    readonly metrics: WatcherMetrics;
+  },
+): Notifier {
+  const { log } = to;
+  const appended = (n: Notification) =>
+    log.info(
+      'outbox',
+      { group: n.group, channels: n.channels, kind: n.kind, subject: n.subject },
+      outboxSummary(n),
+    );
+  const outbox: Notifier = to.outboxPath
+    ? new OutboxNotifier(to.outboxPath, appended)
+    : { publish: async (n) => appended(n) };
+  const hooked = Object.values(options.config.groups).some((g) => g.webhooks.length > 0);
+  const sentPath = options.dataDir === undefined ? undefined : join(options.dataDir, 'webhooks-sent.jsonl');
+  if (sentPath !== undefined) keepPrivate(sentPath, 0o600, to.print);
+  return countedNotifier(
+    hooked
+      ? new FanOutNotifier([
+          // The outbox records every notice, the webhooks' too: local mode's one log of what went.
+          { channels: CHANNELS, notifier: outbox },
+          {
+            channels: ['webhook'],
+            notifier: new WebhookSender(options.config, to.secrets, { sentPath, ...options.webhookRetries }),
+          },
+        ])
+      : outbox,
+    to.metrics.notice,
+  );
+}
+
+/** The scanner of local mode, sharing the process with the doors, and the watch on its pauses. */
+function localScanner(
+  options: LocalWatcherOptions,
+  deps: Omit<ScannerDeps, 'prober' | 'config' | 'sharesProcessWithIngest' | 'pauses'> & {
+    readonly log: Logger;
+  },
+): { readonly scanner: Scanner; readonly pauses: PauseWatch | undefined } {
+  // Pauses are measured on the system clock, so a watcher on a clock of its own (a test's) has none.
+  // One shorter than two scan intervals is one the missed-scans rule already allows for.
+  const pauses = options.clock ? undefined : new PauseWatch(2 * scanTickSeconds(options.config) * 1000);
+  const scanner = new Scanner({
+    ...deps,
+    prober: options.prober ?? new ProbeRouter(new NetProber(), { kind: 'local', log: deps.log }),
+    config: options.config,
+    sharesProcessWithIngest: true,
+    pauses,
+  });
+  return { scanner, pauses };
+}
+
+/** The one router with the console's routes and `/metrics`, its admin routes guarded by `adminToken`. */
+function localApp(service: WatcherService, metrics: WatcherMetrics, host: string, adminToken?: string): Hono {
+  const access = {
+    token: adminToken,
+    browserGuard: { loopbackOnly: isLoopbackHost(host) },
+    caller: localCallerOf(adminToken !== undefined),
+  };
+  return createApp(
+    service,
+    access,
+    (door) => {
+      addConsoleRoutes(door);
+      addMetricsRoute(door, metrics, access);
+    },
+    metrics.heartbeat,
+  );
 }

@@ -422,15 +422,7 @@ export class Scanner {
   ): Promise<void> {
     const { scanTime, context } = pass;
     const settings = settingsFor(this.deps.config, agent.group);
-    let probe = forcedProbe;
-    if (!probe && assessment.kind === 'watched' && assessment.probe && agent.probe) {
-      probe = await this.deps.prober.probe(
-        agent.probe,
-        settings.probe,
-        agent.probeNetwork ?? settings.probeNetwork,
-      );
-    }
-    if (probe && !forcedProbe) pass.tally.probed += 1;
+    const probe = forcedProbe ?? (await this.probeAsked(pass, agent, assessment, settings));
     const episode = open.find((a) => a.kind === 'flapping');
     const incidents = open.filter((a) => a.kind !== 'flapping' && !isEvent(a));
     const decision = decide(agent, assessment, probeAnswered(probe), incidents, {
@@ -493,6 +485,23 @@ export class Scanner {
     pass.opened.push(...opened);
     if (taken) pass.racedOpenings.push(taken);
     pass.resolved.push(...resolved);
+  }
+
+  /** The probe the assessment asks of a late agent that has one, counted in the tally; none otherwise. */
+  private async probeAsked(
+    pass: Pass,
+    agent: AgentRecord,
+    assessment: Assessment,
+    settings: GroupSettings,
+  ): Promise<ProbeResult | undefined> {
+    if (assessment.kind !== 'watched' || !assessment.probe || !agent.probe) return undefined;
+    const probe = await this.deps.prober.probe(
+      agent.probe,
+      settings.probe,
+      agent.probeNetwork ?? settings.probeNetwork,
+    );
+    pass.tally.probed += 1;
+    return probe;
   }
 
   /**

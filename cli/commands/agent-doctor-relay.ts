@@ -10,7 +10,8 @@ import {
 import { renderDoctorReport, runDoctor } from '../agent/doctor';
 import { formatEvent, LOG_FORMATS, type LogFormat } from '../agent/events';
 import { type Relay, startRelay } from '../agent/relay';
-import { type Command, UsageError } from '../command';
+import { type Command, type CommandContext, UsageError } from '../command';
+import { listenFailure } from '../listening';
 import {
   type AgentCommandDeps,
   createAgentRunCommands,
@@ -90,104 +91,102 @@ function doctorCommand(now: () => number): Command {
   };
 }
 
-/**
- * The `hbw agent ...` commands; `deps` lets tests give the agent a clock of their own. Long for the
- * relay's declaration: ten options and their help, and a run that is mostly the relay's settings.
- */
+/** The `hbw agent ...` commands; `deps` lets tests give the agent a clock of their own. */
 export function createAgentCommands(deps: AgentCommandDeps = {}): Command[] {
   const now = deps.now ?? Date.now;
-  return [
-    ...createAgentRunCommands(deps),
-    doctorCommand(now),
-    {
-      path: ['agent', 'relay'],
-      summary:
-        "Relay the heartbeats of agents behind it to the watcher in batches of up to 100. Each item keeps its agent's own token; " +
-        `agents POST /v1/heartbeat to it as to the watcher and are answered with what the watcher said of them, in its own interval. ${EXIT_CODES}`,
-      options: {
-        listen: { type: 'string', default: '127.0.0.1:8788' },
-        endpoint: { type: 'string' },
-        'batch-size': { type: 'string' },
-        'flush-ms': { type: 'string' },
-        'queue-limit': { type: 'string' },
-        'interval-seconds': { type: 'string' },
-        'refuse-seconds': { type: 'string' },
-        'timeout-seconds': { type: 'string' },
-        'ca-file': { type: 'string' },
-        'log-format': { type: 'string' },
-      },
-      optionHelp: [
-        '--listen HOST:PORT          where agents send heartbeats (default 127.0.0.1:8788)',
-        '--endpoint URL              the watcher (env HBW_ENDPOINT)',
-        '--batch-size N              heartbeats per request to the watcher, 1 to 100 (default 100)',
-        '--flush-ms N                the longest a heartbeat waits for a full batch (default 1000)',
-        '--queue-limit N             heartbeats kept while the watcher is unreachable; then the oldest go (default 10000)',
-        "--interval-seconds N        the longest interval told to agents; the watcher's own when shorter (default: no limit)",
-        '--refuse-seconds N          an agent id and token the watcher refused get 401 from the relay itself this long (default 300)',
-        '--timeout-seconds N         how long one batch request may take (default 10)',
-        '--ca-file FILE              PEM certificates to trust besides the system ones',
-        '--log-format F              text (default) or json (HBW3xxx codes)',
-      ],
-      jsonHelp: 'the same as --log-format json',
-      example: 'hbw agent relay --listen 0.0.0.0:8788 --endpoint https://hbw.example.com',
-      async run(ctx) {
-        const endpoint = (ctx.values.endpoint as string | undefined) ?? (ctx.env.HBW_ENDPOINT || undefined);
-        if (endpoint === undefined)
-          throw new UsageError('the watcher is required: --endpoint URL or HBW_ENDPOINT');
-        if (!/^https?:\/\/[^/]/i.test(endpoint)) {
-          throw new UsageError(`--endpoint must be an http:// or https:// URL, not "${endpoint}"`);
-        }
-        const { host, port } = parseListen(String(ctx.values.listen));
-        const format = logFormatOf(logFormatFlag(ctx), ctx.env);
-        let ca: string | undefined;
-        if (ctx.values['ca-file'] !== undefined) {
-          try {
-            ca = readFileSync(String(ctx.values['ca-file']), 'utf8');
-          } catch (error) {
-            ctx.err(`hbw: cannot read the CA file ${ctx.values['ca-file']} (${(error as Error).message})`);
-            return 1;
-          }
-        }
-        const stop = stopOnSignals();
-        let relay: Relay;
-        try {
-          relay = await startRelay({
-            host,
-            port,
-            endpoint: endpoint.replace(/\/+$/, ''),
-            batchSize: wholeFlag(ctx.values['batch-size'], 'batch-size', 100, 1, 100),
-            flushMs: wholeFlag(ctx.values['flush-ms'], 'flush-ms', 1000, 1, 60_000),
-            queueLimit: wholeFlag(ctx.values['queue-limit'], 'queue-limit', 10_000, 1, 10_000_000),
-            intervalSeconds:
-              ctx.values['interval-seconds'] === undefined
-                ? undefined
-                : wholeFlag(ctx.values['interval-seconds'], 'interval-seconds', 0, 1, 86_400),
-            refuseSeconds: wholeFlag(ctx.values['refuse-seconds'], 'refuse-seconds', 300, 0, 86_400),
-            timeoutMs: wholeFlag(ctx.values['timeout-seconds'], 'timeout-seconds', 10, 1, 300) * 1000,
-            ca,
-            log: (event, at) => ctx.out(formatEvent(event, format, at)),
-            now,
-          });
-        } catch (error) {
-          stop.release();
-          if (error instanceof UsageError) throw error;
-          const code = (error as NodeJS.ErrnoException).code;
-          ctx.err(
-            code === 'EADDRINUSE'
-              ? `hbw: ${host}:${port} is in use (another relay?); pick another with --listen`
-              : `hbw: cannot listen on ${host}:${port}: ${(error as Error).message}`,
-          );
-          return 1;
-        }
-        await new Promise<void>((resolve) =>
-          stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-        );
-        stop.release();
-        await relay.close();
-        return 0;
-      },
+  return [...createAgentRunCommands(deps), doctorCommand(now), relayCommand(now)];
+}
+
+/** `hbw agent relay`: its options and their help; {@link runRelay} runs it. */
+function relayCommand(now: () => number): Command {
+  return {
+    path: ['agent', 'relay'],
+    summary:
+      "Relay the heartbeats of agents behind it to the watcher in batches of up to 100. Each item keeps its agent's own token; " +
+      `agents POST /v1/heartbeat to it as to the watcher and are answered with what the watcher said of them, in its own interval. ${EXIT_CODES}`,
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:8788' },
+      endpoint: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'flush-ms': { type: 'string' },
+      'queue-limit': { type: 'string' },
+      'interval-seconds': { type: 'string' },
+      'refuse-seconds': { type: 'string' },
+      'timeout-seconds': { type: 'string' },
+      'ca-file': { type: 'string' },
+      'log-format': { type: 'string' },
     },
-  ];
+    optionHelp: [
+      '--listen HOST:PORT          where agents send heartbeats (default 127.0.0.1:8788)',
+      '--endpoint URL              the watcher (env HBW_ENDPOINT)',
+      '--batch-size N              heartbeats per request to the watcher, 1 to 100 (default 100)',
+      '--flush-ms N                the longest a heartbeat waits for a full batch (default 1000)',
+      '--queue-limit N             heartbeats kept while the watcher is unreachable; then the oldest go (default 10000)',
+      "--interval-seconds N        the longest interval told to agents; the watcher's own when shorter (default: no limit)",
+      '--refuse-seconds N          an agent id and token the watcher refused get 401 from the relay itself this long (default 300)',
+      '--timeout-seconds N         how long one batch request may take (default 10)',
+      '--ca-file FILE              PEM certificates to trust besides the system ones',
+      '--log-format F              text (default) or json (HBW3xxx codes)',
+    ],
+    jsonHelp: 'the same as --log-format json',
+    example: 'hbw agent relay --listen 0.0.0.0:8788 --endpoint https://hbw.example.com',
+    run: (ctx) => runRelay(ctx, now),
+  };
+}
+
+/** Runs the relay that `ctx`'s flags describe until SIGTERM or SIGINT; 1 when it cannot start. */
+async function runRelay(ctx: CommandContext, now: () => number): Promise<number> {
+  const endpoint = (ctx.values.endpoint as string | undefined) ?? (ctx.env.HBW_ENDPOINT || undefined);
+  if (endpoint === undefined) throw new UsageError('the watcher is required: --endpoint URL or HBW_ENDPOINT');
+  if (!/^https?:\/\/[^/]/i.test(endpoint)) {
+    throw new UsageError(`--endpoint must be an http:// or https:// URL, not "${endpoint}"`);
+  }
+  const { host, port } = parseListen(String(ctx.values.listen));
+  const format = logFormatOf(logFormatFlag(ctx), ctx.env);
+  let ca: string | undefined;
+  if (ctx.values['ca-file'] !== undefined) {
+    try {
+      ca = readFileSync(String(ctx.values['ca-file']), 'utf8');
+    } catch (error) {
+      ctx.err(`hbw: cannot read the CA file ${ctx.values['ca-file']} (${(error as Error).message})`);
+      return 1;
+    }
+  }
+  const stop = stopOnSignals();
+  let relay: Relay;
+  try {
+    relay = await startRelay({
+      host,
+      port,
+      endpoint: endpoint.replace(/\/+$/, ''),
+      batchSize: wholeFlag(ctx.values['batch-size'], 'batch-size', 100, 1, 100),
+      flushMs: wholeFlag(ctx.values['flush-ms'], 'flush-ms', 1000, 1, 60_000),
+      queueLimit: wholeFlag(ctx.values['queue-limit'], 'queue-limit', 10_000, 1, 10_000_000),
+      intervalSeconds:
+        ctx.values['interval-seconds'] === undefined
+          ? undefined
+          : wholeFlag(ctx.values['interval-seconds'], 'interval-seconds', 0, 1, 86_400),
+      refuseSeconds: wholeFlag(ctx.values['refuse-seconds'], 'refuse-seconds', 300, 0, 86_400),
+      timeoutMs: wholeFlag(ctx.values['timeout-seconds'], 'timeout-seconds', 10, 1, 300) * 1000,
+      ca,
+      log: (event, at) => ctx.out(formatEvent(event, format, at)),
+      now,
+    });
+  } catch (error) {
+    stop.release();
+    if (error instanceof UsageError) throw error;
+    const where = `${host}:${port}`;
+    ctx.err(
+      `hbw: ${listenFailure(error, where, `${where} is in use (another relay?); pick another with --listen`)}`,
+    );
+    return 1;
+  }
+  await new Promise<void>((resolve) =>
+    stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  stop.release();
+  await relay.close();
+  return 0;
 }
 
 /** The `hbw agent ...` commands: what runs on (or next to) a monitored server. */

@@ -84,91 +84,95 @@ export function goodbyeOf(name: string, duration: unknown, reason: unknown): Goo
 export const EXIT_CODES =
   'Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot start (explained), 2 bad usage.';
 
-/**
- * `hbw agent run` and `hbw agent goodbye`; `deps` lets tests give the agent a clock of their own.
- * Long for two command declarations side by side, each mostly its options, help and example.
- */
+/** `hbw agent run` and `hbw agent goodbye`; `deps` lets tests give the agent a clock of their own. */
 export function createAgentRunCommands(deps: AgentCommandDeps = {}): Command[] {
   const now = deps.now ?? Date.now;
-  return [
-    {
-      path: ['agent', 'run'],
-      summary:
-        `Run the reference agent: a heartbeat every interval the watcher answers with, with failover and fail-back. ${EXIT_CODES} ` +
-        'A refused token (401), a rejected (403) or a pending agent does not stop it: it logs what an operator must do and keeps trying.',
-      options: { ...AGENT_OPTIONS, 'log-format': { type: 'string' }, 'goodbye-on-stop': { type: 'string' } },
-      optionHelp: [
-        ...AGENT_OPTION_HELP,
-        '--log-format F              text (default) or json: one line per event, each with a stable code (HBW2xxx) (env HBW_LOG_FORMAT)',
-        '--goodbye-on-stop DURATION  on SIGTERM (systemd at shutdown), say goodbye before exiting: the watcher holds the',
-        `                            agent away this long (1s to 7d: 90s, 5m, 2h); tried for at most ${GOODBYE_ON_STOP_MS / 1000} s, so shutdown is not held`,
-      ],
-      jsonHelp: 'the same as --log-format json',
-      example:
-        'hbw agent run --endpoint https://hbw.example.com --failover https://hbw-b.example.com --id web-01 --token-file /etc/hbw/token',
-      async run(ctx) {
-        const settings = settingsOf(ctx, true, { ...ctx.values, 'log-format': logFormatFlag(ctx) });
-        if (typeof settings === 'number') return settings;
-        const onStop = ctx.values['goodbye-on-stop'];
-        const goodbyeOnStop =
-          onStop === undefined ? undefined : goodbyeOf('goodbye-on-stop', onStop, STOP_REASON);
-        const stop = stopOnSignals();
-        try {
-          return await runAgent(settings, {
-            env: ctx.env,
-            write: ctx.out,
-            signal: stop.signal,
-            now,
-            ...(goodbyeOnStop === undefined ? {} : { goodbyeOnStop }),
-          });
-        } catch (error) {
-          if (!(error instanceof AgentConfigError)) throw error;
-          ctx.err(`hbw: ${error.message}`);
-          return 1;
-        } finally {
-          stop.release();
-        }
-      },
+  return [runCommand(now), goodbyeCommand(now)];
+}
+
+/** `hbw agent run`: the reference agent, until SIGTERM or SIGINT. */
+function runCommand(now: () => number): Command {
+  return {
+    path: ['agent', 'run'],
+    summary:
+      `Run the reference agent: a heartbeat every interval the watcher answers with, with failover and fail-back. ${EXIT_CODES} ` +
+      'A refused token (401), a rejected (403) or a pending agent does not stop it: it logs what an operator must do and keeps trying.',
+    options: { ...AGENT_OPTIONS, 'log-format': { type: 'string' }, 'goodbye-on-stop': { type: 'string' } },
+    optionHelp: [
+      ...AGENT_OPTION_HELP,
+      '--log-format F              text (default) or json: one line per event, each with a stable code (HBW2xxx) (env HBW_LOG_FORMAT)',
+      '--goodbye-on-stop DURATION  on SIGTERM (systemd at shutdown), say goodbye before exiting: the watcher holds the',
+      `                            agent away this long (1s to 7d: 90s, 5m, 2h); tried for at most ${GOODBYE_ON_STOP_MS / 1000} s, so shutdown is not held`,
+    ],
+    jsonHelp: 'the same as --log-format json',
+    example:
+      'hbw agent run --endpoint https://hbw.example.com --failover https://hbw-b.example.com --id web-01 --token-file /etc/hbw/token',
+    async run(ctx) {
+      const settings = settingsOf(ctx, true, { ...ctx.values, 'log-format': logFormatFlag(ctx) });
+      if (typeof settings === 'number') return settings;
+      const onStop = ctx.values['goodbye-on-stop'];
+      const goodbyeOnStop =
+        onStop === undefined ? undefined : goodbyeOf('goodbye-on-stop', onStop, STOP_REASON);
+      const stop = stopOnSignals();
+      try {
+        return await runAgent(settings, {
+          env: ctx.env,
+          write: ctx.out,
+          signal: stop.signal,
+          now,
+          ...(goodbyeOnStop === undefined ? {} : { goodbyeOnStop }),
+        });
+      } catch (error) {
+        if (!(error instanceof AgentConfigError)) throw error;
+        ctx.err(`hbw: ${error.message}`);
+        return 1;
+      } finally {
+        stop.release();
+      }
     },
-    {
-      path: ['agent', 'goodbye'],
-      summary:
-        'Say goodbye before a planned restart: one heartbeat that has the watcher hold the agent away (no missed scans ' +
-        'counted) until it is back or the time is up. Exit codes: 0 the watcher holds it away, 1 it could not (explained), 2 bad usage.',
-      options: { ...AGENT_OPTIONS, 'back-in': { type: 'string' }, reason: { type: 'string' } },
-      optionHelp: [
-        '--back-in DURATION          how long until the agent is back: 1s to 7d (90s, 10m, 2h, 1h30m). Required',
-        `--reason TEXT               why, at most ${MAX_REASON} characters: shown with the away, and in the alert if it is not back`,
-        ...AGENT_OPTION_HELP,
-        '                            With the --state-file of the running "hbw agent run", the goodbye is a heartbeat of',
-        '                            its boot with the next seq, and that agent keeps saying it until then; without one,',
-        '                            the watcher sees a new boot (a restart, recorded).',
-      ],
-      jsonHelp: "the watcher's answer as JSON",
-      example:
-        'hbw agent goodbye --back-in 10m --reason "kernel update" --endpoint https://hbw.example.com --id web-01 --token-file /etc/hbw/token --state-file /var/lib/hbw/state.json',
-      async run(ctx) {
-        const goodbye = goodbyeOf('back-in', ctx.values['back-in'], ctx.values.reason);
-        const settings = settingsOf(ctx, true);
-        if (typeof settings === 'number') return settings;
-        let said: Awaited<ReturnType<typeof sayGoodbye>>;
-        try {
-          said = await sayGoodbye(settings, goodbye, { env: ctx.env, now });
-        } catch (error) {
-          if (!(error instanceof AgentConfigError)) throw error;
-          ctx.err(`hbw: ${error.message}`);
-          return 1;
-        }
-        const { result, event } = said;
-        if (result?.kind !== 'accepted') {
-          ctx.err(`hbw: ${event.msg}`);
-          return 1;
-        }
-        ctx.out(ctx.json ? JSON.stringify(result.answer, null, 2) : event.msg);
-        return 0;
-      },
+  };
+}
+
+/** `hbw agent goodbye`: one heartbeat that has the watcher hold the agent away. */
+function goodbyeCommand(now: () => number): Command {
+  return {
+    path: ['agent', 'goodbye'],
+    summary:
+      'Say goodbye before a planned restart: one heartbeat that has the watcher hold the agent away (no missed scans ' +
+      'counted) until it is back or the time is up. Exit codes: 0 the watcher holds it away, 1 it could not (explained), 2 bad usage.',
+    options: { ...AGENT_OPTIONS, 'back-in': { type: 'string' }, reason: { type: 'string' } },
+    optionHelp: [
+      '--back-in DURATION          how long until the agent is back: 1s to 7d (90s, 10m, 2h, 1h30m). Required',
+      `--reason TEXT               why, at most ${MAX_REASON} characters: shown with the away, and in the alert if it is not back`,
+      ...AGENT_OPTION_HELP,
+      '                            With the --state-file of the running "hbw agent run", the goodbye is a heartbeat of',
+      '                            its boot with the next seq, and that agent keeps saying it until then; without one,',
+      '                            the watcher sees a new boot (a restart, recorded).',
+    ],
+    jsonHelp: "the watcher's answer as JSON",
+    example:
+      'hbw agent goodbye --back-in 10m --reason "kernel update" --endpoint https://hbw.example.com --id web-01 --token-file /etc/hbw/token --state-file /var/lib/hbw/state.json',
+    async run(ctx) {
+      const goodbye = goodbyeOf('back-in', ctx.values['back-in'], ctx.values.reason);
+      const settings = settingsOf(ctx, true);
+      if (typeof settings === 'number') return settings;
+      let said: Awaited<ReturnType<typeof sayGoodbye>>;
+      try {
+        said = await sayGoodbye(settings, goodbye, { env: ctx.env, now });
+      } catch (error) {
+        if (!(error instanceof AgentConfigError)) throw error;
+        ctx.err(`hbw: ${error.message}`);
+        return 1;
+      }
+      const { result, event } = said;
+      if (result?.kind !== 'accepted') {
+        ctx.err(`hbw: ${event.msg}`);
+        return 1;
+      }
+      ctx.out(ctx.json ? JSON.stringify(result.answer, null, 2) : event.msg);
+      return 0;
     },
-  ];
+  };
 }
 
 /** The commands of the agent's own bundle: `hbw` runs them without loading the rest of the CLI. */

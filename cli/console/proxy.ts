@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { ErrorAnswer } from '../../lambda/api/contract';
 import { MAX_BODY_BYTES } from '../../lambda/http/wire';
 import { createLogger, type Logger } from '../../lambda/logger';
+import { closing, listening } from '../listening';
 import { DEFAULT_CONSOLE_PORT } from './command';
 import { addConsoleRoutes } from './routes';
 
@@ -144,27 +145,15 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<C
     options.log ?? createLogger(),
   );
   const server = serve({ fetch: app.fetch, port: wanted, hostname: '127.0.0.1' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConsoleProxyError(
-      code === 'EADDRINUSE'
-        ? `port ${wanted} on 127.0.0.1 is in use; pick another with --port`
-        : `cannot listen on 127.0.0.1:${wanted}: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
+  await listening(
+    server,
+    `127.0.0.1:${wanted}`,
+    `port ${wanted} on 127.0.0.1 is in use; pick another with --port`,
+    (message, cause) => new ConsoleProxyError(message, { cause }),
+  );
   port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      }),
+    close: () => closing(server),
   };
 }

@@ -3,7 +3,7 @@ import type { AuditEntryView } from '../api/contract';
 import type { AgentRecord } from './agent';
 import type { AlertRecord } from './alert';
 import type { FleetWindow, MaintenanceScope } from './maintenance';
-import { pageLimitSchema } from './paging';
+import { PAGE_QUERY, type QueryOf } from './paging';
 import { timestamp } from './requests';
 
 // The audit trail: one entry for each admin change that landed, saying who made it, from where, and
@@ -115,10 +115,9 @@ export const AUDIT_PAGE_DEFAULT = 100;
 export const auditQuerySchema = v.object({
   since: v.optional(timestamp),
   target: v.optional(auditTargetSchema),
-  limit: v.optional(pageLimitSchema),
-  cursor: v.optional(v.string()),
+  ...PAGE_QUERY,
 });
-export type AuditQuery = { [K in keyof v.InferInput<typeof auditQuerySchema>]?: string };
+export type AuditQuery = QueryOf<typeof auditQuerySchema>;
 
 /**
  * The cursor of `GET /v1/audit`: the entry its page ended after, with that entry's target (the key of

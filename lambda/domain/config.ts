@@ -226,17 +226,7 @@ export const configSchema = v.strictObject({
 
 export type RawConfig = v.InferOutput<typeof configSchema>;
 
-/** Built-in defaults: used when there is no config file. */
-export const DEFAULT_CONFIG: RawConfig = {
-  heartbeatIntervalSeconds: 30,
-  scanIntervalSeconds: 30,
-  missedScansBeforeAlert: 3,
-  groups: {
-    production: { channels: ['sms', 'email'] },
-    test: { channels: ['console'] },
-  },
-};
-
+/** What a config's top level takes for a value it leaves out. */
 const TOP_DEFAULTS = {
   heartbeatIntervalSeconds: 30,
   scanIntervalSeconds: 30,
@@ -249,6 +239,18 @@ const TOP_DEFAULTS = {
   resolvedAlertRetentionDays: 30,
   auditRetentionDays: 365,
 };
+
+/** Built-in defaults: used when there is no config file. Its timings are those of {@link TOP_DEFAULTS}. */
+export const DEFAULT_CONFIG: RawConfig = {
+  heartbeatIntervalSeconds: TOP_DEFAULTS.heartbeatIntervalSeconds,
+  scanIntervalSeconds: TOP_DEFAULTS.scanIntervalSeconds,
+  missedScansBeforeAlert: TOP_DEFAULTS.missedScansBeforeAlert,
+  groups: {
+    production: { channels: ['sms', 'email'] },
+    test: { channels: ['console'] },
+  },
+};
+
 const PROBE_DEFAULTS: ProbeSettings = { attempts: 3, timeoutMs: 1000, intervalMs: 500 };
 
 export interface ProbeSettings {
@@ -466,38 +468,7 @@ export function parseConfig(
   raw: unknown,
   more: (raw: unknown) => readonly FieldProblem[] = () => [],
 ): WatcherConfig {
-  const rawGroups = isObject(raw) ? raw.groups : undefined;
-  const rawClusters = isObject(raw) ? raw.clusters : undefined;
-  const rawNetworks = isObject(raw) ? raw.probeNetworks : undefined;
-  const hidden = [
-    ...whatRecordHides(rawGroups, 'groups'),
-    ...whatRecordHides(rawClusters, 'clusters'),
-    ...whatRecordHides(rawNetworks, 'probeNetworks'),
-  ];
-  const checked = checkInput(configSchema, raw, { subject: 'config' });
-  // A secret written inline is said as such (webhookProblems), not as an unknown field.
-  const secrets = inlineSecretFields(rawGroups);
-  const problems = [
-    ...hidden,
-    // A list of groups (or clusters) is said once, not item by item as the record read it.
-    ...(checked.ok ? [] : checked.problems).filter(
-      (p) =>
-        !(Array.isArray(rawGroups) && /^groups(?:$|[.[])/.test(p.field ?? '')) &&
-        !(Array.isArray(rawClusters) && /^clusters(?:$|[.[])/.test(p.field ?? '')) &&
-        !(Array.isArray(rawNetworks) && /^probeNetworks(?:$|[.[])/.test(p.field ?? '')) &&
-        !secrets.has(p.field ?? ''),
-    ),
-    ...webhookProblems(rawGroups),
-    ...unpagedSubscribers(rawGroups),
-    ...unknownClusterGroups(rawClusters, rawGroups),
-    ...unknownGroupNetworks(raw),
-    ...escalationProblems(rawGroups),
-    ...smsBudgetProblems(rawGroups),
-    ...more(raw),
-  ];
-  if (!checked.ok || problems.length > 0)
-    throw ValidationError.of(problems as [FieldProblem, ...FieldProblem[]]);
-  const doc = checked.output;
+  const doc = checkedConfig(raw, more);
   const top = resolveThresholds(doc, { ...TOP_DEFAULTS, probe: PROBE_DEFAULTS });
   const groups: Record<string, GroupSettings> = {};
   for (const [name, g] of Object.entries(doc.groups)) {
@@ -544,6 +515,42 @@ export function parseConfig(
     probeNetworks: doc.probeNetworks ?? {},
     watcherAlarms: watcherAlarmSettings(doc.watcherAlarms?.subscriptions, groups),
   };
+}
+
+/** The config document `raw` as its schema reads it, or a {@link ValidationError} with every problem of it. */
+function checkedConfig(raw: unknown, more: (raw: unknown) => readonly FieldProblem[]): RawConfig {
+  const rawGroups = isObject(raw) ? raw.groups : undefined;
+  const rawClusters = isObject(raw) ? raw.clusters : undefined;
+  const rawNetworks = isObject(raw) ? raw.probeNetworks : undefined;
+  const hidden = [
+    ...whatRecordHides(rawGroups, 'groups'),
+    ...whatRecordHides(rawClusters, 'clusters'),
+    ...whatRecordHides(rawNetworks, 'probeNetworks'),
+  ];
+  const checked = checkInput(configSchema, raw, { subject: 'config' });
+  // A secret written inline is said as such (webhookProblems), not as an unknown field.
+  const secrets = inlineSecretFields(rawGroups);
+  const problems = [
+    ...hidden,
+    // A list of groups (or clusters) is said once, not item by item as the record read it.
+    ...(checked.ok ? [] : checked.problems).filter(
+      (p) =>
+        !(Array.isArray(rawGroups) && /^groups(?:$|[.[])/.test(p.field ?? '')) &&
+        !(Array.isArray(rawClusters) && /^clusters(?:$|[.[])/.test(p.field ?? '')) &&
+        !(Array.isArray(rawNetworks) && /^probeNetworks(?:$|[.[])/.test(p.field ?? '')) &&
+        !secrets.has(p.field ?? ''),
+    ),
+    ...webhookProblems(rawGroups),
+    ...unpagedSubscribers(rawGroups),
+    ...unknownClusterGroups(rawClusters, rawGroups),
+    ...unknownGroupNetworks(raw),
+    ...escalationProblems(rawGroups),
+    ...smsBudgetProblems(rawGroups),
+    ...more(raw),
+  ];
+  if (!checked.ok || problems.length > 0)
+    throw ValidationError.of(problems as [FieldProblem, ...FieldProblem[]]);
+  return checked.output;
 }
 
 /** The settings of `group`, or a {@link ValidationError} naming `field` when no such group is configured. */

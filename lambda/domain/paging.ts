@@ -16,6 +16,12 @@ export const pageLimitSchema = v.pipe(
   v.maxValue(AGENT_PAGE_MAX, `must be a whole number from 1 to ${AGENT_PAGE_MAX}`),
 );
 
+/** The parameters of a paged list's query, last in it: how many a page holds, and where the page before ended. */
+export const PAGE_QUERY = { limit: v.optional(pageLimitSchema), cursor: v.optional(v.string()) };
+
+/** A query as a door hands it over: each parameter of `schema` a string, or absent. */
+export type QueryOf<S extends v.GenericSchema> = { [K in keyof v.InferInput<S>]?: string };
+
 /**
  * A cursor names where a page ended, and nothing else: base64url of a small JSON object of strings,
  * `{"after":"<agentId>"}` for the agents. The table, the key attributes and the filters are the

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { ALERT_STATUS_FILTERS } from './alert';
-import { pageLimitSchema, stateFilterSchema } from './paging';
+import { PAGE_QUERY, type QueryOf, stateFilterSchema } from './paging';
 import { agentIdSchema, groupNameSchema } from './validation';
 
 // The query and path parameters of the admin routes (the bodies are in ./requests, which the ingest
@@ -12,10 +12,9 @@ export const agentListQuerySchema = v.object({
   cluster: v.optional(groupNameSchema),
   parent: v.optional(agentIdSchema),
   state: v.optional(stateFilterSchema),
-  limit: v.optional(pageLimitSchema),
-  cursor: v.optional(v.string()),
+  ...PAGE_QUERY,
 });
-export type AgentListQuery = { [K in keyof v.InferInput<typeof agentListQuerySchema>]?: string };
+export type AgentListQuery = QueryOf<typeof agentListQuerySchema>;
 
 /** The query of `GET /v1/alerts`. */
 export const alertListQuerySchema = v.object({

@@ -46,14 +46,20 @@ describe('Notices that reach some of their channels', () => {
 
   const kinds = (n: RecordingNotifier) => n.take().map((x) => `${x.kind} ${x.channels.join('+')}`);
 
-  it('pages the phones once while the webhook that failed is retried alone, until it goes', async () => {
+  /** web-01 is paged by the phones while its webhook fails the next `times` publishes with `message`. */
+  async function pagedWhileWebhookFails(times: number, message: string) {
     const h = await harness(CONFIG);
     const { phones, hooks, scanner } = wired(h);
     await failing(h, scanner);
-    hooks.failNext(3, { message: 'EventBridge throttled' });
-
+    hooks.failNext(times, { message });
     await step(h, scanner);
     expect(kinds(phones)).toEqual(['heartbeat_failure sms+email+webhook']);
+    return { h, phones, hooks, scanner };
+  }
+
+  it('pages the phones once while the webhook that failed is retried alone, until it goes', async () => {
+    const { h, phones, hooks, scanner } = await pagedWhileWebhookFails(3, 'EventBridge throttled');
+
     const [alert] = await h.alerts();
     // The page went out: reminders and escalation count from it, the recovery may follow. The
     // view says what it still owes, and to which channel.
@@ -86,12 +92,7 @@ describe('Notices that reach some of their channels', () => {
   });
 
   it('sends the recovery only where the opening went, when the alert resolves before the webhook heals', async () => {
-    const h = await harness(CONFIG);
-    const { phones, hooks, scanner } = wired(h);
-    await failing(h, scanner);
-    hooks.failNext(100, { message: 'webhook down' });
-    await step(h, scanner);
-    expect(kinds(phones)).toEqual(['heartbeat_failure sms+email+webhook']);
+    const { h, phones, hooks, scanner } = await pagedWhileWebhookFails(100, 'webhook down');
 
     // The agent is back: the phones hear it recovered; the webhook never heard of the outage.
     for (let i = 0; i < 4; i++) await step(h, scanner, 'web-01');

@@ -4,7 +4,7 @@ import { dynamoStores } from '../../lambda/adapters/dynamo-stores';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
 import type { AlertView } from '../../lambda/api/contract';
 import type { Probe } from '../../lambda/domain/agent';
-import { parseConfig, type RawConfig, type WatcherConfig } from '../../lambda/domain/config';
+import { DEFAULT_CONFIG, parseConfig, type RawConfig, type WatcherConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
 import type { HeartbeatAnswer } from '../../lambda/heartbeats';
 import { createApp } from '../../lambda/http/app';
@@ -24,16 +24,14 @@ import { holdToContract } from './contract-check';
 import { type NewDynamoClient, openTestStore, type TestStore } from './test-store';
 import { ManualClock } from './watcher';
 
-/** Production pages (SMS + email), test is console-only: the built-in groups. */
+/**
+ * The built-in config (production pages by SMS and email, test is console-only) with a 10 s
+ * heartbeat, and agentless entries probed every third scan.
+ */
 export const SCANNER_CONFIG: RawConfig = {
+  ...DEFAULT_CONFIG,
   heartbeatIntervalSeconds: 10,
-  scanIntervalSeconds: 30,
-  missedScansBeforeAlert: 3,
   agentlessEveryNScans: 3,
-  groups: {
-    production: { channels: ['sms', 'email'] },
-    test: { channels: ['console'] },
-  },
 };
 
 /** Records every notice it is given; can be told to fail the next few publishes. */

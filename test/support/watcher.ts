@@ -6,18 +6,16 @@ import { localDynamoClient } from '../../lambda/adapters/dynamo-client';
 import { agentFromItem } from '../../lambda/adapters/dynamo-heartbeat-store';
 import { LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
 import type { AgentRecord } from '../../lambda/domain/agent';
-import { parseConfig, type RawConfig } from '../../lambda/domain/config';
+import { DEFAULT_CONFIG, parseConfig, type RawConfig } from '../../lambda/domain/config';
 import type { LogRecord } from '../../lambda/logger';
 import type { Answerer } from './answer-tap';
 import { checkAnswersOf } from './checked-servers';
 
+/** The built-in config, with a `lab` group that approves its agents itself and beats every 10 s. */
 export const TEST_CONFIG: RawConfig = {
-  heartbeatIntervalSeconds: 30,
-  scanIntervalSeconds: 30,
-  missedScansBeforeAlert: 3,
+  ...DEFAULT_CONFIG,
   groups: {
-    production: { channels: ['sms', 'email'] },
-    test: { channels: ['console'] },
+    ...DEFAULT_CONFIG.groups,
     lab: { channels: ['console'], autoApprove: true, heartbeatIntervalSeconds: 10 },
   },
 };
