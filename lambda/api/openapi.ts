@@ -170,34 +170,7 @@ function buildDocument() {
       return [name, rest];
     }),
   );
-  const responses = {
-    ...Object.fromEntries(
-      Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
-        `Error${status}`,
-        {
-          description,
-          content: {
-            'application/json': {
-              schema:
-                status === '403'
-                  ? {
-                      anyOf: [
-                        { $ref: componentRef('ErrorAnswer') },
-                        { $ref: componentRef('GatewayMessage') },
-                      ],
-                    }
-                  : { $ref: componentRef('ErrorAnswer') },
-            },
-          },
-        },
-      ]),
-    ),
-    Throttled429: {
-      description:
-        "The cloud: API Gateway's throttling, over the stage's rate or burst limit (`apiThrottle`); retry later",
-      content: { 'application/json': { schema: { $ref: componentRef('GatewayMessage') } } },
-    },
-  };
+  const responses = errorResponses();
   return {
     openapi: '3.1.0',
     info: {
@@ -242,6 +215,38 @@ function buildDocument() {
             'The cloud: an AWS SigV4 signature (service execute-api) by a principal with HbwReadOnly or HbwOperator',
         },
       },
+    },
+  };
+}
+
+/** The error answers every operation refers to, ours and (in the cloud) API Gateway's own. */
+function errorResponses() {
+  return {
+    ...Object.fromEntries(
+      Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
+        `Error${status}`,
+        {
+          description,
+          content: {
+            'application/json': {
+              schema:
+                status === '403'
+                  ? {
+                      anyOf: [
+                        { $ref: componentRef('ErrorAnswer') },
+                        { $ref: componentRef('GatewayMessage') },
+                      ],
+                    }
+                  : { $ref: componentRef('ErrorAnswer') },
+            },
+          },
+        },
+      ]),
+    ),
+    Throttled429: {
+      description:
+        "The cloud: API Gateway's throttling, over the stage's rate or burst limit (`apiThrottle`); retry later",
+      content: { 'application/json': { schema: { $ref: componentRef('GatewayMessage') } } },
     },
   };
 }
