@@ -11,7 +11,7 @@ import {
   type Resolution,
 } from './domain/alert';
 import { type BlindWindow, blindWindowsAfter, findsBlindWindow, type ScannerState } from './domain/blind';
-import { type ClusterFinding, type ClusterMember, clusterFinding } from './domain/cluster';
+import { type ClusterFinding, type ClusterMember, clusterFinding, heldAfterQuorum } from './domain/cluster';
 import { type GroupSettings, settingsFor, type WatcherConfig } from './domain/config';
 import { type FlappingSettings, flappingDetail, flappingStep, withOpening } from './domain/flapping';
 import {
@@ -300,6 +300,12 @@ export class Scanner {
       return heldByAncestor(finding, pass.topology, settings, blindWindows, scanTime);
     };
     const parents = parentMuter(heldBy, clusters);
+    const afterQuorum = (agentId: string, finding: ClusterFinding) => {
+      const member = pass.findings.get(agentId);
+      if (!member) return false;
+      const settings = settingsFor(config, member.group);
+      return heldAfterQuorum(finding, member, settings, blindWindows, scanTime);
+    };
     const storm = await this.guardStorm(previous, pass, parents);
     const clustersInMaintenance = new Map<string, string>();
     for (const name of Object.keys(config.clusters)) {
@@ -309,7 +315,7 @@ export class Scanner {
     const muters: Muter[] = [
       maintenanceMuter(pass.inMaintenance, clustersInMaintenance),
       stormMuter(storm.active),
-      clusterMuter(clusters),
+      clusterMuter(clusters, afterQuorum),
       parents,
       flappingMuter(pass.flapping),
     ];
@@ -590,7 +596,12 @@ export class Scanner {
     for (const f of pass.findings.values()) {
       if (f.cluster === undefined || !Object.hasOwn(config.clusters, f.cluster)) continue;
       const list = members.get(f.cluster) ?? [];
-      list.push({ agentId: f.agentId, state: f.state, incidentStart: f.incidentStart });
+      list.push({
+        agentId: f.agentId,
+        state: f.state,
+        incidentStart: f.incidentStart,
+        outageEndedAt: f.outageEndedAt,
+      });
       members.set(f.cluster, list);
     }
     const findings = new Map<string, ClusterFinding>();

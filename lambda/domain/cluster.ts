@@ -1,4 +1,6 @@
 import type { AgentState } from './agent';
+import { type BlindWindow, watchedMs } from './blind';
+import type { GroupSettings } from './config';
 import type { RecurringWindow } from './maintenance';
 
 /** A cluster's quorum as the config sets it: the group its alert pages, and how many must be up. */
@@ -24,6 +26,8 @@ export interface ClusterMember {
   readonly state: AgentState;
   /** The start of its incident, while it is down. */
   readonly incidentStart?: number;
+  /** When its last incident ended (its alert resolved), once it is up again. */
+  readonly outageEndedAt?: number;
 }
 
 export interface ClusterFinding {
@@ -41,6 +45,11 @@ export interface ClusterFinding {
    * count of members up below `minHealthy`.
    */
   readonly since?: number;
+  /**
+   * While the quorum holds, when it came back, if the return of members ended its loss: the end of
+   * the incident of the member whose return took the count of members up to `minHealthy`.
+   */
+  readonly quorumBackAt?: number;
 }
 
 /**
@@ -52,14 +61,24 @@ export interface ClusterFinding {
  */
 export function clusterFinding(cluster: ClusterQuorum, members: readonly ClusterMember[]): ClusterFinding {
   const counted = members.filter((m) => m.state !== 'pending' && m.state !== 'rejected');
-  const up = counted.filter((m) => m.state === 'healthy' || m.state === 'late').length;
+  const upMembers = counted.filter((m) => m.state === 'healthy' || m.state === 'late');
+  const up = upMembers.length;
   const down = counted.filter((m) => m.state === 'failed' || m.state === 'unreachable');
   const quorumLost = up < cluster.minHealthy && down.length > 0;
   let since: number | undefined;
+  let quorumBackAt: number | undefined;
   if (quorumLost) {
     // Going back in time, the members down whose incidents started later were up then.
     const starts = down.map((m) => m.incidentStart ?? 0).sort((a, b) => a - b);
     since = starts.find((_, i) => up + (starts.length - 1 - i) < cluster.minHealthy);
+  } else if (up >= cluster.minHealthy) {
+    // Going back in time, the members up whose incidents ended later were down then, and the members
+    // down whose incidents started later were up: the latest end before which too few were up.
+    const ends = upMembers.flatMap((m) => (m.outageEndedAt === undefined ? [] : [m.outageEndedAt]));
+    const upBefore = (at: number) =>
+      upMembers.filter((m) => m.outageEndedAt === undefined || m.outageEndedAt < at).length +
+      down.filter((m) => (m.incidentStart ?? 0) >= at).length;
+    quorumBackAt = ends.sort((a, b) => b - a).find((at) => upBefore(at) < cluster.minHealthy);
   }
   return {
     cluster,
@@ -68,5 +87,26 @@ export function clusterFinding(cluster: ClusterQuorum, members: readonly Cluster
     down: down.map((m) => m.agentId).sort(),
     quorumLost,
     since,
+    quorumBackAt,
   };
+}
+
+/**
+ * Whether a member of a cluster whose quorum is back is still given time to be heard before it is
+ * paged: the quorum came back less than one heartbeat interval (of watched time) ago, and the member
+ * has not been heard since before then. Members that went down together come back together, but a
+ * scan may read one of them a moment before the others are heard; their next heartbeat is at most
+ * that far away. The agents behind a parent that comes back are given the same (`heldByAncestor`).
+ */
+export function heldAfterQuorum(
+  finding: Pick<ClusterFinding, 'quorumBackAt'>,
+  member: { readonly lastHeartbeatAt?: number },
+  settings: Pick<GroupSettings, 'heartbeatIntervalSeconds'>,
+  blindWindows: readonly BlindWindow[],
+  now: number,
+): boolean {
+  const back = finding.quorumBackAt;
+  if (back === undefined) return false;
+  const silentBefore = member.lastHeartbeatAt === undefined || member.lastHeartbeatAt < back;
+  return silentBefore && watchedMs(back, now, blindWindows) < settings.heartbeatIntervalSeconds * 1000;
 }

@@ -122,7 +122,7 @@ const CLUSTER_CHECKLIST = [
   '1. The members down (listed above): hbw agents list --cluster NAME shows each one and its alert.',
   '2. What they share: a switch, a rack, a hypervisor, a storage volume, a network partition.',
   '3. The cluster software: can the members that are up still serve, or has it stopped to protect the data?',
-  'Members still down when the quorum is back are paged then.',
+  'Members still down one heartbeat interval after the quorum is back are paged then.',
 ].join('\n');
 
 /** What to check when a server restarted without saying goodbye first. */
@@ -152,8 +152,8 @@ function clusterLines(alert: AlertRecord, time: string, phase: Phase): NoticeLin
     const subject = `RECOVERED cluster ${name} (${alert.group}): quorum back`;
     return {
       subject,
-      sms: `${subject} ${clock(time)}Z. Members still down are paged now.`,
-      lead: `${subject} at ${time}.\nMembers that are still down are now paged one summary per group.`,
+      sms: `${subject} ${clock(time)}Z. Members still down after one heartbeat interval are paged.`,
+      lead: `${subject} at ${time}.\nMembers still down after one heartbeat interval more are paged then, one summary per group.`,
     };
   }
   const verb = phase === 'reminder' ? 'STILL OPEN' : 'CRITICAL';

@@ -69,15 +69,21 @@ export function stormMuter(active: boolean): Muter {
 /**
  * A member of a configured cluster: held while its cluster has lost its quorum (the cluster's own
  * alert speaks for it), and always when the cluster does not page its members' own failures.
+ * `afterQuorum` answers whether a member is still given time to be heard once the quorum is back
+ * (see `heldAfterQuorum`): until then it is held too.
  */
-export function clusterMuter(findings: ReadonlyMap<string, ClusterFinding>): Muter {
+export function clusterMuter(
+  findings: ReadonlyMap<string, ClusterFinding>,
+  afterQuorum: (agentId: string, finding: ClusterFinding) => boolean,
+): Muter {
   return {
     reason: 'cluster',
     holds(alert) {
       if (!isAgentAlert(alert) || alert.cluster === undefined) return undefined;
       const finding = findings.get(alert.cluster);
       if (!finding) return undefined;
-      return finding.quorumLost || !finding.cluster.memberPages ? alert.cluster : undefined;
+      const held = finding.quorumLost || !finding.cluster.memberPages || afterQuorum(alert.agentId, finding);
+      return held ? alert.cluster : undefined;
     },
   };
 }

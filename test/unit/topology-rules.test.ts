@@ -1,5 +1,10 @@
 import type { AlertRecord } from '../../lambda/domain/alert';
-import { type ClusterMember, type ClusterQuorum, clusterFinding } from '../../lambda/domain/cluster';
+import {
+  type ClusterMember,
+  type ClusterQuorum,
+  clusterFinding,
+  heldAfterQuorum,
+} from '../../lambda/domain/cluster';
 import { clusterMuter, maintenanceMuter, mute, parentMuter, stormMuter } from '../../lambda/domain/mute';
 import {
   type Health,
@@ -183,6 +188,11 @@ describe('clusterFinding', () => {
     state,
     incidentStart,
   });
+  const back = (agentId: string, outageEndedAt: number): ClusterMember => ({
+    agentId,
+    state: 'healthy',
+    outageEndedAt,
+  });
 
   it('keeps the quorum with exactly minHealthy members up, late ones counting as up', () => {
     const f = clusterFinding(db, [
@@ -227,6 +237,53 @@ describe('clusterFinding', () => {
     expect(f).toMatchObject({ up: 0, total: 3, quorumLost: false });
   });
 
+  it('finds the quorum back since the return that took the members up to minHealthy', () => {
+    const f = clusterFinding(db, [
+      member('a', 'healthy'),
+      back('b', T0 - 60 * SECOND),
+      back('c', T0),
+      member('d', 'failed', T0 - 90 * SECOND),
+      member('e', 'failed', T0 - 90 * SECOND),
+    ]);
+
+    expect(f).toMatchObject({ up: 3, quorumLost: false, quorumBackAt: T0 });
+  });
+
+  it('keeps the same quorumBackAt when one more member comes back later', () => {
+    const members = [
+      member('a', 'healthy'),
+      member('b', 'healthy'),
+      back('c', T0),
+      back('d', T0 + 5 * SECOND),
+      member('e', 'failed', T0 - 90 * SECOND),
+    ];
+
+    expect(clusterFinding(db, members).quorumBackAt).toBe(T0);
+  });
+
+  it('finds no quorum back when the member that came back was down while the quorum held', () => {
+    const f = clusterFinding(db, [
+      member('a', 'healthy'),
+      member('b', 'healthy'),
+      member('c', 'healthy'),
+      back('d', T0),
+      member('e', 'failed', T0 - 90 * SECOND),
+    ]);
+
+    expect(f.quorumBackAt).toBeUndefined();
+  });
+
+  it('counts a member down since after a return as up before it', () => {
+    const f = clusterFinding(db, [
+      member('a', 'healthy'),
+      member('b', 'healthy'),
+      back('c', T0),
+      member('d', 'failed', T0 + 5 * SECOND),
+    ]);
+
+    expect(f.quorumBackAt).toBeUndefined();
+  });
+
   it('does not count pending or rejected agents as members', () => {
     const f = clusterFinding({ ...db, minHealthy: 1 }, [
       member('a', 'healthy'),
@@ -235,6 +292,31 @@ describe('clusterFinding', () => {
     ]);
 
     expect(f.total).toBe(1);
+  });
+});
+
+describe('heldAfterQuorum', () => {
+  const backAt = T0 + 50 * SECOND;
+  const finding = { quorumBackAt: backAt };
+
+  it('gives a member silent since before the quorum came back one heartbeat interval, not a millisecond more', () => {
+    const member = { lastHeartbeatAt: T0 };
+
+    expect(heldAfterQuorum(finding, member, settings, [], backAt + 10 * SECOND - 1)).toBe(true);
+    expect(heldAfterQuorum(finding, member, settings, [], backAt + 10 * SECOND)).toBe(false);
+  });
+
+  it('gives no grace to a member heard since the quorum came back, nor when it did not come back', () => {
+    expect(heldAfterQuorum(finding, { lastHeartbeatAt: backAt }, settings, [], backAt + SECOND)).toBe(false);
+    expect(heldAfterQuorum({}, { lastHeartbeatAt: T0 }, settings, [], backAt + SECOND)).toBe(false);
+  });
+
+  it('does not count a blind window of the watcher in the grace', () => {
+    const blind = [{ start: backAt, end: backAt + 20 * SECOND }];
+
+    expect(heldAfterQuorum(finding, { lastHeartbeatAt: T0 }, settings, blind, backAt + 25 * SECOND)).toBe(
+      true,
+    );
   });
 });
 
@@ -260,13 +342,14 @@ describe('mute', () => {
     ['db', { cluster: db, total: 3, up: 1, down: ['web-01', 'web-02'], quorumLost: true }],
   ]);
   const held = new Map([['db', { cluster: db, total: 3, up: 3, down: [], quorumLost: false }]]);
+  const never = () => false;
   const behindSwitch = (id: string) => (id === 'web-01' || id === 'web-02' ? 'sw-01' : undefined);
 
   it('asks the muters in order, so the first that holds names the reason', () => {
     const muters = [
       maintenanceMuter(new Map([['web-01', 'web-01']])),
       stormMuter(true),
-      clusterMuter(lost),
+      clusterMuter(lost, never),
       parentMuter(behindSwitch, lost),
     ];
 
@@ -284,8 +367,15 @@ describe('mute', () => {
   it('holds a member while its cluster keeps its quorum only when the cluster does not page members', () => {
     const quiet = new Map([['db', { ...held.get('db')!, cluster: { ...db, memberPages: false } }]]);
 
-    expect(mute(alert(), [clusterMuter(held)])).toBeUndefined();
-    expect(mute(alert(), [clusterMuter(quiet)])).toEqual({ reason: 'cluster', by: 'db' });
+    expect(mute(alert(), [clusterMuter(held, never)])).toBeUndefined();
+    expect(mute(alert(), [clusterMuter(quiet, never)])).toEqual({ reason: 'cluster', by: 'db' });
+  });
+
+  it('holds a member its cluster still gives time to be heard once the quorum is back', () => {
+    const waiting = (agentId: string) => agentId === 'web-01';
+
+    expect(mute(alert(), [clusterMuter(held, waiting)])).toEqual({ reason: 'cluster', by: 'db' });
+    expect(mute(alert({ agentId: 'web-02' }), [clusterMuter(held, waiting)])).toBeUndefined();
   });
 
   it('holds a cluster_down when every member down is behind a down parent, and not otherwise', () => {
