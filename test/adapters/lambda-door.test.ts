@@ -413,6 +413,7 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
   const SCANNER_VARIABLES = {
     STACK_NAME: 'hbw-test',
     TOPIC_ARNS: '{"production":"arn:aws:sns:eu-west-1:1:p"}',
+    HBW_AWS_PROBER: 'hbw-test-aws-prober',
   };
 
   it.each([
@@ -427,6 +428,7 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     ['admin', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['scanner', 'STATE_TABLE', { ...SCANNER_VARIABLES, STATE_TABLE: undefined }],
     ['scanner', 'STACK_NAME', { ...SCANNER_VARIABLES, STACK_NAME: undefined }],
+    ['scanner', 'HBW_AWS_PROBER', { ...SCANNER_VARIABLES, HBW_AWS_PROBER: undefined }],
     ['scanner', 'TOPIC_ARNS', { ...SCANNER_VARIABLES, TOPIC_ARNS: '["arn"]' }],
     ['scanner', 'TOPIC_ARNS', { ...SCANNER_VARIABLES, TOPIC_ARNS: '{"production": ' }],
     ['scanner', 'LOG_LEVEL', { ...SCANNER_VARIABLES, LOG_LEVEL: 'trace' }],
