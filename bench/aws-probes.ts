@@ -10,7 +10,7 @@ import { awsProberChain } from '../test/support/aws-stand-ins';
 import { createScannerHarness } from '../test/support/scanner-harness';
 import { embeddedClients } from '../test/support/test-store';
 import { markdownTable } from './common';
-import type { Machine } from './machine';
+import { type Machine, machineLine } from './machine';
 
 export interface AwsProbeRow {
   readonly probed: boolean;
@@ -99,7 +99,7 @@ export function renderAwsProbesMarkdown(r: {
     '## npm run bench -- --aws-probes: what ec2 probes cost a scan',
     '',
     `- Command: \`${r.command}\`, ${r.machine.date}, ${r.elapsedSeconds.toFixed(0)} s`,
-    `- Machine: \`nproc\` ${r.machine.nproc}; CPU ${r.machine.cpuModel}; memory ${r.machine.memoryGiB} GiB; ${r.machine.platform}; node ${r.machine.node}`,
+    machineLine(r.machine),
     '',
     `${probed.agents.toLocaleString('en-US')} agents fall late in one scan, each with an ec2 probe of a running, healthy instance, answered`,
     "through the cloud's path: the AWS health prober function (its handler, behind a stand-in for Lambda) asking",

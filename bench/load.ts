@@ -38,7 +38,7 @@ import {
   seedAgents,
   startWatcherIn,
 } from './load-fleet';
-import { describeMachine } from './machine';
+import { describeMachine, machineLine } from './machine';
 import { distribution } from './soak-reconcile';
 
 const PATH = '/v1/heartbeat';
@@ -310,7 +310,7 @@ async function fleetPart(options: Options, command: string): Promise<boolean> {
   const { text: section, allMet } = renderFleet(result, [
     `- Command: \`${command}\` (the fleet part: ${Math.round((Date.now() - started) / 1000)} s, agents created first)`,
     `- Date: ${machine.date}`,
-    `- Machine: \`nproc\` ${machine.nproc}; CPU ${machine.cpuModel}; memory ${machine.memoryGiB} GiB; ${machine.platform}; Node ${machine.node}`,
+    machineLine(machine),
   ]);
   process.stdout.write(`${section}\n`);
   if (options.write) {
@@ -585,7 +585,7 @@ function render(r: RenderInput): { text: string; allMet: boolean } {
     '',
     `- Command: \`${r.command}\` (whole run ${Math.round(r.wallSeconds)} s, agents created first)`,
     `- Date: ${m.date}`,
-    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}; memory ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
+    machineLine(m),
     `- Watcher: \`node dist/hbw.js local\` (a child process; dynalite on disk in a temp --data-dir, in its own thread); the scanner's interval set to a day so that no scan lands in the run; autocannon in the parent process on the same 2 cores`,
     `- Load: ${r.options.seconds} s measured in all, levels ${r.options.levels.join(', ')} connections, each as four ${r.runSeconds.toFixed(1)} s runs (clean, mixed, mixed, clean) after a ${WARMUP_SECONDS} s warm-up at ${WARMUP_CONNECTIONS}; every clean request a distinct agent (of ${f0(r.ledger.ids.length)} created) with a distinct seq${r.ledger.wrapped > 0 ? `; the pool wrapped ${r.ledger.wrapped} times (those agents are checked for their last heartbeat only)` : ''}`,
     `- Verdict: ${allMet ? '**every goal met**' : '**a goal was missed**'}`,

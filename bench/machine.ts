@@ -12,6 +12,12 @@ export interface Machine {
   readonly date: string;
 }
 
+/** The machine as each section of docs/BENCHMARKS.md names it, in one line. */
+export function machineLine(m: Machine): string {
+  const mhz = m.cpuMhz ? ` (${Math.round(m.cpuMhz)} MHz)` : '';
+  return `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}${mhz}; memory ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`;
+}
+
 export function describeMachine(now = new Date()): Machine {
   let cpuModel = os.cpus()[0]?.model ?? 'unknown';
   let cpuMhz: number | undefined;

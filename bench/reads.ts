@@ -10,7 +10,7 @@ import { createLogger } from '../lambda/logger';
 import { Scanner } from '../lambda/scanner';
 import { WatcherService } from '../lambda/service';
 import { markdownTable } from './common';
-import type { Machine } from './machine';
+import { type Machine, machineLine } from './machine';
 import { filledStore } from './scan';
 
 export const DEFAULT_READS = { agents: 100_000 };
@@ -149,7 +149,7 @@ export function renderReadsMarkdown(
     '## npm run bench -- --reads: read units per status and per console refresh',
     '',
     `- Command: \`${r.command}\`, ${r.machine.date}, ${r.elapsedSeconds.toFixed(0)} s`,
-    `- Machine: \`nproc\` ${r.machine.nproc}; CPU ${r.machine.cpuModel}; memory ${r.machine.memoryGiB} GiB; ${r.machine.platform}; node ${r.machine.node}`,
+    machineLine(r.machine),
     '',
     `${r.agents.toLocaleString('en-US')} agents of about ${r.itemBytes} bytes each (from the full Scan's units) in dynalite, two groups, after one scan.`,
     'dynalite reports 0 units for a Query that finds nothing (the open alerts here); DynamoDB bills it',

@@ -3,7 +3,7 @@ import { fmt, GOALS } from './common';
 import type { IngestResult, PhaseStats } from './http-ingest';
 import type { BundleResult, BundleStats, BundleVariant } from './ingest-bundle';
 import type { LambdaCpuResult } from './lambda-cpu';
-import type { Machine } from './machine';
+import { type Machine, machineLine } from './machine';
 import { agentRows, type MoreResults, moreMarkdown, moreSummaryRows } from './more';
 import type { RequestsResult } from './requests-per-heartbeat';
 import type { ShAgentResourceResult } from './sh-agent';
@@ -200,8 +200,7 @@ function runLines(command: string, elapsedSeconds: number, m: Machine): string[]
   return [
     `- Command: \`${command}\` (whole run ${fmt(elapsedSeconds)} s)`,
     `- Date: ${m.date}`,
-    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}${m.cpuMhz ? ` (${fmt(m.cpuMhz)} MHz)` : ''}; memory ${m.memoryGiB} GiB; ${m.platform}`,
-    `- Node: ${m.node}`,
+    machineLine(m),
   ];
 }
 

@@ -48,7 +48,7 @@ import {
   WatcherProcess,
   writeNumbers,
 } from './common';
-import { describeMachine } from './machine';
+import { describeMachine, machineLine } from './machine';
 import {
   CONSOLE_READS,
   CONSOLE_STEP_CHAOS,
@@ -1701,7 +1701,7 @@ function renderSection(s: SectionInput): string {
     '',
     `- Command: \`${s.command}\` (seed ${s.options.seed}; whole run ${Math.round(s.wallSeconds)} s)`,
     `- Date: ${m.date}`,
-    `- Machine: \`nproc\` ${m.nproc}; CPU ${m.cpuModel}; memory ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}`,
+    machineLine(m),
     `- Watcher: \`node dist/hbw.js local\` as a child process; heartbeat 1 s, scan 1 s, alert after ${MISSED_SCANS} missed scans; probe ${PROBE.attempts} x ${PROBE.timeoutMs} ms, ${PROBE.intervalMs} ms apart`,
     `- Agents: production (sms+email) 40%, staging (email) 30%, test (console) 30%; beating through \`POST /v1/heartbeats\` in batches of ${BATCH}`,
     ...(s.options.consolePoll
