@@ -355,6 +355,9 @@ function localNotifier(
   );
 }
 
+/** The agents a page of a local scan reads (see `localScanner`). */
+const SCAN_PAGE_SIZE = 200;
+
 /** The scanner of local mode, sharing the process with the doors, and the watch on its pauses. */
 function localScanner(
   options: LocalWatcherOptions,
@@ -371,6 +374,12 @@ function localScanner(
     config: options.config,
     sharesProcessWithIngest: true,
     pauses,
+    // The embedded store answers every request on one thread, so a scan's reads and the heartbeats'
+    // writes take turns there: one segment in pages of 200 agents holds a heartbeat for a page
+    // (a few ms), where four segments of 1 MB pages held them for the whole read (a p99 of about
+    // 200 ms at 10,000 agents against 44 ms; npm run load's fleet part measures it).
+    segments: 1,
+    scanPageSize: SCAN_PAGE_SIZE,
   });
   return { scanner, pauses };
 }

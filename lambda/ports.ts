@@ -106,9 +106,10 @@ export interface AgentStore extends HeartbeatStore {
   setMaintenance(agentId: string, until?: number, reason?: string): Promise<AgentRecord | undefined>;
   /**
    * Streams every agent for a scan, reading `segments` parallel segments of the table with only the
-   * attributes the scanner needs. An item that cannot be read is yielded as the error, not thrown.
+   * attributes the scanner needs, in pages of at most `pageSize` items (DynamoDB's 1 MB when not
+   * given). An item that cannot be read is yielded as the error, not thrown.
    */
-  scanAll(segments: number): AsyncIterable<AgentRecord | MalformedItemError>;
+  scanAll(segments: number, pageSize?: number): AsyncIterable<AgentRecord | MalformedItemError>;
   /**
    * Notes that the agent's incident ended at `at` (those behind it are given time from then). With
    * `byProbe`, its host answered again without a heartbeat: a later failure is a new incident.

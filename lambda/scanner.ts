@@ -70,6 +70,8 @@ export interface ScannerDeps {
   readonly log?: Logger;
   /** Parallel segments of the agents table read per scan. @default 4 */
   readonly segments?: number;
+  /** The most agents a page of the scan's read holds. @default DynamoDB's own limit, 1 MB a page */
+  readonly scanPageSize?: number;
   /** Agents evaluated (and probed) at once. @default 64 */
   readonly concurrency?: number;
   /**
@@ -374,7 +376,7 @@ export class Scanner {
     };
     const seen = new Set<string>();
     const pool = limiter(this.deps.concurrency ?? 64);
-    for await (const item of this.deps.agents.scanAll(this.deps.segments ?? 4)) {
+    for await (const item of this.deps.agents.scanAll(this.deps.segments ?? 4, this.deps.scanPageSize)) {
       pass.tally.agents += 1;
       if (item instanceof MalformedItemError) {
         pass.tally.malformed += 1;

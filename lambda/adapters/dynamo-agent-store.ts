@@ -214,7 +214,7 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
     return after === undefined ? { agents } : { agents, after };
   }
 
-  async *scanAll(segments: number) {
+  async *scanAll(segments: number, pageSize?: number) {
     const names = Object.fromEntries(SCAN_ATTRIBUTES.map((a) => [`#${a}`, a]));
     const projection = SCAN_ATTRIBUTES.map((a) => `#${a}`).join(', ');
     // Each segment is read page by page; pages are handed on as they come, so the fleet is never held.
@@ -234,6 +234,7 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
           TotalSegments: segments,
           ProjectionExpression: projection,
           ExpressionAttributeNames: names,
+          Limit: pageSize,
         },
       );
       for await (const page of eachPage('scan agents', pages)) {
