@@ -59,6 +59,24 @@ export function findsBlindWindow(windows: readonly BlindWindow[], scanTime: numb
   return windows.at(-1)?.end === scanTime;
 }
 
+/**
+ * Whether an agent silent since an outage that held it ended (its parent's, its cluster's quorum) is
+ * still given time to be heard: less than one heartbeat interval of watched time has passed since
+ * `endedAt`, and it has not been heard since before then. Things that went down together come back
+ * together, but a scan may read one a moment before the others; their next heartbeat is at most one
+ * interval away.
+ */
+export function graceAfterOutage(
+  lastHeartbeatAt: number | undefined,
+  endedAt: number,
+  heartbeatIntervalSeconds: number,
+  blindWindows: readonly BlindWindow[],
+  now: number,
+): boolean {
+  const silentBefore = lastHeartbeatAt === undefined || lastHeartbeatAt < endedAt;
+  return silentBefore && watchedMs(endedAt, now, blindWindows) < heartbeatIntervalSeconds * 1000;
+}
+
 /** Milliseconds of `[from, to]` that fall outside every blind window. */
 export function watchedMs(from: number, to: number, windows: readonly BlindWindow[]): number {
   let total = Math.max(0, to - from);

@@ -1,5 +1,5 @@
 import type { AgentState } from './agent';
-import { type BlindWindow, watchedMs } from './blind';
+import { type BlindWindow, graceAfterOutage } from './blind';
 import type { GroupSettings } from './config';
 import type { RecurringWindow } from './maintenance';
 
@@ -93,10 +93,8 @@ export function clusterFinding(cluster: ClusterQuorum, members: readonly Cluster
 
 /**
  * Whether a member of a cluster whose quorum is back is still given time to be heard before it is
- * paged: the quorum came back less than one heartbeat interval (of watched time) ago, and the member
- * has not been heard since before then. Members that went down together come back together, but a
- * scan may read one of them a moment before the others are heard; their next heartbeat is at most
- * that far away. The agents behind a parent that comes back are given the same (`heldByAncestor`).
+ * paged (`graceAfterOutage` from the quorum's return), as the agents behind a parent that comes back
+ * are (`heldByAncestor`).
  */
 export function heldAfterQuorum(
   finding: Pick<ClusterFinding, 'quorumBackAt'>,
@@ -107,6 +105,5 @@ export function heldAfterQuorum(
 ): boolean {
   const back = finding.quorumBackAt;
   if (back === undefined) return false;
-  const silentBefore = member.lastHeartbeatAt === undefined || member.lastHeartbeatAt < back;
-  return silentBefore && watchedMs(back, now, blindWindows) < settings.heartbeatIntervalSeconds * 1000;
+  return graceAfterOutage(member.lastHeartbeatAt, back, settings.heartbeatIntervalSeconds, blindWindows, now);
 }

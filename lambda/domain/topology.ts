@@ -1,5 +1,5 @@
 import type { AlertRecord } from './alert';
-import { type BlindWindow, watchedMs } from './blind';
+import { type BlindWindow, graceAfterOutage } from './blind';
 import type { GroupSettings } from './config';
 
 /**
@@ -101,9 +101,14 @@ export function heldByAncestor(
   if (blaming.length > 0) return blaming.at(-1)!.agentId;
   for (const a of ancestors) {
     if (a.outageEndedAt === undefined) continue;
-    const silentBefore = agent.lastHeartbeatAt === undefined || agent.lastHeartbeatAt < a.outageEndedAt;
-    const given = watchedMs(a.outageEndedAt, now, blindWindows);
-    if (silentBefore && given < settings.heartbeatIntervalSeconds * 1000) return a.agentId;
+    const held = graceAfterOutage(
+      agent.lastHeartbeatAt,
+      a.outageEndedAt,
+      settings.heartbeatIntervalSeconds,
+      blindWindows,
+      now,
+    );
+    if (held) return a.agentId;
   }
   return undefined;
 }
