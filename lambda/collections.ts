@@ -28,6 +28,13 @@ export function limiter(limit: number) {
   };
 }
 
+/** `items` in runs of at most `size`, in order (an API's most per call). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** `items` by `key`, each list in the order of `items`. */
 export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();

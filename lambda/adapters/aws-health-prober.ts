@@ -4,6 +4,7 @@ import {
   paginateDescribeInstanceInformation,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { chunks } from '../collections';
 import type { AwsProbe } from '../domain/agent';
 import { awsProbeBatchSchema, type ProbeBatchAnswer } from '../domain/probe-batch';
 import { checkInput, describeProblems } from '../domain/validation';
@@ -16,12 +17,6 @@ export const MAX_IDS_PER_CALL = 100;
 const SSM_PAGE_SIZE = 50;
 
 type Results = Map<string, ProbeResult>;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** An AWS error's code, as the SDK names it (`RequestLimitExceeded`, `ThrottlingException`…). */
 const errorName = (error: unknown) => (error as Error)?.name ?? String(error);

@@ -4,6 +4,7 @@ import {
   type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { chunks } from '../collections';
 import { settingsFor, type WatcherConfig } from '../domain/config';
 import type { Notification } from '../domain/messages';
 import { PER_ALERT_FORMATS, webhookMessages } from '../domain/webhook-payloads';
@@ -105,9 +106,7 @@ export class EventBridgeNotifier implements Notifier {
       DetailType: WEBHOOK_DETAIL_TYPE,
       Detail: JSON.stringify(detail),
     }));
-    for (let i = 0; i < entries.length; i += MAX_ENTRIES) {
-      await this.put(notification, entries.slice(i, i + MAX_ENTRIES));
-    }
+    for (const batch of chunks(entries, MAX_ENTRIES)) await this.put(notification, batch);
   }
 
   private async put(notification: Notification, entries: PutEventsRequestEntry[]): Promise<void> {
