@@ -1,3 +1,4 @@
+import type * as v from 'valibot';
 import type { AgentView } from '../api/contract';
 import { AGENT_STATES, type AgentState, type Approval } from './agent-states';
 import { type AlertRecord, endedByHeartbeat } from './alert';
@@ -6,6 +7,7 @@ import type { GroupSettings } from './config';
 import type { OpeningHistory } from './flapping';
 import { type LossCounters, lossLastHourPercent, lostHeartbeats } from './loss';
 import type { MaintenanceWindow } from './maintenance';
+import type { awsProbeSchema, netProbeSchema } from './requests';
 import type { RestartRecord } from './restart';
 
 export { AGENT_STATES, type AgentState, type Approval } from './agent-states';
@@ -16,9 +18,9 @@ export function zeroStateCounts(): Record<AgentState, number> {
 }
 
 /** A probe of the host's network, run from a machine that reaches it (the scanner's, or a probe network's). */
-export type NetProbe = { type: 'tcp'; host: string; port: number } | { type: 'http'; url: string };
+export type NetProbe = v.InferOutput<typeof netProbeSchema>;
 /** A probe AWS answers: EC2's view of the instance, or the SSM Agent's ping; it needs no network path. */
-export type AwsProbe = { type: 'ec2'; instanceId: string } | { type: 'ssm'; instanceId: string };
+export type AwsProbe = v.InferOutput<typeof awsProbeSchema>;
 export type Probe = NetProbe | AwsProbe;
 
 /** Whether AWS, not the host's network, answers this probe. */
