@@ -1,8 +1,10 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { AwsHealthProber } from '../../lambda/adapters/aws-health-prober';
 import type { AwsProbe } from '../../lambda/domain/agent';
-import { type Ec2Instance, ec2StandIn, type SsmNode, ssmStandIn } from '../support/aws-stand-ins';
+import {
+  awsHealthOverStandIns,
+  type Ec2Instance,
+  type SsmNode,
+  type StandInOptions,
+} from '../support/aws-stand-ins';
 
 // The AWS health prober through the real EC2 and SSM clients, pointed at local stand-ins by the
 // endpoint variables the SDK reads (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_SSM), as a deployed
@@ -25,21 +27,11 @@ afterEach(async () => {
 async function prober(
   instances: ReadonlyMap<string, Ec2Instance>,
   nodes: ReadonlyMap<string, SsmNode>,
-  options: Parameters<typeof ec2StandIn>[1] & { ssmFail?: Parameters<typeof ssmStandIn>[1] } = {},
+  options: Omit<StandInOptions, 'nodes'> = {},
 ) {
-  const ec2Stand = await ec2StandIn(instances, options);
-  const ssmStand = await ssmStandIn(nodes, options.ssmFail);
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'standin';
-  process.env.AWS_SECRET_ACCESS_KEY = 'standin';
-  process.env.AWS_ENDPOINT_URL_EC2 = ec2Stand.url;
-  process.env.AWS_ENDPOINT_URL_SSM = ssmStand.url;
-  const clients = { ec2: new EC2Client({}), ssm: new SSMClient({}) };
-  closers.push(ec2Stand.close, ssmStand.close, async () => {
-    clients.ec2.destroy();
-    clients.ssm.destroy();
-  });
-  return { health: new AwsHealthProber(clients), ec2Calls: ec2Stand.calls, ssmCalls: ssmStand.calls };
+  const stands = await awsHealthOverStandIns(instances, { ...options, nodes });
+  closers.push(stands.close);
+  return { health: stands.health, ec2Calls: stands.ec2.calls, ssmCalls: stands.ssm.calls };
 }
 
 describe('AwsHealthProber over EC2', () => {
@@ -73,7 +65,9 @@ describe('AwsHealthProber over EC2', () => {
 
   it('asks at most 100 ids a call, each id once, and follows the pages of an answer', async () => {
     const ids = Array.from({ length: 150 }, (_, n) => id(n + 1));
-    const { health, ec2Calls } = await prober(new Map(ids.map((i) => [i, OK])), new Map(), { pageSize: 40 });
+    const { health, ec2Calls } = await prober(new Map(ids.map((i) => [i, OK])), new Map(), {
+      ec2PageSize: 40,
+    });
 
     const results = await health.probeAll([...ids, ids[0]!].map(ec2));
 
@@ -106,7 +100,7 @@ describe('AwsHealthProber over EC2', () => {
 
   it('answers unknown, never down, when EC2 throttles past the SDK retries', async () => {
     const { health, ec2Calls } = await prober(new Map([[id(1), { state: 'stopped' }]]), new Map(), {
-      fail: () => THROTTLED,
+      ec2Fail: () => THROTTLED,
     });
 
     expect(await health.probeAll([ec2(id(1))])).toEqual([
@@ -119,7 +113,7 @@ describe('AwsHealthProber over EC2', () => {
   it('judges the instance once EC2 answers again after a throttled attempt', async () => {
     let throttles = 1;
     const { health } = await prober(new Map([[id(1), OK]]), new Map(), {
-      fail: () => (throttles-- > 0 ? THROTTLED : undefined),
+      ec2Fail: () => (throttles-- > 0 ? THROTTLED : undefined),
     });
 
     expect((await health.probeAll([ec2(id(1))]))[0]!.outcome).toBe('up');
@@ -171,7 +165,7 @@ describe('AwsHealthProber over Systems Manager', () => {
 
   it('answers unknown when Systems Manager throttles past the SDK retries', async () => {
     const { health } = await prober(new Map(), new Map([[id(1), { ping: 'ConnectionLost' }]]), {
-      ssmFail: { fail: () => ({ status: 400, code: 'ThrottlingException', message: 'Rate exceeded' }) },
+      ssmFail: () => ({ status: 400, code: 'ThrottlingException', message: 'Rate exceeded' }),
     });
 
     expect(await health.probeAll([ssm(id(1))])).toEqual([

@@ -1,4 +1,4 @@
-import { ec2StandIn, ssmStandIn } from '../support/aws-stand-ins';
+import { ec2StandIn, pointSdkAt, ssmStandIn } from '../support/aws-stand-ins';
 
 // The AWS health prober function as Lambda runs it: its clients made at start from the environment,
 // here pointed at local stand-ins for EC2 and Systems Manager.
@@ -14,13 +14,7 @@ describe('the AWS health prober function', () => {
   beforeAll(async () => {
     ec2 = await ec2StandIn(new Map([[I1, { state: 'running', system: 'ok', instance: 'impaired' }]]));
     ssm = await ssmStandIn(new Map([[M1, { ping: 'Online' }]]));
-    Object.assign(process.env, {
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'standin',
-      AWS_SECRET_ACCESS_KEY: 'standin',
-      AWS_ENDPOINT_URL_EC2: ec2.url,
-      AWS_ENDPOINT_URL_SSM: ssm.url,
-    });
+    pointSdkAt({ ec2: ec2.url, ssm: ssm.url });
     ({ handler } = await import('../../lambda/handlers/aws-prober'));
   });
   afterAll(async () => {

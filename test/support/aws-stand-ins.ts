@@ -170,34 +170,67 @@ export async function ssmStandIn(
 }
 
 /**
- * The ec2 and ssm probes' whole path as the cloud runs it, over stand-ins: the scanner's prober
- * invokes the AWS health prober function (the handler's own answer, behind a stand-in for Lambda),
- * which asks EC2 (a stand-in over `instances`) and Systems Manager (over `nodes`). Every client is
- * made from the environment, pointed at its stand-in by AWS_ENDPOINT_URL_LAMBDA, _EC2 and _SSM.
+ * Points the SDK's clients made from now on at the stand-ins, as the endpoint variables
+ * AWS_ENDPOINT_URL_EC2, _SSM and _LAMBDA do, with a region and letters-only keys.
  */
-export async function awsProberChain(
-  instances: ReadonlyMap<string, Ec2Instance>,
-  options: { nodes?: ReadonlyMap<string, SsmNode>; ec2Fail?: () => StandInError | undefined } = {},
-) {
-  const ec2 = await ec2StandIn(instances, { fail: options.ec2Fail });
-  const ssm = await ssmStandIn(options.nodes ?? new Map());
+export function pointSdkAt(endpoints: { ec2?: string; ssm?: string; lambda?: string }): void {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'standin',
     AWS_SECRET_ACCESS_KEY: 'standin',
-    AWS_ENDPOINT_URL_EC2: ec2.url,
-    AWS_ENDPOINT_URL_SSM: ssm.url,
+    ...(endpoints.ec2 ? { AWS_ENDPOINT_URL_EC2: endpoints.ec2 } : {}),
+    ...(endpoints.ssm ? { AWS_ENDPOINT_URL_SSM: endpoints.ssm } : {}),
+    ...(endpoints.lambda ? { AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda } : {}),
   });
+}
+
+/** What the stand-ins for EC2 (over `instances`) and SSM (over `options.nodes`) may be told. */
+export interface StandInOptions {
+  readonly nodes?: ReadonlyMap<string, SsmNode>;
+  readonly ec2PageSize?: number;
+  readonly ec2Fail?: () => StandInError | undefined;
+  readonly ssmFail?: () => StandInError | undefined;
+}
+
+/** The AWS health prober over stand-ins for EC2 and SSM, its clients made from the environment. */
+export async function awsHealthOverStandIns(
+  instances: ReadonlyMap<string, Ec2Instance>,
+  options: StandInOptions = {},
+) {
+  const ec2 = await ec2StandIn(instances, { pageSize: options.ec2PageSize, fail: options.ec2Fail });
+  const ssm = await ssmStandIn(options.nodes ?? new Map(), { fail: options.ssmFail });
+  pointSdkAt({ ec2: ec2.url, ssm: ssm.url });
   const clients = { ec2: new EC2Client({}), ssm: new SSMClient({}) };
-  const health = new AwsHealthProber(clients);
-  const lambda = await lambdaStandIn(async (batch: ProbeBatch) => ({
-    body: JSON.stringify(await answerBatch(health, batch)),
-  }));
-  process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
-  const invoker = new LambdaClient({});
   return {
     ec2,
     ssm,
+    health: new AwsHealthProber(clients),
+    close: async () => {
+      clients.ec2.destroy();
+      clients.ssm.destroy();
+      await Promise.all([ec2.close(), ssm.close()]);
+    },
+  };
+}
+
+/**
+ * The ec2 and ssm probes' whole path as the cloud runs it, over stand-ins: the scanner's prober
+ * invokes the AWS health prober function (the handler's own answer, behind a stand-in for Lambda),
+ * which asks EC2 and Systems Manager (see {@link awsHealthOverStandIns}). Every client is made from
+ * the environment, pointed at its stand-in by AWS_ENDPOINT_URL_LAMBDA, _EC2 and _SSM.
+ */
+export async function awsProberChain(
+  instances: ReadonlyMap<string, Ec2Instance>,
+  options: StandInOptions = {},
+) {
+  const aws = await awsHealthOverStandIns(instances, options);
+  const lambda = await lambdaStandIn(async (batch: ProbeBatch) => ({
+    body: JSON.stringify(await answerBatch(aws.health, batch)),
+  }));
+  pointSdkAt({ lambda: lambda.endpoint });
+  const invoker = new LambdaClient({});
+  return {
+    ec2: aws.ec2,
     lambda,
     aws: new LambdaProber<AwsProbe>(invoker, {
       name: 'the AWS health prober',
@@ -205,9 +238,7 @@ export async function awsProberChain(
     }),
     close: async () => {
       invoker.destroy();
-      clients.ec2.destroy();
-      clients.ssm.destroy();
-      await Promise.all([ec2.close(), ssm.close(), lambda.close()]);
+      await Promise.all([aws.close(), lambda.close()]);
     },
   };
 }
