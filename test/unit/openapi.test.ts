@@ -171,6 +171,16 @@ describe('the contract check the e2e suites make of every answer', () => {
     expect(check.problem('GET', '/v1/install.sh', 200, json, {})).toMatch(/not text\/x-shellscript/);
   });
 
+  it("fails API Gateway's own answer from a server of ours, though the document allows it in the cloud", () => {
+    expect(check.problem('GET', '/v1/status', 403, json, { message: 'Forbidden' })).toMatch(/does not match/);
+    expect(check.problem('GET', '/v1/status', 429, json, { message: 'Too Many Requests' })).toMatch(
+      /does not match/,
+    );
+    expect(
+      check.problem('GET', '/v1/status', 403, json, { error: { code: 'forbidden', message: 'cross-site' } }),
+    ).toBeUndefined();
+  });
+
   it('takes only a 404 for a path the contract does not have, and only a 405 for a method a route does not take', () => {
     const error = { error: { code: 'not_found', message: 'no route' } };
 
