@@ -160,15 +160,20 @@ describe('topology: parents and clusters', () => {
   });
 
   describe('a cluster', () => {
-    it('pages one cluster_down when 3 of its 5 members go down, holds theirs, and pages the one still down a heartbeat interval after the quorum is back', async () => {
+    /** Cluster db of 5 members, of which db-01 to db-03 fall silent for 4 scans: below its quorum. */
+    async function belowQuorum() {
       const h = await harness(TOPOLOGY);
       const db = ids('db', 5);
       for (const id of db) await h.addAgent(id, 'production', { cluster: 'db' });
       await h.beat(...db);
       await h.scan();
-
       const up = ['db-04', 'db-05'];
       for (let i = 0; i < 4; i++) await h.step(...up);
+      return { h, up };
+    }
+
+    it('pages one cluster_down when 3 of its 5 members go down, holds theirs, and pages the one still down a heartbeat interval after the quorum is back', async () => {
+      const { h, up } = await belowQuorum();
 
       const sent = openings(h.notifier.take());
       expect(sent.map(summary)).toEqual(['cluster_down db-01,db-02,db-03']);
@@ -197,13 +202,7 @@ describe('topology: parents and clusters', () => {
     });
 
     it('gives the members down with the quorum one heartbeat interval to be heard once the first of them is back, and pages none', async () => {
-      const h = await harness(TOPOLOGY);
-      const db = ids('db', 5);
-      for (const id of db) await h.addAgent(id, 'production', { cluster: 'db' });
-      await h.beat(...db);
-      await h.scan();
-      const up = ['db-04', 'db-05'];
-      for (let i = 0; i < 4; i++) await h.step(...up);
+      const { h, up } = await belowQuorum();
       expect(openings(h.notifier.take()).map(summary)).toEqual(['cluster_down db-01,db-02,db-03']);
 
       // The three beat again together, but the scan reads db-01 after its heartbeat and the other
