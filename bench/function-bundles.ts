@@ -5,11 +5,22 @@ import { build, type Metafile } from 'esbuild';
 import { FLOOR_SOURCE, LAMBDA_BUILD, stats, timeImports } from './ingest-bundle';
 import { waitForQuiet } from './machine';
 
-/** The scanner's floor: the two clients it must hold (DynamoDB and SNS), one call each, nothing else. */
+/**
+ * The scanner's floor: the four clients it sends through, one call each, nothing else. DynamoDB and
+ * SNS page; Lambda invokes the probe networks' prober functions and the AWS health prober (the stack
+ * always sets HBW_AWS_PROBER); EventBridge puts the webhook notices. One bundle serves every config,
+ * so each is in the scanner's bundle whether or not the config uses it.
+ */
 const SCANNER_FLOOR_SOURCE = `${FLOOR_SOURCE}
 import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
+import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 const sns = new SNSClient({});
+const lambda = new LambdaClient({});
+const events = new EventBridgeClient({});
 export const publish = () => sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Message: '{}' }));
+export const invoke = () => lambda.send(new InvokeCommand({ FunctionName: process.env.HBW_AWS_PROBER, Payload: '{}' }));
+export const put = () => events.send(new PutEventsCommand({ Entries: [{ Source: 'hbw', DetailType: 'notice', Detail: '{}' }] }));
 `;
 
 /** The AWS health prober's floor: the EC2 and SSM clients, one call each, nothing else. */
@@ -29,12 +40,12 @@ const HANDLERS = [
   { handler: 'ingest', floor: 'dynamodb' },
   { handler: 'register', floor: 'dynamodb' },
   { handler: 'admin', floor: 'dynamodb' },
-  { handler: 'scanner', floor: 'dynamodb+sns' },
+  { handler: 'scanner', floor: 'dynamodb+sns+lambda+events' },
   { handler: 'aws-prober', floor: 'ec2+ssm' },
 ] as const;
 const FLOORS = {
   dynamodb: FLOOR_SOURCE,
-  'dynamodb+sns': SCANNER_FLOOR_SOURCE,
+  'dynamodb+sns+lambda+events': SCANNER_FLOOR_SOURCE,
   'ec2+ssm': AWS_PROBER_FLOOR_SOURCE,
 } as const;
 type FloorName = keyof typeof FLOORS;

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { DEFAULT_CONFIG } from '../lambda/domain/config';
+import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
+import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
 import { LAMBDA_ESBUILD_OPTIONS } from '../lib/lambda-bundling';
 import { waitForQuiet } from './machine';
 
@@ -53,6 +54,8 @@ export interface BundleResult {
   readonly importVsBefore: number;
   /** The same, the median of the ratios of imports run back to back. */
   readonly importPairVsBefore: number;
+  /** The floor's cold import as deployed over the floor built the way before: the SDK's own share of the change. */
+  readonly floorImportVsBefore: number;
 }
 
 /** The least a heartbeat Lambda could be: the DynamoDB client and one UpdateItem. */
@@ -81,6 +84,7 @@ export const LAMBDA_ENV = {
   ALERTS_TABLE: 'hbw-alerts',
   STATE_TABLE: 'hbw-state',
   HBW_CONFIG: JSON.stringify(DEFAULT_CONFIG),
+  HBW_HEARTBEAT_SETTINGS: JSON.stringify(heartbeatSettings(parseConfig(DEFAULT_CONFIG))),
   STACK_NAME: 'hbw-bench',
   TOPIC_ARNS: JSON.stringify({ production: 'arn:aws:sns:us-east-1:123456789012:hbw-bench-production' }),
   HBW_AWS_PROBER: 'hbw-bench-aws-prober',
@@ -174,6 +178,7 @@ export async function benchIngestBundle(
       variants,
       importVsBefore: median(deployed) / median(before),
       importPairVsBefore: median(deployed.map((ms, k) => ms / before[k]!)),
+      floorImportVsBefore: variants[0]!.floor.importMs / variants[1]!.floor.importMs,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -216,7 +221,9 @@ export function timeImports(files: string[], n: number): { importMs: number[]; p
       });
       const processMs = Number(process.hrtime.bigint() - t0) / 1e6;
       if (run.status !== 0) {
-        throw new Error(`loading ${file} failed (${run.status ?? run.signal}): ${run.stderr}`);
+        // The last lines say why; the first ones quote a line of the minified bundle, which is long.
+        const why = run.stderr.trim().split('\n').slice(-12).join('\n');
+        throw new Error(`loading ${file} failed (${run.status ?? run.signal}): ${why}`);
       }
       if (round < 0) continue;
       out[i]!.importMs.push(Number(run.stdout));

@@ -51,7 +51,7 @@ export interface MoreResults {
   readonly detection: DetectionResult;
   /** The same, the agents beating through `hbw agent relay`, which coalesces their heartbeats. */
   readonly relayDetection: DetectionResult;
-  readonly functions: Awaited<ReturnType<typeof benchFunctionBundles>>;
+  readonly functions: FunctionBundles;
   readonly cost: CostRow[];
   /** The ingest function's billed duration the cost rows use, and the CPU it is modelled from. */
   readonly ingest: {
@@ -267,15 +267,7 @@ export function moreSummaryRows(m: MoreResults) {
       met: coalesced.pacedWritesPerAgentScan <= 2,
     });
   }
-  for (const f of m.functions.rows) {
-    rows.push({
-      measurement: `${f.handler} Lambda bundle: size and cold import beside its floor (${f.floor})`,
-      result: `${fmt(f.bytes / 1024, 1)} KiB = ${fmt(f.sizeRatio, 3)}x; ${fmt(f.importMs, 1)} ms = ${fmt(f.importRatio, 3)}x`,
-      goal: `at most ${GOALS.bundleOverFloor}x on both`,
-      met: f.sizeRatio <= GOALS.bundleOverFloor && f.importRatio <= GOALS.bundleOverFloor,
-    });
-  }
-  rows.push(...agentSummaryRows(m.agent, m.relay));
+  rows.push(...functionSummaryRows(m.functions), ...agentSummaryRows(m.agent, m.relay));
   const c = m.console;
   rows.push(
     {
@@ -292,6 +284,46 @@ export function moreSummaryRows(m: MoreResults) {
     },
   );
   return rows;
+}
+
+export type FunctionBundles = Awaited<ReturnType<typeof benchFunctionBundles>>;
+
+/** Each function's bundle held to its floor: the summary rows of step 6. */
+export function functionSummaryRows(functions: FunctionBundles) {
+  return functions.rows.map((f) => ({
+    measurement: `${f.handler} Lambda bundle: size and cold import beside its floor (${f.floor})`,
+    result: `${fmt(f.bytes / 1024, 1)} KiB = ${fmt(f.sizeRatio, 3)}x; ${fmt(f.importMs, 1)} ms = ${fmt(f.importRatio, 3)}x`,
+    goal: `at most ${GOALS.bundleOverFloor}x on both`,
+    met: f.sizeRatio <= GOALS.bundleOverFloor && f.importRatio <= GOALS.bundleOverFloor,
+  }));
+}
+
+/** Step 6's table of every function's bundle beside its floor, with what the floors are. */
+export function functionBundlesMarkdown(
+  functions: FunctionBundles,
+  table: (header: string[], rows: (string | number)[][]) => string,
+): string[] {
+  return [
+    `Each handler bundled as the stack bundles it, one minified ES module with the SDK inside; cold import is the median of ${'`import()`'} in`,
+    'fresh processes. Each is held to the floor of the SDK clients it cannot do without, built the same',
+    'way and timed in the same run: `dynamodb` is a DynamoDB client and one UpdateItem;',
+    '`dynamodb+sns+lambda+events` adds the clients the scanner sends through, one call each: SNS to page,',
+    "Lambda to invoke the probers, EventBridge to put the webhook notices; `ec2+ssm` is the AWS health prober's two.",
+    `Floors: ${functions.floors.map((f) => `${f.name} ${fmt(f.bytes / 1024, 1)} KiB, ${fmt(f.importMs, 1)} ms`).join('; ')}.`,
+    '',
+    table(
+      ['handler', 'floor', 'KiB', 'gzip KiB', 'size / floor', 'import ms', 'import / floor'],
+      functions.rows.map((f) => [
+        f.handler,
+        f.floor,
+        fmt(f.bytes / 1024, 1),
+        fmt(f.gzipBytes / 1024, 1),
+        `${fmt(f.sizeRatio, 3)}x`,
+        fmt(f.importMs, 1),
+        `${fmt(f.importRatio, 3)}x`,
+      ]),
+    ),
+  ];
 }
 
 export function moreMarkdown(
@@ -422,23 +454,7 @@ export function moreMarkdown(
     '',
     '### 6. Every Lambda bundle',
     '',
-    `Each handler bundled as the stack bundles it, one minified ES module with the SDK inside; cold import is the median of ${'`import()`'} in`,
-    'fresh processes. Each is held to the floor of the SDK clients it cannot do without, built the same',
-    'way and timed in the same run: `dynamodb` is a DynamoDB client and one UpdateItem; `dynamodb+sns`',
-    `adds an SNS client and one Publish, which the scanner needs to page. Floors: ${m.functions.floors.map((f) => `${f.name} ${fmt(f.bytes / 1024, 1)} KiB, ${fmt(f.importMs, 1)} ms`).join('; ')}.`,
-    '',
-    table(
-      ['handler', 'floor', 'KiB', 'gzip KiB', 'size / floor', 'import ms', 'import / floor'],
-      m.functions.rows.map((f) => [
-        f.handler,
-        f.floor,
-        fmt(f.bytes / 1024, 1),
-        fmt(f.gzipBytes / 1024, 1),
-        `${fmt(f.sizeRatio, 3)}x`,
-        fmt(f.importMs, 1),
-        `${fmt(f.importRatio, 3)}x`,
-      ]),
-    ),
+    ...functionBundlesMarkdown(m.functions, table),
     '',
     'The register, admin and scanner functions carry the whole service (register the installers too):',
     'they run once per enrollment, once a minute or for an operator, so their cold start costs nothing',

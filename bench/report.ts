@@ -4,7 +4,15 @@ import type { IngestResult, PhaseStats } from './http-ingest';
 import type { BundleResult, BundleStats, BundleVariant } from './ingest-bundle';
 import type { LambdaCpuResult } from './lambda-cpu';
 import { type Machine, machineLine } from './machine';
-import { agentRows, type MoreResults, moreMarkdown, moreSummaryRows } from './more';
+import {
+  agentRows,
+  type FunctionBundles,
+  functionBundlesMarkdown,
+  functionSummaryRows,
+  type MoreResults,
+  moreMarkdown,
+  moreSummaryRows,
+} from './more';
 import type { RequestsResult } from './requests-per-heartbeat';
 import type { ShAgentResourceResult } from './sh-agent';
 
@@ -23,13 +31,14 @@ interface SummaryRow {
   readonly measurement: string;
   readonly result: string;
   readonly goal: string;
-  readonly met: boolean;
+  /** Absent: a figure kept for comparison, with no goal. */
+  readonly met?: boolean;
 }
 
 const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
 const pct = (x: number) => `${fmt(x * 100)}%`;
 const ratio = (x: number) => `${fmt(x, 3)}x`;
-const yes = (met: boolean) => (met ? 'yes' : '**no**');
+const yes = (met: boolean | undefined) => (met === undefined ? '-' : met ? 'yes' : '**no**');
 
 function summary(r: BenchResults): SummaryRow[] {
   const rows: SummaryRow[] = [];
@@ -46,12 +55,19 @@ function summary(r: BenchResults): SummaryRow[] {
   rows.push({
     measurement: `Local ingest, POST /v1/heartbeat over HTTP, ${options.concurrency} loops, ${fmt(options.agents)} agents`,
     result: `${fmt(ours.perSecond)} heartbeats/s (p50 ${fmt(ours.p50Ms, 1)} ms, p99 ${fmt(ours.p99Ms, 1)} ms) = ${pct(r.http.ratio)} of raw dynalite ${fmt(raw.perSecond)} UpdateItem/s${busyNote(ours, raw)}`,
-    goal: `at least ${pct(GOALS.ingestShareOfRaw)} of raw`,
-    met: r.http.ratio >= GOALS.ingestShareOfRaw && ours.errors === 0,
+    // No longer a goal (issue 15): the fleet load of `npm run load` holds local mode to its p99.
+    goal: 'none: the fleet load holds local mode (`npm run load`)',
   });
-  const primary = r.bundle.variants[0]!;
-  const before = r.bundle.variants[1]!;
-  rows.push(
+  rows.push(...ingestBundleRows(r.bundle));
+  rows.push(...moreSummaryRows(r.more));
+  return rows;
+}
+
+/** The ingest bundle's summary rows (step 3): its size, and its cold import beside the build before. */
+export function ingestBundleRows(bundle: BundleResult): SummaryRow[] {
+  const primary = bundle.variants[0]!;
+  const before = bundle.variants[1]!;
+  return [
     {
       measurement: `Ingest bundle size (${primary.name})`,
       result: `${fmt(primary.ingest.bytes / 1000, 1)} KB (${kib(primary.ingest.bytes)}); built the way before: ${fmt(before.ingest.bytes / 1000, 1)} KB`,
@@ -60,25 +76,17 @@ function summary(r: BenchResults): SummaryRow[] {
     },
     {
       measurement: `Ingest bundle cold import as deployed, beside the same sources built the way before (${before.name}), same run`,
-      result: `${fmt(primary.ingest.importMs, 1)} ms vs ${fmt(before.ingest.importMs, 1)} ms = ${ratio(r.bundle.importVsBefore)} (pairs: ${ratio(r.bundle.importPairVsBefore)})`,
+      result: `${fmt(primary.ingest.importMs, 1)} ms vs ${fmt(before.ingest.importMs, 1)} ms = ${ratio(bundle.importVsBefore)} (pairs: ${ratio(bundle.importPairVsBefore)})`,
       goal: `at most ${ratio(GOALS.ingestImportVsBefore)}`,
-      met: r.bundle.importVsBefore <= GOALS.ingestImportVsBefore,
+      met: bundle.importVsBefore <= GOALS.ingestImportVsBefore,
     },
     {
-      measurement: `Ingest bundle size (${primary.name})`,
-      result: `${kib(primary.ingest.bytes)} vs floor ${kib(primary.floor.bytes)} = ${ratio(primary.sizeRatio)}; gzip ${kib(primary.ingest.gzipBytes)} vs ${kib(primary.floor.gzipBytes)} = ${ratio(primary.gzipRatio)}`,
-      goal: `at most ${ratio(GOALS.bundleOverFloor)} the floor`,
-      met: primary.sizeRatio <= GOALS.bundleOverFloor && primary.gzipRatio <= GOALS.bundleOverFloor,
+      // What the same change of build does to the SDK alone, which most of the ingest bundle is.
+      measurement: `The floor (the DynamoDB client and one UpdateItem) built both ways: cold import as deployed beside the build before, same run`,
+      result: `${fmt(primary.floor.importMs, 1)} ms vs ${fmt(before.floor.importMs, 1)} ms = ${ratio(bundle.floorImportVsBefore)}`,
+      goal: 'none: what the ratio above tends to as the code beside the SDK shrinks',
     },
-    {
-      measurement: `Ingest bundle cold import (${primary.name}, median of ${r.bundle.options.imports})`,
-      result: `${fmt(primary.ingest.importMs, 1)} ms vs floor ${fmt(primary.floor.importMs, 1)} ms = ${ratio(primary.importRatio)}`,
-      goal: `at most ${ratio(GOALS.bundleOverFloor)} the floor`,
-      met: primary.importRatio <= GOALS.bundleOverFloor,
-    },
-  );
-  rows.push(...moreSummaryRows(r.more));
-  return rows;
+  ];
 }
 
 /** Says so when other jobs took a noticeable share of the machine while a phase was measured. */
@@ -105,7 +113,7 @@ export function renderTable(r: BenchResults): string {
     '',
   ];
   for (const row of rows) {
-    lines.push(`${row.met ? 'MET ' : 'MISS'}  ${row.measurement}`);
+    lines.push(`${row.met === undefined ? '    ' : row.met ? 'MET ' : 'MISS'}  ${row.measurement}`);
     lines.push(`      ${row.result}`);
     lines.push(`      goal: ${row.goal}`);
   }
@@ -225,6 +233,38 @@ export function renderAgentsMarkdown(r: {
   ].join('\n');
 }
 
+/** The section `npm run bench -- --bundles` writes: steps 3 and 6 alone, every bundle beside its floor. */
+export function renderBundlesMarkdown(r: {
+  command: string;
+  elapsedSeconds: number;
+  machine: Machine;
+  bundle: BundleResult;
+  functions: FunctionBundles;
+}): string {
+  return [
+    '## npm run bench -- --bundles: every Lambda bundle beside its floor',
+    '',
+    'Written by `bench/run.ts` with `--bundles`: steps 3 and 6 of `npm run bench` alone (how they are',
+    'built and timed is said there), the ingest bundle beside the build before and every function',
+    'beside its floor, in one run.',
+    '',
+    ...runLines(r.command, r.elapsedSeconds, r.machine),
+    '',
+    table(
+      ['measurement', 'result', 'goal', 'met'],
+      [...ingestBundleRows(r.bundle), ...functionSummaryRows(r.functions)].map((s) => [
+        s.measurement,
+        s.result,
+        s.goal,
+        yes(s.met),
+      ]),
+    ),
+    '',
+    ...functionBundlesMarkdown(r.functions, table),
+    '',
+  ].join('\n');
+}
+
 const signed = (n: number) => (n > 0 ? `+${fmt(n)}` : fmt(n));
 
 /** The section of docs/BENCHMARKS.md that `npm run bench` writes. */
@@ -317,7 +357,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     `Ours / raw by round: ${http.roundRatios.map(pct).join(', ')}.`,
     '',
-    `Ours / raw: **${pct(http.ratio)}** (goal at least ${pct(GOALS.ingestShareOfRaw)}: ${yes(http.ratio >= GOALS.ingestShareOfRaw)}).`,
+    `Ours / raw: **${pct(http.ratio)}** (no goal since issue 15, which set the fleet load of \`npm run load\` in its place).`,
     ...(http.ours.firstError ? ['', `First error of ours: \`${http.ours.firstError}\`.`] : []),
     ...(http.raw.firstError ? ['', `First error of raw: \`${http.raw.firstError}\`.`] : []),
     '',

@@ -6,13 +6,20 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { benchAwsProbes, DEFAULT_AWS_PROBES, renderAwsProbesMarkdown } from './aws-probes';
 import { NUMBERS_PAGE, numberFlag, runCommand, writeNumbers } from './common';
+import { benchFunctionBundles } from './function-bundles';
 import { benchHttpIngest, DEFAULT_INGEST, type IngestOptions, isLoadJob, runLoadJob } from './http-ingest';
 import { benchIngestBundle, DEFAULT_BUNDLE } from './ingest-bundle';
 import { benchLambdaCpu, DEFAULT_LAMBDA_CPU } from './lambda-cpu';
 import { describeMachine } from './machine';
 import { benchBothAgents, DEFAULT_MORE, runMore } from './more';
 import { benchReads, DEFAULT_READS, renderReadsMarkdown } from './reads';
-import { type BenchResults, renderAgentsMarkdown, renderMarkdown, renderTable } from './report';
+import {
+  type BenchResults,
+  renderAgentsMarkdown,
+  renderBundlesMarkdown,
+  renderMarkdown,
+  renderTable,
+} from './report';
 import { benchRequestsPerHeartbeat } from './requests-per-heartbeat';
 
 const COMMAND = 'npm run bench';
@@ -20,7 +27,7 @@ const COMMAND = 'npm run bench';
 const USAGE = `Usage: npm run bench -- [options]
 
 Runs every benchmark (about 3 minutes), prints the summary table and rewrites its section of
-${NUMBERS_PAGE}; or, with one of --agents, --reads or --aws-probes, that section alone.
+${NUMBERS_PAGE}; or, with one of --agents, --reads, --aws-probes or --bundles, that section alone.
 
 Options:
   --seconds N           length of each local ingest run (default ${DEFAULT_INGEST.seconds})
@@ -32,6 +39,7 @@ Options:
   --read-agents N       the fleet of --reads (default ${DEFAULT_READS.agents})
   --aws-probes          what ec2 probes cost a scan, alone
   --aws-probe-agents N  the fleet of --aws-probes (default ${DEFAULT_AWS_PROBES.agents})
+  --bundles             every Lambda bundle beside its floor alone (steps 3 and 6, about 3 minutes)
   --no-write            print only; leave ${NUMBERS_PAGE} as it is
   --help                this text
 `;
@@ -73,6 +81,12 @@ async function main(argv: string[]): Promise<number> {
     log(`what ec2 probes cost a scan of ${agents} late agents`);
     const rows = await benchAwsProbes(agents, log);
     return report('bench aws probes', renderAwsProbesMarkdown({ ...header(), rows }));
+  }
+  if (argv.includes('--bundles')) {
+    log('the ingest bundle beside the build before, then every Lambda bundle beside its floor');
+    const bundleResult = await benchIngestBundle(bundle, log);
+    const functions = await benchFunctionBundles(imports ?? DEFAULT_MORE.imports, log);
+    return report('bench bundles', renderBundlesMarkdown({ ...header(), bundle: bundleResult, functions }));
   }
   const scanAgents = numberFlag(argv, '--scan-agents');
   log('1/9 DynamoDB requests per heartbeat');
