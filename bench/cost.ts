@@ -3,7 +3,16 @@
  * from the AWS pricing pages for Lambda, DynamoDB, API Gateway, CloudWatch and Route 53).
  */
 export const PRICES = {
-  httpApiPerMillion: 1.0,
+  /**
+   * HTTP API requests in us-east-1, by the account's volume in the month: the first 300 million at
+   * $1.00 a million, every one past them at $0.90 (the API Gateway pricing page; the same two tiers
+   * are in table 4 of AWS's whitepaper "Best Practices for Designing Amazon API Gateway Private APIs
+   * and Private Integration").
+   */
+  httpApiTiers: [
+    { upToMillions: 300, perMillion: 1.0 },
+    { upToMillions: Number.POSITIVE_INFINITY, perMillion: 0.9 },
+  ],
   lambdaRequestsPerMillion: 0.2,
   /** Lambda on arm64, per GB-second. */
   lambdaArmGbSecond: 0.0000133334,
@@ -20,6 +29,18 @@ export const PRICES = {
 } as const;
 
 const MONTH_SECONDS = 30 * 86_400;
+
+/** What `requests` HTTP API requests in one month cost, each tier at its price. */
+export function httpApiMonth(requests: number): number {
+  let cost = 0;
+  let from = 0;
+  for (const tier of PRICES.httpApiTiers) {
+    const upTo = tier.upToMillions * 1e6;
+    cost += (Math.max(0, Math.min(requests, upTo) - from) / 1e6) * tier.perMillion;
+    from = upTo;
+  }
+  return cost;
+}
 
 /** Memory at which a Lambda function has one vCPU's worth of CPU (AWS Lambda developer guide, memory). */
 export const LAMBDA_VCPU_MB = 1769;
@@ -42,6 +63,12 @@ export function billedIngestMs(
 }
 
 export interface CostInputs {
+  /**
+   * The agents one watcher (one account) holds: their requests share the month's HTTP API tiers.
+   * Lambda's duration tiers start at 7.5 billion GB-seconds a month, which a million agents beating
+   * every 10 s at 256 MB and under 20 ms a heartbeat stay below, so they are not modelled.
+   */
+  readonly fleet: number;
   readonly heartbeatSeconds: number;
   readonly scanSeconds: number;
   /** Write units per accepted heartbeat (counted: 1). */
@@ -61,6 +88,7 @@ export interface CostInputs {
 }
 
 export interface CostRow {
+  readonly fleet: number;
   readonly heartbeatSeconds: number;
   readonly batch: number;
   readonly capacity: string;
@@ -75,7 +103,7 @@ export interface CostRow {
 export function agentMonth(inputs: CostInputs): CostRow {
   const heartbeats = MONTH_SECONDS / inputs.heartbeatSeconds;
   const requests = heartbeats / inputs.batch;
-  const api = (requests / 1e6) * PRICES.httpApiPerMillion;
+  const api = httpApiMonth(requests * inputs.fleet) / inputs.fleet;
   // A batch writes its items 16 at a time (lambda/service.ts), so it lasts about ceil(batch / 16) writes.
   const invocationSeconds = (inputs.ingestMs / 1000) * Math.ceil(inputs.batch / 16);
   const lambda =
@@ -94,6 +122,7 @@ export function agentMonth(inputs: CostInputs): CostRow {
       ? ((scans * inputs.readUnitsPerAgentScan) / 1e6) * PRICES.dynamoReadPerMillionRru
       : unitHours(inputs.readUnitsPerAgentScan / inputs.scanSeconds) * PRICES.dynamoProvisionedRcuHour;
   return {
+    fleet: inputs.fleet,
     heartbeatSeconds: inputs.heartbeatSeconds,
     batch: inputs.batch,
     capacity: target === undefined ? 'on demand' : `provisioned at ${Math.round(target * 100)}%`,

@@ -1,6 +1,7 @@
-import { agentMonth, billedIngestMs, PRICES } from '../../bench/cost';
+import { agentMonth, billedIngestMs, httpApiMonth, PRICES } from '../../bench/cost';
 
 const AT_30_S = {
+  fleet: 1_000,
   heartbeatSeconds: 30,
   scanSeconds: 30,
   writesPerHeartbeat: 1,
@@ -31,6 +32,24 @@ describe('agentMonth', () => {
     expect(agentMonth({ ...AT_30_S, provisionedAt: 0.7 }).dynamoWrites).toBeLessThan(
       agentMonth(AT_30_S).dynamoWrites / 2,
     );
+  });
+});
+
+describe('the HTTP API price by volume', () => {
+  it('charges $1.00 a million up to 300 million requests a month and $0.90 a million past them', () => {
+    expect(httpApiMonth(0)).toBe(0);
+    expect(httpApiMonth(300e6)).toBeCloseTo(300, 8);
+    expect(httpApiMonth(400e6)).toBeCloseTo(300 + 90, 8);
+  });
+
+  it("makes a million agents' heartbeats cheaper per agent than a small fleet's, and only the API's share", () => {
+    const small = agentMonth({ ...AT_30_S, provisionedAt: 0.7 });
+    const large = agentMonth({ ...AT_30_S, provisionedAt: 0.7, fleet: 1_000_000 });
+    // 86,400 requests an agent: a fleet of 1,000 stays in the first tier; a million makes 86.4 billion.
+    expect(small.api).toBeCloseTo((86_400 / 1e6) * 1.0, 8);
+    expect(large.api).toBeCloseTo((300 + (86_400 - 300) * 0.9) / 1e6, 8);
+    expect(large.lambda).toBe(small.lambda);
+    expect(large.dynamoWrites).toBe(small.dynamoWrites);
   });
 });
 
