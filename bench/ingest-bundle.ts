@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,6 +56,15 @@ export interface BundleResult {
   readonly importPairVsBefore: number;
   /** The floor's cold import as deployed over the floor built the way before: the SDK's own share of the change. */
   readonly floorImportVsBefore: number;
+  /**
+   * The ingest build of the day issue 15 was filed (`ISSUE_DAY`), and the ingest bundle's cold import
+   * as deployed over it; absent when this clone lacks that commit.
+   */
+  readonly issueDay?: {
+    readonly rev: string;
+    readonly stats: BundleStats;
+    readonly importVsDeployed: number;
+  };
 }
 
 /** The least a heartbeat Lambda could be: the DynamoDB client and one UpdateItem. */
@@ -117,8 +126,85 @@ const VARIANTS: { name: string; description: string; options: BuildOptions; ext:
 ];
 
 /**
- * Bundles lambda/handlers/ingest.ts and the floor the same way, then measures size and the cold
- * `require` of each in fresh processes, alternating the two so both see the same machine noise.
+ * The ingest function as it was built the day issue 15 was filed, which its goal "cold import at most
+ * 0.65x today's build" names ("597 KB and 99 ms today"): the sources of the commit before its build
+ * change (cb9bec7, the parent of 23580b3), built as the functions and the bench built them then (cjs,
+ * esbuild's default main fields, target node22, minified). Read from git; a clone without that
+ * commit (a shallow one) measures without it.
+ */
+export const ISSUE_DAY = {
+  rev: 'cb9bec7',
+  options: { format: 'cjs', target: 'node22', mainFields: ['main', 'module'] } satisfies BuildOptions,
+};
+
+interface Built {
+  readonly ingestFile: string;
+  readonly floorFile: string;
+  readonly ingest: Metafile;
+  readonly floor: Metafile;
+}
+
+/** Each variant of `VARIANTS`: the ingest handler and the floor, built its way into `dir`. */
+async function buildVariants(root: string, dir: string, log: (line: string) => void): Promise<Built[]> {
+  const built: Built[] = [];
+  for (const [index, variant] of VARIANTS.entries()) {
+    log(`  ${variant.name}: bundling`);
+    const out = join(dir, String(index));
+    mkdirSync(out);
+    const ingestFile = join(out, `ingest.${variant.ext}`);
+    const floorFile = join(out, `floor.${variant.ext}`);
+    const ingestBuild = await build({
+      ...LAMBDA_BUILD,
+      ...variant.options,
+      entryPoints: [join(root, 'lambda/handlers/ingest.ts')],
+      outfile: ingestFile,
+    });
+    const floorBuild = await build({
+      ...LAMBDA_BUILD,
+      ...variant.options,
+      stdin: { contents: FLOOR_SOURCE, resolveDir: root, sourcefile: 'floor-handler.mjs', loader: 'js' },
+      outfile: floorFile,
+    });
+    built.push({ ingestFile, floorFile, ingest: ingestBuild.metafile!, floor: floorBuild.metafile! });
+  }
+  return built;
+}
+
+/** The ingest handler of `ISSUE_DAY`, its sources read from git into `dir`; `undefined` without them. */
+async function buildIssueDay(
+  root: string,
+  dir: string,
+  log: (line: string) => void,
+): Promise<{ file: string; metafile: Metafile } | undefined> {
+  const sources = join(dir, 'issue-day');
+  mkdirSync(sources);
+  const archive = spawnSync(
+    'sh',
+    ['-c', `git archive ${ISSUE_DAY.rev} lambda agent package.json | tar -x -C "${sources}"`],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (archive.status !== 0) {
+    log(
+      `  the ingest build of ${ISSUE_DAY.rev}: not measured, its sources are not here (${archive.stderr.trim()})`,
+    );
+    return undefined;
+  }
+  log(`  the ingest build of ${ISSUE_DAY.rev} (the day issue 15 was filed): bundling`);
+  symlinkSync(join(root, 'node_modules'), join(sources, 'node_modules'), 'dir');
+  const file = join(dir, 'issue-day.js');
+  const out = await build({
+    ...LAMBDA_BUILD,
+    ...ISSUE_DAY.options,
+    entryPoints: [join(sources, 'lambda/handlers/ingest.ts')],
+    outfile: file,
+  });
+  return { file, metafile: out.metafile! };
+}
+
+/**
+ * Bundles lambda/handlers/ingest.ts and the floor each way of `VARIANTS`, and the ingest handler of
+ * the day issue 15 was filed, then measures size and the cold import of each in fresh processes,
+ * taking turns so that all see the same machine noise.
  */
 export async function benchIngestBundle(
   options: BundleOptions,
@@ -127,33 +213,15 @@ export async function benchIngestBundle(
   const root = resolve('.');
   const dir = mkdtempSync(join(tmpdir(), 'hbw-bundle-'));
   try {
-    const built: { ingestFile: string; floorFile: string; ingest: Metafile; floor: Metafile }[] = [];
-    for (const [index, variant] of VARIANTS.entries()) {
-      log(`  ${variant.name}: bundling`);
-      const out = join(dir, String(index));
-      mkdirSync(out);
-      const ingestFile = join(out, `ingest.${variant.ext}`);
-      const floorFile = join(out, `floor.${variant.ext}`);
-      const ingestBuild = await build({
-        ...LAMBDA_BUILD,
-        ...variant.options,
-        entryPoints: [join(root, 'lambda/handlers/ingest.ts')],
-        outfile: ingestFile,
-      });
-      const floorBuild = await build({
-        ...LAMBDA_BUILD,
-        ...variant.options,
-        stdin: { contents: FLOOR_SOURCE, resolveDir: root, sourcefile: 'floor-handler.mjs', loader: 'js' },
-        outfile: floorFile,
-      });
-      built.push({ ingestFile, floorFile, ingest: ingestBuild.metafile!, floor: floorBuild.metafile! });
-    }
-    log(`  ${options.imports} cold imports of each of the ${built.length * 2} bundles, taking turns`);
+    const built = await buildVariants(root, dir, log);
+    const issueDay = await buildIssueDay(root, dir, log);
+    const files = [
+      ...built.flatMap((b) => [b.ingestFile, b.floorFile]),
+      ...(issueDay ? [issueDay.file] : []),
+    ];
+    log(`  ${options.imports} cold imports of each of the ${files.length} bundles, taking turns`);
     await waitForQuiet();
-    const times = timeImports(
-      built.flatMap((b) => [b.ingestFile, b.floorFile]),
-      options.imports,
-    );
+    const times = timeImports(files, options.imports);
     const variants = VARIANTS.map((variant, i): BundleVariant => {
       const [ingestTimes, floorTimes] = [times[2 * i]!, times[2 * i + 1]!];
       const ingest = stats(built[i]!.ingestFile, built[i]!.ingest, ingestTimes);
@@ -172,6 +240,7 @@ export async function benchIngestBundle(
       };
     });
     const [deployed, before] = [times[0]!.importMs, times[2]!.importMs];
+    const issueDayStats = issueDay && stats(issueDay.file, issueDay.metafile, times[files.length - 1]!);
     return {
       options,
       env: Object.keys(LAMBDA_ENV),
@@ -179,6 +248,11 @@ export async function benchIngestBundle(
       importVsBefore: median(deployed) / median(before),
       importPairVsBefore: median(deployed.map((ms, k) => ms / before[k]!)),
       floorImportVsBefore: variants[0]!.floor.importMs / variants[1]!.floor.importMs,
+      issueDay: issueDayStats && {
+        rev: ISSUE_DAY.rev,
+        stats: issueDayStats,
+        importVsDeployed: median(deployed) / issueDayStats.importMs,
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
