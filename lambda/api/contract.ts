@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { AGENT_STATES, type AgentState } from '../domain/agent-states';
 import { ALERT_KINDS, ALERT_STATUSES, NOTICE_STATES, RESOLUTIONS, SEVERITIES } from '../domain/alert';
 import { AUDIT_ACTIONS, auditQuerySchema } from '../domain/audit';
-import { CHANNELS } from '../domain/config';
+import { CHANNELS } from '../domain/channels';
 import { ESCALATION_STATES } from '../domain/escalation';
 import { SUPPRESSION_REASONS } from '../domain/mute';
 import { agentListQuerySchema, alertIdSchema, alertListQuerySchema } from '../domain/queries';
