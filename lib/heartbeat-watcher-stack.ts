@@ -73,8 +73,8 @@ interface Functions {
 
 /**
  * The whole watcher: the HTTP API, the ingest, register, installer, admin and scanner functions (and
- * the probers), the tables, a
- * topic per paging group, and the alarms that watch the watcher, with a topic of their own.
+ * the probers), the tables, a topic per paging group, and the alarms that watch the watcher, with a
+ * topic of their own.
  */
 export class HeartbeatWatcherStack extends Stack {
   constructor(scope: Construct, id: string, props: HeartbeatWatcherStackProps) {

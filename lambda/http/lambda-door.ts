@@ -14,8 +14,8 @@ import { HEARTBEAT_ROUTES } from './heartbeat-routes';
 import { checkJsonType, parseJsonBody } from './wire';
 
 /**
- * What the ingest and register functions read of an API Gateway HTTP API event (payload format 2.0). Header names
- * arrive in lower case; a body API Gateway took for binary arrives base64-encoded.
+ * What the ingest and register functions read of an API Gateway HTTP API event (payload format
+ * 2.0). Header names arrive in lower case; a body API Gateway took for binary arrives base64-encoded.
  */
 export interface HttpApiEvent {
   readonly rawPath: string;
