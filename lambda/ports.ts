@@ -72,12 +72,21 @@ export interface HeartbeatStore {
   forgetLossBuckets(agentId: string, buckets: readonly LossBucket[]): Promise<void>;
 }
 
-export interface AgentStore extends HeartbeatStore {
+/** The agent store's create: all of it that registration writes. */
+export interface NewAgentStore {
+  /** Creates the agent unless its id is taken; answers false when it is. */
+  create(agent: AgentRecord): Promise<boolean>;
+}
+
+/** The enrollment key hashes of the state store: all of it that registration reads. */
+export interface EnrollmentKeyStore {
+  getEnrollmentKeyHash(group: string): Promise<string | undefined>;
+}
+
+export interface AgentStore extends HeartbeatStore, NewAgentStore {
   /** Notes that the scanner recorded the agent's restart at `at`, unless a later one was noted. */
   markRestartRecorded(agentId: string, at: number): Promise<void>;
   get(agentId: string): Promise<AgentRecord | undefined>;
-  /** Creates the agent unless its id is taken; answers false when it is. */
-  create(agent: AgentRecord): Promise<boolean>;
   /**
    * One page of agents for an operator's listing: a single Scan of at most `limit` items from after
    * `query.after`, filtered in the store by the fields given, with only the attributes a view at
@@ -317,10 +326,9 @@ export interface SmsBudgetStore {
   smsSpent(group: string, day: string): Promise<{ spent: number; reachedAt?: number }>;
 }
 
-export interface WatcherStateStore extends SmsBudgetStore {
+export interface WatcherStateStore extends SmsBudgetStore, EnrollmentKeyStore {
   /** Replaces the enrollment key hash of `group` (the old key stops working). */
   putEnrollmentKeyHash(group: string, keyHash: string, at: number): Promise<void>;
-  getEnrollmentKeyHash(group: string): Promise<string | undefined>;
   /**
    * The scanner's progress, with what its last completed scan found of the fleet (`fleet`, absent
    * until a scan recorded one): one GetItem, strongly consistent, of an item kept under 4 KB for a

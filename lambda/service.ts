@@ -30,13 +30,8 @@ import {
 } from './domain/audit';
 import { groupSettings, settingsFor, unknownProbeNetworkMessage, type WatcherConfig } from './domain/config';
 import { formatDuration } from './domain/duration';
-import {
-  ConflictError,
-  HasChildrenError,
-  NotFoundError,
-  UnauthorizedError,
-  ValidationError,
-} from './domain/errors';
+import { enrollmentSettings } from './domain/enrollment-settings';
+import { ConflictError, HasChildrenError, NotFoundError, ValidationError } from './domain/errors';
 import { type FleetSummary, statusCounts } from './domain/fleet-summary';
 import { heartbeatSettings, scanTickSeconds } from './domain/heartbeat-settings';
 import {
@@ -66,15 +61,15 @@ import {
   addAgentSchema,
   changeAgentSchema,
   maintenanceSchema,
-  registerSchema,
   removeAgentQuerySchema,
 } from './domain/requests';
-import { hashSecret, newSecret, sameHash } from './domain/secrets';
+import { hashSecret, newSecret } from './domain/secrets';
 import { smsDay } from './domain/sms-budget';
 import { parentLoop } from './domain/topology';
 import { agentIdSchema, groupNameSchema, parseOrThrow } from './domain/validation';
 import { HeartbeatService, type HeartbeatServiceDeps } from './heartbeats';
 import type { AgentChange, AgentStore, AlertStore, AuditStore, WatcherStateStore } from './ports';
+import { createAgent, Registration } from './registration';
 
 export interface WatcherServiceDeps extends Omit<HeartbeatServiceDeps, 'settings'> {
   readonly config: WatcherConfig;
@@ -96,33 +91,24 @@ export interface WatcherServiceDeps extends Omit<HeartbeatServiceDeps, 'settings
 export class WatcherService extends HeartbeatService {
   protected override readonly deps: WatcherServiceDeps & HeartbeatServiceDeps;
 
+  private readonly registration: Registration;
+
   constructor(deps: WatcherServiceDeps) {
     const all = { ...deps, settings: heartbeatSettings(deps.config) };
     super(all);
     this.deps = all;
+    this.registration = new Registration({
+      keys: deps.state,
+      agents: deps.agents,
+      clock: deps.clock,
+      settings: enrollmentSettings(deps.config),
+      log: this.log,
+    });
   }
 
-  /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key. */
-  async register(enrollmentKey: string | undefined, body: unknown): Promise<Answer<'POST /v1/register'>> {
-    const input = parseOrThrow(registerSchema, body);
-    if (!enrollmentKey) throw new UnauthorizedError('the group enrollment key is required as bearer token');
-    // The key first: a caller without one learns nothing of the config (an unknown group has no key).
-    const stored = await this.deps.state.getEnrollmentKeyHash(input.group);
-    if (!sameHash(stored, hashSecret(enrollmentKey))) {
-      throw new UnauthorizedError(`the enrollment key is not valid for group ${input.group}`);
-    }
-    const settings = groupSettings(this.deps.config, input.group);
-    const approval = settings.autoApprove ? 'approved' : 'pending';
-    const token = newSecret('hbw_');
-    await this.createAgent({
-      agentId: input.agentId,
-      group: input.group,
-      cluster: input.cluster,
-      approval,
-      tokenHash: hashSecret(token),
-      createdAt: this.deps.clock.now(),
-    });
-    return { agentId: input.agentId, token, approval };
+  /** `POST /v1/register`: an agent enrolls itself with its group's enrollment key ({@link Registration}). */
+  register(enrollmentKey: string | undefined, body: unknown): Promise<Answer<'POST /v1/register'>> {
+    return this.registration.register(enrollmentKey, body);
   }
 
   /** `POST /v1/agents`: an operator adds a pre-approved agent, or an agentless entry watched by its probe. */
@@ -145,15 +131,9 @@ export class WatcherService extends HeartbeatService {
       parent: input.parent,
       probeNetwork: input.probeNetwork,
     };
-    await this.createAgent(agent);
+    await createAgent(this.deps.agents, agent);
     await this.record(caller, 'add', auditTarget('agent', agent.agentId), { after: agentAudit(agent) });
     return { agentId: input.agentId, token, approval: 'approved' as const };
-  }
-
-  private async createAgent(agent: AgentRecord): Promise<void> {
-    if (!(await this.deps.agents.create(agent))) {
-      throw new ConflictError(`agentId ${agent.agentId} is taken`, 'agentId');
-    }
   }
 
   async getAgent(agentId: string): Promise<AgentView> {

@@ -20,6 +20,7 @@ import {
   type WatcherConfig,
   watcherAlarmsReach,
 } from '../lambda/domain/config';
+import { enrollmentSettings } from '../lambda/domain/enrollment-settings';
 import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
 import { AWS_PROBER_VARIABLE, PROBERS_VARIABLE, WEBHOOK_BUS_VARIABLE } from '../lambda/handlers/service-env';
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
@@ -37,29 +38,43 @@ export interface HeartbeatWatcherStackProps extends StackProps {
 
 /** The heartbeat routes: no authorizer, the ingest function checks the agent's token in the same write. */
 export const AGENT_ROUTES = ['/v1/heartbeat', '/v1/heartbeats'] as const;
+/** The enrollment, served by the register function: no authorizer, it checks the group's enrollment key. */
+export const REGISTER_ROUTES = ['/v1/register'] as const;
 /**
- * The other routes that are not admin routes, served by the register function: no authorizer,
- * register checks the group's enrollment key; the installers and the API's document hold nothing
- * secret. Apart from the heartbeats, so that the ingest function's bundle carries neither the
- * installers' text, the enrollment nor the document.
+ * The other routes that are not admin routes, served by the installer function: the installers and
+ * the API's document, which hold nothing secret. Apart from the heartbeats and the enrollment, so
+ * that neither the ingest nor the register function's bundle carries the installers' text or the
+ * document, and so that what anyone may fetch is served by a function that holds no grant at all.
  */
-export const REGISTER_ROUTES = OPEN_PATHS.filter(
-  (path) => !(AGENT_ROUTES as readonly string[]).includes(path),
+export const INSTALLER_ROUTES = OPEN_PATHS.filter(
+  (path) => !([...AGENT_ROUTES, ...REGISTER_ROUTES] as readonly string[]).includes(path),
 );
 /** Everything else under /v1 is an admin route, behind IAM. */
 export const ADMIN_ROUTE = '/v1/{proxy+}';
 
-/** The watcher's four functions. */
+/** What the functions get of the config, each as JSON: the whole of it, and the parts the lean ones read. */
+interface FunctionSettings {
+  /** The config document for the functions (`HBW_CONFIG`: admin, scanner). */
+  readonly config: string;
+  /** `HBW_HEARTBEAT_SETTINGS`: the ingest function's. */
+  readonly heartbeats: string;
+  /** `HBW_ENROLLMENT_SETTINGS`: the register function's. */
+  readonly enrollment: string;
+}
+
+/** The watcher's functions behind the API, and the scanner. */
 interface Functions {
   readonly ingest: WatcherFunction;
   readonly register: WatcherFunction;
+  readonly installer: WatcherFunction;
   readonly admin: WatcherFunction;
   readonly scanner: WatcherFunction;
 }
 
 /**
- * The whole watcher: the HTTP API, the ingest, register, admin and scanner functions, the tables, a
- * topic per paging group, and the alarms that watch the watcher, with a topic of their own.
+ * The whole watcher: the HTTP API, the ingest, register, installer, admin and scanner functions (and
+ * the probers), the tables, a topic per paging group, and the alarms that watch the watcher, with a
+ * topic of their own.
  */
 export class HeartbeatWatcherStack extends Stack {
   constructor(scope: Construct, id: string, props: HeartbeatWatcherStackProps) {
@@ -68,8 +83,11 @@ export class HeartbeatWatcherStack extends Stack {
     const tables = new WatcherTables(this, 'Tables', config.capacity);
     const topics = this.groupTopics(config);
     const fns = this.functions(
-      JSON.stringify(forFunctions),
-      JSON.stringify(heartbeatSettings(config)),
+      {
+        config: JSON.stringify(forFunctions),
+        heartbeats: JSON.stringify(heartbeatSettings(config)),
+        enrollment: JSON.stringify(enrollmentSettings(config)),
+      },
       tables,
       topics,
     );
@@ -180,8 +198,7 @@ export class HeartbeatWatcherStack extends Stack {
 
   /** Each function gets the variables of what it may touch, and the grants that go with them. */
   private functions(
-    configJson: string,
-    settingsJson: string,
+    json: FunctionSettings,
     tables: WatcherTables,
     topics: Record<string, sns.Topic>,
   ): Functions {
@@ -191,28 +208,33 @@ export class HeartbeatWatcherStack extends Stack {
     const ingest = new WatcherFunction(this, 'Ingest', {
       handler: 'ingest',
       environment: {
-        HBW_HEARTBEAT_SETTINGS: settingsJson,
+        HBW_HEARTBEAT_SETTINGS: json.heartbeats,
         STACK_NAME: this.stackName,
         ...tableEnv('agents'),
       },
     });
     tables.agents.grant(ingest.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
 
+    // Register takes only the groups and their autoApprove, and may only create agents and read keys.
     const register = new WatcherFunction(this, 'Register', {
       handler: 'register',
       environment: {
-        HBW_CONFIG: configJson,
+        HBW_ENROLLMENT_SETTINGS: json.enrollment,
         ...tableEnv('agents', 'state'),
       },
     });
     tables.agents.grant(register.fn, 'dynamodb:PutItem');
     tables.state.grant(register.fn, 'dynamodb:GetItem');
 
+    // What anyone may fetch (the installers, the document) is served by a function with no table
+    // and no grant: least privilege, and none of it in the function that may create agents.
+    const installer = new WatcherFunction(this, 'Installer', { handler: 'installer', environment: {} });
+
     const admin = new WatcherFunction(this, 'Admin', {
       handler: 'admin',
       timeout: Duration.seconds(29),
       environment: {
-        HBW_CONFIG: configJson,
+        HBW_CONFIG: json.config,
         ...tableEnv('agents', 'state', 'alerts', 'audit'),
       },
     });
@@ -229,7 +251,7 @@ export class HeartbeatWatcherStack extends Stack {
       timeout: Duration.seconds(90),
       reservedConcurrentExecutions: 1,
       environment: {
-        HBW_CONFIG: configJson,
+        HBW_CONFIG: json.config,
         STACK_NAME: this.stackName,
         ...tableEnv('agents', 'state', 'alerts'),
         TOPIC_ARNS: JSON.stringify(
@@ -243,7 +265,7 @@ export class HeartbeatWatcherStack extends Stack {
     tables.alerts.grantReadWriteData(scanner.fn);
     for (const topic of Object.values(topics)) topic.grantPublish(scanner.fn);
     scanner.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
-    return { ingest, register, admin, scanner };
+    return { ingest, register, installer, admin, scanner };
   }
 
   /** Every minute, the scanner; it loops the scans of that minute inside. */
@@ -291,6 +313,9 @@ export class HeartbeatWatcherStack extends Stack {
     const registerIntegration = new HttpLambdaIntegration('RegisterIntegration', fns.register.fn);
     for (const path of REGISTER_ROUTES)
       api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: registerIntegration });
+    const installerIntegration = new HttpLambdaIntegration('InstallerIntegration', fns.installer.fn);
+    for (const path of INSTALLER_ROUTES)
+      api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration: installerIntegration });
     api.addRoutes({
       path: ADMIN_ROUTE,
       methods: [apigw.HttpMethod.ANY],
@@ -307,8 +332,9 @@ export class HeartbeatWatcherStack extends Stack {
       if (!(route instanceof apigw.HttpRoute) || route.node.id.includes('proxy')) continue;
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason:
-          'Agent routes authenticate each agent by its own bearer token, checked by the handler in the same conditional DynamoDB write (register by the group enrollment key); IAM here would put AWS credentials on every monitored server.',
+        reason: INSTALLER_ROUTES.includes(route.path ?? '')
+          ? 'The installers and the API document hold nothing secret and change nothing; a server being installed fetches them before it has any credential, and the function that serves them holds no table and no grant.'
+          : 'Agent routes authenticate each agent by its own bearer token, checked by the handler in the same conditional DynamoDB write (register by the group enrollment key); IAM here would put AWS credentials on every monitored server.',
       });
     }
     for (const fn of [fns.admin.fn, fns.scanner.fn]) {

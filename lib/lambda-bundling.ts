@@ -18,7 +18,7 @@ export const LAMBDA_BUNDLING = {
   sourcemap: true,
   /** Lambda's nodejs24.x runtime (WatcherFunction). */
   target: 'node24',
-  /** The sh installer and agent the register function serves (lambda/http/install-script.ts), as text. */
+  /** The sh installer and agent the installer function serves (lambda/http/install-script.ts), as text. */
   loader: { '.sh': 'text' },
   define: { __HBW_VERSION__: JSON.stringify(version) },
 } as const;

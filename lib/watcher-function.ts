@@ -10,7 +10,7 @@ import { LAMBDA_BUNDLING } from './lambda-bundling';
 
 export interface WatcherFunctionProps {
   /** The handler file under lambda/handlers, without extension. */
-  readonly handler: 'ingest' | 'register' | 'admin' | 'scanner' | 'prober' | 'aws-prober';
+  readonly handler: 'ingest' | 'register' | 'installer' | 'admin' | 'scanner' | 'prober' | 'aws-prober';
   readonly environment: Record<string, string>;
   /** @default 10 seconds */
   readonly timeout?: Duration;

@@ -9,8 +9,9 @@ import {
   type AgentWriteOutcome,
   MalformedItemError,
 } from '../ports';
-import { call, eachPage, fromItem, type Item, text, toItem, update } from './dynamo';
+import { call, eachPage, fromItem, text, toItem, update } from './dynamo';
 import { returnsItemOnConditionFailure } from './dynamo-client';
+import { DynamoNewAgentStore } from './dynamo-enrollment-stores';
 import { agentFromItem, agentOutcome, bucketNames, DynamoHeartbeatStore } from './dynamo-heartbeat-store';
 
 /** What every read of an agent takes: who it is, where it belongs, and when it was last heard. */
@@ -57,27 +58,13 @@ const VIEW_ATTRIBUTES = [
   'bootBeats',
 ];
 
-/** A new agent's item: what registration sets (the probe as JSON text, `agentless` only when true). */
-function agentToItem(agent: AgentRecord): Item {
-  return toItem({
-    agentId: agent.agentId,
-    group: agent.group,
-    cluster: agent.cluster,
-    approval: agent.approval,
-    tokenHash: agent.tokenHash,
-    createdAt: agent.createdAt,
-    agentless: agent.agentless ? true : undefined,
-    probe: agent.probe === undefined ? undefined : JSON.stringify(agent.probe),
-    parent: agent.parent,
-    probeNetwork: agent.probeNetwork,
-  });
-}
-
 /**
  * The agents table, for everything the service and the scanner do with it; the heartbeat writes are
  * its base's ({@link DynamoHeartbeatStore}).
  */
 export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore {
+  private readonly creator = new DynamoNewAgentStore(this.client, this.tableName);
+
   async markRestartRecorded(agentId: string, at: number) {
     const expr = update({ set: { restartRecordedAt: at } });
     await this.table.updateIf(
@@ -164,7 +151,7 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
   }
 
   create(agent: AgentRecord) {
-    return this.table.putIfAbsent('create agent', agentToItem(agent));
+    return this.creator.create(agent);
   }
 
   /**

@@ -20,6 +20,7 @@ import {
   type UpdateParts,
   update,
 } from './dynamo';
+import { DynamoEnrollmentKeyStore, enrollKey } from './dynamo-enrollment-stores';
 
 /** The fleet summary as stored (JSON); one that is not a summary is left out, and said. */
 function fleetOf(text: string | undefined, log: Logger): FleetSummary | undefined {
@@ -34,7 +35,6 @@ function fleetOf(text: string | undefined, log: Logger): FleetSummary | undefine
   return fleet;
 }
 
-const enrollKey = (group: string) => `enroll#${group}`;
 /** One counter item per group and UTC day. */
 const smsKey = (group: string, day: string) => `sms#${group}#${day}`;
 const SCANNER_KEY = 'scanner';
@@ -49,6 +49,7 @@ const BATCH_GET_MAX = 100;
  */
 export class DynamoWatcherStateStore implements WatcherStateStore {
   private readonly table: KeyedTable;
+  private readonly keys: DynamoEnrollmentKeyStore;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -56,6 +57,7 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     private readonly log: Logger = createLogger(),
   ) {
     this.table = new KeyedTable(client, tableName, 'key');
+    this.keys = new DynamoEnrollmentKeyStore(client, tableName);
   }
 
   async putEnrollmentKeyHash(group: string, keyHash: string, at: number) {
@@ -69,9 +71,8 @@ export class DynamoWatcherStateStore implements WatcherStateStore {
     );
   }
 
-  async getEnrollmentKeyHash(group: string) {
-    const item = await this.table.get('get enrollment key', enrollKey(group));
-    return item ? text(fromItem(item).keyHash) : undefined;
+  getEnrollmentKeyHash(group: string) {
+    return this.keys.getEnrollmentKeyHash(group);
   }
 
   async getScannerState(): Promise<ScannerState & { fleet?: FleetSummary }> {

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { AGENT_STATES, type AgentState } from '../domain/agent-states';
 import { ALERT_KINDS, ALERT_STATUSES, NOTICE_STATES, RESOLUTIONS, SEVERITIES } from '../domain/alert';
 import { AUDIT_ACTIONS, auditQuerySchema } from '../domain/audit';
-import { CHANNELS } from '../domain/config';
+import { CHANNELS } from '../domain/channels';
 import { ESCALATION_STATES } from '../domain/escalation';
 import { SUPPRESSION_REASONS } from '../domain/mute';
 import { agentListQuerySchema, alertIdSchema, alertListQuerySchema } from '../domain/queries';
@@ -400,7 +400,8 @@ const ADMIN_ERRORS = [401, 403] as const;
 
 /**
  * Every route, by `METHOD /path` (path parameters in braces). Adding a route is one entry here and its
- * handler in lambda/http (admin-routes.ts, enrollment-routes.ts or door.ts); a test holds the two to each other.
+ * handler in lambda/http (admin-routes.ts, installer-routes.ts, enrollment-routes.ts or
+ * heartbeat-routes.ts); a test holds the two to each other.
  */
 export const API_ROUTES = {
   'POST /v1/heartbeat': {

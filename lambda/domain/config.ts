@@ -3,6 +3,7 @@ import { type Capacity, capacityOf, capacitySchema } from './capacity';
 import { CHANNELS, type Channel } from './channels';
 import type { ClusterSettings } from './cluster';
 import { parseDuration } from './duration';
+import { unknownGroupError } from './enrollment-settings';
 import { type FieldProblem, ValidationError } from './errors';
 import { type EscalationStep, escalationProblems, escalationSteps } from './escalation';
 import { type FlappingSettings, flappingSchema, flappingSettings } from './flapping';
@@ -556,13 +557,7 @@ function checkedConfig(raw: unknown, more: (raw: unknown) => readonly FieldProbl
 /** The settings of `group`, or a {@link ValidationError} naming `field` when no such group is configured. */
 export function groupSettings(config: WatcherConfig, group: string, field = 'group'): GroupSettings {
   const settings = configuredGroup(config, group);
-  if (!settings) {
-    throw new ValidationError(
-      `${field}: unknown group "${group}" (configured: ${Object.keys(config.groups).join(', ')})`,
-      field,
-      'unknown_group',
-    );
-  }
+  if (!settings) throw unknownGroupError(group, config.groups, field);
   return settings;
 }
 

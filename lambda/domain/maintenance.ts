@@ -56,8 +56,8 @@ function cronProblem(pattern: string): string | undefined {
  * The config's cron expressions that croner refuses or that never come, each as a problem naming its
  * field. The config's schema (domain/config.ts) checks a window's shape; this checks what its cron
  * means, for the readers that use the windows: the CLI (local mode, `hbw config check`), the stack
- * at synth, the scanner and the admin and register functions at cold start. The ingest function,
- * which never reads the windows, reads the config without it, and so carries no cron parser.
+ * at synth, the scanner and the admin function at cold start. The ingest and register functions,
+ * which never read the windows, read their settings instead of the config, and so carry no cron parser.
  */
 export function cronProblems(raw: unknown): FieldProblem[] {
   const problems: FieldProblem[] = [];

@@ -1,3 +1,4 @@
+import { type EnrollmentSettings, parseEnrollmentSettings } from '../domain/enrollment-settings';
 import { type HeartbeatSettings, parseHeartbeatSettings } from '../domain/heartbeat-settings';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel, parseLogLevel } from '../logger';
 import { TABLE_VARIABLES, type TableKey } from './table-variables';
@@ -24,14 +25,24 @@ export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** The settings the stack serialised into `variable` at synth, read by `parse` (which throws naming the field). */
+function settingsFromEnv<T>(env: NodeJS.ProcessEnv, variable: string, parse: (raw: unknown) => T): T {
+  const text = requireEnv(env, variable);
+  try {
+    return parse(JSON.parse(text));
+  } catch (error) {
+    throw new EnvironmentError(variable, `is not valid: ${(error as Error).message}`);
+  }
+}
+
 /** `HBW_HEARTBEAT_SETTINGS`: what the ingest function takes of the config (`heartbeatSettings`). */
 export function heartbeatSettingsFromEnv(env: NodeJS.ProcessEnv): HeartbeatSettings {
-  const text = requireEnv(env, 'HBW_HEARTBEAT_SETTINGS');
-  try {
-    return parseHeartbeatSettings(JSON.parse(text));
-  } catch (error) {
-    throw new EnvironmentError('HBW_HEARTBEAT_SETTINGS', `is not valid: ${(error as Error).message}`);
-  }
+  return settingsFromEnv(env, 'HBW_HEARTBEAT_SETTINGS', parseHeartbeatSettings);
+}
+
+/** `HBW_ENROLLMENT_SETTINGS`: what the register function takes of the config (`enrollmentSettings`). */
+export function enrollmentSettingsFromEnv(env: NodeJS.ProcessEnv): EnrollmentSettings {
+  return settingsFromEnv(env, 'HBW_ENROLLMENT_SETTINGS', parseEnrollmentSettings);
 }
 
 /** The level `LOG_LEVEL` names, in any case; `undefined` (the logger's default, info) when it is not set. */
@@ -94,6 +105,17 @@ export function ingestEnv(env: NodeJS.ProcessEnv) {
     // The config's thresholds alone, serialised at synth from the config checked there: this
     // function carries neither the config's schema nor its policies (the windows' cron parser).
     settings: heartbeatSettingsFromEnv(env),
+    log: loggerFromEnv(env),
+  };
+}
+
+/** What the register function reads: the agents and state tables, the enrollment settings, the log level. */
+export function registerEnv(env: NodeJS.ProcessEnv) {
+  return {
+    agentsTable: requireEnv(env, TABLE_VARIABLES.agents),
+    stateTable: requireEnv(env, TABLE_VARIABLES.state),
+    // The groups and their autoApprove alone, serialised at synth from the config checked there.
+    settings: enrollmentSettingsFromEnv(env),
     log: loggerFromEnv(env),
   };
 }

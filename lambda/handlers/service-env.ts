@@ -3,9 +3,9 @@ import { parseConfig, type WatcherConfig } from '../domain/config';
 import type { FieldProblem } from '../domain/errors';
 import { EnvironmentError, loggerFromEnv, requireEnv, tableNamesFromEnv, topicsFromEnv } from './env';
 
-// What the functions that hold the whole config read: the register, admin and scanner functions.
-// Apart from env.ts, so that the ingest function, which reads only the heartbeat settings, carries
-// neither the config's schema nor its policies.
+// What the functions that hold the whole config read: the admin and scanner functions. Apart from
+// env.ts, so that the ingest and register functions, which read only their settings, carry neither
+// the config's schema nor its policies.
 
 /**
  * The config the stack serialised into `HBW_CONFIG` at synth time, validated again at cold start;
@@ -25,7 +25,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, more?: ConfigChecks): Watc
 type ConfigChecks = (raw: unknown) => readonly FieldProblem[];
 
 /**
- * What the register and admin functions read: the agents table (the others as they were granted),
+ * What the admin function reads: the agents table (the others as they were granted),
  * the config, the log level.
  */
 export function serviceEnv(env: NodeJS.ProcessEnv, checks: ConfigChecks) {

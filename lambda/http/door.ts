@@ -3,26 +3,25 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Hono } from 'hono/tiny';
 import type { ErrorAnswer, ErrorBody } from '../api/contract';
 import { ValidationError } from '../domain/errors';
-import type { HeartbeatService } from '../heartbeats';
 import type { Logger } from '../logger';
 import {
   type Answer,
   bodyTooLarge,
   ClientGoneError,
   errorAnswer,
-  HEARTBEAT_ROUTES,
   type HeartbeatObserver,
   methodNotAllowed,
   notFound,
   observed,
-} from './heartbeat-routes';
+  type PostRoute,
+} from './answers';
 import { hostOfHeader } from './hosts';
 import { bearerToken, checkJsonType, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, parseJsonBody } from './wire';
 
 // What every hono door of the watcher shares (errors as JSON, body limits, JSON bodies, 405s), and
-// the heartbeat routes on it, answered through ./heartbeat-routes. The enrollment and admin routes,
-// and the installers' text, are in ./app. The ingest function imports neither: its door of its own
-// (./lambda-door) answers the heartbeat routes through the same ./heartbeat-routes.
+// the routes answered with no web framework (the heartbeats, the enrollment: ./answers) on it. The
+// admin routes are in ./admin-routes, the installers' in ./installer-routes. The ingest and register
+// functions import neither: their door of their own (./lambda-door) answers the same routes.
 
 const BATCH_PATH = '/v1/heartbeats';
 
@@ -104,13 +103,17 @@ export function withErrors(app: Hono, log: Logger): Hono {
   return app;
 }
 
-/** Registers the heartbeat routes ({@link HEARTBEAT_ROUTES}) on `app`. */
-export function addHeartbeatRoutes(
+/**
+ * Registers `routes` (POST routes over `service`: ./heartbeat-routes, ./enrollment-routes) on `app`,
+ * answered as the Lambda door (./lambda-door) answers them; `observe` is told each heartbeat's status.
+ */
+export function addPostRoutes<S>(
   app: Hono,
-  service: HeartbeatService,
+  routes: Readonly<Record<string, PostRoute<S>>>,
+  service: S,
   observe: HeartbeatObserver = () => {},
 ): void {
-  for (const [path, route] of Object.entries(HEARTBEAT_ROUTES)) {
+  for (const [path, route] of Object.entries(routes)) {
     resource(app, path, {
       POST: (c) =>
         observed(observe, async () =>

@@ -1,79 +1,11 @@
 import type { BatchItemStatus } from '../api/contract';
-import { errorBody, ValidationError, WatcherError } from '../domain/errors';
 import type { HeartbeatService } from '../heartbeats';
-import type { Logger } from '../logger';
-import { StoreUnavailableError } from '../ports';
-import { bearerToken, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, statusOf } from './wire';
+import type { PostRoute } from './answers';
+import { bearerToken, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES } from './wire';
 
-// The heartbeat routes and the error answers, with no web framework: the router of local mode and of
-// the admin functions (./door, hono) and the ingest function's own door (./lambda-door) both answer
-// through them, so a heartbeat gets the same answer from either.
-
-/** An answer of the watcher, before it is put on the wire: `body` null is an answer with none. */
-export interface Answer {
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body: unknown;
-}
-
-/**
- * Told the status each heartbeat was answered with; a relay's batch tells each item's, as the status
- * a heartbeat of its own would have had. A body refused for its size (413) is not told: the body limit
- * answers it before the route.
- */
-export type HeartbeatObserver = (status: number) => void;
-
-/** The client hung up before its body was in: there is nothing to store and nobody to answer. */
-export class ClientGoneError extends Error {}
-
-/** The error a body over `maxSize` bytes is refused with (413). */
-export const bodyTooLarge = (maxSize: number) =>
-  new ValidationError(`the body is larger than ${maxSize} bytes`, undefined, 'body_too_large');
-
-/** The status a request that threw `error` is answered with (see {@link errorAnswer}). */
-export function statusOfThrown(error: unknown): number {
-  if (error instanceof WatcherError) return statusOf(error);
-  if (error instanceof ClientGoneError) return 400;
-  if (error instanceof StoreUnavailableError) return 503;
-  return 500;
-}
-
-/** The answer to a request that threw `error`; an error nobody expected goes to `log`. */
-export function errorAnswer(error: unknown, log: Logger, route: string): Answer {
-  const status = statusOfThrown(error);
-  if (error instanceof WatcherError) {
-    return {
-      status,
-      headers: error.code === 'unauthorized' ? { 'WWW-Authenticate': 'Bearer' } : undefined,
-      body: { error: errorBody(error) },
-    };
-  }
-  // A client that drops mid-body is nothing to log: the watcher read nothing and changed nothing.
-  if (error instanceof ClientGoneError) return { status, body: null };
-  if (error instanceof StoreUnavailableError) {
-    return {
-      status,
-      headers: { 'Retry-After': '1' },
-      body: { error: { code: 'unavailable', message: 'the store is busy; retry shortly' } },
-    };
-  }
-  log.error('unhandled error', { route, error });
-  return { status, body: { error: { code: 'internal', message: 'internal error; it has been logged' } } };
-}
-
-/** The answer to a method a path does not take: 405, with the ones it does in `Allow`. */
-export function methodNotAllowed(method: string, allow: string): Answer {
-  return {
-    status: 405,
-    headers: { Allow: allow },
-    body: { error: { code: 'method_not_allowed', message: `${method} is not allowed here; use ${allow}` } },
-  };
-}
-
-/** The answer to a path nothing serves. */
-export function notFound(method: string, path: string): Answer {
-  return { status: 404, body: { error: { code: 'not_found', message: `no route ${method} ${path}` } } };
-}
+// The heartbeat routes, with no web framework: the router of local mode (./door, hono) and the ingest
+// function's own door (./lambda-door) both answer through them, so a heartbeat gets the same answer
+// from either.
 
 const ITEM_STATUS: Record<BatchItemStatus, number> = {
   ok: 200,
@@ -84,19 +16,8 @@ const ITEM_STATUS: Record<BatchItemStatus, number> = {
   unavailable: 503,
 };
 
-/** One heartbeat route: the largest body it reads, and its answer to a parsed body (POST only). */
-export interface HeartbeatRoute {
-  readonly maxBytes: number;
-  answer(
-    service: HeartbeatService,
-    authorization: string | undefined,
-    body: unknown,
-    observe: HeartbeatObserver,
-  ): Promise<Answer>;
-}
-
 /** The agent routes: the agent's own token is checked by the service, in the same write. */
-export const HEARTBEAT_ROUTES: Readonly<Record<string, HeartbeatRoute>> = {
+export const HEARTBEAT_ROUTES: Readonly<Record<string, PostRoute<HeartbeatService>>> = {
   '/v1/heartbeat': {
     maxBytes: MAX_BODY_BYTES,
     async answer(service, authorization, body, observe) {
@@ -114,13 +35,3 @@ export const HEARTBEAT_ROUTES: Readonly<Record<string, HeartbeatRoute>> = {
     },
   },
 };
-
-/** Runs `answer`, telling `observe` the status a throw is answered with, and throws it on. */
-export async function observed<T>(observe: HeartbeatObserver, answer: () => Promise<T>): Promise<T> {
-  try {
-    return await answer();
-  } catch (error) {
-    observe(statusOfThrown(error));
-    throw error;
-  }
-}

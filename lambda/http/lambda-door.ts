@@ -1,19 +1,21 @@
 import type { HeartbeatService } from '../heartbeats';
+import type { Logger } from '../logger';
 import {
   type Answer,
   bodyTooLarge,
   errorAnswer,
-  HEARTBEAT_ROUTES,
   type HeartbeatObserver,
   methodNotAllowed,
   notFound,
   observed,
-} from './heartbeat-routes';
+  type PostRoute,
+} from './answers';
+import { HEARTBEAT_ROUTES } from './heartbeat-routes';
 import { checkJsonType, parseJsonBody } from './wire';
 
 /**
- * What the ingest function reads of an API Gateway HTTP API event (payload format 2.0). Header names
- * arrive in lower case; a body API Gateway took for binary arrives base64-encoded.
+ * What the ingest and register functions read of an API Gateway HTTP API event (payload format
+ * 2.0). Header names arrive in lower case; a body API Gateway took for binary arrives base64-encoded.
  */
 export interface HttpApiEvent {
   readonly rawPath: string;
@@ -23,7 +25,7 @@ export interface HttpApiEvent {
   readonly isBase64Encoded?: boolean;
 }
 
-/** What the ingest function answers API Gateway with (payload format 2.0, structured). */
+/** What the ingest and register functions answer API Gateway with (payload format 2.0, structured). */
 export interface HttpApiResult {
   readonly statusCode: number;
   readonly headers: Record<string, string>;
@@ -42,21 +44,23 @@ function result(answer: Answer): HttpApiResult {
 }
 
 /**
- * The ingest function's door: API Gateway's event in, its answer out, the heartbeat routes answered
- * through {@link HEARTBEAT_ROUTES} as the hono router of local mode answers them (./door), with the
- * same body limits, errors and 404 and 405 answers. No web framework: hono and its Lambda adapter
- * were about 20 KB of the ingest bundle and a Request, a Response and a router walk per heartbeat.
- * Unlike local mode's router it does not check the Host header: API Gateway sets it, and nothing
- * here makes a URL of it.
+ * The door of a function that serves POST routes alone (the ingest function's heartbeat routes, the
+ * register function's enrollment): API Gateway's event in, its answer out, each route of `routes`
+ * answered over `service` as the hono router of local mode answers it (./door, `addPostRoutes`), with
+ * the same body limits, errors and 404 and 405 answers. No web framework: hono and its Lambda adapter
+ * were about 20 KB of a bundle and a Request, a Response and a router walk per request. Unlike local
+ * mode's router it does not check the Host header: API Gateway sets it, and nothing here makes a URL
+ * of it. `observe` is told each heartbeat's status.
  */
-export function ingestDoor(
-  service: HeartbeatService,
+export function lambdaDoor<S>(
+  routes: Readonly<Record<string, PostRoute<S>>>,
+  service: S & { readonly log: Logger },
   observe: HeartbeatObserver = () => {},
 ): (event: HttpApiEvent) => Promise<HttpApiResult> {
   return async (event) => {
     const method = event.requestContext.http.method;
     const path = event.rawPath;
-    const route = HEARTBEAT_ROUTES[path];
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!route) return result(notFound(method, path));
     if (method !== 'POST') return result(methodNotAllowed(method, 'POST'));
     const headers = event.headers ?? {};
@@ -80,4 +84,12 @@ export function ingestDoor(
       return result(errorAnswer(error, service.log, path));
     }
   };
+}
+
+/** The ingest function's door: the heartbeat routes ({@link HEARTBEAT_ROUTES}). */
+export function ingestDoor(
+  service: HeartbeatService,
+  observe?: HeartbeatObserver,
+): (event: HttpApiEvent) => Promise<HttpApiResult> {
+  return lambdaDoor(HEARTBEAT_ROUTES, service, observe);
 }

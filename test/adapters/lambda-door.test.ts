@@ -2,15 +2,16 @@ import type { APIGatewayProxyResult, LambdaEvent } from 'hono/aws-lambda';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { ensureTables, type TableNames } from '../../lambda/adapters/tables';
 import { parseConfig } from '../../lambda/domain/config';
+import { enrollmentSettings } from '../../lambda/domain/enrollment-settings';
 import { heartbeatSettings } from '../../lambda/domain/heartbeat-settings';
 import type { Answerer } from '../support/answer-tap';
 import { holdToContract } from '../support/contract-check';
 import { openTestStore, type SdkAccess, type TestStore } from '../support/test-store';
 import { TEST_CONFIG } from '../support/watcher';
 
-// The Lambda door: API Gateway HTTP API events (payload format 2.0) through the ingest and admin
-// handlers, as deployed (the ingest function's own door, the admin function's hono/aws-lambda
-// `handle`, the service built at import from process.env,
+// The Lambda door: API Gateway HTTP API events (payload format 2.0) through the ingest, register,
+// installer and admin handlers, as deployed (the ingest and register functions' own door, the
+// installer and admin functions' hono/aws-lambda `handle`, the use cases built at import from process.env,
 // `new DynamoDBClient({})`), against a store of the run's kind (test-store.ts). The SDK finds it by
 // AWS_ENDPOINT_URL_DYNAMODB, its service-specific endpoint variable (for dynalite a TCP door to its
 // private socket), and signs with the store's key, given as the AWS credentials of the environment.
@@ -30,6 +31,7 @@ const TABLE_VARIABLES = {
   AUDIT_TABLE: TABLES.audit,
   HBW_CONFIG: JSON.stringify(TEST_CONFIG),
   HBW_HEARTBEAT_SETTINGS: JSON.stringify(heartbeatSettings(parseConfig(TEST_CONFIG))),
+  HBW_ENROLLMENT_SETTINGS: JSON.stringify(enrollmentSettings(parseConfig(TEST_CONFIG))),
   STACK_NAME: 'hbw-test',
 };
 const API_ID = 'a1b2c3d4e5';
@@ -56,7 +58,10 @@ function withEnv<T>(vars: Vars, fn: () => T): T {
 }
 
 /** Imports a handler module afresh (a cold start) with `vars` in the environment. */
-function coldStart(file: 'ingest' | 'admin' | 'register' | 'scanner', vars: Vars): LambdaHandler {
+function coldStart(
+  file: 'ingest' | 'admin' | 'register' | 'installer' | 'scanner',
+  vars: Vars,
+): LambdaHandler {
   const handler = withEnv(vars, () => {
     let handler: LambdaHandler | undefined;
     jest.isolateModules(() => {
@@ -64,9 +69,11 @@ function coldStart(file: 'ingest' | 'admin' | 'register' | 'scanner', vars: Vars
     });
     return handler!;
   });
-  return file === 'scanner'
-    ? handler
-    : heldToContract(handler, file === 'ingest' ? 'ingest function' : 'watcher');
+  const answerers: Partial<Record<typeof file, Answerer>> = {
+    ingest: 'ingest function',
+    register: 'register function',
+  };
+  return file === 'scanner' ? handler : heldToContract(handler, answerers[file] ?? 'watcher');
 }
 
 /** `handler`, each of its answers held to `answerer`'s part of the contract, as the servers of the tests have theirs. */
@@ -191,8 +198,11 @@ function adminEvent(method: string, rawPath: string, input: EventInput = {}): La
 const json = { 'content-type': 'application/json' };
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the handler answered
 const bodyOf = (result: APIGatewayProxyResult): any => JSON.parse(result.body);
+/** The body as text, decoded when the adapter sent it base64-encoded (as it does a script). */
+const textOf = (result: APIGatewayProxyResult): string =>
+  Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8').toString('utf8');
 
-describe('the Lambda door: API Gateway v2 events through the ingest and admin handlers', () => {
+describe('the Lambda door: API Gateway v2 events through the ingest, register, installer and admin handlers', () => {
   let store: TestStore;
   let access: SdkAccess;
   let ingest: LambdaHandler;
@@ -420,6 +430,12 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
     ['ingest', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
     ['admin', 'AGENTS_TABLE', { AGENTS_TABLE: undefined }],
     ['register', 'AGENTS_TABLE', { AGENTS_TABLE: '' }],
+    ['register', 'STATE_TABLE', { STATE_TABLE: undefined }],
+    ['register', 'HBW_ENROLLMENT_SETTINGS', { HBW_ENROLLMENT_SETTINGS: undefined }],
+    ['register', 'HBW_ENROLLMENT_SETTINGS', { HBW_ENROLLMENT_SETTINGS: '{"groups": ' }],
+    ['register', 'HBW_ENROLLMENT_SETTINGS', { HBW_ENROLLMENT_SETTINGS: '{"groups":{"lab":{}}}' }],
+    ['register', 'LOG_LEVEL', { LOG_LEVEL: 'chatty' }],
+    ['installer', 'LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['ingest', 'HBW_HEARTBEAT_SETTINGS', { HBW_HEARTBEAT_SETTINGS: undefined }],
     ['ingest', 'HBW_HEARTBEAT_SETTINGS', { HBW_HEARTBEAT_SETTINGS: '{"scanIntervalSeconds": 0}' }],
     ['admin', 'HBW_CONFIG', { HBW_CONFIG: '{"groups": ' }],
@@ -440,6 +456,148 @@ describe('the Lambda door: API Gateway v2 events through the ingest and admin ha
       variable,
       message: expect.stringMatching(new RegExp(`^environment variable ${variable} (is not set|is )`)),
     });
+  });
+
+  it('register names the field of HBW_ENROLLMENT_SETTINGS at fault', () => {
+    const error = thrownBy(() =>
+      coldStart('register', { ...TABLE_VARIABLES, HBW_ENROLLMENT_SETTINGS: '{"groups":{"lab":{}}}' }),
+    );
+
+    expect((error as Error).message).toMatch(
+      /^environment variable HBW_ENROLLMENT_SETTINGS is not valid: .*groups\.lab\.autoApprove/,
+    );
+  });
+
+  /** A new enrollment key of `group`, made through the admin function. */
+  async function enrollmentKey(group: string): Promise<string> {
+    const res = await admin(adminEvent('POST', `/v1/groups/${group}/enrollment-key`));
+    if (res.statusCode !== 201) throw new Error(`key of ${group}: ${res.statusCode} ${res.body}`);
+    return bodyOf(res).key;
+  }
+
+  /** Register, cold-started with only the variables the stack gives it. */
+  const leanRegister = (vars: Vars = {}) =>
+    coldStart('register', {
+      ...TABLE_VARIABLES,
+      HBW_CONFIG: undefined,
+      HBW_HEARTBEAT_SETTINGS: undefined,
+      ALERTS_TABLE: undefined,
+      AUDIT_TABLE: undefined,
+      STACK_NAME: undefined,
+      ...vars,
+    });
+
+  const enroll = (register: LambdaHandler, key: string | undefined, body: unknown) =>
+    register(
+      httpEvent('POST', '/v1/register', {
+        headers: { ...json, ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) },
+        body: JSON.stringify(body),
+      }),
+    );
+
+  it('register enrolls agents with only the variables the stack gives it (HBW_ENROLLMENT_SETTINGS, AGENTS_TABLE, STATE_TABLE), approved as their group says', async () => {
+    const register = leanRegister();
+    const labKey = await enrollmentKey('lab');
+    const productionKey = await enrollmentKey('production');
+
+    const lab = await enroll(register, labKey, { agentId: 'door-enroll-01', group: 'lab', cluster: 'web' });
+    const production = await enroll(register, productionKey, {
+      agentId: 'door-enroll-02',
+      group: 'production',
+    });
+    const taken = await enroll(register, labKey, { agentId: 'door-enroll-01', group: 'lab' });
+
+    expect(lab.statusCode).toBe(201);
+    expect(lab.headers).toMatchObject({ 'content-type': 'application/json' });
+    expect(bodyOf(lab)).toEqual({
+      agentId: 'door-enroll-01',
+      token: expect.stringMatching(/^hbw_[A-Za-z0-9_-]{43}$/),
+      approval: 'approved',
+    });
+    expect(await agents.get('door-enroll-01')).toMatchObject({
+      group: 'lab',
+      cluster: 'web',
+      approval: 'approved',
+    });
+    expect(bodyOf(production).approval).toBe('pending');
+    expect(taken.statusCode).toBe(409);
+    expect(bodyOf(taken).error).toMatchObject({ code: 'conflict', field: 'agentId' });
+    const beat = await ingest(
+      httpEvent('POST', '/v1/heartbeat', {
+        headers: { ...json, authorization: `Bearer ${bodyOf(lab).token}` },
+        body: JSON.stringify({ agentId: 'door-enroll-01' }),
+      }),
+    );
+    expect(beat.statusCode).toBe(200);
+  });
+
+  it('register refuses a group its settings do not name as the whole service does: 400 unknown_group, listing the configured groups', async () => {
+    const register = leanRegister({
+      HBW_ENROLLMENT_SETTINGS: JSON.stringify({ groups: { production: { autoApprove: false } } }),
+    });
+    const testKey = await enrollmentKey('test');
+
+    const res = await enroll(register, testKey, { agentId: 'door-enroll-03', group: 'test' });
+
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res)).toEqual({
+      error: {
+        code: 'unknown_group',
+        field: 'group',
+        message: 'group: unknown group "test" (configured: production)',
+      },
+    });
+    expect(await agents.get('door-enroll-03')).toBeUndefined();
+  });
+
+  it('register refuses no key (401, WWW-Authenticate), a body over 8 KiB (413), another method (405) and another path (404)', async () => {
+    const register = leanRegister();
+
+    const keyless = await enroll(register, undefined, { agentId: 'door-enroll-04', group: 'lab' });
+    const large = await enroll(register, 'hbwk_whatever', {
+      agentId: 'door-enroll-04',
+      pad: 'x'.repeat(9000),
+    });
+    const get = await register(httpEvent('GET', '/v1/register'));
+    const installer = await register(httpEvent('GET', '/v1/install.sh'));
+
+    expect(keyless.statusCode).toBe(401);
+    expect(keyless.headers).toMatchObject({ 'www-authenticate': 'Bearer' });
+    expect(large.statusCode).toBe(413);
+    expect(bodyOf(large).error.code).toBe('body_too_large');
+    expect(get.statusCode).toBe(405);
+    expect(get.headers).toMatchObject({ allow: 'POST' });
+    expect(installer.statusCode).toBe(404);
+    expect(bodyOf(installer).error).toEqual({ code: 'not_found', message: 'no route GET /v1/install.sh' });
+  });
+
+  it('the installer function serves the installers and the document with no variable at all', async () => {
+    const none = Object.fromEntries(Object.keys(TABLE_VARIABLES).map((name) => [name, undefined]));
+    const installer = coldStart('installer', { ...none, LOG_LEVEL: undefined });
+
+    const sh = await installer(httpEvent('GET', '/v1/install.sh'));
+    const ps1 = await installer(httpEvent('GET', '/v1/install.ps1'));
+    const document = await installer(httpEvent('GET', '/v1/openapi.json'));
+    const post = await installer(httpEvent('POST', '/v1/install.sh', { headers: json, body: '{}' }));
+    const elsewhere = await installer(httpEvent('GET', '/v1/nothing-here'));
+
+    expect(sh.statusCode).toBe(200);
+    expect(sh.headers).toMatchObject({
+      'content-type': 'text/x-shellscript; charset=utf-8',
+      'cache-control': 'no-store',
+    });
+    // The endpoint it defaults to is the API as the client reached it. (Booleans, not the scripts:
+    // a failure would print them whole.)
+    expect(textOf(sh).includes(`served_endpoint='https://${DOMAIN}'`)).toBe(true);
+    expect(ps1.statusCode).toBe(200);
+    expect(ps1.headers).toMatchObject({ 'content-type': 'text/plain; charset=utf-8' });
+    expect(textOf(ps1).includes(`https://${DOMAIN}`)).toBe(true);
+    expect(document.statusCode).toBe(200);
+    expect(Object.keys(bodyOf(document).paths)).toEqual(expect.arrayContaining(['/v1/register']));
+    expect(post.statusCode).toBe(405);
+    expect(post.headers).toMatchObject({ allow: 'GET' });
+    expect(elsewhere.statusCode).toBe(404);
+    expect(bodyOf(elsewhere).error.code).toBe('not_found');
   });
 
   it('the scanner starts with every variable it reads, LOG_LEVEL in any case', () => {

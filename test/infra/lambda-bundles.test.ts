@@ -60,13 +60,71 @@ describe('the Lambda bundles', () => {
     expect(inputs.filter((path) => path.includes('client-eventbridge'))).toEqual([]);
   });
 
-  it('generate the API document in the register function alone, which serves it', async () => {
-    const register = await inputsOf('register');
-    const admin = await inputsOf('admin');
+  it('keep the register function to the enrollment: no service, no other store, no installers, no config schema or policies, no cron parser, no web framework, no API document', async () => {
+    const inputs = await inputsOf('register');
 
-    expect(register).toContain('lambda/api/openapi.ts');
-    expect(register.filter((path) => path.includes('to-json-schema'))).not.toEqual([]);
-    expect(admin.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        'lambda/registration.ts',
+        'lambda/adapters/dynamo-enrollment-stores.ts',
+        'lambda/http/enrollment-routes.ts',
+        'lambda/http/lambda-door.ts',
+      ]),
+    );
+    for (const left of [
+      'lambda/service.ts',
+      'lambda/heartbeats.ts',
+      'lambda/adapters/dynamo-agent-store.ts',
+      'lambda/adapters/dynamo-state-store.ts',
+      'lambda/adapters/dynamo-alert-store.ts',
+      'lambda/http/door.ts',
+      'lambda/http/app.ts',
+      'lambda/http/installer-routes.ts',
+      'lambda/http/install-ps1.ts',
+      'lambda/http/install-script.ts',
+      'agent/install.sh',
+      'agent/hbw-agent.sh',
+      'lambda/api/openapi.ts',
+      'lambda/domain/maintenance.ts',
+      // It reads the enrollment settings, not the config (HBW_ENROLLMENT_SETTINGS).
+      'lambda/domain/config.ts',
+    ]) {
+      expect(inputs).not.toContain(left);
+    }
+    expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('node_modules/hono/'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+  });
+
+  it('serve the installers and the API document from the installer function alone, which holds no SDK client and no store', async () => {
+    const installer = await inputsOf('installer');
+
+    expect(installer).toEqual(
+      expect.arrayContaining([
+        'agent/install.sh',
+        'agent/hbw-agent.sh',
+        'lambda/http/install-ps1.ts',
+        'lambda/http/install-script.ts',
+        'lambda/api/openapi.ts',
+      ]),
+    );
+    expect(installer.filter((path) => path.includes('to-json-schema'))).not.toEqual([]);
+    expect(installer.filter((path) => path.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    expect(installer.filter((path) => path.startsWith('lambda/adapters/'))).toEqual([]);
+    expect(installer).not.toContain('lambda/service.ts');
+    expect(installer).not.toContain('lambda/domain/config.ts');
+    for (const handler of ['admin', 'register', 'ingest']) {
+      const inputs = await inputsOf(handler);
+      for (const left of [
+        'agent/install.sh',
+        'lambda/http/install-ps1.ts',
+        'lambda/http/installer-routes.ts',
+        'lambda/api/openapi.ts',
+      ]) {
+        expect(inputs).not.toContain(left);
+      }
+      expect(inputs.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+    }
   });
 
   it('give the EventBridge client and the webhook renderers to the scanner alone', async () => {
@@ -79,26 +137,8 @@ describe('the Lambda bundles', () => {
       ]),
     );
     expect(inputs.some((path) => path.includes('node_modules/@aws-sdk/client-eventbridge/'))).toBe(true);
-    for (const handler of ['register', 'admin']) {
+    for (const handler of ['register', 'installer', 'admin']) {
       expect((await inputsOf(handler)).filter((path) => path.includes('client-eventbridge'))).toEqual([]);
-    }
-  });
-
-  it('serve the installers and the enrollment from the register function, and not from admin', async () => {
-    const inputs = await inputsOf('register');
-    const admin = await inputsOf('admin');
-
-    expect(inputs).toEqual(
-      expect.arrayContaining(['lambda/service.ts', 'agent/install.sh', 'lambda/http/install-ps1.ts']),
-    );
-    for (const left of [
-      'agent/install.sh',
-      'agent/hbw-agent.sh',
-      'lambda/http/install-ps1.ts',
-      'lambda/http/install-script.ts',
-      'lambda/http/enrollment-routes.ts',
-    ]) {
-      expect(admin).not.toContain(left);
     }
   });
 
@@ -110,7 +150,7 @@ describe('the Lambda bundles', () => {
     expect(sdk(prober, 'ec2') && sdk(prober, 'ssm')).toBe(true);
     expect(sdk(prober, 'dynamodb')).toBe(false);
     expect(prober).not.toContain('lambda/domain/config.ts');
-    for (const handler of ['ingest', 'register', 'admin', 'scanner', 'prober']) {
+    for (const handler of ['ingest', 'register', 'installer', 'admin', 'scanner', 'prober']) {
       const inputs = await inputsOf(handler);
       expect([sdk(inputs, 'ec2'), sdk(inputs, 'ssm')]).toEqual([false, false]);
     }

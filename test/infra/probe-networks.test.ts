@@ -111,7 +111,7 @@ describe('the stack without probe networks', () => {
   const { template } = synth(DEFAULT_CONFIG);
 
   it('has no prober in a VPC, and a scanner that may invoke the AWS health prober alone', () => {
-    expect(functions(template)).toHaveLength(5);
+    expect(functions(template)).toHaveLength(6);
     expect(probersOf(template)).toEqual([]);
     const [, scanner] = scannerOf(template);
     expect(scanner.Properties.Environment.Variables.HBW_PROBERS).toBeUndefined();
@@ -119,7 +119,7 @@ describe('the stack without probe networks', () => {
     template.resourcePropertiesCountIs(
       'AWS::IAM::Role',
       { ManagedPolicyArns: Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]) },
-      5,
+      6,
     );
   });
 });

@@ -6,6 +6,7 @@ import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_CONFIG, parseConfig, type RawConfig } from '../../lambda/domain/config';
+import { enrollmentSettings, parseEnrollmentSettings } from '../../lambda/domain/enrollment-settings';
 import { heartbeatSettings, parseHeartbeatSettings } from '../../lambda/domain/heartbeat-settings';
 import { CloudConfigError, cloudConfig } from '../../lib/cloud-config';
 import { HeartbeatWatcherStack } from '../../lib/heartbeat-watcher-stack';
@@ -139,8 +140,8 @@ describe('the stack with the default config', () => {
 
   it('runs every function on Node.js 24 on arm64, with its own log group kept a month', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    // Ingest, register, admin, scanner, and the AWS health prober.
-    expect(fns).toHaveLength(5);
+    // Ingest, register, installer, admin, scanner, and the AWS health prober.
+    expect(fns).toHaveLength(6);
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
       expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
@@ -183,6 +184,34 @@ describe('the stack with the default config', () => {
       ]),
     );
     expect(statements).toHaveLength(2);
+  });
+
+  it('gives register the enrollment settings alone, not the whole config, and its two tables', () => {
+    const [[id, register]] = functionByHandler(template, 'HBW_ENROLLMENT_SETTINGS') as [
+      [string, { Properties: { Environment: { Variables: Record<string, string> } } }],
+    ];
+    expect(id).toMatch(/^Register/);
+    const variables = register.Properties.Environment.Variables;
+    expect(variables).not.toHaveProperty('HBW_CONFIG');
+    expect(Object.keys(variables).sort()).toEqual([
+      'AGENTS_TABLE',
+      'HBW_ENROLLMENT_SETTINGS',
+      'NODE_OPTIONS',
+      'STATE_TABLE',
+    ]);
+    expect(parseEnrollmentSettings(JSON.parse(variables.HBW_ENROLLMENT_SETTINGS!))).toEqual(
+      enrollmentSettings(parseConfig(DEFAULT_CONFIG)),
+    );
+  });
+
+  it('serves the installers from a function with no table, no config and no grant', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const [, installer] = Object.entries(fns).find(([id]) => id.startsWith('Installer'))!;
+
+    expect(Object.keys(installer.Properties.Environment.Variables)).toEqual(['NODE_OPTIONS']);
+    expect(policyStatementsOf(template, 'Installer')).toEqual([]);
+    const role = installer.Properties.Role['Fn::GetAtt'][0];
+    expect(template.toJSON().Resources[role].Properties.ManagedPolicyArns).toHaveLength(1);
   });
 
   it('lets the scanner read agents, write alert and scanner state, and publish to its topics', () => {
@@ -246,21 +275,27 @@ describe('the stack with the default config', () => {
   });
 
   it.each(['ANY /v1/install.sh', 'ANY /v1/install.ps1', 'ANY /v1/openapi.json'])(
-    'serves %s from the register function, apart from the heartbeats',
+    'serves %s from the installer function, apart from the heartbeats and the enrollment',
     (route) => {
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-      const target = (key: string) => routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target;
-      expect(target(route)).toBeDefined();
-      expect(target(route)).toEqual(target('ANY /v1/register'));
-      expect(target(route)).not.toEqual(target('ANY /v1/heartbeat'));
+      const integrations = template.toJSON().Resources;
+      /** The logical ID of the function behind `key`'s integration. */
+      const functionOf = (key: string) => {
+        const target = routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target;
+        const integration = JSON.stringify(target).match(/"Ref":"([^"]+)"/)?.[1];
+        return integrations[integration!]?.Properties.IntegrationUri['Fn::GetAtt'][0];
+      };
+      expect(functionOf(route)).toMatch(/^Installer/);
+      expect(functionOf('ANY /v1/register')).toMatch(/^Register/);
+      expect(functionOf('ANY /v1/heartbeat')).toMatch(/^Ingest/);
     },
   );
 
   it('bundles every function as one minified ES module, the AWS SDK inside', () => {
     const assembly = app.synth();
-    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    const fns = Object.entries(template.findResources('AWS::Lambda::Function'));
     let versioned = 0;
-    for (const fn of fns) {
+    for (const [id, fn] of fns) {
       expect(fn.Properties.Handler).toBe('index.handler');
       const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
       const dir = join(assembly.directory, `asset.${hash}`);
@@ -270,13 +305,13 @@ describe('the stack with the default config', () => {
       expect(/export\s*\{[^}]*\bas handler\b/.test(code)).toBe(true);
       // esbuild's stand-in for a `require` it could not bundle, which would throw in an ES module.
       expect(code.includes('Dynamic require of')).toBe(false);
-      // The SDK's user agent, which every client it bundles carries.
-      expect(code.includes('aws-sdk-js')).toBe(true);
+      // The SDK's user agent, which every client it bundles carries: all but the installer's have one.
+      expect(code.includes('aws-sdk-js')).toBe(!id.startsWith('Installer'));
       // Minified: the agent store's own functions have lost their names.
       expect(code.includes('agentFromItem')).toBe(false);
       if (code.includes(JSON.stringify(PACKAGE_VERSION))) versioned += 1;
     }
-    // The functions that say their version (register, admin) say the package's, not the sources' `dev`.
+    // The functions that say their version (installer, admin) say the package's, not the sources' `dev`.
     expect(versioned).toBeGreaterThan(0);
   });
 

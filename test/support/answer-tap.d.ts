@@ -1,7 +1,7 @@
 import type { Server } from 'node:net';
 
 /** Who gives an answer the tests hold to the contract: each answers its own part of it. */
-export type Answerer = 'watcher' | 'relay' | 'console proxy' | 'ingest function';
+export type Answerer = 'watcher' | 'relay' | 'console proxy' | 'ingest function' | 'register function';
 
 /** One answer as it went out. */
 export interface TappedAnswer {

@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { CONSOLE_PATHS } from '../../cli/console/routes';
 import { relayHeartbeatAnswerSchema, routeParts } from '../../lambda/api/contract';
 import { answerJsonSchema, openApiDocument } from '../../lambda/api/openapi';
+import { ENROLLMENT_ROUTES } from '../../lambda/http/enrollment-routes';
 import { HEARTBEAT_ROUTES } from '../../lambda/http/heartbeat-routes';
 import type { Answerer, TappedAnswer } from './answer-tap';
 import { recordViolation } from './contract-violations';
@@ -54,6 +55,8 @@ const PARTS: Partial<Record<Answerer, Part>> = {
   relay: { paths: [routeParts('POST /v1/heartbeat').path], success: RELAY_ANSWER },
   // lambda/http/lambda-door.ts: the ingest function's own door, the heartbeat routes alone.
   'ingest function': { paths: Object.keys(HEARTBEAT_ROUTES) },
+  // The same door in the register function, the enrollment alone.
+  'register function': { paths: Object.keys(ENROLLMENT_ROUTES) },
 };
 
 const pointer = (...keys: string[]) =>
@@ -89,7 +92,8 @@ export class ContractChecker {
    * route to a Host header that is not a host name); the console's page and icon are not the API's,
    * and are not checked. The console proxy passes the watcher's answers on, and refuses what the
    * console never asks with an error answer of its own. A relay answers `POST /v1/heartbeat` in the
-   * watcher's place, with its own answer on success; the ingest function, the heartbeat routes.
+   * watcher's place, with its own answer on success; the ingest function, the heartbeat routes; the
+   * register function, the enrollment.
    */
   problem(
     method: string,

@@ -246,6 +246,23 @@ describe('the contract check the e2e suites make of every answer', () => {
     );
   });
 
+  it("holds the register function to the enrollment, answered as the watcher's, and 404 elsewhere", () => {
+    const refused = { error: { code: 'not_found', message: 'no route GET /v1/install.sh' } };
+    const enrolled = { agentId: 'web-01', token: `hbw_${'a'.repeat(43)}`, approval: 'pending' };
+
+    expect(check.problem('GET', '/v1/install.sh', 404, json, refused, 'register function')).toBeUndefined();
+    expect(check.problem('GET', '/v1/register', 405, json, refused, 'register function')).toBeUndefined();
+    expect(check.problem('POST', '/v1/register', 201, json, enrolled, 'register function')).toBeUndefined();
+    expect(
+      check.problem('POST', '/v1/register', 201, json, { agentId: 'web-01' }, 'register function'),
+    ).toMatch(/^the register function: POST \/v1\/register answered 201, which does not match .*'token'/);
+    expect(
+      check.problem('GET', '/v1/install.sh', 200, 'text/x-shellscript', '#!/bin/sh', 'register function'),
+    ).toBe(
+      'the register function: GET /v1/install.sh answered 200, but it answers 404 there: it takes POST /v1/register alone',
+    );
+  });
+
   it("holds the console proxy to the watcher's answers it passes on, and to the error answer for its own refusals", () => {
     const refusal = { error: { code: 'method_not_allowed', message: 'DELETE is not forwarded here' } };
 
