@@ -35,13 +35,19 @@ export const handler = async (event) => Promise.all([
 ]);
 `;
 
-/** Each handler and the floor it is held to: the SDK clients it cannot do without. */
+/**
+ * Each handler and the floor it is held to: the SDK clients it cannot do without. The installer and a
+ * probe network's prober hold no SDK client, so there is no floor to hold them to: their size and
+ * cold import are shown alone.
+ */
 const HANDLERS = [
   { handler: 'ingest', floor: 'dynamodb' },
   { handler: 'register', floor: 'dynamodb' },
   { handler: 'admin', floor: 'dynamodb' },
   { handler: 'scanner', floor: 'dynamodb+sns+lambda+events' },
   { handler: 'aws-prober', floor: 'ec2+ssm' },
+  { handler: 'installer', floor: undefined },
+  { handler: 'prober', floor: undefined },
 ] as const;
 const FLOORS = {
   dynamodb: FLOOR_SOURCE,
@@ -58,12 +64,11 @@ export interface FloorStats {
 
 export interface FunctionBundleRow {
   readonly handler: string;
-  readonly floor: FloorName;
   readonly bytes: number;
   readonly gzipBytes: number;
   readonly importMs: number;
-  readonly sizeRatio: number;
-  readonly importRatio: number;
+  /** The floor it is held to, and its size and import over the floor's; absent for a function with no SDK client. */
+  readonly floor?: { readonly name: FloorName; readonly sizeRatio: number; readonly importRatio: number };
 }
 
 /**
@@ -108,17 +113,19 @@ export async function benchFunctionBundles(
       const f = all[HANDLERS.length + k]!;
       return { name, bytes: f.bytes, importMs: f.importMs };
     });
-    const rows = HANDLERS.map(({ handler, floor: floorName }, i) => {
+    const rows = HANDLERS.map(({ handler, floor: floorName }, i): FunctionBundleRow => {
       const s = all[i]!;
-      const floor = floors.find((f) => f.name === floorName)!;
+      const floor = floors.find((f) => f.name === floorName);
       return {
         handler,
-        floor: floorName,
         bytes: s.bytes,
         gzipBytes: s.gzipBytes,
         importMs: s.importMs,
-        sizeRatio: s.bytes / floor.bytes,
-        importRatio: s.importMs / floor.importMs,
+        floor: floor && {
+          name: floor.name,
+          sizeRatio: s.bytes / floor.bytes,
+          importRatio: s.importMs / floor.importMs,
+        },
       };
     });
     return { floors, rows };

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
+import { enrollmentSettings } from '../lambda/domain/enrollment-settings';
 import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
 import { LAMBDA_ESBUILD_OPTIONS } from '../lib/lambda-bundling';
 import { waitForQuiet } from './machine';
@@ -84,7 +85,7 @@ export const handler = async (event) => {
 };
 `;
 
-/** What the ingest Lambda's cold start needs in its environment (values only, nothing is called). */
+/** What the functions' cold starts need in their environment (values only, nothing is called). */
 export const LAMBDA_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_LAMBDA_FUNCTION_NAME: 'hbw-bench-ingest',
@@ -94,6 +95,7 @@ export const LAMBDA_ENV = {
   STATE_TABLE: 'hbw-state',
   HBW_CONFIG: JSON.stringify(DEFAULT_CONFIG),
   HBW_HEARTBEAT_SETTINGS: JSON.stringify(heartbeatSettings(parseConfig(DEFAULT_CONFIG))),
+  HBW_ENROLLMENT_SETTINGS: JSON.stringify(enrollmentSettings(parseConfig(DEFAULT_CONFIG))),
   STACK_NAME: 'hbw-bench',
   TOPIC_ARNS: JSON.stringify({ production: 'arn:aws:sns:us-east-1:123456789012:hbw-bench-production' }),
   HBW_AWS_PROBER: 'hbw-bench-aws-prober',

@@ -7,8 +7,10 @@ import { ensureTables, LOCAL_TABLE_NAMES } from '../lambda/adapters/tables';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
 import { hashSecret } from '../lambda/domain/secrets';
+import { ingestHandler } from '../lambda/handlers/ingest-wiring';
 import { HeartbeatService } from '../lambda/heartbeats';
-import { type HttpApiEvent, ingestDoor } from '../lambda/http/lambda-door';
+import type { HttpApiEvent } from '../lambda/http/lambda-door';
+import { createLogger } from '../lambda/logger';
 import { waitForQuiet } from './machine';
 
 export interface LambdaCpuOptions {
@@ -90,7 +92,7 @@ function heartbeatEvent(token: string, agentId: string, seq: number): HttpApiEve
 
 /**
  * The ingest Lambda's own CPU per heartbeat, with and without the SDK's `cacheMiddleware`: the
- * handler as the function wires it (HeartbeatService, the ingest function's own door) fed
+ * handler as the function wires it (`ingestHandler`, lambda/handlers/ingest-wiring.ts) fed
  * API Gateway events, its DynamoDB client answering from memory with the item a real UpdateItem
  * returned (recorded once from dynalite), so only the function's own work is timed. The two take
  * turns in `rounds` slices; the process's CPU time is read around each slice.
@@ -103,17 +105,23 @@ export async function benchLambdaCpu(
   const token = 'hbw_bench-token-0000000000000000000000000000000';
   const answer = await recordedUpdateAnswer(agentId, token);
   const settings = heartbeatSettings(parseConfig(DEFAULT_CONFIG));
-  const handlerWith = (cacheMiddleware: boolean) => {
-    const client = new DynamoDBClient({
-      ...SDK_CLIENT_CONFIG,
-      cacheMiddleware,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
-      requestHandler: cannedDynamo(answer),
+  // The function's own wiring; its log lines are made (JSON, as the function writes them) and dropped.
+  const functionLog = createLogger({ sink: (record) => void JSON.stringify(record) });
+  const handlerWith = (cacheMiddleware: boolean) =>
+    ingestHandler({
+      client: new DynamoDBClient({
+        ...SDK_CLIENT_CONFIG,
+        cacheMiddleware,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+        requestHandler: cannedDynamo(answer),
+      }),
+      agentsTable: LOCAL_TABLE_NAMES.agents,
+      stack: 'hbw-bench',
+      settings,
+      log: functionLog,
+      clock: { now: () => Date.now() },
     });
-    const agents = new DynamoAgentStore(client, LOCAL_TABLE_NAMES.agents);
-    return ingestDoor(new HeartbeatService({ agents, clock: { now: () => Date.now() }, settings }));
-  };
   const kinds = { cached: handlerWith(true), uncached: handlerWith(false) };
   const cpuMs: Record<keyof typeof kinds, number[]> = { cached: [], uncached: [] };
   let seq = 0;
