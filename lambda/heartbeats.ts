@@ -59,21 +59,26 @@ export class HeartbeatService {
     return this.recordHeartbeat(input, token);
   }
 
-  /** `POST /v1/heartbeats`: a relay's batch, answered per item and in order; a bad item fails alone. */
+  /**
+   * `POST /v1/heartbeats`: a relay's batch, answered per item and in order; a bad item fails alone.
+   * Every item is heard when the batch arrived (less what the relay held it), not when its turn to be
+   * written comes: the last of 100 waits for the writes before it.
+   */
   async heartbeats(body: unknown): Promise<{ results: BatchItemResult[] }> {
+    const arrived = this.deps.clock.now();
     const { heartbeats } = parseOrThrow(batchSchema, body);
     const results: BatchItemResult[] = new Array(heartbeats.length);
     const pool = limiter(BATCH_CONCURRENCY);
     for (const [index, raw] of heartbeats.entries()) {
       await pool.run(async () => {
-        results[index] = await this.batchItem(raw, index);
+        results[index] = await this.batchItem(raw, index, arrived);
       });
     }
     await pool.drain();
     return { results };
   }
 
-  private async batchItem(raw: unknown, index: number): Promise<BatchItemResult> {
+  private async batchItem(raw: unknown, index: number, arrived: number): Promise<BatchItemResult> {
     const claimedId =
       typeof raw === 'object' && raw !== null && typeof (raw as { agentId?: unknown }).agentId === 'string'
         ? (raw as { agentId: string }).agentId
@@ -86,7 +91,7 @@ export class HeartbeatService {
     }
     const { token, ...input } = item;
     try {
-      const answer = await this.recordHeartbeat(input, token);
+      const answer = await this.recordHeartbeat(input, token, arrived);
       return {
         agentId: item.agentId,
         status: answer.status === 200 ? 'ok' : 'pending',
@@ -103,8 +108,12 @@ export class HeartbeatService {
     }
   }
 
-  private async recordHeartbeat(input: HeartbeatInput, token: string): Promise<HeartbeatAnswer> {
-    const now = this.deps.clock.now();
+  /** Records a heartbeat heard at `now`. */
+  private async recordHeartbeat(
+    input: HeartbeatInput,
+    token: string,
+    now = this.deps.clock.now(),
+  ): Promise<HeartbeatAnswer> {
     const tokenHash = hashSecret(token);
     const write: HeartbeatWrite = {
       agentId: input.agentId,
