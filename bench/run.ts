@@ -39,7 +39,7 @@ Options:
   --read-agents N       the fleet of --reads (default ${DEFAULT_READS.agents})
   --aws-probes          what ec2 probes cost a scan, alone
   --aws-probe-agents N  the fleet of --aws-probes (default ${DEFAULT_AWS_PROBES.agents})
-  --bundles             every Lambda bundle beside its floor alone (steps 3 and 6, about 3 minutes)
+  --bundles             every Lambda bundle beside its floor alone (steps 3 and 6, under a minute)
   --no-write            print only; leave ${NUMBERS_PAGE} as it is
   --help                this text
 `;
