@@ -35,7 +35,7 @@ import { WatcherService } from '../lambda/service';
 import { WATCHER_VERSION } from '../lambda/version';
 import { addConsoleRoutes } from './console/routes';
 import { type EmbeddedDynamo, EmbeddedDynamoError, startEmbeddedDynamo } from './embedded-dynamo';
-import { closing, listening } from './listening';
+import { closing, keepingIdleConnections, listening } from './listening';
 import { addMetricsRoute, WatcherMetrics } from './metrics';
 import { PauseWatch } from './pause-watch';
 import { type ScanLoop, startScanLoop } from './scan-loop';
@@ -184,11 +184,13 @@ export async function startLocalWatcher(options: LocalWatcherOptions): Promise<L
   const notifier = localNotifier(options, { secrets, outboxPath, log, print, metrics });
   const { scanner, pauses } = localScanner(options, { ...stores, notifier, clock, log });
   const app = localApp(service, metrics, host, options.adminToken);
-  const server = serve({
-    fetch: app.fetch,
-    port: options.port ?? 8787,
-    hostname: host,
-  });
+  const server = keepingIdleConnections(
+    serve({
+      fetch: app.fetch,
+      port: options.port ?? 8787,
+      hostname: host,
+    }),
+  );
   try {
     await listening(
       server,

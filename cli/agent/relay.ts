@@ -13,6 +13,7 @@ import { heartbeatSchema, MAX_BATCH } from '../../lambda/domain/requests';
 import { hashSecret } from '../../lambda/domain/secrets';
 import { parseOrThrow } from '../../lambda/domain/validation';
 import { bearerToken, checkJsonType, MAX_BODY_BYTES, parseJsonBody, statusOf } from '../../lambda/http/wire';
+import { keepingIdleConnections } from '../listening';
 import { EventThrottle, type LogEvent } from './events';
 import { classifyNetworkError, endpointUrl, NetworkError, postJson } from './http-post';
 import { type BatchItem, RelayQueue, remember, type Slot } from './relay-queue';
@@ -360,7 +361,7 @@ class HeartbeatRelay implements Relay {
         );
       });
     });
-    this.server.keepAliveTimeout = 65_000;
+    keepingIdleConnections(this.server);
   }
 
   get stats(): RelayStats {
