@@ -59,26 +59,21 @@ export class HeartbeatService {
     return this.recordHeartbeat(input, token);
   }
 
-  /**
-   * `POST /v1/heartbeats`: a relay's batch, answered per item and in order; a bad item fails alone.
-   * Every item is heard when the batch arrived (less what the relay held it), not when its turn to be
-   * written comes: the last of 100 waits for the writes before it.
-   */
+  /** `POST /v1/heartbeats`: a relay's batch, answered per item and in order; a bad item fails alone. */
   async heartbeats(body: unknown): Promise<{ results: BatchItemResult[] }> {
-    const arrived = this.deps.clock.now();
     const { heartbeats } = parseOrThrow(batchSchema, body);
     const results: BatchItemResult[] = new Array(heartbeats.length);
     const pool = limiter(BATCH_CONCURRENCY);
     for (const [index, raw] of heartbeats.entries()) {
       await pool.run(async () => {
-        results[index] = await this.batchItem(raw, index, arrived);
+        results[index] = await this.batchItem(raw, index);
       });
     }
     await pool.drain();
     return { results };
   }
 
-  private async batchItem(raw: unknown, index: number, arrived: number): Promise<BatchItemResult> {
+  private async batchItem(raw: unknown, index: number): Promise<BatchItemResult> {
     const claimedId =
       typeof raw === 'object' && raw !== null && typeof (raw as { agentId?: unknown }).agentId === 'string'
         ? (raw as { agentId: string }).agentId
@@ -91,7 +86,7 @@ export class HeartbeatService {
     }
     const { token, ...input } = item;
     try {
-      const answer = await this.recordHeartbeat(input, token, arrived);
+      const answer = await this.recordHeartbeat(input, token);
       return {
         agentId: item.agentId,
         status: answer.status === 200 ? 'ok' : 'pending',
@@ -108,12 +103,8 @@ export class HeartbeatService {
     }
   }
 
-  /** Records a heartbeat heard at `now`. */
-  private async recordHeartbeat(
-    input: HeartbeatInput,
-    token: string,
-    now = this.deps.clock.now(),
-  ): Promise<HeartbeatAnswer> {
+  private async recordHeartbeat(input: HeartbeatInput, token: string): Promise<HeartbeatAnswer> {
+    const now = this.deps.clock.now();
     const tokenHash = hashSecret(token);
     const write: HeartbeatWrite = {
       agentId: input.agentId,
