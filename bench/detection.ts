@@ -32,7 +32,8 @@ export interface DetectionResult {
     readonly pacedWritesPerAgentScan: number;
     /**
      * The most the watcher's time of an agent's last heartbeat came after the agent sent it: the way
-     * from agent to relay to watcher, the relay's hold being dated back (`heldMs`).
+     * from agent to relay to watcher and the item's wait for the writes of its batch before it, the
+     * relay's hold being dated back (`heldMs`).
      */
     readonly datedLateMaxMs: number;
   };
