@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ValidationError } from './errors';
+import { unknownGroupError } from './errors';
 import { checkInput, describeProblems } from './validation';
 
 /** What registration reads of a configured group: whether its agents are approved as they enroll. */
@@ -37,22 +37,6 @@ export function parseEnrollmentSettings(raw: unknown): EnrollmentSettings {
   const checked = checkInput(settingsSchema, raw, { subject: 'enrollment settings' });
   if (!checked.ok) throw new Error(describeProblems(checked.problems));
   return checked.output;
-}
-
-/**
- * The refusal of a group the config does not name (`field` holds it), with the ones it does: the
- * same 400 `unknown_group` from whichever door, whichever use case.
- */
-export function unknownGroupError(
-  group: string,
-  configured: Readonly<Record<string, unknown>>,
-  field = 'group',
-): ValidationError {
-  return new ValidationError(
-    `${field}: unknown group "${group}" (configured: ${Object.keys(configured).join(', ')})`,
-    field,
-    'unknown_group',
-  );
 }
 
 /** What registration reads of `group`, or a {@link unknownGroupError} when no such group is configured. */

@@ -52,6 +52,22 @@ export class ValidationError extends WatcherError {
   }
 }
 
+/**
+ * The refusal of a group the config does not name (`field` holds it), with the ones it does: the
+ * same 400 `unknown_group` from whichever door, whichever use case.
+ */
+export function unknownGroupError(
+  group: string,
+  configured: Readonly<Record<string, unknown>>,
+  field = 'group',
+): ValidationError {
+  return new ValidationError(
+    `${field}: unknown group "${group}" (configured: ${Object.keys(configured).join(', ')})`,
+    field,
+    'unknown_group',
+  );
+}
+
 /** No credential, a wrong one, or the credential of somebody else. */
 export class UnauthorizedError extends WatcherError {
   readonly code = 'unauthorized';
