@@ -91,6 +91,9 @@ export interface CostRow {
   readonly fleet: number;
   readonly heartbeatSeconds: number;
   readonly batch: number;
+  /** As `CostInputs.provisionedAt`: the target utilization, absent on demand. */
+  readonly provisionedAt?: number;
+  /** The same in words: `on demand`, or `provisioned at 70%`. */
   readonly capacity: string;
   readonly heartbeatsPerMonth: number;
   readonly api: number;
@@ -125,6 +128,7 @@ export function agentMonth(inputs: CostInputs): CostRow {
     fleet: inputs.fleet,
     heartbeatSeconds: inputs.heartbeatSeconds,
     batch: inputs.batch,
+    provisionedAt: target,
     capacity: target === undefined ? 'on demand' : `provisioned at ${Math.round(target * 100)}%`,
     heartbeatsPerMonth: heartbeats,
     api,

@@ -218,14 +218,17 @@ const PROVISIONED_COST_GOALS = [
  */
 const COST_FLEETS = [1_000, 1_000_000] as const;
 
-/** The cost row of `fleet` agents at a 30 s heartbeat, `batch` heartbeats a request, provisioned or not. */
-function costAt(m: MoreResults, fleet: number, batch: number, provisioned: boolean): CostRow {
+/** The cost row of the modelled case `of` (fleet, heartbeat, batch, capacity). */
+function costAt(
+  m: MoreResults,
+  of: Pick<CostRow, 'fleet' | 'heartbeatSeconds' | 'batch' | 'provisionedAt'>,
+): CostRow {
   return m.cost.find(
     (c) =>
-      c.fleet === fleet &&
-      c.heartbeatSeconds === 30 &&
-      c.batch === batch &&
-      c.capacity.startsWith('provisioned') === provisioned,
+      c.fleet === of.fleet &&
+      c.heartbeatSeconds === of.heartbeatSeconds &&
+      c.batch === of.batch &&
+      c.provisionedAt === of.provisionedAt,
   )!;
 }
 
@@ -233,10 +236,11 @@ export function moreSummaryRows(m: MoreResults) {
   const rows: { measurement: string; result: string; goal: string; met: boolean }[] = [];
   for (const fleet of COST_FLEETS) {
     for (const goal of PROVISIONED_COST_GOALS) {
-      const row = costAt(m, fleet, goal.batch, true);
+      const at30 = { fleet, heartbeatSeconds: 30, batch: goal.batch };
+      const row = costAt(m, { ...at30, provisionedAt: CAPACITY_DEFAULTS.targetUtilization });
       rows.push({
         measurement: `Cost per agent-month at a 30 s heartbeat, ${goal.how}, agents table ${row.capacity}, a fleet of ${fmt(fleet)}`,
-        result: `${usd(row.total)} (on demand ${usd(costAt(m, fleet, goal.batch, false).total)})`,
+        result: `${usd(row.total)} (on demand ${usd(costAt(m, { ...at30, provisionedAt: undefined }).total)})`,
         goal: `at most $${goal.most}`,
         met: row.total <= goal.most,
       });
@@ -548,15 +552,7 @@ export function moreMarkdown(
           usd(c.dynamoWrites),
           usd(c.dynamoReads),
           usd(c.total),
-          usd(
-            m.cost.find(
-              (big) =>
-                big.fleet === COST_FLEETS[1] &&
-                big.heartbeatSeconds === c.heartbeatSeconds &&
-                big.batch === c.batch &&
-                big.capacity === c.capacity,
-            )!.total,
-          ),
+          usd(costAt(m, { ...c, fleet: COST_FLEETS[1] }).total),
         ]),
     ),
     '',

@@ -18,6 +18,36 @@ async function inputsOf(handler: string): Promise<string[]> {
     .map(([path]) => path);
 }
 
+/**
+ * What neither lean function (ingest, register) may take in: the whole service and the stores beyond
+ * its own, the hono router, the installers and the API's document, the maintenance windows (croner),
+ * and the config's schema (each reads its own settings: HBW_HEARTBEAT_SETTINGS, HBW_ENROLLMENT_SETTINGS).
+ */
+const LEFT_OUT_OF_LEAN_FUNCTIONS = [
+  'lambda/service.ts',
+  'lambda/adapters/dynamo-agent-store.ts',
+  'lambda/adapters/dynamo-alert-store.ts',
+  'lambda/adapters/dynamo-state-store.ts',
+  'lambda/http/door.ts',
+  'lambda/http/app.ts',
+  'lambda/http/install-ps1.ts',
+  'lambda/http/install-script.ts',
+  'agent/install.sh',
+  'agent/hbw-agent.sh',
+  'lambda/api/openapi.ts',
+  'lambda/domain/maintenance.ts',
+  'lambda/domain/config.ts',
+];
+const PACKAGES_LEFT_OUT_OF_LEAN_FUNCTIONS = ['node_modules/croner/', 'node_modules/hono/', 'to-json-schema'];
+
+/** `inputs` hold none of {@link LEFT_OUT_OF_LEAN_FUNCTIONS} and its packages, nor any of `more`. */
+function expectLeftOut(inputs: string[], more: string[]): void {
+  for (const left of [...LEFT_OUT_OF_LEAN_FUNCTIONS, ...more]) expect(inputs).not.toContain(left);
+  for (const left of PACKAGES_LEFT_OUT_OF_LEAN_FUNCTIONS) {
+    expect(inputs.filter((path) => path.includes(left))).toEqual([]);
+  }
+}
+
 describe('the Lambda bundles', () => {
   it('keep the ingest function to the heartbeats: no alert store, no operator use cases, no installers, no config schema or policies, no cron parser, no web framework, no API document', async () => {
     const inputs = await inputsOf('ingest');
@@ -29,34 +59,15 @@ describe('the Lambda bundles', () => {
         'lambda/http/lambda-door.ts',
       ]),
     );
-    for (const left of [
-      'lambda/service.ts',
-      'lambda/adapters/dynamo-agent-store.ts',
-      'lambda/http/door.ts',
-      'lambda/adapters/dynamo-alert-store.ts',
-      'lambda/adapters/dynamo-state-store.ts',
-      'lambda/http/app.ts',
-      'lambda/http/install-ps1.ts',
-      'lambda/http/install-script.ts',
-      'agent/install.sh',
-      'agent/hbw-agent.sh',
-      'lambda/domain/maintenance.ts',
+    expectLeftOut(inputs, [
       'lambda/domain/queries.ts',
       'lambda/api/contract.ts',
-      'lambda/api/openapi.ts',
       'lambda/domain/webhook-payloads.ts',
       'lambda/adapters/eventbridge-notifier.ts',
-      // It reads the heartbeat settings, not the config (HBW_HEARTBEAT_SETTINGS).
-      'lambda/domain/config.ts',
       'lambda/domain/messages.ts',
       'lambda/domain/webhooks.ts',
       'lambda/domain/capacity.ts',
-    ]) {
-      expect(inputs).not.toContain(left);
-    }
-    expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
-    expect(inputs.filter((path) => path.includes('node_modules/hono/'))).toEqual([]);
-    expect(inputs.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+    ]);
     expect(inputs.filter((path) => path.includes('client-eventbridge'))).toEqual([]);
   });
 
@@ -71,29 +82,7 @@ describe('the Lambda bundles', () => {
         'lambda/http/lambda-door.ts',
       ]),
     );
-    for (const left of [
-      'lambda/service.ts',
-      'lambda/heartbeats.ts',
-      'lambda/adapters/dynamo-agent-store.ts',
-      'lambda/adapters/dynamo-state-store.ts',
-      'lambda/adapters/dynamo-alert-store.ts',
-      'lambda/http/door.ts',
-      'lambda/http/app.ts',
-      'lambda/http/installer-routes.ts',
-      'lambda/http/install-ps1.ts',
-      'lambda/http/install-script.ts',
-      'agent/install.sh',
-      'agent/hbw-agent.sh',
-      'lambda/api/openapi.ts',
-      'lambda/domain/maintenance.ts',
-      // It reads the enrollment settings, not the config (HBW_ENROLLMENT_SETTINGS).
-      'lambda/domain/config.ts',
-    ]) {
-      expect(inputs).not.toContain(left);
-    }
-    expect(inputs.filter((path) => path.includes('node_modules/croner/'))).toEqual([]);
-    expect(inputs.filter((path) => path.includes('node_modules/hono/'))).toEqual([]);
-    expect(inputs.filter((path) => path.includes('to-json-schema'))).toEqual([]);
+    expectLeftOut(inputs, ['lambda/heartbeats.ts', 'lambda/http/installer-routes.ts']);
   });
 
   it('serve the installers and the API document from the installer function alone, which holds no SDK client and no store', async () => {
