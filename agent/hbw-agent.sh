@@ -87,7 +87,8 @@ last_failback=0
 said=''
 now=0
 sent_at=''
-# A small random spread of each wait (up to 10% either way), from a seed read once.
+# A small random spread of each wait (up to 10% either way: HEARTBEAT_SPREAD, lambda/domain/agent.ts),
+# from a seed read once.
 seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' \n')
 
 # Logs `$2...` when what the agent reports (`$1`) differs from what it said last.

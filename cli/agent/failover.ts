@@ -1,3 +1,4 @@
+import { HEARTBEAT_SPREAD } from '../../lambda/domain/agent';
 import { type BootState, type BootStateStore, goodbyeInForce } from './boot-state';
 import { EventThrottle, type LogEvent } from './events';
 import type { Goodbye, HeartbeatSender, SendResult } from './heartbeat-sender';
@@ -34,7 +35,7 @@ export interface HeartbeatAgentOptions {
   readonly log: (event: LogEvent, now: number) => void;
   /** A number in [0, 1) for the jitter. @default Math.random */
   readonly random?: () => number;
-  /** The spread of the interval, as a fraction: 0.1 waits 90% to 110% of it. @default 0.1 */
+  /** The spread of the interval, as a fraction: 0.1 waits 90% to 110% of it. @default HEARTBEAT_SPREAD (0.1) */
   readonly jitter?: number;
   /** A problem that lasts is logged again at most this often. @default 10 minutes */
   readonly repeatMs?: number;
@@ -95,7 +96,7 @@ export class HeartbeatAgent {
     this.seq = options.seq ?? 0;
     this.throttle = new EventThrottle(options.repeatMs);
     this.random = options.random ?? Math.random;
-    this.jitter = options.jitter ?? 0.1;
+    this.jitter = options.jitter ?? HEARTBEAT_SPREAD;
   }
 
   get status(): AgentStatus {

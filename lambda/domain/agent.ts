@@ -79,6 +79,13 @@ export interface AgentRecord extends OpeningHistory, LossCounters {
   readonly restartRecordedAt?: number;
 }
 
+/**
+ * How far either way an agent may spread each wait between its heartbeats, as a fraction of its
+ * interval: the reference agents (`hbw agent run`, the sh agent) wait 90% to 110% of it, so that a
+ * fleet started together does not beat in step.
+ */
+export const HEARTBEAT_SPREAD = 0.1;
+
 /** Agent and watcher clocks further apart than this are worth showing (as SCOM requires for Kerberos: five minutes). */
 export const SKEW_WARNING_SECONDS = 300;
 

@@ -1,6 +1,6 @@
-import { type AgentRecord, agentState, type Findings, lastSignOfLife } from './agent';
+import { type AgentRecord, agentState, type Findings, HEARTBEAT_SPREAD, lastSignOfLife } from './agent';
 import type { AlertKind, AlertRecord, Severity } from './alert';
-import { findsBlindWindow, type ScannerState } from './blind';
+import { type BlindWindow, findsBlindWindow, type ScannerState, watchedMs } from './blind';
 import type { GroupSettings, WatcherConfig } from './config';
 import { type RecoveryRule, recoveryStep } from './flapping';
 
@@ -49,6 +49,27 @@ function agentlessTurn(
 }
 
 /**
+ * Whether an agent has been silent, in watched time, longer than a beating agent may wait between
+ * two heartbeats: its interval spread by `HEARTBEAT_SPREAD`. A late agent's host is probed only then.
+ * With the heartbeat as long as the scan interval (the defaults: 30 s each), a beating agent is found
+ * one scan late on its spread alone in about one scan in forty, and a probe that failed at that
+ * moment (a port that flaps, a probe the host's firewall drops) would page host_unreachable for a
+ * host whose agent is beating. Where the scan interval is the longer (a 10 s heartbeat and 30 s
+ * scans, say), a missed scan already means a longer silence, and this changes nothing.
+ */
+function silentPastItsWait(
+  agent: AgentRecord,
+  settings: Pick<GroupSettings, 'heartbeatIntervalSeconds'>,
+  scanTime: number,
+  blindWindows: readonly BlindWindow[],
+): boolean {
+  const since = lastSignOfLife(agent);
+  if (since === undefined) return true;
+  const longestWaitMs = settings.heartbeatIntervalSeconds * 1000 * (1 + HEARTBEAT_SPREAD);
+  return watchedMs(since, scanTime, blindWindows) > longestWaitMs;
+}
+
+/**
  * What the scanner makes of one agent before any probe: the agent's state by the one rule every view
  * uses (`agentState`, with no alert counted: the scan decides those), and what to do about it.
  * `state.maintenance` is the window that applies to the agent now, when the scanner found one.
@@ -78,7 +99,11 @@ export function assess(
   return {
     kind: 'watched',
     missedScans: seen.missedScans,
-    probe: !waking && seen.missedScans >= 1 && agent.probe !== undefined,
+    probe:
+      !waking &&
+      seen.missedScans >= 1 &&
+      agent.probe !== undefined &&
+      silentPastItsWait(agent, settings, scanTime, state.blindWindows),
     heartbeatFailed: !waking && seen.state === 'failed',
   };
 }

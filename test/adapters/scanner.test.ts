@@ -204,6 +204,25 @@ describe('Scanner', () => {
       expect(h.prober.count('db-07')).toBe(5);
     });
 
+    it('does not probe a beating agent found one scan late on its spread alone: no host_unreachable though its probe fails', async () => {
+      // Heartbeats as long as the scans (the defaults' 30 s each), spread up to 10%: a wait of 31 s.
+      const h = await harness({ heartbeatIntervalSeconds: 30 });
+      h.prober.set('db-08', false);
+      await h.addAgent('db-08', 'production', { probe: { type: 'tcp', host: 'db-08', port: 5432 } });
+      await h.scan();
+      h.clock.advance(h.intervalMs - 1_000);
+      await h.beat('db-08');
+      h.clock.advance(h.intervalMs + 1_000);
+
+      const late = await h.scan();
+      expect(late.probed).toBe(0);
+      expect((await h.service.getAgent('db-08')).state).toBe('late');
+      h.clock.advance(3_000);
+      const past = await h.scan();
+      expect(past.probed).toBe(1);
+      expect((await h.alerts()).map((a) => a.kind)).toEqual(['host_unreachable']);
+    });
+
     it('turns a heartbeat failure warning into host_unreachable when the host goes down, paging no second time', async () => {
       const h = await harness();
       h.prober.set('app-04', true);

@@ -58,8 +58,8 @@ describe('hbw local with a probe network', () => {
     }
     await watcher.scanner.scan();
 
-    // Both fall silent; the next scan probes them both.
-    watcher.clock.advance(30_000);
+    // Both fall silent; the next scan past their longest wait (a 30 s heartbeat and 10%) probes them both.
+    watcher.clock.advance(34_000);
     await watcher.scanner.scan();
     const afterOne = (await watcher.call('GET', '/v1/alerts?status=open', undefined, adminHeaders())).body;
     expect(afterOne.alerts.map((a: { agentId: string; kind: string }) => `${a.agentId} ${a.kind}`)).toEqual([

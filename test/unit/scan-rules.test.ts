@@ -292,10 +292,34 @@ describe('assess', () => {
     expect(assess(agent(), production, atScan(1), NO_WINDOWS)).toEqual(watched(1, false, false));
   });
 
-  it('asks for a probe of a late agent that has one, from the first missed scan', () => {
-    expect(assess(agent({ probe: TCP_PROBE }), production, atScan(1), NO_WINDOWS)).toEqual(
+  it('asks for a probe of a late agent that has one once it is silent past its longest wait, its heartbeat interval and 10%', () => {
+    // production beats every 30 s and is scanned every 30 s: a beating agent may wait up to 33 s.
+    const probed = (extraMs: number) =>
+      assess(agent({ probe: TCP_PROBE }), production, atScan(1, extraMs), NO_WINDOWS);
+
+    expect(probed(0)).toEqual(watched(1, false, false));
+    expect(probed(3 * SECOND)).toEqual(watched(1, false, false));
+    expect(probed(3 * SECOND + 1)).toEqual(watched(1, true, false));
+  });
+
+  it('asks for a probe from the first missed scan where the scan interval is longer than the longest wait', () => {
+    const often = parseConfig({ ...RAW, heartbeatIntervalSeconds: 10 }).groups.production as GroupSettings;
+
+    expect(assess(agent({ probe: TCP_PROBE }), often, atScan(1, -1), NO_WINDOWS)).toEqual(
+      watched(0, false, false),
+    );
+    expect(assess(agent({ probe: TCP_PROBE }), often, atScan(1), NO_WINDOWS)).toEqual(
       watched(1, true, false),
     );
+  });
+
+  it('measures the wait in watched time: a blind window inside the silence does not make it longer', () => {
+    const blind = { blindWindows: [{ start: T0 + 10 * SECOND, end: T0 + 20 * SECOND }] };
+    const a = agent({ probe: TCP_PROBE });
+
+    // 40 s after the heartbeat, 30 s of it watched: one missed scan, and within the longest wait.
+    expect(assess(a, production, T0 + 40 * SECOND, blind)).toEqual(watched(1, false, false));
+    expect(assess(a, production, T0 + 43 * SECOND + 1, blind)).toEqual(watched(1, true, false));
   });
 
   it('fails the agent exactly at the threshold and not a millisecond before', () => {
