@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { snsChannels } from '../lambda/adapters/sns-notifier';
 import { OPEN_PATHS } from '../lambda/api/contract';
 import {
+  configWarnings,
   type RawConfig,
   type Subscriptions,
   type WatcherConfig,
@@ -80,6 +81,9 @@ export class HeartbeatWatcherStack extends Stack {
   constructor(scope: Construct, id: string, props: HeartbeatWatcherStackProps) {
     super(scope, id, props);
     const { config, forFunctions } = cloudConfig(props.config);
+    for (const warning of configWarnings(config)) {
+      Annotations.of(this).addWarningV2('hbw:heartbeat-longer-than-scan', warning.message);
+    }
     const tables = new WatcherTables(this, 'Tables', config.capacity);
     const topics = this.groupTopics(config);
     const fns = this.functions(

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { configSchema, watcherAlarmsReach } from '../../lambda/domain/config';
+import { configSchema, configWarnings, watcherAlarmsReach } from '../../lambda/domain/config';
 import { EnvironmentError, logLevelFromEnv } from '../../lambda/handlers/env';
 import { type Command, UsageError } from '../command';
 import { CONFIG_FILE, ConfigFileError, loadConfigFile } from '../config-file';
@@ -122,6 +122,7 @@ export const configCommands: Command[] = [
           }
           ctx.out(`  the watcher's own alarms (cloud): ${watcherAlarmsReach(config.watcherAlarms)}`);
         }
+        for (const warning of configWarnings(config)) ctx.err(`hbw: warning: ${warning.message}`);
         return 0;
       } catch (error) {
         if (!(error instanceof ConfigFileError)) throw error;

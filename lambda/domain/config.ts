@@ -351,6 +351,21 @@ export function watcherAlarmsReach({ subscriptions: { sms, email }, source }: Wa
     : `nobody (${ALARM_SOURCES[source]}: none)`;
 }
 
+/**
+ * What a valid config allows but its author likely did not mean, each naming the field: a group whose
+ * heartbeat is longer than its scan interval, where a beating agent misses a scan between two of its
+ * heartbeats and so shows `late` after nearly every one (its alert still waits for
+ * `missedScansBeforeAlert`). `hbw config check` prints them; `cdk synth` gives them as warnings.
+ */
+export function configWarnings(config: Pick<WatcherConfig, 'groups'>): FieldProblem[] {
+  return Object.values(config.groups)
+    .filter((g) => g.heartbeatIntervalSeconds > g.scanIntervalSeconds)
+    .map((g) => ({
+      field: `groups.${g.name}.heartbeatIntervalSeconds`,
+      message: `groups.${g.name}: the heartbeat (${g.heartbeatIntervalSeconds} s) is longer than the scan interval (${g.scanIntervalSeconds} s), so a beating agent misses a scan between two heartbeats and shows late after nearly every one; set heartbeatIntervalSeconds to at most scanIntervalSeconds (a third of it is the usual: 10 s beats, 30 s scans)`,
+    }));
+}
+
 function watcherAlarmSettings(
   own: { sms?: readonly string[]; email?: readonly string[] } | undefined,
   groups: Readonly<Record<string, GroupSettings>>,

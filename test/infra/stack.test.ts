@@ -639,6 +639,26 @@ describe('scan intervals the cloud cannot keep', () => {
   });
 });
 
+describe('heartbeats longer than their scan interval', () => {
+  it('warn at synth, naming the group and its field; the defaults do not', () => {
+    const slow: RawConfig = {
+      ...DEFAULT_CONFIG,
+      groups: { production: { channels: ['sms'], heartbeatIntervalSeconds: 60, scanIntervalSeconds: 30 } },
+    };
+
+    Annotations.fromStack(synth(slow).stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp(
+        'groups\\.production: the heartbeat \\(60 s\\) is longer than the scan interval \\(30 s\\)',
+      ),
+    );
+    Annotations.fromStack(synth(DEFAULT_CONFIG).stack).hasNoWarning(
+      '*',
+      Match.stringLikeRegexp('longer than the scan interval'),
+    );
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the stack', () => {
     const app = new App();

@@ -58,6 +58,23 @@ describe('hbw config check', () => {
     );
   });
 
+  it('warns, naming the field, of a group whose heartbeat is longer than its scan interval, and still says the file is valid', async () => {
+    const slow = join(dir, 'slow-heartbeat.json');
+    writeFileSync(
+      slow,
+      JSON.stringify({ groups: { lab: { channels: ['console'], heartbeatIntervalSeconds: 60 } } }),
+    );
+    const run = await hbw(['config', 'check', slow]);
+    const defaults = await hbw(['config', 'check', valid]);
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`${slow}: valid`);
+    expect(run.err).toContain(
+      'hbw: warning: groups.lab: the heartbeat (60 s) is longer than the scan interval (30 s)',
+    );
+    expect(defaults.err).toBe('');
+  });
+
   it('takes the file with --config', async () => {
     const run = await hbw(['config', 'check', '--config', valid]);
 
