@@ -27,7 +27,7 @@ import { AWS_PROBER_VARIABLE, PROBERS_VARIABLE, WEBHOOK_BUS_VARIABLE } from '../
 import { TABLE_VARIABLES, type TableKey } from '../lambda/handlers/table-variables';
 import { AdminPolicies } from './admin-policies';
 import { cloudConfig } from './cloud-config';
-import { WatcherAlarms } from './watcher-alarms';
+import { WatcherAlarms, type WatcherAlarmsProps } from './watcher-alarms';
 import { WatcherFunction } from './watcher-function';
 import { WatcherTables } from './watcher-tables';
 import { WebhookDelivery } from './webhook-delivery';
@@ -96,12 +96,11 @@ export class HeartbeatWatcherStack extends Stack {
       topics,
     );
     this.scanSchedule(fns.scanner);
-    this.probers(config, fns.scanner);
-    this.awsProber(fns.scanner);
+    const probers = { byNetwork: this.probers(config, fns.scanner), aws: this.awsProber(fns.scanner) };
     const webhooks = this.webhookDelivery(config, fns.scanner);
     const { api, stage } = this.httpApi(config, fns);
     this.acknowledgeChecks(api, fns);
-    this.watcherAlarms(config, api, fns, tables, webhooks?.deadLetters);
+    this.watcherAlarms(config, api, { ...fns, probers }, tables, webhooks?.deadLetters);
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Point agents and hbw --endpoint here' });
     new CfnOutput(this, 'AgentsTableName', { value: tables.agents.tableName });
@@ -121,10 +120,12 @@ export class HeartbeatWatcherStack extends Stack {
 
   /**
    * A prober function per probe network, attached to its subnets and security groups. It probes TCP
-   * and HTTP only and calls no AWS API, so the subnets need no NAT and no VPC endpoint.
+   * and HTTP only and calls no AWS API, so the subnets need no NAT and no VPC endpoint. Returns
+   * them by network.
    */
-  private probers(config: WatcherConfig, scanner: WatcherFunction): void {
+  private probers(config: WatcherConfig, scanner: WatcherFunction): Record<string, lambda.IFunction> {
     const names: Record<string, string> = {};
+    const probers: Record<string, lambda.IFunction> = {};
     for (const [network, attachment] of Object.entries(config.probeNetworks)) {
       const prober = new WatcherFunction(this, `Prober-${network}`, {
         handler: 'prober',
@@ -135,8 +136,10 @@ export class HeartbeatWatcherStack extends Stack {
       });
       this.letInvoke(scanner, prober, `the prober of probe network ${network}`);
       names[network] = prober.fn.functionName;
+      probers[network] = prober.fn;
     }
     if (Object.keys(names).length > 0) scanner.fn.addEnvironment(PROBERS_VARIABLE, JSON.stringify(names));
+    return probers;
   }
 
   /**
@@ -145,7 +148,7 @@ export class HeartbeatWatcherStack extends Stack {
    * nothing while no probe asks it. Outside any VPC: it needs AWS's endpoints, not the hosts. It may
    * call those two read-only APIs and nothing else.
    */
-  private awsProber(scanner: WatcherFunction): void {
+  private awsProber(scanner: WatcherFunction): lambda.IFunction {
     const prober = new WatcherFunction(this, 'AwsProber', {
       handler: 'aws-prober',
       // The SDK's retries of a throttled call, within the scanner's wait for the answer.
@@ -165,6 +168,7 @@ export class HeartbeatWatcherStack extends Stack {
     });
     this.letInvoke(scanner, prober, 'the AWS health prober');
     scanner.fn.addEnvironment(AWS_PROBER_VARIABLE, prober.fn.functionName);
+    return prober.fn;
   }
 
   /** Lets the scanner invoke `prober`, and no other function: the grant covers it, its versions and its aliases. */
@@ -362,7 +366,7 @@ export class HeartbeatWatcherStack extends Stack {
   private watcherAlarms(
     config: WatcherConfig,
     api: apigw.HttpApi,
-    fns: Functions,
+    fns: Functions & Pick<WatcherAlarmsProps, 'probers'>,
     tables: WatcherTables,
     webhookDeadLetters: sqs.IQueue | undefined,
   ): void {
@@ -372,6 +376,7 @@ export class HeartbeatWatcherStack extends Stack {
       api,
       ingest: fns.ingest.fn,
       scanner: fns.scanner.fn,
+      probers: fns.probers,
       tables: [tables.agents, tables.state, tables.alerts, tables.audit],
       alarmTopic,
       groups: Object.values(config.groups).map((g) => ({

@@ -15,6 +15,11 @@ export interface WatcherAlarmsProps {
   readonly api: apigw.HttpApi;
   readonly ingest: lambda.IFunction;
   readonly scanner: lambda.IFunction;
+  /** The functions the scanner asks to probe: each probe network's prober, by network, and the AWS health prober. */
+  readonly probers: {
+    readonly byNetwork: Readonly<Record<string, lambda.IFunction>>;
+    readonly aws: lambda.IFunction;
+  };
   readonly tables: readonly dynamodb.Table[];
   /** Where the alarms page, and say OK again: a topic of their own, apart from every group's. */
   readonly alarmTopic: sns.ITopic;
@@ -56,6 +61,26 @@ function watcherMetrics(stackName: string) {
 
 type WatcherMetrics = ReturnType<typeof watcherMetrics>;
 
+/**
+ * A prober's failed invocations a minute: its Errors and its Throttles, summed. The scanner invokes a
+ * prober synchronously, and a throttled invocation is refused before the function runs: Lambda counts
+ * it in Throttles, never in Errors, yet once the SDK's retries give up it leaves the batch's probes
+ * unknown just as an error does (and one the retries get past still says the account's concurrency
+ * ran out, as IngestThrottles pages on). So both are the one failure and page as one alarm, not two.
+ * FILL: a minute with one and not the other still counts.
+ */
+function proberFailures(prober: lambda.IFunction): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    label: 'Errors and throttles',
+    expression: 'FILL(errors, 0) + FILL(throttles, 0)',
+    usingMetrics: {
+      errors: prober.metricErrors({ period: Duration.minutes(1) }),
+      throttles: prober.metricThrottles({ period: Duration.minutes(1) }),
+    },
+    period: Duration.minutes(1),
+  });
+}
+
 /** One dashboard row a group: its agents by state. */
 function groupRows(
   groups: WatcherAlarmsProps['groups'],
@@ -74,8 +99,8 @@ function groupRows(
 }
 
 /**
- * Watching the watcher: alarms that page when the scanner errors, when scans stop, when ingest
- * answers 5xx, and when DynamoDB or the ingest function throttle; and a dashboard.
+ * Watching the watcher: alarms that page when the scanner errors, when scans stop, when a prober
+ * fails, when ingest answers 5xx, and when DynamoDB or the ingest function throttle; and a dashboard.
  */
 export class WatcherAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -93,6 +118,7 @@ export class WatcherAlarms extends Construct {
       metric: props.scanner.metricErrors({ period: Duration.minutes(1) }),
       threshold: 1,
     });
+    this.alarmOnProbers(props.probers);
     this.alarm('ScansStopped', 'No scan completed for 3 minutes: the watcher is blind', {
       metric: watcherMetric('ScansCompleted').with({ period: Duration.minutes(3) }),
       threshold: 1,
@@ -132,6 +158,28 @@ export class WatcherAlarms extends Construct {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }
+  }
+
+  /**
+   * An alarm per prober, for the failures of {@link proberFailures}: a failed prober leaves the probes
+   * of silent hosts unknown, so no host_unreachable alert can open. As ScannerErrors: one failure in a
+   * minute pages. A prober is invoked only while a host with a probe is silent, so a minute without
+   * data is the usual idle one, not breaching. The AWS health prober answers a failed EC2 or SSM call
+   * as unknown from an invocation that succeeds: such a call is in neither metric.
+   */
+  private alarmOnProbers(probers: WatcherAlarmsProps['probers']): void {
+    for (const [network, prober] of Object.entries(probers.byNetwork)) {
+      this.alarm(
+        `ProberErrors-${network}`,
+        `The prober of probe network ${network} failed or was throttled: its probes are unknown, no host_unreachable alert can open`,
+        { metric: proberFailures(prober), threshold: 1 },
+      );
+    }
+    this.alarm(
+      'AwsProberErrors',
+      'The AWS health prober failed or was throttled: ec2 and ssm probes are unknown, no host_unreachable alert can open',
+      { metric: proberFailures(probers.aws), threshold: 1 },
+    );
   }
 
   /** The dashboard: the fleet, the scans, the alerts and notices, and each group's agents by state. */

@@ -536,11 +536,96 @@ describe("the watcher's own alarms", () => {
 
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
     }
+  });
+
+  describe('on the probers', () => {
+    const TWO_NETWORKS: RawConfig = {
+      ...THREE_GROUPS,
+      probeNetworks: {
+        'prod-vpc': { subnetIds: ['subnet-0abc1234def567890'], securityGroupIds: ['sg-0123456789abcdef0'] },
+        lab: { subnetIds: ['subnet-11112222'], securityGroupIds: ['sg-33334444'] },
+      },
+    };
+    /** A metric as an alarm names it: in its own properties, or in a query of its math. */
+    type Metric = {
+      readonly Namespace?: string;
+      readonly MetricName?: string;
+      readonly Dimensions?: readonly { readonly Name: string; readonly Value: { readonly Ref?: string } }[];
+    };
+    type Alarm = {
+      readonly Properties: Metric & {
+        readonly Metrics?: readonly { readonly MetricStat?: { readonly Metric: Metric } }[];
+        readonly [key: string]: unknown;
+      };
+    };
+    /** The logical IDs of the functions whose AWS/Lambda metric `name` the alarm watches, alone or in its math. */
+    const watchedBy = (alarm: Alarm, name: string): (string | undefined)[] =>
+      (
+        alarm.Properties.Metrics?.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])) ?? [
+          alarm.Properties,
+        ]
+      )
+        .filter((m) => m.Namespace === 'AWS/Lambda' && m.MetricName === name)
+        .map((m) => m.Dimensions?.find((d) => d.Name === 'FunctionName')?.Value.Ref);
+    const alarmsOf = (template: Template): Alarm[] =>
+      Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+    /** The function of the resource whose properties match `props`, by its logical ID. */
+    const functionWith = (template: Template, props: Record<string, unknown>) =>
+      logicalId(template, 'AWS::Lambda::Function', props);
+    const scannerOf = (template: Template) => functionWith(template, { ReservedConcurrentExecutions: 1 });
+    const awsProberOf = (template: Template) =>
+      Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => id.startsWith('AwsProber'))!;
+
+    it("alarms on each network's prober and on the AWS health prober, each on its own Errors and Throttles, through the alarms' topic", () => {
+      const { template } = synth(TWO_NETWORKS);
+      const topic = alarmsTopicOf(template);
+      const named = [
+        [
+          functionWith(template, {
+            VpcConfig: Match.objectLike({ SubnetIds: ['subnet-0abc1234def567890'] }),
+          }),
+          'probe network prod-vpc',
+        ],
+        [
+          functionWith(template, { VpcConfig: Match.objectLike({ SubnetIds: ['subnet-11112222'] }) }),
+          'probe network lab',
+        ],
+        [awsProberOf(template), 'AWS health prober'],
+      ] as const;
+      const probers = named.map(([fn]) => fn);
+
+      const onErrors = alarmsOf(template).flatMap((alarm) =>
+        watchedBy(alarm, 'Errors').map((fn) => ({ fn, alarm })),
+      );
+
+      expect(onErrors.map(({ fn }) => fn).sort()).toEqual([scannerOf(template), ...probers].sort());
+      for (const [prober, what] of named) {
+        const { alarm } = onErrors.find(({ fn }) => fn === prober)!;
+        expect(watchedBy(alarm, 'Throttles')).toEqual([prober]);
+        expect(alarm.Properties).toMatchObject({
+          AlarmDescription: expect.stringContaining(what),
+          Threshold: 1,
+          EvaluationPeriods: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: topic }],
+          OKActions: [{ Ref: topic }],
+        });
+      }
+    });
+
+    it("alarms on the AWS health prober's Errors, and on no other prober's, without probe networks", () => {
+      const { template } = synth(DEFAULT_CONFIG);
+
+      const onErrors = alarmsOf(template).flatMap((alarm) => watchedBy(alarm, 'Errors'));
+
+      expect(onErrors.sort()).toEqual([awsProberOf(template), scannerOf(template)].sort());
+    });
   });
 
   it('subscribes watcherAlarms.subscriptions to their topic, and to no group topic', () => {
