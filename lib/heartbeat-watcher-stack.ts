@@ -124,7 +124,6 @@ export class HeartbeatWatcherStack extends Stack {
    * them by network.
    */
   private probers(config: WatcherConfig, scanner: WatcherFunction): Record<string, lambda.IFunction> {
-    const names: Record<string, string> = {};
     const probers: Record<string, lambda.IFunction> = {};
     for (const [network, attachment] of Object.entries(config.probeNetworks)) {
       const prober = new WatcherFunction(this, `Prober-${network}`, {
@@ -135,9 +134,11 @@ export class HeartbeatWatcherStack extends Stack {
         network: attachment,
       });
       this.letInvoke(scanner, prober, `the prober of probe network ${network}`);
-      names[network] = prober.fn.functionName;
       probers[network] = prober.fn;
     }
+    const names = Object.fromEntries(
+      Object.entries(probers).map(([network, fn]) => [network, fn.functionName]),
+    );
     if (Object.keys(names).length > 0) scanner.fn.addEnvironment(PROBERS_VARIABLE, JSON.stringify(names));
     return probers;
   }

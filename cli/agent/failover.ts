@@ -15,6 +15,15 @@ import type { Goodbye, HeartbeatSender, SendResult } from './heartbeat-sender';
  * says so (21016) and keeps trying them all until one answers.
  */
 
+/**
+ * The wait before the next heartbeat: `intervalSeconds` spread by up to `jitter` of it either way,
+ * where `random` in [0, 1) picks the point; at least 1 ms.
+ */
+export function spreadWaitMs(intervalSeconds: number, jitter: number, random: number): number {
+  const spread = 1 + jitter * (2 * random - 1);
+  return Math.max(1, Math.round(intervalSeconds * 1000 * spread));
+}
+
 export interface HeartbeatAgentOptions {
   readonly agentId: string;
   /** The primary first, then the failovers in the order to try them. */
@@ -485,8 +494,7 @@ export class HeartbeatAgent {
   }
 
   private nextDelay(): number {
-    const spread = 1 + this.jitter * (2 * this.random() - 1);
-    return Math.max(1, Math.round(this.interval * 1000 * spread));
+    return spreadWaitMs(this.interval, this.jitter, this.random());
   }
 
   private endpoint(index: number): string {

@@ -1,10 +1,11 @@
+import { spreadWaitMs } from '../../cli/agent/failover';
 import { HEARTBEAT_SPREAD } from '../../lambda/domain/agent';
 import { DEFAULT_CONFIG, type GroupSettings, parseConfig } from '../../lambda/domain/config';
 import { assess } from '../../lambda/domain/scan';
 import { agent, T0 } from '../support/records';
 
 // A fleet of beating agents at the defaults (30 s heartbeat, 30 s scans), each wait spread as the
-// reference agents spread it, heard 5 ms after it is sent, over a simulated day of scans on the
+// reference agent spreads it (`spreadWaitMs`), heard 5 ms after it is sent, over a simulated day of scans on the
 // boundaries: what the scanner makes of them, by the rule it uses (`assess`).
 
 const DAY = 86_400_000;
@@ -31,7 +32,7 @@ function scanBeatingFleet(agents: number) {
     const heard: number[] = [];
     for (let sent = random() * intervalMs; sent < DAY; ) {
       heard.push(T0 + sent + HEARD_AFTER_MS);
-      sent += intervalMs * (1 + HEARTBEAT_SPREAD * (2 * random() - 1));
+      sent += spreadWaitMs(production.heartbeatIntervalSeconds, HEARTBEAT_SPREAD, random());
     }
     let last = 0;
     for (let scanTime = T0 + scanMs; scanTime < T0 + DAY; scanTime += scanMs) {
