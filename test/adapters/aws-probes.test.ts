@@ -24,7 +24,10 @@ describe('agents probed through AWS', () => {
     instances: ReadonlyMap<string, Ec2Instance>,
     ec2Fail?: () => StandInError | undefined,
   ) {
-    const chain = await awsProberChain(instances, { ec2Fail });
+    // A gather window wide enough that a busy machine cannot split one scan's probes: the scanner
+    // asks them as its segments' pages come, which on a loaded CI runner can be more than the
+    // default 5 ms apart (one scan's three probes once went out in two invocations).
+    const chain = await awsProberChain(instances, { ec2Fail, gatherMs: 500 });
     closers.push(chain.close);
     return chain;
   }

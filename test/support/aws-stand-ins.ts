@@ -190,6 +190,8 @@ export interface StandInOptions {
   readonly ec2PageSize?: number;
   readonly ec2Fail?: () => StandInError | undefined;
   readonly ssmFail?: () => StandInError | undefined;
+  /** The scanner-side prober's gather window (awsProberChain). @default the prober's own */
+  readonly gatherMs?: number;
 }
 
 /** The AWS health prober over stand-ins for EC2 and SSM, its clients made from the environment. */
@@ -235,6 +237,7 @@ export async function awsProberChain(
     aws: new LambdaProber<AwsProbe>(invoker, {
       name: 'the AWS health prober',
       functionName: 'hbw-aws-prober',
+      gatherMs: options.gatherMs,
     }),
     close: async () => {
       invoker.destroy();
