@@ -9,7 +9,7 @@ import { postJson } from '../cli/agent/http-post';
 import { startRelay } from '../cli/agent/relay';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
-import { sleep } from './common';
+import { median, sleep } from './common';
 
 export interface AgentResourceOptions {
   /**
@@ -79,9 +79,6 @@ export function sample(pid: number): ProcSample {
 export const CLOCK_TICKS = 100;
 
 export const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
-export const median = (xs: readonly number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-
 /** Samples the child `pid` every second for `seconds`. */
 async function watch(pid: number, seconds: number): Promise<ProcSample[]> {
   const samples = [sample(pid)];

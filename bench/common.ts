@@ -67,6 +67,14 @@ export const GOALS = {
   ingestImportVsBefore: 0.65,
 } as const;
 
+/** The middle value of `xs` (the mean of the two middle ones when their count is even); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The one page of numbers: every runner writes its own section of it and keeps the rest. */

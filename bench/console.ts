@@ -7,6 +7,7 @@ import { CONSOLE_ASSETS } from '../cli/console/routes';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { parseConfig } from '../lambda/domain/config';
 import { CHROMIUM_ARGS } from '../test/support/console-browser';
+import { median } from './common';
 
 export interface ConsoleBenchOptions {
   /** Agents in the watcher. @default 5000 */
@@ -33,10 +34,6 @@ export interface ConsoleBenchResult {
   readonly agentsViewMs: number;
 }
 
-const median = (xs: readonly number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /** Fills a local watcher with `n` agents: most beating, some never heard from, a few pending. */

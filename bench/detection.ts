@@ -6,7 +6,7 @@ import { postJson } from '../cli/agent/http-post';
 import { startRelay } from '../cli/agent/relay';
 import { startLocalWatcher } from '../cli/local-watcher';
 import { parseConfig } from '../lambda/domain/config';
-import { sleep } from './common';
+import { median, sleep } from './common';
 
 export interface DetectionResult {
   readonly samples: number;
@@ -153,7 +153,7 @@ export async function benchDetection(
       samples: ratios.length,
       missed: agents - ratios.length,
       minRatio: ratios[0] ?? Number.NaN,
-      medianRatio: ratios[Math.floor(ratios.length / 2)] ?? Number.NaN,
+      medianRatio: median(ratios),
       maxRatio: ratios.at(-1) ?? Number.NaN,
       bound: 1 + 1 / missedScansBeforeAlert,
       missedScansBeforeAlert,

@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, parseConfig } from '../lambda/domain/config';
 import { enrollmentSettings } from '../lambda/domain/enrollment-settings';
 import { heartbeatSettings } from '../lambda/domain/heartbeat-settings';
 import { LAMBDA_ESBUILD_OPTIONS } from '../lib/lambda-bundling';
+import { median } from './common';
 import { waitForQuiet } from './machine';
 
 export interface BundleOptions {
@@ -307,12 +308,6 @@ export function timeImports(files: string[], n: number): { importMs: number[]; p
     }
   }
   return out;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Sums each input's bytes in the output by the package it comes from. */

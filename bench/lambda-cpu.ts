@@ -11,6 +11,7 @@ import { ingestHandler } from '../lambda/handlers/ingest-wiring';
 import { HeartbeatService } from '../lambda/heartbeats';
 import type { HttpApiEvent } from '../lambda/http/lambda-door';
 import { createLogger } from '../lambda/logger';
+import { median } from './common';
 import { waitForQuiet } from './machine';
 
 export interface LambdaCpuOptions {
@@ -145,7 +146,6 @@ export async function benchLambdaCpu(
     const order = round % 2 === 0 ? (['cached', 'uncached'] as const) : (['uncached', 'cached'] as const);
     for (const kind of order) cpuMs[kind].push(await slice(kinds[kind]));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const cachedMs = median(cpuMs.cached);
   const uncachedMs = median(cpuMs.uncached);
   return { options, cachedMs, uncachedMs, ratio: cachedMs / uncachedMs };

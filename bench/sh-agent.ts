@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installScript } from '../lambda/http/install-script';
-import { CLOCK_TICKS, countingWatcher, median, mib } from './agent';
-import { sleep } from './common';
+import { CLOCK_TICKS, countingWatcher, mib } from './agent';
+import { median, sleep } from './common';
 
 export interface ShAgentResourceOptions {
   readonly seconds: number;

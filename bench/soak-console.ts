@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import { join } from 'node:path';
-import { request, sleep, type WatcherProcess } from './common';
+import { median, request, sleep, type WatcherProcess } from './common';
 import type { GoalRow } from './soak-reconcile';
 
 /** What one console refresh reads (cli/console/refresh.ts `refresh()`, on its agents view). */
@@ -140,12 +140,6 @@ function treeBytes(dir: string): number {
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /**
  * The goal rows of the step: the console's reads; the watcher's RSS and its LevelDB store, each held
