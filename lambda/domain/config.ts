@@ -360,10 +360,13 @@ export function watcherAlarmsReach({ subscriptions: { sms, email }, source }: Wa
 export function configWarnings(config: Pick<WatcherConfig, 'groups'>): FieldProblem[] {
   return Object.values(config.groups)
     .filter((g) => g.heartbeatIntervalSeconds > g.scanIntervalSeconds)
-    .map((g) => ({
-      field: `groups.${g.name}.heartbeatIntervalSeconds`,
-      message: `groups.${g.name}: the heartbeat (${g.heartbeatIntervalSeconds} s) is longer than the scan interval (${g.scanIntervalSeconds} s), so a beating agent misses a scan between two heartbeats and shows late after nearly every one; set heartbeatIntervalSeconds to at most scanIntervalSeconds (a third of it is the usual: 10 s beats, 30 s scans)`,
-    }));
+    .map((g) => {
+      const field = `groups.${g.name}.heartbeatIntervalSeconds`;
+      return {
+        field,
+        message: `${field}: the heartbeat (${g.heartbeatIntervalSeconds} s) is longer than the scan interval (${g.scanIntervalSeconds} s), so a beating agent misses a scan between two heartbeats and shows late after nearly every one; set heartbeatIntervalSeconds to at most scanIntervalSeconds (a third of it is the usual: 10 s beats, 30 s scans)`,
+      };
+    });
 }
 
 function watcherAlarmSettings(

@@ -734,7 +734,7 @@ describe('heartbeats longer than their scan interval', () => {
     Annotations.fromStack(synth(slow).stack).hasWarning(
       '*',
       Match.stringLikeRegexp(
-        'groups\\.production: the heartbeat \\(60 s\\) is longer than the scan interval \\(30 s\\)',
+        'groups\\.production\\.heartbeatIntervalSeconds: the heartbeat \\(60 s\\) is longer than the scan interval \\(30 s\\)',
       ),
     );
     Annotations.fromStack(synth(DEFAULT_CONFIG).stack).hasNoWarning(

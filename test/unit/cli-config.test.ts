@@ -70,7 +70,7 @@ describe('hbw config check', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain(`${slow}: valid`);
     expect(run.err).toContain(
-      'hbw: warning: groups.lab: the heartbeat (60 s) is longer than the scan interval (30 s)',
+      'hbw: warning: groups.lab.heartbeatIntervalSeconds: the heartbeat (60 s) is longer than the scan interval (30 s)',
     );
     expect(defaults.err).toBe('');
   });
