@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -379,9 +380,11 @@ function localScanner(
     // The embedded store answers every request on one thread, so a scan's reads and the heartbeats'
     // writes take turns there: one segment in pages of 200 agents holds a heartbeat for a page
     // (a few ms), where four segments of 1 MB pages held them for the whole read (a p99 of about
-    // 200 ms at 10,000 agents against 44 ms; npm run load's fleet part measures it).
-    segments: 1,
-    scanPageSize: SCAN_PAGE_SIZE,
+    // 200 ms at 10,000 agents against 44 ms). Resting after each page as long as it took leaves the
+    // store at least half its time for the writes: at 10,000 agents the p99 of heartbeats due during
+    // a scan went from about 105 ms to 30 to 50 ms, and the scan took 0.8 to 1.4 s against 1.3 s
+    // (npm run load's fleet part measures it; docs/BENCHMARKS.md has the runs).
+    scanRead: { segments: 1, pageSize: SCAN_PAGE_SIZE, restAfterPage: (pageMs) => sleep(pageMs) },
   });
   return { scanner, pauses };
 }
