@@ -361,6 +361,16 @@ function localNotifier(
 /** The agents a page of a local scan reads (see `localScanner`). */
 const SCAN_PAGE_SIZE = 200;
 
+/** The longest a local scan rests after a page (see `localScanner`). */
+const MAX_SCAN_REST_MS = 100;
+
+/**
+ * How long a local scan rests after a page that took `pageMs` to come: as long, so that the heartbeats'
+ * writes have at least half the embedded store's time, but never more than 100 ms: a page held up by
+ * a pause of the whole process (a stopped process, a laptop's sleep) is no reason to hold the scan too.
+ */
+export const localScanRestMs = (pageMs: number) => Math.min(pageMs, MAX_SCAN_REST_MS);
+
 /** The scanner of local mode, sharing the process with the doors, and the watch on its pauses. */
 function localScanner(
   options: LocalWatcherOptions,
@@ -384,7 +394,11 @@ function localScanner(
     // store at least half its time for the writes: at 10,000 agents the p99 of heartbeats due during
     // a scan went from about 105 ms to 30 to 50 ms, and the scan took 0.8 to 1.4 s against 1.3 s
     // (npm run load's fleet part measures it; docs/BENCHMARKS.md has the runs).
-    scanRead: { segments: 1, pageSize: SCAN_PAGE_SIZE, restAfterPage: (pageMs) => sleep(pageMs) },
+    scanRead: {
+      segments: 1,
+      pageSize: SCAN_PAGE_SIZE,
+      restAfterPage: (pageMs) => sleep(localScanRestMs(pageMs)),
+    },
   });
   return { scanner, pauses };
 }
