@@ -154,7 +154,8 @@ export class HeartbeatWatcherStack extends Stack {
       handler: 'aws-prober',
       // The SDK's retries of a throttled call, within the scanner's wait for the answer.
       timeout: Duration.seconds(30),
-      environment: {},
+      // The dimension of its metric of failed EC2 and SSM calls (AwsProberErrors counts it).
+      environment: { STACK_NAME: this.stackName },
     });
     prober.fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -8,7 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANNELS } from '../lambda/domain/config';
-import { METRIC_NAMESPACE, STATE_METRICS } from '../lambda/handlers/metrics';
+import { AWS_PROBE_CALLS_FAILED, METRIC_NAMESPACE, STATE_METRICS } from '../lambda/handlers/metrics';
 
 export interface WatcherAlarmsProps {
   readonly stackName: string;
@@ -67,15 +67,20 @@ type WatcherMetrics = ReturnType<typeof watcherMetrics>;
  * it in Throttles, never in Errors, yet once the SDK's retries give up it leaves the batch's probes
  * unknown just as an error does (and one the retries get past still says the account's concurrency
  * ran out, as IngestThrottles pages on). So both are the one failure and page as one alarm, not two.
- * FILL: a minute with one and not the other still counts.
+ * `failedCalls`, where given, is a third kind of the same failure (the AWS health prober's calls that
+ * failed inside an invocation that did not). FILL: a minute with one and not the others still counts.
  */
-function proberFailures(prober: lambda.IFunction): cloudwatch.MathExpression {
+function proberFailures(
+  prober: lambda.IFunction,
+  failedCalls?: cloudwatch.IMetric,
+): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
-    label: 'Errors and throttles',
-    expression: 'FILL(errors, 0) + FILL(throttles, 0)',
+    label: failedCalls ? 'Errors, throttles and failed AWS calls' : 'Errors and throttles',
+    expression: `FILL(errors, 0) + FILL(throttles, 0)${failedCalls ? ' + FILL(calls, 0)' : ''}`,
     usingMetrics: {
       errors: prober.metricErrors({ period: Duration.minutes(1) }),
       throttles: prober.metricThrottles({ period: Duration.minutes(1) }),
+      ...(failedCalls ? { calls: failedCalls } : {}),
     },
     period: Duration.minutes(1),
   });
@@ -118,7 +123,7 @@ export class WatcherAlarms extends Construct {
       metric: props.scanner.metricErrors({ period: Duration.minutes(1) }),
       threshold: 1,
     });
-    this.alarmOnProbers(props.probers);
+    this.alarmOnProbers(props.probers, watcherMetric(AWS_PROBE_CALLS_FAILED));
     this.alarm('ScansStopped', 'No scan completed for 3 minutes: the watcher is blind', {
       metric: watcherMetric('ScansCompleted').with({ period: Duration.minutes(3) }),
       threshold: 1,
@@ -165,9 +170,10 @@ export class WatcherAlarms extends Construct {
    * of silent hosts unknown, so no host_unreachable alert can open. As ScannerErrors: one failure in a
    * minute pages. A prober is invoked only while a host with a probe is silent, so a minute without
    * data is the usual idle one, not breaching. The AWS health prober answers a failed EC2 or SSM call
-   * as unknown from an invocation that succeeds: such a call is in neither metric.
+   * as unknown from an invocation that succeeds, so its alarm also counts `awsCallsFailed`, the metric
+   * it writes of them.
    */
-  private alarmOnProbers(probers: WatcherAlarmsProps['probers']): void {
+  private alarmOnProbers(probers: WatcherAlarmsProps['probers'], awsCallsFailed: cloudwatch.IMetric): void {
     for (const [network, prober] of Object.entries(probers.byNetwork)) {
       this.alarm(
         `ProberErrors-${network}`,
@@ -177,8 +183,8 @@ export class WatcherAlarms extends Construct {
     }
     this.alarm(
       'AwsProberErrors',
-      'The AWS health prober failed or was throttled: ec2 and ssm probes are unknown, no host_unreachable alert can open',
-      { metric: proberFailures(probers.aws), threshold: 1 },
+      'The AWS health prober failed, was throttled, or had EC2 or Systems Manager calls fail: ec2 and ssm probes are unknown, no host_unreachable alert can open',
+      { metric: proberFailures(probers.aws, awsCallsFailed), threshold: 1 },
     );
   }
 

@@ -18,6 +18,18 @@ const SSM_PAGE_SIZE = 50;
 
 type Results = Map<string, ProbeResult>;
 
+/** A call to EC2 or Systems Manager that failed after the SDK's own retries: its ids are unknown. */
+export interface FailedCall {
+  readonly api: 'DescribeInstanceStatus' | 'DescribeInstanceInformation';
+  /** The error's name, as the SDK gives it (`RequestLimitExceeded`, `AccessDeniedException`…). */
+  readonly error: string;
+  /** How many ids the call asked about. */
+  readonly ids: number;
+}
+
+/** Told of each failed call of a batch. */
+export type FailedCallObserver = (call: FailedCall) => void;
+
 /** An AWS error's code, as the SDK names it (`RequestLimitExceeded`, `ThrottlingException`…). */
 const errorName = (error: unknown) => (error as Error)?.name ?? String(error);
 
@@ -32,18 +44,21 @@ const errorName = (error: unknown) => (error as Error)?.name ?? String(error);
 export class AwsHealthProber {
   constructor(private readonly clients: { readonly ec2: EC2Client; readonly ssm: SSMClient }) {}
 
-  /** A result per target, in order. */
-  async probeAll(targets: readonly AwsProbe[]): Promise<ProbeResult[]> {
+  /** A result per target, in order; `failed` is told of each call that failed. */
+  async probeAll(
+    targets: readonly AwsProbe[],
+    failed: FailedCallObserver = () => {},
+  ): Promise<ProbeResult[]> {
     const ids = (type: AwsProbe['type']) => [
       ...new Set(targets.filter((t) => t.type === type).map((t) => t.instanceId)),
     ];
-    const [ec2, ssm] = await Promise.all([this.ec2(ids('ec2')), this.ssm(ids('ssm'))]);
+    const [ec2, ssm] = await Promise.all([this.ec2(ids('ec2'), failed), this.ssm(ids('ssm'), failed)]);
     return targets.map((t) => (t.type === 'ec2' ? ec2 : ssm).get(t.instanceId)!);
   }
 
-  private async ec2(ids: readonly string[]): Promise<Results> {
+  private async ec2(ids: readonly string[], failed: FailedCallObserver): Promise<Results> {
     const results: Results = new Map();
-    await Promise.all(chunks(ids, MAX_IDS_PER_CALL).map((chunk) => this.ec2Chunk(chunk, results)));
+    await Promise.all(chunks(ids, MAX_IDS_PER_CALL).map((chunk) => this.ec2Chunk(chunk, results, failed)));
     return results;
   }
 
@@ -52,7 +67,11 @@ export class AwsHealthProber {
    * (`InvalidInstanceID.NotFound`, naming the ids in its message): those are unknown, and the rest
    * are asked again.
    */
-  private async ec2Chunk(chunk: readonly string[], results: Results): Promise<void> {
+  private async ec2Chunk(
+    chunk: readonly string[],
+    results: Results,
+    failed: FailedCallObserver,
+  ): Promise<void> {
     let asking = [...chunk];
     while (asking.length > 0) {
       try {
@@ -78,6 +97,7 @@ export class AwsHealthProber {
         );
         const missing = asking.filter((id) => named.has(id));
         if (missing.length === 0) {
+          failed({ api: 'DescribeInstanceStatus', error: errorName(error), ids: asking.length });
           for (const id of asking)
             results.set(id, unknown(`ec2 ${id}: DescribeInstanceStatus failed (${errorName(error)})`));
           return;
@@ -92,7 +112,7 @@ export class AwsHealthProber {
     }
   }
 
-  private async ssm(ids: readonly string[]): Promise<Results> {
+  private async ssm(ids: readonly string[], failed: FailedCallObserver): Promise<Results> {
     const results: Results = new Map();
     await Promise.all(
       chunks(ids, MAX_IDS_PER_CALL).map(async (chunk) => {
@@ -112,6 +132,7 @@ export class AwsHealthProber {
             );
           }
         } catch (error) {
+          failed({ api: 'DescribeInstanceInformation', error: errorName(error), ids: chunk.length });
           for (const id of chunk)
             results.set(id, unknown(`ssm ${id}: DescribeInstanceInformation failed (${errorName(error)})`));
         }
@@ -150,11 +171,23 @@ export function ssmResult(id: string, info: InstanceInformation): ProbeResult {
 }
 
 /**
- * The AWS health prober function's answer to one invocation, from `health`. A bad event fails the invocation, naming the field: the
- * scanner then knows nothing of those targets (unknown), which is the truth.
+ * The AWS health prober function's answer to one invocation, from `health`. A bad event fails the
+ * invocation, naming the field: the scanner then knows nothing of those targets (unknown), which is
+ * the truth. Its calls that failed are answered unknown from an invocation that succeeds, so neither
+ * the function's Errors nor its Throttles see them: `failed` is told of them once the batch is answered.
  */
-export async function answerBatch(health: AwsHealthProber, event: unknown): Promise<ProbeBatchAnswer> {
+export async function answerBatch(
+  health: AwsHealthProber,
+  event: unknown,
+  failed: (calls: readonly FailedCall[]) => void = () => {},
+): Promise<ProbeBatchAnswer> {
   const checked = checkInput(awsProbeBatchSchema, event, { subject: 'event' });
   if (!checked.ok) throw new Error(describeProblems(checked.problems));
-  return { results: await health.probeAll(checked.output.targets.map((t) => t.probe)) };
+  const calls: FailedCall[] = [];
+  const results = await health.probeAll(
+    checked.output.targets.map((t) => t.probe),
+    (call) => calls.push(call),
+  );
+  if (calls.length > 0) failed(calls);
+  return { results };
 }

@@ -119,3 +119,8 @@ export function registerEnv(env: NodeJS.ProcessEnv) {
     log: loggerFromEnv(env),
   };
 }
+
+/** What the AWS health prober function reads: its stack's name (the dimension of its metric), the log level. */
+export function awsProberEnv(env: NodeJS.ProcessEnv) {
+  return { stack: requireEnv(env, 'STACK_NAME'), log: loggerFromEnv(env) };
+}

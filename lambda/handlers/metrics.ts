@@ -1,3 +1,4 @@
+import type { FailedCall } from '../adapters/aws-health-prober';
 import type { NoticeCounter } from '../adapters/counted-notifier';
 import { CHANNELS, type Channel } from '../domain/channels';
 import type { ScanReport } from '../scanner';
@@ -131,6 +132,18 @@ export function scanMetrics(
 /** A scanner invocation's scans left out, as their moment had passed (one document a minute). */
 export function skippedScansMetrics(at: number, stack: string, skipped: number): MetricDocument {
   return metricDocument(at, { Stack: stack }, [['ScansSkipped', 'Count', skipped]]);
+}
+
+/** The metric of the AWS health prober's calls that failed (after the SDK's retries); the AwsProberErrors alarm counts it. */
+export const AWS_PROBE_CALLS_FAILED = 'AwsProbeCallsFailed';
+
+/** An AWS health prober invocation's failed calls to EC2 and Systems Manager, one document by stack. */
+export function failedAwsCallsMetrics(
+  at: number,
+  stack: string,
+  calls: readonly FailedCall[],
+): MetricDocument {
+  return metricDocument(at, { Stack: stack }, [[AWS_PROBE_CALLS_FAILED, 'Count', calls.length]]);
 }
 
 /** How often an ingest function instance writes its heartbeat counts. */

@@ -1,3 +1,4 @@
+import type { FailedCall } from '../../lambda/adapters/aws-health-prober';
 import type { AwsProbe } from '../../lambda/domain/agent';
 import {
   awsHealthOverStandIns,
@@ -79,10 +80,13 @@ describe('AwsHealthProber over EC2', () => {
     expect(ec2Calls).toHaveLength(5);
   });
 
-  it('answers unknown for an id EC2 does not know, and judges the rest of its call', async () => {
+  it('answers unknown for an id EC2 does not know, and judges the rest of its call, which did not fail', async () => {
     const { health, ec2Calls } = await prober(new Map([[id(1), OK]]), new Map());
+    const failed: FailedCall[] = [];
 
-    const results = await health.probeAll([ec2(id(1)), ec2(id(9)), ec2('i-0000abcd')]);
+    const results = await health.probeAll([ec2(id(1)), ec2(id(9)), ec2('i-0000abcd')], (call) =>
+      failed.push(call),
+    );
 
     expect(results).toEqual([
       { outcome: 'up', detail: `ec2 ${id(1)}: running, status checks ok` },
@@ -96,6 +100,7 @@ describe('AwsHealthProber over EC2', () => {
       },
     ]);
     expect(ec2Calls.map((c) => c.ids)).toEqual([[id(1), id(9), 'i-0000abcd'], [id(1)]]);
+    expect(failed).toEqual([]);
   });
 
   it('answers unknown, never down, when EC2 throttles past the SDK retries', async () => {
@@ -103,11 +108,14 @@ describe('AwsHealthProber over EC2', () => {
       ec2Fail: () => THROTTLED,
     });
 
-    expect(await health.probeAll([ec2(id(1))])).toEqual([
+    const failed: FailedCall[] = [];
+    expect(await health.probeAll([ec2(id(1)), ec2(id(2))], (call) => failed.push(call))).toEqual([
       { outcome: 'unknown', detail: `ec2 ${id(1)}: DescribeInstanceStatus failed (RequestLimitExceeded)` },
+      { outcome: 'unknown', detail: `ec2 ${id(2)}: DescribeInstanceStatus failed (RequestLimitExceeded)` },
     ]);
-    // The SDK's standard retries: three attempts in all.
+    // The SDK's standard retries: three attempts in all, and one failed call told of.
     expect(ec2Calls).toHaveLength(3);
+    expect(failed).toEqual([{ api: 'DescribeInstanceStatus', error: 'RequestLimitExceeded', ids: 2 }]);
   });
 
   it('judges the instance once EC2 answers again after a throttled attempt', async () => {
@@ -168,12 +176,14 @@ describe('AwsHealthProber over Systems Manager', () => {
       ssmFail: () => ({ status: 400, code: 'ThrottlingException', message: 'Rate exceeded' }),
     });
 
-    expect(await health.probeAll([ssm(id(1))])).toEqual([
+    const failed: FailedCall[] = [];
+    expect(await health.probeAll([ssm(id(1))], (call) => failed.push(call))).toEqual([
       {
         outcome: 'unknown',
         detail: `ssm ${id(1)}: DescribeInstanceInformation failed (ThrottlingException)`,
       },
     ]);
+    expect(failed).toEqual([{ api: 'DescribeInstanceInformation', error: 'ThrottlingException', ids: 1 }]);
   });
 
   it('asks EC2 and Systems Manager for their own targets of one batch, in its order', async () => {

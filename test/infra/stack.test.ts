@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_CONFIG, parseConfig, type RawConfig } from '../../lambda/domain/config';
 import { enrollmentSettings, parseEnrollmentSettings } from '../../lambda/domain/enrollment-settings';
 import { heartbeatSettings, parseHeartbeatSettings } from '../../lambda/domain/heartbeat-settings';
+import { AWS_PROBE_CALLS_FAILED, METRIC_NAMESPACE } from '../../lambda/handlers/metrics';
 import { CloudConfigError, cloudConfig } from '../../lib/cloud-config';
 import { HeartbeatWatcherStack } from '../../lib/heartbeat-watcher-stack';
 import { version as PACKAGE_VERSION } from '../../package.json';
@@ -617,6 +618,25 @@ describe("the watcher's own alarms", () => {
           OKActions: [{ Ref: topic }],
         });
       }
+    });
+
+    it("counts the AWS health prober's failed EC2 and SSM calls in its alarm, as the metric it writes them under", () => {
+      const { template, stack } = synth(DEFAULT_CONFIG);
+      const prober = awsProberOf(template);
+      const { alarm } = alarmsOf(template)
+        .flatMap((a) => watchedBy(a, 'Errors').map((fn) => ({ fn, alarm: a })))
+        .find(({ fn }) => fn === prober)!;
+
+      const failedCalls = alarm.Properties.Metrics?.flatMap((m) =>
+        m.MetricStat ? [m.MetricStat.Metric] : [],
+      ).filter((m) => m.Namespace === METRIC_NAMESPACE && m.MetricName === AWS_PROBE_CALLS_FAILED);
+      expect(failedCalls).toEqual([
+        expect.objectContaining({ Dimensions: [{ Name: 'Stack', Value: stack.stackName }] }),
+      ]);
+      expect(JSON.stringify(alarm.Properties.Metrics)).toContain('FILL(calls, 0)');
+      const env = (template.toJSON().Resources[prober].Properties as { Environment: { Variables: object } })
+        .Environment.Variables;
+      expect(env).toMatchObject({ STACK_NAME: stack.stackName });
     });
 
     it("alarms on the AWS health prober's Errors, and on no other prober's, without probe networks", () => {
