@@ -148,7 +148,7 @@ function benchScanner(client: DynamoDBClient, config: WatcherConfig, now: number
     prober: { probe: async () => ({ outcome: 'up', detail: 'bench' }) },
     clock: { now: () => now },
     config,
-    scanRead: { segments: SEGMENTS },
+    segments: SEGMENTS,
     log: createLogger({ sink: () => {} }),
   });
 }

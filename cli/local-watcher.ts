@@ -1,7 +1,6 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -361,16 +360,6 @@ function localNotifier(
 /** The agents a page of a local scan reads (see `localScanner`). */
 const SCAN_PAGE_SIZE = 200;
 
-/** The longest a local scan rests after a page (see `localScanner`). */
-const MAX_SCAN_REST_MS = 100;
-
-/**
- * How long a local scan rests after a page that took `pageMs` to come: as long, so that the heartbeats'
- * writes have at least half the embedded store's time, but never more than 100 ms: a page held up by
- * a pause of the whole process (a stopped process, a laptop's sleep) is no reason to hold the scan too.
- */
-export const localScanRestMs = (pageMs: number) => Math.min(pageMs, MAX_SCAN_REST_MS);
-
 /** The scanner of local mode, sharing the process with the doors, and the watch on its pauses. */
 function localScanner(
   options: LocalWatcherOptions,
@@ -390,15 +379,9 @@ function localScanner(
     // The embedded store answers every request on one thread, so a scan's reads and the heartbeats'
     // writes take turns there: one segment in pages of 200 agents holds a heartbeat for a page
     // (a few ms), where four segments of 1 MB pages held them for the whole read (a p99 of about
-    // 200 ms at 10,000 agents against 44 ms). Resting after each page as long as it took leaves the
-    // store at least half its time for the writes: at 10,000 agents the p99 of heartbeats due during
-    // a scan went from about 105 ms to 30 to 50 ms, and the scan took 0.8 to 1.4 s against 1.3 s
-    // (npm run load's fleet part measures it; docs/BENCHMARKS.md has the runs).
-    scanRead: {
-      segments: 1,
-      pageSize: SCAN_PAGE_SIZE,
-      restAfterPage: (pageMs) => sleep(localScanRestMs(pageMs)),
-    },
+    // 200 ms at 10,000 agents against 44 ms; npm run load's fleet part measures it).
+    segments: 1,
+    scanPageSize: SCAN_PAGE_SIZE,
   });
   return { scanner, pauses };
 }

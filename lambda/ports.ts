@@ -114,10 +114,11 @@ export interface AgentStore extends HeartbeatStore, NewAgentStore {
   /** Sets (`until` given) or ends the maintenance window of an existing agent. */
   setMaintenance(agentId: string, until?: number, reason?: string): Promise<AgentRecord | undefined>;
   /**
-   * Streams every agent for a scan, read as `read` says, with only the attributes the scanner needs.
-   * An item that cannot be read is yielded as the error, not thrown.
+   * Streams every agent for a scan, reading `segments` parallel segments of the table with only the
+   * attributes the scanner needs, in pages of at most `pageSize` items (DynamoDB's 1 MB when not
+   * given). An item that cannot be read is yielded as the error, not thrown.
    */
-  scanAll(read: ScanRead): AsyncIterable<AgentRecord | MalformedItemError>;
+  scanAll(segments: number, pageSize?: number): AsyncIterable<AgentRecord | MalformedItemError>;
   /**
    * Notes that the agent's incident ended at `at` (those behind it are given time from then). With
    * `byProbe`, its host answered again without a heartbeat: a later failure is a new incident.
@@ -303,20 +304,6 @@ export const PROBE_OUTCOMES = ['up', 'down', 'unknown'] as const;
 export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
 
 /** A prober of the probes of kind `P` (every kind, unless said). */
-/** How a scan reads the agents table. */
-export interface ScanRead {
-  /** Parallel segments of the table. */
-  readonly segments: number;
-  /** The most agents a page holds. @default DynamoDB's own limit, 1 MB a page */
-  readonly pageSize?: number;
-  /**
-   * Waited out after each page that has another behind it, before that one is asked for, given how
-   * long the page took to come (ms). For a store that answers one request at a time (the embedded
-   * one, in local mode), so that the writes of heartbeats take their turns during the read. @default none
-   */
-  readonly restAfterPage?: (pageMs: number) => Promise<void>;
-}
-
 export interface Prober<P extends Probe = Probe> {
   /** Probes `target`; from the probe network `network` (`probeNetworks`) when given. */
   probe(target: P, settings: ProbeSettings, network?: string): Promise<ProbeResult>;

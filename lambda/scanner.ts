@@ -55,7 +55,6 @@ import {
   type Notifier,
   type ProbeResult,
   type Prober,
-  type ScanRead,
   type WatcherStateStore,
 } from './ports';
 
@@ -69,8 +68,10 @@ export interface ScannerDeps {
   readonly config: WatcherConfig;
   /** Where the scanner's records go (injected, so that tests can read them). @default JSON lines on stdout */
   readonly log?: Logger;
-  /** How a scan reads the agents table. @default 4 parallel segments in DynamoDB's 1 MB pages */
-  readonly scanRead?: ScanRead;
+  /** Parallel segments of the agents table read per scan. @default 4 */
+  readonly segments?: number;
+  /** The most agents a page of the scan's read holds. @default DynamoDB's own limit, 1 MB a page */
+  readonly scanPageSize?: number;
   /** Agents evaluated (and probed) at once. @default 64 */
   readonly concurrency?: number;
   /**
@@ -375,7 +376,7 @@ export class Scanner {
     };
     const seen = new Set<string>();
     const pool = limiter(this.deps.concurrency ?? 64);
-    for await (const item of this.deps.agents.scanAll(this.deps.scanRead ?? { segments: 4 })) {
+    for await (const item of this.deps.agents.scanAll(this.deps.segments ?? 4, this.deps.scanPageSize)) {
       pass.tally.agents += 1;
       if (item instanceof MalformedItemError) {
         pass.tally.malformed += 1;

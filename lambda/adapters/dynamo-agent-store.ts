@@ -8,7 +8,6 @@ import {
   type AgentStore,
   type AgentWriteOutcome,
   MalformedItemError,
-  type ScanRead,
 } from '../ports';
 import { call, eachPage, fromItem, text, toItem, update } from './dynamo';
 import { returnsItemOnConditionFailure } from './dynamo-client';
@@ -202,7 +201,7 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
     return after === undefined ? { agents } : { agents, after };
   }
 
-  async *scanAll({ segments, pageSize, restAfterPage }: ScanRead) {
+  async *scanAll(segments: number, pageSize?: number) {
     const names = Object.fromEntries(SCAN_ATTRIBUTES.map((a) => [`#${a}`, a]));
     const projection = SCAN_ATTRIBUTES.map((a) => `#${a}`).join(', ');
     // Each segment is read page by page; pages are handed on as they come, so the fleet is never held.
@@ -225,9 +224,7 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
           Limit: pageSize,
         },
       );
-      let asked = performance.now();
       for await (const page of eachPage('scan agents', pages)) {
-        const pageMs = performance.now() - asked;
         queue.push(
           (page.Items ?? []).map((item) => {
             try {
@@ -241,8 +238,6 @@ export class DynamoAgentStore extends DynamoHeartbeatStore implements AgentStore
         wake?.();
         while (queue.length > 4 && !stopped) await new Promise<void>((r) => waitingForRoom.push(r));
         if (stopped) return;
-        if (page.LastEvaluatedKey !== undefined) await restAfterPage?.(pageMs);
-        asked = performance.now();
       }
     };
     for (let segment = 0; segment < segments; segment++) {

@@ -1,13 +1,11 @@
 import { BatchWriteItemCommand, type DynamoDBClient, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoAgentStore } from '../../lambda/adapters/dynamo-agent-store';
 import { ensureTables, LOCAL_TABLE_NAMES } from '../../lambda/adapters/tables';
-import type { ScanRead } from '../../lambda/ports';
 import { openTestStore, type TestStore } from '../support/test-store';
 
 // How a scan reads the agents table: in the cloud four segments at once in DynamoDB's own 1 MB pages;
 // in local mode (cli/local-watcher.ts) one segment in small pages, so that the embedded store, which
-// answers every request on one thread, serves the heartbeats' writes between them, and rests after
-// each page so that they have their turns.
+// answers every request on one thread, serves the heartbeats' writes between them.
 
 const AGENTS = 450;
 
@@ -50,9 +48,9 @@ afterAll(async () => {
   await testStore.close();
 });
 
-async function readAll(segments: number, pageSize?: number, restAfterPage?: ScanRead['restAfterPage']) {
+async function readAll(segments: number, pageSize?: number): Promise<string[]> {
   const ids: string[] = [];
-  for await (const agent of store.scanAll({ segments, pageSize, restAfterPage }))
+  for await (const agent of store.scanAll(segments, pageSize))
     if (!(agent instanceof Error)) ids.push(agent.agentId);
   return ids.sort();
 }
@@ -75,23 +73,5 @@ describe('the scan of the agents table', () => {
     expect(new Set(ids).size).toBe(AGENTS);
     expect(new Set(scans.map((s) => s.Segment))).toEqual(new Set([0, 1, 2, 3]));
     expect(scans.every((s) => s.Limit === undefined)).toBe(true);
-  });
-
-  it('rests after every page but the last, and asks for the next page only once the rest is over', async () => {
-    const rests: { pageMs: number; asked: number; askedWhenOver: number }[] = [];
-    const restAfterPage = async (pageMs: number) => {
-      const asked = scans.length;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      rests.push({ pageMs, asked, askedWhenOver: scans.length });
-    };
-
-    const ids = await readAll(1, 200, restAfterPage);
-
-    expect(ids).toHaveLength(AGENTS);
-    expect(rests).toHaveLength(scans.length - 1);
-    rests.forEach((rest, i) => {
-      expect(rest).toMatchObject({ asked: i + 1, askedWhenOver: i + 1 });
-      expect(rest.pageMs).toBeGreaterThanOrEqual(0);
-    });
   });
 });

@@ -3,7 +3,7 @@ import type { AgentRecord } from '../../lambda/domain/agent';
 import type { AlertRecord } from '../../lambda/domain/alert';
 import type { RawConfig } from '../../lambda/domain/config';
 import type { Notification } from '../../lambda/domain/messages';
-import type { AgentStore, MalformedItemError, ScanRead } from '../../lambda/ports';
+import type { AgentStore, MalformedItemError } from '../../lambda/ports';
 import {
   alertIdsOf,
   type ScannerHarness,
@@ -443,9 +443,9 @@ function crashAfter(store: AgentStore, limit: number): AgentStore {
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop !== 'scanAll') return Reflect.get(target, prop, receiver);
-      return async function* (scanRead: ScanRead): AsyncIterable<AgentRecord | MalformedItemError> {
+      return async function* (segments: number): AsyncIterable<AgentRecord | MalformedItemError> {
         let read = 0;
-        for await (const item of target.scanAll(scanRead)) {
+        for await (const item of target.scanAll(segments)) {
           if (read === limit) throw new Error('the scanner died');
           read += 1;
           yield item;
