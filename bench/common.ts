@@ -69,9 +69,9 @@ export const GOALS = {
 
 /** The middle value of `xs` (the mean of the two middle ones when their count is even); NaN when empty. */
 export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  if (sorted.length === 0) return Number.NaN;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 

@@ -74,14 +74,17 @@ function proberFailures(
   prober: lambda.IFunction,
   failedCalls?: cloudwatch.IMetric,
 ): cloudwatch.MathExpression {
+  const usingMetrics: Record<string, cloudwatch.IMetric> = {
+    errors: prober.metricErrors({ period: Duration.minutes(1) }),
+    throttles: prober.metricThrottles({ period: Duration.minutes(1) }),
+    ...(failedCalls && { calls: failedCalls }),
+  };
   return new cloudwatch.MathExpression({
     label: failedCalls ? 'Errors, throttles and failed AWS calls' : 'Errors and throttles',
-    expression: `FILL(errors, 0) + FILL(throttles, 0)${failedCalls ? ' + FILL(calls, 0)' : ''}`,
-    usingMetrics: {
-      errors: prober.metricErrors({ period: Duration.minutes(1) }),
-      throttles: prober.metricThrottles({ period: Duration.minutes(1) }),
-      ...(failedCalls ? { calls: failedCalls } : {}),
-    },
+    expression: Object.keys(usingMetrics)
+      .map((id) => `FILL(${id}, 0)`)
+      .join(' + '),
+    usingMetrics,
     period: Duration.minutes(1),
   });
 }

@@ -97,9 +97,10 @@ export class AwsHealthProber {
         );
         const missing = asking.filter((id) => named.has(id));
         if (missing.length === 0) {
-          failed({ api: 'DescribeInstanceStatus', error: errorName(error), ids: asking.length });
+          const name = errorName(error);
+          failed({ api: 'DescribeInstanceStatus', error: name, ids: asking.length });
           for (const id of asking)
-            results.set(id, unknown(`ec2 ${id}: DescribeInstanceStatus failed (${errorName(error)})`));
+            results.set(id, unknown(`ec2 ${id}: DescribeInstanceStatus failed (${name})`));
           return;
         }
         for (const id of missing)
@@ -132,9 +133,10 @@ export class AwsHealthProber {
             );
           }
         } catch (error) {
-          failed({ api: 'DescribeInstanceInformation', error: errorName(error), ids: chunk.length });
+          const name = errorName(error);
+          failed({ api: 'DescribeInstanceInformation', error: name, ids: chunk.length });
           for (const id of chunk)
-            results.set(id, unknown(`ssm ${id}: DescribeInstanceInformation failed (${errorName(error)})`));
+            results.set(id, unknown(`ssm ${id}: DescribeInstanceInformation failed (${name})`));
         }
       }),
     );

@@ -17,7 +17,7 @@ const prober = new AwsHealthProber({
  * which in a warning, and counts them in the metric the AwsProberErrors alarm pages on.
  */
 function reportFailedCalls(calls: readonly FailedCall[]): void {
-  log.warn('EC2 or Systems Manager calls failed: their instances are unknown', { calls: [...calls] });
+  log.warn('EC2 or Systems Manager calls failed: their instances are unknown', { calls });
   log.metrics('aws probe metrics', failedAwsCallsMetrics(Date.now(), stack, calls));
 }
 
